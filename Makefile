@@ -1,0 +1,32 @@
+# Set-up and everyday commands.  `make demo` and `make test` each work as the
+# only command on a fresh clone: they create .venv and install first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+JOBS ?= 2
+
+.PHONY: venv demo test bench lint clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+demo: venv
+	$(PY) examples/demo.py
+
+test: venv
+	$(PY) -m pytest -n $(JOBS) -q tests
+
+bench: venv
+	$(PY) tests/bench/run_all.py
+
+lint: venv
+	$(PY) -m ruff check ic net80211 drivers tests examples
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,38 @@
+"""The device layer: IEEE80211Com, its vocabulary (modes, capabilities,
+states), channels, the concurrency policy and the scheduler.  Imports nothing
+else of the project."""
+
+from .channels import ALL_CHANNELS, CHANNELS_2GHZ, CHANNELS_5GHZ, Channel, ChanFlags, find_channel
+from .enums import (
+    OPMODE_IFTYPE,
+    Caps,
+    CloneFlags,
+    ComFlags,
+    IfType,
+    OpMode,
+    State,
+    format_wlanmode,
+    parse_wlanmode,
+    vap_caps,
+)
+from .errors import (
+    AlreadyExists,
+    Busy,
+    DriverError,
+    IllegalTransition,
+    InvalidArgument,
+    Net80211Error,
+    NoSuchDevice,
+    NotSupported,
+    StateQueueFull,
+)
+from .sched import MS, NS, SEC, TU, US, Callout, Scheduler, TaskQueue, seconds
+
+__all__ = [
+    "ALL_CHANNELS", "CHANNELS_2GHZ", "CHANNELS_5GHZ", "Channel", "ChanFlags", "find_channel",
+    "OPMODE_IFTYPE", "Caps", "CloneFlags", "ComFlags", "IfType", "OpMode", "State",
+    "format_wlanmode", "parse_wlanmode", "vap_caps",
+    "AlreadyExists", "Busy", "DriverError", "IllegalTransition", "InvalidArgument",
+    "Net80211Error", "NoSuchDevice", "NotSupported", "StateQueueFull",
+    "MS", "NS", "SEC", "TU", "US", "Callout", "Scheduler", "TaskQueue", "seconds",
+]

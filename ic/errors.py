@@ -1,0 +1,52 @@
+"""Errors of the framework: `OSError` subclasses that carry an errno and a
+sentence saying what was wrong, so the command line can map them to exit codes."""
+
+from __future__ import annotations
+
+import errno as _errno
+
+
+class Net80211Error(OSError):
+    """Base class; `errno` is the code, `strerror` the human sentence."""
+
+    default_errno = _errno.EIO
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(code if code is not None else self.default_errno, message)
+
+    def __str__(self) -> str:
+        return f"{self.strerror} ({_errno.errorcode.get(self.errno, self.errno)})"
+
+
+class NoSuchDevice(Net80211Error):
+    default_errno = _errno.ENXIO
+
+
+class InvalidArgument(Net80211Error, ValueError):
+    default_errno = _errno.EINVAL
+
+
+class NotSupported(Net80211Error):
+    default_errno = _errno.EOPNOTSUPP
+
+
+class Busy(Net80211Error):
+    default_errno = _errno.EBUSY
+
+
+class AlreadyExists(Net80211Error):
+    default_errno = _errno.EEXIST
+
+
+class DriverError(Net80211Error):
+    default_errno = _errno.EIO
+
+
+class IllegalTransition(InvalidArgument):
+    """A state change the vap's operating mode does not allow."""
+
+
+class StateQueueFull(Net80211Error):
+    """More state changes queued on a vap than its bounded FIFO holds."""
+
+    default_errno = _errno.ENOBUFS

@@ -1,0 +1,256 @@
+"""Time for a simulation or a daemon: one single-threaded, deterministic
+scheduler with integer-nanosecond time, callouts and per-device task queues.
+
+Virtual mode runs events as fast as possible; real-time mode paces them
+against the monotonic clock and waits on file descriptors in between.  The
+same protocol code runs on both.
+"""
+
+from __future__ import annotations
+
+import heapq
+import selectors
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+NS = 1
+US = 1_000
+MS = 1_000_000
+SEC = 1_000_000_000
+TU = 1_024 * US  # 802.11 time unit
+
+_CANCELLED = None
+
+
+def seconds(s: float) -> int:
+    """Convert seconds to the scheduler's integer nanoseconds."""
+    return round(s * SEC)
+
+
+class Scheduler:
+    """An event loop over integer-nanosecond time.
+
+    Timed events run in (time, insertion) order; before time moves on, every
+    queued task of every `TaskQueue` runs, in the order it was queued.
+    """
+
+    def __init__(self, *, realtime: bool = False, start_ns: int = 0) -> None:
+        self.now_ns = start_ns
+        self.realtime = realtime
+        self.events_run = 0
+        self._heap: list[list[Any]] = []
+        self._seq = 0
+        self._ready: deque[TaskQueue] = deque()
+        self._running = False
+        self._stop = False
+        self._selector: selectors.BaseSelector | None = None
+        self._wall0 = 0
+        self._virt0 = 0
+
+    # -- timed events ------------------------------------------------------
+    def call_at(self, when_ns: int, fn: Callable[..., Any], *args: Any) -> list[Any]:
+        """Run fn(*args) at absolute time when_ns; returns a handle for `cancel`."""
+        if when_ns < self.now_ns:
+            when_ns = self.now_ns
+        self._seq += 1
+        entry = [when_ns, self._seq, fn, args]
+        heapq.heappush(self._heap, entry)
+        return entry
+
+    def call_later(self, delay_ns: int, fn: Callable[..., Any], *args: Any) -> list[Any]:
+        return self.call_at(self.now_ns + int(delay_ns), fn, *args)
+
+    @staticmethod
+    def cancel(entry: list[Any]) -> bool:
+        """Cancel a pending event; True if it had not run yet."""
+        pending = entry[2] is not _CANCELLED
+        entry[2] = _CANCELLED
+        entry[3] = ()
+        return pending
+
+    def next_event_ns(self) -> int | None:
+        """Time of the earliest live event, or None."""
+        heap = self._heap
+        while heap and heap[0][2] is _CANCELLED:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    # -- tasks -------------------------------------------------------------
+    def _task_ready(self, tq: TaskQueue) -> None:
+        self._ready.append(tq)
+
+    def run_tasks(self) -> int:
+        """Run every queued task (tasks may queue more); returns how many ran."""
+        n = 0
+        ready = self._ready
+        while ready:
+            if ready.popleft()._run_one():
+                n += 1
+        return n
+
+    # -- file descriptors --------------------------------------------------
+    def add_reader(self, fd: Any, callback: Callable[[], Any]) -> None:
+        """Call callback() when fd is readable (checked between events)."""
+        if self._selector is None:
+            self._selector = selectors.DefaultSelector()
+        self._selector.register(fd, selectors.EVENT_READ, callback)
+
+    def remove_reader(self, fd: Any) -> None:
+        if self._selector is not None:
+            try:
+                self._selector.unregister(fd)
+            except (KeyError, ValueError):
+                pass
+
+    def poll_io(self, timeout_s: float | None = 0.0) -> int:
+        """Dispatch ready file descriptors, waiting at most timeout_s (None: forever)."""
+        sel = self._selector
+        if sel is None:
+            if not timeout_s:
+                return 0
+            # Real-time pacing with nothing to watch: an empty selector
+            # still waits out the timeout.
+            sel = self._selector = selectors.DefaultSelector()
+        n = 0
+        for key, _ in sel.select(timeout_s):
+            key.data()
+            n += 1
+        if n:
+            self.run_tasks()
+        return n
+
+    # -- running -----------------------------------------------------------
+    def stop(self) -> None:
+        """Make the current run_* call return after the event in progress."""
+        self._stop = True
+
+    def _wall_to_virtual(self) -> int:
+        return self._virt0 + (time.monotonic_ns() - self._wall0)
+
+    def _advance(self, limit_ns: int) -> bool:
+        """Run the next event at or before limit_ns; False if there is none."""
+        self.run_tasks()
+        if self._selector is not None and not self.realtime:
+            self.poll_io(0.0)
+        nxt = self.next_event_ns()
+        if self.realtime:
+            target = limit_ns if nxt is None or nxt > limit_ns else nxt
+            while True:
+                wait_ns = target - self._wall_to_virtual()
+                if wait_ns <= 0:
+                    break
+                if self.poll_io(wait_ns / SEC):
+                    now = self._wall_to_virtual()
+                    self.now_ns = max(self.now_ns, min(now, target))
+                    if self._stop:
+                        return False
+                    nxt = self.next_event_ns()
+                    target = limit_ns if nxt is None or nxt > limit_ns else nxt
+        if nxt is None or nxt > limit_ns:
+            return False
+        entry = heapq.heappop(self._heap)
+        self.now_ns = entry[0]
+        fn = entry[2]
+        entry[2] = _CANCELLED
+        self.events_run += 1
+        fn(*entry[3])
+        self.run_tasks()
+        return True
+
+    def _begin(self) -> None:
+        if self._running:
+            raise RuntimeError("Scheduler.run_* called from inside a running event")
+        self._running = True
+        self._stop = False
+        if self.realtime:
+            self._wall0 = time.monotonic_ns()
+            self._virt0 = self.now_ns
+
+    def run_for(self, duration_ns: int) -> None:
+        """Run every event up to now + duration_ns; time ends exactly there."""
+        self.run_until(None, duration_ns)
+
+    def run_until(self, predicate: Callable[[], bool] | None, timeout_ns: int) -> bool:
+        """Run until predicate() is true (checked after every event) or
+        timeout_ns has passed; returns the predicate's last value."""
+        limit = self.now_ns + int(timeout_ns)
+        self._begin()
+        try:
+            self.run_tasks()
+            if predicate is not None and predicate():
+                return True
+            while not self._stop and self._advance(limit):
+                if predicate is not None and predicate():
+                    return True
+            if not self._stop:
+                self.now_ns = max(self.now_ns, limit)
+            return bool(predicate and predicate())
+        finally:
+            self._running = False
+
+
+class Callout:
+    """A restartable one-shot timer, like callout(9)."""
+
+    __slots__ = ("sched", "_entry")
+
+    def __init__(self, sched: Scheduler) -> None:
+        self.sched = sched
+        self._entry: list[Any] | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self._entry is not None and self._entry[2] is not _CANCELLED
+
+    @property
+    def expires_ns(self) -> int | None:
+        return self._entry[0] if self.pending else None
+
+    def reset(self, delay_ns: int, fn: Callable[..., Any], *args: Any) -> None:
+        """(Re)arm: fn(*args) runs delay_ns from now unless stopped first."""
+        if self._entry is not None:
+            Scheduler.cancel(self._entry)
+        self._entry = self.sched.call_later(delay_ns, fn, *args)
+
+    def stop(self) -> bool:
+        """Disarm; True if it was pending."""
+        if self._entry is None:
+            return False
+        entry, self._entry = self._entry, None
+        return Scheduler.cancel(entry)
+
+
+class TaskQueue:
+    """Ordered deferred work of one device; runs before time advances."""
+
+    __slots__ = ("sched", "name", "_items", "tasks_run")
+
+    def __init__(self, sched: Scheduler, name: str = "") -> None:
+        self.sched = sched
+        self.name = name
+        self._items: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
+        self.tasks_run = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def enqueue(self, fn: Callable[..., Any], *args: Any) -> None:
+        self._items.append((fn, args))
+        self.sched._task_ready(self)
+
+    def _run_one(self) -> bool:
+        if not self._items:
+            return False  # already run by drain()
+        fn, args = self._items.popleft()
+        self.tasks_run += 1
+        fn(*args)
+        return True
+
+    def drain(self) -> int:
+        """Run this queue's tasks now, including tasks they queue here."""
+        n = 0
+        while self._run_one():
+            n += 1
+        return n
