@@ -1,0 +1,33 @@
+"""Suite-wide helpers.
+
+In CI (CI=true) a test that needs root, a TAP device or an external tool must
+run: `require()` fails the test there instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require(condition: bool, why: str) -> None:
+    """Skip (locally) or fail (in CI) when a test's precondition is missing."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI requires this test to run, but {why}")
+    pytest.skip(why)
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    require(path is not None, f"{name} is not installed")
+    return path  # type: ignore[return-value]
+
+
+def require_root() -> None:
+    require(os.geteuid() == 0, "this test needs root")
