@@ -50,3 +50,15 @@ class StateQueueFull(Net80211Error):
     """More state changes queued on a vap than its bounded FIFO holds."""
 
     default_errno = _errno.ENOBUFS
+
+
+class ConcurrencyError(Busy):
+    """The concurrency policy refused a vap mix (EBUSY).
+
+    `reasons` holds one sentence per failed rule or combination, so a caller
+    can show the whole explanation and tests can match a single cause.
+    """
+
+    def __init__(self, message: str, reasons: list[str] | tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.reasons: tuple[str, ...] = tuple(reasons) if reasons else (message,)
