@@ -1,0 +1,467 @@
+"""A device's concurrency policy: its interface combinations (cfg80211 data)
+plus optional FreeBSD-style rules, applied when a vap is created, comes up,
+changes channel or (for a P2P device) starts.
+
+The device calls, in this order: `admit` (before the driver's
+`ic_vap_create`; returns an `Admission` to `commit` or `abort`), `release`
+(after `ic_vap_delete`), `check_running` (before a vap comes up or changes
+channel) and `check_start_p2p`.  `check_mix` answers "would these modes be
+allowed together?" on an imaginary empty copy of the device.
+
+Counting follows mac80211: software interface types (monitor) are never
+limited and not counted; a single interface without radar detection needs
+no combination; a P2P device counts only once started.  At create time every
+existing vap counts (a created vap may come up at any moment), but only
+running vaps have a channel, and a new vap without one is assumed to share.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import weakref
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from .channels import Channel
+from .combinations import (
+    SOFTWARE_IFTYPES,
+    ChanWidth,
+    DfsRegion,
+    IfaceCombination,
+    IfaceLimit,
+    check_combinations,
+    format_combinations,
+    hwsim_combinations,
+    validate_combinations,
+)
+from .enums import OPMODE_IFTYPE, CloneFlags, IfType, OpMode, parse_wlanmode
+from .errors import ConcurrencyError, NotSupported
+from .rules import (
+    BeaconSlots,
+    BssidMask,
+    FirstOnly,
+    MaxOfMode,
+    NoWdsInStaMode,
+    Rule,
+    SingleVap,
+    StaNoBeacons,
+    WdsNeedsHostap,
+    WdsNoBssid,
+)
+
+__all__ = [
+    "VapRequest", "Admission", "AdmitContext", "MixVerdict", "Policy",
+    "hwsim_default", "ath", "single", "run", "p2p",
+]
+
+# cfg80211_chandef_dfs_required: these types must detect radar on a DFS channel.
+RADAR_IFTYPES = frozenset({IfType.AP, IfType.P2P_GO, IfType.ADHOC, IfType.MESH_POINT})
+
+
+@dataclass
+class VapRequest:
+    """What `create_vap` asks for; rules may adjust a copy of it.
+
+    `macaddr`, when set by the policy, is the address the vap must use.
+    """
+
+    name: str
+    opmode: OpMode
+    flags: CloneFlags = CloneFlags(0)
+    bssid: bytes | None = None
+    macaddr: bytes | None = None
+    channel: Channel | None = None
+    beacon_interval: int = 0  # TU; 0 when unknown
+
+
+class Admission:
+    """The outcome of a successful `Policy.admit`: the adjusted request, the
+    adjustments made and the resources reserved.  Exactly one of `commit`
+    (the driver created the vap) or `abort` (it did not) must follow."""
+
+    def __init__(self, policy: Policy, ic: Any, original: VapRequest, request: VapRequest) -> None:
+        self.policy = policy
+        self.ic = ic
+        self.original = original
+        self.request = request
+        self.adjustments: list[str] = []
+        self.resources: dict[str, Any] = {}
+        self.explanation = ""
+        self.state = "pending"  # -> committed | aborted | released
+        self._releasers: list[Callable[[], None]] = []
+
+    def _free(self) -> None:
+        while self._releasers:
+            self._releasers.pop()()
+
+    def commit(self, vap: Any) -> None:
+        """Bind the reservations to the created vap; `Policy.release` frees them."""
+        if self.state != "pending":
+            raise RuntimeError(f"admission of {self.request.name} is already {self.state}")
+        self.state = "committed"
+        self.policy._ledger(self.ic)[id(vap)] = (vap, self)
+
+    def abort(self) -> None:
+        """Give back everything reserved; harmless if already aborted or committed."""
+        if self.state == "pending":
+            self._free()
+            self.state = "aborted"
+
+    def __repr__(self) -> str:
+        return f"<Admission {self.request.name} {self.state} {self.resources} {self.adjustments}>"
+
+
+class AdmitContext:
+    """What a rule sees while a request is being admitted."""
+
+    def __init__(self, policy: Policy, ic: Any, request: VapRequest, admission: Admission) -> None:
+        self.policy = policy
+        self.ic = ic
+        self.vaps: list[Any] = list(getattr(ic, "vaps", ()))
+        self.request = request
+        self.admission = admission
+
+    def refuse(self, rule: Rule, detail: str) -> NoReturn:
+        """Refuse the request with EBUSY, naming the rule."""
+        req = self.request
+        raise ConcurrencyError(
+            f"{req.name} ({req.opmode.word}) refused by rule {rule.name} [{rule.describe()}]: {detail}")
+
+    def adjust(self, rule: Rule, detail: str) -> None:
+        """Record an adjustment the rule made to `self.request`."""
+        self.admission.adjustments.append(f"rule {rule.name}: {detail}")
+
+    def reserve(self, rule: Rule, key: str, value: Any, free: Callable[[], None]) -> None:
+        """Record a reserved resource and how to give it back."""
+        self.admission.resources[key] = value
+        self.admission._releasers.append(free)
+
+    def state(self, rule: Rule) -> dict[str, Any]:
+        """Per-device, per-rule state (reservation tables)."""
+        return self.policy._state(self.ic).setdefault(id(rule), {})
+
+
+@dataclass(frozen=True)
+class _Member:
+    """One interface as the combination check sees it."""
+
+    name: str
+    iftype: IfType
+    channel: Channel | None
+    beacon_interval: int = 0
+
+
+@dataclass
+class MixVerdict:
+    """`check_mix`'s answer: allowed or not, with one line per step."""
+
+    allowed: bool
+    modes: tuple[OpMode, ...]
+    steps: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        words = " + ".join(m.word for m in self.modes) or "no vaps"
+        head = f"{words}: {'allowed' if self.allowed else 'refused'}"
+        return "\n".join([head] + [f"  {s}" for s in self.steps])
+
+
+class _ShadowVap:
+    """A pretend vap for `check_mix`: just the attributes the policy reads."""
+
+    def __init__(self, req: VapRequest) -> None:
+        self.name = req.name
+        self.opmode = req.opmode
+        self.flags = req.flags
+        self.macaddr = req.macaddr
+        self.bssid = req.bssid
+        self.channel: Channel | None = None
+        self.running = False
+        self.p2p_started = False
+        self.beacon_interval = req.beacon_interval
+
+
+class _ShadowDevice:
+    """An empty copy of a device for `check_mix`."""
+
+    def __init__(self, ic: Any) -> None:
+        self.name = getattr(ic, "name", "device")
+        self.caps = getattr(ic, "caps", None)
+        self.macaddr = bytes(getattr(ic, "macaddr", None) or b"\x02\x00\x00\x00\x00\x00")
+        self.curchan = None
+        self.vaps: list[_ShadowVap] = []
+
+
+def _parse_mode(item: OpMode | str | tuple[OpMode, CloneFlags]) -> tuple[OpMode, CloneFlags]:
+    if isinstance(item, tuple):
+        return OpMode(item[0]), CloneFlags(item[1])
+    if isinstance(item, str):
+        return parse_wlanmode(item)
+    return OpMode(item), CloneFlags(0)
+
+
+class Policy:
+    """Interface combinations plus FreeBSD-style rules for one kind of device.
+
+    `Policy()` allows everything.  A policy object may be shared by several
+    devices: reservation state is kept per device.
+    """
+
+    VapRequest = VapRequest  # so `ic.policy.VapRequest(...)` works on an instance
+
+    def __init__(self, combinations: Iterable[IfaceCombination] = (), rules: Iterable[Rule] = (), *,
+                 software_iftypes: frozenset[IfType] = SOFTWARE_IFTYPES,
+                 radar_width: ChanWidth = ChanWidth.W20, dfs_region: DfsRegion = DfsRegion.UNSET,
+                 iftypes: Mapping[OpMode, IfType] | None = None, name: str = "custom") -> None:
+        self.combinations: tuple[IfaceCombination, ...] = tuple(combinations)
+        validate_combinations(self.combinations, software_iftypes)
+        self.rules: tuple[Rule, ...] = tuple(rules)
+        self.software_iftypes = frozenset(software_iftypes)
+        self.radar_width = ChanWidth(radar_width)
+        self.dfs_region = DfsRegion(dfs_region)
+        self.iftypes: dict[OpMode, IfType] = dict(OPMODE_IFTYPE)
+        self.iftypes.update(iftypes or {})
+        self.name = name
+        self._devices: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        return f"<Policy {self.name}: {len(self.combinations)} combinations, {len(self.rules)} rules>"
+
+    def format(self) -> str:
+        """The policy as text: the combination table, then the rules."""
+        lines = [format_combinations(self.combinations) if self.combinations
+                 else "interface combinations: none (any mix of supported modes)"]
+        if self.rules:
+            lines.append("rules:")
+            lines += [f"\t * {r.name}: {r.describe()}" for r in self.rules]
+        return "\n".join(lines)
+
+    # -- per-device state ------------------------------------------------
+
+    def _state(self, ic: Any) -> dict[Any, Any]:
+        st = self._devices.get(ic)
+        if st is None:
+            st = self._devices[ic] = {"ledger": {}}
+        return st
+
+    def _ledger(self, ic: Any) -> dict[int, tuple[Any, Admission]]:
+        return self._state(ic)["ledger"]
+
+    def resources(self, ic: Any, vap: Any) -> dict[str, Any]:
+        """What the policy reserved for a created vap (beacon slot, bssid index...)."""
+        entry = self._ledger(ic).get(id(vap))
+        return dict(entry[1].resources) if entry and entry[0] is vap else {}
+
+    def admission_of(self, ic: Any, vap: Any) -> Admission | None:
+        """The committed admission of a vap, with its adjustments."""
+        entry = self._ledger(ic).get(id(vap))
+        return entry[1] if entry and entry[0] is vap else None
+
+    # -- the device's call sites -------------------------------------------
+
+    def admit(self, ic: Any, req: VapRequest) -> Admission:
+        """Decide on a create request: combinations first, then each rule in
+        order.  Raises ConcurrencyError (EBUSY) leaving nothing reserved."""
+        request = copy.copy(req)
+        adm = Admission(self, ic, dataclasses.replace(req), request)
+        ctx = AdmitContext(self, ic, request, adm)
+        try:
+            if request.opmode is OpMode.P2P_DEVICE:
+                table = "combinations: a p2p device counts only once started"
+            else:
+                members = [self._member(v, running_only=False, ic=ic) for v in ctx.vaps
+                           if self._counts(v, running_only=False)]
+                table = self._check_table(members, self._new_member(request),
+                                          f"{request.name} ({request.opmode.word})")
+            for rule in self.rules:
+                rule.admit(ctx)
+        except BaseException:
+            adm.abort()
+            raise
+        adm.explanation = "; ".join([table] + adm.adjustments)
+        return adm
+
+    def release(self, ic: Any, vap: Any) -> None:
+        """Give back what a destroyed vap held; unknown vaps are ignored."""
+        entry = self._ledger(ic).pop(id(vap), None)
+        if entry is None or entry[0] is not vap:
+            return
+        adm = entry[1]
+        adm._free()
+        adm.state = "released"
+
+    def check_running(self, ic: Any, vap: Any, channel: Channel | None) -> str:
+        """May `vap` run on `channel` beside the running vaps?  Returns the
+        explanation; raises ConcurrencyError (the vap must stay down)."""
+        members = [self._member(v, running_only=True, ic=ic) for v in getattr(ic, "vaps", ())
+                   if v is not vap and self._counts(v, running_only=True)]
+        new = _Member(vap.name if hasattr(vap, "name") else "vap", self.iftypes[vap.opmode],
+                      None if vap.opmode is OpMode.P2P_DEVICE else channel,
+                      self._bintval(vap))
+        where = f" on channel {channel}" if channel is not None else ""
+        text = self._check_table(members, new, f"{new.name} ({vap.opmode.word}) up{where}")
+        for rule in self.rules:
+            rule.check_running(ic, vap, channel)
+        return text
+
+    def check_start_p2p(self, ic: Any, vap: Any) -> str:
+        """May this P2P device start?  Same answer as `check_running`."""
+        return self.check_running(ic, vap, None)
+
+    # -- counting ----------------------------------------------------------
+
+    def _counts(self, vap: Any, *, running_only: bool) -> bool:
+        if vap.opmode is OpMode.P2P_DEVICE:
+            return bool(getattr(vap, "p2p_started", False))
+        return bool(getattr(vap, "running", False)) or not running_only
+
+    def _bintval(self, vap: Any) -> int:
+        if not vap.opmode.beacons:
+            return 0
+        return int(getattr(vap, "beacon_interval", 0) or 0)
+
+    def _member(self, vap: Any, *, running_only: bool, ic: Any) -> _Member:
+        chan = None
+        if getattr(vap, "running", False) and vap.opmode is not OpMode.P2P_DEVICE:
+            chan = getattr(vap, "channel", None) or getattr(ic, "curchan", None)
+        return _Member(getattr(vap, "name", "vap"), self.iftypes[vap.opmode], chan, self._bintval(vap))
+
+    def _new_member(self, req: VapRequest) -> _Member:
+        bi = req.beacon_interval if req.opmode.beacons else 0
+        return _Member(req.name, self.iftypes[req.opmode], req.channel, bi)
+
+    def _check_table(self, members: list[_Member], new: _Member, what: str) -> str:
+        if not self.combinations:
+            return "combinations: none declared, any mix allowed"
+        if new.iftype in self.software_iftypes:
+            return f"combinations: {new.iftype.name} is a software interface type, always allowed"
+        everyone = [m for m in members if m.iftype not in self.software_iftypes] + [new]
+        counts = Counter(m.iftype for m in everyone)
+        channels = {m.channel for m in everyone if m.channel is not None}
+        radar = 0
+        for m in everyone:
+            if m.channel is not None and m.channel.is_dfs and m.iftype in RADAR_IFTYPES:
+                radar |= 1 << self.radar_width
+        if len(everyone) == 1 and not radar:
+            return "combinations: a single interface needs no combination"
+        try:
+            matching = check_combinations(
+                self.combinations, counts, num_different_channels=len(channels),
+                radar_detect=radar, radar_region=self.dfs_region,
+                beacon_intervals=[m.beacon_interval for m in everyone],
+                software_iftypes=self.software_iftypes)
+        except ConcurrencyError as e:
+            raise ConcurrencyError(f"{what}: {e.strerror}", e.reasons) from None
+        idx = [i for i, c in enumerate(self.combinations, start=1) if c in matching]
+        return f"combinations: allowed by combination {', '.join(map(str, idx))}"
+
+    # -- what-if -----------------------------------------------------------
+
+    def check_mix(self, ic: Any, modes: Sequence[OpMode | str | tuple[OpMode, CloneFlags]],
+                  channels: Sequence[Channel | None] | None = None) -> MixVerdict:
+        """Would these vaps, created in this order (and brought up on
+        `channels`, parallel to `modes`), be allowed on an empty `ic`?
+
+        Returns a MixVerdict; raises ConcurrencyError carrying the same
+        explanation, or NotSupported when the device lacks a mode.
+        """
+        parsed = [_parse_mode(m) for m in modes]
+        if channels is not None and len(channels) != len(parsed):
+            raise ValueError(f"{len(channels)} channels given for {len(parsed)} modes")
+        chans = list(channels) if channels is not None else [None] * len(parsed)
+        verdict = MixVerdict(True, tuple(m for m, _ in parsed))
+        shadow = _ShadowDevice(ic)
+        caps = shadow.caps
+
+        def refuse(err: ConcurrencyError) -> NoReturn:
+            verdict.allowed = False
+            verdict.steps.append(f"refused: {err.strerror}")
+            raise ConcurrencyError(str(verdict), err.reasons) from None
+
+        for i, (mode, flags) in enumerate(parsed):
+            name = f"wlan{i}"
+            if caps is not None and not caps & mode.cap:
+                raise NotSupported(f"{name} ({mode.word}): the device lacks the {mode.cap.name} capability")
+            req = VapRequest(name, mode, flags, channel=chans[i])
+            try:
+                adm = self.admit(shadow, req)
+            except ConcurrencyError as e:
+                refuse(e)
+            vap = _ShadowVap(adm.request)
+            shadow.vaps.append(vap)
+            adm.commit(vap)
+            verdict.steps.append(f"create {name} ({mode.word}): {adm.explanation}")
+        # Bring everything up in order, P2P devices last, so that each check
+        # sees every interface that runs before it.
+        order = sorted(zip(shadow.vaps, chans, strict=True),
+                       key=lambda vc: vc[0].opmode is OpMode.P2P_DEVICE)
+        for vap, chan in order:
+            try:
+                if vap.opmode is OpMode.P2P_DEVICE:
+                    verdict.steps.append(f"start {vap.name}: {self.check_start_p2p(shadow, vap)}")
+                    vap.p2p_started = True
+                else:
+                    verdict.steps.append(f"up {vap.name}: {self.check_running(shadow, vap, chan)}")
+                    vap.running, vap.channel = True, chan
+            except ConcurrencyError as e:
+                refuse(e)
+        return verdict
+
+
+# -- ready-made profiles ----------------------------------------------------
+
+def hwsim_default(*, adhoc: bool = True, p2p_device: bool = False, channels: int = 1,
+                  wds: bool = False) -> Policy:
+    """mac80211_hwsim's table.  Linux has no WDS interface type any more; with
+    `wds` a WDS vap is treated like a 4-address AP_VLAN (a software type) and
+    must sit beside a HOSTAP vap."""
+    software = SOFTWARE_IFTYPES | ({IfType.WDS} if wds else set())
+    rules: list[Rule] = [WdsNoBssid(), WdsNeedsHostap()] if wds else []
+    return Policy(hwsim_combinations(adhoc=adhoc, p2p_device=p2p_device, channels=channels),
+                  rules, software_iftypes=frozenset(software), name="hwsim")
+
+
+def ath(*, beacon_slots: int = 4) -> Policy:
+    """ath(4): one STA (NOBEACONS beside other vaps), IBSS only first, TDMA
+    alone, no WDS in STA mode, beacon buffers, the BSSID-mask scheme."""
+    return Policy((), [
+        WdsNoBssid(),
+        MaxOfMode(OpMode.STA, 1),
+        FirstOnly(OpMode.IBSS, ignore=[OpMode.WDS]),
+        FirstOnly(OpMode.AHDEMO, flags=CloneFlags.TDMA, exclusive=True, ignore=[OpMode.WDS]),
+        NoWdsInStaMode(),
+        StaNoBeacons(),
+        BeaconSlots(beacon_slots),
+        BssidMask(),
+    ], name="ath")
+
+
+def single() -> Policy:
+    """iwm(4)/iwn(4): one vap at a time, any mode."""
+    return Policy((), [SingleVap()], name="single")
+
+
+_NON_WDS = [m for m in OpMode if m is not OpMode.WDS]
+
+
+def run() -> Policy:
+    """run(4): one non-WDS vap, created first; WDS only beside an AP; a STA
+    always uses software beacon miss."""
+    return Policy((), [
+        WdsNoBssid(),
+        FirstOnly(_NON_WDS),
+        WdsNeedsHostap(legacy_exempt=False),
+        StaNoBeacons(always=True),
+    ], name="run")
+
+
+def p2p(*, channels: int = 2) -> Policy:
+    """A P2P-capable device in the style of iwlwifi: one STA, one AP/GO/P2P
+    client and a P2P device, on up to `channels` channels."""
+    return Policy([IfaceCombination(
+        limits=(IfaceLimit(1, [IfType.STATION]),
+                IfaceLimit(1, [IfType.AP, IfType.P2P_CLIENT, IfType.P2P_GO]),
+                IfaceLimit(1, [IfType.P2P_DEVICE])),
+        max_interfaces=3, num_different_channels=channels)], name="p2p")
