@@ -2,7 +2,18 @@
 states), channels, the concurrency policy and the scheduler.  Imports nothing
 else of the project."""
 
-from .channels import ALL_CHANNELS, CHANNELS_2GHZ, CHANNELS_5GHZ, Channel, ChanFlags, find_channel
+from .channels import ALL_CHANNELS, CHANNELS_2GHZ, CHANNELS_5GHZ, ChanFlags, Channel, find_channel
+from .com import IEEE80211Com, mac_str, parse_mac
+from .combinations import (
+    ChanWidth,
+    DfsRegion,
+    IfaceCombination,
+    IfaceLimit,
+    check_combinations,
+    format_combinations,
+    hwsim_combinations,
+    validate_combinations,
+)
 from .enums import (
     OPMODE_IFTYPE,
     Caps,
@@ -18,6 +29,7 @@ from .enums import (
 from .errors import (
     AlreadyExists,
     Busy,
+    ConcurrencyError,
     DriverError,
     IllegalTransition,
     InvalidArgument,
@@ -26,6 +38,7 @@ from .errors import (
     NotSupported,
     StateQueueFull,
 )
+from .policy import Admission, MixVerdict, Policy, VapRequest
 from .sched import MS, NS, SEC, TU, US, Callout, Scheduler, TaskQueue, seconds
 
 __all__ = [
@@ -34,5 +47,9 @@ __all__ = [
     "format_wlanmode", "parse_wlanmode", "vap_caps",
     "AlreadyExists", "Busy", "DriverError", "IllegalTransition", "InvalidArgument",
     "Net80211Error", "NoSuchDevice", "NotSupported", "StateQueueFull",
+    "IEEE80211Com", "mac_str", "parse_mac", "Admission", "Policy", "VapRequest",
+    "ChanWidth", "DfsRegion", "IfaceCombination", "IfaceLimit", "check_combinations",
+    "format_combinations", "hwsim_combinations", "validate_combinations", "ConcurrencyError",
+    "MixVerdict",
     "MS", "NS", "SEC", "TU", "US", "Callout", "Scheduler", "TaskQueue", "seconds",
 ]

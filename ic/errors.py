@@ -6,6 +6,13 @@ from __future__ import annotations
 import errno as _errno
 
 
+def errno_name(code: int) -> str:
+    """Symbolic name of an errno, preferring EOPNOTSUPP over its Linux alias ENOTSUP."""
+    if code == _errno.EOPNOTSUPP:
+        return "EOPNOTSUPP"
+    return _errno.errorcode.get(code, str(code))
+
+
 class Net80211Error(OSError):
     """Base class; `errno` is the code, `strerror` the human sentence."""
 
@@ -15,7 +22,7 @@ class Net80211Error(OSError):
         super().__init__(code if code is not None else self.default_errno, message)
 
     def __str__(self) -> str:
-        return f"{self.strerror} ({_errno.errorcode.get(self.errno, self.errno)})"
+        return f"{self.strerror} ({errno_name(self.errno)})"
 
 
 class NoSuchDevice(Net80211Error):

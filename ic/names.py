@@ -31,6 +31,12 @@ class NameRegistry:
             raise AlreadyExists(f"{name}: name already in use")
         self._owners[name] = owner
 
+    def assign(self, name: str, owner: object) -> None:
+        """Hand a claimed name to its final owner."""
+        if name not in self._owners:
+            raise KeyError(name)
+        self._owners[name] = owner
+
     def release(self, name: str) -> None:
         self._owners.pop(name, None)
 

@@ -82,11 +82,12 @@ class Admission:
     adjustments made and the resources reserved.  Exactly one of `commit`
     (the driver created the vap) or `abort` (it did not) must follow."""
 
-    def __init__(self, policy: Policy, ic: Any, original: VapRequest, request: VapRequest) -> None:
+    def __init__(self, request: VapRequest, policy: Policy | None = None, ic: Any = None,
+                 original: VapRequest | None = None) -> None:
+        self.request = request
         self.policy = policy
         self.ic = ic
-        self.original = original
-        self.request = request
+        self.original = original if original is not None else dataclasses.replace(request)
         self.adjustments: list[str] = []
         self.resources: dict[str, Any] = {}
         self.explanation = ""
@@ -102,7 +103,8 @@ class Admission:
         if self.state != "pending":
             raise RuntimeError(f"admission of {self.request.name} is already {self.state}")
         self.state = "committed"
-        self.policy._ledger(self.ic)[id(vap)] = (vap, self)
+        if self.policy is not None:
+            self.policy._ledger(self.ic)[id(vap)] = (vap, self)
 
     def abort(self) -> None:
         """Give back everything reserved; harmless if already aborted or committed."""
@@ -180,7 +182,7 @@ class _ShadowVap:
         self.channel: Channel | None = None
         self.running = False
         self.p2p_started = False
-        self.beacon_interval = req.beacon_interval
+        self.bintval = req.beacon_interval
 
 
 class _ShadowDevice:
@@ -211,6 +213,16 @@ class Policy:
 
     VapRequest = VapRequest  # so `ic.policy.VapRequest(...)` works on an instance
 
+    # Class-level defaults: a subclass that overrides admit() without calling
+    # __init__ still behaves as the allow-everything policy elsewhere.
+    combinations: tuple[IfaceCombination, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    software_iftypes: frozenset[IfType] = SOFTWARE_IFTYPES
+    radar_width: ChanWidth = ChanWidth.W20
+    dfs_region: DfsRegion = DfsRegion.UNSET
+    iftypes: dict[OpMode, IfType] = OPMODE_IFTYPE
+    name = "allow-all"
+
     def __init__(self, combinations: Iterable[IfaceCombination] = (), rules: Iterable[Rule] = (), *,
                  software_iftypes: frozenset[IfType] = SOFTWARE_IFTYPES,
                  radar_width: ChanWidth = ChanWidth.W20, dfs_region: DfsRegion = DfsRegion.UNSET,
@@ -224,7 +236,6 @@ class Policy:
         self.iftypes: dict[OpMode, IfType] = dict(OPMODE_IFTYPE)
         self.iftypes.update(iftypes or {})
         self.name = name
-        self._devices: weakref.WeakKeyDictionary[Any, dict[Any, Any]] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return f"<Policy {self.name}: {len(self.combinations)} combinations, {len(self.rules)} rules>"
@@ -241,9 +252,12 @@ class Policy:
     # -- per-device state ------------------------------------------------
 
     def _state(self, ic: Any) -> dict[Any, Any]:
-        st = self._devices.get(ic)
+        devices = self.__dict__.get("_devices")
+        if devices is None:
+            devices = self.__dict__["_devices"] = weakref.WeakKeyDictionary()
+        st = devices.get(ic)
         if st is None:
-            st = self._devices[ic] = {"ledger": {}}
+            st = devices[ic] = {"ledger": {}}
         return st
 
     def _ledger(self, ic: Any) -> dict[int, tuple[Any, Admission]]:
@@ -265,13 +279,13 @@ class Policy:
         """Decide on a create request: combinations first, then each rule in
         order.  Raises ConcurrencyError (EBUSY) leaving nothing reserved."""
         request = copy.copy(req)
-        adm = Admission(self, ic, dataclasses.replace(req), request)
+        adm = Admission(request, self, ic, dataclasses.replace(req))
         ctx = AdmitContext(self, ic, request, adm)
         try:
             if request.opmode is OpMode.P2P_DEVICE:
                 table = "combinations: a p2p device counts only once started"
             else:
-                members = [self._member(v, running_only=False, ic=ic) for v in ctx.vaps
+                members = [self._member(v) for v in ctx.vaps
                            if self._counts(v, running_only=False)]
                 table = self._check_table(members, self._new_member(request),
                                           f"{request.name} ({request.opmode.word})")
@@ -295,7 +309,7 @@ class Policy:
     def check_running(self, ic: Any, vap: Any, channel: Channel | None) -> str:
         """May `vap` run on `channel` beside the running vaps?  Returns the
         explanation; raises ConcurrencyError (the vap must stay down)."""
-        members = [self._member(v, running_only=True, ic=ic) for v in getattr(ic, "vaps", ())
+        members = [self._member(v) for v in getattr(ic, "vaps", ())
                    if v is not vap and self._counts(v, running_only=True)]
         new = _Member(vap.name if hasattr(vap, "name") else "vap", self.iftypes[vap.opmode],
                       None if vap.opmode is OpMode.P2P_DEVICE else channel,
@@ -313,19 +327,22 @@ class Policy:
     # -- counting ----------------------------------------------------------
 
     def _counts(self, vap: Any, *, running_only: bool) -> bool:
-        if vap.opmode is OpMode.P2P_DEVICE:
-            return bool(getattr(vap, "p2p_started", False))
-        return bool(getattr(vap, "running", False)) or not running_only
+        running = bool(getattr(vap, "running", False))
+        if vap.opmode is OpMode.P2P_DEVICE:  # started either way: up, or by the P2P layer
+            return running or bool(getattr(vap, "p2p_started", False))
+        return running or not running_only
 
     def _bintval(self, vap: Any) -> int:
         if not vap.opmode.beacons:
             return 0
-        return int(getattr(vap, "beacon_interval", 0) or 0)
+        return int(getattr(vap, "bintval", None) or getattr(vap, "beacon_interval", 0) or 0)
 
-    def _member(self, vap: Any, *, running_only: bool, ic: Any) -> _Member:
+    def _member(self, vap: Any) -> _Member:
+        # A running vap without a channel yet (a STA still scanning) is
+        # assumed to share: the device's current channel would be a guess.
         chan = None
         if getattr(vap, "running", False) and vap.opmode is not OpMode.P2P_DEVICE:
-            chan = getattr(vap, "channel", None) or getattr(ic, "curchan", None)
+            chan = getattr(vap, "channel", None)
         return _Member(getattr(vap, "name", "vap"), self.iftypes[vap.opmode], chan, self._bintval(vap))
 
     def _new_member(self, req: VapRequest) -> _Member:

@@ -1,0 +1,49 @@
+"""Creating a BSS on a channel and choosing a channel from scan results
+(`ieee80211_create_ibss`, the "least congested channel" pick)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ic import Channel, State
+
+from .scan import ScanResult
+
+
+def running_channel(vap: Any) -> Channel | None:
+    """The channel another running vap of the device already operates on."""
+    for vp in vap.ic.vaps:
+        if vp is not vap and vp.state >= State.RUN and vp.bss_chan is not None:
+            return vp.bss_chan
+    return None
+
+
+def create_bss(vap: Any, chan: Channel, bssid: bytes) -> None:
+    """Start our own BSS on `chan` with `bssid`, then go to RUN."""
+    vap.bss_chan = chan
+    vap.bssid = bssid
+    vap.ic.bsschan = chan
+    vap.ic.set_curchan(chan)
+    vap.new_state(State.RUN, 0, internal=True)
+
+
+def pick_channel(results: list[ScanResult], channels: list[Channel]) -> Channel:
+    """The scanned channel with the fewest BSSes heard (ties: device order)."""
+    load = {c: 0 for c in channels}
+    for r in results:
+        if r.channel in load:
+            load[r.channel] += 1
+    return min(channels, key=lambda c: load[c])
+
+
+def scan_channels(vap: Any) -> list[Channel]:
+    """Channels a vap's scan visits: its desired channel, else every channel."""
+    return [vap.des_chan] if vap.des_chan is not None else list(vap.ic.channels)
+
+
+def leave_bss(vap: Any) -> None:
+    """Forget the vap's BSS; the device's BSS channel goes when no vap runs."""
+    vap.bss_chan = None
+    ic = vap.ic
+    if running_channel(vap) is None:
+        ic.bsschan = None

@@ -1,0 +1,32 @@
+"""The P2P operating modes: a P2P device (discovery only, no netdev, no BSS),
+a P2P GO (an AP with P2P IEs) and a P2P client (a station with P2P IEs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ic import OpMode, State
+
+from ..hostap import HostapMode
+from ..mode import ANY, Mode, S, transitions_table
+from ..sta import StaMode
+
+
+class P2PDeviceMode(Mode):
+    opmode = OpMode.P2P_DEVICE
+    TRANSITIONS = transitions_table(
+        INIT=ANY,
+        SCAN=(S.INIT, S.SCAN, S.RUN),
+        RUN=(S.INIT, S.SCAN, S.RUN),
+    )
+
+    def first_request(self, vap: Any) -> tuple[State, bool]:
+        return State.RUN, True
+
+
+class P2PGoMode(HostapMode):
+    opmode = OpMode.P2P_GO
+
+
+class P2PClientMode(StaMode):
+    opmode = OpMode.P2P_CLIENT

@@ -1,0 +1,175 @@
+"""The virtual interface (`struct ieee80211vap`).
+
+Creation has three phases, as in ieee80211_vap(9): the driver constructs its
+vap subclass (`__init__` is `ieee80211_vap_setup`), adjusts defaults and sets
+up resources, then calls `attach(macaddr)` (`ieee80211_vap_attach`).
+`detach()` is `ieee80211_vap_detach`.  A driver hooks state changes by
+overriding `iv_newstate` and calling `super().iv_newstate(...)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ic import Caps, Channel, CloneFlags, InvalidArgument, OpMode, State, mac_str, vap_caps
+
+from . import proto
+from .modes import mode_for
+
+
+class VapStats:
+    """Per-vap counters."""
+
+    __slots__ = ("transitions", "failed_transitions", "illegal_transitions", "state_queue_overflows",
+                 "scanwaits", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_dropped",
+                 "tx_dropped", "rx_malformed")
+
+    def __init__(self) -> None:
+        for name in self.__slots__:
+            setattr(self, name, 0)
+
+    def as_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+class IEEE80211Vap:
+    """One vap of a device; its operating mode is fixed for its life."""
+
+    def __init__(self, ic: Any, name: str, unit: int, opmode: OpMode,
+                 flags: CloneFlags = CloneFlags(0), bssid: bytes | None = None) -> None:
+        self.ic = ic
+        self.name = name
+        self.unit = unit
+        self.opmode = OpMode(opmode)
+        self.flags = CloneFlags(flags)
+        self.caps: Caps = vap_caps(ic.caps, self.opmode)
+        self.mode = mode_for(self.opmode)
+        self.state = State.INIT
+        self.macaddr: bytes | None = None
+        self.bssid: bytes | None = None
+        self.des_bssid = bssid  # WDS peer, or a fixed BSSID to join/create
+        self.ssid = b""
+        self.des_chan: Channel | None = None
+        self.bss_chan: Channel | None = None
+        self.bss: Any = None
+        self.bintval = 100
+        self.dtim_period = 1
+        self.hidessid = False
+        self.running = False
+        self.attached = False
+        self.stats = VapStats()
+        self.nstates: list[proto.StateRequest] = []
+        self.serving: int | None = None
+        self.scanwait = False
+        self.reinit = False
+        self.pending_kick = False
+        self.mode.vap_setup(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.opmode.word} {self.state.name}>"
+
+    # -- properties --------------------------------------------------------
+    @property
+    def channel(self) -> Channel | None:
+        """The channel the vap operates on, or the one it is configured for."""
+        return self.bss_chan if self.bss_chan is not None else self.des_chan
+
+    @property
+    def legacy_wds(self) -> bool:
+        return bool(self.flags & CloneFlags.WDSLEGACY)
+
+    @property
+    def dfs(self) -> bool:
+        """The vap must run a channel availability check on DFS channels."""
+        return bool(self.caps & Caps.DFS)
+
+    @property
+    def has_netdev(self) -> bool:
+        return self.opmode.has_netdev
+
+    # -- lifecycle ---------------------------------------------------------
+    def attach(self, macaddr: bytes | None = None) -> None:
+        """`ieee80211_vap_attach`: take the link address, join `ic.vaps`."""
+        if self.attached:
+            raise InvalidArgument(f"{self.name}: already attached")
+        self.macaddr = bytes(macaddr) if macaddr is not None else self.ic.macaddr
+        self.mode.machine.add_model(self, initial=State.INIT)
+        self.ic.vaps.append(self)
+        self.attached = True
+        self.ic.ic_update_filter()
+
+    def detach(self) -> None:
+        """`ieee80211_vap_detach`: stop (to INIT), drain pending work, unlink."""
+        if not self.attached:
+            return
+        proto.stop(self)
+        if (self.nstates[-1].nstate if self.nstates else self.state) != State.INIT:
+            proto.new_state(self, State.INIT, -1, internal=True)
+        self.ic.taskqueue.drain()
+        assert self.state == State.INIT and not self.nstates, (self, self.nstates)
+        self.scanwait = False
+        self.ic.vaps.remove(self)
+        self.mode.machine.remove_model(self)
+        self.mode.vap_detach(self)
+        self.attached = False
+        self.ic.ic_update_filter()
+
+    def configure(self, *, ssid: bytes | None = None, channel: Channel | None = None,
+                  bintval: int | None = None, dtim_period: int | None = None,
+                  hidessid: bool | None = None) -> None:
+        """Apply generic parameters already checked by `IEEE80211Com.create_vap`."""
+        if ssid is not None:
+            self.ssid = ssid
+        if channel is not None:
+            self.des_chan = channel
+        if bintval is not None:
+            self.bintval = bintval
+        if dtim_period is not None:
+            self.dtim_period = dtim_period
+        if hidessid is not None:
+            self.hidessid = hidessid
+
+    def set_channel(self, channel: Channel | int | None) -> None:
+        """Change the desired channel; a running vap is re-checked against the
+        policy (EBUSY leaves it as it was) and restarted on the new channel."""
+        chan = None if channel is None else self.ic._find_channel(channel)
+        if self.running:
+            self.ic.policy.check_running(self.ic, self, chan)
+        self.des_chan = chan
+        if self.running and self.state > State.INIT:
+            proto.stop(self)
+            proto.start(self)
+
+    def up(self) -> None:
+        """Mark the vap up and start its state machine (`ieee80211_start_locked`)."""
+        proto.start(self)
+
+    def down(self) -> None:
+        """Mark the vap down: to INIT (`ieee80211_stop_locked`)."""
+        proto.stop(self)
+
+    def new_state(self, nstate: State | int, arg: int = -1, *, internal: bool = False) -> None:
+        """Queue a state change (`ieee80211_new_state`); it runs from the device taskqueue."""
+        proto.new_state(self, nstate, arg, internal=internal)
+
+    # -- driver hook ---------------------------------------------------------
+    def iv_newstate(self, nstate: State, arg: int) -> int:
+        """Perform a transition: the mode's Machine moves the state, then the
+        mode does its work.  Drivers override, do their part, and call super().
+        A non-zero return means the transition failed."""
+        ostate = self.state
+        self.mode.enter(self, nstate)
+        self.mode.newstate(self, ostate, nstate, arg)
+        return 0
+
+    def describe(self) -> dict[str, Any]:
+        """A summary for tools and reports."""
+        return {
+            "name": self.name, "device": self.ic.name, "mode": self.opmode.word,
+            "state": self.state.name, "running": self.running,
+            "macaddr": mac_str(self.macaddr), "bssid": mac_str(self.bssid),
+            "ssid": self.ssid.decode(errors="replace"),
+            "channel": self.channel.ieee if self.channel else None,
+            "flags": [f.name for f in CloneFlags if f in self.flags],
+            "stats": self.stats.as_dict(),
+        }

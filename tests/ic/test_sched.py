@@ -1,0 +1,82 @@
+import pytest
+
+from ic import MS, SEC, Callout, Scheduler, TaskQueue
+
+
+def test_events_run_in_time_then_insertion_order():
+    s = Scheduler()
+    out = []
+    s.call_later(2 * MS, out.append, "b")
+    s.call_later(1 * MS, out.append, "a")
+    s.call_later(2 * MS, out.append, "c")
+    s.run_for(5 * MS)
+    assert out == ["a", "b", "c"]
+    assert s.now_ns == 5 * MS and s.events_run == 3
+
+
+def test_tasks_run_before_time_advances():
+    s = Scheduler()
+    tq = TaskQueue(s, "dev")
+    out = []
+
+    def event():
+        tq.enqueue(lambda: out.append(("task", s.now_ns)))
+        s.call_later(0, out.append, ("later", s.now_ns))
+
+    s.call_later(1 * MS, event)
+    s.call_later(1 * MS, out.append, ("same-time", 1 * MS))
+    s.run_for(2 * MS)
+    assert out == [("task", MS), ("same-time", MS), ("later", MS)]
+
+
+def test_callout_reset_and_stop():
+    s = Scheduler()
+    out = []
+    c = Callout(s)
+    c.reset(10 * MS, out.append, 1)
+    s.run_for(5 * MS)
+    c.reset(10 * MS, out.append, 2)  # re-arming replaces the first
+    assert c.pending and c.expires_ns == 15 * MS
+    s.run_for(20 * MS)
+    assert out == [2] and not c.pending
+    c.reset(MS, out.append, 3)
+    assert c.stop() and not c.stop()
+    s.run_for(SEC)
+    assert out == [2]
+
+
+def test_run_until_predicate_and_timeout():
+    s = Scheduler()
+    hits = []
+    for i in range(10):
+        s.call_at(i * MS, hits.append, i)
+    assert s.run_until(lambda: len(hits) >= 4, SEC)
+    assert s.now_ns == 3 * MS
+    assert not s.run_until(lambda: False, 100 * MS)
+    assert s.now_ns == 103 * MS
+
+
+def test_nested_run_is_refused():
+    s = Scheduler()
+    s.call_later(0, lambda: s.run_for(1))
+    with pytest.raises(RuntimeError, match="inside a running event"):
+        s.run_for(1)
+
+
+def test_realtime_mode_paces_and_reads_fds():
+    import os
+    import time
+
+    s = Scheduler(realtime=True)
+    r, w = os.pipe()
+    got = []
+    s.add_reader(r, lambda: got.append(os.read(r, 10)))
+    s.call_later(20 * MS, os.write, w, b"x")
+    t0 = time.monotonic()
+    s.run_for(50 * MS)
+    elapsed = time.monotonic() - t0
+    assert got == [b"x"]
+    assert elapsed >= 0.045  # real time passed: paced against the clock
+    s.remove_reader(r)
+    os.close(r)
+    os.close(w)
