@@ -220,8 +220,9 @@ def _first_failure(c: IfaceCombination, counts: dict[IfType, int], used: set[IfT
             if t not in lim.types:
                 continue
             if remaining[j] < n:
-                return (f"{n} × {t.name} exceeds limit #{j + 1} {_type_set(lim.types)} "
-                        f"≤ {remaining[j]}")
+                taken = lim.max - remaining[j]
+                return (f"{n} × {t.name} exceeds limit #{j + 1} {_type_set(lim.types)} ≤ {lim.max}"
+                        + (f" ({taken} already taken)" if taken else ""))
             remaining[j] -= n
     if radar_detect != (c.radar_detect_widths & radar_detect):
         missing = radar_detect & ~c.radar_detect_widths

@@ -315,7 +315,8 @@ class Policy:
                       None if vap.opmode is OpMode.P2P_DEVICE else channel,
                       self._bintval(vap))
         where = f" on channel {channel}" if channel is not None else ""
-        text = self._check_table(members, new, f"{new.name} ({vap.opmode.word}) up{where}")
+        verb = "start" if vap.opmode is OpMode.P2P_DEVICE else "up"
+        text = self._check_table(members, new, f"{new.name} ({vap.opmode.word}) {verb}{where}")
         for rule in self.rules:
             rule.check_running(ic, vap, channel)
         return text
@@ -338,12 +339,15 @@ class Policy:
         return int(getattr(vap, "bintval", None) or getattr(vap, "beacon_interval", 0) or 0)
 
     def _member(self, vap: Any) -> _Member:
-        # A running vap without a channel yet (a STA still scanning) is
-        # assumed to share: the device's current channel would be a guess.
-        chan = None
-        if getattr(vap, "running", False) and vap.opmode is not OpMode.P2P_DEVICE:
-            chan = getattr(vap, "channel", None)
-        return _Member(getattr(vap, "name", "vap"), self.iftypes[vap.opmode], chan, self._bintval(vap))
+        # Channels and beacon intervals are operating parameters: only a
+        # running vap has them.  A running vap without a channel yet (a STA
+        # still scanning) is assumed to share; the current channel is a guess.
+        chan, bintval = None, 0
+        if getattr(vap, "running", False):
+            bintval = self._bintval(vap)
+            if vap.opmode is not OpMode.P2P_DEVICE:
+                chan = getattr(vap, "channel", None)
+        return _Member(getattr(vap, "name", "vap"), self.iftypes[vap.opmode], chan, bintval)
 
     def _new_member(self, req: VapRequest) -> _Member:
         bi = req.beacon_interval if req.opmode.beacons else 0

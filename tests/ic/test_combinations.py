@@ -111,7 +111,7 @@ def test_limit_max_is_shared_by_the_types_of_one_limit():
     assert check_combinations(t, {S: 2, A: 1})
     e = refused(t, {S: 2, A: 2})
     # STATION takes 2 of 3, leaving 1 for AP
-    assert e.reasons == ("combination 1: 2 × AP exceeds limit #1 {STATION, AP} ≤ 1",)
+    assert e.reasons == ("combination 1: 2 × AP exceeds limit #1 {STATION, AP} ≤ 3 (2 already taken)",)
 
 
 def test_radar_regions():
