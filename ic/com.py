@@ -180,13 +180,16 @@ class IEEE80211Com:
         """Would this mix of vaps be allowed on an empty device?  Raises EBUSY with
         the policy's explanation if not; returns the explanation (a
         `MixVerdict`, whose str() is the text) if so."""
-        ms = [self._check_mode(m, CloneFlags(0))[0] for m in modes]
+        # Keep the flags a mode word implies ("tdma"): rules look at them.
+        ms = [self._check_mode(m, CloneFlags(0)) for m in modes]
         chans = None
         if channels is not None:
             chans = [None if c is None else self._find_channel(c) for c in channels]
-        for m in ms:
+        for m, flags in ms:
             if not self.caps & m.cap:
                 raise NotSupported(f"{self.name} does not support {m.word} mode")
+            if flags & CloneFlags.TDMA and not self.caps & Caps.TDMA:
+                raise NotSupported(f"{self.name} does not support TDMA")
         return self.policy.check_mix(self, ms, chans)
 
     # -- helpers -----------------------------------------------------------

@@ -4,7 +4,7 @@ channel change and check_mix on a real device with net80211 vaps."""
 import errno
 
 import pytest
-from support.testdriver import TestCom
+from support.testdriver import ALL_MODES, TestCom
 
 from ic import Caps, ConcurrencyError
 from ic.policy import Policy, ath, hwsim_default, p2p
@@ -127,6 +127,16 @@ def test_check_mix_through_the_device():
     small = TestCom(Scheduler(), "small0", caps=Caps.STA, policy=ath())
     with pytest.raises(OSError) as ei:
         small.check_mix(["sta", "hostap"])
+    assert ei.value.errno == errno.EOPNOTSUPP
+
+
+def test_check_mix_keeps_the_flags_a_mode_word_implies():
+    ic = TestCom(Scheduler(), caps=ALL_MODES | Caps.TDMA, policy=ath())
+    e = busy(ic.check_mix, ["tdma", "monitor"])
+    assert "rule first-only [ahdemo+tdma only as the only vap]" in str(e)
+    assert ic.check_mix(["ahdemo", "monitor"]).allowed
+    with pytest.raises(OSError) as ei:
+        TestCom(Scheduler(), "notdma0", policy=ath()).check_mix(["tdma"])
     assert ei.value.errno == errno.EOPNOTSUPP
 
 
