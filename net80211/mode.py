@@ -36,6 +36,9 @@ class Mode:
     opmode: ClassVar[OpMode]
     # Legal transitions: destination -> the states it may be entered from.
     TRANSITIONS: ClassVar[dict[State, frozenset[State]]]
+    # What `ieee80211_start_locked` requests at start: (state, REINIT first).
+    # Most modes scan after REINIT; MONITOR, WDS and the P2P device go to RUN.
+    START: ClassVar[tuple[State, bool]] = (State.SCAN, True)
 
     def __init__(self) -> None:
         self.states = frozenset(self.TRANSITIONS) | frozenset().union(*self.TRANSITIONS.values())
@@ -71,9 +74,8 @@ class Mode:
         """Undo `vap_setup` at detach."""
 
     def first_request(self, vap: IEEE80211Vap) -> tuple[State, bool]:
-        """State requested when the vap starts, and whether to REINIT through INIT
-        first (`ieee80211_start_locked`): most modes scan, after REINIT."""
-        return State.SCAN, True
+        """State requested when the vap starts, and whether to REINIT through INIT first."""
+        return self.START
 
     def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
         """The mode's work for a transition; `vap.state` is already `nstate`."""

@@ -14,8 +14,7 @@ class MonitorMode(Mode):
     opmode = OpMode.MONITOR
     TRANSITIONS = transitions_table(INIT=ANY, RUN=(S.INIT, S.RUN))
 
-    def first_request(self, vap: Any) -> tuple[State, bool]:
-        return State.RUN, True
+    START = (State.RUN, True)
 
     def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
         if nstate == State.INIT:

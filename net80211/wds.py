@@ -19,8 +19,7 @@ class WdsMode(Mode):
         RUN=(S.INIT, S.SCAN, S.RUN),
     )
 
-    def first_request(self, vap: Any) -> tuple[State, bool]:
-        return State.RUN, True
+    START = (State.RUN, True)
 
     def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
         if nstate == State.INIT:

@@ -3,8 +3,6 @@ a P2P GO (an AP with P2P IEs) and a P2P client (a station with P2P IEs)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from ic import OpMode, State
 
 from ..hostap import HostapMode
@@ -20,8 +18,7 @@ class P2PDeviceMode(Mode):
         RUN=(S.INIT, S.SCAN, S.RUN),
     )
 
-    def first_request(self, vap: Any) -> tuple[State, bool]:
-        return State.RUN, True
+    START = (State.RUN, True)
 
 
 class P2PGoMode(HostapMode):
