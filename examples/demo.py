@@ -7,6 +7,7 @@ Run with `make demo`.
 from __future__ import annotations
 
 from ic.errors import errno_name
+from ic.policy import ath
 from net80211 import (
     SEC,
     Caps,
@@ -49,8 +50,12 @@ def hear_upstream(radio: DemoRadio) -> None:
 
 def main() -> None:
     sched = Scheduler()
+    # The device follows FreeBSD ath(4)'s concurrency rules (one STA, which gets
+    # NOBEACONS beside other vaps; IBSS only first; 4 beacon slots; ...).
     radio = DemoRadio(sched, "demo0", macaddr="00:00:5e:00:53:00",
-                      caps=Caps.STA | Caps.HOSTAP | Caps.MONITOR | Caps.WDS)
+                      caps=Caps.STA | Caps.HOSTAP | Caps.MONITOR | Caps.WDS | Caps.IBSS,
+                      policy=ath())
+    print(radio.policy.format())
     print("creating vaps on demo0: hostap (channel 6), sta, monitor")
     ap = radio.create_vap("wlan0", "hostap", ssid="demo", channel=6)
     sta = radio.create_vap("wlan1", OpMode.STA, ssid="upstream")
@@ -76,18 +81,21 @@ def main() -> None:
     sched.run_for(SEC // 10)
 
     print("\nrefused creates:")
-    for args, kw in ((("wlan3", "ibss"), {}), (("wlan3", "wds"), {}), (("wlan0", "sta"), {}),
-                     (("wlan3", "sta"), {"channel": 99})):
+    for args, kw in ((("wlan3", "sta"), {}), (("wlan3", "ibss"), {}), (("wlan3", "mesh"), {}),
+                     (("wlan3", "wds"), {}), (("wlan0", "sta"), {}), (("wlan3", "hostap"), {"channel": 99})):
         try:
             radio.create_vap(*args, **kw)
         except OSError as e:
             print(f"  create {' '.join(args)} {kw or ''}: {errno_name(e.errno)}: {e.strerror}")
 
+    print("\nwould hostap + hostap + sta be allowed on an empty demo0?")
+    print("  " + str(radio.check_mix(["hostap", "hostap", "sta"])).splitlines()[0])
     print("\nvaps:")
     for v in radio.vaps:
         d = v.describe()
         print(f"  {d['name']:6} {d['mode']:8} {d['state']:5} mac {d['macaddr']} bssid {d['bssid']} "
-              f"chan {d['channel']} transitions {d['stats']['transitions']}")
+              f"chan {d['channel']} flags {','.join(d['flags']) or '-'} "
+              f"transitions {d['stats']['transitions']}")
     print(f"  device channel {radio.curchan}, bss channel {radio.bsschan}, "
           f"AP address {mac_str(ap.macaddr)}")
     radio.detach()

@@ -14,6 +14,7 @@ from ic import (
     Channel,
     CloneFlags,
     ComFlags,
+    ConcurrencyError,
     DriverError,
     IEEE80211Com,
     IfType,
@@ -38,7 +39,8 @@ from .vap import IEEE80211Vap, VapStats
 
 __all__ = [
     "MS", "SEC", "TU", "US", "AlreadyExists", "Busy", "Callout", "Caps", "Channel", "CloneFlags",
-    "ComFlags", "DriverError", "IfType", "IllegalTransition", "InvalidArgument", "Net80211Error",
+    "ComFlags", "ConcurrencyError", "DriverError", "IfType", "IllegalTransition", "InvalidArgument",
+    "Net80211Error",
     "NoSuchDevice", "NotSupported", "OpMode", "Scheduler", "State", "StateQueueFull", "TaskQueue",
     "seconds", "IEEE80211Com", "mac_str", "parse_mac", "NSTATE_QUEUE_MAX", "Scanner", "ScanResult",
     "IEEE80211Vap", "VapStats",
