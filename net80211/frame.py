@@ -266,7 +266,7 @@ class DataFrame(_FlagProps):
             raise FrameError("QoS Control is present if and only if the subtype is a QoS one")
         if self.qos is not None:
             _check_uint("qos", self.qos, 16)
-        if (is_qos and self.flags & FCFlags.ORDER) != (self.htc is not None):
+        if (is_qos and bool(self.flags & FCFlags.ORDER)) != (self.htc is not None):
             raise FrameError("HT Control is present if and only if QoS data has the Order flag")
         if self.htc is not None:
             _check_uint("htc", self.htc, 32)
