@@ -13,10 +13,11 @@ Management frames and their bodies live in `mgmt.py`, elements in `ie.py`.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import struct
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "BROADCAST", "CtrlSubtype", "DataSubtype", "FCFlags", "FrameError", "FrameType", "MgmtSubtype",
@@ -149,6 +150,9 @@ def fc_unpack(fc: int) -> tuple[int, int, int, int]:
     return fc & 3, (fc >> 2) & 3, (fc >> 4) & 0xF, fc >> 8
 
 
+_PEEK = struct.Struct("<BB2x6s6s6sH")
+
+
 def peek(buf: bytes) -> tuple[int, int, bytes, bytes | None, bytes | None, int | None, int]:
     """(type, subtype, addr1, addr2, addr3, seq, flags) without building a frame.
 
@@ -162,20 +166,37 @@ def peek(buf: bytes) -> tuple[int, int, bytes, bytes | None, bytes | None, int |
     b0 = buf[0]
     if b0 & 3:
         raise FrameError(f"protocol version {b0 & 3} is not supported")
-    ftype = (b0 >> 2) & 3
-    if ftype != 1:
+    if b0 & 0x0C != 0x04:
         if n < 24:
             raise FrameError("frame shorter than its 24-byte header")
-        return (ftype, b0 >> 4, buf[4:10], buf[10:16], buf[16:22],
-                (buf[22] | buf[23] << 8) >> 4, buf[1])
+        # One C call for the whole fixed header beats slicing it field by field.
+        b0, flags, a1, a2, a3, seqctl = _PEEK.unpack_from(buf)
+        return (b0 >> 2) & 3, b0 >> 4, a1, a2, a3, seqctl >> 4, flags
     # Control frames: only ACK and CTS lack the transmitter address.
     subtype = b0 >> 4
     if subtype in (12, 13) or n < 16:
-        return ftype, subtype, buf[4:10], None, None, None, buf[1]
-    return ftype, subtype, buf[4:10], buf[10:16], None, None, buf[1]
+        return 1, subtype, buf[4:10], None, None, None, buf[1]
+    return 1, subtype, buf[4:10], buf[10:16], None, None, buf[1]
 
 
 # --- shared validation ---------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def trusted_ctor(cls: type[T]) -> type[T]:
+    """Class decorator: add `cls._new(*fields)`, a constructor for the parse
+    path that skips `__post_init__`.  The parsers check what the wire can get
+    wrong themselves; re-validating every parsed integer would double the cost
+    of a receive.  Public construction always validates."""
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    sets = "".join(f"    _set(o, {n!r}, {n})\n" for n in names)
+    src = f"def _new({', '.join(names)}):\n    o = _alloc(_cls)\n{sets}    return o\n"
+    ns: dict[str, Any] = {"_alloc": object.__new__, "_set": object.__setattr__, "_cls": cls}
+    exec(src, ns)  # the same technique dataclasses uses for __init__
+    cls._new = staticmethod(ns["_new"])  # type: ignore[attr-defined]
+    return cls
+
 
 def _check_addr(name: str, value: Any) -> None:
     if not isinstance(value, bytes) or len(value) != 6:
@@ -228,6 +249,7 @@ class _FlagProps:
 
 # --- data frames ---------------------------------------------------------------
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class DataFrame(_FlagProps):
     """A data frame: 3 addresses, a 4th iff ToDS and FromDS, QoS Control iff a
@@ -328,6 +350,8 @@ class DataFrame(_FlagProps):
         if b0 & 0x0F != 0x08:
             raise FrameError("not a version-0 data frame")
         subtype = b0 >> 4
+        if subtype == 13:
+            raise FrameError("data subtype 13 is reserved")
         seqctl = buf[22] | buf[23] << 8
         off = 24
         addr4 = qos = htc = None
@@ -346,8 +370,10 @@ class DataFrame(_FlagProps):
                     raise FrameError("QoS data frame with Order flag truncated before HT Control")
                 htc = int.from_bytes(buf[off:off + 4], "little")
                 off += 4
-        return cls(buf[4:10], buf[10:16], buf[16:22], buf[off:], subtype, flags, duration,
-                   seqctl >> 4, seqctl & 0xF, addr4, qos, htc)
+        if subtype & DATA_NODATA and off != n:
+            raise FrameError(f"data subtype {subtype} carries no frame body")
+        return cls._new(buf[4:10], buf[10:16], buf[16:22], buf[off:], subtype, flags, duration,
+                        seqctl >> 4, seqctl & 0xF, addr4, qos, htc)
 
 
 # --- control frames -------------------------------------------------------------
@@ -362,6 +388,7 @@ def _ctrl_header(buf: bytes, subtype: int, length: int, name: str) -> tuple[int,
     return flags, duration
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class Ack(_FlagProps):
     """ACK: receiver address only (10 bytes)."""
@@ -383,9 +410,10 @@ class Ack(_FlagProps):
     def parse(cls, buf: bytes) -> Ack:
         buf = bytes(buf)
         flags, duration = _ctrl_header(buf, cls.subtype, 10, cls.__name__)
-        return cls(buf[4:10], duration, flags)
+        return cls._new(buf[4:10], duration, flags)
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class Cts(Ack):
     """CTS: receiver address only (10 bytes)."""
@@ -393,6 +421,7 @@ class Cts(Ack):
     subtype = CtrlSubtype.CTS
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class Rts(_FlagProps):
     """RTS: receiver and transmitter addresses (16 bytes)."""
@@ -416,9 +445,10 @@ class Rts(_FlagProps):
     def parse(cls, buf: bytes) -> Rts:
         buf = bytes(buf)
         flags, duration = _ctrl_header(buf, cls.subtype, 16, "RTS")
-        return cls(buf[4:10], buf[10:16], duration, flags)
+        return cls._new(buf[4:10], buf[10:16], duration, flags)
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class PsPoll(_FlagProps):
     """PS-Poll: the duration field carries the AID with its two top bits set."""
@@ -442,9 +472,10 @@ class PsPoll(_FlagProps):
     def parse(cls, buf: bytes) -> PsPoll:
         buf = bytes(buf)
         flags, aid = _ctrl_header(buf, cls.subtype, 16, "PS-Poll")
-        return cls(aid & 0x3FFF, buf[4:10], buf[10:16], flags)
+        return cls._new(aid & 0x3FFF, buf[4:10], buf[10:16], flags)
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class RawFrame(_FlagProps):
     """A frame this codec does not decode (block ack, CF-End, control wrapper,

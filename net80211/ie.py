@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from .frame import FrameError
+from .frame import FrameError, trusted_ctor
 
 __all__ = [
     "ElementID", "HTCap", "IEList", "Element",
@@ -102,6 +102,7 @@ class Element:
         return bytes((self.eid, len(body))) + body
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class SSID(Element):
     """SSID: 0..32 arbitrary bytes (not necessarily UTF-8); empty = wildcard/hidden."""
@@ -117,9 +118,12 @@ class SSID(Element):
 
     @classmethod
     def from_body(cls, body: bytes) -> SSID:
-        return cls(body)
+        if len(body) > 32:
+            raise FrameError("SSID longer than 32 bytes")
+        return cls._new(body)
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class SupportedRates(Element):
     """Rates in 500 kb/s units, 0x80 marks a basic rate; 1..8 of them."""
@@ -139,9 +143,12 @@ class SupportedRates(Element):
 
     @classmethod
     def from_body(cls, body: bytes) -> Any:
-        return cls(tuple(body))
+        if not 1 <= len(body) <= cls.max_rates:
+            raise FrameError(f"{cls.__name__} holds 1..{cls.max_rates} rates")
+        return cls._new(tuple(body))
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class ExtendedRates(SupportedRates):
     """Rates beyond the first eight (same encoding)."""
@@ -159,6 +166,7 @@ def rates_ies(rates: Iterable[int]) -> list[Element]:
     return out
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class DSParams(Element):
     """DS Parameter Set: the current channel."""
@@ -176,9 +184,10 @@ class DSParams(Element):
     def from_body(cls, body: bytes) -> DSParams:
         if len(body) != 1:
             raise FrameError("DS Parameter Set is 1 byte")
-        return cls(body[0])
+        return cls._new(body[0])
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class TIM(Element):
     """Traffic Indication Map; `bitmap` is the partial virtual bitmap starting
@@ -225,11 +234,12 @@ class TIM(Element):
 
     @classmethod
     def from_body(cls, body: bytes) -> TIM:
-        if len(body) < 4:
-            raise FrameError("TIM is at least 4 bytes")
-        return cls(body[0], body[1], body[2], body[3:])
+        if not 4 <= len(body) <= 254:
+            raise FrameError("TIM is 4..254 bytes")
+        return cls._new(body[0], body[1], body[2], body[3:])
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class Country(Element):
     """Country: 3-byte string (e.g. b"US " or b"DE\\x04") and
@@ -261,9 +271,10 @@ class Country(Element):
         if n < 6 or rem == 2 or (rem == 1 and body[-1] != 0):
             raise FrameError("Country is a 3-byte string, triplets and an optional zero pad")
         k = (n - 3) // 3
-        return cls(body[:3], tuple(tuple(body[3 + 3 * i:6 + 3 * i]) for i in range(k)))  # type: ignore[misc]
+        return cls._new(body[:3], tuple(tuple(body[3 + 3 * i:6 + 3 * i]) for i in range(k)))
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class ERP(Element):
     """ERP Information: NON_ERP_PRESENT 0x01, USE_PROTECTION 0x02, BARKER_PREAMBLE 0x04."""
@@ -284,12 +295,13 @@ class ERP(Element):
     def from_body(cls, body: bytes) -> ERP:
         if len(body) != 1:
             raise FrameError("ERP Information is 1 byte")
-        return cls(body[0])
+        return cls._new(body[0])
 
 
 _HTCAP = struct.Struct("<HB16sHIB")
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class HTCapabilities(Element):
     """HT Capabilities (26 bytes): capability info, A-MPDU parameters, the
@@ -337,12 +349,13 @@ class HTCapabilities(Element):
     def from_body(cls, body: bytes) -> HTCapabilities:
         if len(body) != 26:
             raise FrameError("HT Capabilities is 26 bytes")
-        return cls(*_HTCAP.unpack(body))
+        return cls._new(*_HTCAP.unpack(body))
 
 
 _HTOP = struct.Struct("<BBHH16s")
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class HTOperation(Element):
     """HT Operation (22 bytes): primary channel, the three information
@@ -374,9 +387,10 @@ class HTOperation(Element):
     def from_body(cls, body: bytes) -> HTOperation:
         if len(body) != 22:
             raise FrameError("HT Operation is 22 bytes")
-        return cls(*_HTOP.unpack(body))
+        return cls._new(*_HTOP.unpack(body))
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class RSN(Element):
     """RSN element, passed through: at least the 2-byte version."""
@@ -396,9 +410,12 @@ class RSN(Element):
 
     @classmethod
     def from_body(cls, body: bytes) -> RSN:
-        return cls(body)
+        if len(body) < 2:
+            raise FrameError("RSN is at least its 2-byte version")
+        return cls._new(body)
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class Vendor(Element):
     """Vendor Specific: a 3-byte OUI then vendor data (P2P, WPS, WMM... pass
@@ -431,9 +448,10 @@ class Vendor(Element):
     def from_body(cls, body: bytes) -> Vendor:
         if len(body) < 3:
             raise FrameError("Vendor Specific needs a 3-byte OUI")
-        return cls(body[:3], body[3:])
+        return cls._new(body[:3], body[3:])
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class Unknown(Element):
     """Any element this codec does not decode, kept byte for byte."""
@@ -458,6 +476,7 @@ _DECODERS: dict[int, Any] = {
               HTCapabilities, HTOperation, RSN, Vendor)
 }
 
+_unknown = Unknown._new  # type: ignore[attr-defined]
 E = TypeVar("E", bound=Element)
 
 
@@ -511,18 +530,20 @@ class IEList(tuple):
         buf = bytes(buf)
         n = len(buf)
         out = []
+        append = out.append
+        decoders = _DECODERS
         i = 0
-        while i < n:
-            if i + 2 > n:
-                raise FrameError(f"truncated element header at offset {i}")
-            eid = buf[i]
-            end = i + 2 + buf[i + 1]
-            if end > n:
-                raise FrameError(f"element {eid} at offset {i} overruns the frame")
-            dec = _DECODERS.get(eid)
-            body = buf[i + 2:end]
-            out.append(dec(body) if dec is not None else Unknown(eid, body))
-            i = end
+        try:
+            while i < n:
+                eid = buf[i]
+                start = i + 2
+                i = start + buf[i + 1]  # IndexError: a lone id byte at the end
+                if i > n:
+                    raise FrameError(f"element {eid} at offset {start - 2} overruns the frame")
+                dec = decoders.get(eid, None)
+                append(dec(buf[start:i]) if dec is not None else _unknown(eid, buf[start:i]))
+        except IndexError:
+            raise FrameError("truncated element header at the end of the frame") from None
         return tuple.__new__(cls, out)
 
 

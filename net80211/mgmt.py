@@ -9,7 +9,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .frame import FrameError, MgmtSubtype, _check_addr, _check_uint, _FlagProps
+from .frame import FrameError, MgmtSubtype, _check_addr, _check_uint, _FlagProps, trusted_ctor
 from .ie import IEList
 
 __all__ = [
@@ -174,6 +174,7 @@ _HHH = struct.Struct("<HHH")
 _H = struct.Struct("<H")
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class Beacon:
     """Beacon: TSF timestamp (µs), beacon interval (TU), capability, elements."""
@@ -196,9 +197,10 @@ class Beacon:
     @classmethod
     def parse(cls, body: bytes) -> Any:
         _need(body, 12, cls.__name__)
-        return cls(*_BCN.unpack_from(body), IEList.parse(body[12:]))
+        return cls._new(*_BCN.unpack_from(body), IEList.parse(body[12:]))
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class ProbeResp(Beacon):
     """Probe Response: the same layout as a beacon."""
@@ -206,6 +208,7 @@ class ProbeResp(Beacon):
     subtype: ClassVar[int] = MgmtSubtype.PROBE_RESP
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class ProbeReq:
     """Probe Request: elements only (SSID first; empty SSID = wildcard)."""
@@ -221,9 +224,10 @@ class ProbeReq:
 
     @classmethod
     def parse(cls, body: bytes) -> ProbeReq:
-        return cls(IEList.parse(body))
+        return cls._new(IEList.parse(body))
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class Auth:
     """Authentication: algorithm, transaction sequence, status, then elements
@@ -257,8 +261,8 @@ class Auth:
         _need(body, 6, "Authentication")
         alg, seq, status = _HHH.unpack_from(body)
         if alg in _IE_AUTH_ALGS:
-            return cls(alg, seq, _status(status), IEList.parse(body[6:]))
-        return cls(alg, seq, _status(status), IEList(), body[6:])
+            return cls._new(alg, seq, _status(status), IEList.parse(body[6:]), b"")
+        return cls._new(alg, seq, _status(status), IEList(), body[6:])
 
 
 def _status(v: int) -> int:
@@ -269,6 +273,7 @@ def _reason(v: int) -> int:
     return ReasonCode._value2member_map_.get(v, v)  # type: ignore[return-value]
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class AssocReq:
     """Association Request: capability, listen interval (beacon intervals), elements."""
@@ -289,9 +294,10 @@ class AssocReq:
     @classmethod
     def parse(cls, body: bytes) -> AssocReq:
         _need(body, 4, "Association Request")
-        return cls(*_HH.unpack_from(body), IEList.parse(body[4:]))
+        return cls._new(*_HH.unpack_from(body), IEList.parse(body[4:]))
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class ReassocReq:
     """Reassociation Request: as association plus the current AP's address."""
@@ -315,9 +321,10 @@ class ReassocReq:
     def parse(cls, body: bytes) -> ReassocReq:
         _need(body, 10, "Reassociation Request")
         cap, li = _HH.unpack_from(body)
-        return cls(cap, li, body[4:10], IEList.parse(body[10:]))
+        return cls._new(cap, li, body[4:10], IEList.parse(body[10:]))
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class AssocResp:
     """(Re)association Response: capability, status, AID (0..2007; the two
@@ -342,14 +349,16 @@ class AssocResp:
     def parse(cls, body: bytes) -> Any:
         _need(body, 6, "Association Response")
         cap, status, aid = _HHH.unpack_from(body)
-        return cls(cap, _status(status), aid & 0x3FFF, IEList.parse(body[6:]))
+        return cls._new(cap, _status(status), aid & 0x3FFF, IEList.parse(body[6:]))
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class ReassocResp(AssocResp):
     subtype: ClassVar[int] = MgmtSubtype.REASSOC_RESP
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class Disassoc:
     """Disassociation: reason code, then optional elements (e.g. vendor)."""
@@ -368,9 +377,10 @@ class Disassoc:
     @classmethod
     def parse(cls, body: bytes) -> Any:
         _need(body, 2, cls.__name__)
-        return cls(_reason(_H.unpack_from(body)[0]), IEList.parse(body[2:]))
+        return cls._new(_reason(_H.unpack_from(body)[0]), IEList.parse(body[2:]))
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class Deauth(Disassoc):
     """Deauthentication: reason code, then optional elements."""
@@ -378,6 +388,7 @@ class Deauth(Disassoc):
     subtype: ClassVar[int] = MgmtSubtype.DEAUTH
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class Action:
     """Action (or Action No Ack): category, action field, the rest as bytes.
@@ -418,11 +429,12 @@ class Action:
         cat = body[0]
         if cat & 0x7F in _VENDOR_CATEGORIES:
             _need(body, 4, "Vendor-specific Action")
-            return cls(cat, None, body[1:], no_ack)
+            return cls._new(cat, None, body[1:], no_ack)
         _need(body, 2, "Action")
-        return cls(ActionCategory._value2member_map_.get(cat, cat), body[1], body[2:], no_ack)  # type: ignore[arg-type]
+        return cls._new(ActionCategory._value2member_map_.get(cat, cat), body[1], body[2:], no_ack)  # type: ignore[arg-type]
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class RawMgmtBody:
     """A body kept as bytes: protected (encrypted) frames and the subtypes
@@ -451,6 +463,7 @@ _BODY_TYPES = tuple({Beacon, ProbeResp, ProbeReq, Auth, AssocReq, AssocResp, Rea
                      Disassoc, Deauth, Action, RawMgmtBody})
 
 
+@trusted_ctor
 @dataclass(frozen=True, slots=True)
 class MgmtFrame(_FlagProps):
     """A management frame: addr1 = DA, addr2 = SA, addr3 = BSSID; the subtype
@@ -527,8 +540,8 @@ class MgmtFrame(_FlagProps):
             off = 28
         dec = _BODIES.get(subtype)
         if flags & 0x40 or dec is None:
-            body = RawMgmtBody(subtype, buf[off:])
+            body = RawMgmtBody._new(subtype, buf[off:])
         else:
             body = dec(buf[off:])
-        return cls(body, buf[4:10], buf[10:16], buf[16:22], flags, duration,
+        return cls._new(body, buf[4:10], buf[10:16], buf[16:22], flags, duration,
                    seqctl >> 4, seqctl & 0xF, htc)

@@ -66,6 +66,24 @@ def _pad(n: int, align: int) -> int:
     return -n % align
 
 
+# (present bit, alignment, struct code) of the fields built here, in bit order.
+_BUILT = ((_TSFT, 8, "Q"), (_FLAGS, 1, "B"), (_RATE, 1, "B"), (_CHANNEL, 2, "HH"), (_DBM_SIGNAL, 1, "b"))
+_LAYOUTS: dict[int, struct.Struct] = {}
+
+
+def _layout(present: int) -> struct.Struct:
+    """The packing of one combination of fields, with the pad bytes that
+    align each to its size from the header start; computed once per mask."""
+    fmt, off = "<BBHI", 8
+    for bit, align, code in _BUILT:
+        if present & 1 << bit:
+            pad = _pad(off, align)
+            fmt += "x" * pad + code
+            off += pad + struct.calcsize("<" + code)
+    _LAYOUTS[present] = layout = struct.Struct(fmt)
+    return layout
+
+
 @dataclass(frozen=True, slots=True)
 class Radiotap:
     """A radiotap header; a None field is absent.  `rate` is in 500 kb/s
@@ -94,27 +112,25 @@ class Radiotap:
         return self.flags is not None and bool(self.flags & RTFlags.FCS)
 
     def to_bytes(self) -> bytes:
-        out = bytearray(8)
+        values: list[int] = []
         present = 0
         if self.tsft is not None:
             present |= 1 << _TSFT
-            out += bytes(_pad(len(out), 8))
-            out += struct.pack("<Q", self.tsft)
+            values.append(self.tsft)
         if self.flags is not None:
             present |= 1 << _FLAGS
-            out.append(self.flags)
+            values.append(self.flags)
         if self.rate is not None:
             present |= 1 << _RATE
-            out.append(self.rate)
+            values.append(self.rate)
         if self.channel_freq is not None:
             present |= 1 << _CHANNEL
-            out += bytes(_pad(len(out), 2))
-            out += struct.pack("<HH", self.channel_freq, self.channel_flags)
+            values += (self.channel_freq, self.channel_flags)
         if self.dbm_antsignal is not None:
             present |= 1 << _DBM_SIGNAL
-            out += struct.pack("<b", self.dbm_antsignal)
-        _HDR.pack_into(out, 0, 0, 0, len(out), present)
-        return bytes(out)
+            values.append(self.dbm_antsignal)
+        layout = _LAYOUTS.get(present) or _layout(present)
+        return layout.pack(0, 0, layout.size, present, *values)
 
     def wrap(self, mpdu: bytes) -> bytes:
         """Header + MPDU (+ FCS iff Flags says so): one link-type-127 packet."""
