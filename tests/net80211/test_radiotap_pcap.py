@@ -306,10 +306,11 @@ def test_tshark_flags_a_wrong_fcs_and_a_missing_qos_field(tmp_path):
     with PcapWriter(path) as w:
         w.write(Radiotap(flags=RTFlags.FCS).to_bytes() + good + b"\x00\x00\x00\x00", 0)  # wrong FCS
         w.write(Radiotap(flags=0).to_bytes() + good[:24], 1000)  # QoS data without QoS Control
-    out = _tshark(path, "-T", "fields", "-e", "wlan.fcs.status", "-e", "_ws.malformed")
-    first, second = out.splitlines()
-    assert first.split("\t")[0] == "0"  # Bad FCS
-    assert second.split("\t")[1] != ""  # malformed
+    out = _tshark(path, "-T", "fields", "-e", "wlan.fcs.status", "-e", "_ws.malformed",
+                  "-e", "_ws.expert.severity")
+    first, second = (ln.split("\t") for ln in out.splitlines())
+    assert first[0] == "0" and int(first[2], 0) >= 0x00800000  # Bad FCS, an expert error
+    assert second[1] != "" and int(second[2], 0) >= 0x00800000  # malformed
 
 
 def test_tshark_reads_link_type_105(tmp_path):
