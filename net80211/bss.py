@@ -3,11 +3,30 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from ic import Channel, State
+from ic import Busy, Channel, State
 
+from . import proto
 from .scan import ScanResult
+
+log = logging.getLogger("net80211")
+
+
+def claim_channel(vap: Any, chan: Channel) -> bool:
+    """Ask the policy whether `vap` may run on a channel it chose by scanning;
+    if not, the vap goes down with the policy's reason in `vap.last_error`."""
+    ic = vap.ic
+    try:
+        ic.policy.check_running(ic, vap, chan)
+    except Busy as e:
+        vap.last_error = e
+        vap.stats.policy_refusals += 1
+        log.warning("%s: %s", vap.name, e)
+        proto.stop(vap)
+        return False
+    return True
 
 
 def running_channel(vap: Any) -> Channel | None:
@@ -20,6 +39,8 @@ def running_channel(vap: Any) -> Channel | None:
 
 def create_bss(vap: Any, chan: Channel, bssid: bytes) -> None:
     """Start our own BSS on `chan` with `bssid`, then go to RUN."""
+    if chan != vap.des_chan and not claim_channel(vap, chan):
+        return
     vap.bss_chan = chan
     vap.bssid = bssid
     vap.ic.bsschan = chan

@@ -6,7 +6,7 @@ from typing import Any
 
 from ic import OpMode, State
 
-from .bss import leave_bss, scan_channels
+from .bss import claim_channel, leave_bss, scan_channels
 from .mode import ANY, Mode, S, transitions_table
 from .scan import Scanner, ScanResult
 
@@ -58,6 +58,8 @@ class StaMode(Mode):
         if best is None:
             # Nothing to join yet: keep scanning, as a FreeBSD station does.
             Scanner.of(vap.ic).start(vap, scan_channels(vap), lambda res: self.scan_done(vap, res))
+            return
+        if best.channel != vap.des_chan and not claim_channel(vap, best.channel):
             return
         vap.bss = best
         vap.bssid = best.bssid

@@ -22,7 +22,7 @@ class VapStats:
 
     __slots__ = ("transitions", "failed_transitions", "illegal_transitions", "state_queue_overflows",
                  "scanwaits", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_dropped",
-                 "tx_dropped", "rx_malformed")
+                 "tx_dropped", "rx_malformed", "policy_refusals")
 
     def __init__(self) -> None:
         for name in self.__slots__:
@@ -63,6 +63,7 @@ class IEEE80211Vap:
         self.scanwait = False
         self.reinit = False
         self.pending_kick = False
+        self.last_error: OSError | None = None
         self.mode.vap_setup(self)
 
     def __repr__(self) -> str:

@@ -145,3 +145,29 @@ def test_default_device_policy_allows_any_mix():
     for i, m in enumerate(["sta", "sta", "ibss", "hostap", "monitor", "p2p-device"]):
         ic.create_vap(f"wlan{i}", m, channel=1 + 5 * (i % 3)).up()
     assert "allowed" in str(ic.check_mix(["sta"] * 4, [1, 6, 11, 36]))
+
+
+def test_channel_chosen_by_scanning_is_checked_and_refusal_leaves_vap_down():
+    from support.testdriver import TestCom
+
+    from ic import SEC, State
+    from ic.policy import hwsim_default
+    from net80211 import Scanner, Scheduler, ScanResult
+
+    ic = TestCom(Scheduler(), policy=hwsim_default())  # one channel at a time
+    ap = ic.create_vap("wlan0", "hostap", channel=1)
+    ap.up()
+    ic.sched.run_for(SEC // 10)
+    sta = ic.create_vap("wlan1", "sta", ssid="far")
+    sta.up()
+    ic.sched.run_for(SEC // 100)
+    Scanner.of(ic).add_result(ScanResult(b"\x02\x00\x00\x00\x09\x00", b"far", ic._find_channel(11), -40))
+    ic.sched.run_for(5 * SEC)
+    assert not sta.running and sta.state == State.INIT and sta.stats.policy_refusals == 1
+    assert sta.last_error.errno == 16 and "channel" in sta.last_error.strerror
+    assert ap.state == State.RUN and ic.nrunning == 1
+    # on the AP's channel the same station is allowed
+    sta.up()
+    ic.sched.run_for(SEC // 100)
+    Scanner.of(ic).add_result(ScanResult(b"\x02\x00\x00\x00\x09\x01", b"far", ic._find_channel(1), -40))
+    assert ic.sched.run_until(lambda: sta.state == State.AUTH, 5 * SEC)
