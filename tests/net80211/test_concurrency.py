@@ -152,7 +152,7 @@ def test_channel_chosen_by_scanning_is_checked_and_refusal_leaves_vap_down():
 
     from ic import SEC, State
     from ic.policy import hwsim_default
-    from net80211 import Scanner, Scheduler, ScanResult
+    from net80211 import Scanner, ScanResult, Scheduler
 
     ic = TestCom(Scheduler(), policy=hwsim_default())  # one channel at a time
     ap = ic.create_vap("wlan0", "hostap", channel=1)
