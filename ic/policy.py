@@ -57,6 +57,8 @@ __all__ = [
     "hwsim_default", "ath", "single", "run", "p2p",
 ]
 
+_NO_TABLE = "combinations: none declared, any mix allowed"
+
 # cfg80211_chandef_dfs_required: these types must detect radar on a DFS channel.
 RADAR_IFTYPES = frozenset({IfType.AP, IfType.P2P_GO, IfType.ADHOC, IfType.MESH_POINT})
 
@@ -284,6 +286,9 @@ class Policy:
         try:
             if request.opmode is OpMode.P2P_DEVICE:
                 table = "combinations: a p2p device counts only once started"
+            elif not self.combinations:
+                # No table: skip counting the device's vaps (O(n) per create).
+                table = _NO_TABLE
             else:
                 members = [self._member(v) for v in ctx.vaps
                            if self._counts(v, running_only=False)]
@@ -309,6 +314,8 @@ class Policy:
     def check_running(self, ic: Any, vap: Any, channel: Channel | None) -> str:
         """May `vap` run on `channel` beside the running vaps?  Returns the
         explanation; raises ConcurrencyError (the vap must stay down)."""
+        if not self.combinations and not self.rules:
+            return _NO_TABLE
         members = [self._member(v) for v in getattr(ic, "vaps", ())
                    if v is not vap and self._counts(v, running_only=True)]
         new = _Member(vap.name if hasattr(vap, "name") else "vap", self.iftypes[vap.opmode],
@@ -355,7 +362,7 @@ class Policy:
 
     def _check_table(self, members: list[_Member], new: _Member, what: str) -> str:
         if not self.combinations:
-            return "combinations: none declared, any mix allowed"
+            return _NO_TABLE
         if new.iftype in self.software_iftypes:
             return f"combinations: {new.iftype.name} is a software interface type, always allowed"
         everyone = [m for m in members if m.iftype not in self.software_iftypes] + [new]

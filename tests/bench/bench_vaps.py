@@ -14,7 +14,8 @@ import sys
 import time
 import tracemalloc
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
+_here = pathlib.Path(__file__).resolve()
+sys.path[:0] = [str(_here.parents[2]), str(_here.parents[1])]  # the repo and tests/
 from support.testdriver import TestCom  # noqa: E402
 
 from net80211 import OpMode, Scheduler  # noqa: E402
