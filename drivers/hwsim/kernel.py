@@ -38,7 +38,7 @@ class CKernel:
         self.mode = mode
         self._req = ffi.new("struct med_txreq *")
         self._buf = ffi.new("struct med_event[]", _EVBUF)
-        self.set_per_table(model.per_table(), model.PER_TABLE_STEP_DB)
+        self.set_per_table(model.default_per_table(), model.PER_TABLE_STEP_DB)
 
     # -- configuration -------------------------------------------------------
     def set_params(self, noise_dbm: float = model.NOISE_DBM, cca_dbm: float = -82.0,

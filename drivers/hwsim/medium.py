@@ -66,7 +66,7 @@ class TxStatus(NamedTuple):
     time_ns: int
     acked: bool
     ack_signal: int  # dBm of the ACK, 0 without one
-    rates: tuple[tuple[int, int], ...]  # (rate index, tries) per MRR entry used
+    rates: tuple[tuple[int, int], ...]  # (rate index, tries) per MRR entry tried
     dropped: bool  # never (fully) tried: the port stopped or went away
 
 
@@ -426,7 +426,7 @@ class HwsimMedium:
                 port, data = entry
                 self.stats["tx_status"] += 1
                 if port.attached and port.tx_status is not None:
-                    used = tuple((r, t) for r, t in zip(e.rates, e.tries, strict=True) if r >= 0)
+                    used = tuple((r, t) for r, t in zip(e.rates, e.tries, strict=True) if r >= 0 and t > 0)
                     port.tx_status(data, TxStatus(e.frame_id, e.time_ns, bool(e.flags & STF_ACKED),
                                                   e.signal, used, bool(e.flags & STF_DROPPED)))
 

@@ -9,6 +9,7 @@ interpolates, built from the same code so both agree.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -187,8 +188,17 @@ def per_table(step_db: float = PER_TABLE_STEP_DB, max_db: float = PER_TABLE_MAX_
         with np.errstate(divide="ignore"):
             rows.append(np.maximum(np.log1p(-pu), _LOG_FLOOR))
     table = np.vstack(rows)
-    table[:, 0] = _LOG_FLOOR  # SNR <= 0 dB: PER 1, as per.c
+    # SNR <= 0 dB (PER 1 in per.c) is decided before the lookup; column 0
+    # holds the limit from above so interpolation just past 0 dB is right.
     return np.ascontiguousarray(table)
+
+
+@functools.cache
+def default_per_table() -> NDArray[np.float64]:
+    """per_table() at the default grid, computed once (read-only)."""
+    t = per_table()
+    t.flags.writeable = False
+    return t
 
 
 def per_from_table(table: Sequence[Sequence[float]] | NDArray[np.float64], sinr_db: float, tidx: int,
