@@ -204,7 +204,8 @@ void med_free(struct medium *m)
     for (uint32_t i = 0; i < m->nradios; i++) { free(m->radios[i].addrs.keys); free(m->radios[i].addrs.vals); }
     for (uint32_t i = 0; i < m->ntx_cap; i++) { free(m->txs[i].sensed); free(m->txs[i].ovl); }
     free(m->radios); free(m->snr); free(m->pw); free(m->loss); free(m->frames); free(m->txs);
-    free(m->active); free(m->heap); free(m->out); free(m->idle_tmp); free(m->per_tab);
+    free(m->active); free(m->heap); free(m->out); free(m->idle_tmp); free(m->hdvec); free(m->grp);
+    free((void *)m->iv_row); free(m->iv_f); free(m->iv_g); free(m->per_tab);
     free(m);
 }
 
@@ -261,6 +262,13 @@ static int reserve_radios(struct medium *m, uint32_t need)
     uint32_t *it = realloc(m->idle_tmp, ncap * sizeof *it);
     if (!it) return -ENOMEM;
     m->idle_tmp = it;
+    uint8_t *hd = realloc(m->hdvec, ncap);
+    if (!hd) return -ENOMEM;
+    m->hdvec = hd;
+    memset(hd, 0, ncap);
+    uint32_t *g = realloc(m->grp, ncap * sizeof *g);
+    if (!g) return -ENOMEM;
+    m->grp = g;
     m->cap = ncap;
     return 0;
 }
@@ -271,6 +279,7 @@ int med_add_radio(struct medium *m)
     struct radio *r = &m->radios[m->nradios];
     memset(r, 0, sizeof *r);
     r->group = 1; r->cur = -1;
+    m->grp[m->nradios] = 1;
     for (int a = 0; a < 4; a++) { r->qhead[a] = r->qtail[a] = -1; r->cw[a] = MED_CW_MIN[a]; }
     return (int)m->nradios++;
 }
@@ -347,6 +356,7 @@ int med_set_radio(struct medium *m, uint32_t idx, uint32_t state, uint32_t freq,
     struct radio *r = &m->radios[idx];
     r->state = state; r->freq = freq; r->tmp_freq = tmp_freq;
     r->group = group; r->filter = filter; r->txpower = txpower;
+    m->grp[idx] = group;
     if (state == MED_RADIO_STOPPED) flush_radio(m, idx);
     return 0;
 }

@@ -79,6 +79,10 @@ struct medium {
     struct ev *heap; uint32_t nheap, heap_cap;
     struct med_event *out; uint32_t out_head, out_len, out_cap;
     uint32_t *idle_tmp;
+    uint8_t *hdvec;   /* receivers that transmitted during it */
+    uint32_t *grp;    /* radios[r].group, dense for the interference sweep */
+    /* the interferers of the frame being judged, in overlap order */
+    const double **iv_row; double *iv_f; uint32_t *iv_g; uint32_t niv, iv_cap;
     struct med_counters c;
 };
 

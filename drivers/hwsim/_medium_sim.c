@@ -139,41 +139,85 @@ static void start_tx(struct medium *m, uint32_t s, uint32_t freq, uint32_t tidx,
     med_i_push(m, t->end, EV_TX_END, (uint32_t)ti, 0);
 }
 
-/* Decide whether radio r decodes transmission t: 1 yes, 0 no, -1 no link. */
+/* Per frame end, before the receiver loop: mark the radios that
+ * transmitted during t (half duplex) and list the interferers that can reach
+ * t's channel, with their pw row, channel factor and group, in overlap
+ * order. */
+static void judge_prepare(struct medium *m, const struct tx *t)
+{
+    uint32_t cap = m->iv_cap;
+    if (med_i_grow((void **)&m->iv_row, &cap, t->novl, sizeof *m->iv_row)) abort();
+    cap = m->iv_cap;
+    if (med_i_grow((void **)&m->iv_f, &cap, t->novl, sizeof *m->iv_f)) abort();
+    cap = m->iv_cap;
+    if (med_i_grow((void **)&m->iv_g, &cap, t->novl, sizeof *m->iv_g)) abort();
+    m->iv_cap = cap;
+    m->niv = 0;
+    for (uint32_t i = 0; i < t->novl; i++) {
+        const struct ovl *o = &t->ovl[i];
+        m->hdvec[o->sender] = 1;
+        int sep = med_i_chan_sep(o->freq, t->freq);
+        if (sep < 0) continue;
+        m->iv_row[m->niv] = m->pw + (size_t)o->sender * m->cap;
+        m->iv_f[m->niv] = MED_ACI_LIN[sep];
+        m->iv_g[m->niv] = m->grp[o->sender];
+        m->niv++;
+    }
+}
+
+static void judge_done(struct medium *m, const struct tx *t)
+{
+    for (uint32_t i = 0; i < t->novl; i++) m->hdvec[t->ovl[i].sender] = 0;
+}
+
+/*
+ * Decide whether radio r decodes transmission t: 1 yes (*signal set), 0 no,
+ * -1 no link.  judge_prepare(t) must have run.
+ *
+ * Interference is summed in overlap order, as reference.py does, but stops
+ * as soon as noise + partial sum reaches the signal power: partial sums of
+ * non-negative doubles never decrease, so the full sum would give SINR <= 0
+ * dB too, i.e. PER 1 without a draw: the same decision, far fewer terms
+ * when many frames collide.
+ */
 static int decide(struct medium *m, const struct tx *t, uint32_t r, int32_t *signal)
 {
     size_t k = (size_t)t->sender * m->cap + r;
     double snr = m->snr[k];
     if (snr <= MED_SNR_NONE) return -1;
-    for (uint32_t i = 0; i < t->novl; i++)
-        if (t->ovl[i].sender == r) { m->c.halfduplex++; return 0; }
+    if (t->novl && m->hdvec[r]) { m->c.halfduplex++; return 0; }
     double fade = 0.0;
     if (m->fading != 0.0) {
         double sum = 0.0;
         for (int i = 0; i < 12; i++) sum += med_i_uniform(m);
         fade = m->fading * (sum - 6.0);
     }
-    double sig = snr + fade, interf = 0.0;
-    if (m->interference) {
-        uint32_t grp = m->radios[r].group;
-        for (uint32_t i = 0; i < t->novl; i++) {
-            const struct ovl *o = &t->ovl[i];
-            int sep = med_i_chan_sep(o->freq, t->freq);
-            if (sep < 0 || !(m->radios[o->sender].group & grp)) continue;
-            interf += m->pw[(size_t)o->sender * m->cap + r] * MED_ACI_LIN[sep];
+    double sig = snr + fade, interf = 0.0, per = 1.0;
+    if (m->interference && m->niv) {
+        /* without fading the signal power is pw itself: the same pow() result */
+        double s_mw = fade == 0.0 ? m->pw[k] : pow(10.0, (sig + m->noise_dbm) / 10.0);
+        double noise = m->noise_mw;
+        uint32_t grp = m->grp[r];
+        int swamped = 0;
+        for (uint32_t i = 0; i < m->niv; i++) {
+            if (!(m->iv_g[i] & grp)) continue;
+            interf += m->iv_row[i][r] * m->iv_f[i];
+            if (interf > 0.0 && noise + interf >= s_mw) { swamped = 1; break; }
+        }
+        if (!swamped && interf > 0.0) {
+            double ratio = s_mw / (noise + interf);
+            if (ratio > 1.0) per = med_i_per(m, 10.0 * log10(ratio), t->tidx, t->len);
         }
     }
-    double sinr = sig;
-    if (interf > 0.0)
-        sinr = 10.0 * log10(pow(10.0, (sig + m->noise_dbm) / 10.0) / (m->noise_mw + interf));
-    double per = med_i_per(m, sinr, t->tidx, t->len);
+    if (interf == 0.0) per = med_i_per(m, sig, t->tidx, t->len);
     double loss = 1.0 - (1.0 - m->loss[k]) * (1.0 - per);
-    *signal = (int32_t)floor(sig + m->noise_dbm + 0.5);
     int ok = loss >= 1.0 ? 0 : loss <= 0.0 ? 1 : med_i_uniform(m) >= loss;
     if (!ok) {
         if (interf > 0.0) m->c.collisions++; else m->c.drops++;
+        return 0;
     }
-    return ok;
+    *signal = (int32_t)floor(sig + m->noise_dbm + 0.5);
+    return 1;
 }
 
 static void attempt_done(struct medium *m, uint32_t s, int acked, int32_t ack_signal)
@@ -226,6 +270,7 @@ static void data_end(struct medium *m, const struct tx *t)
     int needs_ack = (q->flags & MED_TXF_NEEDS_ACK) && !MED_IS_GROUP(q->addr1);
     int64_t acker = -1;
     uint32_t rate = (uint32_t)q->rate_idx[f->stage];
+    judge_prepare(m, t);
     for (uint32_t r = 0; r < m->nradios; r++) {
         struct radio *rr = &m->radios[r];
         if (r == s || rr->state == MED_RADIO_STOPPED || med_i_rxfreq(rr) != t->freq || !(rr->group & sgrp))
@@ -239,6 +284,7 @@ static void data_end(struct medium *m, const struct tx *t)
         emit_rx(m, r, f, rate, sig, t->retry ? MED_RXF_RETRY : 0);
         if (owns && needs_ack && acker < 0) acker = r;
     }
+    judge_done(m, t);
     if (!needs_ack) {
         attempt_done(m, s, 0, 0);
     } else if (acker >= 0) {
@@ -274,8 +320,11 @@ static void ack_end(struct medium *m, const struct tx *t)
     if (!ar->busy) ar->idle_since = m->now;
     int32_t sig = 0;
     int ok = 0;
-    if (sr->state != MED_RADIO_STOPPED && med_i_rxfreq(sr) == t->freq && (sr->group & ar->group))
+    if (sr->state != MED_RADIO_STOPPED && med_i_rxfreq(sr) == t->freq && (sr->group & ar->group)) {
+        judge_prepare(m, t);
         ok = decide(m, t, s, &sig) > 0;
+        judge_done(m, t);
+    }
     attempt_done(m, s, ok, ok ? sig : 0);
     kick(m, a);
 }
