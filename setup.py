@@ -1,6 +1,6 @@
-"""setuptools shim: C extensions (the hwsim medium kernel) are declared here
-through cffi's `cffi_modules` once they exist; metadata is in pyproject.toml."""
+"""setuptools shim: the C extension (the hwsim medium kernel) is built by
+cffi from drivers/hwsim/medium_build.py; metadata is in pyproject.toml."""
 
 from setuptools import setup
 
-setup()
+setup(cffi_modules=["drivers/hwsim/medium_build.py:ffibuilder"])

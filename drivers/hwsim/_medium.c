@@ -1,0 +1,428 @@
+/*
+ * The hwsim medium kernel, part one: the PRNG, the containers (address
+ * hash, event heap, output queue), airtime, the receive filter and the
+ * configuration entry points.  The decisions are in _medium_sim.c; the
+ * contract is _medium.h.
+ */
+#include "_medium_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const uint32_t MED_RATES_100K[MED_NRATES] = {10, 20, 55, 110, 60, 90, 120, 180, 240, 360, 480, 540};
+/* AIFSN and CW per AC (VO, VI, BE, BK), 802.11 EDCA defaults. */
+const uint32_t MED_AIFSN[4] = {2, 2, 3, 7};
+const uint32_t MED_CW_MIN[4] = {3, 7, 15, 15};
+const uint32_t MED_CW_MAX[4] = {7, 15, 1023, 1023};
+/*
+ * Fraction of a 2.4 GHz transmission's power that lands in a receiver tuned
+ * n channels (5 MHz each) away, from the overlap of the 802.11 spectral mask
+ * (Mishra et al., "Partially overlapped channels not considered harmful",
+ * SIGMETRICS 2006).  Six or more channels apart: none.  Other bands: only
+ * the same frequency interferes.
+ */
+const double MED_ACI_LIN[6] = {1.0, 0.7272, 0.2714, 0.0375, 0.0054, 0.0008};
+
+/* -- PRNG: xoshiro256**, seeded through splitmix64 ------------------------- */
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t med_prng_next(struct medium *m)
+{
+    uint64_t *s = m->rng;
+    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= t; s[3] = rotl(s[3], 45);
+    return result;
+}
+
+double med_i_uniform(struct medium *m) { return (double)(med_prng_next(m) >> 11) * 0x1.0p-53; }
+
+static void seed_rng(struct medium *m, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++) {
+        uint64_t z = (seed += 0x9E3779B97F4A7C15ULL);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+        m->rng[i] = z ^ (z >> 31);
+    }
+}
+
+/* -- address hash: open addressing, linear probing, backward-shift delete --- */
+#define HKEY(a) ((a) | (1ULL << 63)) /* never 0, 0 marks an empty slot */
+
+static uint32_t hslot(const struct hset *h, uint64_t key)
+{
+    return (uint32_t)((key * 0x9E3779B97F4A7C15ULL) >> 32) & (h->cap - 1);
+}
+
+static int hset_find(const struct hset *h, uint64_t key)
+{
+    if (!h->cap) return -1;
+    for (uint32_t i = hslot(h, key);; i = (i + 1) & (h->cap - 1)) {
+        if (h->keys[i] == key) return (int)i;
+        if (!h->keys[i]) return -1;
+    }
+}
+
+static int hset_grow(struct hset *h)
+{
+    uint32_t ncap = h->cap ? h->cap * 2 : 8;
+    uint64_t *ok = h->keys; uint8_t *ov = h->vals; uint32_t ocap = h->cap;
+    h->keys = calloc(ncap, sizeof *h->keys);
+    h->vals = calloc(ncap, 1);
+    if (!h->keys || !h->vals) { free(h->keys); free(h->vals); h->keys = ok; h->vals = ov; return -ENOMEM; }
+    h->cap = ncap;
+    for (uint32_t i = 0; i < ocap; i++) {
+        if (!ok[i]) continue;
+        uint32_t j = hslot(h, ok[i]);
+        while (h->keys[j]) j = (j + 1) & (ncap - 1);
+        h->keys[j] = ok[i]; h->vals[j] = ov[i];
+    }
+    free(ok); free(ov);
+    return 0;
+}
+
+uint8_t med_i_hget(const struct hset *h, uint64_t addr)
+{
+    int i = hset_find(h, HKEY(addr));
+    return i < 0 ? 0 : h->vals[i];
+}
+
+static void hset_remove_at(struct hset *h, uint32_t i)
+{
+    uint32_t mask = h->cap - 1, j = i;
+    h->keys[i] = 0; h->count--;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (!h->keys[j]) return;
+        uint32_t home = hslot(h, h->keys[j]);
+        /* move j back into the hole if its home is not in (i, j] cyclically */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            h->keys[i] = h->keys[j]; h->vals[i] = h->vals[j];
+            h->keys[j] = 0; i = j;
+        }
+    }
+}
+
+/* -- small containers -------------------------------------------------------- */
+int med_i_grow(void **p, uint32_t *cap, uint32_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    uint32_t n = *cap ? *cap : 16;
+    while (n < need) n *= 2;
+    void *q = realloc(*p, (size_t)n * elem);
+    if (!q) return -ENOMEM;
+    *p = q; *cap = n;
+    return 0;
+}
+
+void med_i_push(struct medium *m, uint64_t time, uint32_t type, uint32_t a, uint64_t b)
+{
+    if (med_i_grow((void **)&m->heap, &m->heap_cap, m->nheap + 1, sizeof *m->heap)) abort();
+    struct ev e = {time, ++m->seq, type, a, b};
+    uint32_t i = m->nheap++;
+    while (i) {
+        uint32_t p = (i - 1) / 2;
+        struct ev *q = &m->heap[p];
+        if (q->time < e.time || (q->time == e.time && q->seq < e.seq)) break;
+        m->heap[i] = *q; i = p;
+    }
+    m->heap[i] = e;
+}
+
+struct ev med_i_pop(struct medium *m)
+{
+    struct ev top = m->heap[0], last = m->heap[--m->nheap];
+    uint32_t i = 0, n = m->nheap;
+    for (;;) {
+        uint32_t l = 2 * i + 1, r = l + 1, s = i;
+        const struct ev *best = &last;
+        if (l < n && (m->heap[l].time < best->time ||
+                      (m->heap[l].time == best->time && m->heap[l].seq < best->seq))) { s = l; best = &m->heap[l]; }
+        if (r < n && (m->heap[r].time < best->time ||
+                      (m->heap[r].time == best->time && m->heap[r].seq < best->seq))) { s = r; best = &m->heap[r]; }
+        if (s == i) break;
+        m->heap[i] = m->heap[s]; i = s;
+    }
+    if (n) m->heap[i] = last;
+    return top;
+}
+
+struct med_event *med_i_emit(struct medium *m)
+{
+    if (m->out_head && m->out_len == m->out_cap) {
+        memmove(m->out, m->out + m->out_head, (size_t)(m->out_len - m->out_head) * sizeof *m->out);
+        m->out_len -= m->out_head; m->out_head = 0;
+    }
+    if (med_i_grow((void **)&m->out, &m->out_cap, m->out_len + 1, sizeof *m->out)) abort();
+    struct med_event *e = &m->out[m->out_len++];
+    memset(e, 0, sizeof *e);
+    e->time_ns = m->now;
+    return e;
+}
+
+/* -- airtime, rates, channels ----------------------------------------------------- */
+uint64_t med_airtime_ns(uint32_t tidx, uint32_t len)
+{
+    if (tidx >= MED_NRATES) tidx = MED_NRATES - 1;
+    uint64_t rate = MED_RATES_100K[tidx];
+    if (tidx < 4) /* DSSS/CCK: long PLCP preamble and header, then the PSDU */
+        return (192 + (8ULL * len * 10 + rate - 1) / rate) * 1000ULL;
+    /* OFDM: preamble 16 + SIGNAL 4 + 4 us symbols of SERVICE+PSDU+tail */
+    return (16 + 4 + 4 * (((16 + 8ULL * len + 6) * 10 + 4 * rate - 1) / (4 * rate))) * 1000ULL;
+}
+
+int med_i_accepts(const struct radio *r, const struct med_txreq *q, int owns)
+{
+    if (r->filter & MED_FIF_PROMISC) return 1;
+    if (!MED_IS_GROUP(q->addr1)) return owns;
+    if (q->kind == MED_FT_BEACON)
+        return (r->filter & MED_FIF_BEACONS) || (q->bssid && (med_i_hget(&r->addrs, q->bssid) & MED_ADDR_BSS));
+    if (q->kind == MED_FT_PROBE_REQ) return !!(r->filter & MED_FIF_PROBE_REQ);
+    if (r->filter & MED_FIF_ALLMULTI) return 1;
+    return q->bssid == 0xFFFFFFFFFFFFULL || (q->bssid && (med_i_hget(&r->addrs, q->bssid) & MED_ADDR_BSS));
+}
+
+/* -- life cycle and configuration ------------------------------------------------- */
+struct medium *med_new(uint32_t mode, uint64_t seed)
+{
+    struct medium *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->mode = mode == MED_MODELED ? MED_MODELED : MED_PERFECT;
+    seed_rng(m, seed);
+    m->frame_free = m->tx_free = -1;
+    m->next_id = 1;
+    med_set_params(m, -91.0, -82.0, 0.0, 1);
+    return m;
+}
+
+void med_free(struct medium *m)
+{
+    if (!m) return;
+    for (uint32_t i = 0; i < m->nradios; i++) { free(m->radios[i].addrs.keys); free(m->radios[i].addrs.vals); }
+    for (uint32_t i = 0; i < m->ntx_cap; i++) { free(m->txs[i].sensed); free(m->txs[i].ovl); }
+    free(m->radios); free(m->snr); free(m->pw); free(m->loss); free(m->frames); free(m->txs);
+    free(m->active); free(m->heap); free(m->out); free(m->idle_tmp); free(m->hdvec); free(m->grp);
+    free((void *)m->iv_row); free(m->iv_f); free(m->iv_g); free(m->per_tab);
+    free(m);
+}
+
+uint32_t med_mode(struct medium *m) { return m->mode; }
+uint32_t med_num_radios(struct medium *m) { return m->nradios; }
+
+void med_set_params(struct medium *m, double noise_dbm, double cca_dbm, double fading_coef, int interference)
+{
+    m->noise_dbm = noise_dbm;
+    m->noise_mw = pow(10.0, noise_dbm / 10.0);
+    m->cca_dbm = cca_dbm;
+    m->fading = fading_coef;
+    m->interference = interference;
+    for (int i = 0; i < 6; i++) m->aci_db[i] = 10.0 * log10(MED_ACI_LIN[i]);
+    uint32_t n = m->nradios, cap = m->cap;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < n; j++) {
+            double s = m->snr[i * cap + j];
+            m->pw[i * cap + j] = s <= MED_SNR_NONE ? 0.0 : pow(10.0, (s + noise_dbm) / 10.0);
+        }
+}
+
+int med_set_per_table(struct medium *m, const double *table, uint32_t npts, double step_db)
+{
+    if (npts < 2 || !(step_db > 0)) return -EINVAL;
+    double *t = malloc(sizeof(double) * MED_NRATES * npts);
+    if (!t) return -ENOMEM;
+    memcpy(t, table, sizeof(double) * MED_NRATES * npts);
+    free(m->per_tab);
+    m->per_tab = t; m->per_npts = npts; m->per_step = step_db;
+    return 0;
+}
+
+static int reserve_radios(struct medium *m, uint32_t need)
+{
+    if (need <= m->cap) return 0;
+    uint32_t ncap = m->cap ? m->cap : 16;
+    while (ncap < need) ncap *= 2;
+    struct radio *nr = realloc(m->radios, ncap * sizeof *nr);
+    if (!nr) return -ENOMEM;
+    m->radios = nr;
+    double *mats[3] = {m->snr, m->pw, m->loss};
+    double fill[3] = {MED_SNR_NONE, 0.0, 0.0};
+    double *nm[3];
+    for (int k = 0; k < 3; k++) {
+        nm[k] = malloc(sizeof(double) * ncap * ncap);
+        if (!nm[k]) { while (k--) free(nm[k]); return -ENOMEM; }
+        for (size_t i = 0; i < (size_t)ncap * ncap; i++) nm[k][i] = fill[k];
+        for (uint32_t i = 0; i < m->nradios; i++)
+            memcpy(nm[k] + (size_t)i * ncap, mats[k] + (size_t)i * m->cap, m->nradios * sizeof(double));
+    }
+    for (int k = 0; k < 3; k++) free(mats[k]);
+    m->snr = nm[0]; m->pw = nm[1]; m->loss = nm[2];
+    uint32_t *it = realloc(m->idle_tmp, ncap * sizeof *it);
+    if (!it) return -ENOMEM;
+    m->idle_tmp = it;
+    uint8_t *hd = realloc(m->hdvec, ncap);
+    if (!hd) return -ENOMEM;
+    m->hdvec = hd;
+    memset(hd, 0, ncap);
+    uint32_t *g = realloc(m->grp, ncap * sizeof *g);
+    if (!g) return -ENOMEM;
+    m->grp = g;
+    m->cap = ncap;
+    return 0;
+}
+
+int med_add_radio(struct medium *m)
+{
+    if (reserve_radios(m, m->nradios + 1)) return -ENOMEM;
+    struct radio *r = &m->radios[m->nradios];
+    memset(r, 0, sizeof *r);
+    r->group = 1; r->cur = -1;
+    m->grp[m->nradios] = 1;
+    for (int a = 0; a < 4; a++) { r->qhead[a] = r->qtail[a] = -1; r->cw[a] = MED_CW_MIN[a]; }
+    return (int)m->nradios++;
+}
+
+int32_t med_i_frame_alloc(struct medium *m)
+{
+    if (m->frame_free < 0) {
+        uint32_t old = m->nframes_cap;
+        if (med_i_grow((void **)&m->frames, &m->nframes_cap, old + 1, sizeof *m->frames)) return -1;
+        for (uint32_t i = m->nframes_cap; i-- > old;) { m->frames[i].next = m->frame_free; m->frame_free = (int32_t)i; }
+    }
+    int32_t f = m->frame_free;
+    m->frame_free = m->frames[f].next;
+    return f;
+}
+
+void med_i_status(struct medium *m, uint32_t s, const struct frame *f, uint8_t flags, int32_t sig)
+{
+    struct med_event *e = med_i_emit(m);
+    e->kind = MED_EV_STATUS; e->radio = s; e->frame_id = f->id; e->flags = flags;
+    e->signal = sig; e->freq = f->req.freq;
+    for (int k = 0; k < 4; k++) { e->rates[k] = f->req.rate_idx[k]; e->tries[k] = f->tries[k]; }
+}
+
+void med_i_finish(struct medium *m, uint32_t s, uint8_t flags, int32_t ack_signal)
+{
+    struct radio *r = &m->radios[s];
+    int32_t f = r->cur;
+    med_i_status(m, s, &m->frames[f], flags, ack_signal);
+    m->frames[f].next = m->frame_free; m->frame_free = f;
+    r->cur = -1;
+}
+
+/* PER from the table of log(1 - Pu): linear interpolation, then
+ * 1 - (1 - Pu)^(8 len) as -expm1(8 len L).  reference.py does the same. */
+double med_i_per(const struct medium *m, double sinr_db, uint32_t tidx, uint32_t len)
+{
+    if (sinr_db <= 0.0 || tidx >= MED_NRATES || !m->per_tab) return 1.0;
+    const double *row = m->per_tab + (size_t)tidx * m->per_npts;
+    double x = sinr_db / m->per_step, lg;
+    if (x >= (double)(m->per_npts - 1)) {
+        lg = row[m->per_npts - 1];
+    } else {
+        uint32_t k = (uint32_t)x;
+        double lo = row[k];
+        lg = lo + (row[k + 1] - lo) * (x - (double)k);
+    }
+    return -expm1(8.0 * len * lg);
+}
+
+/* A stopped radio gives every queued frame back as dropped. */
+static void flush_radio(struct medium *m, uint32_t s)
+{
+    struct radio *r = &m->radios[s];
+    for (int a = 0; a < 4; a++) {
+        while (r->qhead[a] >= 0) {
+            int32_t f = r->qhead[a];
+            r->qhead[a] = m->frames[f].next;
+            med_i_status(m, s, &m->frames[f], MED_STF_DROPPED, 0);
+            m->frames[f].next = m->frame_free; m->frame_free = f;
+        }
+        r->qtail[a] = -1; r->qlen[a] = 0;
+    }
+    if (r->cur >= 0 && !r->in_exchange) {
+        r->bo_armed = 0; r->gen++;
+        med_i_finish(m, s, MED_STF_DROPPED, 0);
+    }
+}
+
+int med_set_radio(struct medium *m, uint32_t idx, uint32_t state, uint32_t freq, uint32_t tmp_freq,
+                  uint32_t group, uint32_t filter, int32_t txpower)
+{
+    if (idx >= m->nradios || state > MED_RADIO_OFFCHAN) return -EINVAL;
+    struct radio *r = &m->radios[idx];
+    r->state = state; r->freq = freq; r->tmp_freq = tmp_freq;
+    r->group = group; r->filter = filter; r->txpower = txpower;
+    m->grp[idx] = group;
+    if (state == MED_RADIO_STOPPED) flush_radio(m, idx);
+    return 0;
+}
+
+int med_addr_add(struct medium *m, uint32_t idx, uint64_t addr, uint32_t kind)
+{
+    if (idx >= m->nradios || addr >> 48 || !kind || kind > 3) return -EINVAL;
+    struct hset *h = &m->radios[idx].addrs;
+    int i = hset_find(h, HKEY(addr));
+    if (i >= 0) { h->vals[i] |= (uint8_t)kind; return 0; }
+    if ((h->count + 1) * 2 > h->cap && hset_grow(h)) return -ENOMEM;
+    uint32_t j = hslot(h, HKEY(addr));
+    while (h->keys[j]) j = (j + 1) & (h->cap - 1);
+    h->keys[j] = HKEY(addr); h->vals[j] = (uint8_t)kind; h->count++;
+    return 0;
+}
+
+int med_addr_del(struct medium *m, uint32_t idx, uint64_t addr, uint32_t kind)
+{
+    if (idx >= m->nradios) return -EINVAL;
+    struct hset *h = &m->radios[idx].addrs;
+    int i = hset_find(h, HKEY(addr));
+    if (i < 0 || !(h->vals[i] & kind)) return -ENOENT;
+    h->vals[i] &= (uint8_t)~kind;
+    if (!h->vals[i]) hset_remove_at(h, (uint32_t)i);
+    return 0;
+}
+
+int med_addr_has(struct medium *m, uint32_t idx, uint64_t addr)
+{
+    return idx < m->nradios ? med_i_hget(&m->radios[idx].addrs, addr) : 0;
+}
+
+int med_set_link(struct medium *m, uint32_t from, uint32_t to, double snr_db, double loss)
+{
+    if (from >= m->nradios || to >= m->nradios || !(loss >= 0.0 && loss <= 1.0) || snr_db != snr_db)
+        return -EINVAL;
+    size_t k = (size_t)from * m->cap + to;
+    m->snr[k] = snr_db;
+    m->pw[k] = snr_db <= MED_SNR_NONE ? 0.0 : pow(10.0, (snr_db + m->noise_dbm) / 10.0);
+    m->loss[k] = loss;
+    return 0;
+}
+
+int med_set_links(struct medium *m, const double *snr, const double *loss, uint32_t n)
+{
+    if (n != m->nradios) return -EINVAL;
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < n; j++)
+            if (med_set_link(m, i, j, snr[(size_t)i * n + j], loss ? loss[(size_t)i * n + j] : 0.0))
+                return -EINVAL;
+    return 0;
+}
+
+void med_get_counters(struct medium *m, struct med_counters *out) { *out = m->c; }
+uint32_t med_pending_events(struct medium *m) { return m->out_len - m->out_head; }
+
+uint32_t med_pop_events(struct medium *m, struct med_event *out, uint32_t cap)
+{
+    uint32_t n = m->out_len - m->out_head;
+    if (n > cap) n = cap;
+    memcpy(out, m->out + m->out_head, (size_t)n * sizeof *out);
+    m->out_head += n;
+    if (m->out_head == m->out_len) m->out_head = m->out_len = 0;
+    return n;
+}
+
+uint64_t med_next_time(struct medium *m) { return m->nheap ? m->heap[0].time : UINT64_MAX; }
+

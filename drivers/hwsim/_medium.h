@@ -1,0 +1,149 @@
+/*
+ * The hwsim medium kernel: who receives a frame, when, how strong, and
+ * whether it was acknowledged.  Frame bytes stay in Python; the kernel sees
+ * one `med_txreq` of metadata per frame and answers with `med_event`s.
+ *
+ * Two modes.  PERFECT is mac80211_hwsim without a daemon: immediate
+ * delivery to every other started radio on the same frequency and group,
+ * signal -50 + tx power, ACK if a receiver owns addr1, one try at the first
+ * rate.  MODELED is a discrete-event DCF/EDCA medium: per-link SNR (or
+ * loss probability), fading, PER from a table of wmediumd's formula, carrier
+ * sense, collisions by timing overlap judged by SINR at each receiver,
+ * adjacent-channel leakage on 2.4 GHz, ACK frames with airtime, multi-rate
+ * retry.  NAV (virtual carrier sense) is not modeled: RTS/CTS is not used.
+ *
+ * Every decision draws from one seeded xoshiro256** generator in a fixed
+ * order, so a run is a function of (seed, calls).  drivers/hwsim/reference.py
+ * implements the same decisions in Python; tests hold the two identical.
+ *
+ * Addresses are 48-bit values in a u64, first octet most significant
+ * (int.from_bytes(mac, "big")); the group bit is bit 40.
+ */
+#ifndef HWSIM_MEDIUM_H
+#define HWSIM_MEDIUM_H
+
+#include <stdint.h>
+
+#define MED_PERFECT 0
+#define MED_MODELED 1
+
+/* radio state */
+#define MED_RADIO_STOPPED 0
+#define MED_RADIO_STARTED 1
+#define MED_RADIO_OFFCHAN 2 /* started, listening on tmp_freq */
+
+/* receive filter flags */
+#define MED_FIF_PROMISC 0x1     /* everything on the channel */
+#define MED_FIF_BEACONS 0x2     /* beacons of other BSSes (scanning) */
+#define MED_FIF_PROBE_REQ 0x4   /* group-addressed probe requests (AP, P2P) */
+#define MED_FIF_ALLMULTI 0x8    /* every group-addressed frame */
+
+/* address kinds in a radio's hash (a bit set) */
+#define MED_ADDR_OWN 0x1
+#define MED_ADDR_BSS 0x2
+
+/* frame kinds the filter distinguishes */
+#define MED_FT_OTHER 0
+#define MED_FT_BEACON 1
+#define MED_FT_PROBE_REQ 2
+
+/* med_txreq.flags */
+#define MED_TXF_NEEDS_ACK 0x1
+
+/* access categories, mac80211 order: lower value = higher priority */
+#define MED_AC_VO 0
+#define MED_AC_VI 1
+#define MED_AC_BE 2
+#define MED_AC_BK 3
+
+/* med_event.kind */
+#define MED_EV_RX 1
+#define MED_EV_STATUS 2
+
+/* med_event.flags */
+#define MED_RXF_RETRY 0x1   /* RX: a retransmission, Retry bit must be set */
+#define MED_STF_ACKED 0x1   /* STATUS: acknowledged */
+#define MED_STF_DROPPED 0x2 /* STATUS: dropped without (all) tries: radio stopped */
+
+struct med_txreq {
+    uint64_t addr1, addr2, addr3;
+    uint64_t bssid;         /* BSSID the header names; 0 when it has none */
+    uint32_t radio;
+    uint32_t length;        /* bytes, without FCS */
+    uint32_t freq;          /* MHz; 0 = the radio's current channel */
+    uint8_t kind;           /* MED_FT_* */
+    uint8_t flags;          /* MED_TXF_* */
+    uint8_t ac;             /* MED_AC_* */
+    int8_t rate_idx[4];     /* multi-rate retry chain, -1 ends */
+    uint8_t rate_count[4];  /* tries per entry */
+};
+
+struct med_event {
+    uint64_t time_ns;
+    uint64_t frame_id;
+    uint32_t kind;          /* MED_EV_* */
+    uint32_t radio;         /* RX: receiver; STATUS: transmitter */
+    int32_t signal;         /* RX: dBm; STATUS: ACK signal in dBm, 0 if none */
+    uint32_t freq;          /* MHz the frame was sent on */
+    uint8_t rate_idx;       /* RX: rate index used */
+    uint8_t flags;          /* MED_RXF_* / MED_STF_* */
+    int8_t rates[4];        /* STATUS: the chain as requested */
+    uint8_t tries[4];       /* STATUS: tries made per entry */
+};
+
+struct med_counters {
+    uint64_t frames;        /* accepted by med_tx */
+    uint64_t attempts;      /* transmissions on the air (incl. retries) */
+    uint64_t retries;
+    uint64_t acks;          /* ACK frames sent */
+    uint64_t link_evals;    /* (frame, receiver) pairs on the channel and group */
+    uint64_t filtered;      /* rejected by a receive filter */
+    uint64_t deliveries;    /* RX events */
+    uint64_t drops;         /* lost to PER without interference */
+    uint64_t collisions;    /* lost with interference present */
+    uint64_t halfduplex;    /* missed while transmitting */
+    uint64_t queue_drops;   /* refused: queue full */
+    uint64_t acked;
+    uint64_t not_acked;
+};
+
+struct medium;
+
+struct medium *med_new(uint32_t mode, uint64_t seed);
+void med_free(struct medium *m);
+uint32_t med_mode(struct medium *m);
+
+/* Physical and MAC parameters (MODELED). */
+void med_set_params(struct medium *m, double noise_dbm, double cca_dbm, double fading_coef,
+                    int interference);
+/* table[12 * npts]: log(1 - Pu) at SNR = i * step_db (model.per_table). */
+int med_set_per_table(struct medium *m, const double *table, uint32_t npts, double step_db);
+
+/* Radios: indices are dense and never reused. */
+int med_add_radio(struct medium *m);
+uint32_t med_num_radios(struct medium *m);
+int med_set_radio(struct medium *m, uint32_t r, uint32_t state, uint32_t freq, uint32_t tmp_freq,
+                  uint32_t group, uint32_t filter, int32_t txpower_dbm);
+int med_addr_add(struct medium *m, uint32_t r, uint64_t addr, uint32_t kind);
+int med_addr_del(struct medium *m, uint32_t r, uint64_t addr, uint32_t kind);
+int med_addr_has(struct medium *m, uint32_t r, uint64_t addr);
+/* snr[n*n] in dB, row = transmitter; loss[n*n] link error probability or NULL. */
+int med_set_links(struct medium *m, const double *snr, const double *loss, uint32_t n);
+int med_set_link(struct medium *m, uint32_t from, uint32_t to, double snr_db, double loss);
+
+/* Queue one frame at time now_ns; returns its id (> 0) or -errno. */
+int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now_ns);
+/* Time of the next internal event, UINT64_MAX if none. */
+uint64_t med_next_time(struct medium *m);
+/* Process every internal event at or before until_ns. */
+void med_run(struct medium *m, uint64_t until_ns);
+/* Move up to cap pending output events into out; returns how many. */
+uint32_t med_pop_events(struct medium *m, struct med_event *out, uint32_t cap);
+uint32_t med_pending_events(struct medium *m);
+void med_get_counters(struct medium *m, struct med_counters *out);
+
+/* Helpers shared with Python for cross-checking. */
+uint64_t med_airtime_ns(uint32_t tidx, uint32_t length_with_fcs);
+uint64_t med_prng_next(struct medium *m);
+
+#endif

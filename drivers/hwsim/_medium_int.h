@@ -1,0 +1,129 @@
+/*
+ * Internals shared by _medium.c (state, containers, configuration) and
+ * _medium_sim.c (the decisions).  Not part of the cffi interface.
+ */
+#ifndef HWSIM_MEDIUM_INT_H
+#define HWSIM_MEDIUM_INT_H
+
+#include "_medium.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+
+#define MED_SNR_NONE (-1000.0) /* model.SNR_NONE: no link */
+#define MED_NRATES 12
+#define MED_SLOT_NS 9000ULL
+#define MED_SIFS_NS 16000ULL
+#define MED_QUEUE_CAP 1024 /* frames per radio and AC */
+#define MED_MAX_LEN 2304
+#define MED_ACK_LEN 10 /* ACK frame without FCS */
+#define MED_FCS_LEN 4
+#define MED_IS_GROUP(a) (((a) >> 40) & 1)
+
+extern const uint32_t MED_RATES_100K[MED_NRATES];
+extern const uint32_t MED_AIFSN[4], MED_CW_MIN[4], MED_CW_MAX[4];
+extern const double MED_ACI_LIN[6];
+
+enum { EV_BACKOFF = 1, EV_TX_END, EV_ACK_START, EV_ACK_TIMEOUT };
+
+struct ev { uint64_t time, seq; uint32_t type, a; uint64_t b; };
+
+struct hset { uint64_t *keys; uint8_t *vals; uint32_t cap, count; };
+
+struct frame {
+    struct med_txreq req;
+    uint64_t id;
+    int32_t next;           /* queue link / free list */
+    uint8_t stage, attempts;
+    uint8_t tries[4];
+};
+
+struct radio {
+    uint32_t state, freq, tmp_freq, group, filter;
+    int32_t txpower;
+    struct hset addrs;
+    int32_t qhead[4], qtail[4];
+    uint32_t qlen[4];
+    int32_t cur;            /* frame in service, -1 */
+    uint32_t cw[4];
+    uint32_t slots, busy;   /* backoff slots left; transmissions heard */
+    uint64_t idle_since, bo_deadline, gen;
+    uint8_t in_exchange, acking, bo_armed;
+    uint32_t ack_to, ack_freq, ack_tidx; /* ACK owed after SIFS */
+};
+
+struct ovl { uint32_t sender, freq; };
+
+struct tx {
+    uint32_t sender, freq, tidx, len, ack_for;
+    int32_t frame, next_free; /* frame -1: an ACK */
+    uint8_t is_ack, retry;
+    uint64_t end;
+    uint32_t *sensed; uint32_t nsensed, sensed_cap; /* radios made busy */
+    struct ovl *ovl; uint32_t novl, ovl_cap;        /* overlapping in time */
+};
+
+struct medium {
+    uint32_t mode;
+    uint64_t rng[4];
+    uint64_t now, seq, next_id;
+    double noise_dbm, noise_mw, cca_dbm, fading;
+    int interference;
+    double aci_db[6];
+    double *per_tab; uint32_t per_npts; double per_step;
+    struct radio *radios; uint32_t nradios, cap;
+    double *snr, *pw, *loss; /* cap x cap, row = transmitter */
+    struct frame *frames; uint32_t nframes_cap; int32_t frame_free;
+    struct tx *txs; uint32_t ntx_cap; int32_t tx_free;
+    uint32_t *active; uint32_t nactive, active_cap;
+    struct ev *heap; uint32_t nheap, heap_cap;
+    struct med_event *out; uint32_t out_head, out_len, out_cap;
+    uint32_t *idle_tmp;
+    uint8_t *hdvec;   /* receivers that transmitted during it */
+    uint32_t *grp;    /* radios[r].group, dense for the interference sweep */
+    /* the interferers of the frame being judged, in overlap order */
+    const double **iv_row; double *iv_f; uint32_t *iv_g; uint32_t niv, iv_cap;
+    struct med_counters c;
+};
+
+int med_i_grow(void **p, uint32_t *cap, uint32_t need, size_t elem);
+void med_i_push(struct medium *m, uint64_t time, uint32_t type, uint32_t a, uint64_t b);
+struct ev med_i_pop(struct medium *m);
+struct med_event *med_i_emit(struct medium *m);
+double med_i_uniform(struct medium *m);
+uint8_t med_i_hget(const struct hset *h, uint64_t addr);
+int med_i_accepts(const struct radio *r, const struct med_txreq *q, int owns);
+double med_i_per(const struct medium *m, double sinr_db, uint32_t tidx, uint32_t len);
+int32_t med_i_frame_alloc(struct medium *m);
+void med_i_status(struct medium *m, uint32_t s, const struct frame *f, uint8_t flags, int32_t sig);
+void med_i_finish(struct medium *m, uint32_t s, uint8_t flags, int32_t ack_signal);
+
+static inline uint32_t med_i_rxfreq(const struct radio *r)
+{
+    return r->state == MED_RADIO_OFFCHAN && r->tmp_freq ? r->tmp_freq : r->freq;
+}
+
+/* hwsim rate index -> rate table index: 5 GHz has no DSSS/CCK rates */
+static inline uint32_t med_i_tidx(uint32_t rate_idx, uint32_t freq)
+{
+    return freq > 5000 ? rate_idx + 4 : rate_idx;
+}
+
+/* ACKs go at the highest mandatory rate not above the data rate (1/2 Mb/s
+ * for DSSS/CCK, 6/12/24 Mb/s for OFDM). */
+static inline uint32_t med_i_ack_tidx(uint32_t tidx)
+{
+    if (tidx < 4) return tidx >= 1 ? 1 : 0;
+    return tidx >= 8 ? 8 : tidx >= 6 ? 6 : 4;
+}
+
+/* Channel separation index into MED_ACI_LIN, or -1 if they never interfere. */
+static inline int med_i_chan_sep(uint32_t f1, uint32_t f2)
+{
+    if (f1 == f2) return 0;
+    if (f1 > 3000 || f2 > 3000) return -1;
+    uint32_t d = (f1 > f2 ? f1 - f2 : f2 - f1) / 5;
+    return d < 6 ? (int)d : -1;
+}
+
+#endif

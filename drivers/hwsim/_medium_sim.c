@@ -1,0 +1,406 @@
+/*
+ * The medium's decisions: perfect delivery, and the modeled medium's DCF,
+ * carrier sense, reception by SINR, ACKs and multi-rate retry.
+ *
+ * Order matters for determinism: random draws happen only in kick() (a new
+ * frame's backoff), attempt_done() (a retry's backoff) and decide()
+ * (fading, then the loss draw), and reference.py makes them in the same
+ * order.  At a frame's end the order is: carrier-sense release, receptions
+ * in radio index order, the sender's completion, then the radios that
+ * became idle, in the order they were sensed.
+ */
+#include "_medium_int.h"
+
+#include <errno.h>
+#include <math.h>
+#include <string.h>
+
+static void emit_rx(struct medium *m, uint32_t r, const struct frame *f, uint32_t tidx_or_rate,
+                    int32_t signal, uint8_t flags)
+{
+    struct med_event *e = med_i_emit(m);
+    e->kind = MED_EV_RX; e->radio = r; e->frame_id = f->id; e->signal = signal;
+    e->rate_idx = (uint8_t)tidx_or_rate; e->flags = flags; e->freq = f->req.freq;
+}
+
+/* -- perfect medium: mac80211_hwsim without a daemon -------------------------- */
+static void perfect_tx(struct medium *m, uint32_t s, struct frame *f)
+{
+    const struct med_txreq *q = &f->req;
+    const struct radio *sr = &m->radios[s];
+    int acked = 0, unicast = !MED_IS_GROUP(q->addr1);
+    for (uint32_t r = 0; r < m->nradios; r++) {
+        const struct radio *rr = &m->radios[r];
+        if (r == s || rr->state == MED_RADIO_STOPPED || med_i_rxfreq(rr) != q->freq || !(rr->group & sr->group))
+            continue;
+        m->c.link_evals++;
+        int owns = unicast && (med_i_hget(&rr->addrs, q->addr1) & MED_ADDR_OWN);
+        acked |= owns;
+        if (!med_i_accepts(rr, q, owns)) { m->c.filtered++; continue; }
+        m->c.deliveries++;
+        emit_rx(m, r, f, (uint32_t)q->rate_idx[0], -50 + sr->txpower, 0);
+    }
+    f->tries[0] = 1;
+    m->c.attempts++;
+    uint8_t flags = 0;
+    if (q->flags & MED_TXF_NEEDS_ACK) {
+        if (acked) { flags = MED_STF_ACKED; m->c.acked++; } else m->c.not_acked++;
+    }
+    med_i_status(m, s, f, flags, 0);
+}
+
+/* -- modeled medium ----------------------------------------------------------- */
+static uint32_t aifs_ns(uint32_t ac) { return (uint32_t)(MED_SIFS_NS + MED_AIFSN[ac] * MED_SLOT_NS); }
+
+static void freeze(struct medium *m, struct radio *r)
+{
+    if (!r->bo_armed || r->bo_deadline == m->now) /* same slot: both transmit */
+        return;
+    r->bo_armed = 0; r->gen++;
+    uint64_t start = r->idle_since + aifs_ns(m->frames[r->cur].req.ac);
+    if (m->now > start) {
+        uint64_t used = (m->now - start) / MED_SLOT_NS;
+        r->slots -= used < r->slots ? (uint32_t)used : r->slots;
+    }
+}
+
+static void kick(struct medium *m, uint32_t idx)
+{
+    struct radio *r = &m->radios[idx];
+    if (r->state == MED_RADIO_STOPPED || r->in_exchange || r->acking) return;
+    if (r->cur < 0) {
+        int ac = 0;
+        while (ac < 4 && r->qhead[ac] < 0) ac++;
+        if (ac == 4) return;
+        int32_t f = r->qhead[ac];
+        r->qhead[ac] = m->frames[f].next;
+        if (r->qhead[ac] < 0) r->qtail[ac] = -1;
+        r->qlen[ac]--;
+        r->cur = f;
+        r->slots = (uint32_t)(med_prng_next(m) % (r->cw[ac] + 1));
+    }
+    if (r->busy || r->bo_armed) return;
+    uint64_t deadline = r->idle_since + aifs_ns(m->frames[r->cur].req.ac) + (uint64_t)r->slots * MED_SLOT_NS;
+    if (deadline < m->now) deadline = m->now;
+    r->gen++;
+    r->bo_armed = 1; r->bo_deadline = deadline;
+    med_i_push(m, deadline, EV_BACKOFF, idx, r->gen);
+}
+
+static int32_t tx_alloc(struct medium *m)
+{
+    if (m->tx_free < 0) {
+        uint32_t old = m->ntx_cap;
+        if (med_i_grow((void **)&m->txs, &m->ntx_cap, old + 1, sizeof *m->txs)) abort();
+        memset(m->txs + old, 0, (m->ntx_cap - old) * sizeof *m->txs);
+        for (uint32_t i = m->ntx_cap; i-- > old;) { m->txs[i].next_free = m->tx_free; m->tx_free = (int32_t)i; }
+    }
+    int32_t t = m->tx_free;
+    m->tx_free = m->txs[t].next_free;
+    return t;
+}
+
+static void ovl_add(struct tx *t, uint32_t sender, uint32_t freq)
+{
+    if (med_i_grow((void **)&t->ovl, &t->ovl_cap, t->novl + 1, sizeof *t->ovl)) abort();
+    t->ovl[t->novl++] = (struct ovl){sender, freq};
+}
+
+/* Put a transmission on the air: overlaps, carrier sense, its end event. */
+static void start_tx(struct medium *m, uint32_t s, uint32_t freq, uint32_t tidx, uint32_t len,
+                     int32_t frame, int is_ack, uint32_t ack_for, int retry)
+{
+    int32_t ti = tx_alloc(m);
+    struct tx *t = &m->txs[ti];
+    t->sender = s; t->freq = freq; t->tidx = tidx; t->len = len; t->frame = frame;
+    t->is_ack = (uint8_t)is_ack; t->ack_for = ack_for; t->retry = (uint8_t)retry;
+    t->end = m->now + med_airtime_ns(tidx, len + MED_FCS_LEN);
+    t->novl = t->nsensed = 0;
+    for (uint32_t k = 0; k < m->nactive; k++) {
+        struct tx *o = &m->txs[m->active[k]];
+        ovl_add(t, o->sender, o->freq);
+        ovl_add(o, s, freq);
+    }
+    if (med_i_grow((void **)&m->active, &m->active_cap, m->nactive + 1, sizeof *m->active)) abort();
+    m->active[m->nactive++] = (uint32_t)ti;
+    if (med_i_grow((void **)&t->sensed, &t->sensed_cap, m->nradios, sizeof *t->sensed)) abort();
+    const struct radio *sr = &m->radios[s];
+    const double *snr = m->snr + (size_t)s * m->cap;
+    double thresh = m->cca_dbm - m->noise_dbm;
+    for (uint32_t r = 0; r < m->nradios; r++) {
+        struct radio *rr = &m->radios[r];
+        if (r == s || rr->state == MED_RADIO_STOPPED || !(rr->group & sr->group)) continue;
+        int sep = med_i_chan_sep(freq, med_i_rxfreq(rr));
+        if (sep < 0 || snr[r] <= MED_SNR_NONE || snr[r] + m->aci_db[sep] < thresh) continue;
+        t->sensed[t->nsensed++] = r;
+        if (rr->busy++ == 0) freeze(m, rr);
+    }
+    m->c.attempts += !is_ack;
+    med_i_push(m, t->end, EV_TX_END, (uint32_t)ti, 0);
+}
+
+/* Per frame end, before the receiver loop: mark the radios that
+ * transmitted during t (half duplex) and list the interferers that can reach
+ * t's channel, with their pw row, channel factor and group, in overlap
+ * order. */
+static void judge_prepare(struct medium *m, const struct tx *t)
+{
+    uint32_t cap = m->iv_cap;
+    if (med_i_grow((void **)&m->iv_row, &cap, t->novl, sizeof *m->iv_row)) abort();
+    cap = m->iv_cap;
+    if (med_i_grow((void **)&m->iv_f, &cap, t->novl, sizeof *m->iv_f)) abort();
+    cap = m->iv_cap;
+    if (med_i_grow((void **)&m->iv_g, &cap, t->novl, sizeof *m->iv_g)) abort();
+    m->iv_cap = cap;
+    m->niv = 0;
+    for (uint32_t i = 0; i < t->novl; i++) {
+        const struct ovl *o = &t->ovl[i];
+        m->hdvec[o->sender] = 1;
+        int sep = med_i_chan_sep(o->freq, t->freq);
+        if (sep < 0) continue;
+        m->iv_row[m->niv] = m->pw + (size_t)o->sender * m->cap;
+        m->iv_f[m->niv] = MED_ACI_LIN[sep];
+        m->iv_g[m->niv] = m->grp[o->sender];
+        m->niv++;
+    }
+}
+
+static void judge_done(struct medium *m, const struct tx *t)
+{
+    for (uint32_t i = 0; i < t->novl; i++) m->hdvec[t->ovl[i].sender] = 0;
+}
+
+/*
+ * Decide whether radio r decodes transmission t: 1 yes (*signal set), 0 no,
+ * -1 no link.  judge_prepare(t) must have run.
+ *
+ * Interference is summed in overlap order, as reference.py does, but stops
+ * as soon as noise + partial sum reaches the signal power: partial sums of
+ * non-negative doubles never decrease, so the full sum would give SINR <= 0
+ * dB too, i.e. PER 1 without a draw: the same decision, far fewer terms
+ * when many frames collide.
+ */
+static int decide(struct medium *m, const struct tx *t, uint32_t r, int32_t *signal)
+{
+    size_t k = (size_t)t->sender * m->cap + r;
+    double snr = m->snr[k];
+    if (snr <= MED_SNR_NONE) return -1;
+    if (t->novl && m->hdvec[r]) { m->c.halfduplex++; return 0; }
+    double fade = 0.0;
+    if (m->fading != 0.0) {
+        double sum = 0.0;
+        for (int i = 0; i < 12; i++) sum += med_i_uniform(m);
+        fade = m->fading * (sum - 6.0);
+    }
+    double sig = snr + fade, interf = 0.0, per = 1.0;
+    if (m->interference && m->niv) {
+        /* without fading the signal power is pw itself: the same pow() result */
+        double s_mw = fade == 0.0 ? m->pw[k] : pow(10.0, (sig + m->noise_dbm) / 10.0);
+        double noise = m->noise_mw;
+        uint32_t grp = m->grp[r];
+        int swamped = 0;
+        for (uint32_t i = 0; i < m->niv; i++) {
+            if (!(m->iv_g[i] & grp)) continue;
+            interf += m->iv_row[i][r] * m->iv_f[i];
+            if (interf > 0.0 && noise + interf >= s_mw) { swamped = 1; break; }
+        }
+        if (!swamped && interf > 0.0) {
+            double ratio = s_mw / (noise + interf);
+            if (ratio > 1.0) per = med_i_per(m, 10.0 * log10(ratio), t->tidx, t->len);
+        }
+    }
+    if (interf == 0.0) per = med_i_per(m, sig, t->tidx, t->len);
+    double loss = 1.0 - (1.0 - m->loss[k]) * (1.0 - per);
+    int ok = loss >= 1.0 ? 0 : loss <= 0.0 ? 1 : med_i_uniform(m) >= loss;
+    if (!ok) {
+        if (interf > 0.0) m->c.collisions++; else m->c.drops++;
+        return 0;
+    }
+    *signal = (int32_t)floor(sig + m->noise_dbm + 0.5);
+    return 1;
+}
+
+static void attempt_done(struct medium *m, uint32_t s, int acked, int32_t ack_signal)
+{
+    struct radio *r = &m->radios[s];
+    r->in_exchange = 0;
+    if (!r->busy) r->idle_since = m->now;
+    struct frame *f = &m->frames[r->cur];
+    uint32_t ac = f->req.ac;
+    if (acked) {
+        m->c.acked++;
+        r->cw[ac] = MED_CW_MIN[ac];
+        med_i_finish(m, s, MED_STF_ACKED, ack_signal);
+    } else if (!(f->req.flags & MED_TXF_NEEDS_ACK)) {
+        r->cw[ac] = MED_CW_MIN[ac];
+        med_i_finish(m, s, 0, 0);
+    } else {
+        if (f->tries[f->stage] >= f->req.rate_count[f->stage]) f->stage++;
+        if (r->state == MED_RADIO_STOPPED || f->stage >= 4 || f->req.rate_idx[f->stage] < 0) {
+            m->c.not_acked++;
+            r->cw[ac] = MED_CW_MIN[ac];
+            med_i_finish(m, s, 0, 0);
+        } else {
+            r->cw[ac] = 2 * r->cw[ac] + 1 > MED_CW_MAX[ac] ? MED_CW_MAX[ac] : 2 * r->cw[ac] + 1;
+            r->slots = (uint32_t)(med_prng_next(m) % (r->cw[ac] + 1));
+        }
+    }
+    kick(m, s);
+}
+
+static void start_data(struct medium *m, uint32_t s)
+{
+    struct radio *r = &m->radios[s];
+    struct frame *f = &m->frames[r->cur];
+    uint32_t tidx = med_i_tidx((uint32_t)f->req.rate_idx[f->stage], f->req.freq);
+    int retry = f->attempts > 0;
+    f->tries[f->stage]++;
+    f->attempts++;
+    m->c.retries += (uint64_t)retry;
+    r->in_exchange = 1;
+    start_tx(m, s, f->req.freq, tidx, f->req.length, r->cur, 0, 0, retry);
+}
+
+static void data_end(struct medium *m, const struct tx *t)
+{
+    uint32_t s = t->sender;
+    struct frame *f = &m->frames[t->frame];
+    const struct med_txreq *q = &f->req;
+    uint32_t sgrp = m->radios[s].group;
+    int needs_ack = (q->flags & MED_TXF_NEEDS_ACK) && !MED_IS_GROUP(q->addr1);
+    int64_t acker = -1;
+    uint32_t rate = (uint32_t)q->rate_idx[f->stage];
+    judge_prepare(m, t);
+    for (uint32_t r = 0; r < m->nradios; r++) {
+        struct radio *rr = &m->radios[r];
+        if (r == s || rr->state == MED_RADIO_STOPPED || med_i_rxfreq(rr) != t->freq || !(rr->group & sgrp))
+            continue;
+        m->c.link_evals++;
+        int owns = !MED_IS_GROUP(q->addr1) && (med_i_hget(&rr->addrs, q->addr1) & MED_ADDR_OWN);
+        if (!med_i_accepts(rr, q, owns)) { m->c.filtered++; continue; }
+        int32_t sig = 0;
+        if (decide(m, t, r, &sig) <= 0) continue;
+        m->c.deliveries++;
+        emit_rx(m, r, f, rate, sig, t->retry ? MED_RXF_RETRY : 0);
+        if (owns && needs_ack && acker < 0) acker = r;
+    }
+    judge_done(m, t);
+    if (!needs_ack) {
+        attempt_done(m, s, 0, 0);
+    } else if (acker >= 0) {
+        struct radio *a = &m->radios[acker];
+        a->acking = 1;
+        freeze(m, a);
+        a->ack_to = s; a->ack_freq = t->freq; a->ack_tidx = med_i_ack_tidx(t->tidx);
+        med_i_push(m, m->now + MED_SIFS_NS, EV_ACK_START, (uint32_t)acker, 0);
+    } else {
+        uint64_t ack = med_airtime_ns(med_i_ack_tidx(t->tidx), MED_ACK_LEN + MED_FCS_LEN);
+        med_i_push(m, m->now + MED_SIFS_NS + ack, EV_ACK_TIMEOUT, s, 0);
+    }
+}
+
+static void ack_start(struct medium *m, uint32_t a)
+{
+    struct radio *r = &m->radios[a];
+    if (r->state == MED_RADIO_STOPPED) { /* went away during SIFS: no ACK */
+        r->acking = 0;
+        med_i_push(m, m->now + med_airtime_ns(r->ack_tidx, MED_ACK_LEN + MED_FCS_LEN), EV_ACK_TIMEOUT,
+                   r->ack_to, 0);
+        return;
+    }
+    m->c.acks++;
+    start_tx(m, a, r->ack_freq, r->ack_tidx, MED_ACK_LEN, -1, 1, r->ack_to, 0);
+}
+
+static void ack_end(struct medium *m, const struct tx *t)
+{
+    uint32_t a = t->sender, s = t->ack_for;
+    struct radio *ar = &m->radios[a], *sr = &m->radios[s];
+    ar->acking = 0;
+    if (!ar->busy) ar->idle_since = m->now;
+    int32_t sig = 0;
+    int ok = 0;
+    if (sr->state != MED_RADIO_STOPPED && med_i_rxfreq(sr) == t->freq && (sr->group & ar->group)) {
+        judge_prepare(m, t);
+        ok = decide(m, t, s, &sig) > 0;
+        judge_done(m, t);
+    }
+    attempt_done(m, s, ok, ok ? sig : 0);
+    kick(m, a);
+}
+
+static void tx_end(struct medium *m, uint32_t ti)
+{
+    struct tx *t = &m->txs[ti];
+    uint32_t k = 0, nidle = 0;
+    while (m->active[k] != ti) k++;
+    memmove(m->active + k, m->active + k + 1, (m->nactive - k - 1) * sizeof *m->active);
+    m->nactive--;
+    for (uint32_t i = 0; i < t->nsensed; i++) {
+        struct radio *rr = &m->radios[t->sensed[i]];
+        if (--rr->busy == 0) { rr->idle_since = m->now; m->idle_tmp[nidle++] = t->sensed[i]; }
+    }
+    if (t->is_ack) ack_end(m, t); else data_end(m, t);
+    for (uint32_t i = 0; i < nidle; i++) kick(m, m->idle_tmp[i]);
+    t->next_free = m->tx_free; m->tx_free = (int32_t)ti;
+}
+
+void med_run(struct medium *m, uint64_t until)
+{
+    while (m->nheap && m->heap[0].time <= until) {
+        struct ev e = med_i_pop(m);
+        m->now = e.time;
+        switch (e.type) {
+        case EV_BACKOFF: {
+            struct radio *r = &m->radios[e.a];
+            if (e.b != r->gen) break; /* stale: frozen or re-armed since */
+            r->bo_armed = 0;
+            if (r->cur >= 0 && r->state != MED_RADIO_STOPPED) start_data(m, e.a);
+            break;
+        }
+        case EV_TX_END: tx_end(m, e.a); break;
+        case EV_ACK_START: ack_start(m, e.a); break;
+        case EV_ACK_TIMEOUT: attempt_done(m, e.a, 0, 0); break;
+        }
+    }
+    if (until > m->now && until != UINT64_MAX) m->now = until;
+}
+
+int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now)
+{
+    if (req->radio >= m->nradios || req->length < 10 || req->length > MED_MAX_LEN || req->ac > 3 ||
+        req->rate_idx[0] < 0 || !req->rate_count[0])
+        return -EINVAL;
+    struct radio *r = &m->radios[req->radio];
+    if (r->state == MED_RADIO_STOPPED) return -ENETDOWN;
+    uint32_t freq = req->freq ? req->freq : med_i_rxfreq(r);
+    for (int k = 0; k < 4 && req->rate_idx[k] >= 0 && req->rate_count[k]; k++)
+        if (med_i_tidx((uint32_t)req->rate_idx[k], freq) >= MED_NRATES) return -EINVAL;
+    if (m->mode == MED_MODELED && r->qlen[req->ac] >= MED_QUEUE_CAP) { m->c.queue_drops++; return -ENOBUFS; }
+    int32_t fi = med_i_frame_alloc(m);
+    if (fi < 0) return -ENOMEM;
+    struct frame *f = &m->frames[fi];
+    memset(f, 0, sizeof *f);
+    f->req = *req;
+    f->req.freq = freq;
+    /* the chain ends at its first empty entry */
+    for (int k = 0, end = 0; k < 4; k++) {
+        end |= f->req.rate_idx[k] < 0 || !f->req.rate_count[k];
+        if (end) { f->req.rate_idx[k] = -1; f->req.rate_count[k] = 0; }
+    }
+    if (MED_IS_GROUP(req->addr1)) f->req.flags &= (uint8_t)~MED_TXF_NEEDS_ACK;
+    f->id = m->next_id++;
+    f->next = -1;
+    m->c.frames++;
+    if (now > m->now) m->now = now;
+    if (m->mode == MED_PERFECT) {
+        perfect_tx(m, req->radio, f);
+        f->next = m->frame_free; m->frame_free = fi;
+        return (int64_t)f->id;
+    }
+    uint32_t ac = req->ac;
+    if (r->qtail[ac] >= 0) m->frames[r->qtail[ac]].next = fi; else r->qhead[ac] = fi;
+    r->qtail[ac] = fi; r->qlen[ac]++;
+    kick(m, req->radio);
+    return (int64_t)f->id;
+}

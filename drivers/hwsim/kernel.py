@@ -1,0 +1,150 @@
+"""Python face of the C medium kernel (`_medium_cffi`): the same methods as
+`reference.RefKernel`, so the medium, the tests and the benchmark can drive
+either."""
+
+from __future__ import annotations
+
+import errno
+import os
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import model
+from ._medium_cffi import ffi, lib
+from .medtypes import COUNTERS, MedEvent, TxReq
+
+_EVBUF = 4096
+
+
+class KernelError(OSError):
+    """A kernel call refused its arguments (errno says why)."""
+
+
+def _check(rc: int, what: str) -> int:
+    if rc < 0:
+        raise KernelError(-rc, f"{what}: {os.strerror(-rc)}")
+    return rc
+
+
+class CKernel:
+    """One world of radios in the C kernel."""
+
+    def __init__(self, mode: int, seed: int = 0) -> None:
+        ptr = lib.med_new(mode, seed & 0xFFFF_FFFF_FFFF_FFFF)
+        if ptr == ffi.NULL:
+            raise MemoryError("med_new")
+        self._m = ffi.gc(ptr, lib.med_free)
+        self.mode = mode
+        self._req = ffi.new("struct med_txreq *")
+        self._buf = ffi.new("struct med_event[]", _EVBUF)
+        self.set_per_table(model.default_per_table(), model.PER_TABLE_STEP_DB)
+
+    # -- configuration -------------------------------------------------------
+    def set_params(self, noise_dbm: float = model.NOISE_DBM, cca_dbm: float = -82.0,
+                   fading: float = 0.0, interference: bool = True) -> None:
+        lib.med_set_params(self._m, noise_dbm, cca_dbm, fading, int(interference))
+
+    def set_per_table(self, table: NDArray[np.float64], step_db: float) -> None:
+        t = np.ascontiguousarray(table, dtype=np.float64)
+        if t.ndim != 2 or t.shape[0] != 12:
+            raise ValueError("the PER table has 12 rows")
+        _check(lib.med_set_per_table(self._m, ffi.from_buffer("double[]", t), t.shape[1], step_db),
+               "per table")
+
+    def add_radio(self) -> int:
+        return _check(lib.med_add_radio(self._m), "add radio")
+
+    @property
+    def num_radios(self) -> int:
+        return lib.med_num_radios(self._m)
+
+    def set_radio(self, r: int, state: int, freq: int, tmp_freq: int = 0, group: int = 1,
+                  filter: int = 0, txpower: int = 20) -> None:
+        _check(lib.med_set_radio(self._m, r, state, freq, tmp_freq, group, filter, txpower), "set radio")
+
+    def addr_add(self, r: int, addr: int, kind: int) -> None:
+        _check(lib.med_addr_add(self._m, r, addr, kind), "add address")
+
+    def addr_del(self, r: int, addr: int, kind: int) -> None:
+        _check(lib.med_addr_del(self._m, r, addr, kind), "delete address")
+
+    def addr_has(self, r: int, addr: int) -> int:
+        return lib.med_addr_has(self._m, r, addr)
+
+    def set_links(self, snr: NDArray[np.float64], loss: NDArray[np.float64] | None = None) -> None:
+        s = np.ascontiguousarray(snr, dtype=np.float64)
+        n = self.num_radios
+        if s.shape != (n, n):
+            raise ValueError(f"SNR matrix must be {n}x{n}")
+        lp = ffi.NULL
+        if loss is not None:
+            lo = np.ascontiguousarray(loss, dtype=np.float64)
+            if lo.shape != (n, n):
+                raise ValueError(f"loss matrix must be {n}x{n}")
+            lp = ffi.from_buffer("double[]", lo)
+        _check(lib.med_set_links(self._m, ffi.from_buffer("double[]", s), lp, n), "set links")
+
+    def set_link(self, i: int, j: int, snr_db: float, loss: float = 0.0) -> None:
+        _check(lib.med_set_link(self._m, i, j, snr_db, loss), "set link")
+
+    # -- traffic -----------------------------------------------------------------
+    def tx(self, req: TxReq, now_ns: int) -> int:
+        """Queue a frame; its id, or a negative errno when refused."""
+        q = self._req
+        q.radio = req.radio
+        q.length = req.length
+        q.addr1, q.addr2, q.addr3, q.bssid = req.addr1, req.addr2, req.addr3, req.bssid
+        q.freq = req.freq
+        q.kind = req.kind
+        q.flags = req.flags
+        q.ac = req.ac
+        rates = req.rates
+        for k in range(4):
+            if k < len(rates):
+                idx, cnt = rates[k]
+                if not (-128 <= idx < 128 and 0 <= cnt < 256):
+                    return -errno.EINVAL
+                q.rate_idx[k], q.rate_count[k] = idx, cnt
+            else:
+                q.rate_idx[k], q.rate_count[k] = -1, 0
+        return lib.med_tx(self._m, q, now_ns)
+
+    def next_time(self) -> int | None:
+        t = lib.med_next_time(self._m)
+        return None if t == 0xFFFF_FFFF_FFFF_FFFF else t
+
+    def run(self, until_ns: int) -> None:
+        lib.med_run(self._m, until_ns)
+
+    def pending(self) -> int:
+        return lib.med_pending_events(self._m)
+
+    def drain_count(self) -> int:
+        """Discard pending events, returning how many (benchmarks)."""
+        n = 0
+        while True:
+            k = lib.med_pop_events(self._m, self._buf, _EVBUF)
+            n += k
+            if k < _EVBUF:
+                return n
+
+    def pop_events(self) -> list[MedEvent]:
+        out: list[MedEvent] = []
+        buf = self._buf
+        while True:
+            k = lib.med_pop_events(self._m, buf, _EVBUF)
+            for i in range(k):
+                e = buf[i]
+                out.append(MedEvent(e.time_ns, e.frame_id, e.kind, e.radio, e.signal, e.freq, e.rate_idx,
+                                    e.flags, tuple(e.rates), tuple(e.tries)))
+            if k < _EVBUF:
+                return out
+
+    def counters(self) -> dict[str, int]:
+        c = ffi.new("struct med_counters *")
+        lib.med_get_counters(self._m, c)
+        return {name: getattr(c, name) for name in COUNTERS}
+
+    def prng_next(self) -> int:
+        return lib.med_prng_next(self._m)

@@ -1,0 +1,450 @@
+"""HwsimMedium: the Python face of the medium kernel for one simulated world.
+
+A radio attaches to the medium as a `MediumPort`: its addresses, channel,
+receive filter, position and tx power, plus two callbacks, `rx(frame,
+RxInfo)` and `tx_status(frame, TxStatus)`.  `port.transmit(frame, rates)`
+hands the kernel the frame's metadata; the kernel's deliveries and statuses
+come back at their virtual times through the scheduler.  Frame bytes never
+leave Python; a delivered retransmission is a copy with the Retry bit set.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ic.sched import SEC, Scheduler
+
+from . import world
+from .medtypes import (
+    AC_BE,
+    ADDR_BSS,
+    ADDR_OWN,
+    EV_RX,
+    FT_BEACON,
+    FT_OTHER,
+    FT_PROBE_REQ,
+    MODELED,
+    PERFECT,
+    RADIO_OFFCHAN,
+    RADIO_STARTED,
+    RADIO_STOPPED,
+    RXF_RETRY,
+    STF_ACKED,
+    STF_DROPPED,
+    TXF_NEEDS_ACK,
+    TxReq,
+    mac_to_int,
+)
+from .world import ModelSpec
+
+log = logging.getLogger(__name__)
+
+MIN_FRAME = 10  # an ACK/CTS: frame control, duration, addr1
+HDR_3ADDR = 24
+
+
+class RxInfo(NamedTuple):
+    """How a frame reached a port."""
+
+    time_ns: int
+    freq: int
+    signal: int  # dBm
+    rate_idx: int  # the rate actually used
+    retry: bool
+
+
+class TxStatus(NamedTuple):
+    """What became of a transmitted frame."""
+
+    frame_id: int
+    time_ns: int
+    acked: bool
+    ack_signal: int  # dBm of the ACK, 0 without one
+    rates: tuple[tuple[int, int], ...]  # (rate index, tries) per MRR entry tried
+    dropped: bool  # never (fully) tried: the port stopped or went away
+
+
+def parse_header(frame: bytes) -> tuple[int, int, int, int, int] | None:
+    """(addr1, addr2, addr3, bssid, kind) of an 802.11 frame, None if too short."""
+    n = len(frame)
+    if n < MIN_FRAME:
+        return None
+    fc0, fc1 = frame[0], frame[1]
+    ftype, sub = (fc0 >> 2) & 3, fc0 >> 4
+    if ftype in (0, 2) and n < HDR_3ADDR:
+        return None
+    addr1 = int.from_bytes(frame[4:10], "big")
+    addr2 = int.from_bytes(frame[10:16], "big") if n >= 16 else 0
+    addr3 = int.from_bytes(frame[16:22], "big") if n >= 22 else 0
+    kind, bssid = FT_OTHER, 0
+    if ftype == 0:
+        bssid = addr3
+        kind = FT_BEACON if sub == 8 else FT_PROBE_REQ if sub == 4 else FT_OTHER
+    elif ftype == 2:
+        bssid = (addr3, addr1, addr2, 0)[fc1 & 3]  # by ToDS/FromDS
+    return addr1, addr2, addr3, bssid, kind
+
+
+def _retry_copy(frame: bytes) -> bytes:
+    b = bytearray(frame)
+    b[1] |= 0x08
+    return bytes(b)
+
+
+class MediumPort:
+    """One radio's attachment to the medium (the kernel's radio `index`)."""
+
+    def __init__(self, medium: HwsimMedium, index: int, name: str, hwaddr: int | None) -> None:
+        self.medium = medium
+        self.index = index
+        self.name = name
+        self.hwaddr = hwaddr
+        self.rx: Callable[[bytes, RxInfo], Any] | None = None
+        self.tx_status: Callable[[bytes, TxStatus], Any] | None = None
+        self.attached = True
+        self._state = RADIO_STOPPED
+        self._freq = 2412
+        self._tmp_freq = 0
+        self._group = 1
+        self._filter = 0
+        self._tx_power = 20
+        self._addrs: Counter[tuple[int, int]] = Counter()
+        self.position = np.zeros(3)
+        self.direction = np.zeros(3)
+
+    def __repr__(self) -> str:
+        return f"<MediumPort {self.name} #{self.index} freq={self.freq} {'up' if self.started else 'down'}>"
+
+    def _push(self) -> None:
+        if self.attached:
+            self.medium._k.set_radio(self.index, self._state, self._freq, self._tmp_freq, self._group,
+                                     self._filter, self._tx_power)
+
+    # -- state -----------------------------------------------------------------
+    @property
+    def started(self) -> bool:
+        return self._state != RADIO_STOPPED
+
+    def start(self, freq: int | None = None) -> None:
+        if freq is not None:
+            self._freq = freq
+        self._state = RADIO_OFFCHAN if self._tmp_freq else RADIO_STARTED
+        self._push()
+
+    def stop(self) -> None:
+        """Stop: receive nothing; queued frames come back as dropped."""
+        self._state = RADIO_STOPPED
+        self._push()
+        self.medium._after_kernel()
+
+    @property
+    def freq(self) -> int:
+        return self._freq
+
+    @freq.setter
+    def freq(self, freq: int) -> None:
+        self._freq = int(freq)
+        self._push()
+
+    def set_offchannel(self, freq: int | None) -> None:
+        """Listen on a temporary channel (scan, remain-on-channel); None ends it."""
+        self._tmp_freq = int(freq or 0)
+        if self.started:
+            self._state = RADIO_OFFCHAN if self._tmp_freq else RADIO_STARTED
+        self._push()
+
+    @property
+    def rx_freq(self) -> int:
+        return self._tmp_freq if self._state == RADIO_OFFCHAN and self._tmp_freq else self._freq
+
+    @property
+    def group(self) -> int:
+        return self._group
+
+    @group.setter
+    def group(self, mask: int) -> None:
+        self._group = int(mask) & 0xFFFF_FFFF
+        self._push()
+
+    @property
+    def filter(self) -> int:
+        return self._filter
+
+    @filter.setter
+    def filter(self, flags: int) -> None:
+        self._filter = int(flags)
+        self._push()
+
+    @property
+    def tx_power_dbm(self) -> int:
+        return self._tx_power
+
+    @tx_power_dbm.setter
+    def tx_power_dbm(self, dbm: int) -> None:
+        self._tx_power = int(dbm)
+        self._push()
+        self.medium._links_dirty = True
+
+    def move_to(self, position: Sequence[float]) -> None:
+        p = np.zeros(3)
+        p[: len(position)] = position
+        self.position = p
+        self.medium._links_dirty = True
+
+    # -- addresses: reference-counted, several vaps may share one ----------------
+    def add_addr(self, mac: bytes | str | int, kind: int = ADDR_OWN) -> None:
+        a = mac if isinstance(mac, int) else mac_to_int(mac)
+        self._addrs[(a, kind)] += 1
+        if self._addrs[(a, kind)] == 1 and self.attached:
+            self.medium._k.addr_add(self.index, a, kind)
+
+    def del_addr(self, mac: bytes | str | int, kind: int = ADDR_OWN) -> None:
+        a = mac if isinstance(mac, int) else mac_to_int(mac)
+        if not self._addrs[(a, kind)]:
+            raise KeyError(f"{self.name} has no such address")
+        self._addrs[(a, kind)] -= 1
+        if not self._addrs[(a, kind)]:
+            del self._addrs[(a, kind)]
+            if self.attached:
+                self.medium._k.addr_del(self.index, a, kind)
+
+    def add_bssid(self, mac: bytes | str | int) -> None:
+        self.add_addr(mac, ADDR_BSS)
+
+    def del_bssid(self, mac: bytes | str | int) -> None:
+        self.del_addr(mac, ADDR_BSS)
+
+    def owns(self, mac: bytes | str | int) -> bool:
+        a = mac if isinstance(mac, int) else mac_to_int(mac)
+        return (a, ADDR_OWN) in self._addrs
+
+    # -- traffic ---------------------------------------------------------------------
+    def transmit(self, frame: bytes, rates: Sequence[tuple[int, int]] = ((0, 1),), *, ac: int = AC_BE,
+                 no_ack: bool = False) -> int:
+        """Send a frame (no FCS) with a multi-rate-retry chain; its id, or -errno."""
+        return self.medium.transmit(self, frame, rates, ac=ac, no_ack=no_ack)
+
+
+class HwsimMedium:
+    """The radios of one simulated world and the medium between them.
+
+    model=None is mac80211_hwsim's perfect medium; a `ModelSpec` selects the
+    modeled medium.  backend "c" is the kernel, "python" the reference.
+    """
+
+    def __init__(self, sched: Scheduler, *, model: ModelSpec | None = None, seed: int = 0,
+                 backend: str = "c") -> None:
+        self.sched = sched
+        self.model = model
+        self.seed = seed
+        mode = PERFECT if model is None else MODELED
+        if backend == "c":
+            from .kernel import CKernel
+            self._k: Any = CKernel(mode, seed)
+        elif backend == "python":
+            from .reference import RefKernel
+            self._k = RefKernel(mode, seed)
+        else:
+            raise ValueError(f"backend must be 'c' or 'python', not {backend!r}")
+        if model is not None:
+            self._k.set_params(model.noise_dbm, model.cca_dbm, model.fading, model.interference)
+        self.ports: list[MediumPort] = []  # every port ever attached, by kernel index
+        self._frames: dict[int, tuple[MediumPort, bytes]] = {}
+        self._link_overrides: dict[tuple[int, int], tuple[float | None, float | None]] = {}
+        self._links_dirty = True
+        self._wake_entry: list[Any] | None = None
+        self._wake_at: int | None = None
+        self._dispatch_entry: list[Any] | None = None
+        self._move_entry: list[Any] | None = None
+        self.stats: Counter[str] = Counter()
+
+    @property
+    def modeled(self) -> bool:
+        return self.model is not None
+
+    # -- ports -----------------------------------------------------------------------
+    def add_port(self, name: str | None = None, *, hwaddr: bytes | str | int | None = None,
+                 addrs: Iterable[bytes | str | int] = (), freq: int = 2412,
+                 position: Sequence[float] = (0.0, 0.0, 0.0), tx_power_dbm: int = 20, group: int = 1,
+                 started: bool = True) -> MediumPort:
+        """Attach a radio; its own addresses get ACKed and unicast-delivered."""
+        idx = self._k.add_radio()
+        hw = None if hwaddr is None else (hwaddr if isinstance(hwaddr, int) else mac_to_int(hwaddr))
+        port = MediumPort(self, idx, name or f"port{idx}", hw)
+        self.ports.append(port)
+        port._freq, port._group, port._tx_power = int(freq), int(group), int(tx_power_dbm)
+        port.move_to(position)
+        for a in addrs:
+            port.add_addr(a)
+        if started:
+            port.start()
+        else:
+            port._push()
+        self._links_dirty = True
+        return port
+
+    def remove_port(self, port: MediumPort) -> None:
+        """Detach: pending frames come back as dropped, nothing reaches it again."""
+        if port.medium is not self or not port.attached:
+            raise ValueError(f"{port.name} is not attached to this medium")
+        port._state = RADIO_STOPPED
+        port._push()
+        port.attached = False
+        self._after_kernel()
+
+    def port_by_hwaddr(self, mac: bytes | str | int) -> MediumPort | None:
+        a = mac if isinstance(mac, int) else mac_to_int(mac)
+        for p in self.ports:
+            if p.attached and (p.hwaddr == a or p.owns(a)):
+                return p
+        return None
+
+    def set_link(self, a: MediumPort, b: MediumPort, *, snr_db: float | None = None,
+                 loss: float | None = None, symmetric: bool = True) -> None:
+        """Override one link of the modeled medium (SNR in dB and/or loss probability)."""
+        if loss is not None and not 0.0 <= loss <= 1.0:
+            raise ValueError("loss probability must be within [0, 1]")
+        pairs = [(a.index, b.index)] + ([(b.index, a.index)] if symmetric else [])
+        for i, j in pairs:
+            self._link_overrides[(i, j)] = (snr_db, loss)
+        self._links_dirty = True
+
+    def _sync_links(self) -> None:
+        if not self._links_dirty or self.model is None:
+            self._links_dirty = False
+            return
+        self._links_dirty = False
+        pos = np.array([p.position for p in self.ports]).reshape(len(self.ports), 3)
+        power = np.array([p._tx_power for p in self.ports], dtype=np.float64)
+        snr, loss = self.model.matrices(pos, power, self._link_overrides)
+        if len(self.ports):
+            self._k.set_links(snr, loss)
+
+    def link_snr(self, a: MediumPort, b: MediumPort) -> float:
+        """The SNR in dB the modeled medium uses from a to b (before fading)."""
+        if self.model is None:
+            raise ValueError("the perfect medium has no SNR")
+        pos = np.array([p.position for p in self.ports])
+        power = np.array([p._tx_power for p in self.ports], dtype=np.float64)
+        return float(self.model.matrices(pos, power, self._link_overrides)[0][a.index, b.index])
+
+    # -- mobility (wmediumd's directions) -------------------------------------------------
+    def start_mobility(self, interval_ns: int = world.MOVE_INTERVAL_S * SEC) -> None:
+        """Every interval, move each port by its direction (metres per interval)."""
+        def step() -> None:
+            for p in self.ports:
+                if p.attached and p.direction.any():
+                    p.position = p.position + p.direction
+                    self._links_dirty = True
+            self._sync_links()
+            self._move_entry = self.sched.call_later(interval_ns, step)
+        if self._move_entry is None:
+            self._move_entry = self.sched.call_later(interval_ns, step)
+
+    def stop_mobility(self) -> None:
+        if self._move_entry is not None:
+            self.sched.cancel(self._move_entry)
+            self._move_entry = None
+
+    # -- traffic ---------------------------------------------------------------------------
+    def transmit(self, port: MediumPort, frame: bytes, rates: Sequence[tuple[int, int]] = ((0, 1),), *,
+                 ac: int = AC_BE, no_ack: bool = False) -> int:
+        """Hand a frame to the kernel; its id, or -errno (malformed, refused)."""
+        if not port.attached or port.medium is not self:
+            self.stats["tx_refused"] += 1
+            return -errno.ENODEV
+        hdr = parse_header(frame) if isinstance(frame, bytes | bytearray) else None
+        if hdr is None:
+            self.stats["malformed"] += 1
+            return -errno.EINVAL
+        try:
+            chain = tuple((int(i), int(c)) for i, c in rates)[:4]
+        except (TypeError, ValueError):
+            self.stats["malformed"] += 1
+            return -errno.EINVAL
+        addr1, addr2, addr3, bssid, kind = hdr
+        flags = 0 if no_ack or (addr1 >> 40) & 1 else TXF_NEEDS_ACK
+        if kind == FT_OTHER and (frame[0] >> 2) & 3 == 1:
+            flags = 0  # control frames are answered (CTS) or not at all, never ACKed
+        req = TxReq(port.index, len(frame), addr1, addr2, addr3, bssid, port.rx_freq, kind, flags, ac, chain)
+        self._sync_links()
+        fid = self._k.tx(req, self.sched.now_ns)
+        if fid < 0:
+            self.stats["tx_refused"] += 1
+            return fid
+        self._frames[fid] = (port, bytes(frame))
+        self._after_kernel()
+        return fid
+
+    def _after_kernel(self) -> None:
+        """Schedule the dispatch of new events and the kernel's next wake-up."""
+        if self._k.pending() and self._dispatch_entry is None:
+            self._dispatch_entry = self.sched.call_at(self.sched.now_ns, self._dispatch_now)
+        nt = self._k.next_time()
+        if nt != self._wake_at:
+            if self._wake_entry is not None:
+                self.sched.cancel(self._wake_entry)
+            self._wake_entry = None if nt is None else self.sched.call_at(nt, self._wake)
+            self._wake_at = nt
+
+    def _wake(self) -> None:
+        self._wake_entry = None
+        self._wake_at = None
+        self._sync_links()
+        self._k.run(self.sched.now_ns)
+        self._dispatch()
+        self._after_kernel()
+
+    def _dispatch_now(self) -> None:
+        self._dispatch_entry = None
+        self._dispatch()
+        self._after_kernel()
+
+    def _dispatch(self) -> None:
+        ports, frames = self.ports, self._frames
+        for e in self._k.pop_events():
+            if e.kind == EV_RX:
+                port = ports[e.radio]
+                entry = frames.get(e.frame_id)
+                if entry is None or not port.attached or port.rx is None:
+                    self.stats["rx_unclaimed"] += 1
+                    continue
+                retry = bool(e.flags & RXF_RETRY)
+                data = _retry_copy(entry[1]) if retry else entry[1]
+                self.stats["rx"] += 1
+                port.rx(data, RxInfo(e.time_ns, e.freq, e.signal, e.rate_idx, retry))
+            else:
+                entry = frames.pop(e.frame_id, None)
+                if entry is None:
+                    continue
+                port, data = entry
+                self.stats["tx_status"] += 1
+                if port.attached and port.tx_status is not None:
+                    used = tuple((r, t) for r, t in zip(e.rates, e.tries, strict=True) if r >= 0 and t > 0)
+                    port.tx_status(data, TxStatus(e.frame_id, e.time_ns, bool(e.flags & STF_ACKED),
+                                                  e.signal, used, bool(e.flags & STF_DROPPED)))
+
+    # -- observation ------------------------------------------------------------------------
+    @property
+    def counters(self) -> dict[str, int]:
+        """Kernel counters (frames, deliveries, drops, collisions, ...) plus the face's."""
+        c = self._k.counters()
+        c.update(self.stats)
+        return c
+
+    @property
+    def pending_frames(self) -> int:
+        return len(self._frames)
+
+    @classmethod
+    def from_wmediumd_config(cls, path: str, sched: Scheduler, **kwargs: Any) -> HwsimMedium:
+        """A modeled medium with one port per interface of a wmediumd config file."""
+        from .wmconfig import medium_from_config
+
+        return medium_from_config(path, sched, **kwargs)

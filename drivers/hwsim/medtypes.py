@@ -1,0 +1,89 @@
+"""The vocabulary shared by the medium kernel's two implementations (the C
+kernel in kernel.py and the Python reference): constants mirroring
+_medium.h, the transmit request and the kernel's output events."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+PERFECT = 0
+MODELED = 1
+
+RADIO_STOPPED = 0
+RADIO_STARTED = 1
+RADIO_OFFCHAN = 2
+
+FIF_PROMISC = 0x1
+FIF_BEACONS = 0x2
+FIF_PROBE_REQ = 0x4
+FIF_ALLMULTI = 0x8
+
+ADDR_OWN = 0x1
+ADDR_BSS = 0x2
+
+FT_OTHER = 0
+FT_BEACON = 1
+FT_PROBE_REQ = 2
+
+TXF_NEEDS_ACK = 0x1
+
+AC_VO = 0
+AC_VI = 1
+AC_BE = 2
+AC_BK = 3
+
+EV_RX = 1
+EV_STATUS = 2
+
+RXF_RETRY = 0x1
+STF_ACKED = 0x1
+STF_DROPPED = 0x2
+
+BROADCAST = 0xFFFF_FFFF_FFFF
+
+COUNTERS = ("frames", "attempts", "retries", "acks", "link_evals", "filtered", "deliveries",
+            "drops", "collisions", "halfduplex", "queue_drops", "acked", "not_acked")
+
+
+class TxReq(NamedTuple):
+    """Metadata of one frame handed to the kernel (its bytes stay in Python)."""
+
+    radio: int
+    length: int
+    addr1: int
+    addr2: int = 0
+    addr3: int = 0
+    bssid: int = 0
+    freq: int = 0
+    kind: int = FT_OTHER
+    flags: int = 0
+    ac: int = AC_BE
+    rates: tuple[tuple[int, int], ...] = ((0, 1),)
+
+
+class MedEvent(NamedTuple):
+    """A delivery (EV_RX) or a transmit status (EV_STATUS) at time_ns."""
+
+    time_ns: int
+    frame_id: int
+    kind: int
+    radio: int
+    signal: int
+    freq: int
+    rate_idx: int
+    flags: int
+    rates: tuple[int, int, int, int]
+    tries: tuple[int, int, int, int]
+
+
+def mac_to_int(mac: bytes | str) -> int:
+    """A MAC address (6 bytes or 'aa:bb:..') as the kernel's 48-bit integer."""
+    if isinstance(mac, str):
+        mac = bytes.fromhex(mac.replace(":", "").replace("-", ""))
+    if len(mac) != 6:
+        raise ValueError(f"a MAC address has 6 octets, not {len(mac)}")
+    return int.from_bytes(mac, "big")
+
+
+def int_to_mac(value: int) -> str:
+    return ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
