@@ -35,7 +35,8 @@ class StateRequest:
     forced_done: bool = False
 
 
-def new_state(vap: Any, nstate: State | int, arg: int = -1, *, internal: bool = False) -> StateRequest:
+def new_state(vap: Any, nstate: State | int, arg: int = -1, *,
+              internal: bool = False) -> StateRequest | None:
     """Queue a state change for `vap` (`ieee80211_new_state`).
 
     Requests from users are checked against the state the vap will be in
@@ -50,6 +51,11 @@ def new_state(vap: Any, nstate: State | int, arg: int = -1, *, internal: bool = 
     if not vap.attached:
         raise InvalidArgument(f"{vap.name}: vap is not attached")
     mode = vap.mode
+    if vap.detaching and nstate != State.INIT:
+        # Work a detaching vap's last tasks still queue (a BSS created by a
+        # pending SCAN...) must not move it off INIT again.
+        log.debug("%s: detaching, %s dropped", vap.name, nstate.name)
+        return None
     if not internal:
         predicted = vap.nstates[-1].nstate if vap.nstates else vap.state
         if not mode.legal(predicted, nstate):

@@ -64,6 +64,7 @@ class IEEE80211Vap:
         self.reinit = False
         self.pending_kick = False
         self.last_error: OSError | None = None
+        self.detaching = False
         self.mode.vap_setup(self)
 
     def __repr__(self) -> str:
@@ -103,6 +104,7 @@ class IEEE80211Vap:
         """`ieee80211_vap_detach`: stop (to INIT), drain pending work, unlink."""
         if not self.attached:
             return
+        self.detaching = True
         proto.stop(self)
         if (self.nstates[-1].nstate if self.nstates else self.state) != State.INIT:
             proto.new_state(self, State.INIT, -1, internal=True)
@@ -113,6 +115,7 @@ class IEEE80211Vap:
         self.mode.machine.remove_model(self)
         self.mode.vap_detach(self)
         self.attached = False
+        self.detaching = False
         self.ic.ic_update_filter()
 
     def configure(self, *, ssid: bytes | None = None, channel: Channel | None = None,

@@ -176,3 +176,12 @@ def test_abstract_driver_hook_names_the_class():
     with pytest.raises(NotImplementedError, match="Lazy must implement ic_vap_create"):
         ic.create_vap("wlan0", "sta")
     assert "wlan0" not in ic.names
+
+
+def test_destroy_with_a_pending_scan_that_would_create_a_bss(ic):
+    # Found by the stateful test: SCAN queued on a down AP with a fixed
+    # channel creates its BSS (queues RUN) while detach drains.
+    vap = ic.create_vap("wlan0", "hostap", channel=1)
+    vap.new_state(State.SCAN)
+    ic.destroy_vap(vap)
+    assert vap.state is State.INIT and not vap.attached and vap.nstates == []

@@ -111,8 +111,10 @@ def test_radiotap_round_trip_and_alignment(rt, mpdu):
     if rt.tsft is not None:
         assert wire[8:16] == struct.pack("<Q", rt.tsft)  # the first field, already 8-aligned
     if rt.channel_freq is not None:
-        i = wire.index(struct.pack("<HH", rt.channel_freq, rt.channel_flags), 8)
-        assert i % 2 == 0
+        # TSFT (8), Flags (1), Rate (1) precede Channel, which is 2-aligned.
+        off = 8 + 8 * (rt.tsft is not None) + (rt.flags is not None) + (rt.rate is not None)
+        off += off % 2
+        assert wire[off:off + 4] == struct.pack("<HH", rt.channel_freq, rt.channel_flags)
     packet = rt.wrap(mpdu)
     got, body, ok = parse_radiotap_frame(packet)
     assert got == rt and body == mpdu
