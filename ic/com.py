@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import random
 import re
+from collections import Counter
 from typing import Any
 
 from .channels import ALL_CHANNELS, Channel, find_channel
@@ -77,6 +78,7 @@ class IEEE80211Com:
         self.cac_done: set[Channel] = set()
         self.scan: Any = None  # the device's scanner, made by net80211 on first use
         self.detached = False
+        self.stats: Counter[str] = Counter()  # device-wide counters (rx_malformed, ...)
         # Protocol randomness (IBSS BSSIDs, ...) is seeded per device: same
         # device address, same run.
         self.rng = random.Random(int.from_bytes(self.macaddr, "big"))

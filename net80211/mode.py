@@ -80,6 +80,9 @@ class Mode:
     def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
         """The mode's work for a transition; `vap.state` is already `nstate`."""
 
+    def input(self, vap: IEEE80211Vap, frame: bytes, rx: Any) -> None:
+        """A received frame for `vap` (the mode's `iv_input`)."""
+
     def scan_done(self, vap: IEEE80211Vap, results: list[Any]) -> None:
         """A scan this vap started finished with these results."""
 

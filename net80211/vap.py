@@ -65,6 +65,7 @@ class IEEE80211Vap:
         self.pending_kick = False
         self.last_error: OSError | None = None
         self.detaching = False
+        self.txseq = 0
         self.mode.vap_setup(self)
 
     def __repr__(self) -> str:
@@ -155,6 +156,19 @@ class IEEE80211Vap:
     def new_state(self, nstate: State | int, arg: int = -1, *, internal: bool = False) -> None:
         """Queue a state change (`ieee80211_new_state`); it runs from the device taskqueue."""
         proto.new_state(self, nstate, arg, internal=internal)
+
+    # -- frames --------------------------------------------------------------
+    def next_seq(self) -> int:
+        """The next 12-bit sequence number of frames this vap sends."""
+        seq = self.txseq
+        self.txseq = (seq + 1) & 0xFFF
+        return seq
+
+    def input(self, frame: bytes, rx: Any) -> None:
+        """A frame the device's input path gave this vap (`iv_input`)."""
+        self.stats.rx_packets += 1
+        self.stats.rx_bytes += len(frame)
+        self.mode.input(self, frame, rx)
 
     # -- driver hook ---------------------------------------------------------
     def iv_newstate(self, nstate: State, arg: int) -> int:

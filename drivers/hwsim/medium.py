@@ -18,6 +18,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ic import AlreadyExists, InvalidArgument, NoSuchDevice, parse_mac
+from ic.names import registry_for
 from ic.sched import SEC, Scheduler
 
 from . import world
@@ -263,6 +265,8 @@ class HwsimMedium:
         self._dispatch_entry: list[Any] | None = None
         self._move_entry: list[Any] | None = None
         self.stats: Counter[str] = Counter()
+        self.radios: list[Any] = []
+        self._next_radio = 0
 
     @property
     def modeled(self) -> bool:
@@ -297,6 +301,56 @@ class HwsimMedium:
         port._push()
         port.attached = False
         self._after_kernel()
+
+    # -- radios (mac80211_hwsim's NEW_RADIO / DEL_RADIO) -------------------------------------
+    def add_radio(self, name: str | None = None, *, caps: Any = None, combinations: Any = None,
+                  policy: Any = None, profile: str | None = None, channels: int = 1,
+                  p2p_device: bool = True, position: Sequence[float] = (0.0, 0.0, 0.0),
+                  tx_power_dbm: int = 20, perm_addr: bytes | str | None = None) -> Any:
+        """Create a radio (`hwsimN`, address 02:00:00:hi:lo:00) on this medium.
+
+        `channels` is the number of different channels it may use at once
+        (mac80211_hwsim's `channels`).  The concurrency policy comes from, in
+        order: `policy`, `combinations` (a cfg80211 table), `profile` (a
+        named device shape), else mac80211_hwsim's own table.
+        """
+        from .profiles import radio_shape
+        from .radio import DEFAULT_CAPS, HwsimRadio
+
+        if not isinstance(channels, int) or channels < 1:
+            raise InvalidArgument(f"channels must be a positive number, not {channels!r}")
+        caps, policy = radio_shape(caps if caps is not None else DEFAULT_CAPS, combinations, policy,
+                                   profile, channels, p2p_device)
+        names = registry_for(self.sched)
+        idx = self._next_radio
+        if name is None:
+            while f"hwsim{idx}" in names:
+                idx += 1
+            name = f"hwsim{idx}"
+        elif name in names:
+            raise AlreadyExists(f"{name}: name already in use")
+        if perm_addr is not None:
+            perm_addr = parse_mac(perm_addr, "perm_addr")
+        radio = HwsimRadio(self, name, idx, caps=caps, policy=policy, nchannels=channels,
+                           p2p_device=p2p_device, perm_addr=perm_addr, position=tuple(position),
+                           tx_power_dbm=tx_power_dbm)
+        self._next_radio = idx + 1
+        self.radios.append(radio)
+        return radio
+
+    def remove_radio(self, radio: Any) -> None:
+        """Destroy a radio's vaps, detach it and take its port off the medium."""
+        if radio not in self.radios:
+            raise NoSuchDevice(f"{getattr(radio, 'name', radio)}: not a radio of this medium")
+        radio.detach()
+        self.radios.remove(radio)
+        self.remove_port(radio.port)
+
+    def radio(self, name: str) -> Any:
+        for r in self.radios:
+            if r.name == name:
+                return r
+        raise NoSuchDevice(f"{name}: no such radio")
 
     def port_by_hwaddr(self, mac: bytes | str | int) -> MediumPort | None:
         a = mac if isinstance(mac, int) else mac_to_int(mac)

@@ -1,0 +1,250 @@
+"""HwsimRadio: a simulated radio device (`IEEE80211Com`) on a `HwsimMedium`.
+
+The driver half of mac80211_hwsim: it owns one medium port, programs it from
+the vaps' needs (own addresses, BSSIDs, receive filter, channel), sends what
+net80211 hands it and passes received frames up to net80211's input path.
+Beaconing vaps get beacons at every target beacon transmission time (TBTT),
+as the hardware's beacon timer does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ic import TU, Callout, Caps, Channel, CloneFlags, ComFlags, IEEE80211Com, OpMode, State
+from ic.policy import Policy, hwsim_default
+from net80211 import IEEE80211Vap
+from net80211.beacon import beacon_frame
+from net80211.input import input_all, tx_complete
+
+from .medium import RxInfo, TxStatus
+from .medtypes import ADDR_BSS, ADDR_OWN, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
+from .profiles import HWSIM_CAPS
+
+if TYPE_CHECKING:
+    from .medium import HwsimMedium, MediumPort
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CAPS = HWSIM_CAPS
+MAX_VAP_ADDRS = 256  # the last octet of 02:00:00:hi:lo:NN
+
+
+def radio_addr(idx: int) -> bytes:
+    """mac80211_hwsim's permanent address of radio `idx`: 02:00:00:hi:lo:00."""
+    return bytes((0x02, 0, 0, (idx >> 8) & 0xFF, idx & 0xFF, 0))
+
+
+def hw_addr(perm: bytes) -> bytes:
+    """The address a radio uses on the medium protocol: byte 0 | 0x40."""
+    return bytes((perm[0] | 0x40, *perm[1:]))
+
+
+class HwsimVap(IEEE80211Vap):
+    """A vap of a simulated radio: programs the medium, then lets net80211 work."""
+
+    def iv_newstate(self, nstate: State, arg: int) -> int:
+        radio: HwsimRadio = self.ic
+        if nstate < State.RUN or not self.opmode.beacons:
+            radio._beacon_stop(self)
+        rc = super().iv_newstate(nstate, arg)
+        if rc == 0:
+            # The BSSID is known only once net80211 has done its part (a
+            # station picks it from the scan, an IBSS may adopt a peer's).
+            radio._program_bssid(self)
+            if nstate == State.RUN and self.opmode.beacons and not self.flags & CloneFlags.NOBEACONS:
+                radio._beacon_start(self)
+            radio.ic_update_filter()
+        return rc
+
+
+class HwsimRadio(IEEE80211Com):
+    """One simulated radio: a device whose hardware is a port of the medium."""
+
+    vap_class: type[HwsimVap] = HwsimVap
+
+    def __init__(self, medium: HwsimMedium, name: str, idx: int, *, caps: Caps = DEFAULT_CAPS,
+                 policy: Policy | None = None, channels: tuple[Channel, ...] | None = None,
+                 nchannels: int = 1, p2p_device: bool = True, perm_addr: bytes | str | None = None,
+                 position: tuple[float, ...] = (0.0, 0.0, 0.0), tx_power_dbm: int = 20) -> None:
+        if perm_addr is None:
+            perm_addr = radio_addr(idx)
+        if policy is None:
+            policy = hwsim_default(p2p_device=p2p_device and bool(caps & Caps.P2P_DEVICE),
+                                   channels=nchannels, wds=bool(caps & Caps.WDS))
+        if not p2p_device:
+            caps &= ~Caps.P2P_DEVICE
+        super().__init__(medium.sched, name, macaddr=perm_addr, caps=caps, channels=channels,
+                         policy=policy)
+        self.medium = medium
+        self.idx = idx
+        self.nchannels = nchannels
+        self.p2p_device = bool(caps & Caps.P2P_DEVICE)
+        self.hwaddr = hw_addr(self.macaddr)
+        self.port: MediumPort = medium.add_port(name, hwaddr=self.hwaddr, freq=self.curchan.freq,
+                                                position=position, tx_power_dbm=tx_power_dbm,
+                                                started=False)
+        self.port.rx = self._rx
+        self.port.tx_status = self._tx_status
+        self._slots: set[int] = set()  # last octets of vap addresses in use
+        self._bssids: dict[int, bytes] = {}  # id(vap) -> BSSID programmed for it
+        self._addrs: dict[int, bytes] = {}  # id(vap) -> own address programmed for it
+        self._beacons: dict[int, Callout] = {}
+        self._status_cb: dict[int, Callable[[bytes, TxStatus], Any]] = {}
+        self.tsf_offset_us = 0  # the TSF is virtual time in µs plus this offset
+
+    # -- addresses --------------------------------------------------------------
+    def _vap_address(self, macaddr: bytes | None) -> tuple[bytes, int | None]:
+        if macaddr is not None:
+            return macaddr, None
+        for slot in range(MAX_VAP_ADDRS):
+            if slot not in self._slots:
+                return bytes((*self.macaddr[:5], slot)), slot
+        from ic import Busy
+
+        raise Busy(f"{self.name}: all {MAX_VAP_ADDRS} vap addresses are in use")
+
+    # -- driver methods -----------------------------------------------------------
+    def ic_vap_create(self, name: str, unit: int, opmode: OpMode, flags: CloneFlags,
+                      bssid: bytes | None, macaddr: bytes | None) -> HwsimVap:
+        addr, slot = self._vap_address(macaddr)
+        vap = self.vap_class(self, name, unit, opmode, flags, bssid)
+        if slot is not None:
+            self._slots.add(slot)
+        vap.addr_slot = slot
+        vap.attach(addr)
+        return vap
+
+    def ic_vap_delete(self, vap: Any) -> None:
+        vap.detach()
+        self._beacon_stop(vap)
+        self._program_bssid(vap, None)
+        slot = getattr(vap, "addr_slot", None)
+        if slot is not None:
+            self._slots.discard(slot)
+        self.ic_update_filter()
+
+    def ic_parent(self) -> None:
+        if self.nrunning > 0:
+            self.port.start(self.curchan.freq)
+        else:
+            self.port.stop()
+
+    def ic_set_channel(self) -> None:
+        self.port.freq = self.curchan.freq
+
+    def ic_scan_start(self) -> None:
+        self.ic_update_filter()
+
+    def ic_scan_end(self) -> None:
+        self.ic_update_filter()
+
+    def ic_update_filter(self) -> None:
+        """Own addresses of attached vaps, and the filter flags their modes need."""
+        port = self.port
+        if not port.attached:
+            return
+        want = {id(v): v.macaddr for v in self.vaps if v.macaddr is not None}
+        for key, addr in list(self._addrs.items()):
+            if want.get(key) != addr:
+                port.del_addr(addr, ADDR_OWN)
+                del self._addrs[key]
+        for key, addr in want.items():
+            if key not in self._addrs:
+                port.add_addr(addr, ADDR_OWN)
+                self._addrs[key] = addr
+        flt = 0
+        if self.flags & ComFlags.SCAN:
+            flt |= FIF_BEACONS
+        for v in self.vaps:
+            if not v.running:
+                continue
+            if v.opmode is OpMode.MONITOR:
+                flt |= FIF_PROMISC
+            if v.opmode.ap_like or v.opmode in (OpMode.IBSS, OpMode.MBSS, OpMode.P2P_DEVICE):
+                flt |= FIF_PROBE_REQ
+            if v.opmode is OpMode.IBSS:
+                flt |= FIF_BEACONS  # to merge with an older IBSS of the same SSID
+        if flt != port.filter:
+            port.filter = flt
+
+    def _program_bssid(self, vap: Any, bssid: bytes | None | bool = True) -> None:
+        if bssid is True:
+            bssid = vap.bssid if vap.state > State.SCAN or vap.opmode is OpMode.WDS else None
+        old = self._bssids.get(id(vap))
+        if old == bssid:
+            return
+        if old is not None:
+            self.port.del_addr(old, ADDR_BSS)
+            del self._bssids[id(vap)]
+        if bssid is not None:
+            self.port.add_addr(bssid, ADDR_BSS)
+            self._bssids[id(vap)] = bssid
+
+    # -- transmit -------------------------------------------------------------------------
+    def ic_raw_xmit(self, vap: Any, frame: bytes, params: Any = None) -> bool:
+        """Send a management or raw frame.  `params` may give `rates` (an MRR
+        list of (rate index, tries)), `no_ack` and `on_status(frame, TxStatus)`."""
+        p = params or {}
+        return self._xmit(frame, p.get("rates", ((0, 4),)), p.get("no_ack", False), p.get("on_status"))
+
+    def ic_transmit(self, vap: Any, frame: bytes) -> bool:
+        return self._xmit(frame, ((0, 4),), False, None)
+
+    def _xmit(self, frame: bytes, rates: Any, no_ack: bool, on_status: Any) -> bool:
+        fid = self.port.transmit(frame, rates, no_ack=no_ack)
+        if fid < 0:
+            self.stats["tx_failed"] += 1
+            return False
+        self.stats["tx"] += 1
+        if on_status is not None:
+            self._status_cb[fid] = on_status
+        return True
+
+    # -- receive -----------------------------------------------------------------------
+    def _rx(self, frame: bytes, rx: RxInfo) -> None:
+        self.stats["rx"] += 1
+        input_all(self, frame, rx)
+
+    def _tx_status(self, frame: bytes, status: TxStatus) -> None:
+        cb = self._status_cb.pop(status.frame_id, None)
+        if cb is not None:
+            cb(frame, status)
+        tx_complete(self, frame, status)
+
+    # -- beacons (the hardware beacon timer) --------------------------------------------
+    @property
+    def tsf_us(self) -> int:
+        return self.sched.now_ns // 1000 + self.tsf_offset_us
+
+    def _beacon_start(self, vap: Any) -> None:
+        co = self._beacons.get(id(vap))
+        if co is None:
+            co = self._beacons[id(vap)] = Callout(self.sched)
+        # First TBTT: the next multiple of the interval on the TSF.
+        period_us = vap.bintval * TU // 1000
+        delay_us = period_us - self.tsf_us % period_us
+        co.reset(delay_us * 1000, self._beacon_fire, vap)
+
+    def _beacon_stop(self, vap: Any) -> None:
+        co = self._beacons.pop(id(vap), None)
+        if co is not None:
+            co.stop()
+
+    def _beacon_fire(self, vap: Any) -> None:
+        co = self._beacons.get(id(vap))
+        if co is None or vap.state < State.RUN:
+            return
+        co.reset(vap.bintval * TU, self._beacon_fire, vap)
+        if not self.port.started or self.flags & ComFlags.SCAN:
+            return  # off our channel: the hardware skips this TBTT
+        self.stats["beacons"] += 1
+        self._xmit(beacon_frame(vap, self.tsf_us), ((0, 1),), True, None)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "driver": "hwsim", "macaddr": ":".join(f"{b:02x}" for b in self.macaddr),
+                "hwaddr": ":".join(f"{b:02x}" for b in self.hwaddr), "channel": self.curchan.ieee,
+                "freq": self.port.freq, "nchannels": self.nchannels, "caps": str(self.caps),
+                "vaps": [v.name for v in self.vaps], "stats": dict(self.stats)}

@@ -1,0 +1,91 @@
+"""The driver registry: what a `net80211.drivers` entry point names.
+
+A driver package registers a `Driver` subclass under the entry-point group
+`net80211.drivers` (hwsim registers `hwsim = "drivers.hwsim:HwsimDriver"`).
+Tools (`wlanctl serve`, `wlanctl run`, the conformance matrix) never import a
+driver by name: they resolve `"name"` or `"name:profile"` here, so a
+third-party driver plugs in exactly like the bundled one.
+
+A `Driver` instance is one world of devices that can hear each other (for
+hwsim: one medium).  Devices come and go with `add_device`/`remove_device`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+from ic import IEEE80211Com, InvalidArgument, NoSuchDevice, Scheduler
+
+ENTRY_POINT_GROUP = "net80211.drivers"
+
+
+class Driver(ABC):
+    """A factory of devices sharing one world (medium)."""
+
+    name: ClassVar[str]
+    # Device shapes the driver can take (capabilities + concurrency policy).
+    profiles: ClassVar[tuple[str, ...]] = ("default",)
+
+    def __init__(self, sched: Scheduler, *, profile: str = "default", **params: Any) -> None:
+        if profile not in self.profiles:
+            raise InvalidArgument(
+                f"driver {self.name} has no profile {profile!r} (profiles: {', '.join(self.profiles)})")
+        self.sched = sched
+        self.profile = profile
+        self.devices: list[IEEE80211Com] = []
+
+    @abstractmethod
+    def add_device(self, name: str | None = None, **params: Any) -> IEEE80211Com:
+        """Create one device in this world (unknown parameters: EINVAL)."""
+
+    @abstractmethod
+    def remove_device(self, device: IEEE80211Com) -> None:
+        """Detach a device (destroying its vaps) and take it out of the world."""
+
+    def device(self, name: str) -> IEEE80211Com:
+        for d in self.devices:
+            if d.name == name:
+                return d
+        raise NoSuchDevice(f"{name}: no such device")
+
+    def close(self) -> None:
+        """Remove every device."""
+        for d in reversed(list(self.devices)):
+            self.remove_device(d)
+
+    def describe(self) -> dict[str, Any]:
+        """Driver-level facts for tools (`wlanctl list`, reports)."""
+        return {"driver": self.name, "profile": self.profile, "devices": [d.name for d in self.devices]}
+
+
+def split_spec(spec: str) -> tuple[str, str]:
+    """'hwsim:ath' -> ('hwsim', 'ath'); 'hwsim' -> ('hwsim', 'default')."""
+    name, _, profile = spec.partition(":")
+    if not name:
+        raise InvalidArgument(f"driver {spec!r}: empty driver name")
+    return name, profile or "default"
+
+
+def available_drivers() -> dict[str, Any]:
+    """Every registered driver: name -> its entry point (not loaded)."""
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def load_driver(name: str) -> type[Driver]:
+    """The Driver class registered as `name`; ENXIO if there is none."""
+    eps = available_drivers()
+    if name not in eps:
+        known = ", ".join(sorted(eps)) or "none"
+        raise NoSuchDevice(f"no driver named {name!r} (registered: {known})")
+    cls = eps[name].load()
+    if not (isinstance(cls, type) and issubclass(cls, Driver)):
+        raise InvalidArgument(f"entry point {name!r} of {ENTRY_POINT_GROUP} is not a net80211 Driver")
+    return cls
+
+
+def open_driver(spec: str, sched: Scheduler, **params: Any) -> Driver:
+    """Instantiate a driver from 'name[:profile]' with its parameters."""
+    name, profile = split_spec(spec)
+    return load_driver(name)(sched, profile=profile, **params)
