@@ -1,6 +1,8 @@
 """Medium benchmark: kernel link evaluations per second on a 1,000-radio
 broadcast storm, frames per second on the perfect medium (kernel alone and
-through HwsimMedium), and the kernel/reference speed ratio on one world.
+through HwsimMedium), the kernel/reference speed ratio on one world, and
+frames per second through an external medium (hwsim-mediumd in a child
+process, MAC80211_HWSIM genl over a UNIX socket) with the genl codec's cost.
 
 Prints figures (`--json` for JSON).  Never a pass/fail threshold.
 """
@@ -10,7 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +24,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from drivers.hwsim import model  # noqa: E402
+from drivers.hwsim import genl, model  # noqa: E402
 from drivers.hwsim.kernel import CKernel  # noqa: E402
 from drivers.hwsim.medium import HwsimMedium  # noqa: E402
 from drivers.hwsim.medtypes import (  # noqa: E402
@@ -99,6 +103,57 @@ def perfect_medium(frames: int) -> float:
     return got[0] / dt
 
 
+WMCFG = """ifaces : { ids = [ "02:00:00:00:00:00", "02:00:00:00:01:00" ]; };
+model : { type = "snr"; default_snr = 40; };
+"""
+
+
+def external_medium(frames: int, batch: int) -> float:
+    """Unicast frames through hwsim-mediumd: `batch` frames per event, each held
+    until its status; delivered frames per second of wall time."""
+    sched = Scheduler()
+    med = HwsimMedium(sched)
+    a = med.add_port("a", hwaddr="42:00:00:00:00:00", addrs=["02:00:00:00:00:00"])
+    b = med.add_port("b", hwaddr="42:00:00:00:01:00", addrs=["02:00:00:00:01:00"])
+    got = [0]
+    b.rx = lambda f, info: got.__setitem__(0, got[0] + 1)
+    frame = bytes.fromhex("0800 0000 020000000100 020000000000 020000000100 0000") + b"x" * 1476
+    with tempfile.TemporaryDirectory() as d:
+        cfg, path = os.path.join(d, "wm.cfg"), os.path.join(d, "medium.sock")
+        with open(cfg, "w") as f:
+            f.write(WMCFG)
+        ext = med.serve(path, hold_timeout_ns=10**10)
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+        cmd = [sys.executable, "-m", "drivers.hwsim.mediumd", "-c", cfg, "-s", path]
+        proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
+        try:
+            if not ext.wait_for_client(30):
+                raise RuntimeError("hwsim-mediumd did not register")
+            t0 = time.perf_counter()
+            for _ in range(frames // batch):
+                for _ in range(batch):
+                    a.transmit(frame, ((11, 1),))  # 54 Mbit/s: ~250 µs on the air, paced in real time
+                sched.run_for(0)
+            dt = time.perf_counter() - t0
+        finally:
+            proc.terminate()
+            proc.wait()
+    return got[0] / dt
+
+
+def genl_codec_us(n: int) -> tuple[float, float]:
+    """µs to encode one FRAME (1500 B) and to decode one."""
+    m = genl.frame_msg(bytes(6), b"x" * 1500, 1, 2412, ((0, 4),), 1)
+    t0 = time.perf_counter()
+    for _ in range(n):
+        raw = genl.encode(m)
+    t1 = time.perf_counter()
+    for _ in range(n):
+        genl.decode(raw)
+    t2 = time.perf_counter()
+    return (t1 - t0) / n * 1e6, (t2 - t1) / n * 1e6
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--json", action="store_true")
@@ -107,6 +162,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5, help="report the best of this many kernel runs")
     ap.add_argument("--ref-radios", type=int, default=1000,
                     help="world size of the kernel/reference comparison (the reference takes seconds)")
+    ap.add_argument("--external-frames", type=int, default=2_000,
+                    help="frames sent through hwsim-mediumd per external figure")
     args = ap.parse_args()
 
     runs = [storm(CKernel, args.radios, args.rounds) for _ in range(args.repeat)]
@@ -129,6 +186,13 @@ def main() -> None:
         "kernel_over_reference": round(rdt / kdt, 1),
         "perfect_kernel_frames_per_s": round(perfect_kernel(200_000)),
         "perfect_medium_frames_per_s": round(perfect_medium(50_000)),
+    })
+    enc_us, dec_us = genl_codec_us(5_000)
+    out.update({
+        "genl_encode_frame_us": round(enc_us, 1),
+        "genl_decode_frame_us": round(dec_us, 1),
+        "external_frames_per_s": round(external_medium(args.external_frames, 1)),
+        "external_batched_frames_per_s": round(external_medium(args.external_frames, 50)),
     })
     if args.json:
         print(json.dumps(out, indent=2))

@@ -525,3 +525,31 @@ def _flip(raw: bytes, flips) -> bytearray:
         if pos < len(b):
             b[pos] = val
     return b
+
+
+@settings(max_examples=150, deadline=None)
+@given(flt=st.integers(0, 15), own=st.booleans(), bss=st.sampled_from([None, 1, 2]),
+       kind=st.sampled_from(["data", "beacon", "probe", "mcast"]), to=st.sampled_from([1, 2, "bcast"]))
+def test_software_filter_matches_the_kernel_filter(flt, own, bss, kind, to):
+    """Deliveries from an external medium pass the same receive filter the C kernel applies."""
+    from drivers.hwsim.external import accepts
+
+    w = World(2)
+    rx = w.ports[1]
+    rx.filter = flt
+    if not own:
+        rx.del_addr(mac(1))
+    if bss is not None:
+        rx.add_bssid(mac(bss))
+    a1 = BCAST if to == "bcast" else mac(to)
+    if kind == "data":
+        f = data(a1, mac(0), mac(2))
+    elif kind == "mcast":
+        f = data(b"\x01\x00\x5e\0\0\1", mac(0), mac(bss or 2))
+    elif kind == "beacon":
+        f = beacon(mac(2))
+    else:
+        f = bytes([0x40, 0, 0, 0]) + BCAST + mac(0) + BCAST + b"\0\0" + b"\0\0"
+    w.ports[0].transmit(f)
+    w.run(1000)
+    assert bool(w.rx[1]) == accepts(rx, f)
