@@ -149,3 +149,21 @@ def test_reader_and_writer_on_one_fd():
     s.remove_reader(a)  # idempotent
     a.close()
     b.close()
+
+
+def test_realtime_fd_callbacks_see_the_arrival_time():
+    import os
+    import threading
+
+    s = Scheduler(realtime=True)
+    r, w = os.pipe()
+    seen = []
+    s.add_reader(r, lambda: (os.read(r, 10), seen.append(s.now_ns)))
+    s.call_later(40 * MS, lambda: None)
+    threading.Timer(0.01, os.write, (w, b"x")).start()
+    s.run_for(50 * MS)
+    # not the time of the last event run (0) but when the data came
+    assert len(seen) == 1 and 0 < seen[0] <= 50 * MS
+    s.remove_reader(r)
+    os.close(r)
+    os.close(w)
