@@ -101,6 +101,7 @@ class Scanner:
         self._callout = Callout(ic.sched)
         self._probe_co = Callout(ic.sched)
         self._heard: set[bytes] = set()  # SSIDs heard on the current channel
+        self._finishing = False
         self.probes_suppressed = 0
         self._channels: list[Channel] = []
         self._index = 0
@@ -132,11 +133,20 @@ class Scanner:
             ic.flags |= ComFlags.SCAN
             ic.ic_scan_start()
         self.scans_started += 1
-        self._channels = list(channels) or list(ic.channels)
+        chans = list(channels) or list(ic.channels)
+        if len(chans) > 1:
+            # Start the sweep at a random channel: radios switched on together
+            # would otherwise sweep in lockstep and all probe one channel at once.
+            k = ic.rng.randrange(len(chans))
+            chans = chans[k:] + chans[:k]
+        self._channels = chans
         self._index = 0
+        self._finishing = False
         self._active = active
+        # One channel to watch (a station with a fixed channel): listen for a
+        # whole beacon interval rather than probing it every 30 ms.
         self._dwell_ns = dwell_ns if dwell_ns is not None else (
-            ACTIVE_DWELL_NS if active else PASSIVE_DWELL_NS)
+            ACTIVE_DWELL_NS if active and len(chans) > 1 else PASSIVE_DWELL_NS)
         self._on_done = on_done
         self._started_ns = ic.sched.now_ns
         self._step()
@@ -216,6 +226,11 @@ class Scanner:
         r = ScanResult(bssid, ssid, chan, rx.signal, capinfo, bintval, bool(capinfo & 2),
                        ic.sched.now_ns, ies)
         self._heard.add(ssid)
+        if (len(self._channels) == 1 and ssid and ssid == getattr(self.owner, "ssid", None)
+                and not self._finishing):
+            # Watching one channel for one SSID and it answered: done.
+            self._finishing = True
+            self._callout.reset(0, self._finish)
         self.cache[bssid] = r
         return True
 
