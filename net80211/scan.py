@@ -164,7 +164,14 @@ class Scanner:
         if self._active and probe is not None and not chan.is_dfs:
             # Radios powered up together would probe at the same nanosecond
             # and collide every time; real ones are a few hundred µs apart.
-            self._probe_co.reset(self.ic.rng.randrange(PROBE_JITTER_NS), self._probe, probe, chan)
+            if len(self._channels) == 1:
+                # Watching one channel: probe late in the dwell, so that the
+                # beacon usually answers first and suppresses the probe.
+                lo = self._dwell_ns // 2
+                delay = lo + self.ic.rng.randrange(self._dwell_ns - lo)
+            else:
+                delay = self.ic.rng.randrange(PROBE_JITTER_NS)
+            self._probe_co.reset(delay, self._probe, probe, chan)
         self._callout.reset(self._dwell_ns, self._step)
 
     def _probe(self, probe: Callable[[Any, Channel], Any], chan: Channel) -> None:
