@@ -13,6 +13,7 @@ from typing import Any
 from ic import State
 
 from .frame import FrameError, peek
+from .monitor import tx_monitor
 
 _FT_MGMT, _FT_CTRL, _FT_DATA = 0, 1, 2
 _SUB_BEACON, _SUB_PROBE_REQ = 8, 4
@@ -61,3 +62,4 @@ def input_all(ic: Any, frame: bytes, rx: Any) -> int:
 def tx_complete(ic: Any, frame: bytes, status: Any) -> None:
     """A frame the device sent is done: `status.acked` says if a receiver took it."""
     ic.stats["tx_acked" if getattr(status, "acked", False) else "tx_unacked"] += 1
+    tx_monitor(ic, frame, status)

@@ -93,7 +93,6 @@ class HwsimRadio(IEEE80211Com):
         self._addrs: dict[int, bytes] = {}  # id(vap) -> own address programmed for it
         self._beacons: dict[int, Callout] = {}
         self._status_cb: dict[int, Callable[[bytes, TxStatus], Any]] = {}
-        self.tsf_offset_us = 0  # the TSF is virtual time in µs plus this offset
 
     # -- addresses --------------------------------------------------------------
     def _vap_address(self, macaddr: bytes | None) -> tuple[bytes, int | None]:
@@ -215,6 +214,16 @@ class HwsimRadio(IEEE80211Com):
         tx_complete(self, frame, status)
 
     # -- beacons (the hardware beacon timer) --------------------------------------------
+    @property
+    def tsf_offset_us(self) -> int:
+        """The TSF is virtual time in µs plus this offset (kept by the port,
+        so the medium's capture stamps frames with the sender's TSF)."""
+        return self.port.tsf_offset_us
+
+    @tsf_offset_us.setter
+    def tsf_offset_us(self, offset: int) -> None:
+        self.port.tsf_offset_us = int(offset)
+
     @property
     def tsf_us(self) -> int:
         return self.sched.now_ns // 1000 + self.tsf_offset_us
