@@ -5,7 +5,7 @@ A running monitor vap makes the device promiscuous (the driver's
 `ic_update_filter` programs that), so the input path hands it every frame
 heard on the channel, whoever it is for.  As in Linux, frames the device
 itself transmitted are shown to its monitor vaps when their transmission
-completes (`tx_monitor`, called from the device's tx-complete path).
+completes (`tx_seen`, called from the device's tx-complete path).
 Injection (`vap.inject`) takes a bare 802.11 frame or one behind a radiotap
 header, as Linux monitor interfaces do, and hands it to `ic_raw_xmit`.
 """
@@ -69,6 +69,9 @@ class MonitorMode(Mode):
 
     # -- receive ---------------------------------------------------------------
     def input(self, vap: Any, frame: bytes, rx: Any) -> None:
+        # Everything a monitor hears goes up its interface, as on Linux's mon0.
+        vap.stats.rx_packets += 1
+        vap.stats.rx_bytes += len(frame)
         st = vap.monitor_stats
         st[_KIND[(frame[0] >> 2) & 3]] += 1
         if len(frame) > 1 and frame[1] & 0x08:
@@ -167,11 +170,3 @@ class MonitorMode(Mode):
             params["rates"] = ((0, tries),)
         return mpdu, params
 
-
-def tx_monitor(ic: Any, frame: bytes, status: Any) -> None:
-    """Show a frame the device transmitted to its running monitor vaps."""
-    if getattr(status, "dropped", False):
-        return  # never on the air
-    for vap in ic.vaps:
-        if vap.opmode is OpMode.MONITOR and vap.state == State.RUN:
-            vap.mode.tx_seen(vap, frame, status)
