@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .cells import KINDS, CellResult, CellSpec
 from .matrix import DEFAULT_MAX_VAPS, Matrix
 from .mixes import Mix, enumerate_mixes, mode_words
@@ -22,3 +24,13 @@ def cli_main(argv: list[str]) -> int:
     from .runner import main
 
     return main(argv)
+
+
+def pytest_addhooks(pluginmanager: Any) -> None:
+    """`-p net80211.conformance` loads this package: register the plugin module
+    under its entry-point name, so that pytest's autoloading of the pytest11
+    entry point finds it registered and does not add it twice."""
+    from . import plugin
+
+    if pluginmanager.get_plugin("net80211_conformance") is None and not pluginmanager.is_registered(plugin):
+        pluginmanager.register(plugin, "net80211_conformance")

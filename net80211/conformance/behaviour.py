@@ -40,6 +40,10 @@ NOT_COVERED = {
 }
 TDMA_REASON = "TDMA protocol not implemented"
 
+# The mode the peer of a vap under test runs.
+PEER_MODE = {OpMode.STA: OpMode.HOSTAP, OpMode.MONITOR: OpMode.HOSTAP, OpMode.HOSTAP: OpMode.STA,
+             OpMode.IBSS: OpMode.IBSS, OpMode.AHDEMO: OpMode.AHDEMO, OpMode.WDS: OpMode.WDS}
+
 _DATA_MODES = (OpMode.STA, OpMode.HOSTAP, OpMode.IBSS, OpMode.AHDEMO, OpMode.WDS)
 
 
@@ -103,9 +107,32 @@ class _Cell:
         dev = self.w.dut
         common = dev.channels[0].ieee
         self.chans = chans if chans is not None else [common] * n
-        self.pairs = [Pair(i, wd, peer_dev=self.w.peers[i]) for i, wd in enumerate(self.words)]
         self.failures: list[str] = []
         self.notes: list[str] = []
+        self.pairs = [Pair(i, wd, peer_dev=self.peer_device(i, wd)) for i, wd in enumerate(self.words)]
+
+    def peer_device(self, i: int, word: str) -> Any:
+        """Peer device i, able to run the counterpart of `word`: one of the same
+        profile if it can, else a device of another profile of the driver in
+        the same world (a STA on a single-vap device needs an AP somewhere)."""
+        dev = self.w.peers[i]
+        need = PEER_MODE.get(opmode_of(word))
+        if need is None or dev.caps & need.cap:
+            return dev
+        drv = self.w.driver
+        for profile in getattr(drv, "profiles", ()):
+            if profile == drv.profile:
+                continue
+            try:
+                cand = drv.add_device(profile=profile)
+            except (OSError, TypeError):
+                break  # the driver cannot add devices of another shape
+            if cand.caps & need.cap:
+                self.w.log(f"peer {cand.name}: profile {profile} (profile {drv.profile} has no {need.word})")
+                return cand
+            drv.remove_device(cand)
+        self.notes.append(f"no peer device of this driver can run {need.word}")
+        return dev
 
     def fail(self, text: str) -> None:
         self.failures.append(text)
