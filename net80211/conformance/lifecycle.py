@@ -147,7 +147,7 @@ def lifecycle_cell(ref: DriverRef, spec: CellSpec) -> CellResult:
             except (CellFailure, OSError) as e:
                 return CellResult(mix.label, "lifecycle", list(mix.modes), expected, f"failed: {name}", False,
                                   f"{name}: {e}", log)
-            left = leftovers(ic, names, empty)
+            left = leftovers(ic, names, empty, r.seen)
             if left:
                 return CellResult(mix.label, "lifecycle", list(mix.modes), expected, f"failed: {name}", False,
                                   f"{name}: " + "; ".join(left), log)

@@ -127,7 +127,7 @@ class ConformanceSession:
     def pytest_collection_modifyitems(self, session: pytest.Session, config: pytest.Config,
                                       items: list[pytest.Item]) -> None:
         name = f"conformance[{self.matrix.ref.spec}]"
-        collector = MatrixCollector.from_parent(session, name=name, matrix=self.matrix)
+        collector = MatrixCollector.from_parent(session, name=name, nodeid=name, matrix=self.matrix)
         items.extend(collector.collect())
 
     @pytest.hookimpl

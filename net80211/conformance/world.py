@@ -113,9 +113,13 @@ def snapshot(ic: IEEE80211Com) -> dict[str, Any]:
     }
 
 
-def leftovers(ic: IEEE80211Com, names: list[str], empty: dict[str, Any]) -> list[str]:
-    """What differs from an empty device `empty` (a snapshot), naming each problem."""
+def leftovers(ic: IEEE80211Com, names: list[str], empty: dict[str, Any], vaps: list[Any] = ()) -> list[str]:
+    """What differs from an empty device `empty` (a snapshot), naming each
+    problem; `vaps` are the destroyed vaps, whose netdevs must be closed."""
     problems = []
+    open_nd = [v.name for v in vaps if getattr(v, "netdev", None) is not None and not v.netdev.closed]
+    if open_nd:
+        problems.append(f"netdevs of destroyed vaps still open: {', '.join(open_nd)}")
     if ic.vaps:
         problems.append(f"vaps left on {ic.name}: {', '.join(v.name for v in ic.vaps)}")
     if ic.nrunning:
