@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ic import SEC, ConcurrencyError, OpMode, State, mac_str
+from ic import SEC, CloneFlags, ConcurrencyError, OpMode, State, mac_str
 
 from ..frame import build_ether, parse_ether
 from .cells import CellResult, CellSpec
@@ -48,6 +48,11 @@ PEER_MODE = {OpMode.STA: OpMode.HOSTAP, OpMode.MONITOR: OpMode.HOSTAP, OpMode.HO
 _DATA_MODES = (OpMode.STA, OpMode.HOSTAP, OpMode.IBSS, OpMode.AHDEMO, OpMode.WDS)
 
 
+def wds_peer_addr(i: int) -> str:
+    """The address the peer of WDS vap i uses (fixed, so each end can name the other)."""
+    return f"02:cf:01:00:00:{i:02x}"
+
+
 def uncovered(word: str) -> str | None:
     if word == "tdma":
         return TDMA_REASON
@@ -65,6 +70,7 @@ class Pair:
     peer: Any = None  # the counterpart vap on the peer device
     helpers: list[Any] = field(default_factory=list)  # other vaps the peer device needed
     sink: Sink | None = None  # a monitor's capture
+    skip: str = ""  # why this vap cannot be tested in this mix
 
     @property
     def mode(self) -> OpMode:
@@ -162,9 +168,12 @@ class _Cell:
             kw: dict[str, Any] = {"channel": self.chans[p.index]}
             if p.mode is OpMode.WDS:
                 # The peer's WDS vap gets a fixed address so each side can name the other.
-                kw["bssid"] = f"02:cf:01:00:00:{p.index:02x}"
+                kw["bssid"] = wds_peer_addr(p.index)
             elif p.mode is not OpMode.MONITOR and p.mode is not OpMode.P2P_DEVICE:
                 kw["ssid"] = p.ssid
+            if p.mode is OpMode.HOSTAP and sum(q.mode is OpMode.HOSTAP for q in self.pairs) > 1:
+                # Several BSSes on one device need a BSSID each (ath: `wlan create ... bssid`).
+                kw["flags"] = CloneFlags.BSSID
             p.vap = _create(w, dev, f"wlan{p.index}", p.word, **kw)
         for i in up_order(self.words):
             p = self.pairs[i]
@@ -190,18 +199,35 @@ class _Cell:
                 p.peer = _create(w, p.peer_dev, f"peer{p.index}", "sta", ssid=p.ssid, channel=ch)
                 p.peer.up()
             elif p.mode is OpMode.WDS:
-                kw = {"bssid": p.vap.macaddr, "macaddr": f"02:cf:01:00:00:{p.index:02x}", "channel": ch}
-                try:
-                    p.peer = _create(w, p.peer_dev, f"peer{p.index}", "wds", **kw)
-                except ConcurrencyError as e:
-                    # The peer's policy wants a BSS beside WDS (hwsim, run): give it one.
-                    w.log(f"{p.peer_dev.name}: {e.strerror}; adding a hostap vap first")
-                    ap = _create(w, p.peer_dev, f"peerap{p.index}", "hostap", ssid=f"conf-w{p.index}",
-                                 channel=ch)
-                    ap.up()
-                    p.helpers.append(ap)
-                    p.peer = _create(w, p.peer_dev, f"peer{p.index}", "wds", **kw)
-                p.peer.up()
+                self.peer_wds(p, ch)
+
+    def first_ap(self) -> Any:
+        return next(q.vap for q in self.pairs if q.mode is OpMode.HOSTAP)
+
+    def peer_wds(self, p: Pair, ch: int) -> None:
+        """A dynamic WDS vap binds to a station of its device's AP: the peer
+        device associates a STA to our AP and runs a legacy WDS vap towards
+        it, both with the address our WDS vap was created to expect."""
+        w = self.w
+        ap = next((q for q in self.pairs if q.mode is OpMode.HOSTAP), None)
+        if ap is None:
+            p.skip = "dynamic WDS without a hostap vap on the device has no station to bind to"
+            return
+        addr = wds_peer_addr(p.index)
+        sta = _create(w, p.peer_dev, f"peersta{p.index}", "sta", ssid=ap.ssid, channel=ch, macaddr=addr)
+        sta.up()
+        p.helpers.append(sta)
+        kw = {"bssid": ap.vap.macaddr, "macaddr": addr, "channel": ch, "flags": CloneFlags.WDSLEGACY}
+        try:
+            p.peer = _create(w, p.peer_dev, f"peer{p.index}", "wds", **kw)
+        except ConcurrencyError as e:
+            # The peer's policy wants an AP beside any WDS vap (run): give it one.
+            w.log(f"{p.peer_dev.name}: {e.strerror}; adding a hostap vap first")
+            helper = _create(w, p.peer_dev, f"peerap{p.index}", "hostap", ssid=f"confw{p.index}", channel=ch)
+            helper.up()
+            p.helpers.append(helper)
+            p.peer = _create(w, p.peer_dev, f"peer{p.index}", "wds", **kw)
+        p.peer.up()
 
     # -- checks ------------------------------------------------------------------
     def reached(self, p: Pair) -> str | None:
@@ -226,6 +252,10 @@ class _Cell:
                 return (f"{v.name} runs IBSS {mac_str(v.bssid)}, the peer {peer.name} "
                         f"{mac_str(peer.bssid)} ({peer.state.name})")
         elif m is OpMode.WDS:
+            sta, ap = p.helpers[0], self.first_ap()
+            if sta.state < State.RUN or sta.bssid != ap.bssid or sta.macaddr not in station_addrs(ap):
+                return (f"peer station {sta.name} of the WDS link is {sta.state.name} "
+                        f"on {mac_str(sta.bssid)}, not associated to {ap.name}")
             if peer.state < State.RUN:
                 return f"peer WDS {peer.name} is in {peer.state.name}"
         return None
@@ -262,7 +292,7 @@ class _Cell:
     def check_capture(self, medium: Sink | None) -> None:
         seen: list[Seen] = frames(medium) if medium is not None else []
         for p in self.pairs:
-            if uncovered(p.word):
+            if uncovered(p.word) or p.skip:
                 continue
             if p.mode is OpMode.MONITOR:
                 got = frames(p.sink) if p.sink is not None else []
@@ -282,8 +312,8 @@ class _Cell:
                 if len(beacons) < 2:
                     self.fail(f"{p.vap.name} sent {len(beacons)} beacons on the medium")
             elif p.mode is OpMode.WDS:
-                four = [f for f in seen if f.four_address and f.addr2 == p.vap.macaddr
-                        and f.addr1 == p.peer.macaddr]
+                ours = {p.vap.macaddr, self.first_ap().macaddr}  # a dynamic link sends as its AP
+                four = [f for f in seen if f.four_address and f.addr2 in ours and f.addr1 == p.peer.macaddr]
                 if not four:
                     self.fail(f"no 4-address data frame from {p.vap.name} to its peer on the medium")
 
@@ -296,7 +326,8 @@ class _Cell:
         self.peers_first()
         self.create_dut()
         self.peers_after()
-        testable = [p for p in self.pairs if not uncovered(p.word)]
+        testable = [p for p in self.pairs if not uncovered(p.word) and not p.skip]
+        skip += [f"{p.word}: {p.skip}" for p in self.pairs if p.skip]
         w.run_until(lambda: all(self.reached(p) is None for p in testable), REACH_NS)
         w.run_for(OBSERVE_NS)  # beacons and captures over a few beacon intervals
         for p in testable:
