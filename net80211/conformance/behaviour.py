@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ic import SEC, CloneFlags, ConcurrencyError, OpMode, State, mac_str
+from ic import SEC, CloneFlags, ConcurrencyError, OpMode, State, mac_str, parse_mac
 
 from ..frame import build_ether, parse_ether
 from .cells import CellResult, CellSpec
@@ -84,6 +84,13 @@ class Pair:
 def _addr_of(x: Any) -> bytes | None:
     if isinstance(x, (bytes, bytearray)):
         return bytes(x)
+    if isinstance(x, dict):  # a node summary: {"macaddr": "aa:bb:..", ...}
+        x = x.get("macaddr")
+    if isinstance(x, str):
+        try:
+            return parse_mac(x)
+        except ValueError:
+            return None
     for attr in ("macaddr", "addr", "mac"):
         v = getattr(x, attr, None)
         if isinstance(v, (bytes, bytearray)):
@@ -214,20 +221,39 @@ class _Cell:
             p.skip = "dynamic WDS without a hostap vap on the device has no station to bind to"
             return
         addr = wds_peer_addr(p.index)
-        sta = _create(w, p.peer_dev, f"peersta{p.index}", "sta", ssid=ap.ssid, channel=ch, macaddr=addr)
-        sta.up()
-        p.helpers.append(sta)
         kw = {"bssid": ap.vap.macaddr, "macaddr": addr, "channel": ch, "flags": CloneFlags.WDSLEGACY}
-        try:
-            p.peer = _create(w, p.peer_dev, f"peer{p.index}", "wds", **kw)
-        except ConcurrencyError as e:
-            # The peer's policy wants an AP beside any WDS vap (run): give it one.
-            w.log(f"{p.peer_dev.name}: {e.strerror}; adding a hostap vap first")
-            helper = _create(w, p.peer_dev, f"peerap{p.index}", "hostap", ssid=f"confw{p.index}", channel=ch)
-            helper.up()
-            p.helpers.append(helper)
-            p.peer = _create(w, p.peer_dev, f"peer{p.index}", "wds", **kw)
-        p.peer.up()
+        drv = w.driver
+        candidates = [p.peer_dev] + [None] * len(getattr(drv, "profiles", ()))
+        for k, dev in enumerate(candidates):
+            if dev is None:  # the peer's policy cannot hold STA + WDS: a device of another profile
+                prof = drv.profiles[k - 1]
+                try:
+                    dev = drv.add_device(profile=prof)
+                except (OSError, TypeError):
+                    break
+                w.log(f"peer {dev.name}: profile {prof} for the WDS link")
+            made: list[Any] = []
+            try:
+                sta = _create(w, dev, f"peersta{p.index}", "sta", ssid=ap.ssid, channel=ch, macaddr=addr)
+                made.append(sta)
+                try:
+                    p.peer = _create(w, dev, f"peer{p.index}", "wds", **kw)
+                except ConcurrencyError as e:
+                    # The peer's policy wants an AP beside a WDS vap (run): give it one.
+                    w.log(f"{dev.name}: {e.strerror}; adding a hostap vap first")
+                    made.append(_create(w, dev, f"peerap{p.index}", "hostap", ssid=f"confw{p.index}",
+                                        channel=ch))
+                    p.peer = _create(w, dev, f"peer{p.index}", "wds", **kw)
+            except ConcurrencyError as e:
+                w.log(f"{dev.name}: {e.strerror}")
+                for v in reversed(made):
+                    dev.destroy_vap(v)
+                continue
+            p.helpers.extend(made)
+            for v in [*made, p.peer]:
+                v.up()
+            return
+        p.skip = "no peer device of this driver can hold a station and a WDS vap"
 
     # -- checks ------------------------------------------------------------------
     def reached(self, p: Pair) -> str | None:

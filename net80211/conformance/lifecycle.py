@@ -21,6 +21,7 @@ from .world import DriverRef, World, leftovers, snapshot
 
 RUN_NS = 1 * SEC
 STEP_NS = 50 * MS
+DRAIN_NS = 200 * MS
 
 
 class _Run:
@@ -147,6 +148,7 @@ def lifecycle_cell(ref: DriverRef, spec: CellSpec) -> CellResult:
             except (CellFailure, OSError) as e:
                 return CellResult(mix.label, "lifecycle", list(mix.modes), expected, f"failed: {name}", False,
                                   f"{name}: {e}", log)
+            w.run_for(DRAIN_NS)  # a stopping radio may drain its queue first
             left = leftovers(ic, names, empty, r.seen)
             if left:
                 return CellResult(mix.label, "lifecycle", list(mix.modes), expected, f"failed: {name}", False,

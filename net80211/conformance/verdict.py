@@ -119,6 +119,7 @@ def try_order(ref: DriverRef, words: list[str], chans: list[int] | None, log: li
         if problem is None:
             for v in reversed([v for v in vaps if v is not None]):
                 ic.destroy_vap(v)
+            w.run_for(SETTLE_NS // 10)  # a stopping radio may drain its queue first
             left = leftovers(ic, names, empty, [v for v in vaps if v is not None])
             if left:
                 problem = "after destroying the vaps: " + "; ".join(left)
