@@ -18,6 +18,7 @@ from typing import Any
 
 from ic import IllegalTransition, InvalidArgument, OpMode, State, StateQueueFull
 
+from .bss import chose_channel
 from .scan import Scanner
 
 log = logging.getLogger("net80211")
@@ -153,7 +154,10 @@ def _run_request(vap: Any, req: StateRequest) -> None:
     if ostate == nstate:
         return
     if nstate == State.RUN:
-        _wakeup_waiting(vap)
+        if chose_channel(vap):
+            # Waiters join the channel this vap chose; one that chose none
+            # (a monitor) leaves them waiting for the vap that scans.
+            _wakeup_waiting(vap)
     elif nstate == State.INIT:
         if ic.nrunning == 0:
             # FreeBSD flushes the shared cache whenever a vap goes to INIT;

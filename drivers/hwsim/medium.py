@@ -223,6 +223,10 @@ class MediumPort:
     def del_bssid(self, mac: bytes | str | int) -> None:
         self.del_addr(mac, ADDR_BSS)
 
+    def addresses(self) -> list[tuple[str, int]]:
+        """The addresses programmed on this port, as (aa:bb:.., kind), sorted."""
+        return sorted((":".join(f"{b:02x}" for b in a.to_bytes(6, "big")), k) for a, k in self._addrs)
+
     def owns(self, mac: bytes | str | int) -> bool:
         a = mac if isinstance(mac, int) else mac_to_int(mac)
         return (a, ADDR_OWN) in self._addrs

@@ -331,4 +331,5 @@ class HwsimRadio(IEEE80211Com):
         return {"name": self.name, "driver": "hwsim", "macaddr": ":".join(f"{b:02x}" for b in self.macaddr),
                 "hwaddr": ":".join(f"{b:02x}" for b in self.hwaddr), "channel": self.curchan.ieee,
                 "freq": self.port.freq, "nchannels": self.nchannels, "caps": str(self.caps),
-                "vaps": [v.name for v in self.vaps], "stats": dict(self.stats)}
+                "vaps": [v.name for v in self.vaps], "addrs": self.port.addresses(),
+                "started": self.port.started, "stats": dict(self.stats)}
