@@ -54,6 +54,7 @@ class _Connection:
         self.allowed = allowed
         self.uid = uid
         self.buf = bytearray()
+        self.skipping = False
         sock.settimeout(SEND_TIMEOUT_S)
 
     def readable(self) -> None:
@@ -67,6 +68,13 @@ class _Connection:
         if not data:
             self.close()
             return
+        if self.skipping:
+            # The rest of an oversized request: drop it up to its newline.
+            nl = data.find(b"\n")
+            if nl < 0:
+                return
+            data = data[nl + 1:]
+            self.skipping = False
         self.buf += data
         while True:
             nl = self.buf.find(b"\n")
@@ -77,10 +85,11 @@ class _Connection:
             if not self.answer(line):
                 return
         if len(self.buf) > protocol.MAX_LINE:
-            # No way to find the next request in an endless line: answer and hang up.
+            # Answer at once and skip to the next line, without buffering the rest.
+            self.buf.clear()
+            self.skipping = True
             self.send(protocol.error(None, protocol.ProtocolError(
                 f"request over the {protocol.MAX_LINE}-byte limit", errno.EMSGSIZE)))
-            self.close()
 
     def answer(self, line: bytes) -> bool:
         """Answer one request line; False if the connection was closed."""
