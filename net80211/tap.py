@@ -125,6 +125,9 @@ class TapNetdev(Netdev):
             self._create()
         except BaseException:
             self._teardown()
+            if self.created_netns:  # a refused create leaves nothing behind
+                remove_netns(self.netns)
+                self.created_netns = False
             raise
         self._sched.add_reader(self.fd, self._readable)
         self.sync_link()
