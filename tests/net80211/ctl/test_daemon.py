@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import shutil
 import socket
 
 import pytest
@@ -213,6 +214,7 @@ def test_no_daemon_is_a_clear_error(capsys):
     s.close()
     r = wlanctl(capsys, sock, "wlan0", "create", "wlandev", "hwsim0")
     assert r.rc == errno.ECONNREFUSED and "is `wlanctl serve` running?" in r.err
+    shutil.rmtree(d)
 
 
 def test_usage_error_exit_status(capsys):
@@ -239,3 +241,4 @@ def test_stale_socket_is_replaced_and_a_live_one_refused(capsys):
     finally:
         first.stop()
     assert not os.path.exists(sock)
+    shutil.rmtree(d)
