@@ -46,6 +46,10 @@ class Netdev:
         """Vap -> host: an Ethernet frame received for this interface."""
         raise NotImplementedError
 
+    def link_changed(self) -> None:
+        """The vap went up or down or changed state; a real interface follows
+        (admin state with up/down, carrier with RUN)."""
+
     def close(self) -> None:
         """Release the interface (idempotent); nothing is delivered afterwards."""
         self.closed = True

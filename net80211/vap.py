@@ -174,10 +174,14 @@ class IEEE80211Vap:
     def up(self) -> None:
         """Mark the vap up and start its state machine (`ieee80211_start_locked`)."""
         proto.start(self)
+        if self.netdev is not None:
+            self.netdev.link_changed()
 
     def down(self) -> None:
         """Mark the vap down: to INIT (`ieee80211_stop_locked`)."""
         proto.stop(self)
+        if self.netdev is not None:
+            self.netdev.link_changed()
 
     def new_state(self, nstate: State | int, arg: int = -1, *, internal: bool = False) -> None:
         """Queue a state change (`ieee80211_new_state`); it runs from the device taskqueue."""
@@ -239,6 +243,8 @@ class IEEE80211Vap:
         ostate = self.state
         self.mode.enter(self, nstate)
         self.mode.newstate(self, ostate, nstate, arg)
+        if self.netdev is not None:
+            self.netdev.link_changed()  # carrier follows RUN
         return 0
 
     def describe(self) -> dict[str, Any]:
