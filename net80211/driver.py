@@ -55,6 +55,11 @@ class Driver(ABC):
         for d in reversed(list(self.devices)):
             self.remove_device(d)
 
+    def counters(self) -> dict[str, int]:
+        """World-wide counters (for hwsim: the medium's frames, deliveries,
+        drops, ...) for summaries; a driver without any returns {}."""
+        return {}
+
     def describe(self) -> dict[str, Any]:
         """Driver-level facts for tools (`wlanctl list`, reports)."""
         return {"driver": self.name, "profile": self.profile, "devices": [d.name for d in self.devices]}

@@ -69,6 +69,9 @@ class HwsimDriver(Driver):
         self.medium.remove_radio(device)
         self.devices.remove(device)
 
+    def counters(self) -> dict[str, int]:
+        return dict(self.medium.counters)
+
     def describe(self) -> dict[str, Any]:
         d = super().describe()
         d["medium"] = "modeled" if self.medium.modeled else "perfect"
