@@ -32,7 +32,8 @@ class ScenarioRun:
         self.destroyed: set[str] = set()
         self.hosts: dict[str, Host] = {}
         self.flows: list[_Flow] = []
-        self.captures: list[tuple[Any, Any, Path]] = []  # (spec, handle, path)
+        self.captures: list[tuple[Any, Any, Path]] = []  # (spec, owner, path)
+        self.captures_open: list[Any] = []  # owners whose stop_capture is still due
         self.wall_s = 0.0
 
     # -- building ----------------------------------------------------------------
@@ -131,15 +132,14 @@ class ScenarioRun:
         path = self.outdir / c.file
         path.parent.mkdir(parents=True, exist_ok=True)
         owner = self.driver if c.source == "medium" else self.vaps[c.source]
-        what = "this driver has no medium-wide capture" if c.source == "medium" else \
-            f"vap {c.source} cannot capture"
         if not callable(getattr(owner, "capture", None)):
-            raise self.sc.error(c.where, what, NotSupported.default_errno)
+            raise self.sc.error(c.where, f"{c.source} cannot capture", NotSupported.default_errno)
         try:
-            handle = owner.capture(str(path))
+            owner.capture(str(path))
         except OSError as e:
             raise self._wrap(c.where, e) from None
-        self.captures.append((c, handle, path))
+        self.captures.append((c, owner, path))
+        self.captures_open.append(owner)
 
     def _event(self, name: str, action: str) -> None:
         vap = self.vaps[name]
@@ -196,10 +196,9 @@ class ScenarioRun:
 
     def close(self) -> None:
         """Stop captures (flushing their files) and remove every device."""
-        for _c, handle, _p in self.captures:
-            close = getattr(handle, "close", None)
-            if callable(close):
-                close()
+        captures, self.captures_open = self.captures_open, []
+        for owner in captures:
+            owner.stop_capture()
         if self.driver is not None:
             self.driver.close()
 

@@ -54,7 +54,7 @@ def vap_summary(vap: Any, *, destroyed: bool = False) -> dict[str, Any]:
         "drops": st.rx_dropped + st.tx_dropped + st.rx_malformed,
     }
     mode = vap.opmode
-    if callable(getattr(vap, "stations", None)) and mode is not OpMode.STA:
+    if callable(getattr(vap, "stations", None)) and (mode.ap_like or mode in (OpMode.IBSS, OpMode.MBSS)):
         d["stations"] = sorted(filter(None, (_mac(s) for s in vap.stations())))
     if mode in (OpMode.STA, OpMode.IBSS, OpMode.P2P_CLIENT):
         d["bss"] = _bss(vap)
