@@ -432,7 +432,7 @@ def _events(loc: Located, raw: Any, vaps: dict[str, VapSpec]) -> list[EventSpec]
 
 
 def scenario_from_dict(data: dict[str, Any], *, file: str | None = None, source: SourceIndex | None = None,
-                       seed: int | None = None, base_dir: Path | None = None) -> Scenario:
+                       seed: int | None = None) -> Scenario:
     """Check a parsed scenario; `seed` overrides the file's."""
     loc = Located(file, source or SourceIndex())
     top = _Table(loc, (), data)
@@ -469,11 +469,10 @@ def scenario_from_dict(data: dict[str, Any], *, file: str | None = None, source:
                 raise loc.error(t.where + ("port",), f"{t.dst} already receives a flow on UDP port {t.port}")
             seen_ports.add((t.dst, t.port))
     return Scenario(name, file, driver, seed, seconds, model, mseed, radios, vaps, traffic, captures, events,
-                    loc, base_dir or Path.cwd())
+                    loc)
 
 
-def loads_scenario(text: str, *, file: str | None = None, seed: int | None = None,
-                   base_dir: Path | None = None) -> Scenario:
+def loads_scenario(text: str, *, file: str | None = None, seed: int | None = None) -> Scenario:
     """Parse and check scenario text (TOML)."""
     try:
         data = tomllib.loads(text)
@@ -481,10 +480,10 @@ def loads_scenario(text: str, *, file: str | None = None, seed: int | None = Non
         # tomllib's message ends with "(at line N, column M)"
         m = re.search(r"at line (\d+)", str(e))
         raise ScenarioError(f"not valid TOML: {e}", file=file, line=int(m.group(1)) if m else None) from None
-    return scenario_from_dict(data, file=file, source=SourceIndex(text), seed=seed, base_dir=base_dir)
+    return scenario_from_dict(data, file=file, source=SourceIndex(text), seed=seed)
 
 
-def load_scenario(path: str | Path, *, seed: int | None = None, base_dir: Path | None = None) -> Scenario:
+def load_scenario(path: str | Path, *, seed: int | None = None) -> Scenario:
     """Read, parse and check a scenario file."""
     p = Path(path)
     try:
@@ -493,4 +492,4 @@ def load_scenario(path: str | Path, *, seed: int | None = None, base_dir: Path |
         raise ScenarioError(f"cannot read scenario: {e.strerror}", e.errno, file=str(path)) from None
     except UnicodeDecodeError as e:
         raise ScenarioError(f"not UTF-8 text: {e}", file=str(path)) from None
-    return loads_scenario(text, file=str(path), seed=seed, base_dir=base_dir)
+    return loads_scenario(text, file=str(path), seed=seed)

@@ -25,7 +25,7 @@ class ScenarioRun:
         self.seconds = scenario.seconds if seconds is None else seconds
         if not self.seconds > 0:
             raise ScenarioError(f"seconds must be > 0, not {self.seconds!r}")
-        self.outdir = outdir if outdir is not None else scenario.base_dir
+        self.outdir = outdir if outdir is not None else Path()
         self.sched = Scheduler()
         self.driver: Driver | None = None
         self.vaps: dict[str, Any] = {}  # name -> vap (kept after destroy, for the summary)

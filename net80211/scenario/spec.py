@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ic import Net80211Error
@@ -113,7 +112,6 @@ class Scenario:
     captures: list[CaptureSpec]
     events: list[EventSpec]
     locate: Located
-    base_dir: Path = field(default_factory=Path.cwd)
 
     def error(self, path: tuple[Any, ...], message: str, code: int | None = None) -> ScenarioError:
         return self.locate.error(path, message, code)
