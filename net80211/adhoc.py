@@ -26,7 +26,8 @@ from typing import Any
 from ic import OpMode, State
 
 from .bss import create_bss, leave_bss, pick_channel, scan_channels
-from .frame import DataFrame
+from .frame import BROADCAST, DataFrame
+from .ie import SSID, IEList, rates_ies
 from .mgmt import Beacon, Capability, MgmtFrame, ProbeReq, ProbeResp
 from .mode import ANY, Mode, S, transitions_table
 from .node import NodeTable
@@ -73,6 +74,7 @@ class IbssMode(Mode):
         vap.adhoc_stats = Counter()
         vap.ibss_beacon_heard_ns = -1  # last beacon of our BSSID heard (beacon contention)
         vap.ibss_new = False  # the RUN being entered starts a new IBSS (restart the TSF)
+        vap.ibss_scan_tsf = {}  # BSSID -> (timestamp, when heard) of IBSSes heard scanning
 
     def new_bssid(self, vap: Any) -> bytes:
         """A random locally administered unicast BSSID (802.11 11.1.4)."""
@@ -94,6 +96,7 @@ class IbssMode(Mode):
             leave_bss(vap)
             self._flush(vap)
             vap.bssid = None
+            vap.ibss_scan_tsf = {}
             self.start_scan(vap)
         elif nstate == State.RUN:
             if vap.bss_chan is None:
@@ -145,18 +148,29 @@ class IbssMode(Mode):
             create_bss(vap, vap.des_chan or pick_channel(results, scan_channels(vap)), self.new_bssid(vap))
 
     def _result_tsf(self, vap: Any, r: ScanResult) -> int | None:
-        """The TSF the IBSS of a scan result has now: its last timestamp plus
-        the time since we heard it."""
-        ts = getattr(r, "tsf", None)
-        if ts is None:
-            ts = r.extra.get("tsf") if isinstance(r.extra, dict) else None
-        if not isinstance(ts, int):
+        """The TSF the IBSS of a scan result has now: the last timestamp we
+        heard from it while scanning plus the time since."""
+        seen = vap.ibss_scan_tsf.get(r.bssid)
+        if seen is None:
             return None
-        return ts + (vap.ic.sched.now_ns - r.last_seen_ns) // 1000
+        ts, at_ns = seen
+        return ts + (vap.ic.sched.now_ns - at_ns) // 1000
+
+    def scan_probe(self, vap: Any, chan: Any) -> None:
+        """Active scan: a probe request for our SSID on each channel visited."""
+        from .beacon import DEFAULT_RATES
+
+        req = ProbeReq(IEList([SSID(vap.ssid), *rates_ies(DEFAULT_RATES)]))
+        send_mgmt(vap, BROADCAST, req, bssid=BROADCAST)
 
     # -- receive -------------------------------------------------------------------
     def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any,
                   a2: bytes | None, a3: bytes | None) -> None:
+        if vap.state == State.SCAN and subtype in (_SUB_BEACON, _SUB_PROBE_RESP) and a3 is not None:
+            # The scan cache keeps no timestamps: note the TSF of IBSSes we may join.
+            if len(frame) >= 36 and not frame[1] & 0xC0 and frame[34] & Capability.IBSS:
+                vap.ibss_scan_tsf[a3] = (int.from_bytes(frame[24:32], "little"), vap.ic.sched.now_ns)
+            return
         if vap.state != State.RUN or a2 is None:
             return
         if subtype == _SUB_BEACON or subtype == _SUB_PROBE_RESP:

@@ -35,6 +35,7 @@ RETRY = 0x08
 _BCAST = b"\xff" * 6
 _INIT = State.INIT
 _MONITOR = OpMode.MONITOR
+_WDS = OpMode.WDS
 
 
 def input_all(ic: Any, frame: bytes, rx: Any) -> int:
@@ -56,6 +57,13 @@ def input_all(ic: Any, frame: bytes, rx: Any) -> int:
                 if r is not None:  # refresh what we know without parsing
                     r.last_seen_ns = ic.sched.now_ns
                     r.rssi = rx.signal
+    if ftype == FT_DATA and flags & 3 == 3:
+        # 4-address frames belong to the WDS link of their transmitter, if any.
+        for vap in ic.vaps:
+            if vap.opmode is _WDS and vap.running and vap.mode.accepts(vap, a1, a2):
+                vap.stats.rx_frames += 1
+                vap.mode.recv(vap, frame, rx, ftype, sub, a2, a3, seq, flags)
+                return 1
     group = a1[0] & 1
     n = 0
     for vap in ic.vaps:
@@ -65,6 +73,8 @@ def input_all(ic: Any, frame: bytes, rx: Any) -> int:
             n += 1
             vap.input(frame, rx)
             continue
+        if vap.opmode is _WDS:
+            continue  # only 4-address frames of its link (above)
         if ftype == FT_CTRL or ftype > FT_DATA:
             continue  # the hardware answers control frames; nothing for a vap
         if group:

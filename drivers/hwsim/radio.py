@@ -113,6 +113,10 @@ class HwsimRadio(IEEE80211Com):
     # -- driver methods -----------------------------------------------------------
     def ic_vap_create(self, name: str, unit: int, opmode: OpMode, flags: CloneFlags,
                       bssid: bytes | None, macaddr: bytes | None) -> HwsimVap:
+        if opmode is OpMode.WDS and macaddr is None:
+            # As ath(4): a WDS vap shares the address of the device's AP, the
+            # one its peer knows.
+            macaddr = next((v.macaddr for v in self.vaps if v.opmode is OpMode.HOSTAP), None)
         addr, slot = self._vap_address(macaddr)
         vap = self.vap_class(self, name, unit, opmode, flags, bssid)
         if slot is not None:
