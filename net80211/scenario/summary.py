@@ -56,7 +56,7 @@ def vap_summary(vap: Any, *, destroyed: bool = False) -> dict[str, Any]:
     mode = vap.opmode
     if callable(getattr(vap, "stations", None)) and (mode.ap_like or mode in (OpMode.IBSS, OpMode.MBSS)):
         d["stations"] = sorted(filter(None, (_mac(s) for s in vap.stations())))
-    if mode in (OpMode.STA, OpMode.IBSS, OpMode.P2P_CLIENT):
+    if mode in (OpMode.STA, OpMode.P2P_CLIENT):
         d["bss"] = _bss(vap)
     if mode is OpMode.WDS:
         d["peer"] = mac_str(vap.des_bssid) if vap.des_bssid else None

@@ -319,3 +319,26 @@ def test_python_m_entry_point(tmp_path) -> None:
     p = subprocess.run([sys.executable, "-m", "net80211.scenario", str(f)], capture_output=True, text=True,
                        cwd=ROOT, timeout=120)
     assert p.returncode == errno.EINVAL and "radios.count" in p.stderr
+
+
+# -- the other examples ----------------------------------------------------------------------
+def _example(name: str, tmp_path: Path, **kw) -> dict:
+    return run_scenario(loads_scenario((EXAMPLES / name).read_text(), file=name), outdir=tmp_path, **kw)
+
+
+def test_wds_example_carries_pings(tmp_path) -> None:
+    r = _example("wds.toml", tmp_path)
+    vaps = {v["name"]: v for v in r["vaps"]}
+    assert vaps["wds0"]["peer"] == vaps["ap1"]["macaddr"] and vaps["wds1"]["peer"] == vaps["ap0"]["macaddr"]
+    (t,) = r["traffic"]
+    assert t["received"] == t["sent"] == 5 and vaps["wds1"]["host"]["echo_replies_sent"] == 5
+    kinds = r["captures"][0]["frames"]["kinds"]
+    assert kinds["data"] >= 10 and kinds["beacon"] > 0
+
+
+def test_ibss_example_converges(tmp_path) -> None:
+    r = _example("ibss.toml", tmp_path)
+    adhoc = [v for v in r["vaps"] if v["mode"] == "ibss"]
+    assert len({v["bssid"] for v in adhoc}) == 1 and {v["state"] for v in adhoc} == {"RUN"}
+    assert all(len(v["stations"]) == 4 for v in adhoc)
+    assert [t["received"] for t in r["traffic"]] == [t["sent"] for t in r["traffic"]] == [5, 5, 100]
