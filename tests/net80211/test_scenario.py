@@ -342,3 +342,20 @@ def test_ibss_example_converges(tmp_path) -> None:
     assert len({v["bssid"] for v in adhoc}) == 1 and {v["state"] for v in adhoc} == {"RUN"}
     assert all(len(v["stations"]) == 4 for v in adhoc)
     assert [t["received"] for t in r["traffic"]] == [t["sent"] for t in r["traffic"]] == [5, 5, 100]
+
+
+@pytest.mark.parametrize("example", ["ibss.toml", "modeled.toml"])
+def test_same_run_across_processes(example: str, tmp_path) -> None:
+    """Determinism does not hang on hash randomisation or anything else of the process."""
+    outs = []
+    for hashseed in ("1", "2"):
+        p = subprocess.run([sys.executable, "-m", "net80211.scenario", str(EXAMPLES / example), "--json",
+                            "--seconds", "3", "--outdir", str(tmp_path / hashseed)],
+                           capture_output=True, text=True, cwd=ROOT, timeout=300,
+                           env={"PYTHONHASHSEED": hashseed, "PATH": "/usr/bin:/bin"})
+        assert p.returncode == 0, p.stderr
+        r = _strip_wall(json.loads(p.stdout))
+        for c in r["captures"]:
+            c.pop("path")
+        outs.append(json.dumps(r, sort_keys=True))
+    assert outs[0] == outs[1]
