@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ic import TU, Callout, Caps, Channel, CloneFlags, ComFlags, IEEE80211Com, OpMode, State
+from ic import MS, TU, Callout, Caps, Channel, CloneFlags, ComFlags, IEEE80211Com, OpMode, State
 from ic.policy import Policy, hwsim_default
 from net80211 import IEEE80211Vap
 from net80211.beacon import beacon_frame
@@ -33,6 +33,7 @@ DEFAULT_CAPS = HWSIM_CAPS
 IBSS_CWMIN = 15  # aCWmin of OFDM PHYs: IBSS beacons back off 0..2*aCWmin slots
 SLOT_NS = 9_000
 MAX_VAP_ADDRS = 256  # the last octet of 02:00:00:hi:lo:NN
+STOP_DRAIN_MAX_NS = 100 * MS  # longest a stopping radio waits for its queued frames
 
 
 def radio_addr(idx: int) -> bytes:
@@ -98,6 +99,9 @@ class HwsimRadio(IEEE80211Com):
         self._status_cb: dict[int, Callable[[bytes, TxStatus], Any]] = {}
         # The hardware's own randomness (beacon backoff), seeded by the medium's seed.
         self._rng = random.Random(medium.seed << 20 ^ idx)
+        self._inflight = 0  # frames handed to the medium without a status yet
+        self._stop_pending = False
+        self._stop_entry: Any = None
 
     # -- addresses --------------------------------------------------------------
     def _vap_address(self, macaddr: bytes | None) -> tuple[bytes, int | None]:
@@ -136,9 +140,28 @@ class HwsimRadio(IEEE80211Com):
 
     def ic_parent(self) -> None:
         if self.nrunning > 0:
+            self._stop_entry_cancel()
             self.port.start(self.curchan.freq)
+        elif self._inflight and self.port.started:
+            # Frames net80211 sent on the way down (deauthentications) are
+            # still queued: stop once they are out, as a driver flushes its
+            # transmit queue before it powers the radio down.
+            self._stop_pending = True
+            if self._stop_entry is None:
+                self._stop_entry = self.sched.call_later(STOP_DRAIN_MAX_NS, self._stop_now)
         else:
+            self._stop_now()
+
+    def _stop_now(self) -> None:
+        self._stop_entry_cancel()
+        if self.nrunning == 0:
             self.port.stop()
+
+    def _stop_entry_cancel(self) -> None:
+        self._stop_pending = False
+        if self._stop_entry is not None:
+            self.sched.cancel(self._stop_entry)
+            self._stop_entry = None
 
     def ic_set_channel(self) -> None:
         self.port.freq = self.curchan.freq
@@ -209,6 +232,7 @@ class HwsimRadio(IEEE80211Com):
             self.stats["tx_failed"] += 1
             return False
         self.stats["tx"] += 1
+        self._inflight += 1
         if on_status is not None:
             self._status_cb[fid] = on_status
         return True
@@ -219,6 +243,9 @@ class HwsimRadio(IEEE80211Com):
         input_all(self, frame, rx)
 
     def _tx_status(self, frame: bytes, status: TxStatus) -> None:
+        self._inflight -= 1
+        if self._stop_pending and self._inflight <= 0:
+            self._stop_now()
         cb = self._status_cb.pop(status.frame_id, None)
         if cb is not None:
             cb(frame, status)
