@@ -135,7 +135,8 @@ def _vap_lines(v: dict[str, Any]) -> list[str]:
 def _flow_line(t: dict[str, Any]) -> str:
     loss = "-" if t["loss_pct"] is None else f"{t['loss_pct']:.1f}%"
     head = (f"  {t['type']:<4} {t['from']} -> {t['to']} ({t['src_ip']} -> {t['dst_ip']}, {t['size']} B): "
-            f"{t['sent']} sent, {t['received']} received, {loss} loss")
+            f"{t['sent']} sent" + (f" ({t['send_failed']} refused by the vap)" if t["send_failed"] else "")
+            + f", {t['received']} received, {loss} loss")
     if t["type"] == "ping":
         return head + (f", rtt min/avg/max {_ms(t['rtt_min_ms'])}/{_ms(t['rtt_avg_ms'])}/"
                        f"{_ms(t['rtt_max_ms'])} ms")

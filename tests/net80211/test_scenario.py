@@ -270,8 +270,9 @@ def test_demo_associates_pings_and_captures(tmp_path) -> None:
 
 @pytest.mark.parametrize("medium", ["perfect", "log_distance"])
 def test_udp_flow_counts(medium: str, tmp_path) -> None:
-    text = BASE + f'\n[medium]\nmodel = "{medium}"\n' + ('\n[[traffic]]\ntype = "udp"\nfrom = "sta0"\nto = "ap0"\nrate = 50\nsize = 200\n'
-                   'duration = 0.5\nstart = 2.0\n')
+    text = BASE + f'\n[medium]\nmodel = "{medium}"\n' + (
+        '\n[[traffic]]\ntype = "udp"\nfrom = "sta0"\nto = "ap0"\nrate = 50\nsize = 200\n'
+        'duration = 0.5\nstart = 2.0\n')
     r = run_scenario(loads_scenario(text), outdir=tmp_path, seconds=3)
     t = r["traffic"][0]
     assert t["sent"] == 25 and t["received"] == 25 and t["lost"] == 0 and t["port"] == 5001
@@ -365,3 +366,26 @@ def test_same_run_across_processes(example: str, tmp_path) -> None:
             c.pop("path")
         outs.append(json.dumps(r, sort_keys=True))
     assert outs[0] == outs[1]
+
+
+def test_multi_ap_example(tmp_path) -> None:
+    r = _example("multi_ap.toml", tmp_path)
+    vaps = {v["name"]: v for v in r["vaps"]}
+    aps = [vaps[f"bss{i}"] for i in range(4)]
+    assert len({a["bssid"] for a in aps}) == 4 and [a["channel"] for a in aps] == [1, 1, 1, 11]
+    assert {a["radio"] for a in aps[:3]} == {"ap0"}
+    for i in range(12):
+        sta, ap = vaps[f"wlan{i}"], aps[i % 4]
+        assert sta["state"] == "RUN" and sta["bssid"] == ap["bssid"] and sta["bss"]["ssid"] == f"net{i % 4}"
+        assert sta["macaddr"] in ap["stations"]
+    assert all(t["received"] == t["sent"] == 3 for t in r["traffic"])
+
+
+def test_modeled_example_flows(tmp_path) -> None:
+    r = _example("modeled.toml", tmp_path)
+    assert {v["state"] for v in r["vaps"]} == {"RUN"}
+    pings, (udp,) = r["traffic"][:2], r["traffic"][2:]
+    assert all(t["received"] == t["sent"] == 10 for t in pings)
+    assert udp["sent"] == 100 and udp["loss_pct"] < 5 and udp["goodput_kbps"] > 150
+    cap = r["captures"][0]["frames"]
+    assert cap["count"] == r["medium"]["frames"]  # the medium capture holds every transmission
