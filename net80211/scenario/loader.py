@@ -283,7 +283,7 @@ def _flags(t: _Table) -> list[str]:
     return out
 
 
-def _vaps(loc: Located, raw: Any, radio_names: list[str]) -> list[VapSpec]:
+def _vaps(loc: Located, raw: Any, radio_names: list[str], seed: int) -> list[VapSpec]:
     if not isinstance(raw, list):
         raise loc.error(("vaps",), "must be an array of tables ([[vaps]])")
     out: list[VapSpec] = []
@@ -325,6 +325,11 @@ def _vaps(loc: Located, raw: Any, radio_names: list[str]) -> list[VapSpec]:
                 except ValueError as e:
                     raise t.error("ip", str(e)) from None
             spec.start_ns = t.seconds_ns("start", 0.0)
+            jitter_ns = t.seconds_ns("start_jitter", 0.0)
+            if jitter_ns:
+                # Devices are not switched on at the same nanosecond; the draw
+                # depends on the seed and the vap's name only, not on file order.
+                spec.start_ns += random.Random(f"{seed}/start/{name}").randrange(jitter_ns + 1)
             spec.up = t.get("up", bool, True)
             t.done()
             # A monitor vap's interface carries radiotap frames, not IP traffic.
@@ -447,7 +452,7 @@ def scenario_from_dict(data: dict[str, Any], *, file: str | None = None, source:
     radios = _radios(loc, top.get("radios", (dict, list), None), driver_name, seed)
     index = {r.name: k for k, r in enumerate(radios)}
     model, mseed = _medium(loc, top.get("medium", dict, None), index)
-    vaps = _vaps(loc, top.get("vaps", list, []), [r.name for r in radios])
+    vaps = _vaps(loc, top.get("vaps", list, []), [r.name for r in radios], seed)
     by_name = {v.name: v for v in vaps}
     traffic = _traffic(loc, top.get("traffic", list, []), by_name)
     captures = _captures(loc, top.get("captures", list, []), by_name)

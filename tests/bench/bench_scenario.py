@@ -32,7 +32,7 @@ from net80211.scenario import ScenarioRun, scenario_from_dict  # noqa: E402
 SIZES = ((10, 100), (20, 200), (50, 500))
 
 
-def scenario(aps: int, stas: int, seconds: float, seed: int) -> dict[str, Any]:
+def scenario(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0) -> dict[str, Any]:
     return {
         "scenario": {"name": f"bench-{aps}-{stas}", "seconds": seconds, "seed": seed},
         "medium": {"model": "log_distance", "params": {"exponent": 3.0}},
@@ -43,13 +43,15 @@ def scenario(aps: int, stas: int, seconds: float, seed: int) -> dict[str, Any]:
         "vaps": [
             {"repeat": aps, "name": "wap{i}", "radio": "ap{i}", "mode": "hostap", "ssid": "net{i}",
              "channel": 1},
-            {"repeat": stas, "name": "wsta{i}", "radio": "sta{i}", "mode": "sta", "ssid": f"net{{i%{aps}}}"},
+            {"repeat": stas, "name": "wsta{i}", "radio": "sta{i}", "mode": "sta", "ssid": f"net{{i%{aps}}}",
+             "channel": 1, **({"start_jitter": jitter} if jitter else {})},
         ],
     }
 
 
-def measure(aps: int, stas: int, seconds: float, seed: int, profile: bool = False) -> dict[str, Any]:
-    sc = scenario_from_dict(scenario(aps, stas, seconds, seed))
+def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
+            profile: bool = False) -> dict[str, Any]:
+    sc = scenario_from_dict(scenario(aps, stas, seconds, seed, jitter))
     prof = cProfile.Profile() if profile else None
     t0 = time.perf_counter()
     run = ScenarioRun(sc)
@@ -68,7 +70,7 @@ def measure(aps: int, stas: int, seconds: float, seed: int, profile: bool = Fals
     m = result["medium"]
     wall = t2 - t0
     out = {
-        "aps": aps, "stas": stas, "virtual_s": result["virtual_s"], "wall_s": round(wall, 3),
+        "aps": aps, "stas": stas, "start_jitter_s": jitter, "virtual_s": result["virtual_s"], "wall_s": round(wall, 3),
         "build_s": round(t1 - t0, 3), "run_s": round(t2 - t1, 3),
         "associated": assoc, "associated_to_own_ssid": right,
         "ap_stations": sum(len(v.get("stations", [])) for v in result["vaps"] if v["mode"] == "hostap"),
@@ -91,10 +93,12 @@ def main() -> None:
     ap.add_argument("--sizes", default=",".join(f"{a}/{s}" for a, s in SIZES),
                     help="comma-separated APS/STAS pairs (default 10/100,20/200,50/500)")
     ap.add_argument("--profile", action="store_true", help="cProfile the largest size")
+    ap.add_argument("--start-jitter", type=float, default=0.0, metavar="S",
+                    help="stations come up at random times within the first S seconds (default 0: all at once)")
     args = ap.parse_args()
     sizes = [tuple(int(x) for x in p.split("/")) for p in args.sizes.split(",")]
-    results = [measure(a, s, args.seconds, args.seed, profile=args.profile and (a, s) == sizes[-1])
-               for a, s in sizes]
+    results = [measure(a, s, args.seconds, args.seed, args.start_jitter,
+                       profile=args.profile and (a, s) == sizes[-1]) for a, s in sizes]
     base = results[0]["wall_s"]
     for r in results:
         r["wall_vs_smallest"] = round(r["wall_s"] / base, 2) if base else None
