@@ -70,7 +70,8 @@ def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
     m = result["medium"]
     wall = t2 - t0
     out = {
-        "aps": aps, "stas": stas, "start_jitter_s": jitter, "virtual_s": result["virtual_s"], "wall_s": round(wall, 3),
+        "aps": aps, "stas": stas, "start_jitter_s": jitter, "virtual_s": result["virtual_s"],
+        "wall_s": round(wall, 3),
         "build_s": round(t1 - t0, 3), "run_s": round(t2 - t1, 3),
         "associated": assoc, "associated_to_own_ssid": right,
         "ap_stations": sum(len(v.get("stations", [])) for v in result["vaps"] if v["mode"] == "hostap"),
@@ -94,7 +95,8 @@ def main() -> None:
                     help="comma-separated APS/STAS pairs (default 10/100,20/200,50/500)")
     ap.add_argument("--profile", action="store_true", help="cProfile the largest size")
     ap.add_argument("--start-jitter", type=float, default=0.0, metavar="S",
-                    help="stations come up at random times within the first S seconds (default 0: all at once)")
+                    help="stations come up at random times within the first S seconds "
+                    "(default 0: all at once)")
     args = ap.parse_args()
     sizes = [tuple(int(x) for x in p.split("/")) for p in args.sizes.split(",")]
     results = [measure(a, s, args.seconds, args.seed, args.start_jitter,

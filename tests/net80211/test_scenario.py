@@ -389,3 +389,10 @@ def test_modeled_example_flows(tmp_path) -> None:
     assert udp["sent"] == 100 and udp["loss_pct"] < 5 and udp["goodput_kbps"] > 150
     cap = r["captures"][0]["frames"]
     assert cap["count"] == r["medium"]["frames"]  # the medium capture holds every transmission
+
+
+def test_start_jitter_is_seeded_per_vap() -> None:
+    text = BASE.replace('mode = "sta"', 'mode = "sta"\nstart = 0.5\nstart_jitter = 0.25')
+    a, b, c = (loads_scenario(text, seed=s).vaps[1].start_ns for s in (1, 1, 2))
+    assert a == b != c and 500_000_000 <= a <= 750_000_000 and 500_000_000 <= c <= 750_000_000
+    assert loads_scenario(text).vaps[0].start_ns == 0  # only where asked
