@@ -55,6 +55,11 @@ class Driver(ABC):
         for d in reversed(list(self.devices)):
             self.remove_device(d)
 
+    def counters(self) -> dict[str, int]:
+        """World-wide counters (for hwsim: the medium's frames, deliveries,
+        drops, ...) for summaries; a driver without any returns {}."""
+        return {}
+
     def capture(self, dest: Any) -> None:
         """Capture every frame of this world to a pcap file (link type 127);
         drivers without a medium-wide view refuse with EOPNOTSUPP."""

@@ -69,6 +69,9 @@ class HwsimDriver(Driver):
         self.medium.remove_radio(device)
         self.devices.remove(device)
 
+    def counters(self) -> dict[str, int]:
+        return dict(self.medium.counters)
+
     def capture(self, dest: Any) -> None:
         """Capture every transmission on the medium (like mac80211_hwsim's hwsim0)."""
         self.medium.capture(dest)
