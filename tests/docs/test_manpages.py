@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import require_tool
 
 MAN = Path(__file__).resolve().parents[2] / "docs" / "man"
