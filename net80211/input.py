@@ -107,3 +107,8 @@ def qos_tid(frame: bytes, flags: int) -> int:
 def tx_complete(ic: Any, frame: bytes, status: Any) -> None:
     """A frame the device sent is done: `status.acked` says if a receiver took it."""
     ic.stats["tx_acked" if getattr(status, "acked", False) else "tx_unacked"] += 1
+    # Monitor vaps see what the device sent once it is done, as in Linux.
+    if not getattr(status, "dropped", False):
+        for vap in ic.vaps:
+            if vap.opmode is _MONITOR and vap.state == State.RUN:
+                vap.mode.tx_seen(vap, frame, status)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from transitions import Machine
 
-from ic import OpMode, State
+from ic import NotSupported, OpMode, State
 
 from .frame import FrameError, peek
 from .input import FT_DATA, FT_MGMT, RETRY, count_malformed, qos_tid
@@ -147,6 +147,16 @@ class Mode:
 
     def scan_done(self, vap: IEEE80211Vap, results: list[Any]) -> None:
         """A scan this vap started finished with these results."""
+
+    # Capture and injection belong to monitor vaps (`monitor.py`).
+    def capture(self, vap: IEEE80211Vap, dest: Any) -> None:
+        raise NotSupported(f"{vap.name}: a {self.name} vap does not capture; use a monitor vap")
+
+    def stop_capture(self, vap: IEEE80211Vap) -> int:
+        raise NotSupported(f"{vap.name}: a {self.name} vap does not capture; use a monitor vap")
+
+    def inject(self, vap: IEEE80211Vap, frame: bytes, *, radiotap: bool | None = None) -> bool:
+        raise NotSupported(f"{vap.name}: only a monitor vap injects raw frames")
 
 
 def transitions_table(**dst_sources: tuple[State, ...]) -> dict[State, frozenset[State]]:

@@ -196,6 +196,19 @@ class IEEE80211Vap:
         self.stats.rx_frames += 1
         self.mode.input(self, frame, rx)
 
+    # -- monitor: capture and injection (other modes: EOPNOTSUPP) ---------------
+    def capture(self, dest: Any) -> None:
+        """Write the frames this vap sees to a pcap file (link type 127)."""
+        self.mode.capture(self, dest)
+
+    def stop_capture(self) -> int:
+        """Close the capture; how many frames it holds."""
+        return self.mode.stop_capture(self)
+
+    def inject(self, frame: bytes, *, radiotap: bool | None = None) -> bool:
+        """Transmit a raw 802.11 frame (optionally behind a radiotap header)."""
+        return self.mode.inject(self, frame, radiotap=radiotap)
+
     def transmit(self, eth: bytes) -> bool:
         """Send an Ethernet frame (the upper layer's transmit): encapsulate
         for the mode and hand to the driver; False (tx_dropped) if not sent."""

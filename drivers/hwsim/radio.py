@@ -10,6 +10,7 @@ as the hardware's beacon timer does.
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ from net80211.beacon import beacon_frame
 from net80211.input import input_all, tx_complete
 
 from .medium import RxInfo, TxStatus
-from .medtypes import ADDR_BSS, ADDR_OWN, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
+from .medtypes import ADDR_BSS, ADDR_OWN, FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
 from .profiles import HWSIM_CAPS
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_CAPS = HWSIM_CAPS
+IBSS_CWMIN = 15  # aCWmin of OFDM PHYs: IBSS beacons back off 0..2*aCWmin slots
+SLOT_NS = 9_000
 MAX_VAP_ADDRS = 256  # the last octet of 02:00:00:hi:lo:NN
 
 
@@ -93,7 +96,8 @@ class HwsimRadio(IEEE80211Com):
         self._addrs: dict[int, bytes] = {}  # id(vap) -> own address programmed for it
         self._beacons: dict[int, Callout] = {}
         self._status_cb: dict[int, Callable[[bytes, TxStatus], Any]] = {}
-        self.tsf_offset_us = 0  # the TSF is virtual time in µs plus this offset
+        # The hardware's own randomness (beacon backoff), seeded by the medium's seed.
+        self._rng = random.Random(medium.seed << 20 ^ idx)
 
     # -- addresses --------------------------------------------------------------
     def _vap_address(self, macaddr: bytes | None) -> tuple[bytes, int | None]:
@@ -167,6 +171,8 @@ class HwsimRadio(IEEE80211Com):
                 flt |= FIF_PROBE_REQ
             if v.opmode is OpMode.IBSS:
                 flt |= FIF_BEACONS  # to merge with an older IBSS of the same SSID
+            if v.opmode is OpMode.AHDEMO:
+                flt |= FIF_ALLMULTI  # group data of a zero BSSID matches no BSS filter
         if flt != port.filter:
             port.filter = flt
 
@@ -216,8 +222,26 @@ class HwsimRadio(IEEE80211Com):
 
     # -- beacons (the hardware beacon timer) --------------------------------------------
     @property
+    def tsf_offset_us(self) -> int:
+        """The TSF is virtual time in µs plus this offset (kept by the port,
+        so the medium's capture stamps frames with the sender's TSF)."""
+        return self.port.tsf_offset_us
+
+    @tsf_offset_us.setter
+    def tsf_offset_us(self, offset: int) -> None:
+        self.port.tsf_offset_us = int(offset)
+
+    @property
     def tsf_us(self) -> int:
         return self.sched.now_ns // 1000 + self.tsf_offset_us
+
+    @tsf_us.setter
+    def tsf_us(self, tsf: int) -> None:
+        """Load the TSF (an IBSS adopting a peer's); the beacon timer follows it."""
+        self.tsf_offset_us = int(tsf) - self.sched.now_ns // 1000
+        for v in self.vaps:
+            if id(v) in self._beacons:
+                self._beacon_start(v)
 
     def _beacon_start(self, vap: Any) -> None:
         co = self._beacons.get(id(vap))
@@ -240,6 +264,21 @@ class HwsimRadio(IEEE80211Com):
         co.reset(vap.bintval * TU, self._beacon_fire, vap)
         if not self.port.started or self.flags & ComFlags.SCAN:
             return  # off our channel: the hardware skips this TBTT
+        if vap.opmode is OpMode.IBSS:
+            # IBSS beacon generation (802.11 11.1.3.3): wait a random
+            # 0..2*aCWmin slots and stand down if a peer's beacon came first.
+            slots = self._rng.randrange(2 * IBSS_CWMIN + 1)
+            self.sched.call_later(slots * SLOT_NS, self._ibss_beacon, vap, self.sched.now_ns, co)
+            return
+        self.stats["beacons"] += 1
+        self._xmit(beacon_frame(vap, self.tsf_us), ((0, 1),), True, None)
+
+    def _ibss_beacon(self, vap: Any, tbtt_ns: int, co: Callout) -> None:
+        if self._beacons.get(id(vap)) is not co or vap.state < State.RUN or not self.port.started:
+            return
+        if getattr(vap, "ibss_beacon_heard_ns", -1) >= tbtt_ns:
+            self.stats["beacons_deferred"] += 1
+            return
         self.stats["beacons"] += 1
         self._xmit(beacon_frame(vap, self.tsf_us), ((0, 1),), True, None)
 
@@ -247,4 +286,5 @@ class HwsimRadio(IEEE80211Com):
         return {"name": self.name, "driver": "hwsim", "macaddr": ":".join(f"{b:02x}" for b in self.macaddr),
                 "hwaddr": ":".join(f"{b:02x}" for b in self.hwaddr), "channel": self.curchan.ieee,
                 "freq": self.port.freq, "nchannels": self.nchannels, "caps": str(self.caps),
-                "vaps": [v.name for v in self.vaps], "stats": dict(self.stats)}
+                "vaps": [v.name for v in self.vaps], "addrs": self.port.addresses(),
+                "started": self.port.started, "stats": dict(self.stats)}
