@@ -48,6 +48,9 @@ class Scheduler:
         self._selector: selectors.BaseSelector | None = None
         self._wall0 = 0
         self._virt0 = 0
+        self._rt_target: int | None = None
+        self._holds: dict[Hold, None] = {}
+        self.holds_expired = 0
 
     # -- timed events ------------------------------------------------------
     def call_at(self, when_ns: int, fn: Callable[..., Any], *args: Any) -> list[Any]:
@@ -91,18 +94,40 @@ class Scheduler:
         return n
 
     # -- file descriptors --------------------------------------------------
+    def _watch(self, fd: Any, slot: int, callback: Callable[[], Any] | None) -> None:
+        if self._selector is None:
+            if callback is None:
+                return
+            self._selector = selectors.DefaultSelector()
+        sel = self._selector
+        try:
+            key = sel.get_key(fd)
+        except (KeyError, ValueError):
+            key = None
+        cbs = list(key.data) if key is not None else [None, None]
+        cbs[slot] = callback
+        mask = (selectors.EVENT_READ if cbs[0] else 0) | (selectors.EVENT_WRITE if cbs[1] else 0)
+        if key is None:
+            if mask:
+                sel.register(fd, mask, cbs)
+        elif mask:
+            sel.modify(fd, mask, cbs)
+        else:
+            sel.unregister(fd)
+
     def add_reader(self, fd: Any, callback: Callable[[], Any]) -> None:
         """Call callback() when fd is readable (checked between events)."""
-        if self._selector is None:
-            self._selector = selectors.DefaultSelector()
-        self._selector.register(fd, selectors.EVENT_READ, callback)
+        self._watch(fd, 0, callback)
 
     def remove_reader(self, fd: Any) -> None:
-        if self._selector is not None:
-            try:
-                self._selector.unregister(fd)
-            except (KeyError, ValueError):
-                pass
+        self._watch(fd, 0, None)
+
+    def add_writer(self, fd: Any, callback: Callable[[], Any]) -> None:
+        """Call callback() when fd is writable (checked between events)."""
+        self._watch(fd, 1, callback)
+
+    def remove_writer(self, fd: Any) -> None:
+        self._watch(fd, 1, None)
 
     def poll_io(self, timeout_s: float | None = 0.0) -> int:
         """Dispatch ready file descriptors, waiting at most timeout_s (None: forever)."""
@@ -113,13 +138,60 @@ class Scheduler:
             # Real-time pacing with nothing to watch: an empty selector
             # still waits out the timeout.
             sel = self._selector = selectors.DefaultSelector()
+        ready = sel.select(timeout_s)
+        if ready and self.realtime and self._rt_target is not None:
+            # Callbacks see the time the data arrived, not the last event's.
+            self.now_ns = max(self.now_ns, min(self._wall_to_virtual(), self._rt_target))
         n = 0
-        for key, _ in sel.select(timeout_s):
-            key.data()
+        for key, mask in ready:
+            reader, writer = key.data
+            if mask & selectors.EVENT_READ and reader is not None:
+                reader()
+            # the reader may have unregistered the fd (a closed connection)
+            if mask & selectors.EVENT_WRITE and writer is not None and key.data[1] is writer:
+                writer()
             n += 1
         if n:
             self.run_tasks()
         return n
+
+    # -- holds: waiting on the outside world in virtual time ----------------
+    def hold(self, timeout_ns: int, on_expire: Callable[[], Any]) -> Hold:
+        """Keep virtual time where it is until the hold is released.
+
+        While any hold is active a virtual-time run executes no event; it
+        waits on file descriptors instead (an external party is computing
+        what happens next).  After timeout_ns of real time the hold expires
+        and on_expire() runs.  A real-time scheduler cannot stop the clock:
+        there a hold only arms the timeout as an ordinary event.
+        """
+        h = Hold(self, on_expire)
+        if self.realtime:
+            h._entry = self.call_later(timeout_ns, h._expire)
+        else:
+            h.deadline_ns = time.monotonic_ns() + int(timeout_ns)
+            self._holds[h] = None
+        return h
+
+    @property
+    def held(self) -> bool:
+        return bool(self._holds)
+
+    def _wait_holds(self) -> bool:
+        """Serve fds until every hold is released or expired; False if stopped."""
+        holds = self._holds
+        while holds:
+            if self._stop:
+                return False
+            now = time.monotonic_ns()
+            first = min(h.deadline_ns for h in holds)
+            if first <= now:
+                for h in [h for h in holds if h.deadline_ns <= now]:
+                    h._expire()
+                self.run_tasks()
+            else:
+                self.poll_io((first - now) / SEC)
+        return not self._stop
 
     # -- running -----------------------------------------------------------
     def stop(self) -> None:
@@ -134,6 +206,8 @@ class Scheduler:
         self.run_tasks()
         if self._selector is not None and not self.realtime:
             self.poll_io(0.0)
+        if self._holds and not self._wait_holds():
+            return False
         nxt = self.next_event_ns()
         if self.realtime:
             target = limit_ns if nxt is None or nxt > limit_ns else nxt
@@ -141,7 +215,12 @@ class Scheduler:
                 wait_ns = target - self._wall_to_virtual()
                 if wait_ns <= 0:
                     break
-                if self.poll_io(wait_ns / SEC):
+                self._rt_target = target
+                try:
+                    n = self.poll_io(wait_ns / SEC)
+                finally:
+                    self._rt_target = None
+                if n:
                     now = self._wall_to_virtual()
                     self.now_ns = max(self.now_ns, min(now, target))
                     if self._stop:
@@ -189,6 +268,37 @@ class Scheduler:
             return bool(predicate and predicate())
         finally:
             self._running = False
+
+
+class Hold:
+    """See `Scheduler.hold`: virtual time waits until `release()` or expiry."""
+
+    __slots__ = ("sched", "on_expire", "deadline_ns", "_entry")
+
+    def __init__(self, sched: Scheduler, on_expire: Callable[[], Any]) -> None:
+        self.sched = sched
+        self.on_expire = on_expire
+        self.deadline_ns = 0
+        self._entry: list[Any] | None = None
+
+    @property
+    def active(self) -> bool:
+        if self._entry is not None:
+            return self._entry[2] is not _CANCELLED
+        return self in self.sched._holds
+
+    def release(self) -> bool:
+        """The awaited answer came; True if the hold was still active."""
+        if self._entry is not None:
+            entry, self._entry = self._entry, None
+            return Scheduler.cancel(entry)
+        return self.sched._holds.pop(self, False) is None
+
+    def _expire(self) -> None:
+        self._entry = None
+        self.sched._holds.pop(self, None)
+        self.sched.holds_expired += 1
+        self.on_expire()
 
 
 class Callout:

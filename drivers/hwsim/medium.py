@@ -206,6 +206,8 @@ class MediumPort:
         self._addrs[(a, kind)] += 1
         if self._addrs[(a, kind)] == 1 and self.attached:
             self.medium._k.addr_add(self.index, a, kind)
+            if kind == ADDR_OWN and self.medium._external is not None:
+                self.medium._external.addr_changed(self, a, True)
 
     def del_addr(self, mac: bytes | str | int, kind: int = ADDR_OWN) -> None:
         a = mac if isinstance(mac, int) else mac_to_int(mac)
@@ -216,6 +218,8 @@ class MediumPort:
             del self._addrs[(a, kind)]
             if self.attached:
                 self.medium._k.addr_del(self.index, a, kind)
+                if kind == ADDR_OWN and self.medium._external is not None:
+                    self.medium._external.addr_changed(self, a, False)
 
     def add_bssid(self, mac: bytes | str | int) -> None:
         self.add_addr(mac, ADDR_BSS)
@@ -273,6 +277,7 @@ class HwsimMedium:
         self._capture: Any = None
         self.radios: list[Any] = []
         self._next_radio = 0
+        self._external: Any = None  # external.ExternalMedium while serving
 
     @property
     def modeled(self) -> bool:
@@ -306,6 +311,8 @@ class HwsimMedium:
         port._state = RADIO_STOPPED
         port._push()
         port.attached = False
+        if self._external is not None:
+            self._external.port_removed(port)
         self._after_kernel()
 
     # -- radios (mac80211_hwsim's NEW_RADIO / DEL_RADIO) -------------------------------------
@@ -432,6 +439,8 @@ class HwsimMedium:
         flags = 0 if no_ack or (addr1 >> 40) & 1 else TXF_NEEDS_ACK
         if kind == FT_OTHER and (frame[0] >> 2) & 3 == 1:
             flags = 0  # control frames are answered (CTS) or not at all, never ACKed
+        if self._external is not None and self._external.client is not None:
+            return self._external.transmit(port, bytes(frame), chain, not flags & TXF_NEEDS_ACK)
         req = TxReq(port.index, len(frame), addr1, addr2, addr3, bssid, port.rx_freq, kind, flags, ac, chain)
         self._sync_links()
         fid = self._k.tx(req, self.sched.now_ns)
@@ -529,6 +538,22 @@ class HwsimMedium:
     @property
     def pending_frames(self) -> int:
         return len(self._frames)
+
+    # -- the external medium ----------------------------------------------------------------
+    def serve(self, path: str, *, hold_timeout_ns: int = SEC) -> Any:
+        """Listen for an external medium (MAC80211_HWSIM genl on a UNIX
+        SOCK_SEQPACKET socket at `path`); returns the `ExternalMedium`."""
+        from .external import ExternalMedium
+
+        if self._external is not None:
+            raise AlreadyExists(f"already serving an external medium on {self._external.path}")
+        self._external = ExternalMedium(self, path, hold_timeout_ns=hold_timeout_ns)
+        return self._external
+
+    @property
+    def external(self) -> Any:
+        """The `ExternalMedium` being served, or None."""
+        return self._external
 
     @classmethod
     def from_wmediumd_config(cls, path: str, sched: Scheduler, **kwargs: Any) -> HwsimMedium:

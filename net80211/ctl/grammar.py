@@ -391,7 +391,8 @@ def usage(command: str | None = None) -> str:
         lines.append(f"      {c.help}")
     lines += ["", "options:"]
     lines += [f"  {opt:<28} {text}" for opt, text in GLOBAL_OPTIONS]
-    lines += ["", "`wlanctl IFACE COMMAND -h` shows one command's keywords."]
+    lines += ["", "`wlanctl IFACE COMMAND -h` shows one command's keywords;",
+              "`man -l docs/man/wlanctl.8` (in the source tree) is the whole manual."]
     return "\n".join(lines)
 
 

@@ -80,3 +80,72 @@ def test_realtime_mode_paces_and_reads_fds():
     s.remove_reader(r)
     os.close(r)
     os.close(w)
+
+
+def test_hold_stops_virtual_time_until_released_by_an_fd():
+    import os
+
+    s = Scheduler()
+    r, w = os.pipe()
+    ran = []
+    s.call_later(5 * MS, ran.append, "later")
+    h = s.hold(60 * SEC, lambda: ran.append("expired"))
+    assert h.active and s.held
+
+    def readable():
+        os.read(r, 10)
+        h.release()
+        ran.append(("released at", s.now_ns))
+
+    s.add_reader(r, readable)
+    os.write(w, b"x")  # the answer is already waiting: no real time needs to pass
+    s.run_for(10 * MS)
+    assert ran == [("released at", 0), "later"]
+    assert not h.active and not h.release() and s.holds_expired == 0
+    s.remove_reader(r)
+    os.close(r)
+    os.close(w)
+
+
+def test_hold_expires_and_then_time_moves_on():
+    s = Scheduler()
+    ran = []
+    s.call_later(1 * MS, ran.append, "event")
+    s.hold(0, lambda: ran.append("expired"))
+    s.run_for(2 * MS)
+    assert ran == ["expired", "event"] and s.holds_expired == 1 and not s.held
+
+
+def test_realtime_hold_is_only_a_timeout():
+    s = Scheduler(realtime=True)
+    ran = []
+    h = s.hold(1 * MS, lambda: ran.append("expired"))
+    assert h.active and not s.held  # the clock cannot be stopped
+    s.run_for(5 * MS)
+    assert ran == ["expired"] and not h.active
+    h2 = s.hold(1 * MS, lambda: ran.append("again"))
+    assert h2.release()
+    s.run_for(3 * MS)
+    assert ran == ["expired"]
+
+
+def test_reader_and_writer_on_one_fd():
+    import socket
+
+    s = Scheduler()
+    a, b = socket.socketpair()
+    got = []
+    s.add_reader(a, lambda: got.append(a.recv(10)))
+    s.add_writer(a, lambda: (got.append("writable"), s.remove_writer(a)))
+    b.send(b"hi")
+    s.poll_io(0.0)
+    assert got == [b"hi", "writable"]
+    s.poll_io(0.0)
+    assert got == [b"hi", "writable"]  # writer gone, reader kept, nothing new to read
+    b.send(b"yo")
+    s.poll_io(0.0)
+    assert got[-1] == b"yo"
+    s.remove_reader(a)
+    s.remove_reader(a)  # idempotent
+    a.close()
+    b.close()
