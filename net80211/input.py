@@ -52,6 +52,11 @@ def input_all(ic: Any, frame: bytes, rx: Any) -> int:
             continue
         if vap.opmode.word == "monitor" or _accepts(vap, ftype, sub, a1, a2, a3, flags):
             n += 1
+            # Frame registrations (net80211.p2p.wdev) see management frames
+            # before the mode; one that takes the frame ends its way here.
+            regs = getattr(vap, "frame_regs", None)
+            if ftype == _FT_MGMT and regs and regs.deliver(frame, rx):
+                continue
             vap.input(frame, rx)
     if not n:
         ic.stats["rx_unclaimed"] += 1

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_CAPS = HWSIM_CAPS
 MAX_VAP_ADDRS = 256  # the last octet of 02:00:00:hi:lo:NN
+MAX_HELD = 256  # frames held for the operating channel while off-channel
 
 
 def radio_addr(idx: int) -> bytes:
@@ -94,6 +95,8 @@ class HwsimRadio(IEEE80211Com):
         self._beacons: dict[int, Callout] = {}
         self._status_cb: dict[int, Callable[[bytes, TxStatus], Any]] = {}
         self.tsf_offset_us = 0  # the TSF is virtual time in µs plus this offset
+        self.roc_chan: Channel | None = None  # remain-on-channel in progress
+        self._held: list[tuple[bytes, Any, bool, Any]] = []  # frames held while off-channel
 
     # -- addresses --------------------------------------------------------------
     def _vap_address(self, macaddr: bytes | None) -> tuple[bytes, int | None]:
@@ -140,6 +143,20 @@ class HwsimRadio(IEEE80211Com):
 
     def ic_scan_end(self) -> None:
         self.ic_update_filter()
+
+    def ic_remain_on_channel(self, chan: Channel, duration_ns: int) -> None:
+        # The hardware really leaves: the operating channel is not heard
+        # until ic_cancel_remain_on_channel (mac80211_hwsim's tmp_chan).
+        self.roc_chan = chan
+        self.port.set_offchannel(chan.freq)
+        self.stats["roc"] += 1
+
+    def ic_cancel_remain_on_channel(self) -> None:
+        self.roc_chan = None
+        self.port.set_offchannel(None)
+        held, self._held = self._held, []
+        for frame, rates, no_ack, on_status in held:  # queues wake up, as mac80211's do
+            self._xmit(frame, rates, no_ack, on_status)
 
     def ic_update_filter(self) -> None:
         """Own addresses of attached vaps, and the filter flags their modes need."""
@@ -188,10 +205,24 @@ class HwsimRadio(IEEE80211Com):
         """Send a management or raw frame.  `params` may give `rates` (an MRR
         list of (rate index, tries)), `no_ack` and `on_status(frame, TxStatus)`."""
         p = params or {}
-        return self._xmit(frame, p.get("rates", ((0, 4),)), p.get("no_ack", False), p.get("on_status"))
+        rates, no_ack, on_status = p.get("rates", ((0, 4),)), p.get("no_ack", False), p.get("on_status")
+        if self.roc_chan is not None and not p.get("offchannel", False):
+            return self._hold(frame, rates, no_ack, on_status)
+        return self._xmit(frame, rates, no_ack, on_status)
 
     def ic_transmit(self, vap: Any, frame: bytes) -> bool:
+        if self.roc_chan is not None:
+            return self._hold(frame, ((0, 4),), False, None)
         return self._xmit(frame, ((0, 4),), False, None)
+
+    def _hold(self, frame: bytes, rates: Any, no_ack: bool, on_status: Any) -> bool:
+        """Off-channel: the operating channel's queues are stopped (bounded)."""
+        if len(self._held) >= MAX_HELD:
+            self.stats["tx_held_dropped"] += 1
+            return False
+        self.stats["tx_held"] += 1
+        self._held.append((frame, rates, no_ack, on_status))
+        return True
 
     def _xmit(self, frame: bytes, rates: Any, no_ack: bool, on_status: Any) -> bool:
         fid = self.port.transmit(frame, rates, no_ack=no_ack)
@@ -238,7 +269,7 @@ class HwsimRadio(IEEE80211Com):
         if co is None or vap.state < State.RUN:
             return
         co.reset(vap.bintval * TU, self._beacon_fire, vap)
-        if not self.port.started or self.flags & ComFlags.SCAN:
+        if not self.port.started or self.flags & ComFlags.SCAN or self.roc_chan is not None:
             return  # off our channel: the hardware skips this TBTT
         self.stats["beacons"] += 1
         self._xmit(beacon_frame(vap, self.tsf_us), ((0, 1),), True, None)

@@ -3,6 +3,8 @@ a P2P GO (an AP with P2P IEs) and a P2P client (a station with P2P IEs)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ic import OpMode, State
 
 from ..hostap import HostapMode
@@ -19,6 +21,9 @@ class P2PDeviceMode(Mode):
     )
 
     START = (State.RUN, True)
+
+    def vap_setup(self, vap: Any) -> None:
+        vap.p2p_started = False  # set by start_p2p (net80211.p2p.wdev)
 
 
 class P2PGoMode(HostapMode):
