@@ -29,6 +29,7 @@ _MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
 # Generic vap parameters `create_vap` accepts as keywords, with their checks.
 SSID_MAX = 32
 BINTVAL_MIN, BINTVAL_MAX = 25, 1000  # TU, as FreeBSD's IEEE80211_BINTVAL_*
+AID_MAX = 2007  # IEEE80211_AID_MAX
 
 
 def parse_mac(value: bytes | str, what: str = "address") -> bytes:
@@ -78,6 +79,7 @@ class IEEE80211Com:
         self.cac_done: set[Channel] = set()
         self.scan: Any = None  # the device's scanner, made by net80211 on first use
         self.offchan: Any = None  # net80211's remain-on-channel/mgmt-tx state, made on first use
+        self.nodes: Any = None  # the device's node table, made by net80211 on first use
         self.detached = False
         self.stats: Counter[str] = Counter()  # device-wide counters (rx_malformed, ...)
         # Protocol randomness (IBSS BSSIDs, ...) is seeded per device: same
@@ -250,6 +252,15 @@ class IEEE80211Com:
                 out[key] = value
             elif key == "hidessid":
                 out[key] = bool(value)
+            elif key == "maxsta":
+                if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= AID_MAX:
+                    raise InvalidArgument(f"{name}: maxsta must be 1..{AID_MAX}")
+                out[key] = value
+            elif key in ("netdev", "netns"):
+                # The upper side's kind and namespace: net80211 knows the kinds.
+                if value is not None and (not isinstance(value, str) or not value):
+                    raise InvalidArgument(f"{name}: {key} must be a name")
+                out[key] = value
             else:
                 raise InvalidArgument(f"{name}: unknown vap parameter {key!r}")
         return out

@@ -155,7 +155,12 @@ def _run_request(vap: Any, req: StateRequest) -> None:
     if nstate == State.RUN:
         _wakeup_waiting(vap)
     elif nstate == State.INIT:
-        Scanner.of(ic).flush()
+        if ic.nrunning == 0:
+            # FreeBSD flushes the shared cache whenever a vap goes to INIT;
+            # that throws away what a running vap on the same radio (a
+            # repeater's uplink) just learnt.  Flush when the device stops;
+            # otherwise entries age out (Scanner.expire).
+            Scanner.of(ic).flush()
         if ostate < State.RUN and not vap.scanwait and _others(vap)[1] == 0:
             # The scan the waiters waited for ended without a BSS: let them go.
             _wakeup_waiting(vap)

@@ -1,6 +1,13 @@
 """One scan per device (`ieee80211_scan`): walk a channel list with a dwell
 time per channel, collect what the input path reports, then hand the results
-to the vap that asked.  The scan cache is shared by the device's vaps."""
+to the vap that asked.  The scan cache is shared by the device's vaps.
+
+Active scans call the owner mode's `scan_probe(vap, chan)` on each channel
+that allows it (not on DFS channels, which are passive until a beacon is
+heard).  While a scan runs, the input path hands every beacon and probe
+response to `input_beacon`; otherwise it only refreshes known entries.
+Entries older than SCAN_VALID_NS are dropped when a scan finishes (FreeBSD
+ages its cache the same way rather than trusting it forever)."""
 
 from __future__ import annotations
 
@@ -9,12 +16,46 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ic import MS, Callout, Channel, ComFlags
+from ic import MS, SEC, Callout, Channel, ComFlags
+
+from .frame import FrameError
+from .ie import IEList
 
 log = logging.getLogger("net80211")
 
 ACTIVE_DWELL_NS = 30 * MS
 PASSIVE_DWELL_NS = 110 * MS
+SCAN_VALID_NS = 60 * SEC  # FreeBSD's IEEE80211_SCAN_VALID_DEFAULT
+_MEMO_MAX = 4096
+
+# Parsed beacon/probe-response bodies by their bytes after the timestamp
+# (interval, capability, elements).  Parsing is a pure function of those
+# bytes and every radio in a world hears the same few beacons, so one parse
+# serves them all.  Value: (ssid, ds channel, capinfo, bintval, ies) or None
+# when the body is malformed.
+_memo: dict[bytes, tuple[bytes, int | None, int, int, Any] | None] = {}
+
+
+def parse_beacon_body(tail: bytes) -> tuple[bytes, int | None, int, int, Any] | None:
+    """(ssid, DS channel, capability, interval, IEList) of a beacon or probe
+    response body without its 8-byte timestamp; None if malformed."""
+    hit = _memo.get(tail, _memo)
+    if hit is not _memo:
+        return hit  # type: ignore[return-value]
+    try:
+        if len(tail) < 4:
+            raise FrameError("beacon body too short")
+        ies = IEList.parse(tail[4:])
+        ssid = ies.ssid
+        out: tuple[bytes, int | None, int, int, Any] | None = (
+            ssid if ssid is not None else b"", ies.channel, tail[2] | tail[3] << 8,
+            tail[0] | tail[1] << 8, ies)
+    except FrameError:
+        out = None
+    if len(_memo) >= _MEMO_MAX:
+        _memo.clear()
+    _memo[bytes(tail)] = out
+    return out
 
 
 @dataclass
@@ -31,6 +72,20 @@ class ScanResult:
     last_seen_ns: int = 0
     ies: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def hidden(self) -> bool:
+        return not self.ssid
+
+    def age_ns(self, now_ns: int) -> int:
+        return now_ns - self.last_seen_ns
+
+    def summary(self, now_ns: int) -> dict[str, Any]:
+        """A plain description (SSID, BSSID, channel, RSSI, capabilities, age)."""
+        return {"ssid": self.ssid.decode(errors="replace"), "bssid": self.bssid.hex(":"),
+                "channel": self.channel.ieee, "freq": self.channel.freq, "rssi": self.rssi,
+                "capinfo": self.capinfo, "bintval": self.bintval, "ibss": self.ibss,
+                "age_s": round(self.age_ns(now_ns) / 1e9, 3)}
 
 
 class Scanner:
@@ -91,7 +146,7 @@ class Scanner:
         self._index += 1
         self.ic.set_curchan(chan)
         probe = getattr(self.owner.mode, "scan_probe", None)
-        if self._active and probe is not None:
+        if self._active and probe is not None and not chan.is_dfs:
             probe(self.owner, chan)
         self._callout.reset(self._dwell_ns, self._step)
 
@@ -99,6 +154,7 @@ class Scanner:
         vap, on_done = self.owner, self._on_done
         self._stop_scan()
         self.scans_done += 1
+        self.expire()
         results = [r for r in self.cache.values() if r.last_seen_ns >= self._started_ns]
         log.debug("%s: scan by %s done, %d results", self.ic.name, vap.name, len(results))
         if on_done is not None:
@@ -117,6 +173,38 @@ class Scanner:
             return False
         self._stop_scan()
         return True
+
+    def input_beacon(self, frame: bytes, rx: Any, bssid: bytes) -> bool:
+        """Record a beacon or probe response heard while scanning
+        (`ieee80211_add_scan`); False if its body is malformed."""
+        if len(frame) < 36 or frame[1] & 0xC0:
+            return len(frame) >= 36  # protected/HT-control bodies: not ours to parse
+        parsed = parse_beacon_body(frame[32:])
+        if parsed is None:
+            return False
+        ssid, dsch, capinfo, bintval, ies = parsed
+        ic = self.ic
+        chan = ic.curchan
+        if dsch is not None and dsch != chan.ieee:
+            for c in ic.channels:
+                if c.ieee == dsch:
+                    chan = c
+                    break
+        old = self.cache.get(bssid)
+        if not ssid and old is not None and old.ssid:
+            ssid = old.ssid  # a hidden SSID learnt from a probe response stays known
+        r = ScanResult(bssid, ssid, chan, rx.signal, capinfo, bintval, bool(capinfo & 2),
+                       ic.sched.now_ns, ies)
+        self.cache[bssid] = r
+        return True
+
+    def expire(self, max_age_ns: int = SCAN_VALID_NS) -> int:
+        """Drop entries not heard for `max_age_ns`; how many."""
+        limit = self.ic.sched.now_ns - max_age_ns
+        old = [b for b, r in self.cache.items() if r.last_seen_ns < limit]
+        for b in old:
+            del self.cache[b]
+        return len(old)
 
     def add_result(self, result: ScanResult) -> None:
         """Record a BSS heard by the input path (beacon or probe response)."""

@@ -21,6 +21,7 @@ class P2PDeviceMode(Mode):
     )
 
     START = (State.RUN, True)
+    rx_probe_req = True  # answered in the listen state by the P2P layer's registration
 
     def vap_setup(self, vap: Any) -> None:
         vap.p2p_started = False  # set by start_p2p (net80211.p2p.wdev)
