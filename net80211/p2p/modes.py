@@ -27,9 +27,27 @@ class P2PDeviceMode(Mode):
         vap.p2p_started = False  # set by start_p2p (net80211.p2p.wdev)
 
 
+def _tell_group(vap: Any, ostate: State, nstate: State) -> None:
+    group = getattr(vap, "p2p_group", None)
+    if group is not None:
+        group.state_changed(vap, ostate, nstate)
+
+
 class P2PGoMode(HostapMode):
+    """An AP whose vap belongs to a P2P group (net80211.p2p.group)."""
+
     opmode = OpMode.P2P_GO
+
+    def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
+        super().newstate(vap, ostate, nstate, arg)
+        _tell_group(vap, ostate, nstate)
 
 
 class P2PClientMode(StaMode):
+    """A station whose vap belongs to a P2P group."""
+
     opmode = OpMode.P2P_CLIENT
+
+    def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
+        super().newstate(vap, ostate, nstate, arg)
+        _tell_group(vap, ostate, nstate)

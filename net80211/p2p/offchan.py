@@ -93,6 +93,11 @@ class OffChannel:
         log.debug("%s: on %d MHz for %d ms (%s %d)", ic.name, item.chan.freq,
                   item.duration_ns // MS, item.kind, item.cookie)
         if item.on_start is not None:
+            # Reported once the radio is there, never from inside the request.
+            ic.sched.call_later(0, self._started, item)
+
+    def _started(self, item: OffChanItem) -> None:
+        if self.active is item and item.on_start is not None:
             item.on_start(item)
 
     def _retry_kick(self) -> None:
