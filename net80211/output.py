@@ -4,12 +4,14 @@ with LLC/SNAP, the upper layer's `transmit`, and delivery of received data
 to the vap's netdev.
 
 Stable API for modes:
-- `send_mgmt(vap, da, body, *, bssid=None, on_status=None, no_ack=False)`
+- `send_mgmt(vap, da, body, *, bssid=None, on_status=None, no_ack=False)`,
+  `send_mgmt_raw(vap, subtype, da, body_bytes, ...)`, `send_raw(vap, frame, ...)`
 - `data_frame(flags, a1, a2, a3, seq, body, a4=None)`: raw data frame bytes
 - `snap_body(eth)`: LLC/SNAP body of an Ethernet frame (None if not Ethernet-II)
 - `send_data(vap, frame, node=None)`: hand a built data frame to the driver
 - `transmit(vap, eth)`: `vap.transmit`, encapsulating with `vap.mode.encap`
-- `deliver(vap, da, sa, body, node=None)`: decapsulate and hand up
+- `deliver(vap, da, sa, body, node=None)`: decapsulate and hand up;
+  `data_body(frame, subtype, flags)` finds the body of a received frame
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from typing import Any
 from ic import State
 
 from .frame import BROADCAST
-from .mgmt import MgmtFrame
 
 _SNAP_RFC1042 = b"\xaa\xaa\x03\x00\x00\x00"
 _SNAP_TUNNEL = b"\xaa\xaa\x03\x00\x00\xf8"
@@ -35,15 +36,29 @@ ETHER_MIN = 14
 
 def send_mgmt(vap: Any, da: bytes, body: Any, *, bssid: bytes | None = None,
               on_status: Callable[[bytes, Any], Any] | None = None, no_ack: bool = False) -> bool:
-    """Send a management frame from `vap` to `da` (`ieee80211_send_mgmt`).
+    """Send a management frame with body object `body` (mgmt.Auth, ...) from
+    `vap` to `da` (`ieee80211_send_mgmt`).
 
     addr3 is `bssid`, else the vap's BSSID, else its own address.  The
     driver reports the frame's fate to `on_status(frame, status)`
     (`status.acked`).  False if the driver dropped it at once.
     """
+    return send_mgmt_raw(vap, body.subtype, da, body.to_bytes(), bssid=bssid, on_status=on_status,
+                         no_ack=no_ack)
+
+
+def send_mgmt_raw(vap: Any, subtype: int, da: bytes, body: bytes, *, bssid: bytes | None = None,
+                  on_status: Callable[[bytes, Any], Any] | None = None, no_ack: bool = False) -> bool:
+    """`send_mgmt` with the body already encoded (cached probe requests...)."""
     if bssid is None:
         bssid = vap.bssid or vap.macaddr
-    frame = MgmtFrame(body, da, vap.macaddr, bssid, seq=vap.next_seq()).to_bytes()
+    frame = _HDR.pack(subtype << 4, 0, 0, da, vap.macaddr, bssid, vap.next_seq() << 4) + body
+    return send_raw(vap, frame, on_status=on_status, no_ack=no_ack)
+
+
+def send_raw(vap: Any, frame: bytes, *, on_status: Callable[[bytes, Any], Any] | None = None,
+             no_ack: bool = False) -> bool:
+    """Hand a complete frame to `ic_raw_xmit` (counted as management)."""
     params: dict[str, Any] | None = None
     if on_status is not None or no_ack:
         params = {"on_status": on_status, "no_ack": no_ack}
@@ -127,6 +142,14 @@ def deliver(vap: Any, da: bytes, sa: bytes, body: bytes, node: Any = None) -> bo
     return True
 
 
+def data_body(frame: bytes, subtype: int, flags: int) -> bytes:
+    """The body of a received data frame (after addr4, QoS and HT Control)."""
+    off = 30 if flags & 3 == 3 else 24
+    if subtype & 8:
+        off += 6 if flags & 0x80 else 2
+    return frame[off:]
+
+
 def ether_addrs(eth: bytes) -> tuple[bytes, bytes] | None:
     """(dst, src) of an Ethernet frame, None if it is too short."""
     if len(eth) < ETHER_MIN:
@@ -134,5 +157,5 @@ def ether_addrs(eth: bytes) -> tuple[bytes, bytes] | None:
     return eth[0:6], eth[6:12]
 
 
-__all__ = ["BROADCAST", "data_frame", "deliver", "ether_addrs", "send_data", "send_mgmt", "snap_body",
-           "transmit"]
+__all__ = ["BROADCAST", "data_frame", "data_body", "deliver", "ether_addrs", "send_data", "send_mgmt",
+           "send_mgmt_raw", "send_raw", "snap_body", "transmit"]

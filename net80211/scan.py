@@ -165,6 +165,8 @@ class Scanner:
         self.owner = None
         self._on_done = None
         self.ic.flags &= ~ComFlags.SCAN
+        if self.ic.bsschan is not None:
+            self.ic.set_curchan(self.ic.bsschan)  # back to the running BSS's channel
         self.ic.ic_scan_end()
 
     def cancel(self, vap: Any) -> bool:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ic import TU, Callout, Caps, Channel, CloneFlags, ComFlags, IEEE80211Com, OpMode, State
+from ic import MS, TU, Callout, Caps, Channel, CloneFlags, ComFlags, IEEE80211Com, OpMode, State
 from ic.policy import Policy, hwsim_default
 from net80211 import IEEE80211Vap
 from net80211.beacon import beacon_frame
@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CAPS = HWSIM_CAPS
 MAX_VAP_ADDRS = 256  # the last octet of 02:00:00:hi:lo:NN
 MAX_HELD = 256  # frames held for the operating channel while off-channel
+STOP_DRAIN_MAX_NS = 100 * MS  # longest a stopping radio waits for its queued frames
 
 
 def radio_addr(idx: int) -> bytes:
@@ -97,6 +98,9 @@ class HwsimRadio(IEEE80211Com):
         self.tsf_offset_us = 0  # the TSF is virtual time in µs plus this offset
         self.roc_chan: Channel | None = None  # remain-on-channel in progress
         self._held: list[tuple[bytes, Any, bool, Any]] = []  # frames held while off-channel
+        self._inflight = 0  # frames handed to the medium without a status yet
+        self._stop_pending = False
+        self._stop_entry: Any = None
 
     # -- addresses --------------------------------------------------------------
     def _vap_address(self, macaddr: bytes | None) -> tuple[bytes, int | None]:
@@ -131,9 +135,28 @@ class HwsimRadio(IEEE80211Com):
 
     def ic_parent(self) -> None:
         if self.nrunning > 0:
+            self._stop_entry_cancel()
             self.port.start(self.curchan.freq)
+        elif self._inflight and self.port.started:
+            # Frames net80211 sent on the way down (deauthentications) are
+            # still queued: stop once they are out, as a driver flushes its
+            # transmit queue before it powers the radio down.
+            self._stop_pending = True
+            if self._stop_entry is None:
+                self._stop_entry = self.sched.call_later(STOP_DRAIN_MAX_NS, self._stop_now)
         else:
+            self._stop_now()
+
+    def _stop_now(self) -> None:
+        self._stop_entry_cancel()
+        if self.nrunning == 0:
             self.port.stop()
+
+    def _stop_entry_cancel(self) -> None:
+        self._stop_pending = False
+        if self._stop_entry is not None:
+            self.sched.cancel(self._stop_entry)
+            self._stop_entry = None
 
     def ic_set_channel(self) -> None:
         self.port.freq = self.curchan.freq
@@ -230,6 +253,7 @@ class HwsimRadio(IEEE80211Com):
             self.stats["tx_failed"] += 1
             return False
         self.stats["tx"] += 1
+        self._inflight += 1
         if on_status is not None:
             self._status_cb[fid] = on_status
         return True
@@ -240,6 +264,9 @@ class HwsimRadio(IEEE80211Com):
         input_all(self, frame, rx)
 
     def _tx_status(self, frame: bytes, status: TxStatus) -> None:
+        self._inflight -= 1
+        if self._stop_pending and self._inflight <= 0:
+            self._stop_now()
         cb = self._status_cb.pop(status.frame_id, None)
         if cb is not None:
             cb(frame, status)

@@ -35,6 +35,7 @@ class OffChanItem:
     on_end: Callable[[OffChanItem, bool], Any] | None = None  # (item, cancelled)
     started_ns: int | None = None
     tuned: bool = False
+    ready: bool = False  # on the channel and reported so
     timer: list[Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -95,10 +96,14 @@ class OffChannel:
         if item.on_start is not None:
             # Reported once the radio is there, never from inside the request.
             ic.sched.call_later(0, self._started, item)
+        else:
+            item.ready = True
 
     def _started(self, item: OffChanItem) -> None:
-        if self.active is item and item.on_start is not None:
-            item.on_start(item)
+        if self.active is item:
+            item.ready = True
+            if item.on_start is not None:
+                item.on_start(item)
 
     def _retry_kick(self) -> None:
         self._retry = None

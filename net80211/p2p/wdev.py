@@ -272,7 +272,7 @@ class WirelessDev:
             send(False)
             if wait_ms:
                 w.timer = self.ic.sched.call_later(wait_ms * MS, self._wait_expired, w)
-        elif active is not None and active.wdev is self and active.chan == chan:
+        elif active is not None and active.ready and active.wdev is self and active.chan == chan:
             # Already there (a remain-on-channel of ours): send within it.
             send(True)
             self.offchan.extend(active, self.ic.sched.now_ns + max(wait_ms, ROC_MIN_MS) * MS)
