@@ -87,6 +87,13 @@ class P2PGroup:
             # Deauthenticated or the GO vanished: the group is over.
             self.dev.sched.call_later(0, self.remove, "GO_ENDING_SESSION")
 
+    def lost(self, reason: str) -> None:
+        """The client's GO went away: stop the vap now, remove the group next."""
+        if self.removed or self.vap is None:
+            return
+        self.vap.down()
+        self.dev.sched.call_later(0, self.remove, reason)
+
     def _formation_timeout(self) -> None:
         self._timer = None
         if not self.up and not self.removed:

@@ -27,6 +27,9 @@ class P2PDeviceMode(Mode):
         vap.p2p_started = False  # set by start_p2p (net80211.p2p.wdev)
 
 
+_SUB_DISASSOC, _SUB_DEAUTH = 10, 12
+
+
 def _tell_group(vap: Any, ostate: State, nstate: State) -> None:
     group = getattr(vap, "p2p_group", None)
     if group is not None:
@@ -47,6 +50,18 @@ class P2PClientMode(StaMode):
     """A station whose vap belongs to a P2P group."""
 
     opmode = OpMode.P2P_CLIENT
+
+    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any,
+                  a2: bytes | None, a3: bytes | None) -> None:
+        group = getattr(vap, "p2p_group", None)
+        if (group is not None and subtype in (_SUB_DISASSOC, _SUB_DEAUTH) and a2 is not None
+                and a2 == vap.bssid and vap.state >= State.RUN):
+            # The GO ended the group: a P2P client leaves (wpa_supplicant
+            # removes the group interface) instead of scanning for it again,
+            # which would force the device's other vaps through INIT.
+            group.lost("GO_ENDING_SESSION")
+            return
+        super().recv_mgmt(vap, subtype, frame, rx, node, a2, a3)
 
     def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
         super().newstate(vap, ostate, nstate, arg)

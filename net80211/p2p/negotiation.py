@@ -81,7 +81,9 @@ class Negotiation:
         try:
             ic.check_mix(modes, chans)
         except OSError as e:
-            return e.strerror or str(e)
+            # One line for events: the policy's own last word on it.
+            reasons = getattr(e, "reasons", None) or (e.strerror or str(e),)
+            return " ".join(reasons[-1].split()).removeprefix("refused: ")
         return None
 
     def channels(self, role: OpMode) -> list[int]:
@@ -136,6 +138,8 @@ class Negotiation:
                            else go_intent, "freq": freq}
         if not auth:
             self._start(peer)
+        elif dev.state == "idle":
+            dev.listen()  # be reachable for the peer's request
         return pin if method in ("pin", "display", "keypad") else None
 
     def _wps_method(self, a: dict[str, Any]) -> str:
@@ -169,6 +173,7 @@ class Negotiation:
 
     def _fail(self, peer: Peer, status: int, reason: str) -> None:
         self.session = None
+        self.dev._stop_activity()
         self.dev.state = "idle"
         self.last_failure = reason
         self.dev.emit(f"P2P-GO-NEG-FAILURE status={status}" + (f" reason='{reason}'" if reason else ""))
@@ -367,6 +372,7 @@ class Negotiation:
         peer: Peer = s["peer"]
         a = self.auth.pop(peer.addr, {"method": "pbc", "pw": DEV_PW_PUSHBUTTON})
         self.session = None
+        dev._stop_activity()  # a listen for the peer may still hold the radio
         dev.state = "idle"
         role = "GO" if s["role"] is OpMode.P2P_GO else "client"
         dev.emit(f"P2P-GO-NEG-SUCCESS role={role} freq={s['chan'].freq} ht40=0 peer_dev={mac_str(peer.addr)} "

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ic import MS, Channel, ComFlags
+from ic import MS, Channel, ComFlags, State
 
 log = logging.getLogger("net80211")
 
@@ -118,9 +118,19 @@ class OffChannel:
         if item.tuned:
             item.tuned = False
             self.ic.ic_cancel_remain_on_channel()
+            self._reset_beacon_monitors()
         if item.on_end is not None:
             item.on_end(item, cancelled)
         self._kick()
+
+    def _reset_beacon_monitors(self) -> None:
+        """Back on channel: time away is not beacon loss (mac80211's
+        offchannel_return resets the stations' beacon monitors too)."""
+        for v in self.ic.vaps:
+            arm = getattr(v.mode, "_arm_bmiss", None)
+            if arm is not None and getattr(v, "bmiss_timer", None) is not None and v.state == State.RUN:
+                v.swbmiss_count = 0
+                arm(v)
 
     def _expire(self, item: OffChanItem) -> None:
         item.timer = None
