@@ -18,10 +18,11 @@ from .frame import BROADCAST
 from .ie import SSID, TIM, DSParams, HTCapabilities, HTOperation, IEList, rates_ies
 from .mgmt import Capability
 
-# 802.11b/g rates in 500 kb/s units; the 11b ones are basic (bit 7).
-BASIC_RATES = (0x82, 0x84, 0x8B, 0x96)
-OFDM_RATES = (12, 18, 24, 36, 48, 72, 96, 108)
-DEFAULT_RATES = BASIC_RATES + OFDM_RATES
+# Rates in 500 kb/s units, bit 7 = basic.  Our BSSes are 11g/n-only (as
+# hostapd with `basic_rates=60 120 240`): OFDM basic rates 6/12/24 Mb/s and
+# management at 6 Mb/s, which takes a sixth of the airtime of 1 Mb/s DSSS.
+DEFAULT_RATES = (0x8C, 0x12, 0x98, 0x24, 0xB0, 0x48, 0x60, 0x6C)
+MGMT_RATE = 12  # 6 Mb/s: the lowest basic rate carries management frames
 HT_CAPS = HTCapabilities.for_streams(1)
 
 _HDR = struct.Struct("<BBH6s6s6sH")

@@ -158,6 +158,14 @@ class HostapMode(Mode):
         tbl.flush(vap)
         return len(nodes)
 
+    def deauth_station(self, vap: Any, mac: bytes, reason: int = ReasonCode.UNSPECIFIED) -> bool:
+        """Deauthenticate one station (hostapd's `deauthenticate`); False if unknown."""
+        node = NodeTable.of(vap.ic).find(vap, bytes(mac))
+        if node is None:
+            return False
+        self._drop(vap, node, reason)
+        return True
+
     def _drop(self, vap: Any, node: Any, reason: int | None) -> None:
         if reason is not None:
             send_mgmt(vap, node.macaddr, Deauth(reason))

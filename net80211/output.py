@@ -59,9 +59,11 @@ def send_mgmt_raw(vap: Any, subtype: int, da: bytes, body: bytes, *, bssid: byte
 def send_raw(vap: Any, frame: bytes, *, on_status: Callable[[bytes, Any], Any] | None = None,
              no_ack: bool = False) -> bool:
     """Hand a complete frame to `ic_raw_xmit` (counted as management)."""
-    params: dict[str, Any] | None = None
+    # `rate` is in 500 kb/s units (FreeBSD's ibp_rate0 = the vap's mgmtrate).
+    params: dict[str, Any] = {"rate": vap.mgmtrate}
     if on_status is not None or no_ack:
-        params = {"on_status": on_status, "no_ack": no_ack}
+        params["on_status"] = on_status
+        params["no_ack"] = no_ack
     vap.stats.tx_mgmt += 1
     ok = bool(vap.ic.ic_raw_xmit(vap, frame, params))
     if not ok:

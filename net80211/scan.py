@@ -25,6 +25,7 @@ log = logging.getLogger("net80211")
 
 ACTIVE_DWELL_NS = 30 * MS
 PASSIVE_DWELL_NS = 110 * MS
+PROBE_JITTER_NS = 5 * MS  # random deferral of a probe request after the channel change
 SCAN_VALID_NS = 60 * SEC  # FreeBSD's IEEE80211_SCAN_VALID_DEFAULT
 _MEMO_MAX = 4096
 
@@ -98,6 +99,10 @@ class Scanner:
         self.scans_started = 0
         self.scans_done = 0
         self._callout = Callout(ic.sched)
+        self._probe_co = Callout(ic.sched)
+        self._heard: set[bytes] = set()  # SSIDs heard on the current channel
+        self._finishing = False
+        self.probes_suppressed = 0
         self._channels: list[Channel] = []
         self._index = 0
         self._dwell_ns = ACTIVE_DWELL_NS
@@ -128,11 +133,20 @@ class Scanner:
             ic.flags |= ComFlags.SCAN
             ic.ic_scan_start()
         self.scans_started += 1
-        self._channels = list(channels) or list(ic.channels)
+        chans = list(channels) or list(ic.channels)
+        if len(chans) > 1:
+            # Start the sweep at a random channel: radios switched on together
+            # would otherwise sweep in lockstep and all probe one channel at once.
+            k = ic.rng.randrange(len(chans))
+            chans = chans[k:] + chans[:k]
+        self._channels = chans
         self._index = 0
+        self._finishing = False
         self._active = active
+        # One channel to watch (a station with a fixed channel): listen for a
+        # whole beacon interval rather than probing it every 30 ms.
         self._dwell_ns = dwell_ns if dwell_ns is not None else (
-            ACTIVE_DWELL_NS if active else PASSIVE_DWELL_NS)
+            ACTIVE_DWELL_NS if active and len(chans) > 1 else PASSIVE_DWELL_NS)
         self._on_done = on_done
         self._started_ns = ic.sched.now_ns
         self._step()
@@ -144,11 +158,31 @@ class Scanner:
             return
         chan = self._channels[self._index]
         self._index += 1
+        self._heard.clear()
         self.ic.set_curchan(chan)
         probe = getattr(self.owner.mode, "scan_probe", None)
         if self._active and probe is not None and not chan.is_dfs:
-            probe(self.owner, chan)
+            # Radios powered up together would probe at the same nanosecond
+            # and collide every time; real ones are a few hundred µs apart.
+            if len(self._channels) == 1:
+                # Watching one channel: probe late in the dwell, so that the
+                # beacon usually answers first and suppresses the probe.
+                lo = self._dwell_ns // 2
+                delay = lo + self.ic.rng.randrange(self._dwell_ns - lo)
+            else:
+                delay = self.ic.rng.randrange(PROBE_JITTER_NS)
+            self._probe_co.reset(delay, self._probe, probe, chan)
         self._callout.reset(self._dwell_ns, self._step)
+
+    def _probe(self, probe: Callable[[Any, Channel], Any], chan: Channel) -> None:
+        # Probe request deferral and suppression (Wi-Fi OCE, nl80211's
+        # SCAN_FLAG_OCE_PROBE_REQ_DEFERRAL_SUPPRESSION): a directed probe is
+        # not sent if its SSID was heard on this channel while it waited.
+        ssid = getattr(self.owner, "ssid", b"")
+        if ssid and ssid in self._heard:
+            self.probes_suppressed += 1
+            return
+        probe(self.owner, chan)
 
     def _finish(self) -> None:
         vap, on_done = self.owner, self._on_done
@@ -162,6 +196,7 @@ class Scanner:
 
     def _stop_scan(self) -> None:
         self._callout.stop()
+        self._probe_co.stop()
         self.owner = None
         self._on_done = None
         self.ic.flags &= ~ComFlags.SCAN
@@ -197,6 +232,12 @@ class Scanner:
             ssid = old.ssid  # a hidden SSID learnt from a probe response stays known
         r = ScanResult(bssid, ssid, chan, rx.signal, capinfo, bintval, bool(capinfo & 2),
                        ic.sched.now_ns, ies)
+        self._heard.add(ssid)
+        if (len(self._channels) == 1 and ssid and ssid == getattr(self.owner, "ssid", None)
+                and not self._finishing):
+            # Watching one channel for one SSID and it answered: done.
+            self._finishing = True
+            self._callout.reset(0, self._finish)
         self.cache[bssid] = r
         return True
 

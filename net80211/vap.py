@@ -73,6 +73,7 @@ class IEEE80211Vap:
         self.netdev: Netdev | None = None
         self.aid = 0  # the AID our AP gave us (STA)
         self.maxsta = 2007  # stations an AP-like vap accepts (IEEE80211_AID_MAX)
+        self.mgmtrate = 12  # management/beacon rate in 500 kb/s units (6 Mb/s)
         self.mode.vap_setup(self)
 
     def __repr__(self) -> str:

@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 DEFAULT_CAPS = HWSIM_CAPS
 MAX_VAP_ADDRS = 256  # the last octet of 02:00:00:hi:lo:NN
 MAX_HELD = 256  # frames held for the operating channel while off-channel
+# 500 kb/s units -> the medium's rate index (1, 2, 5.5, 11, 6, 9, ... 54 Mb/s).
+RATE_INDEX = {2: 0, 4: 1, 11: 2, 22: 3, 12: 4, 18: 5, 24: 6, 36: 7, 48: 8, 72: 9, 96: 10, 108: 11}
+DATA_RATES = ((8, 2), (6, 2), (4, 4))
 STOP_DRAIN_MAX_NS = 100 * MS  # longest a stopping radio waits for its queued frames
 
 
@@ -95,9 +98,13 @@ class HwsimRadio(IEEE80211Com):
         self._addrs: dict[int, bytes] = {}  # id(vap) -> own address programmed for it
         self._beacons: dict[int, Callout] = {}
         self._status_cb: dict[int, Callable[[bytes, TxStatus], Any]] = {}
-        self.tsf_offset_us = 0  # the TSF is virtual time in µs plus this offset
         self.roc_chan: Channel | None = None  # remain-on-channel in progress
         self._held: list[tuple[bytes, Any, bool, Any]] = []  # frames held while off-channel
+        # The TSF is virtual time in µs plus this offset.  Real radios power
+        # up at different moments, so their TSFs (and TBTTs) differ; equal
+        # TSFs would make every AP of a world beacon at the same instant and
+        # collide each time.  Seeded by the radio's address: same run.
+        self.tsf_offset_us = self.rng.randrange(1 << 32)
         self._inflight = 0  # frames handed to the medium without a status yet
         self._stop_pending = False
         self._stop_entry: Any = None
@@ -225,18 +232,23 @@ class HwsimRadio(IEEE80211Com):
 
     # -- transmit -------------------------------------------------------------------------
     def ic_raw_xmit(self, vap: Any, frame: bytes, params: Any = None) -> bool:
-        """Send a management or raw frame.  `params` may give `rates` (an MRR
-        list of (rate index, tries)), `no_ack` and `on_status(frame, TxStatus)`."""
+        """Send a management or raw frame.  `params` may give `rate` (500 kb/s
+        units, as FreeBSD's ibp_rate0) or `rates` (an MRR list of (rate index,
+        tries)), `no_ack` and `on_status(frame, TxStatus)`."""
         p = params or {}
-        rates, no_ack, on_status = p.get("rates", ((0, 4),)), p.get("no_ack", False), p.get("on_status")
+        rates = p.get("rates")
+        if rates is None:
+            rates = ((RATE_INDEX.get(p.get("rate", 2), 0), 4),)
+        no_ack, on_status = p.get("no_ack", False), p.get("on_status")
         if self.roc_chan is not None and not p.get("offchannel", False):
             return self._hold(frame, rates, no_ack, on_status)
         return self._xmit(frame, rates, no_ack, on_status)
 
     def ic_transmit(self, vap: Any, frame: bytes) -> bool:
+        # No rate control yet: a fixed multi-rate-retry chain, 24 -> 12 -> 6 Mb/s.
         if self.roc_chan is not None:
-            return self._hold(frame, ((0, 4),), False, None)
-        return self._xmit(frame, ((0, 4),), False, None)
+            return self._hold(frame, DATA_RATES, False, None)
+        return self._xmit(frame, DATA_RATES, False, None)
 
     def _hold(self, frame: bytes, rates: Any, no_ack: bool, on_status: Any) -> bool:
         """Off-channel: the operating channel's queues are stopped (bounded)."""
@@ -299,7 +311,8 @@ class HwsimRadio(IEEE80211Com):
         if not self.port.started or self.flags & ComFlags.SCAN or self.roc_chan is not None:
             return  # off our channel: the hardware skips this TBTT
         self.stats["beacons"] += 1
-        self._xmit(beacon_frame(vap, self.tsf_us), ((0, 1),), True, None)
+        self._xmit(beacon_frame(vap, self.tsf_us), ((RATE_INDEX.get(getattr(vap, "mgmtrate", 2), 0), 1),),
+                   True, None)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "driver": "hwsim", "macaddr": ":".join(f"{b:02x}" for b in self.macaddr),

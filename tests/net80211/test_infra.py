@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from support.testdriver import TestCom
 
 from ic import SEC
-from net80211 import Scheduler
+from net80211 import Scheduler, State
 from net80211.frame import DataFrame, build_ether, llc_snap_decap
 from net80211.input import input_all
 from net80211.netdev import QueueNetdev, make_netdev, netdev_kinds, register_netdev_kind
@@ -165,3 +165,12 @@ def test_fuzzed_frames_never_raise(tail, head):
         frame = head + b"\x00\x00" + a1 + (_sta.macaddr + _ap.macaddr + tail if head else tail)
         input_all(_fixed, frame, Rx())
     input_all(_fixed, tail, Rx())
+def test_malformed_frames_are_counted(ic):
+    ap, sta = _running(ic)
+    before = ic.stats["rx_malformed"]
+    assert input_all(ic, b"\x00" * 5, Rx()) == 0
+    # an authentication frame to the AP whose body is cut short
+    frame = b"\xb0\x00\x00\x00" + ap.macaddr + sta.macaddr + ap.macaddr + b"\x00\x00" + b"\x00"
+    input_all(ic, frame, Rx())
+    assert ic.stats["rx_malformed"] == before + 2 and ap.stats.rx_malformed == 1
+    assert ap.state == State.RUN
