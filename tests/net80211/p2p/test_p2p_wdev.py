@@ -5,7 +5,7 @@ import errno
 
 import pytest
 
-from ic import MS, SEC, ConcurrencyError, OpMode, Scheduler
+from ic import MS, SEC, ConcurrencyError, OpMode, Scheduler, State
 from ic.combinations import IfaceCombination, IfaceLimit
 from ic.enums import IfType
 from net80211.driver import open_driver
@@ -467,3 +467,43 @@ def test_scan_on_a_p2p_device_finds_probe_responders():
     w0.abort_scan()
     assert [e.cancelled for e in o.pop_events("scan_done")] == [True]
     assert r0.roc_chan is None
+
+
+def test_roc_mgmt_tx_and_scan_on_sta_and_group_vaps():
+    """An associated STA, a P2P GO and a P2P client take the same primitives;
+    the STA keeps its association across the time away."""
+    from net80211.p2p.device import P2PDevice
+
+    s, d = world()
+    r0, r1 = d.devices
+    ap = r0.create_vap("wlan0", "hostap", ssid=b"n", channel=6)
+    ap.up()
+    sta = r1.create_vap("wlan1", "sta", ssid=b"n")
+    sta.up()
+    assert s.run_until(lambda: sta.state == State.RUN, 3 * SEC)
+    o = Owner()
+    w = wdev_of(sta)
+    c = w.remain_on_channel(2412, 300, o)
+    s.run_for(400 * MS)
+    assert [(e.kind, e.cookie) for e in o.pop_events()] == [("roc_ready", c), ("roc_done", c)]
+    c = w.mgmt_tx(public_action(sta.macaddr, ap.macaddr), owner=o)  # on its channel, to its AP
+    s.run_for(20 * MS)
+    assert [(e.cookie, e.ack) for e in o.pop_events("tx_status")] == [(c, True)]
+    c = w.scan(o, [2437], ssids=[b"n"], dwell_ms=40)
+    s.run_for(100 * MS)
+    done = o.pop_events("scan_done")
+    assert [r.bssid for r in done[0].results] == [ap.macaddr]
+    s.run_for(2 * SEC)
+    assert sta.state == State.RUN and sta.bssid == ap.macaddr
+    # group vaps
+    pa = P2PDevice(r0.create_vap("wlan2", OpMode.P2P_DEVICE), device_name="a")
+    pa.start()
+    g = pa.group_add(freq=2437)
+    s.run_for(200 * MS)
+    wg = wdev_of(g.vap)
+    c = wg.remain_on_channel(2462, 50, o)
+    s.run_for(60 * MS)
+    assert [(e.kind, e.cookie) for e in o.pop_events()] == [("roc_ready", c), ("roc_done", c)]
+    c = wg.mgmt_tx(public_action(g.vap.macaddr), 2412, wait_ms=20, owner=o)
+    s.run_for(60 * MS)
+    assert [e.kind for e in o.pop_events()] == ["tx_status", "tx_wait_done"]
