@@ -78,6 +78,7 @@ class IEEE80211Com:
         self.policy: Policy = policy if policy is not None else Policy()
         self.cac_done: set[Channel] = set()
         self.scan: Any = None  # the device's scanner, made by net80211 on first use
+        self.offchan: Any = None  # net80211's remain-on-channel/mgmt-tx state, made on first use
         self.nodes: Any = None  # the device's node table, made by net80211 on first use
         self.detached = False
         self.stats: Counter[str] = Counter()  # device-wide counters (rx_malformed, ...)
@@ -296,3 +297,10 @@ class IEEE80211Com:
 
     def ic_update_filter(self) -> None:
         """Driver hook: the vaps' receive needs changed (addresses, BSSIDs, promisc)."""
+
+    def ic_remain_on_channel(self, chan: Channel, duration_ns: int) -> None:
+        """Driver hook: listen (and send) on `chan` for `duration_ns` while the
+        operating channel stays configured; frames there are missed meanwhile."""
+
+    def ic_cancel_remain_on_channel(self) -> None:
+        """Driver hook: back to the operating channel after `ic_remain_on_channel`."""

@@ -96,6 +96,11 @@ def input_all(ic: Any, frame: bytes, rx: Any) -> int:
             continue
         n += 1
         vap.stats.rx_frames += 1
+        # Frame registrations (net80211.p2p.frames) see management frames
+        # before the mode; one that takes the frame ends its way here.
+        regs = getattr(vap, "frame_regs", None)
+        if ftype == FT_MGMT and regs and regs.deliver(frame, rx):
+            continue
         vap.mode.recv(vap, frame, rx, ftype, sub, a2, a3, seq, flags)
     if not n:
         ic.stats["rx_unclaimed"] += 1

@@ -33,6 +33,7 @@ DEFAULT_CAPS = HWSIM_CAPS
 IBSS_CWMIN = 15  # aCWmin of OFDM PHYs: IBSS beacons back off 0..2*aCWmin slots
 SLOT_NS = 9_000
 MAX_VAP_ADDRS = 256  # the last octet of 02:00:00:hi:lo:NN
+MAX_HELD = 256  # frames held for the operating channel while off-channel
 # 500 kb/s units -> the medium's rate index (1, 2, 5.5, 11, 6, 9, ... 54 Mb/s).
 RATE_INDEX = {2: 0, 4: 1, 11: 2, 22: 3, 12: 4, 18: 5, 24: 6, 36: 7, 48: 8, 72: 9, 96: 10, 108: 11}
 DATA_RATES = ((8, 2), (6, 2), (4, 4))
@@ -100,6 +101,8 @@ class HwsimRadio(IEEE80211Com):
         self._addrs: dict[int, bytes] = {}  # id(vap) -> own address programmed for it
         self._beacons: dict[int, Callout] = {}
         self._status_cb: dict[int, Callable[[bytes, TxStatus], Any]] = {}
+        self.roc_chan: Channel | None = None  # remain-on-channel in progress
+        self._held: list[tuple[bytes, Any, bool, Any]] = []  # frames held while off-channel
         # The TSF is virtual time in µs plus this offset.  Real radios power
         # up at different moments, so their TSFs (and TBTTs) differ; equal
         # TSFs would make every AP of a world beacon at the same instant and
@@ -180,6 +183,20 @@ class HwsimRadio(IEEE80211Com):
     def ic_scan_end(self) -> None:
         self.ic_update_filter()
 
+    def ic_remain_on_channel(self, chan: Channel, duration_ns: int) -> None:
+        # The hardware really leaves: the operating channel is not heard
+        # until ic_cancel_remain_on_channel (mac80211_hwsim's tmp_chan).
+        self.roc_chan = chan
+        self.port.set_offchannel(chan.freq)
+        self.stats["roc"] += 1
+
+    def ic_cancel_remain_on_channel(self) -> None:
+        self.roc_chan = None
+        self.port.set_offchannel(None)
+        held, self._held = self._held, []
+        for frame, rates, no_ack, on_status in held:  # queues wake up, as mac80211's do
+            self._xmit(frame, rates, no_ack, on_status)
+
     def ic_update_filter(self) -> None:
         """Own addresses of attached vaps, and the filter flags their modes need."""
         port = self.port
@@ -233,11 +250,25 @@ class HwsimRadio(IEEE80211Com):
         rates = p.get("rates")
         if rates is None:
             rates = ((RATE_INDEX.get(p.get("rate", 2), 0), 4),)
-        return self._xmit(frame, rates, p.get("no_ack", False), p.get("on_status"))
+        no_ack, on_status = p.get("no_ack", False), p.get("on_status")
+        if self.roc_chan is not None and not p.get("offchannel", False):
+            return self._hold(frame, rates, no_ack, on_status)
+        return self._xmit(frame, rates, no_ack, on_status)
 
     def ic_transmit(self, vap: Any, frame: bytes) -> bool:
         # No rate control yet: a fixed multi-rate-retry chain, 24 -> 12 -> 6 Mb/s.
+        if self.roc_chan is not None:
+            return self._hold(frame, DATA_RATES, False, None)
         return self._xmit(frame, DATA_RATES, False, None)
+
+    def _hold(self, frame: bytes, rates: Any, no_ack: bool, on_status: Any) -> bool:
+        """Off-channel: the operating channel's queues are stopped (bounded)."""
+        if len(self._held) >= MAX_HELD:
+            self.stats["tx_held_dropped"] += 1
+            return False
+        self.stats["tx_held"] += 1
+        self._held.append((frame, rates, no_ack, on_status))
+        return True
 
     def _xmit(self, frame: bytes, rates: Any, no_ack: bool, on_status: Any) -> bool:
         fid = self.port.transmit(frame, rates, no_ack=no_ack)
@@ -306,7 +337,7 @@ class HwsimRadio(IEEE80211Com):
         if co is None or vap.state < State.RUN:
             return
         co.reset(vap.bintval * TU, self._beacon_fire, vap)
-        if not self.port.started or self.flags & ComFlags.SCAN:
+        if not self.port.started or self.flags & ComFlags.SCAN or self.roc_chan is not None:
             return  # off our channel: the hardware skips this TBTT
         if vap.opmode is OpMode.IBSS:
             # IBSS beacon generation (802.11 11.1.3.3): wait a random
