@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: venv demo test bench lint clean
+.PHONY: venv demo demo-api test bench lint clean
 
 venv: $(STAMP)
 
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml setup.py drivers/hwsim/medium_build.py $(wildcard drive
 	touch $(STAMP)
 
 demo: venv
+	$(PY) -m net80211.scenario examples/demo.toml
+
+# The older API walk-through: a device written the FreeBSD way, refused creates.
+demo-api: venv
 	$(PY) examples/demo.py
 
 test: venv

@@ -29,6 +29,7 @@ _MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
 # Generic vap parameters `create_vap` accepts as keywords, with their checks.
 SSID_MAX = 32
 BINTVAL_MIN, BINTVAL_MAX = 25, 1000  # TU, as FreeBSD's IEEE80211_BINTVAL_*
+AID_MAX = 2007  # IEEE80211_AID_MAX
 
 
 def parse_mac(value: bytes | str, what: str = "address") -> bytes:
@@ -77,6 +78,8 @@ class IEEE80211Com:
         self.policy: Policy = policy if policy is not None else Policy()
         self.cac_done: set[Channel] = set()
         self.scan: Any = None  # the device's scanner, made by net80211 on first use
+        self.offchan: Any = None  # net80211's remain-on-channel/mgmt-tx state, made on first use
+        self.nodes: Any = None  # the device's node table, made by net80211 on first use
         self.detached = False
         self.stats: Counter[str] = Counter()  # device-wide counters (rx_malformed, ...)
         # Protocol randomness (IBSS BSSIDs, ...) is seeded per device: same
@@ -249,6 +252,15 @@ class IEEE80211Com:
                 out[key] = value
             elif key == "hidessid":
                 out[key] = bool(value)
+            elif key == "maxsta":
+                if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= AID_MAX:
+                    raise InvalidArgument(f"{name}: maxsta must be 1..{AID_MAX}")
+                out[key] = value
+            elif key in ("netdev", "netns"):
+                # The upper side's kind and namespace: net80211 knows the kinds.
+                if value is not None and (not isinstance(value, str) or not value):
+                    raise InvalidArgument(f"{name}: {key} must be a name")
+                out[key] = value
             else:
                 raise InvalidArgument(f"{name}: unknown vap parameter {key!r}")
         return out
@@ -285,3 +297,10 @@ class IEEE80211Com:
 
     def ic_update_filter(self) -> None:
         """Driver hook: the vaps' receive needs changed (addresses, BSSIDs, promisc)."""
+
+    def ic_remain_on_channel(self, chan: Channel, duration_ns: int) -> None:
+        """Driver hook: listen (and send) on `chan` for `duration_ns` while the
+        operating channel stays configured; frames there are missed meanwhile."""
+
+    def ic_cancel_remain_on_channel(self) -> None:
+        """Driver hook: back to the operating channel after `ic_remain_on_channel`."""

@@ -1,20 +1,34 @@
-"""Beacon frames (`ieee80211_beacon_alloc`/`_update`): what a beaconing vap's
-driver sends at each target beacon transmission time."""
+"""Beacon and probe-response frames (`ieee80211_beacon_alloc`/`_update`,
+`ieee80211_send_proberesp`): what a beaconing vap's driver sends at each
+target beacon transmission time, and what an AP answers a probe with.
+
+The elements that do not change between beacons (SSID, rates, DS
+parameter, HT capabilities/operation) are built once per configuration and
+kept on the vap; each beacon adds the timestamp and the TIM of its TBTT.
+"""
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
 from ic import OpMode
 
 from .frame import BROADCAST
-from .ie import SSID, TIM, DSParams, IEList, rates_ies
-from .mgmt import Beacon, Capability, MgmtFrame
+from .ie import SSID, TIM, DSParams, HTCapabilities, HTOperation, IEList, rates_ies
+from .mgmt import Capability
 
-# 802.11b/g rates in 500 kb/s units; the 11b ones are basic (bit 7).
-BASIC_RATES = (0x82, 0x84, 0x8B, 0x96)
-OFDM_RATES = (12, 18, 24, 36, 48, 72, 96, 108)
-DEFAULT_RATES = BASIC_RATES + OFDM_RATES
+# Rates in 500 kb/s units, bit 7 = basic.  Our BSSes are 11g/n-only (as
+# hostapd with `basic_rates=60 120 240`): OFDM basic rates 6/12/24 Mb/s and
+# management at 6 Mb/s, which takes a sixth of the airtime of 1 Mb/s DSSS.
+DEFAULT_RATES = (0x8C, 0x12, 0x98, 0x24, 0xB0, 0x48, 0x60, 0x6C)
+MGMT_RATE = 12  # 6 Mb/s: the lowest basic rate carries management frames
+HT_CAPS = HTCapabilities.for_streams(1)
+
+_HDR = struct.Struct("<BBH6s6s6sH")
+_FIXED = struct.Struct("<QHH")
+FC_BEACON = 0x80
+FC_PROBE_RESP = 0x50
 
 
 def capinfo(vap: Any) -> int:
@@ -24,23 +38,59 @@ def capinfo(vap: Any) -> int:
 
 
 def beacon_ies(vap: Any, *, hide_ssid: bool, tim: TIM | None) -> IEList:
+    """The elements of a beacon (with `tim`) or probe response (without)."""
     chan = vap.channel
     ies: list[Any] = [SSID(b"" if hide_ssid else vap.ssid), *rates_ies(DEFAULT_RATES)]
     if chan is not None and chan.ieee <= 14:
         ies.insert(2, DSParams(chan.ieee))
     if tim is not None:
-        ies.append(tim)
+        ies.insert(3 if chan is not None and chan.ieee <= 14 else 2, tim)
+    ies.append(HT_CAPS)
+    if chan is not None:
+        ies.append(HTOperation(chan.ieee))
     return IEList(ies)
 
 
-def beacon_frame(vap: Any, tsf_us: int) -> bytes:
-    """The beacon `vap` sends at TSF `tsf_us`: TIM with the DTIM count of this TBTT."""
+def _template(vap: Any, hide_ssid: bool) -> tuple[bytes, bytes]:
+    """(elements before the TIM, elements after it), cached per configuration."""
+    chan = vap.channel
+    key = (vap.ssid, hide_ssid, chan, vap.bintval)
+    cache = vap.__dict__.setdefault("_beacon_tpl", {})
+    hit = cache.get(key)
+    if hit is None:
+        if len(cache) > 8:
+            cache.clear()
+        marker = TIM(0, 1)
+        ies = beacon_ies(vap, hide_ssid=hide_ssid, tim=marker)
+        i = list(ies).index(marker)
+        hit = cache[key] = (IEList(ies[:i]).to_bytes(), IEList(ies[i + 1:]).to_bytes())
+    return hit
+
+
+def _tim_bytes(vap: Any, tsf_us: int) -> bytes:
     tbtt = tsf_us // (vap.bintval * 1024)
-    tim = None
-    if vap.opmode is not OpMode.IBSS:
-        period = vap.dtim_period
-        tim = TIM.from_aids((period - 1 - tbtt % period) if period > 1 else 0, period,
-                            getattr(vap, "ps_aids", ()))
-    body = Beacon(tsf_us & (2**64 - 1), vap.bintval, capinfo(vap),
-                  beacon_ies(vap, hide_ssid=vap.hidessid, tim=tim))
-    return MgmtFrame(body, BROADCAST, vap.macaddr, vap.bssid or vap.macaddr, seq=vap.next_seq()).to_bytes()
+    period = vap.dtim_period
+    count = (period - 1 - tbtt % period) if period > 1 else 0
+    aids = getattr(vap, "ps_aids", ())
+    if not aids:
+        return bytes((5, 4, count, period, 0, 0))
+    return TIM.from_aids(count, period, aids).to_bytes()
+
+
+def beacon_frame(vap: Any, tsf_us: int) -> bytes:
+    """The beacon `vap` sends at TSF `tsf_us`: TIM with the DTIM count of this
+    TBTT (no TIM in an IBSS), the SSID blank if hidden."""
+    pre, post = _template(vap, vap.hidessid)
+    tim = b"" if vap.opmode is OpMode.IBSS else _tim_bytes(vap, tsf_us)
+    bssid = vap.bssid or vap.macaddr
+    return b"".join((_HDR.pack(FC_BEACON, 0, 0, BROADCAST, vap.macaddr, bssid, vap.next_seq() << 4),
+                     _FIXED.pack(tsf_us & (2**64 - 1), vap.bintval, capinfo(vap)), pre, tim, post))
+
+
+def probe_resp_frame(vap: Any, da: bytes, tsf_us: int) -> bytes:
+    """The probe response `vap` sends to `da`: the beacon's elements with the
+    SSID always shown and no TIM."""
+    pre, post = _template(vap, False)
+    bssid = vap.bssid or vap.macaddr
+    return b"".join((_HDR.pack(FC_PROBE_RESP, 0, 0, da, vap.macaddr, bssid, vap.next_seq() << 4),
+                     _FIXED.pack(tsf_us & (2**64 - 1), vap.bintval, capinfo(vap)), pre, post))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ic import Busy, Channel, State
+from ic import Busy, Channel, OpMode, State
 
 from . import proto
 from .scan import ScanResult
@@ -30,11 +30,23 @@ def claim_channel(vap: Any, chan: Channel) -> bool:
 
 
 def running_channel(vap: Any) -> Channel | None:
-    """The channel another running vap of the device already operates on."""
+    """The channel another running vap of the device chose to operate on.
+
+    A vap that did not choose its channel (`chose_channel`) only followed
+    the radio wherever it was, possibly a scan channel: a BSS joining it
+    would pin the device to that accidental channel.
+    """
     for vp in vap.ic.vaps:
-        if vp is not vap and vp.state >= State.RUN and vp.bss_chan is not None:
+        if vp is not vap and vp.state >= State.RUN and vp.bss_chan is not None and chose_channel(vp):
             return vp.bss_chan
     return None
+
+
+def chose_channel(vap: Any) -> bool:
+    """Whether a running vap's channel was a choice (its own, a scan's) rather
+    than wherever the radio happened to be: monitor, WDS and P2P-device vaps
+    without a configured channel choose nothing."""
+    return vap.des_chan is not None or vap.opmode not in (OpMode.MONITOR, OpMode.WDS, OpMode.P2P_DEVICE)
 
 
 def create_bss(vap: Any, chan: Channel, bssid: bytes) -> None:

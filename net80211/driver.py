@@ -16,7 +16,7 @@ from abc import ABC, abstractmethod
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
-from ic import IEEE80211Com, InvalidArgument, NoSuchDevice, Scheduler
+from ic import IEEE80211Com, InvalidArgument, NoSuchDevice, NotSupported, Scheduler
 
 ENTRY_POINT_GROUP = "net80211.drivers"
 
@@ -54,6 +54,20 @@ class Driver(ABC):
         """Remove every device."""
         for d in reversed(list(self.devices)):
             self.remove_device(d)
+
+    def counters(self) -> dict[str, int]:
+        """World-wide counters (for hwsim: the medium's frames, deliveries,
+        drops, ...) for summaries; a driver without any returns {}."""
+        return {}
+
+    def capture(self, dest: Any) -> None:
+        """Capture every frame of this world to a pcap file (link type 127);
+        drivers without a medium-wide view refuse with EOPNOTSUPP."""
+        raise NotSupported(f"driver {self.name} has no medium-wide capture")
+
+    def stop_capture(self) -> int:
+        """Stop the medium-wide capture; how many frames it holds."""
+        raise NotSupported(f"driver {self.name} has no medium-wide capture")
 
     def describe(self) -> dict[str, Any]:
         """Driver-level facts for tools (`wlanctl list`, reports)."""

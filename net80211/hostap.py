@@ -1,17 +1,87 @@
 """Access-point mode (`ieee80211_hostap.c`): create a BSS on a fixed or
-least-congested channel, with a channel availability check on DFS channels."""
+least-congested channel (with a channel availability check on DFS
+channels), then serve stations.
+
+- Beacons are the driver's (at TBTT, `beacon.beacon_frame`); probe
+  requests get a response when wildcard (unless the SSID is hidden) or for
+  our SSID.
+- Open-system authentication; (re)association allocates the lowest free
+  AID, refused with AP_UNABLE_TO_HANDLE_NEW_STA (status 17, TOOMANY) once
+  `vap.maxsta` stations are associated.
+- Inactivity: every INACT_WAIT a station silent for `vap.inact_timeout_ns`
+  is probed with a null data frame; no ACK -> deauthenticated and dropped.
+  Authenticated stations that never associate go after INACT_INIT_NS.
+- Going down (to INIT, or a rescan) deauthenticates every station first.
+- Data: frames from associated stations are relayed inside the BSS
+  (unicast to an associated station; group frames both delivered up and
+  re-sent), the rest delivered to the vap's netdev.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ic import SEC, Callout, OpMode, State
 
+from .beacon import DEFAULT_RATES, HT_CAPS, capinfo, probe_resp_frame
 from .bss import create_bss, leave_bss, pick_channel, running_channel, scan_channels
+from .frame import FrameError
+from .ie import IEList, rates_ies
+from .mgmt import (
+    AssocResp,
+    Auth,
+    AuthAlgorithm,
+    Deauth,
+    MgmtFrame,
+    ReasonCode,
+    ReassocResp,
+    StatusCode,
+)
 from .mode import ANY, Mode, S, transitions_table
+from .node import NodeTable
+from .output import (
+    FC_NULL,
+    FROM_DS,
+    data_body,
+    data_frame,
+    deliver,
+    send_data,
+    send_mgmt,
+    send_raw,
+    snap_body,
+)
 from .scan import Scanner, ScanResult
 
+log = logging.getLogger("net80211")
+
 CAC_TIME_NS = 60 * SEC  # 802.11h channel availability check
+INACT_TIMEOUT_NS = 300 * SEC  # FreeBSD's IEEE80211_INACT_RUN
+INACT_INIT_NS = 30 * SEC  # IEEE80211_INACT_INIT: authenticated, never associated
+INACT_WAIT_NS = 15 * SEC  # IEEE80211_INACT_WAIT: how often nodes are checked
+AID_MAX = 2007
+
+SUB_ASSOC_REQ, SUB_REASSOC_REQ, SUB_PROBE_REQ = 0, 2, 4
+SUB_DISASSOC, SUB_AUTH, SUB_DEAUTH = 10, 11, 12
+
+_ssid_memo: dict[bytes, bytes | None] = {}
+
+
+def probe_ssid(body: bytes) -> bytes | None:
+    """The SSID a probe request asks for (b"" = wildcard); None if its
+    elements are malformed or it carries none.  Memoised: every AP of a world
+    hears the same probes."""
+    hit = _ssid_memo.get(body, _ssid_memo)
+    if hit is not _ssid_memo:
+        return hit  # type: ignore[return-value]
+    try:
+        ssid = IEList.parse(body).ssid
+    except FrameError:
+        ssid = None
+    if len(_ssid_memo) > 4096:
+        _ssid_memo.clear()
+    _ssid_memo[bytes(body)] = ssid
+    return ssid
 
 
 class HostapMode(Mode):
@@ -23,15 +93,24 @@ class HostapMode(Mode):
         RUN=(S.INIT, S.SCAN, S.CAC, S.CSA, S.RUN),
         CSA=(S.RUN,),
     )
+    rx_probe_req = True
 
     def vap_setup(self, vap: Any) -> None:
         vap.cac_timer = None
+        vap.inact_timer = Callout(vap.ic.sched)
+        vap.inact_timeout_ns = INACT_TIMEOUT_NS
+        vap.aids = set()
+
+    def vap_detach(self, vap: Any) -> None:
+        vap.inact_timer.stop()
 
     def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
         if ostate == State.SCAN and nstate != State.SCAN:
             Scanner.of(vap.ic).cancel(vap)
         if ostate == State.CAC and vap.cac_timer is not None:
             vap.cac_timer.stop()
+        if ostate >= State.RUN and nstate != State.RUN:
+            self.deauth_all(vap, ReasonCode.AUTH_LEAVE)
         if nstate == State.INIT:
             leave_bss(vap)
         elif nstate == State.SCAN:
@@ -53,6 +132,7 @@ class HostapMode(Mode):
                 vap.ic.bsschan = chan
                 vap.ic.set_curchan(chan)
             vap.bssid = vap.macaddr
+            self._arm_inact(vap)
 
     def _cac_done(self, vap: Any) -> None:
         if vap.state == State.CAC and vap.bss_chan is not None:
@@ -62,3 +142,190 @@ class HostapMode(Mode):
     def scan_done(self, vap: Any, results: list[ScanResult]) -> None:
         if vap.state == State.SCAN:
             create_bss(vap, pick_channel(results, scan_channels(vap)), vap.macaddr)
+
+    # -- stations ------------------------------------------------------------------
+    def deauth_all(self, vap: Any, reason: int) -> int:
+        """Deauthenticate and drop every station (the BSS goes away)."""
+        tbl = vap.ic.nodes
+        vap.inact_timer.stop()
+        vap.aids.clear()
+        if tbl is None:
+            return 0
+        nodes = tbl.nodes(vap)
+        for node in nodes:
+            if node.authed:
+                send_mgmt(vap, node.macaddr, Deauth(reason))
+        tbl.flush(vap)
+        return len(nodes)
+
+    def deauth_station(self, vap: Any, mac: bytes, reason: int = ReasonCode.UNSPECIFIED) -> bool:
+        """Deauthenticate one station (hostapd's `deauthenticate`); False if unknown."""
+        node = NodeTable.of(vap.ic).find(vap, bytes(mac))
+        if node is None:
+            return False
+        self._drop(vap, node, reason)
+        return True
+
+    def _drop(self, vap: Any, node: Any, reason: int | None) -> None:
+        if reason is not None:
+            send_mgmt(vap, node.macaddr, Deauth(reason))
+        if node.aid:
+            vap.aids.discard(node.aid)
+        NodeTable.of(vap.ic).remove(node)
+
+    def _arm_inact(self, vap: Any) -> None:
+        period = max(min(INACT_WAIT_NS, vap.inact_timeout_ns // 4), 1)
+        vap.inact_timer.reset(period, self._inact_check, vap)
+
+    def _inact_check(self, vap: Any) -> None:
+        """`ieee80211_node_timeout` for this vap's stations."""
+        if vap.state != State.RUN:
+            return
+        now = vap.ic.sched.now_ns
+        for node in NodeTable.of(vap.ic).nodes(vap):
+            idle = now - node.last_rx_ns
+            if not node.associated:
+                if idle >= INACT_INIT_NS:
+                    self._drop(vap, node, None)
+            elif idle >= vap.inact_timeout_ns and not node.probing:
+                self._probe_station(vap, node)
+        self._arm_inact(vap)
+
+    def _probe_station(self, vap: Any, node: Any) -> None:
+        """Send a null data frame; an ACK proves the station is still there."""
+        node.probing = True
+
+        def done(_frame: bytes, status: Any) -> None:
+            node.probing = False
+            if status.acked:
+                node.last_rx_ns = vap.ic.sched.now_ns
+            elif NodeTable.of(vap.ic).find(vap, node.macaddr) is node and vap.state == State.RUN:
+                log.debug("%s: station %s inactive, dropped", vap.name, node.macaddr.hex(":"))
+                self._drop(vap, node, ReasonCode.ASSOC_EXPIRE)
+
+        frame = data_frame(FROM_DS, node.macaddr, vap.bssid, vap.bssid, vap.next_seq(), b"",
+                           subtype_fc=FC_NULL)
+        if not send_raw(vap, frame, on_status=done):
+            node.probing = False
+            self._drop(vap, node, ReasonCode.ASSOC_EXPIRE)
+
+    # -- receive -------------------------------------------------------------------
+    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any,
+                  a2: bytes | None, a3: bytes | None) -> None:
+        if vap.state != State.RUN or a2 is None:
+            return
+        if subtype == SUB_PROBE_REQ:
+            ssid = probe_ssid(frame[24:]) if not frame[1] & 0xC0 else None
+            if ssid is None:
+                raise FrameError("probe request without a valid SSID element")
+            if (ssid == b"" and not vap.hidessid) or ssid == vap.ssid:
+                tsf = getattr(vap.ic, "tsf_us", vap.ic.sched.now_ns // 1000)
+                send_raw(vap, probe_resp_frame(vap, a2, tsf))
+            return
+        if a3 != vap.bssid:
+            return
+        if subtype == SUB_AUTH:
+            self._recv_auth(vap, MgmtFrame.parse(frame).body, a2, node)
+        elif subtype in (SUB_ASSOC_REQ, SUB_REASSOC_REQ):
+            self._recv_assoc(vap, subtype, MgmtFrame.parse(frame).body, a2, node)
+        elif subtype == SUB_DEAUTH:
+            MgmtFrame.parse(frame)  # malformed ones are counted
+            if node is not None:
+                self._drop(vap, node, None)
+        elif subtype == SUB_DISASSOC:
+            MgmtFrame.parse(frame)
+            if node is not None and node.associated:
+                node.associated = False
+                vap.aids.discard(node.aid)
+                node.aid = 0
+
+    def _recv_auth(self, vap: Any, auth: Any, sta: bytes, node: Any) -> None:
+        if auth.seq != 1:
+            return
+        if auth.algorithm != AuthAlgorithm.OPEN:
+            send_mgmt(vap, sta, Auth(auth.algorithm, 2, StatusCode.ALG))
+            return
+        if node is None:
+            node = NodeTable.of(vap.ic).add(vap, sta)
+        elif node.associated:
+            # A station authenticating again has lost its association.
+            node.associated = False
+            vap.aids.discard(node.aid)
+            node.aid = 0
+        node.authed = True
+        send_mgmt(vap, sta, Auth(AuthAlgorithm.OPEN, 2, StatusCode.SUCCESS))
+
+    def _recv_assoc(self, vap: Any, subtype: int, req: Any, sta: bytes, node: Any) -> None:
+        reassoc = subtype == SUB_REASSOC_REQ
+        if node is None or not node.authed:
+            vap.stats.rx_unauth += 1
+            send_mgmt(vap, sta, Deauth(ReasonCode.ASSOC_NOT_AUTHED))
+            return
+        if req.ies.ssid != vap.ssid:
+            return  # not for our BSS (FreeBSD drops it silently)
+        resp_cls = ReassocResp if reassoc else AssocResp
+        ies = IEList([*rates_ies(DEFAULT_RATES), HT_CAPS])
+        if not node.associated:
+            aid = self._alloc_aid(vap)
+            if aid is None:
+                vap.stats.assoc_failures += 1
+                send_mgmt(vap, sta, resp_cls(capinfo(vap), StatusCode.TOOMANY, 0, ies))
+                self._drop(vap, node, None)
+                return
+            node.aid = aid
+            vap.aids.add(aid)
+        node.associated = True
+        node.capinfo = req.capability
+        node.listen_interval = req.listen_interval
+        node.rates = req.ies.rates
+        node.ssid = vap.ssid
+        send_mgmt(vap, sta, resp_cls(capinfo(vap), StatusCode.SUCCESS, node.aid, ies))
+
+    def _alloc_aid(self, vap: Any) -> int | None:
+        if len(vap.aids) >= min(vap.maxsta, AID_MAX):
+            return None
+        aid = 1
+        while aid in vap.aids:
+            aid += 1
+        return aid
+
+    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any, flags: int) -> None:
+        if flags & 3 != 1 or vap.state != State.RUN:
+            vap.stats.rx_dropped += 1
+            return
+        if node is None or not node.associated:
+            # FreeBSD: data from a station that is not associated earns a deauth.
+            vap.stats.rx_unauth += 1
+            send_mgmt(vap, frame[10:16], Deauth(ReasonCode.NOT_ASSOCED))
+            return
+        if subtype & 4:
+            return  # null data: activity is all it tells
+        sa, da = frame[10:16], frame[16:22]
+        body = data_body(frame, subtype, flags)
+        if da[0] & 1:
+            deliver(vap, da, sa, body, node)
+            vap.stats.fwd_packets += 1
+            vap.stats.tx_multicast += 1
+            send_data(vap, data_frame(FROM_DS, da, vap.bssid, sa, vap.next_seq(), body))
+            return
+        if da != vap.macaddr:
+            dst = NodeTable.of(vap.ic).find(vap, da)
+            if dst is not None and dst.associated:
+                vap.stats.fwd_packets += 1
+                send_data(vap, data_frame(FROM_DS, da, vap.bssid, sa, vap.next_seq(), body), dst)
+                return
+        deliver(vap, da, sa, body, node)
+
+    def encap(self, vap: Any, eth: bytes) -> tuple[bytes, Any] | None:
+        body = snap_body(eth)
+        if body is None:
+            return None
+        dst, src = eth[0:6], eth[6:12]
+        node = None
+        if dst[0] & 1:
+            vap.stats.tx_multicast += 1
+        else:
+            node = NodeTable.of(vap.ic).find(vap, dst)
+            if node is None or not node.associated:
+                return None  # no such station in our BSS
+        return data_frame(FROM_DS, dst, vap.bssid, src, vap.next_seq(), body), node

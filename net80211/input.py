@@ -1,6 +1,21 @@
-"""The device's receive path (`ieee80211_input_all` and friends): a driver
-hands every received frame to `input_all`, which demultiplexes it to the
-vaps that should see it; `tx_complete` reports what became of a sent frame.
+"""The device's receive path (`ieee80211_input_all` and friends).
+
+A driver hands every received frame to `input_all(ic, frame, rx)`.  It
+peeks at the header (no objects built), records beacons and probe responses
+in the scan cache, and demultiplexes the frame to the vaps that want it:
+
+- a MONITOR vap gets every frame, raw, through `vap.input(frame, rx)`;
+- a unicast frame goes to the vap whose address is addr1;
+- a group frame goes to the vaps it concerns: a beacon to the vaps of its
+  BSS (and to modes with `rx_all_beacons`, e.g. IBSS merging), a probe
+  request to modes with `rx_probe_req`, other management and data frames to
+  the vaps whose BSSID the frame carries.
+
+Each accepted frame reaches `vap.mode.recv(vap, frame, rx, ftype, subtype,
+a2, a3, seq, flags)`; `Mode.recv` looks the sender's node up, drops
+duplicates and calls the mode's `recv_mgmt`/`recv_data`.  A frame too
+broken to parse is counted (`ic.stats['rx_malformed']`, and the vap's
+`stats.rx_malformed` once it reached one) and dropped; nothing raises.
 
 `rx` is the driver's receive status: anything with `freq` (MHz), `signal`
 (dBm), `rate_idx` and `time_ns` attributes (hwsim passes its `RxInfo`).
@@ -10,54 +25,105 @@ from __future__ import annotations
 
 from typing import Any
 
-from ic import State
+from ic import OpMode, State
 
 from .frame import FrameError, peek
 
-_FT_MGMT, _FT_CTRL, _FT_DATA = 0, 1, 2
-_SUB_BEACON, _SUB_PROBE_REQ = 8, 4
-
-
-def _accepts(vap: Any, ftype: int, sub: int, a1: bytes, a2: bytes | None, a3: bytes | None,
-             flags: int) -> bool:
-    """Whether `vap` should see this frame (the per-vap part of the demux)."""
-    if vap.macaddr == a1:
-        return True
-    if not a1[0] & 1:
-        return False  # unicast for someone else
-    if ftype == _FT_MGMT:
-        # Broadcast management: beacons and probe requests concern every vap.
-        return True
-    if ftype == _FT_DATA:
-        ds = flags & 3
-        bssid = a2 if ds == 2 else a3 if ds == 0 else None  # FromDS: addr2; none: addr3
-        return bssid is not None and bssid == vap.bssid
-    return False
+FT_MGMT, FT_CTRL, FT_DATA = 0, 1, 2
+SUB_BEACON, SUB_PROBE_REQ, SUB_PROBE_RESP = 8, 4, 5
+RETRY = 0x08
+_BCAST = b"\xff" * 6
+_INIT = State.INIT
+_MONITOR = OpMode.MONITOR
+_WDS = OpMode.WDS
 
 
 def input_all(ic: Any, frame: bytes, rx: Any) -> int:
-    """Deliver a received frame to the device's vaps; how many took it.
-
-    A frame too broken to demultiplex is counted (`ic.stats['rx_malformed']`)
-    and dropped.
-    """
+    """Deliver a received frame to the device's vaps; how many took it."""
     try:
-        ftype, sub, a1, a2, a3, _seq, flags = peek(frame)
+        ftype, sub, a1, a2, a3, seq, flags = peek(frame)
     except FrameError:
         ic.stats["rx_malformed"] += 1
         return 0
+    if ftype == FT_MGMT and (sub == SUB_BEACON or sub == SUB_PROBE_RESP):
+        sc = ic.scan
+        if sc is not None:
+            if sc.owner is not None:
+                if not sc.input_beacon(frame, rx, a3):
+                    ic.stats["rx_malformed"] += 1
+                    return 0
+            else:
+                r = sc.cache.get(a3)
+                if r is not None:  # refresh what we know without parsing
+                    r.last_seen_ns = ic.sched.now_ns
+                    r.rssi = rx.signal
+    if ftype == FT_DATA and flags & 3 == 3:
+        # 4-address frames belong to the WDS link of their transmitter, if any.
+        for vap in ic.vaps:
+            if vap.opmode is _WDS and vap.running and vap.mode.accepts(vap, a1, a2):
+                vap.stats.rx_frames += 1
+                vap.mode.recv(vap, frame, rx, ftype, sub, a2, a3, seq, flags)
+                return 1
+    group = a1[0] & 1
     n = 0
     for vap in ic.vaps:
-        if not vap.running or vap.state == State.INIT:
+        if not vap.running or vap.state == _INIT:
             continue
-        if vap.opmode.word == "monitor" or _accepts(vap, ftype, sub, a1, a2, a3, flags):
+        if vap.opmode is _MONITOR:
             n += 1
             vap.input(frame, rx)
+            continue
+        if vap.opmode is _WDS:
+            continue  # only 4-address frames of its link (above)
+        if ftype == FT_CTRL or ftype > FT_DATA:
+            continue  # the hardware answers control frames; nothing for a vap
+        if group:
+            mode = vap.mode
+            if ftype == FT_MGMT:
+                if sub == SUB_BEACON:
+                    if a3 != vap.bssid and not mode.rx_all_beacons:
+                        continue
+                elif sub == SUB_PROBE_REQ:
+                    if not mode.rx_probe_req:
+                        continue
+                elif a3 != vap.bssid and a3 != _BCAST:
+                    continue
+            else:
+                ds = flags & 3
+                if ds == 1 or (a3 if ds == 0 else a2) != vap.bssid:
+                    continue  # ToDS frames are never group-addressed to us
+        elif a1 != vap.macaddr:
+            continue
+        n += 1
+        vap.stats.rx_frames += 1
+        # Frame registrations (net80211.p2p.frames) see management frames
+        # before the mode; one that takes the frame ends its way here.
+        regs = getattr(vap, "frame_regs", None)
+        if ftype == FT_MGMT and regs and regs.deliver(frame, rx):
+            continue
+        vap.mode.recv(vap, frame, rx, ftype, sub, a2, a3, seq, flags)
     if not n:
         ic.stats["rx_unclaimed"] += 1
     return n
 
 
+def count_malformed(vap: Any) -> None:
+    """Count a frame that reached `vap` but did not parse."""
+    vap.stats.rx_malformed += 1
+    vap.ic.stats["rx_malformed"] += 1
+
+
+def qos_tid(frame: bytes, flags: int) -> int:
+    """The TID of a QoS data frame (its QoS Control follows the header)."""
+    off = 30 if flags & 3 == 3 else 24
+    return frame[off] & 0xF if len(frame) > off else 16
+
+
 def tx_complete(ic: Any, frame: bytes, status: Any) -> None:
     """A frame the device sent is done: `status.acked` says if a receiver took it."""
     ic.stats["tx_acked" if getattr(status, "acked", False) else "tx_unacked"] += 1
+    # Monitor vaps see what the device sent once it is done, as in Linux.
+    if not getattr(status, "dropped", False):
+        for vap in ic.vaps:
+            if vap.opmode is _MONITOR and vap.state == State.RUN:
+                vap.mode.tx_seen(vap, frame, status)

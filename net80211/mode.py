@@ -12,7 +12,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from transitions import Machine
 
-from ic import OpMode, State
+from ic import NotSupported, OpMode, State
+
+from .frame import FrameError, peek
+from .input import FT_DATA, FT_MGMT, RETRY, count_malformed, qos_tid
+from .node import NONQOS_TID, Node
 
 if TYPE_CHECKING:
     from .vap import IEEE80211Vap
@@ -39,6 +43,11 @@ class Mode:
     # What `ieee80211_start_locked` requests at start: (state, REINIT first).
     # Most modes scan after REINIT; MONITOR, WDS and the P2P device go to RUN.
     START: ClassVar[tuple[State, bool]] = (State.SCAN, True)
+    # What group-addressed management a vap of this mode wants from the
+    # device's input path (input.py): every beacon (an IBSS merging), and
+    # probe requests (modes that answer them).
+    rx_all_beacons: ClassVar[bool] = False
+    rx_probe_req: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.states = frozenset(self.TRANSITIONS) | frozenset().union(*self.TRANSITIONS.values())
@@ -81,10 +90,73 @@ class Mode:
         """The mode's work for a transition; `vap.state` is already `nstate`."""
 
     def input(self, vap: IEEE80211Vap, frame: bytes, rx: Any) -> None:
-        """A received frame for `vap` (the mode's `iv_input`)."""
+        """A received frame for `vap` (the mode's `iv_input`), raw bytes.
+
+        The device's input path calls `recv` with the header already peeked;
+        this entry point (MONITOR overrides it) peeks itself."""
+        try:
+            ftype, sub, _a1, a2, a3, seq, flags = peek(frame)
+        except FrameError:
+            count_malformed(vap)
+            return
+        self.recv(vap, frame, rx, ftype, sub, a2, a3, seq, flags)
+
+    def recv(self, vap: IEEE80211Vap, frame: bytes, rx: Any, ftype: int, sub: int,
+             a2: bytes | None, a3: bytes | None, seq: int | None, flags: int) -> None:
+        """A frame the input path accepted for `vap`: find the sender's node,
+        refresh its RSSI and activity, drop duplicates (unicast frames with
+        the Retry bit and the last sequence number of their TID), then hand
+        it to `recv_mgmt`/`recv_data`.  A FrameError from those is counted
+        as malformed."""
+        node = None
+        tbl = vap.ic.nodes
+        if tbl is not None and a2 is not None:
+            node = tbl.find(vap, a2)
+            if node is not None:
+                node.rssi = rx.signal
+                node.last_rx_ns = vap.ic.sched.now_ns
+                if seq is not None and not frame[4] & 1:
+                    tid = qos_tid(frame, flags) if ftype == FT_DATA and sub & 8 else NONQOS_TID
+                    if node.is_dup(seq, bool(flags & RETRY), tid):
+                        vap.stats.rx_dup += 1
+                        return
+        try:
+            if ftype == FT_MGMT:
+                vap.stats.rx_mgmt += 1
+                self.recv_mgmt(vap, sub, frame, rx, node, a2, a3)
+            elif ftype == FT_DATA:
+                self.recv_data(vap, sub, frame, rx, node, flags)
+        except FrameError:
+            count_malformed(vap)
+
+    def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
+                  a2: bytes | None, a3: bytes | None) -> None:
+        """A management frame for `vap` (`iv_recv_mgmt`); `node` is the
+        sender's node if it has one.  Parse with `MgmtFrame.parse(frame)`."""
+
+    def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
+                  flags: int) -> None:
+        """A data frame for `vap`; modes decapsulate with `output.deliver`."""
+        vap.stats.rx_dropped += 1
+
+    def encap(self, vap: IEEE80211Vap, eth: bytes) -> tuple[bytes, Node | None] | None:
+        """802.3 -> 802.11 for this mode: (frame bytes, receiver node or None),
+        or None to drop (no data path, unknown destination...).  See
+        `output.data_frame` and `output.snap_body`."""
+        return None
 
     def scan_done(self, vap: IEEE80211Vap, results: list[Any]) -> None:
         """A scan this vap started finished with these results."""
+
+    # Capture and injection belong to monitor vaps (`monitor.py`).
+    def capture(self, vap: IEEE80211Vap, dest: Any) -> None:
+        raise NotSupported(f"{vap.name}: a {self.name} vap does not capture; use a monitor vap")
+
+    def stop_capture(self, vap: IEEE80211Vap) -> int:
+        raise NotSupported(f"{vap.name}: a {self.name} vap does not capture; use a monitor vap")
+
+    def inject(self, vap: IEEE80211Vap, frame: bytes, *, radiotap: bool | None = None) -> bool:
+        raise NotSupported(f"{vap.name}: only a monitor vap injects raw frames")
 
 
 def transitions_table(**dst_sources: tuple[State, ...]) -> dict[State, frozenset[State]]:

@@ -1,13 +1,47 @@
-"""Monitor mode (`ieee80211_monitor.c`): receive everything on the channel."""
+"""Monitor mode (`ieee80211_monitor.c`): receive everything on the channel,
+inject raw frames, capture to pcap.
+
+A running monitor vap makes the device promiscuous (the driver's
+`ic_update_filter` programs that), so the input path hands it every frame
+heard on the channel, whoever it is for.  As in Linux, frames the device
+itself transmitted are shown to its monitor vaps when their transmission
+completes (`tx_seen`, called from the device's tx-complete path).
+Injection (`vap.inject`) takes a bare 802.11 frame or one behind a radiotap
+header, as Linux monitor interfaces do, and hands it to `ic_raw_xmit`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import errno
+import os
+from collections import Counter
+from typing import Any, BinaryIO
 
-from ic import OpMode, State
+from ic import InvalidArgument, Net80211Error, OpMode, State
 
 from .bss import leave_bss, running_channel
+from .capture import Capture, rate_index, rx_radiotap
+from .frame import FrameError, peek
 from .mode import ANY, Mode, S, transitions_table
+from .radiotap import TX_FLAG_NOACK, RTFlags, parse_tx_radiotap
+
+MAX_MPDU = 2304 + 30 + 4  # the largest body, a 4-address QoS header and HT Control
+
+_KIND = ("rx_mgmt", "rx_ctrl", "rx_data", "rx_ext")
+
+
+def _tsf_us(ic: Any, time_ns: int) -> int:
+    """The device's TSF at `time_ns` (hwsim radios offset virtual time)."""
+    return time_ns // 1000 + getattr(ic, "tsf_offset_us", 0)
+
+
+def looks_like_radiotap(buf: bytes) -> bool:
+    """Whether `buf` starts with a radiotap header that leaves a whole 802.11
+    header behind it (version 0, pad 0, a length within the buffer)."""
+    if len(buf) < 8 + 10 or buf[0] or buf[1]:
+        return False
+    length = buf[2] | buf[3] << 8
+    return 8 <= length <= len(buf) - 10
 
 
 class MonitorMode(Mode):
@@ -15,6 +49,13 @@ class MonitorMode(Mode):
     TRANSITIONS = transitions_table(INIT=ANY, RUN=(S.INIT, S.RUN))
 
     START = (State.RUN, True)
+
+    def vap_setup(self, vap: Any) -> None:
+        vap.monitor_stats = Counter()
+        vap.pcap = None
+
+    def vap_detach(self, vap: Any) -> None:
+        self.stop_capture(vap)
 
     def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
         if nstate == State.INIT:
@@ -25,3 +66,107 @@ class MonitorMode(Mode):
                 chan = vap.des_chan or vap.ic.curchan
                 vap.ic.set_curchan(chan)
             vap.bss_chan = chan
+
+    # -- receive ---------------------------------------------------------------
+    def input(self, vap: Any, frame: bytes, rx: Any) -> None:
+        # Everything a monitor hears goes up its interface, as on Linux's mon0.
+        vap.stats.rx_packets += 1
+        vap.stats.rx_bytes += len(frame)
+        st = vap.monitor_stats
+        st[_KIND[(frame[0] >> 2) & 3]] += 1
+        if len(frame) > 1 and frame[1] & 0x08:
+            st["rx_retry"] += 1
+        cap = vap.pcap
+        if cap is not None:
+            freq = getattr(rx, "freq", None) or vap.ic.curchan.freq
+            tsf = _tsf_us(vap.ic, rx.time_ns)
+            cap.write(frame, rx.time_ns, rx_radiotap(freq, rx.rate_idx, tsf, rx.signal))
+
+    def tx_seen(self, vap: Any, frame: bytes, status: Any) -> None:
+        """A frame the device transmitted completed (Linux's tx status monitor)."""
+        vap.monitor_stats["tx_seen"] += 1
+        cap = vap.pcap
+        if cap is not None:
+            rates = getattr(status, "rates", ())
+            rate_idx = rates[-1][0] if rates else 0  # the rate of the last attempt
+            t = status.time_ns
+            cap.write(frame, t, rx_radiotap(vap.ic.curchan.freq, rate_idx, _tsf_us(vap.ic, t), None))
+
+    # -- capture ---------------------------------------------------------------
+    def capture(self, vap: Any, dest: str | os.PathLike[str] | BinaryIO) -> None:
+        """Write what this vap sees to a pcap file (link type 127), replacing
+        any capture already open."""
+        cap = Capture(dest)
+        self.stop_capture(vap)
+        vap.pcap = cap
+
+    def stop_capture(self, vap: Any) -> int:
+        """Close the capture; the number of frames it holds (0 without one)."""
+        cap, vap.pcap = vap.pcap, None
+        if cap is None:
+            return 0
+        n = cap.close()
+        vap.monitor_stats["captured"] += n
+        return n
+
+    # -- inject ----------------------------------------------------------------
+    def inject(self, vap: Any, frame: bytes, *, radiotap: bool | None = None) -> bool:
+        """Send a raw frame; True when the device took it.
+
+        `radiotap` None guesses from the first bytes (a bare association
+        request with a duration >= 8 would look like radiotap: say False).
+        Honoured radiotap fields, as Linux: Flags.FCS (the FCS is stripped),
+        Rate (a fixed rate), TX flags NOACK, Data Retries.
+        """
+        if not isinstance(frame, bytes | bytearray | memoryview):
+            raise InvalidArgument(f"{vap.name}: inject wants bytes, not {type(frame).__name__}")
+        frame = bytes(frame)
+        if vap.state != State.RUN:
+            vap.monitor_stats["inject_errors"] += 1
+            raise Net80211Error(f"{vap.name}: cannot inject, the vap is not running", errno.ENETDOWN)
+        params: dict[str, Any] = {}
+        if radiotap or (radiotap is None and looks_like_radiotap(frame)):
+            frame, params = self._strip_radiotap(vap, frame)
+        if len(frame) > MAX_MPDU:
+            vap.monitor_stats["inject_errors"] += 1
+            raise InvalidArgument(f"{vap.name}: injected frame of {len(frame)} bytes exceeds {MAX_MPDU}")
+        try:
+            peek(frame)
+        except FrameError as e:
+            vap.monitor_stats["inject_errors"] += 1
+            raise InvalidArgument(f"{vap.name}: injected frame is not 802.11: {e}") from None
+        if not vap.ic.ic_raw_xmit(vap, frame, params):
+            vap.stats.tx_dropped += 1
+            return False
+        vap.monitor_stats["injected"] += 1
+        vap.stats.tx_packets += 1
+        vap.stats.tx_bytes += len(frame)
+        return True
+
+    def _strip_radiotap(self, vap: Any, buf: bytes) -> tuple[bytes, dict[str, Any]]:
+        try:
+            rt = parse_tx_radiotap(buf)
+        except FrameError as e:
+            vap.monitor_stats["inject_errors"] += 1
+            raise InvalidArgument(f"{vap.name}: bad radiotap header on injected frame: {e}") from None
+        mpdu = buf[rt.length:]
+        if rt.flags is not None and rt.flags & RTFlags.FCS:
+            if len(mpdu) < 4:
+                vap.monitor_stats["inject_errors"] += 1
+                raise InvalidArgument(f"{vap.name}: radiotap announces an FCS the frame cannot hold")
+            mpdu = mpdu[:-4]
+        params: dict[str, Any] = {}
+        if rt.tx_flags is not None and rt.tx_flags & TX_FLAG_NOACK:
+            params["no_ack"] = True
+        tries = 1 + (rt.data_retries or 0)
+        if rt.rate is not None:
+            idx = rate_index(vap.ic.curchan.freq, rt.rate)
+            if idx is None:
+                vap.monitor_stats["inject_errors"] += 1
+                raise InvalidArgument(f"{vap.name}: radiotap rate {rt.rate * 0.5:g} Mb/s is not available "
+                                      f"on {vap.ic.curchan.freq} MHz")
+            params["rates"] = ((idx, tries),)
+        elif rt.data_retries is not None:
+            params["rates"] = ((0, tries),)
+        return mpdu, params
+

@@ -18,6 +18,7 @@ from typing import Any
 
 from ic import IllegalTransition, InvalidArgument, OpMode, State, StateQueueFull
 
+from .bss import chose_channel
 from .scan import Scanner
 
 log = logging.getLogger("net80211")
@@ -153,9 +154,17 @@ def _run_request(vap: Any, req: StateRequest) -> None:
     if ostate == nstate:
         return
     if nstate == State.RUN:
-        _wakeup_waiting(vap)
+        if chose_channel(vap):
+            # Waiters join the channel this vap chose; one that chose none
+            # (a monitor) leaves them waiting for the vap that scans.
+            _wakeup_waiting(vap)
     elif nstate == State.INIT:
-        Scanner.of(ic).flush()
+        if ic.nrunning == 0:
+            # FreeBSD flushes the shared cache whenever a vap goes to INIT;
+            # that throws away what a running vap on the same radio (a
+            # repeater's uplink) just learnt.  Flush when the device stops;
+            # otherwise entries age out (Scanner.expire).
+            Scanner.of(ic).flush()
         if ostate < State.RUN and not vap.scanwait and _others(vap)[1] == 0:
             # The scan the waiters waited for ended without a BSS: let them go.
             _wakeup_waiting(vap)

@@ -13,10 +13,12 @@ import enum
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .frame import FrameError
 
-__all__ = ["RTChannel", "RTFlags", "Radiotap", "channel_flags", "fcs", "parse_radiotap_frame"]
+__all__ = ["TX_FLAG_NOACK", "RTChannel", "RTFlags", "Radiotap", "TxRadiotap", "channel_flags", "fcs",
+           "parse_radiotap_frame", "parse_tx_radiotap"]
 
 
 class RTFlags(enum.IntFlag):
@@ -194,3 +196,49 @@ def parse_radiotap_frame(buf: bytes) -> tuple[Radiotap, bytes, bool | None]:
         raise FrameError("radiotap Flags announce an FCS the packet is too short to hold")
     body, tail = mpdu[:-4], mpdu[-4:]
     return rt, body, fcs(body) == tail
+
+
+# (alignment, size) of the radiotap fields up to Data Retries (bit 17), by bit.
+_FIELD_SHAPES = ((8, 8), (1, 1), (1, 1), (2, 4), (1, 2), (1, 1), (1, 1), (2, 2), (2, 2), (2, 2),
+                 (1, 1), (1, 1), (1, 1), (1, 1), (2, 2), (2, 2), (1, 1), (1, 1))
+_TX_FLAGS, _DATA_RETRIES = 15, 17
+TX_FLAG_NOACK = 0x0008  # IEEE80211_RADIOTAP_F_TX_NOACK
+
+
+class TxRadiotap(NamedTuple):
+    """What an injector's radiotap header asks of a transmission (Linux
+    `ieee80211_parse_tx_radiotap`): None where the field is absent."""
+
+    length: int
+    flags: int | None
+    rate: int | None  # 500 kb/s units
+    tx_flags: int | None
+    data_retries: int | None
+
+
+def parse_tx_radiotap(buf: bytes) -> TxRadiotap:
+    """The transmit-relevant fields of a radiotap header on an injected frame.
+
+    Walks the first namespace's fields in bit order up to Data Retries; later
+    fields need not be understood since the length says where the MPDU starts.
+    """
+    rt, length = Radiotap.parse(buf)
+    present = _HDR.unpack_from(buf)[3]
+    off = 8
+    word = present
+    while word & _EXT:
+        word = struct.unpack_from("<I", buf, off)[0]
+        off += 4
+    tx_flags = retries = None
+    for bit, (align, size) in enumerate(_FIELD_SHAPES):
+        if not present & 1 << bit:
+            continue
+        off += _pad(off, align)
+        if off + size > length:
+            raise FrameError("radiotap field overruns the header length")
+        if bit == _TX_FLAGS:
+            tx_flags = struct.unpack_from("<H", buf, off)[0]
+        elif bit == _DATA_RETRIES:
+            retries = buf[off]
+        off += size
+    return TxRadiotap(length, rt.flags, rt.rate, tx_flags, retries)

@@ -1,14 +1,55 @@
-"""Station mode (`ieee80211_sta.c`): scan, authenticate, associate, run."""
+"""Station mode (`ieee80211_sta.c`): scan, authenticate, associate, run.
+
+- SCAN: active scan (a probe request for our SSID, or a wildcard one, on
+  every channel that allows probing), then the strongest matching BSS that
+  has not refused us lately.
+- AUTH/ASSOC: open-system authentication, then (re)association; each
+  request is retried (MGT_TRIES) when unanswered, a refusal or timeout goes
+  back to SCAN and keeps that BSS aside for FAIL_BACKOFF_NS.
+- RUN: `vap.bss` is the ScanResult of the AP, `vap.bss_node` its node,
+  `vap.aid` the AID it gave us.  Software beacon-miss detection as FreeBSD's
+  swbmiss: no beacon for `bmiss_threshold` (7) beacon intervals -> SCAN.
+- A deauthentication or disassociation from the AP -> SCAN; going down
+  (INIT) from AUTH or later tells the AP with a deauthentication.
+Roaming to a better AP while associated is not done.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from ic import OpMode, State
+from ic import MS, SEC, TU, Callout, ComFlags, OpMode, State
 
+from .beacon import DEFAULT_RATES, HT_CAPS, capinfo
 from .bss import claim_channel, leave_bss, scan_channels
+from .ie import SSID, IEList, rates_ies
+from .mgmt import AssocReq, Auth, AuthAlgorithm, Deauth, MgmtFrame, ReasonCode, ReassocReq, StatusCode
 from .mode import ANY, Mode, S, transitions_table
+from .node import NodeTable
+from .output import BROADCAST, TO_DS, data_body, data_frame, deliver, send_mgmt, send_mgmt_raw, snap_body
 from .scan import Scanner, ScanResult
+
+log = logging.getLogger("net80211")
+
+MGT_TIMEOUT_NS = 200 * MS  # mac80211's IEEE80211_AUTH_TIMEOUT / _ASSOC_TIMEOUT
+MGT_RETRY_NS = 20 * MS  # after a request the AP did not even ACK
+MGT_TRIES = 3
+BMISS_THRESHOLD = 7  # FreeBSD's IEEE80211_HWBMISS_DEFAULT
+FAIL_BACKOFF_NS = 1 * SEC
+
+SUB_ASSOC_RESP, SUB_REASSOC_RESP, SUB_BEACON = 1, 3, 8
+SUB_DISASSOC, SUB_AUTH, SUB_DEAUTH = 10, 11, 12
+SUB_PROBE_REQ = 4
+_probe_bodies: dict[bytes, bytes] = {}
+
+
+def probe_req_body(ssid: bytes) -> bytes:
+    """Probe request elements for `ssid` (b"" = wildcard), cached."""
+    body = _probe_bodies.get(ssid)
+    if body is None:
+        body = _probe_bodies[ssid] = IEList([SSID(ssid), *rates_ies(DEFAULT_RATES), HT_CAPS]).to_bytes()
+    return body
 
 
 class StaMode(Mode):
@@ -23,32 +64,93 @@ class StaMode(Mode):
         SLEEP=(S.RUN,),
     )
 
+    def vap_setup(self, vap: Any) -> None:
+        vap.mgt_timer = Callout(vap.ic.sched)
+        vap.bmiss_timer = Callout(vap.ic.sched)
+        vap.bmiss_threshold = BMISS_THRESHOLD
+        vap.swbmiss_count = 0
+        vap.mgt_tries = 0
+        vap.bss_node = None
+        vap.sta_fails = {}  # BSSID -> time it refused us or timed out
+        vap.last_status = None  # status code of the last refused request
+        vap.last_reason = None  # reason code of the last deauth/disassoc
+
+    def vap_detach(self, vap: Any) -> None:
+        vap.mgt_timer.stop()
+        vap.bmiss_timer.stop()
+
     def first_request(self, vap: Any) -> tuple[State, bool]:
         # A station does not REINIT: if it is running it reassociates.
         return (State.ASSOC if vap.state >= State.RUN else State.SCAN), False
 
+    # -- transitions -------------------------------------------------------------
     def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
+        vap.mgt_timer.stop()
         if ostate == State.SCAN and nstate != State.SCAN:
             Scanner.of(vap.ic).cancel(vap)
+        if nstate < State.RUN:
+            vap.bmiss_timer.stop()
         if nstate == State.INIT:
+            if ostate >= State.AUTH and vap.bssid is not None:
+                send_mgmt(vap, vap.bssid, Deauth(ReasonCode.AUTH_LEAVE))
+            self._forget_bss(vap)
             vap.bss = None
             vap.bssid = None
             leave_bss(vap)
         elif nstate == State.SCAN:
-            if ostate >= State.RUN:
+            if ostate >= State.AUTH:
+                self._forget_bss(vap)
                 leave_bss(vap)
-            Scanner.of(vap.ic).start(vap, scan_channels(vap), lambda res: self.scan_done(vap, res))
+            self._start_scan(vap)
+        elif nstate in (State.AUTH, State.ASSOC) and vap.bssid is None:
+            return  # asked by hand, with no BSS chosen: nothing to talk to
+        elif nstate == State.AUTH:
+            NodeTable.of(vap.ic).add(vap, vap.bssid)
+            vap.mgt_tries = 0
+            self._send_auth(vap)
+        elif nstate == State.ASSOC:
+            vap.mgt_tries = 0
+            self._send_assoc(vap, reassoc=arg == 1 or ostate >= State.RUN)
         elif nstate == State.RUN:
             if vap.bss is not None:
                 vap.bss_chan = vap.bss.channel
                 vap.ic.bsschan = vap.bss_chan
+            node = NodeTable.of(vap.ic).find(vap, vap.bssid) if vap.bssid is not None else None
+            vap.bss_node = node
+            if node is not None:
+                node.associated = True
+                node.last_rx_ns = vap.ic.sched.now_ns
+            if ostate != State.RUN:
+                vap.swbmiss_count = 0
+                self._arm_bmiss(vap)
 
+    def _forget_bss(self, vap: Any) -> None:
+        tbl = vap.ic.nodes
+        if tbl is not None and vap.bssid is not None:
+            node = tbl.find(vap, vap.bssid)
+            if node is not None:
+                tbl.remove(node)
+        vap.bss_node = None
+        vap.aid = 0
+
+    def _start_scan(self, vap: Any) -> None:
+        Scanner.of(vap.ic).start(vap, scan_channels(vap), lambda res: self.scan_done(vap, res))
+
+    def scan_probe(self, vap: Any, chan: Any) -> None:
+        """Probe for our SSID (or any, without one) on the channel being scanned."""
+        send_mgmt_raw(vap, SUB_PROBE_REQ, BROADCAST, probe_req_body(vap.ssid), bssid=BROADCAST, no_ack=True)
+
+    # -- joining -----------------------------------------------------------------
     def select_bss(self, vap: Any, results: list[ScanResult]) -> ScanResult | None:
-        """The best infrastructure BSS matching the vap's SSID and channel."""
+        """The best infrastructure BSS matching the vap's SSID and channel that
+        has not refused us within FAIL_BACKOFF_NS."""
+        now = vap.ic.sched.now_ns
+        fails = vap.sta_fails
         cands = [r for r in results if not r.ibss
                  and (not vap.ssid or r.ssid == vap.ssid)
                  and (vap.des_chan is None or r.channel == vap.des_chan)
-                 and (vap.des_bssid is None or r.bssid == vap.des_bssid)]
+                 and (vap.des_bssid is None or r.bssid == vap.des_bssid)
+                 and now - fails.get(r.bssid, -FAIL_BACKOFF_NS) >= FAIL_BACKOFF_NS]
         return max(cands, key=lambda r: (r.rssi, -r.channel.freq), default=None)
 
     def scan_done(self, vap: Any, results: list[ScanResult]) -> None:
@@ -57,10 +159,141 @@ class StaMode(Mode):
         best = self.select_bss(vap, results)
         if best is None:
             # Nothing to join yet: keep scanning, as a FreeBSD station does.
-            Scanner.of(vap.ic).start(vap, scan_channels(vap), lambda res: self.scan_done(vap, res))
+            self._start_scan(vap)
             return
         if best.channel != vap.des_chan and not claim_channel(vap, best.channel):
             return
         vap.bss = best
         vap.bssid = best.bssid
+        vap.ic.set_curchan(best.channel)
         vap.new_state(State.AUTH, 0, internal=True)
+
+    def _fail(self, vap: Any, why: str) -> None:
+        """The BSS refused us or did not answer: back to SCAN, keep it aside."""
+        if vap.bssid is not None:
+            vap.sta_fails[vap.bssid] = vap.ic.sched.now_ns
+        vap.stats.assoc_failures += 1
+        log.debug("%s: %s", vap.name, why)
+        vap.new_state(State.SCAN, 0, internal=True)
+
+    def _arm_mgt(self, vap: Any, state: State, sent: bool) -> None:
+        """Wait for the answer to a request; unsent or unacked: retry soon."""
+        vap.mgt_timer.reset(MGT_TIMEOUT_NS if sent else MGT_RETRY_NS, self._mgt_timeout, vap, state)
+
+    def _on_status(self, vap: Any, state: State) -> Any:
+        def cb(_frame: bytes, status: Any) -> None:
+            if vap.state == state and not status.acked and vap.mgt_timer.pending:
+                vap.mgt_timer.reset(MGT_RETRY_NS + vap.ic.rng.randrange(MGT_RETRY_NS), self._mgt_timeout,
+                                    vap, state)
+        return cb
+
+    def _mgt_timeout(self, vap: Any, state: State) -> None:
+        if vap.state != state or vap.nstates:
+            return
+        if vap.mgt_tries >= MGT_TRIES:
+            self._fail(vap, f"{state.name} timed out")
+        elif state == State.AUTH:
+            self._send_auth(vap)
+        else:
+            self._send_assoc(vap, reassoc=False)
+
+    def _send_auth(self, vap: Any) -> None:
+        vap.mgt_tries += 1
+        sent = send_mgmt(vap, vap.bssid, Auth(AuthAlgorithm.OPEN, 1),
+                         on_status=self._on_status(vap, State.AUTH))
+        self._arm_mgt(vap, State.AUTH, sent)
+
+    def _send_assoc(self, vap: Any, *, reassoc: bool) -> None:
+        vap.mgt_tries += 1
+        ies = IEList([SSID(vap.ssid or (vap.bss.ssid if vap.bss is not None else b"")),
+                      *rates_ies(DEFAULT_RATES), HT_CAPS])
+        cap = capinfo(vap)
+        body: Any = ReassocReq(cap, 10, vap.bssid, ies) if reassoc else AssocReq(cap, 10, ies)
+        sent = send_mgmt(vap, vap.bssid, body, on_status=self._on_status(vap, State.ASSOC))
+        self._arm_mgt(vap, State.ASSOC, sent)
+
+    # -- beacon miss (FreeBSD's software bmiss) ------------------------------------
+    def _arm_bmiss(self, vap: Any) -> None:
+        bintval = vap.bss.bintval if vap.bss is not None and vap.bss.bintval else vap.bintval
+        vap.bmiss_timer.reset(vap.bmiss_threshold * bintval * TU, self._bmiss_check, vap)
+
+    def _bmiss_check(self, vap: Any) -> None:
+        if vap.state != State.RUN:
+            return
+        if vap.swbmiss_count or vap.ic.flags & ComFlags.SCAN:
+            # Beacons came (or we were off channel scanning for another vap).
+            vap.swbmiss_count = 0
+            self._arm_bmiss(vap)
+            return
+        vap.stats.beacon_misses += 1
+        log.debug("%s: beacon miss from %s", vap.name, vap.bssid.hex(":") if vap.bssid else "-")
+        if not vap.nstates:
+            vap.new_state(State.SCAN, 0, internal=True)
+
+    # -- receive -------------------------------------------------------------------
+    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any,
+                  a2: bytes | None, a3: bytes | None) -> None:
+        if subtype == SUB_BEACON:
+            if a3 == vap.bssid:
+                vap.stats.rx_beacons += 1
+                vap.swbmiss_count += 1
+            return
+        if a2 != vap.bssid or vap.bssid is None:
+            return  # management from anyone but our AP does not concern a station
+        state = vap.state
+        if subtype == SUB_AUTH:
+            if state != State.AUTH:
+                return
+            auth = MgmtFrame.parse(frame).body
+            if auth.algorithm != AuthAlgorithm.OPEN or auth.seq != 2:
+                return
+            if auth.status == StatusCode.SUCCESS:
+                vap.new_state(State.ASSOC, 0, internal=True)
+            else:
+                vap.last_status = auth.status
+                self._fail(vap, f"authentication refused: {auth.status!r}")
+        elif subtype in (SUB_ASSOC_RESP, SUB_REASSOC_RESP):
+            if state != State.ASSOC:
+                return
+            resp = MgmtFrame.parse(frame).body
+            if resp.status == StatusCode.SUCCESS and 1 <= resp.aid <= 2007:
+                vap.aid = resp.aid
+                if node is not None:
+                    node.aid = resp.aid
+                    node.capinfo = resp.capability
+                    node.rates = resp.ies.rates
+                vap.new_state(State.RUN, 0, internal=True)
+            else:
+                vap.last_status = resp.status
+                self._fail(vap, f"association refused: {resp.status!r}")
+        elif subtype in (SUB_DEAUTH, SUB_DISASSOC):
+            if state < State.AUTH or (subtype == SUB_DISASSOC and state < State.ASSOC):
+                return
+            vap.last_reason = MgmtFrame.parse(frame).body.reason
+            log.debug("%s: %s by the AP: %r", vap.name,
+                      "deauthenticated" if subtype == SUB_DEAUTH else "disassociated", vap.last_reason)
+            if not vap.nstates:
+                vap.new_state(State.SCAN, 0, internal=True)
+
+    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any, flags: int) -> None:
+        if vap.state != State.RUN or node is None or node is not vap.bss_node or flags & 3 != 2:
+            vap.stats.rx_dropped += 1
+            return
+        if subtype & 4:
+            return  # null data: the AP checking we are still here
+        da, sa = frame[4:10], frame[16:22]
+        if da[0] & 1 and sa == vap.macaddr:
+            return  # our own multicast, relayed back by the AP
+        deliver(vap, da, sa, data_body(frame, subtype, flags), node)
+
+    def encap(self, vap: Any, eth: bytes) -> tuple[bytes, Any] | None:
+        node = vap.bss_node
+        body = snap_body(eth)
+        if node is None or body is None:
+            return None
+        dst = eth[0:6]
+        if dst[0] & 1:
+            vap.stats.tx_multicast += 1
+        # The AP knows us by our address: it is the transmitter (and SA) of
+        # every frame we send in a 3-address BSS.
+        return data_frame(TO_DS, vap.bssid, vap.macaddr, dst, vap.next_seq(), body), node

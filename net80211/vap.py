@@ -13,8 +13,10 @@ from typing import Any
 
 from ic import Caps, Channel, CloneFlags, InvalidArgument, OpMode, State, mac_str, vap_caps
 
-from . import proto
+from . import output, proto
 from .modes import mode_for
+from .netdev import Netdev, make_netdev
+from .node import NodeTable
 
 
 class VapStats:
@@ -22,7 +24,9 @@ class VapStats:
 
     __slots__ = ("transitions", "failed_transitions", "illegal_transitions", "state_queue_overflows",
                  "scanwaits", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_dropped",
-                 "tx_dropped", "rx_malformed", "policy_refusals")
+                 "tx_dropped", "rx_malformed", "policy_refusals", "rx_frames", "rx_mgmt", "tx_mgmt",
+                 "rx_dup", "rx_multicast", "tx_multicast", "rx_beacons", "beacon_misses", "fwd_packets",
+                 "rx_unauth", "assoc_failures")
 
     def __init__(self) -> None:
         for name in self.__slots__:
@@ -66,6 +70,10 @@ class IEEE80211Vap:
         self.last_error: OSError | None = None
         self.detaching = False
         self.txseq = 0
+        self.netdev: Netdev | None = None
+        self.aid = 0  # the AID our AP gave us (STA)
+        self.maxsta = 2007  # stations an AP-like vap accepts (IEEE80211_AID_MAX)
+        self.mgmtrate = 12  # management/beacon rate in 500 kb/s units (6 Mb/s)
         self.mode.vap_setup(self)
 
     def __repr__(self) -> str:
@@ -115,14 +123,32 @@ class IEEE80211Vap:
         self.ic.vaps.remove(self)
         self.mode.machine.remove_model(self)
         self.mode.vap_detach(self)
+        if self.ic.nodes is not None:
+            NodeTable.of(self.ic).flush(self)
+        if self.netdev is not None:
+            self.netdev.close()
         self.attached = False
         self.detaching = False
         self.ic.ic_update_filter()
 
     def configure(self, *, ssid: bytes | None = None, channel: Channel | None = None,
                   bintval: int | None = None, dtim_period: int | None = None,
-                  hidessid: bool | None = None) -> None:
-        """Apply generic parameters already checked by `IEEE80211Com.create_vap`."""
+                  hidessid: bool | None = None, maxsta: int | None = None,
+                  netdev: str | None = None, netns: str | None = None) -> None:
+        """Apply generic parameters already checked by `IEEE80211Com.create_vap`.
+
+        A vap with a network side gets its netdev here: `netdev` names its
+        kind (default "queue", see `netdev.make_netdev`), `netns` is passed to
+        the kind's factory.  A vap without one (P2P device) refuses `netdev`."""
+        if netdev is not None and not self.has_netdev:
+            raise InvalidArgument(f"{self.name}: a {self.opmode.word} vap has no network interface")
+        if self.has_netdev and (netdev is not None or netns is not None or self.netdev is None):
+            nd = make_netdev(netdev or "queue", self, **({"netns": netns} if netns is not None else {}))
+            if self.netdev is not None:
+                self.netdev.close()
+            self.netdev = nd
+        if maxsta is not None:
+            self.maxsta = maxsta
         if ssid is not None:
             self.ssid = ssid
         if channel is not None:
@@ -148,10 +174,14 @@ class IEEE80211Vap:
     def up(self) -> None:
         """Mark the vap up and start its state machine (`ieee80211_start_locked`)."""
         proto.start(self)
+        if self.netdev is not None:
+            self.netdev.link_changed()
 
     def down(self) -> None:
         """Mark the vap down: to INIT (`ieee80211_stop_locked`)."""
         proto.stop(self)
+        if self.netdev is not None:
+            self.netdev.link_changed()
 
     def new_state(self, nstate: State | int, arg: int = -1, *, internal: bool = False) -> None:
         """Queue a state change (`ieee80211_new_state`); it runs from the device taskqueue."""
@@ -165,10 +195,45 @@ class IEEE80211Vap:
         return seq
 
     def input(self, frame: bytes, rx: Any) -> None:
-        """A frame the device's input path gave this vap (`iv_input`)."""
-        self.stats.rx_packets += 1
-        self.stats.rx_bytes += len(frame)
+        """A frame for this vap, raw (`iv_input`); the device's input path
+        (`input.input_all`) uses it for MONITOR vaps and calls `mode.recv`
+        for the others.  rx_packets/rx_bytes count data delivered up."""
+        self.stats.rx_frames += 1
         self.mode.input(self, frame, rx)
+
+    # -- monitor: capture and injection (other modes: EOPNOTSUPP) ---------------
+    def capture(self, dest: Any) -> None:
+        """Write the frames this vap sees to a pcap file (link type 127)."""
+        self.mode.capture(self, dest)
+
+    def stop_capture(self) -> int:
+        """Close the capture; how many frames it holds."""
+        return self.mode.stop_capture(self)
+
+    def inject(self, frame: bytes, *, radiotap: bool | None = None) -> bool:
+        """Transmit a raw 802.11 frame (optionally behind a radiotap header)."""
+        return self.mode.inject(self, frame, radiotap=radiotap)
+
+    def transmit(self, eth: bytes) -> bool:
+        """Send an Ethernet frame (the upper layer's transmit): encapsulate
+        for the mode and hand to the driver; False (tx_dropped) if not sent."""
+        return output.transmit(self, eth)
+
+    def scan_results(self) -> list[dict[str, Any]]:
+        """The device's scan cache as plain descriptions, strongest first."""
+        sc = self.ic.scan
+        if sc is None:
+            return []
+        now = self.ic.sched.now_ns
+        return [r.summary(now) for r in sorted(sc.cache.values(), key=lambda r: -r.rssi)]
+
+    def stations(self) -> list[dict[str, Any]]:
+        """The associated stations (an AP-like vap) as node summaries."""
+        tbl = self.ic.nodes
+        if tbl is None:
+            return []
+        now = self.ic.sched.now_ns
+        return [n.summary(now) for n in tbl.nodes(self) if n.associated]
 
     # -- driver hook ---------------------------------------------------------
     def iv_newstate(self, nstate: State, arg: int) -> int:
@@ -178,6 +243,8 @@ class IEEE80211Vap:
         ostate = self.state
         self.mode.enter(self, nstate)
         self.mode.newstate(self, ostate, nstate, arg)
+        if self.netdev is not None:
+            self.netdev.link_changed()  # carrier follows RUN
         return 0
 
     def describe(self) -> dict[str, Any]:

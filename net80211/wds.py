@@ -1,14 +1,36 @@
 """WDS mode (`ieee80211_wds.c`): a 4-address link to one peer (`wlanbssid`),
-on the channel the device's running BSS uses."""
+on the channel the device's running BSS uses.
+
+- Legacy WDS (`CloneFlags.WDSLEGACY`): the far end does not associate; the
+  vap creates the peer's node itself when it reaches RUN.
+- Dynamic WDS: the peer is a station associated to a HOSTAP vap of the same
+  device.  The vap binds to that station's node (`ni_wdsvap`): 4-address
+  frames the station sends to the AP come up this vap, and this vap sends
+  to the station with the AP's address as transmitter.  A station that is
+  not (yet) associated leaves the link idle; the binding is retried when
+  traffic needs it and dropped when the vap leaves RUN.
+
+Frames: ToDS = FromDS = 1; addr1 = peer (RA), addr2 = us (TA), addr3 = DA,
+addr4 = SA.  The device's input path hands 4-address data frames to the WDS
+vap whose peer sent them (`accepts`), before any other demultiplexing.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from ic import OpMode, State
 
 from .bss import leave_bss, running_channel
+from .frame import DataFrame, FrameError
+from .input import FT_DATA, RETRY, count_malformed, qos_tid
 from .mode import ANY, Mode, S, transitions_table
+from .node import NONQOS_TID, NodeTable
+from .output import data_frame, deliver, ether_addrs, snap_body
+
+DSTODS = 0x03
+_NODATA = 0x4
 
 
 class WdsMode(Mode):
@@ -21,10 +43,125 @@ class WdsMode(Mode):
 
     START = (State.RUN, True)
 
+    def vap_setup(self, vap: Any) -> None:
+        vap.wds_stats = Counter()
+        vap.wds_node = None  # the peer's node (ours if legacy, the AP vap's if dynamic)
+        vap.wds_ap = None  # dynamic WDS: the HOSTAP vap the peer associated to
+
     def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
         if nstate == State.INIT:
+            self._unbind(vap)
             leave_bss(vap)
         elif nstate == State.RUN:
             chan = running_channel(vap) or vap.des_chan or vap.ic.curchan
             vap.bss_chan = chan
             vap.bssid = vap.des_bssid
+            if ostate != State.RUN:
+                self._bind(vap)
+
+    # -- the link ------------------------------------------------------------------
+    def _bind(self, vap: Any) -> Any:
+        """`ieee80211_create_wds`: the peer's node, or None (dynamic, not associated)."""
+        peer = vap.des_bssid
+        if peer is None:
+            return None
+        tbl = NodeTable.of(vap.ic)
+        if vap.legacy_wds:
+            vap.wds_node = tbl.add(vap, peer, associated=True, authed=True)
+            return vap.wds_node
+        for ap in vap.ic.vaps:
+            if ap.opmode is not OpMode.HOSTAP or ap.state != State.RUN:
+                continue
+            node = tbl.find(ap, peer)
+            if node is None or not node.associated:
+                continue
+            owner = node.extra.get("wdsvap")
+            if owner is not None and owner is not vap:
+                vap.wds_stats["peer_in_use"] += 1  # FreeBSD: one WDS vap per station
+                return None
+            node.extra["wdsvap"] = vap
+            vap.wds_node, vap.wds_ap = node, ap
+            vap.wds_stats["bound"] += 1
+            return node
+        vap.wds_stats["peer_not_associated"] += 1
+        return None
+
+    def _unbind(self, vap: Any) -> None:
+        node, vap.wds_node, vap.wds_ap = vap.wds_node, None, None
+        if node is None:
+            return
+        if node.vap is vap:
+            NodeTable.of(vap.ic).remove(node)
+        elif node.extra.get("wdsvap") is vap:
+            del node.extra["wdsvap"]
+
+    def peer(self, vap: Any) -> Any:
+        """The peer's node while the link is up (a dynamic binding is
+        re-checked: the station may have left its AP)."""
+        node = vap.wds_node
+        if node is not None and not vap.legacy_wds:
+            ap = vap.wds_ap
+            tbl = NodeTable.of(vap.ic)
+            if ap is None or ap.state != State.RUN or tbl.find(ap, node.macaddr) is not node \
+                    or not node.associated:
+                self._unbind(vap)
+                node = None
+        if node is None and vap.state == State.RUN:
+            node = self._bind(vap)
+        return node
+
+    def tx_addr(self, vap: Any) -> bytes:
+        """Our address on the link: the AP's for a dynamic link (the station
+        knows only its AP), else the vap's own."""
+        ap = vap.wds_ap
+        return ap.macaddr if ap is not None else vap.macaddr
+
+    def accepts(self, vap: Any, a1: bytes, a2: bytes) -> bool:
+        """Whether a 4-address frame from `a2` to `a1` belongs to this link."""
+        if vap.state != State.RUN or a2 != vap.des_bssid:
+            return False
+        node = self.peer(vap)
+        return node is not None and (a1 == self.tx_addr(vap) or bool(a1[0] & 1))
+
+    # -- receive -------------------------------------------------------------------
+    def recv(self, vap: Any, frame: bytes, rx: Any, ftype: int, sub: int, a2: bytes | None,
+             a3: bytes | None, seq: int | None, flags: int) -> None:
+        # The peer's node may belong to the AP vap (dynamic WDS): use the link's.
+        node = vap.wds_node
+        if node is None or ftype != FT_DATA:
+            vap.wds_stats["rx_not_link"] += 1
+            return
+        node.rssi = rx.signal
+        node.last_rx_ns = vap.ic.sched.now_ns
+        if seq is not None and not frame[4] & 1:
+            tid = qos_tid(frame, flags) if sub & 8 else NONQOS_TID
+            if node.is_dup(seq, bool(flags & RETRY), tid):
+                vap.stats.rx_dup += 1
+                return
+        try:
+            self.recv_data(vap, sub, frame, rx, node, flags)
+        except FrameError:
+            count_malformed(vap)
+
+    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any, flags: int) -> None:
+        if flags & 3 != DSTODS:
+            vap.wds_stats["rx_wrong_dir"] += 1
+            vap.stats.rx_dropped += 1
+            return
+        df = DataFrame.parse(frame)
+        if subtype & _NODATA:
+            return
+        deliver(vap, df.addr3, df.addr4, df.payload, node)
+
+    # -- transmit ------------------------------------------------------------------
+    def encap(self, vap: Any, eth: bytes) -> tuple[bytes, Any] | None:
+        addrs = ether_addrs(eth)
+        body = snap_body(eth)
+        if addrs is None or body is None:
+            return None
+        node = self.peer(vap)
+        if node is None:
+            vap.wds_stats["tx_no_peer"] += 1
+            return None
+        dst, src = addrs
+        return data_frame(DSTODS, node.macaddr, self.tx_addr(vap), dst, vap.next_seq(), body, a4=src), node

@@ -2,8 +2,11 @@
 
 from .driver import HwsimDriver
 from .medium import HwsimMedium, MediumPort, RxInfo, TxStatus
+from .medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
 from .radio import HwsimRadio, HwsimVap, hw_addr, radio_addr
 from .world import ModelSpec
 
 __all__ = ["HwsimDriver", "HwsimMedium", "MediumPort", "RxInfo", "TxStatus", "HwsimRadio", "HwsimVap",
-           "hw_addr", "radio_addr", "ModelSpec"]
+           "hw_addr", "radio_addr", "ModelSpec",
+           # the values of MediumPort.filter, for drivers that program a port themselves
+           "FIF_PROMISC", "FIF_BEACONS", "FIF_PROBE_REQ", "FIF_ALLMULTI"]

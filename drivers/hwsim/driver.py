@@ -69,6 +69,20 @@ class HwsimDriver(Driver):
         self.medium.remove_radio(device)
         self.devices.remove(device)
 
+    def counters(self) -> dict[str, int]:
+        return dict(self.medium.counters)
+
+    def capture(self, dest: Any) -> None:
+        """Capture every transmission on the medium (like mac80211_hwsim's hwsim0)."""
+        self.medium.capture(dest)
+
+    def stop_capture(self) -> int:
+        return self.medium.stop_capture()
+
+    def close(self) -> None:
+        super().close()
+        self.medium.stop_capture()
+
     def describe(self) -> dict[str, Any]:
         d = super().describe()
         d["medium"] = "modeled" if self.medium.modeled else "perfect"

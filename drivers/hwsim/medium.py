@@ -117,6 +117,7 @@ class MediumPort:
         self._filter = 0
         self._tx_power = 20
         self._addrs: Counter[tuple[int, int]] = Counter()
+        self.tsf_offset_us = 0  # the radio's TSF is virtual time in µs plus this
         self.position = np.zeros(3)
         self.direction = np.zeros(3)
 
@@ -226,6 +227,10 @@ class MediumPort:
     def del_bssid(self, mac: bytes | str | int) -> None:
         self.del_addr(mac, ADDR_BSS)
 
+    def addresses(self) -> list[tuple[str, int]]:
+        """The addresses programmed on this port, as (aa:bb:.., kind), sorted."""
+        return sorted((":".join(f"{b:02x}" for b in a.to_bytes(6, "big")), k) for a, k in self._addrs)
+
     def owns(self, mac: bytes | str | int) -> bool:
         a = mac if isinstance(mac, int) else mac_to_int(mac)
         return (a, ADDR_OWN) in self._addrs
@@ -269,6 +274,7 @@ class HwsimMedium:
         self._dispatch_entry: list[Any] | None = None
         self._move_entry: list[Any] | None = None
         self.stats: Counter[str] = Counter()
+        self._capture: Any = None
         self.radios: list[Any] = []
         self._next_radio = 0
         self._external: Any = None  # external.ExternalMedium while serving
@@ -442,8 +448,36 @@ class HwsimMedium:
             self.stats["tx_refused"] += 1
             return fid
         self._frames[fid] = (port, bytes(frame))
+        if self._capture is not None:
+            self._capture_tx(port, frame, chain)
         self._after_kernel()
         return fid
+
+    # -- capture (mac80211_hwsim's hwsim0) ---------------------------------------------------
+    def capture(self, dest: Any) -> None:
+        """Write every frame transmitted on the medium, once per transmission
+        (retries are not repeated), to a pcap file (link type 127): radiotap
+        TSFT (the sender's TSF), Flags, Rate (the first of its rate chain) and
+        Channel.  No antenna signal: a transmission has one per receiver, and
+        hwsim0 reports none either.  Replaces a capture already open."""
+        from net80211.capture import Capture
+
+        cap = Capture(dest)
+        self.stop_capture()
+        self._capture = cap
+
+    def stop_capture(self) -> int:
+        """Close the medium-wide capture; how many frames it holds (0 without one)."""
+        cap, self._capture = self._capture, None
+        return 0 if cap is None else cap.close()
+
+    def _capture_tx(self, port: MediumPort, frame: bytes, chain: tuple[tuple[int, int], ...]) -> None:
+        from net80211.capture import rx_radiotap
+
+        now = self.sched.now_ns
+        rate = chain[0][0] if chain else 0
+        tsf = now // 1000 + port.tsf_offset_us
+        self._capture.write(bytes(frame), now, rx_radiotap(port.rx_freq, rate, tsf, None))
 
     def _after_kernel(self) -> None:
         """Schedule the dispatch of new events and the kernel's next wake-up."""

@@ -10,17 +10,18 @@ as the hardware's beacon timer does.
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ic import TU, Callout, Caps, Channel, CloneFlags, ComFlags, IEEE80211Com, OpMode, State
+from ic import MS, TU, Callout, Caps, Channel, CloneFlags, ComFlags, IEEE80211Com, OpMode, State
 from ic.policy import Policy, hwsim_default
 from net80211 import IEEE80211Vap
 from net80211.beacon import beacon_frame
 from net80211.input import input_all, tx_complete
 
 from .medium import RxInfo, TxStatus
-from .medtypes import ADDR_BSS, ADDR_OWN, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
+from .medtypes import ADDR_BSS, ADDR_OWN, FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
 from .profiles import HWSIM_CAPS
 
 if TYPE_CHECKING:
@@ -29,7 +30,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DEFAULT_CAPS = HWSIM_CAPS
+IBSS_CWMIN = 15  # aCWmin of OFDM PHYs: IBSS beacons back off 0..2*aCWmin slots
+SLOT_NS = 9_000
 MAX_VAP_ADDRS = 256  # the last octet of 02:00:00:hi:lo:NN
+MAX_HELD = 256  # frames held for the operating channel while off-channel
+# 500 kb/s units -> the medium's rate index (1, 2, 5.5, 11, 6, 9, ... 54 Mb/s).
+RATE_INDEX = {2: 0, 4: 1, 11: 2, 22: 3, 12: 4, 18: 5, 24: 6, 36: 7, 48: 8, 72: 9, 96: 10, 108: 11}
+DATA_RATES = ((8, 2), (6, 2), (4, 4))
+STOP_DRAIN_MAX_NS = 100 * MS  # longest a stopping radio waits for its queued frames
 
 
 def radio_addr(idx: int) -> bytes:
@@ -93,7 +101,18 @@ class HwsimRadio(IEEE80211Com):
         self._addrs: dict[int, bytes] = {}  # id(vap) -> own address programmed for it
         self._beacons: dict[int, Callout] = {}
         self._status_cb: dict[int, Callable[[bytes, TxStatus], Any]] = {}
-        self.tsf_offset_us = 0  # the TSF is virtual time in µs plus this offset
+        self.roc_chan: Channel | None = None  # remain-on-channel in progress
+        self._held: list[tuple[bytes, Any, bool, Any]] = []  # frames held while off-channel
+        # The TSF is virtual time in µs plus this offset.  Real radios power
+        # up at different moments, so their TSFs (and TBTTs) differ; equal
+        # TSFs would make every AP of a world beacon at the same instant and
+        # collide each time.  Seeded by the radio's address: same run.
+        self.tsf_offset_us = self.rng.randrange(1 << 32)
+        # The hardware's own randomness (beacon backoff), seeded by the medium's seed.
+        self._rng = random.Random(medium.seed << 20 ^ idx)
+        self._inflight = 0  # frames handed to the medium without a status yet
+        self._stop_pending = False
+        self._stop_entry: Any = None
 
     # -- addresses --------------------------------------------------------------
     def _vap_address(self, macaddr: bytes | None) -> tuple[bytes, int | None]:
@@ -109,6 +128,10 @@ class HwsimRadio(IEEE80211Com):
     # -- driver methods -----------------------------------------------------------
     def ic_vap_create(self, name: str, unit: int, opmode: OpMode, flags: CloneFlags,
                       bssid: bytes | None, macaddr: bytes | None) -> HwsimVap:
+        if opmode is OpMode.WDS and macaddr is None:
+            # As ath(4): a WDS vap shares the address of the device's AP, the
+            # one its peer knows.
+            macaddr = next((v.macaddr for v in self.vaps if v.opmode is OpMode.HOSTAP), None)
         addr, slot = self._vap_address(macaddr)
         vap = self.vap_class(self, name, unit, opmode, flags, bssid)
         if slot is not None:
@@ -128,9 +151,28 @@ class HwsimRadio(IEEE80211Com):
 
     def ic_parent(self) -> None:
         if self.nrunning > 0:
+            self._stop_entry_cancel()
             self.port.start(self.curchan.freq)
+        elif self._inflight and self.port.started:
+            # Frames net80211 sent on the way down (deauthentications) are
+            # still queued: stop once they are out, as a driver flushes its
+            # transmit queue before it powers the radio down.
+            self._stop_pending = True
+            if self._stop_entry is None:
+                self._stop_entry = self.sched.call_later(STOP_DRAIN_MAX_NS, self._stop_now)
         else:
+            self._stop_now()
+
+    def _stop_now(self) -> None:
+        self._stop_entry_cancel()
+        if self.nrunning == 0:
             self.port.stop()
+
+    def _stop_entry_cancel(self) -> None:
+        self._stop_pending = False
+        if self._stop_entry is not None:
+            self.sched.cancel(self._stop_entry)
+            self._stop_entry = None
 
     def ic_set_channel(self) -> None:
         self.port.freq = self.curchan.freq
@@ -140,6 +182,20 @@ class HwsimRadio(IEEE80211Com):
 
     def ic_scan_end(self) -> None:
         self.ic_update_filter()
+
+    def ic_remain_on_channel(self, chan: Channel, duration_ns: int) -> None:
+        # The hardware really leaves: the operating channel is not heard
+        # until ic_cancel_remain_on_channel (mac80211_hwsim's tmp_chan).
+        self.roc_chan = chan
+        self.port.set_offchannel(chan.freq)
+        self.stats["roc"] += 1
+
+    def ic_cancel_remain_on_channel(self) -> None:
+        self.roc_chan = None
+        self.port.set_offchannel(None)
+        held, self._held = self._held, []
+        for frame, rates, no_ack, on_status in held:  # queues wake up, as mac80211's do
+            self._xmit(frame, rates, no_ack, on_status)
 
     def ic_update_filter(self) -> None:
         """Own addresses of attached vaps, and the filter flags their modes need."""
@@ -167,6 +223,8 @@ class HwsimRadio(IEEE80211Com):
                 flt |= FIF_PROBE_REQ
             if v.opmode is OpMode.IBSS:
                 flt |= FIF_BEACONS  # to merge with an older IBSS of the same SSID
+            if v.opmode is OpMode.AHDEMO:
+                flt |= FIF_ALLMULTI  # group data of a zero BSSID matches no BSS filter
         if flt != port.filter:
             port.filter = flt
 
@@ -185,13 +243,32 @@ class HwsimRadio(IEEE80211Com):
 
     # -- transmit -------------------------------------------------------------------------
     def ic_raw_xmit(self, vap: Any, frame: bytes, params: Any = None) -> bool:
-        """Send a management or raw frame.  `params` may give `rates` (an MRR
-        list of (rate index, tries)), `no_ack` and `on_status(frame, TxStatus)`."""
+        """Send a management or raw frame.  `params` may give `rate` (500 kb/s
+        units, as FreeBSD's ibp_rate0) or `rates` (an MRR list of (rate index,
+        tries)), `no_ack` and `on_status(frame, TxStatus)`."""
         p = params or {}
-        return self._xmit(frame, p.get("rates", ((0, 4),)), p.get("no_ack", False), p.get("on_status"))
+        rates = p.get("rates")
+        if rates is None:
+            rates = ((RATE_INDEX.get(p.get("rate", 2), 0), 4),)
+        no_ack, on_status = p.get("no_ack", False), p.get("on_status")
+        if self.roc_chan is not None and not p.get("offchannel", False):
+            return self._hold(frame, rates, no_ack, on_status)
+        return self._xmit(frame, rates, no_ack, on_status)
 
     def ic_transmit(self, vap: Any, frame: bytes) -> bool:
-        return self._xmit(frame, ((0, 4),), False, None)
+        # No rate control yet: a fixed multi-rate-retry chain, 24 -> 12 -> 6 Mb/s.
+        if self.roc_chan is not None:
+            return self._hold(frame, DATA_RATES, False, None)
+        return self._xmit(frame, DATA_RATES, False, None)
+
+    def _hold(self, frame: bytes, rates: Any, no_ack: bool, on_status: Any) -> bool:
+        """Off-channel: the operating channel's queues are stopped (bounded)."""
+        if len(self._held) >= MAX_HELD:
+            self.stats["tx_held_dropped"] += 1
+            return False
+        self.stats["tx_held"] += 1
+        self._held.append((frame, rates, no_ack, on_status))
+        return True
 
     def _xmit(self, frame: bytes, rates: Any, no_ack: bool, on_status: Any) -> bool:
         fid = self.port.transmit(frame, rates, no_ack=no_ack)
@@ -199,6 +276,7 @@ class HwsimRadio(IEEE80211Com):
             self.stats["tx_failed"] += 1
             return False
         self.stats["tx"] += 1
+        self._inflight += 1
         if on_status is not None:
             self._status_cb[fid] = on_status
         return True
@@ -209,6 +287,9 @@ class HwsimRadio(IEEE80211Com):
         input_all(self, frame, rx)
 
     def _tx_status(self, frame: bytes, status: TxStatus) -> None:
+        self._inflight -= 1
+        if self._stop_pending and self._inflight <= 0:
+            self._stop_now()
         cb = self._status_cb.pop(status.frame_id, None)
         if cb is not None:
             cb(frame, status)
@@ -216,8 +297,26 @@ class HwsimRadio(IEEE80211Com):
 
     # -- beacons (the hardware beacon timer) --------------------------------------------
     @property
+    def tsf_offset_us(self) -> int:
+        """The TSF is virtual time in µs plus this offset (kept by the port,
+        so the medium's capture stamps frames with the sender's TSF)."""
+        return self.port.tsf_offset_us
+
+    @tsf_offset_us.setter
+    def tsf_offset_us(self, offset: int) -> None:
+        self.port.tsf_offset_us = int(offset)
+
+    @property
     def tsf_us(self) -> int:
         return self.sched.now_ns // 1000 + self.tsf_offset_us
+
+    @tsf_us.setter
+    def tsf_us(self, tsf: int) -> None:
+        """Load the TSF (an IBSS adopting a peer's); the beacon timer follows it."""
+        self.tsf_offset_us = int(tsf) - self.sched.now_ns // 1000
+        for v in self.vaps:
+            if id(v) in self._beacons:
+                self._beacon_start(v)
 
     def _beacon_start(self, vap: Any) -> None:
         co = self._beacons.get(id(vap))
@@ -238,13 +337,30 @@ class HwsimRadio(IEEE80211Com):
         if co is None or vap.state < State.RUN:
             return
         co.reset(vap.bintval * TU, self._beacon_fire, vap)
-        if not self.port.started or self.flags & ComFlags.SCAN:
+        if not self.port.started or self.flags & ComFlags.SCAN or self.roc_chan is not None:
             return  # off our channel: the hardware skips this TBTT
+        if vap.opmode is OpMode.IBSS:
+            # IBSS beacon generation (802.11 11.1.3.3): wait a random
+            # 0..2*aCWmin slots and stand down if a peer's beacon came first.
+            slots = self._rng.randrange(2 * IBSS_CWMIN + 1)
+            self.sched.call_later(slots * SLOT_NS, self._ibss_beacon, vap, self.sched.now_ns, co)
+            return
         self.stats["beacons"] += 1
         self._xmit(beacon_frame(vap, self.tsf_us), ((0, 1),), True, None)
+
+    def _ibss_beacon(self, vap: Any, tbtt_ns: int, co: Callout) -> None:
+        if self._beacons.get(id(vap)) is not co or vap.state < State.RUN or not self.port.started:
+            return
+        if getattr(vap, "ibss_beacon_heard_ns", -1) >= tbtt_ns:
+            self.stats["beacons_deferred"] += 1
+            return
+        self.stats["beacons"] += 1
+        self._xmit(beacon_frame(vap, self.tsf_us), ((RATE_INDEX.get(getattr(vap, "mgmtrate", 2), 0), 1),),
+                   True, None)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "driver": "hwsim", "macaddr": ":".join(f"{b:02x}" for b in self.macaddr),
                 "hwaddr": ":".join(f"{b:02x}" for b in self.hwaddr), "channel": self.curchan.ieee,
                 "freq": self.port.freq, "nchannels": self.nchannels, "caps": str(self.caps),
-                "vaps": [v.name for v in self.vaps], "stats": dict(self.stats)}
+                "vaps": [v.name for v in self.vaps], "addrs": self.port.addresses(),
+                "started": self.port.started, "stats": dict(self.stats)}

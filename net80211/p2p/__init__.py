@@ -1,5 +1,10 @@
-"""Wi-Fi Direct: the P2P device and the P2P group modes."""
+"""Wi-Fi Direct: the P2P device and the P2P group modes, the wireless-device
+primitives (start/stop, remain-on-channel, mgmt-tx, frame registrations,
+scans) and owners that undo what they started."""
 
 from .modes import P2PClientMode, P2PDeviceMode, P2PGoMode
+from .owner import AlreadyRegistered, Event, NetworkDown, NotFound, Owner
+from .wdev import ROC_MAX_MS, ROC_MIN_MS, WirelessDev, wdev_of
 
-__all__ = ["P2PClientMode", "P2PDeviceMode", "P2PGoMode"]
+__all__ = ["P2PClientMode", "P2PDeviceMode", "P2PGoMode", "AlreadyRegistered", "Event", "NetworkDown",
+           "NotFound", "Owner", "ROC_MAX_MS", "ROC_MIN_MS", "WirelessDev", "wdev_of"]

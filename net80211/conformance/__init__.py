@@ -1,0 +1,36 @@
+"""The conformance test matrix: driver x vap mix x scenario, for driver authors.
+
+    pytest -p net80211.conformance --driver hwsim:ath [--max-vaps 2]
+    wlanctl conformance --driver hwsim:ath --jobs 2 --json out.json --html out.html
+
+`Matrix` is the API underneath (it also takes a Driver class directly);
+`cli_main` is `wlanctl conformance`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .cells import KINDS, CellResult, CellSpec
+from .matrix import DEFAULT_MAX_VAPS, Matrix
+from .mixes import Mix, enumerate_mixes, mode_words
+
+__all__ = ["KINDS", "CellResult", "CellSpec", "DEFAULT_MAX_VAPS", "Matrix", "Mix", "enumerate_mixes",
+           "mode_words", "cli_main"]
+
+
+def cli_main(argv: list[str]) -> int:
+    """`wlanctl conformance ARGS`: run the matrix under pytest, write the reports."""
+    from .runner import main
+
+    return main(argv)
+
+
+def pytest_addhooks(pluginmanager: Any) -> None:
+    """`-p net80211.conformance` loads this package: register the plugin module
+    under its entry-point name, so that pytest's autoloading of the pytest11
+    entry point finds it registered and does not add it twice."""
+    from . import plugin
+
+    if pluginmanager.get_plugin("net80211_conformance") is None and not pluginmanager.is_registered(plugin):
+        pluginmanager.register(plugin, "net80211_conformance")

@@ -1,0 +1,102 @@
+"""The matrix for one driver and profile: which cells exist and running them.
+
+    m = Matrix("hwsim:ath", max_vaps=2)      # or Matrix(MyDriver, profile="x")
+    results = m.run()                         # list of CellResult
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from ic import ConcurrencyError
+
+from ..driver import Driver
+from .behaviour import behaviour_cell
+from .cells import KINDS, CellResult, CellSpec
+from .lifecycle import lifecycle_cell
+from .mixes import Mix, enumerate_mixes, mode_words
+from .verdict import verdict_cell
+from .world import World, resolve
+
+DEFAULT_MAX_VAPS = 3
+
+_RUNNERS: dict[str, Callable[..., CellResult]] = {
+    "verdict": verdict_cell, "behaviour": behaviour_cell, "lifecycle": lifecycle_cell,
+}
+
+
+class Matrix:
+    """Every cell of a driver's matrix: verdict cells for each mix, behaviour
+    and lifecycle cells for the mixes the policy allows in some order."""
+
+    def __init__(self, driver: str | type[Driver], profile: str | None = None, *,
+                 max_vaps: int = DEFAULT_MAX_VAPS, channels: Iterable[int] | None = None,
+                 params: dict[str, Any] | None = None, kinds: Iterable[str] = KINDS) -> None:
+        self.ref = resolve(driver, profile, params)
+        self.max_vaps = max_vaps
+        self.channels = list(channels) if channels is not None else None
+        self.kinds = tuple(kinds)
+        unknown = set(self.kinds) - set(KINDS)
+        if unknown:
+            raise ValueError(f"unknown cell kinds {sorted(unknown)}")
+        w = World(self.ref, 1)
+        try:
+            self.caps = w.dut.caps
+            self.words = mode_words(self.caps)
+            self.mixes = enumerate_mixes(self.words, max_vaps, self.channels)
+            self._allowed = {mix: self._first_allowed(w.dut, mix) for mix in self.mixes}
+        finally:
+            w.close()
+
+    @property
+    def driver(self) -> str:
+        return self.ref.name
+
+    @property
+    def profile(self) -> str:
+        return self.ref.profile
+
+    @staticmethod
+    def _first_allowed(ic: Any, mix: Mix) -> tuple[int, ...] | None:
+        for perm in mix.orders():
+            words, chans = mix.ordered(perm)
+            try:
+                ic.check_mix(words, chans)
+            except ConcurrencyError:
+                continue
+            return tuple(perm)
+        return None
+
+    def allowed_order(self, mix: Mix) -> tuple[int, ...] | None:
+        """The first creation order (rank order first) the policy allows, if any."""
+        return self._allowed[mix]
+
+    def cells(self) -> list[CellSpec]:
+        out = []
+        for mix in self.mixes:
+            order = self._allowed[mix]
+            for kind in self.kinds:
+                if kind != "verdict" and order is None:
+                    continue
+                out.append(CellSpec(mix, kind, order or ()))
+        return out
+
+    def run_cell(self, spec: CellSpec) -> CellResult:
+        try:
+            return _RUNNERS[spec.kind](self.ref, spec)
+        except Exception as e:  # a crash is a failed cell, with what crashed
+            import traceback
+
+            return CellResult(spec.mix.label, spec.kind, list(spec.mix.modes), "no crash",
+                              f"crashed: {type(e).__name__}", False, f"{type(e).__name__}: {e}",
+                              traceback.format_exc().splitlines())
+
+    def run(self, progress: Callable[[CellResult], None] | None = None) -> list[CellResult]:
+        results = []
+        for spec in self.cells():
+            res = self.run_cell(spec)
+            results.append(res)
+            if progress is not None:
+                progress(res)
+        return results

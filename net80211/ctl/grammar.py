@@ -1,0 +1,437 @@
+"""The wlanctl command grammar, ifconfig style, as data.
+
+Every command and keyword lives in `COMMANDS` so that help, completion, the
+man page check and the parser all read one table.  `parse(argv)` turns words
+into an `Invocation`: a protocol command and its arguments.  Values are only
+checked for shape here (a channel is a number, a MAC looks like one); the
+daemon checks meaning (is the mode known, does the device exist).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ic import InvalidArgument
+
+_MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
+
+
+class UsageError(InvalidArgument):
+    """The words do not form a wlanctl command (EINVAL); `command` names the
+    command whose usage to show, if known."""
+
+    def __init__(self, message: str, command: str | None = None) -> None:
+        super().__init__(message)
+        self.command = command
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """One ifconfig-style word of a command: a flag (`arg` None) or a word
+    followed by a value."""
+
+    word: str
+    help: str
+    dest: str = ""
+    arg: str | None = None  # metavar of the value
+    choices: tuple[str, ...] = ()
+    value: Any = True  # what a flag stores in `dest`
+    kind: str = "str"  # value shape: str, int, mac, name, path, channel
+
+    @property
+    def key(self) -> str:
+        return self.dest or self.word
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command: `target` says what precedes it (an interface name or nothing)."""
+
+    name: str
+    target: str  # "iface" (vap or device), "vap", "device", "none"
+    synopsis: str
+    help: str
+    keywords: tuple[Keyword, ...] = ()
+    subwords: tuple[str, ...] = ()  # fixed choices of a positional word (list WHAT, capture ACTION)
+    read: bool = False  # a read command: takes --json
+    local: bool = False  # handled by the CLI itself, not sent to the daemon
+
+
+_MACS = "aa:bb:cc:dd:ee:ff"
+
+CREATE_KEYWORDS = (
+    Keyword("wlandev", "the device (radio) to clone the vap on (required)", arg="DEV", kind="name"),
+    Keyword("wlanmode", "operating mode: sta (default), hostap|ap, adhoc|ibss, ahdemo, tdma, wds, "
+            "monitor, mesh, p2p-device, p2p-go, p2p-client", arg="MODE"),
+    Keyword("wlanbssid", "fixed BSSID (a WDS vap's peer address)", arg=_MACS, kind="mac"),
+    Keyword("wlanaddr", "the vap's own MAC address (CLONE_MACADDR)", arg=_MACS, kind="mac"),
+    Keyword("bssid", "ask for a unique MAC address/BSSID (CLONE_BSSID)", value=True),
+    Keyword("-bssid", "share the device's address (default)", dest="bssid", value=False),
+    Keyword("beacons", "send beacons (default)", value=True),
+    Keyword("-beacons", "no beacon timers, software beacon miss (CLONE_NOBEACONS)", dest="beacons",
+            value=False),
+    Keyword("wdslegacy", "static WDS link (CLONE_WDSLEGACY)", value=True),
+    Keyword("-wdslegacy", "dynamic WDS (default)", dest="wdslegacy", value=False),
+    Keyword("ssid", "network name (at most 32 bytes)", arg="NAME"),
+    Keyword("channel", "channel number, or 'any'", arg="N", kind="channel"),
+    Keyword("netdev", "the vap's network interface: a Linux TAP or an in-process queue",
+            arg="KIND", choices=("tap", "queue")),
+    Keyword("netns", "network namespace of the TAP (created if missing)", arg="NAME", kind="name"),
+    Keyword("up", "bring the vap up once created", value=True),
+)
+
+SET_KEYWORDS = (
+    Keyword("ssid", "network name (at most 32 bytes)", arg="NAME"),
+    Keyword("channel", "channel number, or 'any'", arg="N", kind="channel"),
+    Keyword("up", "bring the vap up", dest="updown", value="up"),
+    Keyword("down", "take the vap down", dest="updown", value="down"),
+)
+
+RADIO_ADD_KEYWORDS = (
+    Keyword("p2p", "the radio has a P2P device (HWSIM_ATTR_SUPPORT_P2P_DEVICE)", value=True),
+    Keyword("channels", "channels the radio may use at once", arg="N", kind="int"),
+)
+
+VAP_LISTS = ("sta", "scan", "caps", "chan")
+DEVICE_LISTS = ("caps", "chan", "combinations")
+
+COMMANDS: tuple[Command, ...] = (
+    Command("list", "none", "wlanctl [list] [--json]",
+            "every device and its vaps, as a tree", read=True),
+    Command("radio", "none", "wlanctl radio add [NAME] [p2p] [channels N] | radio del NAME",
+            "add or remove a radio (like HWSIM_CMD_NEW_RADIO / DEL_RADIO)",
+            keywords=RADIO_ADD_KEYWORDS, subwords=("add", "del")),
+    Command("serve", "none", "wlanctl serve [--config FILE] [--socket PATH]",
+            "run the daemon that holds the devices", local=True),
+    Command("run", "none", "wlanctl run FILE ...", "run a scenario in virtual time, in-process",
+            local=True),
+    Command("conformance", "none", "wlanctl conformance ...", "run the conformance test matrix",
+            local=True),
+    Command("completion", "none", "wlanctl completion [bash]", "print a shell completion script",
+            local=True, subwords=("bash",)),
+    Command("show", "iface", "wlanctl IFACE [--json]",
+            "show a vap (mode, state, addresses, channel, ssid, bssid, flags, counters) or a device",
+            read=True),
+    Command("create", "vap", "wlanctl IFACE create wlandev DEV [wlanmode MODE] [wlanbssid MAC] "
+            "[wlanaddr MAC] [bssid|-bssid] [beacons|-beacons] [wdslegacy|-wdslegacy] [ssid NAME] "
+            "[channel N] [netdev tap|queue] [netns NAME] [up]",
+            "clone a vap on a device", keywords=CREATE_KEYWORDS),
+    Command("destroy", "vap", "wlanctl IFACE destroy", "destroy a vap (and its netdev)"),
+    Command("set", "vap", "wlanctl IFACE [ssid NAME] [channel N] [up|down]",
+            "change a vap's parameters, bring it up or down", keywords=SET_KEYWORDS),
+    Command("query", "iface", "wlanctl IFACE list sta|scan|caps|chan|combinations [--json]",
+            "stations, scan results, capabilities, channels (vap); caps, chan, combinations (device)",
+            subwords=tuple(dict.fromkeys(VAP_LISTS + DEVICE_LISTS)), read=True),
+    Command("check", "device", "wlanctl DEV check MODE [MODE ...] [channels N [N ...]] [--json]",
+            "would this mix of vaps be allowed on the device? (with the explanation)", read=True),
+    Command("capture", "vap", "wlanctl IFACE capture start FILE | capture stop",
+            "write a monitor vap's frames to a pcap file", subwords=("start", "stop")),
+)
+
+BY_NAME = {c.name: c for c in COMMANDS}
+# The word that selects a command after an interface name (set and show have none).
+IFACE_VERBS = {"create": "create", "destroy": "destroy", "list": "query", "check": "check",
+               "capture": "capture"}
+TOP_WORDS = ("list", "radio", "serve", "run", "conformance", "completion")
+GLOBAL_OPTIONS = (
+    ("--json", "print the answer of a read command as JSON"),
+    ("--socket PATH", "the daemon's control socket (default $WLANCTL_SOCKET or "
+     "/run/net80211/wlanctl.sock)"),
+    ("-h, --help", "show help (of a command, when given after it)"),
+)
+
+
+@dataclass
+class Invocation:
+    """A parsed command line."""
+
+    command: str
+    args: dict[str, Any] = field(default_factory=dict)
+    json: bool = False
+    help: bool = False
+    socket: str | None = None
+    rest: list[str] = field(default_factory=list)  # words for local commands (serve, run, ...)
+
+    def request(self) -> dict[str, Any]:
+        """The protocol request this invocation sends."""
+        return {"cmd": self.command, "args": self.args}
+
+
+def all_words() -> dict[str, list[str]]:
+    """Every command and every keyword or fixed word it accepts (for the man
+    page check and completion)."""
+    out: dict[str, list[str]] = {}
+    for c in COMMANDS:
+        out[c.name] = [k.word for k in c.keywords] + list(c.subwords)
+    return out
+
+
+def _value(kw: Keyword, word: str | None, command: str) -> Any:
+    if word is None:
+        raise UsageError(f"{kw.word}: missing {kw.arg}", command)
+    if kw.choices and word not in kw.choices:
+        raise UsageError(f"{kw.word}: {word!r} is not one of {', '.join(kw.choices)}", command)
+    if kw.kind == "int" or (kw.kind == "channel" and word not in ("any", "-")):
+        try:
+            n = int(word, 10)
+        except ValueError:
+            raise UsageError(f"{kw.word}: {word!r} is not a number", command) from None
+        if n < 0 or n > 0xFFFF:
+            raise UsageError(f"{kw.word}: {n} is out of range", command)
+        return n
+    if kw.kind == "channel":
+        return None
+    if kw.kind == "mac" and not _MAC_RE.match(word):
+        raise UsageError(f"{kw.word}: {word!r} is not a MAC address", command)
+    if kw.kind == "name" and not _NAME_RE.match(word):
+        raise UsageError(f"{kw.word}: {word!r} is not a valid name", command)
+    return word
+
+
+def _keywords(cmd: Command, words: list[str], table: tuple[Keyword, ...]) -> dict[str, Any]:
+    by_word = {k.word: k for k in table}
+    args: dict[str, Any] = {}
+    i = 0
+    while i < len(words):
+        w = words[i]
+        kw = by_word.get(w)
+        if kw is None:
+            raise UsageError(f"{cmd.name}: unknown keyword {w!r}", cmd.name)
+        if kw.arg is None:
+            args[kw.key] = kw.value
+            i += 1
+        else:
+            args[kw.key] = _value(kw, words[i + 1] if i + 1 < len(words) else None, cmd.name)
+            i += 2
+    return args
+
+
+def _split_options(argv: list[str]) -> tuple[list[str], bool, bool, str | None]:
+    """Take the global options out of argv.  Options are recognised before the
+    first word and after it, except where a keyword expects a value: a
+    keyword's value is taken verbatim (an SSID may be '--json')."""
+    words: list[str] = []
+    json_out = help_ = False
+    socket: str | None = None
+    valued = {k.word for c in COMMANDS for k in c.keywords if k.arg}
+    expect_value = False
+    i = 0
+    while i < len(argv):
+        w = argv[i]
+        if expect_value:
+            words.append(w)  # the value of the previous keyword, verbatim
+            expect_value = False
+        elif w == "--json":
+            json_out = True
+        elif w in ("-h", "--help"):
+            help_ = True
+        elif w == "--socket" or w.startswith("--socket="):
+            if "=" in w:
+                socket = w.split("=", 1)[1]
+            elif i + 1 < len(argv):
+                i += 1
+                socket = argv[i]
+            else:
+                raise UsageError("--socket: missing PATH")
+        else:
+            expect_value = bool(words) and w in valued
+            words.append(w)
+        i += 1
+    return words, json_out, help_, socket
+
+
+def parse(argv: list[str]) -> Invocation:
+    """Parse wlanctl's arguments (without the program name)."""
+    # Local commands own everything after their word (argparse or a helper parses it).
+    if argv and argv[0] in ("serve", "run", "conformance"):
+        return Invocation(argv[0], rest=list(argv[1:]))
+    words, json_out, help_, socket = _split_options(list(argv))
+    inv = Invocation("list", json=json_out, help=help_, socket=socket)
+    if not words:
+        return inv
+    head, rest = words[0], words[1:]
+    if head == "list":
+        if rest:
+            raise UsageError(f"list: unexpected {rest[0]!r}", "list")
+        return inv
+    if head == "completion":
+        inv.command = "completion"
+        if rest and rest != ["bash"]:
+            raise UsageError(f"completion: unknown shell {rest[0]!r} (only bash)", "completion")
+        return inv
+    if head == "radio":
+        inv.command = "radio"
+        return _radio(inv, rest)
+    if head.startswith("-"):
+        raise UsageError(f"unknown option {head!r}")
+    if not _NAME_RE.match(head):
+        raise UsageError(f"{head!r} is not an interface name")
+    inv.args["name"] = head
+    verb = IFACE_VERBS.get(rest[0]) if rest else None
+    if not rest:
+        inv.command = "show"
+    elif verb is None:
+        inv.command = "set"
+        inv.args.update(_keywords(BY_NAME["set"], rest, SET_KEYWORDS))
+    else:
+        inv.command = verb
+        _IFACE_PARSERS[verb](inv, rest[1:])
+    return inv
+
+
+def _create(inv: Invocation, words: list[str]) -> None:
+    if inv.help:
+        return
+    args = _keywords(BY_NAME["create"], words, CREATE_KEYWORDS)
+    if "wlandev" not in args:
+        raise UsageError(f"{inv.args['name']}: create needs wlandev DEV", "create")
+    inv.args.update(args)
+
+
+def _destroy(inv: Invocation, words: list[str]) -> None:
+    if words:
+        raise UsageError(f"destroy: unexpected {words[0]!r}", "destroy")
+
+
+def _query(inv: Invocation, words: list[str]) -> None:
+    if inv.help:
+        return
+    cmd = BY_NAME["query"]
+    if len(words) != 1 or words[0] not in cmd.subwords:
+        got = repr(words[0]) if words else "nothing"
+        raise UsageError(f"list: expected one of {', '.join(cmd.subwords)}, got {got}", "query")
+    inv.args["what"] = words[0]
+
+
+def _check(inv: Invocation, words: list[str]) -> None:
+    if inv.help:
+        return
+    modes: list[str] = []
+    channels: list[int] | None = None
+    for w in words:
+        if w == "channels" and channels is None:
+            channels = []
+        elif channels is None:
+            modes.append(w)
+        else:
+            try:
+                channels.append(int(w, 10))
+            except ValueError:
+                raise UsageError(f"check: channel {w!r} is not a number", "check") from None
+    if not modes:
+        raise UsageError("check: name at least one mode", "check")
+    if channels is not None and not channels:
+        raise UsageError("check: channels needs at least one channel number", "check")
+    if channels is not None and len(channels) > len(modes):
+        raise UsageError(f"check: {len(channels)} channels for {len(modes)} modes", "check")
+    inv.args["modes"] = modes
+    if channels is not None:
+        inv.args["channels"] = channels
+
+
+def _capture(inv: Invocation, words: list[str]) -> None:
+    if inv.help:
+        return
+    if words[:1] == ["start"] and len(words) == 2:
+        inv.args.update(action="start", path=os.path.abspath(words[1]))
+    elif words == ["stop"]:
+        inv.args["action"] = "stop"
+    else:
+        raise UsageError("capture: expected 'start FILE' or 'stop'", "capture")
+
+
+def _radio(inv: Invocation, words: list[str]) -> Invocation:
+    if inv.help:
+        return inv
+    if not words or words[0] not in ("add", "del"):
+        raise UsageError("radio: expected 'add' or 'del'", "radio")
+    if words[0] == "del":
+        if len(words) != 2 or not _NAME_RE.match(words[1]):
+            raise UsageError("radio del: expected one radio name", "radio")
+        inv.command = "radio_del"
+        inv.args["name"] = words[1]
+        return inv
+    inv.command = "radio_add"
+    rest = words[1:]
+    keywords = {k.word for k in RADIO_ADD_KEYWORDS}
+    if rest and rest[0] not in keywords:
+        if not _NAME_RE.match(rest[0]):
+            raise UsageError(f"radio add: {rest[0]!r} is not a valid name", "radio")
+        inv.args["name"] = rest[0]
+        rest = rest[1:]
+    inv.args.update(_keywords(BY_NAME["radio"], rest, RADIO_ADD_KEYWORDS))
+    inv.args.setdefault("p2p", False)
+    return inv
+
+
+_IFACE_PARSERS = {"create": _create, "destroy": _destroy, "query": _query, "check": _check,
+                  "capture": _capture}
+
+
+def usage(command: str | None = None) -> str:
+    """Help text: one command's, or the overview."""
+    if command is not None and command in BY_NAME:
+        c = BY_NAME[command]
+        lines = [f"usage: {c.synopsis}", "", c.help]
+        if c.keywords:
+            lines.append("")
+            for k in c.keywords:
+                left = f"{k.word} {k.arg}" if k.arg else k.word
+                lines.append(f"  {left:<28} {k.help}")
+        if c.read:
+            lines += ["", "  --json                       print the answer as JSON"]
+        return "\n".join(lines)
+    lines = ["usage: wlanctl [--socket PATH] [--json] [IFACE] [COMMAND ...]", "", "commands:"]
+    for c in COMMANDS:
+        lines.append(f"  {c.synopsis}")
+        lines.append(f"      {c.help}")
+    lines += ["", "options:"]
+    lines += [f"  {opt:<28} {text}" for opt, text in GLOBAL_OPTIONS]
+    lines += ["", "`wlanctl IFACE COMMAND -h` shows one command's keywords;",
+              "`man -l docs/man/wlanctl.8` (in the source tree) is the whole manual."]
+    return "\n".join(lines)
+
+
+def help_topic(inv: Invocation, argv: list[str]) -> str | None:
+    """Which command's help `-h` asks for."""
+    if inv.command in BY_NAME and inv.command not in ("list", "show"):
+        return inv.command
+    words = [w for w in argv if not w.startswith("-")]
+    if len(words) >= 2 and words[1] in IFACE_VERBS:
+        return IFACE_VERBS[words[1]]
+    if words and words[0] in BY_NAME:
+        return words[0]
+    if len(words) == 1:
+        return "show"
+    return None
+
+
+def bash_completion() -> str:
+    """A bash completion script driven by the command table."""
+    top = " ".join(TOP_WORDS)
+    verbs = " ".join(sorted(IFACE_VERBS)) + " " + " ".join(k.word for k in SET_KEYWORDS)
+    create = " ".join(k.word for k in CREATE_KEYWORDS)
+    lists = " ".join(BY_NAME["query"].subwords)
+    return f"""# bash completion for wlanctl (generated from its command table)
+_wlanctl() {{
+    local cur=${{COMP_WORDS[COMP_CWORD]}} first=${{COMP_WORDS[1]}} verb=${{COMP_WORDS[2]}}
+    if [ "$COMP_CWORD" -eq 1 ]; then
+        COMPREPLY=($(compgen -W "{top} --json --socket -h" -- "$cur")); return
+    fi
+    case "$first" in
+        radio) COMPREPLY=($(compgen -W "add del p2p channels" -- "$cur")); return;;
+        serve) COMPREPLY=($(compgen -W "--config --socket" -- "$cur")); return;;
+    esac
+    case "$verb" in
+        create) COMPREPLY=($(compgen -W "{create}" -- "$cur"));;
+        list) COMPREPLY=($(compgen -W "{lists}" -- "$cur"));;
+        capture) COMPREPLY=($(compgen -W "start stop" -- "$cur"));;
+        *) COMPREPLY=($(compgen -W "{verbs}" -- "$cur"));;
+    esac
+}}
+complete -F _wlanctl wlanctl
+"""

@@ -1,0 +1,104 @@
+"""Human-readable output of wlanctl's read commands (ifconfig-like)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _vap_line(v: dict[str, Any]) -> str:
+    ch = v.get("channel")
+    parts = [f"{v['name']:<10}", f"{v['mode']:<10}", f"{v['state']:<5}", v["macaddr"],
+             f"ch {ch if ch is not None else '-':<3}"]
+    if v.get("ssid"):
+        parts.append(f'ssid "{v["ssid"]}"')
+    nd = v.get("netdev")
+    if nd:
+        where = f"@{nd['netns']}" if nd.get("netns") else ""
+        parts.append(f"netdev {nd.get('kind')}{where}")
+    return "  ".join(parts)
+
+
+def format_list(result: dict[str, Any]) -> str:
+    lines: list[str] = []
+    for drv in result["drivers"]:
+        lines.append(f"{drv['driver']} (profile {drv['profile']})")
+        devs = drv["devices"]
+        for i, d in enumerate(devs):
+            last = i == len(devs) - 1
+            lines.append(f"{'`-' if last else '|-'} {d['name']:<8} {d['macaddr']}  channel {d['channel']}  "
+                         f"modes {','.join(d['modes'])}")
+            pad = "   " if last else "|  "
+            for j, v in enumerate(d["vaps"]):
+                lines.append(f"{pad}{'`-' if j == len(d['vaps']) - 1 else '|-'} {_vap_line(v)}")
+    return "\n".join(lines) if lines else "no devices"
+
+
+def format_vap(v: dict[str, Any]) -> str:
+    flags = ["UP"] if v.get("running") else []
+    if v["state"] == "RUN":
+        flags.append("RUNNING")
+    lines = [f"{v['name']}: flags=<{','.join(flags)}> mode {v['mode']} state {v['state']}",
+             f"\tdevice {v['device']} ether {v['macaddr']} bssid {v['bssid']}",
+             f"\tssid \"{v['ssid']}\" channel {v['channel'] if v['channel'] is not None else 'any'}"]
+    if v.get("flags"):
+        lines.append(f"\tclone flags {','.join(v['flags'])}")
+    nd = v.get("netdev")
+    if nd:
+        extra = ""
+        if nd.get("kind") == "tap":
+            extra = (f" {nd.get('ifname')}" + (f" netns {nd['netns']}" if nd.get("netns") else "")
+                     + f" carrier {'on' if nd.get('carrier') else 'off'}")
+        lines.append(f"\tnetdev {nd.get('kind')}{extra}")
+    else:
+        lines.append("\tnetdev none")
+    if v.get("last_error"):
+        lines.append(f"\tlast error: {v['last_error']}")
+    stats = v.get("stats") or {}
+    if stats:
+        lines.append("\tcounters: " + " ".join(f"{k} {n}" for k, n in stats.items()))
+    return "\n".join(lines)
+
+
+def format_device(d: dict[str, Any]) -> str:
+    lines = [f"{d['name']}: driver {d['driver']} ether {d['macaddr']} channel {d['channel']}",
+             f"\tcaps {','.join(d['caps'])}", f"\tmodes {' '.join(d['modes'])}",
+             f"\tpolicy {d['policy']}", f"\tvaps {' '.join(v['name'] for v in d['vaps']) or '-'}"]
+    return "\n".join(lines)
+
+
+def format_query(r: dict[str, Any]) -> str:
+    what = r["what"]
+    if what == "caps":
+        return f"caps=0x{r['value']:x}<{','.join(r['caps'])}>\nmodes {' '.join(r['modes'])}"
+    if what == "chan":
+        out = []
+        for c in r["channels"]:
+            mark = "*" if c["current"] else " "
+            out.append(f"{mark}Channel {c['ieee']:>3} : {c['freq']} MHz {' '.join(c['flags'])}".rstrip())
+        return "\n".join(out)
+    if what == "combinations":
+        return f"policy {r['policy']}\n{r['text']}"
+    rows = r["stations"] if what == "sta" else r["results"]
+    if not rows:
+        return "no stations" if what == "sta" else "no scan results"
+    keys = list(rows[0]) if isinstance(rows[0], dict) else []
+    if not keys:
+        return "\n".join(map(str, rows))
+    out = ["  ".join(k.upper() for k in keys)]
+    out += ["  ".join(str(row.get(k, "")) for k in keys) for row in rows]
+    return "\n".join(out)
+
+
+def format_result(command: str, result: Any) -> str | None:
+    """The text a command prints on success (None: print nothing, as ifconfig)."""
+    if command == "list":
+        return format_list(result)
+    if command == "show":
+        return format_vap(result["vap"]) if "vap" in result else format_device(result["device"])
+    if command == "query":
+        return format_query(result)
+    if command == "check":
+        return f"allowed: {' '.join(result['modes'])}\n{result['explanation']}"
+    if command == "radio_add":
+        return result["device"]["name"]
+    return None

@@ -1,0 +1,415 @@
+"""What the daemon does for each protocol command: the devices, their vaps
+and their netdevs.  No sockets here: `Service.handle(cmd, args)` takes a
+decoded request and returns a JSON-able result or raises an errno-carrying
+error, so it can be tested and driven without the control socket."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+from ic import (
+    AlreadyExists,
+    Caps,
+    CloneFlags,
+    IEEE80211Com,
+    InvalidArgument,
+    Net80211Error,
+    NoSuchDevice,
+    NotSupported,
+    OpMode,
+    Scheduler,
+    mac_str,
+    parse_wlanmode,
+)
+from net80211.driver import Driver, open_driver
+
+from .config import NETDEV_KINDS, Config
+from .grammar import CREATE_KEYWORDS, DEVICE_LISTS, VAP_LISTS
+from .protocol import VERSION
+from .state import StateFile
+
+log = logging.getLogger("net80211.ctl")
+
+_CREATE_TYPES: dict[str, tuple[type, ...]] = {
+    "wlandev": (str,), "wlanmode": (str,), "wlanbssid": (str,), "wlanaddr": (str,), "bssid": (bool,),
+    "beacons": (bool,), "wdslegacy": (bool,), "ssid": (str,), "channel": (int, type(None)),
+    "netdev": (str,), "netns": (str,), "up": (bool,),
+}
+assert set(_CREATE_TYPES) == {k.key for k in CREATE_KEYWORDS}
+
+
+def _arg(args: dict[str, Any], key: str, types: tuple[type, ...], required: bool = False) -> Any:
+    if key not in args:
+        if required:
+            raise InvalidArgument(f"missing argument {key!r}")
+        return None
+    v = args[key]
+    # bool is an int: do not take true for a channel number.
+    if not isinstance(v, types) or (isinstance(v, bool) and bool not in types):
+        want = "/".join("null" if t is type(None) else t.__name__ for t in types)
+        raise InvalidArgument(f"argument {key!r} must be {want}, not {type(v).__name__}")
+    return v
+
+
+def _only(args: dict[str, Any], allowed: set[str]) -> None:
+    bad = set(args) - allowed
+    if bad:
+        raise InvalidArgument(f"unknown argument(s) {', '.join(sorted(map(str, bad)))}")
+
+
+def _flags_words(flags: Any) -> list[str]:
+    return [f.name for f in type(flags) if f.name and f in flags]
+
+
+class Service:
+    """The devices of one daemon and the commands that act on them."""
+
+    def __init__(self, sched: Scheduler, config: Config, state: StateFile | None = None) -> None:
+        self.sched = sched
+        self.config = config
+        self.state = state
+        self.drivers: list[Driver] = []
+        self.created_netns: set[str] = set()
+        self._taps: dict[str, tuple[str, str | None]] = {}  # vap name -> (ifname, netns)
+        self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
+            "status": self.status, "list": self.list, "show": self.show, "create": self.create,
+            "destroy": self.destroy, "set": self.set, "query": self.query, "check": self.check,
+            "radio_add": self.radio_add, "radio_del": self.radio_del, "capture": self.capture,
+        }
+
+    # -- set-up and shutdown ------------------------------------------------------
+    def open(self) -> None:
+        """Open the configured drivers and create the configured vaps."""
+        try:
+            for spec in self.config.devices:
+                params = {k: v for k, v in spec.items() if k != "driver"}
+                self.drivers.append(open_driver(spec["driver"], self.sched, **params))
+            for v in self.config.vaps:
+                self.create(dict(v))
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Destroy every vap (and so every TAP), every device, and the
+        namespaces this daemon created."""
+        for drv in reversed(self.drivers):
+            for dev in list(drv.devices):
+                for vap in reversed(list(dev.vaps)):
+                    try:
+                        self._destroy_vap(vap)
+                    except Exception:
+                        log.exception("destroying %s", vap.name)
+            try:
+                drv.close()
+            except Exception:
+                log.exception("closing driver %s", drv.name)
+        self.drivers.clear()
+        if self.created_netns:
+            from net80211.tap import remove_netns
+
+            for ns in sorted(self.created_netns):
+                try:
+                    remove_netns(ns)
+                except OSError as e:
+                    log.warning("cannot remove netns %s: %s", ns, e)
+            self.created_netns.clear()
+        if self.state is not None:
+            self.state.remove()
+
+    def handle(self, cmd: str, args: dict[str, Any]) -> Any:
+        fn = self.handlers.get(cmd)
+        if fn is None:
+            raise Net80211Error(f"unknown command {cmd!r}", errno.EOPNOTSUPP)
+        return fn(args)
+
+    # -- lookups ------------------------------------------------------------------------
+    def devices(self) -> list[IEEE80211Com]:
+        return [d for drv in self.drivers for d in drv.devices]
+
+    def device(self, name: str) -> IEEE80211Com:
+        for d in self.devices():
+            if d.name == name:
+                return d
+        raise NoSuchDevice(f"{name}: no such device")
+
+    def vap(self, name: str) -> Any:
+        for d in self.devices():
+            for v in d.vaps:
+                if v.name == name:
+                    return v
+        raise NoSuchDevice(f"{name}: no such interface")
+
+    def _iface(self, name: str) -> tuple[str, Any]:
+        for d in self.devices():
+            if d.name == name:
+                return "device", d
+            for v in d.vaps:
+                if v.name == name:
+                    return "vap", v
+        raise NoSuchDevice(f"{name}: no such interface")
+
+    def _driver_of(self, dev: IEEE80211Com) -> Driver:
+        for drv in self.drivers:
+            if dev in drv.devices:
+                return drv
+        raise NoSuchDevice(f"{dev.name}: no driver holds it")
+
+    # -- descriptions ---------------------------------------------------------------------
+    def describe_vap(self, vap: Any) -> dict[str, Any]:
+        d = vap.describe()
+        d["caps"] = _flags_words(vap.caps)
+        nd = getattr(vap, "netdev", None)
+        if nd is None:
+            d["netdev"] = None
+        elif hasattr(nd, "describe"):
+            d["netdev"] = nd.describe()
+        else:
+            d["netdev"] = {"kind": getattr(nd, "kind", type(nd).__name__)}
+        err = getattr(vap, "last_error", None)
+        d["last_error"] = str(err) if err else None
+        return d
+
+    def describe_device(self, dev: IEEE80211Com) -> dict[str, Any]:
+        d = dev.describe() if hasattr(dev, "describe") else {"name": dev.name}
+        d.update(name=dev.name, driver=self._driver_of(dev).name, macaddr=mac_str(dev.macaddr),
+                 channel=dev.curchan.ieee, caps=_flags_words(dev.caps),
+                 modes=[m.word for m in OpMode if dev.caps & m.cap], policy=dev.policy.name,
+                 vaps=[self.describe_vap(v) for v in dev.vaps])
+        return d
+
+    # -- commands ------------------------------------------------------------------------------
+    def status(self, args: dict[str, Any]) -> dict[str, Any]:
+        _only(args, set())
+        return {"version": VERSION, "pid": os.getpid(), "uid": os.geteuid(),
+                "netdev": self.config.netdev, "p2p_ctrl_dir": self.config.p2p_ctrl_dir,
+                "drivers": [drv.describe() for drv in self.drivers]}
+
+    def list(self, args: dict[str, Any]) -> dict[str, Any]:
+        _only(args, set())
+        return {"drivers": [{"driver": drv.name, "profile": drv.profile,
+                             "devices": [self.describe_device(d) for d in drv.devices]}
+                            for drv in self.drivers]}
+
+    def show(self, args: dict[str, Any]) -> dict[str, Any]:
+        _only(args, {"name"})
+        kind, obj = self._iface(_arg(args, "name", (str,), True))
+        if kind == "vap":
+            return {"vap": self.describe_vap(obj)}
+        return {"device": self.describe_device(obj)}
+
+    def create(self, args: dict[str, Any]) -> dict[str, Any]:
+        _only(args, {"name"} | set(_CREATE_TYPES))
+        name = _arg(args, "name", (str,), True)
+        a = {k: _arg(args, k, t) for k, t in _CREATE_TYPES.items()}
+        if a["wlandev"] is None:
+            raise InvalidArgument(f"{name}: create needs wlandev (the device to clone on)")
+        dev = self.device(a["wlandev"])
+        word = a["wlanmode"] or "sta"
+        try:
+            mode, _ = parse_wlanmode(word)
+        except ValueError:
+            raise InvalidArgument(f"{name}: unknown wlanmode {word!r}") from None
+        flags = CloneFlags(0)
+        if a["bssid"]:
+            flags |= CloneFlags.BSSID
+        if a["beacons"] is False:
+            flags |= CloneFlags.NOBEACONS
+        if a["wdslegacy"]:
+            flags |= CloneFlags.WDSLEGACY
+        config: dict[str, Any] = {}
+        if a["ssid"] is not None:
+            config["ssid"] = a["ssid"]
+        if a["channel"] is not None:
+            config["channel"] = a["channel"]
+        if mode.has_netdev:
+            kind = a["netdev"] or self.config.netdev
+            if kind not in NETDEV_KINDS:
+                raise InvalidArgument(f"{name}: netdev must be one of {', '.join(NETDEV_KINDS)}")
+            if a["netns"] is not None and kind != "tap":
+                raise InvalidArgument(f"{name}: netns needs netdev tap")
+            if kind == "tap":
+                import net80211.tap  # noqa: F401  (registers the "tap" kind)
+
+                if any(t[0] == name and t[1] == a["netns"] for t in self._taps.values()):
+                    raise AlreadyExists(f"{name}: a TAP of that name exists")
+            config["netdev"] = kind
+            if a["netns"] is not None:
+                config["netns"] = a["netns"]
+        elif a["netdev"] is not None or a["netns"] is not None:
+            raise InvalidArgument(f"{name}: a {mode.word} vap has no network interface")
+        vap = dev.create_vap(name, word, flags=flags, bssid=a["wlanbssid"], macaddr=a["wlanaddr"],
+                             **config)
+        self._record_netdev(vap)
+        if a["up"]:
+            try:
+                vap.up()
+            except BaseException:
+                self._destroy_vap(vap)
+                raise
+        return {"vap": self.describe_vap(vap)}
+
+    def _record_netdev(self, vap: Any) -> None:
+        nd = getattr(vap, "netdev", None)
+        if nd is None or getattr(nd, "kind", None) != "tap":
+            return
+        self._taps[vap.name] = (nd.ifname, nd.netns)
+        if nd.created_netns:
+            self.created_netns.add(nd.netns)
+        if self.state is not None:
+            self.state.add_tap(nd.ifname, nd.netns, nd.created_netns)
+
+    def _destroy_vap(self, vap: Any) -> None:
+        vap.ic.destroy_vap(vap)
+        tap = self._taps.pop(vap.name, None)
+        if tap is not None and self.state is not None:
+            self.state.remove_tap(*tap)
+
+    def destroy(self, args: dict[str, Any]) -> dict[str, Any]:
+        _only(args, {"name"})
+        name = _arg(args, "name", (str,), True)
+        kind, obj = self._iface(name)
+        if kind != "vap":
+            raise InvalidArgument(f"{name} is a device, not a vap (use `wlanctl radio del {name}`)")
+        self._destroy_vap(obj)
+        return {"destroyed": name}
+
+    def set(self, args: dict[str, Any]) -> dict[str, Any]:
+        _only(args, {"name", "ssid", "channel", "updown"})
+        vap = self.vap(_arg(args, "name", (str,), True))
+        ssid = _arg(args, "ssid", (str,))
+        updown = _arg(args, "updown", (str,))
+        if updown not in (None, "up", "down"):
+            raise InvalidArgument(f"updown must be 'up' or 'down', not {updown!r}")
+        if ssid is not None:
+            raw = ssid.encode()
+            if len(raw) > 32:
+                raise InvalidArgument(f"{vap.name}: ssid must be at most 32 bytes")
+            vap.ssid = raw
+        if "channel" in args:
+            vap.set_channel(_arg(args, "channel", (int, type(None))))
+        if updown == "up":
+            vap.up()
+        elif updown == "down":
+            vap.down()
+        return {"vap": self.describe_vap(vap)}
+
+    def query(self, args: dict[str, Any]) -> dict[str, Any]:
+        _only(args, {"name", "what"})
+        name = _arg(args, "name", (str,), True)
+        what = _arg(args, "what", (str,), True)
+        kind, obj = self._iface(name)
+        lists = VAP_LISTS if kind == "vap" else DEVICE_LISTS
+        if what not in lists:
+            raise InvalidArgument(f"{name} is a {kind}: list {' | '.join(lists)}, not {what!r}")
+        dev = obj if kind == "device" else obj.ic
+        if what == "caps":
+            caps = obj.caps
+            return {"what": "caps", "caps": _flags_words(caps), "value": int(caps),
+                    "modes": [m.word for m in OpMode if dev.caps & m.cap] if kind == "device" else
+                    [obj.opmode.word]}
+        if what == "chan":
+            cur = obj.channel if kind == "vap" else dev.curchan
+            return {"what": "chan", "channels": [
+                {"ieee": c.ieee, "freq": c.freq, "flags": _flags_words(c.flags), "current": c == cur}
+                for c in dev.channels]}
+        if what == "combinations":
+            return {"what": "combinations", "policy": dev.policy.name, "text": dev.policy.format()}
+        if what == "sta":
+            fn = getattr(obj, "stations", None)
+            if fn is None:
+                raise NotSupported(f"{name}: this net80211 does not keep a station table (vap.stations)")
+            return {"what": "sta", "stations": [_jsonable(s) for s in fn()]}
+        fn = getattr(obj, "scan_results", None)
+        if fn is None:
+            raise NotSupported(f"{name}: this net80211 does not expose scan results (vap.scan_results)")
+        return {"what": "scan", "results": [_jsonable(r) for r in fn()]}
+
+    def check(self, args: dict[str, Any]) -> dict[str, Any]:
+        _only(args, {"name", "modes", "channels"})
+        dev = self.device(_arg(args, "name", (str,), True))
+        modes = _arg(args, "modes", (list,), True)
+        if not modes or not all(isinstance(m, str) for m in modes):
+            raise InvalidArgument("modes must be a non-empty list of mode words")
+        chans = _arg(args, "channels", (list, type(None)))
+        if chans is not None:
+            if not all(isinstance(c, int) and not isinstance(c, bool) for c in chans):
+                raise InvalidArgument("channels must be channel numbers")
+            if len(chans) > len(modes):
+                raise InvalidArgument(f"{len(chans)} channels given for {len(modes)} modes")
+            chans = list(chans) + [None] * (len(modes) - len(chans))
+        verdict = dev.check_mix(modes, chans)
+        return {"allowed": True, "modes": modes, "channels": chans, "explanation": str(verdict)}
+
+    def radio_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        _only(args, {"name", "p2p", "channels"})
+        if not self.drivers:
+            raise NoSuchDevice("no driver is open")
+        name = _arg(args, "name", (str,))
+        params: dict[str, Any] = {"p2p_device": bool(_arg(args, "p2p", (bool,)))}
+        if "channels" in args:
+            params["channels"] = _arg(args, "channels", (int,))
+        drv = self.drivers[0]
+        dev = drv.add_device(name, **params)
+        return {"device": self.describe_device(dev)}
+
+    def radio_del(self, args: dict[str, Any]) -> dict[str, Any]:
+        _only(args, {"name"})
+        dev = self.device(_arg(args, "name", (str,), True))
+        for vap in reversed(list(dev.vaps)):
+            self._destroy_vap(vap)
+        self._driver_of(dev).remove_device(dev)
+        return {"removed": dev.name}
+
+    def capture(self, args: dict[str, Any]) -> dict[str, Any]:
+        _only(args, {"name", "action", "path"})
+        vap = self.vap(_arg(args, "name", (str,), True))
+        action = _arg(args, "action", (str,), True)
+        if vap.opmode is not OpMode.MONITOR:
+            raise NotSupported(f"{vap.name}: capture needs a monitor vap, not {vap.opmode.word}")
+        if action == "start":
+            path = _arg(args, "path", (str,), True)
+            if not os.path.isabs(path):
+                raise InvalidArgument(f"capture path {path!r} must be absolute")
+            fn = getattr(vap, "capture", None)
+            if fn is None:
+                raise NotSupported(f"{vap.name}: this net80211 has no monitor capture (vap.capture)")
+            fn(path)
+            return {"capturing": path}
+        if action == "stop":
+            fn = getattr(vap, "stop_capture", None)
+            if fn is None:
+                raise NotSupported(f"{vap.name}: this net80211 has no monitor capture (vap.stop_capture)")
+            fn()
+            return {"capturing": None}
+        raise InvalidArgument(f"capture action must be 'start' or 'stop', not {action!r}")
+
+
+def _jsonable(obj: Any, key: str = "") -> Any:
+    """A plain JSON value for what a vap reports (dicts, dataclasses, bytes, enums)."""
+    if isinstance(obj, bytes) and "ssid" in key:
+        return obj.decode(errors="replace")
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    if isinstance(obj, bytes):
+        return mac_str(obj) if len(obj) == 6 else obj.decode(errors="replace")
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v, str(k)) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, Caps | CloneFlags):
+        return _flags_words(obj)
+    if hasattr(obj, "ieee") and hasattr(obj, "freq"):
+        return obj.ieee
+    if hasattr(obj, "name") and hasattr(obj, "value"):
+        return obj.name
+    if hasattr(obj, "describe"):
+        return _jsonable(obj.describe())
+    if hasattr(obj, "__dataclass_fields__"):
+        return {k: _jsonable(getattr(obj, k), k) for k in obj.__dataclass_fields__
+                if k not in ("ies", "extra")}
+    return str(obj)

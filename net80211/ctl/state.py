@@ -1,0 +1,98 @@
+"""The daemon's state file: which TAP interfaces and network namespaces it
+made, so that a daemon started after a crash can remove what was left."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any
+
+log = logging.getLogger("net80211.ctl")
+
+
+class StateFile:
+    """TAPs (ifname, netns) and namespaces the daemon created, kept on disk."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.taps: dict[str, str | None] = {}  # ifname@netns key -> netns
+        self.netns: set[str] = set()
+
+    @staticmethod
+    def _key(ifname: str, netns: str | None) -> str:
+        return f"{ifname}@{netns or ''}"
+
+    def add_tap(self, ifname: str, netns: str | None, created_netns: bool) -> None:
+        self.taps[self._key(ifname, netns)] = netns
+        if netns is not None and created_netns:
+            self.netns.add(netns)
+        self.save()
+
+    def remove_tap(self, ifname: str, netns: str | None) -> None:
+        self.taps.pop(self._key(ifname, netns), None)
+        self.save()
+
+    def save(self) -> None:
+        data = {"pid": os.getpid(), "taps": [{"ifname": k.split("@", 1)[0], "netns": ns}
+                                             for k, ns in sorted(self.taps.items())],
+                "netns": sorted(self.netns)}
+        tmp = f"{self.path}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f)
+        os.replace(tmp, self.path)
+
+    def remove(self) -> None:
+        for p in (self.path, f"{self.path}.tmp"):
+            try:
+                os.unlink(p)
+            except FileNotFoundError:
+                pass
+
+
+def read_state(path: str) -> dict[str, Any] | None:
+    """A state file's content, or None if there is none or it is unreadable."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        log.warning("state file %s unreadable (%s); ignoring it", path, e)
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def recover(path: str) -> dict[str, list[str]]:
+    """Remove the TAPs and namespaces a previous daemon recorded in `path`
+    (it is gone: the caller made sure no daemon answers on the socket).
+    Returns what was removed."""
+    data = read_state(path)
+    removed: dict[str, list[str]] = {"taps": [], "netns": []}
+    if data is None:
+        return removed
+    from net80211.tap import remove_netns, remove_stale_tap
+
+    for t in data.get("taps", []):
+        if not isinstance(t, dict) or not isinstance(t.get("ifname"), str):
+            continue
+        ns = t.get("netns") if isinstance(t.get("netns"), str) else None
+        try:
+            if remove_stale_tap(t["ifname"], ns):
+                removed["taps"].append(f"{t['ifname']}@{ns}" if ns else t["ifname"])
+        except OSError as e:
+            log.warning("cannot remove stale TAP %s: %s", t["ifname"], e)
+    for ns in data.get("netns", []):
+        if not isinstance(ns, str):
+            continue
+        try:
+            if remove_netns(ns):
+                removed["netns"].append(ns)
+        except OSError as e:
+            log.warning("cannot remove stale netns %s: %s", ns, e)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    return removed

@@ -1,0 +1,133 @@
+"""The device's node table (`struct ieee80211_node`, `ieee80211_node.c`).
+
+A node is a peer a vap talks to: the AP a station associated with, a
+station associated with an AP, an IBSS or WDS peer.  One table per device,
+shared by its vaps; a node belongs to exactly one vap, so the same address
+may have a node on two vaps of a radio (a repeater's uplink AP and...).
+
+API for modes (stable): `NodeTable.of(ic)`, `find(vap, mac)`,
+`add(vap, mac, **attrs)` (returns the existing node if there is one),
+`remove(node)`, `nodes(vap)`, `flush(vap)`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+NONQOS_TID = 16  # FreeBSD's IEEE80211_NONQOS_TID: non-QoS data and management
+NTIDS = 17
+
+
+class Node:
+    """One peer of a vap (`ieee80211_node`)."""
+
+    __slots__ = ("macaddr", "vap", "aid", "capinfo", "rates", "rssi", "last_rx_ns", "associated",
+                 "authed", "rxseqs", "listen_interval", "ssid", "channel", "bintval", "created_ns",
+                 "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "probing", "extra")
+
+    def __init__(self, vap: Any, macaddr: bytes, now_ns: int) -> None:
+        self.macaddr = macaddr
+        self.vap = vap
+        self.aid = 0  # association ID (ours at an AP, the station's at an AP vap)
+        self.capinfo = 0
+        self.rates: tuple[int, ...] = ()
+        self.rssi = 0  # dBm of the last frame received from it
+        self.last_rx_ns = now_ns  # inactivity is measured from here
+        self.created_ns = now_ns
+        self.associated = False
+        self.authed = False
+        # Last (seq << 4 | frag) received per TID; -1 = none yet.
+        self.rxseqs = [-1] * NTIDS
+        self.listen_interval = 0
+        self.ssid = b""
+        self.channel: Any = None
+        self.bintval = 0
+        self.rx_packets = self.rx_bytes = self.tx_packets = self.tx_bytes = 0
+        self.probing = False  # an inactivity probe is outstanding
+        self.extra: dict[str, Any] = {}  # for modes (WDS binding, IBSS TSF, ...)
+
+    def __repr__(self) -> str:
+        assoc = " assoc" if self.associated else ""
+        return f"<Node {self.macaddr.hex(':')} of {self.vap.name} aid={self.aid}{assoc}>"
+
+    def is_dup(self, seqctl: int, retry: bool, tid: int = NONQOS_TID) -> bool:
+        """Duplicate detection (802.11 10.3.2.14, FreeBSD `ieee80211_check_rxseq`):
+        a retransmission (Retry bit) with the sequence control of the last frame
+        of its TID is a duplicate.  Records `seqctl` as the last one otherwise."""
+        seqs = self.rxseqs
+        if retry and seqs[tid] == seqctl:
+            return True
+        seqs[tid] = seqctl
+        return False
+
+    def inactive_ns(self, now_ns: int) -> int:
+        return now_ns - self.last_rx_ns
+
+    def summary(self, now_ns: int) -> dict[str, Any]:
+        """A plain description (for `vap.stations()`, tools and reports)."""
+        return {
+            "macaddr": self.macaddr.hex(":"), "aid": self.aid, "associated": self.associated,
+            "authed": self.authed, "rssi": self.rssi, "capinfo": self.capinfo,
+            "rates": list(self.rates), "listen_interval": self.listen_interval,
+            "inact_s": round(self.inactive_ns(now_ns) / 1e9, 3),
+            "rx_packets": self.rx_packets, "rx_bytes": self.rx_bytes,
+            "tx_packets": self.tx_packets, "tx_bytes": self.tx_bytes,
+        }
+
+
+class NodeTable:
+    """All nodes of one device, indexed per vap by address (`ic_sta`)."""
+
+    __slots__ = ("ic", "_by_vap")
+
+    def __init__(self, ic: Any) -> None:
+        self.ic = ic
+        self._by_vap: dict[int, dict[bytes, Node]] = {}
+
+    @classmethod
+    def of(cls, ic: Any) -> NodeTable:
+        """The node table of device `ic`, made on first use."""
+        tbl = ic.nodes
+        if tbl is None:
+            tbl = ic.nodes = cls(ic)
+        return tbl
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self._by_vap.values())
+
+    def find(self, vap: Any, mac: bytes) -> Node | None:
+        """`ieee80211_find_vap_node`: the node of `vap` with address `mac`."""
+        d = self._by_vap.get(id(vap))
+        return None if d is None else d.get(mac)
+
+    def add(self, vap: Any, mac: bytes, **attrs: Any) -> Node:
+        """The node of `vap` for `mac`, created if needed; `attrs` are set on it."""
+        d = self._by_vap.get(id(vap))
+        if d is None:
+            d = self._by_vap[id(vap)] = {}
+        node = d.get(mac)
+        if node is None:
+            node = d[bytes(mac)] = Node(vap, bytes(mac), self.ic.sched.now_ns)
+        for k, v in attrs.items():
+            setattr(node, k, v)
+        return node
+
+    def remove(self, node: Node) -> bool:
+        """Drop a node (`ieee80211_node_leave` + free); False if it was not in the table."""
+        d = self._by_vap.get(id(node.vap))
+        if d is None or d.get(node.macaddr) is not node:
+            return False
+        del d[node.macaddr]
+        if not d:
+            del self._by_vap[id(node.vap)]
+        return True
+
+    def nodes(self, vap: Any) -> list[Node]:
+        """The nodes of `vap`, in the order they were added."""
+        d = self._by_vap.get(id(vap))
+        return [] if d is None else list(d.values())
+
+    def flush(self, vap: Any) -> int:
+        """Drop every node of `vap` (`ieee80211_node_table_reset`); how many."""
+        d = self._by_vap.pop(id(vap), None)
+        return 0 if d is None else len(d)

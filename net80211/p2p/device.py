@@ -1,0 +1,434 @@
+"""The Wi-Fi Direct core of one P2P device (what wpa_supplicant's p2p module
+does), built only on the wireless-device primitives: device discovery
+(search on the social channels alternating with listen), the peer table,
+provision discovery, GO negotiation and the groups it forms.
+
+Everything goes through an `Owner`: frames it registered (probe requests,
+P2P public action frames), remain-on-channel for listen, mgmt-tx with waits
+for the action frame exchanges, off-channel scans for search.  Events are
+wpa_supplicant's text lines (`P2P-DEVICE-FOUND ...`), passed to `on_event`.
+
+Groups are open (no WPS, no WPA2 handshake): the GO runs an open BSS.
+"""
+
+from __future__ import annotations
+
+import logging
+import string
+from collections.abc import Callable
+from typing import Any
+
+from ic import MS, SEC, Channel, OpMode, mac_str
+
+from ..frame import FrameError
+from ..ie import SSID, DSParams, IEList, SupportedRates, p2p_attributes, p2p_ies
+from ..mgmt import MgmtFrame, ProbeReq, ProbeResp
+from .group import P2PGroup
+from .negotiation import Negotiation
+from .owner import Event, Owner
+from .peers import Peer, PeerTable
+from .wdev import OFDM_RATES, wdev_of
+from .wire import (
+    DEFAULT_DEV_TYPE,
+    DEV_CAPAB_CONCURRENT,
+    DEV_CAPAB_INVITATION,
+    P2P_PUBLIC_PREFIX,
+    SOCIAL_CHANNELS,
+    Attr,
+    ConfigMethod,
+    DeviceInfo,
+    P2PAction,
+    chan_attr,
+    parse_chan_attr,
+)
+
+log = logging.getLogger("net80211.p2p")
+
+SEARCH_DWELL_MS = 20
+LISTEN_UNIT_MS = 102  # 100 TU
+ACTION_WAIT_MS = 100
+ACTION_TRIES = 60
+PROBE_REQ_TYPE = 0x0040
+DEFAULT_CONFIG_METHODS = int(ConfigMethod.PBC | ConfigMethod.DISPLAY | ConfigMethod.KEYPAD)
+_SUB_PROBE_REQ = 4
+
+
+class P2PDevice:
+    """Wi-Fi Direct on one P2P device vap."""
+
+    def __init__(self, vap: Any, *, device_name: str | None = None, go_intent: int = 7,
+                 listen_channel: int | None = None, on_event: Callable[[str], Any] | None = None,
+                 config_methods: int = DEFAULT_CONFIG_METHODS) -> None:
+        if vap.opmode is not OpMode.P2P_DEVICE:
+            from ic import NotSupported
+            raise NotSupported(f"{vap.name}: Wi-Fi Direct runs on a P2P device vap, not {vap.opmode.word}")
+        self.vap = vap
+        self.ic = vap.ic
+        self.sched = vap.ic.sched
+        self.wdev = wdev_of(vap)
+        self.rng = self.ic.rng
+        self.device_name = device_name or vap.name
+        self.go_intent = go_intent
+        self.config_methods = config_methods
+        self.pri_dev_type = DEFAULT_DEV_TYPE
+        socials = [c for c in SOCIAL_CHANNELS if any(ch.ieee == c for ch in self.ic.channels)]
+        self.listen_chan: Channel = self._chan(listen_channel or self.rng.choice(socials))
+        self.on_event = on_event
+        self.events: list[str] = []
+        self.peers = PeerTable()
+        self.owner = Owner(f"p2p:{vap.name}", self._event)
+        self.state = "idle"  # idle | find | listen | connect | wait-peer | wait-confirm
+        self.started = False
+        self._scan_cookie: int | None = None
+        self._roc_cookie: int | None = None
+        self._roc_ready = False
+        self._find_timer: list[Any] | None = None
+        self._listen_until_ns: int | None = None
+        self.handlers: dict[int, Callable[[P2PAction, bytes, int], Any]] = {}
+        self.pending: dict[str, Any] | None = None  # an action exchange reaching a peer
+        self._token = self.rng.randrange(1, 256)
+        self.neg = Negotiation(self)
+        self.groups: dict[str, P2PGroup] = {}
+        self.group_seq = 0
+
+    # -- setup ------------------------------------------------------------------
+    def _chan(self, ieee: int) -> Channel:
+        for c in self.ic.channels:
+            if c.ieee == ieee:
+                return c
+        from ic import InvalidArgument
+        raise InvalidArgument(f"{self.ic.name} has no channel {ieee}")
+
+    def start(self) -> None:
+        """Start the P2P device and take the frames Wi-Fi Direct needs."""
+        if self.started:
+            return
+        self.wdev.start_p2p(self.owner)
+        self.wdev.register_frame(self.owner, b"", PROBE_REQ_TYPE)
+        self.wdev.register_frame(self.owner, P2P_PUBLIC_PREFIX)
+        self.started = True
+
+    def close(self) -> None:
+        for g in list(self.groups.values()):
+            g.remove("REQUESTED")
+        self._stop_activity()
+        self.owner.close()
+        self.started = False
+
+    @property
+    def address(self) -> bytes:
+        return self.wdev.address
+
+    @property
+    def intf_addr(self) -> bytes:
+        """The group interface address: the device address with a bit of its
+        first octet flipped (locally administered, distinct from hwsim's)."""
+        a = self.address
+        return bytes((a[0] ^ 0x04, *a[1:]))
+
+    def next_token(self) -> int:
+        self._token = self._token % 255 + 1
+        return self._token
+
+    def emit(self, text: str) -> None:
+        self.events.append(text)
+        log.debug("%s: %s", self.vap.name, text)
+        if self.on_event is not None:
+            self.on_event(text)
+
+    # -- discovery -----------------------------------------------------------------
+    def find(self, timeout_s: float | None = None) -> None:
+        """P2P_FIND: search the social channels, alternating with listen."""
+        self._stop_activity()
+        self.state = "find"
+        if timeout_s:
+            self._find_timer = self.sched.call_later(int(timeout_s * SEC), self.stop_find)
+        self._search()
+
+    def listen(self, timeout_s: float | None = None) -> None:
+        """P2P_LISTEN: stay on the listen channel answering probe requests."""
+        self._stop_activity()
+        self.state = "listen"
+        self._listen_until_ns = None if not timeout_s else self.sched.now_ns + int(timeout_s * SEC)
+        self._listen_period()
+
+    def stop_find(self) -> None:
+        """P2P_STOP_FIND (also ends P2P_LISTEN)."""
+        was = self.state in ("find", "listen")
+        self._stop_activity()
+        if self.state in ("find", "listen"):
+            self.state = "idle"
+        if was:
+            self.emit("P2P-FIND-STOPPED")
+
+    def _stop_activity(self) -> None:
+        if self._find_timer is not None:
+            self.sched.cancel(self._find_timer)
+            self._find_timer = None
+        if self._scan_cookie is not None:
+            self._scan_cookie = None
+            if self.wdev._scan is not None:
+                self.wdev.abort_scan()
+        self._cancel_roc()
+
+    def _cancel_roc(self) -> None:
+        cookie, self._roc_cookie = self._roc_cookie, None
+        self._roc_ready = False
+        if cookie is not None and cookie in self.wdev._rocs:
+            self.wdev.cancel_remain_on_channel(cookie)
+
+    def _search(self) -> None:
+        freqs = [self._chan(c).freq for c in SOCIAL_CHANNELS if any(ch.ieee == c for ch in self.ic.channels)]
+        self._scan_cookie = self.wdev.scan(self.owner, freqs, ssids=[b"DIRECT-"], ies=self._probe_ies(),
+                                           dwell_ms=SEARCH_DWELL_MS)
+
+    def _probe_ies(self) -> list[Any]:
+        return p2p_ies([(Attr.CAPABILITY, bytes((self.dev_capab, 0))),
+                        (Attr.LISTEN_CHANNEL, chan_attr(self.listen_chan.ieee))])
+
+    @property
+    def dev_capab(self) -> int:
+        return DEV_CAPAB_CONCURRENT | DEV_CAPAB_INVITATION
+
+    def _listen_period(self, duration_ms: int | None = None) -> None:
+        if duration_ms is None:
+            duration_ms = LISTEN_UNIT_MS * self.rng.randint(1, 3)
+        if self.state == "listen":
+            duration_ms = 5000 if self._listen_until_ns is None else max(
+                10, min(5000, (self._listen_until_ns - self.sched.now_ns) // MS))
+        self._roc_ready = False
+        self._roc_cookie = self.wdev.remain_on_channel(self.listen_chan.freq, duration_ms, self.owner)
+
+    def _roc_done(self) -> None:
+        self._roc_cookie = None
+        self._roc_ready = False
+        if self.state == "find":
+            self._search()
+        elif self.state == "listen":
+            if self._listen_until_ns is not None and self.sched.now_ns >= self._listen_until_ns:
+                self.stop_find()
+            else:
+                self._listen_period()
+        elif self.state in ("connect", "wait-peer") and self.pending is not None:
+            self._send_pending()
+        elif self.state == "wait-peer":
+            self._listen_period()
+
+    # -- owner events ----------------------------------------------------------------
+    def _event(self, ev: Event) -> None:
+        k = ev.kind
+        if k == "frame":
+            self._rx(ev.frame, ev.freq, ev.signal)
+        elif k == "scan_done":
+            if ev.cookie == self._scan_cookie:
+                self._scan_cookie = None
+                self._scan_results(ev.results)
+                if self.state == "find" and not ev.cancelled:
+                    self._listen_period()
+        elif k == "roc_ready":
+            if ev.cookie == self._roc_cookie:
+                self._roc_ready = True
+        elif k == "roc_done":
+            if ev.cookie == self._roc_cookie:
+                self._roc_done()
+        elif k == "tx_status":
+            self.neg.tx_status(ev.cookie, ev.ack)
+            p = self.pending
+            if p is not None and ev.cookie == p.get("cookie") and p.get("on_ack") and ev.ack:
+                p["on_ack"]()
+        elif k == "tx_wait_done":
+            p = self.pending
+            if p is not None and ev.cookie == p.get("cookie"):
+                p["cookie"] = None
+                if not ev.cancelled:
+                    self._listen_period(LISTEN_UNIT_MS * self.rng.randint(1, 3))
+            self.neg.wait_done(ev.cookie, ev.cancelled)
+
+    # -- receive ---------------------------------------------------------------------
+    def _rx(self, frame: bytes, freq: int, signal: int) -> None:
+        try:
+            if frame[0] >> 4 == _SUB_PROBE_REQ:
+                self._probe_req(frame, freq)
+                return
+            f = MgmtFrame.parse(frame)
+            act = P2PAction.parse_body(frame[24:])
+        except FrameError:
+            self.vap.stats.rx_malformed += 1
+            self.ic.stats["rx_malformed"] += 1
+            return
+        peer = self._learn(f.addr2, act.attrs, signal)
+        if peer is None:
+            return
+        handler = self.handlers.get(act.subtype)
+        if handler is None:
+            self.vap.stats.rx_dropped += 1
+            return
+        try:
+            handler(act, f.addr2, freq)
+        except FrameError:
+            self.vap.stats.rx_malformed += 1
+
+    def _learn(self, sa: bytes, attrs: dict[int, bytes], signal: int) -> Peer | None:
+        """Update the peer table from P2P attributes heard from `sa`."""
+        info = attrs.get(Attr.DEVICE_INFO)
+        if info is not None:
+            di = DeviceInfo.parse(info)
+            addr = di.addr
+        else:
+            addr = sa
+        peer, new = self.peers.get_or_add(addr)
+        peer.last_seen_ns = self.sched.now_ns
+        peer.level = signal
+        if info is not None:
+            peer.name, peer.config_methods, peer.pri_dev_type = di.name, di.config_methods, di.pri_dev_type
+        cap = attrs.get(Attr.CAPABILITY)
+        if cap is not None and len(cap) == 2:
+            peer.dev_capab, peer.group_capab = cap[0], cap[1]
+        lc = attrs.get(Attr.LISTEN_CHANNEL)
+        if lc is not None:
+            try:
+                peer.listen_freq = self._chan(parse_chan_attr(lc)).freq
+            except (FrameError, OSError):
+                pass
+        if not peer.reported and info is not None:
+            peer.reported = True
+            self.emit(peer.found_text(True))
+        return peer
+
+    def _scan_results(self, results: list[Any]) -> None:
+        for r in results:
+            try:
+                attrs = p2p_attributes(r.ies or ())
+            except FrameError:
+                continue
+            if attrs is None:
+                continue
+            a = dict(attrs)
+            if Attr.LISTEN_CHANNEL not in a:
+                # A device in listen answers on its listen channel.
+                a[Attr.LISTEN_CHANNEL] = chan_attr(r.channel.ieee)
+            try:
+                self._learn(r.extra.get("addr", r.bssid), a, r.rssi)
+            except FrameError:
+                continue
+
+    def _probe_req(self, frame: bytes, freq: int) -> None:
+        """Answer a P2P probe request while listening on our listen channel."""
+        if not self._roc_ready or freq != self.listen_chan.freq:
+            return
+        f = MgmtFrame.parse(frame)
+        if not isinstance(f.body, ProbeReq):
+            return
+        ies = f.body.ies
+        ssid = ies.ssid or b""
+        if p2p_attributes(ies) is None or (ssid and not ssid.startswith(b"DIRECT-")):
+            return
+        if ies.get(SupportedRates) is not None and all(r & 0x7F in (2, 4, 11, 22) for r in ies.rates):
+            return  # 11b-only: not a P2P device
+        di = DeviceInfo(self.address, self.config_methods, self.pri_dev_type, self.device_name)
+        body = ProbeResp(0, 100, 0x0021, IEList([
+            SSID(b"DIRECT-"), SupportedRates(OFDM_RATES), DSParams(self.listen_chan.ieee),
+            *p2p_ies([(Attr.CAPABILITY, bytes((self.dev_capab, 0))), (Attr.DEVICE_INFO, di.to_bytes())])]))
+        resp = MgmtFrame(body, f.addr2, self.address, self.address).to_bytes()
+        self.wdev.mgmt_tx(resp, freq, no_cck=True, dont_wait_for_ack=True, owner=self.owner)
+
+    # -- reaching a peer: send on its listen channel, listen in between ------------------
+    def device_info_attrs(self) -> list[tuple[int, bytes]]:
+        di = DeviceInfo(self.address, self.config_methods, self.pri_dev_type, self.device_name)
+        return [(Attr.CAPABILITY, bytes((self.dev_capab, 0))), (Attr.DEVICE_INFO, di.to_bytes())]
+
+    def action_frame(self, da: bytes, act: P2PAction) -> bytes:
+        from ..mgmt import Action
+        body = act.to_body()
+        return MgmtFrame(Action(body[0], body[1], body[2:]), da, self.address, da).to_bytes()
+
+    def reach(self, peer: Peer, build: Callable[[], P2PAction], expect: int, on_reply: Callable[..., Any],
+              on_fail: Callable[[str], Any], *, state: str = "connect", tries: int = ACTION_TRIES) -> None:
+        """Send `build()` to `peer` on its listen channel until a frame of
+        subtype `expect` comes back (then on_reply(act, sa, freq)), with
+        listen periods in between; on_fail(reason) after `tries` sends."""
+        self._stop_activity()
+        self.state = state
+        self.pending = {"peer": peer, "build": build, "expect": expect, "on_reply": on_reply,
+                        "on_fail": on_fail, "tries": tries, "cookie": None, "token": None}
+        self._send_pending()
+
+    def _send_pending(self) -> None:
+        p = self.pending
+        if p is None:
+            return
+        peer: Peer = p["peer"]
+        if p["tries"] <= 0 or peer.listen_freq is None:
+            self.pending = None
+            self.state = "idle"
+            p["on_fail"]("peer unreachable" if peer.listen_freq is not None
+                         else "peer's listen channel unknown")
+            return
+        p["tries"] -= 1
+        act = p["build"]()
+        p["token"] = act.token
+        p["cookie"] = self.wdev.mgmt_tx(self.action_frame(peer.addr, act), peer.listen_freq,
+                                        wait_ms=ACTION_WAIT_MS, no_cck=True, owner=self.owner)
+
+    def take_reply(self, act: P2PAction, sa: bytes) -> dict[str, Any] | None:
+        """The pending exchange this frame answers (and end it), or None."""
+        p = self.pending
+        if p is None or p["peer"].addr != sa or act.subtype != p["expect"] or act.token != p["token"]:
+            return None
+        self.pending = None
+        self._cancel_roc()
+        return p
+
+    def end_wait(self, p: dict[str, Any]) -> None:
+        if p.get("cookie") is not None and p["cookie"] in self.wdev._waits:
+            self.wdev.mgmt_tx_cancel_wait(p["cookie"])
+
+    def cancel(self) -> None:
+        """P2P_CANCEL: drop a pending exchange/negotiation."""
+        if self.pending is not None:
+            p, self.pending = self.pending, None
+            self.end_wait(p)
+        self.neg.cancel()
+        self._stop_activity()
+        self.state = "idle"
+
+    # -- groups -----------------------------------------------------------------------
+    def new_group_name(self) -> str:
+        while True:
+            name = f"p2p-{self.vap.name}-{self.group_seq}"
+            self.group_seq += 1
+            if name not in self.ic.names:
+                return name
+
+    def random_ssid(self) -> bytes:
+        xy = "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(2))
+        return f"DIRECT-{xy}{self.device_name}".encode()[:32]
+
+    def group_add(self, freq: int | None = None) -> P2PGroup:
+        """P2P_GROUP_ADD: an autonomous GO."""
+        chan, reason = self.neg.pick_channel(OpMode.P2P_GO, None, freq)
+        if chan is None:
+            from ic import Busy
+            raise Busy(f"{self.vap.name}: cannot start a GO: {reason}")
+        return P2PGroup.start_go(self, chan, self.random_ssid(), peer=None)
+
+    def group_remove(self, ifname: str) -> None:
+        g = self.groups.get(ifname)
+        if g is None:
+            from ic import NoSuchDevice
+            raise NoSuchDevice(f"{ifname}: no such P2P group")
+        g.remove("REQUESTED")
+
+    def describe(self) -> dict[str, Any]:
+        return {"device": self.vap.name, "address": mac_str(self.address), "state": self.state,
+                "listen_channel": self.listen_chan.ieee, "peers": len(self.peers),
+                "groups": list(self.groups)}
+
+    def connect(self, addr: bytes | str, method: str = "pbc", **kw: Any) -> str | None:
+        """P2P_CONNECT <addr> <pbc|pin|PIN> [auth] [go_intent=N] [freq=N]; the PIN if generated."""
+        return self.neg.connect(addr, method, **kw)
+
+    def prov_disc(self, addr: bytes | str, method: str) -> None:
+        """P2P_PROV_DISC <addr> pbc|display|keypad."""
+        self.neg.prov_disc(addr, method)
+

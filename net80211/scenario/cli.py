@@ -1,0 +1,61 @@
+"""`wlanctl run FILE` / `python -m net80211.scenario FILE`: run a scenario
+and print its summary.
+
+Exit status: 0 after a run, 2 for a usage error, otherwise the errno of the
+failure (EINVAL 22 for a bad scenario, ENOENT 2 for a missing file, EBUSY
+16 when a device refused a vap, ...), as the other wlanctl commands do.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ic.errors import errno_name
+
+from .loader import load_scenario
+from .runner import run_scenario
+from .summary import format_text
+
+
+def _parser(prog: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description="Run a net80211 scenario (TOML) in virtual time "
+                                "and print a summary.  Format: docs/scenarios.md.")
+    p.add_argument("file", metavar="FILE", help="scenario file (TOML)")
+    p.add_argument("--seconds", type=float, metavar="S",
+                   help="virtual seconds to run (default: the file's scenario.seconds, else 10)")
+    p.add_argument("--seed", type=int, metavar="N", help="seed for the medium and placements "
+                   "(default: the file's scenario.seed, else 0)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--outdir", type=Path, metavar="DIR",
+                   help="directory for capture files with relative names (default: the current one)")
+    return p
+
+
+def cli_main(argv: list[str], prog: str = "wlanctl run") -> int:
+    """Run `FILE [--seconds S] [--seed N] [--json] [--outdir DIR]`; the exit status."""
+    try:
+        args = _parser(prog).parse_args(argv)
+    except SystemExit as e:  # -h (0) or a usage error (2)
+        return int(e.code or 0)
+    if args.seconds is not None and not args.seconds > 0:
+        print(f"{prog}: --seconds must be > 0", file=sys.stderr)
+        return 2
+    if args.seed is not None and args.seed < 0:
+        print(f"{prog}: --seed must not be negative", file=sys.stderr)
+        return 2
+    try:
+        sc = load_scenario(args.file, seed=args.seed)
+        result = run_scenario(sc, seconds=args.seconds, outdir=args.outdir)
+    except OSError as e:
+        code = e.errno if isinstance(e.errno, int) and 0 < e.errno < 126 else 1
+        msg = e.strerror or str(e)
+        print(f"{prog}: {msg} ({errno_name(code)})", file=sys.stderr)
+        return code
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(format_text(result))
+    return 0

@@ -1,0 +1,500 @@
+"""Load and check a TOML scenario (format: docs/scenarios.md).
+
+Every problem is a `ScenarioError` (EINVAL) naming the file, the line and
+the key (`vaps[2].mode`), raised before anything is created.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import random
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from ic import CloneFlags, OpMode, parse_wlanmode
+
+from .source import SourceIndex
+from .spec import (
+    CaptureSpec,
+    EventSpec,
+    Located,
+    RadioSpec,
+    Scenario,
+    ScenarioError,
+    TrafficSpec,
+    VapSpec,
+)
+
+DEFAULT_SECONDS = 10.0
+DEFAULT_DRIVER = "hwsim"
+DEFAULT_TRAFFIC_START_S = 1.0
+# Path-loss models of the modeled medium and the parameters each takes.
+PATH_LOSS_PARAMS: dict[str, tuple[str, ...]] = {
+    "free_space": (),
+    "log_distance": ("exponent", "xg"),
+    "itu": ("n_floors", "floor_loss"),
+}
+LINK_MODELS = ("snr", "prob")
+_PHYS = {"noise_dbm": float, "cca_dbm": float, "fading": float, "interference": bool, "freq_mhz": float}
+VAP_CONFIG = ("ssid", "channel", "bintval", "dtim_period", "hidessid")
+FLAG_NAMES = {f.name.lower(): f for f in CloneFlags}
+PLACEMENTS = ("grid", "random", "line")
+NETDEVS = ("queue", "tap", "none")
+MAX_PAYLOAD = 1472  # a 1500-byte IPv4 MTU minus the IP and UDP/ICMP headers
+_TEMPLATE = re.compile(r"\{i(?:\s*(\+|-|\*|//|%)\s*(\d+))?\}")
+_REQUIRED = object()
+_TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false",
+               list: "an array", dict: "a table"}
+
+
+class _Table:
+    """One TOML table being read: typed access, unknown keys reported."""
+
+    def __init__(self, loc: Located, path: tuple[Any, ...], data: Any) -> None:
+        if not isinstance(data, dict):
+            raise loc.error(path, "must be a table")
+        self.loc, self.path, self.data = loc, path, data
+        self.used: set[str] = set()
+
+    def error(self, key: str | None, message: str) -> ScenarioError:
+        return self.loc.error(self.path + ((key,) if key else ()), message)
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = _REQUIRED) -> Any:
+        self.used.add(key)
+        if key not in self.data:
+            if default is _REQUIRED:
+                raise self.error(None, f"missing key {key!r}")
+            return default
+        value = self.data[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        ok = any(isinstance(value, k) and not (isinstance(value, bool) and k in (int, float)) for k in kinds)
+        if float in kinds and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        if not ok:
+            want = " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
+            raise self.error(key, f"must be {want}, not {value!r}")
+        return value
+
+    def number(self, key: str, default: Any = _REQUIRED, *, low: float | None = None,
+               positive: bool = False) -> Any:
+        v = self.get(key, float, default)
+        if v is default and not self.has(key):
+            return v
+        if not math.isfinite(v) or (positive and v <= 0) or (low is not None and v < low):
+            bound = "> 0" if positive else f">= {low}"
+            raise self.error(key, f"must be a finite number {bound}, not {v!r}")
+        return v
+
+    def integer(self, key: str, default: Any = _REQUIRED, *, low: int | None = None,
+                high: int | None = None) -> Any:
+        v = self.get(key, int, default)
+        if v is default and not self.has(key):
+            return v
+        if (low is not None and v < low) or (high is not None and v > high):
+            raise self.error(key, f"must be within {low}..{high if high is not None else ''}, not {v}")
+        return v
+
+    def seconds_ns(self, key: str, default: float) -> int:
+        return round(self.number(key, default, low=0.0) * 1_000_000_000)
+
+    def done(self) -> None:
+        unknown = [k for k in self.data if k not in self.used]
+        if unknown:
+            known = ", ".join(sorted(self.used))
+            raise self.error(unknown[0], f"unknown key {unknown[0]!r} (known here: {known})")
+
+
+def _subst(value: Any, i: int) -> Any:
+    """Expand {i}, {i+K}, {i-K}, {i*K}, {i//K}, {i%K} in a template string."""
+    if not isinstance(value, str):
+        return value
+
+    def one(m: re.Match[str]) -> str:
+        op, k = m.group(1), int(m.group(2) or 0)
+        if op in ("//", "%") and k == 0:
+            raise ZeroDivisionError(m.group(0))
+        return str({None: i, "+": i + k, "-": i - k, "*": i * k, "//": i // k if k else 0,
+                    "%": i % k if k else 0}[op])
+    return _TEMPLATE.sub(one, value)
+
+
+def _expand(t: _Table, count_key: str = "repeat") -> list[dict[str, Any]]:
+    """The entries a table stands for: itself, or `repeat` copies with {i} expanded."""
+    n = t.integer(count_key, 1, low=0)
+    data = {k: v for k, v in t.data.items() if k != count_key}
+    if not t.has(count_key):
+        return [data]
+    try:
+        return [{k: _subst(v, i) for k, v in data.items()} for i in range(n)]
+    except ZeroDivisionError as e:
+        raise t.error(None, f"template {e} divides by zero") from None
+
+
+def _point(t: _Table, key: str, value: Any) -> tuple[float, float, float]:
+    if (not isinstance(value, list) or not 2 <= len(value) <= 3
+            or not all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+                       for x in value)):
+        raise t.error(key, f"a position is [x, y] or [x, y, z] in metres, not {value!r}")
+    p = [float(x) for x in value] + [0.0] * (3 - len(value))
+    return p[0], p[1], p[2]
+
+
+def _place(t: _Table, n: int, seed: int, group: int) -> list[tuple[float, float, float]]:
+    """Positions of a radio group: explicit, or a placement in an area."""
+    if t.has("positions"):
+        pts = t.get("positions", list)
+        if len(pts) != n:
+            raise t.error("positions", f"has {len(pts)} positions for {n} radios")
+        for other in ("placement", "position"):
+            if t.has(other):
+                raise t.error(other, "give either positions or a placement, not both")
+        return [_point(t, "positions", p) for p in pts]
+    ox, oy, oz = _point(t, "origin", t.get("origin", list, [0.0, 0.0]))
+    if t.has("position"):
+        if t.has("placement"):
+            raise t.error("placement", "give either position or a placement, not both")
+        return [_point(t, "position", t.get("position", list))] * n
+    placement = t.get("placement", str, None)
+    if placement is None:
+        return [(ox, oy, oz)] * n
+    if placement not in PLACEMENTS:
+        raise t.error("placement", f"unknown placement {placement!r} (one of {', '.join(PLACEMENTS)})")
+    area = t.get("area", list, None)
+    if area is not None:
+        w, h, _ = _point(t, "area", area)
+        if w < 0 or h < 0:
+            raise t.error("area", "width and height must not be negative")
+    spacing = t.number("spacing", 10.0, low=0.0)
+    if placement == "random":
+        if area is None:
+            raise t.error("area", "random placement needs an area = [width, height] in metres")
+        rng = random.Random(f"{t.integer('seed', seed)}/{group}")
+        return [(ox + rng.uniform(0, w), oy + rng.uniform(0, h), oz) for _ in range(n)]
+    t.integer("seed", seed)  # accepted for every placement; only random uses it
+    if placement == "line":
+        step = (w / n if area is not None and n else spacing)
+        return [(ox + k * step, oy, oz) for k in range(n)]
+    cols = max(1, math.ceil(math.sqrt(n)))
+    rows = max(1, math.ceil(n / cols))
+    if area is not None:
+        dx, dy = w / cols, h / rows
+        return [(ox + (k % cols + 0.5) * dx, oy + (k // cols + 0.5) * dy, oz) for k in range(n)]
+    return [(ox + (k % cols) * spacing, oy + (k // cols) * spacing, oz) for k in range(n)]
+
+
+def _radios(loc: Located, raw: Any, driver: str, seed: int) -> list[RadioSpec]:
+    if raw is None:
+        raise loc.error(("radios",), "a scenario needs radios (a [radios] table or [[radios]] groups)")
+    groups = [(("radios",), raw)] if isinstance(raw, dict) else \
+        [(("radios", k), g) for k, g in enumerate(raw)] if isinstance(raw, list) else None
+    if groups is None:
+        raise loc.error(("radios",), "must be a table or an array of tables")
+    out: list[RadioSpec] = []
+    names: set[str] = set()
+    for gi, (path, data) in enumerate(groups):
+        t = _Table(loc, path, data)
+        names_list = t.get("names", list, None)
+        n = t.integer("count", len(names_list) if names_list is not None else
+                      len(t.data["positions"]) if isinstance(t.data.get("positions"), list) else 1, low=0)
+        if names_list is not None:
+            if len(names_list) != n or not all(isinstance(x, str) for x in names_list):
+                raise t.error("names", f"must be {n} strings, one per radio")
+            if t.has("name"):
+                raise t.error("name", "give either names or a name template, not both")
+        template = t.get("name", str, None)
+        params: dict[str, Any] = {}
+        for key, kind in (("profile", str), ("tx_power_dbm", int), ("channels", int), ("p2p_device", bool)):
+            if t.has(key):
+                params[key] = t.get(key, kind)
+        positions = _place(t, n, seed, gi)
+        t.done()
+        for k in range(n):
+            name = names_list[k] if names_list is not None else \
+                _subst(template, k) if template is not None else f"{driver}{len(out)}"
+            if name in names:
+                key = "names" if names_list is not None else "name"
+                raise t.error(key, f"radio name {name!r} is used twice")
+            names.add(name)
+            out.append(RadioSpec(name, path, dict(params, position=positions[k]), positions[k]))
+    if not out:
+        raise loc.error(("radios",), "a scenario needs at least one radio")
+    return out
+
+
+def _medium(loc: Located, raw: Any, radio_index: dict[str, int]) -> tuple[Any, int | None]:
+    t = _Table(loc, ("medium",), raw if raw is not None else {})
+    model = t.get("model", str, "perfect")
+    mseed = t.integer("seed", None)
+    if model == "perfect":
+        t.done()
+        return None, mseed
+    if model not in PATH_LOSS_PARAMS and model not in LINK_MODELS:
+        known = ", ".join(("perfect", *PATH_LOSS_PARAMS, *LINK_MODELS))
+        raise t.error("model", f"unknown medium model {model!r} (one of {known})")
+    spec: dict[str, Any] = {}
+    for key, kind in _PHYS.items():
+        if t.has(key):
+            spec[key] = t.get(key, kind)
+    if model in PATH_LOSS_PARAMS:
+        params = _Table(loc, ("medium", "params"), t.get("params", dict, {}))
+        values = {k: params.number(k) for k in PATH_LOSS_PARAMS[model] if params.has(k)}
+        params.done()
+        spec.update(kind="path_loss", path_loss=model, params=values)
+        if t.has("links"):
+            raise t.error("links", f"links are for the snr and prob models, not {model}")
+    else:
+        spec["kind"] = model
+        spec["default_snr"] = t.number("default_snr", 30.0)
+        if model == "prob":
+            spec["default_prob"] = t.number("default_prob", 0.0, low=0.0)
+        links: dict[tuple[int, int], float] = {}
+        for k, entry in enumerate(t.get("links", list, [])):
+            lt = _Table(loc, ("medium", "links", k), entry)
+            a, b = lt.get("a", str), lt.get("b", str)
+            for key, name in (("a", a), ("b", b)):
+                if name not in radio_index:
+                    raise lt.error(key, f"no radio named {name!r}")
+            value = lt.number("snr") if model == "snr" else lt.number("loss", low=0.0)
+            if model == "prob" and value > 1.0:
+                raise lt.error("loss", f"a loss probability is within [0, 1], not {value}")
+            lt.done()
+            links[(radio_index[a], radio_index[b])] = value
+        spec["links"] = links
+    if spec.get("default_prob", 0.0) > 1.0:
+        raise t.error("default_prob", "a loss probability is within [0, 1]")
+    t.done()
+    return spec, mseed
+
+
+def _flags(t: _Table) -> list[str]:
+    raw = t.get("flags", (list, str), [])
+    words = [w.strip() for w in raw.split(",")] if isinstance(raw, str) else raw
+    out = []
+    for w in words:
+        if not isinstance(w, str) or w.lower() not in FLAG_NAMES:
+            raise t.error("flags", f"unknown clone flag {w!r} (one of {', '.join(FLAG_NAMES)})")
+        out.append(w.lower())
+    return out
+
+
+def _vaps(loc: Located, raw: Any, radio_names: list[str], seed: int) -> list[VapSpec]:
+    if not isinstance(raw, list):
+        raise loc.error(("vaps",), "must be an array of tables ([[vaps]])")
+    out: list[VapSpec] = []
+    seen: set[str] = set()
+    for k, data in enumerate(raw):
+        path = ("vaps", k)
+        for entry in _expand(_Table(loc, path, data)):
+            t = _Table(loc, path, entry)
+            mode = t.get("mode", str)
+            try:
+                opmode, _ = parse_wlanmode(mode)
+            except ValueError as e:
+                raise t.error("mode", str(e)) from None
+            radio = t.get("radio", (str, int))
+            if isinstance(radio, int) or radio.isdigit():
+                if not 0 <= int(radio) < len(radio_names):
+                    raise t.error("radio", f"no radio number {radio} (there are {len(radio_names)})")
+                radio = radio_names[int(radio)]
+            elif radio not in radio_names:
+                raise t.error("radio", f"no radio named {radio!r}")
+            name = t.get("name", str, f"wlan{len(out)}")
+            if name in seen:
+                raise t.error("name", f"vap name {name!r} is used twice")
+            seen.add(name)
+            spec = VapSpec(name, radio, mode, path)
+            spec.flags = _flags(t)
+            spec.wlanbssid = t.get("wlanbssid", str, None)
+            spec.wlanaddr = t.get("wlanaddr", str, None)
+            for key in VAP_CONFIG:
+                if t.has(key):
+                    kind = bool if key == "hidessid" else str if key == "ssid" else int
+                    spec.config[key] = t.get(key, kind)
+            spec.netdev = t.get("netdev", str, None)
+            if spec.netdev not in (None, *NETDEVS):
+                raise t.error("netdev", f"unknown netdev {spec.netdev!r} (one of {', '.join(NETDEVS)})")
+            if t.has("ip"):
+                try:
+                    spec.ip = ipaddress.IPv4Address(t.get("ip", str)).packed
+                except ValueError as e:
+                    raise t.error("ip", str(e)) from None
+            spec.start_ns = t.seconds_ns("start", 0.0)
+            jitter_ns = t.seconds_ns("start_jitter", 0.0)
+            if jitter_ns:
+                # Devices are not switched on at the same nanosecond; the draw
+                # depends on the seed and the vap's name only, not on file order.
+                spec.start_ns += random.Random(f"{seed}/start/{name}").randrange(jitter_ns + 1)
+            spec.up = t.get("up", bool, True)
+            t.done()
+            # A monitor vap's interface carries radiotap frames, not IP traffic.
+            spec.has_netdev = opmode.has_netdev and opmode is not OpMode.MONITOR and spec.netdev != "none"
+            if opmode is OpMode.WDS and spec.wlanbssid is None:
+                raise t.error("wlanbssid", "a wds vap needs its peer's address (wlanbssid)")
+            out.append(spec)
+    # Addresses for hosts without one: 10.0.0.1, 10.0.0.2, ... in vap order.
+    used = {v.ip for v in out if v.ip is not None}
+    nxt = int(ipaddress.IPv4Address("10.0.0.1"))
+    for v in out:
+        if v.ip is None and v.has_netdev:
+            while ipaddress.IPv4Address(nxt).packed in used:
+                nxt += 1
+            v.ip = ipaddress.IPv4Address(nxt).packed
+            nxt += 1
+    ips: dict[bytes, str] = {}
+    for v in out:
+        if v.ip is not None:
+            if v.ip in ips:
+                addr = ipaddress.IPv4Address(v.ip)
+                raise loc.error(v.where + ("ip",), f"address {addr} is also {ips[v.ip]}'s")
+            ips[v.ip] = v.name
+    return out
+
+
+def _traffic(loc: Located, raw: Any, vaps: dict[str, VapSpec]) -> list[TrafficSpec]:
+    if not isinstance(raw, list):
+        raise loc.error(("traffic",), "must be an array of tables ([[traffic]])")
+    out: list[TrafficSpec] = []
+    for k, data in enumerate(raw):
+        path = ("traffic", k)
+        for entry in _expand(_Table(loc, path, data)):
+            t = _Table(loc, path, entry)
+            kind = t.get("type", str)
+            if kind not in ("ping", "udp"):
+                raise t.error("type", f"unknown traffic type {kind!r} (ping or udp)")
+            ends = []
+            for key in ("from", "to"):
+                name = t.get(key, str)
+                if name not in vaps:
+                    raise t.error(key, f"no vap named {name!r}")
+                if not vaps[name].has_netdev:
+                    raise t.error(key, f"vap {name!r} ({vaps[name].mode}) has no netdev to carry traffic")
+                ends.append(name)
+            if ends[0] == ends[1]:
+                raise t.error("to", "a flow needs two different vaps")
+            start = t.seconds_ns("start", DEFAULT_TRAFFIC_START_S)
+            if kind == "ping":
+                size = t.integer("size", 56, low=0, high=MAX_PAYLOAD)
+                spec = TrafficSpec(kind, ends[0], ends[1], path, start, size,
+                                   count=t.integer("count", 5, low=1),
+                                   interval_ns=round(t.number("interval", 1.0, positive=True) * 1e9))
+            else:
+                size = t.integer("size", 512, low=0, high=MAX_PAYLOAD)
+                spec = TrafficSpec(kind, ends[0], ends[1], path, start, size,
+                                   rate=t.number("rate", positive=True),
+                                   duration_ns=round(t.number("duration", 1.0, low=0.0) * 1e9),
+                                   port=t.integer("port", 0, low=1, high=65535) if t.has("port") else 0)
+            t.done()
+            out.append(spec)
+    return out
+
+
+def _captures(loc: Located, raw: Any, vaps: dict[str, VapSpec]) -> list[CaptureSpec]:
+    if not isinstance(raw, list):
+        raise loc.error(("captures",), "must be an array of tables ([[captures]])")
+    out = []
+    for k, data in enumerate(raw):
+        t = _Table(loc, ("captures", k), data)
+        file = t.get("file", str)
+        if not file:
+            raise t.error("file", "must name a file")
+        medium = t.get("medium", bool, False)
+        vap = t.get("vap", str, None)
+        if medium == (vap is not None):
+            raise t.error(None, "a capture is either medium = true or vap = NAME")
+        if vap is not None:
+            if vap not in vaps:
+                raise t.error("vap", f"no vap named {vap!r}")
+            if parse_wlanmode(vaps[vap].mode)[0] is not OpMode.MONITOR:
+                raise t.error("vap", f"vap {vap!r} is {vaps[vap].mode}; captures come from monitor vaps")
+        t.done()
+        out.append(CaptureSpec("medium" if medium else vap, file, ("captures", k)))
+    return out
+
+
+def _events(loc: Located, raw: Any, vaps: dict[str, VapSpec]) -> list[EventSpec]:
+    if not isinstance(raw, list):
+        raise loc.error(("events",), "must be an array of tables ([[events]])")
+    out = []
+    for k, data in enumerate(raw):
+        t = _Table(loc, ("events", k), data)
+        at = t.seconds_ns("at", 0.0)
+        vap = t.get("vap", str)
+        if vap not in vaps:
+            raise t.error("vap", f"no vap named {vap!r}")
+        action = t.get("action", str)
+        if action not in ("up", "down", "destroy"):
+            raise t.error("action", f"unknown action {action!r} (up, down or destroy)")
+        t.done()
+        out.append(EventSpec(at, vap, action, ("events", k)))
+    out.sort(key=lambda e: e.at_ns)  # stable: same time keeps file order
+    return out
+
+
+def scenario_from_dict(data: dict[str, Any], *, file: str | None = None, source: SourceIndex | None = None,
+                       seed: int | None = None) -> Scenario:
+    """Check a parsed scenario; `seed` overrides the file's."""
+    loc = Located(file, source or SourceIndex())
+    top = _Table(loc, (), data)
+    head = _Table(loc, ("scenario",), top.get("scenario", dict, {}))
+    name = head.get("name", str, Path(file).stem if file else "scenario")
+    seconds = head.number("seconds", DEFAULT_SECONDS, positive=True)
+    file_seed = head.integer("seed", 0, low=0)
+    driver = head.get("driver", str, DEFAULT_DRIVER)
+    head.done()
+    seed = file_seed if seed is None else seed
+    driver_name = driver.partition(":")[0] or DEFAULT_DRIVER
+    radios = _radios(loc, top.get("radios", (dict, list), None), driver_name, seed)
+    index = {r.name: k for k, r in enumerate(radios)}
+    model, mseed = _medium(loc, top.get("medium", dict, None), index)
+    vaps = _vaps(loc, top.get("vaps", list, []), [r.name for r in radios], seed)
+    by_name = {v.name: v for v in vaps}
+    traffic = _traffic(loc, top.get("traffic", list, []), by_name)
+    captures = _captures(loc, top.get("captures", list, []), by_name)
+    events = _events(loc, top.get("events", list, []), by_name)
+    top.done()
+    # UDP ports: a flow without one takes the next free port on its receiver.
+    taken = {(t.dst, t.port) for t in traffic if t.kind == "udp" and t.port}
+    for t in traffic:
+        if t.kind == "udp" and not t.port:
+            p = 5001
+            while (t.dst, p) in taken:
+                p += 1
+            t.port = p
+            taken.add((t.dst, p))
+    seen_ports: set[tuple[str, int]] = set()
+    for t in traffic:
+        if t.kind == "udp":
+            if (t.dst, t.port) in seen_ports:
+                raise loc.error(t.where + ("port",), f"{t.dst} already receives a flow on UDP port {t.port}")
+            seen_ports.add((t.dst, t.port))
+    return Scenario(name, file, driver, seed, seconds, model, mseed, radios, vaps, traffic, captures, events,
+                    loc)
+
+
+def loads_scenario(text: str, *, file: str | None = None, seed: int | None = None) -> Scenario:
+    """Parse and check scenario text (TOML)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        # tomllib's message ends with "(at line N, column M)"
+        m = re.search(r"at line (\d+)", str(e))
+        raise ScenarioError(f"not valid TOML: {e}", file=file, line=int(m.group(1)) if m else None) from None
+    return scenario_from_dict(data, file=file, source=SourceIndex(text), seed=seed)
+
+
+def load_scenario(path: str | Path, *, seed: int | None = None) -> Scenario:
+    """Read, parse and check a scenario file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ScenarioError(f"cannot read scenario: {e.strerror}", e.errno, file=str(path)) from None
+    except UnicodeDecodeError as e:
+        raise ScenarioError(f"not UTF-8 text: {e}", file=str(path)) from None
+    return loads_scenario(text, file=str(path), seed=seed)

@@ -1,0 +1,209 @@
+"""Turn a loaded `Scenario` into a world (a driver from the registry, its
+radios, vaps, hosts on their netdevs, flows, captures) and run it in virtual
+time.  `run_scenario` returns the summary as a JSON-ready dict."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from ic import SEC, CloneFlags, NotSupported, Scheduler, parse_mac
+from net80211.driver import Driver, open_driver
+
+from .spec import Scenario, ScenarioError, VapSpec
+from .summary import pcap_frames, radio_summary, vap_summary
+from .traffic import Host, PingFlow, UdpFlow, _Flow, host_summary
+
+
+class ScenarioRun:
+    """One run of a scenario: build the world, run it, report."""
+
+    def __init__(self, scenario: Scenario, *, seconds: float | None = None,
+                 outdir: Path | None = None) -> None:
+        self.sc = scenario
+        self.seconds = scenario.seconds if seconds is None else seconds
+        if not self.seconds > 0:
+            raise ScenarioError(f"seconds must be > 0, not {self.seconds!r}")
+        self.outdir = outdir if outdir is not None else Path()
+        self.sched = Scheduler()
+        self.driver: Driver | None = None
+        self.vaps: dict[str, Any] = {}  # name -> vap (kept after destroy, for the summary)
+        self.destroyed: set[str] = set()
+        self.hosts: dict[str, Host] = {}
+        self.flows: list[_Flow] = []
+        self.captures: list[tuple[Any, Any, Path]] = []  # (spec, owner, path)
+        self.captures_open: list[Any] = []  # owners whose stop_capture is still due
+        self.wall_s = 0.0
+
+    # -- building ----------------------------------------------------------------
+    def _wrap(self, path: tuple[Any, ...], e: OSError) -> ScenarioError:
+        if isinstance(e, ScenarioError):
+            return e
+        msg = getattr(e, "strerror", None) or str(e)
+        return self.sc.error(path, msg, e.errno or None)
+
+    def build(self) -> None:
+        sc = self.sc
+        seed = sc.medium_seed if sc.medium_seed is not None else sc.seed
+        params: dict[str, Any] = {"radios": 0, "seed": seed}
+        if sc.model is not None:
+            params["model"] = sc.model
+        try:
+            self.driver = driver = open_driver(sc.driver, self.sched, **params)
+        except OSError as e:
+            raise self._wrap(("medium",) if sc.model is not None else ("scenario", "driver"), e) from None
+        try:
+            for r in sc.radios:
+                try:
+                    driver.add_device(r.name, **r.params)
+                except OSError as e:
+                    raise self._wrap(r.where, e) from None
+            for v in sc.vaps:
+                self._create_vap(v)
+            for v in sc.vaps:
+                vap = self.vaps[v.name]
+                if v.has_netdev and getattr(vap, "netdev", None) is not None and v.ip is not None:
+                    self.hosts[v.name] = Host(self.sched, vap, v.ip)
+            for c in sc.captures:
+                self._start_capture(c)
+            for v in sc.vaps:
+                if v.up:
+                    if v.start_ns:
+                        self.sched.call_at(v.start_ns, self.vaps[v.name].up)
+                    else:
+                        self.vaps[v.name].up()
+            for ev in sc.events:
+                self.sched.call_at(ev.at_ns, self._event, ev.vap, ev.action)
+            for n, t in enumerate(sc.traffic, 1):
+                src = self._host(t.where + ("from",), t.src)
+                dst = self._host(t.where + ("to",), t.dst)
+                if t.kind == "ping":
+                    self.flows.append(PingFlow(n, src, dst, count=t.count, interval_ns=t.interval_ns,
+                                               size=t.size, start_ns=t.start_ns))
+                else:
+                    self.flows.append(UdpFlow(n, src, dst, rate=t.rate, size=t.size,
+                                              duration_ns=t.duration_ns, start_ns=t.start_ns, port=t.port))
+        except BaseException:
+            self.close()
+            raise
+
+    def _host(self, path: tuple[Any, ...], name: str) -> Host:
+        if name not in self.hosts:
+            raise self.sc.error(path, f"vap {name!r} has no netdev (its driver gave it none)")
+        return self.hosts[name]
+
+    def _peer_addr(self, v: VapSpec, value: str) -> bytes:
+        """wlanbssid: a MAC address, or "@vap" for another vap's address."""
+        if not value.startswith("@"):
+            return parse_mac(value, "wlanbssid")
+        name = value[1:]
+        if name in self.vaps:
+            return self.vaps[name].macaddr
+        other = next((o for o in self.sc.vaps if o.name == name), None)
+        if other is None:
+            raise self.sc.error(v.where + ("wlanbssid",), f"no vap named {name!r}")
+        if other.wlanaddr is None:
+            raise self.sc.error(v.where + ("wlanbssid",),
+                                f"{name} is created later and has no wlanaddr; "
+                                "give it one or create it first")
+        return parse_mac(other.wlanaddr, "wlanaddr")
+
+    def _create_vap(self, v: VapSpec) -> None:
+        assert self.driver is not None
+        kw: dict[str, Any] = dict(v.config)
+        flags = CloneFlags(0)
+        for f in v.flags:
+            flags |= CloneFlags[f.upper()]
+        kw["flags"] = flags
+        try:
+            if v.wlanbssid is not None:
+                kw["bssid"] = self._peer_addr(v, v.wlanbssid)
+            if v.wlanaddr is not None:
+                kw["macaddr"] = v.wlanaddr
+            if v.netdev is not None:
+                kw["netdev"] = v.netdev
+            self.vaps[v.name] = self.driver.device(v.radio).create_vap(v.name, v.mode, **kw)
+        except OSError as e:
+            raise self._wrap(v.where, e) from None
+
+    def _start_capture(self, c: Any) -> None:
+        assert self.driver is not None
+        path = self.outdir / c.file
+        path.parent.mkdir(parents=True, exist_ok=True)
+        owner = self.driver if c.source == "medium" else self.vaps[c.source]
+        if not callable(getattr(owner, "capture", None)):
+            raise self.sc.error(c.where, f"{c.source} cannot capture", NotSupported.default_errno)
+        try:
+            owner.capture(str(path))
+        except OSError as e:
+            raise self._wrap(c.where, e) from None
+        self.captures.append((c, owner, path))
+        self.captures_open.append(owner)
+
+    def _event(self, name: str, action: str) -> None:
+        vap = self.vaps[name]
+        if name in self.destroyed:
+            return
+        if action == "up":
+            vap.up()
+        elif action == "down":
+            vap.down()
+        else:
+            vap.ic.destroy_vap(vap)
+            self.destroyed.add(name)
+
+    # -- running -------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """Build (if not yet), run for the scenario's time, report, tear down."""
+        t0 = time.perf_counter()
+        try:
+            if self.driver is None:
+                self.build()
+            self.sched.run_for(round(self.seconds * SEC))
+            result = self.summary()
+        finally:
+            self.close()
+        for entry in result["captures"]:
+            entry["frames"] = pcap_frames(Path(entry["path"]))
+        self.wall_s = time.perf_counter() - t0
+        result["wall_s"] = round(self.wall_s, 6)
+        return result
+
+    def summary(self) -> dict[str, Any]:
+        sc, driver = self.sc, self.driver
+        assert driver is not None
+        specs = {v.name: v for v in sc.vaps}
+        vaps = []
+        for name, vap in self.vaps.items():
+            d = vap_summary(vap, destroyed=name in self.destroyed)
+            host = self.hosts.get(name)
+            if host is not None:
+                d["host"] = host_summary(host)
+            d["radio"] = specs[name].radio
+            vaps.append(d)
+        return {
+            "scenario": sc.name, "file": sc.file, "driver": sc.driver,
+            "medium_model": "perfect" if sc.model is None else sc.model.get("path_loss", sc.model["kind"]),
+            "seed": sc.seed, "virtual_s": self.sched.now_ns / SEC, "wall_s": None,
+            "events_run": self.sched.events_run,
+            "radios": [radio_summary(d, r.position) for d, r in zip(driver.devices, sc.radios, strict=False)],
+            "vaps": vaps,
+            "traffic": [f.result() for f in self.flows],
+            "medium": dict(sorted(driver.counters().items())),
+            "captures": [{"source": c.source, "file": c.file, "path": str(p)} for c, _, p in self.captures],
+        }
+
+    def close(self) -> None:
+        """Stop captures (flushing their files) and remove every device."""
+        captures, self.captures_open = self.captures_open, []
+        for owner in captures:
+            owner.stop_capture()
+        if self.driver is not None:
+            self.driver.close()
+
+
+def run_scenario(scenario: Scenario, *, seconds: float | None = None, outdir: Path | None = None
+                 ) -> dict[str, Any]:
+    """Run a loaded scenario in virtual time; the summary as a dict (see docs/scenarios.md)."""
+    return ScenarioRun(scenario, seconds=seconds, outdir=outdir).run()

@@ -1,0 +1,117 @@
+"""The scenario's parts after loading: plain dataclasses, already checked."""
+
+from __future__ import annotations
+
+import errno
+from dataclasses import dataclass, field
+from typing import Any
+
+from ic import Net80211Error
+
+from .source import SourceIndex, key_name
+
+
+class ScenarioError(Net80211Error):
+    """A scenario the runner cannot use: names the file, line and key.
+
+    Carries the errno of the cause (EINVAL for the file itself, EBUSY,
+    EOPNOTSUPP, ... when a device refused what the scenario asked for).
+    """
+
+    default_errno = errno.EINVAL
+
+    def __init__(self, message: str, code: int | None = None, *, file: str | None = None,
+                 line: int | None = None, key: str | None = None) -> None:
+        self.file, self.line, self.key = file, line, key
+        where = ":".join(str(x) for x in (file, line) if x is not None)
+        text = f"{key}: {message}" if key else message
+        super().__init__(f"{where}: {text}" if where else text, code)
+
+
+class Located:
+    """Turns a key path into a located ScenarioError."""
+
+    def __init__(self, file: str | None, source: SourceIndex) -> None:
+        self.file = file
+        self.source = source
+
+    def error(self, path: tuple[Any, ...], message: str, code: int | None = None) -> ScenarioError:
+        return ScenarioError(message, code, file=self.file, line=self.source.line(path),
+                             key=key_name(path) or None)
+
+
+@dataclass
+class RadioSpec:
+    name: str
+    where: tuple[Any, ...]
+    params: dict[str, Any]  # for Driver.add_device: profile, position, tx_power_dbm, channels, ...
+    position: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+
+@dataclass
+class VapSpec:
+    name: str
+    radio: str
+    mode: str
+    where: tuple[Any, ...]
+    flags: list[str] = field(default_factory=list)
+    wlanbssid: str | None = None  # a MAC address or "@vapname"
+    wlanaddr: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)  # create_vap parameters (ssid, channel, ...)
+    netdev: str | None = None  # None: the vap's default
+    has_netdev: bool = False  # its mode has a network side and netdev is not "none"
+    ip: bytes | None = None
+    start_ns: int = 0
+    up: bool = True
+
+
+@dataclass
+class TrafficSpec:
+    kind: str  # "ping" | "udp"
+    src: str
+    dst: str
+    where: tuple[Any, ...]
+    start_ns: int
+    size: int
+    count: int = 0
+    interval_ns: int = 0
+    rate: float = 0.0
+    duration_ns: int = 0
+    port: int = 0
+
+
+@dataclass
+class CaptureSpec:
+    source: str  # "medium" or a vap name
+    file: str
+    where: tuple[Any, ...]
+
+
+@dataclass
+class EventSpec:
+    at_ns: int
+    vap: str
+    action: str  # "up" | "down" | "destroy"
+    where: tuple[Any, ...]
+
+
+@dataclass
+class Scenario:
+    """A loaded scenario; `run_scenario` turns it into a world and runs it."""
+
+    name: str
+    file: str | None
+    driver: str
+    seed: int
+    seconds: float
+    model: Any  # None (perfect) or a model table for the driver
+    medium_seed: int | None
+    radios: list[RadioSpec]
+    vaps: list[VapSpec]
+    traffic: list[TrafficSpec]
+    captures: list[CaptureSpec]
+    events: list[EventSpec]
+    locate: Located
+
+    def error(self, path: tuple[Any, ...], message: str, code: int | None = None) -> ScenarioError:
+        return self.locate.error(path, message, code)
