@@ -553,3 +553,32 @@ def test_software_filter_matches_the_kernel_filter(flt, own, bss, kind, to):
     w.ports[0].transmit(f)
     w.run(1000)
     assert bool(w.rx[1]) == accepts(rx, f)
+
+
+def test_a_station_associates_and_exchanges_data_through_hwsim_mediumd(tmp_path, path):
+    from ic import SEC, Scheduler
+    from net80211 import State
+    from net80211.driver import open_driver
+    from net80211.frame import build_ether, parse_ether
+
+    s = Scheduler()
+    d = open_driver("hwsim", s, radios=2)
+    ext = d.medium.serve(path)
+    proc = mediumd(tmp_path, path)
+    try:
+        assert ext.wait_for_client(30)
+        ap = d.devices[0].create_vap("wlan0", "hostap", ssid="net0", channel=6)
+        sta = d.devices[1].create_vap("wlan1", "sta", ssid="net0")
+        ap.up()
+        sta.up()
+        assert s.run_until(lambda: sta.state == State.RUN, 5 * SEC)
+        got = []
+        ap.netdev.on_receive = got.append
+        assert sta.netdev.send(build_ether(ap.macaddr, sta.macaddr, 0x88B5, b"over the external medium"))
+        s.run_for(50 * MS)
+        assert [parse_ether(e)[3] for e in got] == [b"over the external medium"]
+        c = d.medium.counters
+        assert c["frames"] == 0 and c["ext_rx"] > 0 and c.get("ext_timeouts", 0) == 0  # all went outside
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
