@@ -363,6 +363,9 @@ class ExternalMedium:
                 rc = -e.errno
             except Net80211Error as e:
                 rc = -(e.errno or errno.EINVAL)
+            except (ValueError, TypeError) as e:  # a value the radio code refuses
+                log.debug("portid %d: %s", conn.portid, e)
+                rc = -errno.EINVAL
         if rc is None:
             return  # a dump ends with NLMSG_DONE, not an ack
         if rc < 0:

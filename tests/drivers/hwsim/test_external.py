@@ -582,3 +582,15 @@ def test_a_station_associates_and_exchanges_data_through_hwsim_mediumd(tmp_path,
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+def test_closing_the_server_falls_back_and_frees_the_path(path):
+    w, ext, c = registered(2, path)
+    fid = w.ports[0].transmit(data(mac(1), mac(0), mac(1)))
+    ext.close()
+    assert w.medium.external is None and not os.path.exists(path)
+    assert [(st.frame_id, st.dropped) for _, st in w.status[0]] == [(fid, True)]
+    w.ports[0].transmit(data(mac(1), mac(0), mac(1)))
+    w.run(1 * MS)
+    assert len(w.rx[1]) == 1 and w.medium.counters["frames"] == 1
+    assert w.medium.serve(path).path == path  # may serve again
