@@ -36,15 +36,16 @@ class HwsimDriver(Driver):
     """Simulated radios sharing one medium (perfect unless `model` is given).
 
     Parameters: `radios` (created at once, default 2), `model`, `seed`,
-    interface), and radio parameters applied to every radio (`channels`,
-    `p2p_device`, ...).
+    `medium_socket` (serve an external medium there, as
+    `HwsimMedium.serve`), and radio parameters applied to every radio
+    (`channels`, `p2p_device`, ...).
     """
 
     name = "hwsim"
     profiles = tuple(PROFILES)
 
     def __init__(self, sched: Scheduler, *, profile: str = "default", radios: int = 2, model: Any = None,
-                 seed: int = 0, **radio_params: Any) -> None:
+                 seed: int = 0, medium_socket: str | None = None, **radio_params: Any) -> None:
         super().__init__(sched, profile=profile)
         unknown = set(radio_params) - _RADIO_PARAMS
         if unknown:
@@ -55,6 +56,14 @@ class HwsimDriver(Driver):
         self.medium = HwsimMedium(sched, model=model_spec(model), seed=seed)
         for _ in range(radios):
             self.add_device()
+        if medium_socket is not None:
+            # An external medium (hwsim-mediumd, a wmediumd-like client) may
+            # register here; until it does, the built-in medium works.
+            try:
+                self.medium.serve(str(medium_socket))
+            except OSError:
+                self.close()
+                raise
 
     def add_device(self, name: str | None = None, **params: Any) -> IEEE80211Com:
         unknown = set(params) - _RADIO_PARAMS
@@ -82,8 +91,12 @@ class HwsimDriver(Driver):
     def close(self) -> None:
         super().close()
         self.medium.stop_capture()
+        if self.medium.external is not None:
+            self.medium.external.close()
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()
         d["medium"] = "modeled" if self.medium.modeled else "perfect"
+        ext = self.medium.external
+        d["medium_socket"] = ext.path if ext is not None else None
         return d

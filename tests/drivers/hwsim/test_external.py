@@ -594,3 +594,24 @@ def test_closing_the_server_falls_back_and_frees_the_path(path):
     w.run(1 * MS)
     assert len(w.rx[1]) == 1 and w.medium.counters["frames"] == 1
     assert w.medium.serve(path).path == path  # may serve again
+
+
+def test_driver_parameter_serves_an_external_medium_and_close_removes_it(path):
+    from ic import Scheduler
+    from net80211.driver import open_driver
+
+    s = Scheduler()
+    d = open_driver("hwsim", s, radios=2, medium_socket=path)
+    vap = d.devices[1].create_vap("wlan0", "sta")
+    assert os.path.exists(path) and d.describe()["medium_socket"] == path
+    c = Client(type("W", (), {"sched": s})(), path)
+    assert c.error(Message(Cmd.REGISTER)) == 0 and d.medium.external.registered
+    c.pump()
+    announced = {(m.attrs[Attr.ADDR_TRANSMITTER], m.attrs[Attr.ADDR_RECEIVER]) for m in c.inbox
+                 if isinstance(m, Message) and m.cmd == Cmd.ADD_MAC_ADDR}
+    assert announced == {(d.devices[1].hwaddr, vap.macaddr)}
+    c.close()
+    d.close()
+    assert not os.path.exists(path) and d.medium.external is None
+    with pytest.raises(OSError):
+        open_driver("hwsim", s, radios=1, medium_socket="/nonexistent-dir/x.sock")
