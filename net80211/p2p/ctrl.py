@@ -32,7 +32,7 @@ REPLY_MAX = 4095
 DEFAULT_CTRL_DIR = "/run/net80211/p2p"
 _NOT_BUILT = {"P2P_SERV_DISC_REQ", "P2P_SERV_DISC_CANCEL_REQ", "P2P_SERV_DISC_RESP", "P2P_SERVICE_UPDATE",
               "P2P_SERV_DISC_EXTERNAL", "P2P_SERVICE_ADD", "P2P_SERVICE_DEL", "P2P_SERVICE_FLUSH",
-              "P2P_REJECT", "P2P_INVITE", "P2P_PRESENCE_REQ", "P2P_EXT_LISTEN", "P2P_GET_PASSPHRASE"}
+              "P2P_REJECT", "P2P_PRESENCE_REQ", "P2P_EXT_LISTEN", "P2P_GET_PASSPHRASE"}
 
 
 class CtrlSocket:
@@ -208,6 +208,18 @@ class CtrlSocket:
                 self.dev.group_remove(name)
             return "OK\n"
         self.dev.group_remove(args[0])
+        return "OK\n"
+
+    def _cmd_p2p_invite(self, args: list[str]) -> str:
+        pos, kw = self._opts(args)
+        if pos or "persistent" in kw or "group" not in kw or "peer" not in kw \
+                or set(kw) - {"group", "peer", "go_dev_addr", "freq"}:
+            return "FAIL\n"  # persistent groups are not built
+        g = self.dev.groups.get(kw["group"])
+        if g is None or ("go_dev_addr" in kw and parse_mac(kw["go_dev_addr"]) != g.go_dev) \
+                or ("freq" in kw and int(kw["freq"]) != g.chan.freq):
+            return "FAIL\n"
+        self.dev.invite(kw["group"], kw["peer"])
         return "OK\n"
 
     def _cmd_p2p_prov_disc(self, args: list[str]) -> str:

@@ -24,6 +24,7 @@ from ..frame import FrameError
 from ..ie import SSID, DSParams, IEList, SupportedRates, p2p_attributes, p2p_ies
 from ..mgmt import MgmtFrame, ProbeReq, ProbeResp
 from .group import P2PGroup
+from .invitation import Invitations
 from .negotiation import Negotiation
 from .owner import Event, Owner
 from .peers import Peer, PeerTable
@@ -88,6 +89,7 @@ class P2PDevice:
         self.pending: dict[str, Any] | None = None  # an action exchange reaching a peer
         self._token = self.rng.randrange(1, 256)
         self.neg = Negotiation(self)
+        self.inv = Invitations(self)
         self.groups: dict[str, P2PGroup] = {}
         self.group_seq = 0
 
@@ -209,8 +211,8 @@ class P2PDevice:
                 self.stop_find()
             else:
                 self._listen_period()
-        elif self.state in ("connect", "wait-peer") and self.pending is not None:
-            self._send_pending()
+        elif self.pending is not None:
+            self._send_pending()  # an exchange (negotiation, provision discovery, invitation) goes on
         elif self.state == "wait-peer":
             self._listen_period()
 
@@ -427,6 +429,10 @@ class P2PDevice:
     def connect(self, addr: bytes | str, method: str = "pbc", **kw: Any) -> str | None:
         """P2P_CONNECT <addr> <pbc|pin|PIN> [auth] [go_intent=N] [freq=N]; the PIN if generated."""
         return self.neg.connect(addr, method, **kw)
+
+    def invite(self, group: str, addr: bytes | str) -> None:
+        """P2P_INVITE group=<ifname> peer=<addr>."""
+        self.inv.invite(group, addr)
 
     def prov_disc(self, addr: bytes | str, method: str) -> None:
         """P2P_PROV_DISC <addr> pbc|display|keypad."""
