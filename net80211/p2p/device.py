@@ -28,11 +28,13 @@ from .invitation import Invitations
 from .negotiation import Negotiation
 from .owner import Event, Owner
 from .peers import Peer, PeerTable
+from .sd import GAS_PREFIXES, ServiceDiscovery
 from .wdev import OFDM_RATES, wdev_of
 from .wire import (
     DEFAULT_DEV_TYPE,
     DEV_CAPAB_CONCURRENT,
     DEV_CAPAB_INVITATION,
+    DEV_CAPAB_SD,
     P2P_PUBLIC_PREFIX,
     SOCIAL_CHANNELS,
     Attr,
@@ -90,6 +92,7 @@ class P2PDevice:
         self._token = self.rng.randrange(1, 256)
         self.neg = Negotiation(self)
         self.inv = Invitations(self)
+        self.sd = ServiceDiscovery(self)
         self.groups: dict[str, P2PGroup] = {}
         self.group_seq = 0
 
@@ -108,6 +111,8 @@ class P2PDevice:
         self.wdev.start_p2p(self.owner)
         self.wdev.register_frame(self.owner, b"", PROBE_REQ_TYPE)
         self.wdev.register_frame(self.owner, P2P_PUBLIC_PREFIX)
+        for prefix in GAS_PREFIXES:  # service discovery
+            self.wdev.register_frame(self.owner, prefix)
         self.started = True
 
     def close(self) -> None:
@@ -190,7 +195,7 @@ class P2PDevice:
 
     @property
     def dev_capab(self) -> int:
-        return DEV_CAPAB_CONCURRENT | DEV_CAPAB_INVITATION
+        return DEV_CAPAB_SD | DEV_CAPAB_CONCURRENT | DEV_CAPAB_INVITATION
 
     def _listen_period(self, duration_ms: int | None = None) -> None:
         if duration_ms is None:
@@ -252,6 +257,9 @@ class P2PDevice:
             if frame[0] >> 4 == _SUB_PROBE_REQ:
                 self._probe_req(frame, freq)
                 return
+            if frame[24:26] in GAS_PREFIXES:
+                self.sd.rx(frame, freq)
+                return
             f = MgmtFrame.parse(frame)
             act = P2PAction.parse_body(frame[24:])
         except FrameError:
@@ -295,6 +303,8 @@ class P2PDevice:
         if not peer.reported and info is not None:
             peer.reported = True
             self.emit(peer.found_text(True))
+        if self.sd.requests and peer.reported:
+            self.sd.peer_found(peer)
         return peer
 
     def _scan_results(self, results: list[Any]) -> None:
@@ -344,15 +354,19 @@ class P2PDevice:
         body = act.to_body()
         return MgmtFrame(Action(body[0], body[1], body[2:]), da, self.address, da).to_bytes()
 
-    def reach(self, peer: Peer, build: Callable[[], P2PAction], expect: int, on_reply: Callable[..., Any],
-              on_fail: Callable[[str], Any], *, state: str = "connect", tries: int = ACTION_TRIES) -> None:
-        """Send `build()` to `peer` on its listen channel until a frame of
-        subtype `expect` comes back (then on_reply(act, sa, freq)), with
-        listen periods in between; on_fail(reason) after `tries` sends."""
+    def reach(self, peer: Peer, build: Callable[[], Any], expect: Any, on_reply: Callable[..., Any],
+              on_fail: Callable[[str], Any], *, state: str = "connect", tries: int = ACTION_TRIES,
+              wait_ms: int = ACTION_WAIT_MS, **extra: Any) -> None:
+        """Send `build()` (a P2PAction, or (token, frame) for another public
+        action frame) to `peer` on its listen channel until a frame of
+        subtype `expect` comes back, waiting `wait_ms` there after each send,
+        with listen periods in between; on_fail(reason) after `tries` sends.
+        `extra` stays in the pending exchange for the caller."""
         self._stop_activity()
         self.state = state
         self.pending = {"peer": peer, "build": build, "expect": expect, "on_reply": on_reply,
-                        "on_fail": on_fail, "tries": tries, "cookie": None, "token": None}
+                        "on_fail": on_fail, "tries": tries, "cookie": None, "token": None,
+                        "wait_ms": wait_ms, **extra}
         self._send_pending()
 
     def _send_pending(self) -> None:
@@ -367,15 +381,21 @@ class P2PDevice:
                          else "peer's listen channel unknown")
             return
         p["tries"] -= 1
-        act = p["build"]()
-        p["token"] = act.token
-        p["cookie"] = self.wdev.mgmt_tx(self.action_frame(peer.addr, act), peer.listen_freq,
-                                        wait_ms=ACTION_WAIT_MS, no_cck=True, owner=self.owner)
+        out = p["build"]()
+        if isinstance(out, P2PAction):
+            p["token"], frame = out.token, self.action_frame(peer.addr, out)
+        else:
+            p["token"], frame = out  # another public action frame (GAS): (dialog token, frame)
+        p["cookie"] = self.wdev.mgmt_tx(frame, peer.listen_freq, wait_ms=p["wait_ms"],
+                                        no_cck=True, owner=self.owner)
 
     def take_reply(self, act: P2PAction, sa: bytes) -> dict[str, Any] | None:
         """The pending exchange this frame answers (and end it), or None."""
+        return self.take_pending(sa, act.subtype, act.token)
+
+    def take_pending(self, sa: bytes, expect: Any, token: int) -> dict[str, Any] | None:
         p = self.pending
-        if p is None or p["peer"].addr != sa or act.subtype != p["expect"] or act.token != p["token"]:
+        if p is None or p["peer"].addr != sa or expect != p["expect"] or token != p["token"]:
             return None
         self.pending = None
         self._cancel_roc()
