@@ -143,6 +143,8 @@ class Invitations:
 
     def _join(self, offer: dict[str, Any]) -> P2PGroup | None:
         dev = self.dev
+        if not dev.started:
+            return None  # closed before the join came due
         for key in [k for k, v in self.received.items() if v is offer]:
             del self.received[key]
         if any(g.ssid == offer["ssid"] and g.go_dev == offer["go_dev"] for g in dev.groups.values()):

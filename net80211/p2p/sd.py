@@ -287,8 +287,8 @@ class ServiceDiscovery:
     def kick(self) -> None:
         dev = self.dev
         self._kick_timer = None
-        if not self.queue or dev.pending is not None or dev.state not in ("idle", "find", "listen") \
-                or dev.neg.session is not None:
+        if not dev.started or not self.queue or dev.pending is not None \
+                or dev.state not in ("idle", "find", "listen") or dev.neg.session is not None:
             return
         peer, rid = self.queue.pop(0)
         r = self.requests.get(rid)
@@ -323,5 +323,5 @@ class ServiceDiscovery:
             self.dev.sched.call_later(0, self._resume)
 
     def _resume(self) -> None:
-        if self.dev.state == "idle" and self.dev.pending is None:
+        if self.dev.started and self.dev.state == "idle" and self.dev.pending is None:
             self.dev.find()

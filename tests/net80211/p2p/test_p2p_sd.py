@@ -184,3 +184,13 @@ def test_malformed_gas_frames_are_counted():
         a._rx(f, 2412, -30)
     assert a.vap.stats.rx_malformed == before + 2  # the unsolicited response is ignored before parsing TLVs
     assert not has(a, "P2P-SERV-DISC")
+
+
+def test_close_with_queries_and_joins_due_is_clean():
+    s, d, (a, b) = sd_world()
+    b.listen()
+    a.sd.request(b.address, req_tlv(PROTO_ALL, 1))  # its kick is due on the next tick
+    a.inv.authorized.add(b.address)
+    a.close()
+    s.run_for(500 * MS)  # nothing runs on the closed device
+    assert not a.groups and a.pending is None and not has(a, "P2P-SERV-DISC-RESP")
