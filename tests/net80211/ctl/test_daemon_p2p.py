@@ -142,6 +142,16 @@ def test_real_wpa_cli_against_the_daemon(world, capsys):
                          text=True, timeout=DEADLINE_S)
     assert "p2p_device_address=" in out.stdout, out
 
+    def cli(*words: str) -> str:
+        return subprocess.run(["wpa_cli", "-p", ctrl, "-i", "p2p-dev-p2p0", *words], capture_output=True,
+                              text=True, timeout=DEADLINE_S).stdout.strip()
+
+    assert cli("p2p_service_add", "upnp", "10", "uuid:1234::upnp:rootdevice") == "OK"
+    rid = cli("p2p_serv_disc_req", "00:00:00:00:00:00", "02000001")
+    assert int(rid, 16) > 0
+    assert cli("p2p_serv_disc_cancel_req", rid) == "OK"
+    assert cli("p2p_service_flush") == "OK"
+
 
 def test_unusable_ctrl_dir_refuses_the_create_and_leaves_nothing(capsys):
     d = short_tmpdir()
