@@ -6,7 +6,11 @@ a STA gets a peer AP to associate with, an AP a peer STA (and must beacon),
 an IBSS (or AHDEMO) vap a peer of its own kind, a WDS vap a peer WDS vap
 pointing back at it, a monitor a peer AP whose frames it must capture.  Data
 must pass both ways where the mode carries data; the WDS link's frames must
-be 4-address ones.  Destroying the vaps must leave the device empty.
+be 4-address ones.  A P2P device runs Wi-Fi Direct discovery and must find
+a peer P2P device (and be found by it); a P2P GO must take a peer P2P client
+and a P2P client must join a peer GO, data passing both ways (the P2P modes
+on their own, without group negotiation).  Destroying the vaps must leave the
+device empty.
 
 Modes without a protocol in this tree are reported as not covered (skip,
 with the reason) rather than passed.
@@ -34,18 +38,20 @@ OBSERVE_NS = SEC // 2
 
 # Modes whose protocol this tree does not implement yet: cell not covered.
 NOT_COVERED = {
-    OpMode.P2P_DEVICE: "P2P protocol not implemented",
-    OpMode.P2P_GO: "P2P protocol not implemented",
-    OpMode.P2P_CLIENT: "P2P protocol not implemented",
     OpMode.MBSS: "MBSS (mesh) protocol not implemented",
 }
 TDMA_REASON = "TDMA protocol not implemented"
 
 # The mode the peer of a vap under test runs.
 PEER_MODE = {OpMode.STA: OpMode.HOSTAP, OpMode.MONITOR: OpMode.HOSTAP, OpMode.HOSTAP: OpMode.STA,
-             OpMode.IBSS: OpMode.IBSS, OpMode.AHDEMO: OpMode.AHDEMO, OpMode.WDS: OpMode.WDS}
+             OpMode.IBSS: OpMode.IBSS, OpMode.AHDEMO: OpMode.AHDEMO, OpMode.WDS: OpMode.WDS,
+             OpMode.P2P_DEVICE: OpMode.P2P_DEVICE, OpMode.P2P_GO: OpMode.P2P_CLIENT,
+             OpMode.P2P_CLIENT: OpMode.P2P_GO}
 
-_DATA_MODES = (OpMode.STA, OpMode.HOSTAP, OpMode.IBSS, OpMode.AHDEMO, OpMode.WDS)
+_DATA_MODES = (OpMode.STA, OpMode.HOSTAP, OpMode.IBSS, OpMode.AHDEMO, OpMode.WDS, OpMode.P2P_GO,
+               OpMode.P2P_CLIENT)
+_AP_MODES = (OpMode.HOSTAP, OpMode.P2P_GO)
+_STA_MODES = (OpMode.STA, OpMode.P2P_CLIENT)
 
 
 def wds_peer_addr(i: int) -> str:
@@ -71,6 +77,7 @@ class Pair:
     helpers: list[Any] = field(default_factory=list)  # other vaps the peer device needed
     sink: Sink | None = None  # a monitor's capture
     skip: str = ""  # why this vap cannot be tested in this mix
+    p2p: list[Any] = field(default_factory=list)  # Wi-Fi Direct on a P2P device pair: (ours, the peer's)
 
     @property
     def mode(self) -> OpMode:
@@ -163,6 +170,15 @@ class _Cell:
                 continue
             if m in (OpMode.STA, OpMode.MONITOR):
                 p.peer = _create(w, p.peer_dev, f"peer{p.index}", "hostap", ssid=p.ssid, channel=ch)
+            elif m is OpMode.P2P_CLIENT:
+                p.peer = _create(w, p.peer_dev, f"peer{p.index}", "p2p-go", ssid=p.ssid, channel=ch)
+            elif m is OpMode.P2P_DEVICE:
+                from ..p2p.device import P2PDevice
+
+                p.peer = _create(w, p.peer_dev, f"peer{p.index}", "p2p-device")
+                p.p2p = [None, P2PDevice(p.peer, device_name=f"peer{p.index}")]
+                p.p2p[1].start()  # up, discovery next
+                continue
             elif m in (OpMode.IBSS, OpMode.AHDEMO):
                 p.peer = _create(w, p.peer_dev, f"peer{p.index}", p.word, ssid=p.ssid, channel=ch)
             if p.peer is not None:
@@ -178,7 +194,7 @@ class _Cell:
                 kw["bssid"] = wds_peer_addr(p.index)
             elif p.mode is not OpMode.MONITOR and p.mode is not OpMode.P2P_DEVICE:
                 kw["ssid"] = p.ssid
-            if p.mode is OpMode.HOSTAP and sum(q.mode is OpMode.HOSTAP for q in self.pairs) > 1:
+            if p.mode in _AP_MODES and sum(q.mode in _AP_MODES for q in self.pairs) > 1:
                 # Several BSSes on one device need a BSSID each (ath: `wlan create ... bssid`).
                 kw["flags"] = CloneFlags.BSSID
             p.vap = _create(w, dev, f"wlan{p.index}", p.word, **kw)
@@ -188,6 +204,14 @@ class _Cell:
                 # Nothing to test it against: a P2P client with no group to
                 # join would scan forever and keep the device off its channel.
                 w.log(f"{p.vap.name} ({p.word}) left down: {uncovered(p.word)}")
+                continue
+            if p.mode is OpMode.P2P_DEVICE:
+                from ..p2p.device import P2PDevice
+
+                p.p2p[0] = P2PDevice(p.vap, device_name=p.vap.name)
+                p.p2p[0].start()  # START_P2P_DEVICE: the concurrency check, then up
+                for dv in p.p2p:
+                    dv.find()
                 continue
             p.vap.up()
         for p in self.pairs:
@@ -202,8 +226,9 @@ class _Cell:
             ch = self.chans[p.index]
             if uncovered(p.word):
                 continue
-            if p.mode is OpMode.HOSTAP:
-                p.peer = _create(w, p.peer_dev, f"peer{p.index}", "sta", ssid=p.ssid, channel=ch)
+            if p.mode in _AP_MODES:
+                word = "sta" if p.mode is OpMode.HOSTAP else "p2p-client"
+                p.peer = _create(w, p.peer_dev, f"peer{p.index}", word, ssid=p.ssid, channel=ch)
                 p.peer.up()
             elif p.mode is OpMode.WDS:
                 self.peer_wds(p, ch)
@@ -262,12 +287,18 @@ class _Cell:
         if v.state < State.RUN:
             return f"{v.name} ({p.word}) is in {v.state.name}, not RUN"
         m = p.mode
-        if m is OpMode.STA:
+        if m is OpMode.P2P_DEVICE:
+            ours, theirs = p.p2p
+            if theirs.address not in ours.peers:
+                return f"P2P device {v.name} did not find the peer P2P device {mac_str(theirs.address)}"
+            if ours.address not in theirs.peers:
+                return f"the peer P2P device {peer.name} did not find {v.name} ({mac_str(ours.address)})"
+        elif m in _STA_MODES:
             if v.bssid != peer.macaddr:
                 return f"{v.name} joined {mac_str(v.bssid)}, not the peer AP {mac_str(peer.macaddr)}"
             if v.macaddr not in station_addrs(peer):
                 return f"peer AP {peer.name} does not list {v.name} ({mac_str(v.macaddr)}) as associated"
-        elif m is OpMode.HOSTAP:
+        elif m in _AP_MODES:
             if peer.state < State.RUN or peer.bssid != v.bssid:
                 return (f"peer STA {peer.name} is {peer.state.name} on {mac_str(peer.bssid)}, "
                         f"not associated to {v.name} ({mac_str(v.bssid)})")
@@ -329,11 +360,11 @@ class _Cell:
                 else:
                     self.w.log(f"{p.vap.name} captured {len(mine)} frames of {p.peer.name}")
             if medium is None:
-                if p.mode in (OpMode.HOSTAP, OpMode.WDS):
+                if p.mode in (*_AP_MODES, OpMode.WDS):
                     self.notes.append(f"{p.word}: beacons/4-address frames not checked "
                                       f"(the driver has no medium-wide capture)")
                 continue
-            if p.mode is OpMode.HOSTAP:
+            if p.mode in _AP_MODES:
                 beacons = [f for f in seen if f.is_beacon and f.addr2 == p.vap.macaddr]
                 if len(beacons) < 2:
                     self.fail(f"{p.vap.name} sent {len(beacons)} beacons on the medium")
@@ -373,6 +404,9 @@ class _Cell:
                 p.vap.stop_capture()
         self.check_capture(medium)
         for p in reversed(self.pairs):
+            for dv in p.p2p:
+                if dv is not None:
+                    dv.close()  # stops discovery and the P2P device (its owner goes)
             w.dut.destroy_vap(p.vap)
         w.run_for(SETTLE_NS)
         for problem in leftovers(w.dut, [p.vap.name for p in self.pairs], empty, [p.vap for p in self.pairs]):

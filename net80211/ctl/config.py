@@ -3,7 +3,7 @@
 ```toml
 [defaults]
 netdev = "tap"            # or "queue": the netdev a vap gets when create names none
-p2p_ctrl_dir = "/run/net80211/p2p"
+p2p_ctrl_dir = "/run/net80211/p2p"   # P2P device control sockets; "" disables them
 
 [[devices]]
 driver = "hwsim"          # "name[:profile]", resolved through net80211.drivers
@@ -33,6 +33,7 @@ from ic import InvalidArgument
 from .grammar import CREATE_KEYWORDS
 
 NETDEV_KINDS = ("tap", "queue")
+DEFAULT_P2P_CTRL_DIR = "/run/net80211/p2p"
 DEFAULT_DEVICES: tuple[dict[str, Any], ...] = ({"driver": "hwsim", "radios": 2},)
 
 
@@ -41,7 +42,7 @@ class Config:
     devices: list[dict[str, Any]] = field(default_factory=lambda: [dict(d) for d in DEFAULT_DEVICES])
     vaps: list[dict[str, Any]] = field(default_factory=list)
     netdev: str = "queue"
-    p2p_ctrl_dir: str | None = None
+    p2p_ctrl_dir: str | None = DEFAULT_P2P_CTRL_DIR  # None: P2P devices get no control socket
     path: str | None = None
 
 
@@ -74,10 +75,10 @@ def parse_config(data: dict[str, Any], path: str | None = None) -> Config:
     cfg.netdev = defaults.get("netdev", cfg.netdev)
     if cfg.netdev not in NETDEV_KINDS:
         raise InvalidArgument(f"{where}: defaults.netdev must be one of {', '.join(NETDEV_KINDS)}")
-    p2p_dir = defaults.get("p2p_ctrl_dir")
-    if p2p_dir is not None and not isinstance(p2p_dir, str):
-        raise InvalidArgument(f"{where}: defaults.p2p_ctrl_dir must be a path")
-    cfg.p2p_ctrl_dir = p2p_dir
+    p2p_dir = defaults.get("p2p_ctrl_dir", DEFAULT_P2P_CTRL_DIR)
+    if not isinstance(p2p_dir, str):
+        raise InvalidArgument(f"{where}: defaults.p2p_ctrl_dir must be a path (\"\" disables it)")
+    cfg.p2p_ctrl_dir = p2p_dir or None
     devices = data.get("devices")
     if devices is not None:
         if not isinstance(devices, list) or not all(isinstance(d, dict) for d in devices):

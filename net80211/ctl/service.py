@@ -75,6 +75,7 @@ class Service:
         self.drivers: list[Driver] = []
         self.created_netns: set[str] = set()
         self._taps: dict[str, tuple[str, str | None]] = {}  # vap name -> (ifname, netns)
+        self.p2p: Any = None  # the P2PManager (Wi-Fi Direct and control sockets), made on first use
         self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "status": self.status, "list": self.list, "show": self.show, "create": self.create,
             "destroy": self.destroy, "set": self.set, "query": self.query, "check": self.check,
@@ -97,6 +98,13 @@ class Service:
     def close(self) -> None:
         """Destroy every vap (and so every TAP), every device, and the
         namespaces this daemon created."""
+        if self.p2p is not None:
+            # The P2P devices first: their groups' vaps and their control sockets go with them.
+            try:
+                self.p2p.close()
+            except Exception:
+                log.exception("closing the P2P devices")
+            self.p2p = None
         for drv in reversed(self.drivers):
             for dev in list(drv.devices):
                 for vap in reversed(list(dev.vaps)):
@@ -172,6 +180,14 @@ class Service:
             d["netdev"] = {"kind": getattr(nd, "kind", type(nd).__name__)}
         err = getattr(vap, "last_error", None)
         d["last_error"] = str(err) if err else None
+        p2p = self.p2p.devices.get(vap.name) if self.p2p is not None else None
+        if p2p is not None and p2p.vap is vap:
+            d["p2p"] = p2p.describe()
+            sock = self.p2p.sockets.get(vap.name)
+            d["p2p"]["ctrl_socket"] = sock.path if sock is not None else None
+        group = getattr(vap, "p2p_group", None)
+        if group is not None:
+            d["p2p_group"] = {"role": group.role, "device": group.dev.vap.name}
         return d
 
     def describe_device(self, dev: IEEE80211Com) -> dict[str, Any]:
@@ -245,13 +261,28 @@ class Service:
         vap = dev.create_vap(name, word, flags=flags, bssid=a["wlanbssid"], macaddr=a["wlanaddr"],
                              **config)
         self._record_netdev(vap)
-        if a["up"]:
-            try:
+        try:
+            if mode is OpMode.P2P_DEVICE and self.config.p2p_ctrl_dir is not None:
+                # Wi-Fi Direct runs on it (started, so up) with its control socket.
+                self._p2p_manager().add(vap)
+            elif a["up"]:
                 vap.up()
-            except BaseException:
-                self._destroy_vap(vap)
-                raise
+        except BaseException:
+            self._destroy_vap(vap)
+            raise
         return {"vap": self.describe_vap(vap)}
+
+    def _p2p_manager(self) -> Any:
+        if self.p2p is None:
+            from net80211.p2p.ctrl import P2PManager
+
+            d = self.config.p2p_ctrl_dir
+            try:
+                self.p2p = P2PManager(self.sched, d)
+            except OSError as e:
+                raise Net80211Error(f"p2p_ctrl_dir {d}: {e.strerror} (set defaults.p2p_ctrl_dir, "
+                                    f"\"\" to run P2P devices without control sockets)", e.errno) from None
+        return self.p2p
 
     def _record_netdev(self, vap: Any) -> None:
         nd = getattr(vap, "netdev", None)
@@ -264,6 +295,16 @@ class Service:
             self.state.add_tap(nd.ifname, nd.netns, nd.created_netns)
 
     def _destroy_vap(self, vap: Any) -> None:
+        if not vap.attached:
+            return  # a P2P group vap that went with its P2P device
+        if self.p2p is not None and self.p2p.devices.get(vap.name) is not None \
+                and self.p2p.devices[vap.name].vap is vap:
+            self.p2p.remove(vap.name)  # its groups, its control socket, then the vap
+        group = getattr(vap, "p2p_group", None)
+        if group is not None:
+            group.remove("REQUESTED")  # the group vap goes with its group
+            if not vap.attached:
+                return
         vap.ic.destroy_vap(vap)
         tap = self._taps.pop(vap.name, None)
         if tap is not None and self.state is not None:

@@ -8,8 +8,8 @@ sender's address.  `ATTACH`ed clients receive events as `<3>TEXT`.
 scheduler's reader API, so the same code runs in virtual and real time.
 
 Groups are open: there is no passphrase (`P2P_GET_PASSPHRASE` fails).
-Commands of features not built (service discovery, invitation, persistent
-groups, presence, extended listen) answer `FAIL`.
+Commands of features not built (persistent groups, P2P_REJECT, presence,
+extended listen) answer `FAIL`.
 """
 
 from __future__ import annotations
@@ -24,15 +24,14 @@ from typing import Any
 from ic import InvalidArgument, NoSuchDevice, mac_str, parse_mac
 
 from .device import P2PDevice
+from .sd import PROTO_UPNP, req_tlv, upnp_query
 from .wire import SOCIAL_CHANNELS
 
 log = logging.getLogger("net80211.p2p")
 
 REPLY_MAX = 4095
 DEFAULT_CTRL_DIR = "/run/net80211/p2p"
-_NOT_BUILT = {"P2P_SERV_DISC_REQ", "P2P_SERV_DISC_CANCEL_REQ", "P2P_SERV_DISC_RESP", "P2P_SERVICE_UPDATE",
-              "P2P_SERV_DISC_EXTERNAL", "P2P_SERVICE_ADD", "P2P_SERVICE_DEL", "P2P_SERVICE_FLUSH",
-              "P2P_REJECT", "P2P_INVITE", "P2P_PRESENCE_REQ", "P2P_EXT_LISTEN", "P2P_GET_PASSPHRASE"}
+_NOT_BUILT = {"P2P_REJECT", "P2P_PRESENCE_REQ", "P2P_EXT_LISTEN", "P2P_GET_PASSPHRASE"}
 
 
 class CtrlSocket:
@@ -125,7 +124,7 @@ class CtrlSocket:
             if fn is None:
                 return "UNKNOWN COMMAND\n"
             return fn(args)
-        except (OSError, ValueError) as e:
+        except (OSError, ValueError) as e:  # FrameError is a ValueError
             log.debug("%s: %s -> FAIL (%s)", self.path, line, e)
             return "FAIL\n"
 
@@ -208,6 +207,77 @@ class CtrlSocket:
                 self.dev.group_remove(name)
             return "OK\n"
         self.dev.group_remove(args[0])
+        return "OK\n"
+
+    def _cmd_p2p_invite(self, args: list[str]) -> str:
+        pos, kw = self._opts(args)
+        if pos or "persistent" in kw or "group" not in kw or "peer" not in kw \
+                or set(kw) - {"group", "peer", "go_dev_addr", "freq"}:
+            return "FAIL\n"  # persistent groups are not built
+        g = self.dev.groups.get(kw["group"])
+        if g is None or ("go_dev_addr" in kw and parse_mac(kw["go_dev_addr"]) != g.go_dev) \
+                or ("freq" in kw and int(kw["freq"]) != g.chan.freq):
+            return "FAIL\n"
+        self.dev.invite(kw["group"], kw["peer"])
+        return "OK\n"
+
+    # -- service discovery -------------------------------------------------------------------
+    def _cmd_p2p_serv_disc_req(self, args: list[str]) -> str:
+        if len(args) == 2:
+            tlvs = bytes.fromhex(args[1])
+        elif len(args) >= 4 and args[1] == "upnp":
+            tlvs = req_tlv(PROTO_UPNP, 1, upnp_query(int(args[2], 16), " ".join(args[3:])))
+        else:
+            return "FAIL\n"
+        return f"{self.dev.sd.request(args[0], tlvs):x}\n"
+
+    def _cmd_p2p_serv_disc_cancel_req(self, args: list[str]) -> str:
+        if len(args) != 1:
+            return "FAIL\n"
+        self.dev.sd.cancel(int(args[0], 16))
+        return "OK\n"
+
+    def _cmd_p2p_serv_disc_resp(self, args: list[str]) -> str:
+        if len(args) != 4:
+            return "FAIL\n"
+        freq, token, tlvs = int(args[0]), int(args[2]), bytes.fromhex(args[3])
+        if not 0 <= token <= 255:
+            return "FAIL\n"
+        self.dev.sd.respond(freq, parse_mac(args[1]), token, tlvs)
+        return "OK\n"
+
+    def _cmd_p2p_serv_disc_external(self, args: list[str]) -> str:
+        if len(args) != 1 or args[0] not in ("0", "1"):
+            return "FAIL\n"
+        self.dev.sd.external = args[0] == "1"
+        return "OK\n"
+
+    def _cmd_p2p_service_update(self, args: list[str]) -> str:
+        self.dev.sd.update += 1
+        return "OK\n"
+
+    def _cmd_p2p_service_flush(self, args: list[str]) -> str:
+        self.dev.sd.flush()
+        return "OK\n"
+
+    def _cmd_p2p_service_add(self, args: list[str]) -> str:
+        sd = self.dev.sd
+        if len(args) == 3 and args[0] == "bonjour":
+            sd.add_bonjour(bytes.fromhex(args[1]), bytes.fromhex(args[2]))
+        elif len(args) >= 3 and args[0] == "upnp":
+            sd.add_upnp(int(args[1], 16), " ".join(args[2:]))
+        else:
+            return "FAIL\n"
+        return "OK\n"
+
+    def _cmd_p2p_service_del(self, args: list[str]) -> str:
+        sd = self.dev.sd
+        if len(args) == 2 and args[0] == "bonjour":
+            sd.del_bonjour(bytes.fromhex(args[1]))
+        elif len(args) >= 3 and args[0] == "upnp":
+            sd.del_upnp(int(args[1], 16), " ".join(args[2:]))
+        else:
+            return "FAIL\n"
         return "OK\n"
 
     def _cmd_p2p_prov_disc(self, args: list[str]) -> str:

@@ -24,14 +24,17 @@ from ..frame import FrameError
 from ..ie import SSID, DSParams, IEList, SupportedRates, p2p_attributes, p2p_ies
 from ..mgmt import MgmtFrame, ProbeReq, ProbeResp
 from .group import P2PGroup
+from .invitation import Invitations
 from .negotiation import Negotiation
 from .owner import Event, Owner
 from .peers import Peer, PeerTable
+from .sd import GAS_PREFIXES, ServiceDiscovery
 from .wdev import OFDM_RATES, wdev_of
 from .wire import (
     DEFAULT_DEV_TYPE,
     DEV_CAPAB_CONCURRENT,
     DEV_CAPAB_INVITATION,
+    DEV_CAPAB_SD,
     P2P_PUBLIC_PREFIX,
     SOCIAL_CHANNELS,
     Attr,
@@ -88,6 +91,8 @@ class P2PDevice:
         self.pending: dict[str, Any] | None = None  # an action exchange reaching a peer
         self._token = self.rng.randrange(1, 256)
         self.neg = Negotiation(self)
+        self.inv = Invitations(self)
+        self.sd = ServiceDiscovery(self)
         self.groups: dict[str, P2PGroup] = {}
         self.group_seq = 0
 
@@ -106,6 +111,8 @@ class P2PDevice:
         self.wdev.start_p2p(self.owner)
         self.wdev.register_frame(self.owner, b"", PROBE_REQ_TYPE)
         self.wdev.register_frame(self.owner, P2P_PUBLIC_PREFIX)
+        for prefix in GAS_PREFIXES:  # service discovery
+            self.wdev.register_frame(self.owner, prefix)
         self.started = True
 
     def close(self) -> None:
@@ -188,7 +195,7 @@ class P2PDevice:
 
     @property
     def dev_capab(self) -> int:
-        return DEV_CAPAB_CONCURRENT | DEV_CAPAB_INVITATION
+        return DEV_CAPAB_SD | DEV_CAPAB_CONCURRENT | DEV_CAPAB_INVITATION
 
     def _listen_period(self, duration_ms: int | None = None) -> None:
         if duration_ms is None:
@@ -209,8 +216,8 @@ class P2PDevice:
                 self.stop_find()
             else:
                 self._listen_period()
-        elif self.state in ("connect", "wait-peer") and self.pending is not None:
-            self._send_pending()
+        elif self.pending is not None:
+            self._send_pending()  # an exchange (negotiation, provision discovery, invitation) goes on
         elif self.state == "wait-peer":
             self._listen_period()
 
@@ -249,6 +256,9 @@ class P2PDevice:
         try:
             if frame[0] >> 4 == _SUB_PROBE_REQ:
                 self._probe_req(frame, freq)
+                return
+            if frame[24:26] in GAS_PREFIXES:
+                self.sd.rx(frame, freq)
                 return
             f = MgmtFrame.parse(frame)
             act = P2PAction.parse_body(frame[24:])
@@ -293,6 +303,8 @@ class P2PDevice:
         if not peer.reported and info is not None:
             peer.reported = True
             self.emit(peer.found_text(True))
+        if self.sd.requests and peer.reported:
+            self.sd.peer_found(peer)
         return peer
 
     def _scan_results(self, results: list[Any]) -> None:
@@ -342,15 +354,19 @@ class P2PDevice:
         body = act.to_body()
         return MgmtFrame(Action(body[0], body[1], body[2:]), da, self.address, da).to_bytes()
 
-    def reach(self, peer: Peer, build: Callable[[], P2PAction], expect: int, on_reply: Callable[..., Any],
-              on_fail: Callable[[str], Any], *, state: str = "connect", tries: int = ACTION_TRIES) -> None:
-        """Send `build()` to `peer` on its listen channel until a frame of
-        subtype `expect` comes back (then on_reply(act, sa, freq)), with
-        listen periods in between; on_fail(reason) after `tries` sends."""
+    def reach(self, peer: Peer, build: Callable[[], Any], expect: Any, on_reply: Callable[..., Any],
+              on_fail: Callable[[str], Any], *, state: str = "connect", tries: int = ACTION_TRIES,
+              wait_ms: int = ACTION_WAIT_MS, **extra: Any) -> None:
+        """Send `build()` (a P2PAction, or (token, frame) for another public
+        action frame) to `peer` on its listen channel until a frame of
+        subtype `expect` comes back, waiting `wait_ms` there after each send,
+        with listen periods in between; on_fail(reason) after `tries` sends.
+        `extra` stays in the pending exchange for the caller."""
         self._stop_activity()
         self.state = state
         self.pending = {"peer": peer, "build": build, "expect": expect, "on_reply": on_reply,
-                        "on_fail": on_fail, "tries": tries, "cookie": None, "token": None}
+                        "on_fail": on_fail, "tries": tries, "cookie": None, "token": None,
+                        "wait_ms": wait_ms, **extra}
         self._send_pending()
 
     def _send_pending(self) -> None:
@@ -365,15 +381,21 @@ class P2PDevice:
                          else "peer's listen channel unknown")
             return
         p["tries"] -= 1
-        act = p["build"]()
-        p["token"] = act.token
-        p["cookie"] = self.wdev.mgmt_tx(self.action_frame(peer.addr, act), peer.listen_freq,
-                                        wait_ms=ACTION_WAIT_MS, no_cck=True, owner=self.owner)
+        out = p["build"]()
+        if isinstance(out, P2PAction):
+            p["token"], frame = out.token, self.action_frame(peer.addr, out)
+        else:
+            p["token"], frame = out  # another public action frame (GAS): (dialog token, frame)
+        p["cookie"] = self.wdev.mgmt_tx(frame, peer.listen_freq, wait_ms=p["wait_ms"],
+                                        no_cck=True, owner=self.owner)
 
     def take_reply(self, act: P2PAction, sa: bytes) -> dict[str, Any] | None:
         """The pending exchange this frame answers (and end it), or None."""
+        return self.take_pending(sa, act.subtype, act.token)
+
+    def take_pending(self, sa: bytes, expect: Any, token: int) -> dict[str, Any] | None:
         p = self.pending
-        if p is None or p["peer"].addr != sa or act.subtype != p["expect"] or act.token != p["token"]:
+        if p is None or p["peer"].addr != sa or expect != p["expect"] or token != p["token"]:
             return None
         self.pending = None
         self._cancel_roc()
@@ -427,6 +449,10 @@ class P2PDevice:
     def connect(self, addr: bytes | str, method: str = "pbc", **kw: Any) -> str | None:
         """P2P_CONNECT <addr> <pbc|pin|PIN> [auth] [go_intent=N] [freq=N]; the PIN if generated."""
         return self.neg.connect(addr, method, **kw)
+
+    def invite(self, group: str, addr: bytes | str) -> None:
+        """P2P_INVITE group=<ifname> peer=<addr>."""
+        self.inv.invite(group, addr)
 
     def prov_disc(self, addr: bytes | str, method: str) -> None:
         """P2P_PROV_DISC <addr> pbc|display|keypad."""

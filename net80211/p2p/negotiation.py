@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ic import Channel, InvalidArgument, NoSuchDevice, NotSupported, OpMode, mac_str, parse_mac
+from ic import Channel, InvalidArgument, NoSuchDevice, OpMode, mac_str, parse_mac
 
 from ..frame import FrameError
 from .group import P2PGroup
@@ -121,7 +121,10 @@ class Negotiation:
         if peer is None:
             raise NoSuchDevice(f"{mac_str(addr)}: unknown peer (run a find first)")
         if join:
-            raise NotSupported("joining a running group (join) is not built")
+            if method != "pbc" and not method.isdigit() and method not in ("pin", "display", "keypad"):
+                raise InvalidArgument(f"unknown connect method {method!r}")
+            dev.inv.join(addr, auth)  # open groups: the method is not used further
+            return None
         if go_intent is not None and not 0 <= go_intent <= 15:
             raise InvalidArgument(f"go_intent {go_intent} is outside 0..15")
         pin = None

@@ -88,13 +88,16 @@ def test_socket_file_and_basic_commands(ctrl_dir):
     assert c.cmd("ATTACH") == "OK\n"
     assert c.cmd("DETACH") == "OK\n"
     assert "p2p_device_address=02:00:00:00:00:00" in c.cmd("STATUS")
-    for not_built in ("P2P_SERV_DISC_REQ 00:00:00:00:00:00 02000001", "P2P_INVITE group=x peer=y",
-                      "P2P_SERVICE_FLUSH", "P2P_GET_PASSPHRASE", "P2P_PRESENCE_REQ", "P2P_EXT_LISTEN",
-                      "P2P_GROUP_ADD persistent", "P2P_REJECT 02:00:00:00:01:00"):
+    for not_built in ("P2P_INVITE persistent=0 peer=02:00:00:00:01:00", "P2P_GET_PASSPHRASE",
+                      "P2P_PRESENCE_REQ", "P2P_EXT_LISTEN", "P2P_GROUP_ADD persistent",
+                      "P2P_REJECT 02:00:00:00:01:00"):
         assert c.cmd(not_built) == "FAIL\n", not_built
     for bad in ("P2P_CONNECT", "P2P_CONNECT nonsense pbc", "P2P_PEER zz", "P2P_FIND type=odd",
                 "P2P_GROUP_REMOVE nope", "P2P_PROV_DISC 02:00:00:00:01:00", "P2P_SET listen_channel 3",
-                "P2P_FIND notanumber"):
+                "P2P_FIND notanumber", "P2P_INVITE group=x peer=y",
+                "P2P_SERV_DISC_REQ 00:00:00:00:00:00 0200",
+                "P2P_SERV_DISC_REQ 00:00:00:00:00:00 zz", "P2P_SERV_DISC_CANCEL_REQ 99",
+                "P2P_SERVICE_DEL bonjour 0b", "P2P_SERVICE_ADD mdns 0b 0c", "P2P_SERV_DISC_EXTERNAL 2"):
         assert c.cmd(bad) == "FAIL\n", bad
     assert c.cmd("P2P_SET listen_channel 6") == "OK\n" and a.listen_chan.ieee == 6
     c.close()

@@ -1,0 +1,156 @@
+"""Invitation to an active P2P group (P2P_INVITE) and joining one.
+
+A member of a running group (its GO, or one of its clients) sends an
+Invitation Request to a peer's listen channel: invitation flags 0 (join an
+active group), the operating channel, the group BSSID and the Group ID (GO
+device address + SSID).  The invitee answers with an Invitation Response:
+success if it authorized the invitation before (`P2P_CONNECT <addr> <method>
+join auth`, as wpa_supplicant's p2p_auth_invite) and then joins as a client;
+otherwise "information currently unavailable" and a `P2P-INVITATION-RECEIVED`
+event, after which `P2P_CONNECT <go_dev_addr> pbc join` joins.  The inviter
+reports `P2P-INVITATION-RESULT status=N`.  Persistent groups (invitation
+type 1) are not built: such requests answer "unknown group".
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ic import InvalidArgument, NoSuchDevice, NotSupported, OpMode, State, mac_str, parse_mac
+
+from .group import P2PGroup
+from .wire import Attr, P2PAction, Status, Subtype, chan_attr, channel_list, parse_chan_attr
+
+if TYPE_CHECKING:
+    from .device import P2PDevice
+
+INVITATION_TYPE_PERSISTENT = 0x01
+
+
+class Invitations:
+    """The invitations a P2P device sent, received and authorized."""
+
+    def __init__(self, dev: P2PDevice) -> None:
+        self.dev = dev
+        self.authorized: set[bytes] = set()  # device addresses whose invitation we accept at once
+        self.received: dict[bytes, dict[str, Any]] = {}  # GO device address -> the group it offered
+        self.last_result: int | None = None
+        dev.handlers[Subtype.INVITATION_REQ] = self.rx_req
+        dev.handlers[Subtype.INVITATION_RESP] = self.rx_resp
+
+    # -- inviter ---------------------------------------------------------------------------
+    def invite(self, ifname: str, addr: bytes | str) -> None:
+        """P2P_INVITE group=<ifname> peer=<addr>: invite a peer into a running group."""
+        dev = self.dev
+        g = dev.groups.get(ifname)
+        if g is None:
+            raise NoSuchDevice(f"{ifname}: no such P2P group")
+        if not g.up or g.vap is None or g.vap.state < State.RUN:
+            raise InvalidArgument(f"{ifname}: the group is not running yet")
+        addr = parse_mac(addr, "peer address")
+        peer = dev.peers.get(addr)
+        if peer is None:
+            raise NoSuchDevice(f"{mac_str(addr)}: unknown peer (run a find first)")
+        bssid = g.vap.macaddr if g.role == "GO" else g.vap.bssid
+        chans = dev.neg._my_channels()
+
+        def build() -> P2PAction:
+            return P2PAction(Subtype.INVITATION_REQ, dev.next_token(), dict([
+                *dev.device_info_attrs(),
+                (Attr.CONFIG_TIMEOUT, b"\x00\x00"),
+                (Attr.INVITATION_FLAGS, b"\x00"),
+                (Attr.OPERATING_CHANNEL, chan_attr(g.chan.ieee)),
+                (Attr.GROUP_BSSID, bssid),
+                (Attr.CHANNEL_LIST, channel_list(sorted(set(chans) | {g.chan.ieee}))),
+                (Attr.GROUP_ID, g.go_dev + g.ssid)]))
+
+        def failed(why: str) -> None:
+            self.last_result = -1
+            dev.emit("P2P-INVITATION-RESULT status=-1")
+
+        dev.reach(peer, build, Subtype.INVITATION_RESP, lambda *x: None, failed, state="invite", tries=20)
+
+    def rx_resp(self, act: P2PAction, sa: bytes, freq: int) -> None:
+        dev = self.dev
+        p = dev.take_reply(act, sa)
+        if p is None:
+            return
+        dev.end_wait(p)
+        dev.state = "idle"
+        st = act.get(Attr.STATUS, 1)
+        status = st[0] if st else int(Status.INVALID_PARAMS)
+        self.last_result = status
+        dev.emit(f"P2P-INVITATION-RESULT status={status}")
+
+    # -- invitee ----------------------------------------------------------------------------
+    def rx_req(self, act: P2PAction, sa: bytes, freq: int) -> None:
+        dev = self.dev
+        flags = act.get(Attr.INVITATION_FLAGS, 1)
+        gid = act.get(Attr.GROUP_ID)
+        oc = act.get(Attr.OPERATING_CHANNEL, 5)
+        bssid = act.get(Attr.GROUP_BSSID, 6)
+        status = Status.SUCCESS
+        go_dev, ssid, chan = b"", b"", None
+        if gid is None or len(gid) < 7 or len(gid) > 6 + 32:
+            status = Status.INVALID_PARAMS
+        elif flags is not None and flags[0] & INVITATION_TYPE_PERSISTENT:
+            status = Status.UNKNOWN_GROUP  # we keep no persistent groups
+        elif oc is None or bssid is None:
+            status = Status.INVALID_PARAMS  # an active group names its channel and BSSID
+        else:
+            go_dev, ssid = gid[:6], gid[6:]
+            ch = parse_chan_attr(oc)
+            chan = next((c for c in dev.ic.channels if c.ieee == ch), None)
+            if chan is None:
+                status = Status.NO_COMMON_CHANNELS
+            elif dev.neg.can_run(OpMode.P2P_CLIENT, chan) is not None:
+                status = Status.UNABLE_TO_ACCOMMODATE
+            elif sa not in self.authorized and go_dev not in self.authorized:
+                status = Status.INFO_UNAVAILABLE  # ask the user first
+        attrs = {Attr.STATUS: bytes((status,)), Attr.CONFIG_TIMEOUT: b"\x00\x00",
+                 Attr.CHANNEL_LIST: channel_list(dev.neg._my_channels())}
+        resp = P2PAction(Subtype.INVITATION_RESP, act.token, attrs)
+        dev.wdev.mgmt_tx(dev.action_frame(sa, resp), freq, no_cck=True, owner=dev.owner)
+        if status not in (Status.SUCCESS, Status.INFO_UNAVAILABLE):
+            return
+        assert bssid is not None and chan is not None
+        offer = {"sa": sa, "go_dev": go_dev, "bssid": bssid, "ssid": ssid, "chan": chan}
+        self.received[go_dev] = offer
+        if sa != go_dev:
+            self.received[sa] = offer
+        if status == Status.INFO_UNAVAILABLE:
+            dev.emit(f"P2P-INVITATION-RECEIVED sa={mac_str(sa)} go_dev_addr={mac_str(go_dev)} "
+                     f"bssid={mac_str(bssid)} unknown-network")
+            return
+        self.authorized.discard(sa)
+        self.authorized.discard(go_dev)
+        # Join once the response is on the air.
+        dev.sched.call_later(0, self._join, offer)
+
+    # -- joining ---------------------------------------------------------------------------
+    def join(self, addr: bytes, auth: bool) -> None:
+        """P2P_CONNECT <addr> <method> join [auth]: join the group `addr` (its GO
+        device, or the member that invited us) offered; with auth, accept its
+        coming invitation instead."""
+        if auth:
+            self.authorized.add(addr)
+            return
+        offer = self.received.get(addr)
+        if offer is None:
+            raise NotSupported(f"{mac_str(addr)}: no group of that device is known (joining needs "
+                               "its invitation first)")
+        self._join(offer)
+
+    def _join(self, offer: dict[str, Any]) -> P2PGroup | None:
+        dev = self.dev
+        if not dev.started:
+            return None  # closed before the join came due
+        for key in [k for k, v in self.received.items() if v is offer]:
+            del self.received[key]
+        if any(g.ssid == offer["ssid"] and g.go_dev == offer["go_dev"] for g in dev.groups.values()):
+            return None  # already a member
+        if dev.state in ("find", "listen"):
+            dev._stop_activity()
+            dev.state = "idle"
+        return P2PGroup.start_client(dev, offer["chan"], offer["ssid"], go_intf=offer["bssid"],
+                                     go_dev=offer["go_dev"])
