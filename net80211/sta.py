@@ -52,6 +52,13 @@ def probe_req_body(ssid: bytes) -> bytes:
     return body
 
 
+def reset_beacon_monitor(vap: Any) -> bool:
+    """Reset the beacon-miss timer of a station vap (P2P client included);
+    False for any other vap or a station not in RUN."""
+    mode = vap.mode
+    return isinstance(mode, StaMode) and mode.reset_beacon_monitor(vap)
+
+
 class StaMode(Mode):
     opmode = OpMode.STA
     TRANSITIONS = transitions_table(
@@ -213,6 +220,17 @@ class StaMode(Mode):
         self._arm_mgt(vap, State.ASSOC, sent)
 
     # -- beacon miss (FreeBSD's software bmiss) ------------------------------------
+    def reset_beacon_monitor(self, vap: Any) -> bool:
+        """Restart the beacon-miss count from now (mac80211's
+        `ieee80211_sta_reset_beacon_monitor`): time the radio spent away
+        from the BSS channel is not beacon loss.  False if `vap` is not a
+        running station (nothing to reset)."""
+        if vap.state != State.RUN or vap.mode is not self:
+            return False
+        vap.swbmiss_count = 0
+        self._arm_bmiss(vap)
+        return True
+
     def _arm_bmiss(self, vap: Any) -> None:
         bintval = vap.bss.bintval if vap.bss is not None and vap.bss.bintval else vap.bintval
         vap.bmiss_timer.reset(vap.bmiss_threshold * bintval * TU, self._bmiss_check, vap)
