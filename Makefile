@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml setup.py drivers/hwsim/medium_build.py $(wildcard drive
 	touch $(STAMP)
 
 demo: venv
-	$(PY) -m net80211.scenario examples/demo.toml
+	$(VENV)/bin/wlanctl run examples/demo.toml
 
 # The older API walk-through: a device written the FreeBSD way, refused creates.
 demo-api: venv

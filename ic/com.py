@@ -250,7 +250,7 @@ class IEEE80211Com:
                 if not isinstance(value, int) or not 1 <= value <= 15:
                     raise InvalidArgument(f"{name}: dtim_period must be 1..15")
                 out[key] = value
-            elif key == "hidessid":
+            elif key in ("hidessid", "dwds"):
                 out[key] = bool(value)
             elif key == "maxsta":
                 if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= AID_MAX:

@@ -72,6 +72,7 @@ class IbssMode(Mode):
 
     def vap_setup(self, vap: Any) -> None:
         vap.adhoc_stats = Counter()
+        vap.atim_window = 0  # TU, advertised in the IBSS Parameter Set (no ATIM power save)
         vap.ibss_beacon_heard_ns = -1  # last beacon of our BSSID heard (beacon contention)
         vap.ibss_new = False  # the RUN being entered starts a new IBSS (restart the TSF)
         vap.ibss_scan_tsf = {}  # BSSID -> (timestamp, when heard) of IBSSes heard scanning

@@ -15,7 +15,7 @@ from typing import Any
 from ic import OpMode
 
 from .frame import BROADCAST
-from .ie import SSID, TIM, DSParams, HTCapabilities, HTOperation, IEList, rates_ies
+from .ie import SSID, TIM, DSParams, HTCapabilities, HTOperation, IBSSParams, IEList, rates_ies
 from .mgmt import Capability
 
 # Rates in 500 kb/s units, bit 7 = basic.  Our BSSes are 11g/n-only (as
@@ -38,13 +38,20 @@ def capinfo(vap: Any) -> int:
 
 
 def beacon_ies(vap: Any, *, hide_ssid: bool, tim: TIM | None) -> IEList:
-    """The elements of a beacon (with `tim`) or probe response (without)."""
+    """The elements of a beacon (with `tim`) or probe response (without), in
+    the standard's order: SSID, Supported Rates, DS Parameter Set, IBSS
+    Parameter Set (an IBSS: its ATIM window, `vap.atim_window` TU, 0 as
+    FreeBSD sends), TIM, Extended Rates, HT."""
     chan = vap.channel
-    ies: list[Any] = [SSID(b"" if hide_ssid else vap.ssid), *rates_ies(DEFAULT_RATES)]
+    rates = rates_ies(DEFAULT_RATES)
+    ies: list[Any] = [SSID(b"" if hide_ssid else vap.ssid), rates[0]]
     if chan is not None and chan.ieee <= 14:
-        ies.insert(2, DSParams(chan.ieee))
+        ies.append(DSParams(chan.ieee))
+    if vap.opmode is OpMode.IBSS:
+        ies.append(IBSSParams(getattr(vap, "atim_window", 0)))
     if tim is not None:
-        ies.insert(3 if chan is not None and chan.ieee <= 14 else 2, tim)
+        ies.append(tim)
+    ies.extend(rates[1:])
     ies.append(HT_CAPS)
     if chan is not None:
         ies.append(HTOperation(chan.ieee))
@@ -54,7 +61,7 @@ def beacon_ies(vap: Any, *, hide_ssid: bool, tim: TIM | None) -> IEList:
 def _template(vap: Any, hide_ssid: bool) -> tuple[bytes, bytes]:
     """(elements before the TIM, elements after it), cached per configuration."""
     chan = vap.channel
-    key = (vap.ssid, hide_ssid, chan, vap.bintval)
+    key = (vap.ssid, hide_ssid, chan, vap.bintval, getattr(vap, "atim_window", 0))
     cache = vap.__dict__.setdefault("_beacon_tpl", {})
     hit = cache.get(key)
     if hit is None:

@@ -43,6 +43,7 @@ from .node import NodeTable
 from .output import (
     FC_NULL,
     FROM_DS,
+    TO_DS,
     data_body,
     data_frame,
     deliver,
@@ -52,6 +53,7 @@ from .output import (
     snap_body,
 )
 from .scan import Scanner, ScanResult
+from .wds import DSTODS, dwds_discover, dwds_mcast
 
 log = logging.getLogger("net80211")
 
@@ -290,8 +292,9 @@ class HostapMode(Mode):
         return aid
 
     def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any, flags: int) -> None:
-        if flags & 3 != 1 or vap.state != State.RUN:
-            vap.stats.rx_dropped += 1
+        ds = flags & 3
+        if not (ds == TO_DS or (ds == DSTODS and vap.dwds)) or vap.state != State.RUN:
+            vap.stats.rx_dropped += 1  # 4-address data needs dwds
             return
         if node is None or not node.associated:
             # FreeBSD: data from a station that is not associated earns a deauth.
@@ -300,6 +303,11 @@ class HostapMode(Mode):
             return
         if subtype & 4:
             return  # null data: activity is all it tells
+        if ds == DSTODS:
+            # No WDS vap took it (the input path offers 4-address frames to
+            # the bound one first): hold it until one is made for the station.
+            dwds_discover(vap, node, frame, rx)
+            return
         sa, da = frame[10:16], frame[16:22]
         body = data_body(frame, subtype, flags)
         if da[0] & 1:
@@ -307,6 +315,8 @@ class HostapMode(Mode):
             vap.stats.fwd_packets += 1
             vap.stats.tx_multicast += 1
             send_data(vap, data_frame(FROM_DS, da, vap.bssid, sa, vap.next_seq(), body))
+            if vap.dwds:
+                dwds_mcast(vap, da, sa, body, skip=node)
             return
         if da != vap.macaddr:
             dst = NodeTable.of(vap.ic).find(vap, da)
@@ -324,6 +334,8 @@ class HostapMode(Mode):
         node = None
         if dst[0] & 1:
             vap.stats.tx_multicast += 1
+            if vap.dwds:
+                dwds_mcast(vap, dst, src, body)  # DWDS stations take group frames on their links
         else:
             node = NodeTable.of(vap.ic).find(vap, dst)
             if node is None or not node.associated:

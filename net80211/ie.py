@@ -189,6 +189,27 @@ class DSParams(Element):
 
 @trusted_ctor
 @dataclass(frozen=True, slots=True)
+class IBSSParams(Element):
+    """IBSS Parameter Set: the ATIM window in TU (0 = no power save in the IBSS)."""
+
+    atim_window: int
+    eid: ClassVar[int] = ElementID.IBSS_PARAMS
+
+    def __post_init__(self) -> None:
+        _uint("atim_window", self.atim_window, 16)
+
+    def body(self) -> bytes:
+        return self.atim_window.to_bytes(2, "little")
+
+    @classmethod
+    def from_body(cls, body: bytes) -> IBSSParams:
+        if len(body) != 2:
+            raise FrameError("IBSS Parameter Set is 2 bytes")
+        return cls._new(int.from_bytes(body, "little"))
+
+
+@trusted_ctor
+@dataclass(frozen=True, slots=True)
 class TIM(Element):
     """Traffic Indication Map; `bitmap` is the partial virtual bitmap starting
     at octet `bitmap_control & 0xFE` (bit 0 of bitmap_control: group traffic)."""
@@ -472,7 +493,7 @@ class Unknown(Element):
 
 _DECODERS: dict[int, Any] = {
     c.eid: c.from_body
-    for c in (SSID, SupportedRates, ExtendedRates, DSParams, TIM, Country, ERP,
+    for c in (SSID, SupportedRates, ExtendedRates, DSParams, IBSSParams, TIM, Country, ERP,
               HTCapabilities, HTOperation, RSN, Vendor)
 }
 
@@ -520,6 +541,12 @@ class IEList(tuple):
     def channel(self) -> int | None:
         e = self.get(DSParams)
         return None if e is None else e.channel
+
+    @property
+    def atim_window(self) -> int | None:
+        """The IBSS Parameter Set's ATIM window (TU), None without one."""
+        e = self.get(IBSSParams)
+        return None if e is None else e.atim_window
 
     def to_bytes(self) -> bytes:
         return b"".join(e.to_bytes() for e in self)

@@ -23,11 +23,22 @@ from ic import MS, SEC, TU, Callout, ComFlags, OpMode, State
 
 from .beacon import DEFAULT_RATES, HT_CAPS, capinfo
 from .bss import claim_channel, leave_bss, scan_channels
+from .frame import FrameError
 from .ie import SSID, IEList, rates_ies
 from .mgmt import AssocReq, Auth, AuthAlgorithm, Deauth, MgmtFrame, ReasonCode, ReassocReq, StatusCode
 from .mode import ANY, Mode, S, transitions_table
 from .node import NodeTable
-from .output import BROADCAST, TO_DS, data_body, data_frame, deliver, send_mgmt, send_mgmt_raw, snap_body
+from .output import (
+    BROADCAST,
+    FROM_DS,
+    TO_DS,
+    data_body,
+    data_frame,
+    deliver,
+    send_mgmt,
+    send_mgmt_raw,
+    snap_body,
+)
 from .scan import Scanner, ScanResult
 
 log = logging.getLogger("net80211")
@@ -41,6 +52,7 @@ FAIL_BACKOFF_NS = 1 * SEC
 SUB_ASSOC_RESP, SUB_REASSOC_RESP, SUB_BEACON = 1, 3, 8
 SUB_DISASSOC, SUB_AUTH, SUB_DEAUTH = 10, 11, 12
 SUB_PROBE_REQ = 4
+DSTODS = 0x03
 _probe_bodies: dict[bytes, bytes] = {}
 
 
@@ -50,6 +62,13 @@ def probe_req_body(ssid: bytes) -> bytes:
     if body is None:
         body = _probe_bodies[ssid] = IEList([SSID(ssid), *rates_ies(DEFAULT_RATES), HT_CAPS]).to_bytes()
     return body
+
+
+def reset_beacon_monitor(vap: Any) -> bool:
+    """Reset the beacon-miss timer of a station vap (P2P client included);
+    False for any other vap or a station not in RUN."""
+    mode = vap.mode
+    return isinstance(mode, StaMode) and mode.reset_beacon_monitor(vap)
 
 
 class StaMode(Mode):
@@ -213,6 +232,17 @@ class StaMode(Mode):
         self._arm_mgt(vap, State.ASSOC, sent)
 
     # -- beacon miss (FreeBSD's software bmiss) ------------------------------------
+    def reset_beacon_monitor(self, vap: Any) -> bool:
+        """Restart the beacon-miss count from now (mac80211's
+        `ieee80211_sta_reset_beacon_monitor`): time the radio spent away
+        from the BSS channel is not beacon loss.  False if `vap` is not a
+        running station (nothing to reset)."""
+        if vap.state != State.RUN or vap.mode is not self:
+            return False
+        vap.swbmiss_count = 0
+        self._arm_bmiss(vap)
+        return True
+
     def _arm_bmiss(self, vap: Any) -> None:
         bintval = vap.bss.bintval if vap.bss is not None and vap.bss.bintval else vap.bintval
         vap.bmiss_timer.reset(vap.bmiss_threshold * bintval * TU, self._bmiss_check, vap)
@@ -276,12 +306,23 @@ class StaMode(Mode):
                 vap.new_state(State.SCAN, 0, internal=True)
 
     def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any, flags: int) -> None:
-        if vap.state != State.RUN or node is None or node is not vap.bss_node or flags & 3 != 2:
-            vap.stats.rx_dropped += 1
+        ds = flags & 3
+        if vap.state != State.RUN or node is None or node is not vap.bss_node \
+                or not (ds == FROM_DS or (ds == DSTODS and vap.dwds)):
+            vap.stats.rx_dropped += 1  # 4-address data without DWDS: wrong direction
             return
         if subtype & 4:
             return  # null data: the AP checking we are still here
-        da, sa = frame[4:10], frame[16:22]
+        if ds == DSTODS:
+            if len(frame) < 30:
+                raise FrameError("4-address data frame too short")
+            da, sa = frame[16:22], frame[24:30]
+        else:
+            da, sa = frame[4:10], frame[16:22]
+            if da[0] & 1 and vap.dwds:
+                # A DWDS station gets group frames as 4-address copies on its
+                # WDS link; taking the 3-address one too would confuse a bridge.
+                return
         if da[0] & 1 and sa == vap.macaddr:
             return  # our own multicast, relayed back by the AP
         deliver(vap, da, sa, data_body(frame, subtype, flags), node)
@@ -291,9 +332,13 @@ class StaMode(Mode):
         body = snap_body(eth)
         if node is None or body is None:
             return None
-        dst = eth[0:6]
+        dst, src = eth[0:6], eth[6:12]
         if dst[0] & 1:
             vap.stats.tx_multicast += 1
+        if vap.dwds and src != vap.macaddr:
+            # Bridged traffic of a DWDS station (FEXT_4ADDR): 4-address, so
+            # the AP's WDS vap for us learns who is behind us.
+            return data_frame(DSTODS, vap.bssid, vap.macaddr, dst, vap.next_seq(), body, a4=src), node
         # The AP knows us by our address: it is the transmitter (and SA) of
         # every frame we send in a 3-address BSS.
         return data_frame(TO_DS, vap.bssid, vap.macaddr, dst, vap.next_seq(), body), node

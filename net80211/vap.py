@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ic import Caps, Channel, CloneFlags, InvalidArgument, OpMode, State, mac_str, vap_caps
+from ic import Caps, Channel, CloneFlags, InvalidArgument, NotSupported, OpMode, State, mac_str, vap_caps
 
 from . import output, proto
 from .modes import mode_for
@@ -59,6 +59,7 @@ class IEEE80211Vap:
         self.bintval = 100
         self.dtim_period = 1
         self.hidessid = False
+        self.dwds = False  # dynamic WDS (IEEE80211_F_DWDS; a STA also sends 4-address, FEXT_4ADDR)
         self.running = False
         self.attached = False
         self.stats = VapStats()
@@ -134,7 +135,7 @@ class IEEE80211Vap:
     def configure(self, *, ssid: bytes | None = None, channel: Channel | None = None,
                   bintval: int | None = None, dtim_period: int | None = None,
                   hidessid: bool | None = None, maxsta: int | None = None,
-                  netdev: str | None = None, netns: str | None = None) -> None:
+                  netdev: str | None = None, netns: str | None = None, dwds: bool | None = None) -> None:
         """Apply generic parameters already checked by `IEEE80211Com.create_vap`.
 
         A vap with a network side gets its netdev here: `netdev` names its
@@ -159,6 +160,24 @@ class IEEE80211Vap:
             self.dtim_period = dtim_period
         if hidessid is not None:
             self.hidessid = hidessid
+        if dwds is not None:
+            self.set_dwds(dwds)
+
+    def set_dwds(self, on: bool) -> None:
+        """Dynamic WDS on or off (`ifconfig wlanN dwds`, IEEE80211_IOC_DWDS):
+        an AP vap takes 4-address frames from its stations and hands them
+        to the dynamic WDS vap bound to the station; a station sends
+        bridged traffic (source not its own address) as 4-address frames and
+        takes 4-address frames from its AP.  Only for AP and STA vaps
+        (EINVAL) on a WDS-capable device (EOPNOTSUPP)."""
+        if not on:
+            self.dwds = False
+            return
+        if not self.ic.caps & Caps.WDS:
+            raise NotSupported(f"{self.name}: {self.ic.name} does not support WDS (dwds)")
+        if self.opmode not in (OpMode.HOSTAP, OpMode.STA):
+            raise InvalidArgument(f"{self.name}: dwds is for hostap and sta vaps, not {self.opmode.word}")
+        self.dwds = True
 
     def set_channel(self, channel: Channel | int | None) -> None:
         """Change the desired channel; a running vap is re-checked against the

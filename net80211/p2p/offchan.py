@@ -15,7 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ic import MS, Channel, ComFlags, State
+from ic import MS, Channel, ComFlags
+
+from ..sta import reset_beacon_monitor
 
 log = logging.getLogger("net80211")
 
@@ -127,10 +129,7 @@ class OffChannel:
         """Back on channel: time away is not beacon loss (mac80211's
         offchannel_return resets the stations' beacon monitors too)."""
         for v in self.ic.vaps:
-            arm = getattr(v.mode, "_arm_bmiss", None)
-            if arm is not None and getattr(v, "bmiss_timer", None) is not None and v.state == State.RUN:
-                v.swbmiss_count = 0
-                arm(v)
+            reset_beacon_monitor(v)
 
     def _expire(self, item: OffChanItem) -> None:
         item.timer = None

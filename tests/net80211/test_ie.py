@@ -21,6 +21,7 @@ from net80211.ie import (
     ExtendedRates,
     HTCapabilities,
     HTOperation,
+    IBSSParams,
     IEList,
     SupportedRates,
     Unknown,
@@ -34,13 +35,14 @@ from net80211.ie import (
 
 u8 = st.integers(0, 255)
 u16 = st.integers(0, 0xFFFF)
-_TYPED = {0, 1, 3, 5, 7, 42, 45, 48, 50, 61, 221}
+_TYPED = {0, 1, 3, 5, 6, 7, 42, 45, 48, 50, 61, 221}
 
 ies = st.one_of(
     st.builds(SSID, st.binary(max_size=32)),
     st.builds(SupportedRates, st.lists(u8, min_size=1, max_size=8).map(tuple)),
     st.builds(ExtendedRates, st.lists(u8, min_size=1, max_size=255).map(tuple)),
     st.builds(DSParams, u8),
+    st.builds(IBSSParams, u16),
     st.builds(TIM, u8, u8, u8, st.binary(min_size=1, max_size=251)),
     st.builds(Country, st.binary(min_size=3, max_size=3),
               st.lists(st.tuples(u8, u8, u8), min_size=1, max_size=84).map(tuple)),
@@ -202,3 +204,25 @@ def test_wps_payload_round_trip(blob):
     frags = wps_ies(blob)
     assert all(e.is_wps and e.oui == OUI_MICROSOFT for e in frags)
     assert wps_payload(IEList.parse(IEList(frags).to_bytes())) == blob
+
+
+@given(u16)
+def test_ibss_params_round_trip_and_encoding(atim):
+    e = IBSSParams(atim)
+    assert e.to_bytes() == bytes((6, 2)) + atim.to_bytes(2, "little")
+    lst = IEList.parse(IEList([SSID(b"adhoc"), e]).to_bytes())
+    assert lst.get(IBSSParams) == e and lst.atim_window == atim
+
+
+def test_ibss_params_strictness():
+    assert IBSSParams(0).to_bytes() == bytes.fromhex("06020000")
+    assert IEList.parse(bytes.fromhex("06020a00")).atim_window == 10
+    for wire in ("0601ff", "0603000000"):
+        with pytest.raises(FrameError, match="IBSS Parameter Set"):
+            IEList.parse(bytes.fromhex(wire))
+    for bad in (-1, 0x10000, "3"):
+        with pytest.raises(FrameError):
+            IBSSParams(bad)
+    with pytest.raises(FrameError):
+        Unknown(6, b"\x00\x00")  # it has its own class
+    assert IEList([SSID(b"x")]).atim_window is None
