@@ -1,8 +1,11 @@
 """Real network interfaces over the simulated medium, run by the wlanctl daemon.
 
 The daemon (`wlanctl serve`, its own process, real-time scheduler) holds two
-hwsim radios on a perfect medium: an AP vap and a STA vap, each with a TAP
-netdev in its own network namespace.  Measured from the host:
+hwsim radios, once on the perfect medium (mac80211_hwsim without a daemon:
+delivery takes no airtime, so UDP measures the daemon's speed) and once on
+the modeled log-distance medium (airtime, CSMA/CA, ACKs: UDP measures the
+simulated link): an AP vap and a STA vap, each with a TAP netdev in its own
+network namespace.  Measured from the host:
 
 - ping RTT between the namespaces (the system `ping`);
 - UDP throughput across the link: a sender in one namespace blasts
@@ -41,8 +44,9 @@ netdev = "queue"
 [[devices]]
 driver = "hwsim"
 radios = 2
-model = "perfect"
+model = "{model}"
 """
+MEDIA = ("perfect", "log_distance")
 AP_IP, STA_IP = "10.99.0.1", "10.99.0.2"
 UDP_PORT = 5099
 
@@ -85,12 +89,12 @@ print(n)
 """
 
 
-def start_daemon(workdir: str) -> tuple[subprocess.Popen, str]:
+def start_daemon(workdir: str, model: str) -> tuple[subprocess.Popen, str]:
     """`wlanctl serve` in a child process, its log in a file (a pipe nobody
     reads would fill up and stall it); returns it and its socket."""
     cfg, sock = os.path.join(workdir, "wlanctl.toml"), os.path.join(workdir, "ctl.sock")
     with open(cfg, "w") as f:
-        f.write(CONFIG)
+        f.write(CONFIG.format(model=model))
     log = open(os.path.join(workdir, "daemon.log"), "wb")
     argv = [sys.executable, "-m", "net80211.ctl.cli", "serve", "--config", cfg, "--socket", sock]
     proc = subprocess.Popen(argv,
@@ -167,24 +171,14 @@ def create_destroy_rate(c: Client, netdev: str, n: int, netns: str | None = None
     return n / (time.perf_counter() - t0)
 
 
-def main() -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--pings", type=int, default=50)
-    p.add_argument("--udp-seconds", type=float, default=3.0)
-    p.add_argument("--udp-size", type=int, default=1400)
-    p.add_argument("--creates", type=int, default=200)
-    a = p.parse_args()
-    missing = [w for w, ok in (("root", os.geteuid() == 0), ("/dev/net/tun", os.path.exists("/dev/net/tun")),
-                               ("ip", shutil.which("ip")), ("ping", shutil.which("ping"))) if not ok]
-    if missing:
-        print(f"bench_netdev: skipped, needs {', '.join(missing)}")
-        return 0
-    tag = str(os.getpid() % 100000)
+def link_run(model: str, a: argparse.Namespace, tag: str, *, creates: bool,
+             into: dict[str, object]) -> dict[str, object]:
+    """AP and STA with TAPs in two namespaces on one medium: join, ping, UDP;
+    with `creates`, also the create+destroy rates (into `into`)."""
     ap_ns, sta_ns, ap, sta = f"bnap{tag}", f"bnsta{tag}", f"bna{tag}", f"bns{tag}"
     workdir = short_tmpdir()
-    proc, sock = start_daemon(workdir)
-    res: dict[str, object] = {"medium": "perfect", "rate": "hwsim data at 24 Mb/s"}
+    proc, sock = start_daemon(workdir, model)
+    res: dict[str, object] = {}
     try:
         with Client(sock, timeout=60) as c:
             t0 = time.monotonic()
@@ -201,10 +195,12 @@ def main() -> int:
             res["ping_sta_to_ap"] = ping_rtt(sta_ns, AP_IP, a.pings)
             res["udp_sta_to_ap"] = udp_throughput(sta_ns, ap_ns, AP_IP, a.udp_size, a.udp_seconds)
             res["udp_ap_to_sta"] = udp_throughput(ap_ns, sta_ns, STA_IP, a.udp_size, a.udp_seconds)
-            res["create_destroy_per_s_queue"] = round(create_destroy_rate(c, "queue", a.creates), 1)
-            res["create_destroy_per_s_tap"] = round(create_destroy_rate(c, "tap", max(a.creates // 10, 5)), 1)
-            res["create_destroy_per_s_tap_netns"] = round(
-                create_destroy_rate(c, "tap", max(a.creates // 10, 5), netns=f"bnx{tag}"), 1)
+            if creates:
+                into["create_destroy_per_s_queue"] = round(create_destroy_rate(c, "queue", a.creates), 1)
+                into["create_destroy_per_s_tap"] = round(
+                    create_destroy_rate(c, "tap", max(a.creates // 10, 5)), 1)
+                into["create_destroy_per_s_tap_netns"] = round(
+                    create_destroy_rate(c, "tap", max(a.creates // 10, 5), netns=f"bnx{tag}"), 1)
             for name in (sta, ap):
                 c.call("destroy", {"name": name})
     finally:
@@ -214,21 +210,40 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             proc.kill()
         shutil.rmtree(workdir, ignore_errors=True)
+    return res
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--pings", type=int, default=50)
+    p.add_argument("--udp-seconds", type=float, default=3.0)
+    p.add_argument("--udp-size", type=int, default=1400)
+    p.add_argument("--creates", type=int, default=200)
+    a = p.parse_args()
+    missing = [w for w, ok in (("root", os.geteuid() == 0), ("/dev/net/tun", os.path.exists("/dev/net/tun")),
+                               ("ip", shutil.which("ip")), ("ping", shutil.which("ping"))) if not ok]
+    if missing:
+        print(f"bench_netdev: skipped, needs {', '.join(missing)}")
+        return 0
+    tag = str(os.getpid() % 100000)
+    res: dict[str, object] = {"rate": "hwsim data at 24 Mb/s", "media": {}}
+    for model in MEDIA:
+        res["media"][model] = link_run(model, a, tag, creates=(model == MEDIA[0]), into=res)  # type: ignore[index]
     if a.json:
         print(json.dumps(res, indent=2))
         return 0
-    print(f"AP + STA with TAPs in two namespaces, {res['medium']} medium ({res['rate']}); "
-          f"set-up {res['setup_s']} s, joined after {res['join_wall_s']} s wall")
-    for k in ("ping_ap_to_sta", "ping_sta_to_ap"):
-        r = res[k]
-        assert isinstance(r, dict)
-        print(f"  {k}: {r['received']}/{r['sent']} replies, rtt min/avg/max/mdev "
-              f"{r['rtt_min_ms']}/{r['rtt_avg_ms']}/{r['rtt_max_ms']}/{r['rtt_mdev_ms']} ms")
-    for k in ("udp_sta_to_ap", "udp_ap_to_sta"):
-        r = res[k]
-        assert isinstance(r, dict)
-        print(f"  {k}: {r['payload_bytes']} B datagrams for {r['offered_s']} s: {r['sent']} sent, "
-              f"{r['received']} received ({r['loss_pct']}% lost), {r['mbit_s']} Mb/s, {r['pkt_s']} pkt/s")
+    for model, m in res["media"].items():  # type: ignore[union-attr]
+        print(f"AP + STA with TAPs in two namespaces, {model} medium ({res['rate']}); "
+              f"set-up {m['setup_s']} s, joined after {m['join_wall_s']} s wall")
+        for k in ("ping_ap_to_sta", "ping_sta_to_ap"):
+            r = m[k]
+            print(f"  {k}: {r['received']}/{r['sent']} replies, rtt min/avg/max/mdev "
+                  f"{r['rtt_min_ms']}/{r['rtt_avg_ms']}/{r['rtt_max_ms']}/{r['rtt_mdev_ms']} ms")
+        for k in ("udp_sta_to_ap", "udp_ap_to_sta"):
+            r = m[k]
+            print(f"  {k}: {r['payload_bytes']} B datagrams for {r['offered_s']} s: {r['sent']} sent, "
+                  f"{r['received']} received ({r['loss_pct']}% lost), {r['mbit_s']} Mb/s, {r['pkt_s']} pkt/s")
     print(f"  vap create+destroy through the control socket: {res['create_destroy_per_s_queue']}/s (queue), "
           f"{res['create_destroy_per_s_tap']}/s (tap), "
           f"{res['create_destroy_per_s_tap_netns']}/s (tap in a netns)")
