@@ -424,5 +424,15 @@ uint32_t med_pop_events(struct medium *m, struct med_event *out, uint32_t cap)
     return n;
 }
 
-uint64_t med_next_time(struct medium *m) { return m->nheap ? m->heap[0].time : UINT64_MAX; }
+uint64_t med_next_time(struct medium *m)
+{
+    /* A frozen or re-armed backoff leaves its old expiry in the heap, where
+     * med_run would skip it; dropping it here spares the caller a wake-up
+     * for nothing (one per contending radio per frame on a busy channel). */
+    while (m->nheap && m->heap[0].type == EV_BACKOFF && m->heap[0].b != m->radios[m->heap[0].a].gen)
+        med_i_pop(m);
+    return m->nheap ? m->heap[0].time : UINT64_MAX;
+}
+
+uint64_t med_now(struct medium *m) { return m->now; }
 

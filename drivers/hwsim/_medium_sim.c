@@ -366,6 +366,17 @@ void med_run(struct medium *m, uint64_t until)
     if (until > m->now && until != UINT64_MAX) m->now = until;
 }
 
+uint32_t med_run_ahead(struct medium *m, uint64_t until)
+{
+    uint32_t n = 0;
+    uint64_t t;
+    while (m->out_len == m->out_head && (t = med_next_time(m)) <= until) {
+        med_run(m, t);
+        n++;
+    }
+    return n;
+}
+
 int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now)
 {
     if (req->radio >= m->nradios || req->length < 10 || req->length > MED_MAX_LEN || req->ac > 3 ||

@@ -16,6 +16,17 @@ from .medtypes import COUNTERS, MedEvent, TxReq
 
 _EVBUF = 4096
 
+# struct med_event as numpy sees it: one .tolist() turns a batch of events
+# into Python tuples at C speed (the rate chain and tries packed in a u32,
+# little-endian, unpacked only for the few status events).
+_EV_DTYPE = np.dtype({
+    "names": ["time_ns", "frame_id", "kind", "radio", "signal", "freq", "rate_idx", "flags",
+              "rates", "tries"],
+    "formats": ["<u8", "<u8", "<u4", "<u4", "<i4", "<u4", "u1", "u1", "<u4", "<u4"],
+    "offsets": [0, 8, 16, 20, 24, 28, 32, 33, 34, 38],
+    "itemsize": 48,
+})
+
 
 class KernelError(OSError):
     """A kernel call refused its arguments (errno says why)."""
@@ -38,6 +49,10 @@ class CKernel:
         self.mode = mode
         self._req = ffi.new("struct med_txreq *")
         self._buf = ffi.new("struct med_event[]", _EVBUF)
+        if ffi.sizeof("struct med_event") != _EV_DTYPE.itemsize or any(
+                ffi.offsetof("struct med_event", n) != _EV_DTYPE.fields[n][1] for n in _EV_DTYPE.names):
+            raise RuntimeError("struct med_event does not match the kernel's numpy view")
+        self._view = np.frombuffer(ffi.buffer(self._buf), dtype=_EV_DTYPE)
         self.set_per_table(model.default_per_table(), model.PER_TABLE_STEP_DB)
 
     # -- configuration -------------------------------------------------------
@@ -117,6 +132,15 @@ class CKernel:
     def run(self, until_ns: int) -> None:
         lib.med_run(self._m, until_ns)
 
+    def run_ahead(self, until_ns: int) -> int:
+        """Run instant by instant up to until_ns, stopping after the first
+        one with output; how many instants ran (see `clock_ns`)."""
+        return lib.med_run_ahead(self._m, until_ns)
+
+    def clock_ns(self) -> int:
+        """The kernel's clock: the last instant processed or told about."""
+        return lib.med_now(self._m)
+
     def pending(self) -> int:
         return lib.med_pending_events(self._m)
 
@@ -138,6 +162,20 @@ class CKernel:
                 e = buf[i]
                 out.append(MedEvent(e.time_ns, e.frame_id, e.kind, e.radio, e.signal, e.freq, e.rate_idx,
                                     e.flags, tuple(e.rates), tuple(e.tries)))
+            if k < _EVBUF:
+                return out
+
+    def pop_raw(self) -> list[tuple[int, ...]]:
+        """Pending events as plain tuples in MedEvent order, the rate chain
+        and tries each packed little-endian in one int (`unpack4`)."""
+        out: list[tuple[int, ...]] = []
+        while True:
+            k = lib.med_pop_events(self._m, self._buf, _EVBUF)
+            if k:
+                batch = self._view[:k].tolist()
+                if k < _EVBUF and not out:
+                    return batch
+                out += batch
             if k < _EVBUF:
                 return out
 
