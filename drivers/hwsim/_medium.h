@@ -133,6 +133,12 @@ int med_set_link(struct medium *m, uint32_t from, uint32_t to, double snr_db, do
 
 /* Queue one frame at time now_ns; returns its id (> 0) or -errno. */
 int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now_ns);
+/* med_tx with the request's fields as arguments (one call from Python):
+ * rate_idx and rate_count hold the four chain entries, one octet each,
+ * entry k in bits 8k..8k+7. */
+int64_t med_tx_fields(struct medium *m, uint32_t radio, uint32_t length, uint64_t addr1, uint64_t addr2,
+                      uint64_t addr3, uint64_t bssid, uint32_t freq, uint32_t kind, uint32_t flags,
+                      uint32_t ac, uint32_t rate_idx, uint32_t rate_count, uint64_t now_ns);
 /* Time of the next internal event that does anything, UINT64_MAX if none
  * (backoff expiries made stale by a freeze are discarded). */
 uint64_t med_next_time(struct medium *m);

@@ -415,3 +415,17 @@ int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now)
     kick(m, req->radio);
     return (int64_t)f->id;
 }
+
+int64_t med_tx_fields(struct medium *m, uint32_t radio, uint32_t length, uint64_t addr1, uint64_t addr2,
+                      uint64_t addr3, uint64_t bssid, uint32_t freq, uint32_t kind, uint32_t flags,
+                      uint32_t ac, uint32_t rate_idx, uint32_t rate_count, uint64_t now)
+{
+    if (kind > 255 || flags > 255 || ac > 255) return -EINVAL;
+    struct med_txreq q = {addr1, addr2, addr3, bssid, radio, length, freq, (uint8_t)kind, (uint8_t)flags,
+                          (uint8_t)ac, {0}, {0}};
+    for (int k = 0; k < 4; k++) {
+        q.rate_idx[k] = (int8_t)(uint8_t)(rate_idx >> (8 * k));
+        q.rate_count[k] = (uint8_t)(rate_count >> (8 * k));
+    }
+    return med_tx(m, &q, now);
+}

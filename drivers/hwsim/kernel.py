@@ -47,7 +47,6 @@ class CKernel:
             raise MemoryError("med_new")
         self._m = ffi.gc(ptr, lib.med_free)
         self.mode = mode
-        self._req = ffi.new("struct med_txreq *")
         self._buf = ffi.new("struct med_event[]", _EVBUF)
         if ffi.sizeof("struct med_event") != _EV_DTYPE.itemsize or any(
                 ffi.offsetof("struct med_event", n) != _EV_DTYPE.fields[n][1] for n in _EV_DTYPE.names):
@@ -106,24 +105,18 @@ class CKernel:
     # -- traffic -----------------------------------------------------------------
     def tx(self, req: TxReq, now_ns: int) -> int:
         """Queue a frame; its id, or a negative errno when refused."""
-        q = self._req
-        q.radio = req.radio
-        q.length = req.length
-        q.addr1, q.addr2, q.addr3, q.bssid = req.addr1, req.addr2, req.addr3, req.bssid
-        q.freq = req.freq
-        q.kind = req.kind
-        q.flags = req.flags
-        q.ac = req.ac
-        rates = req.rates
-        for k in range(4):
-            if k < len(rates):
-                idx, cnt = rates[k]
-                if not (-128 <= idx < 128 and 0 <= cnt < 256):
-                    return -errno.EINVAL
-                q.rate_idx[k], q.rate_count[k] = idx, cnt
-            else:
-                q.rate_idx[k], q.rate_count[k] = -1, 0
-        return lib.med_tx(self._m, q, now_ns)
+        idx = cnt = 0
+        shift = 0
+        for i, c in req.rates[:4]:
+            if not (-128 <= i < 128 and 0 <= c < 256):
+                return -errno.EINVAL
+            idx |= (i & 0xFF) << shift
+            cnt |= c << shift
+            shift += 8
+        if shift < 32:  # the chain ends here: index -1
+            idx |= (0xFFFF_FFFF >> shift) << shift
+        return lib.med_tx_fields(self._m, req.radio, req.length, req.addr1, req.addr2, req.addr3, req.bssid,
+                                 req.freq, req.kind, req.flags, req.ac, idx, cnt, now_ns)
 
     def next_time(self) -> int | None:
         t = lib.med_next_time(self._m)
