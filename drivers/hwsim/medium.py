@@ -519,6 +519,7 @@ class HwsimMedium:
         ports, frames, stats = self.ports, self._frames, self.stats
         n_rx = n_unclaimed = 0
         last_fid, entry, retry_data = -1, None, None
+        new = tuple.__new__  # RxInfo(...) without the generated __new__'s Python frame
         for t, fid, kind, radio, signal, freq, rate_idx, flags, rates, tries in self._k.pop_raw():
             if kind == EV_RX:
                 if fid != last_fid:  # a frame's deliveries come together, in receiver order
@@ -535,7 +536,7 @@ class HwsimMedium:
                 else:
                     data = entry[1]
                 n_rx += 1
-                port.rx(data, RxInfo(t, freq, signal, rate_idx, retry))
+                port.rx(data, new(RxInfo, (t, freq, signal, rate_idx, retry)))
             else:
                 done = frames.pop(fid, None)
                 if done is None:
