@@ -221,7 +221,8 @@ class Scheduler:
 
     def _advance(self, limit_ns: int) -> bool:
         """Run the next event at or before limit_ns; False if there is none."""
-        self.run_tasks()
+        if self._ready:
+            self.run_tasks()
         if self._selector is not None and not self.realtime:
             self.poll_io(0.0)
         if self._holds and not self._wait_holds():
@@ -253,7 +254,8 @@ class Scheduler:
         entry[2] = _CANCELLED
         self.events_run += 1
         fn(*entry[3])
-        self.run_tasks()
+        if self._ready:
+            self.run_tasks()
         return True
 
     def _begin(self) -> None:
