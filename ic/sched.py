@@ -44,6 +44,7 @@ class Scheduler:
         self._seq = 0
         self._ready: deque[TaskQueue] = deque()
         self._running = False
+        self._limit: int | None = None  # the time limit of the run_* in progress
         self._stop = False
         self._selector: selectors.BaseSelector | None = None
         self._wall0 = 0
@@ -79,6 +80,23 @@ class Scheduler:
         while heap and heap[0][2] is _CANCELLED:
             heapq.heappop(heap)
         return heap[0][0] if heap else None
+
+    def horizon_ns(self) -> int:
+        """The latest time up to which nothing else can happen: just before
+        the next timed event and at most the limit of the run in progress.
+        A component whose internal events need nobody else (the medium
+        kernel) may process them up to here in one go.  Just `now_ns`
+        outside a run, in a run_until with a predicate (it may end the run
+        after any event), in real time, with file descriptors watched or
+        holds active: then input may come at any moment."""
+        limit = self._limit
+        if (limit is None or self.realtime or self._holds or self._ready
+                or (self._selector is not None and self._selector.get_map())):
+            return self.now_ns
+        nxt = self.next_event_ns()
+        if nxt is not None and nxt <= limit:
+            return max(self.now_ns, nxt - 1)
+        return limit
 
     # -- tasks -------------------------------------------------------------
     def _task_ready(self, tq: TaskQueue) -> None:
@@ -203,7 +221,8 @@ class Scheduler:
 
     def _advance(self, limit_ns: int) -> bool:
         """Run the next event at or before limit_ns; False if there is none."""
-        self.run_tasks()
+        if self._ready:
+            self.run_tasks()
         if self._selector is not None and not self.realtime:
             self.poll_io(0.0)
         if self._holds and not self._wait_holds():
@@ -235,7 +254,8 @@ class Scheduler:
         entry[2] = _CANCELLED
         self.events_run += 1
         fn(*entry[3])
-        self.run_tasks()
+        if self._ready:
+            self.run_tasks()
         return True
 
     def _begin(self) -> None:
@@ -256,6 +276,9 @@ class Scheduler:
         timeout_ns has passed; returns the predicate's last value."""
         limit = self.now_ns + int(timeout_ns)
         self._begin()
+        # Without a predicate the run can end only at the limit (or stop()),
+        # so nothing can act between now and the next event: see horizon_ns.
+        self._limit = limit if predicate is None else None
         try:
             self.run_tasks()
             if predicate is not None and predicate():
@@ -268,6 +291,7 @@ class Scheduler:
             return bool(predicate and predicate())
         finally:
             self._running = False
+            self._limit = None
 
 
 class Hold:

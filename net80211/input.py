@@ -38,13 +38,24 @@ _MONITOR = OpMode.MONITOR
 _WDS = OpMode.WDS
 
 
+_last: list[Any] = [None, None]  # the last frame peeked and its header
+
+
 def input_all(ic: Any, frame: bytes, rx: Any) -> int:
     """Deliver a received frame to the device's vaps; how many took it."""
-    try:
-        ftype, sub, a1, a2, a3, seq, flags = peek(frame)
-    except FrameError:
-        ic.stats["rx_malformed"] += 1
-        return 0
+    last = _last
+    if frame is last[0]:
+        # A medium hands one bytes object to every radio that heard it.
+        ftype, sub, a1, a2, a3, seq, flags = last[1]
+    else:
+        try:
+            hdr = peek(frame)
+        except FrameError:
+            ic.stats["rx_malformed"] += 1
+            return 0
+        ftype, sub, a1, a2, a3, seq, flags = hdr
+        if type(frame) is bytes:  # immutable: the header cannot change under us
+            last[0], last[1] = frame, hdr
     if ftype == FT_MGMT and (sub == SUB_BEACON or sub == SUB_PROBE_RESP):
         sc = ic.scan
         if sc is not None:
@@ -98,7 +109,7 @@ def input_all(ic: Any, frame: bytes, rx: Any) -> int:
         vap.stats.rx_frames += 1
         # Frame registrations (net80211.p2p.frames) see management frames
         # before the mode; one that takes the frame ends its way here.
-        regs = getattr(vap, "frame_regs", None)
+        regs = vap.frame_regs
         if ftype == FT_MGMT and regs and regs.deliver(frame, rx):
             continue
         vap.mode.recv(vap, frame, rx, ftype, sub, a2, a3, seq, flags)

@@ -160,16 +160,19 @@ class StaMode(Mode):
         send_mgmt_raw(vap, SUB_PROBE_REQ, BROADCAST, probe_req_body(vap.ssid), bssid=BROADCAST, no_ack=True)
 
     # -- joining -----------------------------------------------------------------
+    def _matches(self, vap: Any, results: list[ScanResult]) -> list[ScanResult]:
+        return [r for r in results if not r.ibss
+                and (not vap.ssid or r.ssid == vap.ssid)
+                and (vap.des_chan is None or r.channel == vap.des_chan)
+                and (vap.des_bssid is None or r.bssid == vap.des_bssid)]
+
     def select_bss(self, vap: Any, results: list[ScanResult]) -> ScanResult | None:
         """The best infrastructure BSS matching the vap's SSID and channel that
         has not refused us within FAIL_BACKOFF_NS."""
         now = vap.ic.sched.now_ns
         fails = vap.sta_fails
-        cands = [r for r in results if not r.ibss
-                 and (not vap.ssid or r.ssid == vap.ssid)
-                 and (vap.des_chan is None or r.channel == vap.des_chan)
-                 and (vap.des_bssid is None or r.bssid == vap.des_bssid)
-                 and now - fails.get(r.bssid, -FAIL_BACKOFF_NS) >= FAIL_BACKOFF_NS]
+        cands = [r for r in self._matches(vap, results)
+                 if now - fails.get(r.bssid, -FAIL_BACKOFF_NS) >= FAIL_BACKOFF_NS]
         return max(cands, key=lambda r: (r.rssi, -r.channel.freq), default=None)
 
     def scan_done(self, vap: Any, results: list[ScanResult]) -> None:
@@ -178,7 +181,16 @@ class StaMode(Mode):
         best = self.select_bss(vap, results)
         if best is None:
             # Nothing to join yet: keep scanning, as a FreeBSD station does.
-            self._start_scan(vap)
+            # But if what we seek is there and only refused us lately, scan
+            # again when that ends, as wpa_supplicant does after a failed
+            # connection, rather than probe a known BSS for nothing.
+            fails = vap.sta_fails
+            held = [fails[r.bssid] + FAIL_BACKOFF_NS for r in self._matches(vap, results) if r.bssid in fails]
+            now = vap.ic.sched.now_ns
+            if held and min(held) > now:
+                vap.mgt_timer.reset(min(held) - now, self._rescan, vap)
+            else:
+                self._start_scan(vap)
             return
         if best.channel != vap.des_chan and not claim_channel(vap, best.channel):
             return
@@ -186,6 +198,10 @@ class StaMode(Mode):
         vap.bssid = best.bssid
         vap.ic.set_curchan(best.channel)
         vap.new_state(State.AUTH, 0, internal=True)
+
+    def _rescan(self, vap: Any) -> None:
+        if vap.state == State.SCAN and not vap.nstates:
+            self._start_scan(vap)
 
     def _fail(self, vap: Any, why: str) -> None:
         """The BSS refused us or did not answer: back to SCAN, keep it aside."""

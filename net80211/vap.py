@@ -39,6 +39,10 @@ class VapStats:
 class IEEE80211Vap:
     """One vap of a device; its operating mode is fixed for its life."""
 
+    # Frame registrations (net80211.p2p.frames), set by the P2P layer; a
+    # class default spares the input path a getattr per frame.
+    frame_regs: Any = None
+
     def __init__(self, ic: Any, name: str, unit: int, opmode: OpMode,
                  flags: CloneFlags = CloneFlags(0), bssid: bytes | None = None) -> None:
         self.ic = ic

@@ -84,8 +84,11 @@ static int hset_grow(struct hset *h)
     return 0;
 }
 
+static uint64_t bloom_bit(uint64_t key) { return 1ULL << ((key * 0xD6E8FEB86659FD93ULL) >> 58); }
+
 uint8_t med_i_hget(const struct hset *h, uint64_t addr)
 {
+    if (!(h->bloom & bloom_bit(HKEY(addr)))) return 0;
     int i = hset_find(h, HKEY(addr));
     return i < 0 ? 0 : h->vals[i];
 }
@@ -371,6 +374,7 @@ int med_addr_add(struct medium *m, uint32_t idx, uint64_t addr, uint32_t kind)
     uint32_t j = hslot(h, HKEY(addr));
     while (h->keys[j]) j = (j + 1) & (h->cap - 1);
     h->keys[j] = HKEY(addr); h->vals[j] = (uint8_t)kind; h->count++;
+    h->bloom |= bloom_bit(HKEY(addr));
     return 0;
 }
 
@@ -381,7 +385,12 @@ int med_addr_del(struct medium *m, uint32_t idx, uint64_t addr, uint32_t kind)
     int i = hset_find(h, HKEY(addr));
     if (i < 0 || !(h->vals[i] & kind)) return -ENOENT;
     h->vals[i] &= (uint8_t)~kind;
-    if (!h->vals[i]) hset_remove_at(h, (uint32_t)i);
+    if (!h->vals[i]) {
+        hset_remove_at(h, (uint32_t)i);
+        h->bloom = 0;
+        for (uint32_t k = 0; k < h->cap; k++)
+            if (h->keys[k]) h->bloom |= bloom_bit(h->keys[k]);
+    }
     return 0;
 }
 
@@ -424,5 +433,15 @@ uint32_t med_pop_events(struct medium *m, struct med_event *out, uint32_t cap)
     return n;
 }
 
-uint64_t med_next_time(struct medium *m) { return m->nheap ? m->heap[0].time : UINT64_MAX; }
+uint64_t med_next_time(struct medium *m)
+{
+    /* A frozen or re-armed backoff leaves its old expiry in the heap, where
+     * med_run would skip it; dropping it here spares the caller a wake-up
+     * for nothing (one per contending radio per frame on a busy channel). */
+    while (m->nheap && m->heap[0].type == EV_BACKOFF && m->heap[0].b != m->radios[m->heap[0].a].gen)
+        med_i_pop(m);
+    return m->nheap ? m->heap[0].time : UINT64_MAX;
+}
+
+uint64_t med_now(struct medium *m) { return m->now; }
 

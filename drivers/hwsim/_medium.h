@@ -133,10 +133,25 @@ int med_set_link(struct medium *m, uint32_t from, uint32_t to, double snr_db, do
 
 /* Queue one frame at time now_ns; returns its id (> 0) or -errno. */
 int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now_ns);
-/* Time of the next internal event, UINT64_MAX if none. */
+/* med_tx with the request's fields as arguments (one call from Python):
+ * rate_idx and rate_count hold the four chain entries, one octet each,
+ * entry k in bits 8k..8k+7. */
+int64_t med_tx_fields(struct medium *m, uint32_t radio, uint32_t length, uint64_t addr1, uint64_t addr2,
+                      uint64_t addr3, uint64_t bssid, uint32_t freq, uint32_t kind, uint32_t flags,
+                      uint32_t ac, uint32_t rate_idx, uint32_t rate_count, uint64_t now_ns);
+/* Time of the next internal event that does anything, UINT64_MAX if none
+ * (backoff expiries made stale by a freeze are discarded). */
 uint64_t med_next_time(struct medium *m);
 /* Process every internal event at or before until_ns. */
 void med_run(struct medium *m, uint64_t until_ns);
+/* Process the internal events at or before until_ns one instant at a time,
+ * stopping after the first instant that produced output events.  For a
+ * caller that knows nothing else happens before until_ns: it then needs to
+ * come back only at med_now() to take the output.  Returns how many
+ * instants ran. */
+uint32_t med_run_ahead(struct medium *m, uint64_t until_ns);
+/* The kernel's clock: the last instant it processed or was told about. */
+uint64_t med_now(struct medium *m);
 /* Move up to cap pending output events into out; returns how many. */
 uint32_t med_pop_events(struct medium *m, struct med_event *out, uint32_t cap);
 uint32_t med_pending_events(struct medium *m);

@@ -28,7 +28,9 @@ enum { EV_BACKOFF = 1, EV_TX_END, EV_ACK_START, EV_ACK_TIMEOUT };
 
 struct ev { uint64_t time, seq; uint32_t type, a; uint64_t b; };
 
-struct hset { uint64_t *keys; uint8_t *vals; uint32_t cap, count; };
+/* bloom: one bit per key (bloom_bit), so most misses skip the probe; a
+ * radio holds one or two addresses and is asked about every frame's. */
+struct hset { uint64_t *keys; uint8_t *vals; uint32_t cap, count; uint64_t bloom; };
 
 struct frame {
     struct med_txreq req;

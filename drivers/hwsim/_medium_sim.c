@@ -366,6 +366,17 @@ void med_run(struct medium *m, uint64_t until)
     if (until > m->now && until != UINT64_MAX) m->now = until;
 }
 
+uint32_t med_run_ahead(struct medium *m, uint64_t until)
+{
+    uint32_t n = 0;
+    uint64_t t;
+    while (m->out_len == m->out_head && (t = med_next_time(m)) <= until) {
+        med_run(m, t);
+        n++;
+    }
+    return n;
+}
+
 int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now)
 {
     if (req->radio >= m->nradios || req->length < 10 || req->length > MED_MAX_LEN || req->ac > 3 ||
@@ -403,4 +414,18 @@ int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now)
     r->qtail[ac] = fi; r->qlen[ac]++;
     kick(m, req->radio);
     return (int64_t)f->id;
+}
+
+int64_t med_tx_fields(struct medium *m, uint32_t radio, uint32_t length, uint64_t addr1, uint64_t addr2,
+                      uint64_t addr3, uint64_t bssid, uint32_t freq, uint32_t kind, uint32_t flags,
+                      uint32_t ac, uint32_t rate_idx, uint32_t rate_count, uint64_t now)
+{
+    if (kind > 255 || flags > 255 || ac > 255) return -EINVAL;
+    struct med_txreq q = {addr1, addr2, addr3, bssid, radio, length, freq, (uint8_t)kind, (uint8_t)flags,
+                          (uint8_t)ac, {0}, {0}};
+    for (int k = 0; k < 4; k++) {
+        q.rate_idx[k] = (int8_t)(uint8_t)(rate_idx >> (8 * k));
+        q.rate_count[k] = (uint8_t)(rate_count >> (8 * k));
+    }
+    return med_tx(m, &q, now);
 }

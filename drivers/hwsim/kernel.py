@@ -16,6 +16,17 @@ from .medtypes import COUNTERS, MedEvent, TxReq
 
 _EVBUF = 4096
 
+# struct med_event as numpy sees it: one .tolist() turns a batch of events
+# into Python tuples at C speed (the rate chain and tries packed in a u32,
+# little-endian, unpacked only for the few status events).
+_EV_DTYPE = np.dtype({
+    "names": ["time_ns", "frame_id", "kind", "radio", "signal", "freq", "rate_idx", "flags",
+              "rates", "tries"],
+    "formats": ["<u8", "<u8", "<u4", "<u4", "<i4", "<u4", "u1", "u1", "<u4", "<u4"],
+    "offsets": [0, 8, 16, 20, 24, 28, 32, 33, 34, 38],
+    "itemsize": 48,
+})
+
 
 class KernelError(OSError):
     """A kernel call refused its arguments (errno says why)."""
@@ -36,8 +47,11 @@ class CKernel:
             raise MemoryError("med_new")
         self._m = ffi.gc(ptr, lib.med_free)
         self.mode = mode
-        self._req = ffi.new("struct med_txreq *")
         self._buf = ffi.new("struct med_event[]", _EVBUF)
+        if ffi.sizeof("struct med_event") != _EV_DTYPE.itemsize or any(
+                ffi.offsetof("struct med_event", n) != _EV_DTYPE.fields[n][1] for n in _EV_DTYPE.names):
+            raise RuntimeError("struct med_event does not match the kernel's numpy view")
+        self._view = np.frombuffer(ffi.buffer(self._buf), dtype=_EV_DTYPE)
         self.set_per_table(model.default_per_table(), model.PER_TABLE_STEP_DB)
 
     # -- configuration -------------------------------------------------------
@@ -91,24 +105,18 @@ class CKernel:
     # -- traffic -----------------------------------------------------------------
     def tx(self, req: TxReq, now_ns: int) -> int:
         """Queue a frame; its id, or a negative errno when refused."""
-        q = self._req
-        q.radio = req.radio
-        q.length = req.length
-        q.addr1, q.addr2, q.addr3, q.bssid = req.addr1, req.addr2, req.addr3, req.bssid
-        q.freq = req.freq
-        q.kind = req.kind
-        q.flags = req.flags
-        q.ac = req.ac
-        rates = req.rates
-        for k in range(4):
-            if k < len(rates):
-                idx, cnt = rates[k]
-                if not (-128 <= idx < 128 and 0 <= cnt < 256):
-                    return -errno.EINVAL
-                q.rate_idx[k], q.rate_count[k] = idx, cnt
-            else:
-                q.rate_idx[k], q.rate_count[k] = -1, 0
-        return lib.med_tx(self._m, q, now_ns)
+        idx = cnt = 0
+        shift = 0
+        for i, c in req.rates[:4]:
+            if not (-128 <= i < 128 and 0 <= c < 256):
+                return -errno.EINVAL
+            idx |= (i & 0xFF) << shift
+            cnt |= c << shift
+            shift += 8
+        if shift < 32:  # the chain ends here: index -1
+            idx |= (0xFFFF_FFFF >> shift) << shift
+        return lib.med_tx_fields(self._m, req.radio, req.length, req.addr1, req.addr2, req.addr3, req.bssid,
+                                 req.freq, req.kind, req.flags, req.ac, idx, cnt, now_ns)
 
     def next_time(self) -> int | None:
         t = lib.med_next_time(self._m)
@@ -116,6 +124,15 @@ class CKernel:
 
     def run(self, until_ns: int) -> None:
         lib.med_run(self._m, until_ns)
+
+    def run_ahead(self, until_ns: int) -> int:
+        """Run instant by instant up to until_ns, stopping after the first
+        one with output; how many instants ran (see `clock_ns`)."""
+        return lib.med_run_ahead(self._m, until_ns)
+
+    def clock_ns(self) -> int:
+        """The kernel's clock: the last instant processed or told about."""
+        return lib.med_now(self._m)
 
     def pending(self) -> int:
         return lib.med_pending_events(self._m)
@@ -138,6 +155,20 @@ class CKernel:
                 e = buf[i]
                 out.append(MedEvent(e.time_ns, e.frame_id, e.kind, e.radio, e.signal, e.freq, e.rate_idx,
                                     e.flags, tuple(e.rates), tuple(e.tries)))
+            if k < _EVBUF:
+                return out
+
+    def pop_raw(self) -> list[tuple[int, ...]]:
+        """Pending events as plain tuples in MedEvent order, the rate chain
+        and tries each packed little-endian in one int (`unpack4`)."""
+        out: list[tuple[int, ...]] = []
+        while True:
+            k = lib.med_pop_events(self._m, self._buf, _EVBUF)
+            if k:
+                batch = self._view[:k].tolist()
+                if k < _EVBUF and not out:
+                    return batch
+                out += batch
             if k < _EVBUF:
                 return out
 

@@ -42,6 +42,7 @@ from .medtypes import (
     TXF_NEEDS_ACK,
     TxReq,
     mac_to_int,
+    unpack4,
 )
 from .world import ModelSpec
 
@@ -481,7 +482,7 @@ class HwsimMedium:
 
     def _after_kernel(self) -> None:
         """Schedule the dispatch of new events and the kernel's next wake-up."""
-        if self._k.pending() and self._dispatch_entry is None:
+        if self._dispatch_entry is None and self._k.pending():
             self._dispatch_entry = self.sched.call_at(self.sched.now_ns, self._dispatch_now)
         nt = self._k.next_time()
         if nt != self._wake_at:
@@ -494,8 +495,19 @@ class HwsimMedium:
         self._wake_entry = None
         self._wake_at = None
         self._sync_links()
-        self._k.run(self.sched.now_ns)
-        self._dispatch()
+        k = self._k
+        now = self.sched.now_ns
+        k.run(now)
+        if k.pending():
+            self._dispatch()
+        elif self._external is None:
+            # Most kernel instants (backoff expiries, frames nobody decoded,
+            # ACK timeouts) produce no output.  If nothing else is due before
+            # the horizon, run them here rather than waking up for each, and
+            # come back when there is output to take.
+            horizon = self.sched.horizon_ns()
+            if horizon > now and k.run_ahead(horizon) and k.pending():
+                self._dispatch_entry = self.sched.call_at(k.clock_ns(), self._dispatch_now)
         self._after_kernel()
 
     def _dispatch_now(self) -> None:
@@ -504,28 +516,42 @@ class HwsimMedium:
         self._after_kernel()
 
     def _dispatch(self) -> None:
-        ports, frames = self.ports, self._frames
-        for e in self._k.pop_events():
-            if e.kind == EV_RX:
-                port = ports[e.radio]
-                entry = frames.get(e.frame_id)
+        ports, frames, stats = self.ports, self._frames, self.stats
+        n_rx = n_unclaimed = 0
+        last_fid, entry, retry_data = -1, None, None
+        new = tuple.__new__  # RxInfo(...) without the generated __new__'s Python frame
+        for t, fid, kind, radio, signal, freq, rate_idx, flags, rates, tries in self._k.pop_raw():
+            if kind == EV_RX:
+                if fid != last_fid:  # a frame's deliveries come together, in receiver order
+                    last_fid, entry, retry_data = fid, frames.get(fid), None
+                port = ports[radio]
                 if entry is None or not port.attached or port.rx is None:
-                    self.stats["rx_unclaimed"] += 1
+                    n_unclaimed += 1
                     continue
-                retry = bool(e.flags & RXF_RETRY)
-                data = _retry_copy(entry[1]) if retry else entry[1]
-                self.stats["rx"] += 1
-                port.rx(data, RxInfo(e.time_ns, e.freq, e.signal, e.rate_idx, retry))
+                retry = bool(flags & RXF_RETRY)
+                if retry:
+                    if retry_data is None:
+                        retry_data = _retry_copy(entry[1])
+                    data = retry_data
+                else:
+                    data = entry[1]
+                n_rx += 1
+                port.rx(data, new(RxInfo, (t, freq, signal, rate_idx, retry)))
             else:
-                entry = frames.pop(e.frame_id, None)
-                if entry is None:
+                done = frames.pop(fid, None)
+                if done is None:
                     continue
-                port, data = entry
-                self.stats["tx_status"] += 1
+                port, data = done
+                stats["tx_status"] += 1
                 if port.attached and port.tx_status is not None:
-                    used = tuple((r, t) for r, t in zip(e.rates, e.tries, strict=True) if r >= 0 and t > 0)
-                    port.tx_status(data, TxStatus(e.frame_id, e.time_ns, bool(e.flags & STF_ACKED),
-                                                  e.signal, used, bool(e.flags & STF_DROPPED)))
+                    used = tuple((r, c) for r, c in zip(unpack4(rates, True), unpack4(tries), strict=True)
+                                 if r >= 0 and c > 0)
+                    port.tx_status(data, TxStatus(fid, t, bool(flags & STF_ACKED), signal, used,
+                                                  bool(flags & STF_DROPPED)))
+        if n_rx:
+            stats["rx"] += n_rx
+        if n_unclaimed:
+            stats["rx_unclaimed"] += n_unclaimed
 
     # -- observation ------------------------------------------------------------------------
     @property

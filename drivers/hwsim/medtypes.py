@@ -76,6 +76,19 @@ class MedEvent(NamedTuple):
     tries: tuple[int, int, int, int]
 
 
+def pack4(values: tuple[int, int, int, int]) -> int:
+    """Four octets (signed or not) as one little-endian int, as `CKernel.pop_raw` gives them."""
+    return int.from_bytes(bytes(v & 0xFF for v in values), "little")
+
+
+def unpack4(packed: int, signed: bool = False) -> tuple[int, int, int, int]:
+    """The four octets of `pack4`, as int8 if `signed`."""
+    b = packed.to_bytes(4, "little")
+    if signed:
+        return tuple(x - 256 if x > 127 else x for x in b)  # type: ignore[return-value]
+    return b[0], b[1], b[2], b[3]
+
+
 def mac_to_int(mac: bytes | str) -> int:
     """A MAC address (6 bytes or 'aa:bb:..') as the kernel's 48-bit integer."""
     if isinstance(mac, str):

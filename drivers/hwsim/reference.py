@@ -40,6 +40,7 @@ from .medtypes import (
     TXF_NEEDS_ACK,
     MedEvent,
     TxReq,
+    pack4,
 )
 
 M64 = 0xFFFF_FFFF_FFFF_FFFF
@@ -582,7 +583,24 @@ class RefKernel:
         return f.id
 
     def next_time(self) -> int | None:
-        return self.heap[0][0] if self.heap else None
+        heap = self.heap
+        # stale backoff expiries (frozen or re-armed since) do nothing: drop them
+        while heap and heap[0][2] == EV_BACKOFF and heap[0][4] != self.radios[heap[0][3]].gen:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def run_ahead(self, until_ns: int) -> int:
+        n = 0
+        while not self.out:
+            t = self.next_time()
+            if t is None or t > until_ns:
+                break
+            self.run(t)
+            n += 1
+        return n
+
+    def clock_ns(self) -> int:
+        return self.now
 
     def run(self, until_ns: int) -> None:
         heap = self.heap
@@ -616,6 +634,9 @@ class RefKernel:
     def pop_events(self) -> list[MedEvent]:
         out, self.out = self.out, []
         return out
+
+    def pop_raw(self) -> list[tuple[int, ...]]:
+        return [(*e[:8], pack4(e.rates), pack4(e.tries)) for e in self.pop_events()]
 
     def counters(self) -> dict[str, int]:
         return dict(self.c)

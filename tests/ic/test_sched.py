@@ -167,3 +167,19 @@ def test_realtime_fd_callbacks_see_the_arrival_time():
     s.remove_reader(r)
     os.close(r)
     os.close(w)
+
+
+def test_horizon_is_just_before_the_next_event_within_the_run():
+    s = Scheduler()
+    seen = []
+    s.call_later(1 * MS, lambda: seen.append(("a", s.horizon_ns())))
+    s.call_later(3 * MS, lambda: seen.append(("b", s.horizon_ns())))
+    s.call_later(9 * MS, lambda: None)
+    assert s.horizon_ns() == 0  # outside a run: nothing may be assumed
+    s.run_for(5 * MS)
+    # before the 3 ms event; after it, the run's limit (the 9 ms event is beyond it)
+    assert seen == [("a", 3 * MS - 1), ("b", 5 * MS)]
+    seen.clear()
+    s.call_later(1 * MS, lambda: seen.append(s.horizon_ns()))
+    s.run_until(lambda: False, 2 * MS)  # a predicate may end the run after any event
+    assert seen == [6 * MS]

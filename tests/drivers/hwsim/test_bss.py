@@ -176,6 +176,36 @@ def test_maxsta_refuses_with_its_status_code():
     assert refused[0].aid in (1, 2)
 
 
+def test_refused_station_waits_out_its_backoff_without_probing():
+    """Its only BSS refused it: no probe storm while that BSS is set aside,
+    a new scan when the backoff ends (wpa_supplicant's way after a failure)."""
+    from net80211.sta import FAIL_BACKOFF_NS
+
+    s, d = world(3)
+    ap, stas = bss(s, d, 2, ap_kw={"maxsta": 1}, sta_kw={"channel": 6})  # one channel: 110 ms scans
+    assert s.run_until(lambda: any(v.stats.assoc_failures for v in stas), 3 * SEC)
+    refused = next(v for v in stas if v.stats.assoc_failures)
+    failed_at = refused.sta_fails[ap.bssid]
+    probes = []
+    orig = d.medium.transmit
+
+    def watch(port, frame, *a, **kw):
+        if port is refused.ic.port and frame[0] == 0x40:  # a probe request
+            probes.append(s.now_ns)
+        return orig(port, frame, *a, **kw)
+
+    d.medium.transmit = watch
+    scans = refused.ic.scan.scans_started
+    s.run_for(failed_at + FAIL_BACKOFF_NS - 10 * MS - s.now_ns)
+    # one scan after the refusal found the BSS set aside; then silence
+    assert refused.state == SCAN and refused.ic.scan.scans_started <= scans + 1
+    assert not refused.ic.scan.active
+    assert len(probes) <= 1 and not [t for t in probes if t > failed_at + 200 * MS]
+    s.run_for(300 * MS)
+    assert refused.ic.scan.scans_started > scans + 1 or refused.state != SCAN  # it tried again
+    assert refused.stats.assoc_failures >= 2 or refused.state == RUN
+
+
 def test_maxsta_is_checked():
     s, d = world(1)
     with pytest.raises(OSError, match="maxsta"):

@@ -20,6 +20,8 @@ from drivers.hwsim.medtypes import (
     RADIO_STOPPED,
     TXF_NEEDS_ACK,
     TxReq,
+    pack4,
+    unpack4,
 )
 from drivers.hwsim.reference import RefKernel, Xoshiro256, airtime_ns
 
@@ -82,7 +84,9 @@ def worlds(draw):
     return n, radios, snr, loss, params, sorted(frames, key=lambda f: f["t"])
 
 
-def drive(k, world):
+def drive(k, world, ahead=False, raw=False):
+    """Replay `world` on kernel k; with `ahead`, reach each frame's time
+    through run_ahead (as the medium does), taking output as it comes."""
     n, radios, snr, loss, params, frames = world
     k.set_params(-91.0, params["cca"], params["fading"], params["interference"])
     for i, r in enumerate(radios):
@@ -93,8 +97,18 @@ def drive(k, world):
         if r["bss"]:
             k.addr_add(i, addr(0), ADDR_BSS)
     k.set_links(snr, loss)
-    ids = []
+    ids, events = [], []
     for f in frames:
+        if ahead:
+            while True:
+                k.run_ahead(f["t"])
+                batch = k.pop_events()
+                if not batch:
+                    break
+                assert {e.time_ns for e in batch} == {k.clock_ns()}  # one instant at a time
+                events += batch
+            nt = k.next_time()
+            assert nt is None or nt > f["t"]
         k.run(f["t"])
         if f["stop"] == 0:  # now and then a radio goes down with frames queued
             r = radios[f["src"]]
@@ -107,7 +121,7 @@ def drive(k, world):
                     TXF_NEEDS_ACK if f["ack"] else 0, f["ac"], tuple(f["rates"]))
         ids.append(k.tx(req, f["t"]))
     k.run(10**12)
-    return ids, k.pop_events(), k.counters()
+    return ids, events + (k.pop_raw() if raw else k.pop_events()), k.counters()
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -118,6 +132,9 @@ def test_kernel_and_reference_decide_identically(world, seed, mode):
     assert c[0] == r[0]
     assert c[1] == r[1]
     assert c[2] == r[2]
+    # running ahead instant by instant changes nothing, in either kernel
+    assert drive(CKernel(mode, seed), world, ahead=True) == c
+    assert drive(RefKernel(mode, seed), world, ahead=True) == c
     # every accepted frame got exactly one status
     accepted = [i for i in c[0] if i > 0]
     assert sorted(e.frame_id for e in c[1] if e.kind == 2) == accepted
@@ -170,6 +187,19 @@ def test_kernel_and_reference_agree_on_crowded_worlds():
         c = drive(CKernel(MODELED, seed), world)
         r = drive(RefKernel(MODELED, seed), world)
         assert c == r, f"world {seed} diverges"
+        assert drive(CKernel(MODELED, seed), world, ahead=True) == c, f"world {seed}: run_ahead diverges"
         for k in totals:
             totals[k] += c[2][k]
     assert all(totals.values()), totals  # the worlds really exercise every mechanism
+
+
+def test_raw_events_are_the_events():
+    """pop_raw (the medium's fast path) carries what pop_events does."""
+    for kern in (CKernel, RefKernel):
+        for seed in range(3):
+            world = busy_world(np.random.default_rng(seed))
+            evs = drive(kern(MODELED, seed), world)[1]
+            raw = drive(kern(MODELED, seed), world, raw=True)[1]
+            assert [(*e[:8], pack4(e.rates), pack4(e.tries)) for e in evs] == raw
+            assert all(unpack4(r[8], True) == e.rates and unpack4(r[9]) == e.tries
+                       for r, e in zip(raw, evs, strict=True))
