@@ -228,10 +228,17 @@ class Scanner:
                     chan = c
                     break
         old = self.cache.get(bssid)
-        if not ssid and old is not None and old.ssid:
-            ssid = old.ssid  # a hidden SSID learnt from a probe response stays known
-        r = ScanResult(bssid, ssid, chan, rx.signal, capinfo, bintval, bool(capinfo & 2),
-                       ic.sched.now_ns, ies)
+        if old is not None and old.ies is ies and old.channel is chan:
+            # The same body again (the parse memo hands out one object per
+            # distinct body): refresh the entry instead of building another.
+            old.rssi = rx.signal
+            old.last_seen_ns = ic.sched.now_ns
+            r, ssid = old, old.ssid
+        else:
+            if not ssid and old is not None and old.ssid:
+                ssid = old.ssid  # a hidden SSID learnt from a probe response stays known
+            r = ScanResult(bssid, ssid, chan, rx.signal, capinfo, bintval, bool(capinfo & 2),
+                           ic.sched.now_ns, ies)
         self._heard.add(ssid)
         if (len(self._channels) == 1 and ssid and ssid == getattr(self.owner, "ssid", None)
                 and not self._finishing):

@@ -110,6 +110,7 @@ class MediumPort:
         self.hwaddr = hwaddr
         self.rx: Callable[[bytes, RxInfo], Any] | None = None
         self.tx_status: Callable[[bytes, TxStatus], Any] | None = None
+        self.rx_frames = 0  # frames handed to `rx`
         self.attached = True
         self._state = RADIO_STOPPED
         self._freq = 2412
@@ -536,6 +537,7 @@ class HwsimMedium:
                 else:
                     data = entry[1]
                 n_rx += 1
+                port.rx_frames += 1
                 port.rx(data, new(RxInfo, (t, freq, signal, rate_idx, retry)))
             else:
                 done = frames.pop(fid, None)
