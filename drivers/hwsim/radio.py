@@ -21,7 +21,7 @@ from net80211 import IEEE80211Vap
 from net80211.beacon import beacon_frame
 from net80211.input import input_all, tx_complete
 
-from .medium import TxStatus
+from .medium import RxInfo, TxStatus
 from .medtypes import ADDR_BSS, ADDR_OWN, FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
 from .profiles import HWSIM_CAPS
 
