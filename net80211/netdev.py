@@ -11,6 +11,7 @@ vap, **opts)`, which `IEEE80211Vap.configure(netdev=..., netns=...)` uses.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +21,7 @@ from ic import InvalidArgument
 RX_QUEUE_MAX = 1024
 
 
-class Netdev:
+class Netdev(ABC):
     """Base of a vap's network interface; subclasses implement `deliver`."""
 
     kind = "base"
@@ -42,11 +43,11 @@ class Netdev:
             return False
         return bool(self.vap.transmit(eth))
 
+    @abstractmethod
     def deliver(self, eth: bytes) -> None:
         """Vap -> host: an Ethernet frame received for this interface."""
-        raise NotImplementedError
 
-    def link_changed(self) -> None:
+    def link_changed(self) -> None:  # noqa: B027 - optional hook: an in-process netdev has no link
         """The vap went up or down or changed state; a real interface follows
         (admin state with up/down, carrier with RUN)."""
 
