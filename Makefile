@@ -10,7 +10,7 @@ JOBS ?= 2
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml setup.py drivers/hwsim/medium_build.py $(wildcard drivers/hwsim/_medium*.[ch])
+$(STAMP): pyproject.toml setup.py drivers/hwsim/kernel/build.py $(wildcard drivers/hwsim/kernel/_medium*.[ch])
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'

@@ -39,6 +39,7 @@ from .errors import (
     StateQueueFull,
 )
 from .policy import Admission, MixVerdict, Policy, VapRequest
+from .rxtx import RxInfo, TxStatus
 from .sched import MS, NS, SEC, TU, US, Callout, Scheduler, TaskQueue, seconds
 
 __all__ = [
@@ -50,6 +51,6 @@ __all__ = [
     "IEEE80211Com", "mac_str", "parse_mac", "Admission", "Policy", "VapRequest",
     "ChanWidth", "DfsRegion", "IfaceCombination", "IfaceLimit", "check_combinations",
     "format_combinations", "hwsim_combinations", "validate_combinations", "ConcurrencyError",
-    "MixVerdict",
+    "MixVerdict", "RxInfo", "TxStatus",
     "MS", "NS", "SEC", "TU", "US", "Callout", "Scheduler", "TaskQueue", "seconds",
 ]

@@ -1,8 +1,10 @@
 """The hwsim driver: simulated radios on a medium decided by a C kernel."""
 
+from ic import RxInfo, TxStatus
+
 from .driver import HwsimDriver
-from .medium import HwsimMedium, MediumPort, RxInfo, TxStatus
-from .medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
+from .kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
+from .medium import HwsimMedium, MediumPort
 from .radio import HwsimRadio, HwsimVap, hw_addr, radio_addr
 from .world import ModelSpec
 

@@ -14,23 +14,25 @@ import errno
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from ic import AlreadyExists, InvalidArgument, NoSuchDevice, parse_mac
+from ic import AlreadyExists, InvalidArgument, NoSuchDevice, NotSupported, RxInfo, TxStatus, parse_mac
 from ic.names import registry_for
 from ic.sched import SEC, Scheduler
+from net80211.capture import Capture, rx_radiotap
 
 from . import world
-from .medtypes import (
+from .external.server import ExternalMedium
+from .external.wmconfig import ConfigError, parse_config
+from .kernel import CKernel, RefKernel
+from .kernel.medtypes import (
     AC_BE,
     ADDR_BSS,
     ADDR_OWN,
     EV_RX,
-    FT_BEACON,
     FT_OTHER,
-    FT_PROBE_REQ,
     MODELED,
     PERFECT,
     RADIO_OFFCHAN,
@@ -42,57 +44,24 @@ from .medtypes import (
     TXF_NEEDS_ACK,
     TxReq,
     mac_to_int,
+    parse_header,
     unpack4,
 )
+from .profiles import HWSIM_CAPS, radio_shape
 from .world import ModelSpec
 
 log = logging.getLogger(__name__)
 
-MIN_FRAME = 10  # an ACK/CTS: frame control, duration, addr1
-HDR_3ADDR = 24
+# The radio type `add_radio` builds.  The radio module registers it
+# (mac80211_hwsim's radios sit on the medium, not the other way round), so
+# the medium never imports the radio.
+_radio_factory: Callable[..., Any] | None = None
 
 
-class RxInfo(NamedTuple):
-    """How a frame reached a port."""
-
-    time_ns: int
-    freq: int
-    signal: int  # dBm
-    rate_idx: int  # the rate actually used
-    retry: bool
-
-
-class TxStatus(NamedTuple):
-    """What became of a transmitted frame."""
-
-    frame_id: int
-    time_ns: int
-    acked: bool
-    ack_signal: int  # dBm of the ACK, 0 without one
-    rates: tuple[tuple[int, int], ...]  # (rate index, tries) per MRR entry tried
-    dropped: bool  # never (fully) tried: the port stopped or went away
-
-
-def parse_header(frame: bytes) -> tuple[int, int, int, int, int] | None:
-    """(addr1, addr2, addr3, bssid, kind) of an 802.11 frame, None if too short."""
-    n = len(frame)
-    if n < MIN_FRAME:
-        return None
-    fc0, fc1 = frame[0], frame[1]
-    ftype, sub = (fc0 >> 2) & 3, fc0 >> 4
-    if ftype in (0, 2) and n < HDR_3ADDR:
-        return None
-    addr1 = int.from_bytes(frame[4:10], "big")
-    addr2 = int.from_bytes(frame[10:16], "big") if n >= 16 else 0
-    addr3 = int.from_bytes(frame[16:22], "big") if n >= 22 else 0
-    kind, bssid = FT_OTHER, 0
-    if ftype == 0:
-        bssid = addr3
-        kind = FT_BEACON if sub == 8 else FT_PROBE_REQ if sub == 4 else FT_OTHER
-    elif ftype == 2:
-        bssid = (addr3, addr1, addr2, 0)[fc1 & 3]  # by ToDS/FromDS
-    return addr1, addr2, addr3, bssid, kind
-
+def register_radio_factory(factory: Callable[..., Any]) -> None:
+    """Make `HwsimMedium.add_radio` build radios with `factory(medium, name, idx, **shape)`."""
+    global _radio_factory
+    _radio_factory = factory
 
 def _retry_copy(frame: bytes) -> bytes:
     b = bytearray(frame)
@@ -258,10 +227,8 @@ class HwsimMedium:
         self.seed = seed
         mode = PERFECT if model is None else MODELED
         if backend == "c":
-            from .kernel import CKernel
             self._k: Any = CKernel(mode, seed)
         elif backend == "python":
-            from .reference import RefKernel
             self._k = RefKernel(mode, seed)
         else:
             raise ValueError(f"backend must be 'c' or 'python', not {backend!r}")
@@ -329,12 +296,9 @@ class HwsimMedium:
         order: `policy`, `combinations` (a cfg80211 table), `profile` (a
         named device shape), else mac80211_hwsim's own table.
         """
-        from .profiles import radio_shape
-        from .radio import DEFAULT_CAPS, HwsimRadio
-
         if not isinstance(channels, int) or channels < 1:
             raise InvalidArgument(f"channels must be a positive number, not {channels!r}")
-        caps, policy = radio_shape(caps if caps is not None else DEFAULT_CAPS, combinations, policy,
+        caps, policy = radio_shape(caps if caps is not None else HWSIM_CAPS, combinations, policy,
                                    profile, channels, p2p_device)
         names = registry_for(self.sched)
         idx = self._next_radio
@@ -346,7 +310,9 @@ class HwsimMedium:
             raise AlreadyExists(f"{name}: name already in use")
         if perm_addr is not None:
             perm_addr = parse_mac(perm_addr, "perm_addr")
-        radio = HwsimRadio(self, name, idx, caps=caps, policy=policy, nchannels=channels,
+        if _radio_factory is None:
+            raise NotSupported("no radio type is registered with the medium (import drivers.hwsim)")
+        radio = _radio_factory(self, name, idx, caps=caps, policy=policy, nchannels=channels,
                            p2p_device=p2p_device, perm_addr=perm_addr, position=tuple(position),
                            tx_power_dbm=tx_power_dbm)
         self._next_radio = idx + 1
@@ -462,8 +428,6 @@ class HwsimMedium:
         TSFT (the sender's TSF), Flags, Rate (the first of its rate chain) and
         Channel.  No antenna signal: a transmission has one per receiver, and
         hwsim0 reports none either.  Replaces a capture already open."""
-        from net80211.capture import Capture
-
         cap = Capture(dest)
         self.stop_capture()
         self._capture = cap
@@ -474,8 +438,6 @@ class HwsimMedium:
         return 0 if cap is None else cap.close()
 
     def _capture_tx(self, port: MediumPort, frame: bytes, chain: tuple[tuple[int, int], ...]) -> None:
-        from net80211.capture import rx_radiotap
-
         now = self.sched.now_ns
         rate = chain[0][0] if chain else 0
         tsf = now // 1000 + port.tsf_offset_us
@@ -571,8 +533,6 @@ class HwsimMedium:
     def serve(self, path: str, *, hold_timeout_ns: int = SEC) -> Any:
         """Listen for an external medium (MAC80211_HWSIM genl on a UNIX
         SOCK_SEQPACKET socket at `path`); returns the `ExternalMedium`."""
-        from .external import ExternalMedium
-
         if self._external is not None:
             raise AlreadyExists(f"already serving an external medium on {self._external.path}")
         self._external = ExternalMedium(self, path, hold_timeout_ns=hold_timeout_ns)
@@ -586,6 +546,23 @@ class HwsimMedium:
     @classmethod
     def from_wmediumd_config(cls, path: str, sched: Scheduler, **kwargs: Any) -> HwsimMedium:
         """A modeled medium with one port per interface of a wmediumd config file."""
-        from .wmconfig import medium_from_config
-
         return medium_from_config(path, sched, **kwargs)
+
+
+def medium_from_config(path: str, sched: Scheduler, *, seed: int = 0, freq: int = 2412,
+                       backend: str = "c") -> HwsimMedium:
+    """Load `path` into a new modeled medium with one started port per interface."""
+    with open(path, encoding="utf-8") as f:
+        ids, spec, positions, directions, powers = parse_config(f.read())
+    med = HwsimMedium(sched, model=spec, seed=seed, backend=backend)
+    for i, mac in enumerate(ids):
+        try:
+            port = med.add_port(f"wm{i}", hwaddr=mac, addrs=[mac], freq=freq, position=positions[i],
+                                tx_power_dbm=round(powers[i]))
+        except ValueError as e:
+            raise ConfigError(f"ifaces.ids[{i}]: {e}") from None
+        d = directions[i]
+        port.direction[: len(d)] = d
+    if any(any(d) for d in directions):
+        med.start_mobility()
+    return med

@@ -13,20 +13,30 @@ import logging
 import random
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ic import MS, TU, Callout, Caps, Channel, CloneFlags, ComFlags, IEEE80211Com, OpMode, State
+from ic import (
+    MS,
+    TU,
+    Callout,
+    Caps,
+    Channel,
+    CloneFlags,
+    ComFlags,
+    IEEE80211Com,
+    OpMode,
+    RxInfo,
+    State,
+    TxStatus,
+)
 from ic.policy import Policy, hwsim_default
 from net80211 import IEEE80211Vap
 from net80211.beacon import beacon_frame
 from net80211.input import input_all, tx_complete
 
-from .medium import RxInfo, TxStatus
-from .medtypes import ADDR_BSS, ADDR_OWN, FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
+from .kernel.medtypes import ADDR_BSS, ADDR_OWN, FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
+from .medium import HwsimMedium, MediumPort, register_radio_factory
 from .profiles import HWSIM_CAPS
-
-if TYPE_CHECKING:
-    from .medium import HwsimMedium, MediumPort
 
 log = logging.getLogger(__name__)
 
@@ -368,3 +378,6 @@ class HwsimRadio(IEEE80211Com):
                 "freq": self.port.freq, "nchannels": self.nchannels, "caps": str(self.caps),
                 "vaps": [v.name for v in self.vaps], "addrs": self.port.addresses(),
                 "started": self.port.started, "stats": {**self.stats, "rx": self.port.rx_frames}}
+
+
+register_radio_factory(HwsimRadio)

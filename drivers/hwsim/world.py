@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from . import model
+from .kernel import model
 
 KINDS = ("path_loss", "snr", "prob")
 MOVE_INTERVAL_S = 3  # wmediumd moves stations by their direction every 3 s

@@ -24,10 +24,12 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from drivers.hwsim import genl, model  # noqa: E402
-from drivers.hwsim.kernel import CKernel  # noqa: E402
-from drivers.hwsim.medium import HwsimMedium  # noqa: E402
-from drivers.hwsim.medtypes import (  # noqa: E402
+from drivers.hwsim.external import genl  # noqa: E402
+from drivers.hwsim.kernel import (
+    CKernel,  # noqa: E402
+    model,  # noqa: E402
+)
+from drivers.hwsim.kernel.medtypes import (  # noqa: E402
     ADDR_OWN,
     BROADCAST,
     FIF_ALLMULTI,
@@ -36,7 +38,8 @@ from drivers.hwsim.medtypes import (  # noqa: E402
     RADIO_STARTED,
     TxReq,
 )
-from drivers.hwsim.reference import RefKernel  # noqa: E402
+from drivers.hwsim.kernel.reference import RefKernel  # noqa: E402
+from drivers.hwsim.medium import HwsimMedium  # noqa: E402
 from ic.sched import Scheduler  # noqa: E402
 
 
@@ -124,7 +127,7 @@ def external_medium(frames: int, batch: int) -> float:
             f.write(WMCFG)
         ext = med.serve(path, hold_timeout_ns=10**10)
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-        cmd = [sys.executable, "-m", "drivers.hwsim.mediumd", "-c", cfg, "-s", path]
+        cmd = [sys.executable, "-m", "drivers.hwsim.external.mediumd", "-c", cfg, "-s", path]
         proc = subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL)
         try:
             if not ext.wait_for_client(30):

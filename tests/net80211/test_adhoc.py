@@ -8,8 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drivers.hwsim.medium import RxInfo
-from ic import MS, SEC, Scheduler, State
+from ic import MS, SEC, RxInfo, Scheduler, State
 from net80211.driver import open_driver
 
 H = b"\x08\x00"

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drivers.hwsim.medium import RxInfo
-from ic import MS, SEC, NotSupported, Scheduler, State
+from ic import MS, SEC, NotSupported, RxInfo, Scheduler, State
 from net80211.capture import RATES_2GHZ, rate_500k, rate_index
 from net80211.driver import open_driver
 from net80211.frame import BROADCAST, DataFrame, llc_snap_encap
@@ -65,7 +64,7 @@ def test_monitor_on_another_channel_hears_nothing():
 
 
 def test_monitor_makes_radio_promiscuous_only_while_running():
-    from drivers.hwsim.medtypes import FIF_PROMISC
+    from drivers.hwsim.kernel.medtypes import FIF_PROMISC
 
     s, d = world(1)
     r = d.devices[0]

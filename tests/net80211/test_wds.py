@@ -5,8 +5,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drivers.hwsim.medium import RxInfo
-from ic import MS, CloneFlags, Scheduler, State
+from ic import MS, CloneFlags, RxInfo, Scheduler, State
 from net80211.driver import open_driver
 from net80211.frame import DataFrame
 from net80211.node import NodeTable

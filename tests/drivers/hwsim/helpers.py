@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from drivers.hwsim.kernel.medtypes import mac_to_int
 from drivers.hwsim.medium import HwsimMedium, MediumPort
-from drivers.hwsim.medtypes import mac_to_int
 from ic.sched import Scheduler
 
 BCAST = b"\xff" * 6

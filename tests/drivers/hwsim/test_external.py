@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drivers.hwsim import genl
-from drivers.hwsim.external import MAX_QUEUE, WARN_QUEUE
-from drivers.hwsim.genl import Ack, Attr, Cmd, Done, Message
+from drivers.hwsim.external import genl
+from drivers.hwsim.external.genl import Ack, Attr, Cmd, Done, Message
+from drivers.hwsim.external.server import MAX_QUEUE, WARN_QUEUE
 from ic import Caps
 from ic.sched import MS
 
@@ -344,7 +344,7 @@ def test_disconnect_falls_back_to_the_built_in_medium(path, caplog):
     pending = [w.ports[0].transmit(u) for _ in range(3)]
     assert ext.pending == 3
     c.close()
-    with caplog.at_level(logging.WARNING, logger="drivers.hwsim.external"):
+    with caplog.at_level(logging.WARNING, logger="drivers.hwsim.external.server"):
         w.run(1 * MS)
     assert "released its socket, switching to the built-in perfect medium" in caplog.text
     statuses = [(st.frame_id, st.acked, st.dropped) for _, st in w.status[0]]
@@ -416,8 +416,9 @@ def mediumd(tmp_path, path, cfg=WMCFG):
     conf = tmp_path / "wmediumd.cfg"
     conf.write_text(cfg)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "drivers.hwsim.mediumd", "-c", str(conf), "-s", path],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen([sys.executable, "-m", "drivers.hwsim.external.mediumd", "-c", str(conf),
+                             "-s", path], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
 
 
 def scenario(tmp_path, path):
@@ -474,7 +475,7 @@ def test_hwsim_mediumd_says_why_it_cannot_register(tmp_path, path):
     while proc.poll() is None:
         w.sched.poll_io(0.05)
     assert proc.returncode == 1 and "Device or resource busy" in proc.stdout.read()
-    assert subprocess.run([sys.executable, "-m", "drivers.hwsim.mediumd", "-h"], capture_output=True,
+    assert subprocess.run([sys.executable, "-m", "drivers.hwsim.external.mediumd", "-h"], capture_output=True,
                           text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}).stdout.startswith("usage")
 
 
@@ -532,7 +533,7 @@ def _flip(raw: bytes, flips) -> bytearray:
        kind=st.sampled_from(["data", "beacon", "probe", "mcast"]), to=st.sampled_from([1, 2, "bcast"]))
 def test_software_filter_matches_the_kernel_filter(flt, own, bss, kind, to):
     """Deliveries from an external medium pass the same receive filter the C kernel applies."""
-    from drivers.hwsim.external import accepts
+    from drivers.hwsim.external.server import accepts
 
     w = World(2)
     rx = w.ports[1]

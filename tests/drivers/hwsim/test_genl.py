@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.hwsim import genl
-from drivers.hwsim.genl import Ack, Attr, Cmd, Done, GenlError, Message
+from drivers.hwsim.external import genl
+from drivers.hwsim.external.genl import Ack, Attr, Cmd, Done, GenlError, Message
 
 HW0 = bytes.fromhex("420000000000")
 HW1 = bytes.fromhex("420000000100")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.hwsim import model
+from drivers.hwsim.kernel import model
 
 
 def test_free_space_at_hand_computed_points():

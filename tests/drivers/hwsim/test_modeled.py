@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from drivers.hwsim import model
-from drivers.hwsim.medtypes import FIF_PROMISC
+from drivers.hwsim.kernel import model
+from drivers.hwsim.kernel.medtypes import FIF_PROMISC
 from drivers.hwsim.world import ModelSpec
 
 from .helpers import BCAST, World, data, mac

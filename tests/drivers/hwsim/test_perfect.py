@@ -5,7 +5,7 @@ import errno
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drivers.hwsim.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
+from drivers.hwsim.kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
 
 from .helpers import BCAST, World, beacon, data, mac, probe_req
 

@@ -5,7 +5,14 @@ import errno
 import pytest
 
 from drivers.hwsim import HwsimDriver, HwsimMedium, HwsimRadio, hw_addr, radio_addr
-from drivers.hwsim.medtypes import ADDR_BSS, ADDR_OWN, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC, mac_to_int
+from drivers.hwsim.kernel.medtypes import (
+    ADDR_BSS,
+    ADDR_OWN,
+    FIF_BEACONS,
+    FIF_PROBE_REQ,
+    FIF_PROMISC,
+    mac_to_int,
+)
 from ic import TU, Caps, Net80211Error, OpMode, Scheduler, State
 from ic.sched import MS, SEC
 from net80211.driver import Driver, available_drivers, load_driver, open_driver, split_spec

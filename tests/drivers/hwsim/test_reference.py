@@ -4,9 +4,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drivers.hwsim import model
-from drivers.hwsim.kernel import CKernel
-from drivers.hwsim.medtypes import (
+from drivers.hwsim.kernel import CKernel, model
+from drivers.hwsim.kernel.medtypes import (
     ADDR_BSS,
     ADDR_OWN,
     BROADCAST,
@@ -23,7 +22,7 @@ from drivers.hwsim.medtypes import (
     pack4,
     unpack4,
 )
-from drivers.hwsim.reference import RefKernel, Xoshiro256, airtime_ns
+from drivers.hwsim.kernel.reference import RefKernel, Xoshiro256, airtime_ns
 
 
 def test_prng_is_the_same_generator():
@@ -34,7 +33,7 @@ def test_prng_is_the_same_generator():
 
 
 def test_airtime_agrees():
-    from drivers.hwsim._medium_cffi import lib
+    from drivers.hwsim.kernel._medium_cffi import lib
     for tidx in range(12):
         for length in (14, 28, 100, 1504, 2308):
             assert lib.med_airtime_ns(tidx, length) == airtime_ns(tidx, length)

@@ -2,9 +2,9 @@
 
 import pytest
 
-from drivers.hwsim import model
+from drivers.hwsim.external.wmconfig import ConfigError, parse_config
+from drivers.hwsim.kernel import model
 from drivers.hwsim.medium import HwsimMedium
-from drivers.hwsim.wmconfig import ConfigError, parse_config
 from ic.sched import Scheduler
 
 IDS = 'ids = ["02:00:00:00:00:00", "02:00:00:00:01:00", "02:00:00:00:02:00"];'

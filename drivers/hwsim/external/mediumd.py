@@ -23,14 +23,15 @@ import socket
 import sys
 from typing import Any
 
+from ic import RxInfo, TxStatus
 from ic.sched import SEC, Scheduler
 
+from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, mac_to_int
+from ..medium import medium_from_config
 from . import genl
-from .external import Connection
 from .genl import Ack, Attr, Cmd, GenlError, Message
-from .medium import RxInfo, TxStatus
-from .medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, mac_to_int
-from .wmconfig import ConfigError, medium_from_config
+from .server import Connection
+from .wmconfig import ConfigError
 
 log = logging.getLogger("hwsim-mediumd")
 

@@ -1,7 +1,7 @@
 """cffi build of the medium kernel (out-of-line API mode).
 
 setup.py lists this as `cffi_modules`, so `pip install -e .` (and `make
-venv`) compiles `drivers.hwsim._medium_cffi`.  The cdef is the public header
+venv`) compiles `drivers.hwsim.kernel._medium_cffi`.  The cdef is the public header
 itself, minus its preprocessor guard lines, so the two cannot drift apart.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from cffi import FFI
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+ROOT = HERE.parent.parent.parent
 
 
 def _cdef() -> str:
@@ -31,7 +31,7 @@ def _cdef() -> str:
 ffibuilder = FFI()
 ffibuilder.cdef(_cdef())
 ffibuilder.set_source(
-    "drivers.hwsim._medium_cffi",
+    "drivers.hwsim.kernel._medium_cffi",
     '#include "_medium.h"',
     # Relative to the project root: setuptools runs cffi_modules from there.
     sources=[str((HERE / name).relative_to(ROOT)) for name in ("_medium.c", "_medium_sim.c")],

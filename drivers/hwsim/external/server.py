@@ -27,13 +27,10 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ic import Caps, Net80211Error
+from ic import Caps, Net80211Error, RxInfo, TxStatus
 from ic.sched import SEC, Hold, Scheduler, TaskQueue
 
-from . import genl
-from .genl import Attr, Cmd, GenlError, Message
-from .medium import RxInfo, TxStatus, parse_header
-from .medtypes import (
+from ..kernel.medtypes import (
     ADDR_BSS,
     ADDR_OWN,
     BROADCAST,
@@ -43,10 +40,13 @@ from .medtypes import (
     FIF_PROMISC,
     FT_BEACON,
     FT_PROBE_REQ,
+    parse_header,
 )
+from . import genl
+from .genl import Attr, Cmd, GenlError, Message
 
 if TYPE_CHECKING:
-    from .medium import HwsimMedium, MediumPort
+    from ..medium import HwsimMedium, MediumPort
 
 log = logging.getLogger(__name__)
 

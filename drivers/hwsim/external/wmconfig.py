@@ -10,11 +10,8 @@ from typing import Any
 
 import libconf
 
-from ic.sched import Scheduler
-
-from . import model
-from .medium import HwsimMedium
-from .world import ModelSpec
+from ..kernel import model
+from ..world import ModelSpec
 
 DEFAULT_SNR = 30.0
 DEFAULT_TX_POWER = 30.0
@@ -108,22 +105,3 @@ def parse_config(text: str) -> tuple[list[str], ModelSpec, list[tuple[float, ...
     else:
         raise ConfigError(f"model.type must be snr, prob or path_loss, not {kind!r}")
     return ids, spec, positions, directions, powers
-
-
-def medium_from_config(path: str, sched: Scheduler, *, seed: int = 0, freq: int = 2412,
-                       backend: str = "c") -> HwsimMedium:
-    """Load `path` into a new modeled medium with one started port per interface."""
-    with open(path, encoding="utf-8") as f:
-        ids, spec, positions, directions, powers = parse_config(f.read())
-    med = HwsimMedium(sched, model=spec, seed=seed, backend=backend)
-    for i, mac in enumerate(ids):
-        try:
-            port = med.add_port(f"wm{i}", hwaddr=mac, addrs=[mac], freq=freq, position=positions[i],
-                                tx_power_dbm=round(powers[i]))
-        except ValueError as e:
-            raise ConfigError(f"ifaces.ids[{i}]: {e}") from None
-        d = directions[i]
-        port.direction[: len(d)] = d
-    if any(any(d) for d in directions):
-        med.start_mobility()
-    return med

@@ -1,5 +1,5 @@
 """The vocabulary shared by the medium kernel's two implementations (the C
-kernel in kernel.py and the Python reference): constants mirroring
+kernel in ckernel.py and the Python reference): constants mirroring
 _medium.h, the transmit request and the kernel's output events."""
 
 from __future__ import annotations
@@ -100,3 +100,28 @@ def mac_to_int(mac: bytes | str) -> int:
 
 def int_to_mac(value: int) -> str:
     return ":".join(f"{b:02x}" for b in value.to_bytes(6, "big"))
+
+
+MIN_FRAME = 10  # an ACK/CTS: frame control, duration, addr1
+HDR_3ADDR = 24
+
+
+def parse_header(frame: bytes) -> tuple[int, int, int, int, int] | None:
+    """(addr1, addr2, addr3, bssid, kind) of an 802.11 frame, None if too short."""
+    n = len(frame)
+    if n < MIN_FRAME:
+        return None
+    fc0, fc1 = frame[0], frame[1]
+    ftype, sub = (fc0 >> 2) & 3, fc0 >> 4
+    if ftype in (0, 2) and n < HDR_3ADDR:
+        return None
+    addr1 = int.from_bytes(frame[4:10], "big")
+    addr2 = int.from_bytes(frame[10:16], "big") if n >= 16 else 0
+    addr3 = int.from_bytes(frame[16:22], "big") if n >= 22 else 0
+    kind, bssid = FT_OTHER, 0
+    if ftype == 0:
+        bssid = addr3
+        kind = FT_BEACON if sub == 8 else FT_PROBE_REQ if sub == 4 else FT_OTHER
+    elif ftype == 2:
+        bssid = (addr3, addr1, addr2, 0)[fc1 & 3]  # by ToDS/FromDS
+    return addr1, addr2, addr3, bssid, kind
