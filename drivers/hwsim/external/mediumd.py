@@ -27,11 +27,11 @@ from ic import RxInfo, TxStatus
 from ic.sched import SEC, Scheduler
 
 from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, mac_to_int
-from ..medium import medium_from_config
+from ..medium import MediumPort, medium_from_config
 from . import genl
 from .genl import Ack, Attr, Cmd, GenlError, Message
 from .server import Connection
-from .wmconfig import ConfigError
+from .wmconfig import DEFAULT_TX_POWER, ConfigError
 
 log = logging.getLogger("hwsim-mediumd")
 
@@ -61,11 +61,46 @@ class MediumDaemon:
         self.stats: dict[str, int] = {"frames": 0, "deliveries": 0, "statuses": 0, "unknown_sender": 0,
                                       "errors": 0}
         for i, p in enumerate(self.ports):
-            # Group frames reach every station (the driver filters like mac80211 does);
-            # unicast only the owner, whose ACK the kernel models.
-            p.filter = FIF_ALLMULTI | FIF_BEACONS | FIF_PROBE_REQ
-            p.rx = lambda frame, info, i=i: self._rx(i, frame, info)
-            p.tx_status = self._status
+            self._wire(i, p)
+        self.control: Any = None  # wserver.ControlServer when serving wmediumd's control API
+
+    def _wire(self, i: int, p: MediumPort) -> None:
+        # Group frames reach every station (the driver filters like mac80211 does);
+        # unicast only the owner, whose ACK the kernel models.
+        p.filter = FIF_ALLMULTI | FIF_BEACONS | FIF_PROBE_REQ
+        p.rx = lambda frame, info, i=i: self._rx(i, frame, info)
+        p.tx_status = self._status
+
+    # -- stations added and removed while running (wmediumd's control API) ---------------------
+    def add_station(self, hwaddr: bytes) -> MediumPort:
+        """A new station for `hwaddr`, where a new config entry would have put it."""
+        i = len(self.ports)
+        p = self.medium.add_port(f"wm{i}", hwaddr=hwaddr, addrs=[hwaddr],
+                                 tx_power_dbm=round(DEFAULT_TX_POWER))
+        self.ports.append(p)
+        self.ids[mac_to_int(hwaddr)] = i
+        self._wire(i, p)
+        return p
+
+    def remove_station(self, port: MediumPort) -> None:
+        """Take a station off the medium: its frames and frames to it go nowhere."""
+        i = self.ports.index(port)
+        self.medium.remove_port(port)
+        if self.ids.get(port.hwaddr or -1) == i:
+            del self.ids[port.hwaddr or -1]
+        for hw in [hw for hw, st in self.station_of_hw.items() if st == i]:
+            del self.station_of_hw[hw]
+        self.hw_of_station.pop(i, None)
+        for a in [a for a, st in self.extra.items() if st == i]:
+            del self.extra[a]
+
+    def serve_control(self, path: str) -> Any:
+        """Serve wmediumd's run-time control API on `path` (wserver)."""
+        from .wserver import ControlServer, WmediumdControl
+
+        ctl = WmediumdControl(self, self.ports)
+        self.control = ControlServer(self.sched, path, ctl.handle)
+        return self.control
 
     # -- connection --------------------------------------------------------------------------
     def connect(self, path: str) -> None:
@@ -215,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-c", "--config", required=True, help="wmediumd configuration file")
     ap.add_argument("-s", "--socket", required=True, help="the driver's external-medium socket")
     ap.add_argument("--seed", type=int, default=0, help="seed of the medium's random generator")
+    ap.add_argument("--control", metavar="PATH",
+                    help="serve wmediumd's run-time control API on this UNIX stream socket")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
@@ -222,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         daemon = MediumDaemon(args.config, seed=args.seed)
         daemon.connect(args.socket)
+        if args.control:
+            daemon.serve_control(args.control)
     except (OSError, ConfigError, MediumError) as e:
         print(f"hwsim-mediumd: {e}", file=sys.stderr)
         return 1
@@ -233,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     daemon.run()
+    if daemon.control is not None:
+        daemon.control.close()
     log.info("done: %s", ", ".join(f"{k} {v}" for k, v in daemon.stats.items()))
     return 0
 

@@ -67,7 +67,10 @@ def parse_config(text: str) -> tuple[list[str], ModelSpec, list[tuple[float, ...
         return ids, spec, positions, directions, powers
     kind = str(_get(mdl, "type", default=""))
     fading = float(_get(mdl, "fading_coefficient", default=0.0))
-    common = dict(interference=interference, fading=fading)
+    common: dict[str, Any] = dict(interference=interference, fading=fading)
+    noise = _get(mdl, "noise_threshold")
+    if noise is not None and float(noise) < 0:  # wmediumd keeps its -91 dBm otherwise
+        common["noise_dbm"] = float(noise)
     if kind == "snr":
         spec = ModelSpec(kind="snr", default_snr=float(_get(mdl, "default_snr", default=DEFAULT_SNR)),
                          links=_links(_get(mdl, "links"), n, "model.links"), **common)
@@ -79,6 +82,11 @@ def parse_config(text: str) -> tuple[list[str], ModelSpec, list[tuple[float, ...
         spec = ModelSpec(kind="prob", default_prob=default, links=links, **common)
     elif kind == "path_loss":
         name = str(_get(mdl, "model_name", default="log_distance"))
+        if name == "log_normal_shadowing":
+            # log distance without xg; the per-station shadowing samples come
+            # at run time (wmediumd's "gaussian random" updates)
+            name = "log_distance"
+            mdl = {**mdl, "xg": 0.0}
         if name not in model.PATH_LOSS_MODELS:
             raise ConfigError(f"model.model_name {name!r} is not one of {', '.join(model.PATH_LOSS_MODELS)}")
         params: dict[str, float] = {}
