@@ -235,7 +235,8 @@ def _run(prog: str, args: list[str]) -> int:
 
 
 def _py_level(level: int) -> int:
-    return {7: logging.DEBUG, 6: logging.INFO, 5: logging.INFO, 4: logging.WARNING,
+    # Our INFO messages are wmediumd's LOG_INFO (6); there is no NOTICE in between.
+    return {7: logging.DEBUG, 6: logging.INFO, 5: logging.WARNING, 4: logging.WARNING,
             3: logging.ERROR}.get(level, logging.CRITICAL + 1)
 
 

@@ -1,0 +1,215 @@
+"""hwsim-wmediumd run as wmediumd is: its command line, output and exit codes,
+and Mininet-WiFi's way of using it (`wmediumd -l 0 -s -c CFG -x TABLE`, then a
+control connection) against a driver's external medium."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from drivers.hwsim.external.wmediumd_cli import kernel_per_table, read_signal_table
+from drivers.hwsim.kernel import model
+from ic.sched import MS
+
+from .helpers import data, mac
+from .test_external import World
+
+ROOT = Path(__file__).resolve().parents[3]
+SCRIPT = Path(sys.executable).parent / "hwsim-wmediumd"
+CFG = """
+ifaces : { ids = [ "02:00:00:00:00:00", "02:00:00:00:01:00", "02:00:00:00:02:00" ]; };
+model : { type = "snr"; default_snr = 40; links = ( (0, 1, 35), (0, 2, 25), (1, 2, 30) ); };
+"""
+HELP_HEAD = "wmediumd v0.5 - a wireless medium simulator\nwmediumd [-h] [-V] [-s] [-l LOG_LVL] [-x FILE] -c FILE\n"
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+ENV.pop("WMEDIUMD_DRIVER_SOCKET", None)
+
+
+@pytest.fixture(scope="module")
+def wmediumd(tmp_path_factory) -> str:
+    """The console script, installed under the name wmediumd (the documented drop-in)."""
+    assert SCRIPT.exists(), "make venv installs hwsim-wmediumd"
+    bindir = tmp_path_factory.mktemp("bin")
+    (bindir / "wmediumd").symlink_to(SCRIPT)
+    return str(bindir / "wmediumd")
+
+
+def run(wmediumd: str, *args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([wmediumd, *args], capture_output=True, text=True, env=kw.pop("env", ENV),
+                          timeout=60, **kw)
+
+
+def test_help_and_version(wmediumd):
+    r = run(wmediumd, "-h")
+    assert r.returncode == 0 and r.stdout.startswith(HELP_HEAD) and "-s              start the server" in r.stdout
+    r = run(wmediumd, "-V")
+    assert (r.returncode, r.stdout) == (0, "wmediumd v0.5 - a wireless medium simulator for mac80211_hwsim\n")
+
+
+@pytest.mark.parametrize("args, out, err", [
+    ((), "", "This program needs arguments....\n"),
+    (("-z",), "wmediumd: Error - No such option: `z'\n", "wmediumd: invalid option -- 'z'\n"),
+    (("-s", "-c"), "wmediumd: Error - No such option: `c'\n", "wmediumd: option requires an argument -- 'c'\n"),
+    (("-l", "8", "-c", "x.cfg"), "wmediumd: Error - Invalid RFC 5424 severity level: 8\n", ""),
+    (("-l", "high", "-c", "x.cfg"), "wmediumd: Error - Invalid RFC 5424 severity level: high\n", ""),
+    (("-s", "-l", "0"), "wmediumd: config file must be supplied\n", ""),
+    (("-d", "-c", "x.cfg"), "wmediumd: cannot use dynamic complex mode with config file\n", ""),
+    (("-d",), "wmediumd: dynamic complex mode requires the server option\n", ""),
+    (("-c", "x.cfg", "extra"), "", ""),
+])
+def test_bad_command_lines_print_the_help_and_exit_1(wmediumd, args, out, err):
+    r = run(wmediumd, *args)
+    assert r.returncode == 1
+    assert r.stdout.startswith(out) and HELP_HEAD in r.stdout
+    assert r.stderr.startswith(err)
+
+
+def test_refusals_say_why(wmediumd, tmp_path):
+    r = run(wmediumd, "-d", "-s")
+    assert r.returncode == 1 and "dynamic complex mode (-d) is not supported" in r.stderr
+    r = run(wmediumd, "-c", str(tmp_path / "none.cfg"))
+    assert r.returncode == 1 and r.stderr.startswith(f"Error loading file {tmp_path / 'none.cfg'}")
+    (tmp_path / "bad.cfg").write_text("ifaces : { ids = [ ")
+    r = run(wmediumd, "-l", "0", "-c", str(tmp_path / "bad.cfg"))
+    assert r.returncode == 1 and r.stdout == r.stderr == ""  # -l 0: not even errors are logged
+    (tmp_path / "ok.cfg").write_text(CFG)
+    r = run(wmediumd, "-c", str(tmp_path / "ok.cfg"))
+    assert r.returncode == 1 and "no driver to serve" in r.stderr
+    assert r.stdout.startswith(f"Input configuration file: {tmp_path / 'ok.cfg'}\n#_if = 3\n"
+                               "Added station 0: 02:00:00:00:00:00\n")
+    r = run(wmediumd, "-x", str(tmp_path / "table"), "-c", str(tmp_path / "ok.cfg"), "--driver", "/nonexistent")
+    assert r.returncode == 1 and r.stdout.startswith(f"Input packet error rate file: {tmp_path / 'table'}\n")
+    assert "fopen failed No such file or directory" in r.stderr
+    r = run(wmediumd, "-c", str(tmp_path / "ok.cfg"), "--driver", str(tmp_path / "no.sock"))
+    assert r.returncode == 1 and "Error connecting to the driver" in r.stderr
+
+
+# -- the signal table (-x) -----------------------------------------------------------------------
+def table_text(threshold_dbm: int) -> str:
+    """PER 1 below `threshold_dbm`, 0 from it on, for every rate, -100..-40 dBm."""
+    lines = ["# RSSI vs MCS vs PER", "# RSSI [dBm]\t0\t1\t2\t3\t4\t5\t6\t7\t8\t9\t10\t11"]
+    for s in range(-100, -39):
+        per = "1.00E+00" if s < threshold_dbm else "0.00E+00"
+        lines.append("\t".join([str(s)] + [per] * 12))
+    return "\n".join(lines) + "\n"
+
+
+def test_signal_table_reading(tmp_path):
+    f = tmp_path / "t"
+    f.write_text(table_text(-70))
+    lo, table = read_signal_table(str(f))
+    assert lo == -100 and table.shape == (61, 12) and table[29].tolist() == [1.0] * 12 and table[30].sum() == 0
+    kt, step = kernel_per_table(lo, table)
+    assert step == 1.0 and kt.shape[0] == 12
+    # SNR 20 dB is -71 dBm: lost whatever the length; 21 dB (-70 dBm) gets through
+    assert model.per_from_table(kt, 20.0, 0, 100, 1.0) == 1.0
+    assert model.per_from_table(kt, 21.0, 0, 100, 1.0) == 0.0
+    f.write_text("-90 1 1 1\n")
+    with pytest.raises(ValueError, match="Not enough rate"):
+        read_signal_table(str(f))
+    f.write_text("-90 " + " ".join(["2"] * 12) + "\n")
+    with pytest.raises(ValueError, match="within"):
+        read_signal_table(str(f))
+
+
+# -- Mininet-WiFi's use, end to end ------------------------------------------------------------------
+class Connector:
+    """Like mn_wifi's w_server: a blocking stream socket, one send per request, recv(size)."""
+
+    def __init__(self, path: str) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(30)
+        self.sock.connect(path)
+
+    def request(self, msg: bytes, size: int) -> bytes:
+        self.sock.send(msg)
+        got = b""
+        while len(got) < size:
+            chunk = self.sock.recv(size - len(got))
+            assert chunk, "the server closed the connection"
+            got += chunk
+        return got
+
+
+def start(wmediumd, tmp_path, *extra, env=None):
+    w = World(3)
+    drv = str(tmp_path / "driver.sock")
+    ctl = str(tmp_path / "wmediumd.sock")
+    ext = w.medium.serve(drv)
+    (tmp_path / "mn_wmd_config.cfg").write_text(CFG)
+    table = tmp_path / "signal_table_ieee80211"
+    (tmp_path / "signal_table_ieee80211ax").write_text(table_text(-70))  # wmediumd appends "ax"
+    args = ["-l", "0", "-s", "-c", str(tmp_path / "mn_wmd_config.cfg"), "-x", str(table), *extra,
+            "--control-socket", ctl]
+    proc = subprocess.Popen([wmediumd, *args], env=env or {**ENV, "WMEDIUMD_DRIVER_SOCKET": drv},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert ext.wait_for_client(30), proc.communicate(timeout=30) if proc.poll() is not None else "no client"
+    return w, ext, proc, ctl
+
+
+def unicast(w, src: int, dst: int, n: int = 3) -> list:
+    before = len(w.rx[dst])
+    for k in range(n):
+        w.sched.call_later(k * MS, lambda: w.ports[src].transmit(data(mac(dst), mac(src), mac(dst))))
+    w.run((n + 5) * MS)
+    return [info for f, info in w.rx[dst][before:] if f[0] == 0x08]
+
+
+def test_mininet_wifi_command_line_and_control_socket(wmediumd, tmp_path):
+    w, ext, proc, ctl = start(wmediumd, tmp_path)
+    try:
+        assert [i.signal for i in unicast(w, 0, 1)] == [35 - 91] * 3
+        c = Connector(ctl)
+        snr = struct.pack("!B6s6si", 1, mac(0), mac(1), 20)
+        assert c.request(snr, 19) == b"\x02" + snr + b"\x00"
+        # -71 dBm: the signal table (not the PER formula, which passes 20 dB) loses everything
+        assert unicast(w, 0, 1) == [] and unicast(w, 1, 0) == []
+        snr = struct.pack("!B6s6si", 1, mac(1), mac(0), 21)
+        assert c.request(snr, 19) == b"\x02" + snr + b"\x00"
+        assert [i.signal for i in unicast(w, 1, 0)] == [21 - 91] * 3
+        add = struct.pack("!B6s", 7, mac(7))
+        assert c.request(add, 13) == b"\x08" + add + struct.pack("!i", 3) + b"\x00"
+        pos = struct.pack("!B6sfff", 13, mac(0), 1.0, 2.0, 0.0)
+        assert c.request(pos, 21) == b"\x0e" + pos + b"\x03"  # an SNR matrix has no positions
+        delete = struct.pack("!B6s", 3, mac(2))
+        assert c.request(delete, 9) == b"\x04" + delete + b"\x00"
+        assert unicast(w, 0, 2) == []
+        assert ext.pending == 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out == "Input packet error rate file: " + str(tmp_path / "signal_table_ieee80211") + \
+        "\n\nW_SRV: shutting down wserver\n"
+    assert not os.path.exists(ctl)
+
+
+def test_startup_messages_at_notice_level(wmediumd, tmp_path):
+    drv = tmp_path / "x"
+    w, ext, proc, ctl = start(wmediumd, tmp_path, "-l", "5", "--driver", str(tmp_path / "driver.sock"),
+                              env={**ENV, "WMEDIUMD_DRIVER_SOCKET": str(drv)})
+    try:
+        deadline = time.monotonic() + 30
+        while not os.path.exists(ctl) and time.monotonic() < deadline:
+            w.sched.poll_io(0.05)
+        c = Connector(ctl)
+        height = struct.pack("!B6si", 19, mac(0), 2)
+        assert c.request(height, 13) == b"\x14" + height + b"\x03"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    lines = out.splitlines()
+    assert lines[:7] == [f"Input packet error rate file: {tmp_path / 'signal_table_ieee80211'}",
+                         f"Input configuration file: {tmp_path / 'mn_wmd_config.cfg'}", "#_if = 3",
+                         "Added station 0: 02:00:00:00:00:00", "Added station 1: 02:00:00:00:01:00",
+                         "Added station 2: 02:00:00:00:02:00", "REGISTER SENT!"]
+    assert lines[-1] == "W_SRV: shutting down wserver"
