@@ -28,7 +28,8 @@ CFG = """
 ifaces : { ids = [ "02:00:00:00:00:00", "02:00:00:00:01:00", "02:00:00:00:02:00" ]; };
 model : { type = "snr"; default_snr = 40; links = ( (0, 1, 35), (0, 2, 25), (1, 2, 30) ); };
 """
-HELP_HEAD = "wmediumd v0.5 - a wireless medium simulator\nwmediumd [-h] [-V] [-s] [-l LOG_LVL] [-x FILE] -c FILE\n"
+HELP_HEAD = ("wmediumd v0.5 - a wireless medium simulator\n"
+             "wmediumd [-h] [-V] [-s] [-l LOG_LVL] [-x FILE] -c FILE\n")
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 ENV.pop("WMEDIUMD_DRIVER_SOCKET", None)
 
@@ -49,7 +50,8 @@ def run(wmediumd: str, *args: str, **kw) -> subprocess.CompletedProcess:
 
 def test_help_and_version(wmediumd):
     r = run(wmediumd, "-h")
-    assert r.returncode == 0 and r.stdout.startswith(HELP_HEAD) and "-s              start the server" in r.stdout
+    assert r.returncode == 0 and r.stdout.startswith(HELP_HEAD)
+    assert "  -s              start the server on a socket\n" in r.stdout
     r = run(wmediumd, "-V")
     assert (r.returncode, r.stdout) == (0, "wmediumd v0.5 - a wireless medium simulator for mac80211_hwsim\n")
 
@@ -57,7 +59,8 @@ def test_help_and_version(wmediumd):
 @pytest.mark.parametrize("args, out, err", [
     ((), "", "This program needs arguments....\n"),
     (("-z",), "wmediumd: Error - No such option: `z'\n", "wmediumd: invalid option -- 'z'\n"),
-    (("-s", "-c"), "wmediumd: Error - No such option: `c'\n", "wmediumd: option requires an argument -- 'c'\n"),
+    (("-s", "-c"), "wmediumd: Error - No such option: `c'\n",
+     "wmediumd: option requires an argument -- 'c'\n"),
     (("-l", "8", "-c", "x.cfg"), "wmediumd: Error - Invalid RFC 5424 severity level: 8\n", ""),
     (("-l", "high", "-c", "x.cfg"), "wmediumd: Error - Invalid RFC 5424 severity level: high\n", ""),
     (("-s", "-l", "0"), "wmediumd: config file must be supplied\n", ""),
@@ -85,7 +88,7 @@ def test_refusals_say_why(wmediumd, tmp_path):
     assert r.returncode == 1 and "no driver to serve" in r.stderr
     assert r.stdout.startswith(f"Input configuration file: {tmp_path / 'ok.cfg'}\n#_if = 3\n"
                                "Added station 0: 02:00:00:00:00:00\n")
-    r = run(wmediumd, "-x", str(tmp_path / "table"), "-c", str(tmp_path / "ok.cfg"), "--driver", "/nonexistent")
+    r = run(wmediumd, "-x", str(tmp_path / "table"), "-c", str(tmp_path / "ok.cfg"), "--driver", "/none")
     assert r.returncode == 1 and r.stdout.startswith(f"Input packet error rate file: {tmp_path / 'table'}\n")
     assert "fopen failed No such file or directory" in r.stderr
     r = run(wmediumd, "-c", str(tmp_path / "ok.cfg"), "--driver", str(tmp_path / "no.sock"))
@@ -106,7 +109,8 @@ def test_signal_table_reading(tmp_path):
     f = tmp_path / "t"
     f.write_text(table_text(-70))
     lo, table = read_signal_table(str(f))
-    assert lo == -100 and table.shape == (61, 12) and table[29].tolist() == [1.0] * 12 and table[30].sum() == 0
+    assert lo == -100 and table.shape == (61, 12)
+    assert table[29].tolist() == [1.0] * 12 and table[30].sum() == 0
     kt, step = kernel_per_table(lo, table)
     assert step == 1.0 and kt.shape[0] == 12
     # SNR 20 dB is -71 dBm: lost whatever the length; 21 dB (-70 dBm) gets through
