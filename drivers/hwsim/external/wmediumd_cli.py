@@ -27,9 +27,11 @@ from typing import Any
 import libconf
 import numpy as np
 
+from ic.sched import Scheduler
+
 from .mediumd import MediumDaemon, MediumError
 from .wmconfig import ConfigError
-from .wserver import SOCKET_PATH, ControlServer, WmediumdControl
+from .wserver import MAX_MEDIUMS, NOTICE, SOCKET_PATH, ControlServer, WmediumdControl
 
 WMEDIUMD_VERSION = "0.5"  # the version of the wmediumd whose interface this is
 DRIVER_ENV = "WMEDIUMD_DRIVER_SOCKET"
@@ -141,15 +143,31 @@ def kernel_per_table(signal_min: int, table: np.ndarray) -> tuple[np.ndarray, fl
     return np.ascontiguousarray(np.maximum(lg, -700.0).T), 1.0
 
 
-def initial_mediums(config: str) -> list[list[int]]:
-    """`ifaces.medium_array` of a config: station ids of medium 1, 2, ..."""
+def load(config: str, *, seed: int = 0,
+         sched: Scheduler | None = None) -> tuple[MediumDaemon, WmediumdControl]:
+    """The daemon of a wmediumd config and its control API, with what Mininet-WiFi's
+    configs add: `ifaces.medium_array` (station indices of medium 1, 2, ...) and
+    the log_normal_shadowing model's initial shadowing."""
+    daemon = MediumDaemon(config, seed=seed, sched=sched)
     with open(config, encoding="utf-8") as f:
-        cfg = libconf.load(io.StringIO(f.read()))
-    arr = cfg.get("ifaces", {}).get("medium_array", ())
-    try:
-        return [[int(i) for i in m] for m in arr]
-    except (TypeError, ValueError):
-        raise ConfigError("ifaces.medium_array: lists of interface indices") from None
+        cfg = libconf.load(io.StringIO(f.read()))  # parsed once already: no syntax errors here
+    ctl = WmediumdControl(daemon, daemon.ports)
+    mdl = cfg.get("model", {})
+    if isinstance(mdl, dict) and mdl.get("model_name") == "log_normal_shadowing":
+        for p in ctl.stations:
+            p.shadowing_db = GAUSS_RANDOM_DEFAULT
+    ifaces = cfg.get("ifaces", {})
+    for m, ids in enumerate(ifaces.get("medium_array", ()) if isinstance(ifaces, dict) else (), start=1):
+        try:
+            members = [int(i) for i in ids]
+        except (TypeError, ValueError):
+            raise ConfigError("ifaces.medium_array: lists of interface indices") from None
+        for i in members:
+            if not 0 <= i < len(ctl.stations):
+                raise ConfigError(f"ifaces.medium_array names no interface {i}")
+            if ctl.set_medium(ctl.stations[i], m) != 0:
+                raise ConfigError(f"ifaces.medium_array: more than {MAX_MEDIUMS} mediums")
+    return daemon, ctl
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -235,27 +253,21 @@ def _run(prog: str, args: list[str]) -> int:
 
 
 def _py_level(level: int) -> int:
-    # Our INFO messages are wmediumd's LOG_INFO (6); there is no NOTICE in between.
-    return {7: logging.DEBUG, 6: logging.INFO, 5: logging.WARNING, 4: logging.WARNING,
+    # syslog severities onto logging's levels; NOTICE (5) is wserver's extra level.
+    return {7: logging.DEBUG, 6: logging.INFO, 5: NOTICE, 4: logging.WARNING,
             3: logging.ERROR}.get(level, logging.CRITICAL + 1)
 
 
 def _serve(prog: str, config: str, per_file: str | None, driver: str | None, control_path: str | None,
            seed: int, logf: _Log) -> int:
     try:
-        daemon = MediumDaemon(config, seed=seed)
-        mediums = initial_mediums(config)
-        with open(config, encoding="utf-8") as f:
-            shadowing = "log_normal_shadowing" in f.read()
+        daemon, ctl = load(config, seed=seed)
     except (OSError, ConfigError) as e:
         logf(LOG_ERR, f"Error loading file {config}: {getattr(e, 'strerror', None) or e}", sys.stderr)
         return 1
-    logf(LOG_NOTICE, f"#_if = {len(daemon.ports)}")
-    for i, p in enumerate(daemon.ports):
+    logf(LOG_NOTICE, f"#_if = {len(ctl.stations)}")
+    for i, p in enumerate(ctl.stations):
         logf(LOG_NOTICE, f"Added station {i}: {(p.hwaddr or 0).to_bytes(6, 'big').hex(':')}")
-    if shadowing:
-        for p in daemon.ports:
-            p.shadowing_db = GAUSS_RANDOM_DEFAULT
     if per_file is not None:
         # wmediumd opens the -x name with "ax" appended (its 802.11ax table)
         path = per_file + "ax" if os.path.exists(per_file + "ax") else per_file
@@ -268,14 +280,6 @@ def _serve(prog: str, config: str, per_file: str | None, driver: str | None, con
             logf(LOG_ERR, str(e), sys.stderr)
             return 1
         daemon.medium.set_per_table(*kernel_per_table(lo, table))
-    ctl = WmediumdControl(daemon, daemon.ports)
-    for m, ids in enumerate(mediums, start=1):
-        for i in ids:
-            if not 0 <= i < len(ctl.stations):
-                logf(LOG_ERR, f"Error loading file {config}: ifaces.medium_array names no interface {i}",
-                     sys.stderr)
-                return 1
-            ctl.set_medium(ctl.stations[i], m)
     if driver is None:
         logf(LOG_ERR, f"{prog}: no driver to serve: give --driver PATH or set {DRIVER_ENV}", sys.stderr)
         return 1

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from ..medium import HwsimMedium, MediumPort
 
 log = logging.getLogger("wmediumd.server")
+NOTICE = 25  # syslog's NOTICE, between INFO and WARNING: wmediumd logs every update at it
+logging.addLevelName(NOTICE, "NOTICE")
 
 SOCKET_PATH = "/var/run/wmediumd.sock"
 SPECPROB_ENTRIES = 12 * 12  # packet-size index x rate index
@@ -312,11 +314,11 @@ class ControlServer:
             self._next += 1
             self.clients[self._next] = _Client(self, conn, self._next)
             self.stats["clients"] += 1
-            log.info("client %d connected", self._next)
+            log.info("W_SRV: Client connected (%d)", self._next)
 
     def _gone(self, client: _Client) -> None:
         self.clients.pop(client.cid, None)
-        log.info("client %d has disconnected", client.cid)
+        log.info("W_SRV: Client has disconnected (%d)", client.cid)
 
     def stop_listening(self) -> None:
         """No new clients; the socket file goes away.  Connected clients stay."""
@@ -430,6 +432,8 @@ class WmediumdControl:
         result = handler(self, req)
         if result != Result.SUCCESS:
             self.stats[Result(result).name.lower()] += 1
+        if log.isEnabledFor(NOTICE):
+            _log_update(req, result)
         return reply(req, result)
 
     def _snr(self, req: Request) -> int:
@@ -463,7 +467,6 @@ class WmediumdControl:
         port = self.station(req.fields[0])
         if port is None:
             self.stats["unknown_station"] += 1
-            log.warning("update for unknown station %s", req.fields[0].hex(":"))
         else:
             apply(port)
         self._recompute()
@@ -540,8 +543,10 @@ class WmediumdControl:
         addr = req.fields[0]
         if self.station(addr) is not None:
             self.stats["duplicate"] += 1
+            log.warning("W_SRV: Station with MAC %s already exists", addr.hex(":"))
             return add_reply(req, 0, Result.DUPLICATE)
         port = self.host.add_station(addr)
+        log.log(NOTICE, "W_SRV: Added station with MAC %s and ID %d", addr.hex(":"), len(self.stations))
         for other in self.stations:
             if self.kind == "prob":
                 self._override(port, other, loss=DEFAULT_ADD_ERRPROB)
@@ -562,3 +567,35 @@ class WmediumdControl:
         MsgType.DEL_BY_MAC: _del_by_mac,
         MsgType.DEL_BY_ID: _del_by_id,
     }
+
+
+# wmediumd's log lines for each update (W_SRV: ...), by request type.
+_DONE: dict[int, Callable[[tuple[Any, ...]], str]] = {
+    MsgType.SNR: lambda f: f"Performing SNR update: from={f[0].hex(':')}, to={f[1].hex(':')}, snr={f[2]}",
+    MsgType.ERRPROB: lambda f: (f"Performing ERRPROB update: from={f[0].hex(':')}, to={f[1].hex(':')}, "
+                                f"errprob={fixed_to_prob(f[2]):f}"),
+    MsgType.POSITION: lambda f: (f"Performing Position update: for={f[0].hex(':')}, "
+                                 f"position={f[1]:f},{f[2]:f},{f[3]:f}"),
+    MsgType.TXPOWER: lambda f: f"Performing TxPower update: for={f[0].hex(':')}, txpower={f[1]}",
+    MsgType.GAIN: lambda f: f"Performing Gain update: for={f[0].hex(':')}, gain={f[1]}",
+    MsgType.HEIGHT: lambda f: f"Performing Height update: for={f[0].hex(':')}, height={f[1]}",
+    MsgType.GAUSSIAN_RANDOM: lambda f: (f"Performing Gaussian Random update: for={f[0].hex(':')}, "
+                                        f"gRandom={f[1]:f}"),
+    MsgType.MEDIUM: lambda f: f"Performing Medium update: for={f[0].hex(':')}, medium={f[1]}",
+    MsgType.DEL_BY_MAC: lambda f: f"Station with MAC {f[0].hex(':')} successfully deleted",
+    MsgType.DEL_BY_ID: lambda f: f"Station with ID {f[0]} successfully deleted",
+}
+_FAILED: dict[int, Callable[[tuple[Any, ...]], str]] = {
+    MsgType.DEL_BY_MAC: lambda f: f"Station with MAC {f[0].hex(':')} could not be found",
+    MsgType.DEL_BY_ID: lambda f: f"Station with ID {f[0]} could not be found",
+}
+
+
+def _log_update(req: Request, result: int) -> None:
+    if result == Result.SUCCESS:
+        log.log(NOTICE, "W_SRV: %s", _DONE[req.type](req.fields))
+    elif req.type in _FAILED:
+        log.warning("W_SRV: %s", _FAILED[req.type](req.fields))
+    else:
+        log.warning("W_SRV: Could not perform %s (%s)", _DONE[req.type](req.fields)[len("Performing "):],
+                    "station(s) not found" if result == Result.NOT_FOUND else "wrong mode")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from drivers.hwsim.external.wmconfig import ConfigError
 from drivers.hwsim.external.wmediumd_cli import kernel_per_table, read_signal_table
 from drivers.hwsim.kernel import model
 from ic.sched import MS
@@ -207,6 +208,8 @@ def test_startup_messages_at_notice_level(wmediumd, tmp_path):
         c = Connector(ctl)
         height = struct.pack("!B6si", 19, mac(0), 2)
         assert c.request(height, 13) == b"\x14" + height + b"\x03"
+        snr = struct.pack("!B6s6si", 1, mac(0), mac(2), 20)
+        assert c.request(snr, 19) == b"\x02" + snr + b"\x00"
     finally:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
@@ -217,3 +220,66 @@ def test_startup_messages_at_notice_level(wmediumd, tmp_path):
                          "Added station 0: 02:00:00:00:00:00", "Added station 1: 02:00:00:00:01:00",
                          "Added station 2: 02:00:00:00:02:00", "REGISTER SENT!"]
     assert lines[-1] == "W_SRV: shutting down wserver"
+    # each update at NOTICE, as wmediumd logs them; connections (INFO) are not shown at 5
+    assert "W_SRV: Could not perform Height update: for=02:00:00:00:00:00, height=2 (wrong mode)" in lines
+    assert "W_SRV: Performing SNR update: from=02:00:00:00:00:00, to=02:00:00:00:02:00, snr=20" in lines
+    assert not [line for line in lines if "Client connected" in line]
+
+
+# -- what Mininet-WiFi's configs carry ---------------------------------------------------------------
+MN_CFG = """
+ifaces:
+{
+	ids = [
+		"02:00:00:00:00:00",
+		"02:00:00:00:01:00",
+		"02:00:00:00:02:00",
+		"02:00:00:00:03:00"
+	];
+	medium_array = ((0, 1), (2, 3));
+	enable_interference = true;
+};
+model:
+{
+	type = "path_loss";
+	positions = (
+		(0.0, 0.0, 0.0),
+		(5.0, 0.0, 0.0),
+		(0.0, 5.0, 0.0),
+		(5.0, 5.0, 0.0)
+	);
+	fading_coefficient = 0;
+	noise_threshold = -95;
+	isnodeaps = (1, 0, 1, 0);
+	tx_powers = (14, 14, 14, 14);
+	model_name = "log_normal_shadowing";
+	path_loss_exp = 3.0;
+	sL = 1;
+};
+"""
+
+
+def test_mininet_wifi_config_mediums_noise_and_shadowing(tmp_path):
+    from drivers.hwsim.external.wmediumd_cli import load
+    from ic.sched import Scheduler
+
+    conf = tmp_path / "mn.cfg"
+    conf.write_text(MN_CFG)
+    daemon, ctl = load(str(conf), sched=Scheduler())
+    med = daemon.medium
+    assert med.model.noise_dbm == -95.0 and med.model.path_loss == "log_distance"
+    assert [p.shadowing_db for p in ctl.stations] == [1.0] * 4
+    p0, p1, p2, p3 = ctl.stations
+    assert p0.group == p1.group != p2.group == p3.group and p0.group & p2.group == 0
+    pl = float(model.path_loss("log_distance", 5.0, exponent=3.0, xg=0.0))
+    assert med.link_snr(p0, p1) == pytest.approx(14 + 1.0 - pl + 95)
+    # medium 1 hears itself, not medium 2
+    got = []
+    p1.rx = lambda f, info: got.append(1)
+    p2.rx = lambda f, info: got.append(2)
+    p0.transmit(data(b"\xff" * 6, mac(0), b"\xff" * 6))
+    daemon.sched.run_for(5 * MS)
+    assert got == [1]
+    conf.write_text(MN_CFG.replace("(2, 3)", "(2, 9)"))
+    with pytest.raises(ConfigError, match="no interface 9"):
+        load(str(conf), sched=Scheduler())
