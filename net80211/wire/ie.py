@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from .frame import FrameError, trusted_ctor
+from net80211.wire.frame import FrameError, trusted_ctor
 
 __all__ = [
     "ElementID", "HTCap", "IEList", "Element",

@@ -9,8 +9,8 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .frame import FrameError, MgmtSubtype, _check_addr, _check_uint, _FlagProps, trusted_ctor
-from .ie import IEList
+from net80211.wire.frame import FrameError, MgmtSubtype, _check_addr, _check_uint, _FlagProps, trusted_ctor
+from net80211.wire.ie import IEList
 
 __all__ = [
     "ActionCategory", "AuthAlgorithm", "Capability", "PublicAction", "ReasonCode", "StatusCode",
