@@ -32,6 +32,7 @@ from . import genl
 from .genl import Ack, Attr, Cmd, GenlError, Message
 from .server import Connection
 from .wmconfig import DEFAULT_TX_POWER, ConfigError
+from .wserver import ControlServer, WmediumdControl
 
 log = logging.getLogger("hwsim-mediumd")
 
@@ -96,8 +97,6 @@ class MediumDaemon:
 
     def serve_control(self, path: str) -> Any:
         """Serve wmediumd's run-time control API on `path` (wserver)."""
-        from .wserver import ControlServer, WmediumdControl
-
         ctl = WmediumdControl(self, self.ports)
         self.control = ControlServer(self.sched, path, ctl.handle)
         return self.control

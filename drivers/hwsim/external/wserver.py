@@ -46,6 +46,7 @@ READ_SIZE = 4096  # bytes taken from one client per readiness: nobody starves th
 OUT_HIGH = 64 * 1024  # a client with this much unread reply stops being read ...
 OUT_LOW = 16 * 1024  # ... until it has taken its replies down to this
 LISTEN_BACKLOG = 10  # as wmediumd
+MAX_CLIENTS = 256  # connections served at once; more are accepted and closed, so none waits forever
 
 
 class MsgType(IntEnum):
@@ -279,10 +280,12 @@ class ControlServer:
     """Listens on a UNIX stream socket and hands each request to `handler`,
     which returns the answer's bytes (or None for no answer)."""
 
-    def __init__(self, sched: Scheduler, path: str, handler: Callable[[Request], bytes | None]) -> None:
+    def __init__(self, sched: Scheduler, path: str, handler: Callable[[Request], bytes | None], *,
+                 max_clients: int = MAX_CLIENTS) -> None:
         self.sched = sched
         self.path = path
         self.handler = handler
+        self.max_clients = max_clients
         self.stats: Counter[str] = Counter()
         self.clients: dict[int, _Client] = {}
         self._next = 0
@@ -311,6 +314,12 @@ class ControlServer:
                 log.warning("accept failed: %s", e.strerror)
                 self.stats["accept_errors"] += 1
                 return
+            if len(self.clients) >= self.max_clients:
+                # Closing at once keeps the listener drained (no busy readiness)
+                # and tells the client, where a full backlog would leave it hanging.
+                conn.close()
+                self.stats["refused"] += 1
+                continue
             self._next += 1
             self.clients[self._next] = _Client(self, conn, self._next)
             self.stats["clients"] += 1

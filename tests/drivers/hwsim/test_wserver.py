@@ -446,6 +446,22 @@ def test_shutdown_stops_the_server_and_the_medium_runs_on(snr_d):
     assert len(snr_d.send(A, B, 2)) == 2
 
 
+def test_connections_beyond_the_limit_are_closed_at_once(snr_d, tmp_path):
+    path = str(tmp_path / "few.sock")
+    srv = ControlServer(snr_d.sched, path, snr_d.ctl.handle, max_clients=2)
+    first, second, third = (Client(snr_d.sched, path) for _ in range(3))
+    snr_d.sched.poll_io(0.01)
+    third.sock.setblocking(True)
+    third.sock.settimeout(5)
+    assert third.sock.recv(10) == b"" and srv.stats["refused"] == 1
+    msg = SNR_REQ.pack(1, A, B, 20)
+    assert first.request(msg) == second.request(msg) == answer(msg, 0)
+    first.close()
+    again = Client(snr_d.sched, path)  # a freed place is taken again
+    assert again.request(msg) == answer(msg, 0)
+    srv.close()
+
+
 def test_replaces_a_stale_socket_but_not_a_file(tmp_path):
     sched = Scheduler()
     stale = tmp_path / "s.sock"
