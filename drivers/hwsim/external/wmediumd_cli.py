@@ -268,6 +268,9 @@ def _serve(prog: str, config: str, per_file: str | None, driver: str | None, con
     logf(LOG_NOTICE, f"#_if = {len(ctl.stations)}")
     for i, p in enumerate(ctl.stations):
         logf(LOG_NOTICE, f"Added station {i}: {(p.hwaddr or 0).to_bytes(6, 'big').hex(':')}")
+    if per_file is not None and ctl.kind == "prob":
+        logf(LOG_ERR, "per_file and error_probs could not be used at the same time", sys.stderr)
+        return 1
     if per_file is not None:
         # wmediumd opens the -x name with "ax" appended (its 802.11ax table)
         path = per_file + "ax" if os.path.exists(per_file + "ax") else per_file

@@ -92,6 +92,10 @@ def test_refusals_say_why(wmediumd, tmp_path):
     r = run(wmediumd, "-x", str(tmp_path / "table"), "-c", str(tmp_path / "ok.cfg"), "--driver", "/none")
     assert r.returncode == 1 and r.stdout.startswith(f"Input packet error rate file: {tmp_path / 'table'}\n")
     assert "fopen failed No such file or directory" in r.stderr
+    (tmp_path / "prob.cfg").write_text(CFG.replace('"snr"', '"prob"').replace("35", "0.5")
+                                       .replace("25", "0.1").replace("30)", "0.2)"))
+    r = run(wmediumd, "-x", str(tmp_path / "ok.cfg"), "-c", str(tmp_path / "prob.cfg"))
+    assert r.returncode == 1 and "per_file and error_probs could not be used at the same time" in r.stderr
     r = run(wmediumd, "-c", str(tmp_path / "ok.cfg"), "--driver", str(tmp_path / "no.sock"))
     assert r.returncode == 1 and "Error connecting to the driver" in r.stderr
 
