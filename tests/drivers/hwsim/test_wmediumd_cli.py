@@ -149,7 +149,7 @@ class Connector:
 
 
 def start(wmediumd, tmp_path, *extra, env=None):
-    w = World(3)
+    w = World(4)  # the config names three; the fourth comes with ADD
     drv = str(tmp_path / "driver.sock")
     ctl = str(tmp_path / "wmediumd.sock")
     ext = w.medium.serve(drv)
@@ -184,8 +184,12 @@ def test_mininet_wifi_command_line_and_control_socket(wmediumd, tmp_path):
         snr = struct.pack("!B6s6si", 1, mac(1), mac(0), 21)
         assert c.request(snr, 19) == b"\x02" + snr + b"\x00"
         assert [i.signal for i in unicast(w, 1, 0)] == [21 - 91] * 3
-        add = struct.pack("!B6s", 7, mac(7))
+        add = struct.pack("!B6s", 7, mac(3))
         assert c.request(add, 13) == b"\x08" + add + struct.pack("!i", 3) + b"\x00"
+        snr = struct.pack("!B6s6si", 1, mac(3), mac(0), 22)
+        assert c.request(snr, 19) == b"\x02" + snr + b"\x00"
+        assert [i.signal for i in unicast(w, 3, 0)] == [22 - 91] * 3  # the radio is that station now
+        assert [i.signal for i in unicast(w, 0, 3)] == [22 - 91] * 3
         pos = struct.pack("!B6sfff", 13, mac(0), 1.0, 2.0, 0.0)
         assert c.request(pos, 21) == b"\x0e" + pos + b"\x03"  # an SNR matrix has no positions
         delete = struct.pack("!B6s", 3, mac(2))
