@@ -95,6 +95,10 @@ MAX_REQUEST = max(SIZE.values())
 _I32 = struct.Struct("!i")
 
 
+class Disconnect(Exception):
+    """A handler's way to drop the client without an answer (wmediumd's WACTION_ERROR)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Request:
     """One request: its type, its bytes as received and the decoded body."""
@@ -213,6 +217,11 @@ class _Client:
             stats["requests"] += 1
             try:
                 answer = self.server.handler(req)
+            except Disconnect as e:
+                log.warning("W_SRV: Disconnecting client because of error: %s", e)
+                stats["disconnected"] += 1
+                self.close()
+                return
             except Exception:  # a bug must cost this client, never the medium
                 log.exception("request %s failed", req.raw.hex())
                 stats["errors"] += 1
@@ -373,6 +382,7 @@ class StationHost(Protocol):
 DEFAULT_ADD_SNR = -10.0  # wmediumd's DEFAULT_DYNAMIC_SNR: a new station hears nobody ...
 DEFAULT_ADD_ERRPROB = 1.0  # ... until its links are set (or, path loss, recomputed)
 MAX_MEDIUMS = 32  # one kernel group bit per medium id in use
+MAX_PORTS = 4096  # medium ports ever made (deleted stations keep theirs): bounds what ADD may allocate
 
 
 class WmediumdControl:
@@ -554,6 +564,9 @@ class WmediumdControl:
             self.stats["duplicate"] += 1
             log.warning("W_SRV: Station with MAC %s already exists", addr.hex(":"))
             return add_reply(req, 0, Result.DUPLICATE)
+        if len(self.medium.ports) >= MAX_PORTS:
+            # wmediumd drops the client, unanswered, when it cannot allocate a station
+            raise Disconnect(f"no room for station {addr.hex(':')} ({MAX_PORTS} ports)")
         port = self.host.add_station(addr)
         log.log(NOTICE, "W_SRV: Added station with MAC %s and ID %d", addr.hex(":"), len(self.stations))
         for other in self.stations:

@@ -366,6 +366,20 @@ def test_add_and_delete_stations(snr_d):
     assert snr_d.snr(A, B) == -10.0
 
 
+def test_add_beyond_the_port_limit_drops_the_client_as_wmediumd(snr_d, monkeypatch):
+    monkeypatch.setattr(wserver, "MAX_PORTS", 4)
+    c, other = snr_d.client(), snr_d.client()
+    add = MAC_REQ.pack(7, NEW)
+    assert c.request(add)[-5:] == struct.pack("!i", 3) + b"\x00"
+    c.sock.send(MAC_REQ.pack(7, UNKNOWN))
+    snr_d.sched.poll_io(0.01)
+    c.sock.setblocking(True)
+    assert c.sock.recv(16) == b""  # no answer, the connection closed
+    assert snr_d.port(UNKNOWN) is None and len(snr_d.medium.ports) == 4
+    msg = SNR_REQ.pack(1, A, NEW, 20)
+    assert other.request(msg) == answer(msg, 0)
+
+
 def test_add_in_a_probability_medium_starts_with_lost_links(prob_d):
     c = prob_d.client()
     add = MAC_REQ.pack(7, NEW)
