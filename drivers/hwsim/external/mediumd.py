@@ -31,8 +31,9 @@ from ..medium import MediumPort, medium_from_config
 from . import genl
 from .genl import Ack, Attr, Cmd, GenlError, Message
 from .server import Connection
+from .wcontrol import WmediumdControl
 from .wmconfig import DEFAULT_TX_POWER, ConfigError
-from .wserver import ControlServer, WmediumdControl
+from .wserver import ControlServer
 
 log = logging.getLogger("hwsim-mediumd")
 

@@ -30,8 +30,9 @@ import numpy as np
 from ic.sched import Scheduler
 
 from .mediumd import MediumDaemon, MediumError
+from .wcontrol import MAX_MEDIUMS, WmediumdControl
 from .wmconfig import ConfigError
-from .wserver import MAX_MEDIUMS, NOTICE, SOCKET_PATH, ControlServer, WmediumdControl
+from .wserver import NOTICE, SOCKET_PATH, ControlServer
 
 WMEDIUMD_VERSION = "0.5"  # the version of the wmediumd whose interface this is
 DRIVER_ENV = "WMEDIUMD_DRIVER_SOCKET"

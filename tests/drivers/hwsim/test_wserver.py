@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drivers.hwsim.external import wserver
+from drivers.hwsim.external import wcontrol, wserver
 from drivers.hwsim.external.mediumd import MediumDaemon
 from drivers.hwsim.external.wserver import (
     MAX_REQUEST,
@@ -367,7 +367,7 @@ def test_add_and_delete_stations(snr_d):
 
 
 def test_add_beyond_the_port_limit_drops_the_client_as_wmediumd(snr_d, monkeypatch):
-    monkeypatch.setattr(wserver, "MAX_PORTS", 4)
+    monkeypatch.setattr(wcontrol, "MAX_PORTS", 4)
     c, other = snr_d.client(), snr_d.client()
     add = MAC_REQ.pack(7, NEW)
     assert c.request(add)[-5:] == struct.pack("!i", 3) + b"\x00"
