@@ -265,7 +265,7 @@ def test_error_probability_in_a_probability_medium(prob_d):
         assert c.request(msg) == answer(msg, 3)  # no positions in a probability matrix
 
 
-def _expected_snr(pos, power, i, j, gain=(0, 0, 0), shadow=(0, 0, 0)):
+def _expected_snr(pos, power, i, j, gain=(0,) * 4, shadow=(0,) * 4):
     d = max(math.dist(pos[i], pos[j]), model.MIN_DISTANCE_M)
     pl = float(model.path_loss("log_distance", np.array(d), exponent=3.0, xg=0.0))
     return power[i] + gain[i] + gain[j] + shadow[i] - pl - model.NOISE_DBM
@@ -539,3 +539,18 @@ def test_any_bytes_leave_the_server_serving(fuzz_daemon, tmp_path_factory, chunk
         assert ports[0].transmit(data(b, a, b)) > 0
         d.sched.run_for(5 * MS)
         assert d.medium.counters["frames"] == frames + 1
+
+
+def test_an_added_station_gets_path_loss_links_once_it_has_a_position(pl_d):
+    c = pl_d.client()
+    add = MAC_REQ.pack(7, NEW)
+    assert c.request(add)[-5:] == struct.pack("!i", 3) + b"\x00"
+    assert pl_d.snr(NEW, A) == pl_d.snr(A, NEW) == -10.0
+    pos = POS_REQ.pack(13, NEW, 0.0, 10.0, 0.0)
+    assert c.request(pos) == answer(pos, 0)
+    # wmediumd's defaults for a new station: 30 dBm; A sends with the config's 20
+    here = [(0, 0, 0), (10, 0, 0), (0, 20, 0), (0, 10, 0)]
+    assert pl_d.snr(NEW, A) == pytest.approx(_expected_snr(here, [20, 20, 20, 30], 3, 0))
+    assert pl_d.snr(A, NEW) == pytest.approx(_expected_snr(here, [20, 20, 20, 30], 0, 3))
+    pl_d.record(pl_d.port(NEW))
+    assert [i.signal for i in pl_d.send(A, NEW)] == [round(_expected_snr(here, [20] * 4, 0, 3) - 91)]
