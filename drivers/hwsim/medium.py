@@ -265,6 +265,7 @@ class HwsimMedium:
         self._wake_at: int | None = None
         self._dispatch_entry: list[Any] | None = None
         self._move_entry: list[Any] | None = None
+        self.mobility_hooks: list[Callable[[], Any]] = []  # called after every mobility step
         self.stats: Counter[str] = Counter()
         self._capture: Any = None
         self.radios: list[Any] = []
@@ -412,6 +413,8 @@ class HwsimMedium:
                 if p.attached and p.direction.any():
                     p.position = p.position + p.direction
                     self._links_dirty = True
+            for hook in self.mobility_hooks:
+                hook()
             self._sync_links()
             self._move_entry = self.sched.call_later(interval_ns, step)
         if self._move_entry is None:

@@ -69,6 +69,9 @@ class WmediumdControl:
         self._links: dict[tuple[int, int], list[float | None]] = {}
         self._medium_bits: dict[int, int] = {0: 0}  # medium id -> group bit; 0 is the default group
         self.stats: Counter[str] = Counter()
+        if self.kind == "path_loss":
+            # wmediumd's stations that move by their direction recompute every link
+            medium.mobility_hooks.append(self._recompute)
 
     # -- look-ups --
     def station(self, addr: bytes) -> MediumPort | None:

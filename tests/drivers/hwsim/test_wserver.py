@@ -27,7 +27,7 @@ from drivers.hwsim.external.wserver import (
     prob_to_fixed,
 )
 from drivers.hwsim.kernel import model
-from ic.sched import MS, Scheduler
+from ic.sched import MS, SEC, Scheduler
 
 from .helpers import data, mac
 
@@ -554,3 +554,14 @@ def test_an_added_station_gets_path_loss_links_once_it_has_a_position(pl_d):
     assert pl_d.snr(A, NEW) == pytest.approx(_expected_snr(here, [20, 20, 20, 30], 0, 3))
     pl_d.record(pl_d.port(NEW))
     assert [i.signal for i in pl_d.send(A, NEW)] == [round(_expected_snr(here, [20] * 4, 0, 3) - 91)]
+
+
+def test_moving_stations_recompute_their_links_over_hand_set_snrs(tmp_path):
+    cfg = PATH_LOSS_CFG.replace("tx_powers", "directions = ( (0.0, 0.0), (5.0, 0.0), (0.0, 0.0) ); tx_powers")
+    d = Daemon(tmp_path, cfg)
+    c = d.client()
+    snr = SNR_REQ.pack(1, A, B, 3)
+    assert c.request(snr) == answer(snr, 0) and d.snr(A, B) == 3.0
+    d.sched.run_for(3 * SEC + MS)  # one step of wmediumd's 3-s mobility
+    pos = [(0, 0, 0), (15, 0, 0), (0, 20, 0)]
+    assert d.snr(A, B) == pytest.approx(_expected_snr(pos, [20] * 3, 0, 1))
