@@ -78,13 +78,14 @@ def suite_bytes(suite: int) -> bytes:
     return suite.to_bytes(4, "big")
 
 
-def suite_name(suite: int) -> str:
-    for enum_cls in (Cipher, AKM):
-        try:
-            return enum_cls(suite).name
-        except ValueError:
-            continue
-    return f"{suite >> 8:06x}:{suite & 0xFF}"
+def suite_name(suite: int, *, akm: bool = False) -> str:
+    """A cipher's (or with `akm`, an AKM's) name; OUI:type for others.
+    The two lists share one number space, hence the flag."""
+    enum_cls: type[enum.IntEnum] = AKM if akm else Cipher
+    try:
+        return enum_cls(suite).name
+    except ValueError:
+        return f"{suite >> 8:06x}:{suite & 0xFF}"
 
 
 _U16 = struct.Struct("<H")
