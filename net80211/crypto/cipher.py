@@ -39,19 +39,23 @@ class CryptoError(ValueError):
         self.reason = reason
 
 
-_KEY_LEN = {Cipher.CCMP_128: 16, Cipher.CCMP_256: 32, Cipher.GCMP_128: 16, Cipher.GCMP_256: 32}
-_MIC_LEN = {Cipher.CCMP_128: 8, Cipher.CCMP_256: 16, Cipher.GCMP_128: 16, Cipher.GCMP_256: 16}
+_KEY_LEN: dict[int, int] = {Cipher.CCMP_128: 16, Cipher.CCMP_256: 32,
+                            Cipher.GCMP_128: 16, Cipher.GCMP_256: 32}
+_MIC_LEN: dict[int, int] = {Cipher.CCMP_128: 8, Cipher.CCMP_256: 16,
+                            Cipher.GCMP_128: 16, Cipher.GCMP_256: 16}
 
 
 def key_len(suite: int) -> int:
-    try:
-        return _KEY_LEN[Cipher(suite)]
-    except (ValueError, KeyError):
-        raise CryptoError("cipher", f"not a data cipher: {suite:#010x}") from None
+    # IntEnum keys hash as their int: plain lookups, no enum call per frame
+    n = _KEY_LEN.get(suite)
+    if n is None:
+        raise CryptoError("cipher", f"not a data cipher: {suite:#010x}")
+    return n
 
 
 def mic_len(suite: int) -> int:
-    return _MIC_LEN[Cipher(suite)]
+    key_len(suite)
+    return _MIC_LEN[suite]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +148,7 @@ def parse_cipher_header(raw: bytes) -> tuple[int, int]:
 def _aead(suite: int, tk: bytes) -> AESCCM | AESGCM:
     # Key schedules are cached: a vap protects many frames under one key.
     if suite in (Cipher.CCMP_128, Cipher.CCMP_256):
-        return AESCCM(tk, tag_length=_MIC_LEN[Cipher(suite)])
+        return AESCCM(tk, tag_length=mic_len(suite))
     return AESGCM(tk)
 
 
@@ -157,31 +161,33 @@ def _nonce(suite: int, frame: bytes, hdr: Header, pn: int) -> bytes:
 def encap(suite: int, tk: bytes, frame: bytes, pn: int, keyid: int = 0) -> bytes:
     """Protect a plaintext MPDU with packet number `pn` under key `keyid`."""
     if len(tk) != key_len(suite):
-        raise CryptoError("cipher", f"{Cipher(suite).name} takes a {key_len(suite)}-byte key")
+        raise CryptoError("cipher", f"{suite:#010x} takes a {key_len(suite)}-byte key")
     if not 0 <= pn <= PN_MAX or not 0 <= keyid <= 3:
         raise CryptoError("cipher", "PN is 48 bits and key id 0..3")
     frame = bytes(frame)
     hdr = parse_header(frame)
     head = bytearray(frame[:hdr.length])
     head[1] |= PROTECTED >> 8
-    out_hdr = Header(hdr.fc | PROTECTED, *[getattr(hdr, f) for f in ("length", "is_data", "is_mgmt", "qos",
-                                                                    "tid", "a4", "htc")])
+    out_hdr = Header(hdr.fc | PROTECTED, hdr.length, hdr.is_data, hdr.is_mgmt, hdr.qos, hdr.tid, hdr.a4,
+                     hdr.htc)
     sealed = _aead(suite, tk).encrypt(_nonce(suite, frame, hdr, pn), frame[hdr.length:],
                                       aad(bytes(head), out_hdr))
     return bytes(head) + cipher_header(pn, keyid) + sealed
 
 
-def decap(suite: int, tk: bytes, frame: bytes) -> tuple[bytes, int, int]:
-    """(plaintext MPDU with the Protected bit cleared, PN, key id)."""
+def decap(suite: int, tk: bytes, frame: bytes, hdr: Header | None = None) -> tuple[bytes, int, int]:
+    """(plaintext MPDU with the Protected bit cleared, PN, key id).  `hdr`:
+    the frame's parsed header, when the caller has it already."""
     frame = bytes(frame)
-    hdr = parse_header(frame)
+    if hdr is None:
+        hdr = parse_header(frame)
     if not hdr.fc & PROTECTED:
         raise CryptoError("unprotected", "Protected Frame bit clear")
     if len(tk) != key_len(suite):
         raise CryptoError("cipher", "key length does not match the cipher")
     pn, keyid = parse_cipher_header(frame[hdr.length:hdr.length + HDR_LEN])
     body = frame[hdr.length + HDR_LEN:]
-    if len(body) < _MIC_LEN[Cipher(suite)]:
+    if len(body) < mic_len(suite):
         raise CryptoError("malformed", "frame shorter than its MIC")
     try:
         plain = _aead(suite, tk).decrypt(_nonce(suite, frame, hdr, pn), body, aad(frame, hdr))

@@ -133,7 +133,7 @@ def unprotect(frame: bytes, table: KeyTable, node: NodeKeys | None, *, require: 
     if key.is_replay(pn, tid):
         return _drop(table, "replay", pn, keyid)
     try:
-        plain, _, _ = cipher.decap(key.cipher, key.key, frame)
+        plain, _, _ = cipher.decap(key.cipher, key.key, frame, hdr)
     except CryptoError as e:
         return _drop(table, e.reason, pn, keyid)
     key.accept(pn, tid)

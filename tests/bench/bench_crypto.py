@@ -40,7 +40,8 @@ def data_path_mbps(suite: int, n: int) -> float:
 
     def run() -> None:
         for _ in range(n):
-            assert unprotect(protect(tx, FRAME, table), table, node).ok
+            sealed = protect(tx, FRAME, table)
+            assert sealed is not None and unprotect(sealed, table, node).ok
 
     best = min(timeit.repeat(run, number=1, repeat=5))
     return 2 * n * len(FRAME) / best / 1e6  # both directions' bytes
