@@ -16,6 +16,7 @@ from net80211.rsn import (
     ApPolicy,
     AuthConfig,
     Authenticator,
+    CancelTimer,
     Completed,
     Failed,
     GroupKeys,
@@ -404,3 +405,58 @@ def test_out_of_order_delivery_installs_only_through_the_right_order(order, repe
     # each side installs once at most, and only once its peer's earlier message came first
     assert s_installs == int(after(1, 0))
     assert a_installs == int(after(3, 2))
+
+
+# --- a lossy, duplicating, reordering medium ------------------------------
+@given(st.data())
+def test_over_a_lossy_medium_the_handshake_completes_or_times_out_cleanly(data):
+    auth, supp, group = make(ApPolicy(mfp=Mfp.OPTIONAL))
+    queue: list[tuple[int, int, str, bytes]] = []  # (time, order, destination, frame)
+    order = 0
+    timer_at: int | None = None
+    s_installs: list = []
+    a_installs: list = []
+
+    def emit(actions, src: str, now: int) -> None:
+        nonlocal order, timer_at
+        for act in actions:
+            if isinstance(act, SetTimer):
+                timer_at = act.at_ns
+            elif isinstance(act, CancelTimer):
+                timer_at = None
+            elif isinstance(act, SendEapol):
+                fate = data.draw(st.sampled_from(["deliver", "deliver", "drop", "twice", "late"]))
+                copies = {"deliver": 1, "drop": 0, "twice": 2, "late": 1}[fate]
+                delay = data.draw(st.integers(0, 1500)) * MS if fate == "late" else MS
+                for _ in range(copies):
+                    order += 1
+                    queue.append((now + delay, order, "supp" if src == "auth" else "auth", act.frame))
+            elif isinstance(act, (InstallPtk, InstallGtk, InstallIgtk)):
+                (a_installs if src == "auth" else s_installs).append(act)
+
+    emit(auth.start(0), "auth", 0)
+    for _ in range(200):
+        nxt = min([q[0] for q in queue] + ([timer_at] if timer_at is not None else []), default=None)
+        if nxt is None:
+            break
+        due = sorted(q for q in queue if q[0] == nxt)
+        if due:
+            queue.remove(due[0])
+            now, _, dst, frame = due[0]
+            if dst == "supp":
+                emit(supp.receive(frame, now), "supp", now)
+            else:
+                emit(auth.receive(frame, now), "auth", now)
+        else:
+            now, timer_at = nxt, None
+            emit(auth.timer(now), "auth", now)
+    assert auth.state in (PtkState.PTKINITDONE, PtkState.DISCONNECTED)
+    s_ptks = [a for a in s_installs if isinstance(a, InstallPtk)]
+    assert len(s_ptks) <= 1  # never reinstalled, whatever was duplicated or replayed
+    if auth.state == PtkState.PTKINITDONE:
+        assert a_installs == s_ptks and supp.state == SuppState.DONE
+        gtks = [a for a in s_installs if isinstance(a, InstallGtk)]
+        assert [(g.keyid, g.key) for g in gtks] == [(group.gtk.keyix, group.gtk.key)]
+    else:
+        assert auth.failure is not None and auth.failure.reason == ReasonCode.FOURWAY_HANDSHAKE_TIMEOUT
+        assert not a_installs
