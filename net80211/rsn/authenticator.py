@@ -25,7 +25,16 @@ from dataclasses import dataclass
 from ..crypto.bip import igtk_len
 from ..crypto.cipher import key_len
 from ..crypto.keys import Key
-from ..wire.eapol import EapolKey, KeyInfo, gtk_kde, igtk_kde, pad_key_data, parse_eapol, parse_key_data
+from ..wire.eapol import (
+    EapolKey,
+    KeyInfo,
+    gtk_kde,
+    igtk_kde,
+    pad_key_data,
+    parse_eapol,
+    parse_key_data,
+    pmkid_kde,
+)
 from ..wire.frame import FrameError
 from ..wire.mgmt import ReasonCode
 from .actions import (
@@ -51,14 +60,14 @@ _S = 1_000_000_000
 
 @dataclass(frozen=True, slots=True)
 class AuthConfig:
-    """hostapd's defaults (wpa_auth.c, config.c)."""
+    """hostapd's defaults (wpa_auth.c, config.c).  The GTK rekey interval
+    belongs to the BSS: `GroupKeys(rekey_s=...)`."""
 
     pairwise_update_count: int = 4
     group_update_count: int = 4
     timeout_first_ms: int = 100
     timeout_first_group_ms: int = 500
     timeout_subseq_ms: int = 1000
-    group_rekey_s: int | None = 86400
     ptk_rekey_s: int | None = None
     eapol_version: int = 2
     first_replay_counter: int = 1
@@ -122,12 +131,13 @@ class Authenticator:
 
     def __init__(self, *, aa: bytes, spa: bytes, pmk: bytes, selection: Selection, ap_rsne: bytes,
                  sta_rsne: bytes, group: GroupKeys, config: AuthConfig = AuthConfig(),
-                 random: Callable[[int], bytes] = os.urandom) -> None:
+                 pmkid: bytes | None = None, random: Callable[[int], bytes] = os.urandom) -> None:
         self.aa, self.spa, self.pmk = aa, spa, pmk
         self.sel = selection
         self.ap_rsne, self.sta_rsne = ap_rsne, sta_rsne
         self.group = group
         self.config = config
+        self.pmkid = pmkid  # sent in msg 1/4 (hostapd does for SAE and PMKSA caching)
         self._random = random
         self.state = PtkState.INITIALIZE
         self.group_state = GroupState.IDLE
@@ -191,7 +201,8 @@ class Authenticator:
         if self._timeout_ctr > self.config.pairwise_update_count:
             return self._fail(ReasonCode.FOURWAY_HANDSHAKE_TIMEOUT, "4-way handshake: no valid msg 2/4")
         frame, replay = self._frame(KeyInfo.PAIRWISE | KeyInfo.ACK, key_length=key_len(self.sel.pairwise),
-                                    nonce=self.anonce, mic=False)
+                                    nonce=self.anonce, mic=False,
+                                    key_data=pmkid_kde(self.pmkid) if self.pmkid is not None else b"")
         self._sent.append(replay)
         self._arm_retry(now_ns, self.config.timeout_first_ms, self._timeout_ctr)
         return [SendEapol(frame), *self._timer_actions()]

@@ -60,12 +60,13 @@ class Supplicant:
     its Association Request (both whole elements, ID and length included)."""
 
     def __init__(self, *, aa: bytes, spa: bytes, pmk: bytes, selection: Selection, ap_rsne: bytes,
-                 sta_rsne: bytes, eapol_version: int = 1,
+                 sta_rsne: bytes, eapol_version: int = 1, pmkid: bytes | None = None,
                  random: Callable[[int], bytes] = os.urandom) -> None:
         self.aa, self.spa, self.pmk = aa, spa, pmk
         self.sel = selection
         self.ap_rsne, self.sta_rsne = ap_rsne, sta_rsne
         self.eapol_version = eapol_version
+        self.pmkid = pmkid  # the PMKSA's PMKID (SAE's), checked against msg 1/4's
         self._random = random
         self.state = SuppState.IDLE
         self.ptk: Ptk | None = None  # installed
@@ -115,6 +116,14 @@ class Supplicant:
     def _msg1(self, key: EapolKey) -> list[Action]:
         if key.has(KeyInfo.INSTALL) or key.has(KeyInfo.ENCRYPTED_KEY_DATA):
             return self._drop("unexpected")
+        try:
+            pmkid = parse_key_data(key.key_data).pmkid
+        except FrameError:
+            return self._drop("malformed_key_data")
+        if pmkid is not None and self.pmkid is not None and pmkid != self.pmkid:
+            # the AP means another PMKSA (wpa_supplicant falls back to a
+            # full authentication; here: this PMK cannot answer it)
+            return self._drop("pmkid_mismatch")
         if self.rx_replay is not None and key.replay_counter <= self.rx_replay:
             return self._drop("replay")
         if self._renew_snonce or key.nonce != self.anonce:

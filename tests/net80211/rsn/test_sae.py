@@ -35,6 +35,7 @@ from net80211.rsn.sae import (
     parse_commit,
     process_commit,
 )
+from net80211.wire.eapol import parse_eapol, parse_key_data
 from net80211.wire.frame import FrameError
 from net80211.wire.rsn import AKM
 
@@ -113,10 +114,15 @@ def test_two_peers_agree_and_feed_the_4way_handshake():
     ap_sel = ap.negotiate(req.body())
     assert isinstance(ap_sel, Selection) and ap_sel.akm == AKM.SAE
     auth = Authenticator(aa=ADDR1, spa=ADDR2, pmk=acc_a.pmk, selection=ap_sel, ap_rsne=ap.rsne().to_bytes(),
-                         sta_rsne=req.to_bytes(), group=GroupKeys(ap_sel.group, ap_sel.group_mgmt))
+                         sta_rsne=req.to_bytes(), group=GroupKeys(ap_sel.group, ap_sel.group_mgmt),
+                         pmkid=acc_a.pmkid)
     supp = Supplicant(aa=ADDR1, spa=ADDR2, pmk=acc_b.pmk, selection=sel, ap_rsne=ap.rsne().to_bytes(),
-                      sta_rsne=req.to_bytes())
+                      sta_rsne=req.to_bytes(), pmkid=acc_b.pmkid)
     m1 = [x.frame for x in auth.start(0) if isinstance(x, SendEapol)][0]
+    assert parse_key_data(parse_eapol(m1)[2].key_data).pmkid == acc_a.pmkid  # as hostapd sends it
+    stale = Supplicant(aa=ADDR1, spa=ADDR2, pmk=acc_b.pmk, selection=sel, ap_rsne=ap.rsne().to_bytes(),
+                       sta_rsne=req.to_bytes(), pmkid=bytes(16))
+    assert stale.receive(m1, 0) == [] and stale.drops == {"pmkid_mismatch": 1}
     m2 = [x.frame for x in supp.receive(m1, 0) if isinstance(x, SendEapol)][0]
     m3 = [x.frame for x in auth.receive(m2, 0) if isinstance(x, SendEapol)][0]
     s_out = supp.receive(m3, 0)
