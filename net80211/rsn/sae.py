@@ -1,5 +1,7 @@
 """SAE, Simultaneous Authentication of Equals (IEEE 802.11-2020 12.4), over
-ECC group 19 (NIST P-256) with the hunting-and-pecking password element.
+ECC group 19 (NIST P-256), with the password element from hunting and
+pecking (12.4.4.2.2) or hash-to-element (12.4.4.2.3, the H2E of WPA3 and
+6 GHz).
 
 Pure functions for the arithmetic (`derive_pwe`, `commit`, `process_commit`,
 `confirm`) and `Sae`, the sans-IO protocol instance of one peer (12.4.8.6:
@@ -9,7 +11,7 @@ point arithmetic comes from pycryptodome (`cryptography` exposes no raw EC
 point addition); the field square roots are Python integers (P-256's prime
 is 3 mod 4).
 
-Not implemented: hash-to-element (H2E), anti-clogging tokens, FFC groups,
+Not implemented: anti-clogging tokens, rejected-groups lists, FFC groups,
 other ECC groups.
 """
 
@@ -30,8 +32,8 @@ from ..wire.mgmt import StatusCode
 from .actions import CancelTimer, Failed, SetTimer
 from .kdf import kdf_sha256
 
-__all__ = ["GROUP_P256", "Commit", "derive_pwe", "make_commit", "parse_commit", "SaeKeys", "process_commit",
-           "confirm_token", "Sae", "SaeState", "SendSae", "SaeAccepted"]
+__all__ = ["GROUP_P256", "Commit", "derive_pwe", "derive_pt", "derive_pwe_h2e", "make_commit", "parse_commit",
+           "SaeKeys", "process_commit", "confirm_token", "Sae", "SaeState", "SendSae", "SaeAccepted"]
 
 GROUP_P256 = 19
 # NIST P-256 (FIPS 186-4 D.1.2.3)
@@ -42,6 +44,7 @@ _R = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _LEN = 32
 _HNP_ROUNDS = 40  # k: always run this many rounds, found or not (side channels)
 PASSWORD_ID_EXT = 33  # Password Identifier element: ID 255, extension 33
+STATUS_SAE_HASH_TO_ELEMENT = 126  # an H2E commit says so in its status code
 
 
 def _is_square(v: int) -> bool:
@@ -73,6 +76,54 @@ def derive_pwe(password: bytes, addr1: bytes, addr2: bytes, identifier: bytes | 
     if y & 1 != parity:
         y = _P - y
     return EccPoint(x, y, "p256")
+
+
+def _hkdf_expand(prk: bytes, info: bytes, length: int) -> bytes:
+    out, block, i = b"", b"", 1
+    while len(out) < length:
+        block = hmac.digest(prk, block + info + bytes([i]), "sha256")
+        out += block
+        i += 1
+    return out[:length]
+
+
+_SSWU_Z = _P - 10  # z = -10 for P-256 (RFC 9380 8.2, 802.11 table 12-1)
+
+
+def _sswu(u: int) -> EccPoint:
+    """Simplified SWU map of a field element to the curve (12.4.4.2.3)."""
+    z, a, b, p = _SSWU_Z, _A, _B, _P
+    m = (z * z * pow(u, 4, p) + z * u * u) % p
+    t = pow(m, p - 2, p)  # 1/m, 0 when m = 0
+    x1 = b * pow(z * a, p - 2, p) % p if m == 0 else (-b * pow(a, p - 2, p) * (1 + t)) % p
+    gx1 = (x1 * x1 * x1 + a * x1 + b) % p
+    x2 = z * u * u * x1 % p
+    gx2 = (x2 * x2 * x2 + a * x2 + b) % p
+    x, v = (x1, gx1) if _is_square(gx1) else (x2, gx2)
+    y = pow(v, (p + 1) // 4, p)
+    if (u & 1) != (y & 1):
+        y = p - y
+    return EccPoint(x, y, "p256")
+
+
+def derive_pt(ssid: bytes, password: bytes, identifier: bytes | None = None) -> EccPoint:
+    """The password's PT, per SSID, for hash-to-element (12.4.4.2.3):
+    pwd-seed = HKDF-Extract(SSID, password [|| identifier]); u1, u2 from
+    HKDF-Expand with "SAE Hash to Element u1 P1"/"... u2 P2" (48 octets, mod
+    p); PT = SSWU(u1) + SSWU(u2)."""
+    seed = hmac.digest(ssid, password + (identifier or b""), "sha256")
+    points = []
+    for label in (b"SAE Hash to Element u1 P1", b"SAE Hash to Element u2 P2"):
+        u = int.from_bytes(_hkdf_expand(seed, label, _LEN + _LEN // 2), "big") % _P
+        points.append(_sswu(u))
+    return points[0] + points[1]
+
+
+def derive_pwe_h2e(pt: EccPoint, addr1: bytes, addr2: bytes) -> EccPoint:
+    """PWE = val * PT, val = (HKDF-Extract(0^32, max(A1,A2) || min(A1,A2))
+    mod (r - 1)) + 1."""
+    val = hmac.digest(bytes(32), max(addr1, addr2) + min(addr1, addr2), "sha256")
+    return pt * (int.from_bytes(val, "big") % (_R - 1) + 1)
 
 
 def _point_bytes(p: EccPoint) -> bytes:
@@ -208,9 +259,15 @@ class Sae:
     SYNC_MAX = 5
 
     def __init__(self, *, password: bytes, own_addr: bytes, peer_addr: bytes, identifier: bytes | None = None,
-                 random: Callable[[int], bytes] = os.urandom) -> None:
+                 ssid: bytes | None = None, random: Callable[[int], bytes] = os.urandom) -> None:
+        """With `ssid`, the password element comes from hash-to-element (its
+        PT per SSID) and commits carry status 126; else hunting and pecking."""
         self.identifier = identifier
-        self.pwe = derive_pwe(password, own_addr, peer_addr, identifier)
+        self.h2e = ssid is not None
+        if ssid is not None:
+            self.pwe = derive_pwe_h2e(derive_pt(ssid, password, identifier), own_addr, peer_addr)
+        else:
+            self.pwe = derive_pwe(password, own_addr, peer_addr, identifier)
         self._random = random
         self.state = SaeState.NOTHING
         self.send_confirm = 0
@@ -231,7 +288,7 @@ class Sae:
 
     def _commit_action(self) -> SendSae:
         assert self.own is not None
-        return SendSae(1, StatusCode.SUCCESS, self.own.body())
+        return SendSae(1, STATUS_SAE_HASH_TO_ELEMENT if self.h2e else StatusCode.SUCCESS, self.own.body())
 
     def _confirm_action(self) -> SendSae:
         assert self.keys is not None and self.own is not None and self.peer is not None
@@ -273,8 +330,9 @@ class Sae:
         if self.state in (SaeState.NOTHING, SaeState.FAILED):
             self.drops["no_instance"] += 1
             return []
-        if status != StatusCode.SUCCESS:
-            self.drops["status"] += 1
+        want = STATUS_SAE_HASH_TO_ELEMENT if self.h2e and transaction == 1 else StatusCode.SUCCESS
+        if status != want:
+            self.drops["status"] += 1  # a refusal, or the other password element method
             return []
         if transaction == 1:
             return self._on_commit(body, now_ns)

@@ -4,6 +4,7 @@ other, a wrong password, lost frames, forged and malformed commits."""
 
 from __future__ import annotations
 
+import hmac
 import random
 
 import pytest
@@ -22,15 +23,19 @@ from net80211.rsn import (
     SetTimer,
     StaPolicy,
     Supplicant,
+    sae,
 )
 from net80211.rsn.policy import Selection
 from net80211.rsn.sae import (
+    STATUS_SAE_HASH_TO_ELEMENT,
     Sae,
     SaeAccepted,
     SaeState,
     SendSae,
     confirm_token,
+    derive_pt,
     derive_pwe,
+    derive_pwe_h2e,
     make_commit,
     parse_commit,
     process_commit,
@@ -183,3 +188,53 @@ def test_arbitrary_bodies_never_accept(body, transaction):
     a.start(0)
     out = a.receive(transaction, 0, body, 0)
     assert not [x for x in out if isinstance(x, SaeAccepted)]
+
+
+# --- hash-to-element: the J.10 H2E vector (as in iwd's unit/test-sae.c) ----
+H2E_SSID = b"byteme"
+H2E_MAC1, H2E_MAC2 = h("00095b66ec1e"), h("000b6bd90246")
+
+
+def xy(point) -> str:
+    return int(point.x).to_bytes(32, "big").hex() + int(point.y).to_bytes(32, "big").hex()
+
+
+def test_hash_to_element_intermediate_values():
+    prk = hmac.digest(H2E_SSID, PASSWORD + PWID, "sha256")
+    assert prk == h("3bd53fe9223dc0280fbfce17d7a3564064e20f48c6ec72246ce367b5569a22af")
+    okm1 = sae._hkdf_expand(prk, b"SAE Hash to Element u1 P1", 48)
+    assert okm1 == h("a5044469ab16f25b6abf1e0e37a36b56f50be73369053df8db87989a6b66fd1a"
+                     "491f1cdacbd07931620f83008ffc0ecc")
+    u1 = int.from_bytes(okm1, "big") % sae._P
+    assert u1 == int("dc941bc3c6a2b4948b6c61d55590ecb1f0c51c4b1bebaff677e593698d5a53c6", 16)
+    assert xy(sae._sswu(u1)) == ("a07c260764a13445ff8cd97c5acc644e7119bde51bad42583eed6f4109639e6b"
+                                 "3bdc8df0d32337936c74df604933a454142251c53c576c0351b28deaf9428d7e")
+    u2 = int.from_bytes(sae._hkdf_expand(prk, b"SAE Hash to Element u2 P2", 48), "big") % sae._P
+    assert xy(sae._sswu(u2)) == ("72cd2a967a837fea5051f0133db46227775ba09f7b6dfb99ae7a8ef22c7d34a0"
+                                 "864390d797d352b368d311af515bde116fe54459fec867ee18a8a1619ca3ff59")
+
+
+def test_hash_to_element_pt_and_pwe():
+    pt = derive_pt(H2E_SSID, PASSWORD, PWID)
+    assert xy(pt) == ("b6e38c98750c684b5d17c3d8c9a4100b39931279187ca6cced5f37ef46ddfa97"
+                      "5687e972e50f73e3898861e7edad21bea7d5f622df88243bb804920ae8e647fa")
+    pwe = derive_pwe_h2e(pt, H2E_MAC1, H2E_MAC2)
+    assert xy(pwe) == ("c93049b9e64000f848201649e999f2b5c22dea69b5632c9df4d633b8aa1f6c1e"
+                       "73634e94b53d82e7383a8d258199d9dc1a5ee8269d060382ccbf33e614ff59a0")
+    assert derive_pwe_h2e(pt, H2E_MAC2, H2E_MAC1) == pwe  # symmetric in the addresses
+
+
+def test_two_h2e_peers_agree_and_refuse_a_hunting_and_pecking_commit():
+    r = random.Random(11)
+    a = Sae(password=b"wpa3 h2e", own_addr=ADDR1, peer_addr=ADDR2, ssid=b"net80211", random=r.randbytes)
+    b = Sae(password=b"wpa3 h2e", own_addr=ADDR2, peer_addr=ADDR1, ssid=b"net80211", random=r.randbytes)
+    first_a, first_b = a.start(0), b.start(0)
+    assert first_a[0].status == STATUS_SAE_HASH_TO_ELEMENT
+    log = run(a, b, first_a, first_b)
+    accepted = [x for x in log["a"] + log["b"] if isinstance(x, SaeAccepted)]
+    assert len(accepted) == 2 and accepted[0] == accepted[1]
+    legacy = Sae(password=b"wpa3 h2e", own_addr=ADDR1, peer_addr=ADDR2, random=r.randbytes)
+    c = Sae(password=b"wpa3 h2e", own_addr=ADDR2, peer_addr=ADDR1, ssid=b"net80211", random=r.randbytes)
+    c.start(0)
+    (commit, _) = legacy.start(0)
+    assert c.receive(1, commit.status, commit.body, 0) == [] and c.drops["status"] == 1
