@@ -35,7 +35,7 @@ def _tk(suite, data):
     return data.draw(st.binary(min_size=cipher.key_len(suite), max_size=cipher.key_len(suite)))
 
 
-@pytest.mark.parametrize("suite", SUITES)
+@pytest.mark.parametrize("suite", SUITES, ids=lambda s: s.name)
 @given(frame=mpdus(), pn=st.integers(0, (1 << 48) - 1), keyid=st.integers(0, 3), data=st.data())
 def test_round_trip(suite, frame, pn, keyid, data):
     tk = _tk(suite, data)
@@ -58,7 +58,7 @@ def _covered(frame: bytes, pos: int) -> bool:
     return ccmp in (0, 1, 4, 5, 6, 7) or ccmp >= 8
 
 
-@pytest.mark.parametrize("suite", SUITES)
+@pytest.mark.parametrize("suite", SUITES, ids=lambda s: s.name)
 @given(frame=mpdus(), pn=st.integers(0, (1 << 48) - 1), data=st.data())
 def test_tampering_a_protected_byte_fails_the_mic(suite, frame, pn, data):
     tk = _tk(suite, data)
@@ -70,7 +70,7 @@ def test_tampering_a_protected_byte_fails_the_mic(suite, frame, pn, data):
     assert e.value.reason == "mic"
 
 
-@pytest.mark.parametrize("suite", SUITES)
+@pytest.mark.parametrize("suite", SUITES, ids=lambda s: s.name)
 @given(frame=mpdus(), data=st.data())
 def test_masked_fields_may_change_in_flight(suite, frame, data):
     # a retransmission sets Retry; Duration and the sequence number are not

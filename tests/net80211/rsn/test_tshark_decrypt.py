@@ -56,7 +56,7 @@ def udp(src: int, dst: int, payload: bytes) -> bytes:
     return ip + struct.pack(">HHHH", 49152, 49153, udp_len, 0) + payload
 
 
-@pytest.mark.parametrize("cipher", [Cipher.CCMP_128, Cipher.GCMP_256])
+@pytest.mark.parametrize("cipher", [Cipher.CCMP_128, Cipher.GCMP_256], ids=lambda c: c.name)
 def test_tshark_decrypts_our_traffic(tmp_path, cipher):
     exe = require_tool("tshark")
     ap = ApPolicy(pairwise=(cipher,), group=cipher)
