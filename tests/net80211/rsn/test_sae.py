@@ -238,3 +238,52 @@ def test_two_h2e_peers_agree_and_refuse_a_hunting_and_pecking_commit():
     c.start(0)
     (commit, _) = legacy.start(0)
     assert c.receive(1, commit.status, commit.body, 0) == [] and c.drops["status"] == 1
+
+
+@given(st.data())
+def test_over_a_lossy_medium_sae_agrees_or_gives_up(data):
+    a, b = pair(seed=data.draw(st.integers(0, 3)))
+    peers = {"a": a, "b": b}
+    timers: dict[str, int | None] = {"a": None, "b": None}
+    queue: list[tuple[int, int, str, SendSae]] = []
+    order = 0
+    accepted: dict[str, list[SaeAccepted]] = {"a": [], "b": []}
+
+    def emit(src: str, actions, now: int) -> None:
+        nonlocal order
+        for act in actions:
+            if isinstance(act, SetTimer):
+                timers[src] = act.at_ns
+            elif isinstance(act, SendSae):
+                fate = data.draw(st.sampled_from(["deliver", "deliver", "drop", "twice", "late"]))
+                delay = data.draw(st.integers(0, 120)) * 1_000_000 if fate == "late" else 1_000_000
+                for _ in range({"deliver": 1, "drop": 0, "twice": 2, "late": 1}[fate]):
+                    order += 1
+                    queue.append((now + delay, order, "b" if src == "a" else "a", act))
+            elif isinstance(act, SaeAccepted):
+                accepted[src].append(act)
+            elif isinstance(act, Failed):
+                timers[src] = None
+
+    emit("a", a.start(0), 0)
+    emit("b", b.start(0), 0)
+    for _ in range(300):
+        times = [q[0] for q in queue] + [t for t in timers.values() if t is not None]
+        if not times:
+            break
+        now = min(times)
+        due = sorted(q for q in queue if q[0] == now)
+        if due:
+            queue.remove(due[0])
+            _, _, dst, m = due[0]
+            emit(dst, peers[dst].receive(m.transaction, m.status, m.body, now), now)
+        else:
+            side = next(s for s, t in timers.items() if t == now)
+            timers[side] = None
+            emit(side, peers[side].timer(now), now)
+    assert all(len(v) <= 1 for v in accepted.values())  # accepted once at most
+    if accepted["a"] and accepted["b"]:
+        assert accepted["a"] == accepted["b"]
+    for side, peer in peers.items():
+        assert peer.state in (SaeState.ACCEPTED, SaeState.FAILED, SaeState.CONFIRMED)
+        assert (peer.state == SaeState.ACCEPTED) == bool(accepted[side])
