@@ -11,8 +11,9 @@ point arithmetic comes from pycryptodome (`cryptography` exposes no raw EC
 point addition); the field square roots are Python integers (P-256's prime
 is 3 mod 4).
 
-Not implemented: anti-clogging tokens, rejected-groups lists, FFC groups,
-other ECC groups.
+Not implemented: issuing anti-clogging tokens (an AP's policy: the STA
+side answers a token request), rejected-groups lists, FFC groups, other
+ECC groups.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ _LEN = 32
 _HNP_ROUNDS = 40  # k: always run this many rounds, found or not (side channels)
 PASSWORD_ID_EXT = 33  # Password Identifier element: ID 255, extension 33
 STATUS_SAE_HASH_TO_ELEMENT = 126  # an H2E commit says so in its status code
+STATUS_ANTI_CLOGGING_TOKEN_REQUIRED = 76
+_MAX_TOKEN = 256
 
 
 def _is_square(v: int) -> bool:
@@ -330,6 +333,8 @@ class Sae:
         if self.state in (SaeState.NOTHING, SaeState.FAILED):
             self.drops["no_instance"] += 1
             return []
+        if transaction == 1 and status == STATUS_ANTI_CLOGGING_TOKEN_REQUIRED:
+            return self._on_token_request(body, now_ns)
         want = STATUS_SAE_HASH_TO_ELEMENT if self.h2e and transaction == 1 else StatusCode.SUCCESS
         if status != want:
             self.drops["status"] += 1  # a refusal, or the other password element method
@@ -340,6 +345,22 @@ class Sae:
             return self._on_confirm(body, now_ns)
         self.drops["transaction"] += 1
         return []
+
+    def _on_token_request(self, body: bytes, now_ns: int) -> list[SaeAction]:
+        """A busy AP asks for its anti-clogging token back (12.4.6): send the
+        same commit again with the token after the group.  Only while no
+        peer commit was taken; the retry budget still applies."""
+        if self.state != SaeState.COMMITTED or self.own is None:
+            self.drops["unexpected"] += 1
+            return []
+        if len(body) < 3 or struct.unpack_from("<H", body)[0] != GROUP_P256 or len(body) - 2 > _MAX_TOKEN:
+            self.drops["malformed"] += 1
+            return []
+        self.sync += 1
+        if self.sync > self.SYNC_MAX:
+            return self._fail("SAE: the AP keeps asking for anti-clogging tokens")
+        self.own = Commit(self.own.group, self.own.scalar, self.own.element, self.own.identifier, body[2:])
+        return [self._commit_action(), self._arm(now_ns)]
 
     def _on_commit(self, body: bytes, now_ns: int) -> list[SaeAction]:
         assert self.own is not None

@@ -27,6 +27,7 @@ from net80211.rsn import (
 )
 from net80211.rsn.policy import Selection
 from net80211.rsn.sae import (
+    STATUS_ANTI_CLOGGING_TOKEN_REQUIRED,
     STATUS_SAE_HASH_TO_ELEMENT,
     Sae,
     SaeAccepted,
@@ -287,3 +288,19 @@ def test_over_a_lossy_medium_sae_agrees_or_gives_up(data):
     for side, peer in peers.items():
         assert peer.state in (SaeState.ACCEPTED, SaeState.FAILED, SaeState.CONFIRMED)
         assert (peer.state == SaeState.ACCEPTED) == bool(accepted[side])
+
+
+def test_a_token_request_is_answered_with_the_same_commit_and_the_token():
+    a, b = pair()
+    (commit, _) = a.start(0)
+    token = bytes(range(32))
+    (again, timer) = a.receive(1, STATUS_ANTI_CLOGGING_TOKEN_REQUIRED, b"\x13\x00" + token, 10)
+    assert again.body == commit.body[:2] + token + commit.body[2:] and timer == SetTimer(10 + 40_000_000)
+    assert a.receive(1, STATUS_ANTI_CLOGGING_TOKEN_REQUIRED, b"\x14\x00" + token, 10) == []
+    assert a.drops["malformed"] == 1
+    # the peer's commit, once taken, ends the token exchange
+    b.start(0)
+    peer_commit = b.own.body()
+    a.receive(1, 0, peer_commit, 20)
+    assert a.receive(1, STATUS_ANTI_CLOGGING_TOKEN_REQUIRED, b"\x13\x00" + token, 30) == []
+    assert a.drops["unexpected"] == 1
