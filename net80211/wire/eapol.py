@@ -16,8 +16,9 @@ from dataclasses import dataclass, replace
 from .frame import FrameError
 
 __all__ = [
-    "ETHERTYPE_EAPOL", "EapolType", "KeyInfo", "KeyDescriptor", "KdeType", "EapolKey",
-    "parse_eapol", "KeyData", "parse_key_data", "gtk_kde", "igtk_kde", "pmkid_kde", "kde", "pad_key_data",
+    "ETHERTYPE_EAPOL", "EapolType", "KeyInfo", "KeyDescriptor", "KeyDescriptorVersion", "KdeType", "EapolKey",
+    "parse_eapol", "KeyData", "GtkKde", "IgtkKde", "parse_key_data", "gtk_kde", "igtk_kde", "pmkid_kde",
+    "kde", "pad_key_data",
 ]
 
 ETHERTYPE_EAPOL = 0x888E
