@@ -16,7 +16,6 @@ from __future__ import annotations
 import getopt
 import io
 import logging
-import math
 import os
 import re
 import signal
@@ -44,6 +43,7 @@ NOISE_DBM = -91  # wmediumd's NOISE_LEVEL: signal-table rows are signals, the ke
 # length; the medium kernel's error model scales with length, so the table is
 # taken to hold for frames of this many bytes.
 SIGNAL_TABLE_FRAME_LEN = 1500
+SIGNAL_RANGE = (-200, 100)  # dBm a signal-table row may name: bounds the table we build
 
 HELP = """\
 wmediumd v{v} - a wireless medium simulator
@@ -98,10 +98,10 @@ def read_signal_table(path: str) -> tuple[int, np.ndarray]:
     Returns (the lowest signal, a (rows, 12) PER array, one row per dB up).
     """
     rows: dict[int, list[float]] = {}
-    with open(path, encoding="utf-8") as f:
-        tokens = f.read().split("\n")
+    with open(path, encoding="utf-8", errors="replace") as f:
+        lines = f.read().split("\n")
     words: list[str] = []
-    for line in tokens:
+    for line in lines:
         line = line.split("#", 1)[0]
         words.extend(line.split())
     it = iter(words)
@@ -111,9 +111,11 @@ def read_signal_table(path: str) -> tuple[int, np.ndarray]:
             pers = [float(next(it)) for _ in range(12)]
         except StopIteration:
             raise ValueError("Not enough rate found") from None
-        except ValueError as e:
+        except (ValueError, OverflowError) as e:
             raise ValueError(f"bad number in the signal table: {e}") from None
-        if not all(0.0 <= p <= 1.0 and math.isfinite(p) for p in pers):
+        if not SIGNAL_RANGE[0] <= signal <= SIGNAL_RANGE[1]:
+            raise ValueError(f"signal {signal} dBm is outside {SIGNAL_RANGE[0]}..{SIGNAL_RANGE[1]}")
+        if not all(0.0 <= p <= 1.0 for p in pers):  # NaN fails this too
             raise ValueError(f"signal {signal}: error rates must be within [0, 1]")
         rows[signal] = pers
     if not rows:

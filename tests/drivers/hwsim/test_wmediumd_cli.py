@@ -13,7 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.hwsim.external.wmconfig import ConfigError
 from drivers.hwsim.external.wmediumd_cli import kernel_per_table, read_signal_table
@@ -291,3 +294,26 @@ def test_mininet_wifi_config_mediums_noise_and_shadowing(tmp_path):
     conf.write_text(MN_CFG.replace("(2, 3)", "(2, 9)"))
     with pytest.raises(ConfigError, match="no interface 9"):
         load(str(conf), sched=Scheduler())
+
+
+_WORDS = st.one_of(st.sampled_from(["-90", "-60", "1.00E+00", "0.5", "0", "#", "\n", "nan", "inf", "1e400",
+                                    "-1e9", "x", "2"]), st.text(max_size=6))
+
+
+_ROWS = st.lists(st.tuples(st.integers(-250, 150), st.lists(st.floats(-0.2, 1.2), min_size=12, max_size=12))
+                 .map(lambda r: " ".join([str(r[0]), *map(str, r[1])]) + "\n"), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.lists(_WORDS, max_size=60).map(" ".join), _ROWS.map("".join)))
+def test_signal_table_parser_takes_any_text(tmp_path_factory, text):
+    f = tmp_path_factory.mktemp("t") / "table"
+    f.write_text(text, encoding="utf-8")
+    try:
+        lo, table = read_signal_table(str(f))
+    except ValueError:
+        return  # refused with a reason: wmediumd exits 1 then too
+    assert -200 <= lo <= 100 and table.shape[1] == 12 and len(table) <= 301
+    assert ((table >= 0) & (table <= 1)).all()
+    kt, step = kernel_per_table(lo, table)
+    assert kt.shape[0] == 12 and np.isfinite(kt).all() and (kt <= 0).all()
