@@ -68,9 +68,14 @@ def parse_config(text: str) -> tuple[list[str], ModelSpec, list[tuple[float, ...
     kind = str(_get(mdl, "type", default=""))
     fading = float(_get(mdl, "fading_coefficient", default=0.0))
     common: dict[str, Any] = dict(interference=interference, fading=fading)
-    noise = _get(mdl, "noise_threshold")
-    if noise is not None and float(noise) < 0:  # wmediumd keeps its -91 dBm otherwise
-        common["noise_dbm"] = float(noise)
+    raw_noise = _get(mdl, "noise_threshold")
+    if raw_noise is not None:
+        try:
+            noise = float(raw_noise)
+        except (TypeError, ValueError):
+            raise ConfigError(f"model.noise_threshold must be a number, not {raw_noise!r}") from None
+        if noise < 0:  # wmediumd keeps its -91 dBm otherwise
+            common["noise_dbm"] = noise
     if kind == "snr":
         spec = ModelSpec(kind="snr", default_snr=float(_get(mdl, "default_snr", default=DEFAULT_SNR)),
                          links=_links(_get(mdl, "links"), n, "model.links"), **common)

@@ -294,6 +294,11 @@ def test_mininet_wifi_config_mediums_noise_and_shadowing(tmp_path):
     conf.write_text(MN_CFG.replace("(2, 3)", "(2, 9)"))
     with pytest.raises(ConfigError, match="no interface 9"):
         load(str(conf), sched=Scheduler())
+    conf.write_text(MN_CFG.replace("-95", '"loud"'))
+    with pytest.raises(ConfigError, match="noise_threshold must be a number"):
+        load(str(conf), sched=Scheduler())
+    conf.write_text(MN_CFG.replace("-95", "3"))  # not a noise floor: wmediumd keeps -91 dBm
+    assert load(str(conf), sched=Scheduler())[0].medium.model.noise_dbm == -91.0
 
 
 _WORDS = st.one_of(st.sampled_from(["-90", "-60", "1.00E+00", "0.5", "0", "#", "\n", "nan", "inf", "1e400",
