@@ -305,3 +305,28 @@ class IEEE80211Com:
 
     def ic_cancel_remain_on_channel(self) -> None:
         """Driver hook: back to the operating channel after `ic_remain_on_channel`."""
+
+    # The longest remain-on-channel the hardware takes (cfg80211's
+    # max_remain_on_channel_duration); P2P listen and mgmt-tx waits are cut to it.
+    ic_max_remain_on_channel_ms: int = 5000
+
+    # The TSF is virtual time in µs plus this offset.  A class default, not
+    # set in __init__, so a driver may keep it in its hardware (a property).
+    ic_tsf_offset_us: int = 0
+
+    # The device's hardware index (hwsim's radio id; a P2P wdev id carries it),
+    # or None: net80211 then numbers devices in the order it meets them.
+    ic_index: int | None = None
+
+    def ic_get_tsf(self) -> int:
+        """Driver hook: the TSF now, in µs (default: virtual time plus `ic_tsf_offset_us`)."""
+        return self.sched.now_ns // 1000 + self.ic_tsf_offset_us
+
+    def ic_set_tsf(self, tsf_us: int) -> bool:
+        """Driver hook: load the TSF (an IBSS adopting an older peer's time) and
+        re-align the beacon timers; False (the default) if the hardware cannot."""
+        return False
+
+    def describe(self) -> dict[str, Any]:
+        """Device facts for tools (`wlanctl list`, conformance snapshots); drivers add theirs."""
+        return {"name": self.name}

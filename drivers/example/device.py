@@ -182,14 +182,10 @@ class ExampleRadio(IEEE80211Com):
         tx_complete(self, frame, status)
 
     # -- the beacon timer ----------------------------------------------------------
-    @property
-    def tsf_us(self) -> int:
-        return self.sched.now_ns // 1000
-
     def beacon_start(self, vap: Any) -> None:
         co = self._beacons.setdefault(id(vap), Callout(self.sched))
         period_us = vap.bintval * TU // 1000
-        co.reset((period_us - self.tsf_us % period_us) * 1000, self._beacon, vap)
+        co.reset((period_us - self.ic_get_tsf() % period_us) * 1000, self._beacon, vap)
 
     def beacon_stop(self, vap: Any) -> None:
         co = self._beacons.pop(id(vap), None)
@@ -203,4 +199,4 @@ class ExampleRadio(IEEE80211Com):
         co.reset(vap.bintval * TU, self._beacon, vap)
         if self.port.started and not self.flags & ComFlags.SCAN:
             self.stats["beacons"] += 1
-            self._send(beacon_frame(vap, self.tsf_us), ((0, 1),), True)
+            self._send(beacon_frame(vap, self.ic_get_tsf()), ((0, 1),), True)

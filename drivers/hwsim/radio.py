@@ -100,6 +100,7 @@ class HwsimRadio(IEEE80211Com):
                          policy=policy)
         self.medium = medium
         self.idx = idx
+        self.ic_index = idx
         self.nchannels = nchannels
         self.p2p_device = bool(caps & Caps.P2P_DEVICE)
         self.hwaddr = hw_addr(self.macaddr)
@@ -121,7 +122,7 @@ class HwsimRadio(IEEE80211Com):
         # up at different moments, so their TSFs (and TBTTs) differ; equal
         # TSFs would make every AP of a world beacon at the same instant and
         # collide each time.  Seeded by the radio's address: same run.
-        self.tsf_offset_us = self.rng.randrange(1 << 32)
+        self.ic_tsf_offset_us = self.rng.randrange(1 << 32)
         # The hardware's own randomness (beacon backoff), seeded by the medium's seed.
         self._rng = random.Random(medium.seed << 20 ^ idx)
         self._inflight = 0  # frames handed to the medium without a status yet
@@ -310,26 +311,39 @@ class HwsimRadio(IEEE80211Com):
 
     # -- beacons (the hardware beacon timer) --------------------------------------------
     @property
-    def tsf_offset_us(self) -> int:
+    def ic_tsf_offset_us(self) -> int:
         """The TSF is virtual time in µs plus this offset (kept by the port,
         so the medium's capture stamps frames with the sender's TSF)."""
         return self.port.tsf_offset_us
 
-    @tsf_offset_us.setter
-    def tsf_offset_us(self, offset: int) -> None:
+    @ic_tsf_offset_us.setter
+    def ic_tsf_offset_us(self, offset: int) -> None:
         self.port.tsf_offset_us = int(offset)
 
-    @property
-    def tsf_us(self) -> int:
-        return self.sched.now_ns // 1000 + self.tsf_offset_us
-
-    @tsf_us.setter
-    def tsf_us(self, tsf: int) -> None:
+    def ic_set_tsf(self, tsf_us: int) -> bool:
         """Load the TSF (an IBSS adopting a peer's); the beacon timer follows it."""
-        self.tsf_offset_us = int(tsf) - self.sched.now_ns // 1000
+        self.ic_tsf_offset_us = int(tsf_us) - self.sched.now_ns // 1000
         for v in self.vaps:
             if id(v) in self._beacons:
                 self._beacon_start(v)
+        return True
+
+    # hwsim's own names for the TSF, kept for its users.
+    @property
+    def tsf_offset_us(self) -> int:
+        return self.ic_tsf_offset_us
+
+    @tsf_offset_us.setter
+    def tsf_offset_us(self, offset: int) -> None:
+        self.ic_tsf_offset_us = offset
+
+    @property
+    def tsf_us(self) -> int:
+        return self.ic_get_tsf()
+
+    @tsf_us.setter
+    def tsf_us(self, tsf: int) -> None:
+        self.ic_set_tsf(tsf)
 
     def _beacon_start(self, vap: Any) -> None:
         co = self._beacons.get(id(vap))
@@ -337,7 +351,7 @@ class HwsimRadio(IEEE80211Com):
             co = self._beacons[id(vap)] = Callout(self.sched)
         # First TBTT: the next multiple of the interval on the TSF.
         period_us = vap.bintval * TU // 1000
-        delay_us = period_us - self.tsf_us % period_us
+        delay_us = period_us - self.ic_get_tsf() % period_us
         co.reset(delay_us * 1000, self._beacon_fire, vap)
 
     def _beacon_stop(self, vap: Any) -> None:
@@ -359,7 +373,7 @@ class HwsimRadio(IEEE80211Com):
             self.sched.call_later(slots * SLOT_NS, self._ibss_beacon, vap, self.sched.now_ns, co)
             return
         self.stats["beacons"] += 1
-        self._xmit(beacon_frame(vap, self.tsf_us), ((0, 1),), True, None)
+        self._xmit(beacon_frame(vap, self.ic_get_tsf()), ((0, 1),), True, None)
 
     def _ibss_beacon(self, vap: Any, tbtt_ns: int, co: Callout) -> None:
         if self._beacons.get(id(vap)) is not co or vap.state < State.RUN or not self.port.started:
@@ -368,7 +382,7 @@ class HwsimRadio(IEEE80211Com):
             self.stats["beacons_deferred"] += 1
             return
         self.stats["beacons"] += 1
-        self._xmit(beacon_frame(vap, self.tsf_us), ((RATE_INDEX.get(getattr(vap, "mgmtrate", 2), 0), 1),),
+        self._xmit(beacon_frame(vap, self.ic_get_tsf()), ((RATE_INDEX.get(vap.mgmtrate, 0), 1),),
                    True, None)
 
     def describe(self) -> dict[str, Any]:

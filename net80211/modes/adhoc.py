@@ -23,7 +23,7 @@ import logging
 from collections import Counter
 from typing import Any
 
-from ic import OpMode, State
+from ic import IEEE80211Com, OpMode, State
 from net80211.beacon import DEFAULT_RATES, beacon_ies, capinfo
 from net80211.bss import create_bss, leave_bss, pick_channel, scan_channels
 from net80211.mode import ANY, Mode, S, transitions_table
@@ -47,22 +47,15 @@ _SUB_PROBE_REQ, _SUB_PROBE_RESP, _SUB_BEACON = 4, 5, 8
 _NODATA = 0x4  # data subtypes without a body (Null, QoS Null, CF-*)
 
 
-def device_tsf(ic: Any) -> int:
-    """The device's TSF in µs (`ic.tsf_us` if the driver keeps one, else virtual time)."""
-    tsf = getattr(ic, "tsf_us", None)
-    return tsf if isinstance(tsf, int) else ic.sched.now_ns // 1000
+def device_tsf(ic: IEEE80211Com) -> int:
+    """The device's TSF in µs."""
+    return ic.ic_get_tsf()
 
 
-def set_device_tsf(ic: Any, tsf_us: int) -> bool:
+def set_device_tsf(ic: IEEE80211Com, tsf_us: int) -> bool:
     """Load the device's TSF (the driver re-aligns its beacon timer); False
     if the driver keeps no settable TSF."""
-    if not isinstance(getattr(ic, "tsf_us", None), int):
-        return False
-    try:
-        ic.tsf_us = tsf_us
-    except AttributeError:
-        return False
-    return True
+    return ic.ic_set_tsf(tsf_us)
 
 
 class IbssMode(Mode):

@@ -220,7 +220,7 @@ class HostapMode(Mode):
             if ssid is None:
                 raise FrameError("probe request without a valid SSID element")
             if (ssid == b"" and not vap.hidessid) or ssid == vap.ssid:
-                tsf = getattr(vap.ic, "tsf_us", vap.ic.sched.now_ns // 1000)
+                tsf = vap.ic.ic_get_tsf()
                 send_raw(vap, probe_resp_frame(vap, a2, tsf))
             return
         if a3 != vap.bssid:

@@ -17,7 +17,7 @@ import os
 from collections import Counter
 from typing import Any, BinaryIO
 
-from ic import InvalidArgument, Net80211Error, OpMode, State
+from ic import IEEE80211Com, InvalidArgument, Net80211Error, OpMode, State
 from net80211.bss import leave_bss, running_channel
 from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.wire.capture import Capture, rate_index, rx_radiotap
@@ -29,9 +29,9 @@ MAX_MPDU = 2304 + 30 + 4  # the largest body, a 4-address QoS header and HT Cont
 _KIND = ("rx_mgmt", "rx_ctrl", "rx_data", "rx_ext")
 
 
-def _tsf_us(ic: Any, time_ns: int) -> int:
-    """The device's TSF at `time_ns` (hwsim radios offset virtual time)."""
-    return time_ns // 1000 + getattr(ic, "tsf_offset_us", 0)
+def _tsf_us(ic: IEEE80211Com, time_ns: int) -> int:
+    """The device's TSF at `time_ns`, a moment already past."""
+    return time_ns // 1000 + ic.ic_tsf_offset_us
 
 
 def looks_like_radiotap(buf: bytes) -> bool:
