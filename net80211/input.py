@@ -17,15 +17,15 @@ duplicates and calls the mode's `recv_mgmt`/`recv_data`.  A frame too
 broken to parse is counted (`ic.stats['rx_malformed']`, and the vap's
 `stats.rx_malformed` once it reached one) and dropped; nothing raises.
 
-`rx` is the driver's receive status: anything with `freq` (MHz), `signal`
-(dBm), `rate_idx` and `time_ns` attributes (hwsim passes its `RxInfo`).
+`rx` is the driver's receive status, an `ic.RxInfo`; `tx_complete` takes
+an `ic.TxStatus`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from ic import OpMode, State
+from ic import IEEE80211Com, OpMode, RxInfo, State, TxStatus
 from net80211.wire.frame import FrameError, peek
 
 FT_MGMT, FT_CTRL, FT_DATA = 0, 1, 2
@@ -40,7 +40,7 @@ _WDS = OpMode.WDS
 _last: list[Any] = [None, None]  # the last frame peeked and its header
 
 
-def input_all(ic: Any, frame: bytes, rx: Any) -> int:
+def input_all(ic: IEEE80211Com, frame: bytes, rx: RxInfo) -> int:
     """Deliver a received frame to the device's vaps; how many took it."""
     last = _last
     if frame is last[0]:
@@ -129,11 +129,11 @@ def qos_tid(frame: bytes, flags: int) -> int:
     return frame[off] & 0xF if len(frame) > off else 16
 
 
-def tx_complete(ic: Any, frame: bytes, status: Any) -> None:
+def tx_complete(ic: IEEE80211Com, frame: bytes, status: TxStatus) -> None:
     """A frame the device sent is done: `status.acked` says if a receiver took it."""
-    ic.stats["tx_acked" if getattr(status, "acked", False) else "tx_unacked"] += 1
+    ic.stats["tx_acked" if status.acked else "tx_unacked"] += 1
     # Monitor vaps see what the device sent once it is done, as in Linux.
-    if not getattr(status, "dropped", False):
+    if not status.dropped:
         for vap in ic.vaps:
             if vap.opmode is _MONITOR and vap.state == State.RUN:
                 vap.mode.tx_seen(vap, frame, status)

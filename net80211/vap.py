@@ -11,7 +11,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from ic import Caps, Channel, CloneFlags, InvalidArgument, NotSupported, OpMode, State, mac_str, vap_caps
+from ic import (
+    Caps,
+    Channel,
+    CloneFlags,
+    InvalidArgument,
+    NotSupported,
+    OpMode,
+    RxInfo,
+    State,
+    mac_str,
+    vap_caps,
+)
 from net80211 import output, proto
 from net80211.mode import mode_for
 from net80211.netdev import Netdev, make_netdev
@@ -216,7 +227,7 @@ class IEEE80211Vap:
         self.txseq = (seq + 1) & 0xFFF
         return seq
 
-    def input(self, frame: bytes, rx: Any) -> None:
+    def input(self, frame: bytes, rx: RxInfo) -> None:
         """A frame for this vap, raw (`iv_input`); the device's input path
         (`input.input_all`) uses it for MONITOR vaps and calls `mode.recv`
         for the others.  rx_packets/rx_bytes count data delivered up."""

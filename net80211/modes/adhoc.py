@@ -23,7 +23,7 @@ import logging
 from collections import Counter
 from typing import Any
 
-from ic import IEEE80211Com, OpMode, State
+from ic import IEEE80211Com, OpMode, RxInfo, State
 from net80211.beacon import DEFAULT_RATES, beacon_ies, capinfo
 from net80211.bss import create_bss, leave_bss, pick_channel, scan_channels
 from net80211.mode import ANY, Mode, S, transitions_table
@@ -157,7 +157,7 @@ class IbssMode(Mode):
         send_mgmt(vap, BROADCAST, req, bssid=BROADCAST)
 
     # -- receive -------------------------------------------------------------------
-    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any,
+    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any,
                   a2: bytes | None, a3: bytes | None) -> None:
         if vap.state == State.SCAN and subtype in (_SUB_BEACON, _SUB_PROBE_RESP) and a3 is not None:
             # The scan cache keeps no timestamps: note the TSF of IBSSes we may join.
@@ -171,7 +171,7 @@ class IbssMode(Mode):
         elif subtype == _SUB_PROBE_REQ and self.opmode is OpMode.IBSS:
             self._recv_probe_req(vap, MgmtFrame.parse(frame))
 
-    def _recv_beacon(self, vap: Any, subtype: int, mf: MgmtFrame, rx: Any, node: Any) -> None:
+    def _recv_beacon(self, vap: Any, subtype: int, mf: MgmtFrame, rx: RxInfo, node: Any) -> None:
         body = mf.body
         if not isinstance(body, Beacon) or not body.capability & Capability.IBSS:
             return
@@ -204,7 +204,7 @@ class IbssMode(Mode):
         vap.ibss_beacon_heard_ns = vap.ic.sched.now_ns
         vap.new_state(State.RUN, 0, internal=True)
 
-    def _neighbor(self, vap: Any, mac: bytes, body: Beacon, rx: Any, node: Any) -> Any:
+    def _neighbor(self, vap: Any, mac: bytes, body: Beacon, rx: RxInfo, node: Any) -> Any:
         """`ieee80211_add_neighbor`: the peer's node, created or refreshed."""
         if node is None:
             node = NodeTable.of(vap.ic).add(vap, mac)
@@ -231,7 +231,7 @@ class IbssMode(Mode):
         if send_mgmt(vap, mf.addr2, resp, bssid=vap.bssid):
             vap.adhoc_stats["tx_probe_resp"] += 1
 
-    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any, flags: int) -> None:
+    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any, flags: int) -> None:
         st = vap.stats
         if vap.state != State.RUN:
             st.rx_dropped += 1

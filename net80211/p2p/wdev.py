@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ic import MS, Busy, Channel, IEEE80211Com, InvalidArgument, NotSupported, OpMode, State
+from ic import MS, Busy, Channel, IEEE80211Com, InvalidArgument, NotSupported, OpMode, RxInfo, State
 from net80211.p2p.frames import FrameRegistry
 from net80211.p2p.offchan import OffChanItem, OffChannel
 from net80211.p2p.owner import Event, NetworkDown, NotFound, Owner
@@ -262,7 +262,7 @@ class WirelessDev:
 
         def send(offchannel: bool) -> None:
             params = {"rates": rates, "no_ack": no_ack, "offchannel": offchannel,
-                      "on_status": lambda f, st: self._status(w, bool(getattr(st, "acked", False)))}
+                      "on_status": lambda f, st: self._status(w, st.acked)}
             if not self.ic.ic_raw_xmit(self.vap, frame, params):
                 self._status(w, False)
 
@@ -388,7 +388,7 @@ class WirelessDev:
         scan["item"] = OffChanItem(self, chan, scan["dwell"] * MS, scan["cookie"], "scan", on, off)
         self.offchan.add(scan["item"])
 
-    def _scan_tap(self, frame: bytes, rx: Any) -> None:
+    def _scan_tap(self, frame: bytes, rx: RxInfo) -> None:
         scan = self._scan
         if scan is None or scan["chan"] is None or len(frame) < 24:
             return
@@ -405,7 +405,7 @@ class WirelessDev:
         chan = scan["chan"]
         if ch is not None and ch != chan.ieee:
             return  # heard on an adjacent channel
-        res = ScanResult(f.addr3, ies.ssid or b"", chan, getattr(rx, "signal", 0), body.capability,
+        res = ScanResult(f.addr3, ies.ssid or b"", chan, rx.signal, body.capability,
                          body.interval, False, ies=ies,
                          extra={"addr": f.addr2, "probe_resp": frame[0] >> 4 == _SUB_PROBE_RESP})
         Scanner.of(self.ic).add_result(res)
