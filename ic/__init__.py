@@ -1,5 +1,5 @@
 """The device layer: IEEE80211Com, its vocabulary (modes, capabilities,
-states), channels, the concurrency policy and the scheduler.  Imports nothing
+states), channels, the concurrency policy and its rules, and the scheduler.  Imports nothing
 else of the project."""
 
 from .channels import ALL_CHANNELS, CHANNELS_2GHZ, CHANNELS_5GHZ, ChanFlags, Channel, find_channel
@@ -39,6 +39,18 @@ from .errors import (
     StateQueueFull,
 )
 from .policy import Admission, MixVerdict, Policy, VapRequest
+from .rules import (
+    BeaconSlots,
+    BssidMask,
+    FirstOnly,
+    MaxOfMode,
+    NoWdsInStaMode,
+    Rule,
+    SingleVap,
+    StaNoBeacons,
+    WdsNeedsHostap,
+    WdsNoBssid,
+)
 from .rxtx import RxInfo, TxStatus
 from .sched import MS, NS, SEC, TU, US, Callout, Scheduler, TaskQueue, seconds
 
@@ -52,5 +64,7 @@ __all__ = [
     "ChanWidth", "DfsRegion", "IfaceCombination", "IfaceLimit", "check_combinations",
     "format_combinations", "hwsim_combinations", "validate_combinations", "ConcurrencyError",
     "MixVerdict", "RxInfo", "TxStatus",
+    "Rule", "MaxOfMode", "FirstOnly", "SingleVap", "WdsNeedsHostap", "NoWdsInStaMode", "BeaconSlots",
+    "BssidMask", "StaNoBeacons", "WdsNoBssid",
     "MS", "NS", "SEC", "TU", "US", "Callout", "Scheduler", "TaskQueue", "seconds",
 ]

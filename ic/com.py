@@ -13,14 +13,20 @@ import logging
 import random
 import re
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .channels import ALL_CHANNELS, Channel, find_channel
 from .enums import Caps, CloneFlags, ComFlags, OpMode, parse_wlanmode
 from .errors import AlreadyExists, DriverError, InvalidArgument, NoSuchDevice, NotSupported
 from .names import NameRegistry, check_name, registry_for, unit_of
-from .policy import Policy, VapRequest
+from .policy import MixVerdict, Policy, VapRequest
 from .sched import Scheduler, TaskQueue
+
+if TYPE_CHECKING:  # the layers above, named for the annotations only
+    from net80211.node import NodeTable
+    from net80211.p2p.offchan import OffChannel
+    from net80211.scan import Scanner
+    from net80211.vap import IEEE80211Vap
 
 log = logging.getLogger("net80211")
 
@@ -74,13 +80,13 @@ class IEEE80211Com:
         self.curchan: Channel = self.channels[0]
         self.bsschan: Channel | None = None  # channel of the running BSS(es)
         self.flags = ComFlags(0)
-        self.vaps: list[Any] = []
+        self.vaps: list[IEEE80211Vap] = []
         self.nrunning = 0
         self.policy: Policy = policy if policy is not None else Policy()
         self.cac_done: set[Channel] = set()
-        self.scan: Any = None  # the device's scanner, made by net80211 on first use
-        self.offchan: Any = None  # net80211's remain-on-channel/mgmt-tx state, made on first use
-        self.nodes: Any = None  # the device's node table, made by net80211 on first use
+        self.scan: Scanner | None = None  # the device's scanner, made by net80211 on first use
+        self.offchan: OffChannel | None = None  # net80211's remain-on-channel/mgmt-tx state, on first use
+        self.nodes: NodeTable | None = None  # the device's node table, made by net80211 on first use
         self.detached = False
         self.stats: Counter[str] = Counter()  # device-wide counters (rx_malformed, ...)
         # Protocol randomness (IBSS BSSIDs, ...) is seeded per device: same
@@ -103,7 +109,7 @@ class IEEE80211Com:
         bssid: bytes | str | None = None,
         macaddr: bytes | str | None = None,
         **config: Any,
-    ) -> Any:
+    ) -> IEEE80211Vap:
         """Clone a vap of `opmode` on this device (`wlan_clone_create`).
 
         Checks, in order: device present (ENXIO), name (EINVAL/EEXIST), mode
@@ -162,7 +168,7 @@ class IEEE80211Com:
         log.debug("%s: created %s vap %s", self.name, mode.word, name)
         return vap
 
-    def destroy_vap(self, vap: Any) -> None:
+    def destroy_vap(self, vap: IEEE80211Vap) -> None:
         """Destroy a vap of this device (`wlan_clone_destroy`)."""
         if getattr(vap, "ic", None) is not self or vap not in self.vaps:
             raise NoSuchDevice(f"{getattr(vap, 'name', vap)}: not a vap of {self.name}")
@@ -182,7 +188,8 @@ class IEEE80211Com:
         self.detached = True
         self.names.release(self.name)
 
-    def check_mix(self, modes: list[OpMode | str], channels: list[Channel | int | None] | None = None) -> Any:
+    def check_mix(self, modes: list[OpMode | str],
+                  channels: list[Channel | int | None] | None = None) -> MixVerdict:
         """Would this mix of vaps be allowed on an empty device?  Raises EBUSY with
         the policy's explanation if not; returns the explanation (a
         `MixVerdict`, whose str() is the text) if so."""
@@ -199,7 +206,7 @@ class IEEE80211Com:
         return self.policy.check_mix(self, ms, chans)
 
     # -- helpers -----------------------------------------------------------
-    def vap_by_name(self, name: str) -> Any:
+    def vap_by_name(self, name: str) -> IEEE80211Vap:
         for v in self.vaps:
             if v.name == name:
                 return v
@@ -268,22 +275,22 @@ class IEEE80211Com:
 
     # -- driver methods (FreeBSD names) -----------------------------------
     def ic_vap_create(self, name: str, unit: int, opmode: OpMode, flags: CloneFlags,
-                      bssid: bytes | None, macaddr: bytes | None) -> Any:
+                      bssid: bytes | None, macaddr: bytes | None) -> IEEE80211Vap | None:
         """Driver hook: set up, adjust and attach a vap; return it (or None to refuse)."""
         raise NotImplementedError(f"{type(self).__name__} must implement ic_vap_create")
 
-    def ic_vap_delete(self, vap: Any) -> None:
+    def ic_vap_delete(self, vap: IEEE80211Vap) -> None:
         """Driver hook: release the vap's resources and detach it."""
         vap.detach()
 
     def ic_parent(self) -> None:
         """Driver hook: bring the hardware up (nrunning > 0) or down (== 0)."""
 
-    def ic_transmit(self, vap: Any, frame: bytes) -> bool:
+    def ic_transmit(self, vap: IEEE80211Vap, frame: bytes) -> bool:
         """Driver hook: queue an 802.11 data frame; False if dropped."""
         return False
 
-    def ic_raw_xmit(self, vap: Any, frame: bytes, params: Any = None) -> bool:
+    def ic_raw_xmit(self, vap: IEEE80211Vap, frame: bytes, params: dict[str, Any] | None = None) -> bool:
         """Driver hook: send a management or raw frame; False if dropped."""
         return False
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from ic import (
     MS,
-    TU,
     Busy,
     Callout,
     Caps,
@@ -34,6 +33,7 @@ from ic.policy import Policy, hwsim_default
 from net80211 import IEEE80211Vap
 from net80211.beacon import beacon_frame
 from net80211.input import input_all, tx_complete
+from net80211.tbtt import BeaconTimer
 
 from .kernel.medtypes import ADDR_BSS, ADDR_OWN, FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
 from .medium import HwsimMedium, MediumPort, register_radio_factory
@@ -68,14 +68,14 @@ class HwsimVap(IEEE80211Vap):
     def iv_newstate(self, nstate: State, arg: int) -> int:
         radio: HwsimRadio = self.ic
         if nstate < State.RUN or not self.opmode.beacons:
-            radio._beacon_stop(self)
+            radio.beacons.stop(self)
         rc = super().iv_newstate(nstate, arg)
         if rc == 0:
             # The BSSID is known only once net80211 has done its part (a
             # station picks it from the scan, an IBSS may adopt a peer's).
             radio._program_bssid(self)
             if nstate == State.RUN and self.opmode.beacons and not self.flags & CloneFlags.NOBEACONS:
-                radio._beacon_start(self)
+                radio.beacons.start(self)
             radio.ic_update_filter()
         return rc
 
@@ -114,7 +114,7 @@ class HwsimRadio(IEEE80211Com):
         self._slots: set[int] = set()  # last octets of vap addresses in use
         self._bssids: dict[int, bytes] = {}  # id(vap) -> BSSID programmed for it
         self._addrs: dict[int, bytes] = {}  # id(vap) -> own address programmed for it
-        self._beacons: dict[int, Callout] = {}
+        self.beacons = BeaconTimer(self, self._beacon_fire)  # the hardware beacon timer
         self._status_cb: dict[int, Callable[[bytes, TxStatus], Any]] = {}
         self.roc_chan: Channel | None = None  # remain-on-channel in progress
         self._held: list[tuple[bytes, Any, bool, Any]] = []  # frames held while off-channel
@@ -155,7 +155,7 @@ class HwsimRadio(IEEE80211Com):
 
     def ic_vap_delete(self, vap: Any) -> None:
         vap.detach()
-        self._beacon_stop(vap)
+        self.beacons.stop(vap)
         self._program_bssid(vap, None)
         slot = getattr(vap, "addr_slot", None)
         if slot is not None:
@@ -323,9 +323,7 @@ class HwsimRadio(IEEE80211Com):
     def ic_set_tsf(self, tsf_us: int) -> bool:
         """Load the TSF (an IBSS adopting a peer's); the beacon timer follows it."""
         self.ic_tsf_offset_us = int(tsf_us) - self.sched.now_ns // 1000
-        for v in self.vaps:
-            if id(v) in self._beacons:
-                self._beacon_start(v)
+        self.beacons.realign()
         return True
 
     # hwsim's own names for the TSF, kept for its users.
@@ -345,38 +343,22 @@ class HwsimRadio(IEEE80211Com):
     def tsf_us(self, tsf: int) -> None:
         self.ic_set_tsf(tsf)
 
-    def _beacon_start(self, vap: Any) -> None:
-        co = self._beacons.get(id(vap))
-        if co is None:
-            co = self._beacons[id(vap)] = Callout(self.sched)
-        # First TBTT: the next multiple of the interval on the TSF.
-        period_us = vap.bintval * TU // 1000
-        delay_us = period_us - self.ic_get_tsf() % period_us
-        co.reset(delay_us * 1000, self._beacon_fire, vap)
-
-    def _beacon_stop(self, vap: Any) -> None:
-        co = self._beacons.pop(id(vap), None)
-        if co is not None:
-            co.stop()
-
     def _beacon_fire(self, vap: Any) -> None:
-        co = self._beacons.get(id(vap))
-        if co is None or vap.state < State.RUN:
-            return
-        co.reset(vap.bintval * TU, self._beacon_fire, vap)
+        """A TBTT of `vap` (the timer is already re-armed for the next one)."""
         if not self.port.started or self.flags & ComFlags.SCAN or self.roc_chan is not None:
             return  # off our channel: the hardware skips this TBTT
         if vap.opmode is OpMode.IBSS:
             # IBSS beacon generation (802.11 11.1.3.3): wait a random
             # 0..2*aCWmin slots and stand down if a peer's beacon came first.
             slots = self._rng.randrange(2 * IBSS_CWMIN + 1)
-            self.sched.call_later(slots * SLOT_NS, self._ibss_beacon, vap, self.sched.now_ns, co)
+            self.sched.call_later(slots * SLOT_NS, self._ibss_beacon, vap, self.sched.now_ns,
+                                  self.beacons.callout(vap))
             return
         self.stats["beacons"] += 1
         self._xmit(beacon_frame(vap, self.ic_get_tsf()), ((0, 1),), True, None)
 
-    def _ibss_beacon(self, vap: Any, tbtt_ns: int, co: Callout) -> None:
-        if self._beacons.get(id(vap)) is not co or vap.state < State.RUN or not self.port.started:
+    def _ibss_beacon(self, vap: Any, tbtt_ns: int, co: Callout | None) -> None:
+        if self.beacons.callout(vap) is not co or vap.state < State.RUN or not self.port.started:
             return
         if getattr(vap, "ibss_beacon_heard_ns", -1) >= tbtt_ns:
             self.stats["beacons_deferred"] += 1
