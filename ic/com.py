@@ -15,12 +15,14 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from .channels import ALL_CHANNELS, Channel, find_channel
+from .channels import ALL_CHANNELS, Channel
+from .channels import find_channel as _lookup_channel
 from .enums import Caps, CloneFlags, ComFlags, OpMode, parse_wlanmode
 from .errors import AlreadyExists, DriverError, InvalidArgument, NoSuchDevice, NotSupported
 from .names import NameRegistry, check_name, registry_for, unit_of
 from .policy import MixVerdict, Policy, VapRequest
 from .sched import Scheduler, TaskQueue
+from .vapparams import check_vap_params
 
 if TYPE_CHECKING:  # the layers above, named for the annotations only
     from net80211.node import NodeTable
@@ -31,12 +33,6 @@ if TYPE_CHECKING:  # the layers above, named for the annotations only
 log = logging.getLogger("net80211")
 
 _MAC_RE = re.compile(r"^[0-9a-fA-F]{1,2}([:-][0-9a-fA-F]{1,2}){5}$")
-
-# Generic vap parameters `create_vap` accepts as keywords, with their checks.
-SSID_MAX = 32
-BINTVAL_MIN, BINTVAL_MAX = 25, 1000  # TU, as FreeBSD's IEEE80211_BINTVAL_*
-AID_MAX = 2007  # IEEE80211_AID_MAX
-
 
 def parse_mac(value: bytes | str, what: str = "address") -> bytes:
     """A MAC address from 6 bytes or 'aa:bb:cc:dd:ee:ff' ('-' separators and
@@ -132,7 +128,7 @@ class IEEE80211Com:
             raise InvalidArgument(f"{name}: CLONE_MACADDR needs an address (wlanaddr)")
         if mode is OpMode.WDS and bssid is None:
             raise InvalidArgument(f"{name}: a WDS vap needs its peer's address (wlanbssid)")
-        config = self._check_config(name, config)
+        config = check_vap_params(self, name, config)
         if not self.caps & mode.cap:
             raise NotSupported(f"{self.name} does not support {mode.word} mode")
         if flags & CloneFlags.TDMA and not self.caps & Caps.TDMA:
@@ -197,7 +193,7 @@ class IEEE80211Com:
         ms = [self._check_mode(m, CloneFlags(0)) for m in modes]
         chans = None
         if channels is not None:
-            chans = [None if c is None else self._find_channel(c) for c in channels]
+            chans = [None if c is None else self.find_channel(c) for c in channels]
         for m, flags in ms:
             if not self.caps & m.cap:
                 raise NotSupported(f"{self.name} does not support {m.word} mode")
@@ -218,9 +214,10 @@ class IEEE80211Com:
             self.curchan = chan
             self.ic_set_channel()
 
-    def _find_channel(self, key: Channel | int) -> Channel:
+    def find_channel(self, key: Channel | int) -> Channel:
+        """One of the device's channels by number, frequency or Channel; EINVAL if it has none such."""
         try:
-            return find_channel(self.channels, key)
+            return _lookup_channel(self.channels, key)
         except ValueError as e:
             raise InvalidArgument(f"{self.name}: {e}") from None
 
@@ -239,39 +236,6 @@ class IEEE80211Com:
             return OpMode(opmode), flags
         except ValueError:
             raise InvalidArgument(f"unknown operating mode {opmode!r}") from None
-
-    def _check_config(self, name: str, config: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in config.items():
-            if key == "ssid":
-                ssid = value.encode() if isinstance(value, str) else value
-                if not isinstance(ssid, (bytes, bytearray)) or len(ssid) > SSID_MAX:
-                    raise InvalidArgument(f"{name}: ssid must be at most {SSID_MAX} bytes")
-                out[key] = bytes(ssid)
-            elif key == "channel":
-                out[key] = None if value is None else self._find_channel(value)
-            elif key == "bintval":
-                if not isinstance(value, int) or not BINTVAL_MIN <= value <= BINTVAL_MAX:
-                    raise InvalidArgument(f"{name}: bintval must be {BINTVAL_MIN}..{BINTVAL_MAX} TU")
-                out[key] = value
-            elif key == "dtim_period":
-                if not isinstance(value, int) or not 1 <= value <= 15:
-                    raise InvalidArgument(f"{name}: dtim_period must be 1..15")
-                out[key] = value
-            elif key in ("hidessid", "dwds"):
-                out[key] = bool(value)
-            elif key == "maxsta":
-                if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= AID_MAX:
-                    raise InvalidArgument(f"{name}: maxsta must be 1..{AID_MAX}")
-                out[key] = value
-            elif key in ("netdev", "netns"):
-                # The upper side's kind and namespace: net80211 knows the kinds.
-                if value is not None and (not isinstance(value, str) or not value):
-                    raise InvalidArgument(f"{name}: {key} must be a name")
-                out[key] = value
-            else:
-                raise InvalidArgument(f"{name}: unknown vap parameter {key!r}")
-        return out
 
     # -- driver methods (FreeBSD names) -----------------------------------
     def ic_vap_create(self, name: str, unit: int, opmode: OpMode, flags: CloneFlags,

@@ -323,10 +323,7 @@ class Service:
         if updown not in (None, "up", "down"):
             raise InvalidArgument(f"updown must be 'up' or 'down', not {updown!r}")
         if ssid is not None:
-            raw = ssid.encode()
-            if len(raw) > 32:
-                raise InvalidArgument(f"{vap.name}: ssid must be at most 32 bytes")
-            vap.ssid = raw
+            vap.set_ssid(ssid)
         if "channel" in args:
             vap.set_channel(_arg(args, "channel", (int, type(None))))
         if updown == "up":

@@ -161,7 +161,7 @@ def test_channel_chosen_by_scanning_is_checked_and_refusal_leaves_vap_down():
     sta = ic.create_vap("wlan1", "sta", ssid="far")
     sta.up()
     ic.sched.run_for(SEC // 100)
-    Scanner.of(ic).add_result(ScanResult(b"\x02\x00\x00\x00\x09\x00", b"far", ic._find_channel(11), -40))
+    Scanner.of(ic).add_result(ScanResult(b"\x02\x00\x00\x00\x09\x00", b"far", ic.find_channel(11), -40))
     ic.sched.run_for(5 * SEC)
     assert not sta.running and sta.state == State.INIT and sta.stats.policy_refusals == 1
     assert sta.last_error.errno == 16 and "channel" in sta.last_error.strerror
@@ -169,5 +169,5 @@ def test_channel_chosen_by_scanning_is_checked_and_refusal_leaves_vap_down():
     # on the AP's channel the same station is allowed
     sta.up()
     ic.sched.run_for(SEC // 100)
-    Scanner.of(ic).add_result(ScanResult(b"\x02\x00\x00\x00\x09\x01", b"far", ic._find_channel(1), -40))
+    Scanner.of(ic).add_result(ScanResult(b"\x02\x00\x00\x00\x09\x01", b"far", ic.find_channel(1), -40))
     assert ic.sched.run_until(lambda: sta.state == State.AUTH, 5 * SEC)
