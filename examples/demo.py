@@ -6,8 +6,8 @@ Run with `make demo`.
 
 from __future__ import annotations
 
+from drivers.hwsim.profiles import ath
 from ic.errors import errno_name
-from ic.policy import ath
 from net80211 import (
     SEC,
     Caps,

@@ -5,14 +5,15 @@ else of the project."""
 from .channels import ALL_CHANNELS, CHANNELS_2GHZ, CHANNELS_5GHZ, ChanFlags, Channel, find_channel
 from .com import IEEE80211Com, mac_str, parse_mac
 from .combinations import (
+    SOFTWARE_IFTYPES,
     ChanWidth,
     DfsRegion,
     IfaceCombination,
     IfaceLimit,
     check_combinations,
     format_combinations,
-    hwsim_combinations,
     validate_combinations,
+    widths_mask,
 )
 from .enums import (
     OPMODE_IFTYPE,
@@ -62,7 +63,7 @@ __all__ = [
     "Net80211Error", "NoSuchDevice", "NotSupported", "StateQueueFull",
     "IEEE80211Com", "mac_str", "parse_mac", "Admission", "Policy", "VapRequest",
     "ChanWidth", "DfsRegion", "IfaceCombination", "IfaceLimit", "check_combinations",
-    "format_combinations", "hwsim_combinations", "validate_combinations", "ConcurrencyError",
+    "format_combinations", "validate_combinations", "widths_mask", "SOFTWARE_IFTYPES", "ConcurrencyError",
     "MixVerdict", "RxInfo", "TxStatus",
     "Rule", "MaxOfMode", "FirstOnly", "SingleVap", "WdsNeedsHostap", "NoWdsInStaMode", "BeaconSlots",
     "BssidMask", "StaNoBeacons", "WdsNoBssid",

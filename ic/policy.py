@@ -31,31 +31,15 @@ from .combinations import (
     ChanWidth,
     DfsRegion,
     IfaceCombination,
-    IfaceLimit,
     check_combinations,
     format_combinations,
-    hwsim_combinations,
     validate_combinations,
 )
 from .enums import OPMODE_IFTYPE, CloneFlags, IfType, OpMode, parse_wlanmode
 from .errors import ConcurrencyError, NotSupported
-from .rules import (
-    BeaconSlots,
-    BssidMask,
-    FirstOnly,
-    MaxOfMode,
-    NoWdsInStaMode,
-    Rule,
-    SingleVap,
-    StaNoBeacons,
-    WdsNeedsHostap,
-    WdsNoBssid,
-)
+from .rules import Rule
 
-__all__ = [
-    "VapRequest", "Admission", "AdmitContext", "MixVerdict", "Policy",
-    "hwsim_default", "ath", "single", "run", "p2p",
-]
+__all__ = ["VapRequest", "Admission", "AdmitContext", "MixVerdict", "Policy"]
 
 _NO_TABLE = "combinations: none declared, any mix allowed"
 
@@ -436,60 +420,3 @@ class Policy:
             except ConcurrencyError as e:
                 refuse(e)
         return verdict
-
-
-# -- ready-made profiles ----------------------------------------------------
-
-def hwsim_default(*, adhoc: bool = True, p2p_device: bool = False, channels: int = 1,
-                  wds: bool = False) -> Policy:
-    """mac80211_hwsim's table.  Linux has no WDS interface type any more; with
-    `wds` a WDS vap is treated like a 4-address AP_VLAN (a software type) and
-    must sit beside a HOSTAP vap."""
-    software = SOFTWARE_IFTYPES | ({IfType.WDS} if wds else set())
-    rules: list[Rule] = [WdsNoBssid(), WdsNeedsHostap()] if wds else []
-    return Policy(hwsim_combinations(adhoc=adhoc, p2p_device=p2p_device, channels=channels),
-                  rules, software_iftypes=frozenset(software), name="hwsim")
-
-
-def ath(*, beacon_slots: int = 4) -> Policy:
-    """ath(4): one STA (NOBEACONS beside other vaps), IBSS only first, TDMA
-    alone, no WDS in STA mode, beacon buffers, the BSSID-mask scheme."""
-    return Policy((), [
-        WdsNoBssid(),
-        MaxOfMode(OpMode.STA, 1),
-        FirstOnly(OpMode.IBSS, ignore=[OpMode.WDS]),
-        FirstOnly(OpMode.AHDEMO, flags=CloneFlags.TDMA, exclusive=True, ignore=[OpMode.WDS]),
-        NoWdsInStaMode(),
-        StaNoBeacons(),
-        BeaconSlots(beacon_slots),
-        BssidMask(),
-    ], name="ath")
-
-
-def single() -> Policy:
-    """iwm(4)/iwn(4): one vap at a time, any mode."""
-    return Policy((), [SingleVap()], name="single")
-
-
-_NON_WDS = [m for m in OpMode if m is not OpMode.WDS]
-
-
-def run() -> Policy:
-    """run(4): one non-WDS vap, created first; WDS only beside an AP; a STA
-    always uses software beacon miss."""
-    return Policy((), [
-        WdsNoBssid(),
-        FirstOnly(_NON_WDS),
-        WdsNeedsHostap(legacy_exempt=False),
-        StaNoBeacons(always=True),
-    ], name="run")
-
-
-def p2p(*, channels: int = 2) -> Policy:
-    """A P2P-capable device in the style of iwlwifi: one STA, one AP/GO/P2P
-    client and a P2P device, on up to `channels` channels."""
-    return Policy([IfaceCombination(
-        limits=(IfaceLimit(1, [IfType.STATION]),
-                IfaceLimit(1, [IfType.AP, IfType.P2P_CLIENT, IfType.P2P_GO]),
-                IfaceLimit(1, [IfType.P2P_DEVICE])),
-        max_interfaces=3, num_different_channels=channels)], name="p2p")

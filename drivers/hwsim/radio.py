@@ -25,11 +25,11 @@ from ic import (
     ComFlags,
     IEEE80211Com,
     OpMode,
+    Policy,
     RxInfo,
     State,
     TxStatus,
 )
-from ic.policy import Policy, hwsim_default
 from net80211 import IEEE80211Vap
 from net80211.beacon import beacon_frame
 from net80211.input import input_all, tx_complete
@@ -37,7 +37,7 @@ from net80211.tbtt import BeaconTimer
 
 from .kernel.medtypes import ADDR_BSS, ADDR_OWN, FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
 from .medium import HwsimMedium, MediumPort, register_radio_factory
-from .profiles import HWSIM_CAPS
+from .profiles import HWSIM_CAPS, hwsim_default
 
 log = logging.getLogger(__name__)
 

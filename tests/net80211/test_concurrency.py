@@ -6,8 +6,9 @@ import errno
 import pytest
 from support.testdriver import ALL_MODES, TestCom
 
+from drivers.hwsim.profiles import ath, hwsim_default, p2p
 from ic import Caps, ConcurrencyError
-from ic.policy import Policy, ath, hwsim_default, p2p
+from ic.policy import Policy
 from ic.rules import BeaconSlots
 from net80211 import CloneFlags, OpMode, Scheduler
 
@@ -150,8 +151,8 @@ def test_default_device_policy_allows_any_mix():
 def test_channel_chosen_by_scanning_is_checked_and_refusal_leaves_vap_down():
     from support.testdriver import TestCom
 
+    from drivers.hwsim.profiles import hwsim_default
     from ic import SEC, State
-    from ic.policy import hwsim_default
     from net80211 import Scanner, ScanResult, Scheduler
 
     ic = TestCom(Scheduler(), policy=hwsim_default())  # one channel at a time
