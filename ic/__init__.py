@@ -2,6 +2,7 @@
 states), channels, the concurrency policy and its rules, and the scheduler.  Imports nothing
 else of the project."""
 
+from .admission import Admission, AdmitContext, MixVerdict, VapRequest
 from .channels import ALL_CHANNELS, CHANNELS_2GHZ, CHANNELS_5GHZ, ChanFlags, Channel, find_channel
 from .com import IEEE80211Com, mac_str, parse_mac
 from .combinations import (
@@ -39,7 +40,7 @@ from .errors import (
     NotSupported,
     StateQueueFull,
 )
-from .policy import Admission, MixVerdict, Policy, VapRequest
+from .policy import Policy
 from .rules import (
     BeaconSlots,
     BssidMask,
@@ -61,7 +62,7 @@ __all__ = [
     "format_wlanmode", "parse_wlanmode", "vap_caps",
     "AlreadyExists", "Busy", "DriverError", "IllegalTransition", "InvalidArgument",
     "Net80211Error", "NoSuchDevice", "NotSupported", "StateQueueFull",
-    "IEEE80211Com", "mac_str", "parse_mac", "Admission", "Policy", "VapRequest",
+    "IEEE80211Com", "mac_str", "parse_mac", "Admission", "AdmitContext", "Policy", "VapRequest",
     "ChanWidth", "DfsRegion", "IfaceCombination", "IfaceLimit", "check_combinations",
     "format_combinations", "validate_combinations", "widths_mask", "SOFTWARE_IFTYPES", "ConcurrencyError",
     "MixVerdict", "RxInfo", "TxStatus",

@@ -15,12 +15,13 @@ import re
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
+from .admission import MixVerdict, VapRequest
 from .channels import ALL_CHANNELS, Channel
 from .channels import find_channel as _lookup_channel
 from .enums import Caps, CloneFlags, ComFlags, OpMode, parse_wlanmode
 from .errors import AlreadyExists, DriverError, InvalidArgument, NoSuchDevice, NotSupported
 from .names import NameRegistry, check_name, registry_for, unit_of
-from .policy import MixVerdict, Policy, VapRequest
+from .policy import Policy
 from .sched import Scheduler, TaskQueue
 from .vapparams import check_vap_params
 

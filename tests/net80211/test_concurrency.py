@@ -7,8 +7,7 @@ import pytest
 from support.testdriver import ALL_MODES, TestCom
 
 from drivers.hwsim.profiles import ath, hwsim_default, p2p
-from ic import Caps, ConcurrencyError
-from ic.policy import Policy
+from ic import Caps, ConcurrencyError, Policy
 from ic.rules import BeaconSlots
 from net80211 import CloneFlags, OpMode, Scheduler
 
