@@ -26,6 +26,7 @@ from .sched import Scheduler, TaskQueue
 from .vapparams import check_vap_params
 
 if TYPE_CHECKING:  # the layers above, named for the annotations only
+    from net80211.input import RxHeaderCache
     from net80211.node import NodeTable
     from net80211.p2p.offchan import OffChannel
     from net80211.scan import Scanner
@@ -84,6 +85,9 @@ class IEEE80211Com:
         self.scan: Scanner | None = None  # the device's scanner, made by net80211 on first use
         self.offchan: OffChannel | None = None  # net80211's remain-on-channel/mgmt-tx state, on first use
         self.nodes: NodeTable | None = None  # the device's node table, made by net80211 on first use
+        # The receive path's header cache (net80211.input), made on the first
+        # frame unless the driver shares one among the devices of a medium.
+        self.rx_cache: RxHeaderCache | None = None
         self.detached = False
         self.stats: Counter[str] = Counter()  # device-wide counters (rx_malformed, ...)
         # Protocol randomness (IBSS BSSIDs, ...) is seeded per device: same

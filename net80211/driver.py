@@ -5,7 +5,8 @@ One module holds the whole driver contract (`docs/driver-guide.md`):
 - the classes a driver subclasses: `IEEE80211Com` (its `ic_*` hooks),
   `IEEE80211Vap` (`iv_newstate`) and `Driver` (the registry's factory);
 - the records it reports frames with: `RxInfo`, `TxStatus`;
-- the helpers it calls: `input_all` (a received frame), `tx_complete` (a
+- the helpers it calls: `input_all` (a received frame; devices of one
+  medium may share an `RxHeaderCache` as `ic.rx_cache`), `tx_complete` (a
   sent frame's status), `beacon_frame`/`probe_resp_frame` (what a beaconing
   vap sends), `BeaconTimer`/`next_tbtt_ns` (when);
 - the registry: `open_driver`, `load_driver`, `available_drivers`.
@@ -28,13 +29,14 @@ from typing import Any, ClassVar
 
 from ic import IEEE80211Com, InvalidArgument, NoSuchDevice, NotSupported, RxInfo, Scheduler, TxStatus
 from net80211.beacon import beacon_frame, probe_resp_frame
-from net80211.input import input_all, tx_complete
+from net80211.input import RxHeaderCache, input_all, tx_complete
 from net80211.tbtt import BeaconTimer, next_tbtt_ns
 from net80211.vap import IEEE80211Vap
 
 __all__ = [
     "IEEE80211Com", "IEEE80211Vap", "Driver", "RxInfo", "TxStatus",
-    "input_all", "tx_complete", "beacon_frame", "probe_resp_frame", "BeaconTimer", "next_tbtt_ns",
+    "input_all", "tx_complete", "RxHeaderCache", "beacon_frame", "probe_resp_frame",
+    "BeaconTimer", "next_tbtt_ns",
     "ENTRY_POINT_GROUP", "open_driver", "load_driver", "available_drivers", "split_spec",
 ]
 

@@ -36,16 +36,32 @@ _INIT = State.INIT
 _MONITOR = OpMode.MONITOR
 _WDS = OpMode.WDS
 
+# What `peek` returns: (type, subtype, addr1, addr2, addr3, seq, flags).
+Header = tuple[int, int, bytes, bytes | None, bytes | None, int | None, int]
 
-_last: list[Any] = [None, None]  # the last frame peeked and its header
+
+class RxHeaderCache:
+    """The last received frame whose header was peeked, and that header.
+
+    A medium hands one bytes object to every device that heard a
+    transmission; devices sharing a cache (a driver gives the devices of one
+    medium the same one, `ic.rx_cache`) parse its header once per delivery.
+    A device without one gets its own on its first frame."""
+
+    __slots__ = ("frame", "hdr")
+
+    def __init__(self) -> None:
+        self.frame: bytes | None = None
+        self.hdr: Header | None = None
 
 
 def input_all(ic: IEEE80211Com, frame: bytes, rx: RxInfo) -> int:
     """Deliver a received frame to the device's vaps; how many took it."""
-    last = _last
-    if frame is last[0]:
-        # A medium hands one bytes object to every radio that heard it.
-        ftype, sub, a1, a2, a3, seq, flags = last[1]
+    cache = ic.rx_cache
+    if cache is None:
+        cache = ic.rx_cache = RxHeaderCache()
+    if frame is cache.frame:
+        ftype, sub, a1, a2, a3, seq, flags = cache.hdr  # type: ignore[misc]
     else:
         try:
             hdr = peek(frame)
@@ -54,7 +70,7 @@ def input_all(ic: IEEE80211Com, frame: bytes, rx: RxInfo) -> int:
             return 0
         ftype, sub, a1, a2, a3, seq, flags = hdr
         if type(frame) is bytes:  # immutable: the header cannot change under us
-            last[0], last[1] = frame, hdr
+            cache.frame, cache.hdr = frame, hdr
     if ftype == FT_MGMT and (sub == SUB_BEACON or sub == SUB_PROBE_RESP):
         sc = ic.scan
         if sc is not None:

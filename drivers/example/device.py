@@ -60,6 +60,7 @@ class ExampleRadio(IEEE80211Com):
         self.port = medium.add_port(name, hwaddr=self.macaddr, freq=self.curchan.freq,
                                     position=position, tx_power_dbm=tx_power_dbm, started=False)
         self.port.rx = self._rx
+        self.rx_cache = medium.rx_cache  # one header parse per transmission, not per receiver
         self.port.tx_status = self._tx_status
         self.hw_ports: list[ExampleVap | None] = [None] * HW_PORTS
         self._own: dict[int, bytes] = {}  # id(vap) -> address given to the port

@@ -110,6 +110,7 @@ class HwsimRadio(IEEE80211Com):
         # Received frames go straight to net80211's input path: no Python
         # frame of ours in between on the hottest path of a large world.
         self.port.rx = partial(input_all, self)
+        self.rx_cache = medium.rx_cache
         self.port.tx_status = self._tx_status
         self._slots: set[int] = set()  # last octets of vap addresses in use
         self._bssids: dict[int, bytes] = {}  # id(vap) -> BSSID programmed for it
