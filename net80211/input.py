@@ -23,10 +23,13 @@ an `ic.TxStatus`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ic import IEEE80211Com, OpMode, RxInfo, State, TxStatus
 from net80211.wire.frame import FrameError, peek
+
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
 
 FT_MGMT, FT_CTRL, FT_DATA = 0, 1, 2
 SUB_BEACON, SUB_PROBE_REQ, SUB_PROBE_RESP = 8, 4, 5
@@ -133,7 +136,7 @@ def input_all(ic: IEEE80211Com, frame: bytes, rx: RxInfo) -> int:
     return n
 
 
-def count_malformed(vap: Any) -> None:
+def count_malformed(vap: IEEE80211Vap) -> None:
     """Count a frame that reached `vap` but did not parse."""
     vap.stats.rx_malformed += 1
     vap.ic.stats["rx_malformed"] += 1

@@ -15,6 +15,7 @@ from ic import (
     Caps,
     Channel,
     CloneFlags,
+    IEEE80211Com,
     InvalidArgument,
     NotSupported,
     OpMode,
@@ -54,7 +55,7 @@ class IEEE80211Vap:
     # class default spares the input path a getattr per frame.
     frame_regs: Any = None
 
-    def __init__(self, ic: Any, name: str, unit: int, opmode: OpMode,
+    def __init__(self, ic: IEEE80211Com, name: str, unit: int, opmode: OpMode,
                  flags: CloneFlags = CloneFlags(0), bssid: bytes | None = None) -> None:
         self.ic = ic
         self.name = name

@@ -31,9 +31,7 @@ from ic import (
     TxStatus,
 )
 from net80211 import IEEE80211Vap
-from net80211.beacon import beacon_frame
-from net80211.input import input_all, tx_complete
-from net80211.tbtt import BeaconTimer
+from net80211.driver import BeaconTimer, beacon_frame, input_all, tx_complete
 
 from .kernel.medtypes import ADDR_BSS, ADDR_OWN, FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
 from .medium import HwsimMedium, MediumPort, register_radio_factory
@@ -154,7 +152,7 @@ class HwsimRadio(IEEE80211Com):
         vap.attach(addr)
         return vap
 
-    def ic_vap_delete(self, vap: Any) -> None:
+    def ic_vap_delete(self, vap: IEEE80211Vap) -> None:
         vap.detach()
         self.beacons.stop(vap)
         self._program_bssid(vap, None)
@@ -242,7 +240,7 @@ class HwsimRadio(IEEE80211Com):
         if flt != port.filter:
             port.filter = flt
 
-    def _program_bssid(self, vap: Any, bssid: bytes | None | bool = True) -> None:
+    def _program_bssid(self, vap: IEEE80211Vap, bssid: bytes | None | bool = True) -> None:
         if bssid is True:
             bssid = vap.bssid if vap.state > State.SCAN or vap.opmode is OpMode.WDS else None
         old = self._bssids.get(id(vap))
@@ -256,7 +254,7 @@ class HwsimRadio(IEEE80211Com):
             self._bssids[id(vap)] = bssid
 
     # -- transmit -------------------------------------------------------------------------
-    def ic_raw_xmit(self, vap: Any, frame: bytes, params: Any = None) -> bool:
+    def ic_raw_xmit(self, vap: IEEE80211Vap, frame: bytes, params: dict[str, Any] | None = None) -> bool:
         """Send a management or raw frame.  `params` may give `rate` (500 kb/s
         units, as FreeBSD's ibp_rate0) or `rates` (an MRR list of (rate index,
         tries)), `no_ack` and `on_status(frame, TxStatus)`."""
@@ -269,7 +267,7 @@ class HwsimRadio(IEEE80211Com):
             return self._hold(frame, rates, no_ack, on_status)
         return self._xmit(frame, rates, no_ack, on_status)
 
-    def ic_transmit(self, vap: Any, frame: bytes) -> bool:
+    def ic_transmit(self, vap: IEEE80211Vap, frame: bytes) -> bool:
         # No rate control yet: a fixed multi-rate-retry chain, 24 -> 12 -> 6 Mb/s.
         if self.roc_chan is not None:
             return self._hold(frame, DATA_RATES, False, None)
@@ -344,7 +342,7 @@ class HwsimRadio(IEEE80211Com):
     def tsf_us(self, tsf: int) -> None:
         self.ic_set_tsf(tsf)
 
-    def _beacon_fire(self, vap: Any) -> None:
+    def _beacon_fire(self, vap: IEEE80211Vap) -> None:
         """A TBTT of `vap` (the timer is already re-armed for the next one)."""
         if not self.port.started or self.flags & ComFlags.SCAN or self.roc_chan is not None:
             return  # off our channel: the hardware skips this TBTT
@@ -358,7 +356,7 @@ class HwsimRadio(IEEE80211Com):
         self.stats["beacons"] += 1
         self._xmit(beacon_frame(vap, self.ic_get_tsf()), ((0, 1),), True, None)
 
-    def _ibss_beacon(self, vap: Any, tbtt_ns: int, co: Callout | None) -> None:
+    def _ibss_beacon(self, vap: IEEE80211Vap, tbtt_ns: int, co: Callout | None) -> None:
         if self.beacons.callout(vap) is not co or vap.state < State.RUN or not self.port.started:
             return
         if getattr(vap, "ibss_beacon_heard_ns", -1) >= tbtt_ns:

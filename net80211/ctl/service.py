@@ -191,7 +191,7 @@ class Service:
         return d
 
     def describe_device(self, dev: IEEE80211Com) -> dict[str, Any]:
-        d = dev.describe() if hasattr(dev, "describe") else {"name": dev.name}
+        d = dev.describe()
         d.update(name=dev.name, driver=self._driver_of(dev).name, macaddr=mac_str(dev.macaddr),
                  channel=dev.curchan.ieee, caps=_flags_words(dev.caps),
                  modes=[m.word for m in OpMode if dev.caps & m.cap], policy=dev.policy.name,
