@@ -96,6 +96,10 @@ def _parse_mode(item: OpMode | str | tuple[OpMode, CloneFlags]) -> tuple[OpMode,
     return OpMode(item), CloneFlags(0)
 
 
+# The class attribute Policy.VapRequest hides the name inside the class body.
+_Request = VapRequest
+
+
 class Policy:
     """Interface combinations plus FreeBSD-style rules for one kind of device.
 
@@ -175,7 +179,7 @@ class Policy:
 
     # -- the device's call sites -------------------------------------------
 
-    def admit(self, ic: Any, req: VapRequest) -> Admission:
+    def admit(self, ic: Any, req: _Request) -> Admission:
         """Decide on a create request: combinations first, then each rule in
         order.  Raises ConcurrencyError (EBUSY) leaving nothing reserved."""
         request = copy.copy(req)
@@ -254,7 +258,7 @@ class Policy:
                 chan = getattr(vap, "channel", None)
         return _Member(getattr(vap, "name", "vap"), self.iftypes[vap.opmode], chan, bintval)
 
-    def _new_member(self, req: VapRequest) -> _Member:
+    def _new_member(self, req: _Request) -> _Member:
         bi = req.beacon_interval if req.opmode.beacons else 0
         return _Member(req.name, self.iftypes[req.opmode], req.channel, bi)
 

@@ -74,7 +74,7 @@ def input_all(ic: IEEE80211Com, frame: bytes, rx: RxInfo) -> int:
         ftype, sub, a1, a2, a3, seq, flags = hdr
         if type(frame) is bytes:  # immutable: the header cannot change under us
             cache.frame, cache.hdr = frame, hdr
-    if ftype == FT_MGMT and (sub == SUB_BEACON or sub == SUB_PROBE_RESP):
+    if ftype == FT_MGMT and (sub == SUB_BEACON or sub == SUB_PROBE_RESP) and a3 is not None:
         sc = ic.scan
         if sc is not None:
             if sc.owner is not None:
@@ -86,7 +86,7 @@ def input_all(ic: IEEE80211Com, frame: bytes, rx: RxInfo) -> int:
                 if r is not None:  # refresh what we know without parsing
                     r.last_seen_ns = ic.sched.now_ns
                     r.rssi = rx.signal
-    if ftype == FT_DATA and flags & 3 == 3:
+    if ftype == FT_DATA and flags & 3 == 3 and a2 is not None:
         # 4-address frames belong to the WDS link of their transmitter, if any.
         for vap in ic.vaps:
             if vap.opmode is _WDS and vap.running and vap.mode.accepts(vap, a1, a2):

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from transitions import Machine
 
-from ic import NotSupported, OpMode, RxInfo, State
+from ic import NotSupported, OpMode, RxInfo, State, TxStatus
 from net80211.input import FT_DATA, FT_MGMT, RETRY, count_malformed, qos_tid
 from net80211.node import NONQOS_TID, Node
 from net80211.wire.frame import FrameError, peek
@@ -147,6 +147,14 @@ class Mode:
 
     def scan_done(self, vap: IEEE80211Vap, results: list[Any]) -> None:
         """A scan this vap started finished with these results."""
+
+    def accepts(self, vap: IEEE80211Vap, a1: bytes, a2: bytes) -> bool:
+        """Whether a 4-address frame from `a2` to `a1` belongs to this vap's
+        link (WDS); the input path asks WDS vaps only."""
+        return False
+
+    def tx_seen(self, vap: IEEE80211Vap, frame: bytes, status: TxStatus) -> None:
+        """A frame the device sent is done (monitor vaps capture it)."""
 
     # Capture and injection belong to monitor vaps (`monitor.py`).
     def capture(self, vap: IEEE80211Vap, dest: Any) -> None:

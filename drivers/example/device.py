@@ -25,6 +25,7 @@ class ExampleVap(IEEE80211Vap):
 
     # A driver declares the fields it adds to a vap (IEEE80211Vap declares its own).
     __slots__ = ("hw_port", "hw_transitions")
+    ic: ExampleRadio  # an example vap lives on an example radio
 
     def __init__(self, ic: ExampleRadio, name: str, unit: int, opmode: OpMode,
                  flags: CloneFlags, bssid: bytes | None) -> None:
@@ -33,7 +34,7 @@ class ExampleVap(IEEE80211Vap):
         self.hw_transitions: list[tuple[State, State]] = []  # what the "hardware" was told
 
     def iv_newstate(self, nstate: State, arg: int) -> int:
-        radio: ExampleRadio = self.ic
+        radio = self.ic
         ostate = self.state
         if nstate < State.RUN:
             radio.beacons.stop(self)  # before net80211 leaves the BSS
@@ -150,7 +151,7 @@ class ExampleRadio(IEEE80211Com):
 
     def program_bssid(self, vap: IEEE80211Vap, bssid: bytes | None | bool = True) -> None:
         """Tell the port which BSS's group frames and beacons the vap wants."""
-        if bssid is True:
+        if isinstance(bssid, bool):  # True: what the vap's state says
             bssid = vap.bssid if vap.state > State.SCAN else None
         old = self._bssids.get(id(vap))
         if old == bssid:

@@ -63,8 +63,10 @@ def hw_addr(perm: bytes) -> bytes:
 class HwsimVap(IEEE80211Vap):
     """A vap of a simulated radio: programs the medium, then lets net80211 work."""
 
+    ic: HwsimRadio
+
     def iv_newstate(self, nstate: State, arg: int) -> int:
-        radio: HwsimRadio = self.ic
+        radio = self.ic
         if nstate < State.RUN or not self.opmode.beacons:
             radio.beacons.stop(self)
         rc = super().iv_newstate(nstate, arg)
@@ -241,7 +243,7 @@ class HwsimRadio(IEEE80211Com):
             port.filter = flt
 
     def _program_bssid(self, vap: IEEE80211Vap, bssid: bytes | None | bool = True) -> None:
-        if bssid is True:
+        if isinstance(bssid, bool):  # True: what the vap's state says
             bssid = vap.bssid if vap.state > State.SCAN or vap.opmode is OpMode.WDS else None
         old = self._bssids.get(id(vap))
         if old == bssid:
