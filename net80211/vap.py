@@ -30,6 +30,10 @@ from net80211.mode import mode_for
 from net80211.netdev import Netdev, make_netdev
 from net80211.node import NodeTable
 
+# Parameters `configure` applies by setting one field: (parameter, field).
+_PLAIN_PARAMS = (("maxsta", "maxsta"), ("ssid", "ssid"), ("channel", "des_chan"), ("bintval", "bintval"),
+                 ("dtim_period", "dtim_period"), ("hidessid", "hidessid"))
+
 
 class VapStats:
     """Per-vap counters."""
@@ -169,18 +173,9 @@ class IEEE80211Vap:
             if self.netdev is not None:
                 self.netdev.close()
             self.netdev = nd
-        if "maxsta" in p:
-            self.maxsta = p["maxsta"]
-        if "ssid" in p:
-            self.ssid = p["ssid"]
-        if "channel" in p:
-            self.des_chan = p["channel"]
-        if "bintval" in p:
-            self.bintval = p["bintval"]
-        if "dtim_period" in p:
-            self.dtim_period = p["dtim_period"]
-        if "hidessid" in p:
-            self.hidessid = p["hidessid"]
+        for key, attr in _PLAIN_PARAMS:
+            if key in p:
+                setattr(self, attr, p[key])
         if "dwds" in p:
             self.set_dwds(p["dwds"])
 

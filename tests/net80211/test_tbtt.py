@@ -25,12 +25,17 @@ def test_the_default_tsf_is_virtual_time_plus_the_offset_and_cannot_be_loaded():
     assert ic.describe() == {"name": "test0"}
 
 
-def test_the_timer_fires_at_each_tbtt_while_running_and_stops():
+def _running_ap():
     s = Scheduler()
     ic = TestCom(s)
     ap = ic.create_vap("wlan0", "hostap", ssid="t", channel=1)
     ap.up()
     s.run_for(10 * MS)
+    return s, ic, ap
+
+
+def test_the_timer_fires_at_each_tbtt_while_running_and_stops():
+    s, ic, ap = _running_ap()
     assert ap.state == State.RUN
     fired: list[int] = []
     timer = BeaconTimer(ic, lambda vap: fired.append(ic.ic_get_tsf()))
@@ -47,11 +52,7 @@ def test_the_timer_fires_at_each_tbtt_while_running_and_stops():
 
 
 def test_realign_follows_a_loaded_tsf():
-    s = Scheduler()
-    ic = TestCom(s)
-    ap = ic.create_vap("wlan0", "hostap", ssid="t", channel=1)
-    ap.up()
-    s.run_for(10 * MS)
+    s, ic, ap = _running_ap()
     fired: list[int] = []
     timer = BeaconTimer(ic, lambda vap: fired.append(ic.ic_get_tsf()))
     timer.start(ap)
