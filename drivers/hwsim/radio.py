@@ -65,6 +65,11 @@ def hw_addr(perm: bytes) -> bytes:
 class HwsimVap(IEEE80211Vap):
     """A vap of a simulated radio: programs the medium, then lets net80211 work."""
 
+    def __init__(self, ic: HwsimRadio, name: str, unit: int, opmode: OpMode,
+                 flags: CloneFlags = CloneFlags(0), bssid: bytes | None = None) -> None:
+        super().__init__(ic, name, unit, opmode, flags, bssid)
+        self.addr_slot: int | None = None  # the radio's address slot this vap's address took
+
     def iv_newstate(self, nstate: State, arg: int) -> int:
         radio: HwsimRadio = self.ic
         if nstate < State.RUN or not self.opmode.beacons:
@@ -152,11 +157,11 @@ class HwsimRadio(IEEE80211Com):
         vap.attach(addr)
         return vap
 
-    def ic_vap_delete(self, vap: Any) -> None:
+    def ic_vap_delete(self, vap: HwsimVap) -> None:
         vap.detach()
         self._beacon_stop(vap)
         self._program_bssid(vap, None)
-        slot = getattr(vap, "addr_slot", None)
+        slot = vap.addr_slot
         if slot is not None:
             self._slots.discard(slot)
         self.ic_update_filter()
@@ -361,10 +366,10 @@ class HwsimRadio(IEEE80211Com):
         self.stats["beacons"] += 1
         self._xmit(beacon_frame(vap, self.tsf_us), ((0, 1),), True, None)
 
-    def _ibss_beacon(self, vap: Any, tbtt_ns: int, co: Callout) -> None:
+    def _ibss_beacon(self, vap: HwsimVap, tbtt_ns: int, co: Callout) -> None:
         if self._beacons.get(id(vap)) is not co or vap.state < State.RUN or not self.port.started:
             return
-        if getattr(vap, "ibss_beacon_heard_ns", -1) >= tbtt_ns:
+        if vap.ibss.beacon_heard_since(tbtt_ns):
             self.stats["beacons_deferred"] += 1
             return
         self.stats["beacons"] += 1

@@ -23,26 +23,41 @@ it creates a WDS vap for the station, whose binding replays the held
 frames.  Group frames the AP sends or relays are copied to every bound
 dynamic link as 4-address unicast (`dwds_mcast`); a dynamic WDS vap itself
 sends no group frames.
+
+The mode's per-vap state is a `WdsState` at `vap.wds`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from ic import SEC, TU, Callout, OpMode, State
+from ic import SEC, TU, Callout, InvalidArgument, OpMode, State
 from net80211.bss import leave_bss, running_channel
 from net80211.input import FT_DATA, RETRY, count_malformed, qos_tid
 from net80211.mode import ANY, Mode, S, transitions_table
-from net80211.node import NONQOS_TID, NodeTable
+from net80211.node import NONQOS_TID, Node, NodeTable
 from net80211.output import data_frame, deliver, ether_addrs, send_data, snap_body
 from net80211.wire.data import DataFrame
 from net80211.wire.frame import FrameError, peek
 
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
+
 DSTODS = 0x03
 _NODATA = 0x4
 WDSQ_MAX = 64  # frames held per station until its WDS vap is up
+
+
+@dataclass(slots=True, eq=False)
+class WdsState:
+    """A WDS vap's state (`vap.wds`)."""
+
+    stats: Counter[str] = field(default_factory=Counter)
+    node: Node | None = None  # the peer's node (ours if legacy, the AP vap's if dynamic)
+    ap: IEEE80211Vap | None = None  # dynamic WDS: the HOSTAP vap the peer associated to
 
 
 class WdsMode(Mode):
@@ -55,12 +70,13 @@ class WdsMode(Mode):
 
     START = (State.RUN, True)
 
-    def vap_setup(self, vap: Any) -> None:
-        vap.wds_stats = Counter()
-        vap.wds_node = None  # the peer's node (ours if legacy, the AP vap's if dynamic)
-        vap.wds_ap = None  # dynamic WDS: the HOSTAP vap the peer associated to
+    def vap_setup(self, vap: IEEE80211Vap) -> None:
+        vap.wds = WdsState()
 
-    def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
+    def vap_detach(self, vap: IEEE80211Vap) -> None:
+        vap.wds = None
+
+    def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
         if nstate == State.INIT:
             self._unbind(vap)
             leave_bss(vap)
@@ -72,15 +88,15 @@ class WdsMode(Mode):
                 self._bind(vap)
 
     # -- the link ------------------------------------------------------------------
-    def _bind(self, vap: Any) -> Any:
+    def _bind(self, vap: IEEE80211Vap) -> Any:
         """`ieee80211_create_wds`: the peer's node, or None (dynamic, not associated)."""
         peer = vap.des_bssid
         if peer is None:
             return None
         tbl = NodeTable.of(vap.ic)
         if vap.legacy_wds:
-            vap.wds_node = tbl.add(vap, peer, associated=True, authed=True)
-            return vap.wds_node
+            node = vap.wds.node = tbl.add(vap, peer, associated=True, authed=True)
+            return node
         for ap in vap.ic.vaps:
             if ap.opmode is not OpMode.HOSTAP or ap.state != State.RUN:
                 continue
@@ -89,25 +105,25 @@ class WdsMode(Mode):
                 continue
             owner = node.extra.get("wdsvap")
             if owner is not None and owner is not vap:
-                vap.wds_stats["peer_in_use"] += 1  # FreeBSD: one WDS vap per station
+                vap.wds.stats["peer_in_use"] += 1  # FreeBSD: one WDS vap per station
                 return None
             node.extra["wdsvap"] = vap
-            vap.wds_node, vap.wds_ap = node, ap
-            vap.wds_stats["bound"] += 1
+            vap.wds.node, vap.wds.ap = node, ap
+            vap.wds.stats["bound"] += 1
             self._flush(vap, node)
             return node
-        vap.wds_stats["peer_not_associated"] += 1
+        vap.wds.stats["peer_not_associated"] += 1
         return None
 
-    def _flush(self, vap: Any, node: Any) -> None:
+    def _flush(self, vap: IEEE80211Vap, node: Any) -> None:
         """`wds_flush`: frames the AP held for this station go up this vap now."""
         held = node.extra.pop("wdsq", None)
         now = vap.ic.sched.now_ns
         for expires, frame, rx in held or ():
             if expires <= now:
-                vap.wds_stats["held_expired"] += 1
+                vap.wds.stats["held_expired"] += 1
                 continue
-            vap.wds_stats["held_delivered"] += 1
+            vap.wds.stats["held_delivered"] += 1
             vap.stats.rx_frames += 1
             try:
                 _ftype, sub, _a1, _a2, _a3, _seq, flags = peek(frame)
@@ -115,8 +131,9 @@ class WdsMode(Mode):
             except FrameError:
                 count_malformed(vap)
 
-    def _unbind(self, vap: Any) -> None:
-        node, vap.wds_node, vap.wds_ap = vap.wds_node, None, None
+    def _unbind(self, vap: IEEE80211Vap) -> None:
+        st = vap.wds
+        node, st.node, st.ap = st.node, None, None
         if node is None:
             return
         if node.vap is vap:
@@ -124,12 +141,12 @@ class WdsMode(Mode):
         elif node.extra.get("wdsvap") is vap:
             del node.extra["wdsvap"]
 
-    def peer(self, vap: Any) -> Any:
+    def peer(self, vap: IEEE80211Vap) -> Any:
         """The peer's node while the link is up (a dynamic binding is
         re-checked: the station may have left its AP)."""
-        node = vap.wds_node
+        node = vap.wds.node
         if node is not None and not vap.legacy_wds:
-            ap = vap.wds_ap
+            ap = vap.wds.ap
             tbl = NodeTable.of(vap.ic)
             if ap is None or ap.state != State.RUN or tbl.find(ap, node.macaddr) is not node \
                     or not node.associated:
@@ -139,13 +156,13 @@ class WdsMode(Mode):
             node = self._bind(vap)
         return node
 
-    def tx_addr(self, vap: Any) -> bytes:
+    def tx_addr(self, vap: IEEE80211Vap) -> bytes:
         """Our address on the link: the AP's for a dynamic link (the station
         knows only its AP), else the vap's own."""
-        ap = vap.wds_ap
+        ap = vap.wds.ap
         return ap.macaddr if ap is not None else vap.macaddr
 
-    def accepts(self, vap: Any, a1: bytes, a2: bytes) -> bool:
+    def accepts(self, vap: IEEE80211Vap, a1: bytes, a2: bytes) -> bool:
         """Whether a 4-address frame from `a2` to `a1` belongs to this link."""
         if vap.state != State.RUN or a2 != vap.des_bssid:
             return False
@@ -153,12 +170,12 @@ class WdsMode(Mode):
         return node is not None and (a1 == self.tx_addr(vap) or bool(a1[0] & 1))
 
     # -- receive -------------------------------------------------------------------
-    def recv(self, vap: Any, frame: bytes, rx: Any, ftype: int, sub: int, a2: bytes | None,
+    def recv(self, vap: IEEE80211Vap, frame: bytes, rx: Any, ftype: int, sub: int, a2: bytes | None,
              a3: bytes | None, seq: int | None, flags: int) -> None:
         # The peer's node may belong to the AP vap (dynamic WDS): use the link's.
-        node = vap.wds_node
+        node = vap.wds.node
         if node is None or ftype != FT_DATA:
-            vap.wds_stats["rx_not_link"] += 1
+            vap.wds.stats["rx_not_link"] += 1
             return
         node.rssi = rx.signal
         node.last_rx_ns = vap.ic.sched.now_ns
@@ -172,9 +189,10 @@ class WdsMode(Mode):
         except FrameError:
             count_malformed(vap)
 
-    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any, flags: int) -> None:
+    def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Any,
+                  flags: int) -> None:
         if flags & 3 != DSTODS:
-            vap.wds_stats["rx_wrong_dir"] += 1
+            vap.wds.stats["rx_wrong_dir"] += 1
             vap.stats.rx_dropped += 1
             return
         df = DataFrame.parse(frame)
@@ -183,7 +201,7 @@ class WdsMode(Mode):
         deliver(vap, df.addr3, df.addr4, df.payload, node)
 
     # -- transmit ------------------------------------------------------------------
-    def encap(self, vap: Any, eth: bytes) -> tuple[bytes, Any] | None:
+    def encap(self, vap: IEEE80211Vap, eth: bytes) -> tuple[bytes, Any] | None:
         addrs = ether_addrs(eth)
         body = snap_body(eth)
         if addrs is None or body is None:
@@ -191,26 +209,25 @@ class WdsMode(Mode):
         dst, src = addrs
         if dst[0] & 1 and not vap.legacy_wds:
             # FreeBSD: group frames reach DWDS links through the AP vap (dwds_mcast).
-            vap.wds_stats["dwds_mcast"] += 1
+            vap.wds.stats["dwds_mcast"] += 1
             return None
         node = self.peer(vap)
         if node is None:
-            vap.wds_stats["tx_no_peer"] += 1
+            vap.wds.stats["tx_no_peer"] += 1
             return None
         return data_frame(DSTODS, node.macaddr, self.tx_addr(vap), dst, vap.next_seq(), body, a4=src), node
 
 
 # -- dynamic WDS on the AP side ----------------------------------------------------------
-def add_dwds_listener(ap: Any, fn: Callable[[Any, bytes], Any]) -> None:
+def add_dwds_listener(ap: IEEE80211Vap, fn: Callable[[Any, bytes], Any]) -> None:
     """Call `fn(ap, station_mac)` whenever `ap` holds a 4-address frame from
     an associated station that has no WDS vap (RTM_IEEE80211_WDS)."""
-    listeners = getattr(ap, "dwds_listeners", None)
-    if listeners is None:
-        listeners = ap.dwds_listeners = []
-    listeners.append(fn)
+    if ap.ap is None:
+        raise InvalidArgument(f"{ap.name}: a {ap.opmode.word} vap has no stations to discover")
+    ap.ap.dwds_listeners.append(fn)
 
 
-def dwds_discover(ap: Any, node: Any, frame: bytes, rx: Any) -> None:
+def dwds_discover(ap: IEEE80211Vap, node: Node, frame: bytes, rx: Any) -> None:
     """`ieee80211_dwds_discover`: hold a 4-address frame from `node` (aged
     out after four of its listen intervals) and notify the listeners."""
     now = ap.ic.sched.now_ns
@@ -222,17 +239,17 @@ def dwds_discover(ap: Any, node: Any, frame: bytes, rx: Any) -> None:
     held.append((now + age, bytes(frame), rx))
     node.extra["wdsq"] = held
     ap.ic.stats["dwds_discover"] += 1
-    for fn in list(getattr(ap, "dwds_listeners", ())):
+    for fn in list(ap.ap.dwds_listeners):
         fn(ap, node.macaddr)
 
 
-def dwds_mcast(ap: Any, da: bytes, sa: bytes, body: bytes, skip: Any = None) -> int:
+def dwds_mcast(ap: IEEE80211Vap, da: bytes, sa: bytes, body: bytes, skip: Node | None = None) -> int:
     """`ieee80211_dwds_mcast`: copy a group frame of AP vap `ap` to every
     dynamic WDS link bound to one of its stations (but `skip`, the node it
     came from) as 4-address unicast; how many copies went out."""
     n = 0
     for w in ap.ic.vaps:
-        if w.opmode is not OpMode.WDS or w.legacy_wds or w.state != State.RUN or w.wds_ap is not ap:
+        if w.opmode is not OpMode.WDS or w.legacy_wds or w.state != State.RUN or w.wds.ap is not ap:
             continue
         node = w.mode.peer(w)
         if node is None or node is skip:
@@ -314,6 +331,6 @@ class WdsDaemon:
 
     def close(self) -> None:
         self._reaper.stop()
-        listeners = getattr(self.ap, "dwds_listeners", [])
-        if self._notified in listeners:
-            listeners.remove(self._notified)
+        st = self.ap.ap  # None once the AP vap is gone: nothing to unhook
+        if st is not None and self._notified in st.dwds_listeners:
+            st.dwds_listeners.remove(self._notified)
