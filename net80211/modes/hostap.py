@@ -30,7 +30,7 @@ from ic import SEC, Callout, OpMode, State
 from net80211.beacon import DEFAULT_RATES, HT_CAPS, capinfo, probe_resp_frame
 from net80211.bss import create_bss, leave_bss, pick_channel, running_channel, scan_channels
 from net80211.mode import ANY, Mode, S, transitions_table
-from net80211.modes.wds import DSTODS, dwds_discover, dwds_mcast
+from net80211.modes.dwds import DSTODS, dwds_discover, dwds_mcast
 from net80211.node import Node, NodeTable
 from net80211.output import (
     FC_NULL,
