@@ -59,7 +59,26 @@ class IEEE80211Vap:
     `wds`, `mon` (MONITOR) and `p2p` (the three P2P modes); the mode makes it
     in `Mode.vap_setup` and drops it (None) in `Mode.vap_detach`.  The others
     stay None.
+
+    Every field is declared in `__slots__`: writing any other attribute
+    raises AttributeError.  A driver's vap subclass declares its own fields
+    the same way (`__slots__ = ("addr_slot",)` in hwsim); a subclass without
+    `__slots__` gets a `__dict__` and so takes any attribute, unchecked.
     """
+
+    __slots__ = (
+        # identity and configuration
+        "ic", "name", "unit", "opmode", "flags", "caps", "mode", "macaddr", "des_bssid", "ssid",
+        "des_chan", "bintval", "dtim_period", "hidessid", "dwds", "maxsta", "mgmtrate", "netdev",
+        # the BSS and the state machine (net80211.proto)
+        "state", "bssid", "bss_chan", "bss", "aid", "running", "attached", "detaching", "nstates",
+        "serving", "scanwait", "reinit", "pending_kick", "last_error", "txseq", "stats",
+        # the wireless device (P2P primitives) and the beacon template cache
+        "wdev", "frame_regs", "beacon_template",
+        # per-mode state
+        "sta", "ap", "ibss", "wds", "mon", "p2p", "mesh",
+        "__weakref__",
+    )
 
     def __init__(self, ic: Any, name: str, unit: int, opmode: OpMode,
                  flags: CloneFlags = CloneFlags(0), bssid: bytes | None = None) -> None:

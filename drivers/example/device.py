@@ -24,6 +24,8 @@ DEFAULT_RATES = ((0, 4),)  # 1 Mb/s, 4 tries: what management frames use
 class ExampleVap(IEEE80211Vap):
     """A vap on one of the device's hardware ports (`hw_port`; None for monitor)."""
 
+    __slots__ = ("hw_port", "hw_transitions")  # the driver's own fields, declared as the vap's are
+
     def __init__(self, ic: ExampleRadio, name: str, unit: int, opmode: OpMode,
                  flags: CloneFlags, bssid: bytes | None) -> None:
         super().__init__(ic, name, unit, opmode, flags, bssid)  # ieee80211_vap_setup

@@ -65,6 +65,8 @@ def hw_addr(perm: bytes) -> bytes:
 class HwsimVap(IEEE80211Vap):
     """A vap of a simulated radio: programs the medium, then lets net80211 work."""
 
+    __slots__ = ("addr_slot",)
+
     def __init__(self, ic: HwsimRadio, name: str, unit: int, opmode: OpMode,
                  flags: CloneFlags = CloneFlags(0), bssid: bytes | None = None) -> None:
         super().__init__(ic, name, unit, opmode, flags, bssid)
