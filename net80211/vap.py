@@ -10,6 +10,7 @@ overriding `iv_newstate` and calling `super().iv_newstate(...)`.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ic import Caps, Channel, CloneFlags, InvalidArgument, NotSupported, OpMode, State, mac_str, vap_caps
@@ -33,18 +34,34 @@ if TYPE_CHECKING:
     from net80211.wire.capture import Capture
 
 
+@dataclass(slots=True, eq=False, repr=False)
 class VapStats:
     """Per-vap counters."""
 
-    __slots__ = ("transitions", "failed_transitions", "illegal_transitions", "state_queue_overflows",
-                 "scanwaits", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_dropped",
-                 "tx_dropped", "rx_malformed", "policy_refusals", "rx_frames", "rx_mgmt", "tx_mgmt",
-                 "rx_dup", "rx_multicast", "tx_multicast", "rx_beacons", "beacon_misses", "fwd_packets",
-                 "rx_unauth", "assoc_failures")
-
-    def __init__(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, 0)
+    transitions: int = 0
+    failed_transitions: int = 0
+    illegal_transitions: int = 0
+    state_queue_overflows: int = 0
+    scanwaits: int = 0
+    rx_packets: int = 0
+    rx_bytes: int = 0
+    tx_packets: int = 0
+    tx_bytes: int = 0
+    rx_dropped: int = 0
+    tx_dropped: int = 0
+    rx_malformed: int = 0
+    policy_refusals: int = 0
+    rx_frames: int = 0
+    rx_mgmt: int = 0
+    tx_mgmt: int = 0
+    rx_dup: int = 0
+    rx_multicast: int = 0
+    tx_multicast: int = 0
+    rx_beacons: int = 0
+    beacon_misses: int = 0
+    fwd_packets: int = 0
+    rx_unauth: int = 0
+    assoc_failures: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}
