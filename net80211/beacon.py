@@ -51,7 +51,7 @@ def beacon_ies(vap: IEEE80211Vap, *, hide_ssid: bool, tim: TIM | None) -> IEList
     ies: list[Any] = [SSID(b"" if hide_ssid else vap.ssid), rates[0]]
     if chan is not None and chan.ieee <= 14:
         ies.append(DSParams(chan.ieee))
-    if vap.opmode is OpMode.IBSS:
+    if vap.opmode is OpMode.IBSS and vap.ibss is not None:
         ies.append(IBSSParams(vap.ibss.atim_window))
     if tim is not None:
         ies.append(tim)

@@ -371,7 +371,7 @@ class HwsimRadio(IEEE80211Com):
     def _ibss_beacon(self, vap: HwsimVap, tbtt_ns: int, co: Callout) -> None:
         if self._beacons.get(id(vap)) is not co or vap.state < State.RUN or not self.port.started:
             return
-        if vap.ibss.beacon_heard_since(tbtt_ns):
+        if vap.ibss is not None and vap.ibss.beacon_heard_since(tbtt_ns):
             self.stats["beacons_deferred"] += 1
             return
         self.stats["beacons"] += 1

@@ -113,6 +113,8 @@ class IbssMode(Mode):
 
     # -- state machine -----------------------------------------------------------
     def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
+        st = vap.ibss
+        assert st is not None
         if ostate == State.SCAN and nstate != State.SCAN:
             Scanner.of(vap.ic).cancel(vap)
         if nstate == State.INIT:
@@ -123,7 +125,7 @@ class IbssMode(Mode):
             leave_bss(vap)
             self._flush(vap)
             vap.bssid = None
-            vap.ibss.scan_tsf = {}
+            st.scan_tsf = {}
             self.start_scan(vap)
         elif nstate == State.RUN:
             if vap.bss_chan is None:
@@ -134,10 +136,10 @@ class IbssMode(Mode):
                 vap.ic.set_curchan(chan)
             if vap.bssid is None:
                 vap.bssid = self.new_bssid(vap)
-                vap.ibss.new = True
-            if vap.ibss.new and self.opmode is OpMode.IBSS:
-                vap.ibss.new = False
-                vap.ibss.stats["created"] += 1
+                st.new = True
+            if st.new and self.opmode is OpMode.IBSS:
+                st.new = False
+                st.stats["created"] += 1
                 self._restart_tsf(vap)
 
     def _restart_tsf(self, vap: IEEE80211Vap) -> None:
@@ -157,6 +159,8 @@ class IbssMode(Mode):
         Scanner.of(vap.ic).start(vap, scan_channels(vap), lambda res: self.scan_done(vap, res))
 
     def scan_done(self, vap: IEEE80211Vap, results: list[ScanResult]) -> None:
+        st = vap.ibss
+        assert st is not None
         if vap.state != State.SCAN:
             return
         peers = [r for r in results if r.ibss and r.ssid == vap.ssid
@@ -164,20 +168,22 @@ class IbssMode(Mode):
                  and (vap.des_bssid is None or r.bssid == vap.des_bssid)]
         if peers:
             best = max(peers, key=lambda r: (r.rssi, r.bssid))
-            vap.ibss.new = False
-            vap.ibss.stats["joined"] += 1
+            st.new = False
+            st.stats["joined"] += 1
             tsf = self._result_tsf(vap, best)
             if tsf is not None:
                 set_device_tsf(vap.ic, tsf)
             create_bss(vap, best.channel, best.bssid)
         else:
-            vap.ibss.new = True
+            st.new = True
             create_bss(vap, vap.des_chan or pick_channel(results, scan_channels(vap)), self.new_bssid(vap))
 
     def _result_tsf(self, vap: IEEE80211Vap, r: ScanResult) -> int | None:
         """The TSF the IBSS of a scan result has now: the last timestamp we
         heard from it while scanning plus the time since."""
-        seen = vap.ibss.scan_tsf.get(r.bssid)
+        st = vap.ibss
+        assert st is not None
+        seen = st.scan_tsf.get(r.bssid)
         if seen is None:
             return None
         ts, at_ns = seen
@@ -191,10 +197,12 @@ class IbssMode(Mode):
     # -- receive -------------------------------------------------------------------
     def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
+        st = vap.ibss
+        assert st is not None
         if vap.state == State.SCAN and subtype in (_SUB_BEACON, _SUB_PROBE_RESP) and a3 is not None:
             # The scan cache keeps no timestamps: note the TSF of IBSSes we may join.
             if len(frame) >= 36 and not frame[1] & 0xC0 and frame[34] & Capability.IBSS:
-                vap.ibss.scan_tsf[a3] = (int.from_bytes(frame[24:32], "little"), vap.ic.sched.now_ns)
+                st.scan_tsf[a3] = (int.from_bytes(frame[24:32], "little"), vap.ic.sched.now_ns)
             return
         if vap.state != State.RUN or a2 is None:
             return
@@ -210,9 +218,11 @@ class IbssMode(Mode):
             return
         ic = vap.ic
         if mf.addr3 == vap.bssid:
-            st = vap.ibss.stats
+            ibss = vap.ibss
+            assert ibss is not None
+            st = ibss.stats
             if subtype == _SUB_BEACON:
-                vap.ibss.beacon_heard_ns = ic.sched.now_ns
+                ibss.beacon_heard_ns = ic.sched.now_ns
                 st["rx_beacons"] += 1
             self._neighbor(vap, mf.addr2, body, rx, node)
             # TSF synchronisation: a later timestamp of our own IBSS wins.
@@ -228,20 +238,24 @@ class IbssMode(Mode):
 
     def merge(self, vap: IEEE80211Vap, bssid: bytes, tsf_us: int) -> None:
         """`ieee80211_ibss_merge`: move to the older IBSS `bssid` (RUN -> RUN)."""
+        st = vap.ibss
+        assert st is not None
         log.debug("%s: IBSS merge %s -> %s", vap.name, vap.bssid and vap.bssid.hex(":"), bssid.hex(":"))
-        vap.ibss.stats["merges"] += 1
+        st.stats["merges"] += 1
         self._flush(vap)
         set_device_tsf(vap.ic, tsf_us)
         vap.bssid = bssid
-        vap.ibss.new = False
-        vap.ibss.beacon_heard_ns = vap.ic.sched.now_ns
+        st.new = False
+        st.beacon_heard_ns = vap.ic.sched.now_ns
         vap.new_state(State.RUN, 0, internal=True)
 
     def _neighbor(self, vap: IEEE80211Vap, mac: bytes, body: Beacon, rx: Any, node: Node | None) -> Node:
         """`ieee80211_add_neighbor`: the peer's node, created or refreshed."""
+        st = vap.ibss
+        assert st is not None
         if node is None:
             node = NodeTable.of(vap.ic).add(vap, mac)
-            vap.ibss.stats["neighbors_added"] += 1
+            st.stats["neighbors_added"] += 1
         node.capinfo = body.capability
         node.rates = body.ies.rates
         node.bintval = body.interval
@@ -251,6 +265,8 @@ class IbssMode(Mode):
         return node
 
     def _recv_probe_req(self, vap: IEEE80211Vap, mf: MgmtFrame) -> None:
+        st = vap.ibss
+        assert st is not None
         body = mf.body
         if not isinstance(body, ProbeReq):
             return
@@ -262,22 +278,24 @@ class IbssMode(Mode):
         resp = ProbeResp(device_tsf(vap.ic), vap.bintval, capinfo(vap),
                          beacon_ies(vap, hide_ssid=False, tim=None))
         if send_mgmt(vap, mf.addr2, resp, bssid=vap.bssid):
-            vap.ibss.stats["tx_probe_resp"] += 1
+            st.stats["tx_probe_resp"] += 1
 
     def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
                   flags: int) -> None:
-        st = vap.stats
+        stats = vap.stats
         if vap.state != State.RUN:
-            st.rx_dropped += 1
+            stats.rx_dropped += 1
             return
+        st = vap.ibss
+        assert st is not None
         if flags & 3:
-            vap.ibss.stats["rx_wrong_dir"] += 1
-            st.rx_dropped += 1
+            st.stats["rx_wrong_dir"] += 1
+            stats.rx_dropped += 1
             return
         df = DataFrame.parse(frame)
         if df.addr3 != vap.bssid:
-            vap.ibss.stats["rx_wrong_bss"] += 1
-            st.rx_dropped += 1
+            st.stats["rx_wrong_bss"] += 1
+            stats.rx_dropped += 1
             return
         if subtype & _NODATA:
             return
@@ -285,11 +303,13 @@ class IbssMode(Mode):
             node = NodeTable.of(vap.ic).add(vap, df.addr2, associated=True, rssi=rx.signal,
                                             last_rx_ns=vap.ic.sched.now_ns)
             node.is_dup(df.seq << 4 | df.frag, df.retry, df.tid if df.tid is not None else 16)
-            vap.ibss.stats["neighbors_added"] += 1
+            st.stats["neighbors_added"] += 1
         deliver(vap, df.addr1, df.addr2, df.payload, node)
 
     # -- transmit ------------------------------------------------------------------
     def encap(self, vap: IEEE80211Vap, eth: bytes) -> tuple[bytes, Node | None] | None:
+        st = vap.ibss
+        assert st is not None
         addrs = ether_addrs(eth)
         body = snap_body(eth)
         if addrs is None or body is None or vap.bssid is None:
@@ -301,7 +321,7 @@ class IbssMode(Mode):
             node = tbl.find(vap, dst)
             if node is None:
                 node = tbl.add(vap, dst, associated=True)
-                vap.ibss.stats["neighbors_added"] += 1
+                st.stats["neighbors_added"] += 1
         return data_frame(0, dst, vap.macaddr, vap.bssid, vap.next_seq(), body), node
 
 

@@ -38,6 +38,7 @@ def bind(vap: IEEE80211Vap, peer: bytes) -> Node | None:
     device (`ni_wdsvap`), replaying what the AP held for it; the station's
     node, or None (not associated, or bound to another WDS vap)."""
     st = vap.wds
+    assert st is not None
     tbl = NodeTable.of(vap.ic)
     for ap in vap.ic.vaps:
         if ap.opmode is not OpMode.HOSTAP or ap.state != State.RUN:
@@ -63,6 +64,7 @@ def _flush(vap: IEEE80211Vap, node: Node) -> None:
     held = node.extra.pop("wdsq", None)
     now = vap.ic.sched.now_ns
     st = vap.wds
+    assert st is not None
     for expires, frame, rx in held or ():
         if expires <= now:
             st.stats["held_expired"] += 1
@@ -78,7 +80,9 @@ def _flush(vap: IEEE80211Vap, node: Node) -> None:
 
 def still_bound(vap: IEEE80211Vap, node: Node) -> bool:
     """Whether the station of a dynamic link is still associated to its AP vap."""
-    ap = vap.wds.ap
+    st = vap.wds
+    assert st is not None
+    ap = st.ap
     return (ap is not None and ap.state == State.RUN and node.associated
             and NodeTable.of(vap.ic).find(ap, node.macaddr) is node)
 
@@ -110,6 +114,7 @@ def dwds_discover(ap: IEEE80211Vap, node: Node, frame: bytes, rx: Any) -> None:
     held.append((now + age, bytes(frame), rx))
     node.extra["wdsq"] = held
     ap.ic.stats["dwds_discover"] += 1
+    assert ap.ap is not None  # only a running AP vap holds frames
     for fn in list(ap.ap.dwds_listeners):
         fn(ap, node.macaddr)
 

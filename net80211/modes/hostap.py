@@ -127,10 +127,12 @@ class HostapMode(Mode):
                 st.cac_timer.stop()
 
     def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
+        st = vap.ap
+        assert st is not None
         if ostate == State.SCAN and nstate != State.SCAN:
             Scanner.of(vap.ic).cancel(vap)
-        if ostate == State.CAC and vap.ap.cac_timer is not None:
-            vap.ap.cac_timer.stop()
+        if ostate == State.CAC and st.cac_timer is not None:
+            st.cac_timer.stop()
         if ostate >= State.RUN and nstate != State.RUN:
             self.deauth_all(vap, ReasonCode.AUTH_LEAVE)
         if nstate == State.INIT:
@@ -143,9 +145,9 @@ class HostapMode(Mode):
                 Scanner.of(vap.ic).start(vap, scan_channels(vap),
                                          lambda res: self.scan_done(vap, res), active=False)
         elif nstate == State.CAC:
-            if vap.ap.cac_timer is None:
-                vap.ap.cac_timer = Callout(vap.ic.sched)
-            vap.ap.cac_timer.reset(CAC_TIME_NS, self._cac_done, vap)
+            if st.cac_timer is None:
+                st.cac_timer = Callout(vap.ic.sched)
+            st.cac_timer.reset(CAC_TIME_NS, self._cac_done, vap)
         elif nstate == State.RUN:
             if vap.bss_chan is None:
                 # Joined the channel a running vap chose (INIT->SCAN became RUN).
@@ -168,9 +170,11 @@ class HostapMode(Mode):
     # -- stations ------------------------------------------------------------------
     def deauth_all(self, vap: IEEE80211Vap, reason: int) -> int:
         """Deauthenticate and drop every station (the BSS goes away)."""
+        st = vap.ap
+        assert st is not None
         tbl = vap.ic.nodes
-        vap.ap.inact_timer.stop()
-        vap.ap.aids.clear()
+        st.inact_timer.stop()
+        st.aids.clear()
         if tbl is None:
             return 0
         nodes = tbl.nodes(vap)
@@ -189,18 +193,24 @@ class HostapMode(Mode):
         return True
 
     def _drop(self, vap: IEEE80211Vap, node: Node | None, reason: int | None) -> None:
+        st = vap.ap
+        assert st is not None
         if reason is not None:
             send_mgmt(vap, node.macaddr, Deauth(reason))
         if node.aid:
-            vap.ap.aids.discard(node.aid)
+            st.aids.discard(node.aid)
         NodeTable.of(vap.ic).remove(node)
 
     def _arm_inact(self, vap: IEEE80211Vap) -> None:
-        period = max(min(INACT_WAIT_NS, vap.ap.inact_timeout_ns // 4), 1)
-        vap.ap.inact_timer.reset(period, self._inact_check, vap)
+        st = vap.ap
+        assert st is not None
+        period = max(min(INACT_WAIT_NS, st.inact_timeout_ns // 4), 1)
+        st.inact_timer.reset(period, self._inact_check, vap)
 
     def _inact_check(self, vap: IEEE80211Vap) -> None:
         """`ieee80211_node_timeout` for this vap's stations."""
+        st = vap.ap
+        assert st is not None
         if vap.state != State.RUN:
             return
         now = vap.ic.sched.now_ns
@@ -209,7 +219,7 @@ class HostapMode(Mode):
             if not node.associated:
                 if idle >= INACT_INIT_NS:
                     self._drop(vap, node, None)
-            elif idle >= vap.ap.inact_timeout_ns and not node.probing:
+            elif idle >= st.inact_timeout_ns and not node.probing:
                 self._probe_station(vap, node)
         self._arm_inact(vap)
 
@@ -234,6 +244,8 @@ class HostapMode(Mode):
     # -- receive -------------------------------------------------------------------
     def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
+        st = vap.ap
+        assert st is not None
         if vap.state != State.RUN or a2 is None:
             return
         if subtype == SUB_PROBE_REQ:
@@ -258,10 +270,12 @@ class HostapMode(Mode):
             MgmtFrame.parse(frame)
             if node is not None and node.associated:
                 node.associated = False
-                vap.ap.aids.discard(node.aid)
+                st.aids.discard(node.aid)
                 node.aid = 0
 
     def _recv_auth(self, vap: IEEE80211Vap, auth: Any, sta: bytes, node: Node | None) -> None:
+        st = vap.ap
+        assert st is not None
         if auth.seq != 1:
             return
         if auth.algorithm != AuthAlgorithm.OPEN:
@@ -272,12 +286,14 @@ class HostapMode(Mode):
         elif node.associated:
             # A station authenticating again has lost its association.
             node.associated = False
-            vap.ap.aids.discard(node.aid)
+            st.aids.discard(node.aid)
             node.aid = 0
         node.authed = True
         send_mgmt(vap, sta, Auth(AuthAlgorithm.OPEN, 2, StatusCode.SUCCESS))
 
     def _recv_assoc(self, vap: IEEE80211Vap, subtype: int, req: Any, sta: bytes, node: Node | None) -> None:
+        st = vap.ap
+        assert st is not None
         reassoc = subtype == SUB_REASSOC_REQ
         if node is None or not node.authed:
             vap.stats.rx_unauth += 1
@@ -295,7 +311,7 @@ class HostapMode(Mode):
                 self._drop(vap, node, None)
                 return
             node.aid = aid
-            vap.ap.aids.add(aid)
+            st.aids.add(aid)
         node.associated = True
         node.capinfo = req.capability
         node.listen_interval = req.listen_interval
@@ -304,10 +320,12 @@ class HostapMode(Mode):
         send_mgmt(vap, sta, resp_cls(capinfo(vap), StatusCode.SUCCESS, node.aid, ies))
 
     def _alloc_aid(self, vap: IEEE80211Vap) -> int | None:
-        if len(vap.ap.aids) >= min(vap.maxsta, AID_MAX):
+        st = vap.ap
+        assert st is not None
+        if len(st.aids) >= min(vap.maxsta, AID_MAX):
             return None
         aid = 1
-        while aid in vap.ap.aids:
+        while aid in st.aids:
             aid += 1
         return aid
 

@@ -85,6 +85,7 @@ class MonitorMode(Mode):
         vap.stats.rx_packets += 1
         vap.stats.rx_bytes += len(frame)
         mon = vap.mon
+        assert mon is not None
         st = mon.stats
         st[_KIND[(frame[0] >> 2) & 3]] += 1
         if len(frame) > 1 and frame[1] & 0x08:
@@ -97,8 +98,10 @@ class MonitorMode(Mode):
 
     def tx_seen(self, vap: IEEE80211Vap, frame: bytes, status: Any) -> None:
         """A frame the device transmitted completed (Linux's tx status monitor)."""
-        vap.mon.stats["tx_seen"] += 1
-        cap = vap.mon.pcap
+        st = vap.mon
+        assert st is not None
+        st.stats["tx_seen"] += 1
+        cap = st.pcap
         if cap is not None:
             rates = getattr(status, "rates", ())
             rate_idx = rates[-1][0] if rates else 0  # the rate of the last attempt
@@ -109,9 +112,11 @@ class MonitorMode(Mode):
     def capture(self, vap: IEEE80211Vap, dest: str | os.PathLike[str] | BinaryIO) -> None:
         """Write what this vap sees to a pcap file (link type 127), replacing
         any capture already open."""
+        st = vap.mon
+        assert st is not None
         cap = Capture(dest)
         self.stop_capture(vap)
-        vap.mon.pcap = cap
+        st.pcap = cap
 
     def stop_capture(self, vap: IEEE80211Vap) -> int:
         """Close the capture; the number of frames it holds (0 without one)."""
@@ -134,41 +139,45 @@ class MonitorMode(Mode):
         Honoured radiotap fields, as Linux: Flags.FCS (the FCS is stripped),
         Rate (a fixed rate), TX flags NOACK, Data Retries.
         """
+        st = vap.mon
+        assert st is not None
         if not isinstance(frame, bytes | bytearray | memoryview):
             raise InvalidArgument(f"{vap.name}: inject wants bytes, not {type(frame).__name__}")
         frame = bytes(frame)
         if vap.state != State.RUN:
-            vap.mon.stats["inject_errors"] += 1
+            st.stats["inject_errors"] += 1
             raise Net80211Error(f"{vap.name}: cannot inject, the vap is not running", errno.ENETDOWN)
         params: dict[str, Any] = {}
         if radiotap or (radiotap is None and looks_like_radiotap(frame)):
             frame, params = self._strip_radiotap(vap, frame)
         if len(frame) > MAX_MPDU:
-            vap.mon.stats["inject_errors"] += 1
+            st.stats["inject_errors"] += 1
             raise InvalidArgument(f"{vap.name}: injected frame of {len(frame)} bytes exceeds {MAX_MPDU}")
         try:
             peek(frame)
         except FrameError as e:
-            vap.mon.stats["inject_errors"] += 1
+            st.stats["inject_errors"] += 1
             raise InvalidArgument(f"{vap.name}: injected frame is not 802.11: {e}") from None
         if not vap.ic.ic_raw_xmit(vap, frame, params):
             vap.stats.tx_dropped += 1
             return False
-        vap.mon.stats["injected"] += 1
+        st.stats["injected"] += 1
         vap.stats.tx_packets += 1
         vap.stats.tx_bytes += len(frame)
         return True
 
     def _strip_radiotap(self, vap: IEEE80211Vap, buf: bytes) -> tuple[bytes, dict[str, Any]]:
+        st = vap.mon
+        assert st is not None
         try:
             rt = parse_tx_radiotap(buf)
         except FrameError as e:
-            vap.mon.stats["inject_errors"] += 1
+            st.stats["inject_errors"] += 1
             raise InvalidArgument(f"{vap.name}: bad radiotap header on injected frame: {e}") from None
         mpdu = buf[rt.length:]
         if rt.flags is not None and rt.flags & RTFlags.FCS:
             if len(mpdu) < 4:
-                vap.mon.stats["inject_errors"] += 1
+                st.stats["inject_errors"] += 1
                 raise InvalidArgument(f"{vap.name}: radiotap announces an FCS the frame cannot hold")
             mpdu = mpdu[:-4]
         params: dict[str, Any] = {}
@@ -178,7 +187,7 @@ class MonitorMode(Mode):
         if rt.rate is not None:
             idx = rate_index(vap.ic.curchan.freq, rt.rate)
             if idx is None:
-                vap.mon.stats["inject_errors"] += 1
+                st.stats["inject_errors"] += 1
                 raise InvalidArgument(f"{vap.name}: radiotap rate {rt.rate * 0.5:g} Mb/s is not available "
                                       f"on {vap.ic.curchan.freq} MHz")
             params["rates"] = ((idx, tries),)

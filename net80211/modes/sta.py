@@ -128,11 +128,13 @@ class StaMode(Mode):
 
     # -- transitions -------------------------------------------------------------
     def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
-        vap.sta.mgt_timer.stop()
+        st = vap.sta
+        assert st is not None
+        st.mgt_timer.stop()
         if ostate == State.SCAN and nstate != State.SCAN:
             Scanner.of(vap.ic).cancel(vap)
         if nstate < State.RUN:
-            vap.sta.bmiss_timer.stop()
+            st.bmiss_timer.stop()
         if nstate == State.INIT:
             if ostate >= State.AUTH and vap.bssid is not None:
                 send_mgmt(vap, vap.bssid, Deauth(ReasonCode.AUTH_LEAVE))
@@ -149,31 +151,33 @@ class StaMode(Mode):
             return  # asked by hand, with no BSS chosen: nothing to talk to
         elif nstate == State.AUTH:
             NodeTable.of(vap.ic).add(vap, vap.bssid)
-            vap.sta.mgt_tries = 0
+            st.mgt_tries = 0
             self._send_auth(vap)
         elif nstate == State.ASSOC:
-            vap.sta.mgt_tries = 0
+            st.mgt_tries = 0
             self._send_assoc(vap, reassoc=arg == 1 or ostate >= State.RUN)
         elif nstate == State.RUN:
             if vap.bss is not None:
                 vap.bss_chan = vap.bss.channel
                 vap.ic.bsschan = vap.bss_chan
             node = NodeTable.of(vap.ic).find(vap, vap.bssid) if vap.bssid is not None else None
-            vap.sta.bss_node = node
+            st.bss_node = node
             if node is not None:
                 node.associated = True
                 node.last_rx_ns = vap.ic.sched.now_ns
             if ostate != State.RUN:
-                vap.sta.swbmiss_count = 0
+                st.swbmiss_count = 0
                 self._arm_bmiss(vap)
 
     def _forget_bss(self, vap: IEEE80211Vap) -> None:
+        st = vap.sta
+        assert st is not None
         tbl = vap.ic.nodes
         if tbl is not None and vap.bssid is not None:
             node = tbl.find(vap, vap.bssid)
             if node is not None:
                 tbl.remove(node)
-        vap.sta.bss_node = None
+        st.bss_node = None
         vap.aid = 0
 
     def _start_scan(self, vap: IEEE80211Vap) -> None:
@@ -193,8 +197,10 @@ class StaMode(Mode):
     def select_bss(self, vap: IEEE80211Vap, results: list[ScanResult]) -> ScanResult | None:
         """The best infrastructure BSS matching the vap's SSID and channel that
         has not refused us within FAIL_BACKOFF_NS."""
+        st = vap.sta
+        assert st is not None
         now = vap.ic.sched.now_ns
-        fails = vap.sta.fails
+        fails = st.fails
         cands = [r for r in self._matches(vap, results)
                  if now - fails.get(r.bssid, -FAIL_BACKOFF_NS) >= FAIL_BACKOFF_NS]
         return max(cands, key=lambda r: (r.rssi, -r.channel.freq), default=None)
@@ -202,17 +208,19 @@ class StaMode(Mode):
     def scan_done(self, vap: IEEE80211Vap, results: list[ScanResult]) -> None:
         if vap.state != State.SCAN:
             return
+        st = vap.sta
+        assert st is not None
         best = self.select_bss(vap, results)
         if best is None:
             # Nothing to join yet: keep scanning, as a FreeBSD station does.
             # But if what we seek is there and only refused us lately, scan
             # again when that ends, as wpa_supplicant does after a failed
             # connection, rather than probe a known BSS for nothing.
-            fails = vap.sta.fails
+            fails = st.fails
             held = [fails[r.bssid] + FAIL_BACKOFF_NS for r in self._matches(vap, results) if r.bssid in fails]
             now = vap.ic.sched.now_ns
             if held and min(held) > now:
-                vap.sta.mgt_timer.reset(min(held) - now, self._rescan, vap)
+                st.mgt_timer.reset(min(held) - now, self._rescan, vap)
             else:
                 self._start_scan(vap)
             return
@@ -229,27 +237,34 @@ class StaMode(Mode):
 
     def _fail(self, vap: IEEE80211Vap, why: str) -> None:
         """The BSS refused us or did not answer: back to SCAN, keep it aside."""
+        st = vap.sta
+        assert st is not None
         if vap.bssid is not None:
-            vap.sta.fails[vap.bssid] = vap.ic.sched.now_ns
+            st.fails[vap.bssid] = vap.ic.sched.now_ns
         vap.stats.assoc_failures += 1
         log.debug("%s: %s", vap.name, why)
         vap.new_state(State.SCAN, 0, internal=True)
 
     def _arm_mgt(self, vap: IEEE80211Vap, state: State, sent: bool) -> None:
         """Wait for the answer to a request; unsent or unacked: retry soon."""
-        vap.sta.mgt_timer.reset(MGT_TIMEOUT_NS if sent else MGT_RETRY_NS, self._mgt_timeout, vap, state)
+        st = vap.sta
+        assert st is not None
+        st.mgt_timer.reset(MGT_TIMEOUT_NS if sent else MGT_RETRY_NS, self._mgt_timeout, vap, state)
 
     def _on_status(self, vap: IEEE80211Vap, state: State) -> Callable[[bytes, Any], None]:
         def cb(_frame: bytes, status: Any) -> None:
-            if vap.state == state and not status.acked and vap.sta.mgt_timer.pending:
-                vap.sta.mgt_timer.reset(MGT_RETRY_NS + vap.ic.rng.randrange(MGT_RETRY_NS), self._mgt_timeout,
+            st = vap.sta  # None if the vap was detached while the frame was out
+            if st is not None and vap.state == state and not status.acked and st.mgt_timer.pending:
+                st.mgt_timer.reset(MGT_RETRY_NS + vap.ic.rng.randrange(MGT_RETRY_NS), self._mgt_timeout,
                                     vap, state)
         return cb
 
     def _mgt_timeout(self, vap: IEEE80211Vap, state: State) -> None:
+        st = vap.sta
+        assert st is not None
         if vap.state != state or vap.nstates:
             return
-        if vap.sta.mgt_tries >= MGT_TRIES:
+        if st.mgt_tries >= MGT_TRIES:
             self._fail(vap, f"{state.name} timed out")
         elif state == State.AUTH:
             self._send_auth(vap)
@@ -257,13 +272,17 @@ class StaMode(Mode):
             self._send_assoc(vap, reassoc=False)
 
     def _send_auth(self, vap: IEEE80211Vap) -> None:
-        vap.sta.mgt_tries += 1
+        st = vap.sta
+        assert st is not None
+        st.mgt_tries += 1
         sent = send_mgmt(vap, vap.bssid, Auth(AuthAlgorithm.OPEN, 1),
                          on_status=self._on_status(vap, State.AUTH))
         self._arm_mgt(vap, State.AUTH, sent)
 
     def _send_assoc(self, vap: IEEE80211Vap, *, reassoc: bool) -> None:
-        vap.sta.mgt_tries += 1
+        st = vap.sta
+        assert st is not None
+        st.mgt_tries += 1
         ies = IEList([SSID(vap.ssid or (vap.bss.ssid if vap.bss is not None else b"")),
                       *rates_ies(DEFAULT_RATES), HT_CAPS])
         cap = capinfo(vap)
@@ -277,22 +296,28 @@ class StaMode(Mode):
         `ieee80211_sta_reset_beacon_monitor`): time the radio spent away
         from the BSS channel is not beacon loss.  False if `vap` is not a
         running station (nothing to reset)."""
+        st = vap.sta
+        assert st is not None
         if vap.state != State.RUN or vap.mode is not self:
             return False
-        vap.sta.swbmiss_count = 0
+        st.swbmiss_count = 0
         self._arm_bmiss(vap)
         return True
 
     def _arm_bmiss(self, vap: IEEE80211Vap) -> None:
+        st = vap.sta
+        assert st is not None
         bintval = vap.bss.bintval if vap.bss is not None and vap.bss.bintval else vap.bintval
-        vap.sta.bmiss_timer.reset(vap.sta.bmiss_threshold * bintval * TU, self._bmiss_check, vap)
+        st.bmiss_timer.reset(st.bmiss_threshold * bintval * TU, self._bmiss_check, vap)
 
     def _bmiss_check(self, vap: IEEE80211Vap) -> None:
+        st = vap.sta
+        assert st is not None
         if vap.state != State.RUN:
             return
-        if vap.sta.swbmiss_count or vap.ic.flags & ComFlags.SCAN:
+        if st.swbmiss_count or vap.ic.flags & ComFlags.SCAN:
             # Beacons came (or we were off channel scanning for another vap).
-            vap.sta.swbmiss_count = 0
+            st.swbmiss_count = 0
             self._arm_bmiss(vap)
             return
         vap.stats.beacon_misses += 1
@@ -303,10 +328,12 @@ class StaMode(Mode):
     # -- receive -------------------------------------------------------------------
     def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
+        st = vap.sta
+        assert st is not None
         if subtype == SUB_BEACON:
             if a3 == vap.bssid:
                 vap.stats.rx_beacons += 1
-                vap.sta.swbmiss_count += 1
+                st.swbmiss_count += 1
             return
         if a2 != vap.bssid or vap.bssid is None:
             return  # management from anyone but our AP does not concern a station
@@ -320,7 +347,7 @@ class StaMode(Mode):
             if auth.status == StatusCode.SUCCESS:
                 vap.new_state(State.ASSOC, 0, internal=True)
             else:
-                vap.sta.last_status = auth.status
+                st.last_status = auth.status
                 self._fail(vap, f"authentication refused: {auth.status!r}")
         elif subtype in (SUB_ASSOC_RESP, SUB_REASSOC_RESP):
             if state != State.ASSOC:
@@ -334,21 +361,23 @@ class StaMode(Mode):
                     node.rates = resp.ies.rates
                 vap.new_state(State.RUN, 0, internal=True)
             else:
-                vap.sta.last_status = resp.status
+                st.last_status = resp.status
                 self._fail(vap, f"association refused: {resp.status!r}")
         elif subtype in (SUB_DEAUTH, SUB_DISASSOC):
             if state < State.AUTH or (subtype == SUB_DISASSOC and state < State.ASSOC):
                 return
-            vap.sta.last_reason = MgmtFrame.parse(frame).body.reason
+            st.last_reason = MgmtFrame.parse(frame).body.reason
             log.debug("%s: %s by the AP: %r", vap.name,
-                      "deauthenticated" if subtype == SUB_DEAUTH else "disassociated", vap.sta.last_reason)
+                      "deauthenticated" if subtype == SUB_DEAUTH else "disassociated", st.last_reason)
             if not vap.nstates:
                 vap.new_state(State.SCAN, 0, internal=True)
 
     def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
                   flags: int) -> None:
+        st = vap.sta
+        assert st is not None
         ds = flags & 3
-        if vap.state != State.RUN or node is None or node is not vap.sta.bss_node \
+        if vap.state != State.RUN or node is None or node is not st.bss_node \
                 or not (ds == FROM_DS or (ds == DSTODS and vap.dwds)):
             vap.stats.rx_dropped += 1  # 4-address data without DWDS: wrong direction
             return
@@ -369,7 +398,9 @@ class StaMode(Mode):
         deliver(vap, da, sa, data_body(frame, subtype, flags), node)
 
     def encap(self, vap: IEEE80211Vap, eth: bytes) -> tuple[bytes, Node | None] | None:
-        node = vap.sta.bss_node
+        st = vap.sta
+        assert st is not None
+        node = st.bss_node
         body = snap_body(eth)
         if node is None or body is None:
             return None

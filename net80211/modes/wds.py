@@ -85,16 +85,19 @@ class WdsMode(Mode):
     # -- the link ------------------------------------------------------------------
     def _bind(self, vap: IEEE80211Vap) -> Node | None:
         """`ieee80211_create_wds`: the peer's node, or None (dynamic, not associated)."""
+        st = vap.wds
+        assert st is not None
         peer = vap.des_bssid
         if peer is None:
             return None
         if vap.legacy_wds:
-            node = vap.wds.node = NodeTable.of(vap.ic).add(vap, peer, associated=True, authed=True)
+            node = st.node = NodeTable.of(vap.ic).add(vap, peer, associated=True, authed=True)
             return node
         return dwds.bind(vap, peer)
 
     def _unbind(self, vap: IEEE80211Vap) -> None:
         st = vap.wds
+        assert st is not None
         node, st.node, st.ap = st.node, None, None
         if node is None:
             return
@@ -106,7 +109,9 @@ class WdsMode(Mode):
     def peer(self, vap: IEEE80211Vap) -> Node | None:
         """The peer's node while the link is up (a dynamic binding is
         re-checked: the station may have left its AP)."""
-        node = vap.wds.node
+        st = vap.wds
+        assert st is not None
+        node = st.node
         if node is not None and not vap.legacy_wds and not dwds.still_bound(vap, node):
             self._unbind(vap)
             node = None
@@ -117,7 +122,9 @@ class WdsMode(Mode):
     def tx_addr(self, vap: IEEE80211Vap) -> bytes:
         """Our address on the link: the AP's for a dynamic link (the station
         knows only its AP), else the vap's own."""
-        ap = vap.wds.ap
+        st = vap.wds
+        assert st is not None
+        ap = st.ap
         return ap.macaddr if ap is not None else vap.macaddr
 
     def accepts(self, vap: IEEE80211Vap, a1: bytes, a2: bytes) -> bool:
@@ -131,9 +138,11 @@ class WdsMode(Mode):
     def recv(self, vap: IEEE80211Vap, frame: bytes, rx: Any, ftype: int, sub: int, a2: bytes | None,
              a3: bytes | None, seq: int | None, flags: int) -> None:
         # The peer's node may belong to the AP vap (dynamic WDS): use the link's.
-        node = vap.wds.node
+        st = vap.wds
+        assert st is not None
+        node = st.node
         if node is None or ftype != FT_DATA:
-            vap.wds.stats["rx_not_link"] += 1
+            st.stats["rx_not_link"] += 1
             return
         node.rssi = rx.signal
         node.last_rx_ns = vap.ic.sched.now_ns
@@ -149,8 +158,10 @@ class WdsMode(Mode):
 
     def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
                   flags: int) -> None:
+        st = vap.wds
+        assert st is not None
         if flags & 3 != DSTODS:
-            vap.wds.stats["rx_wrong_dir"] += 1
+            st.stats["rx_wrong_dir"] += 1
             vap.stats.rx_dropped += 1
             return
         df = DataFrame.parse(frame)
@@ -160,6 +171,8 @@ class WdsMode(Mode):
 
     # -- transmit ------------------------------------------------------------------
     def encap(self, vap: IEEE80211Vap, eth: bytes) -> tuple[bytes, Node | None] | None:
+        st = vap.wds
+        assert st is not None
         addrs = ether_addrs(eth)
         body = snap_body(eth)
         if addrs is None or body is None:
@@ -167,10 +180,10 @@ class WdsMode(Mode):
         dst, src = addrs
         if dst[0] & 1 and not vap.legacy_wds:
             # FreeBSD: group frames reach DWDS links through the AP vap (dwds_mcast).
-            vap.wds.stats["dwds_mcast"] += 1
+            st.stats["dwds_mcast"] += 1
             return None
         node = self.peer(vap)
         if node is None:
-            vap.wds.stats["tx_no_peer"] += 1
+            st.stats["tx_no_peer"] += 1
             return None
         return data_frame(DSTODS, node.macaddr, self.tx_addr(vap), dst, vap.next_seq(), body, a4=src), node

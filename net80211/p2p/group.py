@@ -121,6 +121,6 @@ class P2PGroup:
         dev = self.dev
         dev.groups.pop(self.name, None)
         vap, self.vap = self.vap, None
-        if vap is not None and vap.attached:
+        if vap is not None and vap.attached and vap.p2p is not None:
             vap.p2p.group = None
             dev.ic.destroy_vap(vap)

@@ -50,7 +50,9 @@ _SUB_DISASSOC, _SUB_DEAUTH = 10, 12
 
 
 def _tell_group(vap: IEEE80211Vap, ostate: State, nstate: State) -> None:
-    group = vap.p2p.group
+    st = vap.p2p
+    assert st is not None
+    group = st.group
     if group is not None:
         group.state_changed(vap, ostate, nstate)
 
@@ -88,7 +90,9 @@ class P2PClientMode(StaMode):
 
     def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
-        group = vap.p2p.group
+        st = vap.p2p
+        assert st is not None
+        group = st.group
         if (group is not None and subtype in (_SUB_DISASSOC, _SUB_DEAUTH) and a2 is not None
                 and a2 == vap.bssid and vap.state >= State.RUN):
             # The GO ended the group: a P2P client leaves (wpa_supplicant

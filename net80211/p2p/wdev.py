@@ -155,11 +155,13 @@ class WirelessDev:
         if self.p2p_cookie is not None:
             raise Busy(f"{self.name}: P2P device already started")
         ic.policy.check_start_p2p(ic, vap)
-        vap.p2p.started = True
+        st = vap.p2p
+        assert st is not None  # a P2P device has it while attached
+        st.started = True
         try:
             vap.up()
         except BaseException:
-            vap.p2p.started = False
+            st.started = False
             raise
         cookie = self.p2p_cookie = next(_cookies)
         self._p2p_owner = owner
@@ -182,8 +184,9 @@ class WirelessDev:
         for w in list(self._waits.values()):
             self._end_wait(w, cancelled=True)
         self._abort_scan()
-        if self.vap.p2p is not None:  # None once the vap is detached
-            self.vap.p2p.started = False
+        st = self.vap.p2p
+        if st is not None:  # None once the vap is detached
+            st.started = False
         if self.vap.attached:
             self.vap.down()
         owner.emit(Event("p2p_stopped", self))

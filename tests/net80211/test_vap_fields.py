@@ -156,9 +156,10 @@ def _subclasses(tree: ast.Module, classes: dict[str, set[str]]) -> dict[str, set
     out: dict[str, set[str]] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
-            bases = [b.id for b in node.bases if isinstance(b, ast.Name) and b.id in {*classes, *out}]
+            known = {**classes, **out}
+            bases = [b.id for b in node.bases if isinstance(b, ast.Name) and b.id in known]
             if bases:
-                out[node.name] = set().union(*({**classes, **out}[b] for b in bases)) | slots.get(node.name, set())
+                out[node.name] = set().union(*(known[b] for b in bases)) | slots.get(node.name, set())
     return out
 
 
