@@ -192,7 +192,7 @@ class HostapMode(Mode):
         self._drop(vap, node, reason)
         return True
 
-    def _drop(self, vap: IEEE80211Vap, node: Node | None, reason: int | None) -> None:
+    def _drop(self, vap: IEEE80211Vap, node: Node, reason: int | None) -> None:
         st = vap.ap
         assert st is not None
         if reason is not None:
