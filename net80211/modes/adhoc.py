@@ -312,7 +312,8 @@ class IbssMode(Mode):
         assert st is not None
         addrs = ether_addrs(eth)
         body = snap_body(eth)
-        if addrs is None or body is None or vap.bssid is None:
+        me = vap.macaddr
+        if addrs is None or body is None or vap.bssid is None or me is None:
             return None
         dst, _src = addrs  # an IBSS does no bridging: the source is always us
         node = None
@@ -322,7 +323,7 @@ class IbssMode(Mode):
             if node is None:
                 node = tbl.add(vap, dst, associated=True)
                 st.stats["neighbors_added"] += 1
-        return data_frame(0, dst, vap.macaddr, vap.bssid, vap.next_seq(), body), node
+        return data_frame(0, dst, me, vap.bssid, vap.next_seq(), body), node
 
 
 class AhdemoMode(IbssMode):

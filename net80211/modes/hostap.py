@@ -140,7 +140,7 @@ class HostapMode(Mode):
         elif nstate == State.SCAN:
             leave_bss(vap)
             if vap.des_chan is not None:
-                create_bss(vap, vap.des_chan, vap.macaddr)
+                create_bss(vap, vap.des_chan, self.bss_addr(vap))
             else:
                 Scanner.of(vap.ic).start(vap, scan_channels(vap),
                                          lambda res: self.scan_done(vap, res), active=False)
@@ -165,7 +165,14 @@ class HostapMode(Mode):
 
     def scan_done(self, vap: IEEE80211Vap, results: list[ScanResult]) -> None:
         if vap.state == State.SCAN:
-            create_bss(vap, pick_channel(results, scan_channels(vap)), vap.macaddr)
+            create_bss(vap, pick_channel(results, scan_channels(vap)), self.bss_addr(vap))
+
+    @staticmethod
+    def bss_addr(vap: IEEE80211Vap) -> bytes:
+        """The BSSID of our BSS: the vap's own address (it has one once attached)."""
+        addr = vap.macaddr
+        assert addr is not None
+        return addr
 
     # -- stations ------------------------------------------------------------------
     def deauth_all(self, vap: IEEE80211Vap, reason: int) -> int:
@@ -235,8 +242,8 @@ class HostapMode(Mode):
                 log.debug("%s: station %s inactive, dropped", vap.name, node.macaddr.hex(":"))
                 self._drop(vap, node, ReasonCode.ASSOC_EXPIRE)
 
-        frame = data_frame(FROM_DS, node.macaddr, vap.bssid, vap.bssid, vap.next_seq(), b"",
-                           subtype_fc=FC_NULL)
+        bssid = self.bss_addr(vap)  # probing from RUN, where bssid is our address
+        frame = data_frame(FROM_DS, node.macaddr, bssid, bssid, vap.next_seq(), b"", subtype_fc=FC_NULL)
         if not send_raw(vap, frame, on_status=done):
             node.probing = False
             self._drop(vap, node, ReasonCode.ASSOC_EXPIRE)
@@ -342,6 +349,7 @@ class HostapMode(Mode):
             return
         if subtype & 4:
             return  # null data: activity is all it tells
+        bssid = self.bss_addr(vap)  # in RUN, vap.bssid is our address
         if ds == DSTODS:
             # No WDS vap took it (the input path offers 4-address frames to
             # the bound one first): hold it until one is made for the station.
@@ -353,15 +361,15 @@ class HostapMode(Mode):
             deliver(vap, da, sa, body, node)
             vap.stats.fwd_packets += 1
             vap.stats.tx_multicast += 1
-            send_data(vap, data_frame(FROM_DS, da, vap.bssid, sa, vap.next_seq(), body))
+            send_data(vap, data_frame(FROM_DS, da, bssid, sa, vap.next_seq(), body))
             if vap.dwds:
                 dwds_mcast(vap, da, sa, body, skip=node)
             return
-        if da != vap.macaddr:
+        if da != bssid:
             dst = NodeTable.of(vap.ic).find(vap, da)
             if dst is not None and dst.associated:
                 vap.stats.fwd_packets += 1
-                send_data(vap, data_frame(FROM_DS, da, vap.bssid, sa, vap.next_seq(), body), dst)
+                send_data(vap, data_frame(FROM_DS, da, bssid, sa, vap.next_seq(), body), dst)
                 return
         deliver(vap, da, sa, body, node)
 
@@ -379,4 +387,4 @@ class HostapMode(Mode):
             node = NodeTable.of(vap.ic).find(vap, dst)
             if node is None or not node.associated:
                 return None  # no such station in our BSS
-        return data_frame(FROM_DS, dst, vap.bssid, src, vap.next_seq(), body), node
+        return data_frame(FROM_DS, dst, self.bss_addr(vap), src, vap.next_seq(), body), node

@@ -26,4 +26,5 @@ class MbssMode(AhdemoMode):
 
     def new_bssid(self, vap: IEEE80211Vap) -> bytes:
         # A mesh point's BSSID is its own address.
+        assert vap.macaddr is not None  # set at attach
         return vap.macaddr

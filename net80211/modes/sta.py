@@ -147,15 +147,15 @@ class StaMode(Mode):
                 self._forget_bss(vap)
                 leave_bss(vap)
             self._start_scan(vap)
-        elif nstate in (State.AUTH, State.ASSOC) and vap.bssid is None:
-            return  # asked by hand, with no BSS chosen: nothing to talk to
-        elif nstate == State.AUTH:
-            NodeTable.of(vap.ic).add(vap, vap.bssid)
+        elif nstate in (State.AUTH, State.ASSOC):
+            if vap.bssid is None:
+                return  # asked by hand, with no BSS chosen: nothing to talk to
             st.mgt_tries = 0
-            self._send_auth(vap)
-        elif nstate == State.ASSOC:
-            st.mgt_tries = 0
-            self._send_assoc(vap, reassoc=arg == 1 or ostate >= State.RUN)
+            if nstate == State.AUTH:
+                NodeTable.of(vap.ic).add(vap, vap.bssid)
+                self._send_auth(vap)
+            else:
+                self._send_assoc(vap, reassoc=arg == 1 or ostate >= State.RUN)
         elif nstate == State.RUN:
             if vap.bss is not None:
                 vap.bss_chan = vap.bss.channel
@@ -274,20 +274,24 @@ class StaMode(Mode):
     def _send_auth(self, vap: IEEE80211Vap) -> None:
         st = vap.sta
         assert st is not None
+        bssid = vap.bssid
+        assert bssid is not None  # AUTH is entered with a BSS chosen
         st.mgt_tries += 1
-        sent = send_mgmt(vap, vap.bssid, Auth(AuthAlgorithm.OPEN, 1),
+        sent = send_mgmt(vap, bssid, Auth(AuthAlgorithm.OPEN, 1),
                          on_status=self._on_status(vap, State.AUTH))
         self._arm_mgt(vap, State.AUTH, sent)
 
     def _send_assoc(self, vap: IEEE80211Vap, *, reassoc: bool) -> None:
         st = vap.sta
         assert st is not None
+        bssid = vap.bssid
+        assert bssid is not None  # ASSOC is entered with a BSS chosen
         st.mgt_tries += 1
         ies = IEList([SSID(vap.ssid or (vap.bss.ssid if vap.bss is not None else b"")),
                       *rates_ies(DEFAULT_RATES), HT_CAPS])
         cap = capinfo(vap)
-        body: Any = ReassocReq(cap, 10, vap.bssid, ies) if reassoc else AssocReq(cap, 10, ies)
-        sent = send_mgmt(vap, vap.bssid, body, on_status=self._on_status(vap, State.ASSOC))
+        body: Any = ReassocReq(cap, 10, bssid, ies) if reassoc else AssocReq(cap, 10, ies)
+        sent = send_mgmt(vap, bssid, body, on_status=self._on_status(vap, State.ASSOC))
         self._arm_mgt(vap, State.ASSOC, sent)
 
     # -- beacon miss (FreeBSD's software bmiss) ------------------------------------
@@ -402,15 +406,16 @@ class StaMode(Mode):
         assert st is not None
         node = st.bss_node
         body = snap_body(eth)
-        if node is None or body is None:
-            return None
+        bssid, me = vap.bssid, vap.macaddr
+        if node is None or body is None or bssid is None or me is None:
+            return None  # (an associated station has both addresses)
         dst, src = eth[0:6], eth[6:12]
         if dst[0] & 1:
             vap.stats.tx_multicast += 1
-        if vap.dwds and src != vap.macaddr:
+        if vap.dwds and src != me:
             # Bridged traffic of a DWDS station (FEXT_4ADDR): 4-address, so
             # the AP's WDS vap for us learns who is behind us.
-            return data_frame(DSTODS, vap.bssid, vap.macaddr, dst, vap.next_seq(), body, a4=src), node
+            return data_frame(DSTODS, bssid, me, dst, vap.next_seq(), body, a4=src), node
         # The AP knows us by our address: it is the transmitter (and SA) of
         # every frame we send in a 3-address BSS.
-        return data_frame(TO_DS, vap.bssid, vap.macaddr, dst, vap.next_seq(), body), node
+        return data_frame(TO_DS, bssid, me, dst, vap.next_seq(), body), node

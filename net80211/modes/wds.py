@@ -124,8 +124,9 @@ class WdsMode(Mode):
         knows only its AP), else the vap's own."""
         st = vap.wds
         assert st is not None
-        ap = st.ap
-        return ap.macaddr if ap is not None else vap.macaddr
+        addr = st.ap.macaddr if st.ap is not None else vap.macaddr
+        assert addr is not None  # attached vaps have their address
+        return addr
 
     def accepts(self, vap: IEEE80211Vap, a1: bytes, a2: bytes) -> bool:
         """Whether a 4-address frame from `a2` to `a1` belongs to this link."""
@@ -167,6 +168,7 @@ class WdsMode(Mode):
         df = DataFrame.parse(frame)
         if subtype & _NODATA:
             return
+        assert df.addr4 is not None  # ToDS and FromDS: the codec parsed a fourth address
         deliver(vap, df.addr3, df.addr4, df.payload, node)
 
     # -- transmit ------------------------------------------------------------------

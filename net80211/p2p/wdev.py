@@ -104,7 +104,9 @@ class WirelessDev:
 
     @property
     def address(self) -> bytes:
-        return self.vap.macaddr
+        addr = self.vap.macaddr
+        assert addr is not None  # a wdev is made for an attached vap
+        return addr
 
     @property
     def is_p2p_device(self) -> bool:
