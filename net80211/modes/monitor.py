@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ic import InvalidArgument, Net80211Error, OpMode, State
+from ic import InvalidArgument, Net80211Error, NoSuchDevice, OpMode, State
 from net80211.bss import leave_bss, running_channel
 from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.wire.capture import Capture, rate_index, rx_radiotap
@@ -113,7 +113,8 @@ class MonitorMode(Mode):
         """Write what this vap sees to a pcap file (link type 127), replacing
         any capture already open."""
         st = vap.mon
-        assert st is not None
+        if st is None:
+            raise NoSuchDevice(f"{vap.name}: the vap is detached, nothing to capture")
         cap = Capture(dest)
         self.stop_capture(vap)
         st.pcap = cap

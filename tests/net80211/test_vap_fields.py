@@ -9,6 +9,7 @@ vap attributes nobody declared."""
 from __future__ import annotations
 
 import ast
+import errno
 from pathlib import Path
 
 import pytest
@@ -273,3 +274,22 @@ def test_the_static_check_finds_what_it_looks_for(tmp_path):
     found = [h.split(": ", 1)[1] for h in undeclared_vap_writes(bad, classes, root=tmp_path)]
     assert found == ["vap.swbmiss_count", "ap.dwds_listeners", "w.vap.p2p_started", "w.vap.oops", "self.mine"]
 
+
+
+def test_state_views_of_a_detached_or_other_mode_vap():
+    s = Scheduler()
+    d = open_driver("hwsim", s, radios=1)
+    r = d.devices[0]
+    sta, mon = r.create_vap("sta0", "sta"), r.create_vap("mon0", "monitor")
+    assert sta.last_status is None and sta.bss_node is None and sta.sta_fails == {}
+    with pytest.raises(AttributeError, match="monitor vap has no 'last_status'"):
+        mon.last_status  # noqa: B018
+    for vap in (sta, mon):
+        r.destroy_vap(vap)
+    # Dropped with the vap: optional references read None, the rest are gone.
+    assert sta.bss_node is None and mon.pcap is None and mon.stop_capture() == 0
+    with pytest.raises(AttributeError):
+        sta.last_reason  # noqa: B018
+    with pytest.raises(OSError) as e:
+        mon.capture("/nonexistent/x.pcap")
+    assert e.value.errno == errno.ENXIO
