@@ -159,10 +159,10 @@ class IbssMode(Mode):
         Scanner.of(vap.ic).start(vap, scan_channels(vap), lambda res: self.scan_done(vap, res))
 
     def scan_done(self, vap: IEEE80211Vap, results: list[ScanResult]) -> None:
-        st = vap.ibss
-        assert st is not None
         if vap.state != State.SCAN:
             return
+        st = vap.ibss
+        assert st is not None
         peers = [r for r in results if r.ibss and r.ssid == vap.ssid
                  and (vap.des_chan is None or r.channel == vap.des_chan)
                  and (vap.des_bssid is None or r.bssid == vap.des_bssid)]

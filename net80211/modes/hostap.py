@@ -216,10 +216,10 @@ class HostapMode(Mode):
 
     def _inact_check(self, vap: IEEE80211Vap) -> None:
         """`ieee80211_node_timeout` for this vap's stations."""
-        st = vap.ap
-        assert st is not None
         if vap.state != State.RUN:
             return
+        st = vap.ap
+        assert st is not None
         now = vap.ic.sched.now_ns
         for node in NodeTable.of(vap.ic).nodes(vap):
             idle = now - node.last_rx_ns
@@ -251,10 +251,10 @@ class HostapMode(Mode):
     # -- receive -------------------------------------------------------------------
     def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
-        st = vap.ap
-        assert st is not None
         if vap.state != State.RUN or a2 is None:
             return
+        st = vap.ap
+        assert st is not None
         if subtype == SUB_PROBE_REQ:
             ssid = probe_ssid(frame[24:]) if not frame[1] & 0xC0 else None
             if ssid is None:
@@ -281,10 +281,10 @@ class HostapMode(Mode):
                 node.aid = 0
 
     def _recv_auth(self, vap: IEEE80211Vap, auth: Any, sta: bytes, node: Node | None) -> None:
-        st = vap.ap
-        assert st is not None
         if auth.seq != 1:
             return
+        st = vap.ap
+        assert st is not None
         if auth.algorithm != AuthAlgorithm.OPEN:
             send_mgmt(vap, sta, Auth(auth.algorithm, 2, StatusCode.ALG))
             return

@@ -260,10 +260,10 @@ class StaMode(Mode):
         return cb
 
     def _mgt_timeout(self, vap: IEEE80211Vap, state: State) -> None:
-        st = vap.sta
-        assert st is not None
         if vap.state != state or vap.nstates:
             return
+        st = vap.sta
+        assert st is not None
         if st.mgt_tries >= MGT_TRIES:
             self._fail(vap, f"{state.name} timed out")
         elif state == State.AUTH:
@@ -300,10 +300,10 @@ class StaMode(Mode):
         `ieee80211_sta_reset_beacon_monitor`): time the radio spent away
         from the BSS channel is not beacon loss.  False if `vap` is not a
         running station (nothing to reset)."""
-        st = vap.sta
-        assert st is not None
         if vap.state != State.RUN or vap.mode is not self:
             return False
+        st = vap.sta
+        assert st is not None
         st.swbmiss_count = 0
         self._arm_bmiss(vap)
         return True
@@ -315,10 +315,10 @@ class StaMode(Mode):
         st.bmiss_timer.reset(st.bmiss_threshold * bintval * TU, self._bmiss_check, vap)
 
     def _bmiss_check(self, vap: IEEE80211Vap) -> None:
-        st = vap.sta
-        assert st is not None
         if vap.state != State.RUN:
             return
+        st = vap.sta
+        assert st is not None
         if st.swbmiss_count or vap.ic.flags & ComFlags.SCAN:
             # Beacons came (or we were off channel scanning for another vap).
             st.swbmiss_count = 0
