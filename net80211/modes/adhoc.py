@@ -27,9 +27,9 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ic import Channel, OpMode, State
+from ic import Channel, IEEE80211Com, OpMode, RxInfo, State
 from net80211.beacon import DEFAULT_RATES, beacon_ies, capinfo
 from net80211.bss import create_bss, leave_bss, pick_channel, scan_channels
 from net80211.mode import ANY, Mode, S, transitions_table
@@ -56,22 +56,15 @@ _SUB_PROBE_REQ, _SUB_PROBE_RESP, _SUB_BEACON = 4, 5, 8
 _NODATA = 0x4  # data subtypes without a body (Null, QoS Null, CF-*)
 
 
-def device_tsf(ic: Any) -> int:
-    """The device's TSF in µs (`ic.tsf_us` if the driver keeps one, else virtual time)."""
-    tsf = getattr(ic, "tsf_us", None)
-    return tsf if isinstance(tsf, int) else ic.sched.now_ns // 1000
+def device_tsf(ic: IEEE80211Com) -> int:
+    """The device's TSF in µs."""
+    return ic.ic_get_tsf()
 
 
-def set_device_tsf(ic: Any, tsf_us: int) -> bool:
+def set_device_tsf(ic: IEEE80211Com, tsf_us: int) -> bool:
     """Load the device's TSF (the driver re-aligns its beacon timer); False
     if the driver keeps no settable TSF."""
-    if not isinstance(getattr(ic, "tsf_us", None), int):
-        return False
-    try:
-        ic.tsf_us = tsf_us
-    except AttributeError:
-        return False
-    return True
+    return ic.ic_set_tsf(tsf_us)
 
 
 @dataclass(slots=True, eq=False)
@@ -195,7 +188,7 @@ class IbssMode(Mode):
         send_mgmt(vap, BROADCAST, req, bssid=BROADCAST)
 
     # -- receive -------------------------------------------------------------------
-    def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
+    def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
         st = vap.ibss
         assert st is not None
@@ -211,7 +204,7 @@ class IbssMode(Mode):
         elif subtype == _SUB_PROBE_REQ and self.opmode is OpMode.IBSS:
             self._recv_probe_req(vap, MgmtFrame.parse(frame))
 
-    def _recv_beacon(self, vap: IEEE80211Vap, subtype: int, mf: MgmtFrame, rx: Any,
+    def _recv_beacon(self, vap: IEEE80211Vap, subtype: int, mf: MgmtFrame, rx: RxInfo,
                      node: Node | None) -> None:
         body = mf.body
         if not isinstance(body, Beacon) or not body.capability & Capability.IBSS:
@@ -249,7 +242,7 @@ class IbssMode(Mode):
         st.beacon_heard_ns = vap.ic.sched.now_ns
         vap.new_state(State.RUN, 0, internal=True)
 
-    def _neighbor(self, vap: IEEE80211Vap, mac: bytes, body: Beacon, rx: Any, node: Node | None) -> Node:
+    def _neighbor(self, vap: IEEE80211Vap, mac: bytes, body: Beacon, rx: RxInfo, node: Node | None) -> Node:
         """`ieee80211_add_neighbor`: the peer's node, created or refreshed."""
         st = vap.ibss
         assert st is not None
@@ -280,7 +273,7 @@ class IbssMode(Mode):
         if send_mgmt(vap, mf.addr2, resp, bssid=vap.bssid):
             st.stats["tx_probe_resp"] += 1
 
-    def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
+    def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
                   flags: int) -> None:
         stats = vap.stats
         if vap.state != State.RUN:

@@ -17,15 +17,16 @@ The WDS vap itself, legacy or dynamic, is `net80211.modes.wds`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from ic import SEC, TU, Callout, InvalidArgument, OpMode, State
+from ic import SEC, TU, Callout, InvalidArgument, OpMode, RxInfo, State
 from net80211.input import count_malformed
 from net80211.node import Node, NodeTable
 from net80211.output import data_frame, send_data
 from net80211.wire.frame import FrameError, peek
 
 if TYPE_CHECKING:
+    from net80211.modes.wds import WdsMode
     from net80211.vap import IEEE80211Vap
 
 DSTODS = 0x03
@@ -102,7 +103,7 @@ def add_dwds_listener(ap: IEEE80211Vap, fn: Callable[[IEEE80211Vap, bytes], Any]
     ap.ap.dwds_listeners.append(fn)
 
 
-def dwds_discover(ap: IEEE80211Vap, node: Node, frame: bytes, rx: Any) -> None:
+def dwds_discover(ap: IEEE80211Vap, node: Node, frame: bytes, rx: RxInfo) -> None:
     """`ieee80211_dwds_discover`: hold a 4-address frame from `node` (aged
     out after four of its listen intervals) and notify the listeners."""
     now = ap.ic.sched.now_ns
@@ -124,14 +125,17 @@ def dwds_mcast(ap: IEEE80211Vap, da: bytes, sa: bytes, body: bytes, skip: Node |
     dynamic WDS link bound to one of its stations (but `skip`, the node it
     came from) as 4-address unicast; how many copies went out."""
     n = 0
+    me = ap.macaddr
+    assert me is not None  # a running AP vap is attached
     for w in ap.ic.vaps:
-        if w.opmode is not OpMode.WDS or w.legacy_wds or w.state != State.RUN or w.wds.ap is not ap:
-            continue
-        node = w.mode.peer(w)
+        st = w.wds
+        if st is None or st.ap is not ap or w.legacy_wds or w.state != State.RUN:
+            continue  # not a WDS vap (only those have the state), or not a running link of `ap`
+        node = cast("WdsMode", w.mode).peer(w)  # wds imports this module: the mode is not imported here
         if node is None or node is skip:
             continue
         w.stats.tx_multicast += 1
-        if send_data(w, data_frame(DSTODS, node.macaddr, ap.macaddr, da, w.next_seq(), body, a4=sa), node):
+        if send_data(w, data_frame(DSTODS, node.macaddr, me, da, w.next_seq(), body, a4=sa), node):
             n += 1
     return n
 

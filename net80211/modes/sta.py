@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ic import MS, SEC, TU, Callout, Channel, ComFlags, OpMode, State
+from ic import MS, SEC, TU, Callout, Channel, ComFlags, OpMode, RxInfo, State, TxStatus
 from net80211.beacon import DEFAULT_RATES, HT_CAPS, capinfo
 from net80211.bss import claim_channel, leave_bss, scan_channels
 from net80211.mode import ANY, Mode, S, transitions_table
@@ -251,8 +251,8 @@ class StaMode(Mode):
         assert st is not None
         st.mgt_timer.reset(MGT_TIMEOUT_NS if sent else MGT_RETRY_NS, self._mgt_timeout, vap, state)
 
-    def _on_status(self, vap: IEEE80211Vap, state: State) -> Callable[[bytes, Any], None]:
-        def cb(_frame: bytes, status: Any) -> None:
+    def _on_status(self, vap: IEEE80211Vap, state: State) -> Callable[[bytes, TxStatus], None]:
+        def cb(_frame: bytes, status: TxStatus) -> None:
             st = vap.sta  # None if the vap was detached while the frame was out
             if st is not None and vap.state == state and not status.acked and st.mgt_timer.pending:
                 st.mgt_timer.reset(MGT_RETRY_NS + vap.ic.rng.randrange(MGT_RETRY_NS), self._mgt_timeout,
@@ -330,7 +330,7 @@ class StaMode(Mode):
             vap.new_state(State.SCAN, 0, internal=True)
 
     # -- receive -------------------------------------------------------------------
-    def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
+    def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
         st = vap.sta
         assert st is not None
@@ -376,7 +376,7 @@ class StaMode(Mode):
             if not vap.nstates:
                 vap.new_state(State.SCAN, 0, internal=True)
 
-    def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
+    def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
                   flags: int) -> None:
         st = vap.sta
         assert st is not None

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ic import OpMode, State
+from ic import OpMode, RxInfo, State
 from net80211.bss import leave_bss, running_channel
 from net80211.input import FT_DATA, RETRY, count_malformed, qos_tid
 from net80211.mode import ANY, Mode, S, transitions_table
@@ -136,7 +136,7 @@ class WdsMode(Mode):
         return node is not None and (a1 == self.tx_addr(vap) or bool(a1[0] & 1))
 
     # -- receive -------------------------------------------------------------------
-    def recv(self, vap: IEEE80211Vap, frame: bytes, rx: Any, ftype: int, sub: int, a2: bytes | None,
+    def recv(self, vap: IEEE80211Vap, frame: bytes, rx: RxInfo, ftype: int, sub: int, a2: bytes | None,
              a3: bytes | None, seq: int | None, flags: int) -> None:
         # The peer's node may belong to the AP vap (dynamic WDS): use the link's.
         st = vap.wds
@@ -157,7 +157,7 @@ class WdsMode(Mode):
         except FrameError:
             count_malformed(vap)
 
-    def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
+    def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
                   flags: int) -> None:
         st = vap.wds
         assert st is not None

@@ -7,9 +7,9 @@ Their P2P state is a `P2PState` at `vap.p2p`; a GO also has the AP state
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ic import OpMode, State
+from ic import OpMode, RxInfo, State
 from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.modes.hostap import HostapMode
 from net80211.modes.sta import StaMode
@@ -88,7 +88,7 @@ class P2PClientMode(StaMode):
         super().vap_detach(vap)
         vap.p2p = None
 
-    def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
+    def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
         st = vap.p2p
         assert st is not None
