@@ -7,6 +7,13 @@ sender's address.  `ATTACH`ed clients receive events as `<3>TEXT`.
 `P2PManager` owns the P2P devices and their sockets and serves them from the
 scheduler's reader API, so the same code runs in virtual and real time.
 
+Hostile clients: a datagram over MAX_REQUEST bytes, a number out of range
+or any other bad command answers `FAIL`; an unexpected error in a handler
+is logged with its input, counted and answered `FAIL`.  Replies and events
+go only to a socket reached without a symlink that is not one of this
+process's own sockets, and a datagram that is itself a reply is never
+answered, so no two sockets can be made to talk to each other forever.
+
 Groups are open: there is no passphrase (`P2P_GET_PASSPHRASE` fails).
 Commands of features not built (persistent groups, P2P_REJECT, presence,
 extended listen) answer `FAIL`.
@@ -17,41 +24,145 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import math
 import os
+import re
+import secrets
 import socket
+import stat
+from collections import Counter
 from typing import Any
 
-from ic import InvalidArgument, NoSuchDevice, mac_str, parse_mac
+from ic import InvalidArgument, Net80211Error, NoSuchDevice, mac_str, parse_mac
 from net80211.p2p.device import P2PDevice
 from net80211.p2p.sd import PROTO_UPNP, req_tlv, upnp_query
 from net80211.p2p.wire import SOCIAL_CHANNELS
+from net80211.wire.outfile import ensure_dir, open_socket_path
 
 log = logging.getLogger("net80211.p2p")
 
 REPLY_MAX = 4095
+MAX_REQUEST = 4096  # bytes of one command datagram (wpa_supplicant's buffer); more is refused
+BATCH = 32  # datagrams served per wake-up, so one client cannot hold the loop
+MAX_ATTACHED = 32  # event monitors per socket
+TIMEOUT_MAX_S = 86400  # P2P_FIND / P2P_LISTEN timeouts, seconds
+FREQ_RANGE = (1, 100_000)  # MHz
 DEFAULT_CTRL_DIR = "/run/net80211/p2p"
+CTRL_DIR_MODE = 0o770
+SOCKET_MODE = 0o660
 _NOT_BUILT = {"P2P_REJECT", "P2P_PRESENCE_REQ", "P2P_EXT_LISTEN", "P2P_GET_PASSPHRASE"}
+_DECIMAL = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")
+_INTEGER = re.compile(r"-?[0-9]{1,12}")
+_HEX = re.compile(r"(0[xX])?[0-9a-fA-F]{1,16}")
+# What this interface (or wpa_supplicant) answers: a datagram like that is a
+# reply or an event that came back, not a command; answering it could loop.
+_REPLIES = {"OK", "FAIL", "PONG", "UNKNOWN COMMAND"}
+_EVENT = re.compile(r"<[0-9]+>")
+
+
+def _int(text: str, what: str, low: int, high: int) -> int:
+    """A decimal integer within [low, high]; ValueError naming `what` otherwise."""
+    if not _INTEGER.fullmatch(text) or not low <= int(text) <= high:
+        raise ValueError(f"{what} must be an integer within {low}..{high}, not {text[:40]!r}")
+    return int(text)
+
+
+def _hex(text: str, what: str, high: int) -> int:
+    if not _HEX.fullmatch(text) or int(text, 16) > high:
+        raise ValueError(f"{what} must be hexadecimal within 0..{high:x}, not {text[:40]!r}")
+    return int(text, 16)
+
+
+def _timeout(text: str) -> float | None:
+    """P2P_FIND / P2P_LISTEN's timeout: seconds within 0..TIMEOUT_MAX_S (0: none)."""
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(f"timeout must be seconds within 0..{TIMEOUT_MAX_S}, not {text[:40]!r}")
+    v = float(text)
+    if not (math.isfinite(v) and 0 <= v <= TIMEOUT_MAX_S):
+        raise ValueError(f"timeout must be seconds within 0..{TIMEOUT_MAX_S}, not {text[:40]!r}")
+    return v or None
+
+
+def _is_reply(line: str) -> bool:
+    return line in _REPLIES or _EVENT.match(line) is not None
+
+
+def _inode(path: str) -> tuple[int, int]:
+    st = os.lstat(path)
+    return st.st_dev, st.st_ino
+
+
+def _clear_stale(path: str) -> None:
+    """Make room for a socket at `path`: a stale socket is removed; a live
+    one or anything that is not a socket is an error naming the path."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as e:
+        raise Net80211Error(f"{path}: {e.strerror}", e.errno) from None
+    if not stat.S_ISSOCK(st.st_mode):
+        raise Net80211Error(f"{path} exists and is not a socket (refused)", errno.EEXIST)
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        probe.connect(path)
+    except OSError:
+        pass  # nobody reads it: stale
+    else:
+        raise Net80211Error(f"{path}: another process serves this socket", errno.EADDRINUSE)
+    finally:
+        probe.close()
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def bind_in_place(sock: socket.socket, path: str, mode: int) -> None:
+    """Bind `sock` at `path` so that the path appears only once the socket
+    takes connections: bound under a temporary name (born with `mode`),
+    listening if it is a stream socket, then renamed into place."""
+    d = os.path.dirname(path) or "."
+    tmp = os.path.join(d, f".{secrets.token_hex(3)}")
+    if len(os.fsencode(tmp)) > 107 or len(os.fsencode(path)) > 107:
+        raise InvalidArgument(f"{path}: too long for a UNIX socket address", errno.ENAMETOOLONG)
+    old = os.umask(0o777 & ~mode)  # born with its mode: no window with a wider one
+    try:
+        sock.bind(tmp)
+    except OSError as e:
+        raise Net80211Error(f"{path}: cannot bind ({tmp}): {e.strerror}", e.errno) from None
+    finally:
+        os.umask(old)
+    try:
+        if sock.type == socket.SOCK_STREAM:
+            sock.listen(16)
+        os.rename(tmp, path)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise Net80211Error(f"{path}: {e.strerror}", e.errno) from None
 
 
 class CtrlSocket:
     """The control socket of one P2P device."""
 
-    def __init__(self, dev: P2PDevice, path: str, sched: Any) -> None:
+    def __init__(self, dev: P2PDevice, path: str, sched: Any,
+                 own: set[tuple[int, int]] | None = None) -> None:
         self.dev = dev
         self.path = path
         self.sched = sched
         self.attached: list[Any] = []
         self.commands = 0
-        with contextlib.suppress(FileNotFoundError):
-            if os.path.exists(path):
-                os.unlink(path)  # a stale socket of a previous run
+        self.counters: Counter[str] = Counter()
+        # (st_dev, st_ino) of every control socket of this process: never a destination.
+        self.own = own if own is not None else set()
+        _clear_stale(path)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
-            self.sock.bind(path)
-            os.chmod(path, 0o660)
+            bind_in_place(self.sock, path, SOCKET_MODE)
+            self.inode = _inode(path)
         except OSError:
             self.sock.close()
             raise
+        self.own.add(self.inode)
         self.sock.setblocking(False)
         sched.add_reader(self.sock, self._readable)
         dev.on_event = self.event
@@ -61,33 +172,72 @@ class CtrlSocket:
             return
         self.sched.remove_reader(self.sock)
         self.sock.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)
+        self.own.discard(self.inode)
+        with contextlib.suppress(OSError):
+            if _inode(self.path) == self.inode:  # not a successor's socket
+                os.unlink(self.path)
         if self.dev.on_event == self.event:
             self.dev.on_event = None
 
     def _readable(self) -> None:
-        while True:
+        # At most BATCH datagrams: the selector is level-triggered, so the
+        # rest waits for the next turn while other descriptors get theirs.
+        for _ in range(BATCH):
             try:
-                data, addr = self.sock.recvfrom(4096)
+                data, _anc, flags, addr = self.sock.recvmsg(MAX_REQUEST)
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as e:
                 log.warning("%s: control socket: %s", self.path, e)
                 return
             self.commands += 1
-            reply = self.handle(data.decode(errors="replace").strip(), addr)
-            self._send(reply.encode()[:REPLY_MAX], addr)
+            self.serve(data, addr, truncated=bool(flags & socket.MSG_TRUNC))
+
+    def serve(self, data: bytes, addr: Any, truncated: bool = False) -> None:
+        """Answer one datagram (a command) from `addr`."""
+        if truncated:
+            self.counters["oversized"] += 1
+            self._send(b"FAIL\n", addr)
+            return
+        line = data.decode(errors="replace").strip()
+        if _is_reply(line):
+            self.counters["not_a_command"] += 1  # a reply came back: never answer it
+            return
+        reply = self.handle(line, addr)
+        if reply == "FAIL\n":
+            self.counters["failed"] += 1
+        self._send(reply.encode()[:REPLY_MAX], addr)
 
     def _send(self, data: bytes, addr: Any) -> bool:
         if not addr:
             return False
+        if isinstance(addr, bytes):  # an abstract address: no file, no symlink
+            dest: Any = addr
+            fd = -1
+        else:
+            try:
+                fd = open_socket_path(addr)
+            except OSError as e:
+                self.counters["peer_refused"] += 1
+                log.debug("%s: not sending to %r: %s", self.path, addr, e)
+                return False
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) in self.own:
+                os.close(fd)
+                self.counters["peer_refused"] += 1
+                log.warning("%s: %r is one of our own control sockets: not sending", self.path, addr)
+                return False
+            dest = f"/proc/self/fd/{fd}"
         try:
-            self.sock.sendto(data, addr)
+            self.sock.sendto(data, dest)
             return True
         except OSError as e:
+            self.counters["send_failed"] += 1
             log.debug("%s: cannot reach %r: %s", self.path, addr, e)
             return False
+        finally:
+            if fd >= 0:
+                os.close(fd)
 
     def event(self, text: str) -> None:
         """Send an event to every attached client; a client gone is detached."""
@@ -105,7 +255,9 @@ class CtrlSocket:
             if cmd == "PING":
                 return "PONG\n"
             if cmd == "ATTACH":
-                if addr and addr not in self.attached:
+                if not addr or (addr not in self.attached and len(self.attached) >= MAX_ATTACHED):
+                    return "FAIL\n"
+                if addr not in self.attached:
                     self.attached.append(addr)
                 return "OK\n"
             if cmd == "DETACH":
@@ -124,7 +276,12 @@ class CtrlSocket:
                 return "UNKNOWN COMMAND\n"
             return fn(args)
         except (OSError, ValueError) as e:  # FrameError is a ValueError
-            log.debug("%s: %s -> FAIL (%s)", self.path, line, e)
+            log.debug("%s: %s -> FAIL (%s)", self.path, line[:200], e)
+            return "FAIL\n"
+        except Exception:
+            # A bug in one handler costs that request, not the daemon.
+            self.counters["internal_errors"] += 1
+            log.exception("%s: command %r failed", self.path, line[:200])
             return "FAIL\n"
 
     def _status(self) -> str:
@@ -148,8 +305,7 @@ class CtrlSocket:
         pos, kw = self._opts(args)
         if kw.get("type", "social") not in ("social", "progressive"):
             return "FAIL\n"
-        timeout = float(pos[0]) if pos else None
-        self.dev.find(timeout_s=timeout)
+        self.dev.find(timeout_s=_timeout(pos[0]) if pos else None)
         return "OK\n"
 
     def _cmd_p2p_stop_find(self, args: list[str]) -> str:
@@ -157,7 +313,7 @@ class CtrlSocket:
         return "OK\n"
 
     def _cmd_p2p_listen(self, args: list[str]) -> str:
-        self.dev.listen(timeout_s=float(args[0]) if args else None)
+        self.dev.listen(timeout_s=_timeout(args[0]) if args else None)
         return "OK\n"
 
     def _cmd_p2p_peer(self, args: list[str]) -> str:
@@ -185,8 +341,8 @@ class CtrlSocket:
         addr, method, flags = pos[0], pos[1], set(pos[2:])
         if flags - {"join", "auth"} or "persistent" in kw or "persistent" in flags:
             return "FAIL\n"  # persistent groups and unknown flags are not built
-        gi = int(kw["go_intent"]) if "go_intent" in kw else None
-        freq = int(kw["freq"]) if "freq" in kw else None
+        gi = _int(kw["go_intent"], "go_intent", 0, 15) if "go_intent" in kw else None
+        freq = _int(kw["freq"], "freq", *FREQ_RANGE) if "freq" in kw else None
         pin = self.dev.connect(addr, method, go_intent=gi, freq=freq, auth="auth" in flags,
                                join="join" in flags)
         return f"{pin}\n" if pin is not None and method == "pin" else "OK\n"
@@ -195,7 +351,7 @@ class CtrlSocket:
         pos, kw = self._opts(args)
         if pos or set(kw) - {"freq"}:
             return "FAIL\n"  # persistent, ht40, vht... are not built
-        self.dev.group_add(freq=int(kw["freq"]) if "freq" in kw else None)
+        self.dev.group_add(freq=_int(kw["freq"], "freq", *FREQ_RANGE) if "freq" in kw else None)
         return "OK\n"
 
     def _cmd_p2p_group_remove(self, args: list[str]) -> str:
@@ -215,7 +371,7 @@ class CtrlSocket:
             return "FAIL\n"  # persistent groups are not built
         g = self.dev.groups.get(kw["group"])
         if g is None or ("go_dev_addr" in kw and parse_mac(kw["go_dev_addr"]) != g.go_dev) \
-                or ("freq" in kw and int(kw["freq"]) != g.chan.freq):
+                or ("freq" in kw and _int(kw["freq"], "freq", *FREQ_RANGE) != g.chan.freq):
             return "FAIL\n"
         self.dev.invite(kw["group"], kw["peer"])
         return "OK\n"
@@ -225,7 +381,8 @@ class CtrlSocket:
         if len(args) == 2:
             tlvs = bytes.fromhex(args[1])
         elif len(args) >= 4 and args[1] == "upnp":
-            tlvs = req_tlv(PROTO_UPNP, 1, upnp_query(int(args[2], 16), " ".join(args[3:])))
+            tlvs = req_tlv(PROTO_UPNP, 1, upnp_query(_hex(args[2], "upnp version", 0xFF),
+                                                     " ".join(args[3:])))
         else:
             return "FAIL\n"
         return f"{self.dev.sd.request(args[0], tlvs):x}\n"
@@ -233,15 +390,14 @@ class CtrlSocket:
     def _cmd_p2p_serv_disc_cancel_req(self, args: list[str]) -> str:
         if len(args) != 1:
             return "FAIL\n"
-        self.dev.sd.cancel(int(args[0], 16))
+        self.dev.sd.cancel(_hex(args[0], "request id", 2**64 - 1))
         return "OK\n"
 
     def _cmd_p2p_serv_disc_resp(self, args: list[str]) -> str:
         if len(args) != 4:
             return "FAIL\n"
-        freq, token, tlvs = int(args[0]), int(args[2]), bytes.fromhex(args[3])
-        if not 0 <= token <= 255:
-            return "FAIL\n"
+        freq, token = _int(args[0], "freq", *FREQ_RANGE), _int(args[2], "token", 0, 255)
+        tlvs = bytes.fromhex(args[3])
         self.dev.sd.respond(freq, parse_mac(args[1]), token, tlvs)
         return "OK\n"
 
@@ -264,7 +420,7 @@ class CtrlSocket:
         if len(args) == 3 and args[0] == "bonjour":
             sd.add_bonjour(bytes.fromhex(args[1]), bytes.fromhex(args[2]))
         elif len(args) >= 3 and args[0] == "upnp":
-            sd.add_upnp(int(args[1], 16), " ".join(args[2:]))
+            sd.add_upnp(_hex(args[1], "upnp version", 0xFF), " ".join(args[2:]))
         else:
             return "FAIL\n"
         return "OK\n"
@@ -274,7 +430,7 @@ class CtrlSocket:
         if len(args) == 2 and args[0] == "bonjour":
             sd.del_bonjour(bytes.fromhex(args[1]))
         elif len(args) >= 3 and args[0] == "upnp":
-            sd.del_upnp(int(args[1], 16), " ".join(args[2:]))
+            sd.del_upnp(_hex(args[1], "upnp version", 0xFF), " ".join(args[2:]))
         else:
             return "FAIL\n"
         return "OK\n"
@@ -304,18 +460,17 @@ class CtrlSocket:
             return "FAIL\n"
         field, value = args
         if field == "listen_channel":
-            ch = int(value)
+            ch = _int(value, "listen_channel", 1, 255)
             if ch not in SOCIAL_CHANNELS:
                 return "FAIL\n"
             self.dev.listen_chan = self.dev._chan(ch)
             return "OK\n"
         if field == "go_intent":
-            v = int(value)
-            if not 0 <= v <= 15:
-                return "FAIL\n"
-            self.dev.go_intent = v
+            self.dev.go_intent = _int(value, "go_intent", 0, 15)
             return "OK\n"
         if field == "device_name":
+            if len(value.encode()) > 32:  # the WSC Device Name attribute's limit
+                return "FAIL\n"
             self.dev.device_name = value
             return "OK\n"
         return "FAIL\n"
@@ -329,8 +484,9 @@ class P2PManager:
         self.ctrl_dir = ctrl_dir
         self.devices: dict[str, P2PDevice] = {}
         self.sockets: dict[str, CtrlSocket] = {}
+        self.own: set[tuple[int, int]] = set()  # inodes of our sockets, shared by all of them
         if ctrl_dir is not None:
-            os.makedirs(ctrl_dir, mode=0o770, exist_ok=True)
+            ensure_dir(ctrl_dir, CTRL_DIR_MODE)
 
     def add(self, vap: Any, **opts: Any) -> P2PDevice:
         """Run Wi-Fi Direct on a P2P device vap, with a control socket if a
@@ -342,7 +498,8 @@ class P2PManager:
         self.devices[vap.name] = dev
         if self.ctrl_dir is not None:
             try:
-                self.sockets[vap.name] = CtrlSocket(dev, self.socket_path(vap.name), self.sched)
+                self.sockets[vap.name] = CtrlSocket(dev, self.socket_path(vap.name), self.sched,
+                                                    self.own)
             except OSError:
                 self.devices.pop(vap.name)
                 dev.close()
