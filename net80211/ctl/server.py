@@ -96,8 +96,14 @@ class _Connection:
         self._work()
 
     def writable(self) -> None:
+        self._unstall()  # the client took data: it gets another SEND_TIMEOUT_S
         self._flush()
         self._work()
+
+    def _unstall(self) -> None:
+        if self.stalled is not None:
+            self.server.sched.cancel(self.stalled)
+            self.stalled = None
 
     def _work(self) -> None:
         """Answer up to BATCH complete requests, write what the socket takes,
@@ -134,10 +140,15 @@ class _Connection:
         else:
             sched.remove_reader(self.sock)
         # Writable: answers to write, or requests left for the next turn.
-        if self.out or (pending and len(self.out) < OUT_HIGH):
+        # Waiting for that is waiting for the client: it must read within
+        # SEND_TIMEOUT_S of the last time it did.
+        if self.out or pending:
             sched.add_writer(self.sock, self.writable)
+            if self.stalled is None:
+                self.stalled = sched.call_later(round(SEND_TIMEOUT_S * SEC), self._stall)
         else:
             sched.remove_writer(self.sock)
+            self._unstall()
 
     def _flush(self) -> None:
         if not self.out or self.sock.fileno() < 0:
@@ -150,15 +161,6 @@ class _Connection:
             self.close()
             return
         del self.out[:sent]
-        sched = self.server.sched
-        if not self.out:
-            if self.stalled is not None:
-                sched.cancel(self.stalled)
-                self.stalled = None
-        elif sent or self.stalled is None:
-            if self.stalled is not None:
-                sched.cancel(self.stalled)
-            self.stalled = sched.call_later(round(SEND_TIMEOUT_S * SEC), self._stall)
 
     def _stall(self) -> None:
         self.stalled = None
@@ -203,9 +205,7 @@ class _Connection:
             self.server.sched.remove_reader(self.sock)
             self.server.sched.remove_writer(self.sock)
             self.sock.close()
-        if self.stalled is not None:
-            self.server.sched.cancel(self.stalled)
-            self.stalled = None
+        self._unstall()
         self.server.connections.discard(self)
 
 
