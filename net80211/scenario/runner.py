@@ -25,7 +25,7 @@ class ScenarioRun:
         self.seconds = scenario.seconds if seconds is None else seconds
         if not 0 < self.seconds <= MAX_SECONDS:
             raise ScenarioError(f"seconds must be within (0, {MAX_SECONDS:g}], not {self.seconds!r}")
-        self.outdir = outdir if outdir is not None else Path()
+        self.outdir = Path(outdir) if outdir is not None else Path()
         self.sched = Scheduler()
         self.driver: Driver | None = None
         self.vaps: dict[str, Any] = {}  # name -> vap (kept after destroy, for the summary)
@@ -153,7 +153,7 @@ class ScenarioRun:
         try:
             owner.capture(str(path))
         except OSError as e:
-            raise self._wrap(c.where, e) from None
+            raise self._wrap(c.where + ("file",), e) from None
         self.captures.append((c, owner, path))
         self.captures_open.append(owner)
 

@@ -62,6 +62,8 @@ class Capture:
             str(getattr(dest, "name", "<file object>"))
         try:
             self.writer = PcapWriter(dest, LINKTYPE_RADIOTAP)
+        except Net80211Error as e:  # already names the file
+            raise Net80211Error(f"capture file {e.strerror}", e.errno) from None
         except OSError as e:
             raise Net80211Error(f"cannot open capture file {self.name!r}: {e.strerror or e}",
                                 e.errno) from None

@@ -101,7 +101,10 @@ def open_output(path: str | os.PathLike[str], mode: int = 0o644) -> BinaryIO:
     through a symlink, only a plain file of ours with one link, in a
     directory that passes `check_dir`."""
     p = os.fspath(path)
-    check_dir(os.path.dirname(p) or ".")
+    try:
+        check_dir(os.path.dirname(p) or ".")
+    except Net80211Error as e:
+        raise Net80211Error(f"{p}: {e.strerror}", e.errno) from None
     try:
         # O_NONBLOCK: a FIFO planted there must not block the caller in open().
         fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_NONBLOCK | _NOFOLLOW, mode)
