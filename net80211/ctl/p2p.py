@@ -133,7 +133,7 @@ def bind_in_place(sock: socket.socket, path: str, mode: int) -> None:
         os.umask(old)
     try:
         if sock.type == socket.SOCK_STREAM:
-            sock.listen(16)
+            sock.listen(64)
         os.rename(tmp, path)
     except OSError as e:
         with contextlib.suppress(OSError):
