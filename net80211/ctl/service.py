@@ -42,6 +42,7 @@ _CREATE_TYPES: dict[str, tuple[type, ...]] = {
     "netdev": (str,), "netns": (str,), "up": (bool,),
 }
 assert set(_CREATE_TYPES) == {k.key for k in CREATE_KEYWORDS}
+MAX_RADIO_CHANNELS = 64  # channels a radio may use at once (radio add ... channels N)
 
 
 def _arg(args: dict[str, Any], key: str, types: tuple[type, ...], required: bool = False) -> Any:
@@ -389,7 +390,10 @@ class Service:
         name = _arg(args, "name", (str,))
         params: dict[str, Any] = {"p2p_device": bool(_arg(args, "p2p", (bool,)))}
         if "channels" in args:
-            params["channels"] = _arg(args, "channels", (int,))
+            n = _arg(args, "channels", (int,))
+            if not 1 <= n <= MAX_RADIO_CHANNELS:
+                raise InvalidArgument(f"channels must be within 1..{MAX_RADIO_CHANNELS}, not {n}")
+            params["channels"] = n
         drv = self.drivers[0]
         dev = drv.add_device(name, **params)
         return {"device": self.describe_device(dev)}

@@ -150,3 +150,46 @@ def test_default_paths_on_an_empty_run():
     # After SIGTERM: the directories stay, empty.
     assert r.stdout.rstrip().endswith("/run/net80211/p2p:"), r.stdout
     shutil.rmtree(os.path.dirname(log), ignore_errors=True)
+
+
+def _proc_rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+
+
+def test_hostile_load_leaks_nothing(workdir):
+    """Thousands of bad requests on both sockets: the daemon's descriptors
+    come back to where they were, it starts no process, and its memory
+    grows by less than a bound (allocator slack, not a leak per request)."""
+    proc, sock = start_process_daemon(workdir, _p2p_config(workdir))
+    try:
+        with Client(sock) as c:
+            c.call("create", {"name": "p2p0", "wlandev": "hwsim0", "wlanmode": "p2p-device"})
+        p2p = os.path.join(workdir, "p2p", "p2p-dev-p2p0")
+        cl = Dgram(p2p, os.path.join(workdir, "cl"))
+
+        def round_of_abuse() -> None:
+            for i in range(300):
+                assert cl.cmd(["P2P_FIND inf", "P2P_LISTEN 1e300", "NOPE", "P2P_PEER zz"][i % 4] +
+                              " " * (i % 2) * 5000) in ("FAIL\n", "UNKNOWN COMMAND\n")
+            for _ in range(20):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(sock)
+                s.sendall(b"{bad json\n" * 50 + b"[" * 70000 + b"\n")
+                s.close()
+            with Client(sock) as c:
+                assert c.call("status")["pid"] == proc.pid
+
+        round_of_abuse()  # warm up: caches, allocator arenas
+        fds = len(os.listdir(f"/proc/{proc.pid}/fd"))
+        rss = _proc_rss_kib(proc.pid)
+        for _ in range(5):
+            round_of_abuse()
+        wait_for(lambda: len(os.listdir(f"/proc/{proc.pid}/fd")) <= fds, "the descriptors to close")
+        assert _proc_rss_kib(proc.pid) - rss < 8 * 1024
+        children = open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()
+        assert children == []
+        cl.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(EXIT_BOUND_S) == 0
