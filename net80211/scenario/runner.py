@@ -13,7 +13,7 @@ from net80211.driver import Driver, open_driver
 from net80211.scenario.spec import MAX_SECONDS, Scenario, ScenarioError, VapSpec
 from net80211.scenario.summary import pcap_frames, radio_summary, vap_summary
 from net80211.scenario.traffic import Host, PingFlow, UdpFlow, _Flow, host_summary
-from net80211.wire.outfile import ensure_dir
+from net80211.wire.outfile import check_dir, ensure_dir
 
 
 class ScenarioRun:
@@ -136,7 +136,12 @@ class ScenarioRun:
                                 "output directory (no leading / and no ..)")
         path = self.outdir
         try:
-            ensure_dir(path, 0o755)
+            # --outdir itself is the user's choice (it may be a symlink);
+            # below it, nothing is followed.
+            if path.exists():
+                check_dir(path)
+            else:
+                ensure_dir(path, 0o755)
             for part in rel.parts[:-1]:
                 path = path / part
                 ensure_dir(path, 0o755)
