@@ -9,7 +9,7 @@ in `describe()`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,7 +112,8 @@ def snapshot(ic: IEEE80211Com) -> dict[str, Any]:
     }
 
 
-def leftovers(ic: IEEE80211Com, names: list[str], empty: dict[str, Any], vaps: list[Any] = ()) -> list[str]:
+def leftovers(ic: IEEE80211Com, names: list[str], empty: dict[str, Any],
+              vaps: Sequence[Any] = ()) -> list[str]:
     """What differs from an empty device `empty` (a snapshot), naming each
     problem; `vaps` are the destroyed vaps, whose netdevs must be closed."""
     problems = []

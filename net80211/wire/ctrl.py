@@ -149,4 +149,4 @@ class RawFrame(_FlagProps):
         return cls((buf[0] >> 2) & 3, buf[0] >> 4, buf[1], buf[2:])
 
 
-_CTRL = {12: Cts, 13: Ack, 11: Rts, 10: PsPoll}
+_CTRL: dict[int, type[Ack] | type[Rts] | type[PsPoll]] = {12: Cts, 13: Ack, 11: Rts, 10: PsPoll}

@@ -18,7 +18,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 import struct
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any, ClassVar, TypeVar
 
 from ic import InvalidArgument
 from ic import mac_str as _ic_mac_str
@@ -192,12 +193,12 @@ def trusted_ctor(cls: type[T]) -> type[T]:
     path that skips `__post_init__`.  The parsers check what the wire can get
     wrong themselves; re-validating every parsed integer would double the cost
     of a receive.  Public construction always validates."""
-    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]  # T is a dataclass type
     sets = "".join(f"    _set(o, {n!r}, {n})\n" for n in names)
     src = f"def _new({', '.join(names)}):\n    o = _alloc(_cls)\n{sets}    return o\n"
     ns: dict[str, Any] = {"_alloc": object.__new__, "_set": object.__setattr__, "_cls": cls}
     exec(src, ns)  # the same technique dataclasses uses for __init__
-    cls._new = staticmethod(ns["_new"])  # type: ignore[attr-defined]
+    setattr(cls, "_new", staticmethod(ns["_new"]))  # noqa: B010  (declared on Trusted, set per class)
     return cls
 
 
@@ -211,7 +212,15 @@ def _check_uint(name: str, value: Any, bits: int) -> None:
         raise FrameError(f"{name} must be an integer in [0, {(1 << bits) - 1}]")
 
 
-class _FlagProps:
+class Trusted:
+    """Base of the codec's frozen dataclasses: declares the `_new(*fields)`
+    constructor `trusted_ctor` adds, so the parse paths type-check."""
+
+    __slots__ = ()
+    _new: ClassVar[Callable[..., Any]]
+
+
+class _FlagProps(Trusted):
     """Readable views of the frame-control flags of any frame with `flags`."""
 
     __slots__ = ()
