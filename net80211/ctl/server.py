@@ -381,7 +381,7 @@ class Daemon:
         raise _Interrupted(signum)
 
     def serve(self, *, install_signals: bool = True) -> None:
-        old: dict[int, Any] = {}
+        old: dict[signal.Signals, Any] = {}
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 old[sig] = signal.signal(sig, self._signalled)

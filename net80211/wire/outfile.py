@@ -157,7 +157,7 @@ def read_private(path: str | os.PathLike[str], limit: int = 1 << 20) -> bytes | 
         _plain(fd, p)
         if os.fstat(fd).st_size > limit:
             raise Net80211Error(f"{p}: larger than {limit} bytes (refused)", errno.EFBIG)
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             b = os.read(fd, 65536)
             if not b:
