@@ -47,6 +47,8 @@ BATCH = 32  # datagrams served per wake-up, so one client cannot hold the loop
 MAX_ATTACHED = 32  # event monitors per socket
 TIMEOUT_MAX_S = 86400  # P2P_FIND / P2P_LISTEN timeouts, seconds
 FREQ_RANGE = (1, 100_000)  # MHz
+MAX_SERVICES = 256  # local services (bonjour + upnp) a client may register per device
+MAX_SD_REQUESTS = 64  # service discovery requests pending per device
 DEFAULT_CTRL_DIR = "/run/net80211/p2p"
 CTRL_DIR_MODE = 0o770
 SOCKET_MODE = 0o660
@@ -378,6 +380,8 @@ class CtrlSocket:
 
     # -- service discovery -------------------------------------------------------------------
     def _cmd_p2p_serv_disc_req(self, args: list[str]) -> str:
+        if len(self.dev.sd.requests) >= MAX_SD_REQUESTS:
+            return "FAIL\n"
         if len(args) == 2:
             tlvs = bytes.fromhex(args[1])
         elif len(args) >= 4 and args[1] == "upnp":
@@ -417,6 +421,8 @@ class CtrlSocket:
 
     def _cmd_p2p_service_add(self, args: list[str]) -> str:
         sd = self.dev.sd
+        if len(sd.bonjour) + len(sd.upnp) >= MAX_SERVICES:
+            return "FAIL\n"  # a client must not grow the daemon without bound
         if len(args) == 3 and args[0] == "bonjour":
             sd.add_bonjour(bytes.fromhex(args[1]), bytes.fromhex(args[2]))
         elif len(args) >= 3 and args[0] == "upnp":

@@ -43,6 +43,7 @@ _CREATE_TYPES: dict[str, tuple[type, ...]] = {
 }
 assert set(_CREATE_TYPES) == {k.key for k in CREATE_KEYWORDS}
 MAX_RADIO_CHANNELS = 64  # channels a radio may use at once (radio add ... channels N)
+MAX_DEVICES = 1024  # radios of one daemon (radio add)
 
 
 def _arg(args: dict[str, Any], key: str, types: tuple[type, ...], required: bool = False) -> Any:
@@ -394,6 +395,8 @@ class Service:
             if not 1 <= n <= MAX_RADIO_CHANNELS:
                 raise InvalidArgument(f"channels must be within 1..{MAX_RADIO_CHANNELS}, not {n}")
             params["channels"] = n
+        if len(self.devices()) >= MAX_DEVICES:
+            raise Net80211Error(f"this daemon holds {MAX_DEVICES} radios, its limit", errno.ENOSPC)
         drv = self.drivers[0]
         dev = drv.add_device(name, **params)
         return {"device": self.describe_device(dev)}

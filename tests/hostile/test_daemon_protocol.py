@@ -5,6 +5,7 @@ next good request."""
 
 from __future__ import annotations
 
+import errno
 import json
 import socket
 
@@ -15,6 +16,7 @@ from support.hostile import DEADLINE_S, open_fds, wait_for
 from support.wlanctl import ThreadDaemon, raw_exchange
 
 from net80211.ctl import protocol
+from net80211.ctl import service as service_mod
 from net80211.ctl.client import Client
 from net80211.ctl.server import BATCH, MAX_CONNECTIONS
 
@@ -138,3 +140,16 @@ def test_connection_limit_then_recovery(daemon):
     wait_for(lambda: not daemon.daemon.server.connections, "the connections to close")
     assert _status(daemon)["pid"]
     assert open_fds() <= fds + 1
+
+
+def test_radio_add_is_bounded(daemon, monkeypatch):
+    monkeypatch.setattr(service_mod, "MAX_DEVICES", 3)
+    with Client(daemon.sock, timeout=DEADLINE_S) as c:
+        name = c.call("radio_add", {})["device"]["name"]
+        with pytest.raises(OSError) as e:
+            c.call("radio_add", {})
+        assert e.value.errno == errno.ENOSPC
+        with pytest.raises(OSError) as e:
+            c.call("radio_add", {"channels": 65})
+        assert e.value.errno == errno.EINVAL
+        c.call("radio_del", {"name": name})

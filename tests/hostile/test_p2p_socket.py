@@ -15,7 +15,15 @@ from hypothesis import strategies as st
 from support.hostile import Dgram, open_fds, p2p_world, wait_for
 
 from ic import OpMode, Scheduler
-from net80211.ctl.p2p import BATCH, MAX_ATTACHED, MAX_REQUEST, TIMEOUT_MAX_S, P2PManager
+from net80211.ctl.p2p import (
+    BATCH,
+    MAX_ATTACHED,
+    MAX_REQUEST,
+    MAX_SD_REQUESTS,
+    MAX_SERVICES,
+    TIMEOUT_MAX_S,
+    P2PManager,
+)
 from net80211.driver import open_driver
 
 
@@ -268,3 +276,20 @@ def test_fuzz_commands(world, batch):
     assert sock.counters["internal_errors"] == internal
     assert open_fds() <= fds + 2  # the daemon's own sockets may come and go with groups
     assert world.daemon.daemon.sched.io_errors == io_errors
+
+
+def test_a_client_cannot_grow_the_daemon_without_bound(world):
+    """Registered services and pending service discovery requests are
+    bounded per device: past the limit the command answers FAIL."""
+    c = world.client()
+    try:
+        answers = [c.cmd(f"P2P_SERVICE_ADD bonjour {i:04x}{'00' * 40} {'11' * 100}")
+                   for i in range(MAX_SERVICES + 3)]
+        assert answers[:MAX_SERVICES] == ["OK\n"] * MAX_SERVICES and set(answers[MAX_SERVICES:]) == {"FAIL\n"}
+        assert c.cmd("P2P_SERVICE_FLUSH") == "OK\n"
+        ids = [c.cmd("P2P_SERV_DISC_REQ 00:00:00:00:00:00 02000001") for _ in range(MAX_SD_REQUESTS + 2)]
+        assert ids.count("FAIL\n") == 2
+        for rid in ids[:MAX_SD_REQUESTS]:
+            assert c.cmd(f"P2P_SERV_DISC_CANCEL_REQ {rid.strip()}") == "OK\n"
+    finally:
+        c.close()
