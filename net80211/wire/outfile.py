@@ -56,26 +56,27 @@ def check_dir(path: str | os.PathLike[str], *, group_ok: bool = False) -> os.sta
 def ensure_dir(path: str | os.PathLike[str], mode: int) -> None:
     """Create `path` (and missing parents, 0755) with exactly `mode` whatever
     the umask; an existing directory is checked (`check_dir`), not changed."""
-    p = os.fspath(path)
-    try:
-        os.mkdir(p, mode)
-    except FileExistsError:
-        pass
-    except FileNotFoundError:
-        parent = os.path.dirname(os.path.abspath(p))
-        if parent == os.path.abspath(p):
-            raise
-        ensure_dir(parent, 0o755)
-        ensure_dir(p, mode)
-        return
-    except OSError as e:
-        raise _err(p, e, "cannot create directory") from None
-    else:
+    p = os.path.abspath(os.fspath(path))
+    missing = []
+    q = p
+    while not os.path.lexists(q):
+        missing.append(q)
+        parent = os.path.dirname(q)
+        if parent == q:
+            break
+        q = parent
+    for d in reversed(missing):
+        m = mode if d == p else 0o755
         try:
-            os.chmod(p, mode)  # mkdir's mode went through the umask
+            os.mkdir(d, m)
+        except FileExistsError:
+            continue  # made meanwhile by someone else: checked below like any existing one
         except OSError as e:
-            raise _err(p, e) from None
-        return
+            raise _err(d, e, "cannot create directory") from None
+        try:
+            os.chmod(d, m)  # mkdir's mode went through the umask
+        except OSError as e:
+            raise _err(d, e) from None
     try:
         st = os.lstat(p)
     except OSError as e:

@@ -17,6 +17,7 @@ from support.hostile import p2p_world
 from support.wlanctl import ThreadDaemon, short_tmpdir
 
 from ic import Net80211Error
+from net80211.ctl import cli
 from net80211.ctl import p2p as p2pmod
 from net80211.ctl.client import Client
 from net80211.ctl.state import StateFile, read_state
@@ -222,3 +223,11 @@ def test_capture_through_the_daemon_refuses_a_symlink(tmp):
         assert e.value.errno == errno.ELOOP and link in str(e.value)
         assert w.alive()
     assert open(victim).read() == "precious"
+
+
+@pytest.mark.parametrize("where", ["/proc/nope/x.sock", "/proc/self/fdinfo/none/x.sock"])
+def test_uncreatable_socket_directory_is_an_error_naming_it(where, capsys):
+    assert cli.main(["serve", "--socket", where]) in (errno.ENOENT, errno.EACCES, errno.EPERM,
+                                                      errno.ENOTDIR, errno.EROFS)
+    err = capsys.readouterr().err
+    assert os.path.dirname(where) in err and len(err.splitlines()) == 1, err
