@@ -145,7 +145,8 @@ class Soak:
                     pass
                 # Read nothing for longer than the daemon waits for a reader,
                 # then see whether it hung up: EOF after the buffered answers.
-                self.stop.wait(2 * SEND_TIMEOUT_S + 1)
+                if self.stop.wait(2 * SEND_TIMEOUT_S + 1):
+                    break  # the soak ended before the daemon's patience did: no verdict
                 s.setblocking(True)
                 s.settimeout(0.5)
                 try:
