@@ -315,11 +315,17 @@ class Daemon:
         self._wake_w.setblocking(False)
         self.started = threading.Event()
         self.sched.io_error = self._io_error
+        self.io_failures: Counter[str] = Counter()
 
     def _io_error(self, callback: Callable[[], Any], exc: Exception) -> None:
-        # Whatever a descriptor's callback did wrong, the loop serves on.
-        log.error("%s failed: %s: %s", getattr(callback, "__qualname__", callback),
-                  type(exc).__name__, exc, exc_info=exc)
+        # Whatever a descriptor's callback did wrong, the loop serves on.  A
+        # callback failing again and again (its data never consumed) must not
+        # flood the log: the first failure and every 1000th are logged.
+        name = str(getattr(callback, "__qualname__", callback))
+        self.io_failures[name] += 1
+        n = self.io_failures[name]
+        if n == 1 or n % 1000 == 0:
+            log.error("%s failed (%d times): %s: %s", name, n, type(exc).__name__, exc, exc_info=exc)
 
     def start(self) -> None:
         """Make the socket's directory, recover from a crashed predecessor,
