@@ -108,8 +108,13 @@ def _clear_stale(path: str) -> None:
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     try:
         probe.connect(path)
-    except OSError:
+    except ConnectionRefusedError:
         pass  # nobody reads it: stale
+    except FileNotFoundError:
+        return
+    except OSError as e:  # a socket of another kind (EPROTOTYPE): not ours to remove
+        raise Net80211Error(f"{path} exists and is not a datagram socket ({e.strerror})",
+                            errno.EEXIST) from None
     else:
         raise Net80211Error(f"{path}: another process serves this socket", errno.EADDRINUSE)
     finally:
@@ -227,7 +232,10 @@ class CtrlSocket:
             if (st.st_dev, st.st_ino) in self.own:
                 os.close(fd)
                 self.counters["peer_refused"] += 1
-                log.warning("%s: %r is one of our own control sockets: not sending", self.path, addr)
+                self.counters["peer_is_own_socket"] += 1
+                if self.counters["peer_is_own_socket"] % 1000 == 1:  # an attack: said, not flooded
+                    log.warning("%s: %r is one of our own control sockets: not sending (%d times)",
+                                self.path, addr, self.counters["peer_is_own_socket"])
                 return False
             dest = f"/proc/self/fd/{fd}"
         try:

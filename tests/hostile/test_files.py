@@ -231,3 +231,23 @@ def test_uncreatable_socket_directory_is_an_error_naming_it(where, capsys):
                                                       errno.ENOTDIR, errno.EROFS)
     err = capsys.readouterr().err
     assert os.path.dirname(where) in err and len(err.splitlines()) == 1, err
+
+
+def test_p2p_socket_path_taken_by_a_live_socket_or_another_kind(tmp):
+    with p2p_world() as w:
+        path = os.path.join(w.ctrl, "p2p-dev-p2p1")
+        for kind, code in ((socket.SOCK_DGRAM, errno.EADDRINUSE), (socket.SOCK_STREAM, errno.EEXIST)):
+            other = socket.socket(socket.AF_UNIX, kind)
+            other.bind(path)
+            if kind == socket.SOCK_STREAM:
+                other.listen(1)
+            try:
+                with pytest.raises(OSError) as e:
+                    w.call("create", {"name": "p2p1", "wlandev": "hwsim1", "wlanmode": "p2p-device"})
+                assert e.value.errno == code and path in str(e.value)
+                assert os.path.exists(path)  # left to its owner
+            finally:
+                other.close()
+                os.unlink(path)
+        # Once the path is free again the same create works.
+        w.call("create", {"name": "p2p1", "wlandev": "hwsim1", "wlanmode": "p2p-device"})
