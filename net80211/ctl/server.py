@@ -71,6 +71,10 @@ class _Connection:
         self.skipping = False
         self.closing = False  # close once the answers are written
         self.stalled: list[Any] | None = None  # the event dropping a client that does not read
+        # A user who may not use the daemon gets SEND_TIMEOUT_S for its one
+        # answer: it cannot hold one of the MAX_CONNECTIONS slots idle.
+        self.deadline = None if allowed else server.sched.call_later(
+            round(SEND_TIMEOUT_S * SEC), self._idle)
         sock.setblocking(False)
 
     def readable(self) -> None:
@@ -162,6 +166,11 @@ class _Connection:
             return
         del self.out[:sent]
 
+    def _idle(self) -> None:
+        self.deadline = None
+        self.server.counters["dropped_not_allowed"] += 1
+        self.close()
+
     def _stall(self) -> None:
         self.stalled = None
         self.server.counters["dropped_not_reading"] += 1
@@ -206,6 +215,9 @@ class _Connection:
             self.server.sched.remove_writer(self.sock)
             self.sock.close()
         self._unstall()
+        if self.deadline is not None:
+            self.server.sched.cancel(self.deadline)
+            self.deadline = None
         self.server.connections.discard(self)
 
 

@@ -16,6 +16,7 @@ from support.hostile import DEADLINE_S, open_fds, wait_for
 from support.wlanctl import ThreadDaemon, raw_exchange
 
 from net80211.ctl import protocol
+from net80211.ctl import server as server_mod
 from net80211.ctl import service as service_mod
 from net80211.ctl.client import Client
 from net80211.ctl.server import BATCH, MAX_CONNECTIONS
@@ -153,3 +154,19 @@ def test_radio_add_is_bounded(daemon, monkeypatch):
             c.call("radio_add", {"channels": 65})
         assert e.value.errno == errno.EINVAL
         c.call("radio_del", {"name": name})
+
+
+def test_a_user_who_may_not_use_the_daemon_cannot_hold_a_slot(daemon, monkeypatch):
+    """Connections from another uid (possible when the socket's mode was
+    opened) get one answer or SEND_TIMEOUT_S, then are closed."""
+    monkeypatch.setattr(server_mod, "peer_credentials", lambda sock: (1, 65534, 65534))
+    idle = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    idle.settimeout(DEADLINE_S)
+    idle.connect(daemon.sock)
+    try:
+        assert idle.recv(100) == b""  # closed by the daemon, without a word from us
+    finally:
+        idle.close()
+    monkeypatch.undo()
+    assert daemon.daemon.server.counters["dropped_not_allowed"] >= 1
+    assert _status(daemon)["pid"]
