@@ -11,11 +11,11 @@ import math
 import random
 import re
 import tomllib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ic import CloneFlags, OpMode, parse_wlanmode
-from net80211.scenario.source import SourceIndex
+from net80211.scenario.source import SourceIndex, key_name
 from net80211.scenario.spec import (
     MAX_DEPTH,
     MAX_ENTRIES,
@@ -432,6 +432,13 @@ def _captures(loc: Located, raw: Any, vaps: dict[str, VapSpec]) -> list[CaptureS
             if parse_wlanmode(vaps[vap].mode)[0] is not OpMode.MONITOR:
                 raise t.error("vap", f"vap {vap!r} is {vaps[vap].mode}; captures come from monitor vaps")
         t.done()
+        p = PurePosixPath(file)
+        if p.is_absolute() or ".." in p.parts:
+            raise t.error("file", f"{file!r} must be a relative path inside the output directory "
+                          "(no leading / and no ..)")
+        same = next((c for c in out if PurePosixPath(c.file) == p), None)
+        if same is not None:
+            raise t.error("file", f"{file!r} is also {key_name(same.where)}'s file")
         out.append(CaptureSpec("medium" if medium else vap, file, ("captures", k)))
     return out
 

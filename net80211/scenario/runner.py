@@ -4,6 +4,8 @@ time.  `run_scenario` returns the summary as a JSON-ready dict."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ class ScenarioRun:
         self.flows: list[_Flow] = []
         self.captures: list[tuple[Any, Any, Path]] = []  # (spec, owner, path)
         self.captures_open: list[Any] = []  # owners whose stop_capture is still due
+        self.created: list[Path] = []  # capture files this run made
         self.wall_s = 0.0
 
     # -- building ----------------------------------------------------------------
@@ -85,7 +88,13 @@ class ScenarioRun:
                     self.flows.append(UdpFlow(n, src, dst, rate=t.rate, size=t.size,
                                               duration_ns=t.duration_ns, start_ns=t.start_ns, port=t.port))
         except BaseException:
-            self.close()
+            # Nothing half-made stays: the devices go, and so do the capture
+            # files this run created.
+            self.close(quiet=True)
+            for p in self.created:
+                with contextlib.suppress(OSError):
+                    if p.is_file() and not p.is_symlink():
+                        p.unlink()
             raise
 
     def _host(self, path: tuple[Any, ...], name: str) -> Host:
@@ -152,6 +161,8 @@ class ScenarioRun:
     def _start_capture(self, c: Any) -> None:
         assert self.driver is not None
         path = self._capture_path(c)
+        if not os.path.lexists(path):
+            self.created.append(path)  # removed again if the build fails
         owner = self.driver if c.source == "medium" else self.vaps[c.source]
         if not callable(getattr(owner, "capture", None)):
             raise self.sc.error(c.where, f"{c.source} cannot capture", NotSupported.default_errno)

@@ -128,10 +128,13 @@ def test_runner_refuses_huge_seconds():
 
 @pytest.mark.parametrize("file", ["../escape.pcap", "/tmp/abs.pcap", "a/../../b.pcap"])
 def test_capture_paths_confined_to_outdir(tmp, file):
-    sc = loads_scenario(BASE + f'[[captures]]\nvap = "mon0"\nfile = "{file}"\n', file="t.toml")
-    out = os.path.join(tmp, "out")
+    """Refused when the file is loaded, before anything is built; the runner
+    checks again for a Scenario made in Python."""
+    _refused(BASE + f'[[captures]]\nvap = "mon0"\nfile = "{file}"\n', "captures[0].file")
+    sc = loads_scenario(BASE + '[[captures]]\nvap = "mon0"\nfile = "x.pcap"\n', file="t.toml")
+    sc.captures[0].file = file
     with pytest.raises(ScenarioError) as e:
-        run_scenario(sc, outdir=out)
+        run_scenario(sc, outdir=os.path.join(tmp, "out"))
     assert e.value.key == "captures[0].file" and e.value.line is not None
     assert not os.path.exists(os.path.join(tmp, "escape.pcap")) and not os.path.exists("/tmp/abs.pcap")
 
@@ -210,3 +213,21 @@ def test_fuzz_toml_text(text):
         loads_scenario(text, file="f.toml")
     except ScenarioError as e:
         assert e.errno == errno.EINVAL
+
+
+def test_a_failed_build_leaves_no_capture_file(tmp):
+    out = os.path.join(tmp, "out")
+    os.mkdir(out)
+    os.symlink("/nonexistent", os.path.join(out, "second.pcap"))
+    sc = loads_scenario(BASE + '[[captures]]\nvap = "mon0"\nfile = "first.pcap"\n'
+                        '[[captures]]\nmedium = true\nfile = "second.pcap"\n', file="t.toml")
+    with pytest.raises(ScenarioError) as e:
+        run_scenario(sc, outdir=out)
+    assert e.value.key == "captures[1].file"
+    assert sorted(os.listdir(out)) == ["second.pcap"]  # first.pcap made and removed again
+
+
+def test_two_captures_to_one_file_are_refused():
+    err = _refused(BASE + '[[captures]]\nvap = "mon0"\nfile = "a.pcap"\n'
+                   '[[captures]]\nmedium = true\nfile = "./a.pcap"\n', "captures[1].file")
+    assert "captures[0]" in str(err)
