@@ -27,13 +27,12 @@ import logging
 import math
 import os
 import re
-import secrets
 import socket
-import stat
 from collections import Counter
 from typing import Any
 
-from ic import InvalidArgument, Net80211Error, NoSuchDevice, mac_str, parse_mac
+from ic import InvalidArgument, NoSuchDevice, mac_str, parse_mac
+from net80211.ctl.sockpath import bind_in_place, clear_stale_dgram
 from net80211.p2p.device import P2PDevice
 from net80211.p2p.sd import PROTO_UPNP, req_tlv, upnp_query
 from net80211.p2p.wire import SOCIAL_CHANNELS
@@ -94,60 +93,6 @@ def _inode(path: str) -> tuple[int, int]:
     return st.st_dev, st.st_ino
 
 
-def _clear_stale(path: str) -> None:
-    """Make room for a socket at `path`: a stale socket is removed; a live
-    one or anything that is not a socket is an error naming the path."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return
-    except OSError as e:
-        raise Net80211Error(f"{path}: {e.strerror}", e.errno) from None
-    if not stat.S_ISSOCK(st.st_mode):
-        raise Net80211Error(f"{path} exists and is not a socket (refused)", errno.EEXIST)
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    try:
-        probe.connect(path)
-    except ConnectionRefusedError:
-        pass  # nobody reads it: stale
-    except FileNotFoundError:
-        return
-    except OSError as e:  # a socket of another kind (EPROTOTYPE): not ours to remove
-        raise Net80211Error(f"{path} exists and is not a datagram socket ({e.strerror})",
-                            errno.EEXIST) from None
-    else:
-        raise Net80211Error(f"{path}: another process serves this socket", errno.EADDRINUSE)
-    finally:
-        probe.close()
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
-
-
-def bind_in_place(sock: socket.socket, path: str, mode: int) -> None:
-    """Bind `sock` at `path` so that the path appears only once the socket
-    takes connections: bound under a temporary name (born with `mode`),
-    listening if it is a stream socket, then renamed into place."""
-    d = os.path.dirname(path) or "."
-    tmp = os.path.join(d, f".{secrets.token_hex(3)}")
-    if len(os.fsencode(tmp)) > 107 or len(os.fsencode(path)) > 107:
-        raise InvalidArgument(f"{path}: too long for a UNIX socket address", errno.ENAMETOOLONG)
-    old = os.umask(0o777 & ~mode)  # born with its mode: no window with a wider one
-    try:
-        sock.bind(tmp)
-    except OSError as e:
-        raise Net80211Error(f"{path}: cannot bind ({tmp}): {e.strerror}", e.errno) from None
-    finally:
-        os.umask(old)
-    try:
-        if sock.type == socket.SOCK_STREAM:
-            sock.listen(64)
-        os.rename(tmp, path)
-    except OSError as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise Net80211Error(f"{path}: {e.strerror}", e.errno) from None
-
-
 class CtrlSocket:
     """The control socket of one P2P device."""
 
@@ -161,7 +106,7 @@ class CtrlSocket:
         self.counters: Counter[str] = Counter()
         # (st_dev, st_ino) of every control socket of this process: never a destination.
         self.own = own if own is not None else set()
-        _clear_stale(path)
+        clear_stale_dgram(path)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
             bind_in_place(self.sock, path, SOCKET_MODE)

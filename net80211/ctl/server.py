@@ -9,7 +9,6 @@ import logging
 import os
 import signal
 import socket
-import stat
 import struct
 import threading
 from collections import Counter
@@ -21,8 +20,8 @@ from ic.errors import errno_name
 from ic.sched import SEC
 from net80211.ctl import protocol
 from net80211.ctl.config import Config
-from net80211.ctl.p2p import bind_in_place
 from net80211.ctl.service import Service
+from net80211.ctl.sockpath import bind_in_place, prepare_socket_path
 from net80211.ctl.state import StateFile, recover
 from net80211.wire.outfile import ensure_dir
 
@@ -40,19 +39,6 @@ _CRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
     """(pid, uid, gid) of the process that connected (SO_PEERCRED)."""
     return _CRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CRED.size))
-
-
-def _live(path: str) -> bool:
-    """Does a daemon answer on this socket path?"""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        s.settimeout(1.0)
-        s.connect(path)
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 class _Connection:
@@ -285,28 +271,6 @@ class ControlServer:
                     os.unlink(self.path)
             except OSError:
                 pass
-
-
-def prepare_socket_path(path: str) -> None:
-    """Make room for the socket: a stale one (nobody answers) is removed; a
-    live daemon or a file that is not a socket is an error."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return
-    except OSError as e:
-        raise Net80211Error(f"{path}: {e.strerror}", e.errno) from None
-    if not stat.S_ISSOCK(st.st_mode):
-        raise Net80211Error(f"{path} exists and is not a socket", errno.EEXIST)
-    if _live(path):
-        raise Net80211Error(f"a daemon already answers on {path}", errno.EADDRINUSE)
-    log.info("removing stale socket %s", path)
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    except OSError as e:
-        raise Net80211Error(f"{path}: cannot remove the stale socket: {e.strerror}", e.errno) from None
 
 
 class Daemon:

@@ -17,8 +17,7 @@ from support.hostile import p2p_world
 from support.wlanctl import ThreadDaemon, short_tmpdir
 
 from ic import Net80211Error
-from net80211.ctl import cli
-from net80211.ctl import p2p as p2pmod
+from net80211.ctl import cli, sockpath
 from net80211.ctl.client import Client
 from net80211.ctl.state import StateFile, read_state
 from net80211.wire.outfile import check_dir, ensure_dir, open_output, write_atomic
@@ -163,9 +162,9 @@ def test_socket_appears_only_when_it_accepts(tmp, monkeypatch):
         probe.close()
         real_rename(src, dst)
 
-    monkeypatch.setattr(p2pmod.os, "rename", rename)
+    monkeypatch.setattr(sockpath.os, "rename", rename)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    p2pmod.bind_in_place(s, path, 0o600)
+    sockpath.bind_in_place(s, path, 0o600)
     s.close()
     assert seen == [False]
     assert sorted(os.listdir(tmp)) == ["s.sock"]  # no temporary name left behind
