@@ -416,7 +416,7 @@ def _traffic(loc: Located, raw: Any, vaps: dict[str, VapSpec]) -> list[TrafficSp
 def _captures(loc: Located, raw: Any, vaps: dict[str, VapSpec]) -> list[CaptureSpec]:
     if not isinstance(raw, list):
         raise loc.error(("captures",), "must be an array of tables ([[captures]])")
-    out = []
+    out: list[CaptureSpec] = []
     for k, data in enumerate(raw):
         t = _Table(loc, ("captures", k), data)
         file = t.get("file", str)
