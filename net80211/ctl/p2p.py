@@ -59,6 +59,7 @@ _HEX = re.compile(r"(0[xX])?[0-9a-fA-F]{1,16}")
 # reply or an event that came back, not a command; answering it could loop.
 _REPLIES = {"OK", "FAIL", "PONG", "UNKNOWN COMMAND"}
 _EVENT = re.compile(r"<[0-9]+>")
+_PROC_FD = os.path.isdir("/proc/self/fd")
 
 
 def _int(text: str, what: str, low: int, high: int) -> int:
@@ -182,7 +183,9 @@ class CtrlSocket:
                     log.warning("%s: %r is one of our own control sockets: not sending (%d times)",
                                 self.path, addr, self.counters["peer_is_own_socket"])
                 return False
-            dest = f"/proc/self/fd/{fd}"
+            # Sent through the descriptor just checked, so the path cannot be
+            # swapped in between; without /proc, to the path checked a moment ago.
+            dest = f"/proc/self/fd/{fd}" if _PROC_FD else addr
         try:
             self.sock.sendto(data, dest)
             return True
