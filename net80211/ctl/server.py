@@ -369,13 +369,12 @@ class Daemon:
                 old[sig] = signal.signal(sig, self._signalled)
             old[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._overdue)
         try:
-            self.start()
-            log.info("wlanctl daemon on %s (pid %d)", self.socket_path, os.getpid())
             try:
+                self.start()  # a start that fails cleans up after itself
+                log.info("wlanctl daemon on %s (pid %d)", self.socket_path, os.getpid())
                 self.run()
             except _Interrupted:
-                log.warning("the loop did not end within %.1f s of the signal: interrupted it",
-                            STOP_GRACE_S)
+                log.warning("not done within %.1f s of the signal: interrupted", STOP_GRACE_S)
         finally:
             if install_signals:
                 signal.setitimer(signal.ITIMER_REAL, 0)
