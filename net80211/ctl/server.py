@@ -292,6 +292,12 @@ class Daemon:
         self.started = threading.Event()
         self.sched.io_error = self._io_error
         self.io_failures: Counter[str] = Counter()
+        self.service.counters = self.counters
+
+    def counters(self) -> dict[str, int]:
+        """What the daemon answered, refused and contained since it started."""
+        return dict(sorted(self.server.counters.items()), requests=self.server.requests,
+                    connections=len(self.server.connections), io_errors=self.sched.io_errors)
 
     def _io_error(self, callback: Callable[[], Any], exc: Exception) -> None:
         # Whatever a descriptor's callback did wrong, the loop serves on.  A

@@ -171,3 +171,12 @@ def test_a_user_who_may_not_use_the_daemon_cannot_hold_a_slot(daemon, monkeypatc
     monkeypatch.undo()
     assert daemon.daemon.server.counters["dropped_not_allowed"] >= 1
     assert _status(daemon)["pid"]
+
+
+def test_status_reports_what_was_refused(daemon):
+    before = _status(daemon)["counters"]
+    raw_exchange(daemon.sock, b"{not json\n" + protocol.request("nope"))
+    after = _status(daemon)["counters"]
+    assert after["error_EINVAL"] == before.get("error_EINVAL", 0) + 1
+    assert after["error_EOPNOTSUPP"] == before.get("error_EOPNOTSUPP", 0) + 1
+    assert after["requests"] >= before["requests"] + 2 and after["io_errors"] == 0

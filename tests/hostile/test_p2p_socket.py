@@ -293,3 +293,17 @@ def test_a_client_cannot_grow_the_daemon_without_bound(world):
             assert c.cmd(f"P2P_SERV_DISC_CANCEL_REQ {rid.strip()}") == "OK\n"
     finally:
         c.close()
+
+
+def test_show_reports_the_control_socket_counters(world):
+    c = world.client()
+    try:
+        before = world.call("show", {"name": "p2p0"})["vap"]["p2p"]["ctrl_counters"]
+        c.cmd("P2P_FIND inf")
+        c.cmd("PING" + " " * MAX_REQUEST)
+    finally:
+        c.close()
+    after = world.call("show", {"name": "p2p0"})["vap"]["p2p"]["ctrl_counters"]
+    assert after["failed"] == before.get("failed", 0) + 1
+    assert after["oversized"] == before.get("oversized", 0) + 1
+    assert after["commands"] == before["commands"] + 2
