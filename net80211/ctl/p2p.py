@@ -438,6 +438,27 @@ class CtrlSocket:
         return "FAIL\n"
 
 
+def sweep_stale(ctrl_dir: str) -> list[str]:
+    """Remove the P2P device sockets a killed process left in `ctrl_dir`
+    (nobody reads them); live ones and anything else stay.  The paths removed."""
+    try:
+        names = sorted(os.listdir(ctrl_dir))
+    except OSError:
+        return []
+    removed = []
+    for name in names:
+        path = os.path.join(ctrl_dir, name)
+        if not name.startswith("p2p-dev-"):
+            continue
+        try:
+            clear_stale_dgram(path)
+        except OSError:
+            continue  # served by someone, or not a socket: not ours to remove
+        if not os.path.lexists(path):
+            removed.append(path)
+    return removed
+
+
 class P2PManager:
     """The P2P devices of a process and their control sockets (`p2p_ctrl_dir`)."""
 

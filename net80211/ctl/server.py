@@ -20,6 +20,7 @@ from ic.errors import errno_name
 from ic.sched import SEC
 from net80211.ctl import protocol
 from net80211.ctl.config import Config
+from net80211.ctl.p2p import sweep_stale
 from net80211.ctl.service import Service
 from net80211.ctl.sockpath import bind_in_place, prepare_socket_path
 from net80211.ctl.state import StateFile, recover
@@ -315,7 +316,9 @@ class Daemon:
         ensure_dir(os.path.dirname(os.path.abspath(self.socket_path)), SOCKET_DIR_MODE)
         prepare_socket_path(self.socket_path)
         self.recovered = recover(self.state_path)
-        if self.recovered["taps"] or self.recovered["netns"]:
+        if self.config.p2p_ctrl_dir is not None:
+            self.recovered["p2p_sockets"] = sweep_stale(self.config.p2p_ctrl_dir)
+        if any(self.recovered.values()):
             log.info("removed what a previous daemon left: %s", self.recovered)
         self.state.save()
         self.sched.add_reader(self._wake_r, self._woken)

@@ -101,8 +101,13 @@ def test_restart_after_sigkill_with_a_p2p_socket(workdir):
         proc.wait()
     p2p = os.path.join(workdir, "p2p", "p2p-dev-p2p0")
     assert os.path.exists(p2p) and os.path.exists(sock + ".state")  # what SIGKILL leaves
+    keep = os.path.join(workdir, "p2p", "p2p-dev-notmine")
+    with open(keep, "w") as f:
+        f.write("not a socket")
     proc, sock = start_process_daemon(workdir, _p2p_config(workdir))
     try:
+        assert not os.path.exists(p2p)  # swept at start: nobody served it
+        assert os.path.exists(keep)  # not a socket: not ours to remove
         with Client(sock) as c:
             c.call("create", {"name": "p2p0", "wlandev": "hwsim0", "wlanmode": "p2p-device"})
         cl = Dgram(p2p, os.path.join(workdir, "cl"))
@@ -112,6 +117,7 @@ def test_restart_after_sigkill_with_a_p2p_socket(workdir):
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(EXIT_BOUND_S) == 0
     assert not os.path.exists(p2p) and not os.path.exists(sock)
+    os.unlink(keep)
 
 
 _FRESH = textwrap.dedent("""
