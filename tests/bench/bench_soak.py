@@ -1,7 +1,8 @@
 """Soak: mixed hostile clients against the wlanctl daemon and its P2P socket.
 
 `wlanctl serve` runs as its own process with one P2P device vap.  For
-`--seconds` (default 60) client threads hammer it at once:
+`--seconds` (default 60) clients hammer it at once (the hostile ones each in
+a process of its own, the good ones in threads of the bench):
 
 - good JSON clients (`status`, `list`) and good P2P clients (PING,
   P2P_PEERS, STATUS): their answers are the requests/s figure;
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import pathlib
 import random
@@ -33,6 +35,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from typing import Any
 
 _here = pathlib.Path(__file__).resolve()
 sys.path[:0] = [str(_here.parents[2]), str(_here.parents[1])]  # the repo and tests/
@@ -43,6 +46,15 @@ from net80211.ctl.client import Client  # noqa: E402
 from net80211.ctl.server import SEND_TIMEOUT_S  # noqa: E402
 
 TIMEOUT_S = 5.0
+# Each in a process of its own; fuzz_p2p twice.
+HOSTILE = ("fuzz_json", "oversized_json", "never_reads", "churn", "fuzz_p2p", "fuzz_p2p", "symlink_attacker")
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_kib(pid: int) -> int:
@@ -76,7 +88,7 @@ class Soak:
     def local(self) -> str:
         with self.lock:
             self._n += 1
-            return os.path.join(self.dir, f"c{self._n}")
+            return os.path.join(self.dir, f"c{os.getpid()}-{self._n}")
 
     # -- JSON clients ---------------------------------------------------------------------------
     def _json_lines(self, kind: str, lines_fn) -> None:
@@ -247,12 +259,51 @@ class Soak:
                     os.unlink(local)
 
     # -- the run ---------------------------------------------------------------------------------
-    def run(self) -> dict:
-        workers = [self.good_json, self.good_json, self.fuzz_json, self.oversized_json, self.never_reads,
-                   self.churn, self.good_p2p, self.fuzz_p2p, self.fuzz_p2p, self.symlink_attacker]
-        threads = [threading.Thread(target=w, daemon=True) for w in workers]
-        rss0 = rss_kib(self.proc.pid)
+    def baseline(self, seconds: float) -> float:
+        """Good requests/s with only the good clients: what the hostile ones cost."""
+        if seconds <= 0:
+            return 0.0
+        threads = [threading.Thread(target=w, daemon=True)
+                   for w in (self.good_json, self.good_json, self.good_p2p)]
         t0 = time.monotonic()
+        for t in threads:
+            t.start()
+        self.stop.wait(seconds)
+        self.stop.set()
+        for t in threads:
+            t.join(TIMEOUT_S * 3)
+        elapsed = time.monotonic() - t0
+        good = sum(sum(c.values()) for c in self.counts.values())
+        self.counts.clear()
+        self.stop.clear()
+        return good / elapsed
+
+    def _hostile(self, name: str, seconds: float, q: Any) -> None:
+        """A hostile client in a process of its own (forked), so that it
+        competes with the good ones for the daemon, not for this
+        interpreter's lock; its counts go back through `q`."""
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.counts = {}
+        threading.Timer(seconds, self.stop.set).start()
+        try:
+            getattr(self, name)()
+        finally:
+            q.put(self.counts)
+
+    def run(self, baseline_s: float = 0.0) -> dict:
+        base = self.baseline(baseline_s)
+        ctx = multiprocessing.get_context("fork")
+        q = ctx.Queue()
+        hostile = [ctx.Process(target=self._hostile, args=(n, self.seconds, q), daemon=True)
+                   for n in HOSTILE]
+        threads = [threading.Thread(target=w, daemon=True)
+                   for w in (self.good_json, self.good_json, self.good_p2p)]
+        rss0 = rss_kib(self.proc.pid)
+        cpu0, own0 = cpu_s(self.proc.pid), time.process_time()
+        t0 = time.monotonic()
+        for p in hostile:  # forked before this process has threads of its own
+            p.start()
         for t in threads:
             t.start()
         samples = []
@@ -262,7 +313,14 @@ class Soak:
         self.stop.set()
         for t in threads:
             t.join(TIMEOUT_S * 3)
+        for _ in hostile:
+            for kind, counts in q.get(timeout=TIMEOUT_S * 4).items():
+                self.counts.setdefault(kind, Counter()).update(counts)
+        for p in hostile:
+            p.join(TIMEOUT_S)
         elapsed = time.monotonic() - t0
+        daemon_cpu = (cpu_s(self.proc.pid) - cpu0) / elapsed
+        clients_cpu = (time.process_time() - own0) / elapsed  # the good clients' process
         with Client(self.sock, timeout=TIMEOUT_S) as c:
             alive = bool(c.call("status")["pid"])
         rss1 = rss_kib(self.proc.pid)
@@ -278,6 +336,8 @@ class Soak:
         shutil.rmtree(self.dir, ignore_errors=True)
         return {
             "seconds": round(elapsed, 2), "good_requests_per_s": round(good / elapsed, 1),
+            "baseline_good_requests_per_s": round(base, 1),
+            "daemon_cpu": round(daemon_cpu, 2), "clients_cpu": round(clients_cpu, 2),
             "all_requests_per_s": round(total / elapsed, 1),
             "outcomes": {k: dict(sorted(v.items())) for k, v in sorted(self.counts.items())},
             "alive_after": alive, "exit_code": code, "sigterm_to_exit_s": round(stop_s, 3),
@@ -290,19 +350,22 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=60.0, help="how long to soak (default 60)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--baseline", type=float, default=5.0, metavar="S",
+                    help="seconds of good clients alone first, for comparison (default 5; 0: none)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
     soak = Soak(args.seconds, args.seed)
     try:
-        r = soak.run()
+        r = soak.run(args.baseline)
     finally:
         if soak.proc.poll() is None:
             soak.proc.kill()
     if args.json:
         print(json.dumps(r, indent=2))
         return 0
-    print(f"soak {r['seconds']} s: {r['good_requests_per_s']} good requests/s, "
-          f"{r['all_requests_per_s']} requests/s in all")
+    print(f"soak {r['seconds']} s: {r['good_requests_per_s']} good requests/s "
+          f"(alone: {r['baseline_good_requests_per_s']}), {r['all_requests_per_s']} requests/s in all; "
+          f"CPU: daemon {r['daemon_cpu']:.0%}, good clients {r['clients_cpu']:.0%}")
     for kind, outcomes in r["outcomes"].items():
         print(f"  {kind:17} " + ", ".join(f"{k} {v}" for k, v in outcomes.items()))
     print(f"daemon RSS {r['rss_kib_start']} -> {r['rss_kib_end']} KiB (growth {r['rss_growth_kib']} KiB, "
