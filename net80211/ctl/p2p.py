@@ -36,7 +36,7 @@ from net80211.ctl.sockpath import bind_in_place, clear_stale_dgram
 from net80211.p2p.device import P2PDevice
 from net80211.p2p.sd import PROTO_UPNP, req_tlv, upnp_query
 from net80211.p2p.wire import SOCIAL_CHANNELS
-from net80211.wire.outfile import ensure_dir, open_socket_path
+from net80211.wire.outfile import check_dir, ensure_dir, open_socket_path
 
 log = logging.getLogger("net80211.p2p")
 
@@ -442,6 +442,7 @@ def sweep_stale(ctrl_dir: str) -> list[str]:
     """Remove the P2P device sockets a killed process left in `ctrl_dir`
     (nobody reads them); live ones and anything else stay.  The paths removed."""
     try:
+        check_dir(ctrl_dir, group_ok=True)  # nothing is removed from a directory we do not trust
         names = sorted(os.listdir(ctrl_dir))
     except OSError:
         return []
