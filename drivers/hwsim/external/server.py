@@ -56,6 +56,7 @@ MAX_CHANNELS = 8  # CFG80211_MAX_NUM_DIFFERENT_CHANNELS
 N_CUSTOM_REGDOMAINS = 2
 RECV_SIZE = 65536
 RECV_BATCH = 64  # datagrams read per readiness callback before others get a turn
+MAX_OUT_BYTES = 4 << 20  # queued for a peer that does not read; beyond, messages are dropped and counted
 EXT_ID_BASE = 1 << 62  # frame ids of external frames never meet the kernel's
 
 # nl80211 interface types a NEW_RADIO may ask for (HWSIM_IFTYPE_SUPPORT_MASK) and our capabilities
@@ -63,6 +64,10 @@ _IFTYPE_CAPS = {1: Caps.IBSS | Caps.AHDEMO, 2: Caps.STA, 3: Caps.HOSTAP, 7: Caps
                 8: Caps.P2P_CLIENT, 9: Caps.P2P_GO}
 _IFTYPE_MASK = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 11)
 _IFTYPE_OCB = 1 << 11
+# hwsim_ciphers[]: WEP40, WEP104, TKIP, CCMP, CCMP-256, GCMP, GCMP-256, AES-CMAC, BIP-CMAC-256,
+# BIP-GMAC-128, BIP-GMAC-256
+_CIPHERS = frozenset((0x000FAC01, 0x000FAC05, 0x000FAC02, 0x000FAC04, 0x000FAC0A, 0x000FAC08, 0x000FAC09,
+                      0x000FAC06, 0x000FAC0D, 0x000FAC0B, 0x000FAC0C))
 _DELIVERY_ATTRS = (Attr.ADDR_RECEIVER, Attr.FRAME, Attr.RX_RATE, Attr.SIGNAL)
 _STATUS_ATTRS = (Attr.ADDR_TRANSMITTER, Attr.FLAGS, Attr.COOKIE, Attr.SIGNAL, Attr.TX_INFO)
 
@@ -100,17 +105,22 @@ def accepts(port: MediumPort, frame: bytes) -> bool:
 
 
 class Connection:
-    """One SEQPACKET peer: never blocks, queues what the socket cannot take yet."""
+    """One datagram peer: never blocks, queues what the socket cannot take yet,
+    up to `max_out` bytes (then drops and counts: a peer that stops reading
+    must not grow our memory)."""
 
     def __init__(self, sched: Scheduler, sock: socket.socket, portid: int,
                  on_datagram: Callable[[Connection, bytes], Any],
-                 on_close: Callable[[Connection], Any]) -> None:
+                 on_close: Callable[[Connection], Any], *, max_out: int = MAX_OUT_BYTES) -> None:
         self.sched = sched
         self.sock = sock
         self.portid = portid
         self.on_datagram = on_datagram
         self.on_close = on_close
         self.closed = False
+        self.max_out = max_out
+        self.out_bytes = 0
+        self.out_dropped = 0  # messages dropped because the peer did not read
         self._out: deque[bytes] = deque()
         self._closing = TaskQueue(sched, f"genl-{portid}")
         sock.setblocking(False)
@@ -120,16 +130,28 @@ class Connection:
         if self.closed:
             return
         if self._out:
-            self._out.append(data)
+            self._queue(data)
             return
         try:
             self.sock.send(data)
         except BlockingIOError:
-            self._out.append(data)
+            self._queue(data)
             self.sched.add_writer(self.sock, self._writable)
         except OSError:
             # Not from inside a caller's transmit: the fallback runs as a task.
             self._closing.enqueue(self.close)
+
+    def _queue(self, data: bytes) -> None:
+        if self.out_bytes + len(data) > self.max_out:
+            self.out_dropped += 1
+            return
+        self._out.append(data)
+        self.out_bytes += len(data)
+
+    @property
+    def backlog(self) -> int:
+        """Messages waiting for the peer to read."""
+        return len(self._out)
 
     def _writable(self) -> None:
         while self._out:
@@ -140,7 +162,7 @@ class Connection:
             except OSError:
                 self.close()
                 return
-            self._out.popleft()
+            self.out_bytes -= len(self._out.popleft())
         self.sched.remove_writer(self.sock)
 
     def _readable(self) -> None:
@@ -166,6 +188,7 @@ class Connection:
         self.sched.remove_writer(self.sock)
         self.sock.close()
         self._out.clear()
+        self.out_bytes = 0
         self.on_close(self)
 
 
@@ -184,8 +207,10 @@ class _Pending:
 class ExternalMedium:
     """The listening socket, its connections and the frames the registered client owes."""
 
-    def __init__(self, medium: HwsimMedium, path: str, *, hold_timeout_ns: int = SEC) -> None:
+    def __init__(self, medium: HwsimMedium, path: str, *, hold_timeout_ns: int = SEC,
+                 family: int = genl.FAMILY_ID) -> None:
         self.medium = medium
+        self.family = family  # the id this server gives MAC80211_HWSIM; clients resolve it by name
         self.sched = medium.sched
         self.path = path
         self.hold_timeout_ns = int(hold_timeout_ns)
@@ -295,7 +320,11 @@ class ExternalMedium:
         self._by_cookie[(port.index, cookie)] = p
         p.hold = self.sched.hold(self.hold_timeout_ns, lambda: self._finish(p, None, "ext_timeouts"))
         self.stats["ext_tx"] += 1
-        client.send(genl.encode(genl.frame_msg(hwaddr_of(port), frame, flags, port.rx_freq, rates, cookie)))
+        txi = genl.pack_tx_info(rates)
+        client.send(genl.encode_frame(self.family, hwaddr_of(port), frame, flags, port.rx_freq, txi,
+                                      genl.pack_tx_info_flags([(i, 0) for i, _ in rates]), cookie))
+        if client.out_dropped:
+            self.stats["ext_out_dropped"] = client.out_dropped
         return p.frame_id
 
     def _finish(self, p: _Pending, status: TxStatus | None, counter: str | None = None) -> None:
@@ -325,7 +354,7 @@ class ExternalMedium:
         if self.client is not None:
             cmd = Cmd.ADD_MAC_ADDR if added else Cmd.DEL_MAC_ADDR
             self.client.send(genl.encode(Message(cmd, {Attr.ADDR_TRANSMITTER: hwaddr_of(port),
-                                                       Attr.ADDR_RECEIVER: _mac(addr)})))
+                                                       Attr.ADDR_RECEIVER: _mac(addr)}, type=self.family)))
 
     def _announce_addrs(self) -> None:
         for port in self.medium.ports:
@@ -339,11 +368,13 @@ class ExternalMedium:
 
     # -- messages in ---------------------------------------------------------------------
     def _datagram(self, conn: Connection, data: bytes) -> None:
-        for item in genl.decode(data):
+        for item in genl.decode(data, self.family):
             if isinstance(item, GenlError):
                 self.stats["ext_malformed"] += 1
                 log.debug("portid %d: %s", conn.portid, item)
-                conn.send(genl.encode_ack(-item.errno, item.request, pid=conn.portid))
+                rc = self._refusal(item)
+                if rc is not None:
+                    conn.send(genl.encode_ack(rc, item.request, pid=conn.portid))
             elif isinstance(item, Message):
                 self._request(conn, item)
             # Ack and Done are answers, never requests: nothing to do
@@ -352,6 +383,25 @@ class ExternalMedium:
             # Each message's consequences settle before the next one is read:
             # the order of events does not depend on how the client batches.
             self.sched.run_tasks()
+
+    def _refusal(self, e: GenlError) -> int | None:
+        """The answer the kernel gives a message its policy refuses, in the
+        kernel's order: nothing for broken framing or a non-request, then
+        an unknown family, an unknown command, and only then the policy."""
+        if e.silent:
+            return None
+        if not e.flags & genl.NLM_F_REQUEST or e.type < genl.NLMSG_MIN_TYPE:
+            return 0 if e.flags & genl.NLM_F_ACK else None
+        if e.type == self.family:
+            dump = e.flags & genl.NLM_F_DUMP == genl.NLM_F_DUMP
+            if e.cmd not in genl.OPS or (dump and not genl.OPS[e.cmd] & genl.GENL_CMD_CAP_DUMP):
+                return -errno.EOPNOTSUPP
+        elif e.type == genl.GENL_ID_CTRL:
+            if e.cmd != genl.CTRL_CMD_GETFAMILY:
+                return -errno.EOPNOTSUPP
+        else:
+            return -errno.ENOENT
+        return -e.errno
 
     def _request(self, conn: Connection, msg: Message) -> None:
         if not msg.flags & genl.NLM_F_REQUEST or msg.type < genl.NLMSG_MIN_TYPE:
@@ -372,13 +422,13 @@ class ExternalMedium:
             self.stats["ext_errors"] += 1
         if rc != 0 or msg.flags & genl.NLM_F_ACK:
             conn.send(genl.encode_ack(rc, msg.raw, pid=conn.portid))
-        if msg.cmd == Cmd.REGISTER and msg.type == genl.FAMILY_ID and rc == 0:
+        if msg.cmd == Cmd.REGISTER and msg.type == self.family and rc == 0:
             self._announce_addrs()
 
     def _dispatch(self, conn: Connection, msg: Message) -> int | None:
         if msg.type == genl.GENL_ID_CTRL:
             return self._ctrl(conn, msg)
-        if msg.type != genl.FAMILY_ID:
+        if msg.type != self.family:
             return -errno.ENOENT
         dump = msg.flags & genl.NLM_F_DUMP == genl.NLM_F_DUMP
         if dump and msg.cmd != Cmd.GET_RADIO:
@@ -393,15 +443,23 @@ class ExternalMedium:
     def _ctrl(self, conn: Connection, msg: Message) -> int | None:
         if msg.cmd != genl.CTRL_CMD_GETFAMILY:
             return -errno.EOPNOTSUPP
-        reply = genl.newfamily_msg(seq=msg.seq, pid=conn.portid)
+        # the config group's id: the next one after the family's, as nlctrl hands them out
+        reply = genl.newfamily_msg(family=self.family, groups={genl.CONFIG_GROUP: self.family + 1},
+                                   seq=msg.seq, pid=conn.portid)
         if msg.flags & genl.NLM_F_DUMP == genl.NLM_F_DUMP:
             reply.flags = genl.NLM_F_MULTI
             conn.send(genl.encode(reply))
             conn.send(genl.encode_done(msg.seq, conn.portid))
             return None
+        # ctrl_getfamily(): the name wins over the id; neither is EINVAL
         name = msg.get(genl.CTRL_ATTR_FAMILY_NAME)
-        fid = msg.get(genl.CTRL_ATTR_FAMILY_ID)
-        if name != genl.FAMILY_NAME and fid != genl.FAMILY_ID:
+        if name is not None:
+            found = name == genl.FAMILY_NAME
+        elif genl.CTRL_ATTR_FAMILY_ID in msg.attrs:
+            found = msg.attrs[genl.CTRL_ATTR_FAMILY_ID] == self.family
+        else:
+            return -errno.EINVAL
+        if not found:
             return -errno.ENOENT
         conn.send(genl.encode(reply))
         return 0
@@ -493,6 +551,13 @@ class ExternalMedium:
             return -errno.EINVAL
         if a.get(Attr.REG_CUSTOM_REG, 0) >= N_CUSTOM_REGDOMAINS:
             return -errno.EINVAL
+        ciphers = a.get(Attr.CIPHER_SUPPORT)
+        if isinstance(ciphers, bytes):
+            return -errno.EINVAL  # hwsim_new_radio_nl(): not a whole number of u32 suites
+        if ciphers is not None and len(ciphers) > len(_CIPHERS):
+            return -errno.E2BIG
+        if ciphers is not None and not set(ciphers) <= _CIPHERS:
+            return -errno.EINVAL
         if Attr.MLO_SUPPORT in a or Attr.PMSR_SUPPORT in a or Attr.MULTI_RADIO in a:
             return -errno.EOPNOTSUPP  # no multi-link, ranging or multi-radio model here
         kw: dict[str, Any] = {"channels": channels, "p2p_device": Attr.SUPPORT_P2P_DEVICE in a}
@@ -540,7 +605,7 @@ class ExternalMedium:
         if Attr.USE_CHANCTX in extra:
             attrs[Attr.USE_CHANCTX] = True
         attrs[Attr.RADIO_NAME] = radio.name
-        return Message(Cmd.GET_RADIO, attrs, seq=seq, pid=pid, flags=flags)
+        return Message(Cmd.GET_RADIO, attrs, type=self.family, seq=seq, pid=pid, flags=flags)
 
     def _get_radio(self, conn: Connection, msg: Message) -> int | None:
         if msg.flags & genl.NLM_F_DUMP == genl.NLM_F_DUMP:
