@@ -1,15 +1,19 @@
-"""hwsim-mediumd: a standalone medium for a driver's external-medium socket, like wmediumd.
+"""hwsim-mediumd: a standalone modeled medium for mac80211_hwsim radios, like wmediumd.
 
-It loads a wmediumd config file into the modeled C kernel (one station per
-`ifaces.ids` entry), runs it in real time, connects to the socket a driver
-serves (`HwsimMedium.serve`), resolves MAC80211_HWSIM, REGISTERs and then
-answers every FRAME with the deliveries and the TX_INFO_FRAME status the
-kernel decides.
+It loads a wmediumd config file into the modeled C kernel, runs it in real
+time, and serves every radio of the Linux kernel's MAC80211_HWSIM family
+(a generic-netlink socket, the default) or of a driver's external-medium
+UNIX socket (`-s`): it resolves the family and its `config` multicast group
+by name, dumps the radios, REGISTERs, and answers every FRAME with the
+deliveries and the TX_INFO_FRAME status the medium decides.
 
-Stations are matched to the driver's radios as wmediumd does: by the
-address a radio announces (ADD_MAC_ADDR) or the transmitter address of
-its frames.  A station's channel is the frequency of its last frame;
-stations never heard yet listen wherever traffic is.
+Radios are matched to the config's stations by any address they are known
+by: the permanent address (42:...) and the interface address (02:...) of
+a radio, every address announced with ADD_MAC_ADDR, and the transmitter
+address of its frames.  A radio the config does not list gets a station of
+its own with the config's default link (the perfect link for path-loss
+models).  A radio listens on the channel of its last frame; one not heard
+yet hears every channel and the kernel keeps what is on its channel.
 """
 
 from __future__ import annotations
@@ -19,185 +23,545 @@ import errno
 import logging
 import os
 import signal
-import socket
 import sys
+from collections import OrderedDict
 from typing import Any
 
 from ic import RxInfo, TxStatus
 from ic.sched import SEC, Scheduler
 
 from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, mac_to_int
-from ..medium import medium_from_config
+from ..medium import MediumPort, medium_from_config
 from . import genl
-from .genl import Ack, Attr, Cmd, GenlError, Message
+from .genl import Ack, Attr, Cmd, Done, GenlError, Message
 from .server import Connection
+from .transport import Transport, open_kernel, open_unix
 from .wmconfig import ConfigError
 
 log = logging.getLogger("hwsim-mediumd")
 
 CONNECT_TIMEOUT_S = 5.0
+MAX_RADIOS = 1024  # radios (and default stations) the daemon keeps; more are counted and ignored
+MAX_ADDRS = 64  # addresses learned per radio (its vaps and scan addresses); more are counted and ignored
+MAX_INFLIGHT = 8192  # frames in the medium awaiting their status; beyond, answered unsent
+FLUSH_BYTES = 32 << 10  # messages to the kernel go out together, in one datagram, up to this size
+SENT_MEMORY = 4096  # requests remembered by sequence number, to say what an error answers
+PERFECT_SNR_DB = 100.0  # the link a path-loss model gives a radio it has no position for
+WARN_BURST = 5  # identical warnings logged before they are only counted ...
+WARN_INTERVAL_NS = 10 * SEC  # ... until a summary line this often
 
 
 class MediumError(RuntimeError):
-    """The driver refused us or could not be reached."""
+    """The kernel or driver refused us or could not be reached."""
+
+
+class WarnLimiter:
+    """Log the first few of each kind of warning, then one summary per interval."""
+
+    def __init__(self, sched: Scheduler) -> None:
+        self.sched = sched
+        self._seen: dict[str, list[int]] = {}  # key -> [count in window, window start, suppressed]
+
+    def warn(self, key: str, fmt: str, *args: Any) -> None:
+        now = self.sched.now_ns
+        st = self._seen.get(key)
+        if st is None or now - st[1] >= WARN_INTERVAL_NS:
+            if st is not None and st[2]:
+                log.warning("%d more like: %s", st[2], key)
+            st = self._seen[key] = [0, now, 0]
+        st[0] += 1
+        if st[0] <= WARN_BURST:
+            log.warning(fmt, *args)
+        else:
+            st[2] += 1
+
+
+class Radio:
+    """A mac80211_hwsim radio as the daemon knows it."""
+
+    __slots__ = ("hw", "radio_id", "name", "station", "addrs", "freq", "confirmed")
+
+    def __init__(self, hw: bytes, radio_id: int | None = None, name: str | None = None) -> None:
+        self.hw = hw  # the address on the protocol: TRANSMITTER of its frames, RECEIVER of deliveries
+        self.radio_id = radio_id
+        self.name = name
+        self.station: int | None = None  # index of its port in the medium
+        self.addrs: set[bytes] = set()  # learned addresses
+        self.freq: int | None = None  # channel of its last frame
+        self.confirmed = False  # seen on the wire (a dump's address is only mac80211_hwsim's default)
+
+    def candidates(self) -> list[bytes]:
+        """Every address a config may name this radio by."""
+        iface = bytes((self.hw[0] & ~0x40,)) + self.hw[1:]
+        return [self.hw, iface, *sorted(self.addrs)]
+
+
+def default_hwaddr(radio_id: int) -> bytes:
+    """mac80211_hwsim's permanent address of radio `radio_id` (created without PERM_ADDR)."""
+    return bytes((0x42, 0, 0, (radio_id >> 8) & 0xFF, radio_id & 0xFF, 0))
 
 
 class MediumDaemon:
-    """One modeled world answering one driver."""
+    """One modeled world answering one kernel or driver."""
 
-    def __init__(self, config: str, *, seed: int = 0, sched: Scheduler | None = None) -> None:
+    def __init__(self, config: str, *, seed: int = 0, sched: Scheduler | None = None,
+                 max_radios: int = MAX_RADIOS, max_addrs: int = MAX_ADDRS) -> None:
         self.sched = sched or Scheduler(realtime=True)
         self.medium = medium_from_config(config, self.sched, seed=seed)
-        self.ports = [p for p in self.medium.ports if p.attached]
-        self.ids = {p.hwaddr: i for i, p in enumerate(self.ports)}  # config address -> station
-        self.station_of_hw: dict[bytes, int] = {}
-        self.hw_of_station: dict[int, bytes] = {}
-        self.heard: set[int] = set()
-        self.extra: dict[int, int] = {}  # address -> station, learned from ADD_MAC_ADDR
-        self.frames: dict[int, tuple[bytes, int, int]] = {}  # frame id -> (hwaddr, cookie, flags)
-        self.family = genl.FAMILY_ID
+        self.max_radios = max_radios
+        self.max_addrs = max_addrs
+        self.ports: list[MediumPort] = []
+        self.cfg_station: dict[bytes, int] = {}  # config address -> station
+        for p in list(self.medium.ports):
+            if p.attached and p.hwaddr is not None:
+                self.cfg_station[p.hwaddr.to_bytes(6, "big")] = self._setup_port(p)
+        self.n_config = len(self.ports)
+        self.radios: dict[bytes, Radio] = {}  # hw -> radio
+        self.by_addr: dict[bytes, Radio] = {}  # learned address -> radio
+        self.bound: dict[int, Radio] = {}  # station -> radio
+        self.unheard: set[int] = set()  # stations of radios whose channel is not known yet
+        self.frames: dict[int, tuple[bytes, int, int]] = {}  # frame id -> (hw, cookie, flags)
+        self.family = 0
+        self.transport: Transport | None = None
         self.conn: Connection | None = None
         self.done = False
+        self.exit_reason = ""
+        self._seq = 0
+        self._sent: OrderedDict[int, str] = OrderedDict()
+        self._early: list[Message] = []
+        self._obuf: list[bytes] = []
+        self._olen = 0
+        self._flush_entry: list[Any] | None = None
+        self.warn = WarnLimiter(self.sched)
         self.stats: dict[str, int] = {"frames": 0, "deliveries": 0, "statuses": 0, "unknown_sender": 0,
-                                      "errors": 0}
-        for i, p in enumerate(self.ports):
-            # Group frames reach every station (the driver filters like mac80211 does);
-            # unicast only the owner, whose ACK the kernel models.
-            p.filter = FIF_ALLMULTI | FIF_BEACONS | FIF_PROBE_REQ
-            p.rx = lambda frame, info, i=i: self._rx(i, frame, info)
-            p.tx_status = self._status
+                                      "errors": 0, "refused": 0, "malformed": 0, "radios_dropped": 0,
+                                      "addrs_dropped": 0, "overload_drops": 0, "rx_no_radio": 0,
+                                      "out_dropped": 0}
 
-    # -- connection --------------------------------------------------------------------------
-    def connect(self, path: str) -> None:
-        """Resolve the family and REGISTER (blocking: nothing else to do yet)."""
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        sock.settimeout(CONNECT_TIMEOUT_S)
+    def _setup_port(self, p: MediumPort) -> int:
+        i = len(self.ports)
+        self.ports.append(p)
+        # Group frames reach every station (the kernel filters like mac80211 does);
+        # unicast only the owner, whose ACK the medium models.
+        p.filter = FIF_ALLMULTI | FIF_BEACONS | FIF_PROBE_REQ
+        p.rx = lambda frame, info, i=i: self._rx(i, frame, info)
+        p.tx_status = self._status
+        return i
+
+    # -- connection ------------------------------------------------------------------------
+    def connect(self, transport: Transport, *, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
+        """Resolve the family by name, join `config`, dump the radios, REGISTER (blocking: nothing else to do yet)."""
+        self.transport = transport
+        sock = transport.sock
+        sock.settimeout(timeout_s)
         try:
-            sock.connect(path)
-            sock.send(genl.encode(genl.getfamily_msg(seq=1)))
-            self.family = self._expect(sock, 1, want_reply=True)
-            reg = Message(Cmd.REGISTER, type=self.family, flags=genl.NLM_F_REQUEST | genl.NLM_F_ACK, seq=2)
-            sock.send(genl.encode(reg))
-            self._expect(sock, 2, want_reply=False)
+            seq = self._request(genl.getfamily_msg(), "GETFAMILY MAC80211_HWSIM", direct=True)
+            reply = self._expect(seq, reply_type=genl.GENL_ID_CTRL)
+            if reply is None or genl.CTRL_ATTR_FAMILY_ID not in reply.attrs:
+                raise MediumError(f"{transport.name}: nlctrl named no MAC80211_HWSIM family id")
+            self.family = reply.attrs[genl.CTRL_ATTR_FAMILY_ID]
+            groups = reply.get(genl.CTRL_ATTR_MCAST_GROUPS, {})
+            if transport.kind == "kernel":
+                if genl.CONFIG_GROUP in groups:
+                    transport.join(groups[genl.CONFIG_GROUP])
+                else:
+                    log.warning("%s: MAC80211_HWSIM has no '%s' group: radios created later go unseen",
+                                transport.name, genl.CONFIG_GROUP)
+            seq = self._request(Message(Cmd.GET_RADIO, type=self.family,
+                                        flags=genl.NLM_F_REQUEST | genl.NLM_F_DUMP), "GET_RADIO dump",
+                                direct=True)
+            for m in self._expect_dump(seq):
+                self._radio_msg(m)
+            seq = self._request(Message(Cmd.REGISTER, type=self.family,
+                                        flags=genl.NLM_F_REQUEST | genl.NLM_F_ACK), "REGISTER", direct=True)
+            self._expect(seq)
+        except TimeoutError:
+            transport.close()
+            raise MediumError(f"{transport.name}: no answer within {timeout_s:g} s") from None
+        except MediumError:
+            transport.close()
+            raise
         except OSError as e:
-            sock.close()
-            raise MediumError(f"{path}: {e.strerror or e}") from None
-        self.conn = Connection(self.sched, sock, 0, self._datagram, self._closed)
-        log.info("registered with %s as its medium (%d stations)", path, len(self.ports))
+            transport.close()
+            raise MediumError(f"{transport.name}: {e.strerror or e}") from None
+        self.conn = Connection(self.sched, sock, transport.portid, self._datagram, self._closed)
+        log.info("registered with %s as the medium of its radios (family id %d, %d radios, %d stations)",
+                 transport.name, self.family, len(self.radios), self.n_config)
+        early, self._early = self._early, []
+        for m in early:
+            self._message(m)
+        self._flush()
 
-    def _expect(self, sock: socket.socket, seq: int, *, want_reply: bool) -> int:
-        family = self.family
+    def _recv(self) -> bytes:
+        assert self.transport is not None
+        data = self.transport.sock.recv(65536)
+        if not data:
+            # recv() == b"" is the end: a peer gone during the handshake must not make us spin
+            raise MediumError(f"{self.transport.name} closed the connection during the handshake")
+        return data
+
+    def _expect(self, seq: int, *, reply_type: int | None = None) -> Message | None:
+        """Wait for the answer to request `seq`: its ack (and a reply of `reply_type`)."""
+        reply = None
         while True:
-            for item in genl.decode(sock.recv(genl.MAX_FRAME * 4), self.family):
+            for item in genl.decode(self._recv(), self.family or -1):
                 if isinstance(item, Ack) and item.req_seq == seq:
                     if item.error < 0:
-                        raise MediumError(f"request refused: {os.strerror(-item.error)}")
-                    return family
-                if isinstance(item, Message) and want_reply and item.type == genl.GENL_ID_CTRL:
-                    family = item.get(genl.CTRL_ATTR_FAMILY_ID, family)
-                # anything else (an early ADD_MAC_ADDR) is handled once we run
-                elif isinstance(item, Message) and item.type == family:
-                    self._message(item)
+                        self._refused_fatal(seq, -item.error)
+                    return reply
+                if isinstance(item, Message) and reply_type is not None and item.type == reply_type \
+                        and item.seq == seq:
+                    reply = item
+                elif isinstance(item, Message) and item.type == self.family and self.family:
+                    self._early.append(item)  # a frame or announcement before we run: handled once we do
+
+    def _expect_dump(self, seq: int) -> list[Message]:
+        out: list[Message] = []
+        while True:
+            for item in genl.decode(self._recv(), self.family):
+                if isinstance(item, Done) and item.seq == seq:
+                    return out
+                if isinstance(item, Ack) and item.req_seq == seq:
+                    if item.error < 0:  # a medium without dumps: radios are learned from traffic
+                        log.info("GET_RADIO dump refused: %s", os.strerror(-item.error))
+                        return out
+                    return out
+                if isinstance(item, Message) and item.type == self.family:
+                    (out if item.seq == seq and item.cmd == Cmd.GET_RADIO else self._early).append(item)
+
+    def _refused_fatal(self, seq: int, code: int) -> None:
+        what = self._sent.get(seq, f"request {seq}")
+        name = self.transport.name if self.transport else "the medium socket"
+        if code == errno.EBUSY:
+            raise MediumError(f"{name} refused {what}: {os.strerror(code)} (EBUSY): another medium "
+                              "(wmediumd or another hwsim-mediumd) is registered in this network namespace")
+        raise MediumError(f"{name} refused {what}: {os.strerror(code)} ({errno.errorcode.get(code, code)})")
 
     def _closed(self, conn: Connection) -> None:
-        log.info("the driver closed the medium socket")
+        self.exit_reason = "the kernel closed the socket" if self._kernel else "the driver closed the medium socket"
+        log.info("%s", self.exit_reason)
         self.done = True
         self.sched.stop()
+
+    @property
+    def _kernel(self) -> bool:
+        return self.transport is not None and self.transport.kind == "kernel"
 
     def run(self) -> None:
         while not self.done:
             self.sched.run_for(SEC)
 
-    # -- from the driver ---------------------------------------------------------------------
+    def close(self) -> None:
+        """Leave: the kernel (or driver) falls back to its built-in perfect medium."""
+        self._flush()
+        if self.conn is not None:
+            self.conn.on_close = lambda c: None
+            self.conn.close()
+        elif self.transport is not None:
+            self.transport.close()
+        if self.transport is not None:
+            who = "the kernel falls back to its perfect medium" if self._kernel \
+                else "the driver falls back to its built-in medium"
+            log.info("medium released: %s", who)
+
+    # -- requests to the kernel ---------------------------------------------------------------
+    def _next_seq(self, what: str) -> int:
+        self._seq = self._seq + 1 if self._seq < 0xFFFF_FFFF else 1
+        self._sent[self._seq] = what
+        if len(self._sent) > SENT_MEMORY:
+            self._sent.popitem(last=False)
+        return self._seq
+
+    def _request(self, msg: Message, what: str, *, direct: bool = False) -> int:
+        msg.seq = self._next_seq(what)
+        data = genl.encode(msg)
+        if direct:
+            assert self.transport is not None
+            self.transport.sock.send(data)
+        else:
+            self._emit(data)
+        return msg.seq
+
+    def _emit(self, data: bytes) -> None:
+        """Queue one message; they leave together at the end of this instant (or when the datagram is full)."""
+        if self._olen + len(data) > FLUSH_BYTES:
+            self._flush()
+        self._obuf.append(data)
+        self._olen += len(data)
+        if self._flush_entry is None:
+            self._flush_entry = self.sched.call_later(0, self._flush)
+
+    def _flush(self) -> None:
+        if self._flush_entry is not None:
+            self.sched.cancel(self._flush_entry)
+            self._flush_entry = None
+        if not self._obuf:
+            return
+        data = b"".join(self._obuf)
+        self._obuf.clear()
+        self._olen = 0
+        if self.conn is not None and not self.conn.closed:
+            self.conn.send(data)
+            self.stats["out_dropped"] = self.conn.out_dropped
+
+    # -- radios and addresses --------------------------------------------------------------------
+    def _radio(self, hw: bytes, *, radio_id: int | None = None, name: str | None = None,
+               confirmed: bool = True) -> Radio | None:
+        r = self.radios.get(hw)
+        if r is None:
+            if len(self.radios) >= self.max_radios:
+                self.stats["radios_dropped"] += 1
+                self.warn.warn("radio table full", "radio table full (%d): ignoring radio %s",
+                               self.max_radios, hw.hex(":"))
+                return None
+            r = self.radios[hw] = Radio(hw, radio_id, name)
+            self._place(r)
+        if confirmed and not r.confirmed:
+            r.confirmed = True
+        if radio_id is not None:
+            r.radio_id = radio_id
+        if name is not None:
+            r.name = name
+        return r
+
+    def _place(self, r: Radio) -> None:
+        """Bind a radio to the config station it is named by, else to a default station."""
+        for a in r.candidates():
+            st = self.cfg_station.get(a)
+            if st is None:
+                continue
+            other = self.bound.get(st)
+            if other is r:
+                return
+            if other is None or not other.confirmed:
+                if other is not None:  # a dump's guess the wire contradicts
+                    self._unbind(other)
+                    self._default_station(other)
+                self._bind(r, st)
+                return
+        if r.station is None:
+            self._default_station(r)
+
+    def _bind(self, r: Radio, st: int) -> None:
+        if r.station is not None:
+            self._unbind(r)
+        r.station = st
+        self.bound[st] = r
+        if r.freq is None:
+            self.unheard.add(st)
+        port = self.ports[st]
+        for a in r.candidates():
+            if not port.owns(a):
+                port.add_addr(a)
+        if r.freq is not None:
+            port.freq = r.freq
+        log.debug("radio %s (%s) is station %s", r.hw.hex(":"), r.name or "?", port.name)
+
+    def _unbind(self, r: Radio) -> None:
+        st = r.station
+        if st is None:
+            return
+        r.station = None
+        self.bound.pop(st, None)
+        self.unheard.discard(st)
+        port = self.ports[st]
+        if st >= self.n_config:
+            if port.attached:
+                self.medium.remove_port(port)
+        else:
+            for a, _ in list(port._addrs):
+                b = a.to_bytes(6, "big")
+                if b not in self.cfg_station:
+                    port.del_addr(a)
+
+    def _default_station(self, r: Radio) -> None:
+        """A radio the config does not name: the config's default link (perfect for path loss)."""
+        port = self.medium.add_port(f"radio-{r.hw.hex()}", hwaddr=r.hw, freq=r.freq or 2412)
+        st = self._setup_port(port)
+        if self.medium.model is not None and self.medium.model.kind == "path_loss":
+            for other in self.medium.ports:
+                if other is not port and other.attached:
+                    self.medium.set_link(port, other, snr_db=PERFECT_SNR_DB, loss=0.0)
+        self._bind(r, st)
+
+    def _learn(self, r: Radio, addr: bytes) -> None:
+        if addr in r.addrs or addr == r.hw or addr[0] & 1:
+            return
+        if len(r.addrs) >= self.max_addrs:
+            self.stats["addrs_dropped"] += 1
+            self.warn.warn("address table full", "radio %s has %d addresses: ignoring %s", r.hw.hex(":"),
+                           self.max_addrs, addr.hex(":"))
+            return
+        owner = self.by_addr.get(addr)
+        if owner is not None and owner is not r:
+            self._forget(owner, addr)
+        r.addrs.add(addr)
+        self.by_addr[addr] = r
+        st = self.cfg_station.get(addr)
+        if st is not None and r.station != st and (self.bound.get(st) is None or not self.bound[st].confirmed):
+            self._place(r)  # the config names this radio by the address just learned
+        elif r.station is not None and not self.ports[r.station].owns(addr):
+            self.ports[r.station].add_addr(addr)
+
+    def _forget(self, r: Radio, addr: bytes) -> None:
+        if addr not in r.addrs:
+            return
+        r.addrs.discard(addr)
+        self.by_addr.pop(addr, None)
+        if r.station is not None and addr not in self.cfg_station and self.ports[r.station].owns(addr):
+            self.ports[r.station].del_addr(addr)
+
+    def _remove_radio(self, r: Radio) -> None:
+        self._unbind(r)
+        for a in list(r.addrs):
+            self._forget(r, a)
+        self.radios.pop(r.hw, None)
+
+    def _radio_msg(self, m: Message) -> None:
+        """A GET_RADIO dump entry or a NEW_RADIO notification: mac80211_hwsim's default address."""
+        rid = m.get(Attr.RADIO_ID)
+        if rid is None:
+            return
+        hw = m.get(Attr.PERM_ADDR) or default_hwaddr(rid)
+        self._radio(hw, radio_id=rid, name=m.get(Attr.RADIO_NAME), confirmed=False)
+
+    def _mac_addr(self, m: Message, add: bool) -> None:
+        rcv, tx = m.get(Attr.ADDR_RECEIVER), m.get(Attr.ADDR_TRANSMITTER)
+        if rcv is None or tx is None:
+            self.stats["malformed"] += 1
+            return
+        # Which attribute names the radio changed between kernels: a radio we know
+        # decides, then mac80211_hwsim's 42:/02: pair, then the transport's habit.
+        if tx in self.radios and rcv not in self.radios:
+            hw, addr = tx, rcv
+        elif rcv in self.radios and tx not in self.radios:
+            hw, addr = rcv, tx
+        elif rcv[1:] == tx[1:] and rcv[0] ^ tx[0] == 0x40:
+            hw, addr = (rcv, tx) if rcv[0] & 0x40 else (tx, rcv)
+        elif self.transport is not None and self.transport.radio_is_receiver:
+            hw, addr = rcv, tx
+        else:
+            hw, addr = tx, rcv
+        r = self._radio(hw) if add else self.radios.get(hw)
+        if r is None:
+            return
+        if add:
+            self._learn(r, addr)
+        else:
+            self._forget(r, addr)
+
+    # -- from the kernel ------------------------------------------------------------------------
     def _datagram(self, conn: Connection, data: bytes) -> None:
         for item in genl.decode(data, self.family):
             if isinstance(item, Message):
-                self._message(item)
-            elif isinstance(item, Ack) and item.error < 0:
-                self.stats["errors"] += 1
-                log.debug("driver refused a message (seq %d): %s", item.req_seq, os.strerror(-item.error))
+                if item.type == self.family:
+                    self._message(item)
+            elif isinstance(item, Ack):
+                if item.error < 0:
+                    self._kernel_error(item)
             elif isinstance(item, GenlError):
-                self.stats["errors"] += 1
-                log.warning("malformed message from the driver: %s", item)
+                self.stats["malformed"] += 1
+                self.warn.warn("malformed", "malformed message from %s: %s",
+                               self.transport.name if self.transport else "?", item)
+        self.stats["out_dropped"] = conn.out_dropped
+
+    def _kernel_error(self, a: Ack) -> None:
+        code = -a.error
+        self.stats["refused"] += 1
+        self.stats["errors"] += 1
+        key = f"refused {errno.errorcode.get(code, code)}"
+        what = self._sent.get(a.req_seq, f"request seq {a.req_seq}")
+        self.warn.warn(key, "%s refused %s: %s (%s)", self.transport.name if self.transport else "the peer",
+                       what, os.strerror(code), errno.errorcode.get(code, code))
 
     def _message(self, msg: Message) -> None:
-        a = msg.attrs
-        if msg.cmd == Cmd.FRAME and Attr.ADDR_TRANSMITTER in a and Attr.FRAME in a:
+        cmd = msg.cmd
+        if cmd == Cmd.FRAME:
             self._frame(msg)
-        elif msg.cmd in (Cmd.ADD_MAC_ADDR, Cmd.DEL_MAC_ADDR) and Attr.ADDR_RECEIVER in a:
-            add = msg.cmd == Cmd.ADD_MAC_ADDR
-            self._mac_addr(a.get(Attr.ADDR_TRANSMITTER, b""), a[Attr.ADDR_RECEIVER], add)
-
-    def _learn(self, hw: bytes, station: int) -> None:
-        self.station_of_hw[hw] = station
-        self.hw_of_station[station] = hw
-
-    def _mac_addr(self, hw: bytes, addr: bytes, add: bool) -> None:
-        a = mac_to_int(addr)
-        if a in self.ids:
-            if add:
-                self._learn(hw, self.ids[a])
-            return
-        st = self.station_of_hw.get(hw)
-        if add and st is not None and a not in self.extra:
-            self.extra[a] = st
-            self.ports[st].add_addr(a)
-        elif not add and a in self.extra:
-            self.ports[self.extra.pop(a)].del_addr(a)
-
-    def _station(self, hw: bytes, frame: bytes) -> int | None:
-        st = self.station_of_hw.get(hw)
-        if st is None:
-            st = self.ids.get(mac_to_int(hw))
-            if st is None and len(frame) >= 16:
-                st = self.ids.get(mac_to_int(frame[10:16]))
-            if st is not None:
-                self._learn(hw, st)
-        return st
+        elif cmd == Cmd.ADD_MAC_ADDR or cmd == Cmd.DEL_MAC_ADDR:
+            self._mac_addr(msg, cmd == Cmd.ADD_MAC_ADDR)
+        elif cmd == Cmd.NEW_RADIO:
+            self._radio_msg(msg)
+        elif cmd == Cmd.DEL_RADIO:
+            rid = msg.get(Attr.RADIO_ID)
+            for r in [r for r in self.radios.values() if r.radio_id == rid and rid is not None]:
+                log.info("radio %s (%s) removed", r.hw.hex(":"), r.name or rid)
+                self._remove_radio(r)
+        else:
+            self.stats["malformed"] += 1
+            self.warn.warn(f"command {cmd}", "ignoring command %d from %s", cmd,
+                           self.transport.name if self.transport else "?")
 
     def _frame(self, msg: Message) -> None:
         a = msg.attrs
-        hw, frame = a[Attr.ADDR_TRANSMITTER], a[Attr.FRAME]
-        flags, cookie = a.get(Attr.FLAGS, 0), a.get(Attr.COOKIE, 0)
-        tx_info = a.get(Attr.TX_INFO, genl.NO_RATES)
+        hw, frame = a.get(Attr.ADDR_TRANSMITTER), a.get(Attr.FRAME)
+        if hw is None or frame is None or Attr.COOKIE not in a:
+            self.stats["malformed"] += 1
+            self.warn.warn("frame without attributes", "FRAME without TRANSMITTER, FRAME or COOKIE from %s",
+                           self.transport.name if self.transport else "?")
+            return
+        flags, cookie = a.get(Attr.FLAGS, 0), a[Attr.COOKIE]
         self.stats["frames"] += 1
-        st = self._station(hw, frame)
+        r = self.radios.get(hw)
+        if r is None or not r.confirmed:
+            r = self._radio(hw)
         rates = []
-        for idx, count in tx_info:
+        for idx, count in a.get(Attr.TX_INFO, genl.NO_RATES):
             if idx < 0:
                 break
             rates.append((idx, max(count, 1)))
         fid = -errno.ENODEV
-        if st is not None:
-            port = self.ports[st]
+        if r is not None and r.station is not None and len(self.frames) < MAX_INFLIGHT:
+            if len(frame) >= 16:
+                self._learn(r, frame[10:16])  # addr2: a vap address we may not have been told of
+            port = self.ports[r.station]
             freq = a.get(Attr.FREQ)
             if freq:
-                self.heard.add(st)
-                if port.freq != freq:
+                if r.freq != freq:
+                    r.freq = freq
+                    self.unheard.discard(r.station)
                     port.freq = freq
-                for i, p in enumerate(self.ports):
-                    if i not in self.heard and p.freq != freq:
-                        p.freq = freq
+                for st in self.unheard:
+                    # radios not heard yet hear everything; the kernel keeps what is on their channel
+                    other = self.ports[st]
+                    if other.freq != freq:
+                        other.freq = freq
             fid = port.transmit(frame, rates or ((0, 1),), no_ack=bool(flags & genl.TX_CTL_NO_ACK))
-        else:
+        elif r is None or r.station is None:
             self.stats["unknown_sender"] += 1
-            log.debug("no station for transmitter %s", hw.hex(":"))
+        else:
+            self.stats["overload_drops"] += 1
+            self.warn.warn("overload", "%d frames in the medium: answering a frame of %s unsent",
+                           MAX_INFLIGHT, hw.hex(":"))
         if fid < 0:
-            # Answer anyway: the driver holds its clock until every frame has a status.
-            self._send(genl.tx_info_msg(hw, flags, cookie, 0, [(i, 0) for i, _ in rates]))
+            # Answer anyway: the radio keeps the frame pending until it has a status.
+            self._emit_status(hw, flags, cookie, 0, genl.pack_tx_info([(i, 0) for i, _ in rates]))
         else:
             self.frames[fid] = (hw, cookie, flags)
 
-    # -- to the driver -----------------------------------------------------------------------
-    def _send(self, msg: Message) -> None:
-        if self.conn is not None:
-            msg.type = self.family
-            self.conn.send(genl.encode(msg))
+    # -- to the kernel ---------------------------------------------------------------------------
+    def _emit_status(self, hw: bytes, flags: int, cookie: int, signal: int, txi: bytes) -> None:
+        self._seq = self._seq + 1 if self._seq < 0xFFFF_FFFF else 1
+        self._remember(self._seq, "TX_INFO_FRAME", hw, cookie)
+        self._emit(genl.encode_tx_info(self.family, hw, flags, cookie, signal, txi, seq=self._seq))
+
+    def _remember(self, seq: int, cmd: str, hw: bytes, n: int) -> None:
+        # what a later error names; kept cheap: the text is built only for a short ring
+        sent = self._sent
+        sent[seq] = f"{cmd} {hw.hex(':')} #{n}"
+        if len(sent) > SENT_MEMORY:
+            sent.popitem(last=False)
 
     def _rx(self, station: int, frame: bytes, info: RxInfo) -> None:
-        hw = self.hw_of_station.get(station) or self.ports[station].hwaddr.to_bytes(6, "big")
+        r = self.bound.get(station)
+        if r is None:
+            self.stats["rx_no_radio"] += 1
+            return
         self.stats["deliveries"] += 1
-        self._send(genl.delivery_msg(hw, frame, info.rate_idx, info.signal, info.freq))
+        self._seq = self._seq + 1 if self._seq < 0xFFFF_FFFF else 1
+        self._remember(self._seq, "FRAME to", r.hw, len(frame))
+        self._emit(genl.encode_delivery(self.family, r.hw, frame, info.rate_idx, info.signal, info.freq,
+                                        seq=self._seq))
 
     def _status(self, frame: bytes, st: TxStatus) -> None:
         entry = self.frames.pop(st.frame_id, None)
@@ -207,35 +571,60 @@ class MediumDaemon:
         if st.acked:
             flags |= genl.TX_STAT_ACK
         self.stats["statuses"] += 1
-        self._send(genl.tx_info_msg(hw, flags, cookie, st.ack_signal, list(st.rates)))
+        self._emit_status(hw, flags, cookie, st.ack_signal if st.acked else 0, genl.pack_tx_info(st.rates))
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="hwsim-mediumd", description=__doc__.split("\n\n")[0])
     ap.add_argument("-c", "--config", required=True, help="wmediumd configuration file")
-    ap.add_argument("-s", "--socket", required=True, help="the driver's external-medium socket")
+    where = ap.add_mutually_exclusive_group()
+    where.add_argument("-s", "--socket", help="serve a driver's external-medium UNIX socket instead of the kernel")
+    where.add_argument("--kernel", action="store_true",
+                       help="serve the Linux kernel's mac80211_hwsim radios over generic netlink (the default)")
+    ap.add_argument("--netns", metavar="NAME", help="serve the radios of network namespace NAME (kernel mode)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the medium's random generator")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
+    if args.netns and args.socket:
+        ap.error("--netns applies to the kernel, not to a driver's socket")
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="hwsim-mediumd: %(message)s")
     try:
         daemon = MediumDaemon(args.config, seed=args.seed)
-        daemon.connect(args.socket)
-    except (OSError, ConfigError, MediumError) as e:
+        if args.socket:
+            transport = open_unix(args.socket)
+        else:
+            try:
+                transport = open_kernel(args.netns)
+            except OSError as e:
+                raise MediumError(f"cannot open a generic netlink socket{' in ' + args.netns if args.netns else ''}"
+                                  f": {e.strerror or e}") from None
+        daemon.connect(transport)
+    except MediumError as e:
+        msg = str(e)
+        if not args.socket and "MAC80211_HWSIM" in msg and "No such file" in msg:
+            msg += " (is mac80211_hwsim loaded?)"
+        print(f"hwsim-mediumd: {msg}", file=sys.stderr)
+        return 1
+    except (OSError, ConfigError) as e:
         print(f"hwsim-mediumd: {e}", file=sys.stderr)
         return 1
 
     def stop(signum: int, frame: Any) -> None:
+        daemon.exit_reason = signal.Signals(signum).name
         daemon.done = True
         daemon.sched.stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     daemon.run()
-    log.info("done: %s", ", ".join(f"{k} {v}" for k, v in daemon.stats.items()))
+    daemon.close()
+    log.info("done (%s): %s", daemon.exit_reason, ", ".join(f"{k} {v}" for k, v in daemon.stats.items()))
     return 0
 
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+__all__ = ["MediumDaemon", "MediumError", "Radio", "WarnLimiter", "default_hwaddr", "main"]

@@ -121,6 +121,7 @@ class Connection:
         self.max_out = max_out
         self.out_bytes = 0
         self.out_dropped = 0  # messages dropped because the peer did not read
+        self.overruns = 0  # netlink receive overruns (ENOBUFS)
         self._out: deque[bytes] = deque()
         self._closing = TaskQueue(sched, f"genl-{portid}")
         sock.setblocking(False)
@@ -173,7 +174,10 @@ class Connection:
                 data = self.sock.recv(RECV_SIZE)
             except BlockingIOError:
                 return
-            except OSError:
+            except OSError as e:
+                if e.errno == errno.ENOBUFS:  # netlink: the kernel dropped messages we were too slow for
+                    self.overruns += 1
+                    continue
                 data = b""
             if not data:
                 self.close()
