@@ -30,23 +30,21 @@ from typing import Any
 from ic import RxInfo, TxStatus
 from ic.sched import SEC, Scheduler
 
-from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, mac_to_int
+from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ
 from ..medium import MediumPort, medium_from_config
 from . import genl
 from .genl import Ack, Attr, Cmd, Done, GenlError, Message
 from .server import Connection
+from .stations import MAX_ADDRS, MAX_RADIOS, Radio, Stations, default_hwaddr
 from .transport import Transport, open_kernel, open_unix
 from .wmconfig import ConfigError
 
 log = logging.getLogger("hwsim-mediumd")
 
 CONNECT_TIMEOUT_S = 5.0
-MAX_RADIOS = 1024  # radios (and default stations) the daemon keeps; more are counted and ignored
-MAX_ADDRS = 64  # addresses learned per radio (its vaps and scan addresses); more are counted and ignored
 MAX_INFLIGHT = 8192  # frames in the medium awaiting their status; beyond, answered unsent
 FLUSH_BYTES = 32 << 10  # messages to the kernel go out together, in one datagram, up to this size
 SENT_MEMORY = 4096  # requests remembered by sequence number, to say what an error answers
-PERFECT_SNR_DB = 100.0  # the link a path-loss model gives a radio it has no position for
 WARN_BURST = 5  # identical warnings logged before they are only counted ...
 WARN_INTERVAL_NS = 10 * SEC  # ... until a summary line this often
 
@@ -76,31 +74,6 @@ class WarnLimiter:
             st[2] += 1
 
 
-class Radio:
-    """A mac80211_hwsim radio as the daemon knows it."""
-
-    __slots__ = ("hw", "radio_id", "name", "station", "addrs", "freq", "confirmed")
-
-    def __init__(self, hw: bytes, radio_id: int | None = None, name: str | None = None) -> None:
-        self.hw = hw  # the address on the protocol: TRANSMITTER of its frames, RECEIVER of deliveries
-        self.radio_id = radio_id
-        self.name = name
-        self.station: int | None = None  # index of its port in the medium
-        self.addrs: set[bytes] = set()  # learned addresses
-        self.freq: int | None = None  # channel of its last frame
-        self.confirmed = False  # seen on the wire (a dump's address is only mac80211_hwsim's default)
-
-    def candidates(self) -> list[bytes]:
-        """Every address a config may name this radio by."""
-        iface = bytes((self.hw[0] & ~0x40,)) + self.hw[1:]
-        return [self.hw, iface, *sorted(self.addrs)]
-
-
-def default_hwaddr(radio_id: int) -> bytes:
-    """mac80211_hwsim's permanent address of radio `radio_id` (created without PERM_ADDR)."""
-    return bytes((0x42, 0, 0, (radio_id >> 8) & 0xFF, radio_id & 0xFF, 0))
-
-
 class MediumDaemon:
     """One modeled world answering one kernel or driver."""
 
@@ -108,18 +81,18 @@ class MediumDaemon:
                  max_radios: int = MAX_RADIOS, max_addrs: int = MAX_ADDRS) -> None:
         self.sched = sched or Scheduler(realtime=True)
         self.medium = medium_from_config(config, self.sched, seed=seed)
-        self.max_radios = max_radios
-        self.max_addrs = max_addrs
-        self.ports: list[MediumPort] = []
-        self.cfg_station: dict[bytes, int] = {}  # config address -> station
-        for p in list(self.medium.ports):
-            if p.attached and p.hwaddr is not None:
-                self.cfg_station[p.hwaddr.to_bytes(6, "big")] = self._setup_port(p)
-        self.n_config = len(self.ports)
-        self.radios: dict[bytes, Radio] = {}  # hw -> radio
-        self.by_addr: dict[bytes, Radio] = {}  # learned address -> radio
-        self.bound: dict[int, Radio] = {}  # station -> radio
-        self.unheard: set[int] = set()  # stations of radios whose channel is not known yet
+        self.warn = WarnLimiter(self.sched)
+        self.stats: dict[str, int] = {"frames": 0, "deliveries": 0, "statuses": 0, "unknown_sender": 0,
+                                      "errors": 0, "refused": 0, "malformed": 0, "radios_dropped": 0,
+                                      "addrs_dropped": 0, "overload_drops": 0, "rx_no_radio": 0,
+                                      "out_dropped": 0, "probe_offchannel": 0, "channels_learned": 0}
+        self.stations = Stations(self.medium, self._setup_port, self.stats, self.warn.warn,
+                                 max_radios=max_radios, max_addrs=max_addrs)
+        self.ports = self.stations.ports  # by station
+        self.radios = self.stations.radios  # hw -> radio
+        self.by_addr = self.stations.by_addr  # learned address -> radio
+        self.bound = self.stations.bound  # station -> radio
+        self.unheard = self.stations.unheard  # stations whose radio's channel is not known yet
         self.frames: dict[int, tuple[bytes, int, int]] = {}  # frame id -> (hw, cookie, flags)
         self.family = 0
         self.transport: Transport | None = None
@@ -128,30 +101,25 @@ class MediumDaemon:
         self.exit_reason = ""
         self._seq = 0
         self._sent: OrderedDict[int, str] = OrderedDict()
+        self._probes: OrderedDict[int, tuple[Radio, int]] = OrderedDict()  # seq -> (radio, freq) asked to ack
         self._early: list[Message] = []
         self._obuf: list[bytes] = []
         self._olen = 0
         self._flush_entry: list[Any] | None = None
-        self.warn = WarnLimiter(self.sched)
-        self.stats: dict[str, int] = {"frames": 0, "deliveries": 0, "statuses": 0, "unknown_sender": 0,
-                                      "errors": 0, "refused": 0, "malformed": 0, "radios_dropped": 0,
-                                      "addrs_dropped": 0, "overload_drops": 0, "rx_no_radio": 0,
-                                      "out_dropped": 0}
 
-    def _setup_port(self, p: MediumPort) -> int:
-        i = len(self.ports)
-        self.ports.append(p)
+    def _setup_port(self, p: MediumPort, i: int) -> None:
         # Group frames reach every station (the kernel filters like mac80211 does);
         # unicast only the owner, whose ACK the medium models.
         p.filter = FIF_ALLMULTI | FIF_BEACONS | FIF_PROBE_REQ
         p.rx = lambda frame, info, i=i: self._rx(i, frame, info)
         p.tx_status = self._status
-        return i
 
     # -- connection ------------------------------------------------------------------------
     def connect(self, transport: Transport, *, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
-        """Resolve the family by name, join `config`, dump the radios, REGISTER (blocking: nothing else to do yet)."""
+        """Resolve the family by name, join `config`, dump the radios, REGISTER
+        (blocking: there is nothing else to do yet)."""
         self.transport = transport
+        self.stations.radio_is_receiver = transport.radio_is_receiver
         sock = transport.sock
         sock.settimeout(timeout_s)
         try:
@@ -171,7 +139,7 @@ class MediumDaemon:
                                         flags=genl.NLM_F_REQUEST | genl.NLM_F_DUMP), "GET_RADIO dump",
                                 direct=True)
             for m in self._expect_dump(seq):
-                self._radio_msg(m)
+                self.stations.radio_msg(m)
             seq = self._request(Message(Cmd.REGISTER, type=self.family,
                                         flags=genl.NLM_F_REQUEST | genl.NLM_F_ACK), "REGISTER", direct=True)
             self._expect(seq)
@@ -186,7 +154,7 @@ class MediumDaemon:
             raise MediumError(f"{transport.name}: {e.strerror or e}") from None
         self.conn = Connection(self.sched, sock, transport.portid, self._datagram, self._closed)
         log.info("registered with %s as the medium of its radios (family id %d, %d radios, %d stations)",
-                 transport.name, self.family, len(self.radios), self.n_config)
+                 transport.name, self.family, len(self.radios), self.stations.n_config)
         early, self._early = self._early, []
         for m in early:
             self._message(m)
@@ -238,7 +206,8 @@ class MediumDaemon:
         raise MediumError(f"{name} refused {what}: {os.strerror(code)} ({errno.errorcode.get(code, code)})")
 
     def _closed(self, conn: Connection) -> None:
-        self.exit_reason = "the kernel closed the socket" if self._kernel else "the driver closed the medium socket"
+        self.exit_reason = ("the kernel closed the socket" if self._kernel
+                            else "the driver closed the medium socket")
         log.info("%s", self.exit_reason)
         self.done = True
         self.sched.stop()
@@ -283,7 +252,8 @@ class MediumDaemon:
         return msg.seq
 
     def _emit(self, data: bytes) -> None:
-        """Queue one message; they leave together at the end of this instant (or when the datagram is full)."""
+        """Queue one message; they leave together at the end of this instant
+        (or when the datagram is full)."""
         if self._olen + len(data) > FLUSH_BYTES:
             self._flush()
         self._obuf.append(data)
@@ -304,152 +274,6 @@ class MediumDaemon:
             self.conn.send(data)
             self.stats["out_dropped"] = self.conn.out_dropped
 
-    # -- radios and addresses --------------------------------------------------------------------
-    def _radio(self, hw: bytes, *, radio_id: int | None = None, name: str | None = None,
-               confirmed: bool = True) -> Radio | None:
-        r = self.radios.get(hw)
-        if r is None:
-            if len(self.radios) >= self.max_radios:
-                self.stats["radios_dropped"] += 1
-                self.warn.warn("radio table full", "radio table full (%d): ignoring radio %s",
-                               self.max_radios, hw.hex(":"))
-                return None
-            r = self.radios[hw] = Radio(hw, radio_id, name)
-            self._place(r)
-        if confirmed and not r.confirmed:
-            r.confirmed = True
-        if radio_id is not None:
-            r.radio_id = radio_id
-        if name is not None:
-            r.name = name
-        return r
-
-    def _place(self, r: Radio) -> None:
-        """Bind a radio to the config station it is named by, else to a default station."""
-        for a in r.candidates():
-            st = self.cfg_station.get(a)
-            if st is None:
-                continue
-            other = self.bound.get(st)
-            if other is r:
-                return
-            if other is None or not other.confirmed:
-                if other is not None:  # a dump's guess the wire contradicts
-                    self._unbind(other)
-                    self._default_station(other)
-                self._bind(r, st)
-                return
-        if r.station is None:
-            self._default_station(r)
-
-    def _bind(self, r: Radio, st: int) -> None:
-        if r.station is not None:
-            self._unbind(r)
-        r.station = st
-        self.bound[st] = r
-        if r.freq is None:
-            self.unheard.add(st)
-        port = self.ports[st]
-        for a in r.candidates():
-            if not port.owns(a):
-                port.add_addr(a)
-        if r.freq is not None:
-            port.freq = r.freq
-        log.debug("radio %s (%s) is station %s", r.hw.hex(":"), r.name or "?", port.name)
-
-    def _unbind(self, r: Radio) -> None:
-        st = r.station
-        if st is None:
-            return
-        r.station = None
-        self.bound.pop(st, None)
-        self.unheard.discard(st)
-        port = self.ports[st]
-        if st >= self.n_config:
-            if port.attached:
-                self.medium.remove_port(port)
-        else:
-            for a, _ in list(port._addrs):
-                b = a.to_bytes(6, "big")
-                if b not in self.cfg_station:
-                    port.del_addr(a)
-
-    def _default_station(self, r: Radio) -> None:
-        """A radio the config does not name: the config's default link (perfect for path loss)."""
-        port = self.medium.add_port(f"radio-{r.hw.hex()}", hwaddr=r.hw, freq=r.freq or 2412)
-        st = self._setup_port(port)
-        if self.medium.model is not None and self.medium.model.kind == "path_loss":
-            for other in self.medium.ports:
-                if other is not port and other.attached:
-                    self.medium.set_link(port, other, snr_db=PERFECT_SNR_DB, loss=0.0)
-        self._bind(r, st)
-
-    def _learn(self, r: Radio, addr: bytes) -> None:
-        if addr in r.addrs or addr == r.hw or addr[0] & 1:
-            return
-        if len(r.addrs) >= self.max_addrs:
-            self.stats["addrs_dropped"] += 1
-            self.warn.warn("address table full", "radio %s has %d addresses: ignoring %s", r.hw.hex(":"),
-                           self.max_addrs, addr.hex(":"))
-            return
-        owner = self.by_addr.get(addr)
-        if owner is not None and owner is not r:
-            self._forget(owner, addr)
-        r.addrs.add(addr)
-        self.by_addr[addr] = r
-        st = self.cfg_station.get(addr)
-        if st is not None and r.station != st and (self.bound.get(st) is None or not self.bound[st].confirmed):
-            self._place(r)  # the config names this radio by the address just learned
-        elif r.station is not None and not self.ports[r.station].owns(addr):
-            self.ports[r.station].add_addr(addr)
-
-    def _forget(self, r: Radio, addr: bytes) -> None:
-        if addr not in r.addrs:
-            return
-        r.addrs.discard(addr)
-        self.by_addr.pop(addr, None)
-        if r.station is not None and addr not in self.cfg_station and self.ports[r.station].owns(addr):
-            self.ports[r.station].del_addr(addr)
-
-    def _remove_radio(self, r: Radio) -> None:
-        self._unbind(r)
-        for a in list(r.addrs):
-            self._forget(r, a)
-        self.radios.pop(r.hw, None)
-
-    def _radio_msg(self, m: Message) -> None:
-        """A GET_RADIO dump entry or a NEW_RADIO notification: mac80211_hwsim's default address."""
-        rid = m.get(Attr.RADIO_ID)
-        if rid is None:
-            return
-        hw = m.get(Attr.PERM_ADDR) or default_hwaddr(rid)
-        self._radio(hw, radio_id=rid, name=m.get(Attr.RADIO_NAME), confirmed=False)
-
-    def _mac_addr(self, m: Message, add: bool) -> None:
-        rcv, tx = m.get(Attr.ADDR_RECEIVER), m.get(Attr.ADDR_TRANSMITTER)
-        if rcv is None or tx is None:
-            self.stats["malformed"] += 1
-            return
-        # Which attribute names the radio changed between kernels: a radio we know
-        # decides, then mac80211_hwsim's 42:/02: pair, then the transport's habit.
-        if tx in self.radios and rcv not in self.radios:
-            hw, addr = tx, rcv
-        elif rcv in self.radios and tx not in self.radios:
-            hw, addr = rcv, tx
-        elif rcv[1:] == tx[1:] and rcv[0] ^ tx[0] == 0x40:
-            hw, addr = (rcv, tx) if rcv[0] & 0x40 else (tx, rcv)
-        elif self.transport is not None and self.transport.radio_is_receiver:
-            hw, addr = rcv, tx
-        else:
-            hw, addr = tx, rcv
-        r = self._radio(hw) if add else self.radios.get(hw)
-        if r is None:
-            return
-        if add:
-            self._learn(r, addr)
-        else:
-            self._forget(r, addr)
-
     # -- from the kernel ------------------------------------------------------------------------
     def _datagram(self, conn: Connection, data: bytes) -> None:
         for item in genl.decode(data, self.family):
@@ -457,13 +281,26 @@ class MediumDaemon:
                 if item.type == self.family:
                     self._message(item)
             elif isinstance(item, Ack):
-                if item.error < 0:
+                probe = self._probes.pop(item.req_seq, None) if self._probes else None
+                if probe is not None:
+                    self._probed(probe[0], probe[1], item.error)
+                elif item.error < 0:
                     self._kernel_error(item)
             elif isinstance(item, GenlError):
                 self.stats["malformed"] += 1
                 self.warn.warn("malformed", "malformed message from %s: %s",
                                self.transport.name if self.transport else "?", item)
         self.stats["out_dropped"] = conn.out_dropped
+
+    def _probed(self, r: Radio, freq: int, error: int) -> None:
+        """The answer to a delivery to a radio whose channel we did not know."""
+        if error < 0:
+            self.stats["probe_offchannel"] += 1  # not its channel: the kernel's own check, expected
+        elif r.freq is None and r.station is not None and self.radios.get(r.hw) is r:
+            r.freq = freq  # it took the frame: it listens there
+            self.unheard.discard(r.station)
+            self.ports[r.station].freq = freq
+            self.stats["channels_learned"] += 1
 
     def _kernel_error(self, a: Ack) -> None:
         code = -a.error
@@ -479,14 +316,14 @@ class MediumDaemon:
         if cmd == Cmd.FRAME:
             self._frame(msg)
         elif cmd == Cmd.ADD_MAC_ADDR or cmd == Cmd.DEL_MAC_ADDR:
-            self._mac_addr(msg, cmd == Cmd.ADD_MAC_ADDR)
+            self.stations.mac_addr(msg, cmd == Cmd.ADD_MAC_ADDR)
         elif cmd == Cmd.NEW_RADIO:
-            self._radio_msg(msg)
+            self.stations.radio_msg(msg)
         elif cmd == Cmd.DEL_RADIO:
             rid = msg.get(Attr.RADIO_ID)
             for r in [r for r in self.radios.values() if r.radio_id == rid and rid is not None]:
                 log.info("radio %s (%s) removed", r.hw.hex(":"), r.name or rid)
-                self._remove_radio(r)
+                self.stations.remove(r)
         else:
             self.stats["malformed"] += 1
             self.warn.warn(f"command {cmd}", "ignoring command %d from %s", cmd,
@@ -504,7 +341,7 @@ class MediumDaemon:
         self.stats["frames"] += 1
         r = self.radios.get(hw)
         if r is None or not r.confirmed:
-            r = self._radio(hw)
+            r = self.stations.radio(hw)
         rates = []
         for idx, count in a.get(Attr.TX_INFO, genl.NO_RATES):
             if idx < 0:
@@ -513,7 +350,7 @@ class MediumDaemon:
         fid = -errno.ENODEV
         if r is not None and r.station is not None and len(self.frames) < MAX_INFLIGHT:
             if len(frame) >= 16:
-                self._learn(r, frame[10:16])  # addr2: a vap address we may not have been told of
+                self.stations.learn(r, frame[10:16])  # addr2: a vap address we may not have been told of
             port = self.ports[r.station]
             freq = a.get(Attr.FREQ)
             if freq:
@@ -560,8 +397,16 @@ class MediumDaemon:
         self.stats["deliveries"] += 1
         self._seq = self._seq + 1 if self._seq < 0xFFFF_FFFF else 1
         self._remember(self._seq, "FRAME to", r.hw, len(frame))
+        flags = genl.NLM_F_REQUEST
+        if r.freq is None:
+            # Its channel is unknown: the kernel's answer (ack or EINVAL for another
+            # channel) tells us, so later frames go to it only on its own channel.
+            flags |= genl.NLM_F_ACK
+            self._probes[self._seq] = (r, info.freq)
+            if len(self._probes) > SENT_MEMORY:
+                self._probes.popitem(last=False)
         self._emit(genl.encode_delivery(self.family, r.hw, frame, info.rate_idx, info.signal, info.freq,
-                                        seq=self._seq))
+                                        seq=self._seq, flags=flags))
 
     def _status(self, frame: bytes, st: TxStatus) -> None:
         entry = self.frames.pop(st.frame_id, None)
@@ -578,10 +423,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="hwsim-mediumd", description=__doc__.split("\n\n")[0])
     ap.add_argument("-c", "--config", required=True, help="wmediumd configuration file")
     where = ap.add_mutually_exclusive_group()
-    where.add_argument("-s", "--socket", help="serve a driver's external-medium UNIX socket instead of the kernel")
+    where.add_argument("-s", "--socket",
+                       help="serve a driver's external-medium UNIX socket instead of the kernel")
     where.add_argument("--kernel", action="store_true",
-                       help="serve the Linux kernel's mac80211_hwsim radios over generic netlink (the default)")
-    ap.add_argument("--netns", metavar="NAME", help="serve the radios of network namespace NAME (kernel mode)")
+                       help="serve the Linux kernel's mac80211_hwsim radios over generic netlink "
+                            "(the default)")
+    ap.add_argument("--netns", metavar="NAME",
+                    help="serve the radios of network namespace NAME (kernel mode)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the medium's random generator")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
@@ -597,8 +445,9 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 transport = open_kernel(args.netns)
             except OSError as e:
-                raise MediumError(f"cannot open a generic netlink socket{' in ' + args.netns if args.netns else ''}"
-                                  f": {e.strerror or e}") from None
+                where_ = f" in {args.netns}" if args.netns else ""
+                why = e.strerror or e
+                raise MediumError(f"cannot open a generic netlink socket{where_}: {why}") from None
         daemon.connect(transport)
     except MediumError as e:
         msg = str(e)

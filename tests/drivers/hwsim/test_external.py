@@ -701,7 +701,8 @@ def test_pyroute2_resolves_the_family_over_the_unix_socket(path):
     r = ctrlmsg(bytearray(raw))
     r.decode()
     assert r.get_attr("CTRL_ATTR_FAMILY_ID") == genl.FAMILY_ID
-    assert [g.get_attr("CTRL_ATTR_MCAST_GRP_NAME") for g in r.get_attr("CTRL_ATTR_MCAST_GROUPS")] == ["config"]
+    groups = r.get_attr("CTRL_ATTR_MCAST_GROUPS")
+    assert [g.get_attr("CTRL_ATTR_MCAST_GRP_NAME") for g in groups] == ["config"]
     assert len(r.get_attr("CTRL_ATTR_OPS")) == len(genl.OPS)
 
 

@@ -160,7 +160,8 @@ ACCEPTED = [
     (Attr.SIGNAL, struct.pack("=iI", -61, 5), -61),
     (Attr.COOKIE, struct.pack("=QI", 2**40, 9), 2**40),
     (Attr.TX_INFO, bytes([3, 2, 1, 1]), ((3, 2), (1, 1), (-1, 0), (-1, 0))),
-    (Attr.TX_INFO_FLAGS, struct.pack("=bHbHbHbHbH", 1, 8, 2, 0, -1, 0, -1, 0, 5, 5), ((1, 8), (2, 0), (-1, 0), (-1, 0))),
+    (Attr.TX_INFO_FLAGS, struct.pack("=bHbHbHbHbH", 1, 8, 2, 0, -1, 0, -1, 0, 5, 5),
+     ((1, 8), (2, 0), (-1, 0), (-1, 0))),
     (Attr.CIPHER_SUPPORT, bytes(6), bytes(6)),  # NEW_RADIO refuses it, the policy does not
     (Attr.RADIO_NAME, b"\xff\xfe", "\udcff\udcfe"),  # any bytes; kept losslessly
     (Attr.REG_HINT_ALPHA2, b"DE\0", "DE"),
@@ -295,8 +296,8 @@ def test_fast_frame_encoding_is_pyroute2_s_byte_for_byte(family, frame, flags, f
        signal=st.integers(-2**31, 2**31 - 1), freq=st.one_of(st.none(), st.integers(0, 2**32 - 1)),
        seq=st.integers(0, 2**32 - 1), cookie=st.integers(0, 2**64 - 1), rates=RATES,
        hwflags=st.integers(0, 2**32 - 1))
-def test_fast_delivery_and_status_encoding_is_pyroute2_s(family, frame, rate, signal, freq, seq, cookie, rates,
-                                                          hwflags):
+def test_fast_delivery_and_status_encoding_is_pyroute2_s(family, frame, rate, signal, freq, seq, cookie,
+                                                          rates, hwflags):
     attrs = [(1, HW1), (3, frame), (5, rate), (6, signal)] + ([(19, freq)] if freq is not None else [])
     ref = pyroute2_encode(family, Cmd.FRAME, attrs, seq=seq, flags=genl.NLM_F_REQUEST)
     assert genl.encode_delivery(family, HW1, frame, rate, signal, freq, seq=seq) == ref
@@ -318,11 +319,13 @@ def test_newfamily_carries_ops_and_groups_that_pyroute2_reads():
     raw = genl.encode(genl.newfamily_msg(family=0x1F, groups={"config": 9}, seq=4, pid=7))
     m = ctrlmsg(bytearray(raw))
     m.decode()
-    assert m.get_attr("CTRL_ATTR_FAMILY_NAME") == "MAC80211_HWSIM" and m.get_attr("CTRL_ATTR_FAMILY_ID") == 0x1F
+    assert m.get_attr("CTRL_ATTR_FAMILY_NAME") == "MAC80211_HWSIM"
+    assert m.get_attr("CTRL_ATTR_FAMILY_ID") == 0x1F
     groups = {g.get_attr("CTRL_ATTR_MCAST_GRP_NAME"): g.get_attr("CTRL_ATTR_MCAST_GRP_ID")
               for g in m.get_attr("CTRL_ATTR_MCAST_GROUPS")}
     assert groups == {"config": 9}
-    ops = {o.get_attr("CTRL_ATTR_OP_ID"): o.get_attr("CTRL_ATTR_OP_FLAGS") for o in m.get_attr("CTRL_ATTR_OPS")}
+    ops = {o.get_attr("CTRL_ATTR_OP_ID"): o.get_attr("CTRL_ATTR_OP_FLAGS")
+           for o in m.get_attr("CTRL_ATTR_OPS")}
     assert ops == genl.OPS and ops[Cmd.GET_RADIO] & genl.GENL_CMD_CAP_DUMP
     back = genl.decode_one(raw, 0x1F)
     assert back.get(genl.CTRL_ATTR_MCAST_GROUPS) == {"config": 9}
