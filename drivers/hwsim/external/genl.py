@@ -245,8 +245,18 @@ def _rates(rates: Any) -> list[int]:
     return [int(x) for pair in r for x in pair]
 
 
+_PACKED: dict[Any, bytes] = {}  # a medium answers with few distinct rate lists: pack each once
+
+
 def pack_tx_info(rates: Any) -> bytes:
     """4 x {s8 idx; u8 count}; missing entries are (-1, 0)."""
+    if type(rates) is tuple:
+        raw = _PACKED.get(rates)
+        if raw is None:
+            if len(_PACKED) > 4096:
+                _PACKED.clear()
+            raw = _PACKED[rates] = _TXI.pack(*_rates(rates))
+        return raw
     return _TXI.pack(*_rates(rates))
 
 
@@ -469,11 +479,66 @@ def encode_tx_info(family: int, transmitter: bytes, flags: int, cookie: int, sig
 
 
 # -- decoding ------------------------------------------------------------------------------
+def _conv_mac(raw: bytes) -> bytes:
+    if len(raw) < 6:
+        raise _Reject(errno.ERANGE, f"an address needs 6 bytes, not {len(raw)}")
+    return raw[:6] if len(raw) > 6 else raw
+
+
+def _conv_u32(raw: bytes) -> int:
+    if len(raw) < 4:
+        raise _Reject(errno.ERANGE, f"a u32 needs 4 bytes, not {len(raw)}")
+    return _U32.unpack_from(raw)[0]
+
+
+def _conv_s32(raw: bytes) -> int:
+    if len(raw) < 4:
+        raise _Reject(errno.ERANGE, f"a u32 needs 4 bytes, not {len(raw)}")
+    return _S32.unpack_from(raw)[0]
+
+
+def _conv_u64(raw: bytes) -> int:
+    if len(raw) < 8:
+        raise _Reject(errno.ERANGE, f"a u64 needs 8 bytes, not {len(raw)}")
+    return _U64.unpack_from(raw)[0]
+
+
+def _conv_frame(raw: bytes) -> bytes:
+    if len(raw) > MAX_FRAME:
+        raise _Reject(errno.ERANGE, f"FRAME of {len(raw)} bytes is longer than {MAX_FRAME}")
+    return raw
+
+
+_RATE_CACHE: dict[tuple[str, bytes], Any] = {}  # a medium sees few distinct rate lists: parse each once
+
+
+def _cached(kind: str) -> Any:
+    def conv(raw: bytes) -> Any:
+        v = _RATE_CACHE.get((kind, raw))
+        if v is None:
+            v = _from_wire(kind, raw)
+            if len(_RATE_CACHE) > 4096:
+                _RATE_CACHE.clear()
+            _RATE_CACHE[(kind, raw)] = v
+        return v
+    return conv
+
+
+def _generic(kind: str) -> Any:
+    return lambda raw: _from_wire(kind, raw)
+
+
+_FAST = {"mac": _conv_mac, "u32": _conv_u32, "s32": _conv_s32, "u64": _conv_u64, "frame": _conv_frame,
+         "tx_info": _cached("tx_info"), "tx_info_flags": _cached("tx_info_flags")}
+_CONV = tuple(_FAST.get(k) or _generic(k) for k in _KIND)  # attribute type -> its policy check
+
+
 def _attrs(req: bytes, ctrl: bool) -> dict[int, Any]:
     """The attributes as nla_parse() with liberal validation sees them."""
     attrs: dict[int, Any] = {}
     off, end = NLMSG_HDRLEN + GENL_HDRLEN, len(req)
     unpack = _NLA.unpack_from
+    conv, members = _CONV, _ATTR
     while end - off >= NLA_HDRLEN:
         n, t = unpack(req, off)
         if n < NLA_HDRLEN or n > end - off:
@@ -484,10 +549,35 @@ def _attrs(req: bytes, ctrl: bool) -> dict[int, Any]:
             if kind is not None:
                 attrs[t] = _from_wire(kind, req[off + NLA_HDRLEN:off + n])
         elif 0 < t <= MAX_ATTR:
-            attrs[_ATTR[t]] = _from_wire(_KIND[t], req[off + NLA_HDRLEN:off + n])
+            attrs[members[t]] = conv[t](req[off + NLA_HDRLEN:off + n])
         off += (n + 3) & ~3
     attrs.pop(Attr.PAD, None)
     return attrs
+
+
+_FRAME_HEAD = struct.Struct("=HH6s2xHH")
+_FRAME_TAIL = struct.Struct("=4xI4xI4x8s4x12s4xQ")  # values after the frame, headers skipped ...
+_FRAME_TAIL_HDRS = b"".join(_NLA.pack(n, t) for n, t in (  # ... and the headers that layout must have
+    (8, Attr.FLAGS), (8, Attr.FREQ), (12, Attr.TX_INFO), (16, Attr.TX_INFO_FLAGS), (12, Attr.COOKIE)))
+_TX_INFO_CONV, _TX_FLAGS_CONV = _CONV[Attr.TX_INFO], _CONV[Attr.TX_INFO_FLAGS]
+_A_TX, _A_FRAME, _A_FLAGS, _A_FREQ = Attr.ADDR_TRANSMITTER, Attr.FRAME, Attr.FLAGS, Attr.FREQ
+_A_TXI, _A_TXF, _A_COOKIE, _CMD_FRAME = Attr.TX_INFO, Attr.TX_INFO_FLAGS, Attr.COOKIE, Cmd.FRAME
+
+
+def _kernel_frame(req: bytes, flags: int, seq: int, pid: int, family: int) -> Message | None:
+    """A FRAME laid out exactly as mac80211_hwsim_tx_frame_nl() builds it, in
+    one pass; None for any other layout (the generic path decides)."""
+    alen, atype, hw, flen, ftype = _FRAME_HEAD.unpack_from(req, 20)
+    if alen != 10 or atype != Attr.ADDR_TRANSMITTER or ftype != Attr.FRAME or not 4 <= flen <= 4 + MAX_FRAME:
+        return None
+    off = 32 + ((flen + 3) & ~3)
+    if len(req) != off + 64 or (req[off:off + 4] + req[off + 8:off + 12] + req[off + 16:off + 20]
+                                + req[off + 28:off + 32] + req[off + 44:off + 48]) != _FRAME_TAIL_HDRS:
+        return None
+    fl, freq, txi, txf, cookie = _FRAME_TAIL.unpack_from(req, off)
+    return Message(_CMD_FRAME, {_A_TX: hw, _A_FRAME: req[36:32 + flen], _A_FLAGS: fl, _A_FREQ: freq,
+                                _A_TXI: _TX_INFO_CONV(txi), _A_TXF: _TX_FLAGS_CONV(txf), _A_COOKIE: cookie},
+                   family, flags, seq, pid, req[17], raw=req)
 
 
 def _decode_one(req: bytes, family: int) -> Message | Ack | Done:
@@ -505,6 +595,10 @@ def _decode_one(req: bytes, family: int) -> Message | Ack | Done:
     if len(req) < NLMSG_HDRLEN + GENL_HDRLEN:
         raise _Reject(errno.EINVAL, "no generic netlink header")
     cmd, version = req[NLMSG_HDRLEN], req[NLMSG_HDRLEN + 1]
+    if cmd == Cmd.FRAME and mtype == family and len(req) >= 100:
+        m = _kernel_frame(req, flags, seq, pid, family)
+        if m is not None:
+            return m
     if mtype != family and mtype != GENL_ID_CTRL:  # a family we do not have: the caller answers ENOENT
         return Message(cmd, {}, mtype, flags, seq, pid, version, raw=req)
     if flags & NLM_F_DUMP == NLM_F_DUMP and flags & NLM_F_REQUEST:

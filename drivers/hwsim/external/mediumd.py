@@ -28,7 +28,7 @@ from collections import OrderedDict
 from typing import Any
 
 from ic import RxInfo, TxStatus
-from ic.sched import SEC, Scheduler
+from ic.sched import SEC, Scheduler, TaskQueue
 
 from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ
 from ..medium import MediumPort, medium_from_config
@@ -100,12 +100,14 @@ class MediumDaemon:
         self.done = False
         self.exit_reason = ""
         self._seq = 0
-        self._sent: OrderedDict[int, str] = OrderedDict()
+        self._sent: OrderedDict[int, str | tuple[str, bytes, int]] = OrderedDict()
         self._probes: OrderedDict[int, tuple[Radio, int]] = OrderedDict()  # seq -> (radio, freq) asked to ack
         self._early: list[Message] = []
         self._obuf: list[bytes] = []
         self._olen = 0
-        self._flush_entry: list[Any] | None = None
+        self._flush_pending = False
+        # a task, not a timed event: the messages of one event leave together right after it
+        self._outq = TaskQueue(self.sched, "mediumd-out")
 
     def _setup_port(self, p: MediumPort, i: int) -> None:
         # Group frames reach every station (the kernel filters like mac80211 does);
@@ -198,7 +200,7 @@ class MediumDaemon:
                     (out if item.seq == seq and item.cmd == Cmd.GET_RADIO else self._early).append(item)
 
     def _refused_fatal(self, seq: int, code: int) -> None:
-        what = self._sent.get(seq, f"request {seq}")
+        what = self._describe(seq)
         name = self.transport.name if self.transport else "the medium socket"
         if code == errno.EBUSY:
             raise MediumError(f"{name} refused {what}: {os.strerror(code)} (EBUSY): another medium "
@@ -234,6 +236,15 @@ class MediumDaemon:
             log.info("medium released: %s", who)
 
     # -- requests to the kernel ---------------------------------------------------------------
+    def _describe(self, seq: int) -> str:
+        what = self._sent.get(seq)
+        if what is None:
+            return f"request seq {seq}"
+        if isinstance(what, tuple):
+            cmd, hw, n = what
+            return f"{cmd} {hw.hex(':')} #{n} (seq {seq})"
+        return f"{what} (seq {seq})"
+
     def _next_seq(self, what: str) -> int:
         self._seq = self._seq + 1 if self._seq < 0xFFFF_FFFF else 1
         self._sent[self._seq] = what
@@ -258,13 +269,12 @@ class MediumDaemon:
             self._flush()
         self._obuf.append(data)
         self._olen += len(data)
-        if self._flush_entry is None:
-            self._flush_entry = self.sched.call_later(0, self._flush)
+        if not self._flush_pending:
+            self._flush_pending = True
+            self._outq.enqueue(self._flush)
 
     def _flush(self) -> None:
-        if self._flush_entry is not None:
-            self.sched.cancel(self._flush_entry)
-            self._flush_entry = None
+        self._flush_pending = False
         if not self._obuf:
             return
         data = b"".join(self._obuf)
@@ -307,7 +317,7 @@ class MediumDaemon:
         self.stats["refused"] += 1
         self.stats["errors"] += 1
         key = f"refused {errno.errorcode.get(code, code)}"
-        what = self._sent.get(a.req_seq, f"request seq {a.req_seq}")
+        what = self._describe(a.req_seq)
         self.warn.warn(key, "%s refused %s: %s (%s)", self.transport.name if self.transport else "the peer",
                        what, os.strerror(code), errno.errorcode.get(code, code))
 
@@ -372,7 +382,7 @@ class MediumDaemon:
                            MAX_INFLIGHT, hw.hex(":"))
         if fid < 0:
             # Answer anyway: the radio keeps the frame pending until it has a status.
-            self._emit_status(hw, flags, cookie, 0, genl.pack_tx_info([(i, 0) for i, _ in rates]))
+            self._emit_status(hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates)))
         else:
             self.frames[fid] = (hw, cookie, flags)
 
@@ -383,9 +393,9 @@ class MediumDaemon:
         self._emit(genl.encode_tx_info(self.family, hw, flags, cookie, signal, txi, seq=self._seq))
 
     def _remember(self, seq: int, cmd: str, hw: bytes, n: int) -> None:
-        # what a later error names; kept cheap: the text is built only for a short ring
+        # what a later error names: the text is made only if one comes
         sent = self._sent
-        sent[seq] = f"{cmd} {hw.hex(':')} #{n}"
+        sent[seq] = (cmd, hw, n)
         if len(sent) > SENT_MEMORY:
             sent.popitem(last=False)
 
