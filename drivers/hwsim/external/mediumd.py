@@ -450,7 +450,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         daemon = MediumDaemon(args.config, seed=args.seed)
         if args.socket:
-            transport = open_unix(args.socket)
+            try:
+                transport = open_unix(args.socket)
+            except OSError as e:
+                raise MediumError(f"{args.socket}: {e.strerror or e}") from None
         else:
             try:
                 transport = open_kernel(args.netns)

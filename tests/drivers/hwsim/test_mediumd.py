@@ -284,3 +284,53 @@ def test_errno_when_no_family(cfg):
     with pytest.raises(MediumError, match="GETFAMILY MAC80211_HWSIM.*ENOENT"):
         d.connect(fk.transport)
     t.join()
+
+
+def test_the_codec_reads_the_real_kernel_s_nlctrl():
+    """The host's own nlctrl (present in every Linux kernel) answers our GETFAMILY
+    with ops and groups our codec parses; an absent family is ENOENT."""
+    from drivers.hwsim.external.transport import open_kernel
+
+    try:
+        t = open_kernel()
+    except OSError as e:
+        pytest.skip(f"no generic netlink here: {e}")
+    try:
+        t.sock.settimeout(5)
+        t.sock.send(genl.encode(genl.getfamily_msg("nlctrl", seq=5)))
+        reply, ack = genl.decode(t.sock.recv(65536)) + genl.decode(t.sock.recv(65536))
+        assert reply.seq == 5 and reply.get(genl.CTRL_ATTR_FAMILY_ID) == genl.GENL_ID_CTRL
+        assert "notify" in reply.get(genl.CTRL_ATTR_MCAST_GROUPS)
+        assert (genl.CTRL_CMD_GETFAMILY, reply.get(genl.CTRL_ATTR_OPS)[0][1]) in reply.get(genl.CTRL_ATTR_OPS)
+        assert ack.error == 0 and ack.req_seq == 5 and ack.flags & genl.NLM_F_CAPPED
+        t.sock.send(genl.encode(genl.getfamily_msg("NO_SUCH_FAM", seq=6)))
+        (err,) = genl.decode(t.sock.recv(65536))
+        assert err.error == -errno.ENOENT and err.req_seq == 6 and t.portid > 0
+        # a name of 16 characters has no NUL within GENL_NAMSIZ: the kernel and our policy both say EINVAL
+        long = genl.encode(genl.getfamily_msg("NO_SUCH_FAMILY_X", seq=7))
+        t.sock.send(long)
+        (err,) = genl.decode(t.sock.recv(65536))
+        (ours,) = genl.decode(long)
+        assert err.error == -errno.EINVAL and isinstance(ours, genl.GenlError) and ours.errno == errno.EINVAL
+    finally:
+        t.close()
+
+
+def test_command_line_says_what_is_missing(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    cfg = tmp_path / "c.cfg"
+    cfg.write_text(CFG)
+    run = [sys.executable, "-m", "drivers.hwsim.external.mediumd"]
+    env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}
+    helptext = subprocess.run(run + ["-h"], capture_output=True, text=True, env=env).stdout
+    assert "--kernel" in helptext and "--netns" in helptext and "--socket" in helptext
+    bad = subprocess.run(run + ["-c", str(cfg), "-s", "/x", "--netns", "a"], capture_output=True, text=True,
+                         env=env)
+    assert bad.returncode == 2 and "--netns applies to the kernel" in bad.stderr
+    gone = subprocess.run(run + ["-c", str(cfg), "-s", str(tmp_path / "none.sock")], capture_output=True,
+                          text=True, env=env)
+    assert gone.returncode == 1 and "none.sock" in gone.stderr
