@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cells import FAIL, KINDS, PASS, SKIP, CellResult
+from net80211.conformance.cells import FAIL, KINDS, PASS, SKIP, CellResult
 
 _MARK = {PASS: "pass", FAIL: "FAIL", SKIP: "skip"}
 _ANSI = {PASS: "\x1b[32m", FAIL: "\x1b[1;31m", SKIP: "\x1b[33m"}
@@ -47,7 +47,7 @@ class Report:
             return {"cells": len(cells), "passed": sum(c.passed is True for c in cells),
                     "failed": sum(c.passed is False for c in cells),
                     "skipped": sum(c.passed is None for c in cells)}
-        t = count(self.cells)
+        t: dict[str, Any] = dict(count(self.cells))
         t["mixes"] = len(self.rows())
         t["by_kind"] = {k: count(c for c in self.cells if c.kind == k) for k in KINDS}
         return t

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ic import SEC, ConcurrencyError, Net80211Error, OpMode
-
-from .cells import CellResult, CellSpec
-from .mixes import Mix, opmode_of
-from .world import DriverRef, World, leftovers, snapshot
+from net80211.conformance.cells import CellResult, CellSpec
+from net80211.conformance.mixes import Mix, opmode_of
+from net80211.conformance.world import DriverRef, World, leftovers, snapshot
 
 SETTLE_NS = 2 * SEC  # long enough for an AP's passive scan of a few channels and a claim
 
@@ -60,11 +59,12 @@ def expect(ic: Any, words: list[str], chans: list[int] | None) -> Expected:
     try:
         verdict = ic.check_mix(list(words), list(chans) if chans is not None else None)
     except ConcurrencyError as e:
-        lines = e.strerror.splitlines()
+        text = e.strerror or str(e)
+        lines = text.splitlines()
         steps = [ln.strip() for ln in lines[1:]]
         done = [s for s in steps if s.startswith(("create ", "up ", "start "))]
         last = steps[-1] if steps else ""
-        return Expected(False, e.strerror, len(done), e.reasons, last.removeprefix("refused: "))
+        return Expected(False, text, len(done), e.reasons, last.removeprefix("refused: "))
     return Expected(True, str(verdict))
 
 

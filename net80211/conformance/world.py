@@ -9,13 +9,12 @@ in `describe()`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ic import SEC, Caps, IEEE80211Com, InvalidArgument, Scheduler
-
-from ..driver import Driver, load_driver, split_spec
+from net80211.driver import Driver, load_driver, split_spec
 
 # Keys of a device's describe() that show hardware state a vap leaves behind
 # (hwsim: the addresses programmed on the medium port and whether it runs).
@@ -113,7 +112,8 @@ def snapshot(ic: IEEE80211Com) -> dict[str, Any]:
     }
 
 
-def leftovers(ic: IEEE80211Com, names: list[str], empty: dict[str, Any], vaps: list[Any] = ()) -> list[str]:
+def leftovers(ic: IEEE80211Com, names: list[str], empty: dict[str, Any],
+              vaps: Sequence[Any] = ()) -> list[str]:
     """What differs from an empty device `empty` (a snapshot), naming each
     problem; `vaps` are the destroyed vaps, whose netdevs must be closed."""
     problems = []

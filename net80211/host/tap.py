@@ -24,10 +24,9 @@ from typing import Any
 from pyroute2 import IPRoute, NetlinkError, netns
 
 from ic import AlreadyExists, InvalidArgument, Net80211Error, State, mac_str
+from net80211.netdev import Netdev, register_netdev_kind
 
-from .netdev import Netdev, register_netdev_kind
-
-log = logging.getLogger("net80211.tap")
+log = logging.getLogger("net80211.host.tap")
 
 TUN_DEVICE = "/dev/net/tun"
 TUNSETIFF = 0x400454CA
@@ -125,7 +124,7 @@ class TapNetdev(Netdev):
             self._create()
         except BaseException:
             self._teardown()
-            if self.created_netns:  # a refused create leaves nothing behind
+            if self.created_netns and self.netns is not None:  # a refused create leaves nothing behind
                 remove_netns(self.netns)
                 self.created_netns = False
             raise
