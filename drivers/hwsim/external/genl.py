@@ -378,19 +378,19 @@ def _from_wire(kind: str, raw: bytes) -> Any:
             raise _Reject(errno.ERANGE, f"a nested attribute of {n} bytes")
         return raw
     if kind == "ops":
-        ops = []
-        for v in _nested(raw).values():
-            a = _nested(v)
-            if CTRL_ATTR_OP_ID in a and len(a[CTRL_ATTR_OP_ID]) >= 4:
-                fl = a.get(CTRL_ATTR_OP_FLAGS, b"\0\0\0\0")
-                ops.append((_U32.unpack_from(a[CTRL_ATTR_OP_ID])[0],
+        ops: list[tuple[int, int]] = []
+        for nest in _nested(raw).values():
+            op = _nested(nest)
+            if CTRL_ATTR_OP_ID in op and len(op[CTRL_ATTR_OP_ID]) >= 4:
+                fl = op.get(CTRL_ATTR_OP_FLAGS, b"\0\0\0\0")
+                ops.append((_U32.unpack_from(op[CTRL_ATTR_OP_ID])[0],
                             _U32.unpack_from(fl)[0] if len(fl) >= 4 else 0))
         return tuple(ops)
     if kind == "mcast_groups":
-        groups = {}
-        for v in _nested(raw).values():
-            a = _nested(v)
-            name, gid = a.get(CTRL_ATTR_MCAST_GRP_NAME), a.get(CTRL_ATTR_MCAST_GRP_ID)
+        groups: dict[str, int] = {}
+        for nest in _nested(raw).values():
+            grp = _nested(nest)
+            name, gid = grp.get(CTRL_ATTR_MCAST_GRP_NAME), grp.get(CTRL_ATTR_MCAST_GRP_ID)
             if name is not None and gid is not None and len(gid) >= 4:
                 groups[name.split(b"\0", 1)[0].decode("utf-8", "replace")] = _U32.unpack_from(gid)[0]
         return groups

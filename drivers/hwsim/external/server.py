@@ -223,7 +223,7 @@ class ExternalMedium:
         self.conns: dict[int, Connection] = {}
         self.client: Connection | None = None
         self._owned: dict[int, list[Any]] = {}  # portid -> radios to destroy when it closes
-        self._radio_params: dict[int, dict[str, Any]] = {}  # id(radio) -> NEW_RADIO settings to report
+        self._radio_params: dict[int, dict[int, Any]] = {}  # id(radio) -> NEW_RADIO settings to report
         self._pending: dict[int, deque[_Pending]] = {}  # port index -> frames in send order
         self._by_cookie: dict[tuple[int, int], _Pending] = {}
         self._cookie: dict[int, int] = {}
@@ -404,7 +404,7 @@ class ExternalMedium:
                 return -errno.EOPNOTSUPP
         else:
             return -errno.ENOENT
-        return -e.errno
+        return -(e.errno or errno.EINVAL)
 
     def _request(self, conn: Connection, msg: Message) -> None:
         if not msg.flags & genl.NLM_F_REQUEST or msg.type < genl.NLMSG_MIN_TYPE:
@@ -413,7 +413,7 @@ class ExternalMedium:
             try:
                 rc = self._dispatch(conn, msg)
             except GenlError as e:
-                rc = -e.errno
+                rc = -(e.errno or errno.EINVAL)
             except Net80211Error as e:
                 rc = -(e.errno or errno.EINVAL)
             except (ValueError, TypeError) as e:  # a value the radio code refuses
@@ -436,9 +436,11 @@ class ExternalMedium:
         dump = msg.flags & genl.NLM_F_DUMP == genl.NLM_F_DUMP
         if dump and msg.cmd != Cmd.GET_RADIO:
             return -errno.EOPNOTSUPP
-        handler = {Cmd.REGISTER: self._register, Cmd.FRAME: self._delivery,
-                   Cmd.TX_INFO_FRAME: self._tx_info, Cmd.NEW_RADIO: self._new_radio,
-                   Cmd.DEL_RADIO: self._del_radio, Cmd.GET_RADIO: self._get_radio}.get(msg.cmd)
+        handlers: dict[int, Callable[[Connection, Message], int | None]] = {
+            Cmd.REGISTER: self._register, Cmd.FRAME: self._delivery,
+            Cmd.TX_INFO_FRAME: self._tx_info, Cmd.NEW_RADIO: self._new_radio,
+            Cmd.DEL_RADIO: self._del_radio, Cmd.GET_RADIO: self._get_radio}
+        handler = handlers.get(msg.cmd)
         if handler is None:
             return -errno.EOPNOTSUPP
         return handler(conn, msg)
