@@ -227,6 +227,7 @@ class ExternalMedium:
         self._pending: dict[int, deque[_Pending]] = {}  # port index -> frames in send order
         self._by_cookie: dict[tuple[int, int], _Pending] = {}
         self._cookie: dict[int, int] = {}
+        self._by_hw: dict[bytes, MediumPort] = {}  # hardware address -> port, rebuilt on a miss
         self._next_id = EXT_ID_BASE
         self._anon = 0xFFFF_F000  # portids for a second socket of one process, like netlink autobind
         self._tq = TaskQueue(self.sched, "external-medium")
@@ -367,7 +368,13 @@ class ExternalMedium:
                         self.addr_changed(port, addr, True)
 
     def _port(self, addr: bytes) -> MediumPort | None:
-        return self.medium.port_by_hwaddr(addr) if len(addr) == 6 else None
+        """The port whose hardware address this is: mac80211_hwsim finds radios
+        by that address alone (its rhashtable of addresses[1]), not by vap addresses."""
+        port = self._by_hw.get(addr)
+        if port is None or not port.attached or hwaddr_of(port) != addr:
+            self._by_hw = {hwaddr_of(p): p for p in self.medium.ports if p.attached}
+            port = self._by_hw.get(addr)
+        return port
 
     # -- messages in ---------------------------------------------------------------------
     def _datagram(self, conn: Connection, data: bytes) -> None:
@@ -504,7 +511,7 @@ class ExternalMedium:
             return -errno.EINVAL
         if not port.started or port.rx is None:
             self.stats["rx_unclaimed"] += 1
-            return 0
+            return -errno.EINVAL  # the kernel's answer for a radio that is not started
         if not accepts(port, frame):
             self.stats["ext_rx_filtered"] += 1
             return 0
