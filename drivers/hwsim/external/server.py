@@ -14,6 +14,9 @@ frame is then dropped and counted.
 
 Beyond the kernel: on REGISTER the client is told (ADD_MAC_ADDR) the
 addresses that already exist, so it can route unicast frames at once.
+Radios created and destroyed are announced to it with NEW_RADIO and
+DEL_RADIO, as the kernel does on its `config` multicast group (a UNIX
+socket has no groups: the registered medium is the one listener).
 """
 
 from __future__ import annotations
@@ -359,6 +362,18 @@ class ExternalMedium:
             cmd = Cmd.ADD_MAC_ADDR if added else Cmd.DEL_MAC_ADDR
             self.client.send(genl.encode(Message(cmd, {Attr.ADDR_TRANSMITTER: hwaddr_of(port),
                                                        Attr.ADDR_RECEIVER: _mac(addr)}, type=self.family)))
+
+    def radio_changed(self, radio: Any, added: bool) -> None:
+        """NEW_RADIO / DEL_RADIO for the registered medium, as hwsim_mcast_new_radio() sends them."""
+        if self.client is None:
+            return
+        if added:
+            msg = self.radio_msg(radio)
+            msg.cmd = Cmd.NEW_RADIO
+        else:
+            msg = Message(Cmd.DEL_RADIO, {Attr.RADIO_ID: radio.idx, Attr.RADIO_NAME: radio.name},
+                          type=self.family)
+        self.client.send(genl.encode(msg))
 
     def _announce_addrs(self) -> None:
         for port in self.medium.ports:

@@ -334,3 +334,49 @@ def test_command_line_says_what_is_missing(tmp_path):
     gone = subprocess.run(run + ["-c", str(cfg), "-s", str(tmp_path / "none.sock")], capture_output=True,
                           text=True, env=env)
     assert gone.returncode == 1 and "none.sock" in gone.stderr
+
+
+def test_over_a_driver_s_socket_radios_added_later_are_served(cfg, tmp_path):
+    """UNIX-socket mode: the driver announces NEW_RADIO/DEL_RADIO to its registered
+    medium as the kernel does on `config`; the daemon (real time, its own thread) serves the new radio."""
+    from drivers.hwsim.external.transport import open_unix
+    from ic import SEC, State
+    from net80211.driver import open_driver
+
+    s = Scheduler()
+    drv = open_driver("hwsim", s, radios=2)
+    path = str(tmp_path / "m.sock")
+    ext = drv.medium.serve(path)
+    d = MediumDaemon(cfg)
+
+    def daemon():
+        d.connect(open_unix(path))
+        d.run()
+
+    t = threading.Thread(target=daemon)
+    t.start()
+    try:
+        assert ext.wait_for_client(10)
+        late = drv.medium.add_radio("late")
+        s.poll_io(0)
+        deadline = time.monotonic() + 10
+        while late.hwaddr not in d.radios and time.monotonic() < deadline:
+            s.poll_io(0.01)
+        r = d.radios[late.hwaddr]
+        assert r.name == "late" and r.station is not None
+        ap = drv.devices[0].create_vap("wlan0", "hostap", ssid="late", channel=1)
+        sta = late.create_vap("wlan9", "sta", ssid="late")
+        ap.up()
+        sta.up()
+        assert s.run_until(lambda: sta.state == State.RUN, 5 * SEC)
+        assert d.stats["refused"] == 0 and drv.medium.counters.get("ext_timeouts", 0) == 0
+        drv.medium.remove_radio(late)
+        deadline = time.monotonic() + 10
+        while late.hwaddr in d.radios and time.monotonic() < deadline:
+            s.poll_io(0.01)
+        assert late.hwaddr not in d.radios
+    finally:
+        d.done = True
+        d.sched.stop()
+        t.join(10)
+        ext.close()
