@@ -303,6 +303,7 @@ def test_the_codec_reads_the_real_kernel_s_nlctrl():
         assert "notify" in reply.get(genl.CTRL_ATTR_MCAST_GROUPS)
         assert (genl.CTRL_CMD_GETFAMILY, reply.get(genl.CTRL_ATTR_OPS)[0][1]) in reply.get(genl.CTRL_ATTR_OPS)
         assert ack.error == 0 and ack.req_seq == 5 and ack.flags & genl.NLM_F_CAPPED
+        t.join(reply.get(genl.CTRL_ATTR_MCAST_GROUPS)["notify"])  # how the daemon joins `config`
         t.sock.send(genl.encode(genl.getfamily_msg("NO_SUCH_FAM", seq=6)))
         (err,) = genl.decode(t.sock.recv(65536))
         assert err.error == -errno.ENOENT and err.req_seq == 6 and t.portid > 0
@@ -380,3 +381,24 @@ def test_over_a_driver_s_socket_radios_added_later_are_served(cfg, tmp_path):
         d.sched.stop()
         t.join(10)
         ext.close()
+
+
+def test_a_namespace_is_entered_for_the_socket_and_left_again():
+    """--netns opens the socket inside the namespace (here our own, by path) and returns."""
+    import os
+
+    from drivers.hwsim.external.transport import open_kernel
+
+    before = os.readlink("/proc/self/ns/net")
+    try:
+        t = open_kernel("/proc/self/ns/net")
+    except OSError as e:
+        pytest.skip(f"cannot enter a network namespace here: {e}")
+    try:
+        assert t.portid > 0 and "netns /proc/self/ns/net" in t.name
+        assert os.readlink("/proc/self/ns/net") == before
+    finally:
+        t.close()
+    with pytest.raises(OSError):
+        open_kernel("no-such-namespace-hwsim-test")
+    assert os.readlink("/proc/self/ns/net") == before
