@@ -44,6 +44,7 @@ log = logging.getLogger("hwsim-mediumd")
 CONNECT_TIMEOUT_S = 5.0
 MAX_INFLIGHT = 8192  # frames in the medium awaiting their status; beyond, answered unsent
 FLUSH_BYTES = 32 << 10  # messages to the kernel go out together, in one datagram, up to this size
+MAX_EARLY = 4096  # messages of the family kept while the handshake is still under way
 SENT_MEMORY = 4096  # requests remembered by sequence number, to say what an error answers
 WARN_BURST = 5  # identical warnings logged before they are only counted ...
 WARN_INTERVAL_NS = 10 * SEC  # ... until a summary line this often
@@ -183,7 +184,7 @@ class MediumDaemon:
                         and item.seq == seq:
                     reply = item
                 elif isinstance(item, Message) and item.type == self.family and self.family:
-                    self._early.append(item)  # a frame or announcement before we run: handled once we do
+                    self._stash(item)  # a frame or announcement before we run: handled once we do
 
     def _expect_dump(self, seq: int) -> list[Message]:
         out: list[Message] = []
@@ -197,7 +198,16 @@ class MediumDaemon:
                         return out
                     return out
                 if isinstance(item, Message) and item.type == self.family:
-                    (out if item.seq == seq and item.cmd == Cmd.GET_RADIO else self._early).append(item)
+                    if item.seq == seq and item.cmd == Cmd.GET_RADIO:
+                        out.append(item)
+                    else:
+                        self._stash(item)
+
+    def _stash(self, msg: Message) -> None:
+        if len(self._early) < MAX_EARLY:
+            self._early.append(msg)
+        else:
+            self.stats["malformed"] += 1  # a flood during the handshake: counted, not kept
 
     def _refused_fatal(self, seq: int, code: int) -> None:
         what = self._describe(seq)
