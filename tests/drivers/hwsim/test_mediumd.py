@@ -402,3 +402,43 @@ def test_a_namespace_is_entered_for_the_socket_and_left_again():
     with pytest.raises(OSError):
         open_kernel("no-such-namespace-hwsim-test")
     assert os.readlink("/proc/self/ns/net") == before
+
+
+@pytest.mark.parametrize("close_at", [genl.CTRL_CMD_GETFAMILY, Cmd.REGISTER],
+                         ids=["at-GETFAMILY", "at-REGISTER"])
+def test_the_daemon_process_exits_when_the_driver_closes_during_the_handshake(cfg, tmp_path, close_at):
+    """Issue #19: hwsim-mediumd span at 100% CPU when the driver closed before
+    answering GETFAMILY or after REGISTER without an ack.  Now it exits at once, saying why."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = str(tmp_path / "drv.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(20)
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[3]), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen([sys.executable, "-m", "drivers.hwsim.external.mediumd", "-c", cfg, "-s", path],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        conn, _ = srv.accept()
+        conn.settimeout(20)
+        while True:  # a driver that answers until the step it dies at
+            (m,) = genl.decode(conn.recv(65536))
+            if m.cmd == close_at:
+                conn.close()
+                break
+            if m.type == genl.GENL_ID_CTRL:
+                conn.send(genl.encode(genl.newfamily_msg(seq=m.seq)))
+                conn.send(genl.encode_ack(0, m.raw))
+            else:  # the GET_RADIO dump: no radios
+                conn.send(genl.encode_done(m.seq, 0))
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        srv.close()
+    # exited within the 10 s above (a spinning daemon never does) and said why
+    assert proc.returncode == 1 and "closed the connection during the handshake" in out
