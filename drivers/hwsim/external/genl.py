@@ -571,8 +571,11 @@ def _kernel_frame(req: bytes, flags: int, seq: int, pid: int, family: int) -> Me
     if alen != 10 or atype != Attr.ADDR_TRANSMITTER or ftype != Attr.FRAME or not 4 <= flen <= 4 + MAX_FRAME:
         return None
     off = 32 + ((flen + 3) & ~3)
-    if len(req) != off + _FRAME_TAIL.size or (req[off:off + 4] + req[off + 8:off + 12] + req[off + 16:off + 20]
-                                + req[off + 28:off + 32] + req[off + 44:off + 48]) != _FRAME_TAIL_HDRS:
+    if len(req) != off + _FRAME_TAIL.size:
+        return None
+    hdrs = (req[off:off + 4] + req[off + 8:off + 12] + req[off + 16:off + 20] + req[off + 28:off + 32]
+            + req[off + 44:off + 48])
+    if hdrs != _FRAME_TAIL_HDRS:
         return None
     fl, freq, txi, txf, cookie = _FRAME_TAIL.unpack_from(req, off)
     return Message(_CMD_FRAME, {_A_TX: hw, _A_FRAME: req[36:32 + flen], _A_FLAGS: fl, _A_FREQ: freq,
