@@ -33,8 +33,8 @@ from ic.sched import SEC, Scheduler, TaskQueue
 from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ
 from ..medium import MediumPort, medium_from_config
 from . import genl
+from .connection import Connection
 from .genl import Ack, Attr, Cmd, Done, GenlError, Message
-from .server import Connection
 from .stations import MAX_ADDRS, MAX_RADIOS, Radio, Stations, default_hwaddr
 from .transport import Transport, open_kernel, open_unix
 from .wmconfig import ConfigError

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ic import Caps, Net80211Error, RxInfo, TxStatus
-from ic.sched import SEC, Hold, Scheduler, TaskQueue
+from ic.sched import SEC, Hold, TaskQueue
 
 from ..kernel.medtypes import (
     ADDR_BSS,
@@ -47,6 +47,7 @@ from ..kernel.medtypes import (
     parse_header,
 )
 from . import genl
+from .connection import Connection
 from .genl import Attr, Cmd, GenlError, Message
 
 if TYPE_CHECKING:
@@ -58,9 +59,6 @@ MAX_QUEUE = 200  # pending frames per radio before the oldest are dropped ...
 WARN_QUEUE = 100  # ... down to this many (mac80211_hwsim's limits)
 MAX_CHANNELS = 8  # CFG80211_MAX_NUM_DIFFERENT_CHANNELS
 N_CUSTOM_REGDOMAINS = 2
-RECV_SIZE = 65536
-RECV_BATCH = 64  # datagrams read per readiness callback before others get a turn
-MAX_OUT_BYTES = 4 << 20  # queued for a peer that does not read; beyond, messages are dropped and counted
 EXT_ID_BASE = 1 << 62  # frame ids of external frames never meet the kernel's
 
 # nl80211 interface types a NEW_RADIO may ask for (HWSIM_IFTYPE_SUPPORT_MASK) and our capabilities
@@ -106,98 +104,6 @@ def accepts(port: MediumPort, frame: bytes) -> bool:
     if kind == FT_PROBE_REQ:
         return bool(flt & FIF_PROBE_REQ)
     return bool(flt & FIF_ALLMULTI) or bssid == BROADCAST or in_bss
-
-
-class Connection:
-    """One datagram peer: never blocks, queues what the socket cannot take yet,
-    up to `max_out` bytes (then drops and counts: a peer that stops reading
-    must not grow our memory)."""
-
-    def __init__(self, sched: Scheduler, sock: socket.socket, portid: int,
-                 on_datagram: Callable[[Connection, bytes], Any],
-                 on_close: Callable[[Connection], Any], *, max_out: int = MAX_OUT_BYTES) -> None:
-        self.sched = sched
-        self.sock = sock
-        self.portid = portid
-        self.on_datagram = on_datagram
-        self.on_close = on_close
-        self.closed = False
-        self.max_out = max_out
-        self.out_bytes = 0
-        self.out_dropped = 0  # messages dropped because the peer did not read
-        self.overruns = 0  # netlink receive overruns (ENOBUFS)
-        self._out: deque[bytes] = deque()
-        self._closing = TaskQueue(sched, f"genl-{portid}")
-        sock.setblocking(False)
-        sched.add_reader(sock, self._readable)
-
-    def send(self, data: bytes) -> None:
-        if self.closed:
-            return
-        if self._out:
-            self._queue(data)
-            return
-        try:
-            self.sock.send(data)
-        except BlockingIOError:
-            self._queue(data)
-            self.sched.add_writer(self.sock, self._writable)
-        except OSError:
-            # Not from inside a caller's transmit: the fallback runs as a task.
-            self._closing.enqueue(self.close)
-
-    def _queue(self, data: bytes) -> None:
-        if self.out_bytes + len(data) > self.max_out:
-            self.out_dropped += 1
-            return
-        self._out.append(data)
-        self.out_bytes += len(data)
-
-    @property
-    def backlog(self) -> int:
-        """Messages waiting for the peer to read."""
-        return len(self._out)
-
-    def _writable(self) -> None:
-        while self._out:
-            try:
-                self.sock.send(self._out[0])
-            except BlockingIOError:
-                return
-            except OSError:
-                self.close()
-                return
-            self.out_bytes -= len(self._out.popleft())
-        self.sched.remove_writer(self.sock)
-
-    def _readable(self) -> None:
-        for _ in range(RECV_BATCH):
-            if self.closed:
-                return
-            try:
-                data = self.sock.recv(RECV_SIZE)
-            except BlockingIOError:
-                return
-            except OSError as e:
-                if e.errno == errno.ENOBUFS:  # netlink: the kernel dropped messages we were too slow for
-                    self.overruns += 1
-                    continue
-                data = b""
-            if not data:
-                self.close()
-                return
-            self.on_datagram(self, data)
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self.sched.remove_reader(self.sock)
-        self.sched.remove_writer(self.sock)
-        self.sock.close()
-        self._out.clear()
-        self.out_bytes = 0
-        self.on_close(self)
 
 
 class _Pending:
@@ -648,4 +554,4 @@ class ExternalMedium:
         return 0
 
 
-__all__ = ["ExternalMedium", "Connection", "accepts", "hwaddr_of"]
+__all__ = ["ExternalMedium", "Connection", "accepts", "hwaddr_of"]  # Connection: its old home
