@@ -28,7 +28,7 @@ from collections import OrderedDict
 from typing import Any
 
 from ic import RxInfo, TxStatus
-from ic.sched import SEC, Scheduler, TaskQueue
+from ic.sched import MS, SEC, Scheduler, TaskQueue
 
 from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ
 from ..medium import MediumPort, medium_from_config
@@ -44,6 +44,8 @@ log = logging.getLogger("hwsim-mediumd")
 CONNECT_TIMEOUT_S = 5.0
 MAX_INFLIGHT = 8192  # frames in the medium awaiting their status; beyond, answered unsent
 FLUSH_BYTES = 32 << 10  # messages to the kernel go out together, in one datagram, up to this size
+TRY_CHANNEL_NS = 100 * MS  # how long a radio not heard yet is tried on one channel without an answer
+REFUSED_CHANNEL_NS = SEC  # how long a channel the kernel said a radio is not on is not tried again
 MAX_EARLY = 4096  # messages of the family kept while the handshake is still under way
 SENT_MEMORY = 4096  # requests remembered by sequence number, to say what an error answers
 WARN_BURST = 5  # identical warnings logged before they are only counted ...
@@ -102,6 +104,7 @@ class MediumDaemon:
         self.exit_reason = ""
         self._seq = 0
         self._sent: OrderedDict[int, str | tuple[str, bytes, int]] = OrderedDict()
+        self._refused_ch: dict[tuple[int, int], int] = {}  # (station, MHz) -> when the kernel refused it
         self._probes: OrderedDict[int, tuple[Radio, int]] = OrderedDict()  # seq -> (radio, freq) asked to ack
         self._early: list[Message] = []
         self._obuf: list[bytes] = []
@@ -312,13 +315,37 @@ class MediumDaemon:
                                self.transport.name if self.transport else "?", item)
         self.stats["out_dropped"] = conn.out_dropped
 
+    def _try_channel(self, freq: int) -> None:
+        """Radios not heard yet listen where a frame is, one channel at a time:
+        the kernel's answer to the delivery says whether that radio is there
+        (then it is known) or not (then the next frame's channel is tried).
+        A channel without an answer is given up after TRY_CHANNEL_NS."""
+        now = self.sched.now_ns
+        unheard, refused = self.unheard, self._refused_ch
+        for st, tried in unheard.items():
+            if tried is None or (tried[0] != freq and now - tried[1] >= TRY_CHANNEL_NS):
+                when = refused.get((st, freq))
+                if when is not None and now - when < REFUSED_CHANNEL_NS:
+                    continue  # the kernel said it is not there, a moment ago
+                unheard[st] = (freq, now)
+                port = self.ports[st]
+                if port.freq != freq:
+                    port.freq = freq
+
     def _probed(self, r: Radio, freq: int, error: int) -> None:
         """The answer to a delivery to a radio whose channel we did not know."""
         if error < 0:
             self.stats["probe_offchannel"] += 1  # not its channel: the kernel's own check, expected
+            st = r.station
+            tried = self.unheard.get(st) if st is not None else None
+            if st is not None and tried is not None and tried[0] == freq:
+                self.unheard[st] = None  # try the channel of the next frame
+                if len(self._refused_ch) >= SENT_MEMORY:
+                    self._refused_ch.clear()
+                self._refused_ch[(st, freq)] = self.sched.now_ns
         elif r.freq is None and r.station is not None and self.radios.get(r.hw) is r:
             r.freq = freq  # it took the frame: it listens there
-            self.unheard.discard(r.station)
+            self.unheard.pop(r.station, None)
             self.ports[r.station].freq = freq
             self.stats["channels_learned"] += 1
 
@@ -376,13 +403,10 @@ class MediumDaemon:
             if freq:
                 if r.freq != freq:
                     r.freq = freq
-                    self.unheard.discard(r.station)
+                    self.unheard.pop(r.station, None)
                     port.freq = freq
-                for st in self.unheard:
-                    # radios not heard yet hear everything; the kernel keeps what is on their channel
-                    other = self.ports[st]
-                    if other.freq != freq:
-                        other.freq = freq
+                if self.unheard:
+                    self._try_channel(freq)
             fid = port.transmit(frame, rates or ((0, 1),), no_ack=bool(flags & genl.TX_CTL_NO_ACK))
         elif r is None or r.station is None:
             self.stats["unknown_sender"] += 1

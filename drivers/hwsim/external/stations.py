@@ -71,7 +71,9 @@ class Stations:
         self.radios: dict[bytes, Radio] = {}  # hw -> radio
         self.by_addr: dict[bytes, Radio] = {}  # learned address -> radio
         self.bound: dict[int, Radio] = {}  # station -> radio
-        self.unheard: set[int] = set()  # stations of radios whose channel is not known yet
+        # stations of radios whose channel is not known yet -> the channel being tried
+        # for them and since when (None: the next frame's channel is tried)
+        self.unheard: dict[int, tuple[int, int] | None] = {}
 
     def add_station(self, port: MediumPort) -> int:
         st = len(self.ports)
@@ -122,7 +124,7 @@ class Stations:
         r.station = st
         self.bound[st] = r
         if r.freq is None:
-            self.unheard.add(st)
+            self.unheard[st] = None
         port = self.ports[st]
         for a in r.candidates():
             if not port.owns(a):
@@ -137,7 +139,7 @@ class Stations:
             return
         r.station = None
         self.bound.pop(st, None)
-        self.unheard.discard(st)
+        self.unheard.pop(st, None)
         port = self.ports[st]
         if st >= self.n_config:
             if port.attached:

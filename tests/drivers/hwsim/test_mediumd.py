@@ -442,3 +442,26 @@ def test_the_daemon_process_exits_when_the_driver_closes_during_the_handshake(cf
         srv.close()
     # exited within the 10 s above (a spinning daemon never does) and said why
     assert proc.returncode == 1 and "closed the connection during the handshake" in out
+
+
+def test_a_radio_not_heard_yet_is_found_on_its_channel_among_several(cfg):
+    """Traffic on two channels at once: a silent radio is tried on one channel at a
+    time (not retuned by every frame, which lost the frames of its own channel), a
+    channel the kernel refused is not tried again at once, and once found it
+    receives every frame of its channel and none of the other."""
+    fk, d = up(cfg)
+    fk.radios[2].freq = 2437  # silent, on channel 6
+    fk.tx(1, beacon(mac(1)), freq=2437)  # both in the air together: channel 6 first ...
+    fk.tx(0, beacon(mac(0)), freq=2412)  # ... then channel 1
+    fk.pump(d)
+    assert [m.attrs[Attr.FREQ] for m in fk.radios[2].rx] == [2437] and d.radios[hw(2)].freq == 2437
+    fk.radios[2].rx.clear()
+    fk.radios[3] = type(fk.radios[0])(3, hw(3), freq=2437)  # another silent radio on channel 6
+    fk.notify(Message(Cmd.NEW_RADIO, {Attr.RADIO_ID: 3, Attr.RADIO_NAME: "phy3"}))
+    for _ in range(2):  # channel 1 first: refused once, then left alone
+        fk.tx(0, beacon(mac(0)), freq=2412)
+        fk.tx(1, beacon(mac(1)), freq=2437)
+        fk.pump(d)
+    assert d.radios[hw(3)].freq == 2437 and [m.attrs[Attr.FREQ] for m in fk.radios[3].rx] == [2437]
+    assert d.stats["probe_offchannel"] == 1
+    assert [m.attrs[Attr.FREQ] for m in fk.radios[2].rx] == [2437, 2437] and d.stats["refused"] == 0
