@@ -315,14 +315,18 @@ class MediumDaemon:
                                self.transport.name if self.transport else "?", item)
         self.stats["out_dropped"] = conn.out_dropped
 
-    def _try_channel(self, freq: int) -> None:
-        """Radios not heard yet listen where a frame is, one channel at a time:
-        the kernel's answer to the delivery says whether that radio is there
-        (then it is known) or not (then the next frame's channel is tried).
-        A channel without an answer is given up after TRY_CHANNEL_NS."""
+    def _try_channel(self, freq: int, addr1: bytes) -> None:
+        """Radios not heard yet listen where a frame for them (group-addressed
+        or to one of their addresses) is, one channel at a time: the kernel's
+        answer to the delivery says whether the radio is there (then it is
+        known) or not (then the next such frame's channel is tried).  A
+        channel without an answer is given up after TRY_CHANNEL_NS."""
         now = self.sched.now_ns
         unheard, refused = self.unheard, self._refused_ch
+        group = bool(addr1[0] & 1) if addr1 else True
         for st, tried in unheard.items():
+            if not group and not self.ports[st].owns(addr1):
+                continue  # a frame for another radio says nothing of where this one is
             if tried is None or (tried[0] != freq and now - tried[1] >= TRY_CHANNEL_NS):
                 when = refused.get((st, freq))
                 if when is not None and now - when < REFUSED_CHANNEL_NS:
@@ -406,7 +410,7 @@ class MediumDaemon:
                     self.unheard.pop(r.station, None)
                     port.freq = freq
                 if self.unheard:
-                    self._try_channel(freq)
+                    self._try_channel(freq, frame[4:10])
             fid = port.transmit(frame, rates or ((0, 1),), no_ack=bool(flags & genl.TX_CTL_NO_ACK))
         elif r is None or r.station is None:
             self.stats["unknown_sender"] += 1

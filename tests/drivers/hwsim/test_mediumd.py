@@ -465,3 +465,13 @@ def test_a_radio_not_heard_yet_is_found_on_its_channel_among_several(cfg):
     assert d.radios[hw(3)].freq == 2437 and [m.attrs[Attr.FREQ] for m in fk.radios[3].rx] == [2437]
     assert d.stats["probe_offchannel"] == 1
     assert [m.attrs[Attr.FREQ] for m in fk.radios[2].rx] == [2437, 2437] and d.stats["refused"] == 0
+
+
+def test_frames_for_other_radios_do_not_retune_a_silent_one(cfg):
+    fk, d = up(cfg)
+    fk.radios[2].freq = 2437
+    fk.tx(0, data(mac(1), mac(0), mac(1)), freq=2412)  # unicast for radio 1 on channel 1: nothing for radio 2
+    fk.tx(1, beacon(mac(1)), freq=2437)
+    fk.pump(d)
+    assert [m.attrs[Attr.FREQ] for m in fk.radios[2].rx] == [2437] and d.radios[hw(2)].freq == 2437
+    assert d.stats["probe_offchannel"] == 0
