@@ -13,7 +13,8 @@ a radio, every address announced with ADD_MAC_ADDR, and the transmitter
 address of its frames.  A radio the config does not list gets a station of
 its own with the config's default link (the perfect link for path-loss
 models).  A radio listens on the channel of its last frame; one not heard
-yet hears every channel and the kernel keeps what is on its channel.
+yet is tried on the channels of frames for it, one at a time, until the
+kernel takes a delivery (see `_try_channel`).
 """
 
 from __future__ import annotations
