@@ -89,7 +89,8 @@ class MediumDaemon:
         self.stats: dict[str, int] = {"frames": 0, "deliveries": 0, "statuses": 0, "unknown_sender": 0,
                                       "errors": 0, "refused": 0, "malformed": 0, "radios_dropped": 0,
                                       "addrs_dropped": 0, "overload_drops": 0, "rx_no_radio": 0,
-                                      "out_dropped": 0, "probe_offchannel": 0, "channels_learned": 0}
+                                      "out_dropped": 0, "probe_offchannel": 0, "channels_learned": 0,
+                                      "overruns": 0}
         self.stations = Stations(self.medium, self._setup_port, self.stats, self.warn.warn,
                                  max_radios=max_radios, max_addrs=max_addrs)
         self.ports = self.stations.ports  # by station
@@ -315,6 +316,10 @@ class MediumDaemon:
                 self.warn.warn("malformed", "malformed message from %s: %s",
                                self.transport.name if self.transport else "?", item)
         self.stats["out_dropped"] = conn.out_dropped
+        if conn.overruns != self.stats["overruns"]:  # the kernel dropped messages we were too slow for
+            self.stats["overruns"] = conn.overruns
+            self.warn.warn("overrun", "%s dropped messages for us (ENOBUFS): %d times so far",
+                           self.transport.name if self.transport else "?", conn.overruns)
 
     def _try_channel(self, freq: int, addr1: bytes) -> None:
         """Radios not heard yet listen where a frame for them (group-addressed

@@ -475,3 +475,28 @@ def test_frames_for_other_radios_do_not_retune_a_silent_one(cfg):
     fk.pump(d)
     assert [m.attrs[Attr.FREQ] for m in fk.radios[2].rx] == [2437] and d.radios[hw(2)].freq == 2437
     assert d.stats["probe_offchannel"] == 0
+
+
+def test_a_netlink_overrun_is_counted_and_reading_goes_on():
+    """recv() failing with ENOBUFS (the kernel dropped messages for a slow reader) is not the end."""
+    from drivers.hwsim.external.connection import Connection
+
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+
+    class Overrun(socket.socket):
+        first = True
+
+        def recv(self, n, *args):
+            if self.first:
+                self.first = False
+                raise OSError(errno.ENOBUFS, "No buffer space available")
+            return super().recv(n, *args)
+
+    sock = Overrun(fileno=a.detach())
+    sched = Scheduler()
+    got, closed = [], []
+    conn = Connection(sched, sock, 1, lambda c, d: got.append(d), closed.append)
+    b.send(b"one")
+    b.close()
+    sched.poll_io(0.1)
+    assert got == [b"one"] and conn.overruns == 1 and closed == [conn]
