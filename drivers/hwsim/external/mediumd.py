@@ -53,6 +53,11 @@ WARN_BURST = 5  # identical warnings logged before they are only counted ...
 WARN_INTERVAL_NS = 10 * SEC  # ... until a summary line this often
 
 
+def _errname(code: int) -> str:
+    """The kernel's name of an errno (EOPNOTSUPP, which Python calls ENOTSUP)."""
+    return "EOPNOTSUPP" if code == errno.EOPNOTSUPP else errno.errorcode.get(code, str(code))
+
+
 class MediumError(RuntimeError):
     """The kernel or driver refused us or could not be reached."""
 
@@ -220,7 +225,13 @@ class MediumDaemon:
         if code == errno.EBUSY:
             raise MediumError(f"{name} refused {what}: {os.strerror(code)} (EBUSY): another medium "
                               "(wmediumd or another hwsim-mediumd) is registered in this network namespace")
-        raise MediumError(f"{name} refused {what}: {os.strerror(code)} ({errno.errorcode.get(code, code)})")
+        hint = ""
+        if "REGISTER" in what and code == errno.EOPNOTSUPP:
+            hint = ": a radio has more than one channel (channels > 1), which no medium can serve"
+        elif "REGISTER" in what and code == errno.EPERM:
+            hint = ": registering needs CAP_NET_ADMIN"
+        code_name = _errname(code)
+        raise MediumError(f"{name} refused {what}: {os.strerror(code)} ({code_name}){hint}")
 
     def _closed(self, conn: Connection) -> None:
         self.exit_reason = ("the kernel closed the socket" if self._kernel
@@ -363,10 +374,10 @@ class MediumDaemon:
         code = -a.error
         self.stats["refused"] += 1
         self.stats["errors"] += 1
-        key = f"refused {errno.errorcode.get(code, code)}"
+        key = f"refused {_errname(code)}"
         what = self._describe(a.req_seq)
         self.warn.warn(key, "%s refused %s: %s (%s)", self.transport.name if self.transport else "the peer",
-                       what, os.strerror(code), errno.errorcode.get(code, code))
+                       what, os.strerror(code), _errname(code))
 
     def _message(self, msg: Message) -> None:
         cmd = msg.cmd

@@ -500,3 +500,28 @@ def test_a_netlink_overrun_is_counted_and_reading_goes_on():
     b.close()
     sched.poll_io(0.1)
     assert got == [b"one"] and conn.overruns == 1 and closed == [conn]
+
+
+def test_a_register_refused_for_a_multichannel_radio_is_explained(cfg, tmp_path):
+    from drivers.hwsim.external.transport import open_unix
+
+    from .helpers import World
+
+    w = World(0)
+    w.medium.add_radio(channels=2)
+    path = str(tmp_path / "m.sock")
+    w.medium.serve(path)
+    d = daemon_for(cfg)
+    err = []
+
+    def connect():
+        try:
+            d.connect(open_unix(path))
+        except MediumError as e:
+            err.append(str(e))
+
+    t = threading.Thread(target=connect)
+    t.start()
+    while t.is_alive():
+        w.sched.poll_io(0.01)
+    assert len(err) == 1 and "EOPNOTSUPP" in err[0] and "more than one channel" in err[0]
