@@ -526,6 +526,8 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ConfigError) as e:
         print(f"hwsim-mediumd: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # interrupted during the handshake: nothing registered yet
+        return 130
 
     def stop(signum: int, frame: Any) -> None:
         daemon.exit_reason = signal.Signals(signum).name
