@@ -4,22 +4,48 @@ A SEQPACKET or netlink socket read when it is readable (a bounded batch
 per callback, so other sockets get a turn) and written without ever
 blocking: what the socket cannot take yet is queued, up to a bound, and
 beyond it dropped and counted, so a peer that stops reading cannot grow
-our memory.  Both the driver's server and hwsim-mediumd use it.
+our memory.  Both the driver's server and hwsim-mediumd use it, and
+`WarnLimiter` for what a misbehaving peer makes them say.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from ic.sched import Scheduler, TaskQueue
+from ic.sched import SEC, Scheduler, TaskQueue
 
 RECV_SIZE = 65536
 RECV_BATCH = 64  # datagrams read per readiness callback before others get a turn
 MAX_OUT_BYTES = 4 << 20  # queued for a peer that does not read; beyond, messages are dropped and counted
+WARN_BURST = 5  # identical warnings logged before they are only counted ...
+WARN_INTERVAL_NS = 10 * SEC  # ... until a summary line this often
+
+
+class WarnLimiter:
+    """Log the first few of each kind of warning, then one summary per interval."""
+
+    def __init__(self, sched: Scheduler, logger: logging.Logger) -> None:
+        self.sched = sched
+        self.log = logger
+        self._seen: dict[str, list[int]] = {}  # key -> [count in window, window start, suppressed]
+
+    def warn(self, key: str, fmt: str, *args: Any) -> None:
+        now = self.sched.now_ns
+        st = self._seen.get(key)
+        if st is None or now - st[1] >= WARN_INTERVAL_NS:
+            if st is not None and st[2]:
+                self.log.warning("%d more like: %s", st[2], key)
+            st = self._seen[key] = [0, now, 0]
+        st[0] += 1
+        if st[0] <= WARN_BURST:
+            self.log.warning(fmt, *args)
+        else:
+            st[2] += 1
 
 
 class Connection:
@@ -114,4 +140,4 @@ class Connection:
         self.on_close(self)
 
 
-__all__ = ["Connection", "MAX_OUT_BYTES", "RECV_BATCH", "RECV_SIZE"]
+__all__ = ["Connection", "MAX_OUT_BYTES", "RECV_BATCH", "RECV_SIZE", "WARN_BURST", "WarnLimiter"]

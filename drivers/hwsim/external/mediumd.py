@@ -34,7 +34,7 @@ from ic.sched import MS, SEC, Scheduler, TaskQueue
 from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ
 from ..medium import MediumPort, medium_from_config
 from . import genl
-from .connection import Connection
+from .connection import Connection, WarnLimiter
 from .genl import Ack, Attr, Cmd, Done, GenlError, Message
 from .stations import MAX_ADDRS, MAX_RADIOS, Radio, Stations, default_hwaddr
 from .transport import Transport, open_kernel, open_unix
@@ -49,8 +49,6 @@ TRY_CHANNEL_NS = 100 * MS  # how long a radio not heard yet is tried on one chan
 REFUSED_CHANNEL_NS = SEC  # how long a channel the kernel said a radio is not on is not tried again
 MAX_EARLY = 4096  # messages of the family kept while the handshake is still under way
 SENT_MEMORY = 4096  # requests remembered by sequence number, to say what an error answers
-WARN_BURST = 5  # identical warnings logged before they are only counted ...
-WARN_INTERVAL_NS = 10 * SEC  # ... until a summary line this often
 
 
 def _errname(code: int) -> str:
@@ -62,27 +60,6 @@ class MediumError(RuntimeError):
     """The kernel or driver refused us or could not be reached."""
 
 
-class WarnLimiter:
-    """Log the first few of each kind of warning, then one summary per interval."""
-
-    def __init__(self, sched: Scheduler) -> None:
-        self.sched = sched
-        self._seen: dict[str, list[int]] = {}  # key -> [count in window, window start, suppressed]
-
-    def warn(self, key: str, fmt: str, *args: Any) -> None:
-        now = self.sched.now_ns
-        st = self._seen.get(key)
-        if st is None or now - st[1] >= WARN_INTERVAL_NS:
-            if st is not None and st[2]:
-                log.warning("%d more like: %s", st[2], key)
-            st = self._seen[key] = [0, now, 0]
-        st[0] += 1
-        if st[0] <= WARN_BURST:
-            log.warning(fmt, *args)
-        else:
-            st[2] += 1
-
-
 class MediumDaemon:
     """One modeled world answering one kernel or driver."""
 
@@ -90,7 +67,7 @@ class MediumDaemon:
                  max_radios: int = MAX_RADIOS, max_addrs: int = MAX_ADDRS) -> None:
         self.sched = sched or Scheduler(realtime=True)
         self.medium = medium_from_config(config, self.sched, seed=seed)
-        self.warn = WarnLimiter(self.sched)
+        self.warn = WarnLimiter(self.sched, log)
         self.stats: dict[str, int] = {"frames": 0, "deliveries": 0, "statuses": 0, "unknown_sender": 0,
                                       "errors": 0, "refused": 0, "malformed": 0, "radios_dropped": 0,
                                       "addrs_dropped": 0, "overload_drops": 0, "rx_no_radio": 0,

@@ -47,7 +47,7 @@ from ..kernel.medtypes import (
     parse_header,
 )
 from . import genl
-from .connection import Connection
+from .connection import Connection, WarnLimiter
 from .genl import Attr, Cmd, GenlError, Message
 
 if TYPE_CHECKING:
@@ -125,6 +125,7 @@ class ExternalMedium:
                  family: int = genl.FAMILY_ID) -> None:
         self.medium = medium
         self.family = family  # the id this server gives MAC80211_HWSIM; clients resolve it by name
+        self.warn = WarnLimiter(medium.sched, log)
         self.sched = medium.sched
         self.path = path
         self.hold_timeout_ns = int(hold_timeout_ns)
@@ -302,7 +303,8 @@ class ExternalMedium:
         for item in genl.decode(data, self.family):
             if isinstance(item, GenlError):
                 self.stats["ext_malformed"] += 1
-                log.debug("portid %d: %s", conn.portid, item)
+                self.warn.warn("malformed", "portid %d sent a message that cannot be accepted: %s",
+                               conn.portid, item)
                 rc = self._refusal(item)
                 if rc is not None:
                     conn.send(genl.encode_ack(rc, item.request, pid=conn.portid))
@@ -451,6 +453,8 @@ class ExternalMedium:
         p = None if port is None else self._by_cookie.get((port.index, a[Attr.COOKIE]))
         if p is None:
             self.stats["ext_unknown_cookie"] += 1
+            self.warn.warn("unknown cookie", "portid %d: a status for a frame not pending (cookie %d of %s)",
+                           conn.portid, a[Attr.COOKIE], a[Attr.ADDR_TRANSMITTER].hex(":"))
             return -errno.EINVAL
         flags = a[Attr.FLAGS]
         acked = bool(flags & genl.TX_STAT_ACK) and not flags & genl.TX_CTL_NO_ACK

@@ -727,3 +727,20 @@ def test_a_client_that_stops_reading_costs_bounded_memory(path):
     assert ext.client.out_bytes <= 64 * 1024 and ext.client.out_dropped > 0
     assert w.medium.counters["ext_out_dropped"] == ext.client.out_dropped
     assert ext.pending <= MAX_QUEUE
+
+
+def test_a_client_s_bad_messages_are_logged_a_few_times_then_counted(path, caplog):
+    from drivers.hwsim.external.connection import WARN_BURST
+
+    w, ext, c = registered(2, path)
+    with caplog.at_level(logging.WARNING, logger="drivers.hwsim.external.server"):
+        for cookie in range(50):
+            assert c.error(genl.tx_info_msg(hw(0), 0, 1000 + cookie, 0, genl.NO_RATES)) == -errno.EINVAL
+        for _ in range(50):
+            c.send(_raw(genl.FAMILY_ID, REQ_ACK, 9, bytes([Cmd.FRAME, 1, 0, 0]) + _nla(Attr.FLAGS, b"\1")))
+        c.pump()
+    lines = [r.getMessage() for r in caplog.records]
+    assert len([m for m in lines if "not pending" in m]) == WARN_BURST
+    assert len([m for m in lines if "cannot be accepted" in m]) == WARN_BURST
+    assert w.medium.counters["ext_unknown_cookie"] == 50 and w.medium.counters["ext_malformed"] == 50
+    assert c.error(Message(0, type=genl.NLMSG_NOOP)) == 0  # still serving

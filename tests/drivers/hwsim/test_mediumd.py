@@ -9,8 +9,9 @@ import time
 import pytest
 
 from drivers.hwsim.external import genl
+from drivers.hwsim.external.connection import WARN_BURST
 from drivers.hwsim.external.genl import Attr, Cmd, Message
-from drivers.hwsim.external.mediumd import WARN_BURST, MediumDaemon, MediumError
+from drivers.hwsim.external.mediumd import MediumDaemon, MediumError
 from ic.sched import Scheduler
 
 from .fakekernel import FakeKernel
