@@ -21,6 +21,7 @@ import numpy as np
 from ic import AlreadyExists, InvalidArgument, NoSuchDevice, NotSupported, RxInfo, TxStatus, parse_mac
 from ic.names import registry_for
 from ic.sched import SEC, Scheduler
+from net80211.input import RxHeaderCache
 from net80211.wire.capture import Capture, rx_radiotap
 
 from . import world
@@ -245,6 +246,10 @@ class HwsimMedium:
         self.stats: Counter[str] = Counter()
         self._capture: Any = None
         self.radios: list[Any] = []
+        # A transmission reaches every port that heard it as one bytes object:
+        # devices on this medium share net80211's header cache, so the header
+        # is parsed once per delivery, not once per receiver.
+        self.rx_cache = RxHeaderCache()
         self._next_radio = 0
         self._external: Any = None  # external.ExternalMedium while serving
 

@@ -191,7 +191,7 @@ class Service:
         return d
 
     def describe_device(self, dev: IEEE80211Com) -> dict[str, Any]:
-        d = dev.describe() if hasattr(dev, "describe") else {"name": dev.name}
+        d = dev.describe()
         d.update(name=dev.name, driver=self._driver_of(dev).name, macaddr=mac_str(dev.macaddr),
                  channel=dev.curchan.ieee, caps=_flags_words(dev.caps),
                  modes=[m.word for m in OpMode if dev.caps & m.cap], policy=dev.policy.name,
@@ -323,10 +323,7 @@ class Service:
         if updown not in (None, "up", "down"):
             raise InvalidArgument(f"updown must be 'up' or 'down', not {updown!r}")
         if ssid is not None:
-            raw = ssid.encode()
-            if len(raw) > 32:
-                raise InvalidArgument(f"{vap.name}: ssid must be at most 32 bytes")
-            vap.ssid = raw
+            vap.set_ssid(ssid)
         if "channel" in args:
             vap.set_channel(_arg(args, "channel", (int, type(None))))
         if updown == "up":
