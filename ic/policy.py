@@ -245,7 +245,7 @@ class Policy:
     def _bintval(self, vap: Any) -> int:
         if not vap.opmode.beacons:
             return 0
-        return int(getattr(vap, "bintval", None) or getattr(vap, "beacon_interval", 0) or 0)
+        return int(getattr(vap, "bintval", 0) or 0)
 
     def _member(self, vap: Any) -> _Member:
         # Channels and beacon intervals are operating parameters: only a

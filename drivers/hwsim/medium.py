@@ -346,6 +346,8 @@ class HwsimMedium:
                            tx_power_dbm=tx_power_dbm)
         self._next_radio = idx + 1
         self.radios.append(radio)
+        if self._external is not None:
+            self._external.radio_changed(radio, True)
         return radio
 
     def remove_radio(self, radio: Any) -> None:
@@ -355,6 +357,8 @@ class HwsimMedium:
         radio.detach()
         self.radios.remove(radio)
         self.remove_port(radio.port)
+        if self._external is not None:
+            self._external.radio_changed(radio, False)
 
     def radio(self, name: str) -> Any:
         for r in self.radios:

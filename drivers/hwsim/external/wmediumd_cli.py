@@ -6,9 +6,9 @@ log levels, and with `-s` the run-time control API (wserver.py) on
 /var/run/wmediumd.sock.  Installed as `hwsim-wmediumd`; link it into PATH
 as `wmediumd` to stand in for the C daemon.
 
-Where wmediumd talks to the kernel's mac80211_hwsim, this medium serves a
-driver's external-medium socket: `--driver PATH`, or the environment
-variable WMEDIUMD_DRIVER_SOCKET for callers that cannot add an option.
+Like wmediumd it serves the kernel's mac80211_hwsim radios; `--driver PATH`
+(or the environment variable WMEDIUMD_DRIVER_SOCKET, for callers that
+cannot add an option) serves a driver's external-medium socket instead.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import numpy as np
 from ic.sched import Scheduler
 
 from .mediumd import MediumDaemon, MediumError
+from .transport import Transport, open_kernel, open_unix
 from .wcontrol import MAX_MEDIUMS, WmediumdControl
 from .wmconfig import ConfigError
 from .wserver import NOTICE, SOCKET_PATH, ControlServer
@@ -65,7 +66,8 @@ wmediumd [-h] [-V] [-s] [-l LOG_LVL] [-x FILE] -c FILE
                   (server only with matrices for each connection)
 
   hwsim-wmediumd options:
-  --driver PATH          the driver's external-medium socket (or ${env})
+  --driver PATH          serve a driver's external-medium socket, not the kernel
+                         (or ${env})
   --control-socket PATH  where -s serves the control API (default {sock})
   --seed N               seed of the medium's random generator (default 0)
 """
@@ -286,9 +288,6 @@ def _serve(prog: str, config: str, per_file: str | None, driver: str | None, con
             logf(LOG_ERR, str(e), sys.stderr)
             return 1
         daemon.medium.set_per_table(*kernel_per_table(lo, table))
-    if driver is None:
-        logf(LOG_ERR, f"{prog}: no driver to serve: give --driver PATH or set {DRIVER_ENV}", sys.stderr)
-        return 1
     if control_path is not None:
         # Bound before registering (wmediumd binds after): a client that
         # connects early is queued, not refused.
@@ -298,9 +297,9 @@ def _serve(prog: str, config: str, per_file: str | None, driver: str | None, con
             logf(LOG_ERR, f"W_SRV: Bind failed: {e.strerror or e}", sys.stderr)
             return 1
     try:
-        daemon.connect(driver)
+        daemon.connect(_transport(driver))
     except MediumError as e:
-        logf(LOG_ERR, f"Error connecting to the driver: {e}", sys.stderr)
+        logf(LOG_ERR, f"Error connecting to {'the driver' if driver else 'the kernel'}: {e}", sys.stderr)
         _stop_server(daemon, announce=False)
         return 1
     logf(LOG_NOTICE, "REGISTER SENT!")
@@ -314,6 +313,14 @@ def _serve(prog: str, config: str, per_file: str | None, driver: str | None, con
     daemon.run()
     _stop_server(daemon, announce=True)
     return 0
+
+
+def _transport(driver: str | None) -> Transport:
+    """The driver's socket if one is named, else the kernel's generic netlink."""
+    try:
+        return open_unix(driver) if driver else open_kernel()
+    except OSError as e:
+        raise MediumError(f"{driver or 'generic netlink'}: {e.strerror or e}") from None
 
 
 def _stop_server(daemon: MediumDaemon, *, announce: bool) -> None:

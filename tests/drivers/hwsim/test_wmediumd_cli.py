@@ -88,8 +88,8 @@ def test_refusals_say_why(wmediumd, tmp_path):
     r = run(wmediumd, "-l", "0", "-c", str(tmp_path / "bad.cfg"))
     assert r.returncode == 1 and r.stdout == r.stderr == ""  # -l 0: not even errors are logged
     (tmp_path / "ok.cfg").write_text(CFG)
-    r = run(wmediumd, "-c", str(tmp_path / "ok.cfg"))
-    assert r.returncode == 1 and "no driver to serve" in r.stderr
+    r = run(wmediumd, "-c", str(tmp_path / "ok.cfg"), "--driver", str(tmp_path / "gone.sock"))
+    assert r.returncode == 1 and f"Error connecting to the driver: {tmp_path / 'gone.sock'}" in r.stderr
     assert r.stdout.startswith(f"Input configuration file: {tmp_path / 'ok.cfg'}\n#_if = 3\n"
                                "Added station 0: 02:00:00:00:00:00\n")
     r = run(wmediumd, "-x", str(tmp_path / "table"), "-c", str(tmp_path / "ok.cfg"), "--driver", "/none")
@@ -111,6 +111,23 @@ def table_text(threshold_dbm: int) -> str:
         per = "1.00E+00" if s < threshold_dbm else "0.00E+00"
         lines.append("\t".join([str(s)] + [per] * 12))
     return "\n".join(lines) + "\n"
+
+
+def test_the_kernel_is_served_unless_a_driver_is_named(tmp_path, monkeypatch, capsys):
+    from drivers.hwsim.external import wmediumd_cli
+
+    asked = []
+
+    def no_kernel(netns=None):
+        asked.append(netns)
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(wmediumd_cli, "open_kernel", no_kernel)
+    monkeypatch.delenv("WMEDIUMD_DRIVER_SOCKET", raising=False)
+    (tmp_path / "ok.cfg").write_text(CFG)
+    assert wmediumd_cli.main(["-l", "3", "-c", str(tmp_path / "ok.cfg")]) == 1
+    assert asked == [None]
+    assert "Error connecting to the kernel: generic netlink: No such file" in capsys.readouterr().err
 
 
 def test_signal_table_reading(tmp_path):
@@ -322,3 +339,28 @@ def test_signal_table_parser_takes_any_text(tmp_path_factory, text):
     assert ((table >= 0) & (table <= 1)).all()
     kt, step = kernel_per_table(lo, table)
     assert kt.shape[0] == 12 and np.isfinite(kt).all() and (kt <= 0).all()
+
+
+def test_hwsim_mediumd_serves_the_control_api_too(tmp_path):
+    w = World(3)
+    drv, ctl = str(tmp_path / "driver.sock"), str(tmp_path / "control.sock")
+    ext = w.medium.serve(drv)
+    (tmp_path / "w.cfg").write_text(CFG)
+    proc = subprocess.Popen([sys.executable, "-m", "drivers.hwsim.external.mediumd",
+                             "-c", str(tmp_path / "w.cfg"), "-s", drv, "--control", ctl], env=ENV,
+                            stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        assert ext.wait_for_client(30)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(ctl) and time.monotonic() < deadline:
+            w.sched.poll_io(0.05)
+        c = Connector(ctl)
+        snr = struct.pack("!B6s6si", 1, mac(1), mac(2), 12)
+        assert c.request(snr, 19) == b"\x02" + snr + b"\x00"
+        assert [i.signal for i in unicast(w, 1, 2)] == [12 - 91] * 3
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0, out
+    assert not os.path.exists(ctl)
