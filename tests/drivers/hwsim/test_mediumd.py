@@ -227,7 +227,7 @@ def test_malformed_input_is_counted_and_other_radios_still_served(cfg, caplog):
     assert d.stats["malformed"] >= 80
     assert len(caplog.records) <= 3 * WARN_BURST  # one line per kind, not per datagram
     # a status for a cookie nobody knows comes back from the kernel as EINVAL: counted, not fatal
-    d._emit_status(hw(0), 0, 999, 0, genl.pack_tx_info(()))
+    d._emit_status(d.peers[0], hw(0), 0, 999, 0, genl.pack_tx_info(()))
     d._flush()
     fk.pump(d)
     assert d.stats["refused"] == 1 and not d.done
