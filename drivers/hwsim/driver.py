@@ -97,6 +97,10 @@ class HwsimDriver(Driver):
         if self.medium.external is not None:
             self.medium.external.close()
 
+    def external_medium(self) -> bool:
+        ext = self.medium.external
+        return ext is not None and bool(ext.registered)
+
     def describe(self) -> dict[str, Any]:
         d = super().describe()
         d["medium"] = "modeled" if self.medium.modeled else "perfect"

@@ -273,3 +273,100 @@ def test_the_daemon_process_serves_two_drivers_in_one_medium(tmp_path):
             d.close()
     assert proc.returncode == 0, err
     assert err.count("registered with") == 2 and "frames" in err and os.path.basename(exts[1].path) in err
+
+
+SCENARIO = """
+[scenario]
+name = "served"
+seconds = {seconds}
+
+[medium]
+socket = "{sock}"
+first_radio = 100
+wait = {wait}
+
+[radios]
+names = ["ap", "sta"]
+
+[[vaps]]
+name = "ap0"
+radio = "ap"
+mode = "hostap"
+ssid = "served"
+channel = 1
+
+[[vaps]]
+name = "sta0"
+radio = "sta"
+mode = "sta"
+ssid = "served"
+channel = 1
+
+[[traffic]]
+type = "ping"
+from = "sta0"
+to = "ap0"
+count = 3
+interval = 0.2
+start = 1.0
+"""
+
+
+def test_a_scenario_served_to_an_external_medium_runs_in_real_time_through_it(tmp_path):
+    """[medium] socket: the run waits for hwsim-mediumd, then every frame goes through it."""
+    import os
+
+    from net80211.scenario import loads_scenario, run_scenario
+
+    cfg = tmp_path / "mixed.cfg"
+    cfg.write_text(CFG)
+    sock = str(tmp_path / "scenario.sock")
+    d = MediumDaemon(str(cfg))
+    seen: set = set()
+
+    def daemon():
+        # set-up: the socket appears once the scenario has built its world
+        deadline = time.monotonic() + 20
+        while not os.path.exists(sock) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        d.connect(open_unix(sock))
+        seen.update(hw for _, hw in d.stations.radios)
+        d.run()
+
+    t = threading.Thread(target=daemon)
+    t.start()
+    try:
+        result = run_scenario(loads_scenario(SCENARIO.format(seconds=2.5, sock=sock, wait=20)))
+        assert t.is_alive() or d.done
+    finally:
+        d.done = True
+        d.sched.stop()
+        t.join(10)
+    assert result["medium_model"] == "external"
+    vaps = {v["name"]: v for v in result["vaps"]}
+    assert vaps["sta0"]["state"] == "RUN"
+    (ping,) = result["traffic"]
+    assert ping["received"] == 3, ping
+    # the radios were numbered from 100, and every frame crossed the daemon
+    assert seen == {hw(100), hw(101)}
+    assert not d.stations.radios  # the world closed: its radios left the medium
+    assert 0 < result["medium"]["ext_tx"] <= d.stats["frames"]  # the summary is taken before the end
+    assert result["medium"].get("ext_timeouts", 0) == 0
+
+
+def test_a_scenario_s_external_medium_is_checked(tmp_path):
+    from net80211.scenario import ScenarioError, loads_scenario, run_scenario
+
+    bad = SCENARIO.format(seconds=1, sock=tmp_path / "x.sock", wait=1).replace(
+        "first_radio = 100", 'model = "snr"')
+    with pytest.raises(ScenarioError, match="models the air itself"):
+        loads_scenario(bad)
+    alone = SCENARIO.format(seconds=1, sock="", wait=1).replace('socket = ""\n', "")
+    with pytest.raises(ScenarioError, match="only with socket"):
+        loads_scenario(alone)
+    nobody = loads_scenario(SCENARIO.format(seconds=1, sock=tmp_path / "none.sock", wait=0.3))
+    t0 = time.monotonic()
+    with pytest.raises(ScenarioError, match="no external medium registered") as e:
+        run_scenario(nobody)
+    assert 0.3 <= time.monotonic() - t0 < 5 and "hwsim-mediumd -s" in str(e.value)
+    assert not (tmp_path / "none.sock").exists()  # the world was closed, its socket with it
