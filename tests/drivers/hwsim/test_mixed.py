@@ -370,3 +370,71 @@ def test_a_scenario_s_external_medium_is_checked(tmp_path):
         run_scenario(nobody)
     assert 0.3 <= time.monotonic() - t0 < 5 and "hwsim-mediumd -s" in str(e.value)
     assert not (tmp_path / "none.sock").exists()  # the world was closed, its socket with it
+
+
+WLANCTL_CONFIG = """
+[defaults]
+netdev = "queue"
+
+[[devices]]
+driver = "hwsim"
+radios = 1
+first_radio = 100
+medium_socket = "{sock}"
+
+[[vaps]]
+name = "wlan100"
+wlandev = "hwsim100"
+wlanmode = "hostap"
+ssid = "lab"
+channel = 1
+up = true
+"""
+
+
+def test_a_wlanctl_daemon_and_another_world_share_the_daemon_s_medium(tmp_path):
+    """The documented set-up: `wlanctl serve` with medium_socket and first_radio, and a
+    world of the API, both served by one hwsim-mediumd process; a STA of one joins the AP of the other."""
+    import json
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from support.wlanctl import short_tmpdir, start_process_daemon
+
+    work = short_tmpdir()
+    root = Path(__file__).resolve().parents[3]
+    cfg = tmp_path / "mixed.cfg"
+    cfg.write_text(CFG)
+    ctl_medium = os.path.join(work, "wlanctl-medium.sock")
+    wlanctl, ctl = start_process_daemon(work, WLANCTL_CONFIG.format(sock=ctl_medium))
+    s = Scheduler(realtime=True)
+    drv = open_driver("hwsim", s, radios=1, first_radio=200)
+    ext = drv.medium.serve(os.path.join(work, "api-medium.sock"))
+    env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}
+    mediumd = subprocess.Popen([sys.executable, "-m", "drivers.hwsim.external.mediumd", "-c", str(cfg),
+                                "-s", ctl_medium, "-s", ext.path], stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert ext.wait_for_client(30)
+        sta = drv.devices[0].create_vap("wlan200", "sta", ssid="lab")
+        sta.up()
+        assert s.run_until(lambda: sta.state == State.RUN, 10 * SEC)
+        exe = os.path.join(os.path.dirname(sys.executable), "wlanctl")
+        out = subprocess.run([exe, "--socket", ctl, "--json", "wlan100", "list", "sta"], capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        stations = json.loads(out.stdout)["stations"]
+        assert [st["macaddr"] for st in stations] == ["02:00:00:00:c8:00"]
+        assert sta.bssid == bytes.fromhex("020000006400")
+    finally:
+        wlanctl.send_signal(signal.SIGTERM)
+        wlanctl.wait(60)
+        mediumd.send_signal(signal.SIGTERM)
+        _, err = mediumd.communicate(timeout=30)
+        ext.close()
+        drv.close()
+        shutil.rmtree(work, ignore_errors=True)
+    assert err.count("registered with") == 2, err
