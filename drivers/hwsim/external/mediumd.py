@@ -75,7 +75,7 @@ class MediumDaemon:
                                       "errors": 0, "refused": 0, "malformed": 0, "radios_dropped": 0,
                                       "addrs_dropped": 0, "overload_drops": 0, "rx_no_radio": 0,
                                       "out_dropped": 0, "probe_offchannel": 0, "channels_learned": 0,
-                                      "overruns": 0, "address_clashes": 0}
+                                      "overruns": 0, "address_clashes": 0, "channels_lost": 0}
         self.stations = Stations(self.medium, self._setup_port, self.stats, self.warn.warn,
                                  max_radios=max_radios, max_addrs=max_addrs)
         self.ports = self.stations.ports  # by station
@@ -341,6 +341,23 @@ class MediumDaemon:
 
     def _kernel_error(self, peer: Peer, a: Ack) -> None:
         code = -a.error
+        sent = peer.sent.get(a.req_seq)
+        if code == errno.EINVAL and isinstance(sent, tuple) and sent[0] == "FRAME to":
+            r = self.stations.radios.get((peer.index, sent[1]))
+            if r is not None and r.station is not None:
+                if r.freq is None:
+                    self.stats["probe_offchannel"] += 1  # sent before we knew it had gone
+                    return
+                # Not on the channel we thought: it left without a word (a scan, a
+                # P2P listen, remain-on-channel, a radio stopped).  Seek it again.
+                st, freq = r.station, r.freq
+                r.freq = None
+                self.unheard[st] = None
+                if len(self._refused_ch) >= SENT_MEMORY:
+                    self._refused_ch.clear()
+                self._refused_ch[(st, freq)] = self.sched.now_ns
+                self.stats["channels_lost"] += 1
+                return
         self.stats["refused"] += 1
         self.stats["errors"] += 1
         key = f"refused {_errname(code)}"
@@ -397,6 +414,12 @@ class MediumDaemon:
                 if self.unheard:
                     self._try_channel(freq, frame[4:10])
             fid = port.transmit(frame, rates or ((0, 1),), no_ack=bool(flags & genl.TX_CTL_NO_ACK))
+            if freq and frame[0] & 0xFC == 0x40:
+                # A probe request: the radio scans (or a P2P device searches) and will
+                # leave this channel, to listen on another without a word.  Its channel
+                # is unknown again once the answers have had their time (_try_channel).
+                r.freq = None
+                self.unheard[r.station] = (freq, self.sched.now_ns)
         elif r is None or r.station is None:
             self.stats["unknown_sender"] += 1
         else:
