@@ -24,7 +24,7 @@ from .sched import Scheduler, TaskQueue
 
 log = logging.getLogger("net80211")
 
-_MAC_RE = re.compile(r"^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$")
+_MAC_RE = re.compile(r"^[0-9a-fA-F]{1,2}([:-][0-9a-fA-F]{1,2}){5}$")
 
 # Generic vap parameters `create_vap` accepts as keywords, with their checks.
 SSID_MAX = 32
@@ -33,7 +33,8 @@ AID_MAX = 2007  # IEEE80211_AID_MAX
 
 
 def parse_mac(value: bytes | str, what: str = "address") -> bytes:
-    """A MAC address from 6 bytes or 'aa:bb:cc:dd:ee:ff'; EINVAL otherwise."""
+    """A MAC address from 6 bytes or 'aa:bb:cc:dd:ee:ff' ('-' separators and
+    one-digit groups too, as ifconfig takes them); EINVAL otherwise."""
     if isinstance(value, (bytes, bytearray)) and len(value) == 6:
         return bytes(value)
     if isinstance(value, str) and _MAC_RE.match(value):

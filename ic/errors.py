@@ -22,7 +22,8 @@ class Net80211Error(OSError):
         super().__init__(code if code is not None else self.default_errno, message)
 
     def __str__(self) -> str:
-        return f"{self.strerror} ({errno_name(self.errno)})"
+        # __init__ always passes an errno, so it is never None here.
+        return f"{self.strerror} ({errno_name(self.errno or self.default_errno)})"
 
 
 class NoSuchDevice(Net80211Error):

@@ -340,7 +340,8 @@ class Callout:
 
     @property
     def expires_ns(self) -> int | None:
-        return self._entry[0] if self.pending else None
+        entry = self._entry
+        return entry[0] if entry is not None and entry[2] is not _CANCELLED else None
 
     def reset(self, delay_ns: int, fn: Callable[..., Any], *args: Any) -> None:
         """(Re)arm: fn(*args) runs delay_ns from now unless stopped first."""

@@ -32,10 +32,9 @@ from ic import (
     parse_mac,
     seconds,
 )
-
-from .proto import NSTATE_QUEUE_MAX
-from .scan import Scanner, ScanResult
-from .vap import IEEE80211Vap, VapStats
+from net80211.proto import NSTATE_QUEUE_MAX
+from net80211.scan import Scanner, ScanResult
+from net80211.vap import IEEE80211Vap, VapStats
 
 __all__ = [
     "MS", "SEC", "TU", "US", "AlreadyExists", "Busy", "Callout", "Caps", "Channel", "CloneFlags",

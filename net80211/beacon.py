@@ -13,10 +13,9 @@ import struct
 from typing import Any
 
 from ic import OpMode
-
-from .frame import BROADCAST
-from .ie import SSID, TIM, DSParams, HTCapabilities, HTOperation, IBSSParams, IEList, rates_ies
-from .mgmt import Capability
+from net80211.wire.frame import BROADCAST
+from net80211.wire.ie import SSID, TIM, DSParams, HTCapabilities, HTOperation, IBSSParams, IEList, rates_ies
+from net80211.wire.mgmt import Capability
 
 # Rates in 500 kb/s units, bit 7 = basic.  Our BSSes are 11g/n-only (as
 # hostapd with `basic_rates=60 120 240`): OFDM basic rates 6/12/24 Mb/s and

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ic import Busy, Channel, OpMode, State
-
-from . import proto
-from .scan import ScanResult
+from ic import Busy, Channel, State
+from net80211 import proto
+from net80211.proto import chose_channel
+from net80211.scan import ScanResult
 
 log = logging.getLogger("net80211")
 
@@ -40,13 +40,6 @@ def running_channel(vap: Any) -> Channel | None:
         if vp is not vap and vp.state >= State.RUN and vp.bss_chan is not None and chose_channel(vp):
             return vp.bss_chan
     return None
-
-
-def chose_channel(vap: Any) -> bool:
-    """Whether a running vap's channel was a choice (its own, a scan's) rather
-    than wherever the radio happened to be: monitor, WDS and P2P-device vaps
-    without a configured channel choose nothing."""
-    return vap.des_chan is not None or vap.opmode not in (OpMode.MONITOR, OpMode.WDS, OpMode.P2P_DEVICE)
 
 
 def create_bss(vap: Any, chan: Channel, bssid: bytes) -> None:

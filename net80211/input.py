@@ -26,8 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from ic import OpMode, State
-
-from .frame import FrameError, peek
+from net80211.wire.frame import FrameError, peek
 
 FT_MGMT, FT_CTRL, FT_DATA = 0, 1, 2
 SUB_BEACON, SUB_PROBE_REQ, SUB_PROBE_RESP = 8, 4, 5

@@ -7,19 +7,19 @@ removed at detach (a Machine costs ~250 µs and ~58 KiB; a model ~10 bytes).
 
 from __future__ import annotations
 
+import importlib
 import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from transitions import Machine
 
 from ic import NotSupported, OpMode, State
-
-from .frame import FrameError, peek
-from .input import FT_DATA, FT_MGMT, RETRY, count_malformed, qos_tid
-from .node import NONQOS_TID, Node
+from net80211.input import FT_DATA, FT_MGMT, RETRY, count_malformed, qos_tid
+from net80211.node import NONQOS_TID, Node
+from net80211.wire.frame import FrameError, peek
 
 if TYPE_CHECKING:
-    from .vap import IEEE80211Vap
+    from net80211.vap import IEEE80211Vap
 
 log = logging.getLogger("net80211")
 
@@ -165,3 +165,39 @@ def transitions_table(**dst_sources: tuple[State, ...]) -> dict[State, frozenset
 
 
 ANY = tuple(State)
+
+
+# -- the registry -------------------------------------------------------------------------
+# Where each operating mode's class lives, as data: the vap needs `mode_for`
+# only, so it does not import every mode module (P2P included), and a mode
+# module is loaded the first time a vap of its mode is made.
+MODE_CLASSES: dict[OpMode, str] = {
+    OpMode.STA: "net80211.modes.sta:StaMode",
+    OpMode.HOSTAP: "net80211.modes.hostap:HostapMode",
+    OpMode.IBSS: "net80211.modes.adhoc:IbssMode",
+    OpMode.AHDEMO: "net80211.modes.adhoc:AhdemoMode",
+    OpMode.WDS: "net80211.modes.wds:WdsMode",
+    OpMode.MONITOR: "net80211.modes.monitor:MonitorMode",
+    OpMode.MBSS: "net80211.modes.mbss:MbssMode",
+    OpMode.P2P_DEVICE: "net80211.p2p.modes:P2PDeviceMode",
+    OpMode.P2P_GO: "net80211.p2p.modes:P2PGoMode",
+    OpMode.P2P_CLIENT: "net80211.p2p.modes:P2PClientMode",
+}
+_INSTANCES: dict[OpMode, Mode] = {}
+
+
+def mode_class(opmode: OpMode) -> type[Mode]:
+    """The Mode subclass of `opmode`, its module imported on first use."""
+    module, _, name = MODE_CLASSES[opmode].partition(":")
+    cls = getattr(importlib.import_module(module), name)
+    if not (isinstance(cls, type) and issubclass(cls, Mode) and cls.opmode is opmode):
+        raise TypeError(f"{MODE_CLASSES[opmode]} is not the Mode of {opmode.word}")
+    return cls
+
+
+def mode_for(opmode: OpMode) -> Mode:
+    """The shared mode object (and Machine) of `opmode`, made on first use."""
+    mode = _INSTANCES.get(opmode)
+    if mode is None:
+        mode = _INSTANCES[opmode] = mode_class(opmode)()
+    return mode

@@ -21,8 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ic import State
-
-from .frame import BROADCAST
+from net80211.wire.frame import BROADCAST
 
 _SNAP_RFC1042 = b"\xaa\xaa\x03\x00\x00\x00"
 _SNAP_TUNNEL = b"\xaa\xaa\x03\x00\x00\xf8"

@@ -17,9 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ic import IllegalTransition, InvalidArgument, OpMode, State, StateQueueFull
-
-from .bss import chose_channel
-from .scan import Scanner
+from net80211.scan import Scanner
 
 log = logging.getLogger("net80211")
 
@@ -35,6 +33,13 @@ class StateRequest:
     internal: bool
     forced_done: bool = False
 
+
+
+def chose_channel(vap: Any) -> bool:
+    """Whether a running vap's channel was a choice (its own, a scan's) rather
+    than wherever the radio happened to be: monitor, WDS and P2P-device vaps
+    without a configured channel choose nothing."""
+    return vap.des_chan is not None or vap.opmode not in (OpMode.MONITOR, OpMode.WDS, OpMode.P2P_DEVICE)
 
 def new_state(vap: Any, nstate: State | int, arg: int = -1, *,
               internal: bool = False) -> StateRequest | None:

@@ -17,9 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ic import MS, SEC, Callout, Channel, ComFlags
-
-from .frame import FrameError
-from .ie import IEList
+from net80211.wire.frame import FrameError
+from net80211.wire.ie import IEList
 
 log = logging.getLogger("net80211")
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from ic import Caps, Channel, CloneFlags, InvalidArgument, NotSupported, OpMode, State, mac_str, vap_caps
-
-from . import output, proto
-from .modes import mode_for
-from .netdev import Netdev, make_netdev
-from .node import NodeTable
+from net80211 import output, proto
+from net80211.mode import mode_for
+from net80211.netdev import Netdev, make_netdev
+from net80211.node import NodeTable
 
 
 class VapStats:

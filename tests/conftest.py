@@ -10,8 +10,14 @@ import os
 import shutil
 
 import pytest
+from hypothesis import settings
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# No wall-clock limit on a property test: hypothesis's per-example deadline
+# fails a correct test when the machine is busy (a shared 2-core runner).
+settings.register_profile("net80211", deadline=None)
+settings.load_profile("net80211")
 
 
 def require(condition: bool, why: str) -> None:

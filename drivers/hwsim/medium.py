@@ -21,7 +21,7 @@ import numpy as np
 from ic import AlreadyExists, InvalidArgument, NoSuchDevice, NotSupported, RxInfo, TxStatus, parse_mac
 from ic.names import registry_for
 from ic.sched import SEC, Scheduler
-from net80211.capture import Capture, rx_radiotap
+from net80211.wire.capture import Capture, rx_radiotap
 
 from . import world
 from .external.server import ExternalMedium

@@ -18,6 +18,7 @@ from typing import Any
 from ic import (
     MS,
     TU,
+    Busy,
     Callout,
     Caps,
     Channel,
@@ -134,8 +135,6 @@ class HwsimRadio(IEEE80211Com):
         for slot in range(MAX_VAP_ADDRS):
             if slot not in self._slots:
                 return bytes((*self.macaddr[:5], slot)), slot
-        from ic import Busy
-
         raise Busy(f"{self.name}: all {MAX_VAP_ADDRS} vap addresses are in use")
 
     # -- driver methods -----------------------------------------------------------

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .cells import KINDS, CellResult, CellSpec
-from .matrix import DEFAULT_MAX_VAPS, Matrix
-from .mixes import Mix, enumerate_mixes, mode_words
+from net80211.conformance.cells import KINDS, CellResult, CellSpec
+from net80211.conformance.matrix import DEFAULT_MAX_VAPS, Matrix
+from net80211.conformance.mixes import Mix, enumerate_mixes, mode_words
 
 __all__ = ["KINDS", "CellResult", "CellSpec", "DEFAULT_MAX_VAPS", "Matrix", "Mix", "enumerate_mixes",
            "mode_words", "cli_main"]
@@ -21,7 +21,7 @@ __all__ = ["KINDS", "CellResult", "CellSpec", "DEFAULT_MAX_VAPS", "Matrix", "Mix
 
 def cli_main(argv: list[str]) -> int:
     """`wlanctl conformance ARGS`: run the matrix under pytest, write the reports."""
-    from .runner import main
+    from net80211.conformance.runner import main
 
     return main(argv)
 
@@ -30,7 +30,7 @@ def pytest_addhooks(pluginmanager: Any) -> None:
     """`-p net80211.conformance` loads this package: register the plugin module
     under its entry-point name, so that pytest's autoloading of the pytest11
     entry point finds it registered and does not add it twice."""
-    from . import plugin
+    from net80211.conformance import plugin
 
     if pluginmanager.get_plugin("net80211_conformance") is None and not pluginmanager.is_registered(plugin):
         pluginmanager.register(plugin, "net80211_conformance")

@@ -22,13 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ic import SEC, CloneFlags, ConcurrencyError, OpMode, State, mac_str, parse_mac
-
-from ..frame import build_ether, parse_ether
-from .cells import CellResult, CellSpec
-from .frames import Seen, Sink, frames, start_medium_capture
-from .mixes import opmode_of
-from .verdict import up_order
-from .world import DriverRef, World, leftovers, snapshot
+from net80211.conformance.cells import CellResult, CellSpec
+from net80211.conformance.frames import Seen, Sink, frames, start_medium_capture
+from net80211.conformance.mixes import opmode_of
+from net80211.conformance.verdict import up_order
+from net80211.conformance.world import DriverRef, World, leftovers, snapshot
+from net80211.p2p.device import P2PDevice
+from net80211.wire.data import build_ether, parse_ether
 
 ETHERTYPE = 0x88B5  # IEEE 802 local experimental: nobody else consumes it
 SETTLE_NS = SEC // 2
@@ -173,8 +173,6 @@ class _Cell:
             elif m is OpMode.P2P_CLIENT:
                 p.peer = _create(w, p.peer_dev, f"peer{p.index}", "p2p-go", ssid=p.ssid, channel=ch)
             elif m is OpMode.P2P_DEVICE:
-                from ..p2p.device import P2PDevice
-
                 p.peer = _create(w, p.peer_dev, f"peer{p.index}", "p2p-device")
                 p.p2p = [None, P2PDevice(p.peer, device_name=f"peer{p.index}")]
                 p.p2p[1].start()  # up, discovery next
@@ -206,8 +204,6 @@ class _Cell:
                 w.log(f"{p.vap.name} ({p.word}) left down: {uncovered(p.word)}")
                 continue
             if p.mode is OpMode.P2P_DEVICE:
-                from ..p2p.device import P2PDevice
-
                 p.p2p[0] = P2PDevice(p.vap, device_name=p.vap.name)
                 p.p2p[0].start()  # START_P2P_DEVICE: the concurrency check, then up
                 for dv in p.p2p:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .mixes import Mix
+from net80211.conformance.mixes import Mix
 
 KINDS = ("verdict", "behaviour", "lifecycle")
 

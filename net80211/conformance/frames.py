@@ -7,8 +7,8 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
-from ..frame import FrameError, peek
-from ..pcap import read_pcap
+from net80211.wire.frame import FrameError, peek
+from net80211.wire.pcap import read_pcap
 
 _FT_MGMT, _FT_DATA = 0, 2
 _SUB_BEACON = 8

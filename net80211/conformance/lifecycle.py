@@ -14,10 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ic import MS, SEC, State
-
-from .cells import CellFailure, CellResult, CellSpec
-from .verdict import up_order, vap_kwargs
-from .world import DriverRef, World, leftovers, snapshot
+from net80211.conformance.cells import CellFailure, CellResult, CellSpec
+from net80211.conformance.verdict import up_order, vap_kwargs
+from net80211.conformance.world import DriverRef, World, leftovers, snapshot
 
 RUN_NS = 1 * SEC
 STEP_NS = 50 * MS

@@ -6,18 +6,18 @@
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from ic import ConcurrencyError
-
-from ..driver import Driver
-from .behaviour import behaviour_cell
-from .cells import KINDS, CellResult, CellSpec
-from .lifecycle import lifecycle_cell
-from .mixes import Mix, enumerate_mixes, mode_words
-from .verdict import verdict_cell
-from .world import World, resolve
+from net80211.conformance.behaviour import behaviour_cell
+from net80211.conformance.cells import KINDS, CellResult, CellSpec
+from net80211.conformance.lifecycle import lifecycle_cell
+from net80211.conformance.mixes import Mix, enumerate_mixes, mode_words
+from net80211.conformance.verdict import verdict_cell
+from net80211.conformance.world import World, resolve
+from net80211.driver import Driver
 
 DEFAULT_MAX_VAPS = 3
 
@@ -86,8 +86,6 @@ class Matrix:
         try:
             return _RUNNERS[spec.kind](self.ref, spec)
         except Exception as e:  # a crash is a failed cell, with what crashed
-            import traceback
-
             return CellResult(spec.mix.label, spec.kind, list(spec.mix.modes), "no crash",
                               f"crashed: {type(e).__name__}", False, f"{type(e).__name__}: {e}",
                               traceback.format_exc().splitlines())

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from .cells import CellResult, CellSpec
-from .matrix import DEFAULT_MAX_VAPS, Matrix
-from .report import Report
+from net80211.conformance.cells import CellResult, CellSpec
+from net80211.conformance.matrix import DEFAULT_MAX_VAPS, Matrix
+from net80211.conformance.report import Report
 
 _PROP = "net80211_conformance_cell"
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .cells import FAIL, KINDS, PASS, SKIP, CellResult
+from net80211.conformance.cells import FAIL, KINDS, PASS, SKIP, CellResult
 
 _MARK = {PASS: "pass", FAIL: "FAIL", SKIP: "skip"}
 _ANSI = {PASS: "\x1b[32m", FAIL: "\x1b[1;31m", SKIP: "\x1b[33m"}

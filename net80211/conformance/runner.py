@@ -8,8 +8,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .matrix import DEFAULT_MAX_VAPS
-from .world import resolve
+from net80211.conformance.matrix import DEFAULT_MAX_VAPS
+from net80211.conformance.world import resolve
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 

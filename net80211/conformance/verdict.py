@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ic import SEC, ConcurrencyError, Net80211Error, OpMode
-
-from .cells import CellResult, CellSpec
-from .mixes import Mix, opmode_of
-from .world import DriverRef, World, leftovers, snapshot
+from net80211.conformance.cells import CellResult, CellSpec
+from net80211.conformance.mixes import Mix, opmode_of
+from net80211.conformance.world import DriverRef, World, leftovers, snapshot
 
 SETTLE_NS = 2 * SEC  # long enough for an AP's passive scan of a few channels and a claim
 

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ic import SEC, Caps, IEEE80211Com, InvalidArgument, Scheduler
-
-from ..driver import Driver, load_driver, split_spec
+from net80211.driver import Driver, load_driver, split_spec
 
 # Keys of a device's describe() that show hardware state a vap leaves behind
 # (hwsim: the addresses programmed on the medium port and whether it runs).

@@ -6,7 +6,7 @@ on the devices, `server` is the daemon (`wlanctl serve`), `client` and `cli`
 the command line.
 """
 
-from .grammar import COMMANDS, Invocation, UsageError, parse
-from .protocol import DEFAULT_SOCKET, VERSION
+from net80211.ctl.grammar import COMMANDS, Invocation, UsageError, parse
+from net80211.ctl.protocol import DEFAULT_SOCKET, VERSION
 
 __all__ = ["COMMANDS", "Invocation", "UsageError", "parse", "DEFAULT_SOCKET", "VERSION"]

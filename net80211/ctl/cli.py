@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from ic.errors import errno_name
-
-from . import grammar
-from .client import Client, socket_path
-from .output import format_result
-from .protocol import RemoteError
+from net80211.ctl import grammar
+from net80211.ctl.client import Client, socket_path
+from net80211.ctl.config import load_config
+from net80211.ctl.output import format_result
+from net80211.ctl.protocol import RemoteError
+from net80211.ctl.server import Daemon
 
 PROG = "wlanctl"
 
@@ -44,9 +45,6 @@ def serve_parser() -> argparse.ArgumentParser:
 
 def serve_main(argv: Sequence[str]) -> int:
     args = serve_parser().parse_args(list(argv))
-    from .config import load_config
-    from .server import Daemon
-
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format=f"{PROG}[%(process)d]: %(message)s")
     try:

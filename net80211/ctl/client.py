@@ -8,8 +8,7 @@ import socket
 from typing import Any
 
 from ic import Net80211Error
-
-from . import protocol
+from net80211.ctl import protocol
 
 NOT_RUNNING_HINT = "is `wlanctl serve` running?"
 

@@ -29,8 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ic import InvalidArgument
-
-from .grammar import CREATE_KEYWORDS
+from net80211.ctl.grammar import CREATE_KEYWORDS
 
 NETDEV_KINDS = ("tap", "queue")
 DEFAULT_P2P_CTRL_DIR = "/run/net80211/p2p"

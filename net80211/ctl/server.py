@@ -16,11 +16,10 @@ from typing import Any
 
 from ic import Net80211Error, Scheduler
 from ic.sched import SEC
-
-from . import protocol
-from .config import Config
-from .service import Service
-from .state import StateFile, recover
+from net80211.ctl import protocol
+from net80211.ctl.config import Config
+from net80211.ctl.service import Service
+from net80211.ctl.state import StateFile, recover
 
 log = logging.getLogger("net80211.ctl")
 

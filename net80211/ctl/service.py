@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+import net80211.host.tap  # noqa: F401  (registers the "tap" netdev kind)
 from ic import (
     AlreadyExists,
     Caps,
@@ -25,12 +26,13 @@ from ic import (
     mac_str,
     parse_wlanmode,
 )
+from net80211.ctl.config import NETDEV_KINDS, Config
+from net80211.ctl.grammar import CREATE_KEYWORDS, DEVICE_LISTS, VAP_LISTS
+from net80211.ctl.p2p import P2PManager
+from net80211.ctl.protocol import VERSION
+from net80211.ctl.state import StateFile
 from net80211.driver import Driver, open_driver
-
-from .config import NETDEV_KINDS, Config
-from .grammar import CREATE_KEYWORDS, DEVICE_LISTS, VAP_LISTS
-from .protocol import VERSION
-from .state import StateFile
+from net80211.host.tap import remove_netns
 
 log = logging.getLogger("net80211.ctl")
 
@@ -118,8 +120,6 @@ class Service:
                 log.exception("closing driver %s", drv.name)
         self.drivers.clear()
         if self.created_netns:
-            from net80211.tap import remove_netns
-
             for ns in sorted(self.created_netns):
                 try:
                     remove_netns(ns)
@@ -249,8 +249,6 @@ class Service:
             if a["netns"] is not None and kind != "tap":
                 raise InvalidArgument(f"{name}: netns needs netdev tap")
             if kind == "tap":
-                import net80211.tap  # noqa: F401  (registers the "tap" kind)
-
                 if any(t[0] == name and t[1] == a["netns"] for t in self._taps.values()):
                     raise AlreadyExists(f"{name}: a TAP of that name exists")
             config["netdev"] = kind
@@ -274,8 +272,6 @@ class Service:
 
     def _p2p_manager(self) -> Any:
         if self.p2p is None:
-            from net80211.p2p.ctrl import P2PManager
-
             d = self.config.p2p_ctrl_dir
             try:
                 self.p2p = P2PManager(self.sched, d)

@@ -8,6 +8,8 @@ import logging
 import os
 from typing import Any
 
+from net80211.host.tap import remove_netns, remove_stale_tap
+
 log = logging.getLogger("net80211.ctl")
 
 
@@ -72,8 +74,6 @@ def recover(path: str) -> dict[str, list[str]]:
     removed: dict[str, list[str]] = {"taps": [], "netns": []}
     if data is None:
         return removed
-    from net80211.tap import remove_netns, remove_stale_tap
-
     for t in data.get("taps", []):
         if not isinstance(t, dict) or not isinstance(t.get("ifname"), str):
             continue

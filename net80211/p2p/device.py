@@ -18,19 +18,15 @@ import string
 from collections.abc import Callable
 from typing import Any
 
-from ic import MS, SEC, Channel, OpMode, mac_str
-
-from ..frame import FrameError
-from ..ie import SSID, DSParams, IEList, SupportedRates, p2p_attributes, p2p_ies
-from ..mgmt import MgmtFrame, ProbeReq, ProbeResp
-from .group import P2PGroup
-from .invitation import Invitations
-from .negotiation import Negotiation
-from .owner import Event, Owner
-from .peers import Peer, PeerTable
-from .sd import GAS_PREFIXES, ServiceDiscovery
-from .wdev import OFDM_RATES, wdev_of
-from .wire import (
+from ic import MS, SEC, Busy, Channel, InvalidArgument, NoSuchDevice, NotSupported, OpMode, mac_str
+from net80211.p2p.group import P2PGroup
+from net80211.p2p.invitation import Invitations
+from net80211.p2p.negotiation import Negotiation
+from net80211.p2p.owner import Event, Owner
+from net80211.p2p.peers import Peer, PeerTable
+from net80211.p2p.sd import GAS_PREFIXES, ServiceDiscovery
+from net80211.p2p.wdev import OFDM_RATES, wdev_of
+from net80211.p2p.wire import (
     DEFAULT_DEV_TYPE,
     DEV_CAPAB_CONCURRENT,
     DEV_CAPAB_INVITATION,
@@ -44,6 +40,9 @@ from .wire import (
     chan_attr,
     parse_chan_attr,
 )
+from net80211.wire.frame import FrameError
+from net80211.wire.ie import SSID, DSParams, IEList, SupportedRates, p2p_attributes, p2p_ies
+from net80211.wire.mgmt import Action, MgmtFrame, ProbeReq, ProbeResp
 
 log = logging.getLogger("net80211.p2p")
 
@@ -63,7 +62,6 @@ class P2PDevice:
                  listen_channel: int | None = None, on_event: Callable[[str], Any] | None = None,
                  config_methods: int = DEFAULT_CONFIG_METHODS) -> None:
         if vap.opmode is not OpMode.P2P_DEVICE:
-            from ic import NotSupported
             raise NotSupported(f"{vap.name}: Wi-Fi Direct runs on a P2P device vap, not {vap.opmode.word}")
         self.vap = vap
         self.ic = vap.ic
@@ -101,7 +99,6 @@ class P2PDevice:
         for c in self.ic.channels:
             if c.ieee == ieee:
                 return c
-        from ic import InvalidArgument
         raise InvalidArgument(f"{self.ic.name} has no channel {ieee}")
 
     def start(self) -> None:
@@ -350,7 +347,6 @@ class P2PDevice:
         return [(Attr.CAPABILITY, bytes((self.dev_capab, 0))), (Attr.DEVICE_INFO, di.to_bytes())]
 
     def action_frame(self, da: bytes, act: P2PAction) -> bytes:
-        from ..mgmt import Action
         body = act.to_body()
         return MgmtFrame(Action(body[0], body[1], body[2:]), da, self.address, da).to_bytes()
 
@@ -430,14 +426,12 @@ class P2PDevice:
         """P2P_GROUP_ADD: an autonomous GO."""
         chan, reason = self.neg.pick_channel(OpMode.P2P_GO, None, freq)
         if chan is None:
-            from ic import Busy
             raise Busy(f"{self.vap.name}: cannot start a GO: {reason}")
         return P2PGroup.start_go(self, chan, self.random_ssid(), peer=None)
 
     def group_remove(self, ifname: str) -> None:
         g = self.groups.get(ifname)
         if g is None:
-            from ic import NoSuchDevice
             raise NoSuchDevice(f"{ifname}: no such P2P group")
         g.remove("REQUESTED")
 

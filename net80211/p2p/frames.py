@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ic import InvalidArgument
-
-from .owner import AlreadyRegistered, Event, Owner
+from net80211.p2p.owner import AlreadyRegistered, Event, Owner
 
 MGMT_HDR = 24
 _ids = itertools.count(1)

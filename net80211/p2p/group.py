@@ -8,13 +8,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ic import SEC, Channel, OpMode, State, mac_str
-
-from ..frame import BROADCAST
-from ..mgmt import Deauth
+from net80211.output import send_mgmt
+from net80211.wire.frame import BROADCAST
+from net80211.wire.mgmt import Deauth
 
 if TYPE_CHECKING:
-    from .device import P2PDevice
-    from .peers import Peer
+    from net80211.p2p.device import P2PDevice
+    from net80211.p2p.peers import Peer
 
 FORMATION_TIMEOUT_NS = 15 * SEC
 REASON_DEAUTH_LEAVING = 3
@@ -111,7 +111,6 @@ class P2PGroup:
             self._timer = None
         vap = self.vap
         if self.role == "GO" and vap is not None and vap.state >= State.RUN:
-            from ..output import send_mgmt
             send_mgmt(vap, BROADCAST, Deauth(REASON_DEAUTH_LEAVING), no_ack=True)
         if self.up:
             self.dev.emit(f"P2P-GROUP-REMOVED {self.name} {self.role} reason={reason}")

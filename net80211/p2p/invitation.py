@@ -17,12 +17,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ic import InvalidArgument, NoSuchDevice, NotSupported, OpMode, State, mac_str, parse_mac
-
-from .group import P2PGroup
-from .wire import Attr, P2PAction, Status, Subtype, chan_attr, channel_list, parse_chan_attr
+from net80211.p2p.group import P2PGroup
+from net80211.p2p.wire import Attr, P2PAction, Status, Subtype, chan_attr, channel_list, parse_chan_attr
 
 if TYPE_CHECKING:
-    from .device import P2PDevice
+    from net80211.p2p.device import P2PDevice
 
 INVITATION_TYPE_PERSISTENT = 0x01
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from ic import OpMode, State
-
-from ..hostap import HostapMode
-from ..mode import ANY, Mode, S, transitions_table
-from ..sta import StaMode
+from net80211.mode import ANY, Mode, S, transitions_table
+from net80211.modes.hostap import HostapMode
+from net80211.modes.sta import StaMode
 
 
 class P2PDeviceMode(Mode):

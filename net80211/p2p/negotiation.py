@@ -15,10 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ic import Channel, InvalidArgument, NoSuchDevice, OpMode, mac_str, parse_mac
-
-from ..frame import FrameError
-from .group import P2PGroup
-from .wire import (
+from net80211.p2p.group import P2PGroup
+from net80211.p2p.wire import (
     SOCIAL_CHANNELS,
     WPS_CONFIG_METHODS,
     WPS_DEV_PASSWORD_ID,
@@ -35,10 +33,11 @@ from .wire import (
     wps_get,
     wps_tlv,
 )
+from net80211.wire.frame import FrameError
 
 if TYPE_CHECKING:
-    from .device import P2PDevice
-    from .peers import Peer
+    from net80211.p2p.device import P2PDevice
+    from net80211.p2p.peers import Peer
 
 CONFIRM_WAIT_MS = 250
 DEV_PW_DEFAULT, DEV_PW_USER, DEV_PW_PUSHBUTTON, DEV_PW_REGISTRAR = 0, 1, 4, 5

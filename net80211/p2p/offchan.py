@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ic import MS, Channel, ComFlags
-
-from ..sta import reset_beacon_monitor
+from net80211.modes.sta import reset_beacon_monitor
 
 log = logging.getLogger("net80211")
 

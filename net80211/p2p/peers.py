@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ic import mac_str
-
-from .wire import DEFAULT_DEV_TYPE, pri_dev_type_str
+from net80211.p2p.wire import DEFAULT_DEV_TYPE, pri_dev_type_str
 
 
 @dataclass

@@ -20,15 +20,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ic import InvalidArgument, NoSuchDevice, mac_str, parse_mac
-
-from ..frame import FrameError
-from ..ie import OUI_WFA
-from ..mgmt import Action, MgmtFrame
-from .wire import DEV_CAPAB_SD, P2P_OUI_TYPE
+from net80211.p2p.wire import DEV_CAPAB_SD, P2P_OUI_TYPE
+from net80211.wire.frame import FrameError
+from net80211.wire.ie import OUI_WFA
+from net80211.wire.mgmt import Action, MgmtFrame
 
 if TYPE_CHECKING:
-    from .device import P2PDevice
-    from .peers import Peer
+    from net80211.p2p.device import P2PDevice
+    from net80211.p2p.peers import Peer
 
 CAT_PUBLIC, GAS_INITIAL_REQ, GAS_INITIAL_RESP = 4, 10, 11
 GAS_PREFIXES = (bytes((CAT_PUBLIC, GAS_INITIAL_REQ)), bytes((CAT_PUBLIC, GAS_INITIAL_RESP)))

@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ic import MS, Busy, Channel, InvalidArgument, NotSupported, OpMode, State
-
-from ..frame import BROADCAST, FrameError
-from ..ie import SSID, Element, IEList, SupportedRates
-from ..mgmt import MgmtFrame, ProbeReq
-from ..scan import Scanner, ScanResult
-from .frames import FrameRegistry
-from .offchan import OffChanItem, OffChannel
-from .owner import Event, NetworkDown, NotFound, Owner
+from net80211.p2p.frames import FrameRegistry
+from net80211.p2p.offchan import OffChanItem, OffChannel
+from net80211.p2p.owner import Event, NetworkDown, NotFound, Owner
+from net80211.scan import Scanner, ScanResult
+from net80211.wire.frame import BROADCAST, FrameError
+from net80211.wire.ie import SSID, Element, IEList, SupportedRates
+from net80211.wire.mgmt import MgmtFrame, ProbeReq
 
 ROC_MIN_MS = 10
 ROC_MAX_MS = 5000  # the device maximum unless the device says otherwise

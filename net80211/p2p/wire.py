@@ -8,8 +8,8 @@ import enum
 import struct
 from dataclasses import dataclass, field
 
-from ..frame import FrameError
-from ..ie import OUI_WFA, IEList, p2p_attributes, p2p_ies, wps_ies, wps_payload
+from net80211.wire.frame import FrameError
+from net80211.wire.ie import OUI_WFA, IEList, p2p_attributes, p2p_ies, wps_ies, wps_payload
 
 P2P_OUI_TYPE = 9
 CAT_PUBLIC, ACT_VENDOR = 4, 9

@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli import cli_main
+from net80211.scenario.cli import cli_main
 
 sys.exit(cli_main(sys.argv[1:], prog="python -m net80211.scenario"))

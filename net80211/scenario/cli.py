@@ -14,10 +14,9 @@ import sys
 from pathlib import Path
 
 from ic.errors import errno_name
-
-from .loader import load_scenario
-from .runner import run_scenario
-from .summary import format_text
+from net80211.scenario.loader import load_scenario
+from net80211.scenario.runner import run_scenario
+from net80211.scenario.summary import format_text
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ic import CloneFlags, OpMode, parse_wlanmode
-
-from .source import SourceIndex
-from .spec import (
+from net80211.scenario.source import SourceIndex
+from net80211.scenario.spec import (
     CaptureSpec,
     EventSpec,
     Located,

@@ -12,7 +12,8 @@ import ipaddress
 import struct
 from typing import NamedTuple
 
-from ..frame import FrameError, build_ether, parse_ether
+from net80211.wire.data import build_ether, parse_ether
+from net80211.wire.frame import FrameError
 
 ETH_P_IP = 0x0800
 IPPROTO_ICMP = 1

@@ -10,10 +10,9 @@ from typing import Any
 
 from ic import SEC, CloneFlags, NotSupported, Scheduler, parse_mac
 from net80211.driver import Driver, open_driver
-
-from .spec import Scenario, ScenarioError, VapSpec
-from .summary import pcap_frames, radio_summary, vap_summary
-from .traffic import Host, PingFlow, UdpFlow, _Flow, host_summary
+from net80211.scenario.spec import Scenario, ScenarioError, VapSpec
+from net80211.scenario.summary import pcap_frames, radio_summary, vap_summary
+from net80211.scenario.traffic import Host, PingFlow, UdpFlow, _Flow, host_summary
 
 
 class ScenarioRun:

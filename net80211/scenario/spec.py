@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ic import Net80211Error
-
-from .source import SourceIndex, key_name
+from net80211.scenario.source import SourceIndex, key_name
 
 
 class ScenarioError(Net80211Error):

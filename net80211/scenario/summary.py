@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ic import OpMode, mac_str
-
-from ..frame import CtrlSubtype, DataSubtype, FrameError, MgmtSubtype
-from ..pcap import LINKTYPE_RADIOTAP, read_pcap
+from net80211.wire.frame import CtrlSubtype, DataSubtype, FrameError, MgmtSubtype
+from net80211.wire.pcap import LINKTYPE_RADIOTAP, read_pcap
 
 
 def _mac(x: Any) -> str | None:

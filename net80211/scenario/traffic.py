@@ -13,9 +13,8 @@ import struct
 from typing import Any
 
 from ic import MS, Scheduler, mac_str
-
-from . import packets
-from .packets import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, IPPROTO_ICMP, IPPROTO_UDP, BadPacket
+from net80211.scenario import packets
+from net80211.scenario.packets import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, IPPROTO_ICMP, IPPROTO_UDP, BadPacket
 
 # Payload prefix of our probes: magic, flow number, sequence, send time (ns).
 _PROBE = struct.Struct(">4sIIq")

@@ -9,10 +9,12 @@ import json
 import sys
 import timeit
 
-from net80211.frame import BROADCAST, DataFrame, DataSubtype, FCFlags, llc_snap_encap, parse_frame, peek
-from net80211.ie import ERP, SSID, TIM, DSParams, HTCapabilities, HTOperation, IEList, rates_ies
-from net80211.mgmt import Beacon, Capability, MgmtFrame
-from net80211.radiotap import Radiotap, channel_flags
+from net80211.wire.data import DataFrame, llc_snap_encap
+from net80211.wire.decode import parse_frame
+from net80211.wire.frame import BROADCAST, DataSubtype, FCFlags, peek
+from net80211.wire.ie import ERP, SSID, TIM, DSParams, HTCapabilities, HTOperation, IEList, rates_ies
+from net80211.wire.mgmt import Beacon, Capability, MgmtFrame
+from net80211.wire.radiotap import Radiotap, channel_flags
 
 AP = bytes.fromhex("020000000100")
 STA = bytes.fromhex("020000000200")

@@ -119,8 +119,8 @@ def test_ibss_answers_probe_requests_for_its_ssid():
     sta.up()
     s.run_for(10 * MS)
     from net80211.beacon import DEFAULT_RATES
-    from net80211.ie import SSID, IEList, rates_ies
-    from net80211.mgmt import MgmtFrame, ProbeReq
+    from net80211.wire.ie import SSID, IEList, rates_ies
+    from net80211.wire.mgmt import MgmtFrame, ProbeReq
 
     for ssid, answered in ((b"adhoc", 1), (b"", 1), (b"other", 0)):
         before = vaps[0].adhoc_stats["tx_probe_resp"]

@@ -11,9 +11,9 @@ import pytest
 
 from ic import MS, SEC, Scheduler, State
 from net80211.driver import open_driver
-from net80211.frame import DataFrame
+from net80211.modes.wds import WdsDaemon
 from net80211.node import NodeTable
-from net80211.wds import WdsDaemon
+from net80211.wire.data import DataFrame
 
 H1 = bytes.fromhex("0a0000000001")  # a host bridged behind the AP's WDS vap
 H2 = bytes.fromhex("0a0000000002")  # a host bridged behind the station

@@ -9,31 +9,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from net80211.frame import (
+from net80211.wire.ctrl import Ack, Cts, PsPoll, RawFrame, Rts
+from net80211.wire.data import DataFrame, build_ether, llc_snap_decap, llc_snap_encap, parse_ether
+from net80211.wire.decode import parse_frame
+from net80211.wire.frame import (
     BROADCAST,
-    Ack,
-    Cts,
-    DataFrame,
     DataSubtype,
     FCFlags,
     FrameError,
-    PsPoll,
-    RawFrame,
-    Rts,
-    build_ether,
     fc_pack,
     fc_unpack,
     is_multicast,
-    llc_snap_decap,
-    llc_snap_encap,
     mac_str,
-    parse_ether,
-    parse_frame,
     parse_mac,
     peek,
 )
-from net80211.ie import SSID, TIM, DSParams, HTCapabilities, IEList, SupportedRates, Unknown, Vendor
-from net80211.mgmt import (
+from net80211.wire.ie import SSID, TIM, DSParams, HTCapabilities, IEList, SupportedRates, Unknown, Vendor
+from net80211.wire.mgmt import (
     Action,
     ActionCategory,
     AssocReq,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ic import SEC, TU, Scheduler, State
 from net80211.driver import open_driver
-from net80211.ie import SSID, TIM, DSParams, IBSSParams, SupportedRates
-from net80211.mgmt import Beacon, MgmtFrame, ProbeResp
+from net80211.wire.ie import SSID, TIM, DSParams, IBSSParams, SupportedRates
+from net80211.wire.mgmt import Beacon, MgmtFrame, ProbeResp
 
 
 def heard():

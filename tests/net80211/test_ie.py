@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from net80211.frame import FrameError
-from net80211.ie import (
+from net80211.wire.frame import FrameError
+from net80211.wire.ie import (
     ERP,
     OUI_MICROSOFT,
     OUI_WFA,

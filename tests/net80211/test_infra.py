@@ -9,11 +9,11 @@ from support.testdriver import TestCom
 
 from ic import SEC
 from net80211 import Scheduler, State
-from net80211.frame import DataFrame, build_ether, llc_snap_decap
 from net80211.input import input_all
 from net80211.netdev import QueueNetdev, make_netdev, netdev_kinds, register_netdev_kind
 from net80211.node import NodeTable
 from net80211.output import data_frame, deliver, snap_body
+from net80211.wire.data import DataFrame, build_ether, llc_snap_decap
 
 
 class Rx:

@@ -10,11 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ic import MS, SEC, NotSupported, RxInfo, Scheduler, State
-from net80211.capture import RATES_2GHZ, rate_500k, rate_index
 from net80211.driver import open_driver
-from net80211.frame import BROADCAST, DataFrame, llc_snap_encap
-from net80211.pcap import LINKTYPE_RADIOTAP, read_pcap
-from net80211.radiotap import TX_FLAG_NOACK, Radiotap, RTFlags, fcs, parse_tx_radiotap
+from net80211.wire.capture import RATES_2GHZ, rate_500k, rate_index
+from net80211.wire.data import DataFrame, llc_snap_encap
+from net80211.wire.frame import BROADCAST
+from net80211.wire.pcap import LINKTYPE_RADIOTAP, read_pcap
+from net80211.wire.radiotap import TX_FLAG_NOACK, Radiotap, RTFlags, fcs, parse_tx_radiotap
 
 A = bytes.fromhex("020000000a00")
 B = bytes.fromhex("020000000b00")

@@ -11,21 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from net80211.frame import (
-    BROADCAST,
-    Ack,
-    Cts,
-    DataFrame,
-    DataSubtype,
-    FCFlags,
-    FrameError,
-    PsPoll,
-    Rts,
-    llc_snap_encap,
-    parse_frame,
-    parse_mac,
-)
-from net80211.ie import (
+from net80211.wire.ctrl import Ack, Cts, PsPoll, Rts
+from net80211.wire.data import DataFrame, llc_snap_encap
+from net80211.wire.decode import parse_frame
+from net80211.wire.frame import BROADCAST, DataSubtype, FCFlags, FrameError, parse_mac
+from net80211.wire.ie import (
     ERP,
     RSN,
     SSID,
@@ -39,7 +29,7 @@ from net80211.ie import (
     rates_ies,
     wps_ies,
 )
-from net80211.mgmt import (
+from net80211.wire.mgmt import (
     Action,
     ActionCategory,
     AssocReq,
@@ -57,8 +47,8 @@ from net80211.mgmt import (
     ReassocResp,
     StatusCode,
 )
-from net80211.pcap import LINKTYPE_IEEE802_11, LINKTYPE_RADIOTAP, PcapWriter, read_pcap
-from net80211.radiotap import Radiotap, RTChannel, RTFlags, channel_flags, fcs, parse_radiotap_frame
+from net80211.wire.pcap import LINKTYPE_IEEE802_11, LINKTYPE_RADIOTAP, PcapWriter, read_pcap
+from net80211.wire.radiotap import Radiotap, RTChannel, RTFlags, channel_flags, fcs, parse_radiotap_frame
 from tests.conftest import require_tool
 
 # --- radiotap ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from ic import MS, SEC, TU, Scheduler, State
 from net80211.driver import open_driver
-from net80211.sta import reset_beacon_monitor
+from net80211.modes.sta import reset_beacon_monitor
 
 
 def test_reset_beacon_monitor_postpones_the_miss_and_only_applies_to_running_stations():

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from ic import MS, CloneFlags, RxInfo, Scheduler, State
 from net80211.driver import open_driver
-from net80211.frame import DataFrame
 from net80211.node import NodeTable
+from net80211.wire.data import DataFrame
 
 H1 = bytes.fromhex("0a0000000001")  # hosts bridged behind each end
 H2 = bytes.fromhex("0a0000000002")

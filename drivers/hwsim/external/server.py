@@ -23,6 +23,7 @@ import logging
 import os
 import socket
 import struct
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -220,8 +221,6 @@ class ExternalMedium:
 
     def wait_for_client(self, timeout_s: float = 5.0) -> bool:
         """Serve the socket until a client has registered (set-up, not protocol timing)."""
-        import time
-
         deadline = time.monotonic() + timeout_s
         while self.client is None:
             left = deadline - time.monotonic()

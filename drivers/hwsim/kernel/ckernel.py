@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import os
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -37,6 +38,8 @@ def _check(rc: int, what: str) -> int:
         raise KernelError(-rc, f"{what}: {os.strerror(-rc)}")
     return rc
 
+_EV_FIELDS: dict[str, tuple[Any, ...]] = dict(_EV_DTYPE.fields or {})
+
 
 class CKernel:
     """One world of radios in the C kernel."""
@@ -49,7 +52,7 @@ class CKernel:
         self.mode = mode
         self._buf = ffi.new("struct med_event[]", _EVBUF)
         if ffi.sizeof("struct med_event") != _EV_DTYPE.itemsize or any(
-                ffi.offsetof("struct med_event", n) != _EV_DTYPE.fields[n][1] for n in _EV_DTYPE.names):
+                ffi.offsetof("struct med_event", n) != _EV_FIELDS[n][1] for n in _EV_FIELDS):
             raise RuntimeError("struct med_event does not match the kernel's numpy view")
         self._view = np.frombuffer(ffi.buffer(self._buf), dtype=_EV_DTYPE)
         self.set_per_table(model.default_per_table(), model.PER_TABLE_STEP_DB)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import heapq
 import math
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -162,8 +163,21 @@ class _Frame:
 
 
 class _Tx:
+    """One transmission in the air."""
+
     __slots__ = ("sender", "freq", "tidx", "len", "frame", "is_ack", "ack_for", "retry", "end",
                  "sensed", "ovl")
+    sender: int
+    freq: int
+    tidx: int
+    len: int
+    frame: _Frame | None
+    is_ack: bool
+    ack_for: int
+    retry: bool
+    end: int
+    sensed: list[int]  # radios that sensed it busy
+    ovl: list[tuple[int, int]]  # (sender, freq) of transmissions it overlapped
 
 
 class RefKernel:
@@ -178,7 +192,8 @@ class RefKernel:
         self.snr: list[list[float]] = []
         self.pw: list[list[float]] = []
         self.loss: list[list[float]] = []
-        self.heap: list[tuple[int, int, int, object, int]] = []
+        # (time, seq, event type, a radio index or a _Tx, generation or index)
+        self.heap: list[tuple[int, int, int, Any, int]] = []
         self.active: list[_Tx] = []
         self.out: list[MedEvent] = []
         self.c = dict.fromkeys(COUNTERS, 0)
@@ -608,7 +623,7 @@ class RefKernel:
             time, _, typ, a, b = heapq.heappop(heap)
             self.now = time
             if typ == EV_BACKOFF:
-                r = self.radios[a]  # type: ignore[index]
+                r = self.radios[a]
                 if b != r.gen:
                     continue
                 r.bo_armed = False

@@ -11,8 +11,8 @@ import pytest
 from drivers.example import ExampleDriver, ExampleRadio, ExampleVap
 from ic import MS, SEC, CloneFlags, ConcurrencyError, InvalidArgument, NotSupported, Scheduler, State
 from net80211.driver import load_driver, open_driver
-from net80211.frame import FrameError
-from net80211.mgmt import Beacon, MgmtFrame
+from net80211.wire.frame import FrameError
+from net80211.wire.mgmt import Beacon, MgmtFrame
 
 EXAMPLE_DIR = Path(__file__).resolve().parents[3] / "drivers" / "example"
 

@@ -6,10 +6,10 @@ import pytest
 from ic import MS, SEC
 from net80211 import State
 from net80211.driver import open_driver
-from net80211.frame import build_ether, parse_ether
 from net80211.input import input_all
-from net80211.mgmt import ReasonCode, StatusCode
 from net80211.node import NodeTable
+from net80211.wire.data import build_ether, parse_ether
+from net80211.wire.mgmt import ReasonCode, StatusCode
 
 RUN, SCAN = State.RUN, State.SCAN
 ETH_ECHO = 0x88B5  # a local experimental ethertype for the ping-like exchange
@@ -179,7 +179,7 @@ def test_maxsta_refuses_with_its_status_code():
 def test_refused_station_waits_out_its_backoff_without_probing():
     """Its only BSS refused it: no probe storm while that BSS is set aside,
     a new scan when the backoff ends (wpa_supplicant's way after a failure)."""
-    from net80211.sta import FAIL_BACKOFF_NS
+    from net80211.modes.sta import FAIL_BACKOFF_NS
 
     s, d = world(3)
     ap, stas = bss(s, d, 2, ap_kw={"maxsta": 1}, sta_kw={"channel": 6})  # one channel: 110 ms scans

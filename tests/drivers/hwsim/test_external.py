@@ -560,7 +560,7 @@ def test_a_station_associates_and_exchanges_data_through_hwsim_mediumd(tmp_path,
     from ic import SEC, Scheduler
     from net80211 import State
     from net80211.driver import open_driver
-    from net80211.frame import build_ether, parse_ether
+    from net80211.wire.data import build_ether, parse_ether
 
     s = Scheduler()
     d = open_driver("hwsim", s, radios=2)

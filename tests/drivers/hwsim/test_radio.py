@@ -16,7 +16,7 @@ from drivers.hwsim.kernel.medtypes import (
 from ic import TU, Caps, Net80211Error, OpMode, Scheduler, State
 from ic.sched import MS, SEC
 from net80211.driver import Driver, available_drivers, load_driver, open_driver, split_spec
-from net80211.mgmt import Beacon, MgmtFrame
+from net80211.wire.mgmt import Beacon, MgmtFrame
 
 
 def world(n: int = 2, **kw):

@@ -15,10 +15,10 @@ from conftest import require, require_root, require_tool
 from pyroute2 import IPRoute, netns
 from support.wlanctl import thread_daemon, wlanctl
 
-from net80211.adhoc import IbssMode
-from net80211.hostap import HostapMode
 from net80211.mode import Mode
-from net80211.sta import StaMode
+from net80211.modes.adhoc import IbssMode
+from net80211.modes.hostap import HostapMode
+from net80211.modes.sta import StaMode
 
 ETH_TEST = 0x88B5
 CONFIG = """

@@ -12,7 +12,7 @@ from conftest import require, require_root
 from pyroute2 import IPRoute, netns
 
 from ic import Scheduler, State
-from net80211.tap import ALIAS_PREFIX, TapNetdev, remove_netns, remove_stale_tap
+from net80211.host.tap import ALIAS_PREFIX, TapNetdev, remove_netns, remove_stale_tap
 
 ETH_P_ALL = 0x0003
 ETH_TEST = 0x88B5  # IEEE local experimental ethertype: nothing else sends it

@@ -12,8 +12,8 @@ import pytest
 from conftest import require_tool
 
 from ic import MS, SEC, OpMode, Scheduler
+from net80211.ctl.p2p import P2PManager
 from net80211.driver import open_driver
-from net80211.p2p.ctrl import P2PManager
 
 
 @pytest.fixture

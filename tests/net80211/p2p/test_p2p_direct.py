@@ -9,8 +9,8 @@ from support.p2p import discover, has, setup_world
 from ic import MS, SEC, OpMode, State
 from ic.combinations import IfaceCombination, IfaceLimit
 from ic.enums import IfType
-from net80211.frame import build_ether
 from net80211.p2p.wire import DeviceInfo, P2PAction, Subtype, channel_list, parse_channel_list
+from net80211.wire.data import build_ether
 
 
 def test_find_discovers_each_other_and_fills_the_peer_table():
@@ -214,7 +214,7 @@ def test_malformed_p2p_frames_are_counted_not_fatal():
            b"\x04\x09\x50\x6f\x9a\x09\x00\x01\xdd\x05\x50\x6f\x9a\x09\x0d",  # attribute header cut
            # a device info attribute too short to hold one
            b"\x04\x09\x50\x6f\x9a\x09\x00\x01\xdd\x09\x50\x6f\x9a\x09\x0d\x03\x00\x01\x02\x03"]
-    from net80211.mgmt import Action, MgmtFrame
+    from net80211.wire.mgmt import Action, MgmtFrame
     before = a.vap.stats.rx_malformed
     for body in bad:
         f = MgmtFrame(Action(body[0], body[1], body[2:]), a.address, b.address, a.address).to_bytes()

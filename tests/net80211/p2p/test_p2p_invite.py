@@ -9,10 +9,10 @@ import pytest
 from support.p2p import discover, has, setup_world
 
 from ic import MS, SEC, OpMode, State, mac_str
-from net80211.frame import build_ether
-from net80211.mgmt import Action, MgmtFrame
-from net80211.p2p.ctrl import CtrlSocket
+from net80211.ctl.p2p import CtrlSocket
 from net80211.p2p.wire import Attr, P2PAction, Subtype, chan_attr
+from net80211.wire.data import build_ether
+from net80211.wire.mgmt import Action, MgmtFrame
 
 
 def go_with_peer(n=2):

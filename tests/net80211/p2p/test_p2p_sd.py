@@ -10,9 +10,7 @@ from hypothesis import strategies as st
 from support.p2p import discover, has, setup_world
 
 from ic import MS, SEC, mac_str
-from net80211.frame import FrameError
-from net80211.mgmt import Action, MgmtFrame
-from net80211.p2p.ctrl import CtrlSocket
+from net80211.ctl.p2p import CtrlSocket
 from net80211.p2p.sd import (
     GAS_INITIAL_REQ,
     GAS_INITIAL_RESP,
@@ -27,6 +25,8 @@ from net80211.p2p.sd import (
     split_tlvs,
     upnp_query,
 )
+from net80211.wire.frame import FrameError
+from net80211.wire.mgmt import Action, MgmtFrame
 
 # _afpovertcp._tcp.local. PTR (compressed) and its RDATA, as in wpa_supplicant's README-P2P
 BJ_QUERY = bytes.fromhex("0b5f6166706f766572746370c00c000c01")

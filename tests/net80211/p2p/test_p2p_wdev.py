@@ -9,8 +9,8 @@ from ic import MS, SEC, ConcurrencyError, OpMode, Scheduler, State
 from ic.combinations import IfaceCombination, IfaceLimit
 from ic.enums import IfType
 from net80211.driver import open_driver
-from net80211.mgmt import Action, MgmtFrame
 from net80211.p2p import ROC_MAX_MS, Owner, wdev_of
+from net80211.wire.mgmt import Action, MgmtFrame
 
 BCAST = b"\xff" * 6
 

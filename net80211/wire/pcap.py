@@ -8,8 +8,8 @@ import struct
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from .frame import FrameError
-from .radiotap import Radiotap
+from net80211.wire.frame import FrameError
+from net80211.wire.radiotap import Radiotap
 
 __all__ = ["LINKTYPE_IEEE802_11", "LINKTYPE_RADIOTAP", "PcapWriter", "read_pcap"]
 

@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from .frame import FrameError
+from net80211.wire.frame import FrameError
 
 __all__ = ["TX_FLAG_NOACK", "RTChannel", "RTFlags", "Radiotap", "TxRadiotap", "channel_flags", "fcs",
            "parse_radiotap_frame", "parse_tx_radiotap"]

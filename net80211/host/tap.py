@@ -24,10 +24,9 @@ from typing import Any
 from pyroute2 import IPRoute, NetlinkError, netns
 
 from ic import AlreadyExists, InvalidArgument, Net80211Error, State, mac_str
+from net80211.netdev import Netdev, register_netdev_kind
 
-from .netdev import Netdev, register_netdev_kind
-
-log = logging.getLogger("net80211.tap")
+log = logging.getLogger("net80211.host.tap")
 
 TUN_DEVICE = "/dev/net/tun"
 TUNSETIFF = 0x400454CA

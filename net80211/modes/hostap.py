@@ -23,24 +23,12 @@ import logging
 from typing import Any
 
 from ic import SEC, Callout, OpMode, State
-
-from .beacon import DEFAULT_RATES, HT_CAPS, capinfo, probe_resp_frame
-from .bss import create_bss, leave_bss, pick_channel, running_channel, scan_channels
-from .frame import FrameError
-from .ie import IEList, rates_ies
-from .mgmt import (
-    AssocResp,
-    Auth,
-    AuthAlgorithm,
-    Deauth,
-    MgmtFrame,
-    ReasonCode,
-    ReassocResp,
-    StatusCode,
-)
-from .mode import ANY, Mode, S, transitions_table
-from .node import NodeTable
-from .output import (
+from net80211.beacon import DEFAULT_RATES, HT_CAPS, capinfo, probe_resp_frame
+from net80211.bss import create_bss, leave_bss, pick_channel, running_channel, scan_channels
+from net80211.mode import ANY, Mode, S, transitions_table
+from net80211.modes.wds import DSTODS, dwds_discover, dwds_mcast
+from net80211.node import NodeTable
+from net80211.output import (
     FC_NULL,
     FROM_DS,
     TO_DS,
@@ -52,8 +40,19 @@ from .output import (
     send_raw,
     snap_body,
 )
-from .scan import Scanner, ScanResult
-from .wds import DSTODS, dwds_discover, dwds_mcast
+from net80211.scan import Scanner, ScanResult
+from net80211.wire.frame import FrameError
+from net80211.wire.ie import IEList, rates_ies
+from net80211.wire.mgmt import (
+    AssocResp,
+    Auth,
+    AuthAlgorithm,
+    Deauth,
+    MgmtFrame,
+    ReasonCode,
+    ReassocResp,
+    StatusCode,
+)
 
 log = logging.getLogger("net80211")
 

@@ -32,13 +32,13 @@ from collections.abc import Callable
 from typing import Any
 
 from ic import SEC, TU, Callout, OpMode, State
-
-from .bss import leave_bss, running_channel
-from .frame import DataFrame, FrameError, peek
-from .input import FT_DATA, RETRY, count_malformed, qos_tid
-from .mode import ANY, Mode, S, transitions_table
-from .node import NONQOS_TID, NodeTable
-from .output import data_frame, deliver, ether_addrs, send_data, snap_body
+from net80211.bss import leave_bss, running_channel
+from net80211.input import FT_DATA, RETRY, count_malformed, qos_tid
+from net80211.mode import ANY, Mode, S, transitions_table
+from net80211.node import NONQOS_TID, NodeTable
+from net80211.output import data_frame, deliver, ether_addrs, send_data, snap_body
+from net80211.wire.data import DataFrame
+from net80211.wire.frame import FrameError, peek
 
 DSTODS = 0x03
 _NODATA = 0x4

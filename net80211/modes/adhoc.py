@@ -24,15 +24,16 @@ from collections import Counter
 from typing import Any
 
 from ic import OpMode, State
-
-from .bss import create_bss, leave_bss, pick_channel, scan_channels
-from .frame import BROADCAST, DataFrame
-from .ie import SSID, IEList, rates_ies
-from .mgmt import Beacon, Capability, MgmtFrame, ProbeReq, ProbeResp
-from .mode import ANY, Mode, S, transitions_table
-from .node import NodeTable
-from .output import data_frame, deliver, ether_addrs, send_mgmt, snap_body
-from .scan import Scanner, ScanResult
+from net80211.beacon import DEFAULT_RATES, beacon_ies, capinfo
+from net80211.bss import create_bss, leave_bss, pick_channel, scan_channels
+from net80211.mode import ANY, Mode, S, transitions_table
+from net80211.node import NodeTable
+from net80211.output import data_frame, deliver, ether_addrs, send_mgmt, snap_body
+from net80211.scan import Scanner, ScanResult
+from net80211.wire.data import DataFrame
+from net80211.wire.frame import BROADCAST
+from net80211.wire.ie import SSID, IEList, rates_ies
+from net80211.wire.mgmt import Beacon, Capability, MgmtFrame, ProbeReq, ProbeResp
 
 log = logging.getLogger("net80211")
 
@@ -159,8 +160,6 @@ class IbssMode(Mode):
 
     def scan_probe(self, vap: Any, chan: Any) -> None:
         """Active scan: a probe request for our SSID on each channel visited."""
-        from .beacon import DEFAULT_RATES
-
         req = ProbeReq(IEList([SSID(vap.ssid), *rates_ies(DEFAULT_RATES)]))
         send_mgmt(vap, BROADCAST, req, bssid=BROADCAST)
 
@@ -234,8 +233,6 @@ class IbssMode(Mode):
             return
         if mf.addr3 != b"\xff" * 6 and mf.addr3 != vap.bssid:
             return
-        from .beacon import beacon_ies, capinfo
-
         resp = ProbeResp(device_tsf(vap.ic), vap.bintval, capinfo(vap),
                          beacon_ies(vap, hide_ssid=False, tim=None))
         if send_mgmt(vap, mf.addr2, resp, bssid=vap.bssid):

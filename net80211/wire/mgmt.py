@@ -9,8 +9,16 @@ import struct
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .frame import FrameError, MgmtSubtype, _check_addr, _check_uint, _FlagProps, trusted_ctor
-from .ie import IEList
+from net80211.wire.frame import (
+    FrameError,
+    MgmtSubtype,
+    Trusted,
+    _check_addr,
+    _check_uint,
+    _FlagProps,
+    trusted_ctor,
+)
+from net80211.wire.ie import IEList
 
 __all__ = [
     "ActionCategory", "AuthAlgorithm", "Capability", "PublicAction", "ReasonCode", "StatusCode",
@@ -176,7 +184,7 @@ _H = struct.Struct("<H")
 
 @trusted_ctor
 @dataclass(frozen=True, slots=True)
-class Beacon:
+class Beacon(Trusted):
     """Beacon: TSF timestamp (µs), beacon interval (TU), capability, elements."""
 
     timestamp: int
@@ -210,7 +218,7 @@ class ProbeResp(Beacon):
 
 @trusted_ctor
 @dataclass(frozen=True, slots=True)
-class ProbeReq:
+class ProbeReq(Trusted):
     """Probe Request: elements only (SSID first; empty SSID = wildcard)."""
 
     ies: IEList = field(default_factory=IEList)
@@ -229,7 +237,7 @@ class ProbeReq:
 
 @trusted_ctor
 @dataclass(frozen=True, slots=True)
-class Auth:
+class Auth(Trusted):
     """Authentication: algorithm, transaction sequence, status, then elements
     for open/shared/FT, or `payload` bytes for algorithms (SAE...) whose body
     is not elements."""
@@ -275,7 +283,7 @@ def _reason(v: int) -> int:
 
 @trusted_ctor
 @dataclass(frozen=True, slots=True)
-class AssocReq:
+class AssocReq(Trusted):
     """Association Request: capability, listen interval (beacon intervals), elements."""
 
     capability: int
@@ -299,7 +307,7 @@ class AssocReq:
 
 @trusted_ctor
 @dataclass(frozen=True, slots=True)
-class ReassocReq:
+class ReassocReq(Trusted):
     """Reassociation Request: as association plus the current AP's address."""
 
     capability: int
@@ -326,7 +334,7 @@ class ReassocReq:
 
 @trusted_ctor
 @dataclass(frozen=True, slots=True)
-class AssocResp:
+class AssocResp(Trusted):
     """(Re)association Response: capability, status, AID (0..2007; the two
     top bits set on the wire are not part of it), elements."""
 
@@ -360,7 +368,7 @@ class ReassocResp(AssocResp):
 
 @trusted_ctor
 @dataclass(frozen=True, slots=True)
-class Disassoc:
+class Disassoc(Trusted):
     """Disassociation: reason code, then optional elements (e.g. vendor)."""
 
     reason: int = ReasonCode.UNSPECIFIED
@@ -390,7 +398,7 @@ class Deauth(Disassoc):
 
 @trusted_ctor
 @dataclass(frozen=True, slots=True)
-class Action:
+class Action(Trusted):
     """Action (or Action No Ack): category, action field, the rest as bytes.
     Vendor categories (126, 127) have no action field: `action` is None and
     the payload starts with the OUI."""
@@ -436,7 +444,7 @@ class Action:
 
 @trusted_ctor
 @dataclass(frozen=True, slots=True)
-class RawMgmtBody:
+class RawMgmtBody(Trusted):
     """A body kept as bytes: protected (encrypted) frames and the subtypes
     this codec does not decode (ATIM, timing advertisement, reserved)."""
 

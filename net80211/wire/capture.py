@@ -12,9 +12,8 @@ import os
 from typing import BinaryIO
 
 from ic import Net80211Error
-
-from .pcap import LINKTYPE_RADIOTAP, PcapWriter
-from .radiotap import Radiotap, channel_flags
+from net80211.wire.pcap import LINKTYPE_RADIOTAP, PcapWriter
+from net80211.wire.radiotap import Radiotap, channel_flags
 
 __all__ = ["Capture", "RATES_2GHZ", "rate_500k", "rate_index", "rx_radiotap"]
 

@@ -18,12 +18,11 @@ from collections import Counter
 from typing import Any, BinaryIO
 
 from ic import InvalidArgument, Net80211Error, OpMode, State
-
-from .bss import leave_bss, running_channel
-from .capture import Capture, rate_index, rx_radiotap
-from .frame import FrameError, peek
-from .mode import ANY, Mode, S, transitions_table
-from .radiotap import TX_FLAG_NOACK, RTFlags, parse_tx_radiotap
+from net80211.bss import leave_bss, running_channel
+from net80211.mode import ANY, Mode, S, transitions_table
+from net80211.wire.capture import Capture, rate_index, rx_radiotap
+from net80211.wire.frame import FrameError, peek
+from net80211.wire.radiotap import TX_FLAG_NOACK, RTFlags, parse_tx_radiotap
 
 MAX_MPDU = 2304 + 30 + 4  # the largest body, a 4-address QoS header and HT Control
 

@@ -4,9 +4,8 @@ create the MBSS on the desired channel or a least-congested one."""
 from __future__ import annotations
 
 from ic import OpMode
-
-from .adhoc import AhdemoMode
-from .mode import ANY, S, transitions_table
+from net80211.mode import ANY, S, transitions_table
+from net80211.modes.adhoc import AhdemoMode
 
 
 class MbssMode(AhdemoMode):

@@ -20,15 +20,11 @@ import logging
 from typing import Any
 
 from ic import MS, SEC, TU, Callout, ComFlags, OpMode, State
-
-from .beacon import DEFAULT_RATES, HT_CAPS, capinfo
-from .bss import claim_channel, leave_bss, scan_channels
-from .frame import FrameError
-from .ie import SSID, IEList, rates_ies
-from .mgmt import AssocReq, Auth, AuthAlgorithm, Deauth, MgmtFrame, ReasonCode, ReassocReq, StatusCode
-from .mode import ANY, Mode, S, transitions_table
-from .node import NodeTable
-from .output import (
+from net80211.beacon import DEFAULT_RATES, HT_CAPS, capinfo
+from net80211.bss import claim_channel, leave_bss, scan_channels
+from net80211.mode import ANY, Mode, S, transitions_table
+from net80211.node import NodeTable
+from net80211.output import (
     BROADCAST,
     FROM_DS,
     TO_DS,
@@ -39,7 +35,19 @@ from .output import (
     send_mgmt_raw,
     snap_body,
 )
-from .scan import Scanner, ScanResult
+from net80211.scan import Scanner, ScanResult
+from net80211.wire.frame import FrameError
+from net80211.wire.ie import SSID, IEList, rates_ies
+from net80211.wire.mgmt import (
+    AssocReq,
+    Auth,
+    AuthAlgorithm,
+    Deauth,
+    MgmtFrame,
+    ReasonCode,
+    ReassocReq,
+    StatusCode,
+)
 
 log = logging.getLogger("net80211")
 

@@ -22,10 +22,9 @@ import socket
 from typing import Any
 
 from ic import InvalidArgument, NoSuchDevice, mac_str, parse_mac
-
-from .device import P2PDevice
-from .sd import PROTO_UPNP, req_tlv, upnp_query
-from .wire import SOCIAL_CHANNELS
+from net80211.p2p.device import P2PDevice
+from net80211.p2p.sd import PROTO_UPNP, req_tlv, upnp_query
+from net80211.p2p.wire import SOCIAL_CHANNELS
 
 log = logging.getLogger("net80211.p2p")
 

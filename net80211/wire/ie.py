@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from .frame import FrameError, trusted_ctor
+from net80211.wire.frame import FrameError, Trusted, trusted_ctor
 
 __all__ = [
     "ElementID", "HTCap", "IEList", "Element",
@@ -86,7 +86,7 @@ def _bytes(name: str, value: Any, lo: int, hi: int) -> None:
         raise FrameError(f"{name} must be {lo}..{hi} bytes")
 
 
-class Element:
+class Element(Trusted):
     """Base of every element: subclasses give `eid` (or a field) and `body()`."""
 
     __slots__ = ()
@@ -108,7 +108,7 @@ class SSID(Element):
     """SSID: 0..32 arbitrary bytes (not necessarily UTF-8); empty = wildcard/hidden."""
 
     ssid: bytes
-    eid: ClassVar[int] = ElementID.SSID
+    eid = ElementID.SSID
 
     def __post_init__(self) -> None:
         _bytes("ssid", self.ssid, 0, 32)
@@ -129,7 +129,7 @@ class SupportedRates(Element):
     """Rates in 500 kb/s units, 0x80 marks a basic rate; 1..8 of them."""
 
     rates: tuple[int, ...]
-    eid: ClassVar[int] = ElementID.RATES
+    eid = ElementID.RATES
     max_rates: ClassVar[int] = 8
 
     def __post_init__(self) -> None:
@@ -153,7 +153,7 @@ class SupportedRates(Element):
 class ExtendedRates(SupportedRates):
     """Rates beyond the first eight (same encoding)."""
 
-    eid: ClassVar[int] = ElementID.EXT_RATES
+    eid = ElementID.EXT_RATES
     max_rates: ClassVar[int] = 255
 
 
@@ -172,7 +172,7 @@ class DSParams(Element):
     """DS Parameter Set: the current channel."""
 
     channel: int
-    eid: ClassVar[int] = ElementID.DS_PARAMS
+    eid = ElementID.DS_PARAMS
 
     def __post_init__(self) -> None:
         _uint("channel", self.channel, 8)
@@ -193,7 +193,7 @@ class IBSSParams(Element):
     """IBSS Parameter Set: the ATIM window in TU (0 = no power save in the IBSS)."""
 
     atim_window: int
-    eid: ClassVar[int] = ElementID.IBSS_PARAMS
+    eid = ElementID.IBSS_PARAMS
 
     def __post_init__(self) -> None:
         _uint("atim_window", self.atim_window, 16)
@@ -218,7 +218,7 @@ class TIM(Element):
     dtim_period: int
     bitmap_control: int = 0
     bitmap: bytes = b"\x00"
-    eid: ClassVar[int] = ElementID.TIM
+    eid = ElementID.TIM
 
     def __post_init__(self) -> None:
         _uint("dtim_count", self.dtim_count, 8)
@@ -269,7 +269,7 @@ class Country(Element):
 
     country: bytes
     triplets: tuple[tuple[int, int, int], ...]
-    eid: ClassVar[int] = ElementID.COUNTRY
+    eid = ElementID.COUNTRY
 
     def __post_init__(self) -> None:
         _bytes("country", self.country, 3, 3)
@@ -301,7 +301,7 @@ class ERP(Element):
     """ERP Information: NON_ERP_PRESENT 0x01, USE_PROTECTION 0x02, BARKER_PREAMBLE 0x04."""
 
     flags: int
-    eid: ClassVar[int] = ElementID.ERP
+    eid = ElementID.ERP
     NON_ERP_PRESENT: ClassVar[int] = 0x01
     USE_PROTECTION: ClassVar[int] = 0x02
     BARKER_PREAMBLE: ClassVar[int] = 0x04
@@ -334,7 +334,7 @@ class HTCapabilities(Element):
     ext_cap: int = 0
     txbf: int = 0
     asel: int = 0
-    eid: ClassVar[int] = ElementID.HT_CAPABILITIES
+    eid = ElementID.HT_CAPABILITIES
 
     def __post_init__(self) -> None:
         _uint("cap_info", self.cap_info, 16)
@@ -388,7 +388,7 @@ class HTOperation(Element):
     info2: int = 0
     info3: int = 0
     basic_mcs: bytes = b"\x00" * 16
-    eid: ClassVar[int] = ElementID.HT_OPERATION
+    eid = ElementID.HT_OPERATION
 
     def __post_init__(self) -> None:
         _uint("primary_channel", self.primary_channel, 8)
@@ -417,7 +417,7 @@ class RSN(Element):
     """RSN element, passed through: at least the 2-byte version."""
 
     data: bytes
-    eid: ClassVar[int] = ElementID.RSN
+    eid = ElementID.RSN
 
     def __post_init__(self) -> None:
         _bytes("RSN data", self.data, 2, 255)
@@ -444,7 +444,7 @@ class Vendor(Element):
 
     oui: bytes
     data: bytes = b""
-    eid: ClassVar[int] = ElementID.VENDOR
+    eid = ElementID.VENDOR
 
     def __post_init__(self) -> None:
         _bytes("oui", self.oui, 3, 3)
@@ -556,7 +556,7 @@ class IEList(tuple):
         """Decode a run of elements; an element overrunning `buf` is an error."""
         buf = bytes(buf)
         n = len(buf)
-        out = []
+        out: list[Element] = []
         append = out.append
         decoders = _DECODERS
         i = 0
