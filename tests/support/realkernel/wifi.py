@@ -53,28 +53,37 @@ ip addr add {AP_IP}/24 dev wlan0
 """
 
 
-def start_sta(n: int, psk: str | None = None, *, until: str | None = None) -> str:
-    """Shell: radio n into netns staN, wpa_supplicant on wlanN, waited for until COMPLETED
-    (or until the shell condition `until` holds).
-
-    Writes assoc_N_ms (milliseconds from start to the end of the wait) and status_N.txt."""
+def launch_sta(n: int, psk: str | None = None) -> str:
+    """Shell: radio n into netns staN with its address, wpa_supplicant started on wlanN."""
     ns = f"sta{n}"
-    wpa = f"ip netns exec {ns} wpa_cli -p /run/wpa_supplicant -i wlan{n}"
-    until = until or f"{wpa} status | grep -q wpa_state=COMPLETED"
     return f"""
 cat > /run/sta{n}.conf <<'CONF'
 {wpa_conf(psk=psk)}CONF
 ip netns add {ns}
 iw phy "$(cat /sys/class/net/wlan{n}/phy80211/name)" set netns name {ns}
 ip -n {ns} link set lo up
-t0=$(date +%s%N)
+ip -n {ns} addr add {sta_ip(n)}/24 dev wlan{n}
+t0_{n}=$(date +%s%N)
 ip netns exec {ns} wpa_supplicant -B -t -i wlan{n} -c /run/sta{n}.conf -P /run/wpa{n}.pid \\
   -f {RESULTS_DIR}/wpa_supplicant{n}.log
-wait_for 60 sh -c {shlex.quote(until)} || true
-echo $(( ($(date +%s%N) - t0) / 1000000 )) > {RESULTS_DIR}/assoc_{n}_ms
-{wpa} status > {RESULTS_DIR}/status_{n}.txt
-ip -n {ns} addr add {sta_ip(n)}/24 dev wlan{n}
 """
+
+
+def await_sta(n: int, *, until: str | None = None) -> str:
+    """Shell: wait (never failing the job) until station n is COMPLETED or the shell condition
+    `until` holds; writes assoc_N_ms (milliseconds since its launch) and status_N.txt."""
+    wpa = f"ip netns exec sta{n} wpa_cli -p /run/wpa_supplicant -i wlan{n}"
+    until = until or f"{wpa} status | grep -q wpa_state=COMPLETED"
+    return f"""
+wait_for 90 sh -c {shlex.quote(until)} || true
+echo $(( ($(date +%s%N) - t0_{n}) / 1000000 )) > {RESULTS_DIR}/assoc_{n}_ms
+{wpa} status > {RESULTS_DIR}/status_{n}.txt
+"""
+
+
+def start_sta(n: int, psk: str | None = None, *, until: str | None = None) -> str:
+    """Shell: launch station n and wait for it (see launch_sta, await_sta)."""
+    return launch_sta(n, psk) + await_sta(n, until=until)
 
 
 def ping(n: int, *, count: int = 5, interval: float = 0.2, name: str | None = None) -> str:
@@ -102,7 +111,9 @@ def wrong_key_seen(n: int) -> str:
 def association(psk: str | None = None, *, stations: int = 1, before_ap: str = "") -> str:
     """A whole job: AP, `stations` stations associated, each pinging the AP."""
     parts = [before_ap, start_ap(psk)]
-    parts += [start_sta(n, psk) for n in range(1, stations + 1)]
+    # All supplicants start before any is waited for: they associate in parallel.
+    parts += [launch_sta(n, psk) for n in range(1, stations + 1)]
+    parts += [await_sta(n) for n in range(1, stations + 1)]
     parts += [ping(n) for n in range(1, stations + 1)]
     parts.append(ap_stations())
     return "".join(parts)
