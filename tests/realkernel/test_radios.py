@@ -27,7 +27,11 @@ snapshot added
 iface=$(iface_of {NAME})
 echo $iface > $RESULTS/iface.txt
 ip link set $iface up
-iw dev $iface scan freq 2412 > $RESULTS/scan.txt
+# One scan can come back busy or miss an AP that answers late under TCG: scan until it is heard.
+heard() {{
+  iw dev $iface scan freq 2412 > $RESULTS/scan.txt 2>&1 && grep -q 'SSID: {wifi.SSID}' $RESULTS/scan.txt
+}}
+wait_for 60 heard || true
 {wifi.hwsimctl("del", NAME)}
 snapshot removed
 """

@@ -102,7 +102,7 @@ class Vm:
             self.qemu, "-accel", "tcg", "-cpu", "max", "-m", str(self.memory_mb), "-smp", str(self.cpus),
             "-nodefaults", "-no-user-config", "-display", "none", "-monitor", "none",
             "-serial", "stdio", "-no-reboot",
-            "-kernel", str(self.kernel.vmlinuz), "-initrd", str(self.image),
+            "-kernel", str(self.kernel.boot_image), "-initrd", str(self.image),
             "-append", f"console=ttyS0 quiet panic=-1 mitigations=off net80211.radios={radios}",
             "-device", "virtio-rng-pci",
             "-virtfs", f"local,path=/,mount_tag={initramfs.HOST_TAG},{p9},readonly=on",
