@@ -17,7 +17,7 @@ from support.realkernel.wifi import VENV_PYTHON
 
 # On the host for the VM, and on the host root the VM runs its jobs in.
 TOOLS = ("qemu-system-x86_64", "apt-get", "dpkg", "depmod", "modprobe", "busybox",
-         "hostapd", "hostapd_cli", "wpa_supplicant", "wpa_cli", "iw", "ip", "ping")
+         "hostapd", "hostapd_cli", "wpa_supplicant", "wpa_cli", "iw", "ip", "ping", "dumpcap")
 
 
 def _missing_tools() -> list[str]:

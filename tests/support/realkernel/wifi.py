@@ -92,6 +92,22 @@ def ping(n: int, *, count: int = 5, interval: float = 0.2, name: str | None = No
     return (f"ip netns exec sta{n} ping -c {count} -i {interval} -W 2 {AP_IP} > {out} 2>&1 || true\n")
 
 
+def capture_start(name: str = "air.pcap") -> str:
+    """Shell: dumpcap on hwsim0, where mac80211_hwsim copies every frame any radio sends
+    (radiotap, classic pcap into $RESULTS/name); waited for until it captures."""
+    return f"""
+ip link set hwsim0 up
+dumpcap -i hwsim0 -P -q -w {RESULTS_DIR}/{name} 2> {RESULTS_DIR}/dumpcap.log &
+dumpcap_pid=$!
+wait_for 60 grep -q Capturing {RESULTS_DIR}/dumpcap.log
+"""
+
+
+def capture_stop() -> str:
+    """Shell: stop dumpcap so it flushes the file."""
+    return "kill -INT $dumpcap_pid\nwait $dumpcap_pid || true\n"
+
+
 def ap_stations() -> str:
     """Shell: hostapd's view of its stations into ap_stations.txt."""
     return f"hostapd_cli -p /run/hostapd -i wlan0 all_sta > {RESULTS_DIR}/ap_stations.txt\n"
