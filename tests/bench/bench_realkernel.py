@@ -46,8 +46,9 @@ wait_for 20 sh -c 'ss -ltn | grep -q :5201'
 def ping_all_job(stations: int, count: int, interval: float) -> str:
     """Shell: every station pings the AP at the same time."""
     lines = [f"ip netns exec sta{n} ping -q -c {count} -i {interval} -W 2 {wifi.AP_IP} "
-             f"> {RESULTS_DIR}/ping_{n}.txt 2>&1 &" for n in range(1, stations + 1)]
-    return "\n".join(lines) + "\nwait\n"
+             f"> {RESULTS_DIR}/ping_{n}.txt 2>&1 & pings+=($!)" for n in range(1, stations + 1)]
+    # Wait for the pings only: a bare `wait` would also wait for a medium daemon started in the background.
+    return "pings=()\n" + "\n".join(lines) + '\nwait "${pings[@]}" || true\n'
 
 
 def _mbit(report: dict[str, Any]) -> float | None:

@@ -51,7 +51,7 @@ def snr_config(stations: int, snr_db: int) -> str:
 
 def start(config: str, args: list[str]) -> str:
     """Shell: start the daemon on `config` before any radio transmits; wait until it has registered."""
-    opts = " ".join([*args, "-v", "-c", "/run/medium.cfg"])
+    opts = " ".join([*args, "-c", "/run/medium.cfg"])  # no -v: per-frame logging would slow it
     return f"""
 cat > /run/medium.cfg <<'CONF'
 {config}CONF
@@ -62,9 +62,14 @@ wait_for {REGISTER_TIMEOUT_S} grep -qi registered {RESULTS_DIR}/mediumd.log
 
 
 def stop() -> str:
-    """Shell: stop the daemon (it logs its counters on the way out) and check it was still running."""
+    """Shell: stop the daemon (it logs its counters on the way out) and check it was still running;
+    its exit status goes to mediumd_rc.txt (137: it ignored SIGTERM for 30 s and was killed)."""
     return f"""
-kill -0 "$(cat /run/mediumd.pid)" && echo running > {RESULTS_DIR}/mediumd_alive.txt
-kill -TERM "$(cat /run/mediumd.pid)"
-wait_for 30 sh -c '! kill -0 "$(cat /run/mediumd.pid)"' || true
+mediumd_pid=$(cat /run/mediumd.pid)
+kill -0 $mediumd_pid && echo running > {RESULTS_DIR}/mediumd_alive.txt
+kill -TERM $mediumd_pid
+# An exited child stays a zombie (state Z) until this shell, its parent, reaps it with wait.
+exited() {{ ! grep -qs '^State:.*[RSDT]' /proc/$mediumd_pid/status; }}
+wait_for 30 exited || kill -KILL $mediumd_pid
+rc=0; wait $mediumd_pid || rc=$?; echo $rc > {RESULTS_DIR}/mediumd_rc.txt
 """
