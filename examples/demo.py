@@ -6,8 +6,8 @@ Run with `make demo`.
 
 from __future__ import annotations
 
+from drivers.hwsim.profiles import ath
 from ic.errors import errno_name
-from ic.policy import ath
 from net80211 import (
     SEC,
     Caps,
@@ -23,6 +23,8 @@ from net80211 import (
 
 
 class DemoVap(IEEE80211Vap):
+    __slots__ = ()  # no fields of its own: it keeps the vap's no-undeclared-attributes check
+
     def iv_newstate(self, nstate: State, arg: int) -> int:
         # A driver does its hardware work here, then lets net80211 finish.
         print(f"  t={self.ic.sched.now_ns / 1e9:7.3f}s  {self.name:6} {self.opmode.word:8} "
@@ -45,7 +47,7 @@ class DemoRadio(IEEE80211Com):
 def hear_upstream(radio: DemoRadio) -> None:
     """What the input path does when a beacon arrives (the protocol layer's job)."""
     Scanner.of(radio).add_result(ScanResult(bytes.fromhex("02aa00000001"), b"upstream",
-                                            radio._find_channel(6), -42))
+                                            radio.find_channel(6), -42))
 
 
 def main() -> None:

@@ -4,18 +4,23 @@ target beacon transmission time, and what an AP answers a probe with.
 
 The elements that do not change between beacons (SSID, rates, DS
 parameter, HT capabilities/operation) are built once per configuration and
-kept on the vap; each beacon adds the timestamp and the TIM of its TBTT.
+kept on the vap (`vap.beacon_template`); each beacon adds the timestamp and
+the TIM of its TBTT.  No station dozes (power save is not modelled), so the
+TIM never has a station's bit set.
 """
 
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ic import OpMode
 from net80211.wire.frame import BROADCAST
 from net80211.wire.ie import SSID, TIM, DSParams, HTCapabilities, HTOperation, IBSSParams, IEList, rates_ies
 from net80211.wire.mgmt import Capability
+
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
 
 # Rates in 500 kb/s units, bit 7 = basic.  Our BSSes are 11g/n-only (as
 # hostapd with `basic_rates=60 120 240`): OFDM basic rates 6/12/24 Mb/s and
@@ -30,24 +35,24 @@ FC_BEACON = 0x80
 FC_PROBE_RESP = 0x50
 
 
-def capinfo(vap: Any) -> int:
+def capinfo(vap: IEEE80211Vap) -> int:
     """The Capability Information a vap advertises."""
     cap = Capability.IBSS if vap.opmode in (OpMode.IBSS, OpMode.AHDEMO) else Capability.ESS
     return int(cap | Capability.SHORT_SLOTTIME)
 
 
-def beacon_ies(vap: Any, *, hide_ssid: bool, tim: TIM | None) -> IEList:
+def beacon_ies(vap: IEEE80211Vap, *, hide_ssid: bool, tim: TIM | None) -> IEList:
     """The elements of a beacon (with `tim`) or probe response (without), in
     the standard's order: SSID, Supported Rates, DS Parameter Set, IBSS
-    Parameter Set (an IBSS: its ATIM window, `vap.atim_window` TU, 0 as
-    FreeBSD sends), TIM, Extended Rates, HT."""
+    Parameter Set (an IBSS: its ATIM window, `vap.ibss.atim_window` TU, 0
+    as FreeBSD sends), TIM, Extended Rates, HT."""
     chan = vap.channel
     rates = rates_ies(DEFAULT_RATES)
     ies: list[Any] = [SSID(b"" if hide_ssid else vap.ssid), rates[0]]
     if chan is not None and chan.ieee <= 14:
         ies.append(DSParams(chan.ieee))
-    if vap.opmode is OpMode.IBSS:
-        ies.append(IBSSParams(getattr(vap, "atim_window", 0)))
+    if vap.opmode is OpMode.IBSS and vap.ibss is not None:
+        ies.append(IBSSParams(vap.ibss.atim_window))
     if tim is not None:
         ies.append(tim)
     ies.extend(rates[1:])
@@ -57,11 +62,13 @@ def beacon_ies(vap: Any, *, hide_ssid: bool, tim: TIM | None) -> IEList:
     return IEList(ies)
 
 
-def _template(vap: Any, hide_ssid: bool) -> tuple[bytes, bytes]:
+def _template(vap: IEEE80211Vap, hide_ssid: bool) -> tuple[bytes, bytes]:
     """(elements before the TIM, elements after it), cached per configuration."""
     chan = vap.channel
-    key = (vap.ssid, hide_ssid, chan, vap.bintval, getattr(vap, "atim_window", 0))
-    cache = vap.__dict__.setdefault("_beacon_tpl", {})
+    key = (vap.ssid, hide_ssid, chan, vap.bintval, vap.ibss.atim_window if vap.ibss is not None else 0)
+    cache = vap.beacon_template
+    if cache is None:
+        cache = vap.beacon_template = {}
     hit = cache.get(key)
     if hit is None:
         if len(cache) > 8:
@@ -73,17 +80,14 @@ def _template(vap: Any, hide_ssid: bool) -> tuple[bytes, bytes]:
     return hit
 
 
-def _tim_bytes(vap: Any, tsf_us: int) -> bytes:
+def _tim_bytes(vap: IEEE80211Vap, tsf_us: int) -> bytes:
     tbtt = tsf_us // (vap.bintval * 1024)
     period = vap.dtim_period
     count = (period - 1 - tbtt % period) if period > 1 else 0
-    aids = getattr(vap, "ps_aids", ())
-    if not aids:
-        return bytes((5, 4, count, period, 0, 0))
-    return TIM.from_aids(count, period, aids).to_bytes()
+    return bytes((5, 4, count, period, 0, 0))  # an empty partial virtual bitmap: no station dozes
 
 
-def beacon_frame(vap: Any, tsf_us: int) -> bytes:
+def beacon_frame(vap: IEEE80211Vap, tsf_us: int) -> bytes:
     """The beacon `vap` sends at TSF `tsf_us`: TIM with the DTIM count of this
     TBTT (no TIM in an IBSS), the SSID blank if hidden."""
     pre, post = _template(vap, vap.hidessid)
@@ -93,7 +97,7 @@ def beacon_frame(vap: Any, tsf_us: int) -> bytes:
                      _FIXED.pack(tsf_us & (2**64 - 1), vap.bintval, capinfo(vap)), pre, tim, post))
 
 
-def probe_resp_frame(vap: Any, da: bytes, tsf_us: int) -> bytes:
+def probe_resp_frame(vap: IEEE80211Vap, da: bytes, tsf_us: int) -> bytes:
     """The probe response `vap` sends to `da`: the beacon's elements with the
     SSID always shown and no TIM."""
     pre, post = _template(vap, False)

@@ -47,7 +47,7 @@ class Report:
             return {"cells": len(cells), "passed": sum(c.passed is True for c in cells),
                     "failed": sum(c.passed is False for c in cells),
                     "skipped": sum(c.passed is None for c in cells)}
-        t = count(self.cells)
+        t: dict[str, Any] = dict(count(self.cells))
         t["mixes"] = len(self.rows())
         t["by_kind"] = {k: count(c for c in self.cells if c.kind == k) for k in KINDS}
         return t

@@ -59,11 +59,12 @@ def expect(ic: Any, words: list[str], chans: list[int] | None) -> Expected:
     try:
         verdict = ic.check_mix(list(words), list(chans) if chans is not None else None)
     except ConcurrencyError as e:
-        lines = e.strerror.splitlines()
+        text = e.strerror or str(e)
+        lines = text.splitlines()
         steps = [ln.strip() for ln in lines[1:]]
         done = [s for s in steps if s.startswith(("create ", "up ", "start "))]
         last = steps[-1] if steps else ""
-        return Expected(False, e.strerror, len(done), e.reasons, last.removeprefix("refused: "))
+        return Expected(False, text, len(done), e.reasons, last.removeprefix("refused: "))
     return Expected(True, str(verdict))
 
 

@@ -9,7 +9,7 @@ in `describe()`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,11 +100,8 @@ def device_caps(ref: DriverRef) -> tuple[Caps, Any]:
 
 def snapshot(ic: IEEE80211Com) -> dict[str, Any]:
     """What a vap could leave behind on a device."""
-    desc = {}
-    describe = getattr(ic, "describe", None)
-    if callable(describe):
-        d = describe()
-        desc = {k: d[k] for k in HW_KEYS if k in d}
+    d = ic.describe()
+    desc = {k: d[k] for k in HW_KEYS if k in d}
     return {
         "vaps": [v.name for v in ic.vaps],
         "nrunning": ic.nrunning,
@@ -112,7 +109,8 @@ def snapshot(ic: IEEE80211Com) -> dict[str, Any]:
     }
 
 
-def leftovers(ic: IEEE80211Com, names: list[str], empty: dict[str, Any], vaps: list[Any] = ()) -> list[str]:
+def leftovers(ic: IEEE80211Com, names: list[str], empty: dict[str, Any],
+              vaps: Sequence[Any] = ()) -> list[str]:
     """What differs from an empty device `empty` (a snapshot), naming each
     problem; `vaps` are the destroyed vaps, whose netdevs must be closed."""
     problems = []

@@ -124,7 +124,7 @@ class TapNetdev(Netdev):
             self._create()
         except BaseException:
             self._teardown()
-            if self.created_netns:  # a refused create leaves nothing behind
+            if self.created_netns and self.netns is not None:  # a refused create leaves nothing behind
                 remove_netns(self.netns)
                 self.created_netns = False
             raise

@@ -477,7 +477,7 @@ class Vendor(Element):
 class Unknown(Element):
     """Any element this codec does not decode, kept byte for byte."""
 
-    eid: int  # type: ignore[misc]
+    eid: int  # a field here: the element ID it was read with
     data: bytes
 
     def __post_init__(self) -> None:
@@ -497,7 +497,7 @@ _DECODERS: dict[int, Any] = {
               HTCapabilities, HTOperation, RSN, Vendor)
 }
 
-_unknown = Unknown._new  # type: ignore[attr-defined]
+_unknown = Unknown._new
 E = TypeVar("E", bound=Element)
 
 
@@ -517,7 +517,7 @@ class IEList(tuple):
     def __repr__(self) -> str:
         return f"IEList({list(self)!r})"
 
-    def get(self, kind: type[E]) -> E | None:  # type: ignore[override]
+    def get(self, kind: type[E]) -> E | None:
         """The first element of that class, or None."""
         for e in self:
             if type(e) is kind:

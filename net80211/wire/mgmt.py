@@ -439,7 +439,7 @@ class Action(Trusted):
             _need(body, 4, "Vendor-specific Action")
             return cls._new(cat, None, body[1:], no_ack)
         _need(body, 2, "Action")
-        return cls._new(ActionCategory._value2member_map_.get(cat, cat), body[1], body[2:], no_ack)  # type: ignore[arg-type]
+        return cls._new(ActionCategory._value2member_map_.get(cat, cat), body[1], body[2:], no_ack)
 
 
 @trusted_ctor

@@ -146,6 +146,10 @@ def _violations(prefix: str, allowed: tuple[str, ...]) -> list[str]:
     ("net80211.modes", ("ic", "net80211.wire", "net80211.modes", "net80211.vap", "net80211.proto",
                         "net80211.scan", "net80211.node", "net80211.input", "net80211.output",
                         "net80211.beacon", "net80211.bss", "net80211.mode", "net80211.netdev")),
+    # frame protection: the codec below it, nothing with a vap
+    ("net80211.crypto", ("ic", "net80211.wire", "net80211.crypto")),
+    # the RSN handshakes: sans-IO over the codec and the crypto layer
+    ("net80211.rsn", ("ic", "net80211.wire", "net80211.crypto", "net80211.rsn")),
     ("drivers.hwsim.kernel", ("drivers.hwsim.kernel",)),
     ("drivers.hwsim.external", ("ic", "net80211", "drivers.hwsim")),
 ])

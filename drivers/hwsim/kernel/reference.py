@@ -628,13 +628,13 @@ class RefKernel:
                     continue
                 r.bo_armed = False
                 if r.cur is not None and r.state != RADIO_STOPPED:
-                    self._start_data(a)  # type: ignore[arg-type]
+                    self._start_data(a)
             elif typ == EV_TX_END:
-                self._tx_end(a)  # type: ignore[arg-type]
+                self._tx_end(a)
             elif typ == EV_ACK_START:
-                self._ack_start(a)  # type: ignore[arg-type]
+                self._ack_start(a)
             else:
-                self._attempt_done(a, False, 0)  # type: ignore[arg-type]
+                self._attempt_done(a, False, 0)
         if until_ns > self.now and until_ns != M64:
             self.now = until_ns
 

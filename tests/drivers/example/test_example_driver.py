@@ -7,6 +7,7 @@ import errno
 from pathlib import Path
 
 import pytest
+from support.taps import tap_method
 
 from drivers.example import ExampleDriver, ExampleRadio, ExampleVap
 from ic import MS, SEC, CloneFlags, ConcurrencyError, InvalidArgument, NotSupported, Scheduler, State
@@ -66,6 +67,22 @@ def test_only_public_api_is_imported():
             elif isinstance(node, ast.Import):
                 assert not any(a.name.split(".")[0] in ours for a in node.names), (path.name, node.names)
     assert {"ic", "net80211", "drivers.hwsim"} <= seen
+
+
+def test_only_the_driver_module_ic_and_the_public_api_are_imported():
+    """The driver contract is one module (`net80211.driver`); besides it the
+    example uses `ic`, `net80211`'s public API and its hardware, the medium."""
+    allowed = {"ic", "net80211", "net80211.driver", "drivers.hwsim"}
+    seen = set()
+    for path in EXAMPLE_DIR.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                seen.add(node.module)
+            elif isinstance(node, ast.Import):
+                seen |= {a.name for a in node.names}
+    ours = {m for m in seen if m.split(".")[0] in ("ic", "net80211", "drivers")}
+    assert ours <= allowed, ours - allowed
+    assert "net80211.driver" in ours
 
 
 # -- the policy: two hardware ports, one beaconing vap, monitors unlimited -----------
@@ -144,14 +161,13 @@ def _beacons(frames):
     return out
 
 
-def test_ap_beacons_reach_a_monitor_on_another_radio(world):
+def test_ap_beacons_reach_a_monitor_on_another_radio(world, monkeypatch):
     s, d = world
     ap = d.devices[0].create_vap("wlan0", "hostap", ssid="exnet", channel=6)
     mon = d.devices[1].create_vap("mon0", "monitor", channel=6)
     deaf = d.devices[2].create_vap("mon1", "monitor", channel=1)
     heard: list[bytes] = []
-    orig = mon.mode.input
-    mon.input = lambda frame, rx: (heard.append(frame), orig(mon, frame, rx))  # type: ignore[method-assign]
+    tap_method(monkeypatch, mon, "input", lambda frame, rx: heard.append(frame))
     for v in (ap, mon, deaf):
         v.up()
     s.run_for(1 * SEC)
