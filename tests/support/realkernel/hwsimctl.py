@@ -19,37 +19,34 @@ NETLINK_GENERIC = 16
 REPO = pathlib.Path(__file__).resolve().parents[3]
 
 
-def _lean_imports() -> None:
-    """Make the codec importable at a fraction of the usual cost under TCG.
+def _shell_package(name: str, path: pathlib.Path | list[str]) -> None:
+    """Register package `name` without running its __init__ (submodules import as usual)."""
+    shell = ModuleType(name)
+    shell.__path__ = [str(path)] if isinstance(path, pathlib.Path) else path
+    sys.modules[name] = shell
+
+
+def _load_genl() -> ModuleType:
+    """Import the codec at a fraction of the usual cost under TCG.
 
     Run as `python -S` (the venv's site machinery alone costs a second
-    there), so put the venv's packages on the path by hand; and register an
-    empty `pyroute2` package, because its __init__ imports every pyroute2
-    module (~8 s in the VM) while the codec needs only pyroute2.netlink."""
+    there), so the venv's packages go on the path by hand.  The packages
+    above the codec are registered as empty shells: `drivers.hwsim`'s
+    __init__ would load the whole simulated driver (cffi, numpy) and
+    pyroute2's every pyroute2 module (~8 s in the VM), none of which the
+    codec needs."""
     if "site" not in sys.modules:
         version = f"python{sys.version_info.major}.{sys.version_info.minor}"
         # without site, sys.prefix is the base interpreter's: find the venv from the executable
         venv = pathlib.Path(sys.executable).parent.parent
         sys.path.append(str(venv / "lib" / version / "site-packages"))
-    if "pyroute2" not in sys.modules:
-        spec = importlib.util.find_spec("pyroute2")
-        assert spec and spec.submodule_search_locations
-        shell = ModuleType("pyroute2")
-        shell.__path__ = list(spec.submodule_search_locations)
-        sys.modules["pyroute2"] = shell
-
-
-def _load_genl() -> ModuleType:
-    # Loaded by path: importing the `drivers.hwsim` package would pull in the
-    # whole simulated driver (cffi, numpy), which costs seconds under TCG.
-    _lean_imports()
-    path = REPO / "drivers" / "hwsim" / "external" / "genl.py"
-    spec = importlib.util.spec_from_file_location("hwsim_genl", path)
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    spec = importlib.util.find_spec("pyroute2")
+    if spec is not None and spec.submodule_search_locations:
+        _shell_package("pyroute2", list(spec.submodule_search_locations))
+    _shell_package("drivers", REPO / "drivers")
+    _shell_package("drivers.hwsim", REPO / "drivers" / "hwsim")
+    _shell_package("drivers.hwsim.external", REPO / "drivers" / "hwsim" / "external")
+    return importlib.import_module("drivers.hwsim.external.genl")
 
 
 genl = _load_genl()
