@@ -1,11 +1,8 @@
-"""hwsim-mediumd as the medium of the real kernel's mac80211_hwsim radios.
-
-The association test runs only once `hwsim-mediumd --help` advertises a
-kernel mode; when that mode is on main, the skipif goes and the test runs
-unconditionally (in CI it must).
-"""
+"""hwsim-mediumd as the medium of the real kernel's mac80211_hwsim radios (its kernel mode)."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from support.realkernel import Vm, mediumd, wifi
@@ -15,7 +12,6 @@ from .helpers import ap_station_flags, keyvals, ping_received, sta_addr
 pytestmark = pytest.mark.realkernel
 
 SNR_DB = 37
-KERNEL_MODE = mediumd.kernel_mode_args()
 
 
 def test_venv_entry_point_runs_in_the_vm(vm: Vm) -> None:
@@ -25,13 +21,13 @@ def test_venv_entry_point_runs_in_the_vm(vm: Vm) -> None:
     assert "-c" in r.text("help.txt")
 
 
-@pytest.mark.skipif(KERNEL_MODE is None, reason="hwsim-mediumd --help shows no kernel mode yet")
 def test_open_association_through_hwsim_mediumd(vm: Vm) -> None:
     """hostapd and wpa_supplicant associate and ping with every frame relayed by the daemon,
     which shows in the signal the AP reports: the link's SNR over wmediumd's noise floor,
     not the perfect medium's -30 dBm."""
-    assert KERNEL_MODE is not None
-    script = (mediumd.start(mediumd.snr_config(2, SNR_DB), KERNEL_MODE) + wifi.association(None)
+    kernel_mode = mediumd.kernel_mode_args()
+    assert kernel_mode is not None, f"hwsim-mediumd --help shows no kernel mode:\n{mediumd.help_text()}"
+    script = (mediumd.start(mediumd.snr_config(2, SNR_DB), kernel_mode) + wifi.association(None)
               + mediumd.stop())
     r = vm.run(script, radios=2, timeout_s=300).check()
     assert keyvals(r.text("status_1.txt"))["wpa_state"] == "COMPLETED", r.report()
@@ -41,3 +37,7 @@ def test_open_association_through_hwsim_mediumd(vm: Vm) -> None:
     signal = int(keyvals(r.text("ap_stations.txt"))["signal"])
     assert abs(signal - (mediumd.NOISE_DBM + SNR_DB)) <= 1, r.text("mediumd.log")
     assert r.text("mediumd_alive.txt").strip() == "running"
+    # SIGTERM ends it cleanly, with the counters of what it relayed.
+    assert r.text("mediumd_rc.txt").strip() == "0", r.text("mediumd.log")
+    frames = re.search(r"done \(SIGTERM\): frames (\d+)", r.text("mediumd.log"))
+    assert frames and int(frames.group(1)) > 0, r.text("mediumd.log")
