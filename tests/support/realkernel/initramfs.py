@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import lzma
 import pathlib
+import shlex
 import stat
 import zlib
 from collections.abc import Iterable
@@ -47,9 +48,9 @@ insmod /mod/mac80211_hwsim.ko radios="$radios"
 mkdir -p /host
 # cache=loose: imports of the host's python are several times faster.
 mount -t 9p -o {p9},cache=loose,ro {host_tag} /host || {{ echo "init: no host root"; poweroff -f; }}
-mount -t tmpfs tmp /host/tmp
+{stash}mount -t tmpfs tmp /host/tmp
 mount -t tmpfs run /host/run
-mkdir -p /host{results}
+{restore}mkdir -p /host{results}
 mount -t 9p -o {p9} {results_tag} /host{results}
 mount -o bind /proc /host/proc
 mount -o bind /sys /host/sys
@@ -108,8 +109,24 @@ def _module_name(path: pathlib.Path) -> str:
     return path.name.split(".ko")[0]
 
 
-def build(kernel: Kernel) -> bytes:
-    """The initramfs image for `kernel`."""
+def _keep_visible(paths: Iterable[pathlib.Path]) -> tuple[str, str]:
+    """Shell that carries host directories under /tmp or /run (a clone or a cache there)
+    through the VM's own tmpfs on those directories: bind each aside, move it back after."""
+    stash, restore = [], []
+    n = 0
+    for path in sorted({p.resolve() for p in paths}):
+        if not path.is_relative_to("/tmp") and not path.is_relative_to("/run"):
+            continue
+        q = shlex.quote(str(path))
+        stash.append(f"mkdir -p /keep/{n} && mount -o bind /host{q} /keep/{n}\n")
+        restore.append(f"mkdir -p /host{q} && mount -o move /keep/{n} /host{q}\n")
+        n += 1
+    return "".join(stash), "".join(restore)
+
+
+def build(kernel: Kernel, keep: Iterable[pathlib.Path] = ()) -> bytes:
+    """The initramfs image for `kernel`; the host directories in `keep` (the repo, the kernel
+    tree) stay visible in the VM even when they live under /tmp or /run."""
     d, f = stat.S_IFDIR | 0o755, stat.S_IFREG
     files: list[tuple[str, int, bytes]] = [(p, d, b"") for p in
                                           ("bin", "sbin", "proc", "sys", "dev", "mod", "tmp")]
@@ -123,7 +140,9 @@ def build(kernel: Kernel) -> bytes:
             insmods.append(f"insmod /mod/{name}.ko")
     opts = " ".join(kernel.modprobe_args())
     files.append(("sbin/modprobe", f | 0o755, MODPROBE_SHIM.format(opts=opts).encode()))
+    stash, restore = _keep_visible([*keep, kernel.root])
     init = INIT.format(insmods="\n".join(insmods), p9=P9_OPTS, host_tag=HOST_TAG,
-                       results_tag=RESULTS_TAG, results=RESULTS_DIR, modprobe_opts=opts)
+                       results_tag=RESULTS_TAG, results=RESULTS_DIR, modprobe_opts=opts,
+                       stash=stash, restore=restore)
     files.append(("init", f | 0o755, init.encode()))
     return cpio(files)

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import initramfs
-from .kernel import Kernel, ensure_kernel, tool
+from .kernel import REPO, Kernel, ensure_kernel, tool
 
 # The job runs under bash with these helpers defined (polling waits are the
 # harness waiting on the VM's daemons, bounded by a deadline, not protocol timing).
@@ -93,7 +93,7 @@ class Vm:
         """Fetch (or reuse) the kernel and write a fresh initramfs into `workdir`."""
         kernel = ensure_kernel()
         image = workdir / "initramfs.cpio"
-        image.write_bytes(initramfs.build(kernel))
+        image.write_bytes(initramfs.build(kernel, keep=[REPO]))
         return cls(kernel, image, **kw)
 
     def command(self, results: pathlib.Path, radios: int) -> list[str]:
