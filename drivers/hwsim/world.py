@@ -51,15 +51,22 @@ class ModelSpec:
                 raise ValueError(f"loss probabilities must be within [0, 1]: {bad[0]}")
 
     def matrices(self, positions: NDArray[np.float64], tx_power: NDArray[np.float64],
-                 overrides: dict[tuple[int, int], tuple[float | None, float | None]] | None = None
+                 overrides: dict[tuple[int, int], tuple[float | None, float | None]] | None = None,
+                 rx_gain: NDArray[np.float64] | None = None
                  ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """(snr, loss) n x n for n radios; row = transmitter; diagonal no link."""
+        """(snr, loss) n x n for n radios; row = transmitter; diagonal no link.
+
+        `tx_power` is what each radio radiates (dBm, antenna gain included);
+        `rx_gain` (dB) is added to what each one receives (path loss only).
+        """
         n = len(positions)
         loss = np.zeros((n, n))
         if self.kind == "path_loss":
             if n:
                 snr = model.snr_matrix(positions, tx_power, self.path_loss, freq_mhz=self.freq_mhz,
                                        noise_dbm=self.noise_dbm, **self.params)
+                if rx_gain is not None:
+                    snr += np.asarray(rx_gain, dtype=np.float64)[None, :]
             else:
                 snr = np.zeros((0, 0))
         else:

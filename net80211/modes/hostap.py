@@ -81,7 +81,7 @@ def probe_ssid(body: bytes) -> bytes | None:
     hears the same probes."""
     hit = _ssid_memo.get(body, _ssid_memo)
     if hit is not _ssid_memo:
-        return hit  # type: ignore[return-value]
+        return hit  # type: ignore[return-value]  # the memo holds only results; the sentinel is the memo
     try:
         ssid = IEList.parse(body).ssid
     except FrameError:

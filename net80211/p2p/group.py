@@ -59,7 +59,9 @@ class P2PGroup:
             dev.emit(f"P2P-GROUP-FORMATION-FAILURE reason='{e.strerror}'")
             return None
         self.vap = vap
-        vap.p2p.group = self
+        st = vap.p2p
+        assert st is not None  # a P2P vap carries its P2P state from setup
+        st.group = self
         dev.groups[self.name] = self
         try:
             vap.up()
