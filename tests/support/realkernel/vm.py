@@ -8,7 +8,6 @@ result, and the VM powers off when the job ends.
 
 from __future__ import annotations
 
-import os
 import pathlib
 import shutil
 import subprocess
@@ -156,7 +155,3 @@ class Vm:
             wall_s=wall_s, timed_out=timed_out, trace=read(".trace") or "",
         )
 
-
-def cpus_default() -> int:
-    """One vCPU per VM: the suite runs two workers on two cores."""
-    return int(os.environ.get("NET80211_VM_CPUS", "1"))
