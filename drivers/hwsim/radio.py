@@ -359,7 +359,10 @@ class HwsimRadio(IEEE80211Com):
             self.sched.call_later(slots * SLOT_NS, self._ibss_beacon, vap, self.sched.now_ns, co)
             return
         self.stats["beacons"] += 1
-        self._xmit(beacon_frame(vap, self.tsf_us), ((0, 1),), True, None)
+        # At the vap's management rate like every other management frame (and
+        # the IBSS beacon below): 1 Mb/s DSSS beacons take 1.1 ms each, so a
+        # hundred APs on one channel filled it with beacons alone.
+        self._xmit(beacon_frame(vap, self.tsf_us), ((RATE_INDEX.get(vap.mgmtrate, 0), 1),), True, None)
 
     def _ibss_beacon(self, vap: Any, tbtt_ns: int, co: Callout) -> None:
         if self._beacons.get(id(vap)) is not co or vap.state < State.RUN or not self.port.started:
