@@ -25,8 +25,8 @@ import argparse
 import cProfile
 import io
 import json
-import os
 import math
+import os
 import pstats
 import random
 import resource
