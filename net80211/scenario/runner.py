@@ -34,6 +34,7 @@ class ScenarioRun:
         self.captures: list[tuple[Any, Any, Path]] = []  # (spec, owner, path)
         self.captures_open: list[Any] = []  # owners whose stop_capture is still due
         self.wall_s = 0.0
+        self._by_name: dict[str, Any] = {}
 
     # -- building ----------------------------------------------------------------
     def _wrap(self, path: tuple[Any, ...], e: OSError) -> ScenarioError:
@@ -122,9 +123,18 @@ class ScenarioRun:
                 kw["macaddr"] = v.wlanaddr
             if v.netdev is not None:
                 kw["netdev"] = v.netdev
-            self.vaps[v.name] = self.driver.device(v.radio).create_vap(v.name, v.mode, **kw)
+            self.vaps[v.name] = self._device(v.radio).create_vap(v.name, v.mode, **kw)
         except OSError as e:
             raise self._wrap(v.where, e) from None
+
+    def _device(self, name: str) -> Any:
+        """driver.device(name) through an index: that walks the device list,
+        and a world of 10,000 radios would walk it 10,000 times."""
+        assert self.driver is not None
+        if len(self._by_name) != len(self.driver.devices):
+            self._by_name = {d.name: d for d in self.driver.devices}
+        dev = self._by_name.get(name)
+        return dev if dev is not None else self.driver.device(name)
 
     def _start_capture(self, c: Any) -> None:
         assert self.driver is not None

@@ -40,8 +40,12 @@ struct frame {
     uint8_t tries[4];
 };
 
+/* A transmitter's links, sorted by receiver; loss NULL while all are 0. */
+struct links { uint32_t *to; double *snr, *loss; uint32_t n, cap; };
+
 struct radio {
     uint32_t state, freq, tmp_freq, group, filter;
+    int32_t cx, cy;         /* spatial cell (med_set_cell) */
     int32_t txpower;
     struct hset addrs;
     int32_t qhead[4], qtail[4];
@@ -74,7 +78,9 @@ struct medium {
     double aci_db[6];
     double *per_tab; uint32_t per_npts; double per_step;
     struct radio *radios; uint32_t nradios, cap;
-    double *snr, *pw, *loss; /* cap x cap, row = transmitter */
+    struct links *links;     /* per transmitter */
+    uint64_t nlinks;
+    uint32_t cell_reach;     /* 0: no spatial filter on overlaps */
     struct frame *frames; uint32_t nframes_cap; int32_t frame_free;
     struct tx *txs; uint32_t ntx_cap; int32_t tx_free;
     uint32_t *active; uint32_t nactive, active_cap;
@@ -84,7 +90,7 @@ struct medium {
     uint8_t *hdvec;   /* receivers that transmitted during it */
     uint32_t *grp;    /* radios[r].group, dense for the interference sweep */
     /* the interferers of the frame being judged, in overlap order */
-    const double **iv_row; double *iv_f; uint32_t *iv_g; uint32_t niv, iv_cap;
+    uint32_t *iv_src; double *iv_f; uint32_t *iv_g; uint32_t niv, iv_cap;
     struct med_counters c;
 };
 
@@ -96,6 +102,8 @@ double med_i_uniform(struct medium *m);
 uint8_t med_i_hget(const struct hset *h, uint64_t addr);
 int med_i_accepts(const struct radio *r, const struct med_txreq *q, int owns);
 double med_i_per(const struct medium *m, double sinr_db, uint32_t tidx, uint32_t len);
+/* Index of the link from -> to in links[from], or -1. */
+int64_t med_i_link(const struct medium *m, uint32_t from, uint32_t to);
 int32_t med_i_frame_alloc(struct medium *m);
 void med_i_status(struct medium *m, uint32_t s, const struct frame *f, uint8_t flags, int32_t sig);
 void med_i_finish(struct medium *m, uint32_t s, uint8_t flags, int32_t ack_signal);

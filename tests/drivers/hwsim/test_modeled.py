@@ -190,3 +190,55 @@ def test_same_seed_same_run_other_seed_other_run():
         return w.trace(), w.medium.counters
     assert run(1) == run(1)
     assert run(1) != run(2)
+
+
+def test_radio_below_the_noise_floor_receives_nothing_and_costs_nothing():
+    # Two radios 10 m apart and one 5 km away: the far one has no link at
+    # all (not even a -58 dB one), so a frame never looks at it.
+    spec = ModelSpec(kind="path_loss", path_loss="log_distance", params={"exponent": 3.5})
+    w = World(3, model=spec, tx_power_dbm=20)
+    w.ports[1].move_to((10.0, 0.0))
+    w.ports[2].move_to((5000.0, 0.0))
+    w.ports[2].filter = FIF_PROMISC
+    assert w.medium.link_snr(w.ports[0], w.ports[2]) < -50
+    assert w.medium.num_links == 2  # 0 <-> 1
+    for _ in range(5):
+        w.ports[0].transmit(data(BCAST, mac(0), BCAST))
+        w.ports[2].transmit(data(BCAST, mac(2), BCAST))
+    w.run(10**9)
+    c = w.medium.counters
+    assert len(w.rx[1]) == 5 and w.rx[2] == [] and w.rx[0] == []
+    assert c["link_evals"] == 5 and c["drops"] == 0 and c["collisions"] == 0
+    # Far away, the two transmit at once without sensing each other, and
+    # neither frame is disturbed at port 1.
+    assert all(info.signal == round(20 - 40.0468 - 35) for _, info in w.rx[1])
+
+
+def test_override_links_radios_beyond_the_hearing_range():
+    spec = ModelSpec(kind="path_loss", path_loss="log_distance", params={"exponent": 3.5})
+    w = World(2, model=spec, tx_power_dbm=20)
+    w.ports[1].move_to((5000.0, 0.0))
+    w.medium.set_link(w.ports[0], w.ports[1], snr_db=25.0)
+    w.ports[0].transmit(data(BCAST, mac(0), BCAST))
+    w.run()
+    assert len(w.rx[1]) == 1 and w.medium.num_links == 2
+
+
+@pytest.mark.parametrize("backend", ["c", "python"])
+def test_sparse_and_dense_links_give_the_same_run(backend):
+    # Twelve radios in 30 m: every link is above the floor, so dropping the
+    # floor (every pair a link, as a dense matrix) must change nothing.
+    def run(floor):
+        spec = ModelSpec(kind="path_loss", params={"exponent": 3.0}, fading=1.0, link_floor_db=floor)
+        w = World(12, model=spec, seed=5, backend=backend)
+        rng = np.random.default_rng(1)
+        for p in w.ports:
+            p.move_to(rng.uniform(0, 30, 2))
+        for k in range(40):
+            i = k % 12
+            w.ports[i].transmit(data(mac((i + 5) % 12) if k % 3 else BCAST, mac(i), mac(0), bytes(200)),
+                                rates=((6, 2), (4, 2)))
+        w.run(10**9)
+        return w.trace(), w.medium.counters, w.medium.num_links
+    sparse, dense = run(-10.0), run(-1e9)
+    assert sparse == dense and sparse[2] == 12 * 11
