@@ -90,6 +90,8 @@ def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
             profile: bool = False, deployment: str = "one-channel") -> dict[str, Any]:
     sc = scenario_from_dict(scenario(aps, stas, seconds, seed, jitter, deployment))
     prof = cProfile.Profile() if profile else None
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0 = ru.ru_utime + ru.ru_stime
     t0 = time.perf_counter()
     run = ScenarioRun(sc)
     if prof:
@@ -100,6 +102,7 @@ def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
     t2 = time.perf_counter()
     if prof:
         prof.disable()
+    ru = resource.getrusage(resource.RUSAGE_SELF)
     stas_run = [v for v in result["vaps"] if v["mode"] == "sta"]
     assoc = sum(1 for v in stas_run if v["state"] == "RUN")
     right = sum(1 for v in stas_run if v["state"] == "RUN" and v["bss"] and v["bss"]["ssid"] ==
@@ -110,7 +113,9 @@ def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
         "deployment": deployment, "aps": aps, "stas": stas, "start_jitter_s": jitter,
         "virtual_s": result["virtual_s"], "wall_s": round(wall, 3),
         # ru_maxrss is in KiB on Linux: the peak of this process (one size)
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mib": round(ru.ru_maxrss / 1024, 1),
+        # CPU time of build and run: less disturbed than wall time on a shared machine
+        "cpu_s": round(ru.ru_utime + ru.ru_stime - cpu0, 3),
         "build_s": round(t1 - t0, 3), "run_s": round(t2 - t1, 3),
         "associated": assoc, "associated_to_own_ssid": right,
         "ap_stations": sum(len(v.get("stations", [])) for v in result["vaps"] if v["mode"] == "hostap"),
@@ -171,6 +176,7 @@ def main() -> None:
         best = min(runs, key=lambda r: r["wall_s"])
         best["wall_median_s"] = round(statistics.median(r["wall_s"] for r in runs), 3)
         best["peak_rss_mib"] = min(r["peak_rss_mib"] for r in runs)
+        best["cpu_s"] = min(r["cpu_s"] for r in runs)
         best["runs"] = len(runs)
         if "profile" in runs[0]:
             best["profile"] = runs[0]["profile"]
@@ -185,26 +191,29 @@ def main() -> None:
             pn = prev["aps"] + prev["stas"]
             # cost ~ N^k between this size and the previous one
             r["wall_exponent"] = _exponent(prev["wall_s"], r["wall_s"], pn, n)
+            r["cpu_exponent"] = _exponent(prev["cpu_s"], r["cpu_s"], pn, n)
             r["rss_exponent"] = _exponent(prev["peak_rss_mib"], r["peak_rss_mib"], pn, n)
     if len(results) > 1:
         first, last = results[0], results[-1]
-        overall = _exponent(first["wall_s"], last["wall_s"], first["aps"] + first["stas"],
-                            last["aps"] + last["stas"])
+        n0, n1 = first["aps"] + first["stas"], last["aps"] + last["stas"]
+        overall = _exponent(first["wall_s"], last["wall_s"], n0, n1)
+        overall_cpu = _exponent(first["cpu_s"], last["cpu_s"], n0, n1)
     else:
-        overall = None
+        overall = overall_cpu = None
     if args.json:
         print(json.dumps({"bench": "scenario", "deployment": args.deployment, "wall_exponent": overall,
+                          "cpu_exponent": overall_cpu,
                           "results": [{k: v for k, v in r.items() if k != "profile"} for r in results]},
                          indent=2))
     else:
         print("curve:")
         for r in results:
-            print(f"  {r['aps'] + r['stas']:6d} radios: wall {r['wall_s']:7.2f} s, peak RSS "
-                  f"{r['peak_rss_mib']:7.1f} MiB, associated {r['associated']}/{r['stas']}"
-                  + (f", wall ~N^{r['wall_exponent']}, RSS ~N^{r['rss_exponent']} since the previous size"
-                     if "wall_exponent" in r else ""))
+            print(f"  {r['aps'] + r['stas']:6d} radios: wall {r['wall_s']:7.2f} s, CPU {r['cpu_s']:7.2f} s, "
+                  f"peak RSS {r['peak_rss_mib']:7.1f} MiB, associated {r['associated']}/{r['stas']}"
+                  + (f"; since the previous size wall ~N^{r['wall_exponent']}, CPU ~N^{r['cpu_exponent']}, "
+                     f"RSS ~N^{r['rss_exponent']}" if "wall_exponent" in r else ""))
         if overall is not None:
-            print(f"  wall time grows as N^{overall} from the smallest to the largest size")
+            print(f"  from the smallest to the largest size: wall ~N^{overall}, CPU ~N^{overall_cpu}")
     for r in results:
         if "profile" in r:
             print(r["profile"], file=sys.stderr if args.json else sys.stdout)
@@ -214,7 +223,7 @@ def _print(r: dict[str, Any]) -> None:
     med = f", median of {r['runs']} {r['wall_median_s']:.2f} s" if r["runs"] > 1 else ""
     print(f"{r['aps']:4d} APs / {r['stas']:5d} STAs ({r['deployment']}), {r['virtual_s']:.0f} s virtual: "
           f"wall {r['wall_s']:.2f} s (build {r['build_s']:.2f}, run {r['run_s']:.2f}{med}), "
-          f"peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
+          f"CPU {r['cpu_s']:.2f} s, peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
     print(f"    associated {r['associated']}/{r['stas']} ({r['associated_to_own_ssid']} to their own "
           f"SSID), medium frames {r['medium_frames']}, Python receptions {r['python_receptions']}, "
           f"collisions {r['collisions']}, {r['events_per_s']:,} events/s", flush=True)

@@ -206,7 +206,7 @@ void med_free(struct medium *m)
     if (!m) return;
     for (uint32_t i = 0; i < m->nradios; i++) {
         free(m->radios[i].addrs.keys); free(m->radios[i].addrs.vals);
-        free(m->links[i].to); free(m->links[i].snr); free(m->links[i].loss);
+        free(m->links[i].to); free(m->links[i].snr); free(m->links[i].loss); free(m->links[i].hear);
     }
     for (uint32_t i = 0; i < m->ntx_cap; i++) { free(m->txs[i].sensed); free(m->txs[i].ovl); }
     free(m->radios); free(m->links); free(m->frames); free(m->txs);
@@ -214,6 +214,8 @@ void med_free(struct medium *m)
     free(m->iv_src); free(m->iv_f); free(m->iv_g); free(m->per_tab);
     free(m);
 }
+
+static void links_index(const struct medium *m, struct links *l);
 
 uint32_t med_mode(struct medium *m) { return m->mode; }
 uint32_t med_num_radios(struct medium *m) { return m->nradios; }
@@ -226,6 +228,11 @@ void med_set_params(struct medium *m, double noise_dbm, double cca_dbm, double f
     m->fading = fading_coef;
     m->interference = interference;
     for (int i = 0; i < 6; i++) m->aci_db[i] = 10.0 * log10(MED_ACI_LIN[i]);
+    m->sense_db = cca_dbm - noise_dbm;
+    /* fading adds less than 6 |coef| dB (12 uniforms minus 6): below -that
+     * the SNR never gets above 0 dB, where the PER is 1 */
+    m->decode_db = -6.0 * fabs(fading_coef);
+    for (uint32_t i = 0; i < m->nradios; i++) links_index(m, &m->links[i]);
 }
 
 int med_set_per_table(struct medium *m, const double *table, uint32_t npts, double step_db)
@@ -400,6 +407,14 @@ int64_t med_i_link(const struct medium *m, uint32_t from, uint32_t to)
     return lo < l->n && l->to[lo] == to ? (int64_t)lo : -1;
 }
 
+/* Rebuild l->hear (its capacity is l->cap). */
+static void links_index(const struct medium *m, struct links *l)
+{
+    l->nhear = 0;
+    for (uint32_t i = 0; i < l->n; i++)
+        if (med_i_hears(m, l->snr[i])) l->hear[l->nhear++] = i;
+}
+
 static int links_reserve(struct links *l, uint32_t need)
 {
     if (need <= l->cap) return 0;
@@ -416,6 +431,9 @@ static int links_reserve(struct links *l, uint32_t need)
         if (!loss) return -ENOMEM;
         l->loss = loss;
     }
+    uint32_t *hear = realloc(l->hear, ncap * sizeof *hear);
+    if (!hear) return -ENOMEM;
+    l->hear = hear;
     l->cap = ncap;
     return 0;
 }
@@ -441,6 +459,7 @@ int med_set_link(struct medium *m, uint32_t from, uint32_t to, double snr_db, do
         memmove(l->snr + k, l->snr + k + 1, rest * sizeof *l->snr);
         if (l->loss) memmove(l->loss + k, l->loss + k + 1, rest * sizeof *l->loss);
         l->n--; m->nlinks--;
+        links_index(m, l);
         return 0;
     }
     if (loss != 0.0 && links_want_loss(l)) return -ENOMEM;
@@ -458,6 +477,7 @@ int med_set_link(struct medium *m, uint32_t from, uint32_t to, double snr_db, do
     }
     l->snr[k] = snr_db;
     if (l->loss) l->loss[k] = loss;
+    links_index(m, l);
     return 0;
 }
 
@@ -487,6 +507,7 @@ int med_set_row(struct medium *m, uint32_t from, uint32_t n, const uint32_t *to,
     }
     l->n = k;
     m->nlinks += k;
+    links_index(m, l);
     return 0;
 }
 

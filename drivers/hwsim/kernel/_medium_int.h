@@ -40,8 +40,11 @@ struct frame {
     uint8_t tries[4];
 };
 
-/* A transmitter's links, sorted by receiver; loss NULL while all are 0. */
-struct links { uint32_t *to; double *snr, *loss; uint32_t n, cap; };
+/* A transmitter's links, sorted by receiver; loss NULL while all are 0.
+ * hear: the positions of the links strong enough to be sensed or decoded
+ * (med_i_hears), in receiver order: the frame path walks only those; the
+ * others are there as interference. */
+struct links { uint32_t *to; double *snr, *loss; uint32_t n, cap; uint32_t *hear, nhear; };
 
 struct radio {
     uint32_t state, freq, tmp_freq, group, filter;
@@ -74,6 +77,7 @@ struct medium {
     uint64_t rng[4];
     uint64_t now, seq, next_id;
     double noise_dbm, noise_mw, cca_dbm, fading;
+    double sense_db, decode_db; /* SNR that carrier sense needs; at or below decode_db nothing decodes */
     int interference;
     double aci_db[6];
     double *per_tab; uint32_t per_npts; double per_step;
@@ -102,6 +106,11 @@ double med_i_uniform(struct medium *m);
 uint8_t med_i_hget(const struct hset *h, uint64_t addr);
 int med_i_accepts(const struct radio *r, const struct med_txreq *q, int owns);
 double med_i_per(const struct medium *m, double sinr_db, uint32_t tidx, uint32_t len);
+static inline int med_i_hears(const struct medium *m, double snr)
+{
+    return snr >= m->sense_db || snr > m->decode_db;
+}
+
 /* Index of the link from -> to in links[from], or -1. */
 int64_t med_i_link(const struct medium *m, uint32_t from, uint32_t to);
 int32_t med_i_frame_alloc(struct medium *m);

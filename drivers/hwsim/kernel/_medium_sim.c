@@ -138,8 +138,8 @@ static void start_tx(struct medium *m, uint32_t s, uint32_t freq, uint32_t tidx,
     if (med_i_grow((void **)&t->sensed, &t->sensed_cap, l->n, sizeof *t->sensed)) abort();
     const struct radio *sr = &m->radios[s];
     double thresh = m->cca_dbm - m->noise_dbm;
-    for (uint32_t i = 0; i < l->n; i++) {
-        uint32_t r = l->to[i];
+    for (uint32_t h = 0; h < l->nhear; h++) {
+        uint32_t i = l->hear[h], r = l->to[i];
         struct radio *rr = &m->radios[r];
         if (rr->state == MED_RADIO_STOPPED || !(rr->group & sr->group)) continue;
         int sep = med_i_chan_sep(freq, med_i_rxfreq(rr));
@@ -294,9 +294,11 @@ static void data_end(struct medium *m, const struct tx *t)
     uint32_t rate = (uint32_t)q->rate_idx[f->stage];
     judge_prepare(m, t);
     const struct links *l = &m->links[s];
-    for (uint32_t i = 0; i < l->n; i++) {
-        uint32_t r = l->to[i];
+    for (uint32_t h = 0; h < l->nhear; h++) {
+        uint32_t i = l->hear[h], r = l->to[i];
         struct radio *rr = &m->radios[r];
+        /* too weak to decode even with the best fading: this radio does not hear it */
+        if (l->snr[i] <= m->decode_db) continue;
         if (rr->state == MED_RADIO_STOPPED || med_i_rxfreq(rr) != t->freq || !(rr->group & sgrp))
             continue;
         m->c.link_evals++;
@@ -346,7 +348,7 @@ static void ack_end(struct medium *m, const struct tx *t)
     int ok = 0;
     double snr, loss;
     if (sr->state != MED_RADIO_STOPPED && med_i_rxfreq(sr) == t->freq && (sr->group & ar->group) &&
-        med_get_link(m, a, s, &snr, &loss)) {
+        med_get_link(m, a, s, &snr, &loss) && snr > m->decode_db) {
         judge_prepare(m, t);
         ok = decide(m, t, s, snr, loss, &sig);
         judge_done(m, t);

@@ -91,8 +91,11 @@ def distance_matrix(positions: ArrayLike) -> NDArray[np.float64]:
     p = np.asarray(positions, dtype=np.float64)
     if p.ndim != 2:
         raise ValueError("positions must be an (n, 2) or (n, 3) array")
-    diff = p[:, None, :] - p[None, :, :]
-    return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    d2 = np.zeros((len(p), len(p)))
+    for k in range(p.shape[1]):  # coordinate by coordinate, in order: link_rows sums the same way
+        dk = p[:, None, k] - p[None, :, k]
+        d2 += dk * dk
+    return np.sqrt(d2)
 
 
 def snr_matrix(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_distance", *,
@@ -281,6 +284,7 @@ def link_rows(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_d
     ny = int(c[:, 1].max()) + 3  # a margin row, so that cell +-1 never wraps
     key = (c[:, 0] + 1) * ny + (c[:, 1] + 1)
     order = np.argsort(key, kind="stable")
+    xs, ys, zs = (np.ascontiguousarray(p[:, k]) for k in range(3))
     ukey, start, count = np.unique(key[order], return_index=True, return_counts=True)
     chunk = max(1, min(n, _PAIRS_PER_CHUNK // (9 * int(count.max()))))
     empty_to, empty_snr = np.zeros(0, np.uint32), np.zeros(0, np.float64)
@@ -302,14 +306,14 @@ def link_rows(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_d
                 jj.append(order[np.repeat(st, ct) + np.arange(tot) - np.repeat(first, ct)])
         i = np.concatenate(ii) if ii else np.zeros(0, np.int64)
         j = np.concatenate(jj) if jj else np.zeros(0, np.int64)
-        diff = p[i] - p[j]
-        d2 = np.einsum("ij,ij->i", diff, diff)
+        dx, dy, dz = xs[i] - xs[j], ys[i] - ys[j], zs[i] - zs[j]
+        d2 = dx * dx + dy * dy + dz * dz  # as distance_matrix sums: the same doubles
         near = (d2 <= reach * reach) & (i != j)  # cheap: most candidates in the corner cells fail
         i, j = i[near], j[near]
         snr = tx[i] - path_loss(model, np.sqrt(d2[near]), freq_mhz, **params) - noise_dbm
         keep = snr >= floor_db
         i, j, snr = i[keep], j[keep], snr[keep]
-        o = np.lexsort((j, i))
+        o = np.argsort(i * n + j)  # pairs are unique: any sort gives (i, j) order
         i, j, snr = i[o], j[o], snr[o]
         bounds = np.searchsorted(i, np.sort(src))
         ends = np.searchsorted(i, np.sort(src), side="right")

@@ -210,6 +210,8 @@ class RefKernel:
         self.fading = fading
         self.interference = bool(interference)
         self.aci_db = [10.0 * math.log10(x) for x in ACI_LIN]
+        # at or below this SNR even the best fading leaves the PER at 1
+        self.decode_db = -6.0 * abs(fading)
 
     def _mw(self, snr_db: float) -> float:
         return math.pow(10.0, (snr_db + self.noise_dbm) / 10.0)
@@ -525,6 +527,8 @@ class RefKernel:
         row = self.links[s]
         for r in sorted(row):
             rr = self.radios[r]
+            if row[r][0] <= self.decode_db:
+                continue  # does not hear it at all
             if rr.state == RADIO_STOPPED or rr.rxfreq != t.freq or not rr.group & sgrp:
                 continue
             c["link_evals"] += 1
@@ -569,7 +573,8 @@ class RefKernel:
             ar.idle_since = self.now
         ok, sig = 0, 0
         link = self.links[a].get(s)
-        if sr.state != RADIO_STOPPED and sr.rxfreq == t.freq and sr.group & ar.group and link is not None:
+        if (sr.state != RADIO_STOPPED and sr.rxfreq == t.freq and sr.group & ar.group and link is not None
+                and link[0] > self.decode_db):
             ok, sig = self._decide(t, s, *link)
         self._attempt_done(s, bool(ok), sig if ok else 0)
         self._kick(a)

@@ -214,6 +214,24 @@ def test_radio_below_the_noise_floor_receives_nothing_and_costs_nothing():
     assert all(info.signal == round(20 - 40.0468 - 35) for _, info in w.rx[1])
 
 
+def test_radio_that_cannot_decode_is_only_an_interferer():
+    # 147 m away the SNR is -5 dB: a link (as interference) but no radio
+    # that hears: the frame path neither evaluates nor counts it as a drop.
+    spec = ModelSpec(kind="path_loss", path_loss="log_distance", params={"exponent": 3.5})
+    w = World(3, model=spec, tx_power_dbm=20)
+    w.ports[1].move_to((10.0, 0.0))
+    w.ports[2].move_to((147.0, 0.0))
+    w.ports[2].filter = FIF_PROMISC
+    assert -6 < w.medium.link_snr(w.ports[0], w.ports[2]) < -4
+    assert w.medium.num_links == 6
+    for _ in range(5):
+        w.ports[0].transmit(data(BCAST, mac(0), BCAST))
+    w.run(10**9)
+    c = w.medium.counters
+    assert len(w.rx[1]) == 5 and w.rx[2] == []
+    assert c["link_evals"] == 5 and c["drops"] == 0
+
+
 def test_override_links_radios_beyond_the_hearing_range():
     spec = ModelSpec(kind="path_loss", path_loss="log_distance", params={"exponent": 3.5})
     w = World(2, model=spec, tx_power_dbm=20)
