@@ -6,8 +6,8 @@ Run with `make demo`.
 
 from __future__ import annotations
 
+from drivers.hwsim.profiles import ath
 from ic.errors import errno_name
-from ic.policy import ath
 from net80211 import (
     SEC,
     Caps,
@@ -45,7 +45,7 @@ class DemoRadio(IEEE80211Com):
 def hear_upstream(radio: DemoRadio) -> None:
     """What the input path does when a beacon arrives (the protocol layer's job)."""
     Scanner.of(radio).add_result(ScanResult(bytes.fromhex("02aa00000001"), b"upstream",
-                                            radio._find_channel(6), -42))
+                                            radio.find_channel(6), -42))
 
 
 def main() -> None:

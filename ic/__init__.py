@@ -1,18 +1,20 @@
 """The device layer: IEEE80211Com, its vocabulary (modes, capabilities,
-states), channels, the concurrency policy and the scheduler.  Imports nothing
+states), channels, the concurrency policy and its rules, and the scheduler.  Imports nothing
 else of the project."""
 
+from .admission import Admission, AdmitContext, MixVerdict, VapRequest
 from .channels import ALL_CHANNELS, CHANNELS_2GHZ, CHANNELS_5GHZ, ChanFlags, Channel, find_channel
 from .com import IEEE80211Com, mac_str, parse_mac
 from .combinations import (
+    SOFTWARE_IFTYPES,
     ChanWidth,
     DfsRegion,
     IfaceCombination,
     IfaceLimit,
     check_combinations,
     format_combinations,
-    hwsim_combinations,
     validate_combinations,
+    widths_mask,
 )
 from .enums import (
     OPMODE_IFTYPE,
@@ -38,7 +40,19 @@ from .errors import (
     NotSupported,
     StateQueueFull,
 )
-from .policy import Admission, MixVerdict, Policy, VapRequest
+from .policy import Policy
+from .rules import (
+    BeaconSlots,
+    BssidMask,
+    FirstOnly,
+    MaxOfMode,
+    NoWdsInStaMode,
+    Rule,
+    SingleVap,
+    StaNoBeacons,
+    WdsNeedsHostap,
+    WdsNoBssid,
+)
 from .rxtx import RxInfo, TxStatus
 from .sched import MS, NS, SEC, TU, US, Callout, Scheduler, TaskQueue, seconds
 
@@ -48,9 +62,11 @@ __all__ = [
     "format_wlanmode", "parse_wlanmode", "vap_caps",
     "AlreadyExists", "Busy", "DriverError", "IllegalTransition", "InvalidArgument",
     "Net80211Error", "NoSuchDevice", "NotSupported", "StateQueueFull",
-    "IEEE80211Com", "mac_str", "parse_mac", "Admission", "Policy", "VapRequest",
+    "IEEE80211Com", "mac_str", "parse_mac", "Admission", "AdmitContext", "Policy", "VapRequest",
     "ChanWidth", "DfsRegion", "IfaceCombination", "IfaceLimit", "check_combinations",
-    "format_combinations", "hwsim_combinations", "validate_combinations", "ConcurrencyError",
+    "format_combinations", "validate_combinations", "widths_mask", "SOFTWARE_IFTYPES", "ConcurrencyError",
     "MixVerdict", "RxInfo", "TxStatus",
+    "Rule", "MaxOfMode", "FirstOnly", "SingleVap", "WdsNeedsHostap", "NoWdsInStaMode", "BeaconSlots",
+    "BssidMask", "StaNoBeacons", "WdsNoBssid",
     "MS", "NS", "SEC", "TU", "US", "Callout", "Scheduler", "TaskQueue", "seconds",
 ]

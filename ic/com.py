@@ -13,24 +13,28 @@ import logging
 import random
 import re
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .channels import ALL_CHANNELS, Channel, find_channel
+from .admission import MixVerdict, VapRequest
+from .channels import ALL_CHANNELS, Channel
+from .channels import find_channel as _lookup_channel
 from .enums import Caps, CloneFlags, ComFlags, OpMode, parse_wlanmode
 from .errors import AlreadyExists, DriverError, InvalidArgument, NoSuchDevice, NotSupported
 from .names import NameRegistry, check_name, registry_for, unit_of
-from .policy import Policy, VapRequest
+from .policy import Policy
 from .sched import Scheduler, TaskQueue
+from .vapparams import check_vap_params
+
+if TYPE_CHECKING:  # the layers above, named for the annotations only
+    from net80211.input import RxHeaderCache
+    from net80211.node import NodeTable
+    from net80211.p2p.offchan import OffChannel
+    from net80211.scan import Scanner
+    from net80211.vap import IEEE80211Vap
 
 log = logging.getLogger("net80211")
 
 _MAC_RE = re.compile(r"^[0-9a-fA-F]{1,2}([:-][0-9a-fA-F]{1,2}){5}$")
-
-# Generic vap parameters `create_vap` accepts as keywords, with their checks.
-SSID_MAX = 32
-BINTVAL_MIN, BINTVAL_MAX = 25, 1000  # TU, as FreeBSD's IEEE80211_BINTVAL_*
-AID_MAX = 2007  # IEEE80211_AID_MAX
-
 
 def parse_mac(value: bytes | str, what: str = "address") -> bytes:
     """A MAC address from 6 bytes or 'aa:bb:cc:dd:ee:ff' ('-' separators and
@@ -74,13 +78,16 @@ class IEEE80211Com:
         self.curchan: Channel = self.channels[0]
         self.bsschan: Channel | None = None  # channel of the running BSS(es)
         self.flags = ComFlags(0)
-        self.vaps: list[Any] = []
+        self.vaps: list[IEEE80211Vap] = []
         self.nrunning = 0
         self.policy: Policy = policy if policy is not None else Policy()
         self.cac_done: set[Channel] = set()
-        self.scan: Any = None  # the device's scanner, made by net80211 on first use
-        self.offchan: Any = None  # net80211's remain-on-channel/mgmt-tx state, made on first use
-        self.nodes: Any = None  # the device's node table, made by net80211 on first use
+        self.scan: Scanner | None = None  # the device's scanner, made by net80211 on first use
+        self.offchan: OffChannel | None = None  # net80211's remain-on-channel/mgmt-tx state, on first use
+        self.nodes: NodeTable | None = None  # the device's node table, made by net80211 on first use
+        # The receive path's header cache (net80211.input), made on the first
+        # frame unless the driver shares one among the devices of a medium.
+        self.rx_cache: RxHeaderCache | None = None
         self.detached = False
         self.stats: Counter[str] = Counter()  # device-wide counters (rx_malformed, ...)
         # Protocol randomness (IBSS BSSIDs, ...) is seeded per device: same
@@ -103,7 +110,7 @@ class IEEE80211Com:
         bssid: bytes | str | None = None,
         macaddr: bytes | str | None = None,
         **config: Any,
-    ) -> Any:
+    ) -> IEEE80211Vap:
         """Clone a vap of `opmode` on this device (`wlan_clone_create`).
 
         Checks, in order: device present (ENXIO), name (EINVAL/EEXIST), mode
@@ -126,7 +133,7 @@ class IEEE80211Com:
             raise InvalidArgument(f"{name}: CLONE_MACADDR needs an address (wlanaddr)")
         if mode is OpMode.WDS and bssid is None:
             raise InvalidArgument(f"{name}: a WDS vap needs its peer's address (wlanbssid)")
-        config = self._check_config(name, config)
+        config = check_vap_params(self, name, config)
         if not self.caps & mode.cap:
             raise NotSupported(f"{self.name} does not support {mode.word} mode")
         if flags & CloneFlags.TDMA and not self.caps & Caps.TDMA:
@@ -162,7 +169,7 @@ class IEEE80211Com:
         log.debug("%s: created %s vap %s", self.name, mode.word, name)
         return vap
 
-    def destroy_vap(self, vap: Any) -> None:
+    def destroy_vap(self, vap: IEEE80211Vap) -> None:
         """Destroy a vap of this device (`wlan_clone_destroy`)."""
         if getattr(vap, "ic", None) is not self or vap not in self.vaps:
             raise NoSuchDevice(f"{getattr(vap, 'name', vap)}: not a vap of {self.name}")
@@ -182,7 +189,8 @@ class IEEE80211Com:
         self.detached = True
         self.names.release(self.name)
 
-    def check_mix(self, modes: list[OpMode | str], channels: list[Channel | int | None] | None = None) -> Any:
+    def check_mix(self, modes: list[OpMode | str],
+                  channels: list[Channel | int | None] | None = None) -> MixVerdict:
         """Would this mix of vaps be allowed on an empty device?  Raises EBUSY with
         the policy's explanation if not; returns the explanation (a
         `MixVerdict`, whose str() is the text) if so."""
@@ -190,7 +198,7 @@ class IEEE80211Com:
         ms = [self._check_mode(m, CloneFlags(0)) for m in modes]
         chans = None
         if channels is not None:
-            chans = [None if c is None else self._find_channel(c) for c in channels]
+            chans = [None if c is None else self.find_channel(c) for c in channels]
         for m, flags in ms:
             if not self.caps & m.cap:
                 raise NotSupported(f"{self.name} does not support {m.word} mode")
@@ -199,7 +207,7 @@ class IEEE80211Com:
         return self.policy.check_mix(self, ms, chans)
 
     # -- helpers -----------------------------------------------------------
-    def vap_by_name(self, name: str) -> Any:
+    def vap_by_name(self, name: str) -> IEEE80211Vap:
         for v in self.vaps:
             if v.name == name:
                 return v
@@ -211,9 +219,10 @@ class IEEE80211Com:
             self.curchan = chan
             self.ic_set_channel()
 
-    def _find_channel(self, key: Channel | int) -> Channel:
+    def find_channel(self, key: Channel | int) -> Channel:
+        """One of the device's channels by number, frequency or Channel; EINVAL if it has none such."""
         try:
-            return find_channel(self.channels, key)
+            return _lookup_channel(self.channels, key)
         except ValueError as e:
             raise InvalidArgument(f"{self.name}: {e}") from None
 
@@ -233,57 +242,24 @@ class IEEE80211Com:
         except ValueError:
             raise InvalidArgument(f"unknown operating mode {opmode!r}") from None
 
-    def _check_config(self, name: str, config: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in config.items():
-            if key == "ssid":
-                ssid = value.encode() if isinstance(value, str) else value
-                if not isinstance(ssid, (bytes, bytearray)) or len(ssid) > SSID_MAX:
-                    raise InvalidArgument(f"{name}: ssid must be at most {SSID_MAX} bytes")
-                out[key] = bytes(ssid)
-            elif key == "channel":
-                out[key] = None if value is None else self._find_channel(value)
-            elif key == "bintval":
-                if not isinstance(value, int) or not BINTVAL_MIN <= value <= BINTVAL_MAX:
-                    raise InvalidArgument(f"{name}: bintval must be {BINTVAL_MIN}..{BINTVAL_MAX} TU")
-                out[key] = value
-            elif key == "dtim_period":
-                if not isinstance(value, int) or not 1 <= value <= 15:
-                    raise InvalidArgument(f"{name}: dtim_period must be 1..15")
-                out[key] = value
-            elif key in ("hidessid", "dwds"):
-                out[key] = bool(value)
-            elif key == "maxsta":
-                if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= AID_MAX:
-                    raise InvalidArgument(f"{name}: maxsta must be 1..{AID_MAX}")
-                out[key] = value
-            elif key in ("netdev", "netns"):
-                # The upper side's kind and namespace: net80211 knows the kinds.
-                if value is not None and (not isinstance(value, str) or not value):
-                    raise InvalidArgument(f"{name}: {key} must be a name")
-                out[key] = value
-            else:
-                raise InvalidArgument(f"{name}: unknown vap parameter {key!r}")
-        return out
-
     # -- driver methods (FreeBSD names) -----------------------------------
     def ic_vap_create(self, name: str, unit: int, opmode: OpMode, flags: CloneFlags,
-                      bssid: bytes | None, macaddr: bytes | None) -> Any:
+                      bssid: bytes | None, macaddr: bytes | None) -> IEEE80211Vap | None:
         """Driver hook: set up, adjust and attach a vap; return it (or None to refuse)."""
         raise NotImplementedError(f"{type(self).__name__} must implement ic_vap_create")
 
-    def ic_vap_delete(self, vap: Any) -> None:
+    def ic_vap_delete(self, vap: IEEE80211Vap) -> None:
         """Driver hook: release the vap's resources and detach it."""
         vap.detach()
 
     def ic_parent(self) -> None:
         """Driver hook: bring the hardware up (nrunning > 0) or down (== 0)."""
 
-    def ic_transmit(self, vap: Any, frame: bytes) -> bool:
+    def ic_transmit(self, vap: IEEE80211Vap, frame: bytes) -> bool:
         """Driver hook: queue an 802.11 data frame; False if dropped."""
         return False
 
-    def ic_raw_xmit(self, vap: Any, frame: bytes, params: Any = None) -> bool:
+    def ic_raw_xmit(self, vap: IEEE80211Vap, frame: bytes, params: dict[str, Any] | None = None) -> bool:
         """Driver hook: send a management or raw frame; False if dropped."""
         return False
 
@@ -305,3 +281,28 @@ class IEEE80211Com:
 
     def ic_cancel_remain_on_channel(self) -> None:
         """Driver hook: back to the operating channel after `ic_remain_on_channel`."""
+
+    # The longest remain-on-channel the hardware takes (cfg80211's
+    # max_remain_on_channel_duration); P2P listen and mgmt-tx waits are cut to it.
+    ic_max_remain_on_channel_ms: int = 5000
+
+    # The TSF is virtual time in µs plus this offset.  A class default, not
+    # set in __init__, so a driver may keep it in its hardware (a property).
+    ic_tsf_offset_us: int = 0
+
+    # The device's hardware index (hwsim's radio id; a P2P wdev id carries it),
+    # or None: net80211 then numbers devices in the order it meets them.
+    ic_index: int | None = None
+
+    def ic_get_tsf(self) -> int:
+        """Driver hook: the TSF now, in µs (default: virtual time plus `ic_tsf_offset_us`)."""
+        return self.sched.now_ns // 1000 + self.ic_tsf_offset_us
+
+    def ic_set_tsf(self, tsf_us: int) -> bool:
+        """Driver hook: load the TSF (an IBSS adopting an older peer's time) and
+        re-align the beacon timers; False (the default) if the hardware cannot."""
+        return False
+
+    def describe(self) -> dict[str, Any]:
+        """Device facts for tools (`wlanctl list`, conformance snapshots); drivers add theirs."""
+        return {"name": self.name}

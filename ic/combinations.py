@@ -15,7 +15,7 @@ from .errors import ConcurrencyError
 __all__ = [
     "ChanWidth", "DfsRegion", "IfaceLimit", "IfaceCombination", "CombinationResult",
     "SOFTWARE_IFTYPES", "check_combinations", "evaluate_combinations", "validate_combinations",
-    "format_combinations", "hwsim_combinations", "widths_mask", "regions_mask",
+    "format_combinations", "widths_mask", "regions_mask",
 ]
 
 # mac80211 registers MONITOR and AP_VLAN as software interface types.
@@ -337,33 +337,3 @@ def format_combinations(combinations: Sequence[IfaceCombination]) -> str:
     lines = ["valid interface combinations:"]
     lines += [f"\t * {c.format()}" for c in combinations]
     return "\n".join(lines)
-
-
-_HWSIM_RADAR = widths_mask(ChanWidth.W20_NOHT, ChanWidth.W20, ChanWidth.W40, ChanWidth.W80,
-                           ChanWidth.W160, ChanWidth.W5, ChanWidth.W10)
-
-
-def hwsim_combinations(*, adhoc: bool = True, mesh: bool = True, p2p_device: bool = False,
-                       channels: int = 1) -> tuple[IfaceCombination, ...]:
-    """mac80211_hwsim's per-radio table (mac80211_hwsim_new_radio).
-
-    More than one channel means channel contexts, which hwsim registers
-    without radar detection.
-    """
-    if channels < 1:
-        raise ValueError(f"channels must be >= 1, not {channels}")
-    infra = [IfType.STATION, IfType.P2P_CLIENT, IfType.AP, IfType.P2P_GO]
-    if mesh:
-        infra.append(IfType.MESH_POINT)
-    limits = []
-    if adhoc:
-        limits.append(IfaceLimit(1, [IfType.ADHOC]))
-    limits.append(IfaceLimit(2048, infra))
-    if p2p_device:
-        limits.append(IfaceLimit(1, [IfType.P2P_DEVICE]))
-    return (IfaceCombination(
-        limits=tuple(limits),
-        max_interfaces=sum(lim.max for lim in limits),
-        num_different_channels=channels,
-        radar_detect_widths=0 if channels > 1 else _HWSIM_RADAR,
-    ),)

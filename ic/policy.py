@@ -13,6 +13,10 @@ limited and not counted; a single interface without radar detection needs
 no combination; a P2P device counts only once started.  At create time every
 existing vap counts (a created vap may come up at any moment), but only
 running vaps have a channel, and a new vap without one is assumed to share.
+
+The records a decision produces (requests, admissions, verdicts) are in
+`ic.admission`; the shapes of real devices are the drivers' (hwsim's in
+`drivers/hwsim/profiles.py`).
 """
 
 from __future__ import annotations
@@ -21,131 +25,31 @@ import copy
 import dataclasses
 import weakref
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from .admission import Admission, AdmitContext, MixVerdict, VapRequest
 from .channels import Channel
 from .combinations import (
     SOFTWARE_IFTYPES,
     ChanWidth,
     DfsRegion,
     IfaceCombination,
-    IfaceLimit,
     check_combinations,
     format_combinations,
-    hwsim_combinations,
     validate_combinations,
 )
 from .enums import OPMODE_IFTYPE, CloneFlags, IfType, OpMode, parse_wlanmode
 from .errors import ConcurrencyError, NotSupported
-from .rules import (
-    BeaconSlots,
-    BssidMask,
-    FirstOnly,
-    MaxOfMode,
-    NoWdsInStaMode,
-    Rule,
-    SingleVap,
-    StaNoBeacons,
-    WdsNeedsHostap,
-    WdsNoBssid,
-)
+from .rules import Rule
 
-__all__ = [
-    "VapRequest", "Admission", "AdmitContext", "MixVerdict", "Policy",
-    "hwsim_default", "ath", "single", "run", "p2p",
-]
+__all__ = ["Policy"]
 
 _NO_TABLE = "combinations: none declared, any mix allowed"
 
 # cfg80211_chandef_dfs_required: these types must detect radar on a DFS channel.
 RADAR_IFTYPES = frozenset({IfType.AP, IfType.P2P_GO, IfType.ADHOC, IfType.MESH_POINT})
-
-
-@dataclass
-class VapRequest:
-    """What `create_vap` asks for; rules may adjust a copy of it.
-
-    `macaddr`, when set by the policy, is the address the vap must use.
-    """
-
-    name: str
-    opmode: OpMode
-    flags: CloneFlags = CloneFlags(0)
-    bssid: bytes | None = None
-    macaddr: bytes | None = None
-    channel: Channel | None = None
-    beacon_interval: int = 0  # TU; 0 when unknown
-
-
-class Admission:
-    """The outcome of a successful `Policy.admit`: the adjusted request, the
-    adjustments made and the resources reserved.  Exactly one of `commit`
-    (the driver created the vap) or `abort` (it did not) must follow."""
-
-    def __init__(self, request: VapRequest, policy: Policy | None = None, ic: Any = None,
-                 original: VapRequest | None = None) -> None:
-        self.request = request
-        self.policy = policy
-        self.ic = ic
-        self.original = original if original is not None else dataclasses.replace(request)
-        self.adjustments: list[str] = []
-        self.resources: dict[str, Any] = {}
-        self.explanation = ""
-        self.state = "pending"  # -> committed | aborted | released
-        self._releasers: list[Callable[[], None]] = []
-
-    def _free(self) -> None:
-        while self._releasers:
-            self._releasers.pop()()
-
-    def commit(self, vap: Any) -> None:
-        """Bind the reservations to the created vap; `Policy.release` frees them."""
-        if self.state != "pending":
-            raise RuntimeError(f"admission of {self.request.name} is already {self.state}")
-        self.state = "committed"
-        if self.policy is not None:
-            self.policy._ledger(self.ic)[id(vap)] = (vap, self)
-
-    def abort(self) -> None:
-        """Give back everything reserved; harmless if already aborted or committed."""
-        if self.state == "pending":
-            self._free()
-            self.state = "aborted"
-
-    def __repr__(self) -> str:
-        return f"<Admission {self.request.name} {self.state} {self.resources} {self.adjustments}>"
-
-
-class AdmitContext:
-    """What a rule sees while a request is being admitted."""
-
-    def __init__(self, policy: Policy, ic: Any, request: VapRequest, admission: Admission) -> None:
-        self.policy = policy
-        self.ic = ic
-        self.vaps: list[Any] = list(getattr(ic, "vaps", ()))
-        self.request = request
-        self.admission = admission
-
-    def refuse(self, rule: Rule, detail: str) -> NoReturn:
-        """Refuse the request with EBUSY, naming the rule."""
-        req = self.request
-        raise ConcurrencyError(
-            f"{req.name} ({req.opmode.word}) refused by rule {rule.name} [{rule.describe()}]: {detail}")
-
-    def adjust(self, rule: Rule, detail: str) -> None:
-        """Record an adjustment the rule made to `self.request`."""
-        self.admission.adjustments.append(f"rule {rule.name}: {detail}")
-
-    def reserve(self, rule: Rule, key: str, value: Any, free: Callable[[], None]) -> None:
-        """Record a reserved resource and how to give it back."""
-        self.admission.resources[key] = value
-        self.admission._releasers.append(free)
-
-    def state(self, rule: Rule) -> dict[str, Any]:
-        """Per-device, per-rule state (reservation tables)."""
-        return self.policy._state(self.ic).setdefault(id(rule), {})
 
 
 @dataclass(frozen=True)
@@ -156,20 +60,6 @@ class _Member:
     iftype: IfType
     channel: Channel | None
     beacon_interval: int = 0
-
-
-@dataclass
-class MixVerdict:
-    """`check_mix`'s answer: allowed or not, with one line per step."""
-
-    allowed: bool
-    modes: tuple[OpMode, ...]
-    steps: list[str] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        words = " + ".join(m.word for m in self.modes) or "no vaps"
-        head = f"{words}: {'allowed' if self.allowed else 'refused'}"
-        return "\n".join([head] + [f"  {s}" for s in self.steps])
 
 
 class _ShadowVap:
@@ -204,6 +94,10 @@ def _parse_mode(item: OpMode | str | tuple[OpMode, CloneFlags]) -> tuple[OpMode,
     if isinstance(item, str):
         return parse_wlanmode(item)
     return OpMode(item), CloneFlags(0)
+
+
+# The class attribute Policy.VapRequest hides the name inside the class body.
+_Request = VapRequest
 
 
 class Policy:
@@ -265,6 +159,14 @@ class Policy:
     def _ledger(self, ic: Any) -> dict[int, tuple[Any, Admission]]:
         return self._state(ic)["ledger"]
 
+    def bind(self, ic: Any, vap: Any, admission: Admission) -> None:
+        """Record a committed admission: `release` frees it with the vap."""
+        self._ledger(ic)[id(vap)] = (vap, admission)
+
+    def rule_state(self, ic: Any, rule: Rule) -> dict[str, Any]:
+        """Per-device, per-rule state (reservation tables)."""
+        return self._state(ic).setdefault(id(rule), {})
+
     def resources(self, ic: Any, vap: Any) -> dict[str, Any]:
         """What the policy reserved for a created vap (beacon slot, bssid index...)."""
         entry = self._ledger(ic).get(id(vap))
@@ -277,7 +179,7 @@ class Policy:
 
     # -- the device's call sites -------------------------------------------
 
-    def admit(self, ic: Any, req: VapRequest) -> Admission:
+    def admit(self, ic: Any, req: _Request) -> Admission:
         """Decide on a create request: combinations first, then each rule in
         order.  Raises ConcurrencyError (EBUSY) leaving nothing reserved."""
         request = copy.copy(req)
@@ -356,7 +258,7 @@ class Policy:
                 chan = getattr(vap, "channel", None)
         return _Member(getattr(vap, "name", "vap"), self.iftypes[vap.opmode], chan, bintval)
 
-    def _new_member(self, req: VapRequest) -> _Member:
+    def _new_member(self, req: _Request) -> _Member:
         bi = req.beacon_interval if req.opmode.beacons else 0
         return _Member(req.name, self.iftypes[req.opmode], req.channel, bi)
 
@@ -436,60 +338,3 @@ class Policy:
             except ConcurrencyError as e:
                 refuse(e)
         return verdict
-
-
-# -- ready-made profiles ----------------------------------------------------
-
-def hwsim_default(*, adhoc: bool = True, p2p_device: bool = False, channels: int = 1,
-                  wds: bool = False) -> Policy:
-    """mac80211_hwsim's table.  Linux has no WDS interface type any more; with
-    `wds` a WDS vap is treated like a 4-address AP_VLAN (a software type) and
-    must sit beside a HOSTAP vap."""
-    software = SOFTWARE_IFTYPES | ({IfType.WDS} if wds else set())
-    rules: list[Rule] = [WdsNoBssid(), WdsNeedsHostap()] if wds else []
-    return Policy(hwsim_combinations(adhoc=adhoc, p2p_device=p2p_device, channels=channels),
-                  rules, software_iftypes=frozenset(software), name="hwsim")
-
-
-def ath(*, beacon_slots: int = 4) -> Policy:
-    """ath(4): one STA (NOBEACONS beside other vaps), IBSS only first, TDMA
-    alone, no WDS in STA mode, beacon buffers, the BSSID-mask scheme."""
-    return Policy((), [
-        WdsNoBssid(),
-        MaxOfMode(OpMode.STA, 1),
-        FirstOnly(OpMode.IBSS, ignore=[OpMode.WDS]),
-        FirstOnly(OpMode.AHDEMO, flags=CloneFlags.TDMA, exclusive=True, ignore=[OpMode.WDS]),
-        NoWdsInStaMode(),
-        StaNoBeacons(),
-        BeaconSlots(beacon_slots),
-        BssidMask(),
-    ], name="ath")
-
-
-def single() -> Policy:
-    """iwm(4)/iwn(4): one vap at a time, any mode."""
-    return Policy((), [SingleVap()], name="single")
-
-
-_NON_WDS = [m for m in OpMode if m is not OpMode.WDS]
-
-
-def run() -> Policy:
-    """run(4): one non-WDS vap, created first; WDS only beside an AP; a STA
-    always uses software beacon miss."""
-    return Policy((), [
-        WdsNoBssid(),
-        FirstOnly(_NON_WDS),
-        WdsNeedsHostap(legacy_exempt=False),
-        StaNoBeacons(always=True),
-    ], name="run")
-
-
-def p2p(*, channels: int = 2) -> Policy:
-    """A P2P-capable device in the style of iwlwifi: one STA, one AP/GO/P2P
-    client and a P2P device, on up to `channels` channels."""
-    return Policy([IfaceCombination(
-        limits=(IfaceLimit(1, [IfType.STATION]),
-                IfaceLimit(1, [IfType.AP, IfType.P2P_CLIENT, IfType.P2P_GO]),
-                IfaceLimit(1, [IfType.P2P_DEVICE])),
-        max_interfaces=3, num_different_channels=channels)], name="p2p")

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .enums import CloneFlags, OpMode
 
 if TYPE_CHECKING:
+    from .admission import AdmitContext
     from .channels import Channel
-    from .policy import AdmitContext
 
 __all__ = [
     "Rule", "MaxOfMode", "FirstOnly", "SingleVap", "WdsNeedsHostap", "NoWdsInStaMode",

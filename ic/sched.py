@@ -52,6 +52,11 @@ class Scheduler:
         self._rt_target: int | None = None
         self._holds: dict[Hold, None] = {}
         self.holds_expired = 0
+        # Called as io_error(callback, exc) when a descriptor's callback
+        # raises; None re-raises (tests want to see the bug).  A daemon sets
+        # it so that one bad input cannot end the loop serving every client.
+        self.io_error: Callable[[Callable[[], Any], Exception], Any] | None = None
+        self.io_errors = 0
 
     # -- timed events ------------------------------------------------------
     def call_at(self, when_ns: int, fn: Callable[..., Any], *args: Any) -> list[Any]:
@@ -164,14 +169,23 @@ class Scheduler:
         for key, mask in ready:
             reader, writer = key.data
             if mask & selectors.EVENT_READ and reader is not None:
-                reader()
+                self._dispatch(reader)
             # the reader may have unregistered the fd (a closed connection)
             if mask & selectors.EVENT_WRITE and writer is not None and key.data[1] is writer:
-                writer()
+                self._dispatch(writer)
             n += 1
         if n:
             self.run_tasks()
         return n
+
+    def _dispatch(self, callback: Callable[[], Any]) -> None:
+        try:
+            callback()
+        except Exception as e:
+            if self.io_error is None:
+                raise
+            self.io_errors += 1
+            self.io_error(callback, e)
 
     # -- holds: waiting on the outside world in virtual time ----------------
     def hold(self, timeout_ns: int, on_expire: Callable[[], Any]) -> Hold:

@@ -10,12 +10,15 @@ kept on the vap; each beacon adds the timestamp and the TIM of its TBTT.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ic import OpMode
 from net80211.wire.frame import BROADCAST
 from net80211.wire.ie import SSID, TIM, DSParams, HTCapabilities, HTOperation, IBSSParams, IEList, rates_ies
 from net80211.wire.mgmt import Capability
+
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
 
 # Rates in 500 kb/s units, bit 7 = basic.  Our BSSes are 11g/n-only (as
 # hostapd with `basic_rates=60 120 240`): OFDM basic rates 6/12/24 Mb/s and
@@ -30,13 +33,13 @@ FC_BEACON = 0x80
 FC_PROBE_RESP = 0x50
 
 
-def capinfo(vap: Any) -> int:
+def capinfo(vap: IEEE80211Vap) -> int:
     """The Capability Information a vap advertises."""
     cap = Capability.IBSS if vap.opmode in (OpMode.IBSS, OpMode.AHDEMO) else Capability.ESS
     return int(cap | Capability.SHORT_SLOTTIME)
 
 
-def beacon_ies(vap: Any, *, hide_ssid: bool, tim: TIM | None) -> IEList:
+def beacon_ies(vap: IEEE80211Vap, *, hide_ssid: bool, tim: TIM | None) -> IEList:
     """The elements of a beacon (with `tim`) or probe response (without), in
     the standard's order: SSID, Supported Rates, DS Parameter Set, IBSS
     Parameter Set (an IBSS: its ATIM window, `vap.atim_window` TU, 0 as
@@ -57,7 +60,7 @@ def beacon_ies(vap: Any, *, hide_ssid: bool, tim: TIM | None) -> IEList:
     return IEList(ies)
 
 
-def _template(vap: Any, hide_ssid: bool) -> tuple[bytes, bytes]:
+def _template(vap: IEEE80211Vap, hide_ssid: bool) -> tuple[bytes, bytes]:
     """(elements before the TIM, elements after it), cached per configuration."""
     chan = vap.channel
     key = (vap.ssid, hide_ssid, chan, vap.bintval, getattr(vap, "atim_window", 0))
@@ -73,7 +76,7 @@ def _template(vap: Any, hide_ssid: bool) -> tuple[bytes, bytes]:
     return hit
 
 
-def _tim_bytes(vap: Any, tsf_us: int) -> bytes:
+def _tim_bytes(vap: IEEE80211Vap, tsf_us: int) -> bytes:
     tbtt = tsf_us // (vap.bintval * 1024)
     period = vap.dtim_period
     count = (period - 1 - tbtt % period) if period > 1 else 0
@@ -83,7 +86,7 @@ def _tim_bytes(vap: Any, tsf_us: int) -> bytes:
     return TIM.from_aids(count, period, aids).to_bytes()
 
 
-def beacon_frame(vap: Any, tsf_us: int) -> bytes:
+def beacon_frame(vap: IEEE80211Vap, tsf_us: int) -> bytes:
     """The beacon `vap` sends at TSF `tsf_us`: TIM with the DTIM count of this
     TBTT (no TIM in an IBSS), the SSID blank if hidden."""
     pre, post = _template(vap, vap.hidessid)
@@ -93,7 +96,7 @@ def beacon_frame(vap: Any, tsf_us: int) -> bytes:
                      _FIXED.pack(tsf_us & (2**64 - 1), vap.bintval, capinfo(vap)), pre, tim, post))
 
 
-def probe_resp_frame(vap: Any, da: bytes, tsf_us: int) -> bytes:
+def probe_resp_frame(vap: IEEE80211Vap, da: bytes, tsf_us: int) -> bytes:
     """The probe response `vap` sends to `da`: the beacon's elements with the
     SSID always shown and no TIM."""
     pre, post = _template(vap, False)

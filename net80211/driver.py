@@ -1,4 +1,15 @@
-"""The driver registry: what a `net80211.drivers` entry point names.
+"""What a driver imports: the registry and the helpers a driver calls.
+
+One module holds the whole driver contract (`docs/driver-guide.md`):
+
+- the classes a driver subclasses: `IEEE80211Com` (its `ic_*` hooks),
+  `IEEE80211Vap` (`iv_newstate`) and `Driver` (the registry's factory);
+- the records it reports frames with: `RxInfo`, `TxStatus`;
+- the helpers it calls: `input_all` (a received frame; devices of one
+  medium may share an `RxHeaderCache` as `ic.rx_cache`), `tx_complete` (a
+  sent frame's status), `beacon_frame`/`probe_resp_frame` (what a beaconing
+  vap sends), `BeaconTimer`/`next_tbtt_ns` (when);
+- the registry: `open_driver`, `load_driver`, `available_drivers`.
 
 A driver package registers a `Driver` subclass under the entry-point group
 `net80211.drivers` (hwsim registers `hwsim = "drivers.hwsim:HwsimDriver"`).
@@ -16,7 +27,18 @@ from abc import ABC, abstractmethod
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
-from ic import IEEE80211Com, InvalidArgument, NoSuchDevice, NotSupported, Scheduler
+from ic import IEEE80211Com, InvalidArgument, NoSuchDevice, NotSupported, RxInfo, Scheduler, TxStatus
+from net80211.beacon import beacon_frame, probe_resp_frame
+from net80211.input import RxHeaderCache, input_all, tx_complete
+from net80211.tbtt import BeaconTimer, next_tbtt_ns
+from net80211.vap import IEEE80211Vap
+
+__all__ = [
+    "IEEE80211Com", "IEEE80211Vap", "Driver", "RxInfo", "TxStatus",
+    "input_all", "tx_complete", "RxHeaderCache", "beacon_frame", "probe_resp_frame",
+    "BeaconTimer", "next_tbtt_ns",
+    "ENTRY_POINT_GROUP", "open_driver", "load_driver", "available_drivers", "split_spec",
+]
 
 ENTRY_POINT_GROUP = "net80211.drivers"
 

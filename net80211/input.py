@@ -17,16 +17,19 @@ duplicates and calls the mode's `recv_mgmt`/`recv_data`.  A frame too
 broken to parse is counted (`ic.stats['rx_malformed']`, and the vap's
 `stats.rx_malformed` once it reached one) and dropped; nothing raises.
 
-`rx` is the driver's receive status: anything with `freq` (MHz), `signal`
-(dBm), `rate_idx` and `time_ns` attributes (hwsim passes its `RxInfo`).
+`rx` is the driver's receive status, an `ic.RxInfo`; `tx_complete` takes
+an `ic.TxStatus`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from ic import OpMode, State
+from ic import IEEE80211Com, OpMode, RxInfo, State, TxStatus
 from net80211.wire.frame import FrameError, peek
+
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
 
 FT_MGMT, FT_CTRL, FT_DATA = 0, 1, 2
 SUB_BEACON, SUB_PROBE_REQ, SUB_PROBE_RESP = 8, 4, 5
@@ -36,16 +39,32 @@ _INIT = State.INIT
 _MONITOR = OpMode.MONITOR
 _WDS = OpMode.WDS
 
+# What `peek` returns: (type, subtype, addr1, addr2, addr3, seq, flags).
+Header = tuple[int, int, bytes, bytes | None, bytes | None, int | None, int]
 
-_last: list[Any] = [None, None]  # the last frame peeked and its header
+
+class RxHeaderCache:
+    """The last received frame whose header was peeked, and that header.
+
+    A medium hands one bytes object to every device that heard a
+    transmission; devices sharing a cache (a driver gives the devices of one
+    medium the same one, `ic.rx_cache`) parse its header once per delivery.
+    A device without one gets its own on its first frame."""
+
+    __slots__ = ("frame", "hdr")
+
+    def __init__(self) -> None:
+        self.frame: bytes | None = None
+        self.hdr: Header | None = None
 
 
-def input_all(ic: Any, frame: bytes, rx: Any) -> int:
+def input_all(ic: IEEE80211Com, frame: bytes, rx: RxInfo) -> int:
     """Deliver a received frame to the device's vaps; how many took it."""
-    last = _last
-    if frame is last[0]:
-        # A medium hands one bytes object to every radio that heard it.
-        ftype, sub, a1, a2, a3, seq, flags = last[1]
+    cache = ic.rx_cache
+    if cache is None:
+        cache = ic.rx_cache = RxHeaderCache()
+    if frame is cache.frame:
+        ftype, sub, a1, a2, a3, seq, flags = cache.hdr  # type: ignore[misc]
     else:
         try:
             hdr = peek(frame)
@@ -54,8 +73,8 @@ def input_all(ic: Any, frame: bytes, rx: Any) -> int:
             return 0
         ftype, sub, a1, a2, a3, seq, flags = hdr
         if type(frame) is bytes:  # immutable: the header cannot change under us
-            last[0], last[1] = frame, hdr
-    if ftype == FT_MGMT and (sub == SUB_BEACON or sub == SUB_PROBE_RESP):
+            cache.frame, cache.hdr = frame, hdr
+    if ftype == FT_MGMT and (sub == SUB_BEACON or sub == SUB_PROBE_RESP) and a3 is not None:
         sc = ic.scan
         if sc is not None:
             if sc.owner is not None:
@@ -67,7 +86,7 @@ def input_all(ic: Any, frame: bytes, rx: Any) -> int:
                 if r is not None:  # refresh what we know without parsing
                     r.last_seen_ns = ic.sched.now_ns
                     r.rssi = rx.signal
-    if ftype == FT_DATA and flags & 3 == 3:
+    if ftype == FT_DATA and flags & 3 == 3 and a2 is not None:
         # 4-address frames belong to the WDS link of their transmitter, if any.
         for vap in ic.vaps:
             if vap.opmode is _WDS and vap.running and vap.mode.accepts(vap, a1, a2):
@@ -117,7 +136,7 @@ def input_all(ic: Any, frame: bytes, rx: Any) -> int:
     return n
 
 
-def count_malformed(vap: Any) -> None:
+def count_malformed(vap: IEEE80211Vap) -> None:
     """Count a frame that reached `vap` but did not parse."""
     vap.stats.rx_malformed += 1
     vap.ic.stats["rx_malformed"] += 1
@@ -129,11 +148,11 @@ def qos_tid(frame: bytes, flags: int) -> int:
     return frame[off] & 0xF if len(frame) > off else 16
 
 
-def tx_complete(ic: Any, frame: bytes, status: Any) -> None:
+def tx_complete(ic: IEEE80211Com, frame: bytes, status: TxStatus) -> None:
     """A frame the device sent is done: `status.acked` says if a receiver took it."""
-    ic.stats["tx_acked" if getattr(status, "acked", False) else "tx_unacked"] += 1
+    ic.stats["tx_acked" if status.acked else "tx_unacked"] += 1
     # Monitor vaps see what the device sent once it is done, as in Linux.
-    if not getattr(status, "dropped", False):
+    if not status.dropped:
         for vap in ic.vaps:
             if vap.opmode is _MONITOR and vap.state == State.RUN:
                 vap.mode.tx_seen(vap, frame, status)

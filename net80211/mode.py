@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from transitions import Machine
 
-from ic import NotSupported, OpMode, State
+from ic import NotSupported, OpMode, RxInfo, State, TxStatus
 from net80211.input import FT_DATA, FT_MGMT, RETRY, count_malformed, qos_tid
 from net80211.node import NONQOS_TID, Node
 from net80211.wire.frame import FrameError, peek
@@ -89,7 +89,7 @@ class Mode:
     def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
         """The mode's work for a transition; `vap.state` is already `nstate`."""
 
-    def input(self, vap: IEEE80211Vap, frame: bytes, rx: Any) -> None:
+    def input(self, vap: IEEE80211Vap, frame: bytes, rx: RxInfo) -> None:
         """A received frame for `vap` (the mode's `iv_input`), raw bytes.
 
         The device's input path calls `recv` with the header already peeked;
@@ -101,7 +101,7 @@ class Mode:
             return
         self.recv(vap, frame, rx, ftype, sub, a2, a3, seq, flags)
 
-    def recv(self, vap: IEEE80211Vap, frame: bytes, rx: Any, ftype: int, sub: int,
+    def recv(self, vap: IEEE80211Vap, frame: bytes, rx: RxInfo, ftype: int, sub: int,
              a2: bytes | None, a3: bytes | None, seq: int | None, flags: int) -> None:
         """A frame the input path accepted for `vap`: find the sender's node,
         refresh its RSSI and activity, drop duplicates (unicast frames with
@@ -129,12 +129,12 @@ class Mode:
         except FrameError:
             count_malformed(vap)
 
-    def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
+    def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
         """A management frame for `vap` (`iv_recv_mgmt`); `node` is the
         sender's node if it has one.  Parse with `MgmtFrame.parse(frame)`."""
 
-    def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: Any, node: Node | None,
+    def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
                   flags: int) -> None:
         """A data frame for `vap`; modes decapsulate with `output.deliver`."""
         vap.stats.rx_dropped += 1
@@ -147,6 +147,14 @@ class Mode:
 
     def scan_done(self, vap: IEEE80211Vap, results: list[Any]) -> None:
         """A scan this vap started finished with these results."""
+
+    def accepts(self, vap: IEEE80211Vap, a1: bytes, a2: bytes) -> bool:
+        """Whether a 4-address frame from `a2` to `a1` belongs to this vap's
+        link (WDS); the input path asks WDS vaps only."""
+        return False
+
+    def tx_seen(self, vap: IEEE80211Vap, frame: bytes, status: TxStatus) -> None:
+        """A frame the device sent is done (monitor vaps capture it)."""
 
     # Capture and injection belong to monitor vaps (`monitor.py`).
     def capture(self, vap: IEEE80211Vap, dest: Any) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ic import MS, SEC, Callout, Channel, ComFlags
+from ic import MS, SEC, Callout, Channel, ComFlags, RxInfo
 from net80211.wire.frame import FrameError
 from net80211.wire.ie import IEList
 
@@ -210,7 +210,7 @@ class Scanner:
         self._stop_scan()
         return True
 
-    def input_beacon(self, frame: bytes, rx: Any, bssid: bytes) -> bool:
+    def input_beacon(self, frame: bytes, rx: RxInfo, bssid: bytes) -> bool:
         """Record a beacon or probe response heard while scanning
         (`ieee80211_add_scan`); False if its body is malformed."""
         if len(frame) < 36 or frame[1] & 0xC0:

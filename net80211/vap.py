@@ -11,11 +11,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from ic import Caps, Channel, CloneFlags, InvalidArgument, NotSupported, OpMode, State, mac_str, vap_caps
+from ic import (
+    Caps,
+    Channel,
+    CloneFlags,
+    IEEE80211Com,
+    InvalidArgument,
+    NotSupported,
+    OpMode,
+    RxInfo,
+    State,
+    mac_str,
+    vap_caps,
+)
+from ic.vapparams import check_ssid, check_vap_params
 from net80211 import output, proto
 from net80211.mode import mode_for
 from net80211.netdev import Netdev, make_netdev
 from net80211.node import NodeTable
+
+# Parameters `configure` applies by setting one field: (parameter, field).
+_PLAIN_PARAMS = (("maxsta", "maxsta"), ("ssid", "ssid"), ("channel", "des_chan"), ("bintval", "bintval"),
+                 ("dtim_period", "dtim_period"), ("hidessid", "hidessid"))
 
 
 class VapStats:
@@ -42,7 +59,7 @@ class IEEE80211Vap:
     # class default spares the input path a getattr per frame.
     frame_regs: Any = None
 
-    def __init__(self, ic: Any, name: str, unit: int, opmode: OpMode,
+    def __init__(self, ic: IEEE80211Com, name: str, unit: int, opmode: OpMode,
                  flags: CloneFlags = CloneFlags(0), bssid: bytes | None = None) -> None:
         self.ic = ic
         self.name = name
@@ -135,15 +152,20 @@ class IEEE80211Vap:
         self.detaching = False
         self.ic.ic_update_filter()
 
-    def configure(self, *, ssid: bytes | None = None, channel: Channel | None = None,
+    def configure(self, *, ssid: bytes | str | None = None, channel: Channel | int | None = None,
                   bintval: int | None = None, dtim_period: int | None = None,
                   hidessid: bool | None = None, maxsta: int | None = None,
                   netdev: str | None = None, netns: str | None = None, dwds: bool | None = None) -> None:
-        """Apply generic parameters already checked by `IEEE80211Com.create_vap`.
+        """Check and apply generic parameters (None leaves one as it is); a
+        value out of range is EINVAL before anything is applied (`ic.vapparams`).
 
         A vap with a network side gets its netdev here: `netdev` names its
         kind (default "queue", see `netdev.make_netdev`), `netns` is passed to
         the kind's factory.  A vap without one (P2P device) refuses `netdev`."""
+        given = {"ssid": ssid, "channel": channel, "bintval": bintval, "dtim_period": dtim_period,
+                 "hidessid": hidessid, "maxsta": maxsta, "netdev": netdev, "netns": netns, "dwds": dwds}
+        p = check_vap_params(self.ic, self.name, {k: v for k, v in given.items() if v is not None})
+        netdev, netns = p.get("netdev"), p.get("netns")
         if netdev is not None and not self.has_netdev:
             raise InvalidArgument(f"{self.name}: a {self.opmode.word} vap has no network interface")
         if self.has_netdev and (netdev is not None or netns is not None or self.netdev is None):
@@ -151,20 +173,15 @@ class IEEE80211Vap:
             if self.netdev is not None:
                 self.netdev.close()
             self.netdev = nd
-        if maxsta is not None:
-            self.maxsta = maxsta
-        if ssid is not None:
-            self.ssid = ssid
-        if channel is not None:
-            self.des_chan = channel
-        if bintval is not None:
-            self.bintval = bintval
-        if dtim_period is not None:
-            self.dtim_period = dtim_period
-        if hidessid is not None:
-            self.hidessid = hidessid
-        if dwds is not None:
-            self.set_dwds(dwds)
+        for key, attr in _PLAIN_PARAMS:
+            if key in p:
+                setattr(self, attr, p[key])
+        if "dwds" in p:
+            self.set_dwds(p["dwds"])
+
+    def set_ssid(self, ssid: bytes | str) -> None:
+        """Set the SSID (`ifconfig wlanN ssid`): at most 32 bytes (EINVAL)."""
+        self.ssid = check_ssid(self.name, ssid)
 
     def set_dwds(self, on: bool) -> None:
         """Dynamic WDS on or off (`ifconfig wlanN dwds`, IEEE80211_IOC_DWDS):
@@ -185,7 +202,7 @@ class IEEE80211Vap:
     def set_channel(self, channel: Channel | int | None) -> None:
         """Change the desired channel; a running vap is re-checked against the
         policy (EBUSY leaves it as it was) and restarted on the new channel."""
-        chan = None if channel is None else self.ic._find_channel(channel)
+        chan = None if channel is None else self.ic.find_channel(channel)
         if self.running:
             self.ic.policy.check_running(self.ic, self, chan)
         self.des_chan = chan
@@ -216,7 +233,7 @@ class IEEE80211Vap:
         self.txseq = (seq + 1) & 0xFFF
         return seq
 
-    def input(self, frame: bytes, rx: Any) -> None:
+    def input(self, frame: bytes, rx: RxInfo) -> None:
         """A frame for this vap, raw (`iv_input`); the device's input path
         (`input.input_all`) uses it for MONITOR vaps and calls `mode.recv`
         for the others.  rx_packets/rx_bytes count data delivered up."""

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from drivers.hwsim import FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC, HwsimMedium, RxInfo, TxStatus
-from ic import CHANNELS_2GHZ, TU, Busy, Callout, CloneFlags, ComFlags, OpMode, State
+from drivers.hwsim import FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC, HwsimMedium
+from ic import CHANNELS_2GHZ, Busy, CloneFlags, ComFlags, OpMode, State
 from net80211 import IEEE80211Com, IEEE80211Vap
-from net80211.beacon import beacon_frame
-from net80211.input import input_all, tx_complete
+from net80211.driver import BeaconTimer, RxInfo, TxStatus, beacon_frame, input_all, tx_complete
 
 from .policy import EXAMPLE_CAPS, HW_PORTS, example_policy
 
@@ -24,6 +23,10 @@ DEFAULT_RATES = ((0, 4),)  # 1 Mb/s, 4 tries: what management frames use
 class ExampleVap(IEEE80211Vap):
     """A vap on one of the device's hardware ports (`hw_port`; None for monitor)."""
 
+    # A driver declares the fields it adds to a vap (IEEE80211Vap declares its own).
+    __slots__ = ("hw_port", "hw_transitions")
+    ic: ExampleRadio  # an example vap lives on an example radio
+
     def __init__(self, ic: ExampleRadio, name: str, unit: int, opmode: OpMode,
                  flags: CloneFlags, bssid: bytes | None) -> None:
         super().__init__(ic, name, unit, opmode, flags, bssid)  # ieee80211_vap_setup
@@ -31,10 +34,10 @@ class ExampleVap(IEEE80211Vap):
         self.hw_transitions: list[tuple[State, State]] = []  # what the "hardware" was told
 
     def iv_newstate(self, nstate: State, arg: int) -> int:
-        radio: ExampleRadio = self.ic
+        radio = self.ic
         ostate = self.state
         if nstate < State.RUN:
-            radio.beacon_stop(self)  # before net80211 leaves the BSS
+            radio.beacons.stop(self)  # before net80211 leaves the BSS
         rc = super().iv_newstate(nstate, arg)
         if rc:
             return rc
@@ -42,7 +45,7 @@ class ExampleVap(IEEE80211Vap):
         # net80211 has now chosen the BSSID (a station from its scan).
         radio.program_bssid(self)
         if nstate == State.RUN and self.opmode.beacons and not self.flags & CloneFlags.NOBEACONS:
-            radio.beacon_start(self)
+            radio.beacons.start(self)
         radio.ic_update_filter()
         return 0
 
@@ -58,11 +61,12 @@ class ExampleRadio(IEEE80211Com):
         self.port = medium.add_port(name, hwaddr=self.macaddr, freq=self.curchan.freq,
                                     position=position, tx_power_dbm=tx_power_dbm, started=False)
         self.port.rx = self._rx
+        self.rx_cache = medium.rx_cache  # one header parse per transmission, not per receiver
         self.port.tx_status = self._tx_status
         self.hw_ports: list[ExampleVap | None] = [None] * HW_PORTS
         self._own: dict[int, bytes] = {}  # id(vap) -> address given to the port
         self._bssids: dict[int, bytes] = {}  # id(vap) -> BSSID given to the port
-        self._beacons: dict[int, Callout] = {}
+        self.beacons = BeaconTimer(self, self._beacon)  # the hardware beacon timer
 
     # -- vaps ----------------------------------------------------------------------
     def port_address(self, index: int) -> bytes:
@@ -89,9 +93,9 @@ class ExampleRadio(IEEE80211Com):
         vap.attach(macaddr)  # phase 3: ieee80211_vap_attach
         return vap
 
-    def ic_vap_delete(self, vap: Any) -> None:
+    def ic_vap_delete(self, vap: ExampleVap) -> None:  # type: ignore[override]  # only ours reach it
         vap.detach()  # to INIT through iv_newstate, then unlinked
-        self.beacon_stop(vap)
+        self.beacons.stop(vap)
         self.program_bssid(vap, None)
         if vap.hw_port is not None:
             self.hw_ports[vap.hw_port] = None
@@ -145,9 +149,9 @@ class ExampleRadio(IEEE80211Com):
         if flt != port.filter:
             port.filter = flt
 
-    def program_bssid(self, vap: Any, bssid: bytes | None | bool = True) -> None:
+    def program_bssid(self, vap: IEEE80211Vap, bssid: bytes | None | bool = True) -> None:
         """Tell the port which BSS's group frames and beacons the vap wants."""
-        if bssid is True:
+        if isinstance(bssid, bool):  # True: what the vap's state says
             bssid = vap.bssid if vap.state > State.SCAN else None
         old = self._bssids.get(id(vap))
         if old == bssid:
@@ -160,14 +164,14 @@ class ExampleRadio(IEEE80211Com):
             self._bssids[id(vap)] = bssid
 
     # -- transmit and receive ------------------------------------------------------
-    def ic_raw_xmit(self, vap: Any, frame: bytes, params: Any = None) -> bool:
+    def ic_raw_xmit(self, vap: IEEE80211Vap, frame: bytes, params: dict[str, Any] | None = None) -> bool:
         p = params or {}
         return self._send(frame, p.get("rates", DEFAULT_RATES), p.get("no_ack", False))
 
-    def ic_transmit(self, vap: Any, frame: bytes) -> bool:
+    def ic_transmit(self, vap: IEEE80211Vap, frame: bytes) -> bool:
         return self._send(frame, DEFAULT_RATES, False)
 
-    def _send(self, frame: bytes, rates: Any, no_ack: bool) -> bool:
+    def _send(self, frame: bytes, rates: tuple[tuple[int, int], ...], no_ack: bool) -> bool:
         if self.port.transmit(frame, rates, no_ack=no_ack) < 0:
             self.stats["tx_failed"] += 1
             return False
@@ -182,25 +186,8 @@ class ExampleRadio(IEEE80211Com):
         tx_complete(self, frame, status)
 
     # -- the beacon timer ----------------------------------------------------------
-    @property
-    def tsf_us(self) -> int:
-        return self.sched.now_ns // 1000
-
-    def beacon_start(self, vap: Any) -> None:
-        co = self._beacons.setdefault(id(vap), Callout(self.sched))
-        period_us = vap.bintval * TU // 1000
-        co.reset((period_us - self.tsf_us % period_us) * 1000, self._beacon, vap)
-
-    def beacon_stop(self, vap: Any) -> None:
-        co = self._beacons.pop(id(vap), None)
-        if co is not None:
-            co.stop()
-
-    def _beacon(self, vap: Any) -> None:
-        co = self._beacons.get(id(vap))
-        if co is None:
-            return
-        co.reset(vap.bintval * TU, self._beacon, vap)
+    def _beacon(self, vap: IEEE80211Vap) -> None:
+        """A TBTT of `vap`: send its beacon unless the port is down or scanning."""
         if self.port.started and not self.flags & ComFlags.SCAN:
             self.stats["beacons"] += 1
-            self._send(beacon_frame(vap, self.tsf_us), ((0, 1),), True)
+            self._send(beacon_frame(vap, self.ic_get_tsf()), ((0, 1),), True)

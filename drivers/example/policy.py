@@ -9,9 +9,7 @@ timer belongs to the port that beacons.
 
 from __future__ import annotations
 
-from ic import Caps, IfaceCombination, IfaceLimit, IfType
-from ic.policy import Policy
-from ic.rules import StaNoBeacons
+from ic import Caps, IfaceCombination, IfaceLimit, IfType, Policy, StaNoBeacons
 
 EXAMPLE_CAPS = Caps.STA | Caps.HOSTAP | Caps.IBSS | Caps.MONITOR
 HW_PORTS = 2

@@ -21,6 +21,7 @@ import numpy as np
 from ic import AlreadyExists, InvalidArgument, NoSuchDevice, NotSupported, RxInfo, TxStatus, parse_mac
 from ic.names import registry_for
 from ic.sched import SEC, Scheduler
+from net80211.input import RxHeaderCache
 from net80211.wire.capture import Capture, rx_radiotap
 
 from . import world
@@ -245,6 +246,10 @@ class HwsimMedium:
         self.stats: Counter[str] = Counter()
         self._capture: Any = None
         self.radios: list[Any] = []
+        # A transmission reaches every port that heard it as one bytes object:
+        # devices on this medium share net80211's header cache, so the header
+        # is parsed once per delivery, not once per receiver.
+        self.rx_cache = RxHeaderCache()
         self._next_radio = 0
         self._external: Any = None  # external.ExternalMedium while serving
 
@@ -317,6 +322,8 @@ class HwsimMedium:
                            tx_power_dbm=tx_power_dbm)
         self._next_radio = idx + 1
         self.radios.append(radio)
+        if self._external is not None:
+            self._external.radio_changed(radio, True)
         return radio
 
     def remove_radio(self, radio: Any) -> None:
@@ -326,6 +333,8 @@ class HwsimMedium:
         radio.detach()
         self.radios.remove(radio)
         self.remove_port(radio.port)
+        if self._external is not None:
+            self._external.radio_changed(radio, False)
 
     def radio(self, name: str) -> Any:
         for r in self.radios:

@@ -17,7 +17,6 @@ from typing import Any
 
 from ic import (
     MS,
-    TU,
     Busy,
     Callout,
     Caps,
@@ -26,18 +25,17 @@ from ic import (
     ComFlags,
     IEEE80211Com,
     OpMode,
+    Policy,
     RxInfo,
     State,
     TxStatus,
 )
-from ic.policy import Policy, hwsim_default
 from net80211 import IEEE80211Vap
-from net80211.beacon import beacon_frame
-from net80211.input import input_all, tx_complete
+from net80211.driver import BeaconTimer, beacon_frame, input_all, tx_complete
 
 from .kernel.medtypes import ADDR_BSS, ADDR_OWN, FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
 from .medium import HwsimMedium, MediumPort, register_radio_factory
-from .profiles import HWSIM_CAPS
+from .profiles import HWSIM_CAPS, hwsim_default
 
 log = logging.getLogger(__name__)
 
@@ -65,17 +63,19 @@ def hw_addr(perm: bytes) -> bytes:
 class HwsimVap(IEEE80211Vap):
     """A vap of a simulated radio: programs the medium, then lets net80211 work."""
 
+    ic: HwsimRadio
+
     def iv_newstate(self, nstate: State, arg: int) -> int:
-        radio: HwsimRadio = self.ic
+        radio = self.ic
         if nstate < State.RUN or not self.opmode.beacons:
-            radio._beacon_stop(self)
+            radio.beacons.stop(self)
         rc = super().iv_newstate(nstate, arg)
         if rc == 0:
             # The BSSID is known only once net80211 has done its part (a
             # station picks it from the scan, an IBSS may adopt a peer's).
             radio._program_bssid(self)
             if nstate == State.RUN and self.opmode.beacons and not self.flags & CloneFlags.NOBEACONS:
-                radio._beacon_start(self)
+                radio.beacons.start(self)
             radio.ic_update_filter()
         return rc
 
@@ -100,6 +100,7 @@ class HwsimRadio(IEEE80211Com):
                          policy=policy)
         self.medium = medium
         self.idx = idx
+        self.ic_index = idx
         self.nchannels = nchannels
         self.p2p_device = bool(caps & Caps.P2P_DEVICE)
         self.hwaddr = hw_addr(self.macaddr)
@@ -109,11 +110,12 @@ class HwsimRadio(IEEE80211Com):
         # Received frames go straight to net80211's input path: no Python
         # frame of ours in between on the hottest path of a large world.
         self.port.rx = partial(input_all, self)
+        self.rx_cache = medium.rx_cache
         self.port.tx_status = self._tx_status
         self._slots: set[int] = set()  # last octets of vap addresses in use
         self._bssids: dict[int, bytes] = {}  # id(vap) -> BSSID programmed for it
         self._addrs: dict[int, bytes] = {}  # id(vap) -> own address programmed for it
-        self._beacons: dict[int, Callout] = {}
+        self.beacons = BeaconTimer(self, self._beacon_fire)  # the hardware beacon timer
         self._status_cb: dict[int, Callable[[bytes, TxStatus], Any]] = {}
         self.roc_chan: Channel | None = None  # remain-on-channel in progress
         self._held: list[tuple[bytes, Any, bool, Any]] = []  # frames held while off-channel
@@ -121,7 +123,7 @@ class HwsimRadio(IEEE80211Com):
         # up at different moments, so their TSFs (and TBTTs) differ; equal
         # TSFs would make every AP of a world beacon at the same instant and
         # collide each time.  Seeded by the radio's address: same run.
-        self.tsf_offset_us = self.rng.randrange(1 << 32)
+        self.ic_tsf_offset_us = self.rng.randrange(1 << 32)
         # The hardware's own randomness (beacon backoff), seeded by the medium's seed.
         self._rng = random.Random(medium.seed << 20 ^ idx)
         self._inflight = 0  # frames handed to the medium without a status yet
@@ -152,9 +154,9 @@ class HwsimRadio(IEEE80211Com):
         vap.attach(addr)
         return vap
 
-    def ic_vap_delete(self, vap: Any) -> None:
+    def ic_vap_delete(self, vap: IEEE80211Vap) -> None:
         vap.detach()
-        self._beacon_stop(vap)
+        self.beacons.stop(vap)
         self._program_bssid(vap, None)
         slot = getattr(vap, "addr_slot", None)
         if slot is not None:
@@ -240,8 +242,8 @@ class HwsimRadio(IEEE80211Com):
         if flt != port.filter:
             port.filter = flt
 
-    def _program_bssid(self, vap: Any, bssid: bytes | None | bool = True) -> None:
-        if bssid is True:
+    def _program_bssid(self, vap: IEEE80211Vap, bssid: bytes | None | bool = True) -> None:
+        if isinstance(bssid, bool):  # True: what the vap's state says
             bssid = vap.bssid if vap.state > State.SCAN or vap.opmode is OpMode.WDS else None
         old = self._bssids.get(id(vap))
         if old == bssid:
@@ -254,7 +256,7 @@ class HwsimRadio(IEEE80211Com):
             self._bssids[id(vap)] = bssid
 
     # -- transmit -------------------------------------------------------------------------
-    def ic_raw_xmit(self, vap: Any, frame: bytes, params: Any = None) -> bool:
+    def ic_raw_xmit(self, vap: IEEE80211Vap, frame: bytes, params: dict[str, Any] | None = None) -> bool:
         """Send a management or raw frame.  `params` may give `rate` (500 kb/s
         units, as FreeBSD's ibp_rate0) or `rates` (an MRR list of (rate index,
         tries)), `no_ack` and `on_status(frame, TxStatus)`."""
@@ -267,7 +269,7 @@ class HwsimRadio(IEEE80211Com):
             return self._hold(frame, rates, no_ack, on_status)
         return self._xmit(frame, rates, no_ack, on_status)
 
-    def ic_transmit(self, vap: Any, frame: bytes) -> bool:
+    def ic_transmit(self, vap: IEEE80211Vap, frame: bytes) -> bool:
         # No rate control yet: a fixed multi-rate-retry chain, 24 -> 12 -> 6 Mb/s.
         if self.roc_chan is not None:
             return self._hold(frame, DATA_RATES, False, None)
@@ -310,68 +312,63 @@ class HwsimRadio(IEEE80211Com):
 
     # -- beacons (the hardware beacon timer) --------------------------------------------
     @property
-    def tsf_offset_us(self) -> int:
+    def ic_tsf_offset_us(self) -> int:
         """The TSF is virtual time in µs plus this offset (kept by the port,
         so the medium's capture stamps frames with the sender's TSF)."""
         return self.port.tsf_offset_us
 
+    @ic_tsf_offset_us.setter
+    def ic_tsf_offset_us(self, offset: int) -> None:
+        self.port.tsf_offset_us = int(offset)
+
+    def ic_set_tsf(self, tsf_us: int) -> bool:
+        """Load the TSF (an IBSS adopting a peer's); the beacon timer follows it."""
+        self.ic_tsf_offset_us = int(tsf_us) - self.sched.now_ns // 1000
+        self.beacons.realign()
+        return True
+
+    # hwsim's own names for the TSF, kept for its users.
+    @property
+    def tsf_offset_us(self) -> int:
+        return self.ic_tsf_offset_us
+
     @tsf_offset_us.setter
     def tsf_offset_us(self, offset: int) -> None:
-        self.port.tsf_offset_us = int(offset)
+        self.ic_tsf_offset_us = offset
 
     @property
     def tsf_us(self) -> int:
-        return self.sched.now_ns // 1000 + self.tsf_offset_us
+        return self.ic_get_tsf()
 
     @tsf_us.setter
     def tsf_us(self, tsf: int) -> None:
-        """Load the TSF (an IBSS adopting a peer's); the beacon timer follows it."""
-        self.tsf_offset_us = int(tsf) - self.sched.now_ns // 1000
-        for v in self.vaps:
-            if id(v) in self._beacons:
-                self._beacon_start(v)
+        self.ic_set_tsf(tsf)
 
-    def _beacon_start(self, vap: Any) -> None:
-        co = self._beacons.get(id(vap))
-        if co is None:
-            co = self._beacons[id(vap)] = Callout(self.sched)
-        # First TBTT: the next multiple of the interval on the TSF.
-        period_us = vap.bintval * TU // 1000
-        delay_us = period_us - self.tsf_us % period_us
-        co.reset(delay_us * 1000, self._beacon_fire, vap)
-
-    def _beacon_stop(self, vap: Any) -> None:
-        co = self._beacons.pop(id(vap), None)
-        if co is not None:
-            co.stop()
-
-    def _beacon_fire(self, vap: Any) -> None:
-        co = self._beacons.get(id(vap))
-        if co is None or vap.state < State.RUN:
-            return
-        co.reset(vap.bintval * TU, self._beacon_fire, vap)
+    def _beacon_fire(self, vap: IEEE80211Vap) -> None:
+        """A TBTT of `vap` (the timer is already re-armed for the next one)."""
         if not self.port.started or self.flags & ComFlags.SCAN or self.roc_chan is not None:
             return  # off our channel: the hardware skips this TBTT
         if vap.opmode is OpMode.IBSS:
             # IBSS beacon generation (802.11 11.1.3.3): wait a random
             # 0..2*aCWmin slots and stand down if a peer's beacon came first.
             slots = self._rng.randrange(2 * IBSS_CWMIN + 1)
-            self.sched.call_later(slots * SLOT_NS, self._ibss_beacon, vap, self.sched.now_ns, co)
+            self.sched.call_later(slots * SLOT_NS, self._ibss_beacon, vap, self.sched.now_ns,
+                                  self.beacons.callout(vap))
             return
         self.stats["beacons"] += 1
         # At the vap's management rate like every other management frame (and
         # the IBSS beacon below): 1 Mb/s DSSS beacons take 1.1 ms each, so a
         # hundred APs on one channel filled it with beacons alone.
-        self._xmit(beacon_frame(vap, self.tsf_us), ((RATE_INDEX.get(vap.mgmtrate, 0), 1),), True, None)
+        self._xmit(beacon_frame(vap, self.ic_get_tsf()), ((RATE_INDEX.get(vap.mgmtrate, 0), 1),), True, None)
 
-    def _ibss_beacon(self, vap: Any, tbtt_ns: int, co: Callout) -> None:
-        if self._beacons.get(id(vap)) is not co or vap.state < State.RUN or not self.port.started:
+    def _ibss_beacon(self, vap: IEEE80211Vap, tbtt_ns: int, co: Callout | None) -> None:
+        if self.beacons.callout(vap) is not co or vap.state < State.RUN or not self.port.started:
             return
         if getattr(vap, "ibss_beacon_heard_ns", -1) >= tbtt_ns:
             self.stats["beacons_deferred"] += 1
             return
         self.stats["beacons"] += 1
-        self._xmit(beacon_frame(vap, self.tsf_us), ((RATE_INDEX.get(getattr(vap, "mgmtrate", 2), 0), 1),),
+        self._xmit(beacon_frame(vap, self.ic_get_tsf()), ((RATE_INDEX.get(vap.mgmtrate, 0), 1),),
                    True, None)
 
     def describe(self) -> dict[str, Any]:

@@ -100,11 +100,8 @@ def device_caps(ref: DriverRef) -> tuple[Caps, Any]:
 
 def snapshot(ic: IEEE80211Com) -> dict[str, Any]:
     """What a vap could leave behind on a device."""
-    desc = {}
-    describe = getattr(ic, "describe", None)
-    if callable(describe):
-        d = describe()
-        desc = {k: d[k] for k in HW_KEYS if k in d}
+    d = ic.describe()
+    desc = {k: d[k] for k in HW_KEYS if k in d}
     return {
         "vaps": [v.name for v in ic.vaps],
         "nrunning": ic.nrunning,

@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         inv = grammar.parse(argv)
     except grammar.UsageError as e:
-        rc = _fail(e.strerror, e.errno)
+        rc = _fail(e.strerror or str(e), e.errno or errno.EINVAL)
         topic = e.command
         print(f"usage: {grammar.BY_NAME[topic].synopsis}" if topic in grammar.BY_NAME
               else f"`{PROG} -h` for help", file=sys.stderr)
@@ -101,8 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if e.reasons and inv.command == "check":
             # The whole explanation on stdout; the one-line error names the refusal.
             print(e.strerror)
-            return _fail("; ".join(e.reasons), e.errno)
-        return _fail(e.strerror, e.errno)
+            return _fail("; ".join(e.reasons), e.errno or errno.EIO)
+        return _fail(e.strerror or str(e), e.errno or errno.EIO)
     except OSError as e:
         return _fail(e.strerror or str(e), e.errno or errno.EIO)
     try:

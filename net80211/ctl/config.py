@@ -56,6 +56,8 @@ def load_config(path: str | None) -> Config:
         raise InvalidArgument(f"config {path}: {e.strerror}") from None
     except tomllib.TOMLDecodeError as e:
         raise InvalidArgument(f"config {path}: {e}") from None
+    except RecursionError:
+        raise InvalidArgument(f"config {path}: tables and arrays nested too deeply") from None
     return parse_config(data, path)
 
 

@@ -9,22 +9,31 @@ import logging
 import os
 import signal
 import socket
-import stat
 import struct
 import threading
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from ic import Net80211Error, Scheduler
+from ic.errors import errno_name
 from ic.sched import SEC
 from net80211.ctl import protocol
 from net80211.ctl.config import Config
+from net80211.ctl.p2p import sweep_stale
 from net80211.ctl.service import Service
+from net80211.ctl.sockpath import bind_in_place, prepare_socket_path
 from net80211.ctl.state import StateFile, recover
+from net80211.wire.outfile import ensure_dir
 
 log = logging.getLogger("net80211.ctl")
 
 MAX_CONNECTIONS = 64
 SEND_TIMEOUT_S = 2.0  # a client that does not read its answers is dropped after this
+BATCH = 32  # requests (or accepts) served per turn of the loop, per client
+OUT_HIGH = 1 << 20  # bytes of answers queued for a client before its requests wait
+SOCKET_DIR_MODE = 0o755  # the socket's directory, when the daemon creates it
+STOP_GRACE_S = 1.0  # after SIGTERM the loop is interrupted if it has not ended by then
 _CRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
 
@@ -33,39 +42,39 @@ def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
     return _CRED.unpack(sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _CRED.size))
 
 
-def _live(path: str) -> bool:
-    """Does a daemon answer on this socket path?"""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        s.settimeout(1.0)
-        s.connect(path)
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
 class _Connection:
+    """One client: requests read line by line, answers queued and written as
+    the client reads them.  Nothing blocks: a client that does not read is
+    dropped after SEND_TIMEOUT_S, and at most BATCH requests are answered
+    per turn of the loop, so no client can hold the loop or the others."""
+
     def __init__(self, server: ControlServer, sock: socket.socket, allowed: bool, uid: int) -> None:
         self.server = server
         self.sock = sock
         self.allowed = allowed
         self.uid = uid
         self.buf = bytearray()
+        self.out = bytearray()
         self.skipping = False
-        sock.settimeout(SEND_TIMEOUT_S)
+        self.closing = False  # close once the answers are written
+        self.stalled: list[Any] | None = None  # the event dropping a client that does not read
+        # A user who may not use the daemon gets SEND_TIMEOUT_S for its one
+        # answer: it cannot hold one of the MAX_CONNECTIONS slots idle.
+        self.deadline = None if allowed else server.sched.call_later(
+            round(SEND_TIMEOUT_S * SEC), self._idle)
+        sock.setblocking(False)
 
     def readable(self) -> None:
         try:
             data = self.sock.recv(65536)
-        except (BlockingIOError, InterruptedError, TimeoutError):
+        except (BlockingIOError, InterruptedError):
             return
         except OSError:
             self.close()
             return
         if not data:
-            self.close()
+            self.closing = True
+            self._work()
             return
         if self.skipping:
             # The rest of an oversized request: drop it up to its newline.
@@ -75,26 +84,92 @@ class _Connection:
             data = data[nl + 1:]
             self.skipping = False
         self.buf += data
-        while True:
+        self._work()
+
+    def writable(self) -> None:
+        self._unstall()  # the client took data: it gets another SEND_TIMEOUT_S
+        self._flush()
+        self._work()
+
+    def _unstall(self) -> None:
+        if self.stalled is not None:
+            self.server.sched.cancel(self.stalled)
+            self.stalled = None
+
+    def _work(self) -> None:
+        """Answer up to BATCH complete requests, write what the socket takes,
+        and watch the socket for what comes next."""
+        if self.sock.fileno() < 0:
+            return
+        n = 0
+        while n < BATCH and len(self.out) < OUT_HIGH and not (self.closing and not self.allowed
+                                                               and self.out):
             nl = self.buf.find(b"\n")
             if nl < 0:
                 break
             line = bytes(self.buf[:nl])
             del self.buf[:nl + 1]
-            if not self.answer(line):
-                return
-        if len(self.buf) > protocol.MAX_LINE:
+            n += 1
+            self.answer(line)
+        if len(self.buf) > protocol.MAX_LINE and self.buf.find(b"\n") < 0:
             # Answer at once and skip to the next line, without buffering the rest.
             self.buf.clear()
             self.skipping = True
-            self.send(protocol.error(None, protocol.ProtocolError(
+            self.queue(protocol.error(None, protocol.ProtocolError(
                 f"request over the {protocol.MAX_LINE}-byte limit", errno.EMSGSIZE)))
+        self._flush()
+        if self.sock.fileno() < 0:
+            return
+        pending = self.buf.find(b"\n") >= 0
+        if self.closing and not self.out and (not pending or not self.allowed):
+            self.close()
+            return
+        sched = self.server.sched
+        # Read more only while answers are taken and no backlog waits.
+        if not self.closing and len(self.out) < OUT_HIGH and not pending:
+            sched.add_reader(self.sock, self.readable)
+        else:
+            sched.remove_reader(self.sock)
+        # Writable: answers to write, or requests left for the next turn.
+        # Waiting for that is waiting for the client: it must read within
+        # SEND_TIMEOUT_S of the last time it did.
+        if self.out or pending:
+            sched.add_writer(self.sock, self.writable)
+            if self.stalled is None:
+                self.stalled = sched.call_later(round(SEND_TIMEOUT_S * SEC), self._stall)
+        else:
+            sched.remove_writer(self.sock)
+            self._unstall()
 
-    def answer(self, line: bytes) -> bool:
-        """Answer one request line; False if the connection was closed."""
+    def _flush(self) -> None:
+        if not self.out or self.sock.fileno() < 0:
+            return
+        try:
+            sent = self.sock.send(self.out)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            self.close()
+            return
+        del self.out[:sent]
+
+    def _idle(self) -> None:
+        self.deadline = None
+        self.server.counters["dropped_not_allowed"] += 1
+        self.close()
+
+    def _stall(self) -> None:
+        self.stalled = None
+        self.server.counters["dropped_not_reading"] += 1
+        log.info("dropping a client (uid %d) that does not read its answers", self.uid)
+        self.close()
+
+    def answer(self, line: bytes) -> None:
+        """Answer one request line."""
         if not line.strip():
-            return True
+            return
         req_id: Any = None
+        self.server.requests += 1
         try:
             req_id, cmd, args = protocol.decode_request(line)
             if not self.allowed:
@@ -102,29 +177,34 @@ class _Connection:
                                     f"{os.geteuid()})", errno.EPERM)
             reply = protocol.ok(req_id, self.server.service.handle(cmd, args))
         except OSError as e:
+            self.server.counters[f"error_{errno_name(e.errno or errno.EIO)}"] += 1
             reply = protocol.error(req_id, e)
         except Exception as e:  # a bug must not take the daemon down: report it as EIO
+            self.server.counters["internal_errors"] += 1
             log.exception("request %r failed", line[:200])
             reply = protocol.error(req_id, Net80211Error(f"internal error: {type(e).__name__}: {e}"))
-        if not self.send(reply):
-            return False
+        self.queue(reply)
         if not self.allowed:
-            self.close()
-            return False
-        return True
+            self.closing = True  # one answer (EPERM), then hang up
+
+    def queue(self, data: bytes) -> None:
+        self.out += data
 
     def send(self, data: bytes) -> bool:
-        try:
-            self.sock.sendall(data)
-            return True
-        except OSError:
-            self.close()
-            return False
+        """Queue `data` and write what the socket takes now."""
+        self.queue(data)
+        self._flush()
+        return self.sock.fileno() >= 0
 
     def close(self) -> None:
         if self.sock.fileno() >= 0:
             self.server.sched.remove_reader(self.sock)
+            self.server.sched.remove_writer(self.sock)
             self.sock.close()
+        self._unstall()
+        if self.deadline is not None:
+            self.server.sched.cancel(self.deadline)
+            self.deadline = None
         self.server.connections.discard(self)
 
 
@@ -136,28 +216,31 @@ class ControlServer:
         self.service = service
         self.path = path
         self.sock: socket.socket | None = None
+        self.inode: tuple[int, int] | None = None
         self.connections: set[_Connection] = set()
         self.requests = 0
+        self.counters: Counter[str] = Counter()
 
     def open(self) -> None:
-        d = os.path.dirname(os.path.abspath(self.path))
-        os.makedirs(d, mode=0o755, exist_ok=True)
+        ensure_dir(os.path.dirname(os.path.abspath(self.path)), SOCKET_DIR_MODE)
         prepare_socket_path(self.path)
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old = os.umask(0o177)  # the socket is born 0600: no window where others may connect
         try:
-            s.bind(self.path)
-        finally:
-            os.umask(old)
-        os.chmod(self.path, 0o600)
-        s.listen(16)
+            # Bound under a temporary name, listening, then renamed: a client
+            # finds the path only once connections are taken (no ECONNREFUSED).
+            bind_in_place(s, self.path, 0o600)
+            st = os.lstat(self.path)
+        except OSError:
+            s.close()
+            raise
+        self.inode = (st.st_dev, st.st_ino)
         s.setblocking(False)
         self.sock = s
         self.sched.add_reader(s, self._accept)
 
     def _accept(self) -> None:
         assert self.sock is not None
-        while True:
+        for _ in range(BATCH):
             try:
                 conn, _ = self.sock.accept()
             except (BlockingIOError, InterruptedError):
@@ -169,8 +252,9 @@ class ControlServer:
             allowed = uid == 0 or uid == os.geteuid()
             c = _Connection(self, conn, allowed, uid)
             if len(self.connections) >= MAX_CONNECTIONS:
+                self.counters["refused_too_many"] += 1
                 c.send(protocol.error(None, Net80211Error("too many connections", errno.EAGAIN)))
-                conn.close()
+                c.close()
                 continue
             self.connections.add(c)
             self.sched.add_reader(conn, c.readable)
@@ -183,24 +267,11 @@ class ControlServer:
             self.sock.close()
             self.sock = None
             try:
-                os.unlink(self.path)
-            except FileNotFoundError:
+                st = os.lstat(self.path)
+                if (st.st_dev, st.st_ino) == self.inode:  # ours, not a successor's
+                    os.unlink(self.path)
+            except OSError:
                 pass
-
-
-def prepare_socket_path(path: str) -> None:
-    """Make room for the socket: a stale one (nobody answers) is removed; a
-    live daemon or a file that is not a socket is an error."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return
-    if not stat.S_ISSOCK(st.st_mode):
-        raise Net80211Error(f"{path} exists and is not a socket", errno.EEXIST)
-    if _live(path):
-        raise Net80211Error(f"a daemon already answers on {path}", errno.EADDRINUSE)
-    log.info("removing stale socket %s", path)
-    os.unlink(path)
 
 
 class Daemon:
@@ -220,12 +291,34 @@ class Daemon:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self.started = threading.Event()
+        self.sched.io_error = self._io_error
+        self.io_failures: Counter[str] = Counter()
+        self.service.counters = self.counters
+
+    def counters(self) -> dict[str, int]:
+        """What the daemon answered, refused and contained since it started."""
+        return dict(sorted(self.server.counters.items()), requests=self.server.requests,
+                    connections=len(self.server.connections), io_errors=self.sched.io_errors)
+
+    def _io_error(self, callback: Callable[[], Any], exc: Exception) -> None:
+        # Whatever a descriptor's callback did wrong, the loop serves on.  A
+        # callback failing again and again (its data never consumed) must not
+        # flood the log: the first failure and every 1000th are logged.
+        name = str(getattr(callback, "__qualname__", callback))
+        self.io_failures[name] += 1
+        n = self.io_failures[name]
+        if n == 1 or n % 1000 == 0:
+            log.error("%s failed (%d times): %s: %s", name, n, type(exc).__name__, exc, exc_info=exc)
 
     def start(self) -> None:
-        """Recover from a crashed predecessor, open the devices, then the socket."""
+        """Make the socket's directory, recover from a crashed predecessor,
+        open the devices, then the socket."""
+        ensure_dir(os.path.dirname(os.path.abspath(self.socket_path)), SOCKET_DIR_MODE)
         prepare_socket_path(self.socket_path)
         self.recovered = recover(self.state_path)
-        if self.recovered["taps"] or self.recovered["netns"]:
+        if self.config.p2p_ctrl_dir is not None:
+            self.recovered["p2p_sockets"] = sweep_stale(self.config.p2p_ctrl_dir)
+        if any(self.recovered.values()):
             log.info("removed what a previous daemon left: %s", self.recovered)
         self.state.save()
         self.sched.add_reader(self._wake_r, self._woken)
@@ -266,17 +359,39 @@ class Daemon:
         self._wake_r.close()
         self._wake_w.close()
 
+    def _signalled(self, signum: int, _frame: Any) -> None:
+        if self.stopping:
+            raise _Interrupted(signum)  # asked twice: stop now
+        self.request_stop()
+        # Whatever the loop is doing, it ends within STOP_GRACE_S: if it has
+        # not returned by then, SIGALRM interrupts it.
+        signal.setitimer(signal.ITIMER_REAL, STOP_GRACE_S)
+
+    @staticmethod
+    def _overdue(signum: int, _frame: Any) -> None:
+        raise _Interrupted(signum)
+
     def serve(self, *, install_signals: bool = True) -> None:
-        old: dict[int, Any] = {}
+        old: dict[signal.Signals, Any] = {}
         if install_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
-                old[sig] = signal.signal(sig, lambda *_: self.request_stop())
+                old[sig] = signal.signal(sig, self._signalled)
+            old[signal.SIGALRM] = signal.signal(signal.SIGALRM, self._overdue)
         try:
-            self.start()
-            log.info("wlanctl daemon on %s (pid %d)", self.socket_path, os.getpid())
-            self.run()
+            try:
+                self.start()  # a start that fails cleans up after itself
+                log.info("wlanctl daemon on %s (pid %d)", self.socket_path, os.getpid())
+                self.run()
+            except _Interrupted:
+                log.warning("not done within %.1f s of the signal: interrupted", STOP_GRACE_S)
         finally:
+            if install_signals:
+                signal.setitimer(signal.ITIMER_REAL, 0)
             if self.started.is_set():
                 self.shutdown()
             for sig, h in old.items():
                 signal.signal(sig, h)
+
+
+class _Interrupted(BaseException):
+    """Raised out of a loop that did not end in time after SIGTERM."""

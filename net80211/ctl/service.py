@@ -42,6 +42,8 @@ _CREATE_TYPES: dict[str, tuple[type, ...]] = {
     "netdev": (str,), "netns": (str,), "up": (bool,),
 }
 assert set(_CREATE_TYPES) == {k.key for k in CREATE_KEYWORDS}
+MAX_RADIO_CHANNELS = 64  # channels a radio may use at once (radio add ... channels N)
+MAX_DEVICES = 1024  # radios of one daemon (radio add)
 
 
 def _arg(args: dict[str, Any], key: str, types: tuple[type, ...], required: bool = False) -> Any:
@@ -78,6 +80,8 @@ class Service:
         self.created_netns: set[str] = set()
         self._taps: dict[str, tuple[str, str | None]] = {}  # vap name -> (ifname, netns)
         self.p2p: Any = None  # the P2PManager (Wi-Fi Direct and control sockets), made on first use
+        # The daemon's counters of what it refused or contained, for `status` (None outside one).
+        self.counters: Callable[[], dict[str, int]] | None = None
         self.handlers: dict[str, Callable[[dict[str, Any]], Any]] = {
             "status": self.status, "list": self.list, "show": self.show, "create": self.create,
             "destroy": self.destroy, "set": self.set, "query": self.query, "check": self.check,
@@ -185,13 +189,15 @@ class Service:
             d["p2p"] = p2p.describe()
             sock = self.p2p.sockets.get(vap.name)
             d["p2p"]["ctrl_socket"] = sock.path if sock is not None else None
+            if sock is not None:
+                d["p2p"]["ctrl_counters"] = dict(sorted(sock.counters.items()), commands=sock.commands)
         group = getattr(vap, "p2p_group", None)
         if group is not None:
             d["p2p_group"] = {"role": group.role, "device": group.dev.vap.name}
         return d
 
     def describe_device(self, dev: IEEE80211Com) -> dict[str, Any]:
-        d = dev.describe() if hasattr(dev, "describe") else {"name": dev.name}
+        d = dev.describe()
         d.update(name=dev.name, driver=self._driver_of(dev).name, macaddr=mac_str(dev.macaddr),
                  channel=dev.curchan.ieee, caps=_flags_words(dev.caps),
                  modes=[m.word for m in OpMode if dev.caps & m.cap], policy=dev.policy.name,
@@ -201,9 +207,12 @@ class Service:
     # -- commands ------------------------------------------------------------------------------
     def status(self, args: dict[str, Any]) -> dict[str, Any]:
         _only(args, set())
-        return {"version": VERSION, "pid": os.getpid(), "uid": os.geteuid(),
-                "netdev": self.config.netdev, "p2p_ctrl_dir": self.config.p2p_ctrl_dir,
-                "drivers": [drv.describe() for drv in self.drivers]}
+        out = {"version": VERSION, "pid": os.getpid(), "uid": os.geteuid(),
+               "netdev": self.config.netdev, "p2p_ctrl_dir": self.config.p2p_ctrl_dir,
+               "drivers": [drv.describe() for drv in self.drivers]}
+        if self.counters is not None:
+            out["counters"] = self.counters()
+        return out
 
     def list(self, args: dict[str, Any]) -> dict[str, Any]:
         _only(args, set())
@@ -323,10 +332,7 @@ class Service:
         if updown not in (None, "up", "down"):
             raise InvalidArgument(f"updown must be 'up' or 'down', not {updown!r}")
         if ssid is not None:
-            raw = ssid.encode()
-            if len(raw) > 32:
-                raise InvalidArgument(f"{vap.name}: ssid must be at most 32 bytes")
-            vap.ssid = raw
+            vap.set_ssid(ssid)
         if "channel" in args:
             vap.set_channel(_arg(args, "channel", (int, type(None))))
         if updown == "up":
@@ -389,7 +395,12 @@ class Service:
         name = _arg(args, "name", (str,))
         params: dict[str, Any] = {"p2p_device": bool(_arg(args, "p2p", (bool,)))}
         if "channels" in args:
-            params["channels"] = _arg(args, "channels", (int,))
+            n = _arg(args, "channels", (int,))
+            if not 1 <= n <= MAX_RADIO_CHANNELS:
+                raise InvalidArgument(f"channels must be within 1..{MAX_RADIO_CHANNELS}, not {n}")
+            params["channels"] = n
+        if len(self.devices()) >= MAX_DEVICES:
+            raise Net80211Error(f"this daemon holds {MAX_DEVICES} radios, its limit", errno.ENOSPC)
         drv = self.drivers[0]
         dev = drv.add_device(name, **params)
         return {"device": self.describe_device(dev)}

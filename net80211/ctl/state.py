@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from net80211.host.tap import remove_netns, remove_stale_tap
+from net80211.wire.outfile import read_private, write_atomic
 
 log = logging.getLogger("net80211.ctl")
 
@@ -39,28 +40,25 @@ class StateFile:
         data = {"pid": os.getpid(), "taps": [{"ifname": k.split("@", 1)[0], "netns": ns}
                                              for k, ns in sorted(self.taps.items())],
                 "netns": sorted(self.netns)}
-        tmp = f"{self.path}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f)
-        os.replace(tmp, self.path)
+        # A new file (O_EXCL|O_NOFOLLOW) renamed into place: a symlink
+        # planted at either name is replaced, its target never written.
+        write_atomic(self.path, json.dumps(data).encode(), 0o600)
 
     def remove(self) -> None:
-        for p in (self.path, f"{self.path}.tmp"):
-            try:
-                os.unlink(p)
-            except FileNotFoundError:
-                pass
+        try:
+            os.unlink(self.path)
+        except FileNotFoundError:
+            pass
 
 
 def read_state(path: str) -> dict[str, Any] | None:
     """A state file's content, or None if there is none or it is unreadable."""
     try:
-        with open(path) as f:
-            data = json.load(f)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError) as e:
+        raw = read_private(path)
+        if raw is None:
+            return None
+        data = json.loads(raw)
+    except (OSError, ValueError, RecursionError) as e:
         log.warning("state file %s unreadable (%s); ignoring it", path, e)
         return None
     return data if isinstance(data, dict) else None

@@ -23,7 +23,7 @@ import logging
 from collections import Counter
 from typing import Any
 
-from ic import OpMode, State
+from ic import IEEE80211Com, OpMode, RxInfo, State
 from net80211.beacon import DEFAULT_RATES, beacon_ies, capinfo
 from net80211.bss import create_bss, leave_bss, pick_channel, scan_channels
 from net80211.mode import ANY, Mode, S, transitions_table
@@ -47,22 +47,15 @@ _SUB_PROBE_REQ, _SUB_PROBE_RESP, _SUB_BEACON = 4, 5, 8
 _NODATA = 0x4  # data subtypes without a body (Null, QoS Null, CF-*)
 
 
-def device_tsf(ic: Any) -> int:
-    """The device's TSF in µs (`ic.tsf_us` if the driver keeps one, else virtual time)."""
-    tsf = getattr(ic, "tsf_us", None)
-    return tsf if isinstance(tsf, int) else ic.sched.now_ns // 1000
+def device_tsf(ic: IEEE80211Com) -> int:
+    """The device's TSF in µs."""
+    return ic.ic_get_tsf()
 
 
-def set_device_tsf(ic: Any, tsf_us: int) -> bool:
+def set_device_tsf(ic: IEEE80211Com, tsf_us: int) -> bool:
     """Load the device's TSF (the driver re-aligns its beacon timer); False
     if the driver keeps no settable TSF."""
-    if not isinstance(getattr(ic, "tsf_us", None), int):
-        return False
-    try:
-        ic.tsf_us = tsf_us
-    except AttributeError:
-        return False
-    return True
+    return ic.ic_set_tsf(tsf_us)
 
 
 class IbssMode(Mode):
@@ -164,7 +157,7 @@ class IbssMode(Mode):
         send_mgmt(vap, BROADCAST, req, bssid=BROADCAST)
 
     # -- receive -------------------------------------------------------------------
-    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any,
+    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any,
                   a2: bytes | None, a3: bytes | None) -> None:
         if vap.state == State.SCAN and subtype in (_SUB_BEACON, _SUB_PROBE_RESP) and a3 is not None:
             # The scan cache keeps no timestamps: note the TSF of IBSSes we may join.
@@ -178,7 +171,7 @@ class IbssMode(Mode):
         elif subtype == _SUB_PROBE_REQ and self.opmode is OpMode.IBSS:
             self._recv_probe_req(vap, MgmtFrame.parse(frame))
 
-    def _recv_beacon(self, vap: Any, subtype: int, mf: MgmtFrame, rx: Any, node: Any) -> None:
+    def _recv_beacon(self, vap: Any, subtype: int, mf: MgmtFrame, rx: RxInfo, node: Any) -> None:
         body = mf.body
         if not isinstance(body, Beacon) or not body.capability & Capability.IBSS:
             return
@@ -211,7 +204,7 @@ class IbssMode(Mode):
         vap.ibss_beacon_heard_ns = vap.ic.sched.now_ns
         vap.new_state(State.RUN, 0, internal=True)
 
-    def _neighbor(self, vap: Any, mac: bytes, body: Beacon, rx: Any, node: Any) -> Any:
+    def _neighbor(self, vap: Any, mac: bytes, body: Beacon, rx: RxInfo, node: Any) -> Any:
         """`ieee80211_add_neighbor`: the peer's node, created or refreshed."""
         if node is None:
             node = NodeTable.of(vap.ic).add(vap, mac)
@@ -238,7 +231,7 @@ class IbssMode(Mode):
         if send_mgmt(vap, mf.addr2, resp, bssid=vap.bssid):
             vap.adhoc_stats["tx_probe_resp"] += 1
 
-    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any, flags: int) -> None:
+    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any, flags: int) -> None:
         st = vap.stats
         if vap.state != State.RUN:
             st.rx_dropped += 1

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ic import SEC, Callout, OpMode, State
+from ic import SEC, Callout, OpMode, RxInfo, State, TxStatus
 from net80211.beacon import DEFAULT_RATES, HT_CAPS, capinfo, probe_resp_frame
 from net80211.bss import create_bss, leave_bss, pick_channel, running_channel, scan_channels
 from net80211.mode import ANY, Mode, S, transitions_table
@@ -196,7 +196,7 @@ class HostapMode(Mode):
         """Send a null data frame; an ACK proves the station is still there."""
         node.probing = True
 
-        def done(_frame: bytes, status: Any) -> None:
+        def done(_frame: bytes, status: TxStatus) -> None:
             node.probing = False
             if status.acked:
                 node.last_rx_ns = vap.ic.sched.now_ns
@@ -211,7 +211,7 @@ class HostapMode(Mode):
             self._drop(vap, node, ReasonCode.ASSOC_EXPIRE)
 
     # -- receive -------------------------------------------------------------------
-    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any,
+    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any,
                   a2: bytes | None, a3: bytes | None) -> None:
         if vap.state != State.RUN or a2 is None:
             return
@@ -220,7 +220,7 @@ class HostapMode(Mode):
             if ssid is None:
                 raise FrameError("probe request without a valid SSID element")
             if (ssid == b"" and not vap.hidessid) or ssid == vap.ssid:
-                tsf = getattr(vap.ic, "tsf_us", vap.ic.sched.now_ns // 1000)
+                tsf = vap.ic.ic_get_tsf()
                 send_raw(vap, probe_resp_frame(vap, a2, tsf))
             return
         if a3 != vap.bssid:
@@ -290,7 +290,7 @@ class HostapMode(Mode):
             aid += 1
         return aid
 
-    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any, flags: int) -> None:
+    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any, flags: int) -> None:
         ds = flags & 3
         if not (ds == TO_DS or (ds == DSTODS and vap.dwds)) or vap.state != State.RUN:
             vap.stats.rx_dropped += 1  # 4-address data needs dwds

@@ -17,7 +17,7 @@ import os
 from collections import Counter
 from typing import Any, BinaryIO
 
-from ic import InvalidArgument, Net80211Error, OpMode, State
+from ic import IEEE80211Com, InvalidArgument, Net80211Error, OpMode, RxInfo, State, TxStatus
 from net80211.bss import leave_bss, running_channel
 from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.wire.capture import Capture, rate_index, rx_radiotap
@@ -29,9 +29,9 @@ MAX_MPDU = 2304 + 30 + 4  # the largest body, a 4-address QoS header and HT Cont
 _KIND = ("rx_mgmt", "rx_ctrl", "rx_data", "rx_ext")
 
 
-def _tsf_us(ic: Any, time_ns: int) -> int:
-    """The device's TSF at `time_ns` (hwsim radios offset virtual time)."""
-    return time_ns // 1000 + getattr(ic, "tsf_offset_us", 0)
+def _tsf_us(ic: IEEE80211Com, time_ns: int) -> int:
+    """The device's TSF at `time_ns`, a moment already past."""
+    return time_ns // 1000 + ic.ic_tsf_offset_us
 
 
 def looks_like_radiotap(buf: bytes) -> bool:
@@ -67,7 +67,7 @@ class MonitorMode(Mode):
             vap.bss_chan = chan
 
     # -- receive ---------------------------------------------------------------
-    def input(self, vap: Any, frame: bytes, rx: Any) -> None:
+    def input(self, vap: Any, frame: bytes, rx: RxInfo) -> None:
         # Everything a monitor hears goes up its interface, as on Linux's mon0.
         vap.stats.rx_packets += 1
         vap.stats.rx_bytes += len(frame)
@@ -77,16 +77,16 @@ class MonitorMode(Mode):
             st["rx_retry"] += 1
         cap = vap.pcap
         if cap is not None:
-            freq = getattr(rx, "freq", None) or vap.ic.curchan.freq
+            freq = rx.freq or vap.ic.curchan.freq
             tsf = _tsf_us(vap.ic, rx.time_ns)
             cap.write(frame, rx.time_ns, rx_radiotap(freq, rx.rate_idx, tsf, rx.signal))
 
-    def tx_seen(self, vap: Any, frame: bytes, status: Any) -> None:
+    def tx_seen(self, vap: Any, frame: bytes, status: TxStatus) -> None:
         """A frame the device transmitted completed (Linux's tx status monitor)."""
         vap.monitor_stats["tx_seen"] += 1
         cap = vap.pcap
         if cap is not None:
-            rates = getattr(status, "rates", ())
+            rates = status.rates
             rate_idx = rates[-1][0] if rates else 0  # the rate of the last attempt
             t = status.time_ns
             cap.write(frame, t, rx_radiotap(vap.ic.curchan.freq, rate_idx, _tsf_us(vap.ic, t), None))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ic import MS, SEC, TU, Callout, ComFlags, OpMode, State
+from ic import MS, SEC, TU, Callout, ComFlags, OpMode, RxInfo, State, TxStatus
 from net80211.beacon import DEFAULT_RATES, HT_CAPS, capinfo
 from net80211.bss import claim_channel, leave_bss, scan_channels
 from net80211.mode import ANY, Mode, S, transitions_table
@@ -224,7 +224,7 @@ class StaMode(Mode):
         vap.mgt_timer.reset(MGT_TIMEOUT_NS if sent else MGT_RETRY_NS, self._mgt_timeout, vap, state)
 
     def _on_status(self, vap: Any, state: State) -> Any:
-        def cb(_frame: bytes, status: Any) -> None:
+        def cb(_frame: bytes, status: TxStatus) -> None:
             if vap.state == state and not status.acked and vap.mgt_timer.pending:
                 vap.mgt_timer.reset(MGT_RETRY_NS + vap.ic.rng.randrange(MGT_RETRY_NS), self._mgt_timeout,
                                     vap, state)
@@ -285,7 +285,7 @@ class StaMode(Mode):
             vap.new_state(State.SCAN, 0, internal=True)
 
     # -- receive -------------------------------------------------------------------
-    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any,
+    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any,
                   a2: bytes | None, a3: bytes | None) -> None:
         if subtype == SUB_BEACON:
             if a3 == vap.bssid:
@@ -329,7 +329,7 @@ class StaMode(Mode):
             if not vap.nstates:
                 vap.new_state(State.SCAN, 0, internal=True)
 
-    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any, flags: int) -> None:
+    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any, flags: int) -> None:
         ds = flags & 3
         if vap.state != State.RUN or node is None or node is not vap.bss_node \
                 or not (ds == FROM_DS or (ds == DSTODS and vap.dwds)):

@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from ic import SEC, TU, Callout, OpMode, State
+from ic import SEC, TU, Callout, OpMode, RxInfo, State
 from net80211.bss import leave_bss, running_channel
 from net80211.input import FT_DATA, RETRY, count_malformed, qos_tid
 from net80211.mode import ANY, Mode, S, transitions_table
@@ -153,7 +153,7 @@ class WdsMode(Mode):
         return node is not None and (a1 == self.tx_addr(vap) or bool(a1[0] & 1))
 
     # -- receive -------------------------------------------------------------------
-    def recv(self, vap: Any, frame: bytes, rx: Any, ftype: int, sub: int, a2: bytes | None,
+    def recv(self, vap: Any, frame: bytes, rx: RxInfo, ftype: int, sub: int, a2: bytes | None,
              a3: bytes | None, seq: int | None, flags: int) -> None:
         # The peer's node may belong to the AP vap (dynamic WDS): use the link's.
         node = vap.wds_node
@@ -172,7 +172,7 @@ class WdsMode(Mode):
         except FrameError:
             count_malformed(vap)
 
-    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any, flags: int) -> None:
+    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any, flags: int) -> None:
         if flags & 3 != DSTODS:
             vap.wds_stats["rx_wrong_dir"] += 1
             vap.stats.rx_dropped += 1
@@ -210,7 +210,7 @@ def add_dwds_listener(ap: Any, fn: Callable[[Any, bytes], Any]) -> None:
     listeners.append(fn)
 
 
-def dwds_discover(ap: Any, node: Any, frame: bytes, rx: Any) -> None:
+def dwds_discover(ap: Any, node: Any, frame: bytes, rx: RxInfo) -> None:
     """`ieee80211_dwds_discover`: hold a 4-address frame from `node` (aged
     out after four of its listen intervals) and notify the listeners."""
     now = ap.ic.sched.now_ns

@@ -13,7 +13,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from ic import InvalidArgument
+from ic import InvalidArgument, RxInfo
 from net80211.p2p.owner import AlreadyRegistered, Event, Owner
 
 MGMT_HDR = 24
@@ -85,7 +85,7 @@ class FrameRegistry:
                 return r
         return None
 
-    def deliver(self, frame: bytes, rx: Any) -> bool:
+    def deliver(self, frame: bytes, rx: RxInfo) -> bool:
         """Called by the input path for each management frame of this device;
         True if a registration took it (the mode does not see it then)."""
         for tap in list(self.taps):
@@ -96,6 +96,5 @@ class FrameRegistry:
         if reg is None:
             return False
         self.delivered += 1
-        reg.owner.emit(Event("frame", self.wdev, freq=getattr(rx, "freq", 0),
-                             signal=getattr(rx, "signal", 0), frame=bytes(frame)))
+        reg.owner.emit(Event("frame", self.wdev, freq=rx.freq, signal=rx.signal, frame=bytes(frame)))
         return True

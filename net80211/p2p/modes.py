@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ic import OpMode, State
+from ic import OpMode, RxInfo, State
 from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.modes.hostap import HostapMode
 from net80211.modes.sta import StaMode
@@ -50,7 +50,7 @@ class P2PClientMode(StaMode):
 
     opmode = OpMode.P2P_CLIENT
 
-    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: Any, node: Any,
+    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any,
                   a2: bytes | None, a3: bytes | None) -> None:
         group = getattr(vap, "p2p_group", None)
         if (group is not None and subtype in (_SUB_DISASSOC, _SUB_DEAUTH) and a2 is not None

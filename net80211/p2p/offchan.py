@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ic import MS, Channel, ComFlags
+from ic import MS, Channel, ComFlags, IEEE80211Com
 from net80211.modes.sta import reset_beacon_monitor
 
 log = logging.getLogger("net80211")
@@ -53,8 +53,8 @@ class OffChannel:
         self.completed = 0
 
     @classmethod
-    def of(cls, ic: Any) -> OffChannel:
-        if getattr(ic, "offchan", None) is None:
+    def of(cls, ic: IEEE80211Com) -> OffChannel:
+        if ic.offchan is None:
             ic.offchan = cls(ic)
         return ic.offchan
 

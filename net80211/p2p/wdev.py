@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ic import MS, Busy, Channel, InvalidArgument, NotSupported, OpMode, State
+from ic import MS, Busy, Channel, IEEE80211Com, InvalidArgument, NotSupported, OpMode, RxInfo, State
 from net80211.p2p.frames import FrameRegistry
 from net80211.p2p.offchan import OffChanItem, OffChannel
 from net80211.p2p.owner import Event, NetworkDown, NotFound, Owner
@@ -27,7 +27,7 @@ from net80211.wire.ie import SSID, Element, IEList, SupportedRates
 from net80211.wire.mgmt import MgmtFrame, ProbeReq
 
 ROC_MIN_MS = 10
-ROC_MAX_MS = 5000  # the device maximum unless the device says otherwise
+ROC_MAX_MS = 5000  # IEEE80211Com.ic_max_remain_on_channel_ms unless the driver says otherwise
 SCAN_DWELL_MS = 30
 OFDM_RATES = (12, 18, 24, 36, 48, 72, 96, 108)  # P2P frames never use 11b rates
 _WDEV_TYPES = (OpMode.P2P_DEVICE, OpMode.STA, OpMode.HOSTAP, OpMode.P2P_GO, OpMode.P2P_CLIENT)
@@ -39,20 +39,20 @@ _wiphys: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 _wiphy_next: weakref.WeakKeyDictionary[Any, itertools.count[int]] = weakref.WeakKeyDictionary()
 
 
-def wiphy_index(ic: Any) -> int:
-    """The device's wiphy number: hwsim's radio index, else first-come order."""
+def wiphy_index(ic: IEEE80211Com) -> int:
+    """The device's wiphy number: its `ic_index`, else first-come order."""
     idx = _wiphys.get(ic)
     if idx is None:
-        idx = getattr(ic, "idx", None)
-        if not isinstance(idx, int):
+        idx = ic.ic_index
+        if idx is None:
             counter = _wiphy_next.setdefault(ic.sched, itertools.count())
             idx = next(counter)
         _wiphys[ic] = idx
     return idx
 
 
-def roc_max_ms(ic: Any) -> int:
-    return int(getattr(ic, "max_remain_on_channel_ms", ROC_MAX_MS))
+def roc_max_ms(ic: IEEE80211Com) -> int:
+    return int(ic.ic_max_remain_on_channel_ms)
 
 
 def wdev_of(vap: Any) -> WirelessDev:
@@ -262,7 +262,7 @@ class WirelessDev:
 
         def send(offchannel: bool) -> None:
             params = {"rates": rates, "no_ack": no_ack, "offchannel": offchannel,
-                      "on_status": lambda f, st: self._status(w, bool(getattr(st, "acked", False)))}
+                      "on_status": lambda f, st: self._status(w, st.acked)}
             if not self.ic.ic_raw_xmit(self.vap, frame, params):
                 self._status(w, False)
 
@@ -388,7 +388,7 @@ class WirelessDev:
         scan["item"] = OffChanItem(self, chan, scan["dwell"] * MS, scan["cookie"], "scan", on, off)
         self.offchan.add(scan["item"])
 
-    def _scan_tap(self, frame: bytes, rx: Any) -> None:
+    def _scan_tap(self, frame: bytes, rx: RxInfo) -> None:
         scan = self._scan
         if scan is None or scan["chan"] is None or len(frame) < 24:
             return
@@ -405,7 +405,7 @@ class WirelessDev:
         chan = scan["chan"]
         if ch is not None and ch != chan.ieee:
             return  # heard on an adjacent channel
-        res = ScanResult(f.addr3, ies.ssid or b"", chan, getattr(rx, "signal", 0), body.capability,
+        res = ScanResult(f.addr3, ies.ssid or b"", chan, rx.signal, body.capability,
                          body.interval, False, ies=ies,
                          extra={"addr": f.addr2, "probe_resp": frame[0] >> 4 == _SUB_PROBE_RESP})
         Scanner.of(self.ic).add_result(res)

@@ -16,6 +16,7 @@ from pathlib import Path
 from ic.errors import errno_name
 from net80211.scenario.loader import load_scenario
 from net80211.scenario.runner import run_scenario
+from net80211.scenario.spec import MAX_SECONDS
 from net80211.scenario.summary import format_text
 
 
@@ -39,8 +40,9 @@ def cli_main(argv: list[str], prog: str = "wlanctl run") -> int:
         args = _parser(prog).parse_args(argv)
     except SystemExit as e:  # -h (0) or a usage error (2)
         return int(e.code or 0)
-    if args.seconds is not None and not args.seconds > 0:
-        print(f"{prog}: --seconds must be > 0", file=sys.stderr)
+    if args.seconds is not None and not 0 < args.seconds <= MAX_SECONDS:
+        print(f"{prog}: --seconds must be > 0 and at most {MAX_SECONDS:g}, not {args.seconds!r}",
+              file=sys.stderr)
         return 2
     if args.seed is not None and args.seed < 0:
         print(f"{prog}: --seed must not be negative", file=sys.stderr)

@@ -11,12 +11,22 @@ import math
 import random
 import re
 import tomllib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ic import CloneFlags, OpMode, parse_wlanmode
-from net80211.scenario.source import SourceIndex
+from net80211.scenario.source import SourceIndex, key_name
 from net80211.scenario.spec import (
+    MAX_DEPTH,
+    MAX_ENTRIES,
+    MAX_FILE_BYTES,
+    MAX_FLOWS,
+    MAX_RADIOS,
+    MAX_SECONDS,
+    MAX_UDP_RATE,
+    MAX_VAPS,
+    MIN_PING_INTERVAL_S,
+    TX_POWER_DBM,
     CaptureSpec,
     EventSpec,
     Located,
@@ -39,7 +49,7 @@ PATH_LOSS_PARAMS: dict[str, tuple[str, ...]] = {
 LINK_MODELS = ("snr", "prob")
 _PHYS = {"noise_dbm": float, "cca_dbm": float, "fading": float, "interference": bool, "freq_mhz": float}
 VAP_CONFIG = ("ssid", "channel", "bintval", "dtim_period", "hidessid")
-FLAG_NAMES = {f.name.lower(): f for f in CloneFlags}
+FLAG_NAMES = {f.name.lower(): f for f in CloneFlags if f.name}
 PLACEMENTS = ("grid", "random", "line")
 NETDEVS = ("queue", "tap", "none")
 MAX_PAYLOAD = 1472  # a 1500-byte IPv4 MTU minus the IP and UDP/ICMP headers
@@ -81,13 +91,16 @@ class _Table:
         return value
 
     def number(self, key: str, default: Any = _REQUIRED, *, low: float | None = None,
-               positive: bool = False) -> Any:
+               positive: bool = False, high: float | None = None) -> Any:
         v = self.get(key, float, default)
         if v is default and not self.has(key):
             return v
-        if not math.isfinite(v) or (positive and v <= 0) or (low is not None and v < low):
-            bound = "> 0" if positive else f">= {low}"
-            raise self.error(key, f"must be a finite number {bound}, not {v!r}")
+        if not math.isfinite(v) or (positive and v <= 0) or (low is not None and v < low) \
+                or (high is not None and v > high):
+            bound = "> 0" if positive else f">= {low:g}" if low is not None else ""
+            if high is not None:
+                bound += f"{' and ' if bound else ''}<= {high:g}"
+            raise self.error(key, f"must be a finite number {bound}, not {v!r}".replace("  ", " "))
         return v
 
     def integer(self, key: str, default: Any = _REQUIRED, *, low: int | None = None,
@@ -100,7 +113,7 @@ class _Table:
         return v
 
     def seconds_ns(self, key: str, default: float) -> int:
-        return round(self.number(key, default, low=0.0) * 1_000_000_000)
+        return round(self.number(key, default, low=0.0, high=MAX_SECONDS) * 1_000_000_000)
 
     def done(self) -> None:
         unknown = [k for k in self.data if k not in self.used]
@@ -123,9 +136,10 @@ def _subst(value: Any, i: int) -> Any:
     return _TEMPLATE.sub(one, value)
 
 
-def _expand(t: _Table, count_key: str = "repeat") -> list[dict[str, Any]]:
-    """The entries a table stands for: itself, or `repeat` copies with {i} expanded."""
-    n = t.integer(count_key, 1, low=0)
+def _expand(t: _Table, count_key: str = "repeat", limit: int = MAX_ENTRIES) -> list[dict[str, Any]]:
+    """The entries a table stands for: itself, or `repeat` copies with {i}
+    expanded; `limit` is checked before any copy is made."""
+    n = t.integer(count_key, 1, low=0, high=limit)
     data = {k: v for k, v in t.data.items() if k != count_key}
     if not t.has(count_key):
         return [data]
@@ -200,7 +214,8 @@ def _radios(loc: Located, raw: Any, driver: str, seed: int) -> list[RadioSpec]:
         t = _Table(loc, path, data)
         names_list = t.get("names", list, None)
         n = t.integer("count", len(names_list) if names_list is not None else
-                      len(t.data["positions"]) if isinstance(t.data.get("positions"), list) else 1, low=0)
+                      len(t.data["positions"]) if isinstance(t.data.get("positions"), list) else 1,
+                      low=0, high=MAX_RADIOS - len(out))
         if names_list is not None:
             if len(names_list) != n or not all(isinstance(x, str) for x in names_list):
                 raise t.error("names", f"must be {n} strings, one per radio")
@@ -208,9 +223,13 @@ def _radios(loc: Located, raw: Any, driver: str, seed: int) -> list[RadioSpec]:
                 raise t.error("name", "give either names or a name template, not both")
         template = t.get("name", str, None)
         params: dict[str, Any] = {}
-        for key, kind in (("profile", str), ("tx_power_dbm", int), ("channels", int), ("p2p_device", bool)):
+        for key, kind in (("profile", str), ("channels", int), ("p2p_device", bool)):
             if t.has(key):
                 params[key] = t.get(key, kind)
+        if t.has("tx_power_dbm"):
+            params["tx_power_dbm"] = t.integer("tx_power_dbm", low=TX_POWER_DBM[0], high=TX_POWER_DBM[1])
+        if t.has("channels"):
+            t.integer("channels", low=1, high=64)
         positions = _place(t, n, seed, gi)
         t.done()
         for k in range(n):
@@ -289,7 +308,7 @@ def _vaps(loc: Located, raw: Any, radio_names: list[str], seed: int) -> list[Vap
     seen: set[str] = set()
     for k, data in enumerate(raw):
         path = ("vaps", k)
-        for entry in _expand(_Table(loc, path, data)):
+        for entry in _expand(_Table(loc, path, data), limit=MAX_VAPS - len(out)):
             t = _Table(loc, path, entry)
             mode = t.get("mode", str)
             try:
@@ -361,7 +380,7 @@ def _traffic(loc: Located, raw: Any, vaps: dict[str, VapSpec]) -> list[TrafficSp
     out: list[TrafficSpec] = []
     for k, data in enumerate(raw):
         path = ("traffic", k)
-        for entry in _expand(_Table(loc, path, data)):
+        for entry in _expand(_Table(loc, path, data), limit=MAX_FLOWS - len(out)):
             t = _Table(loc, path, entry)
             kind = t.get("type", str)
             if kind not in ("ping", "udp"):
@@ -381,12 +400,13 @@ def _traffic(loc: Located, raw: Any, vaps: dict[str, VapSpec]) -> list[TrafficSp
                 size = t.integer("size", 56, low=0, high=MAX_PAYLOAD)
                 spec = TrafficSpec(kind, ends[0], ends[1], path, start, size,
                                    count=t.integer("count", 5, low=1),
-                                   interval_ns=round(t.number("interval", 1.0, positive=True) * 1e9))
+                                   interval_ns=round(t.number("interval", 1.0, low=MIN_PING_INTERVAL_S,
+                                                              high=MAX_SECONDS) * 1e9))
             else:
                 size = t.integer("size", 512, low=0, high=MAX_PAYLOAD)
                 spec = TrafficSpec(kind, ends[0], ends[1], path, start, size,
-                                   rate=t.number("rate", positive=True),
-                                   duration_ns=round(t.number("duration", 1.0, low=0.0) * 1e9),
+                                   rate=t.number("rate", positive=True, high=MAX_UDP_RATE),
+                                   duration_ns=t.seconds_ns("duration", 1.0),
                                    port=t.integer("port", 0, low=1, high=65535) if t.has("port") else 0)
             t.done()
             out.append(spec)
@@ -396,7 +416,7 @@ def _traffic(loc: Located, raw: Any, vaps: dict[str, VapSpec]) -> list[TrafficSp
 def _captures(loc: Located, raw: Any, vaps: dict[str, VapSpec]) -> list[CaptureSpec]:
     if not isinstance(raw, list):
         raise loc.error(("captures",), "must be an array of tables ([[captures]])")
-    out = []
+    out: list[CaptureSpec] = []
     for k, data in enumerate(raw):
         t = _Table(loc, ("captures", k), data)
         file = t.get("file", str)
@@ -412,6 +432,13 @@ def _captures(loc: Located, raw: Any, vaps: dict[str, VapSpec]) -> list[CaptureS
             if parse_wlanmode(vaps[vap].mode)[0] is not OpMode.MONITOR:
                 raise t.error("vap", f"vap {vap!r} is {vaps[vap].mode}; captures come from monitor vaps")
         t.done()
+        p = PurePosixPath(file)
+        if p.is_absolute() or ".." in p.parts:
+            raise t.error("file", f"{file!r} must be a relative path inside the output directory "
+                          "(no leading / and no ..)")
+        same = next((c for c in out if PurePosixPath(c.file) == p), None)
+        if same is not None:
+            raise t.error("file", f"{file!r} is also {key_name(same.where)}'s file")
         out.append(CaptureSpec("medium" if medium else vap, file, ("captures", k)))
     return out
 
@@ -442,7 +469,7 @@ def scenario_from_dict(data: dict[str, Any], *, file: str | None = None, source:
     top = _Table(loc, (), data)
     head = _Table(loc, ("scenario",), top.get("scenario", dict, {}))
     name = head.get("name", str, Path(file).stem if file else "scenario")
-    seconds = head.number("seconds", DEFAULT_SECONDS, positive=True)
+    seconds = head.number("seconds", DEFAULT_SECONDS, positive=True, high=MAX_SECONDS)
     file_seed = head.integer("seed", 0, low=0)
     driver = head.get("driver", str, DEFAULT_DRIVER)
     head.done()
@@ -478,8 +505,15 @@ def scenario_from_dict(data: dict[str, Any], *, file: str | None = None, source:
 
 def loads_scenario(text: str, *, file: str | None = None, seed: int | None = None) -> Scenario:
     """Parse and check scenario text (TOML)."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(f"{len(text)} characters is over the {MAX_FILE_BYTES}-byte limit", file=file)
+    deep = _too_deep(text)
+    if deep is not None:
+        raise ScenarioError(f"tables and arrays nested deeper than {MAX_DEPTH}", file=file, line=deep)
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise ScenarioError("tables and arrays nested too deeply", file=file) from None
     except tomllib.TOMLDecodeError as e:
         # tomllib's message ends with "(at line N, column M)"
         m = re.search(r"at line (\d+)", str(e))
@@ -487,10 +521,48 @@ def loads_scenario(text: str, *, file: str | None = None, seed: int | None = Non
     return scenario_from_dict(data, file=file, source=SourceIndex(text), seed=seed)
 
 
+def _too_deep(text: str) -> int | None:
+    """The line where brackets and braces first nest deeper than MAX_DEPTH
+    (strings and comments skipped), or None.  Checked before tomllib, which
+    recurses once per level."""
+    depth, line, quote, comment = 0, 1, "", False
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+            comment = False
+            if quote in ('"', "'"):
+                quote = ""  # a basic string ends at the line (the parser reports it)
+        elif comment:
+            pass
+        elif quote:
+            if quote in ('"', '"""') and ch == "\\":
+                i += 1
+            elif text.startswith(quote, i):
+                i += len(quote) - 1
+                quote = ""
+        elif ch == "#":
+            comment = True
+        elif ch in "\"'":
+            quote = text[i:i + 3] if text.startswith(ch * 3, i) else ch
+            i += len(quote) - 1
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return None
+
+
 def load_scenario(path: str | Path, *, seed: int | None = None) -> Scenario:
     """Read, parse and check a scenario file."""
     p = Path(path)
     try:
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError(f"larger than the {MAX_FILE_BYTES}-byte limit", file=str(path))
         text = p.read_text(encoding="utf-8")
     except OSError as e:
         raise ScenarioError(f"cannot read scenario: {e.strerror}", e.errno, file=str(path)) from None

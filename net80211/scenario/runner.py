@@ -4,15 +4,18 @@ time.  `run_scenario` returns the summary as a JSON-ready dict."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from pathlib import Path
 from typing import Any
 
 from ic import SEC, CloneFlags, NotSupported, Scheduler, parse_mac
 from net80211.driver import Driver, open_driver
-from net80211.scenario.spec import Scenario, ScenarioError, VapSpec
+from net80211.scenario.spec import MAX_SECONDS, Scenario, ScenarioError, VapSpec
 from net80211.scenario.summary import pcap_frames, radio_summary, vap_summary
 from net80211.scenario.traffic import Host, PingFlow, UdpFlow, _Flow, host_summary
+from net80211.wire.outfile import check_dir, ensure_dir
 
 
 class ScenarioRun:
@@ -22,9 +25,9 @@ class ScenarioRun:
                  outdir: Path | None = None) -> None:
         self.sc = scenario
         self.seconds = scenario.seconds if seconds is None else seconds
-        if not self.seconds > 0:
-            raise ScenarioError(f"seconds must be > 0, not {self.seconds!r}")
-        self.outdir = outdir if outdir is not None else Path()
+        if not 0 < self.seconds <= MAX_SECONDS:
+            raise ScenarioError(f"seconds must be within (0, {MAX_SECONDS:g}], not {self.seconds!r}")
+        self.outdir = Path(outdir) if outdir is not None else Path()
         self.sched = Scheduler()
         self.driver: Driver | None = None
         self.vaps: dict[str, Any] = {}  # name -> vap (kept after destroy, for the summary)
@@ -33,6 +36,7 @@ class ScenarioRun:
         self.flows: list[_Flow] = []
         self.captures: list[tuple[Any, Any, Path]] = []  # (spec, owner, path)
         self.captures_open: list[Any] = []  # owners whose stop_capture is still due
+        self.created: list[Path] = []  # capture files this run made
         self.wall_s = 0.0
         self._by_name: dict[str, Any] = {}
 
@@ -85,7 +89,13 @@ class ScenarioRun:
                     self.flows.append(UdpFlow(n, src, dst, rate=t.rate, size=t.size,
                                               duration_ns=t.duration_ns, start_ns=t.start_ns, port=t.port))
         except BaseException:
-            self.close()
+            # Nothing half-made stays: the devices go, and so do the capture
+            # files this run created.
+            self.close(quiet=True)
+            for p in self.created:
+                with contextlib.suppress(OSError):
+                    if p.is_file() and not p.is_symlink():
+                        p.unlink()
             raise
 
     def _host(self, path: tuple[Any, ...], name: str) -> Host:
@@ -136,17 +146,40 @@ class ScenarioRun:
         dev = self._by_name.get(name)
         return dev if dev is not None else self.driver.device(name)
 
+    def _capture_path(self, c: Any) -> Path:
+        """Where a capture goes: inside --outdir, through no symlink, in
+        directories made here (0755) or already ours."""
+        rel = Path(c.file)
+        if rel.is_absolute() or ".." in rel.parts:
+            raise self.sc.error(c.where + ("file",), f"{c.file!r} must be a relative path inside the "
+                                "output directory (no leading / and no ..)")
+        path = self.outdir
+        try:
+            # --outdir itself is the user's choice (it may be a symlink);
+            # below it, nothing is followed.
+            if path.exists():
+                check_dir(path)
+            else:
+                ensure_dir(path, 0o755)
+            for part in rel.parts[:-1]:
+                path = path / part
+                ensure_dir(path, 0o755)
+        except OSError as e:
+            raise self._wrap(c.where + ("file",), e) from None
+        return path / rel.name
+
     def _start_capture(self, c: Any) -> None:
         assert self.driver is not None
-        path = self.outdir / c.file
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path = self._capture_path(c)
+        if not os.path.lexists(path):
+            self.created.append(path)  # removed again if the build fails
         owner = self.driver if c.source == "medium" else self.vaps[c.source]
         if not callable(getattr(owner, "capture", None)):
             raise self.sc.error(c.where, f"{c.source} cannot capture", NotSupported.default_errno)
         try:
             owner.capture(str(path))
         except OSError as e:
-            raise self._wrap(c.where, e) from None
+            raise self._wrap(c.where + ("file",), e) from None
         self.captures.append((c, owner, path))
         self.captures_open.append(owner)
 
@@ -171,8 +204,10 @@ class ScenarioRun:
                 self.build()
             self.sched.run_for(round(self.seconds * SEC))
             result = self.summary()
-        finally:
-            self.close()
+        except BaseException:
+            self.close(quiet=True)
+            raise
+        self.close()
         for entry in result["captures"]:
             entry["frames"] = pcap_frames(Path(entry["path"]))
         self.wall_s = time.perf_counter() - t0
@@ -203,13 +238,24 @@ class ScenarioRun:
             "captures": [{"source": c.source, "file": c.file, "path": str(p)} for c, _, p in self.captures],
         }
 
-    def close(self) -> None:
-        """Stop captures (flushing their files) and remove every device."""
+    def close(self, quiet: bool = False) -> None:
+        """Stop captures (flushing their files) and remove every device.  The
+        first capture whose file failed (a full disk) is raised, naming its
+        key and file, after everything is closed; `quiet` drops it (an
+        error is already on its way)."""
         captures, self.captures_open = self.captures_open, []
+        failed: ScenarioError | None = None
         for owner in captures:
-            owner.stop_capture()
+            try:
+                owner.stop_capture()
+            except OSError as e:
+                spec = next((c for c, o, _ in self.captures if o is owner), None)
+                if failed is None and spec is not None:
+                    failed = self._wrap(spec.where + ("file",), e)
         if self.driver is not None:
             self.driver.close()
+        if failed is not None and not quiet:
+            raise failed
 
 
 def run_scenario(scenario: Scenario, *, seconds: float | None = None, outdir: Path | None = None

@@ -9,6 +9,19 @@ from typing import Any
 from ic import Net80211Error
 from net80211.scenario.source import SourceIndex, key_name
 
+# Limits a scenario is checked against before anything is built
+# (docs/scenarios.md, "Limits"): beyond them a file is refused with EINVAL.
+MAX_SECONDS = 1_000_000.0  # virtual seconds of a run, and of any time in the file
+MAX_RADIOS = 1024
+MAX_VAPS = 8192
+MAX_FLOWS = 8192  # traffic entries after repeat
+MAX_ENTRIES = 65536  # entries of any one array after repeat, checked before expanding
+MIN_PING_INTERVAL_S = 0.001
+MAX_UDP_RATE = 100_000.0  # datagrams per second of one flow
+TX_POWER_DBM = (-100, 100)
+MAX_FILE_BYTES = 4 << 20
+MAX_DEPTH = 32  # nesting of tables and arrays
+
 
 class ScenarioError(Net80211Error):
     """A scenario the runner cannot use: names the file, line and key.

@@ -8,6 +8,7 @@ capture (hwsim's `HwsimMedium.capture`, like mac80211_hwsim's `hwsim0`).
 
 from __future__ import annotations
 
+import errno
 import os
 from typing import BinaryIO
 
@@ -50,22 +51,55 @@ def rx_radiotap(freq: int, rate_idx: int, tsf_us: int, signal: int | None, flags
 
 
 class Capture:
-    """One open capture: a pcap (link type 127) writer plus a count of frames."""
+    """One open capture: a pcap (link type 127) writer plus a count of frames.
+
+    A write that fails (a full disk) must not raise into the frame path that
+    called it: the capture stops there, counts what it dropped, and `close`
+    raises the error naming the file."""
 
     def __init__(self, dest: str | os.PathLike[str] | BinaryIO) -> None:
+        self.name = os.fspath(dest) if isinstance(dest, (str, os.PathLike)) else \
+            str(getattr(dest, "name", "<file object>"))
         try:
             self.writer = PcapWriter(dest, LINKTYPE_RADIOTAP)
+        except Net80211Error as e:  # already names the file
+            raise Net80211Error(f"capture file {e.strerror}", e.errno) from None
         except OSError as e:
-            raise Net80211Error(f"cannot open capture file {str(dest)!r}: {e.strerror or e}",
+            raise Net80211Error(f"cannot open capture file {self.name!r}: {e.strerror or e}",
                                 e.errno) from None
         self.dest = dest
         self.frames = 0
+        self.dropped = 0
+        self.error: Net80211Error | None = None
+
+    def _failed(self, e: OSError) -> None:
+        self.error = Net80211Error(f"capture file {self.name!r}: {e.strerror or e} "
+                                   f"after {self.frames} frames", e.errno or errno.EIO)
+        try:
+            self.writer.close()
+        except OSError:
+            pass  # the same error again on the buffered rest
 
     def write(self, frame: bytes, ts_ns: int, radiotap: Radiotap) -> None:
-        self.writer.write_dot11(frame, max(0, ts_ns), radiotap)
+        if self.error is not None:
+            self.dropped += 1
+            return
+        try:
+            self.writer.write_dot11(frame, max(0, ts_ns), radiotap)
+        except OSError as e:
+            self.dropped += 1
+            self._failed(e)
+            return
         self.frames += 1
 
     def close(self) -> int:
-        """Close the file; how many frames it holds."""
-        self.writer.close()
+        """Close the file; how many frames it holds.  An error of the file
+        (now or during the capture) raises, naming it."""
+        if self.error is None:
+            try:
+                self.writer.close()
+            except OSError as e:
+                self._failed(e)
+        if self.error is not None:
+            raise self.error
         return self.frames

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from net80211.wire.frame import FrameError
+from net80211.wire.outfile import open_output
 from net80211.wire.radiotap import Radiotap
 
 __all__ = ["LINKTYPE_IEEE802_11", "LINKTYPE_RADIOTAP", "PcapWriter", "read_pcap"]
@@ -24,7 +25,8 @@ _RECORD = struct.Struct("<IIII")
 
 class PcapWriter:
     """Write packets to a pcap file; a context manager.  `dest` is a path
-    (opened and closed here) or a binary file object (left open)."""
+    (opened and closed here, never through a symlink: `open_output`) or a
+    binary file object (left open)."""
 
     def __init__(self, dest: str | os.PathLike[str] | BinaryIO, linktype: int = LINKTYPE_RADIOTAP,
                  snaplen: int = 65535) -> None:
@@ -36,7 +38,7 @@ class PcapWriter:
         self.snaplen = snaplen
         self.packets = 0
         if isinstance(dest, (str, os.PathLike)):
-            self._f: BinaryIO = open(dest, "wb")  # noqa: SIM115  (closed in close())
+            self._f: BinaryIO = open_output(dest)
             self._owned = True
         else:
             self._f = dest

@@ -4,6 +4,7 @@ import errno
 
 import pytest
 
+from drivers.hwsim.profiles import hwsim_combinations
 from ic import Busy, ConcurrencyError, IfType
 from ic.combinations import (
     ChanWidth,
@@ -13,7 +14,6 @@ from ic.combinations import (
     check_combinations,
     evaluate_combinations,
     format_combinations,
-    hwsim_combinations,
     regions_mask,
     validate_combinations,
     widths_mask,

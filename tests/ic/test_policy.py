@@ -6,9 +6,19 @@ import errno
 import pytest
 from support.policy_fakes import FakeDevice
 
-from ic import CHANNELS_2GHZ, CHANNELS_5GHZ, Caps, CloneFlags, ConcurrencyError, NotSupported, OpMode
+from drivers.hwsim.profiles import ath, hwsim_default, p2p, run, single
+from ic import (
+    CHANNELS_2GHZ,
+    CHANNELS_5GHZ,
+    Caps,
+    CloneFlags,
+    ConcurrencyError,
+    MixVerdict,
+    NotSupported,
+    OpMode,
+    Policy,
+)
 from ic.combinations import ChanWidth, DfsRegion, IfaceCombination, IfaceLimit
-from ic.policy import MixVerdict, Policy, ath, hwsim_default, p2p, run, single
 
 STA, AP, WDS, IBSS = OpMode.STA, OpMode.HOSTAP, OpMode.WDS, OpMode.IBSS
 MON, MBSS = OpMode.MONITOR, OpMode.MBSS

@@ -6,8 +6,7 @@ import errno
 import pytest
 from support.policy_fakes import BASE_MAC, FakeDevice
 
-from ic import CloneFlags, ConcurrencyError, OpMode
-from ic.policy import Policy, VapRequest
+from ic import CloneFlags, ConcurrencyError, OpMode, Policy, VapRequest
 from ic.rules import (
     BeaconSlots,
     BssidMask,

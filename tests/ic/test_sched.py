@@ -1,3 +1,5 @@
+import socket
+
 import pytest
 
 from ic import MS, SEC, Callout, Scheduler, TaskQueue
@@ -130,8 +132,6 @@ def test_realtime_hold_is_only_a_timeout():
 
 
 def test_reader_and_writer_on_one_fd():
-    import socket
-
     s = Scheduler()
     a, b = socket.socketpair()
     got = []
@@ -183,3 +183,37 @@ def test_horizon_is_just_before_the_next_event_within_the_run():
     s.call_later(1 * MS, lambda: seen.append(s.horizon_ns()))
     s.run_until(lambda: False, 2 * MS)  # a predicate may end the run after any event
     assert seen == [6 * MS]
+
+
+def test_io_callback_errors_raise_unless_contained():
+    """Without io_error a descriptor callback's exception propagates (tests
+    see bugs); with it, it is handed over, counted, and the other ready
+    descriptors are still served."""
+    s = Scheduler()
+    a, b = socket.socketpair()
+    c, d = socket.socketpair()
+    served = []
+
+    def bad():
+        a.recv(10)
+        raise RuntimeError("bug")
+
+    def good():
+        served.append(c.recv(10))
+
+    s.add_reader(a, bad)
+    s.add_reader(c, good)
+    try:
+        b.send(b"x")
+        with pytest.raises(RuntimeError):
+            s.poll_io(0.0)
+        seen = []
+        s.io_error = lambda cb, e: seen.append((cb, type(e)))
+        b.send(b"x")
+        d.send(b"y")
+        assert s.poll_io(1.0) == 2
+        assert seen == [(bad, RuntimeError)] and s.io_errors == 1 and served[-1] == b"y"
+    finally:
+        for x in (a, b, c, d):
+            s.remove_reader(x)
+            x.close()

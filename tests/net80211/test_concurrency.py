@@ -6,8 +6,8 @@ import errno
 import pytest
 from support.testdriver import ALL_MODES, TestCom
 
-from ic import Caps, ConcurrencyError
-from ic.policy import Policy, ath, hwsim_default, p2p
+from drivers.hwsim.profiles import ath, hwsim_default, p2p
+from ic import Caps, ConcurrencyError, Policy
 from ic.rules import BeaconSlots
 from net80211 import CloneFlags, OpMode, Scheduler
 
@@ -150,8 +150,8 @@ def test_default_device_policy_allows_any_mix():
 def test_channel_chosen_by_scanning_is_checked_and_refusal_leaves_vap_down():
     from support.testdriver import TestCom
 
+    from drivers.hwsim.profiles import hwsim_default
     from ic import SEC, State
-    from ic.policy import hwsim_default
     from net80211 import Scanner, ScanResult, Scheduler
 
     ic = TestCom(Scheduler(), policy=hwsim_default())  # one channel at a time
@@ -161,7 +161,7 @@ def test_channel_chosen_by_scanning_is_checked_and_refusal_leaves_vap_down():
     sta = ic.create_vap("wlan1", "sta", ssid="far")
     sta.up()
     ic.sched.run_for(SEC // 100)
-    Scanner.of(ic).add_result(ScanResult(b"\x02\x00\x00\x00\x09\x00", b"far", ic._find_channel(11), -40))
+    Scanner.of(ic).add_result(ScanResult(b"\x02\x00\x00\x00\x09\x00", b"far", ic.find_channel(11), -40))
     ic.sched.run_for(5 * SEC)
     assert not sta.running and sta.state == State.INIT and sta.stats.policy_refusals == 1
     assert sta.last_error.errno == 16 and "channel" in sta.last_error.strerror
@@ -169,5 +169,5 @@ def test_channel_chosen_by_scanning_is_checked_and_refusal_leaves_vap_down():
     # on the AP's channel the same station is allowed
     sta.up()
     ic.sched.run_for(SEC // 100)
-    Scanner.of(ic).add_result(ScanResult(b"\x02\x00\x00\x00\x09\x01", b"far", ic._find_channel(1), -40))
+    Scanner.of(ic).add_result(ScanResult(b"\x02\x00\x00\x00\x09\x01", b"far", ic.find_channel(1), -40))
     assert ic.sched.run_until(lambda: sta.state == State.AUTH, 5 * SEC)

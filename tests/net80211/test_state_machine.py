@@ -27,7 +27,7 @@ def seen(ic, name):
 
 def bring_sta_to_run(ic, sta, chan=6):
     """Let a scanning STA find a BSS and walk AUTH -> ASSOC -> RUN."""
-    Scanner.of(ic).add_result(ScanResult(b"\x02ap\x00\x00\x01", sta.ssid, ic._find_channel(chan), -40))
+    Scanner.of(ic).add_result(ScanResult(b"\x02ap\x00\x00\x01", sta.ssid, ic.find_channel(chan), -40))
     assert ic.sched.run_until(lambda: sta.state == S.AUTH, 5 * SEC)
     sta.new_state(S.ASSOC)
     sta.new_state(S.RUN)
@@ -171,7 +171,7 @@ def test_hostap_without_channel_scans_then_picks_least_congested(ic):
     run(ic2, MS)
     assert ap.state == S.SCAN and ic2.flags & ComFlags.SCAN
     for i, ch in enumerate((1, 1, 11)):
-        sc.add_result(ScanResult(bytes([2, 0, 0, 0, 0, i]), b"x", ic2._find_channel(ch), -50))
+        sc.add_result(ScanResult(bytes([2, 0, 0, 0, 0, i]), b"x", ic2.find_channel(ch), -50))
     assert ic2.sched.run_until(lambda: ap.state == S.RUN, SEC)
     assert ap.channel.ieee == 6 and not ic2.flags & ComFlags.SCAN
     assert ("scan_start",) in ic2.calls and ("scan_end",) in ic2.calls

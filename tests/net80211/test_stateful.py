@@ -60,7 +60,7 @@ class VapMachine(RuleBasedStateMachine):
     @rule(chan=st.sampled_from([1, 6]))
     def beacon_heard(self, chan):
         Scanner.of(self.ic).add_result(
-            ScanResult(b"\x02\x00\x00\x00\x09\x00", b"s", self.ic._find_channel(chan), -40))
+            ScanResult(b"\x02\x00\x00\x00\x09\x00", b"s", self.ic.find_channel(chan), -40))
 
     @rule(ms=st.integers(0, 400))
     def run(self, ms):

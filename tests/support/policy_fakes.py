@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ic import Channel, CloneFlags, OpMode, State
-from ic.policy import Admission, Policy, VapRequest
+from ic import Admission, Channel, CloneFlags, OpMode, Policy, State, VapRequest
 
 BASE_MAC = bytes.fromhex("020000000100")
 

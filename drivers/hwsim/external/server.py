@@ -14,6 +14,9 @@ frame is then dropped and counted.
 
 Beyond the kernel: on REGISTER the client is told (ADD_MAC_ADDR) the
 addresses that already exist, so it can route unicast frames at once.
+Radios created and destroyed are announced to it with NEW_RADIO and
+DEL_RADIO, as the kernel does on its `config` multicast group (a UNIX
+socket has no groups: the registered medium is the one listener).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ic import Caps, Net80211Error, RxInfo, TxStatus
-from ic.sched import SEC, Hold, Scheduler, TaskQueue
+from ic.sched import SEC, Hold, TaskQueue
 
 from ..kernel.medtypes import (
     ADDR_BSS,
@@ -44,6 +47,7 @@ from ..kernel.medtypes import (
     parse_header,
 )
 from . import genl
+from .connection import Connection, WarnLimiter
 from .genl import Attr, Cmd, GenlError, Message
 
 if TYPE_CHECKING:
@@ -55,8 +59,6 @@ MAX_QUEUE = 200  # pending frames per radio before the oldest are dropped ...
 WARN_QUEUE = 100  # ... down to this many (mac80211_hwsim's limits)
 MAX_CHANNELS = 8  # CFG80211_MAX_NUM_DIFFERENT_CHANNELS
 N_CUSTOM_REGDOMAINS = 2
-RECV_SIZE = 65536
-RECV_BATCH = 64  # datagrams read per readiness callback before others get a turn
 EXT_ID_BASE = 1 << 62  # frame ids of external frames never meet the kernel's
 
 # nl80211 interface types a NEW_RADIO may ask for (HWSIM_IFTYPE_SUPPORT_MASK) and our capabilities
@@ -64,6 +66,10 @@ _IFTYPE_CAPS = {1: Caps.IBSS | Caps.AHDEMO, 2: Caps.STA, 3: Caps.HOSTAP, 7: Caps
                 8: Caps.P2P_CLIENT, 9: Caps.P2P_GO}
 _IFTYPE_MASK = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 7) | (1 << 8) | (1 << 9) | (1 << 11)
 _IFTYPE_OCB = 1 << 11
+# hwsim_ciphers[]: WEP40, WEP104, TKIP, CCMP, CCMP-256, GCMP, GCMP-256, AES-CMAC, BIP-CMAC-256,
+# BIP-GMAC-128, BIP-GMAC-256
+_CIPHERS = frozenset((0x000FAC01, 0x000FAC05, 0x000FAC02, 0x000FAC04, 0x000FAC0A, 0x000FAC08, 0x000FAC09,
+                      0x000FAC06, 0x000FAC0D, 0x000FAC0B, 0x000FAC0C))
 _DELIVERY_ATTRS = (Attr.ADDR_RECEIVER, Attr.FRAME, Attr.RX_RATE, Attr.SIGNAL)
 _STATUS_ATTRS = (Attr.ADDR_TRANSMITTER, Attr.FLAGS, Attr.COOKIE, Attr.SIGNAL, Attr.TX_INFO)
 
@@ -100,76 +106,6 @@ def accepts(port: MediumPort, frame: bytes) -> bool:
     return bool(flt & FIF_ALLMULTI) or bssid == BROADCAST or in_bss
 
 
-class Connection:
-    """One SEQPACKET peer: never blocks, queues what the socket cannot take yet."""
-
-    def __init__(self, sched: Scheduler, sock: socket.socket, portid: int,
-                 on_datagram: Callable[[Connection, bytes], Any],
-                 on_close: Callable[[Connection], Any]) -> None:
-        self.sched = sched
-        self.sock = sock
-        self.portid = portid
-        self.on_datagram = on_datagram
-        self.on_close = on_close
-        self.closed = False
-        self._out: deque[bytes] = deque()
-        self._closing = TaskQueue(sched, f"genl-{portid}")
-        sock.setblocking(False)
-        sched.add_reader(sock, self._readable)
-
-    def send(self, data: bytes) -> None:
-        if self.closed:
-            return
-        if self._out:
-            self._out.append(data)
-            return
-        try:
-            self.sock.send(data)
-        except BlockingIOError:
-            self._out.append(data)
-            self.sched.add_writer(self.sock, self._writable)
-        except OSError:
-            # Not from inside a caller's transmit: the fallback runs as a task.
-            self._closing.enqueue(self.close)
-
-    def _writable(self) -> None:
-        while self._out:
-            try:
-                self.sock.send(self._out[0])
-            except BlockingIOError:
-                return
-            except OSError:
-                self.close()
-                return
-            self._out.popleft()
-        self.sched.remove_writer(self.sock)
-
-    def _readable(self) -> None:
-        for _ in range(RECV_BATCH):
-            if self.closed:
-                return
-            try:
-                data = self.sock.recv(RECV_SIZE)
-            except BlockingIOError:
-                return
-            except OSError:
-                data = b""
-            if not data:
-                self.close()
-                return
-            self.on_datagram(self, data)
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self.sched.remove_reader(self.sock)
-        self.sched.remove_writer(self.sock)
-        self.sock.close()
-        self._out.clear()
-        self.on_close(self)
-
-
 class _Pending:
     __slots__ = ("port", "cookie", "frame_id", "frame", "flags", "hold")
 
@@ -185,8 +121,11 @@ class _Pending:
 class ExternalMedium:
     """The listening socket, its connections and the frames the registered client owes."""
 
-    def __init__(self, medium: HwsimMedium, path: str, *, hold_timeout_ns: int = SEC) -> None:
+    def __init__(self, medium: HwsimMedium, path: str, *, hold_timeout_ns: int = SEC,
+                 family: int = genl.FAMILY_ID) -> None:
         self.medium = medium
+        self.family = family  # the id this server gives MAC80211_HWSIM; clients resolve it by name
+        self.warn = WarnLimiter(medium.sched, log)
         self.sched = medium.sched
         self.path = path
         self.hold_timeout_ns = int(hold_timeout_ns)
@@ -194,10 +133,11 @@ class ExternalMedium:
         self.conns: dict[int, Connection] = {}
         self.client: Connection | None = None
         self._owned: dict[int, list[Any]] = {}  # portid -> radios to destroy when it closes
-        self._radio_params: dict[int, dict[str, Any]] = {}  # id(radio) -> NEW_RADIO settings to report
+        self._radio_params: dict[int, dict[int, Any]] = {}  # id(radio) -> NEW_RADIO settings to report
         self._pending: dict[int, deque[_Pending]] = {}  # port index -> frames in send order
         self._by_cookie: dict[tuple[int, int], _Pending] = {}
         self._cookie: dict[int, int] = {}
+        self._by_hw: dict[bytes, MediumPort] = {}  # hardware address -> port, rebuilt on a miss
         self._next_id = EXT_ID_BASE
         self._anon = 0xFFFF_F000  # portids for a second socket of one process, like netlink autobind
         self._tq = TaskQueue(self.sched, "external-medium")
@@ -294,7 +234,11 @@ class ExternalMedium:
         self._by_cookie[(port.index, cookie)] = p
         p.hold = self.sched.hold(self.hold_timeout_ns, lambda: self._finish(p, None, "ext_timeouts"))
         self.stats["ext_tx"] += 1
-        client.send(genl.encode(genl.frame_msg(hwaddr_of(port), frame, flags, port.rx_freq, rates, cookie)))
+        txi = genl.pack_tx_info(rates)
+        client.send(genl.encode_frame(self.family, hwaddr_of(port), frame, flags, port.rx_freq, txi,
+                                      genl.pack_tx_info_flags([(i, 0) for i, _ in rates]), cookie))
+        if client.out_dropped:
+            self.stats["ext_out_dropped"] = client.out_dropped
         return p.frame_id
 
     def _finish(self, p: _Pending, status: TxStatus | None, counter: str | None = None) -> None:
@@ -324,7 +268,19 @@ class ExternalMedium:
         if self.client is not None:
             cmd = Cmd.ADD_MAC_ADDR if added else Cmd.DEL_MAC_ADDR
             self.client.send(genl.encode(Message(cmd, {Attr.ADDR_TRANSMITTER: hwaddr_of(port),
-                                                       Attr.ADDR_RECEIVER: _mac(addr)})))
+                                                       Attr.ADDR_RECEIVER: _mac(addr)}, type=self.family)))
+
+    def radio_changed(self, radio: Any, added: bool) -> None:
+        """NEW_RADIO / DEL_RADIO for the registered medium, as hwsim_mcast_new_radio() sends them."""
+        if self.client is None:
+            return
+        if added:
+            msg = self.radio_msg(radio)
+            msg.cmd = Cmd.NEW_RADIO
+        else:
+            msg = Message(Cmd.DEL_RADIO, {Attr.RADIO_ID: radio.idx, Attr.RADIO_NAME: radio.name},
+                          type=self.family)
+        self.client.send(genl.encode(msg))
 
     def _announce_addrs(self) -> None:
         for port in self.medium.ports:
@@ -334,15 +290,24 @@ class ExternalMedium:
                         self.addr_changed(port, addr, True)
 
     def _port(self, addr: bytes) -> MediumPort | None:
-        return self.medium.port_by_hwaddr(addr) if len(addr) == 6 else None
+        """The port whose hardware address this is: mac80211_hwsim finds radios
+        by that address alone (its rhashtable of addresses[1]), not by vap addresses."""
+        port = self._by_hw.get(addr)
+        if port is None or not port.attached or hwaddr_of(port) != addr:
+            self._by_hw = {hwaddr_of(p): p for p in self.medium.ports if p.attached}
+            port = self._by_hw.get(addr)
+        return port
 
     # -- messages in ---------------------------------------------------------------------
     def _datagram(self, conn: Connection, data: bytes) -> None:
-        for item in genl.decode(data):
+        for item in genl.decode(data, self.family):
             if isinstance(item, GenlError):
                 self.stats["ext_malformed"] += 1
-                log.debug("portid %d: %s", conn.portid, item)
-                conn.send(genl.encode_ack(-item.errno, item.request, pid=conn.portid))
+                self.warn.warn("malformed", "portid %d sent a message that cannot be accepted: %s",
+                               conn.portid, item)
+                rc = self._refusal(item)
+                if rc is not None:
+                    conn.send(genl.encode_ack(rc, item.request, pid=conn.portid))
             elif isinstance(item, Message):
                 self._request(conn, item)
             # Ack and Done are answers, never requests: nothing to do
@@ -352,6 +317,25 @@ class ExternalMedium:
             # the order of events does not depend on how the client batches.
             self.sched.run_tasks()
 
+    def _refusal(self, e: GenlError) -> int | None:
+        """The answer the kernel gives a message its policy refuses, in the
+        kernel's order: nothing for broken framing or a non-request, then
+        an unknown family, an unknown command, and only then the policy."""
+        if e.silent:
+            return None
+        if not e.flags & genl.NLM_F_REQUEST or e.type < genl.NLMSG_MIN_TYPE:
+            return 0 if e.flags & genl.NLM_F_ACK else None
+        if e.type == self.family:
+            dump = e.flags & genl.NLM_F_DUMP == genl.NLM_F_DUMP
+            if e.cmd not in genl.OPS or (dump and not genl.OPS[e.cmd] & genl.GENL_CMD_CAP_DUMP):
+                return -errno.EOPNOTSUPP
+        elif e.type == genl.GENL_ID_CTRL:
+            if e.cmd != genl.CTRL_CMD_GETFAMILY:
+                return -errno.EOPNOTSUPP
+        else:
+            return -errno.ENOENT
+        return -(e.errno or errno.EINVAL)
+
     def _request(self, conn: Connection, msg: Message) -> None:
         if not msg.flags & genl.NLM_F_REQUEST or msg.type < genl.NLMSG_MIN_TYPE:
             rc: int | None = 0  # not a request, or a control message: only acked on demand
@@ -359,7 +343,7 @@ class ExternalMedium:
             try:
                 rc = self._dispatch(conn, msg)
             except GenlError as e:
-                rc = -e.errno
+                rc = -(e.errno or errno.EINVAL)
             except Net80211Error as e:
                 rc = -(e.errno or errno.EINVAL)
             except (ValueError, TypeError) as e:  # a value the radio code refuses
@@ -371,20 +355,22 @@ class ExternalMedium:
             self.stats["ext_errors"] += 1
         if rc != 0 or msg.flags & genl.NLM_F_ACK:
             conn.send(genl.encode_ack(rc, msg.raw, pid=conn.portid))
-        if msg.cmd == Cmd.REGISTER and msg.type == genl.FAMILY_ID and rc == 0:
+        if msg.cmd == Cmd.REGISTER and msg.type == self.family and rc == 0:
             self._announce_addrs()
 
     def _dispatch(self, conn: Connection, msg: Message) -> int | None:
         if msg.type == genl.GENL_ID_CTRL:
             return self._ctrl(conn, msg)
-        if msg.type != genl.FAMILY_ID:
+        if msg.type != self.family:
             return -errno.ENOENT
         dump = msg.flags & genl.NLM_F_DUMP == genl.NLM_F_DUMP
         if dump and msg.cmd != Cmd.GET_RADIO:
             return -errno.EOPNOTSUPP
-        handler = {Cmd.REGISTER: self._register, Cmd.FRAME: self._delivery,
-                   Cmd.TX_INFO_FRAME: self._tx_info, Cmd.NEW_RADIO: self._new_radio,
-                   Cmd.DEL_RADIO: self._del_radio, Cmd.GET_RADIO: self._get_radio}.get(msg.cmd)
+        handlers: dict[int, Callable[[Connection, Message], int | None]] = {
+            Cmd.REGISTER: self._register, Cmd.FRAME: self._delivery,
+            Cmd.TX_INFO_FRAME: self._tx_info, Cmd.NEW_RADIO: self._new_radio,
+            Cmd.DEL_RADIO: self._del_radio, Cmd.GET_RADIO: self._get_radio}
+        handler = handlers.get(msg.cmd)
         if handler is None:
             return -errno.EOPNOTSUPP
         return handler(conn, msg)
@@ -392,15 +378,23 @@ class ExternalMedium:
     def _ctrl(self, conn: Connection, msg: Message) -> int | None:
         if msg.cmd != genl.CTRL_CMD_GETFAMILY:
             return -errno.EOPNOTSUPP
-        reply = genl.newfamily_msg(seq=msg.seq, pid=conn.portid)
+        # the config group's id: the next one after the family's, as nlctrl hands them out
+        reply = genl.newfamily_msg(family=self.family, groups={genl.CONFIG_GROUP: self.family + 1},
+                                   seq=msg.seq, pid=conn.portid)
         if msg.flags & genl.NLM_F_DUMP == genl.NLM_F_DUMP:
             reply.flags = genl.NLM_F_MULTI
             conn.send(genl.encode(reply))
             conn.send(genl.encode_done(msg.seq, conn.portid))
             return None
+        # ctrl_getfamily(): the name wins over the id; neither is EINVAL
         name = msg.get(genl.CTRL_ATTR_FAMILY_NAME)
-        fid = msg.get(genl.CTRL_ATTR_FAMILY_ID)
-        if name != genl.FAMILY_NAME and fid != genl.FAMILY_ID:
+        if name is not None:
+            found = name == genl.FAMILY_NAME
+        elif genl.CTRL_ATTR_FAMILY_ID in msg.attrs:
+            found = msg.attrs[genl.CTRL_ATTR_FAMILY_ID] == self.family
+        else:
+            return -errno.EINVAL
+        if not found:
             return -errno.ENOENT
         conn.send(genl.encode(reply))
         return 0
@@ -440,7 +434,7 @@ class ExternalMedium:
             return -errno.EINVAL
         if not port.started or port.rx is None:
             self.stats["rx_unclaimed"] += 1
-            return 0
+            return -errno.EINVAL  # the kernel's answer for a radio that is not started
         if not accepts(port, frame):
             self.stats["ext_rx_filtered"] += 1
             return 0
@@ -459,6 +453,8 @@ class ExternalMedium:
         p = None if port is None else self._by_cookie.get((port.index, a[Attr.COOKIE]))
         if p is None:
             self.stats["ext_unknown_cookie"] += 1
+            self.warn.warn("unknown cookie", "portid %d: a status for a frame not pending (cookie %d of %s)",
+                           conn.portid, a[Attr.COOKIE], a[Attr.ADDR_TRANSMITTER].hex(":"))
             return -errno.EINVAL
         flags = a[Attr.FLAGS]
         acked = bool(flags & genl.TX_STAT_ACK) and not flags & genl.TX_CTL_NO_ACK
@@ -491,6 +487,13 @@ class ExternalMedium:
         if not 1 <= channels <= MAX_CHANNELS:
             return -errno.EINVAL
         if a.get(Attr.REG_CUSTOM_REG, 0) >= N_CUSTOM_REGDOMAINS:
+            return -errno.EINVAL
+        ciphers = a.get(Attr.CIPHER_SUPPORT)
+        if isinstance(ciphers, bytes):
+            return -errno.EINVAL  # hwsim_new_radio_nl(): not a whole number of u32 suites
+        if ciphers is not None and len(ciphers) > len(_CIPHERS):
+            return -errno.E2BIG
+        if ciphers is not None and not set(ciphers) <= _CIPHERS:
             return -errno.EINVAL
         if Attr.MLO_SUPPORT in a or Attr.PMSR_SUPPORT in a or Attr.MULTI_RADIO in a:
             return -errno.EOPNOTSUPP  # no multi-link, ranging or multi-radio model here
@@ -539,7 +542,7 @@ class ExternalMedium:
         if Attr.USE_CHANCTX in extra:
             attrs[Attr.USE_CHANCTX] = True
         attrs[Attr.RADIO_NAME] = radio.name
-        return Message(Cmd.GET_RADIO, attrs, seq=seq, pid=pid, flags=flags)
+        return Message(Cmd.GET_RADIO, attrs, type=self.family, seq=seq, pid=pid, flags=flags)
 
     def _get_radio(self, conn: Connection, msg: Message) -> int | None:
         if msg.flags & genl.NLM_F_DUMP == genl.NLM_F_DUMP:
@@ -555,4 +558,4 @@ class ExternalMedium:
         return 0
 
 
-__all__ = ["ExternalMedium", "Connection", "accepts", "hwaddr_of"]
+__all__ = ["ExternalMedium", "Connection", "accepts", "hwaddr_of"]  # Connection: its old home

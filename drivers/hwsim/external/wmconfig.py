@@ -67,16 +67,17 @@ def parse_config(text: str) -> tuple[list[str], ModelSpec, list[tuple[float, ...
         return ids, spec, positions, directions, powers
     kind = str(_get(mdl, "type", default=""))
     fading = float(_get(mdl, "fading_coefficient", default=0.0))
-    common = dict(interference=interference, fading=fading)
     if kind == "snr":
         spec = ModelSpec(kind="snr", default_snr=float(_get(mdl, "default_snr", default=DEFAULT_SNR)),
-                         links=_links(_get(mdl, "links"), n, "model.links"), **common)
+                         links=_links(_get(mdl, "links"), n, "model.links"),
+                         interference=interference, fading=fading)
     elif kind == "prob":
         links = _links(_get(mdl, "links"), n, "model.links")
         default = float(_get(mdl, "default_prob", "default_probability", default=0.0))
         if any(not 0.0 <= v <= 1.0 for v in [*links.values(), default]):
             raise ConfigError("model.links: probabilities must be within [0, 1]")
-        spec = ModelSpec(kind="prob", default_prob=default, links=links, **common)
+        spec = ModelSpec(kind="prob", default_prob=default, links=links,
+                         interference=interference, fading=fading)
     elif kind == "path_loss":
         name = str(_get(mdl, "model_name", default="log_distance"))
         if name not in model.PATH_LOSS_MODELS:
@@ -101,7 +102,8 @@ def parse_config(text: str) -> tuple[list[str], ModelSpec, list[tuple[float, ...
             powers = [float(p) for p in raw_pow]
             if len(powers) != n:
                 raise ConfigError(f"model.tx_powers has {len(powers)} entries for {n} interfaces")
-        spec = ModelSpec(kind="path_loss", path_loss=name, params=params, **common)
+        spec = ModelSpec(kind="path_loss", path_loss=name, params=params,
+                         interference=interference, fading=fading)
     else:
         raise ConfigError(f"model.type must be snr, prob or path_loss, not {kind!r}")
     return ids, spec, positions, directions, powers

@@ -68,6 +68,22 @@ def test_only_public_api_is_imported():
     assert {"ic", "net80211", "drivers.hwsim"} <= seen
 
 
+def test_only_the_driver_module_ic_and_the_public_api_are_imported():
+    """The driver contract is one module (`net80211.driver`); besides it the
+    example uses `ic`, `net80211`'s public API and its hardware, the medium."""
+    allowed = {"ic", "net80211", "net80211.driver", "drivers.hwsim"}
+    seen = set()
+    for path in EXAMPLE_DIR.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                seen.add(node.module)
+            elif isinstance(node, ast.Import):
+                seen |= {a.name for a in node.names}
+    ours = {m for m in seen if m.split(".")[0] in ("ic", "net80211", "drivers")}
+    assert ours <= allowed, ours - allowed
+    assert "net80211.driver" in ours
+
+
 # -- the policy: two hardware ports, one beaconing vap, monitors unlimited -----------
 
 def test_two_ports_and_unlimited_monitors(world):

@@ -229,10 +229,10 @@ def test_deliveries_reach_the_port_with_the_medium_s_rate_and_signal(path):
     assert c.error(delivery(1, u, rate=5, signal=-67)) == 0
     assert c.error(delivery(1, bytes(retried), freq=None)) == 0  # no FREQ: the receiver's channel
     assert c.error(delivery(2, u)) == 0  # not for port 2: its filter drops it, no error
-    assert c.error(genl.delivery_msg(mac(1), u, 0, -50, 2412)) == 0  # a radio's own address names it too
+    # the kernel finds the receiver by its hardware address only, not by a vap's address
+    assert c.error(genl.delivery_msg(mac(1), u, 0, -50, 2412)) == -errno.EINVAL
     assert [(f, tuple(i)) for f, i in w.rx[1]] == [(u, (0, 2412, -67, 5, False)),
-                                                   (bytes(retried), (0, 2412, -40, 0, True)),
-                                                   (u, (0, 2412, -50, 0, False))]
+                                                   (bytes(retried), (0, 2412, -40, 0, True))]
     assert w.rx[2] == [] and w.medium.counters["ext_rx_filtered"] == 1
 
 
@@ -246,7 +246,7 @@ def test_delivery_validation_errors(path):
     assert c.error(delivery(1, u[:23])) == -errno.EINVAL  # shorter than a 3-address header
     assert c.error(delivery(1, u[:24])) == 0
     assert c.error(delivery(1, u + bytes(2304 - len(u)))) == 0
-    assert c.error(delivery(1, u + bytes(2305 - len(u)))) == -errno.EINVAL
+    assert c.error(delivery(1, u + bytes(2305 - len(u)))) == -errno.ERANGE  # the policy's maximum
     assert c.error(delivery(7, u)) == -errno.EINVAL  # no such receiver
     assert c.error(delivery(1, u, rate=11)) == 0
     assert c.error(delivery(1, u, rate=12)) == -errno.EINVAL  # 2.4 GHz has 12 rates
@@ -616,3 +616,131 @@ def test_driver_parameter_serves_an_external_medium_and_close_removes_it(path):
     assert not os.path.exists(path) and d.medium.external is None
     with pytest.raises(OSError):
         open_driver("hwsim", s, radios=1, medium_socket="/nonexistent-dir/x.sock")
+
+
+# -- the kernel's policy and order of answers ----------------------------------------------------------
+def _raw(mtype: int, flags: int, seq: int, payload: bytes) -> bytes:
+    import struct
+
+    return struct.pack("=IHHII", 16 + len(payload), mtype, flags, seq, 0) + payload
+
+
+def _nla(t: int, payload: bytes) -> bytes:
+    import struct
+
+    raw = struct.pack("=HH", 4 + len(payload), t) + payload
+    return raw + bytes(-len(raw) % 4)
+
+
+def test_answers_follow_the_kernel_s_order_and_policy(path):
+    w, ext, c = registered(2, path)
+    u = data(mac(1), mac(0), mac(1))
+    short_rate = _nla(Attr.RX_RATE, b"\1")
+    # an unknown command is EOPNOTSUPP before its attributes are looked at
+    c.send(_raw(genl.FAMILY_ID, REQ_ACK, 1, bytes([Cmd.ADD_MAC_ADDR, 1, 0, 0]) + short_rate))
+    # a known one with a short u32 is the policy's ERANGE; an unknown family ENOENT
+    c.send(_raw(genl.FAMILY_ID, REQ_ACK, 2, bytes([Cmd.FRAME, 1, 0, 0]) + short_rate))
+    c.send(_raw(0x55, REQ_ACK, 3, bytes([Cmd.FRAME, 1, 0, 0]) + short_rate))
+    # broken framing: nothing at all comes back, as from netlink_rcv_skb()
+    c.send(b"\x40\0\0\0" + bytes(12))
+    # an 8-byte receiver and a u64 rate pass the policy (first bytes read)
+    import struct
+
+    long_attrs = (_nla(Attr.ADDR_RECEIVER, hw(1) + b"\xee\xee") + _nla(Attr.FRAME, u)
+                  + _nla(Attr.RX_RATE, struct.pack("=Q", 5)) + _nla(Attr.SIGNAL, struct.pack("=i", -50)))
+    c.send(_raw(genl.FAMILY_ID, REQ_ACK, 4, bytes([Cmd.FRAME, 1, 0, 0]) + long_attrs))
+    got = []
+    for _ in range(100):
+        c.pump()
+        got = [(m.req_seq, m.error) for m in c.inbox if isinstance(m, Ack)]
+        if len(got) >= 4:
+            break
+    assert got == [(1, -errno.EOPNOTSUPP), (2, -errno.ERANGE), (3, -errno.ENOENT), (4, 0)]
+    assert [(f, i.rate_idx, i.signal) for f, i in w.rx[1]] == [(u, 5, -50)]
+    assert w.medium.counters["ext_malformed"] == 3
+
+
+def test_getfamily_by_name_or_id_with_ops_and_groups(path):
+    w = World(1)
+    w.medium.serve(path)
+    c = Client(w, path)
+    rep = c.request(genl.getfamily_msg())
+    assert rep[0].get(genl.CTRL_ATTR_OPS) == tuple(genl.OPS.items())
+    assert rep[0].get(genl.CTRL_ATTR_MCAST_GROUPS) == {"config": genl.FAMILY_ID + 1}
+    by_id = c.request(Message(genl.CTRL_CMD_GETFAMILY, {genl.CTRL_ATTR_FAMILY_ID: genl.FAMILY_ID},
+                              type=genl.GENL_ID_CTRL, version=2))
+    assert by_id[0].get(genl.CTRL_ATTR_FAMILY_NAME) == genl.FAMILY_NAME
+    # the name wins over the id; neither is EINVAL
+    assert c.error(Message(genl.CTRL_CMD_GETFAMILY, {genl.CTRL_ATTR_FAMILY_NAME: "nl80211",
+                                                     genl.CTRL_ATTR_FAMILY_ID: genl.FAMILY_ID},
+                           type=genl.GENL_ID_CTRL)) == -errno.ENOENT
+    assert c.error(Message(genl.CTRL_CMD_GETFAMILY, type=genl.GENL_ID_CTRL)) == -errno.EINVAL
+
+
+def test_pyroute2_resolves_the_family_over_the_unix_socket(path):
+    """A pyroute2 client parses our nlctrl answer like the kernel's (ops, groups)."""
+    from pyroute2.netlink import NLM_F_ACK, NLM_F_REQUEST, ctrlmsg
+
+    w = World(1)
+    w.medium.serve(path)
+    c = Client(w, path)
+    m = ctrlmsg()
+    m["cmd"], m["version"] = genl.CTRL_CMD_GETFAMILY, 2
+    m["attrs"] = [("CTRL_ATTR_FAMILY_NAME", "MAC80211_HWSIM")]
+    m["header"] = {"type": genl.GENL_ID_CTRL, "flags": NLM_F_REQUEST | NLM_F_ACK, "sequence_number": 9}
+    m.encode()
+    c.sock.send(bytes(m.data))
+    raw = b""
+    for _ in range(100):
+        w.sched.poll_io(0.01)
+        try:
+            raw = c.sock.recv(65536)
+            break
+        except BlockingIOError:
+            pass
+    r = ctrlmsg(bytearray(raw))
+    r.decode()
+    assert r.get_attr("CTRL_ATTR_FAMILY_ID") == genl.FAMILY_ID
+    groups = r.get_attr("CTRL_ATTR_MCAST_GROUPS")
+    assert [g.get_attr("CTRL_ATTR_MCAST_GRP_NAME") for g in groups] == ["config"]
+    assert len(r.get_attr("CTRL_ATTR_OPS")) == len(genl.OPS)
+
+
+def test_new_radio_checks_cipher_suites_like_the_kernel(path):
+    w = World(0)
+    w.medium.serve(path)
+    c = Client(w, path)
+    assert c.error(Message(Cmd.NEW_RADIO, {Attr.CIPHER_SUPPORT: bytes(6)})) == -errno.EINVAL
+    assert c.error(Message(Cmd.NEW_RADIO, {Attr.CIPHER_SUPPORT: (0x000FAC04,) * 12})) == -errno.E2BIG
+    assert c.error(Message(Cmd.NEW_RADIO, {Attr.CIPHER_SUPPORT: (0x00ABCDEF,)})) == -errno.EINVAL
+    assert c.error(Message(Cmd.NEW_RADIO, {Attr.CIPHER_SUPPORT: (0x000FAC04, 0x000FAC02)})) == 0
+
+
+def test_a_client_that_stops_reading_costs_bounded_memory(path):
+    w, ext, c = registered(2, path)
+    c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    ext.client.max_out = 64 * 1024
+    f = data(BCAST, mac(0), BCAST) + bytes(1000)
+    for _ in range(2000):  # never read by the client; the pending cap drops the oldest as the kernel does
+        w.ports[0].transmit(f)
+        w.sched.poll_io(0)
+    assert ext.client.out_bytes <= 64 * 1024 and ext.client.out_dropped > 0
+    assert w.medium.counters["ext_out_dropped"] == ext.client.out_dropped
+    assert ext.pending <= MAX_QUEUE
+
+
+def test_a_client_s_bad_messages_are_logged_a_few_times_then_counted(path, caplog):
+    from drivers.hwsim.external.connection import WARN_BURST
+
+    w, ext, c = registered(2, path)
+    with caplog.at_level(logging.WARNING, logger="drivers.hwsim.external.server"):
+        for cookie in range(50):
+            assert c.error(genl.tx_info_msg(hw(0), 0, 1000 + cookie, 0, genl.NO_RATES)) == -errno.EINVAL
+        for _ in range(50):
+            c.send(_raw(genl.FAMILY_ID, REQ_ACK, 9, bytes([Cmd.FRAME, 1, 0, 0]) + _nla(Attr.FLAGS, b"\1")))
+        c.pump()
+    lines = [r.getMessage() for r in caplog.records]
+    assert len([m for m in lines if "not pending" in m]) == WARN_BURST
+    assert len([m for m in lines if "cannot be accepted" in m]) == WARN_BURST
+    assert w.medium.counters["ext_unknown_cookie"] == 50 and w.medium.counters["ext_malformed"] == 50
+    assert c.error(Message(0, type=genl.NLMSG_NOOP)) == 0  # still serving

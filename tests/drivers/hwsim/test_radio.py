@@ -259,3 +259,21 @@ def test_malformed_received_frames_are_counted_and_dropped():
     rx = type("Rx", (), {"freq": 2412, "signal": -30, "rate_idx": 0, "time_ns": 0})()
     assert input_all(r1, b"\x01\x02\x03", rx) == 0 and r1.stats["rx_malformed"] == 1
     assert input_all(r1, b"\xd4\x00" + bytes(8), rx) == 1  # an ACK reaches the monitor
+
+
+def test_the_header_cache_is_shared_by_one_mediums_radios_only():
+    """One transmission reaches each radio as the same bytes object: radios of a
+    medium parse its header once; another world (scheduler) has its own cache."""
+    import net80211.input
+
+    s1, m1, (r0, r1) = world(2)
+    s2, m2, (r2,) = world(1)
+    assert r0.rx_cache is r1.rx_cache is m1.rx_cache
+    assert r2.rx_cache is m2.rx_cache and r2.rx_cache is not r0.rx_cache
+    assert not hasattr(net80211.input, "_last")
+    ap = r0.create_vap("wlan0", "hostap", ssid="x", channel=1)
+    mon = r1.create_vap("mon0", "monitor", channel=1)
+    ap.up()
+    mon.up()
+    s1.run_for(300 * MS)
+    assert mon.stats.rx_frames > 0 and m1.rx_cache.frame is not None and m2.rx_cache.frame is None

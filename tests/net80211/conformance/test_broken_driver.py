@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from drivers.hwsim.driver import HwsimDriver
-from ic import ConcurrencyError, IEEE80211Com, OpMode
-from ic.policy import Admission, Policy
+from ic import Admission, ConcurrencyError, IEEE80211Com, OpMode, Policy
 from net80211.conformance import Matrix
 
 

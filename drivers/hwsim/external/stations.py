@@ -1,0 +1,231 @@
+"""Which mac80211_hwsim radio is which station of hwsim-mediumd's medium.
+
+A config names stations by address; the kernel names radios by their
+hardware address on the protocol, announces further addresses (vaps, scan
+addresses) with ADD_MAC_ADDR, and tells of radios created and removed.
+`Stations` keeps the radios, every address each is known by, and the
+binding of radios to the medium's ports: a config station when an address
+names it, else a default station of the radio's own.  Every table is
+bounded: a flood of announcements is counted, not stored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from ..medium import HwsimMedium, MediumPort
+from .genl import Attr, Message
+
+log = logging.getLogger("hwsim-mediumd")
+
+MAX_RADIOS = 1024  # radios (and default stations) kept; more are counted and ignored
+MAX_ADDRS = 64  # addresses learned per radio (its vaps and scan addresses); more are counted and ignored
+PERFECT_SNR_DB = 100.0  # the link a path-loss model gives a radio it has no position for
+
+
+class Radio:
+    """A mac80211_hwsim radio as the daemon knows it."""
+
+    __slots__ = ("hw", "radio_id", "name", "station", "addrs", "freq", "confirmed")
+
+    def __init__(self, hw: bytes, radio_id: int | None = None, name: str | None = None) -> None:
+        self.hw = hw  # the address on the protocol: TRANSMITTER of its frames, RECEIVER of deliveries
+        self.radio_id = radio_id
+        self.name = name
+        self.station: int | None = None  # index of its port in the medium
+        self.addrs: set[bytes] = set()  # learned addresses
+        self.freq: int | None = None  # channel of its last frame
+        self.confirmed = False  # seen on the wire (a dump's address is only mac80211_hwsim's default)
+
+    def candidates(self) -> list[bytes]:
+        """Every address a config may name this radio by."""
+        iface = bytes((self.hw[0] & ~0x40,)) + self.hw[1:]
+        return [self.hw, iface, *sorted(self.addrs)]
+
+
+def default_hwaddr(radio_id: int) -> bytes:
+    """mac80211_hwsim's permanent address of radio `radio_id` (created without PERM_ADDR)."""
+    return bytes((0x42, 0, 0, (radio_id >> 8) & 0xFF, radio_id & 0xFF, 0))
+
+
+class Stations:
+    """The radios the daemon serves and the medium's ports they transmit and receive on."""
+
+    def __init__(self, medium: HwsimMedium, setup_port: Callable[[MediumPort, int], None],
+                 stats: dict[str, int], warn: Callable[..., None], *, max_radios: int = MAX_RADIOS,
+                 max_addrs: int = MAX_ADDRS) -> None:
+        self.medium = medium
+        self.setup_port = setup_port
+        self.stats = stats
+        self.warn = warn
+        self.max_radios = max_radios
+        self.max_addrs = max_addrs
+        self.radio_is_receiver = False  # ADD_MAC_ADDR's habit when nothing else tells (transport.py)
+        self.ports: list[MediumPort] = []  # by station
+        self.cfg_station: dict[bytes, int] = {}  # config address -> station
+        for p in list(medium.ports):
+            if p.attached and p.hwaddr is not None:
+                self.cfg_station[p.hwaddr.to_bytes(6, "big")] = self.add_station(p)
+        self.n_config = len(self.ports)
+        self.radios: dict[bytes, Radio] = {}  # hw -> radio
+        self.by_addr: dict[bytes, Radio] = {}  # learned address -> radio
+        self.bound: dict[int, Radio] = {}  # station -> radio
+        # stations of radios whose channel is not known yet -> the channel being tried
+        # for them and since when (None: the next frame's channel is tried)
+        self.unheard: dict[int, tuple[int, int] | None] = {}
+
+    def add_station(self, port: MediumPort) -> int:
+        st = len(self.ports)
+        self.ports.append(port)
+        self.setup_port(port, st)
+        return st
+
+    def radio(self, hw: bytes, *, radio_id: int | None = None, name: str | None = None,
+               confirmed: bool = True) -> Radio | None:
+        r = self.radios.get(hw)
+        if r is None:
+            if len(self.radios) >= self.max_radios:
+                self.stats["radios_dropped"] += 1
+                self.warn("radio table full", "radio table full (%d): ignoring radio %s",
+                               self.max_radios, hw.hex(":"))
+                return None
+            r = self.radios[hw] = Radio(hw, radio_id, name)
+            self.place(r)
+        if confirmed and not r.confirmed:
+            r.confirmed = True
+        if radio_id is not None:
+            r.radio_id = radio_id
+        if name is not None:
+            r.name = name
+        return r
+
+    def place(self, r: Radio) -> None:
+        """Bind a radio to the config station it is named by, else to a default station."""
+        for a in r.candidates():
+            st = self.cfg_station.get(a)
+            if st is None:
+                continue
+            other = self.bound.get(st)
+            if other is r:
+                return
+            if other is None or not other.confirmed:
+                if other is not None:  # a dump's guess the wire contradicts
+                    self.unbind(other)
+                    self.default_station(other)
+                self.bind(r, st)
+                return
+        if r.station is None:
+            self.default_station(r)
+
+    def bind(self, r: Radio, st: int) -> None:
+        if r.station is not None:
+            self.unbind(r)
+        r.station = st
+        self.bound[st] = r
+        if r.freq is None:
+            self.unheard[st] = None
+        port = self.ports[st]
+        for a in r.candidates():
+            if not port.owns(a):
+                port.add_addr(a)
+        if r.freq is not None:
+            port.freq = r.freq
+        log.debug("radio %s (%s) is station %s", r.hw.hex(":"), r.name or "?", port.name)
+
+    def unbind(self, r: Radio) -> None:
+        st = r.station
+        if st is None:
+            return
+        r.station = None
+        self.bound.pop(st, None)
+        self.unheard.pop(st, None)
+        port = self.ports[st]
+        if st >= self.n_config:
+            if port.attached:
+                self.medium.remove_port(port)
+        else:
+            for a, _ in list(port._addrs):
+                b = a.to_bytes(6, "big")
+                if b not in self.cfg_station:
+                    port.del_addr(a)
+
+    def default_station(self, r: Radio) -> None:
+        """A radio the config does not name: the config's default link (perfect for path loss)."""
+        port = self.medium.add_port(f"radio-{r.hw.hex()}", hwaddr=r.hw, freq=r.freq or 2412)
+        st = self.add_station(port)
+        if self.medium.model is not None and self.medium.model.kind == "path_loss":
+            for other in self.medium.ports:
+                if other is not port and other.attached:
+                    self.medium.set_link(port, other, snr_db=PERFECT_SNR_DB, loss=0.0)
+        self.bind(r, st)
+
+    def learn(self, r: Radio, addr: bytes) -> None:
+        if addr in r.addrs or addr == r.hw or addr[0] & 1:
+            return
+        if len(r.addrs) >= self.max_addrs:
+            self.stats["addrs_dropped"] += 1
+            self.warn("address table full", "radio %s has %d addresses: ignoring %s", r.hw.hex(":"),
+                           self.max_addrs, addr.hex(":"))
+            return
+        owner = self.by_addr.get(addr)
+        if owner is not None and owner is not r:
+            self.forget(owner, addr)
+        r.addrs.add(addr)
+        self.by_addr[addr] = r
+        st = self.cfg_station.get(addr)
+        holder = self.bound.get(st) if st is not None else None
+        if st is not None and r.station != st and (holder is None or not holder.confirmed):
+            self.place(r)  # the config names this radio by the address just learned
+        elif r.station is not None and not self.ports[r.station].owns(addr):
+            self.ports[r.station].add_addr(addr)
+
+    def forget(self, r: Radio, addr: bytes) -> None:
+        if addr not in r.addrs:
+            return
+        r.addrs.discard(addr)
+        self.by_addr.pop(addr, None)
+        if r.station is not None and addr not in self.cfg_station and self.ports[r.station].owns(addr):
+            self.ports[r.station].del_addr(addr)
+
+    def remove(self, r: Radio) -> None:
+        self.unbind(r)
+        for a in list(r.addrs):
+            self.forget(r, a)
+        self.radios.pop(r.hw, None)
+
+    def radio_msg(self, m: Message) -> None:
+        """A GET_RADIO dump entry or a NEW_RADIO notification: mac80211_hwsim's default address."""
+        rid = m.get(Attr.RADIO_ID)
+        if rid is None:
+            return
+        hw = m.get(Attr.PERM_ADDR) or default_hwaddr(rid)
+        self.radio(hw, radio_id=rid, name=m.get(Attr.RADIO_NAME), confirmed=False)
+
+    def mac_addr(self, m: Message, add: bool) -> None:
+        rcv, tx = m.get(Attr.ADDR_RECEIVER), m.get(Attr.ADDR_TRANSMITTER)
+        if rcv is None or tx is None:
+            self.stats["malformed"] += 1
+            return
+        # Which attribute names the radio changed between kernels: a radio we know
+        # decides, then mac80211_hwsim's 42:/02: pair, then the transport's habit.
+        if tx in self.radios and rcv not in self.radios:
+            hw, addr = tx, rcv
+        elif rcv in self.radios and tx not in self.radios:
+            hw, addr = rcv, tx
+        elif rcv[1:] == tx[1:] and rcv[0] ^ tx[0] == 0x40:
+            hw, addr = (rcv, tx) if rcv[0] & 0x40 else (tx, rcv)
+        elif self.radio_is_receiver:
+            hw, addr = rcv, tx
+        else:
+            hw, addr = tx, rcv
+        r = self.radio(hw) if add else self.radios.get(hw)
+        if r is None:
+            return
+        if add:
+            self.learn(r, addr)
+        else:
+            self.forget(r, addr)
+
+
+__all__ = ["MAX_ADDRS", "MAX_RADIOS", "Radio", "Stations", "default_hwaddr"]

@@ -1,0 +1,92 @@
+"""The generic vap parameters (`create_vap(..., ssid=..., channel=...)`,
+`IEEE80211Vap.configure`): their names, ranges and normal form.
+
+One check per parameter, used by both callers: `create_vap` runs it before
+the capability and policy checks (a bad parameter is EINVAL whatever else is
+wrong, and the policy sees the channel and beacon interval), and the vap's
+`configure` runs it again before applying, so no caller can set a value
+that was not checked.  Checking a checked value gives it back unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .errors import InvalidArgument
+
+if TYPE_CHECKING:
+    from .com import IEEE80211Com
+
+SSID_MAX = 32
+BINTVAL_MIN, BINTVAL_MAX = 25, 1000  # TU, as FreeBSD's IEEE80211_BINTVAL_*
+DTIM_MAX = 15
+AID_MAX = 2007  # IEEE80211_AID_MAX
+
+
+def check_ssid(name: str, value: bytes | str) -> bytes:
+    """An SSID of at most 32 bytes (a str is UTF-8 encoded)."""
+    ssid = value.encode() if isinstance(value, str) else value
+    if not isinstance(ssid, (bytes, bytearray)) or len(ssid) > SSID_MAX:
+        raise InvalidArgument(f"{name}: ssid must be at most {SSID_MAX} bytes")
+    return bytes(ssid)
+
+
+def _bintval(name: str, value: Any) -> int:
+    if not isinstance(value, int) or not BINTVAL_MIN <= value <= BINTVAL_MAX:
+        raise InvalidArgument(f"{name}: bintval must be {BINTVAL_MIN}..{BINTVAL_MAX} TU")
+    return value
+
+
+def _dtim_period(name: str, value: Any) -> int:
+    if not isinstance(value, int) or not 1 <= value <= DTIM_MAX:
+        raise InvalidArgument(f"{name}: dtim_period must be 1..{DTIM_MAX}")
+    return value
+
+
+def _maxsta(name: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= AID_MAX:
+        raise InvalidArgument(f"{name}: maxsta must be 1..{AID_MAX}")
+    return value
+
+
+def _flag(name: str, value: Any) -> bool:
+    return bool(value)
+
+
+def _upper_name(key: str) -> Callable[[str, Any], str | None]:
+    # The upper side's kind and namespace: net80211 knows the kinds.
+    def check(name: str, value: Any) -> str | None:
+        if value is not None and (not isinstance(value, str) or not value):
+            raise InvalidArgument(f"{name}: {key} must be a name")
+        return value
+    return check
+
+
+_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "ssid": check_ssid,
+    "bintval": _bintval,
+    "dtim_period": _dtim_period,
+    "hidessid": _flag,
+    "dwds": _flag,
+    "maxsta": _maxsta,
+    "netdev": _upper_name("netdev"),
+    "netns": _upper_name("netns"),
+}
+
+PARAMS = frozenset(_CHECKS) | {"channel"}
+
+
+def check_vap_params(ic: IEEE80211Com, name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters in normal form (channels looked up on `ic`); EINVAL
+    naming the first bad or unknown one."""
+    out: dict[str, Any] = {}
+    for key, value in params.items():
+        if key == "channel":
+            out[key] = None if value is None else ic.find_channel(value)
+            continue
+        check = _CHECKS.get(key)
+        if check is None:
+            raise InvalidArgument(f"{name}: unknown vap parameter {key!r}")
+        out[key] = check(name, value)
+    return out

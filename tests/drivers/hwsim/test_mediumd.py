@@ -1,0 +1,528 @@
+"""hwsim-mediumd's kernel mode against a fake kernel: family by name, addresses, channels, errors, bounds."""
+
+import errno
+import logging
+import socket
+import threading
+import time
+
+import pytest
+
+from drivers.hwsim.external import genl
+from drivers.hwsim.external.connection import WARN_BURST
+from drivers.hwsim.external.genl import Attr, Cmd, Message
+from drivers.hwsim.external.mediumd import MediumDaemon, MediumError
+from ic.sched import Scheduler
+
+from .fakekernel import FakeKernel
+from .helpers import BCAST, beacon, data, mac, probe_req
+
+# station 0 named by its radio's permanent address, station 1 by its interface address;
+# radio 2 is not listed: it gets the default SNR (20 dB)
+CFG = """
+ifaces : { ids = [ "42:00:00:00:00:00", "02:00:00:00:01:00" ]; };
+model : { type = "snr"; default_snr = 20; links = ( (0, 1, 35) ); };
+"""
+
+
+def hw(i: int) -> bytes:
+    return bytes((0x42, 0, 0, 0, i, 0))
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    p = tmp_path / "wmediumd.cfg"
+    p.write_text(CFG)
+    return str(p)
+
+
+def daemon_for(cfg: str, **kw) -> MediumDaemon:
+    return MediumDaemon(cfg, sched=Scheduler(), **kw)
+
+
+def up(cfg: str, nradios: int = 3, **kw):
+    fk = FakeKernel(nradios)
+    d = daemon_for(cfg, **kw)
+    fk.handshake(d)
+    return fk, d
+
+
+def test_family_and_group_are_resolved_by_name_and_requests_count_up(cfg):
+    ids = []
+    for family in (0x1B, 0x2C):  # a new id at every module load
+        fk = FakeKernel(3, family=family)
+        d = daemon_for(cfg)
+        fk.handshake(d)
+        assert d.family == family and fk.registered
+        assert fk.transport.groups == [fk.group]  # joined `config`
+        cmds = [(m.type, m.cmd) for m in fk.requests]
+        assert cmds == [(genl.GENL_ID_CTRL, genl.CTRL_CMD_GETFAMILY), (fk.family, Cmd.GET_RADIO),
+                        (fk.family, Cmd.REGISTER)]
+        seqs = [m.seq for m in fk.requests]
+        assert seqs == sorted(seqs) and len(set(seqs)) == 3 and 0 not in seqs
+        # the dump placed every radio: 0 and 1 on their config stations, 2 on a default one
+        assert {r.hw: r.station for r in d.radios.values()} == {hw(0): 0, hw(1): 1, hw(2): 2}
+        ids.append(d.family)
+        fk.tx(0, data(mac(1), mac(0), mac(1)))
+        fk.pump(d)
+        assert [m.seq for m in fk.requests[3:]] == [seqs[-1] + 1, seqs[-1] + 2]  # delivery, status
+        d.close()
+    assert ids[0] != ids[1]
+
+
+def test_unicast_delivered_to_the_radio_s_own_address_and_acked(cfg):
+    fk, d = up(cfg)
+    u = data(mac(1), mac(0), mac(1))
+    cookie = fk.tx(0, u, rates=((3, 2), (0, 4)))
+    fk.pump(d)
+    (m,) = fk.radios[1].rx
+    assert m.attrs[Attr.ADDR_RECEIVER] == hw(1) and m.attrs[Attr.FRAME] == u
+    assert m.attrs[Attr.FREQ] == 2412 and m.attrs[Attr.SIGNAL] == -91 + 35 and m.attrs[Attr.RX_RATE] == 3
+    (st,) = fk.radios[0].status
+    assert st.attrs[Attr.COOKIE] == cookie and st.attrs[Attr.FLAGS] & genl.TX_STAT_ACK
+    assert st.attrs[Attr.TX_INFO] == ((3, 1), (-1, 0), (-1, 0), (-1, 0))  # one try at the first rate
+    assert fk.refused == [] and fk.radios[2].rx == [] and fk.radios[0].pending == {}
+
+
+def test_frames_go_only_to_radios_on_the_sender_s_channel(cfg):
+    fk, d = up(cfg)
+    fk.radios[0].freq = 2437  # radio 0 listens on channel 6 but has not sent anything yet
+    fk.tx(1, beacon(mac(1)), freq=2437)  # radio 1 is an AP on channel 6
+    fk.pump(d)
+    # Radios not heard yet get the frame with an ack request: the kernel takes it on
+    # its channel (radio 0: now known to be on 2437) and refuses it elsewhere (radio 2).
+    assert [m.attrs[Attr.FREQ] for m in fk.radios[0].rx] == [2437] and fk.radios[2].rx == []
+    assert d.radios[hw(0)].freq == 2437 and d.radios[hw(2)].freq is None
+    assert d.stats["channels_learned"] == 1 and d.stats["probe_offchannel"] == 1 and d.stats["refused"] == 0
+    fk.refused.clear()
+    fk.tx(2, probe_req(mac(2)), freq=2412)  # radio 2 scans channel 1: nobody there
+    fk.tx(2, probe_req(mac(2)), freq=2437)  # then channel 6, where the AP is
+    fk.pump(d)
+    assert [m.attrs[Attr.FREQ] for m in fk.radios[1].rx] == [2437]
+    assert len(fk.radios[0].rx) == 2
+    resp = bytes([0x50, 0, 0, 0]) + mac(2) + mac(1) + mac(1) + b"\0\0" + b"r" * 40
+    fk.tx(1, resp, freq=2437)  # the probe response reaches the scanner on the scanner's channel
+    fk.pump(d)
+    assert [(m.attrs[Attr.FRAME], m.attrs[Attr.FREQ]) for m in fk.radios[2].rx] == [(resp, 2437)]
+    assert fk.radios[1].status[-1].attrs[Attr.FLAGS] & genl.TX_STAT_ACK
+    fk.tx(0, beacon(mac(0)), freq=2412)  # radio 0 moves to channel 1: the AP no longer hears it
+    fk.pump(d)
+    assert len(fk.radios[1].rx) == 1
+    assert fk.refused == []  # every delivery matched the receiver's channel
+
+
+@pytest.mark.parametrize("radio_is_receiver", [True, False], ids=["linux-6.1", "wmediumd-order"])
+def test_add_mac_addr_of_a_silent_radio_is_learned_in_either_order(cfg, radio_is_receiver):
+    fk, d = up(cfg)
+    vap = bytes.fromhex("060000aa0001")
+    attrs = ({Attr.ADDR_RECEIVER: hw(2), Attr.ADDR_TRANSMITTER: vap} if radio_is_receiver
+             else {Attr.ADDR_TRANSMITTER: hw(2), Attr.ADDR_RECEIVER: vap})
+    fk.notify(Message(Cmd.ADD_MAC_ADDR, attrs))
+    fk.pump(d)
+    assert d.by_addr[vap].hw == hw(2)
+    fk.tx(0, data(vap, mac(0), vap))
+    fk.pump(d)
+    assert [m.attrs[Attr.ADDR_RECEIVER] for m in fk.radios[2].rx] == [hw(2)]
+    assert fk.radios[0].status[-1].attrs[Attr.FLAGS] & genl.TX_STAT_ACK  # the medium ACKs for the vap
+    fk.notify(Message(Cmd.DEL_MAC_ADDR, attrs))
+    fk.tx(0, data(vap, mac(0), vap))
+    fk.pump(d)
+    assert vap not in d.by_addr and not fk.radios[0].status[-1].attrs[Attr.FLAGS] & genl.TX_STAT_ACK
+
+
+def test_radios_created_and_removed_later_join_and_leave(cfg):
+    fk, d = up(cfg, nradios=2)
+    fk.radios[5] = fk_radio = type(fk.radios[0])(5, hw(5))
+    fk.notify(Message(Cmd.NEW_RADIO, {Attr.RADIO_ID: 5, Attr.CHANNELS: 1, Attr.RADIO_NAME: "phy5"}))
+    fk.pump(d)
+    assert d.radios[hw(5)].name == "phy5" and d.radios[hw(5)].station is not None
+    fk.tx(0, beacon(mac(0)))
+    fk.pump(d)
+    assert len(fk_radio.rx) == 1 and fk_radio.rx[0].attrs[Attr.SIGNAL] == -91 + 20  # the default link
+    fk.notify(Message(Cmd.DEL_RADIO, {Attr.RADIO_ID: 5, Attr.RADIO_NAME: "phy5"}))
+    fk.tx(0, beacon(mac(0)))
+    fk.pump(d)
+    assert hw(5) not in d.radios and len(fk_radio.rx) == 1 and fk.refused == []
+
+
+def test_a_config_station_follows_the_address_that_names_it(tmp_path):
+    p = tmp_path / "c.cfg"
+    p.write_text('ifaces : { ids = [ "02:00:00:00:00:00", "02:12:34:56:78:9a" ]; };\n'
+                 'model : { type = "snr"; default_snr = 10; links = ( (0, 1, 33) ); };')
+    fk, d = up(str(p))
+    assert d.radios[hw(2)].station == 3  # on a default station until ...
+    fk.notify(Message(Cmd.ADD_MAC_ADDR, {Attr.ADDR_RECEIVER: hw(2),
+                                         Attr.ADDR_TRANSMITTER: bytes.fromhex("02123456789a")}))
+    fk.pump(d)
+    assert d.radios[hw(2)].station == 1  # ... the config's address is announced for it
+    fk.tx(0, beacon(mac(0)))
+    fk.pump(d)
+    assert [m.attrs[Attr.SIGNAL] for m in fk.radios[2].rx] == [-91 + 33]
+
+
+def test_ebusy_at_register_is_fatal_with_the_reason(cfg):
+    fk = FakeKernel(2, busy=True)
+    d = daemon_for(cfg)
+    with pytest.raises(MediumError, match="EBUSY.*another medium"):
+        fk.handshake(d)
+
+
+@pytest.mark.parametrize("when", ["before GETFAMILY's answer", "after REGISTER without an ack"])
+def test_a_peer_closing_during_the_handshake_ends_it(cfg, when):
+    fk = FakeKernel(2)
+    d = daemon_for(cfg)
+
+    def peer():
+        if when.startswith("before"):
+            fk.sock.recv(65536)  # the GETFAMILY, never answered
+        else:
+            fk.serve(lambda: any(m.cmd == Cmd.GET_RADIO for m in fk.requests))
+            fk.sock.recv(65536)  # the REGISTER, never answered
+        fk.close()
+
+    t = threading.Thread(target=peer)
+    t.start()
+    t0 = time.monotonic()
+    with pytest.raises(MediumError, match="closed the connection during the handshake"):
+        d.connect(fk.transport)
+    t.join()
+    assert time.monotonic() - t0 < 4  # ended at once, no spin until the timeout
+
+
+def test_kernel_errors_are_logged_with_what_was_sent_and_rate_limited(cfg, caplog):
+    fk, d = up(cfg)
+    fk.tx(1, beacon(mac(1)))  # heard: its channel is known
+    fk.pump(d)
+    fk.radios[1].started = False  # the kernel refuses deliveries to it: EINVAL
+    with caplog.at_level(logging.WARNING, logger="hwsim-mediumd"):
+        for _ in range(30):
+            fk.tx(0, data(mac(1), mac(0), mac(1)))
+        fk.pump(d)
+    assert d.stats["refused"] == 30 and len(fk.refused) == 30
+    lines = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(lines) == WARN_BURST
+    assert "refused FRAME to 42:00:00:00:01:00" in lines[0] and "Invalid argument" in lines[0]
+    fk.radios[1].started = True
+    fk.tx(0, data(mac(1), mac(0), mac(1)))
+    fk.pump(d)
+    assert len(fk.radios[1].rx) == 1  # never fatal
+
+
+def test_malformed_input_is_counted_and_other_radios_still_served(cfg, caplog):
+    fk, d = up(cfg)
+    bad = [
+        b"\x05\0\0",  # a runt
+        genl.encode(Message(Cmd.FRAME, {Attr.FRAME: b"x" * 30}, type=fk.family))[:-8],  # truncated
+        genl.encode(Message(Cmd.FRAME, {Attr.ADDR_TRANSMITTER: hw(0)}, type=fk.family)),  # no FRAME/COOKIE
+        genl.encode(Message(Cmd.START_PMSR, {}, type=fk.family)),  # a command no medium gets
+        genl.encode(Message(Cmd.FRAME, {Attr.FLAGS: 1}, type=fk.family))[:-2] + b"\1\0",  # short u32
+    ]
+    with caplog.at_level(logging.WARNING, logger="hwsim-mediumd"):
+        for _ in range(20):
+            for b in bad:
+                fk.sock.send(b)
+        fk.tx(0, data(mac(1), mac(0), mac(1)))
+        fk.pump(d)
+    assert len(fk.radios[1].rx) == 1 and fk.radios[0].status
+    assert d.stats["malformed"] >= 80
+    assert len(caplog.records) <= 3 * WARN_BURST  # one line per kind, not per datagram
+    # a status for a cookie nobody knows comes back from the kernel as EINVAL: counted, not fatal
+    d._emit_status(hw(0), 0, 999, 0, genl.pack_tx_info(()))
+    d._flush()
+    fk.pump(d)
+    assert d.stats["refused"] == 1 and not d.done
+
+
+def test_address_and_radio_floods_are_bounded(cfg):
+    fk, d = up(cfg, max_radios=16, max_addrs=8)
+    for i in range(2000):
+        fk.notify(Message(Cmd.ADD_MAC_ADDR, {Attr.ADDR_RECEIVER: hw(0),
+                                             Attr.ADDR_TRANSMITTER: bytes((2, 9, 0, 0, i >> 8, i & 0xFF))}))
+        fk.notify(Message(Cmd.ADD_MAC_ADDR, {Attr.ADDR_RECEIVER: bytes((0x42, 7, 0, 0, i >> 8, i & 0xFF)),
+                                             Attr.ADDR_TRANSMITTER: bytes((2, 7, 0, 0, i >> 8, i & 0xFF))}))
+        if i % 100 == 0:
+            fk.pump(d, 0)
+    fk.pump(d, 0)
+    assert len(d.radios[hw(0)].addrs) == 8 and len(d.radios) == 16 and len(d.by_addr) <= 16 * 8
+    assert d.stats["addrs_dropped"] > 1000 and d.stats["radios_dropped"] > 1000
+    assert len(d.medium.ports) <= 16 + 2
+
+
+def test_a_kernel_that_stops_reading_costs_bounded_memory(cfg):
+    fk, d = up(cfg)
+    d.conn.max_out = 32 * 1024
+    fk.transport.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    fk.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    frame = data(BCAST, mac(0), BCAST, b"z" * 1400)
+    for i in range(300):
+        fk.tx(i % 3, frame)
+        d.sched.poll_io(0)
+        d.sched.run_for(5_000_000)  # the kernel's side never reads
+    assert d.conn.out_bytes <= 32 * 1024 and d.stats["out_dropped"] > 0
+
+
+def test_a_closed_kernel_socket_ends_the_run(cfg, caplog):
+    fk, d = up(cfg)
+    fk.close()
+    with caplog.at_level(logging.INFO, logger="hwsim-mediumd"):
+        d.sched.poll_io(0.1)
+        d.close()
+    assert d.done and "the kernel closed the socket" in caplog.text
+    assert "the kernel falls back to its perfect medium" in caplog.text
+
+
+def test_errno_when_no_family(cfg):
+    fk = FakeKernel(1)
+    d = daemon_for(cfg)
+
+    def peer():  # a kernel without mac80211_hwsim: nlctrl answers ENOENT to the name
+        data = fk.sock.recv(65536)
+        req = genl.decode(data)[0]
+        fk.sock.send(genl.encode_ack(-errno.ENOENT, req.raw))
+
+    t = threading.Thread(target=peer)
+    t.start()
+    with pytest.raises(MediumError, match="GETFAMILY MAC80211_HWSIM.*ENOENT"):
+        d.connect(fk.transport)
+    t.join()
+
+
+def test_the_codec_reads_the_real_kernel_s_nlctrl():
+    """The host's own nlctrl (present in every Linux kernel) answers our GETFAMILY
+    with ops and groups our codec parses; an absent family is ENOENT."""
+    from drivers.hwsim.external.transport import open_kernel
+
+    try:
+        t = open_kernel()
+    except OSError as e:
+        pytest.skip(f"no generic netlink here: {e}")
+    try:
+        t.sock.settimeout(5)
+        t.sock.send(genl.encode(genl.getfamily_msg("nlctrl", seq=5)))
+        reply, ack = genl.decode(t.sock.recv(65536)) + genl.decode(t.sock.recv(65536))
+        assert reply.seq == 5 and reply.get(genl.CTRL_ATTR_FAMILY_ID) == genl.GENL_ID_CTRL
+        assert "notify" in reply.get(genl.CTRL_ATTR_MCAST_GROUPS)
+        assert (genl.CTRL_CMD_GETFAMILY, reply.get(genl.CTRL_ATTR_OPS)[0][1]) in reply.get(genl.CTRL_ATTR_OPS)
+        assert ack.error == 0 and ack.req_seq == 5 and ack.flags & genl.NLM_F_CAPPED
+        t.join(reply.get(genl.CTRL_ATTR_MCAST_GROUPS)["notify"])  # how the daemon joins `config`
+        t.sock.send(genl.encode(genl.getfamily_msg("NO_SUCH_FAM", seq=6)))
+        (err,) = genl.decode(t.sock.recv(65536))
+        assert err.error == -errno.ENOENT and err.req_seq == 6 and t.portid > 0
+        # a name of 16 characters has no NUL within GENL_NAMSIZ: the kernel and our policy both say EINVAL
+        long = genl.encode(genl.getfamily_msg("NO_SUCH_FAMILY_X", seq=7))
+        t.sock.send(long)
+        (err,) = genl.decode(t.sock.recv(65536))
+        (ours,) = genl.decode(long)
+        assert err.error == -errno.EINVAL and isinstance(ours, genl.GenlError) and ours.errno == errno.EINVAL
+    finally:
+        t.close()
+
+
+def test_command_line_says_what_is_missing(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    cfg = tmp_path / "c.cfg"
+    cfg.write_text(CFG)
+    run = [sys.executable, "-m", "drivers.hwsim.external.mediumd"]
+    env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}
+    helptext = subprocess.run(run + ["-h"], capture_output=True, text=True, env=env).stdout
+    assert "--kernel" in helptext and "--netns" in helptext and "--socket" in helptext
+    bad = subprocess.run(run + ["-c", str(cfg), "-s", "/x", "--netns", "a"], capture_output=True, text=True,
+                         env=env)
+    assert bad.returncode == 2 and "--netns applies to the kernel" in bad.stderr
+    gone = subprocess.run(run + ["-c", str(cfg), "-s", str(tmp_path / "none.sock")], capture_output=True,
+                          text=True, env=env)
+    assert gone.returncode == 1 and "none.sock" in gone.stderr
+
+
+def test_over_a_driver_s_socket_radios_added_later_are_served(cfg, tmp_path):
+    """UNIX-socket mode: the driver announces NEW_RADIO/DEL_RADIO to its registered
+    medium as the kernel does on `config`; the daemon (real time, its own thread) serves the new radio."""
+    from drivers.hwsim.external.transport import open_unix
+    from ic import SEC, State
+    from net80211.driver import open_driver
+
+    s = Scheduler()
+    drv = open_driver("hwsim", s, radios=2)
+    path = str(tmp_path / "m.sock")
+    ext = drv.medium.serve(path)
+    d = MediumDaemon(cfg)
+
+    def daemon():
+        d.connect(open_unix(path))
+        d.run()
+
+    t = threading.Thread(target=daemon)
+    t.start()
+    try:
+        assert ext.wait_for_client(10)
+        late = drv.medium.add_radio("late")
+        s.poll_io(0)
+        deadline = time.monotonic() + 10
+        while late.hwaddr not in d.radios and time.monotonic() < deadline:
+            s.poll_io(0.01)
+        r = d.radios[late.hwaddr]
+        assert r.name == "late" and r.station is not None
+        ap = drv.devices[0].create_vap("wlan0", "hostap", ssid="late", channel=1)
+        sta = late.create_vap("wlan9", "sta", ssid="late")
+        ap.up()
+        sta.up()
+        assert s.run_until(lambda: sta.state == State.RUN, 5 * SEC)
+        assert d.stats["refused"] == 0 and drv.medium.counters.get("ext_timeouts", 0) == 0
+        drv.medium.remove_radio(late)
+        deadline = time.monotonic() + 10
+        while late.hwaddr in d.radios and time.monotonic() < deadline:
+            s.poll_io(0.01)
+        assert late.hwaddr not in d.radios
+    finally:
+        d.done = True
+        d.sched.stop()
+        t.join(10)
+        ext.close()
+
+
+def test_a_namespace_is_entered_for_the_socket_and_left_again():
+    """--netns opens the socket inside the namespace (here our own, by path) and returns."""
+    import os
+
+    from drivers.hwsim.external.transport import open_kernel
+
+    before = os.readlink("/proc/self/ns/net")
+    try:
+        t = open_kernel("/proc/self/ns/net")
+    except OSError as e:
+        pytest.skip(f"cannot enter a network namespace here: {e}")
+    try:
+        assert t.portid > 0 and "netns /proc/self/ns/net" in t.name
+        assert os.readlink("/proc/self/ns/net") == before
+    finally:
+        t.close()
+    with pytest.raises(OSError):
+        open_kernel("no-such-namespace-hwsim-test")
+    assert os.readlink("/proc/self/ns/net") == before
+
+
+@pytest.mark.parametrize("close_at", [genl.CTRL_CMD_GETFAMILY, Cmd.REGISTER],
+                         ids=["at-GETFAMILY", "at-REGISTER"])
+def test_the_daemon_process_exits_when_the_driver_closes_during_the_handshake(cfg, tmp_path, close_at):
+    """Issue #19: hwsim-mediumd span at 100% CPU when the driver closed before
+    answering GETFAMILY or after REGISTER without an ack.  Now it exits at once, saying why."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = str(tmp_path / "drv.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(20)
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[3]), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen([sys.executable, "-m", "drivers.hwsim.external.mediumd", "-c", cfg, "-s", path],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        conn, _ = srv.accept()
+        conn.settimeout(20)
+        while True:  # a driver that answers until the step it dies at
+            (m,) = genl.decode(conn.recv(65536))
+            if m.cmd == close_at:
+                conn.close()
+                break
+            if m.type == genl.GENL_ID_CTRL:
+                conn.send(genl.encode(genl.newfamily_msg(seq=m.seq)))
+                conn.send(genl.encode_ack(0, m.raw))
+            else:  # the GET_RADIO dump: no radios
+                conn.send(genl.encode_done(m.seq, 0))
+        out, _ = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        srv.close()
+    # exited within the 10 s above (a spinning daemon never does) and said why
+    assert proc.returncode == 1 and "closed the connection during the handshake" in out
+
+
+def test_a_radio_not_heard_yet_is_found_on_its_channel_among_several(cfg):
+    """Traffic on two channels at once: a silent radio is tried on one channel at a
+    time (not retuned by every frame, which lost the frames of its own channel), a
+    channel the kernel refused is not tried again at once, and once found it
+    receives every frame of its channel and none of the other."""
+    fk, d = up(cfg)
+    fk.radios[2].freq = 2437  # silent, on channel 6
+    fk.tx(1, beacon(mac(1)), freq=2437)  # both in the air together: channel 6 first ...
+    fk.tx(0, beacon(mac(0)), freq=2412)  # ... then channel 1
+    fk.pump(d)
+    assert [m.attrs[Attr.FREQ] for m in fk.radios[2].rx] == [2437] and d.radios[hw(2)].freq == 2437
+    fk.radios[2].rx.clear()
+    fk.radios[3] = type(fk.radios[0])(3, hw(3), freq=2437)  # another silent radio on channel 6
+    fk.notify(Message(Cmd.NEW_RADIO, {Attr.RADIO_ID: 3, Attr.RADIO_NAME: "phy3"}))
+    for _ in range(2):  # channel 1 first: refused once, then left alone
+        fk.tx(0, beacon(mac(0)), freq=2412)
+        fk.tx(1, beacon(mac(1)), freq=2437)
+        fk.pump(d)
+    assert d.radios[hw(3)].freq == 2437 and [m.attrs[Attr.FREQ] for m in fk.radios[3].rx] == [2437]
+    assert d.stats["probe_offchannel"] == 1
+    assert [m.attrs[Attr.FREQ] for m in fk.radios[2].rx] == [2437, 2437] and d.stats["refused"] == 0
+
+
+def test_frames_for_other_radios_do_not_retune_a_silent_one(cfg):
+    fk, d = up(cfg)
+    fk.radios[2].freq = 2437
+    fk.tx(0, data(mac(1), mac(0), mac(1)), freq=2412)  # unicast for radio 1 on channel 1: nothing for radio 2
+    fk.tx(1, beacon(mac(1)), freq=2437)
+    fk.pump(d)
+    assert [m.attrs[Attr.FREQ] for m in fk.radios[2].rx] == [2437] and d.radios[hw(2)].freq == 2437
+    assert d.stats["probe_offchannel"] == 0
+
+
+def test_a_netlink_overrun_is_counted_and_reading_goes_on():
+    """recv() failing with ENOBUFS (the kernel dropped messages for a slow reader) is not the end."""
+    from drivers.hwsim.external.connection import Connection
+
+    a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+
+    class Overrun(socket.socket):
+        first = True
+
+        def recv(self, n, *args):
+            if self.first:
+                self.first = False
+                raise OSError(errno.ENOBUFS, "No buffer space available")
+            return super().recv(n, *args)
+
+    sock = Overrun(fileno=a.detach())
+    sched = Scheduler()
+    got, closed = [], []
+    conn = Connection(sched, sock, 1, lambda c, d: got.append(d), closed.append)
+    b.send(b"one")
+    b.close()
+    sched.poll_io(0.1)
+    assert got == [b"one"] and conn.overruns == 1 and closed == [conn]
+
+
+def test_a_register_refused_for_a_multichannel_radio_is_explained(cfg, tmp_path):
+    from drivers.hwsim.external.transport import open_unix
+
+    from .helpers import World
+
+    w = World(0)
+    w.medium.add_radio(channels=2)
+    path = str(tmp_path / "m.sock")
+    w.medium.serve(path)
+    d = daemon_for(cfg)
+    err = []
+
+    def connect():
+        try:
+            d.connect(open_unix(path))
+        except MediumError as e:
+            err.append(str(e))
+
+    t = threading.Thread(target=connect)
+    t.start()
+    while t.is_alive():
+        w.sched.poll_io(0.01)
+    assert len(err) == 1 and "EOPNOTSUPP" in err[0] and "more than one channel" in err[0]
