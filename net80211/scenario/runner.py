@@ -253,6 +253,11 @@ class ScenarioRun:
                 if failed is None and spec is not None:
                     failed = self._wrap(spec.where + ("file",), e)
         if self.driver is not None:
+            # Oldest first: the device, radio and state-machine model lists
+            # drop each by list.remove, which finds the oldest at once; newest
+            # first (driver.close) costs a walk per device, N² in all.
+            for dev in list(self.driver.devices):
+                self.driver.remove_device(dev)
             self.driver.close()
         if failed is not None and not quiet:
             raise failed
