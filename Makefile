@@ -31,6 +31,7 @@ bench: venv
 
 lint: venv
 	$(PY) -m ruff check ic net80211 drivers tests examples
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

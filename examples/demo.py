@@ -23,6 +23,8 @@ from net80211 import (
 
 
 class DemoVap(IEEE80211Vap):
+    __slots__ = ()  # no fields of its own: it keeps the vap's no-undeclared-attributes check
+
     def iv_newstate(self, nstate: State, arg: int) -> int:
         # A driver does its hardware work here, then lets net80211 finish.
         print(f"  t={self.ic.sched.now_ns / 1e9:7.3f}s  {self.name:6} {self.opmode.word:8} "

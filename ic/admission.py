@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from .channels import Channel
 from .enums import CloneFlags, OpMode
 from .errors import ConcurrencyError
+from .views import DeviceView, VapView
 
 if TYPE_CHECKING:
     from .policy import Policy
@@ -44,7 +45,7 @@ class Admission:
     adjustments made and the resources reserved.  Exactly one of `commit`
     (the driver created the vap) or `abort` (it did not) must follow."""
 
-    def __init__(self, request: VapRequest, policy: Policy | None = None, ic: Any = None,
+    def __init__(self, request: VapRequest, policy: Policy | None = None, ic: DeviceView | None = None,
                  original: VapRequest | None = None) -> None:
         self.request = request
         self.policy = policy
@@ -60,12 +61,12 @@ class Admission:
         while self._releasers:
             self._releasers.pop()()
 
-    def commit(self, vap: Any) -> None:
+    def commit(self, vap: VapView) -> None:
         """Bind the reservations to the created vap; `Policy.release` frees them."""
         if self.state != "pending":
             raise RuntimeError(f"admission of {self.request.name} is already {self.state}")
         self.state = "committed"
-        if self.policy is not None:
+        if self.policy is not None and self.ic is not None:
             self.policy.bind(self.ic, vap, self)
 
     def abort(self) -> None:
@@ -81,10 +82,10 @@ class Admission:
 class AdmitContext:
     """What a rule sees while a request is being admitted."""
 
-    def __init__(self, policy: Policy, ic: Any, request: VapRequest, admission: Admission) -> None:
+    def __init__(self, policy: Policy, ic: DeviceView, request: VapRequest, admission: Admission) -> None:
         self.policy = policy
         self.ic = ic
-        self.vaps: list[Any] = list(getattr(ic, "vaps", ()))
+        self.vaps: list[VapView] = list(getattr(ic, "vaps", ()))
         self.request = request
         self.admission = admission
 

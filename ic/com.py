@@ -13,6 +13,7 @@ import logging
 import random
 import re
 from collections import Counter
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .admission import MixVerdict, VapRequest
@@ -189,8 +190,8 @@ class IEEE80211Com:
         self.detached = True
         self.names.release(self.name)
 
-    def check_mix(self, modes: list[OpMode | str],
-                  channels: list[Channel | int | None] | None = None) -> MixVerdict:
+    def check_mix(self, modes: Sequence[OpMode | str],
+                  channels: Sequence[Channel | int | None] | None = None) -> MixVerdict:
         """Would this mix of vaps be allowed on an empty device?  Raises EBUSY with
         the policy's explanation if not; returns the explanation (a
         `MixVerdict`, whose str() is the text) if so."""

@@ -43,6 +43,7 @@ from .combinations import (
 from .enums import OPMODE_IFTYPE, CloneFlags, IfType, OpMode, parse_wlanmode
 from .errors import ConcurrencyError, NotSupported
 from .rules import Rule
+from .views import DeviceView, VapView
 
 __all__ = ["Policy"]
 
@@ -80,7 +81,7 @@ class _ShadowVap:
 class _ShadowDevice:
     """An empty copy of a device for `check_mix`."""
 
-    def __init__(self, ic: Any) -> None:
+    def __init__(self, ic: DeviceView) -> None:
         self.name = getattr(ic, "name", "device")
         self.caps = getattr(ic, "caps", None)
         self.macaddr = bytes(getattr(ic, "macaddr", None) or b"\x02\x00\x00\x00\x00\x00")
@@ -147,7 +148,7 @@ class Policy:
 
     # -- per-device state ------------------------------------------------
 
-    def _state(self, ic: Any) -> dict[Any, Any]:
+    def _state(self, ic: DeviceView) -> dict[Any, Any]:
         devices = self.__dict__.get("_devices")
         if devices is None:
             devices = self.__dict__["_devices"] = weakref.WeakKeyDictionary()
@@ -156,30 +157,30 @@ class Policy:
             st = devices[ic] = {"ledger": {}}
         return st
 
-    def _ledger(self, ic: Any) -> dict[int, tuple[Any, Admission]]:
+    def _ledger(self, ic: DeviceView) -> dict[int, tuple[Any, Admission]]:
         return self._state(ic)["ledger"]
 
-    def bind(self, ic: Any, vap: Any, admission: Admission) -> None:
+    def bind(self, ic: DeviceView, vap: VapView, admission: Admission) -> None:
         """Record a committed admission: `release` frees it with the vap."""
         self._ledger(ic)[id(vap)] = (vap, admission)
 
-    def rule_state(self, ic: Any, rule: Rule) -> dict[str, Any]:
+    def rule_state(self, ic: DeviceView, rule: Rule) -> dict[str, Any]:
         """Per-device, per-rule state (reservation tables)."""
         return self._state(ic).setdefault(id(rule), {})
 
-    def resources(self, ic: Any, vap: Any) -> dict[str, Any]:
+    def resources(self, ic: DeviceView, vap: VapView) -> dict[str, Any]:
         """What the policy reserved for a created vap (beacon slot, bssid index...)."""
         entry = self._ledger(ic).get(id(vap))
         return dict(entry[1].resources) if entry and entry[0] is vap else {}
 
-    def admission_of(self, ic: Any, vap: Any) -> Admission | None:
+    def admission_of(self, ic: DeviceView, vap: VapView) -> Admission | None:
         """The committed admission of a vap, with its adjustments."""
         entry = self._ledger(ic).get(id(vap))
         return entry[1] if entry and entry[0] is vap else None
 
     # -- the device's call sites -------------------------------------------
 
-    def admit(self, ic: Any, req: _Request) -> Admission:
+    def admit(self, ic: DeviceView, req: _Request) -> Admission:
         """Decide on a create request: combinations first, then each rule in
         order.  Raises ConcurrencyError (EBUSY) leaving nothing reserved."""
         request = copy.copy(req)
@@ -204,7 +205,7 @@ class Policy:
         adm.explanation = "; ".join([table] + adm.adjustments)
         return adm
 
-    def release(self, ic: Any, vap: Any) -> None:
+    def release(self, ic: DeviceView, vap: VapView) -> None:
         """Give back what a destroyed vap held; unknown vaps are ignored."""
         entry = self._ledger(ic).pop(id(vap), None)
         if entry is None or entry[0] is not vap:
@@ -213,7 +214,7 @@ class Policy:
         adm._free()
         adm.state = "released"
 
-    def check_running(self, ic: Any, vap: Any, channel: Channel | None) -> str:
+    def check_running(self, ic: DeviceView, vap: VapView, channel: Channel | None) -> str:
         """May `vap` run on `channel` beside the running vaps?  Returns the
         explanation; raises ConcurrencyError (the vap must stay down)."""
         if not self.combinations and not self.rules:
@@ -230,24 +231,24 @@ class Policy:
             rule.check_running(ic, vap, channel)
         return text
 
-    def check_start_p2p(self, ic: Any, vap: Any) -> str:
+    def check_start_p2p(self, ic: DeviceView, vap: VapView) -> str:
         """May this P2P device start?  Same answer as `check_running`."""
         return self.check_running(ic, vap, None)
 
     # -- counting ----------------------------------------------------------
 
-    def _counts(self, vap: Any, *, running_only: bool) -> bool:
+    def _counts(self, vap: VapView, *, running_only: bool) -> bool:
         running = bool(getattr(vap, "running", False))
         if vap.opmode is OpMode.P2P_DEVICE:  # started either way: up, or by the P2P layer
             return running or bool(getattr(vap, "p2p_started", False))
         return running or not running_only
 
-    def _bintval(self, vap: Any) -> int:
+    def _bintval(self, vap: VapView) -> int:
         if not vap.opmode.beacons:
             return 0
-        return int(getattr(vap, "bintval", None) or getattr(vap, "beacon_interval", 0) or 0)
+        return int(getattr(vap, "bintval", 0) or 0)
 
-    def _member(self, vap: Any) -> _Member:
+    def _member(self, vap: VapView) -> _Member:
         # Channels and beacon intervals are operating parameters: only a
         # running vap has them.  A running vap without a channel yet (a STA
         # still scanning) is assumed to share; the current channel is a guess.
@@ -289,7 +290,7 @@ class Policy:
 
     # -- what-if -----------------------------------------------------------
 
-    def check_mix(self, ic: Any, modes: Sequence[OpMode | str | tuple[OpMode, CloneFlags]],
+    def check_mix(self, ic: DeviceView, modes: Sequence[OpMode | str | tuple[OpMode, CloneFlags]],
                   channels: Sequence[Channel | None] | None = None) -> MixVerdict:
         """Would these vaps, created in this order (and brought up on
         `channels`, parallel to `modes`), be allowed on an empty `ic`?

@@ -11,9 +11,10 @@ admission is aborted.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from .enums import CloneFlags, OpMode
+from .views import DeviceView, VapView
 
 if TYPE_CHECKING:
     from .admission import AdmitContext
@@ -35,7 +36,7 @@ def _words(modes: Iterable[OpMode]) -> str:
     return "/".join(m.word for m in sorted(modes))
 
 
-def _names(vaps: Iterable[Any]) -> str:
+def _names(vaps: Iterable[VapView]) -> str:
     return ", ".join(getattr(v, "name", "?") for v in vaps)
 
 
@@ -52,7 +53,7 @@ class Rule:
         """Refuse with `ctx.refuse`, adjust `ctx.request` with `ctx.adjust`,
         or reserve with `ctx.reserve`."""
 
-    def check_running(self, ic: Any, vap: Any, channel: Channel | None) -> None:
+    def check_running(self, ic: DeviceView, vap: VapView, channel: Channel | None) -> None:
         """Raise ConcurrencyError to keep `vap` from coming up on `channel`."""
 
     def __repr__(self) -> str:
@@ -99,7 +100,7 @@ class FirstOnly(Rule):
     def _what(self) -> str:
         what = _words(self.modes)
         if self.flags:
-            what += "+" + "|".join(f.name.lower() for f in self.flags)  # type: ignore[union-attr]
+            what += "+" + "|".join(str(f.name).lower() for f in self.flags)
         return what
 
     def describe(self) -> str:
@@ -150,7 +151,7 @@ class WdsNeedsHostap(Rule):
             ctx.refuse(self, "there is no hostap vap on the device")
 
 
-def ath_device_opmode(vaps: Iterable[Any]) -> OpMode | None:
+def ath_device_opmode(vaps: Iterable[VapView]) -> OpMode | None:
     """The mode ath(4) programs the hardware in for these vaps (creation order).
 
     Replays ath_vap_create's `ic_opmode` choice: a STA with NOBEACONS runs the

@@ -4,7 +4,9 @@ target beacon transmission time, and what an AP answers a probe with.
 
 The elements that do not change between beacons (SSID, rates, DS
 parameter, HT capabilities/operation) are built once per configuration and
-kept on the vap; each beacon adds the timestamp and the TIM of its TBTT.
+kept on the vap (`vap.beacon_template`); each beacon adds the timestamp and
+the TIM of its TBTT.  No station dozes (power save is not modelled), so the
+TIM never has a station's bit set.
 """
 
 from __future__ import annotations
@@ -42,15 +44,15 @@ def capinfo(vap: IEEE80211Vap) -> int:
 def beacon_ies(vap: IEEE80211Vap, *, hide_ssid: bool, tim: TIM | None) -> IEList:
     """The elements of a beacon (with `tim`) or probe response (without), in
     the standard's order: SSID, Supported Rates, DS Parameter Set, IBSS
-    Parameter Set (an IBSS: its ATIM window, `vap.atim_window` TU, 0 as
-    FreeBSD sends), TIM, Extended Rates, HT."""
+    Parameter Set (an IBSS: its ATIM window, `vap.ibss.atim_window` TU, 0
+    as FreeBSD sends), TIM, Extended Rates, HT."""
     chan = vap.channel
     rates = rates_ies(DEFAULT_RATES)
     ies: list[Any] = [SSID(b"" if hide_ssid else vap.ssid), rates[0]]
     if chan is not None and chan.ieee <= 14:
         ies.append(DSParams(chan.ieee))
-    if vap.opmode is OpMode.IBSS:
-        ies.append(IBSSParams(getattr(vap, "atim_window", 0)))
+    if vap.opmode is OpMode.IBSS and vap.ibss is not None:
+        ies.append(IBSSParams(vap.ibss.atim_window))
     if tim is not None:
         ies.append(tim)
     ies.extend(rates[1:])
@@ -63,8 +65,10 @@ def beacon_ies(vap: IEEE80211Vap, *, hide_ssid: bool, tim: TIM | None) -> IEList
 def _template(vap: IEEE80211Vap, hide_ssid: bool) -> tuple[bytes, bytes]:
     """(elements before the TIM, elements after it), cached per configuration."""
     chan = vap.channel
-    key = (vap.ssid, hide_ssid, chan, vap.bintval, getattr(vap, "atim_window", 0))
-    cache = vap.__dict__.setdefault("_beacon_tpl", {})
+    key = (vap.ssid, hide_ssid, chan, vap.bintval, vap.ibss.atim_window if vap.ibss is not None else 0)
+    cache = vap.beacon_template
+    if cache is None:
+        cache = vap.beacon_template = {}
     hit = cache.get(key)
     if hit is None:
         if len(cache) > 8:
@@ -80,10 +84,7 @@ def _tim_bytes(vap: IEEE80211Vap, tsf_us: int) -> bytes:
     tbtt = tsf_us // (vap.bintval * 1024)
     period = vap.dtim_period
     count = (period - 1 - tbtt % period) if period > 1 else 0
-    aids = getattr(vap, "ps_aids", ())
-    if not aids:
-        return bytes((5, 4, count, period, 0, 0))
-    return TIM.from_aids(count, period, aids).to_bytes()
+    return bytes((5, 4, count, period, 0, 0))  # an empty partial virtual bitmap: no station dozes
 
 
 def beacon_frame(vap: IEEE80211Vap, tsf_us: int) -> bytes:

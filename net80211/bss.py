@@ -4,17 +4,20 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ic import Busy, Channel, State
 from net80211 import proto
 from net80211.proto import chose_channel
 from net80211.scan import ScanResult
 
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
+
 log = logging.getLogger("net80211")
 
 
-def claim_channel(vap: Any, chan: Channel) -> bool:
+def claim_channel(vap: IEEE80211Vap, chan: Channel) -> bool:
     """Ask the policy whether `vap` may run on a channel it chose by scanning;
     if not, the vap goes down with the policy's reason in `vap.last_error`."""
     ic = vap.ic
@@ -29,7 +32,7 @@ def claim_channel(vap: Any, chan: Channel) -> bool:
     return True
 
 
-def running_channel(vap: Any) -> Channel | None:
+def running_channel(vap: IEEE80211Vap) -> Channel | None:
     """The channel another running vap of the device chose to operate on.
 
     A vap that did not choose its channel (`chose_channel`) only followed
@@ -42,7 +45,7 @@ def running_channel(vap: Any) -> Channel | None:
     return None
 
 
-def create_bss(vap: Any, chan: Channel, bssid: bytes) -> None:
+def create_bss(vap: IEEE80211Vap, chan: Channel, bssid: bytes) -> None:
     """Start our own BSS on `chan` with `bssid`, then go to RUN."""
     if chan != vap.des_chan and not claim_channel(vap, chan):
         return
@@ -62,12 +65,12 @@ def pick_channel(results: list[ScanResult], channels: list[Channel]) -> Channel:
     return min(channels, key=lambda c: load[c])
 
 
-def scan_channels(vap: Any) -> list[Channel]:
+def scan_channels(vap: IEEE80211Vap) -> list[Channel]:
     """Channels a vap's scan visits: its desired channel, else every channel."""
     return [vap.des_chan] if vap.des_chan is not None else list(vap.ic.channels)
 
 
-def leave_bss(vap: Any) -> None:
+def leave_bss(vap: IEEE80211Vap) -> None:
     """Forget the vap's BSS; the device's BSS channel goes when no vap runs."""
     vap.bss_chan = None
     ic = vap.ic

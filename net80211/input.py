@@ -64,7 +64,7 @@ def input_all(ic: IEEE80211Com, frame: bytes, rx: RxInfo) -> int:
     if cache is None:
         cache = ic.rx_cache = RxHeaderCache()
     if frame is cache.frame:
-        ftype, sub, a1, a2, a3, seq, flags = cache.hdr  # type: ignore[misc]
+        ftype, sub, a1, a2, a3, seq, flags = cache.hdr  # type: ignore[misc]  # set with frame, never None here
     else:
         try:
             hdr = peek(frame)

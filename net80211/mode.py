@@ -77,10 +77,11 @@ class Mode:
 
     # -- hooks a mode overrides ------------------------------------------
     def vap_setup(self, vap: IEEE80211Vap) -> None:
-        """Per-mode defaults at `ieee80211_vap_setup` time."""
+        """At `ieee80211_vap_setup` time: make the mode's per-vap state
+        object and hang it off its slot (`vap.sta`, `vap.ap`, ...)."""
 
     def vap_detach(self, vap: IEEE80211Vap) -> None:
-        """Undo `vap_setup` at detach."""
+        """Undo `vap_setup` at detach: stop the state's timers, set its slot to None."""
 
     def first_request(self, vap: IEEE80211Vap) -> tuple[State, bool]:
         """State requested when the vap starts, and whether to REINIT through INIT first."""

@@ -14,9 +14,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ic import InvalidArgument
+
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
 
 RX_QUEUE_MAX = 1024
 
@@ -26,10 +29,13 @@ class Netdev(ABC):
 
     kind = "base"
 
-    def __init__(self, vap: Any, *, name: str | None = None, macaddr: bytes | None = None) -> None:
+    def __init__(self, vap: IEEE80211Vap, *, name: str | None = None, macaddr: bytes | None = None) -> None:
         self.vap = vap
         self.name = name or vap.name
-        self.macaddr: bytes = macaddr if macaddr is not None else vap.macaddr
+        mac = macaddr if macaddr is not None else vap.macaddr
+        if mac is None:
+            raise InvalidArgument(f"{vap.name}: a network interface needs the vap's address (attach first)")
+        self.macaddr: bytes = mac
         self.closed = False
         self.rx_delivered = 0  # frames the vap handed up
         self.rx_dropped = 0  # frames the interface could not take
@@ -67,7 +73,7 @@ class QueueNetdev(Netdev):
 
     kind = "queue"
 
-    def __init__(self, vap: Any, *, name: str | None = None, macaddr: bytes | None = None,
+    def __init__(self, vap: IEEE80211Vap, *, name: str | None = None, macaddr: bytes | None = None,
                  maxlen: int = RX_QUEUE_MAX, on_receive: Callable[[bytes], Any] | None = None) -> None:
         super().__init__(vap, name=name, macaddr=macaddr)
         if not isinstance(maxlen, int) or maxlen < 1:
@@ -112,7 +118,7 @@ def netdev_kinds() -> tuple[str, ...]:
     return tuple(_KINDS)
 
 
-def make_netdev(kind: str, vap: Any, **opts: Any) -> Netdev:
+def make_netdev(kind: str, vap: IEEE80211Vap, **opts: Any) -> Netdev:
     """A new netdev of `kind` for `vap`; EINVAL for an unknown kind or options."""
     factory = _KINDS.get(kind)
     if factory is None:

@@ -12,7 +12,11 @@ API for modes (stable): `NodeTable.of(ic)`, `find(vap, mac)`,
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ic import IEEE80211Com
+    from net80211.vap import IEEE80211Vap
 
 NONQOS_TID = 16  # FreeBSD's IEEE80211_NONQOS_TID: non-QoS data and management
 NTIDS = 17
@@ -25,7 +29,7 @@ class Node:
                  "authed", "rxseqs", "listen_interval", "ssid", "channel", "bintval", "created_ns",
                  "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "probing", "extra")
 
-    def __init__(self, vap: Any, macaddr: bytes, now_ns: int) -> None:
+    def __init__(self, vap: IEEE80211Vap, macaddr: bytes, now_ns: int) -> None:
         self.macaddr = macaddr
         self.vap = vap
         self.aid = 0  # association ID (ours at an AP, the station's at an AP vap)
@@ -80,12 +84,12 @@ class NodeTable:
 
     __slots__ = ("ic", "_by_vap")
 
-    def __init__(self, ic: Any) -> None:
+    def __init__(self, ic: IEEE80211Com) -> None:
         self.ic = ic
         self._by_vap: dict[int, dict[bytes, Node]] = {}
 
     @classmethod
-    def of(cls, ic: Any) -> NodeTable:
+    def of(cls, ic: IEEE80211Com) -> NodeTable:
         """The node table of device `ic`, made on first use."""
         tbl = ic.nodes
         if tbl is None:
@@ -95,12 +99,12 @@ class NodeTable:
     def __len__(self) -> int:
         return sum(len(d) for d in self._by_vap.values())
 
-    def find(self, vap: Any, mac: bytes) -> Node | None:
+    def find(self, vap: IEEE80211Vap, mac: bytes) -> Node | None:
         """`ieee80211_find_vap_node`: the node of `vap` with address `mac`."""
         d = self._by_vap.get(id(vap))
         return None if d is None else d.get(mac)
 
-    def add(self, vap: Any, mac: bytes, **attrs: Any) -> Node:
+    def add(self, vap: IEEE80211Vap, mac: bytes, **attrs: Any) -> Node:
         """The node of `vap` for `mac`, created if needed; `attrs` are set on it."""
         d = self._by_vap.get(id(vap))
         if d is None:
@@ -122,12 +126,12 @@ class NodeTable:
             del self._by_vap[id(node.vap)]
         return True
 
-    def nodes(self, vap: Any) -> list[Node]:
+    def nodes(self, vap: IEEE80211Vap) -> list[Node]:
         """The nodes of `vap`, in the order they were added."""
         d = self._by_vap.get(id(vap))
         return [] if d is None else list(d.values())
 
-    def flush(self, vap: Any) -> int:
+    def flush(self, vap: IEEE80211Vap) -> int:
         """Drop every node of `vap` (`ieee80211_node_table_reset`); how many."""
         d = self._by_vap.pop(id(vap), None)
         return 0 if d is None else len(d)

@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ic import State
 from net80211.wire.frame import BROADCAST
+
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
 
 _SNAP_RFC1042 = b"\xaa\xaa\x03\x00\x00\x00"
 _SNAP_TUNNEL = b"\xaa\xaa\x03\x00\x00\xf8"
@@ -33,7 +36,7 @@ TO_DS, FROM_DS = 0x01, 0x02
 ETHER_MIN = 14
 
 
-def send_mgmt(vap: Any, da: bytes, body: Any, *, bssid: bytes | None = None,
+def send_mgmt(vap: IEEE80211Vap, da: bytes, body: Any, *, bssid: bytes | None = None,
               on_status: Callable[[bytes, Any], Any] | None = None, no_ack: bool = False) -> bool:
     """Send a management frame with body object `body` (mgmt.Auth, ...) from
     `vap` to `da` (`ieee80211_send_mgmt`).
@@ -46,7 +49,7 @@ def send_mgmt(vap: Any, da: bytes, body: Any, *, bssid: bytes | None = None,
                          no_ack=no_ack)
 
 
-def send_mgmt_raw(vap: Any, subtype: int, da: bytes, body: bytes, *, bssid: bytes | None = None,
+def send_mgmt_raw(vap: IEEE80211Vap, subtype: int, da: bytes, body: bytes, *, bssid: bytes | None = None,
                   on_status: Callable[[bytes, Any], Any] | None = None, no_ack: bool = False) -> bool:
     """`send_mgmt` with the body already encoded (cached probe requests...)."""
     if bssid is None:
@@ -55,7 +58,7 @@ def send_mgmt_raw(vap: Any, subtype: int, da: bytes, body: bytes, *, bssid: byte
     return send_raw(vap, frame, on_status=on_status, no_ack=no_ack)
 
 
-def send_raw(vap: Any, frame: bytes, *, on_status: Callable[[bytes, Any], Any] | None = None,
+def send_raw(vap: IEEE80211Vap, frame: bytes, *, on_status: Callable[[bytes, Any], Any] | None = None,
              no_ack: bool = False) -> bool:
     """Hand a complete frame to `ic_raw_xmit` (counted as management)."""
     # `rate` is in 500 kb/s units (FreeBSD's ibp_rate0 = the vap's mgmtrate).
@@ -89,7 +92,7 @@ def snap_body(eth: bytes) -> bytes | None:
     return (_SNAP_TUNNEL if etype in _TUNNEL_TYPES else _SNAP_RFC1042) + eth[12:]
 
 
-def send_data(vap: Any, frame: bytes, node: Any = None) -> bool:
+def send_data(vap: IEEE80211Vap, frame: bytes, node: Any = None) -> bool:
     """Hand a data frame to the driver (`ic_transmit`) and count it."""
     if vap.ic.ic_transmit(vap, frame):
         st = vap.stats
@@ -103,7 +106,7 @@ def send_data(vap: Any, frame: bytes, node: Any = None) -> bool:
     return False
 
 
-def transmit(vap: Any, eth: bytes) -> bool:
+def transmit(vap: IEEE80211Vap, eth: bytes) -> bool:
     """The upper layer's transmit (`ieee80211_vap_transmit`): encapsulate an
     Ethernet frame for the vap's mode and send it.  A vap that is not
     running, a mode without a data path, a frame that is not Ethernet-II or
@@ -118,7 +121,7 @@ def transmit(vap: Any, eth: bytes) -> bool:
     return send_data(vap, out[0], out[1])
 
 
-def deliver(vap: Any, da: bytes, sa: bytes, body: bytes, node: Any = None) -> bool:
+def deliver(vap: IEEE80211Vap, da: bytes, sa: bytes, body: bytes, node: Any = None) -> bool:
     """Decapsulate an LLC/SNAP body and hand the Ethernet frame to the vap's
     netdev (`ieee80211_deliver_data`); a body that is not LLC/SNAP is counted
     in rx_dropped."""

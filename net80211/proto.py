@@ -14,10 +14,14 @@ from __future__ import annotations
 import itertools
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ic import IllegalTransition, InvalidArgument, OpMode, State, StateQueueFull
 from net80211.scan import Scanner
+
+if TYPE_CHECKING:
+    from ic import IEEE80211Com
+    from net80211.vap import IEEE80211Vap
 
 log = logging.getLogger("net80211")
 
@@ -35,13 +39,13 @@ class StateRequest:
 
 
 
-def chose_channel(vap: Any) -> bool:
+def chose_channel(vap: IEEE80211Vap) -> bool:
     """Whether a running vap's channel was a choice (its own, a scan's) rather
     than wherever the radio happened to be: monitor, WDS and P2P-device vaps
     without a configured channel choose nothing."""
     return vap.des_chan is not None or vap.opmode not in (OpMode.MONITOR, OpMode.WDS, OpMode.P2P_DEVICE)
 
-def new_state(vap: Any, nstate: State | int, arg: int = -1, *,
+def new_state(vap: IEEE80211Vap, nstate: State | int, arg: int = -1, *,
               internal: bool = False) -> StateRequest | None:
     """Queue a state change for `vap` (`ieee80211_new_state`).
 
@@ -79,7 +83,7 @@ def new_state(vap: Any, nstate: State | int, arg: int = -1, *,
     return req
 
 
-def _newstate_task(vap: Any) -> None:
+def _newstate_task(vap: IEEE80211Vap) -> None:
     if not vap.nstates:
         return
     req = vap.nstates.pop(0)
@@ -90,7 +94,7 @@ def _newstate_task(vap: Any) -> None:
         vap.serving = None
 
 
-def _others(vap: Any) -> tuple[int, int]:
+def _others(vap: IEEE80211Vap) -> tuple[int, int]:
     """(running, scanning) counts of the device's other vaps; AUTH, ASSOC and
     CAC count as scanning, as in FreeBSD."""
     nrunning = nscanning = 0
@@ -103,7 +107,7 @@ def _others(vap: Any) -> tuple[int, int]:
     return nrunning, nscanning
 
 
-def _run_request(vap: Any, req: StateRequest) -> None:
+def _run_request(vap: IEEE80211Vap, req: StateRequest) -> None:
     ic = vap.ic
     nstate, arg = req.nstate, req.arg
     if vap.reinit:
@@ -175,7 +179,7 @@ def _run_request(vap: Any, req: StateRequest) -> None:
             _wakeup_waiting(vap)
 
 
-def _apply(vap: Any, nstate: State, arg: int) -> bool:
+def _apply(vap: IEEE80211Vap, nstate: State, arg: int) -> bool:
     ostate = vap.state
     rc = vap.iv_newstate(nstate, arg)
     if rc:
@@ -186,7 +190,7 @@ def _apply(vap: Any, nstate: State, arg: int) -> bool:
     return True
 
 
-def _wakeup_waiting(vap: Any) -> None:
+def _wakeup_waiting(vap: IEEE80211Vap) -> None:
     for vp in vap.ic.vaps:
         if vp is not vap and vp.scanwait:
             vp.scanwait = False
@@ -196,7 +200,7 @@ def _wakeup_waiting(vap: Any) -> None:
 
 # -- start/stop (ieee80211_start_locked / ieee80211_stop_locked) -----------------
 
-def start(vap: Any) -> None:
+def start(vap: IEEE80211Vap) -> None:
     """Bring a vap up: policy check, parent up on the first vap, kick its state machine."""
     ic = vap.ic
     if not vap.attached:
@@ -216,7 +220,7 @@ def start(vap: Any) -> None:
         _kick(vap)
 
 
-def _kick(vap: Any) -> None:
+def _kick(vap: IEEE80211Vap) -> None:
     vap.pending_kick = False
     nstate, reinit = vap.mode.first_request(vap)
     if reinit:
@@ -224,7 +228,7 @@ def _kick(vap: Any) -> None:
     new_state(vap, nstate, 1 if nstate == State.ASSOC else 0, internal=True)
 
 
-def _parent_task(ic: Any) -> None:
+def _parent_task(ic: IEEE80211Com) -> None:
     ic.ic_parent()
     if ic.nrunning > 0:
         for vp in ic.vaps:
@@ -232,7 +236,7 @@ def _parent_task(ic: Any) -> None:
                 _kick(vp)
 
 
-def stop(vap: Any) -> None:
+def stop(vap: IEEE80211Vap) -> None:
     """Take a vap down: to INIT; the last one down runs the parent task again."""
     if not vap.running:
         return

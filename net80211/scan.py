@@ -14,11 +14,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ic import MS, SEC, Callout, Channel, ComFlags, RxInfo
 from net80211.wire.frame import FrameError
 from net80211.wire.ie import IEList
+
+if TYPE_CHECKING:
+    from ic import IEEE80211Com
+    from net80211.vap import IEEE80211Vap
 
 log = logging.getLogger("net80211")
 
@@ -41,7 +45,7 @@ def parse_beacon_body(tail: bytes) -> tuple[bytes, int | None, int, int, Any] | 
     response body without its 8-byte timestamp; None if malformed."""
     hit = _memo.get(tail, _memo)
     if hit is not _memo:
-        return hit  # type: ignore[return-value]
+        return hit  # type: ignore[return-value]  # the memo holds only results; the sentinel is the memo
     try:
         if len(tail) < 4:
             raise FrameError("beacon body too short")
@@ -91,7 +95,7 @@ class ScanResult:
 class Scanner:
     """The device's scan engine and scan cache."""
 
-    def __init__(self, ic: Any) -> None:
+    def __init__(self, ic: IEEE80211Com) -> None:
         self.ic = ic
         self.owner: Any = None
         self.cache: dict[bytes, ScanResult] = {}
@@ -110,7 +114,7 @@ class Scanner:
         self._started_ns = 0
 
     @classmethod
-    def of(cls, ic: Any) -> Scanner:
+    def of(cls, ic: IEEE80211Com) -> Scanner:
         if ic.scan is None:
             ic.scan = cls(ic)
         return ic.scan
@@ -119,7 +123,7 @@ class Scanner:
     def active(self) -> bool:
         return self.owner is not None
 
-    def start(self, vap: Any, channels: list[Channel], on_done: Callable[[list[ScanResult]], None],
+    def start(self, vap: IEEE80211Vap, channels: list[Channel], on_done: Callable[[list[ScanResult]], None],
               *, active: bool = True, dwell_ns: int | None = None) -> bool:
         """Start a scan for `vap`; False if another vap owns the device's scan."""
         ic = self.ic
@@ -203,7 +207,7 @@ class Scanner:
             self.ic.set_curchan(self.ic.bsschan)  # back to the running BSS's channel
         self.ic.ic_scan_end()
 
-    def cancel(self, vap: Any) -> bool:
+    def cancel(self, vap: IEEE80211Vap) -> bool:
         """Stop the scan if `vap` owns it (`ieee80211_cancel_scan`)."""
         if self.owner is not vap:
             return False

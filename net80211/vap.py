@@ -9,7 +9,9 @@ overriding `iv_newstate` and calling `super().iv_newstate(...)`.
 
 from __future__ import annotations
 
-from typing import Any
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ic import (
     Caps,
@@ -30,34 +32,87 @@ from net80211.mode import mode_for
 from net80211.netdev import Netdev, make_netdev
 from net80211.node import NodeTable
 
+if TYPE_CHECKING:
+    from net80211.modes.adhoc import IbssState
+    from net80211.modes.hostap import ApState
+    from net80211.modes.monitor import MonitorState
+    from net80211.modes.sta import StaState
+    from net80211.modes.wds import WdsState
+    from net80211.node import Node
+    from net80211.p2p.frames import FrameRegistry
+    from net80211.p2p.group import P2PGroup
+    from net80211.p2p.modes import P2PState
+    from net80211.p2p.wdev import WirelessDev
+    from net80211.scan import ScanResult
+    from net80211.wire.capture import Capture
+
 # Parameters `configure` applies by setting one field: (parameter, field).
 _PLAIN_PARAMS = (("maxsta", "maxsta"), ("ssid", "ssid"), ("channel", "des_chan"), ("bintval", "bintval"),
                  ("dtim_period", "dtim_period"), ("hidessid", "hidessid"))
 
 
+@dataclass(slots=True, eq=False, repr=False)
 class VapStats:
     """Per-vap counters."""
 
-    __slots__ = ("transitions", "failed_transitions", "illegal_transitions", "state_queue_overflows",
-                 "scanwaits", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_dropped",
-                 "tx_dropped", "rx_malformed", "policy_refusals", "rx_frames", "rx_mgmt", "tx_mgmt",
-                 "rx_dup", "rx_multicast", "tx_multicast", "rx_beacons", "beacon_misses", "fwd_packets",
-                 "rx_unauth", "assoc_failures")
-
-    def __init__(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, 0)
+    transitions: int = 0
+    failed_transitions: int = 0
+    illegal_transitions: int = 0
+    state_queue_overflows: int = 0
+    scanwaits: int = 0
+    rx_packets: int = 0
+    rx_bytes: int = 0
+    tx_packets: int = 0
+    tx_bytes: int = 0
+    rx_dropped: int = 0
+    tx_dropped: int = 0
+    rx_malformed: int = 0
+    policy_refusals: int = 0
+    rx_frames: int = 0
+    rx_mgmt: int = 0
+    tx_mgmt: int = 0
+    rx_dup: int = 0
+    rx_multicast: int = 0
+    tx_multicast: int = 0
+    rx_beacons: int = 0
+    beacon_misses: int = 0
+    fwd_packets: int = 0
+    rx_unauth: int = 0
+    assoc_failures: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
 class IEEE80211Vap:
-    """One vap of a device; its operating mode is fixed for its life."""
+    """One vap of a device; its operating mode is fixed for its life.
 
-    # Frame registrations (net80211.p2p.frames), set by the P2P layer; a
-    # class default spares the input path a getattr per frame.
-    frame_regs: Any = None
+    The state of its operating mode hangs off the vap in an object of its
+    own, as FreeBSD's `iv_mesh`/`iv_tdma`: `sta` (STA, P2P client), `ap`
+    (HOSTAP, P2P GO), `ibss` (IBSS, AHDEMO and, until mesh is done, MBSS),
+    `wds`, `mon` (MONITOR) and `p2p` (the three P2P modes); the mode makes it
+    in `Mode.vap_setup` and drops it (None) in `Mode.vap_detach`.  The others
+    stay None.
+
+    Every field is declared in `__slots__`: writing any other attribute
+    raises AttributeError.  A driver's vap subclass declares its own fields
+    the same way (`__slots__ = ("addr_slot",)` in hwsim); a subclass without
+    `__slots__` gets a `__dict__` and so takes any attribute, unchecked.
+    """
+
+    __slots__ = (
+        # identity and configuration
+        "ic", "name", "unit", "opmode", "flags", "caps", "mode", "macaddr", "des_bssid", "ssid",
+        "des_chan", "bintval", "dtim_period", "hidessid", "dwds", "maxsta", "mgmtrate", "netdev",
+        # the BSS and the state machine (net80211.proto)
+        "state", "bssid", "bss_chan", "bss", "aid", "running", "attached", "detaching", "nstates",
+        "serving", "scanwait", "reinit", "pending_kick", "last_error", "txseq", "stats",
+        # the wireless device (P2P primitives) and the beacon template cache
+        "wdev", "frame_regs", "beacon_template",
+        # per-mode state
+        "sta", "ap", "ibss", "wds", "mon", "p2p", "mesh",
+        "__weakref__",
+    )
 
     def __init__(self, ic: IEEE80211Com, name: str, unit: int, opmode: OpMode,
                  flags: CloneFlags = CloneFlags(0), bssid: bytes | None = None) -> None:
@@ -75,7 +130,7 @@ class IEEE80211Vap:
         self.ssid = b""
         self.des_chan: Channel | None = None
         self.bss_chan: Channel | None = None
-        self.bss: Any = None
+        self.bss: ScanResult | None = None  # the BSS a station joined
         self.bintval = 100
         self.dtim_period = 1
         self.hidessid = False
@@ -95,6 +150,20 @@ class IEEE80211Vap:
         self.aid = 0  # the AID our AP gave us (STA)
         self.maxsta = 2007  # stations an AP-like vap accepts (IEEE80211_AID_MAX)
         self.mgmtrate = 12  # management/beacon rate in 500 kb/s units (6 Mb/s)
+        # The wireless device view (net80211.p2p.wdev), made on first use, and
+        # its frame registrations, which the input path reads for every frame.
+        self.wdev: WirelessDev | None = None
+        self.frame_regs: FrameRegistry | None = None
+        # Beacon elements per configuration (net80211.beacon), for beaconing modes.
+        self.beacon_template: dict[tuple[Any, ...], tuple[bytes, bytes]] | None = None
+        # Per-mode state: the vap's mode sets its own in vap_setup.
+        self.sta: StaState | None = None
+        self.ap: ApState | None = None
+        self.ibss: IbssState | None = None
+        self.wds: WdsState | None = None
+        self.mon: MonitorState | None = None
+        self.p2p: P2PState | None = None
+        self.mesh: None = None  # a mesh point's (MBSS) state, once mesh is done
         self.mode.vap_setup(self)
 
     def __repr__(self) -> str:
@@ -118,6 +187,112 @@ class IEEE80211Vap:
     @property
     def has_netdev(self) -> bool:
         return self.opmode.has_netdev
+
+    # -- per-mode state under the vap names it had before it moved -----------
+    # Views for callers that read it there (tools, tests); the framework uses
+    # vap.sta, vap.ap, ... directly.  A vap without that state (another mode,
+    # or detached) has no such attribute, or None for an optional reference.
+    def _no_state(self, what: str) -> AttributeError:
+        return AttributeError(f"{self.name}: a {self.opmode.word} vap has no {what!r}")
+
+    @property
+    def bss_node(self) -> Node | None:
+        """A station's AP node while associated (`vap.sta.bss_node`)."""
+        return self.sta.bss_node if self.sta is not None else None
+
+    @property
+    def sta_fails(self) -> dict[bytes, int]:
+        """BSSID -> when it last refused a station or timed out (`vap.sta.fails`)."""
+        if self.sta is None:
+            raise self._no_state("sta_fails")
+        return self.sta.fails
+
+    @property
+    def last_status(self) -> int | None:
+        """Status code of a station's last refused request (`vap.sta.last_status`)."""
+        if self.sta is None:
+            raise self._no_state("last_status")
+        return self.sta.last_status
+
+    @property
+    def last_reason(self) -> int | None:
+        """Reason code of a station's last deauth/disassoc (`vap.sta.last_reason`)."""
+        if self.sta is None:
+            raise self._no_state("last_reason")
+        return self.sta.last_reason
+
+    @property
+    def inact_timeout_ns(self) -> int:
+        """How long an AP's station may be silent before it is probed (`vap.ap.inact_timeout_ns`)."""
+        if self.ap is None:
+            raise self._no_state("inact_timeout_ns")
+        return self.ap.inact_timeout_ns
+
+    @inact_timeout_ns.setter
+    def inact_timeout_ns(self, value: int) -> None:
+        if self.ap is None:
+            raise self._no_state("inact_timeout_ns")
+        self.ap.inact_timeout_ns = value
+
+    @property
+    def atim_window(self) -> int:
+        """The ATIM window an IBSS advertises, in TU (`vap.ibss.atim_window`)."""
+        if self.ibss is None:
+            raise self._no_state("atim_window")
+        return self.ibss.atim_window
+
+    @atim_window.setter
+    def atim_window(self, value: int) -> None:
+        if self.ibss is None:
+            raise self._no_state("atim_window")
+        self.ibss.atim_window = value
+
+    @property
+    def adhoc_stats(self) -> Counter[str]:
+        """IBSS/AHDEMO counters (`vap.ibss.stats`)."""
+        if self.ibss is None:
+            raise self._no_state("adhoc_stats")
+        return self.ibss.stats
+
+    @property
+    def wds_stats(self) -> Counter[str]:
+        """WDS link counters (`vap.wds.stats`)."""
+        if self.wds is None:
+            raise self._no_state("wds_stats")
+        return self.wds.stats
+
+    @property
+    def wds_node(self) -> Node | None:
+        """A WDS vap's peer node while the link is bound (`vap.wds.node`)."""
+        return self.wds.node if self.wds is not None else None
+
+    @property
+    def wds_ap(self) -> IEEE80211Vap | None:
+        """The AP vap a dynamic WDS link is bound through (`vap.wds.ap`)."""
+        return self.wds.ap if self.wds is not None else None
+
+    @property
+    def monitor_stats(self) -> Counter[str]:
+        """Monitor counters (`vap.mon.stats`)."""
+        if self.mon is None:
+            raise self._no_state("monitor_stats")
+        return self.mon.stats
+
+    @property
+    def pcap(self) -> Capture | None:
+        """A monitor vap's open capture (`vap.mon.pcap`)."""
+        return self.mon.pcap if self.mon is not None else None
+
+    @property
+    def p2p_started(self) -> bool:
+        """A P2P device started by the P2P layer (`vap.p2p.started`); the
+        concurrency policy counts it as running."""
+        return self.p2p is not None and self.p2p.started
+
+    @property
+    def p2p_group(self) -> P2PGroup | None:
+        """The P2P group a GO or client vap serves (`vap.p2p.group`)."""
+        return self.p2p.group if self.p2p is not None else None
 
     # -- lifecycle ---------------------------------------------------------
     def attach(self, macaddr: bytes | None = None) -> None:

@@ -92,6 +92,8 @@ class MediumPort:
         self.tsf_offset_us = 0  # the radio's TSF is virtual time in µs plus this
         self.position = np.zeros(3)
         self.direction = np.zeros(3)
+        self._gain_db = 0.0
+        self._shadowing_db = 0.0
 
     def __repr__(self) -> str:
         return f"<MediumPort {self.name} #{self.index} freq={self.freq} {'up' if self.started else 'down'}>"
@@ -164,6 +166,27 @@ class MediumPort:
     def tx_power_dbm(self, dbm: int) -> None:
         self._tx_power = int(dbm)
         self._push()
+        self.medium._links_dirty = True
+
+    @property
+    def antenna_gain_db(self) -> float:
+        """Antenna gain (dBi), counted when this port sends and when it receives (path loss)."""
+        return self._gain_db
+
+    @antenna_gain_db.setter
+    def antenna_gain_db(self, db: float) -> None:
+        self._gain_db = float(db)
+        self.medium._links_dirty = True
+
+    @property
+    def shadowing_db(self) -> float:
+        """A shadowing sample (dB) added to everything this port sends (log-normal
+        shadowing, wmediumd's per-station "gaussian random"; path loss only)."""
+        return self._shadowing_db
+
+    @shadowing_db.setter
+    def shadowing_db(self, db: float) -> None:
+        self._shadowing_db = float(db)
         self.medium._links_dirty = True
 
     def move_to(self, position: Sequence[float]) -> None:
@@ -243,6 +266,7 @@ class HwsimMedium:
         self._wake_at: int | None = None
         self._dispatch_entry: list[Any] | None = None
         self._move_entry: list[Any] | None = None
+        self.mobility_hooks: list[Callable[[], Any]] = []  # called after every mobility step
         self.stats: Counter[str] = Counter()
         self._capture: Any = None
         self.radios: list[Any] = []
@@ -359,6 +383,11 @@ class HwsimMedium:
             self._link_overrides[(i, j)] = (snr_db, loss)
         self._links_dirty = True
 
+    def set_per_table(self, table: np.ndarray, step_db: float) -> None:
+        """Replace the modeled medium's packet-error table: (12, k) of log(1 - Pu)
+        at SNR = i * step_db per rate (kernel.model.per_table has the default)."""
+        self._k.set_per_table(table, step_db)
+
     def _sync_links(self) -> None:
         if not self._links_dirty or self.model is None:
             self._links_dirty = False
@@ -366,10 +395,10 @@ class HwsimMedium:
         self._links_dirty = False
         k = self._k
         pos = np.array([p.position for p in self.ports]).reshape(len(self.ports), 3)
-        power = np.array([p._tx_power for p in self.ports], dtype=np.float64)
-        for i, to, snr, loss in self.model.rows(pos, power, self._link_overrides):
+        power, gain = self._radiated()
+        for i, to, snr, loss in self.model.rows(pos, power, self._link_overrides, rx_gain=gain):
             k.set_row(i, to, snr, loss)
-        cells = self.model.cells(pos, power)
+        cells = self.model.cells(pos, power, rx_gain=gain)
         # An override may link radios further apart than the cells allow for.
         if cells is None or self._link_overrides:
             k.set_cell_reach(0)
@@ -391,8 +420,14 @@ class HwsimMedium:
         if self.model is None:
             raise ValueError("the perfect medium has no SNR")
         pos = np.array([p.position for p in self.ports])
-        power = np.array([p._tx_power for p in self.ports], dtype=np.float64)
-        return self.model.pair(pos, power, a.index, b.index, self._link_overrides)[0]
+        power, gain = self._radiated()
+        return self.model.pair(pos, power, a.index, b.index, self._link_overrides, rx_gain=gain)[0]
+
+    def _radiated(self) -> tuple[np.ndarray, np.ndarray]:
+        """(what each port radiates in dBm, its receive gain in dB)."""
+        gain = np.array([p._gain_db for p in self.ports], dtype=np.float64)
+        power = np.array([p._tx_power + p._shadowing_db for p in self.ports], dtype=np.float64) + gain
+        return power, gain
 
     # -- mobility (wmediumd's directions) -------------------------------------------------
     def start_mobility(self, interval_ns: int = world.MOVE_INTERVAL_S * SEC) -> None:
@@ -402,6 +437,8 @@ class HwsimMedium:
                 if p.attached and p.direction.any():
                     p.position = p.position + p.direction
                     self._links_dirty = True
+            for hook in self.mobility_hooks:
+                hook()
             self._sync_links()
             self._move_entry = self.sched.call_later(interval_ns, step)
         if self._move_entry is None:

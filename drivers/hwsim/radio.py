@@ -63,7 +63,13 @@ def hw_addr(perm: bytes) -> bytes:
 class HwsimVap(IEEE80211Vap):
     """A vap of a simulated radio: programs the medium, then lets net80211 work."""
 
+    __slots__ = ("addr_slot",)  # the driver's own vap field
     ic: HwsimRadio
+
+    def __init__(self, ic: HwsimRadio, name: str, unit: int, opmode: OpMode,
+                 flags: CloneFlags = CloneFlags(0), bssid: bytes | None = None) -> None:
+        super().__init__(ic, name, unit, opmode, flags, bssid)
+        self.addr_slot: int | None = None  # the radio's address slot this vap's address took
 
     def iv_newstate(self, nstate: State, arg: int) -> int:
         radio = self.ic
@@ -158,7 +164,7 @@ class HwsimRadio(IEEE80211Com):
         vap.detach()
         self.beacons.stop(vap)
         self._program_bssid(vap, None)
-        slot = getattr(vap, "addr_slot", None)
+        slot = vap.addr_slot if isinstance(vap, HwsimVap) else None  # the radio makes only HwsimVaps
         if slot is not None:
             self._slots.discard(slot)
         self.ic_update_filter()
@@ -364,7 +370,7 @@ class HwsimRadio(IEEE80211Com):
     def _ibss_beacon(self, vap: IEEE80211Vap, tbtt_ns: int, co: Callout | None) -> None:
         if self.beacons.callout(vap) is not co or vap.state < State.RUN or not self.port.started:
             return
-        if getattr(vap, "ibss_beacon_heard_ns", -1) >= tbtt_ns:
+        if vap.ibss is not None and vap.ibss.beacon_heard_since(tbtt_ns):
             self.stats["beacons_deferred"] += 1
             return
         self.stats["beacons"] += 1

@@ -63,15 +63,22 @@ class ModelSpec:
                 raise ValueError(f"loss probabilities must be within [0, 1]: {bad[0]}")
 
     def matrices(self, positions: NDArray[np.float64], tx_power: NDArray[np.float64],
-                 overrides: dict[tuple[int, int], tuple[float | None, float | None]] | None = None
+                 overrides: dict[tuple[int, int], tuple[float | None, float | None]] | None = None,
+                 rx_gain: NDArray[np.float64] | None = None
                  ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """(snr, loss) n x n for n radios; row = transmitter; diagonal no link."""
+        """(snr, loss) n x n for n radios; row = transmitter; diagonal no link.
+
+        `tx_power` is what each radio radiates (dBm, antenna gain included);
+        `rx_gain` (dB) is added to what each one receives (path loss only).
+        """
         n = len(positions)
         loss = np.zeros((n, n))
         if self.kind == "path_loss":
             if n:
                 snr = model.snr_matrix(positions, tx_power, self.path_loss, freq_mhz=self.freq_mhz,
                                        noise_dbm=self.noise_dbm, **self.params)
+                if rx_gain is not None:
+                    snr += np.asarray(rx_gain, dtype=np.float64)[None, :]
             else:
                 snr = np.zeros((0, 0))
         else:
@@ -97,10 +104,11 @@ class ModelSpec:
         return snr, loss
 
     def pair(self, positions: NDArray[np.float64], tx_power: NDArray[np.float64], i: int, j: int,
-             overrides: dict[tuple[int, int], tuple[float | None, float | None]] | None = None
-             ) -> tuple[float, float]:
+             overrides: dict[tuple[int, int], tuple[float | None, float | None]] | None = None,
+             rx_gain: NDArray[np.float64] | None = None) -> tuple[float, float]:
         """(snr, loss) of the link i -> j as `matrices` would give it (no floor)."""
-        snr, loss = self.matrices(positions[[i, j]], tx_power[[i, j]])
+        gain = None if rx_gain is None else np.asarray(rx_gain, dtype=np.float64)[[i, j]]
+        snr, loss = self.matrices(positions[[i, j]], tx_power[[i, j]], rx_gain=gain)
         s, p = float(snr[0, 1]), float(loss[0, 1])
         if self.kind != "path_loss":
             s, p = (self.default_snr, self.default_prob if self.kind == "prob" else 0.0)
@@ -112,8 +120,8 @@ class ModelSpec:
         return (model.SNR_NONE if p >= 1.0 or i == j else s), (0.0 if i == j else p)
 
     def rows(self, positions: NDArray[np.float64], tx_power: NDArray[np.float64],
-             overrides: dict[tuple[int, int], tuple[float | None, float | None]] | None = None
-             ) -> Iterator[Row]:
+             overrides: dict[tuple[int, int], tuple[float | None, float | None]] | None = None,
+             rx_gain: NDArray[np.float64] | None = None) -> Iterator[Row]:
         """(i, receivers, snr, loss or None) for every radio i, receivers in
         index order: the links the kernel keeps.  Path-loss links below
         `link_floor_db` are left out, found through spatial cells; the snr
@@ -125,31 +133,32 @@ class ModelSpec:
                 by_tx[i][j] = v
         if self.kind == "path_loss":
             base: Iterator[tuple[int, NDArray[np.uint32], NDArray[np.float64]]] = model.link_rows(
-                positions, tx_power, self.path_loss, floor_db=self.link_floor_db, freq_mhz=self.freq_mhz,
-                noise_dbm=self.noise_dbm, **self.params)
+                positions, tx_power, self.path_loss, floor_db=self.link_floor_db, rx_gain=rx_gain,
+                freq_mhz=self.freq_mhz, noise_dbm=self.noise_dbm, **self.params)
             for i, to, snr in base:
                 if i not in by_tx:
                     yield i, to, snr, None
                     continue
                 row = {int(j): (float(s), 0.0) for j, s in zip(to, snr, strict=True)}
                 for j, (o_s, o_p) in by_tx[i].items():
-                    s, p = row[j] if j in row else self.pair(positions, tx_power, i, j)
+                    s, p = row[j] if j in row else self.pair(positions, tx_power, i, j, rx_gain=rx_gain)
                     row[j] = (s if o_s is None else o_s, p if o_p is None else o_p)
                 yield i, *_row_arrays(row)
             return
-        snr_m, loss_m = self.matrices(positions, tx_power, overrides)
+        snr_m, loss_m = self.matrices(positions, tx_power, overrides, rx_gain=rx_gain)
         for i in range(n):
             to = np.nonzero(snr_m[i] > model.SNR_NONE)[0].astype(np.uint32)
             yield i, to, snr_m[i, to], (loss_m[i, to] if loss_m[i, to].any() else None)
 
-    def cells(self, positions: NDArray[np.float64], tx_power: NDArray[np.float64]
-              ) -> tuple[NDArray[np.int64], int] | None:
+    def cells(self, positions: NDArray[np.float64], tx_power: NDArray[np.float64],
+              rx_gain: NDArray[np.float64] | None = None) -> tuple[NDArray[np.int64], int] | None:
         """Spatial cells as wide as the hearing range and the kernel's reach
         (2: two transmissions can meet at a receiver only within two cells),
         or None where links do not follow positions."""
         if self.kind != "path_loss" or not len(positions):
             return None
-        reach = model.hearing_range(self.path_loss, float(np.max(tx_power)), self.link_floor_db,
+        best = float(np.max(tx_power)) + (float(np.max(rx_gain)) if rx_gain is not None else 0.0)
+        reach = model.hearing_range(self.path_loss, best, self.link_floor_db,
                                     freq_mhz=self.freq_mhz, noise_dbm=self.noise_dbm, **self.params)
         if not math.isfinite(reach):
             return None

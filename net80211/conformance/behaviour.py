@@ -19,7 +19,7 @@ with the reason) rather than passed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ic import SEC, CloneFlags, ConcurrencyError, OpMode, State, mac_str, parse_mac
 from net80211.conformance.cells import CellResult, CellSpec
@@ -29,6 +29,9 @@ from net80211.conformance.verdict import up_order
 from net80211.conformance.world import DriverRef, World, leftovers, snapshot
 from net80211.p2p.device import P2PDevice
 from net80211.wire.data import build_ether, parse_ether
+
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
 
 ETHERTYPE = 0x88B5  # IEEE 802 local experimental: nobody else consumes it
 SETTLE_NS = SEC // 2
@@ -71,7 +74,7 @@ class Pair:
 
     index: int
     word: str
-    vap: Any = None
+    vap: IEEE80211Vap = field(init=False)  # created by create_vaps before any check
     peer_dev: Any = None
     peer: Any = None  # the counterpart vap on the peer device
     helpers: list[Any] = field(default_factory=list)  # other vaps the peer device needed
@@ -105,7 +108,7 @@ def _addr_of(x: Any) -> bytes | None:
     return None
 
 
-def station_addrs(vap: Any) -> set[bytes]:
+def station_addrs(vap: IEEE80211Vap) -> set[bytes]:
     """Addresses of the stations a vap has associated (its `stations()`)."""
     stations = getattr(vap, "stations", None)
     if stations is None:
@@ -318,6 +321,9 @@ class _Cell:
             return
         for src, dst in ((p.vap, p.peer), (p.peer, p.vap)):
             payload = f"conformance {self.spec.mix.label} {src.name}->{dst.name}"
+            if src.macaddr is None or dst.macaddr is None:
+                self.fail(f"data {src.name}->{dst.name}: a vap without an address after attach")
+                continue
             eth = build_ether(dst.macaddr, src.macaddr, ETHERTYPE, payload.encode())
             nd_src, nd_dst = getattr(src, "netdev", None), getattr(dst, "netdev", None)
             if nd_src is None or nd_dst is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ic import ConcurrencyError
 from net80211.conformance.behaviour import behaviour_cell
@@ -18,6 +18,9 @@ from net80211.conformance.mixes import Mix, enumerate_mixes, mode_words
 from net80211.conformance.verdict import verdict_cell
 from net80211.conformance.world import World, resolve
 from net80211.driver import Driver
+
+if TYPE_CHECKING:
+    from ic import IEEE80211Com
 
 DEFAULT_MAX_VAPS = 3
 
@@ -58,7 +61,7 @@ class Matrix:
         return self.ref.profile
 
     @staticmethod
-    def _first_allowed(ic: Any, mix: Mix) -> tuple[int, ...] | None:
+    def _first_allowed(ic: IEEE80211Com, mix: Mix) -> tuple[int, ...] | None:
         for perm in mix.orders():
             words, chans = mix.ordered(perm)
             try:

@@ -13,12 +13,15 @@ was.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ic import SEC, ConcurrencyError, Net80211Error, OpMode
 from net80211.conformance.cells import CellResult, CellSpec
 from net80211.conformance.mixes import Mix, opmode_of
 from net80211.conformance.world import DriverRef, World, leftovers, snapshot
+
+if TYPE_CHECKING:
+    from ic import IEEE80211Com
 
 SETTLE_NS = 2 * SEC  # long enough for an AP's passive scan of a few channels and a claim
 
@@ -54,7 +57,7 @@ class Expected:
         return "allowed" if self.allowed else f"refused at {self.sentence}"
 
 
-def expect(ic: Any, words: list[str], chans: list[int] | None) -> Expected:
+def expect(ic: IEEE80211Com, words: list[str], chans: list[int] | None) -> Expected:
     """check_mix's verdict for this order, with the step it refuses at."""
     try:
         verdict = ic.check_mix(list(words), list(chans) if chans is not None else None)

@@ -29,7 +29,7 @@ import os
 import re
 import socket
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ic import InvalidArgument, NoSuchDevice, mac_str, parse_mac
 from net80211.ctl.sockpath import bind_in_place, clear_stale_dgram
@@ -37,6 +37,9 @@ from net80211.p2p.device import P2PDevice
 from net80211.p2p.sd import PROTO_UPNP, req_tlv, upnp_query
 from net80211.p2p.wire import SOCIAL_CHANNELS
 from net80211.wire.outfile import check_dir, ensure_dir, open_socket_path
+
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
 
 log = logging.getLogger("net80211.p2p")
 
@@ -472,7 +475,7 @@ class P2PManager:
         if ctrl_dir is not None:
             ensure_dir(ctrl_dir, CTRL_DIR_MODE)
 
-    def add(self, vap: Any, **opts: Any) -> P2PDevice:
+    def add(self, vap: IEEE80211Vap, **opts: Any) -> P2PDevice:
         """Run Wi-Fi Direct on a P2P device vap, with a control socket if a
         ctrl_dir was given."""
         if vap.name in self.devices:

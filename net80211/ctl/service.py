@@ -9,7 +9,7 @@ import errno
 import logging
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import net80211.host.tap  # noqa: F401  (registers the "tap" netdev kind)
 from ic import (
@@ -33,6 +33,9 @@ from net80211.ctl.protocol import VERSION
 from net80211.ctl.state import StateFile
 from net80211.driver import Driver, open_driver
 from net80211.host.tap import remove_netns
+
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
 
 log = logging.getLogger("net80211.ctl")
 
@@ -172,7 +175,7 @@ class Service:
         raise NoSuchDevice(f"{dev.name}: no driver holds it")
 
     # -- descriptions ---------------------------------------------------------------------
-    def describe_vap(self, vap: Any) -> dict[str, Any]:
+    def describe_vap(self, vap: IEEE80211Vap) -> dict[str, Any]:
         d = vap.describe()
         d["caps"] = _flags_words(vap.caps)
         nd = getattr(vap, "netdev", None)
@@ -289,7 +292,7 @@ class Service:
                                     f"\"\" to run P2P devices without control sockets)", e.errno) from None
         return self.p2p
 
-    def _record_netdev(self, vap: Any) -> None:
+    def _record_netdev(self, vap: IEEE80211Vap) -> None:
         nd = getattr(vap, "netdev", None)
         if nd is None or getattr(nd, "kind", None) != "tap":
             return
@@ -299,7 +302,7 @@ class Service:
         if self.state is not None:
             self.state.add_tap(nd.ifname, nd.netns, nd.created_netns)
 
-    def _destroy_vap(self, vap: Any) -> None:
+    def _destroy_vap(self, vap: IEEE80211Vap) -> None:
         if not vap.attached:
             return  # a P2P group vap that went with its P2P device
         if self.p2p is not None and self.p2p.devices.get(vap.name) is not None \

@@ -19,12 +19,15 @@ import logging
 import os
 import re
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyroute2 import IPRoute, NetlinkError, netns
 
 from ic import AlreadyExists, InvalidArgument, Net80211Error, State, mac_str
 from net80211.netdev import Netdev, register_netdev_kind
+
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
 
 log = logging.getLogger("net80211.host.tap")
 
@@ -105,7 +108,7 @@ class TapNetdev(Netdev):
 
     kind = "tap"
 
-    def __init__(self, vap: Any, *, ifname: str | None = None, netns: str | None = None,
+    def __init__(self, vap: IEEE80211Vap, *, ifname: str | None = None, netns: str | None = None,
                  **opts: Any) -> None:
         if opts:
             raise InvalidArgument(f"tap netdev: unknown option(s) {', '.join(sorted(opts))}")

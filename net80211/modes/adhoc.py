@@ -15,25 +15,34 @@ is fixed (zero, or the one configured).
 Data between peers is 3-address (ToDS = FromDS = 0, addr3 = BSSID).  A peer
 becomes a node of the vap when heard (beacon, probe response or data) or
 when we first send to it (FreeBSD's `ieee80211_fakeup_adhoc_node`).
+
+The modes' per-vap state is an `IbssState` at `vap.ibss` (MBSS, built on
+AHDEMO here, uses it too).  One module for both modes, as FreeBSD's
+`ieee80211_adhoc.c`: AHDEMO is IBSS without beacons, probe answers or
+merging, a few overrides of the same state machine.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ic import IEEE80211Com, OpMode, RxInfo, State
+from ic import Channel, IEEE80211Com, OpMode, RxInfo, State
 from net80211.beacon import DEFAULT_RATES, beacon_ies, capinfo
 from net80211.bss import create_bss, leave_bss, pick_channel, scan_channels
 from net80211.mode import ANY, Mode, S, transitions_table
-from net80211.node import NodeTable
+from net80211.node import Node, NodeTable
 from net80211.output import data_frame, deliver, ether_addrs, send_mgmt, snap_body
 from net80211.scan import Scanner, ScanResult
 from net80211.wire.data import DataFrame
 from net80211.wire.frame import BROADCAST
 from net80211.wire.ie import SSID, IEList, rates_ies
 from net80211.wire.mgmt import Beacon, Capability, MgmtFrame, ProbeReq, ProbeResp
+
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
 
 log = logging.getLogger("net80211")
 
@@ -58,20 +67,36 @@ def set_device_tsf(ic: IEEE80211Com, tsf_us: int) -> bool:
     return ic.ic_set_tsf(tsf_us)
 
 
+@dataclass(slots=True, eq=False)
+class IbssState:
+    """An IBSS or AHDEMO vap's state (`vap.ibss`)."""
+
+    stats: Counter[str] = field(default_factory=Counter)
+    atim_window: int = 0  # TU, advertised in the IBSS Parameter Set (no ATIM power save)
+    beacon_heard_ns: int = -1  # when a beacon of our BSSID was last heard
+    new: bool = False  # the RUN being entered starts a new IBSS (restart the TSF)
+    # BSSID -> (timestamp, when heard) of the IBSSes heard while scanning
+    scan_tsf: dict[bytes, tuple[int, int]] = field(default_factory=dict)
+
+    def beacon_heard_since(self, t_ns: int) -> bool:
+        """Whether a peer's beacon of our IBSS came at or after `t_ns`: a
+        driver's beacon contention (802.11 11.1.3.3) stands down then."""
+        return self.beacon_heard_ns >= t_ns
+
+
 class IbssMode(Mode):
     opmode = OpMode.IBSS
     TRANSITIONS = _ADHOC_TRANSITIONS
     rx_all_beacons = True  # to hear other IBSSes with our SSID (merging)
     rx_probe_req = True
 
-    def vap_setup(self, vap: Any) -> None:
-        vap.adhoc_stats = Counter()
-        vap.atim_window = 0  # TU, advertised in the IBSS Parameter Set (no ATIM power save)
-        vap.ibss_beacon_heard_ns = -1  # last beacon of our BSSID heard (beacon contention)
-        vap.ibss_new = False  # the RUN being entered starts a new IBSS (restart the TSF)
-        vap.ibss_scan_tsf = {}  # BSSID -> (timestamp, when heard) of IBSSes heard scanning
+    def vap_setup(self, vap: IEEE80211Vap) -> None:
+        vap.ibss = IbssState()
 
-    def new_bssid(self, vap: Any) -> bytes:
+    def vap_detach(self, vap: IEEE80211Vap) -> None:
+        vap.ibss = None
+
+    def new_bssid(self, vap: IEEE80211Vap) -> bytes:
         """A random locally administered unicast BSSID (802.11 11.1.4)."""
         if vap.des_bssid is not None:
             return vap.des_bssid
@@ -80,7 +105,9 @@ class IbssMode(Mode):
         return bytes(b)
 
     # -- state machine -----------------------------------------------------------
-    def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
+    def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
+        st = vap.ibss
+        assert st is not None
         if ostate == State.SCAN and nstate != State.SCAN:
             Scanner.of(vap.ic).cancel(vap)
         if nstate == State.INIT:
@@ -91,7 +118,7 @@ class IbssMode(Mode):
             leave_bss(vap)
             self._flush(vap)
             vap.bssid = None
-            vap.ibss_scan_tsf = {}
+            st.scan_tsf = {}
             self.start_scan(vap)
         elif nstate == State.RUN:
             if vap.bss_chan is None:
@@ -102,13 +129,13 @@ class IbssMode(Mode):
                 vap.ic.set_curchan(chan)
             if vap.bssid is None:
                 vap.bssid = self.new_bssid(vap)
-                vap.ibss_new = True
-            if vap.ibss_new and self.opmode is OpMode.IBSS:
-                vap.ibss_new = False
-                vap.adhoc_stats["created"] += 1
+                st.new = True
+            if st.new and self.opmode is OpMode.IBSS:
+                st.new = False
+                st.stats["created"] += 1
                 self._restart_tsf(vap)
 
-    def _restart_tsf(self, vap: Any) -> None:
+    def _restart_tsf(self, vap: IEEE80211Vap) -> None:
         """A new IBSS starts its TSF over, unless another running vap of the
         device owns the timer.  The start is a random few ms: radios' clocks
         are not in phase, and two IBSSes started in the same instant must
@@ -117,52 +144,58 @@ class IbssMode(Mode):
             return
         set_device_tsf(vap.ic, vap.ic.rng.randrange(0, 1 << 16))
 
-    def _flush(self, vap: Any) -> None:
+    def _flush(self, vap: IEEE80211Vap) -> None:
         if vap.ic.nodes is not None:
             NodeTable.of(vap.ic).flush(vap)
 
-    def start_scan(self, vap: Any) -> None:
+    def start_scan(self, vap: IEEE80211Vap) -> None:
         Scanner.of(vap.ic).start(vap, scan_channels(vap), lambda res: self.scan_done(vap, res))
 
-    def scan_done(self, vap: Any, results: list[ScanResult]) -> None:
+    def scan_done(self, vap: IEEE80211Vap, results: list[ScanResult]) -> None:
         if vap.state != State.SCAN:
             return
+        st = vap.ibss
+        assert st is not None
         peers = [r for r in results if r.ibss and r.ssid == vap.ssid
                  and (vap.des_chan is None or r.channel == vap.des_chan)
                  and (vap.des_bssid is None or r.bssid == vap.des_bssid)]
         if peers:
             best = max(peers, key=lambda r: (r.rssi, r.bssid))
-            vap.ibss_new = False
-            vap.adhoc_stats["joined"] += 1
+            st.new = False
+            st.stats["joined"] += 1
             tsf = self._result_tsf(vap, best)
             if tsf is not None:
                 set_device_tsf(vap.ic, tsf)
             create_bss(vap, best.channel, best.bssid)
         else:
-            vap.ibss_new = True
+            st.new = True
             create_bss(vap, vap.des_chan or pick_channel(results, scan_channels(vap)), self.new_bssid(vap))
 
-    def _result_tsf(self, vap: Any, r: ScanResult) -> int | None:
+    def _result_tsf(self, vap: IEEE80211Vap, r: ScanResult) -> int | None:
         """The TSF the IBSS of a scan result has now: the last timestamp we
         heard from it while scanning plus the time since."""
-        seen = vap.ibss_scan_tsf.get(r.bssid)
+        st = vap.ibss
+        assert st is not None
+        seen = st.scan_tsf.get(r.bssid)
         if seen is None:
             return None
         ts, at_ns = seen
         return ts + (vap.ic.sched.now_ns - at_ns) // 1000
 
-    def scan_probe(self, vap: Any, chan: Any) -> None:
+    def scan_probe(self, vap: IEEE80211Vap, chan: Channel) -> None:
         """Active scan: a probe request for our SSID on each channel visited."""
         req = ProbeReq(IEList([SSID(vap.ssid), *rates_ies(DEFAULT_RATES)]))
         send_mgmt(vap, BROADCAST, req, bssid=BROADCAST)
 
     # -- receive -------------------------------------------------------------------
-    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any,
+    def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
+        st = vap.ibss
+        assert st is not None
         if vap.state == State.SCAN and subtype in (_SUB_BEACON, _SUB_PROBE_RESP) and a3 is not None:
             # The scan cache keeps no timestamps: note the TSF of IBSSes we may join.
             if len(frame) >= 36 and not frame[1] & 0xC0 and frame[34] & Capability.IBSS:
-                vap.ibss_scan_tsf[a3] = (int.from_bytes(frame[24:32], "little"), vap.ic.sched.now_ns)
+                st.scan_tsf[a3] = (int.from_bytes(frame[24:32], "little"), vap.ic.sched.now_ns)
             return
         if vap.state != State.RUN or a2 is None:
             return
@@ -171,15 +204,18 @@ class IbssMode(Mode):
         elif subtype == _SUB_PROBE_REQ and self.opmode is OpMode.IBSS:
             self._recv_probe_req(vap, MgmtFrame.parse(frame))
 
-    def _recv_beacon(self, vap: Any, subtype: int, mf: MgmtFrame, rx: RxInfo, node: Any) -> None:
+    def _recv_beacon(self, vap: IEEE80211Vap, subtype: int, mf: MgmtFrame, rx: RxInfo,
+                     node: Node | None) -> None:
         body = mf.body
         if not isinstance(body, Beacon) or not body.capability & Capability.IBSS:
             return
         ic = vap.ic
         if mf.addr3 == vap.bssid:
-            st = vap.adhoc_stats
+            ibss = vap.ibss
+            assert ibss is not None
+            st = ibss.stats
             if subtype == _SUB_BEACON:
-                vap.ibss_beacon_heard_ns = ic.sched.now_ns
+                ibss.beacon_heard_ns = ic.sched.now_ns
                 st["rx_beacons"] += 1
             self._neighbor(vap, mf.addr2, body, rx, node)
             # TSF synchronisation: a later timestamp of our own IBSS wins.
@@ -193,22 +229,26 @@ class IbssMode(Mode):
         if body.timestamp > device_tsf(ic):
             self.merge(vap, mf.addr3, body.timestamp)
 
-    def merge(self, vap: Any, bssid: bytes, tsf_us: int) -> None:
+    def merge(self, vap: IEEE80211Vap, bssid: bytes, tsf_us: int) -> None:
         """`ieee80211_ibss_merge`: move to the older IBSS `bssid` (RUN -> RUN)."""
+        st = vap.ibss
+        assert st is not None
         log.debug("%s: IBSS merge %s -> %s", vap.name, vap.bssid and vap.bssid.hex(":"), bssid.hex(":"))
-        vap.adhoc_stats["merges"] += 1
+        st.stats["merges"] += 1
         self._flush(vap)
         set_device_tsf(vap.ic, tsf_us)
         vap.bssid = bssid
-        vap.ibss_new = False
-        vap.ibss_beacon_heard_ns = vap.ic.sched.now_ns
+        st.new = False
+        st.beacon_heard_ns = vap.ic.sched.now_ns
         vap.new_state(State.RUN, 0, internal=True)
 
-    def _neighbor(self, vap: Any, mac: bytes, body: Beacon, rx: RxInfo, node: Any) -> Any:
+    def _neighbor(self, vap: IEEE80211Vap, mac: bytes, body: Beacon, rx: RxInfo, node: Node | None) -> Node:
         """`ieee80211_add_neighbor`: the peer's node, created or refreshed."""
+        st = vap.ibss
+        assert st is not None
         if node is None:
             node = NodeTable.of(vap.ic).add(vap, mac)
-            vap.adhoc_stats["neighbors_added"] += 1
+            st.stats["neighbors_added"] += 1
         node.capinfo = body.capability
         node.rates = body.ies.rates
         node.bintval = body.interval
@@ -217,7 +257,9 @@ class IbssMode(Mode):
         node.associated = True
         return node
 
-    def _recv_probe_req(self, vap: Any, mf: MgmtFrame) -> None:
+    def _recv_probe_req(self, vap: IEEE80211Vap, mf: MgmtFrame) -> None:
+        st = vap.ibss
+        assert st is not None
         body = mf.body
         if not isinstance(body, ProbeReq):
             return
@@ -229,21 +271,24 @@ class IbssMode(Mode):
         resp = ProbeResp(device_tsf(vap.ic), vap.bintval, capinfo(vap),
                          beacon_ies(vap, hide_ssid=False, tim=None))
         if send_mgmt(vap, mf.addr2, resp, bssid=vap.bssid):
-            vap.adhoc_stats["tx_probe_resp"] += 1
+            st.stats["tx_probe_resp"] += 1
 
-    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any, flags: int) -> None:
-        st = vap.stats
+    def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
+                  flags: int) -> None:
+        stats = vap.stats
         if vap.state != State.RUN:
-            st.rx_dropped += 1
+            stats.rx_dropped += 1
             return
+        st = vap.ibss
+        assert st is not None
         if flags & 3:
-            vap.adhoc_stats["rx_wrong_dir"] += 1
-            st.rx_dropped += 1
+            st.stats["rx_wrong_dir"] += 1
+            stats.rx_dropped += 1
             return
         df = DataFrame.parse(frame)
         if df.addr3 != vap.bssid:
-            vap.adhoc_stats["rx_wrong_bss"] += 1
-            st.rx_dropped += 1
+            st.stats["rx_wrong_bss"] += 1
+            stats.rx_dropped += 1
             return
         if subtype & _NODATA:
             return
@@ -251,14 +296,17 @@ class IbssMode(Mode):
             node = NodeTable.of(vap.ic).add(vap, df.addr2, associated=True, rssi=rx.signal,
                                             last_rx_ns=vap.ic.sched.now_ns)
             node.is_dup(df.seq << 4 | df.frag, df.retry, df.tid if df.tid is not None else 16)
-            vap.adhoc_stats["neighbors_added"] += 1
+            st.stats["neighbors_added"] += 1
         deliver(vap, df.addr1, df.addr2, df.payload, node)
 
     # -- transmit ------------------------------------------------------------------
-    def encap(self, vap: Any, eth: bytes) -> tuple[bytes, Any] | None:
+    def encap(self, vap: IEEE80211Vap, eth: bytes) -> tuple[bytes, Node | None] | None:
+        st = vap.ibss
+        assert st is not None
         addrs = ether_addrs(eth)
         body = snap_body(eth)
-        if addrs is None or body is None or vap.bssid is None:
+        me = vap.macaddr
+        if addrs is None or body is None or vap.bssid is None or me is None:
             return None
         dst, _src = addrs  # an IBSS does no bridging: the source is always us
         node = None
@@ -267,8 +315,8 @@ class IbssMode(Mode):
             node = tbl.find(vap, dst)
             if node is None:
                 node = tbl.add(vap, dst, associated=True)
-                vap.adhoc_stats["neighbors_added"] += 1
-        return data_frame(0, dst, vap.macaddr, vap.bssid, vap.next_seq(), body), node
+                st.stats["neighbors_added"] += 1
+        return data_frame(0, dst, me, vap.bssid, vap.next_seq(), body), node
 
 
 class AhdemoMode(IbssMode):
@@ -276,17 +324,17 @@ class AhdemoMode(IbssMode):
     rx_all_beacons = False
     rx_probe_req = False
 
-    def new_bssid(self, vap: Any) -> bytes:
+    def new_bssid(self, vap: IEEE80211Vap) -> bytes:
         # Ad-hoc demo mode has no BSS of its own: a zero BSSID unless one is set.
         return vap.des_bssid if vap.des_bssid is not None else bytes(6)
 
-    def start_scan(self, vap: Any) -> None:
+    def start_scan(self, vap: IEEE80211Vap) -> None:
         if vap.des_chan is not None:
             create_bss(vap, vap.des_chan, self.new_bssid(vap))
         else:
             super().start_scan(vap)
 
-    def scan_done(self, vap: Any, results: list[ScanResult]) -> None:
+    def scan_done(self, vap: IEEE80211Vap, results: list[ScanResult]) -> None:
         # A scan only picks the quietest channel: there is no IBSS to join.
         if vap.state == State.SCAN:
             create_bss(vap, pick_channel(results, scan_channels(vap)), self.new_bssid(vap))

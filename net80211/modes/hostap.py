@@ -8,26 +8,30 @@ channels), then serve stations.
 - Open-system authentication; (re)association allocates the lowest free
   AID, refused with AP_UNABLE_TO_HANDLE_NEW_STA (status 17, TOOMANY) once
   `vap.maxsta` stations are associated.
-- Inactivity: every INACT_WAIT a station silent for `vap.inact_timeout_ns`
+- Inactivity: every INACT_WAIT a station silent for `vap.ap.inact_timeout_ns`
   is probed with a null data frame; no ACK -> deauthenticated and dropped.
   Authenticated stations that never associate go after INACT_INIT_NS.
 - Going down (to INIT, or a rescan) deauthenticates every station first.
 - Data: frames from associated stations are relayed inside the BSS
   (unicast to an associated station; group frames both delivered up and
   re-sent), the rest delivered to the vap's netdev.
+
+The mode's per-vap state is an `ApState` at `vap.ap`.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ic import SEC, Callout, OpMode, RxInfo, State, TxStatus
 from net80211.beacon import DEFAULT_RATES, HT_CAPS, capinfo, probe_resp_frame
 from net80211.bss import create_bss, leave_bss, pick_channel, running_channel, scan_channels
 from net80211.mode import ANY, Mode, S, transitions_table
-from net80211.modes.wds import DSTODS, dwds_discover, dwds_mcast
-from net80211.node import NodeTable
+from net80211.modes.dwds import DSTODS, dwds_discover, dwds_mcast
+from net80211.node import Node, NodeTable
 from net80211.output import (
     FC_NULL,
     FROM_DS,
@@ -54,6 +58,9 @@ from net80211.wire.mgmt import (
     StatusCode,
 )
 
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
+
 log = logging.getLogger("net80211")
 
 CAC_TIME_NS = 60 * SEC  # 802.11h channel availability check
@@ -74,7 +81,7 @@ def probe_ssid(body: bytes) -> bytes | None:
     hears the same probes."""
     hit = _ssid_memo.get(body, _ssid_memo)
     if hit is not _ssid_memo:
-        return hit  # type: ignore[return-value]
+        return hit  # type: ignore[return-value]  # the memo holds only results; the sentinel is the memo
     try:
         ssid = IEList.parse(body).ssid
     except FrameError:
@@ -83,6 +90,19 @@ def probe_ssid(body: bytes) -> bytes | None:
         _ssid_memo.clear()
     _ssid_memo[bytes(body)] = ssid
     return ssid
+
+
+@dataclass(slots=True, eq=False)
+class ApState:
+    """An AP vap's state (`vap.ap`; a P2P GO's too)."""
+
+    inact_timer: Callout
+    inact_timeout_ns: int = INACT_TIMEOUT_NS  # silent this long: probed, then dropped
+    cac_timer: Callout | None = None  # made on the first channel availability check
+    aids: set[int] = field(default_factory=set)  # AIDs given to associated stations
+    # Dynamic WDS: told of each station sending 4-address frames with no WDS
+    # vap yet (net80211.modes.dwds.add_dwds_listener).
+    dwds_listeners: list[Callable[[IEEE80211Vap, bytes], Any]] = field(default_factory=list)
 
 
 class HostapMode(Mode):
@@ -96,20 +116,23 @@ class HostapMode(Mode):
     )
     rx_probe_req = True
 
-    def vap_setup(self, vap: Any) -> None:
-        vap.cac_timer = None
-        vap.inact_timer = Callout(vap.ic.sched)
-        vap.inact_timeout_ns = INACT_TIMEOUT_NS
-        vap.aids = set()
+    def vap_setup(self, vap: IEEE80211Vap) -> None:
+        vap.ap = ApState(Callout(vap.ic.sched))
 
-    def vap_detach(self, vap: Any) -> None:
-        vap.inact_timer.stop()
+    def vap_detach(self, vap: IEEE80211Vap) -> None:
+        st, vap.ap = vap.ap, None
+        if st is not None:
+            st.inact_timer.stop()
+            if st.cac_timer is not None:
+                st.cac_timer.stop()
 
-    def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
+    def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
+        st = vap.ap
+        assert st is not None
         if ostate == State.SCAN and nstate != State.SCAN:
             Scanner.of(vap.ic).cancel(vap)
-        if ostate == State.CAC and vap.cac_timer is not None:
-            vap.cac_timer.stop()
+        if ostate == State.CAC and st.cac_timer is not None:
+            st.cac_timer.stop()
         if ostate >= State.RUN and nstate != State.RUN:
             self.deauth_all(vap, ReasonCode.AUTH_LEAVE)
         if nstate == State.INIT:
@@ -117,14 +140,14 @@ class HostapMode(Mode):
         elif nstate == State.SCAN:
             leave_bss(vap)
             if vap.des_chan is not None:
-                create_bss(vap, vap.des_chan, vap.macaddr)
+                create_bss(vap, vap.des_chan, self.bss_addr(vap))
             else:
                 Scanner.of(vap.ic).start(vap, scan_channels(vap),
                                          lambda res: self.scan_done(vap, res), active=False)
         elif nstate == State.CAC:
-            if vap.cac_timer is None:
-                vap.cac_timer = Callout(vap.ic.sched)
-            vap.cac_timer.reset(CAC_TIME_NS, self._cac_done, vap)
+            if st.cac_timer is None:
+                st.cac_timer = Callout(vap.ic.sched)
+            st.cac_timer.reset(CAC_TIME_NS, self._cac_done, vap)
         elif nstate == State.RUN:
             if vap.bss_chan is None:
                 # Joined the channel a running vap chose (INIT->SCAN became RUN).
@@ -135,21 +158,30 @@ class HostapMode(Mode):
             vap.bssid = vap.macaddr
             self._arm_inact(vap)
 
-    def _cac_done(self, vap: Any) -> None:
+    def _cac_done(self, vap: IEEE80211Vap) -> None:
         if vap.state == State.CAC and vap.bss_chan is not None:
             vap.ic.cac_done.add(vap.bss_chan)
             vap.new_state(State.RUN, 0, internal=True)
 
-    def scan_done(self, vap: Any, results: list[ScanResult]) -> None:
+    def scan_done(self, vap: IEEE80211Vap, results: list[ScanResult]) -> None:
         if vap.state == State.SCAN:
-            create_bss(vap, pick_channel(results, scan_channels(vap)), vap.macaddr)
+            create_bss(vap, pick_channel(results, scan_channels(vap)), self.bss_addr(vap))
+
+    @staticmethod
+    def bss_addr(vap: IEEE80211Vap) -> bytes:
+        """The BSSID of our BSS: the vap's own address (it has one once attached)."""
+        addr = vap.macaddr
+        assert addr is not None
+        return addr
 
     # -- stations ------------------------------------------------------------------
-    def deauth_all(self, vap: Any, reason: int) -> int:
+    def deauth_all(self, vap: IEEE80211Vap, reason: int) -> int:
         """Deauthenticate and drop every station (the BSS goes away)."""
+        st = vap.ap
+        assert st is not None
         tbl = vap.ic.nodes
-        vap.inact_timer.stop()
-        vap.aids.clear()
+        st.inact_timer.stop()
+        st.aids.clear()
         if tbl is None:
             return 0
         nodes = tbl.nodes(vap)
@@ -159,7 +191,7 @@ class HostapMode(Mode):
         tbl.flush(vap)
         return len(nodes)
 
-    def deauth_station(self, vap: Any, mac: bytes, reason: int = ReasonCode.UNSPECIFIED) -> bool:
+    def deauth_station(self, vap: IEEE80211Vap, mac: bytes, reason: int = ReasonCode.UNSPECIFIED) -> bool:
         """Deauthenticate one station (hostapd's `deauthenticate`); False if unknown."""
         node = NodeTable.of(vap.ic).find(vap, bytes(mac))
         if node is None:
@@ -167,32 +199,38 @@ class HostapMode(Mode):
         self._drop(vap, node, reason)
         return True
 
-    def _drop(self, vap: Any, node: Any, reason: int | None) -> None:
+    def _drop(self, vap: IEEE80211Vap, node: Node, reason: int | None) -> None:
+        st = vap.ap
+        assert st is not None
         if reason is not None:
             send_mgmt(vap, node.macaddr, Deauth(reason))
         if node.aid:
-            vap.aids.discard(node.aid)
+            st.aids.discard(node.aid)
         NodeTable.of(vap.ic).remove(node)
 
-    def _arm_inact(self, vap: Any) -> None:
-        period = max(min(INACT_WAIT_NS, vap.inact_timeout_ns // 4), 1)
-        vap.inact_timer.reset(period, self._inact_check, vap)
+    def _arm_inact(self, vap: IEEE80211Vap) -> None:
+        st = vap.ap
+        assert st is not None
+        period = max(min(INACT_WAIT_NS, st.inact_timeout_ns // 4), 1)
+        st.inact_timer.reset(period, self._inact_check, vap)
 
-    def _inact_check(self, vap: Any) -> None:
+    def _inact_check(self, vap: IEEE80211Vap) -> None:
         """`ieee80211_node_timeout` for this vap's stations."""
         if vap.state != State.RUN:
             return
+        st = vap.ap
+        assert st is not None
         now = vap.ic.sched.now_ns
         for node in NodeTable.of(vap.ic).nodes(vap):
             idle = now - node.last_rx_ns
             if not node.associated:
                 if idle >= INACT_INIT_NS:
                     self._drop(vap, node, None)
-            elif idle >= vap.inact_timeout_ns and not node.probing:
+            elif idle >= st.inact_timeout_ns and not node.probing:
                 self._probe_station(vap, node)
         self._arm_inact(vap)
 
-    def _probe_station(self, vap: Any, node: Any) -> None:
+    def _probe_station(self, vap: IEEE80211Vap, node: Node) -> None:
         """Send a null data frame; an ACK proves the station is still there."""
         node.probing = True
 
@@ -204,17 +242,19 @@ class HostapMode(Mode):
                 log.debug("%s: station %s inactive, dropped", vap.name, node.macaddr.hex(":"))
                 self._drop(vap, node, ReasonCode.ASSOC_EXPIRE)
 
-        frame = data_frame(FROM_DS, node.macaddr, vap.bssid, vap.bssid, vap.next_seq(), b"",
-                           subtype_fc=FC_NULL)
+        bssid = self.bss_addr(vap)  # probing from RUN, where bssid is our address
+        frame = data_frame(FROM_DS, node.macaddr, bssid, bssid, vap.next_seq(), b"", subtype_fc=FC_NULL)
         if not send_raw(vap, frame, on_status=done):
             node.probing = False
             self._drop(vap, node, ReasonCode.ASSOC_EXPIRE)
 
     # -- receive -------------------------------------------------------------------
-    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any,
+    def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
         if vap.state != State.RUN or a2 is None:
             return
+        st = vap.ap
+        assert st is not None
         if subtype == SUB_PROBE_REQ:
             ssid = probe_ssid(frame[24:]) if not frame[1] & 0xC0 else None
             if ssid is None:
@@ -237,12 +277,14 @@ class HostapMode(Mode):
             MgmtFrame.parse(frame)
             if node is not None and node.associated:
                 node.associated = False
-                vap.aids.discard(node.aid)
+                st.aids.discard(node.aid)
                 node.aid = 0
 
-    def _recv_auth(self, vap: Any, auth: Any, sta: bytes, node: Any) -> None:
+    def _recv_auth(self, vap: IEEE80211Vap, auth: Any, sta: bytes, node: Node | None) -> None:
         if auth.seq != 1:
             return
+        st = vap.ap
+        assert st is not None
         if auth.algorithm != AuthAlgorithm.OPEN:
             send_mgmt(vap, sta, Auth(auth.algorithm, 2, StatusCode.ALG))
             return
@@ -251,12 +293,14 @@ class HostapMode(Mode):
         elif node.associated:
             # A station authenticating again has lost its association.
             node.associated = False
-            vap.aids.discard(node.aid)
+            st.aids.discard(node.aid)
             node.aid = 0
         node.authed = True
         send_mgmt(vap, sta, Auth(AuthAlgorithm.OPEN, 2, StatusCode.SUCCESS))
 
-    def _recv_assoc(self, vap: Any, subtype: int, req: Any, sta: bytes, node: Any) -> None:
+    def _recv_assoc(self, vap: IEEE80211Vap, subtype: int, req: Any, sta: bytes, node: Node | None) -> None:
+        st = vap.ap
+        assert st is not None
         reassoc = subtype == SUB_REASSOC_REQ
         if node is None or not node.authed:
             vap.stats.rx_unauth += 1
@@ -274,7 +318,7 @@ class HostapMode(Mode):
                 self._drop(vap, node, None)
                 return
             node.aid = aid
-            vap.aids.add(aid)
+            st.aids.add(aid)
         node.associated = True
         node.capinfo = req.capability
         node.listen_interval = req.listen_interval
@@ -282,15 +326,18 @@ class HostapMode(Mode):
         node.ssid = vap.ssid
         send_mgmt(vap, sta, resp_cls(capinfo(vap), StatusCode.SUCCESS, node.aid, ies))
 
-    def _alloc_aid(self, vap: Any) -> int | None:
-        if len(vap.aids) >= min(vap.maxsta, AID_MAX):
+    def _alloc_aid(self, vap: IEEE80211Vap) -> int | None:
+        st = vap.ap
+        assert st is not None
+        if len(st.aids) >= min(vap.maxsta, AID_MAX):
             return None
         aid = 1
-        while aid in vap.aids:
+        while aid in st.aids:
             aid += 1
         return aid
 
-    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any, flags: int) -> None:
+    def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
+                  flags: int) -> None:
         ds = flags & 3
         if not (ds == TO_DS or (ds == DSTODS and vap.dwds)) or vap.state != State.RUN:
             vap.stats.rx_dropped += 1  # 4-address data needs dwds
@@ -302,6 +349,7 @@ class HostapMode(Mode):
             return
         if subtype & 4:
             return  # null data: activity is all it tells
+        bssid = self.bss_addr(vap)  # in RUN, vap.bssid is our address
         if ds == DSTODS:
             # No WDS vap took it (the input path offers 4-address frames to
             # the bound one first): hold it until one is made for the station.
@@ -313,19 +361,19 @@ class HostapMode(Mode):
             deliver(vap, da, sa, body, node)
             vap.stats.fwd_packets += 1
             vap.stats.tx_multicast += 1
-            send_data(vap, data_frame(FROM_DS, da, vap.bssid, sa, vap.next_seq(), body))
+            send_data(vap, data_frame(FROM_DS, da, bssid, sa, vap.next_seq(), body))
             if vap.dwds:
                 dwds_mcast(vap, da, sa, body, skip=node)
             return
-        if da != vap.macaddr:
+        if da != bssid:
             dst = NodeTable.of(vap.ic).find(vap, da)
             if dst is not None and dst.associated:
                 vap.stats.fwd_packets += 1
-                send_data(vap, data_frame(FROM_DS, da, vap.bssid, sa, vap.next_seq(), body), dst)
+                send_data(vap, data_frame(FROM_DS, da, bssid, sa, vap.next_seq(), body), dst)
                 return
         deliver(vap, da, sa, body, node)
 
-    def encap(self, vap: Any, eth: bytes) -> tuple[bytes, Any] | None:
+    def encap(self, vap: IEEE80211Vap, eth: bytes) -> tuple[bytes, Node | None] | None:
         body = snap_body(eth)
         if body is None:
             return None
@@ -339,4 +387,4 @@ class HostapMode(Mode):
             node = NodeTable.of(vap.ic).find(vap, dst)
             if node is None or not node.associated:
                 return None  # no such station in our BSS
-        return data_frame(FROM_DS, dst, vap.bssid, src, vap.next_seq(), body), node
+        return data_frame(FROM_DS, dst, self.bss_addr(vap), src, vap.next_seq(), body), node

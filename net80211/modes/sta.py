@@ -6,9 +6,11 @@
 - AUTH/ASSOC: open-system authentication, then (re)association; each
   request is retried (MGT_TRIES) when unanswered, a refusal or timeout goes
   back to SCAN and keeps that BSS aside for FAIL_BACKOFF_NS.
-- RUN: `vap.bss` is the ScanResult of the AP, `vap.bss_node` its node,
+- RUN: `vap.bss` is the ScanResult of the AP, `vap.sta.bss_node` its node,
   `vap.aid` the AID it gave us.  Software beacon-miss detection as FreeBSD's
   swbmiss: no beacon for `bmiss_threshold` (7) beacon intervals -> SCAN.
+
+The mode's per-vap state is a `StaState` at `vap.sta`.
 - A deauthentication or disassociation from the AP -> SCAN; going down
   (INIT) from AUTH or later tells the AP with a deauthentication.
 Roaming to a better AP while associated is not done.
@@ -17,13 +19,15 @@ Roaming to a better AP while associated is not done.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-from ic import MS, SEC, TU, Callout, ComFlags, OpMode, RxInfo, State, TxStatus
+from ic import MS, SEC, TU, Callout, Channel, ComFlags, OpMode, RxInfo, State, TxStatus
 from net80211.beacon import DEFAULT_RATES, HT_CAPS, capinfo
 from net80211.bss import claim_channel, leave_bss, scan_channels
 from net80211.mode import ANY, Mode, S, transitions_table
-from net80211.node import NodeTable
+from net80211.node import Node, NodeTable
 from net80211.output import (
     BROADCAST,
     FROM_DS,
@@ -49,6 +53,9 @@ from net80211.wire.mgmt import (
     StatusCode,
 )
 
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
+
 log = logging.getLogger("net80211")
 
 MGT_TIMEOUT_NS = 200 * MS  # mac80211's IEEE80211_AUTH_TIMEOUT / _ASSOC_TIMEOUT
@@ -72,7 +79,22 @@ def probe_req_body(ssid: bytes) -> bytes:
     return body
 
 
-def reset_beacon_monitor(vap: Any) -> bool:
+@dataclass(slots=True, eq=False)
+class StaState:
+    """A station vap's state (`vap.sta`)."""
+
+    mgt_timer: Callout  # the answer to an auth/assoc request is due
+    bmiss_timer: Callout
+    bmiss_threshold: int = BMISS_THRESHOLD  # beacon intervals without a beacon -> SCAN
+    swbmiss_count: int = 0  # beacons of our BSS since the bmiss timer was armed
+    mgt_tries: int = 0  # requests sent in this AUTH/ASSOC
+    bss_node: Node | None = None  # our AP's node while associated
+    fails: dict[bytes, int] = field(default_factory=dict)  # BSSID -> time it refused us or timed out
+    last_status: int | None = None  # status code of the last refused request
+    last_reason: int | None = None  # reason code of the last deauth/disassoc
+
+
+def reset_beacon_monitor(vap: IEEE80211Vap) -> bool:
     """Reset the beacon-miss timer of a station vap (P2P client included);
     False for any other vap or a station not in RUN."""
     mode = vap.mode
@@ -91,32 +113,28 @@ class StaMode(Mode):
         SLEEP=(S.RUN,),
     )
 
-    def vap_setup(self, vap: Any) -> None:
-        vap.mgt_timer = Callout(vap.ic.sched)
-        vap.bmiss_timer = Callout(vap.ic.sched)
-        vap.bmiss_threshold = BMISS_THRESHOLD
-        vap.swbmiss_count = 0
-        vap.mgt_tries = 0
-        vap.bss_node = None
-        vap.sta_fails = {}  # BSSID -> time it refused us or timed out
-        vap.last_status = None  # status code of the last refused request
-        vap.last_reason = None  # reason code of the last deauth/disassoc
+    def vap_setup(self, vap: IEEE80211Vap) -> None:
+        vap.sta = StaState(Callout(vap.ic.sched), Callout(vap.ic.sched))
 
-    def vap_detach(self, vap: Any) -> None:
-        vap.mgt_timer.stop()
-        vap.bmiss_timer.stop()
+    def vap_detach(self, vap: IEEE80211Vap) -> None:
+        st, vap.sta = vap.sta, None
+        if st is not None:
+            st.mgt_timer.stop()
+            st.bmiss_timer.stop()
 
-    def first_request(self, vap: Any) -> tuple[State, bool]:
+    def first_request(self, vap: IEEE80211Vap) -> tuple[State, bool]:
         # A station does not REINIT: if it is running it reassociates.
         return (State.ASSOC if vap.state >= State.RUN else State.SCAN), False
 
     # -- transitions -------------------------------------------------------------
-    def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
-        vap.mgt_timer.stop()
+    def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
+        st = vap.sta
+        assert st is not None
+        st.mgt_timer.stop()
         if ostate == State.SCAN and nstate != State.SCAN:
             Scanner.of(vap.ic).cancel(vap)
         if nstate < State.RUN:
-            vap.bmiss_timer.stop()
+            st.bmiss_timer.stop()
         if nstate == State.INIT:
             if ostate >= State.AUTH and vap.bssid is not None:
                 send_mgmt(vap, vap.bssid, Deauth(ReasonCode.AUTH_LEAVE))
@@ -129,74 +147,80 @@ class StaMode(Mode):
                 self._forget_bss(vap)
                 leave_bss(vap)
             self._start_scan(vap)
-        elif nstate in (State.AUTH, State.ASSOC) and vap.bssid is None:
-            return  # asked by hand, with no BSS chosen: nothing to talk to
-        elif nstate == State.AUTH:
-            NodeTable.of(vap.ic).add(vap, vap.bssid)
-            vap.mgt_tries = 0
-            self._send_auth(vap)
-        elif nstate == State.ASSOC:
-            vap.mgt_tries = 0
-            self._send_assoc(vap, reassoc=arg == 1 or ostate >= State.RUN)
+        elif nstate in (State.AUTH, State.ASSOC):
+            if vap.bssid is None:
+                return  # asked by hand, with no BSS chosen: nothing to talk to
+            st.mgt_tries = 0
+            if nstate == State.AUTH:
+                NodeTable.of(vap.ic).add(vap, vap.bssid)
+                self._send_auth(vap)
+            else:
+                self._send_assoc(vap, reassoc=arg == 1 or ostate >= State.RUN)
         elif nstate == State.RUN:
             if vap.bss is not None:
                 vap.bss_chan = vap.bss.channel
                 vap.ic.bsschan = vap.bss_chan
             node = NodeTable.of(vap.ic).find(vap, vap.bssid) if vap.bssid is not None else None
-            vap.bss_node = node
+            st.bss_node = node
             if node is not None:
                 node.associated = True
                 node.last_rx_ns = vap.ic.sched.now_ns
             if ostate != State.RUN:
-                vap.swbmiss_count = 0
+                st.swbmiss_count = 0
                 self._arm_bmiss(vap)
 
-    def _forget_bss(self, vap: Any) -> None:
+    def _forget_bss(self, vap: IEEE80211Vap) -> None:
+        st = vap.sta
+        assert st is not None
         tbl = vap.ic.nodes
         if tbl is not None and vap.bssid is not None:
             node = tbl.find(vap, vap.bssid)
             if node is not None:
                 tbl.remove(node)
-        vap.bss_node = None
+        st.bss_node = None
         vap.aid = 0
 
-    def _start_scan(self, vap: Any) -> None:
+    def _start_scan(self, vap: IEEE80211Vap) -> None:
         Scanner.of(vap.ic).start(vap, scan_channels(vap), lambda res: self.scan_done(vap, res))
 
-    def scan_probe(self, vap: Any, chan: Any) -> None:
+    def scan_probe(self, vap: IEEE80211Vap, chan: Channel) -> None:
         """Probe for our SSID (or any, without one) on the channel being scanned."""
         send_mgmt_raw(vap, SUB_PROBE_REQ, BROADCAST, probe_req_body(vap.ssid), bssid=BROADCAST, no_ack=True)
 
     # -- joining -----------------------------------------------------------------
-    def _matches(self, vap: Any, results: list[ScanResult]) -> list[ScanResult]:
+    def _matches(self, vap: IEEE80211Vap, results: list[ScanResult]) -> list[ScanResult]:
         return [r for r in results if not r.ibss
                 and (not vap.ssid or r.ssid == vap.ssid)
                 and (vap.des_chan is None or r.channel == vap.des_chan)
                 and (vap.des_bssid is None or r.bssid == vap.des_bssid)]
 
-    def select_bss(self, vap: Any, results: list[ScanResult]) -> ScanResult | None:
+    def select_bss(self, vap: IEEE80211Vap, results: list[ScanResult]) -> ScanResult | None:
         """The best infrastructure BSS matching the vap's SSID and channel that
         has not refused us within FAIL_BACKOFF_NS."""
+        st = vap.sta
+        assert st is not None
         now = vap.ic.sched.now_ns
-        fails = vap.sta_fails
+        fails = st.fails
         cands = [r for r in self._matches(vap, results)
                  if now - fails.get(r.bssid, -FAIL_BACKOFF_NS) >= FAIL_BACKOFF_NS]
         return max(cands, key=lambda r: (r.rssi, -r.channel.freq), default=None)
 
-    def scan_done(self, vap: Any, results: list[ScanResult]) -> None:
+    def scan_done(self, vap: IEEE80211Vap, results: list[ScanResult]) -> None:
         if vap.state != State.SCAN:
             return
+        st = vap.sta
+        assert st is not None
         best = self.select_bss(vap, results)
         if best is None:
             # Nothing to join yet: keep scanning, as a FreeBSD station does.
             # But if what we seek is there and only refused us lately, scan
             # again when that ends, as wpa_supplicant does after a failed
             # connection, rather than probe a known BSS for nothing.
-            fails = vap.sta_fails
+            fails = st.fails
             held = [fails[r.bssid] + FAIL_BACKOFF_NS for r in self._matches(vap, results) if r.bssid in fails]
             now = vap.ic.sched.now_ns
             if held and min(held) > now:
-                vap.mgt_timer.reset(min(held) - now, self._rescan, vap)
+                st.mgt_timer.reset(min(held) - now, self._rescan, vap)
             else:
                 self._start_scan(vap)
             return
@@ -207,76 +231,97 @@ class StaMode(Mode):
         vap.ic.set_curchan(best.channel)
         vap.new_state(State.AUTH, 0, internal=True)
 
-    def _rescan(self, vap: Any) -> None:
+    def _rescan(self, vap: IEEE80211Vap) -> None:
         if vap.state == State.SCAN and not vap.nstates:
             self._start_scan(vap)
 
-    def _fail(self, vap: Any, why: str) -> None:
+    def _fail(self, vap: IEEE80211Vap, why: str) -> None:
         """The BSS refused us or did not answer: back to SCAN, keep it aside."""
+        st = vap.sta
+        assert st is not None
         if vap.bssid is not None:
-            vap.sta_fails[vap.bssid] = vap.ic.sched.now_ns
+            st.fails[vap.bssid] = vap.ic.sched.now_ns
         vap.stats.assoc_failures += 1
         log.debug("%s: %s", vap.name, why)
         vap.new_state(State.SCAN, 0, internal=True)
 
-    def _arm_mgt(self, vap: Any, state: State, sent: bool) -> None:
+    def _arm_mgt(self, vap: IEEE80211Vap, state: State, sent: bool) -> None:
         """Wait for the answer to a request; unsent or unacked: retry soon."""
-        vap.mgt_timer.reset(MGT_TIMEOUT_NS if sent else MGT_RETRY_NS, self._mgt_timeout, vap, state)
+        st = vap.sta
+        assert st is not None
+        st.mgt_timer.reset(MGT_TIMEOUT_NS if sent else MGT_RETRY_NS, self._mgt_timeout, vap, state)
 
-    def _on_status(self, vap: Any, state: State) -> Any:
+    def _on_status(self, vap: IEEE80211Vap, state: State) -> Callable[[bytes, TxStatus], None]:
         def cb(_frame: bytes, status: TxStatus) -> None:
-            if vap.state == state and not status.acked and vap.mgt_timer.pending:
-                vap.mgt_timer.reset(MGT_RETRY_NS + vap.ic.rng.randrange(MGT_RETRY_NS), self._mgt_timeout,
+            st = vap.sta  # None if the vap was detached while the frame was out
+            if st is not None and vap.state == state and not status.acked and st.mgt_timer.pending:
+                st.mgt_timer.reset(MGT_RETRY_NS + vap.ic.rng.randrange(MGT_RETRY_NS), self._mgt_timeout,
                                     vap, state)
         return cb
 
-    def _mgt_timeout(self, vap: Any, state: State) -> None:
+    def _mgt_timeout(self, vap: IEEE80211Vap, state: State) -> None:
         if vap.state != state or vap.nstates:
             return
-        if vap.mgt_tries >= MGT_TRIES:
+        st = vap.sta
+        assert st is not None
+        if st.mgt_tries >= MGT_TRIES:
             self._fail(vap, f"{state.name} timed out")
         elif state == State.AUTH:
             self._send_auth(vap)
         else:
             self._send_assoc(vap, reassoc=False)
 
-    def _send_auth(self, vap: Any) -> None:
-        vap.mgt_tries += 1
-        sent = send_mgmt(vap, vap.bssid, Auth(AuthAlgorithm.OPEN, 1),
+    def _send_auth(self, vap: IEEE80211Vap) -> None:
+        st = vap.sta
+        assert st is not None
+        bssid = vap.bssid
+        assert bssid is not None  # AUTH is entered with a BSS chosen
+        st.mgt_tries += 1
+        sent = send_mgmt(vap, bssid, Auth(AuthAlgorithm.OPEN, 1),
                          on_status=self._on_status(vap, State.AUTH))
         self._arm_mgt(vap, State.AUTH, sent)
 
-    def _send_assoc(self, vap: Any, *, reassoc: bool) -> None:
-        vap.mgt_tries += 1
+    def _send_assoc(self, vap: IEEE80211Vap, *, reassoc: bool) -> None:
+        st = vap.sta
+        assert st is not None
+        bssid = vap.bssid
+        assert bssid is not None  # ASSOC is entered with a BSS chosen
+        st.mgt_tries += 1
         ies = IEList([SSID(vap.ssid or (vap.bss.ssid if vap.bss is not None else b"")),
                       *rates_ies(DEFAULT_RATES), HT_CAPS])
         cap = capinfo(vap)
-        body: Any = ReassocReq(cap, 10, vap.bssid, ies) if reassoc else AssocReq(cap, 10, ies)
-        sent = send_mgmt(vap, vap.bssid, body, on_status=self._on_status(vap, State.ASSOC))
+        body: Any = ReassocReq(cap, 10, bssid, ies) if reassoc else AssocReq(cap, 10, ies)
+        sent = send_mgmt(vap, bssid, body, on_status=self._on_status(vap, State.ASSOC))
         self._arm_mgt(vap, State.ASSOC, sent)
 
     # -- beacon miss (FreeBSD's software bmiss) ------------------------------------
-    def reset_beacon_monitor(self, vap: Any) -> bool:
+    def reset_beacon_monitor(self, vap: IEEE80211Vap) -> bool:
         """Restart the beacon-miss count from now (mac80211's
         `ieee80211_sta_reset_beacon_monitor`): time the radio spent away
         from the BSS channel is not beacon loss.  False if `vap` is not a
         running station (nothing to reset)."""
         if vap.state != State.RUN or vap.mode is not self:
             return False
-        vap.swbmiss_count = 0
+        st = vap.sta
+        assert st is not None
+        st.swbmiss_count = 0
         self._arm_bmiss(vap)
         return True
 
-    def _arm_bmiss(self, vap: Any) -> None:
+    def _arm_bmiss(self, vap: IEEE80211Vap) -> None:
+        st = vap.sta
+        assert st is not None
         bintval = vap.bss.bintval if vap.bss is not None and vap.bss.bintval else vap.bintval
-        vap.bmiss_timer.reset(vap.bmiss_threshold * bintval * TU, self._bmiss_check, vap)
+        st.bmiss_timer.reset(st.bmiss_threshold * bintval * TU, self._bmiss_check, vap)
 
-    def _bmiss_check(self, vap: Any) -> None:
+    def _bmiss_check(self, vap: IEEE80211Vap) -> None:
         if vap.state != State.RUN:
             return
-        if vap.swbmiss_count or vap.ic.flags & ComFlags.SCAN:
+        st = vap.sta
+        assert st is not None
+        if st.swbmiss_count or vap.ic.flags & ComFlags.SCAN:
             # Beacons came (or we were off channel scanning for another vap).
-            vap.swbmiss_count = 0
+            st.swbmiss_count = 0
             self._arm_bmiss(vap)
             return
         vap.stats.beacon_misses += 1
@@ -285,12 +330,14 @@ class StaMode(Mode):
             vap.new_state(State.SCAN, 0, internal=True)
 
     # -- receive -------------------------------------------------------------------
-    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any,
+    def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
+        st = vap.sta
+        assert st is not None
         if subtype == SUB_BEACON:
             if a3 == vap.bssid:
                 vap.stats.rx_beacons += 1
-                vap.swbmiss_count += 1
+                st.swbmiss_count += 1
             return
         if a2 != vap.bssid or vap.bssid is None:
             return  # management from anyone but our AP does not concern a station
@@ -304,7 +351,7 @@ class StaMode(Mode):
             if auth.status == StatusCode.SUCCESS:
                 vap.new_state(State.ASSOC, 0, internal=True)
             else:
-                vap.last_status = auth.status
+                st.last_status = auth.status
                 self._fail(vap, f"authentication refused: {auth.status!r}")
         elif subtype in (SUB_ASSOC_RESP, SUB_REASSOC_RESP):
             if state != State.ASSOC:
@@ -318,20 +365,23 @@ class StaMode(Mode):
                     node.rates = resp.ies.rates
                 vap.new_state(State.RUN, 0, internal=True)
             else:
-                vap.last_status = resp.status
+                st.last_status = resp.status
                 self._fail(vap, f"association refused: {resp.status!r}")
         elif subtype in (SUB_DEAUTH, SUB_DISASSOC):
             if state < State.AUTH or (subtype == SUB_DISASSOC and state < State.ASSOC):
                 return
-            vap.last_reason = MgmtFrame.parse(frame).body.reason
+            st.last_reason = MgmtFrame.parse(frame).body.reason
             log.debug("%s: %s by the AP: %r", vap.name,
-                      "deauthenticated" if subtype == SUB_DEAUTH else "disassociated", vap.last_reason)
+                      "deauthenticated" if subtype == SUB_DEAUTH else "disassociated", st.last_reason)
             if not vap.nstates:
                 vap.new_state(State.SCAN, 0, internal=True)
 
-    def recv_data(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any, flags: int) -> None:
+    def recv_data(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
+                  flags: int) -> None:
+        st = vap.sta
+        assert st is not None
         ds = flags & 3
-        if vap.state != State.RUN or node is None or node is not vap.bss_node \
+        if vap.state != State.RUN or node is None or node is not st.bss_node \
                 or not (ds == FROM_DS or (ds == DSTODS and vap.dwds)):
             vap.stats.rx_dropped += 1  # 4-address data without DWDS: wrong direction
             return
@@ -351,18 +401,21 @@ class StaMode(Mode):
             return  # our own multicast, relayed back by the AP
         deliver(vap, da, sa, data_body(frame, subtype, flags), node)
 
-    def encap(self, vap: Any, eth: bytes) -> tuple[bytes, Any] | None:
-        node = vap.bss_node
+    def encap(self, vap: IEEE80211Vap, eth: bytes) -> tuple[bytes, Node | None] | None:
+        st = vap.sta
+        assert st is not None
+        node = st.bss_node
         body = snap_body(eth)
-        if node is None or body is None:
-            return None
+        bssid, me = vap.bssid, vap.macaddr
+        if node is None or body is None or bssid is None or me is None:
+            return None  # (an associated station has both addresses)
         dst, src = eth[0:6], eth[6:12]
         if dst[0] & 1:
             vap.stats.tx_multicast += 1
-        if vap.dwds and src != vap.macaddr:
+        if vap.dwds and src != me:
             # Bridged traffic of a DWDS station (FEXT_4ADDR): 4-address, so
             # the AP's WDS vap for us learns who is behind us.
-            return data_frame(DSTODS, vap.bssid, vap.macaddr, dst, vap.next_seq(), body, a4=src), node
+            return data_frame(DSTODS, bssid, me, dst, vap.next_seq(), body, a4=src), node
         # The AP knows us by our address: it is the transmitter (and SA) of
         # every frame we send in a 3-address BSS.
-        return data_frame(TO_DS, vap.bssid, vap.macaddr, dst, vap.next_seq(), body), node
+        return data_frame(TO_DS, bssid, me, dst, vap.next_seq(), body), node

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import string
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ic import MS, SEC, Busy, Channel, InvalidArgument, NoSuchDevice, NotSupported, OpMode, mac_str
 from net80211.p2p.group import P2PGroup
@@ -44,6 +44,9 @@ from net80211.wire.frame import FrameError
 from net80211.wire.ie import SSID, DSParams, IEList, SupportedRates, p2p_attributes, p2p_ies
 from net80211.wire.mgmt import Action, MgmtFrame, ProbeReq, ProbeResp
 
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
+
 log = logging.getLogger("net80211.p2p")
 
 SEARCH_DWELL_MS = 20
@@ -58,7 +61,7 @@ _SUB_PROBE_REQ = 4
 class P2PDevice:
     """Wi-Fi Direct on one P2P device vap."""
 
-    def __init__(self, vap: Any, *, device_name: str | None = None, go_intent: int = 7,
+    def __init__(self, vap: IEEE80211Vap, *, device_name: str | None = None, go_intent: int = 7,
                  listen_channel: int | None = None, on_event: Callable[[str], Any] | None = None,
                  config_methods: int = DEFAULT_CONFIG_METHODS) -> None:
         if vap.opmode is not OpMode.P2P_DEVICE:
@@ -422,8 +425,9 @@ class P2PDevice:
         xy = "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(2))
         return f"DIRECT-{xy}{self.device_name}".encode()[:32]
 
-    def group_add(self, freq: int | None = None) -> P2PGroup:
-        """P2P_GROUP_ADD: an autonomous GO."""
+    def group_add(self, freq: int | None = None) -> P2PGroup | None:
+        """P2P_GROUP_ADD: an autonomous GO; None if its vap could not be made
+        (P2P-GROUP-FORMATION-FAILURE says why)."""
         chan, reason = self.neg.pick_channel(OpMode.P2P_GO, None, freq)
         if chan is None:
             raise Busy(f"{self.vap.name}: cannot start a GO: {reason}")

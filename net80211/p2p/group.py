@@ -15,6 +15,7 @@ from net80211.wire.mgmt import Deauth
 if TYPE_CHECKING:
     from net80211.p2p.device import P2PDevice
     from net80211.p2p.peers import Peer
+    from net80211.vap import IEEE80211Vap
 
 FORMATION_TIMEOUT_NS = 15 * SEC
 REASON_DEAUTH_LEAVING = 3
@@ -30,7 +31,7 @@ class P2PGroup:
         self.chan = chan
         self.go_dev = go_dev
         self.negotiated = negotiated
-        self.vap: Any = None
+        self.vap: IEEE80211Vap | None = None
         self.up = False
         self.removed = False
         self._timer: list[Any] | None = None
@@ -58,7 +59,9 @@ class P2PGroup:
             dev.emit(f"P2P-GROUP-FORMATION-FAILURE reason='{e.strerror}'")
             return None
         self.vap = vap
-        vap.p2p_group = self
+        st = vap.p2p
+        assert st is not None  # a P2P vap carries its P2P state from setup
+        st.group = self
         dev.groups[self.name] = self
         try:
             vap.up()
@@ -70,7 +73,7 @@ class P2PGroup:
         return self
 
     # -- the vap's state (from the P2P modes' newstate) ---------------------------------------
-    def state_changed(self, vap: Any, ostate: State, nstate: State) -> None:
+    def state_changed(self, vap: IEEE80211Vap, ostate: State, nstate: State) -> None:
         if self.removed or vap is not self.vap:
             return
         if nstate == State.RUN and not self.up:
@@ -120,6 +123,6 @@ class P2PGroup:
         dev = self.dev
         dev.groups.pop(self.name, None)
         vap, self.vap = self.vap, None
-        if vap is not None and vap.attached:
-            vap.p2p_group = None
+        if vap is not None and vap.attached and vap.p2p is not None:
+            vap.p2p.group = None
             dev.ic.destroy_vap(vap)

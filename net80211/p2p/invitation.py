@@ -51,6 +51,8 @@ class Invitations:
         if peer is None:
             raise NoSuchDevice(f"{mac_str(addr)}: unknown peer (run a find first)")
         bssid = g.vap.macaddr if g.role == "GO" else g.vap.bssid
+        if bssid is None:
+            raise InvalidArgument(f"{ifname}: the group has no BSSID yet")
         chans = dev.neg._my_channels()
 
         def build() -> P2PAction:
@@ -106,7 +108,7 @@ class Invitations:
                 status = Status.UNABLE_TO_ACCOMMODATE
             elif sa not in self.authorized and go_dev not in self.authorized:
                 status = Status.INFO_UNAVAILABLE  # ask the user first
-        attrs = {Attr.STATUS: bytes((status,)), Attr.CONFIG_TIMEOUT: b"\x00\x00",
+        attrs: dict[int, bytes] = {Attr.STATUS: bytes((status,)), Attr.CONFIG_TIMEOUT: b"\x00\x00",
                  Attr.CHANNEL_LIST: channel_list(dev.neg._my_channels())}
         resp = P2PAction(Subtype.INVITATION_RESP, act.token, attrs)
         dev.wdev.mgmt_tx(dev.action_frame(sa, resp), freq, no_cck=True, owner=dev.owner)

@@ -1,14 +1,31 @@
 """The P2P operating modes: a P2P device (discovery only, no netdev, no BSS),
-a P2P GO (an AP with P2P IEs) and a P2P client (a station with P2P IEs)."""
+a P2P GO (an AP with P2P IEs) and a P2P client (a station with P2P IEs).
+
+Their P2P state is a `P2PState` at `vap.p2p`; a GO also has the AP state
+(`vap.ap`), a client the station state (`vap.sta`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ic import OpMode, RxInfo, State
 from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.modes.hostap import HostapMode
 from net80211.modes.sta import StaMode
+from net80211.node import Node
+
+if TYPE_CHECKING:
+    from net80211.p2p.group import P2PGroup
+    from net80211.vap import IEEE80211Vap
+
+
+@dataclass(slots=True, eq=False)
+class P2PState:
+    """A P2P vap's state (`vap.p2p`)."""
+
+    started: bool = False  # a P2P device: started by start_p2p (net80211.p2p.wdev)
+    group: P2PGroup | None = None  # a GO or client: the group it serves (net80211.p2p.group)
 
 
 class P2PDeviceMode(Mode):
@@ -22,15 +39,20 @@ class P2PDeviceMode(Mode):
     START = (State.RUN, True)
     rx_probe_req = True  # answered in the listen state by the P2P layer's registration
 
-    def vap_setup(self, vap: Any) -> None:
-        vap.p2p_started = False  # set by start_p2p (net80211.p2p.wdev)
+    def vap_setup(self, vap: IEEE80211Vap) -> None:
+        vap.p2p = P2PState()
+
+    def vap_detach(self, vap: IEEE80211Vap) -> None:
+        vap.p2p = None
 
 
 _SUB_DISASSOC, _SUB_DEAUTH = 10, 12
 
 
-def _tell_group(vap: Any, ostate: State, nstate: State) -> None:
-    group = getattr(vap, "p2p_group", None)
+def _tell_group(vap: IEEE80211Vap, ostate: State, nstate: State) -> None:
+    st = vap.p2p
+    assert st is not None
+    group = st.group
     if group is not None:
         group.state_changed(vap, ostate, nstate)
 
@@ -40,7 +62,15 @@ class P2PGoMode(HostapMode):
 
     opmode = OpMode.P2P_GO
 
-    def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
+    def vap_setup(self, vap: IEEE80211Vap) -> None:
+        super().vap_setup(vap)
+        vap.p2p = P2PState()
+
+    def vap_detach(self, vap: IEEE80211Vap) -> None:
+        super().vap_detach(vap)
+        vap.p2p = None
+
+    def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
         super().newstate(vap, ostate, nstate, arg)
         _tell_group(vap, ostate, nstate)
 
@@ -50,9 +80,19 @@ class P2PClientMode(StaMode):
 
     opmode = OpMode.P2P_CLIENT
 
-    def recv_mgmt(self, vap: Any, subtype: int, frame: bytes, rx: RxInfo, node: Any,
+    def vap_setup(self, vap: IEEE80211Vap) -> None:
+        super().vap_setup(vap)
+        vap.p2p = P2PState()
+
+    def vap_detach(self, vap: IEEE80211Vap) -> None:
+        super().vap_detach(vap)
+        vap.p2p = None
+
+    def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
-        group = getattr(vap, "p2p_group", None)
+        st = vap.p2p
+        assert st is not None
+        group = st.group
         if (group is not None and subtype in (_SUB_DISASSOC, _SUB_DEAUTH) and a2 is not None
                 and a2 == vap.bssid and vap.state >= State.RUN):
             # The GO ended the group: a P2P client leaves (wpa_supplicant
@@ -62,6 +102,6 @@ class P2PClientMode(StaMode):
             return
         super().recv_mgmt(vap, subtype, frame, rx, node, a2, a3)
 
-    def newstate(self, vap: Any, ostate: State, nstate: State, arg: int) -> None:
+    def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
         super().newstate(vap, ostate, nstate, arg)
         _tell_group(vap, ostate, nstate)

@@ -44,7 +44,7 @@ class OffChanItem:
 class OffChannel:
     """The device's queue of off-channel requests."""
 
-    def __init__(self, ic: Any) -> None:
+    def __init__(self, ic: IEEE80211Com) -> None:
         self.ic = ic
         self.queue: list[OffChanItem] = []
         self.active: OffChanItem | None = None

@@ -15,7 +15,7 @@ import itertools
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ic import MS, Busy, Channel, IEEE80211Com, InvalidArgument, NotSupported, OpMode, RxInfo, State
 from net80211.p2p.frames import FrameRegistry
@@ -25,6 +25,9 @@ from net80211.scan import Scanner, ScanResult
 from net80211.wire.frame import BROADCAST, FrameError
 from net80211.wire.ie import SSID, Element, IEList, SupportedRates
 from net80211.wire.mgmt import MgmtFrame, ProbeReq
+
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
 
 ROC_MIN_MS = 10
 ROC_MAX_MS = 5000  # IEEE80211Com.ic_max_remain_on_channel_ms unless the driver says otherwise
@@ -55,9 +58,9 @@ def roc_max_ms(ic: IEEE80211Com) -> int:
     return int(ic.ic_max_remain_on_channel_ms)
 
 
-def wdev_of(vap: Any) -> WirelessDev:
+def wdev_of(vap: IEEE80211Vap) -> WirelessDev:
     """The wdev of a vap (made on first use)."""
-    wdev = getattr(vap, "wdev", None)
+    wdev = vap.wdev
     if wdev is None:
         if vap.opmode not in _WDEV_TYPES:
             raise NotSupported(f"{vap.name}: {vap.opmode.word} vaps take no off-channel primitives")
@@ -80,10 +83,10 @@ class _Wait:
 class WirelessDev:
     """A vap addressed as a wireless device."""
 
-    def __init__(self, vap: Any) -> None:
+    def __init__(self, vap: IEEE80211Vap) -> None:
         self.vap = vap
         self.ic = vap.ic
-        n = sum(1 for v in self.ic.vaps if getattr(v, "wdev", None) is not None)
+        n = sum(1 for v in self.ic.vaps if v.wdev is not None)
         self.id = wiphy_index(self.ic) << 32 | (n + 1)
         self.frame_regs = FrameRegistry(self)
         vap.frame_regs = self.frame_regs
@@ -101,7 +104,9 @@ class WirelessDev:
 
     @property
     def address(self) -> bytes:
-        return self.vap.macaddr
+        addr = self.vap.macaddr
+        assert addr is not None  # a wdev is made for an attached vap
+        return addr
 
     @property
     def is_p2p_device(self) -> bool:
@@ -152,11 +157,13 @@ class WirelessDev:
         if self.p2p_cookie is not None:
             raise Busy(f"{self.name}: P2P device already started")
         ic.policy.check_start_p2p(ic, vap)
-        vap.p2p_started = True
+        st = vap.p2p
+        assert st is not None  # a P2P device has it while attached
+        st.started = True
         try:
             vap.up()
         except BaseException:
-            vap.p2p_started = False
+            st.started = False
             raise
         cookie = self.p2p_cookie = next(_cookies)
         self._p2p_owner = owner
@@ -179,7 +186,9 @@ class WirelessDev:
         for w in list(self._waits.values()):
             self._end_wait(w, cancelled=True)
         self._abort_scan()
-        self.vap.p2p_started = False
+        st = self.vap.p2p
+        if st is not None:  # None once the vap is detached
+            st.started = False
         if self.vap.attached:
             self.vap.down()
         owner.emit(Event("p2p_stopped", self))

@@ -4,11 +4,14 @@ JSON-ready dicts, and the readable text form of the whole result."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ic import OpMode, mac_str
 from net80211.wire.frame import CtrlSubtype, DataSubtype, FrameError, MgmtSubtype
 from net80211.wire.pcap import LINKTYPE_RADIOTAP, read_pcap
+
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
 
 
 def _mac(x: Any) -> str | None:
@@ -26,7 +29,7 @@ def _mac(x: Any) -> str | None:
     return str(x)
 
 
-def _bss(vap: Any) -> dict[str, Any] | None:
+def _bss(vap: IEEE80211Vap) -> dict[str, Any] | None:
     """The BSS a station (or IBSS member) is part of, if any."""
     b = vap.bss
     if b is None:
@@ -39,7 +42,7 @@ def _bss(vap: Any) -> dict[str, Any] | None:
             "rssi": getattr(b, "rssi", None)}
 
 
-def vap_summary(vap: Any, *, destroyed: bool = False) -> dict[str, Any]:
+def vap_summary(vap: IEEE80211Vap, *, destroyed: bool = False) -> dict[str, Any]:
     """One vap: identity, state, its BSS or stations, frame counters."""
     st = vap.stats
     d: dict[str, Any] = {

@@ -10,11 +10,15 @@ its peer's link address from the scenario, so no ARP is exchanged.
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ic import MS, Scheduler, mac_str
+from ic import MS, InvalidArgument, Scheduler, mac_str
+from net80211.netdev import QueueNetdev
 from net80211.scenario import packets
 from net80211.scenario.packets import ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, IPPROTO_ICMP, IPPROTO_UDP, BadPacket
+
+if TYPE_CHECKING:
+    from net80211.vap import IEEE80211Vap
 
 # Payload prefix of our probes: magic, flow number, sequence, send time (ns).
 _PROBE = struct.Struct(">4sIIq")
@@ -25,11 +29,14 @@ _FILLER = bytes(range(256)) * 6  # ping's incrementing pattern, longer than any 
 class Host:
     """The IPv4 side of one vap's netdev."""
 
-    def __init__(self, sched: Scheduler, vap: Any, ip: bytes) -> None:
+    def __init__(self, sched: Scheduler, vap: IEEE80211Vap, ip: bytes) -> None:
         self.sched = sched
         self.vap = vap
-        self.netdev = vap.netdev
-        self.mac: bytes = vap.macaddr
+        nd, mac = vap.netdev, vap.macaddr
+        if not isinstance(nd, QueueNetdev) or mac is None:
+            raise InvalidArgument(f"{vap.name}: traffic needs an attached vap with an in-process netdev")
+        self.netdev = nd
+        self.mac: bytes = mac
         self.ip = ip
         self.ip_id = 0
         self.pings: dict[int, PingFlow] = {}  # ICMP ident -> flow

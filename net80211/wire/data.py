@@ -87,7 +87,7 @@ class DataFrame(_FlagProps):
     def sa(self) -> bytes:
         ds = self.flags & DS_MASK
         if ds == 3:
-            return self.addr4  # type: ignore[return-value]
+            return self.addr4  # type: ignore[return-value]  # ToDS+FromDS frames always carry addr4
         return self.addr3 if ds == 2 else self.addr2
 
     @property

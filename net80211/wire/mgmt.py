@@ -274,11 +274,11 @@ class Auth(Trusted):
 
 
 def _status(v: int) -> int:
-    return StatusCode._value2member_map_.get(v, v)  # type: ignore[return-value]
+    return StatusCode._value2member_map_.get(v, v)  # type: ignore[return-value]  # an IntEnum member is an int
 
 
 def _reason(v: int) -> int:
-    return ReasonCode._value2member_map_.get(v, v)  # type: ignore[return-value]
+    return ReasonCode._value2member_map_.get(v, v)  # type: ignore[return-value]  # an IntEnum member is an int
 
 
 @trusted_ctor

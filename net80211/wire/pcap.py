@@ -81,7 +81,7 @@ class PcapWriter:
             self._f.close()
         else:
             self._f.flush()
-        self._f = None  # type: ignore[assignment]
+        self._f = None  # type: ignore[assignment]  # closed: every method checks for None first
 
     def __enter__(self) -> PcapWriter:
         return self

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from support.taps import tap_method
+
 from ic import SEC, TU, Scheduler, State
 from net80211.driver import open_driver
 from net80211.wire.ie import SSID, TIM, DSParams, IBSSParams, SupportedRates
 from net80211.wire.mgmt import Beacon, MgmtFrame, ProbeResp
 
 
-def heard():
+def heard(monkeypatch):
     s = Scheduler()
     d = open_driver("hwsim", s, radios=3)
     mon = d.devices[2].create_vap("mon0", "monitor", channel=6)
     frames: list[bytes] = []
-    orig = mon.input
-    mon.input = lambda f, rx: (frames.append(f), orig(f, rx))[1]
+    tap_method(monkeypatch, mon, "input", lambda f, rx: frames.append(f))
     mon.up()
     return s, d, frames
 
@@ -29,8 +30,8 @@ def bodies(frames, kind, sender):
     return out
 
 
-def test_ibss_beacons_and_probe_responses_carry_the_atim_window():
-    s, d, frames = heard()
+def test_ibss_beacons_and_probe_responses_carry_the_atim_window(monkeypatch):
+    s, d, frames = heard(monkeypatch)
     v = d.devices[0].create_vap("wlan0", "ibss", ssid="adhoc", channel=6)
     v.atim_window = 0
     v.up()
@@ -53,8 +54,8 @@ def test_ibss_beacons_and_probe_responses_carry_the_atim_window():
     assert {b.ies.atim_window for b in bodies(frames[n:], Beacon, v.macaddr)} == {10}
 
 
-def test_an_ap_advertises_no_ibss_parameter_set():
-    s, d, frames = heard()
+def test_an_ap_advertises_no_ibss_parameter_set(monkeypatch):
+    s, d, frames = heard(monkeypatch)
     ap = d.devices[0].create_vap("wlan0", "hostap", ssid="infra", channel=6)
     ap.up()
     s.run_for(5 * 100 * TU)

@@ -12,6 +12,8 @@ ALL_MODES = (Caps.STA | Caps.IBSS | Caps.HOSTAP | Caps.AHDEMO | Caps.MONITOR | C
 
 
 class RecordingVap(IEEE80211Vap):
+    __slots__ = ("seen",)  # the transitions this vap's driver saw
+
     def iv_newstate(self, nstate: State, arg: int) -> int:
         ic = self.ic
         ic.transitions.append((self.name, self.state, nstate, self.serving))

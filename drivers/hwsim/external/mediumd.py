@@ -38,7 +38,9 @@ from .connection import Connection, WarnLimiter
 from .genl import Ack, Attr, Cmd, Done, GenlError, Message
 from .stations import MAX_ADDRS, MAX_RADIOS, Radio, Stations, default_hwaddr
 from .transport import Transport, open_kernel, open_unix
-from .wmconfig import ConfigError
+from .wcontrol import WmediumdControl
+from .wmconfig import DEFAULT_TX_POWER, ConfigError
+from .wserver import ControlServer
 
 log = logging.getLogger("hwsim-mediumd")
 
@@ -96,6 +98,7 @@ class MediumDaemon:
         self._flush_pending = False
         # a task, not a timed event: the messages of one event leave together right after it
         self._outq = TaskQueue(self.sched, "mediumd-out")
+        self.control: ControlServer | None = None  # wmediumd's run-time control API, when served
 
     def _setup_port(self, p: MediumPort, i: int) -> None:
         # Group frames reach every station (the kernel filters like mac80211 does);
@@ -103,6 +106,22 @@ class MediumDaemon:
         p.filter = FIF_ALLMULTI | FIF_BEACONS | FIF_PROBE_REQ
         p.rx = lambda frame, info, i=i: self._rx(i, frame, info)
         p.tx_status = self._status
+
+    # -- wmediumd's run-time control API (wserver, wcontrol) ---------------------------------
+    def add_station(self, hwaddr: bytes) -> MediumPort:
+        """A station for `hwaddr` as if the config named it (wmediumd's ADD)."""
+        return self.stations.add_named(hwaddr, tx_power_dbm=round(DEFAULT_TX_POWER))
+
+    def remove_station(self, port: MediumPort) -> None:
+        """Take a station off the medium (wmediumd's DEL): its radio hears and sends nothing."""
+        self.stations.remove_named(port)
+
+    def serve_control(self, path: str) -> ControlServer:
+        """Serve wmediumd's run-time control API on `path`."""
+        # wmediumd's station ids are the config's; default stations are not among them
+        ctl = WmediumdControl(self, self.ports[: self.stations.n_config])
+        self.control = ControlServer(self.sched, path, ctl.handle)
+        return self.control
 
     # -- connection ------------------------------------------------------------------------
     def connect(self, transport: Transport, *, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
@@ -473,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--netns", metavar="NAME",
                     help="serve the radios of network namespace NAME (kernel mode)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the medium's random generator")
+    ap.add_argument("--control", metavar="PATH",
+                    help="serve wmediumd's run-time control API on this UNIX stream socket")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     if args.netns and args.socket:
@@ -494,6 +515,8 @@ def main(argv: list[str] | None = None) -> int:
                 why = e.strerror or e
                 raise MediumError(f"cannot open a generic netlink socket{where_}: {why}") from None
         daemon.connect(transport)
+        if args.control:
+            daemon.serve_control(args.control)
     except MediumError as e:
         msg = str(e)
         if not args.socket and "MAC80211_HWSIM" in msg and "No such file" in msg:
@@ -514,6 +537,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     daemon.run()
+    if daemon.control is not None:
+        daemon.control.close()
     daemon.close()
     log.info("done (%s): %s", daemon.exit_reason, ", ".join(f"{k} {v}" for k, v in daemon.stats.items()))
     return 0

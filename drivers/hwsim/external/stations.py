@@ -68,6 +68,7 @@ class Stations:
             if p.attached and p.hwaddr is not None:
                 self.cfg_station[p.hwaddr.to_bytes(6, "big")] = self.add_station(p)
         self.n_config = len(self.ports)
+        self.named: set[int] = set()  # stations added at run time as if the config named them
         self.radios: dict[bytes, Radio] = {}  # hw -> radio
         self.by_addr: dict[bytes, Radio] = {}  # learned address -> radio
         self.bound: dict[int, Radio] = {}  # station -> radio
@@ -80,6 +81,31 @@ class Stations:
         self.ports.append(port)
         self.setup_port(port, st)
         return st
+
+    def add_named(self, hw: bytes, *, tx_power_dbm: int) -> MediumPort:
+        """A station for address `hw` as if the config named it; a radio known by
+        that address moves onto it (from its default station)."""
+        port = self.medium.add_port(f"wm{len(self.ports)}", hwaddr=hw, addrs=[hw], tx_power_dbm=tx_power_dbm)
+        st = self.add_station(port)
+        self.named.add(st)
+        self.cfg_station[hw] = st
+        for r in list(self.radios.values()):
+            if hw in r.candidates():
+                self.place(r)
+                break
+        return port
+
+    def remove_named(self, port: MediumPort) -> None:
+        """Take a station off the medium; its radio stays without one, deaf and mute."""
+        st = self.ports.index(port)
+        r = self.bound.get(st)
+        if r is not None:
+            self.unbind(r)
+        for a in [a for a, s in self.cfg_station.items() if s == st]:
+            del self.cfg_station[a]
+        self.named.discard(st)
+        if port.attached:
+            self.medium.remove_port(port)
 
     def radio(self, hw: bytes, *, radio_id: int | None = None, name: str | None = None,
                confirmed: bool = True) -> Radio | None:
@@ -141,7 +167,7 @@ class Stations:
         self.bound.pop(st, None)
         self.unheard.pop(st, None)
         port = self.ports[st]
-        if st >= self.n_config:
+        if st >= self.n_config and st not in self.named:
             if port.attached:
                 self.medium.remove_port(port)
         else:

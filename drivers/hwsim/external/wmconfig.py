@@ -67,19 +67,33 @@ def parse_config(text: str) -> tuple[list[str], ModelSpec, list[tuple[float, ...
         return ids, spec, positions, directions, powers
     kind = str(_get(mdl, "type", default=""))
     fading = float(_get(mdl, "fading_coefficient", default=0.0))
+    noise = model.NOISE_DBM
+    raw_noise = _get(mdl, "noise_threshold")
+    if raw_noise is not None:
+        try:
+            noise_threshold = float(raw_noise)
+        except (TypeError, ValueError):
+            raise ConfigError(f"model.noise_threshold must be a number, not {raw_noise!r}") from None
+        if noise_threshold < 0:  # wmediumd keeps its -91 dBm otherwise
+            noise = noise_threshold
     if kind == "snr":
         spec = ModelSpec(kind="snr", default_snr=float(_get(mdl, "default_snr", default=DEFAULT_SNR)),
                          links=_links(_get(mdl, "links"), n, "model.links"),
-                         interference=interference, fading=fading)
+                         interference=interference, fading=fading, noise_dbm=noise)
     elif kind == "prob":
         links = _links(_get(mdl, "links"), n, "model.links")
         default = float(_get(mdl, "default_prob", "default_probability", default=0.0))
         if any(not 0.0 <= v <= 1.0 for v in [*links.values(), default]):
             raise ConfigError("model.links: probabilities must be within [0, 1]")
         spec = ModelSpec(kind="prob", default_prob=default, links=links,
-                         interference=interference, fading=fading)
+                         interference=interference, fading=fading, noise_dbm=noise)
     elif kind == "path_loss":
         name = str(_get(mdl, "model_name", default="log_distance"))
+        if name == "log_normal_shadowing":
+            # log distance without xg; the per-station shadowing samples come
+            # at run time (wmediumd's "gaussian random" updates)
+            name = "log_distance"
+            mdl = {**mdl, "xg": 0.0}
         if name not in model.PATH_LOSS_MODELS:
             raise ConfigError(f"model.model_name {name!r} is not one of {', '.join(model.PATH_LOSS_MODELS)}")
         params: dict[str, float] = {}
@@ -103,7 +117,7 @@ def parse_config(text: str) -> tuple[list[str], ModelSpec, list[tuple[float, ...
             if len(powers) != n:
                 raise ConfigError(f"model.tx_powers has {len(powers)} entries for {n} interfaces")
         spec = ModelSpec(kind="path_loss", path_loss=name, params=params,
-                         interference=interference, fading=fading)
+                         interference=interference, fading=fading, noise_dbm=noise)
     else:
         raise ConfigError(f"model.type must be snr, prob or path_loss, not {kind!r}")
     return ids, spec, positions, directions, powers

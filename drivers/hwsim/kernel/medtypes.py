@@ -85,7 +85,7 @@ def unpack4(packed: int, signed: bool = False) -> tuple[int, int, int, int]:
     """The four octets of `pack4`, as int8 if `signed`."""
     b = packed.to_bytes(4, "little")
     if signed:
-        return tuple(x - 256 if x > 127 else x for x in b)  # type: ignore[return-value]
+        return tuple(x - 256 if x > 127 else x for x in b)  # type: ignore[return-value]  # four octets
     return b[0], b[1], b[2], b[3]
 
 

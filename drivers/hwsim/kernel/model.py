@@ -260,11 +260,12 @@ def cells_of(positions: ArrayLike, size_m: float) -> NDArray[np.int64]:
 
 
 def link_rows(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_distance", *,
-              floor_db: float, freq_mhz: float = DEFAULT_FREQ_MHZ, noise_dbm: float = NOISE_DBM,
-              **params: float) -> Iterator[tuple[int, NDArray[np.uint32], NDArray[np.float64]]]:
+              floor_db: float, rx_gain: ArrayLike | None = None, freq_mhz: float = DEFAULT_FREQ_MHZ,
+              noise_dbm: float = NOISE_DBM, **params: float
+              ) -> Iterator[tuple[int, NDArray[np.uint32], NDArray[np.float64]]]:
     """(i, receivers, snr) for every radio i: the radios that hear it with an
     SNR of at least `floor_db`, in index order, and their SNRs (as
-    `snr_matrix` computes them).
+    `snr_matrix` computes them, plus the receiver's `rx_gain` in dB).
 
     Radios are binned into square cells as wide as the hearing range, so
     only the pairs in neighbouring cells are looked at: work and memory grow
@@ -275,8 +276,9 @@ def link_rows(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_d
     if not n:
         return
     tx = np.broadcast_to(np.asarray(tx_power_dbm, dtype=np.float64), (n,))
-    reach = hearing_range(model, float(tx.max()), floor_db, freq_mhz=freq_mhz, noise_dbm=noise_dbm,
-                          **params)
+    gain = None if rx_gain is None else np.broadcast_to(np.asarray(rx_gain, dtype=np.float64), (n,))
+    best = float(tx.max()) + (float(gain.max()) if gain is not None else 0.0)
+    reach = hearing_range(model, best, floor_db, freq_mhz=freq_mhz, noise_dbm=noise_dbm, **params)
     # no finite range: one cell holds everything
     size = reach if math.isfinite(reach) else float(np.ptp(p[:, :2], axis=0).max()) + MIN_DISTANCE_M
     c = cells_of(p, max(size, MIN_DISTANCE_M))
@@ -311,6 +313,8 @@ def link_rows(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_d
         near = (d2 <= reach * reach) & (i != j)  # cheap: most candidates in the corner cells fail
         i, j = i[near], j[near]
         snr = tx[i] - path_loss(model, np.sqrt(d2[near]), freq_mhz, **params) - noise_dbm
+        if gain is not None:
+            snr += gain[j]  # after, as ModelSpec.matrices adds it: the same doubles
         keep = snr >= floor_db
         i, j, snr = i[keep], j[keep], snr[keep]
         o = np.argsort(i * n + j)  # pairs are unique: any sort gives (i, j) order

@@ -324,7 +324,7 @@ class RefKernel:
 
     def _status(self, s: int, f: _Frame, flags: int, sig: int) -> None:
         self.out.append(MedEvent(self.now, f.id, EV_STATUS, s, sig, f.freq, 0, flags,
-                                 tuple(f.rate_idx), tuple(f.tries)))  # type: ignore[arg-type]
+                                 tuple(f.rate_idx), tuple(f.tries)))  # type: ignore[arg-type]  # four entries by construction
 
     def _finish(self, s: int, flags: int, sig: int) -> None:
         r = self.radios[s]

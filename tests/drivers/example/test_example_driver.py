@@ -7,6 +7,7 @@ import errno
 from pathlib import Path
 
 import pytest
+from support.taps import tap_method
 
 from drivers.example import ExampleDriver, ExampleRadio, ExampleVap
 from ic import MS, SEC, CloneFlags, ConcurrencyError, InvalidArgument, NotSupported, Scheduler, State
@@ -160,14 +161,13 @@ def _beacons(frames):
     return out
 
 
-def test_ap_beacons_reach_a_monitor_on_another_radio(world):
+def test_ap_beacons_reach_a_monitor_on_another_radio(world, monkeypatch):
     s, d = world
     ap = d.devices[0].create_vap("wlan0", "hostap", ssid="exnet", channel=6)
     mon = d.devices[1].create_vap("mon0", "monitor", channel=6)
     deaf = d.devices[2].create_vap("mon1", "monitor", channel=1)
     heard: list[bytes] = []
-    orig = mon.mode.input
-    mon.input = lambda frame, rx: (heard.append(frame), orig(mon, frame, rx))  # type: ignore[method-assign]
+    tap_method(monkeypatch, mon, "input", lambda frame, rx: heard.append(frame))
     for v in (ap, mon, deaf):
         v.up()
     s.run_for(1 * SEC)

@@ -2,6 +2,7 @@
 multi-vap radios, data path (issue 5 acceptance)."""
 
 import pytest
+from support.taps import tap_method
 
 from ic import MS, SEC
 from net80211 import State
@@ -146,13 +147,12 @@ def test_ap_down_deauths_its_stations():
     assert ap.stations() == []
 
 
-def test_deauth_from_ap_sends_sta_back_to_scanning():
+def test_deauth_from_ap_sends_sta_back_to_scanning(monkeypatch):
     s, d = world(3)
     ap, (a, b) = bss(s, d, 2)
     assert s.run_until(lambda: a.state == RUN and b.state == RUN, 3 * SEC)
     seen = []
-    orig = a.iv_newstate
-    a.iv_newstate = lambda n, arg: (seen.append(n), orig(n, arg))[1]
+    tap_method(monkeypatch, a, "iv_newstate", lambda n, arg: seen.append(n))
     assert ap.mode.deauth_station(ap, a.macaddr, ReasonCode.UNSPECIFIED)
     s.run_for(10 * MS)
     assert a.state == SCAN and a.last_reason == ReasonCode.UNSPECIFIED and b.state == RUN

@@ -120,13 +120,16 @@ def test_kernel_table_agrees_with_per(snr, tidx, length):
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(1, 60), st.integers(0, 2**32 - 1), st.sampled_from(sorted(model.PATH_LOSS_MODELS)),
-       st.sampled_from([-10.0, 0.0, 12.0]), st.sampled_from([20.0, 300.0, 3000.0]))
-def test_sparse_link_rows_are_the_dense_matrix_above_the_floor(n, seed, name, floor, side):
+       st.sampled_from([-10.0, 0.0, 12.0]), st.sampled_from([20.0, 300.0, 3000.0]), st.booleans())
+def test_sparse_link_rows_are_the_dense_matrix_above_the_floor(n, seed, name, floor, side, with_gain):
     rng = np.random.default_rng(seed)
     pos = np.column_stack([rng.uniform(0, side, n), rng.uniform(0, side, n), rng.uniform(0, 3, n)])
     tx = rng.integers(0, 30, n).astype(np.float64)
+    gain = rng.uniform(-3, 9, n) if with_gain else None
     dense = model.snr_matrix(pos, tx, name)
-    rows = list(model.link_rows(pos, tx, name, floor_db=floor))
+    if gain is not None:
+        dense += gain[None, :]  # as ModelSpec.matrices adds the receive gain
+    rows = list(model.link_rows(pos, tx, name, floor_db=floor, rx_gain=gain))
     assert sorted(i for i, _, _ in rows) == list(range(n))  # every radio once, even without links
     for i, to, snr in rows:
         want = np.nonzero(dense[i] >= floor)[0]
