@@ -293,9 +293,9 @@ def link_rows(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_d
     for a in range(0, n, chunk):
         src = order[a:a + chunk]
         ii, jj = [], []
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                nk = key[src] + dx * ny + dy
+        for ox in (-1, 0, 1):
+            for oy in (-1, 0, 1):
+                nk = key[src] + ox * ny + oy
                 at = np.searchsorted(ukey, nk)
                 ok = at < len(ukey)
                 ok[ok] = ukey[at[ok]] == nk[ok]
