@@ -121,6 +121,7 @@ def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
         "ap_stations": sum(len(v.get("stations", [])) for v in result["vaps"] if v["mode"] == "hostap"),
         "medium_frames": m.get("frames", 0), "medium_deliveries": m.get("deliveries", 0),
         "python_receptions": m.get("rx", 0), "collisions": m.get("collisions", 0),
+        "collided_transmissions": m.get("collided", 0), "attempts": m.get("attempts", 0),
         "events": result["events_run"], "events_per_s": round(result["events_run"] / (t2 - t1)),
     }
     if prof:
@@ -226,7 +227,8 @@ def _print(r: dict[str, Any]) -> None:
           f"CPU {r['cpu_s']:.2f} s, peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
     print(f"    associated {r['associated']}/{r['stas']} ({r['associated_to_own_ssid']} to their own "
           f"SSID), medium frames {r['medium_frames']}, Python receptions {r['python_receptions']}, "
-          f"collisions {r['collisions']}, {r['events_per_s']:,} events/s", flush=True)
+          f"collisions {r['collisions']} at receivers ({r['collided_transmissions']} of {r['attempts']} "
+          f"transmissions), {r['events_per_s']:,} events/s", flush=True)
 
 
 if __name__ == "__main__":

@@ -105,6 +105,8 @@ struct med_counters {
     uint64_t queue_drops;   /* refused: queue full */
     uint64_t acked;
     uint64_t not_acked;
+    uint64_t collided;      /* transmissions lost to interference at one receiver or more
+                             * (collisions counts the receivers) */
 };
 
 struct medium;

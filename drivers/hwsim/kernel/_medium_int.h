@@ -96,6 +96,7 @@ struct medium {
     /* the interferers of the frame being judged, in overlap order */
     uint32_t *iv_src; double *iv_f; uint32_t *iv_g; uint32_t niv, iv_cap;
     struct med_counters c;
+    uint8_t hit;      /* decide() saw a collision since it was cleared */
 };
 
 int med_i_grow(void **p, uint32_t *cap, uint32_t need, size_t elem);

@@ -235,7 +235,7 @@ static int decide(struct medium *m, const struct tx *t, uint32_t r, double snr, 
     double loss = 1.0 - (1.0 - link_loss) * (1.0 - per);
     int ok = loss >= 1.0 ? 0 : loss <= 0.0 ? 1 : med_i_uniform(m) >= loss;
     if (!ok) {
-        if (interf > 0.0) m->c.collisions++; else m->c.drops++;
+        if (interf > 0.0) { m->c.collisions++; m->hit = 1; } else m->c.drops++;
         return 0;
     }
     *signal = (int32_t)floor(sig + m->noise_dbm + 0.5);
@@ -293,6 +293,7 @@ static void data_end(struct medium *m, const struct tx *t)
     int64_t acker = -1;
     uint32_t rate = (uint32_t)q->rate_idx[f->stage];
     judge_prepare(m, t);
+    m->hit = 0;
     const struct links *l = &m->links[s];
     for (uint32_t h = 0; h < l->nhear; h++) {
         uint32_t i = l->hear[h], r = l->to[i];
@@ -311,6 +312,7 @@ static void data_end(struct medium *m, const struct tx *t)
         if (owns && needs_ack && acker < 0) acker = r;
     }
     judge_done(m, t);
+    m->c.collided += m->hit;
     if (!needs_ack) {
         attempt_done(m, s, 0, 0);
     } else if (acker >= 0) {
@@ -350,7 +352,9 @@ static void ack_end(struct medium *m, const struct tx *t)
     if (sr->state != MED_RADIO_STOPPED && med_i_rxfreq(sr) == t->freq && (sr->group & ar->group) &&
         med_get_link(m, a, s, &snr, &loss) && snr > m->decode_db) {
         judge_prepare(m, t);
+        m->hit = 0;
         ok = decide(m, t, s, snr, loss, &sig);
+        m->c.collided += m->hit;
         judge_done(m, t);
     }
     attempt_done(m, s, ok, ok ? sig : 0);

@@ -196,6 +196,7 @@ class RefKernel:
         self.active: list[_Tx] = []
         self.out: list[MedEvent] = []
         self.c = dict.fromkeys(COUNTERS, 0)
+        self.hit = False  # _decide saw a collision since it was cleared
         self.per_tab: list[list[float]] | None = None
         self.per_step = model.PER_TABLE_STEP_DB
         self.set_params()
@@ -473,6 +474,7 @@ class RefKernel:
             ok = int(self.rng.uniform() >= loss)
         if not ok:
             self.c["collisions" if interf > 0.0 else "drops"] += 1
+            self.hit |= interf > 0.0
         return ok, signal
 
     def _attempt_done(self, s: int, acked: bool, ack_signal: int) -> None:
@@ -525,6 +527,7 @@ class RefKernel:
         rate = f.rate_idx[f.stage]
         c = self.c
         row = self.links[s]
+        self.hit = False
         for r in sorted(row):
             rr = self.radios[r]
             if row[r][0] <= self.decode_db:
@@ -544,6 +547,7 @@ class RefKernel:
                                      RXF_RETRY if t.retry else 0, (0, 0, 0, 0), (0, 0, 0, 0)))
             if owns and needs_ack and acker < 0:
                 acker = r
+        c["collided"] += int(self.hit)
         if not needs_ack:
             self._attempt_done(s, False, 0)
         elif acker >= 0:
@@ -575,7 +579,9 @@ class RefKernel:
         link = self.links[a].get(s)
         if (sr.state != RADIO_STOPPED and sr.rxfreq == t.freq and sr.group & ar.group and link is not None
                 and link[0] > self.decode_db):
+            self.hit = False
             ok, sig = self._decide(t, s, *link)
+            self.c["collided"] += int(self.hit)
         self._attempt_done(s, bool(ok), sig if ok else 0)
         self._kick(a)
 

@@ -96,8 +96,25 @@ def hidden_terminal(a_c_snr, *, snr_a=30.0, snr_c=30.0, seed=0):
 def test_hidden_terminals_collide():
     w = hidden_terminal(NONE)
     assert w.rx[1] == []
-    assert w.medium.counters["collisions"] == 2
+    assert w.medium.counters["collisions"] == 2 and w.medium.counters["collided"] == 2
     assert [st.acked for _, st in w.status[0] + w.status[2]] == [False, False]
+
+
+@pytest.mark.parametrize("backend", ["c", "python"])
+def test_collisions_count_receivers_collided_counts_transmissions(backend):
+    # Hidden senders 0 and 5 broadcast at once to four radios that hear both:
+    # eight receptions lost, two transmissions.
+    links = {(s, r): 30.0 for s in (0, 5) for r in (1, 2, 3, 4)}
+    w = snr_world(6, links, backend=backend)
+    for r in (1, 2, 3, 4):
+        w.ports[r].filter = FIF_PROMISC
+    w.ports[0].transmit(data(BCAST, mac(0), BCAST, bytes(500)), rates=((4, 1),))
+    w.sched.run_for(100_000)
+    w.ports[5].transmit(data(BCAST, mac(5), BCAST, bytes(500)), rates=((4, 1),))
+    w.run()
+    c = w.medium.counters
+    assert all(w.rx[r] == [] for r in (1, 2, 3, 4))
+    assert c["collisions"] == 8 and c["collided"] == 2 and c["attempts"] == 2
 
 
 def test_carrier_sense_prevents_the_collision():
