@@ -144,3 +144,13 @@ def test_hearing_range_is_where_the_snr_meets_the_floor():
         snr = 20.0 - float(model.path_loss(name, d)) - model.NOISE_DBM
         assert snr == pytest.approx(-10.0, abs=1e-6)
     assert model.hearing_range("free_space", -100.0, 0.0) == 0.0  # not even at 1 m
+
+
+def test_without_a_finite_hearing_range_every_pair_is_a_link():
+    # A floor nothing stays under: one cell holds the world, no pair is
+    # dropped, not even across the diagonal of the area (3D distances too).
+    rng = np.random.default_rng(7)
+    pos = np.column_stack([rng.uniform(0, 50, 40), rng.uniform(0, 50, 40), rng.uniform(0, 30, 40)])
+    assert model.hearing_range("log_distance", 20.0, -1e9) == math.inf
+    rows = list(model.link_rows(pos, 20.0, "log_distance", floor_db=-1e9))
+    assert sum(len(to) for _, to, _ in rows) == 40 * 39
