@@ -397,20 +397,35 @@ class HwsimMedium:
             self._links_dirty = False
             return
         self._links_dirty = False
+        k = self._k
         pos = np.array([p.position for p in self.ports]).reshape(len(self.ports), 3)
         power, gain = self._radiated()
-        snr, loss = self.model.matrices(pos, power, self._link_overrides, rx_gain=gain)
-        if len(self.ports):
-            self._k.set_links(snr, loss)
+        for i, to, snr, loss in self.model.rows(pos, power, self._link_overrides, rx_gain=gain):
+            k.set_row(i, to, snr, loss)
+        cells = self.model.cells(pos, power, rx_gain=gain)
+        # An override may link radios further apart than the cells allow for.
+        if cells is None or self._link_overrides:
+            k.set_cell_reach(0)
+        else:
+            grid, reach = cells
+            for i, (cx, cy) in enumerate(grid.tolist()):
+                k.set_cell(i, cx, cy)
+            k.set_cell_reach(reach)
+
+    @property
+    def num_links(self) -> int:
+        """Links the modeled medium keeps (pairs above the hearing threshold)."""
+        self._sync_links()
+        return int(self._k.num_links)
 
     def link_snr(self, a: MediumPort, b: MediumPort) -> float:
-        """The SNR in dB the modeled medium uses from a to b (before fading)."""
+        """The SNR in dB the model gives the link from a to b (before fading;
+        below the hearing threshold the kernel keeps no link at all)."""
         if self.model is None:
             raise ValueError("the perfect medium has no SNR")
         pos = np.array([p.position for p in self.ports])
         power, gain = self._radiated()
-        snr = self.model.matrices(pos, power, self._link_overrides, rx_gain=gain)[0]
-        return float(snr[a.index, b.index])
+        return self.model.pair(pos, power, a.index, b.index, self._link_overrides, rx_gain=gain)[0]
 
     def _radiated(self) -> tuple[np.ndarray, np.ndarray]:
         """(what each port radiates in dBm, its receive gain in dB)."""

@@ -362,7 +362,10 @@ class HwsimRadio(IEEE80211Com):
                                   self.beacons.callout(vap))
             return
         self.stats["beacons"] += 1
-        self._xmit(beacon_frame(vap, self.ic_get_tsf()), ((0, 1),), True, None)
+        # At the vap's management rate like every other management frame (and
+        # the IBSS beacon below): 1 Mb/s DSSS beacons take 1.1 ms each, so a
+        # hundred APs on one channel filled it with beacons alone.
+        self._xmit(beacon_frame(vap, self.ic_get_tsf()), ((RATE_INDEX.get(vap.mgmtrate, 0), 1),), True, None)
 
     def _ibss_beacon(self, vap: IEEE80211Vap, tbtt_ns: int, co: Callout | None) -> None:
         if self.beacons.callout(vap) is not co or vap.state < State.RUN or not self.port.started:

@@ -1,10 +1,14 @@
 """What the modeled medium knows about the world: how links are obtained
 (path loss from positions, an explicit SNR matrix, or wmediumd's loss
-probabilities) and the physical parameters, turned into the (snr, loss)
-matrices the kernel reads."""
+probabilities) and the physical parameters, turned into the links the
+kernel reads: per transmitter, the receivers that hear it (sparse), or
+dense (snr, loss) matrices for small worlds and tools."""
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +18,13 @@ from .kernel import model
 
 KINDS = ("path_loss", "snr", "prob")
 MOVE_INTERVAL_S = 3  # wmediumd moves stations by their direction every 3 s
+# Path-loss links weaker than this SNR are left out: 10 dB below the noise
+# floor a signal cannot be decoded or sensed, and as interference it adds at
+# most a tenth of the noise power (0.4 dB off the SINR).  Leaving them out
+# makes a world's cost grow with its links rather than with N².
+LINK_FLOOR_DB = -10.0
+
+Row = tuple[int, NDArray[np.uint32], NDArray[np.float64], NDArray[np.float64] | None]
 
 
 @dataclass
@@ -39,6 +50,7 @@ class ModelSpec:
     default_snr: float = 30.0
     default_prob: float = 0.0
     links: dict[tuple[int, int], float] = field(default_factory=dict)
+    link_floor_db: float = LINK_FLOOR_DB
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -90,3 +102,73 @@ class ModelSpec:
         np.fill_diagonal(snr, model.SNR_NONE)
         np.fill_diagonal(loss, 0.0)
         return snr, loss
+
+    def pair(self, positions: NDArray[np.float64], tx_power: NDArray[np.float64], i: int, j: int,
+             overrides: dict[tuple[int, int], tuple[float | None, float | None]] | None = None,
+             rx_gain: NDArray[np.float64] | None = None) -> tuple[float, float]:
+        """(snr, loss) of the link i -> j as `matrices` would give it (no floor)."""
+        gain = None if rx_gain is None else np.asarray(rx_gain, dtype=np.float64)[[i, j]]
+        snr, loss = self.matrices(positions[[i, j]], tx_power[[i, j]], rx_gain=gain)
+        s, p = float(snr[0, 1]), float(loss[0, 1])
+        if self.kind != "path_loss":
+            s, p = (self.default_snr, self.default_prob if self.kind == "prob" else 0.0)
+            v = self.links.get((i, j), self.links.get((j, i)))
+            if v is not None:
+                s, p = (v, p) if self.kind == "snr" else (s, v)
+        o_s, o_p = (overrides or {}).get((i, j), (None, None))
+        s, p = (s if o_s is None else o_s), (p if o_p is None else o_p)
+        return (model.SNR_NONE if p >= 1.0 or i == j else s), (0.0 if i == j else p)
+
+    def rows(self, positions: NDArray[np.float64], tx_power: NDArray[np.float64],
+             overrides: dict[tuple[int, int], tuple[float | None, float | None]] | None = None,
+             rx_gain: NDArray[np.float64] | None = None) -> Iterator[Row]:
+        """(i, receivers, snr, loss or None) for every radio i, receivers in
+        index order: the links the kernel keeps.  Path-loss links below
+        `link_floor_db` are left out, found through spatial cells; the snr
+        and prob models give every pair the model links."""
+        n = len(positions)
+        by_tx: dict[int, dict[int, tuple[float | None, float | None]]] = defaultdict(dict)
+        for (i, j), v in (overrides or {}).items():
+            if i < n and j < n and i != j:
+                by_tx[i][j] = v
+        if self.kind == "path_loss":
+            base: Iterator[tuple[int, NDArray[np.uint32], NDArray[np.float64]]] = model.link_rows(
+                positions, tx_power, self.path_loss, floor_db=self.link_floor_db, rx_gain=rx_gain,
+                freq_mhz=self.freq_mhz, noise_dbm=self.noise_dbm, **self.params)
+            for i, to, snr in base:
+                if i not in by_tx:
+                    yield i, to, snr, None
+                    continue
+                row = {int(j): (float(s), 0.0) for j, s in zip(to, snr, strict=True)}
+                for j, (o_s, o_p) in by_tx[i].items():
+                    s, p = row[j] if j in row else self.pair(positions, tx_power, i, j, rx_gain=rx_gain)
+                    row[j] = (s if o_s is None else o_s, p if o_p is None else o_p)
+                yield i, *_row_arrays(row)
+            return
+        snr_m, loss_m = self.matrices(positions, tx_power, overrides, rx_gain=rx_gain)
+        for i in range(n):
+            to = np.nonzero(snr_m[i] > model.SNR_NONE)[0].astype(np.uint32)
+            yield i, to, snr_m[i, to], (loss_m[i, to] if loss_m[i, to].any() else None)
+
+    def cells(self, positions: NDArray[np.float64], tx_power: NDArray[np.float64],
+              rx_gain: NDArray[np.float64] | None = None) -> tuple[NDArray[np.int64], int] | None:
+        """Spatial cells as wide as the hearing range and the kernel's reach
+        (2: two transmissions can meet at a receiver only within two cells),
+        or None where links do not follow positions."""
+        if self.kind != "path_loss" or not len(positions):
+            return None
+        best = float(np.max(tx_power)) + (float(np.max(rx_gain)) if rx_gain is not None else 0.0)
+        reach = model.hearing_range(self.path_loss, best, self.link_floor_db,
+                                    freq_mhz=self.freq_mhz, noise_dbm=self.noise_dbm, **self.params)
+        if not math.isfinite(reach):
+            return None
+        return model.cells_of(positions, max(reach, model.MIN_DISTANCE_M)), 2
+
+
+def _row_arrays(row: dict[int, tuple[float, float]]
+                ) -> tuple[NDArray[np.uint32], NDArray[np.float64], NDArray[np.float64] | None]:
+    keys = sorted(j for j, (s, p) in row.items() if p < 1.0 and s > model.SNR_NONE)
+    to = np.array(keys, dtype=np.uint32)
+    snr = np.array([row[j][0] for j in keys], dtype=np.float64)
+    loss = np.array([row[j][1] for j in keys], dtype=np.float64)
+    return to, snr, (loss if loss.any() else None)

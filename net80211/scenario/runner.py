@@ -40,6 +40,7 @@ class ScenarioRun:
         self.captures_open: list[Any] = []  # owners whose stop_capture is still due
         self.created: list[Path] = []  # capture files this run made
         self.wall_s = 0.0
+        self._by_name: dict[str, Any] = {}
 
     # -- building ----------------------------------------------------------------
     def _wrap(self, path: tuple[Any, ...], e: OSError) -> ScenarioError:
@@ -152,9 +153,18 @@ class ScenarioRun:
                 kw["macaddr"] = v.wlanaddr
             if v.netdev is not None:
                 kw["netdev"] = v.netdev
-            self.vaps[v.name] = self.driver.device(v.radio).create_vap(v.name, v.mode, **kw)
+            self.vaps[v.name] = self._device(v.radio).create_vap(v.name, v.mode, **kw)
         except OSError as e:
             raise self._wrap(v.where, e) from None
+
+    def _device(self, name: str) -> Any:
+        """driver.device(name) through an index: that walks the device list,
+        and a world of 10,000 radios would walk it 10,000 times."""
+        assert self.driver is not None
+        if len(self._by_name) != len(self.driver.devices):
+            self._by_name = {d.name: d for d in self.driver.devices}
+        dev = self._by_name.get(name)
+        return dev if dev is not None else self.driver.device(name)
 
     def _capture_path(self, c: Any) -> Path:
         """Where a capture goes: inside --outdir, through no symlink, in
@@ -264,6 +274,11 @@ class ScenarioRun:
                 if failed is None and spec is not None:
                     failed = self._wrap(spec.where + ("file",), e)
         if self.driver is not None:
+            # Oldest first: the device, radio and state-machine model lists
+            # drop each by list.remove, which finds the oldest at once; newest
+            # first (driver.close) costs a walk per device, N² in all.
+            for dev in list(self.driver.devices):
+                self.driver.remove_device(dev)
             self.driver.close()
         if failed is not None and not quiet:
             raise failed

@@ -12,8 +12,11 @@ from net80211.scenario.source import SourceIndex, key_name
 # Limits a scenario is checked against before anything is built
 # (docs/scenarios.md, "Limits"): beyond them a file is refused with EINVAL.
 MAX_SECONDS = 1_000_000.0  # virtual seconds of a run, and of any time in the file
-MAX_RADIOS = 1024
-MAX_VAPS = 8192
+# A world of 11,000 radios (1,000 APs, 10,000 stations) runs in about 0.7 GB
+# (tests/bench/bench_scenario.py --deployment density): 16 Ki radios stays
+# within a few GB.
+MAX_RADIOS = 16384
+MAX_VAPS = 32768
 MAX_FLOWS = 8192  # traffic entries after repeat
 MAX_ENTRIES = 65536  # entries of any one array after repeat, checked before expanding
 MIN_PING_INTERVAL_S = 0.001

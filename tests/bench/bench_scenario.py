@@ -1,13 +1,22 @@
 """Scenario benchmark: N HOSTAP radios (SSIDs net0..net{N-1}) and 10 N
-station radios (station j joins net(j mod N)), one channel, all placed at
-random in a 50 m x 50 m square, log-distance medium, 10 s of virtual time,
-run through the scenario runner.
+station radios (station j joins net(j mod N)), 10 s of virtual time, run
+through the scenario runner, in two deployments:
 
-Reports wall time (build and run), associations completed, frames on the
-medium, Python-level receptions and scheduler events per second, for
-10/100, 20/200 and 50/500 radios.  Prints figures (`--json` for JSON,
-`--profile` for the cProfile top functions of the largest size).  Never a
-pass/fail threshold.
+- `one-channel` (default): channel 1, everyone placed at random in one
+  50 m x 50 m square, log-distance exponent 3.0 (all within earshot);
+  10/100, 20/200, 50/500 and 100/1000 radios.
+- `density` (--deployment density): channels 1/6/11 (AP i on the i-th of
+  them, its stations with it), ~100 m² per radio (a square of side
+  sqrt(100 (N + 10 N)) m), log-distance exponent 3.5; 50/500 up to
+  1000/10000 radios.  Its cost should grow about linearly with N.
+
+Every size runs in a subprocess of its own so that its peak RSS
+(getrusage ru_maxrss) is its own.  Reports wall time (build and run), peak
+RSS, associations completed, frames on the medium, Python-level receptions,
+collisions and scheduler events per second, and the growth exponent of wall
+time and of RSS between consecutive sizes.  Prints figures (`--json` for
+JSON, `--profile` for the cProfile top functions of the largest size).
+Never a pass/fail threshold.
 """
 
 from __future__ import annotations
@@ -16,9 +25,13 @@ import argparse
 import cProfile
 import io
 import json
+import math
 import os
 import pstats
+import random
+import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,30 +43,55 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from net80211.scenario import ScenarioRun, scenario_from_dict  # noqa: E402
 
-SIZES = ((10, 100), (20, 200), (50, 500))
+SIZES = {
+    "one-channel": ((10, 100), (20, 200), (50, 500), (100, 1000)),
+    "density": ((50, 500), (100, 1000), (200, 2000), (500, 5000), (1000, 10000)),
+}
+M2_PER_RADIO = 100.0
+DENSITY_CHANNELS = (1, 6, 11)
 
 
-def scenario(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0) -> dict[str, Any]:
+def scenario(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
+             deployment: str = "one-channel") -> dict[str, Any]:
+    if deployment == "density":
+        # APs at random; each station within its AP's share of the area (a
+        # square of side sqrt(100 m² x 11) around it), so every BSS is
+        # reachable and the whole stays at ~100 m² per radio.
+        side = math.sqrt(M2_PER_RADIO * (aps + stas))
+        half = math.sqrt(M2_PER_RADIO * (aps + stas) / aps) / 2
+        rng = random.Random(f"bench-density/{seed}")
+        ap_pos = [[round(rng.uniform(0, side), 2), round(rng.uniform(0, side), 2)] for _ in range(aps)]
+        sta_pos = [[round(min(side, max(0.0, ap_pos[j % aps][k] + rng.uniform(-half, half))), 2)
+                    for k in (0, 1)] for j in range(stas)]
+        placed: list[dict[str, Any]] = [{"positions": ap_pos}, {"positions": sta_pos}]
+        exponent = 3.5
+        ap_chan: Any = [DENSITY_CHANNELS[i % 3] for i in range(aps)]
+    else:
+        placed = [{"placement": "random", "area": [50, 50]}] * 2
+        exponent, ap_chan = 3.0, [1] * aps
+    jit = {"start_jitter": jitter} if jitter else {}
     return {
-        "scenario": {"name": f"bench-{aps}-{stas}", "seconds": seconds, "seed": seed},
-        "medium": {"model": "log_distance", "params": {"exponent": 3.0}},
+        "scenario": {"name": f"bench-{deployment}-{aps}-{stas}", "seconds": seconds, "seed": seed},
+        "medium": {"model": "log_distance", "params": {"exponent": exponent}},
         "radios": [
-            {"count": aps, "name": "ap{i}", "placement": "random", "area": [50, 50]},
-            {"count": stas, "name": "sta{i}", "placement": "random", "area": [50, 50]},
+            {"count": aps, "name": "ap{i}", **placed[0]},
+            {"count": stas, "name": "sta{i}", **placed[1]},
         ],
         "vaps": [
-            {"repeat": aps, "name": "wap{i}", "radio": "ap{i}", "mode": "hostap", "ssid": "net{i}",
-             "channel": 1},
-            {"repeat": stas, "name": "wsta{i}", "radio": "sta{i}", "mode": "sta", "ssid": f"net{{i%{aps}}}",
-             "channel": 1, **({"start_jitter": jitter} if jitter else {})},
+            *({"name": f"wap{i}", "radio": f"ap{i}", "mode": "hostap", "ssid": f"net{i}",
+               "channel": ap_chan[i]} for i in range(aps)),
+            *({"name": f"wsta{j}", "radio": f"sta{j}", "mode": "sta", "ssid": f"net{j % aps}",
+               "channel": ap_chan[j % aps], **jit} for j in range(stas)),
         ],
     }
 
 
 def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
-            profile: bool = False) -> dict[str, Any]:
-    sc = scenario_from_dict(scenario(aps, stas, seconds, seed, jitter))
+            profile: bool = False, deployment: str = "one-channel") -> dict[str, Any]:
+    sc = scenario_from_dict(scenario(aps, stas, seconds, seed, jitter, deployment))
     prof = cProfile.Profile() if profile else None
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0 = ru.ru_utime + ru.ru_stime
     t0 = time.perf_counter()
     run = ScenarioRun(sc)
     if prof:
@@ -64,6 +102,7 @@ def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
     t2 = time.perf_counter()
     if prof:
         prof.disable()
+    ru = resource.getrusage(resource.RUSAGE_SELF)
     stas_run = [v for v in result["vaps"] if v["mode"] == "sta"]
     assoc = sum(1 for v in stas_run if v["state"] == "RUN")
     right = sum(1 for v in stas_run if v["state"] == "RUN" and v["bss"] and v["bss"]["ssid"] ==
@@ -71,13 +110,18 @@ def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
     m = result["medium"]
     wall = t2 - t0
     out = {
-        "aps": aps, "stas": stas, "start_jitter_s": jitter, "virtual_s": result["virtual_s"],
-        "wall_s": round(wall, 3),
+        "deployment": deployment, "aps": aps, "stas": stas, "start_jitter_s": jitter,
+        "virtual_s": result["virtual_s"], "wall_s": round(wall, 3),
+        # ru_maxrss is in KiB on Linux: the peak of this process (one size)
+        "peak_rss_mib": round(ru.ru_maxrss / 1024, 1),
+        # CPU time of build and run: less disturbed than wall time on a shared machine
+        "cpu_s": round(ru.ru_utime + ru.ru_stime - cpu0, 3),
         "build_s": round(t1 - t0, 3), "run_s": round(t2 - t1, 3),
         "associated": assoc, "associated_to_own_ssid": right,
         "ap_stations": sum(len(v.get("stations", [])) for v in result["vaps"] if v["mode"] == "hostap"),
         "medium_frames": m.get("frames", 0), "medium_deliveries": m.get("deliveries", 0),
         "python_receptions": m.get("rx", 0), "collisions": m.get("collisions", 0),
+        "collided_transmissions": m.get("collided", 0), "attempts": m.get("attempts", 0),
         "events": result["events_run"], "events_per_s": round(result["events_run"] / (t2 - t1)),
     }
     if prof:
@@ -87,13 +131,29 @@ def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
     return out
 
 
+def _in_subprocess(args: argparse.Namespace, aps: int, stas: int, profile: bool) -> dict[str, Any]:
+    """measure() in a fresh interpreter, so that peak RSS is this size's."""
+    cmd = [sys.executable, __file__, "--one", f"{aps}/{stas}", "--seconds", str(args.seconds),
+           "--seed", str(args.seed), "--start-jitter", str(args.start_jitter),
+           "--deployment", args.deployment] + (["--profile"] if profile else [])
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
+    return dict(json.loads(out))
+
+
+def _exponent(a: float, b: float, na: int, nb: int) -> float | None:
+    return round(math.log(b / a) / math.log(nb / na), 2) if a > 0 and b > 0 and nb != na else None
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--sizes", default=",".join(f"{a}/{s}" for a, s in SIZES),
-                    help="comma-separated APS/STAS pairs (default 10/100,20/200,50/500)")
+    ap.add_argument("--deployment", choices=sorted(SIZES), default="one-channel",
+                    help="one-channel (everyone in 50 m x 50 m on channel 1) or density (channels "
+                    "1/6/11, 100 m² per radio)")
+    ap.add_argument("--sizes", default=None,
+                    help="comma-separated APS/STAS pairs (default: the deployment's sizes)")
     ap.add_argument("--repeat", type=int, default=1, metavar="N",
                     help="run each size N times; wall figures are the best, with the median beside "
                     "(the machine may be shared)")
@@ -101,37 +161,74 @@ def main() -> None:
     ap.add_argument("--start-jitter", type=float, default=0.0, metavar="S",
                     help="stations come up at random times within the first S seconds "
                     "(default 0: all at once)")
+    ap.add_argument("--one", metavar="APS/STAS", help=argparse.SUPPRESS)  # the per-size subprocess
     args = ap.parse_args()
-    sizes = [tuple(int(x) for x in p.split("/")) for p in args.sizes.split(",")]
-    results = []
+    if args.one:
+        a, s = (int(x) for x in args.one.split("/"))
+        r = measure(a, s, args.seconds, args.seed, args.start_jitter, args.profile, args.deployment)
+        print(json.dumps(r))
+        return
+    spec = args.sizes or ",".join(f"{a}/{s}" for a, s in SIZES[args.deployment])
+    sizes = [tuple(int(x) for x in p.split("/")) for p in spec.split(",")]
+    results: list[dict[str, Any]] = []
     for a, s in sizes:
-        runs = [measure(a, s, args.seconds, args.seed, args.start_jitter,
-                        profile=args.profile and (a, s) == sizes[-1] and k == 0)
+        runs = [_in_subprocess(args, a, s, args.profile and (a, s) == sizes[-1] and k == 0)
                 for k in range(max(1, args.repeat))]
         best = min(runs, key=lambda r: r["wall_s"])
         best["wall_median_s"] = round(statistics.median(r["wall_s"] for r in runs), 3)
+        best["peak_rss_mib"] = min(r["peak_rss_mib"] for r in runs)
+        best["cpu_s"] = min(r["cpu_s"] for r in runs)
         best["runs"] = len(runs)
         if "profile" in runs[0]:
             best["profile"] = runs[0]["profile"]
+        if not args.json:
+            _print(best)
         results.append(best)
     base = results[0]["wall_s"]
-    for r in results:
+    for prev, r in zip([None, *results], results, strict=False):
         r["wall_vs_smallest"] = round(r["wall_s"] / base, 2) if base else None
-    if args.json:
-        print(json.dumps({"bench": "scenario", "results": [{k: v for k, v in r.items() if k != "profile"}
-                                                           for r in results]}, indent=2))
+        n = r["aps"] + r["stas"]
+        if prev is not None:
+            pn = prev["aps"] + prev["stas"]
+            # cost ~ N^k between this size and the previous one
+            r["wall_exponent"] = _exponent(prev["wall_s"], r["wall_s"], pn, n)
+            r["cpu_exponent"] = _exponent(prev["cpu_s"], r["cpu_s"], pn, n)
+            r["rss_exponent"] = _exponent(prev["peak_rss_mib"], r["peak_rss_mib"], pn, n)
+    if len(results) > 1:
+        first, last = results[0], results[-1]
+        n0, n1 = first["aps"] + first["stas"], last["aps"] + last["stas"]
+        overall = _exponent(first["wall_s"], last["wall_s"], n0, n1)
+        overall_cpu = _exponent(first["cpu_s"], last["cpu_s"], n0, n1)
     else:
+        overall = overall_cpu = None
+    if args.json:
+        print(json.dumps({"bench": "scenario", "deployment": args.deployment, "wall_exponent": overall,
+                          "cpu_exponent": overall_cpu,
+                          "results": [{k: v for k, v in r.items() if k != "profile"} for r in results]},
+                         indent=2))
+    else:
+        print("curve:")
         for r in results:
-            med = f", median of {r['runs']} {r['wall_median_s']:.2f} s" if r["runs"] > 1 else ""
-            print(f"{r['aps']:3d} APs / {r['stas']:4d} STAs, {r['virtual_s']:.0f} s virtual: "
-                  f"wall {r['wall_s']:.2f} s (build {r['build_s']:.2f}, run {r['run_s']:.2f}; "
-                  f"x{r['wall_vs_smallest']} of the smallest{med})")
-            print(f"    associated {r['associated']}/{r['stas']} ({r['associated_to_own_ssid']} to their own "
-                  f"SSID), medium frames {r['medium_frames']}, Python receptions {r['python_receptions']}, "
-                  f"collisions {r['collisions']}, {r['events_per_s']:,} events/s")
+            print(f"  {r['aps'] + r['stas']:6d} radios: wall {r['wall_s']:7.2f} s, CPU {r['cpu_s']:7.2f} s, "
+                  f"peak RSS {r['peak_rss_mib']:7.1f} MiB, associated {r['associated']}/{r['stas']}"
+                  + (f"; since the previous size wall ~N^{r['wall_exponent']}, CPU ~N^{r['cpu_exponent']}, "
+                     f"RSS ~N^{r['rss_exponent']}" if "wall_exponent" in r else ""))
+        if overall is not None:
+            print(f"  from the smallest to the largest size: wall ~N^{overall}, CPU ~N^{overall_cpu}")
     for r in results:
         if "profile" in r:
             print(r["profile"], file=sys.stderr if args.json else sys.stdout)
+
+
+def _print(r: dict[str, Any]) -> None:
+    med = f", median of {r['runs']} {r['wall_median_s']:.2f} s" if r["runs"] > 1 else ""
+    print(f"{r['aps']:4d} APs / {r['stas']:5d} STAs ({r['deployment']}), {r['virtual_s']:.0f} s virtual: "
+          f"wall {r['wall_s']:.2f} s (build {r['build_s']:.2f}, run {r['run_s']:.2f}{med}), "
+          f"CPU {r['cpu_s']:.2f} s, peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
+    print(f"    associated {r['associated']}/{r['stas']} ({r['associated_to_own_ssid']} to their own "
+          f"SSID), medium frames {r['medium_frames']}, Python receptions {r['python_receptions']}, "
+          f"collisions {r['collisions']} at receivers ({r['collided_transmissions']} of {r['attempts']} "
+          f"transmissions), {r['events_per_s']:,} events/s", flush=True)
 
 
 if __name__ == "__main__":

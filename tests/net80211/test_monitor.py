@@ -162,7 +162,7 @@ def test_monitor_capture_records_rx_info(tmp_path):
     assert len(recs) == n
     for ts_ns, pkt, _orig in recs:
         rt, length = Radiotap.parse(pkt)
-        assert rt.channel_freq == 2437 and rt.dbm_antsignal == -30 and rt.rate == 2
+        assert rt.channel_freq == 2437 and rt.dbm_antsignal == -30 and rt.rate == 12  # 6 Mb/s: mgmtrate
         assert rt.tsft == ts_ns // 1000 + 5_000_000
         assert pkt[length] == 0x80  # beacons
 

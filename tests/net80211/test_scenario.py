@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from net80211.scenario import ScenarioError, ScenarioRun, cli_main, loads_scenario, run_scenario
+from net80211.scenario import (
+    ScenarioError,
+    ScenarioRun,
+    cli_main,
+    loads_scenario,
+    run_scenario,
+    scenario_from_dict,
+)
 from net80211.scenario.summary import format_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -396,3 +403,38 @@ def test_start_jitter_is_seeded_per_vap() -> None:
     a, b, c = (loads_scenario(text, seed=s).vaps[1].start_ns for s in (1, 1, 2))
     assert a == b != c and 500_000_000 <= a <= 750_000_000 and 500_000_000 <= c <= 750_000_000
     assert loads_scenario(text).vaps[0].start_ns == 0  # only where asked
+
+
+def _clusters(seed: int) -> dict:
+    """Three BSSes on channel 1, a kilometre apart, five stations around each."""
+    radios, vaps = [], []
+    for c in range(3):
+        x = 1000.0 * c
+        radios.append({"names": [f"ap{c}"], "position": [x, 0.0]})
+        radios.append({"count": 5, "name": f"s{c}x{{i}}", "placement": "random", "area": [20, 20],
+                       "origin": [x - 10, -10]})
+        vaps.append({"name": f"wap{c}", "radio": f"ap{c}", "mode": "hostap", "ssid": f"net{c}", "channel": 1})
+        vaps.append({"repeat": 5, "name": f"w{c}x{{i}}", "radio": f"s{c}x{{i}}", "mode": "sta",
+                     "ssid": f"net{c}", "channel": 1})
+    return {"scenario": {"name": "clusters", "seconds": 2, "seed": seed},
+            "medium": {"model": "log_distance", "params": {"exponent": 3.5}},
+            "radios": radios, "vaps": vaps}
+
+
+def test_far_apart_bsses_share_no_links_and_all_associate() -> None:
+    def run(seed: int) -> tuple[str, int]:
+        r = ScenarioRun(scenario_from_dict(_clusters(seed)))
+        r.build()
+        links = r.driver.medium.num_links  # type: ignore[union-attr]
+        return json.dumps(_strip_wall(r.run()), sort_keys=True), links
+
+    a, links = run(3)
+    # 1 km apart at exponent 3.5 a BSS is 40 dB under the noise floor of the
+    # others: only the 6 x 5 links inside each cluster exist
+    assert links == 3 * 6 * 5
+    res = json.loads(a)
+    stas = [v for v in res["vaps"] if v["mode"] == "sta"]
+    assert len(stas) == 15 and all(v["state"] == "RUN" for v in stas)
+    assert all(v["bss"]["ssid"] == "net" + v["name"][1] for v in stas)
+    assert run(3)[0] == a  # same seed, same run
+    assert run(4)[0] != a

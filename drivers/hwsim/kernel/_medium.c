@@ -204,13 +204,18 @@ struct medium *med_new(uint32_t mode, uint64_t seed)
 void med_free(struct medium *m)
 {
     if (!m) return;
-    for (uint32_t i = 0; i < m->nradios; i++) { free(m->radios[i].addrs.keys); free(m->radios[i].addrs.vals); }
+    for (uint32_t i = 0; i < m->nradios; i++) {
+        free(m->radios[i].addrs.keys); free(m->radios[i].addrs.vals);
+        free(m->links[i].to); free(m->links[i].snr); free(m->links[i].loss); free(m->links[i].hear);
+    }
     for (uint32_t i = 0; i < m->ntx_cap; i++) { free(m->txs[i].sensed); free(m->txs[i].ovl); }
-    free(m->radios); free(m->snr); free(m->pw); free(m->loss); free(m->frames); free(m->txs);
+    free(m->radios); free(m->links); free(m->frames); free(m->txs);
     free(m->active); free(m->heap); free(m->out); free(m->idle_tmp); free(m->hdvec); free(m->grp);
-    free((void *)m->iv_row); free(m->iv_f); free(m->iv_g); free(m->per_tab);
+    free(m->iv_src); free(m->iv_f); free(m->iv_g); free(m->per_tab);
     free(m);
 }
+
+static void links_index(const struct medium *m, struct links *l);
 
 uint32_t med_mode(struct medium *m) { return m->mode; }
 uint32_t med_num_radios(struct medium *m) { return m->nradios; }
@@ -223,12 +228,11 @@ void med_set_params(struct medium *m, double noise_dbm, double cca_dbm, double f
     m->fading = fading_coef;
     m->interference = interference;
     for (int i = 0; i < 6; i++) m->aci_db[i] = 10.0 * log10(MED_ACI_LIN[i]);
-    uint32_t n = m->nradios, cap = m->cap;
-    for (uint32_t i = 0; i < n; i++)
-        for (uint32_t j = 0; j < n; j++) {
-            double s = m->snr[i * cap + j];
-            m->pw[i * cap + j] = s <= MED_SNR_NONE ? 0.0 : pow(10.0, (s + noise_dbm) / 10.0);
-        }
+    m->sense_db = cca_dbm - noise_dbm;
+    /* fading adds less than 6 |coef| dB (12 uniforms minus 6): below -that
+     * the SNR never gets above 0 dB, where the PER is 1 */
+    m->decode_db = -6.0 * fabs(fading_coef);
+    for (uint32_t i = 0; i < m->nradios; i++) links_index(m, &m->links[i]);
 }
 
 int med_set_per_table(struct medium *m, const double *table, uint32_t npts, double step_db)
@@ -250,18 +254,10 @@ static int reserve_radios(struct medium *m, uint32_t need)
     struct radio *nr = realloc(m->radios, ncap * sizeof *nr);
     if (!nr) return -ENOMEM;
     m->radios = nr;
-    double *mats[3] = {m->snr, m->pw, m->loss};
-    double fill[3] = {MED_SNR_NONE, 0.0, 0.0};
-    double *nm[3];
-    for (int k = 0; k < 3; k++) {
-        nm[k] = malloc(sizeof(double) * ncap * ncap);
-        if (!nm[k]) { while (k--) free(nm[k]); return -ENOMEM; }
-        for (size_t i = 0; i < (size_t)ncap * ncap; i++) nm[k][i] = fill[k];
-        for (uint32_t i = 0; i < m->nradios; i++)
-            memcpy(nm[k] + (size_t)i * ncap, mats[k] + (size_t)i * m->cap, m->nradios * sizeof(double));
-    }
-    for (int k = 0; k < 3; k++) free(mats[k]);
-    m->snr = nm[0]; m->pw = nm[1]; m->loss = nm[2];
+    struct links *nl = realloc(m->links, ncap * sizeof *nl);
+    if (!nl) return -ENOMEM;
+    memset(nl + m->cap, 0, (ncap - m->cap) * sizeof *nl);
+    m->links = nl;
     uint32_t *it = realloc(m->idle_tmp, ncap * sizeof *it);
     if (!it) return -ENOMEM;
     m->idle_tmp = it;
@@ -399,26 +395,162 @@ int med_addr_has(struct medium *m, uint32_t idx, uint64_t addr)
     return idx < m->nradios ? med_i_hget(&m->radios[idx].addrs, addr) : 0;
 }
 
+/* -- links ---------------------------------------------------------------------------- */
+int64_t med_i_link(const struct medium *m, uint32_t from, uint32_t to)
+{
+    const struct links *l = &m->links[from];
+    uint32_t lo = 0, hi = l->n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (l->to[mid] < to) lo = mid + 1; else hi = mid;
+    }
+    return lo < l->n && l->to[lo] == to ? (int64_t)lo : -1;
+}
+
+/* Rebuild l->hear (its capacity is l->cap). */
+static void links_index(const struct medium *m, struct links *l)
+{
+    l->nhear = 0;
+    for (uint32_t i = 0; i < l->n; i++)
+        if (med_i_hears(m, l->snr[i])) l->hear[l->nhear++] = i;
+}
+
+static int links_reserve(struct links *l, uint32_t need)
+{
+    if (need <= l->cap) return 0;
+    uint32_t ncap = l->cap ? l->cap : 4;
+    while (ncap < need) ncap *= 2;
+    uint32_t *to = realloc(l->to, ncap * sizeof *to);
+    if (!to) return -ENOMEM;
+    l->to = to;
+    double *snr = realloc(l->snr, ncap * sizeof *snr);
+    if (!snr) return -ENOMEM;
+    l->snr = snr;
+    if (l->loss) {
+        double *loss = realloc(l->loss, ncap * sizeof *loss);
+        if (!loss) return -ENOMEM;
+        l->loss = loss;
+    }
+    uint32_t *hear = realloc(l->hear, ncap * sizeof *hear);
+    if (!hear) return -ENOMEM;
+    l->hear = hear;
+    l->cap = ncap;
+    return 0;
+}
+
+static int links_want_loss(struct links *l)
+{
+    if (l->loss) return 0;
+    l->loss = calloc(l->cap ? l->cap : 1, sizeof *l->loss);
+    return l->loss ? 0 : -ENOMEM;
+}
+
+static int link_ok(double snr_db, double loss) { return loss >= 0.0 && loss <= 1.0 && snr_db == snr_db; }
+
 int med_set_link(struct medium *m, uint32_t from, uint32_t to, double snr_db, double loss)
 {
-    if (from >= m->nradios || to >= m->nradios || !(loss >= 0.0 && loss <= 1.0) || snr_db != snr_db)
-        return -EINVAL;
-    size_t k = (size_t)from * m->cap + to;
-    m->snr[k] = snr_db;
-    m->pw[k] = snr_db <= MED_SNR_NONE ? 0.0 : pow(10.0, (snr_db + m->noise_dbm) / 10.0);
-    m->loss[k] = loss;
+    if (from >= m->nradios || to >= m->nradios || from == to || !link_ok(snr_db, loss)) return -EINVAL;
+    struct links *l = &m->links[from];
+    int64_t k = med_i_link(m, from, to);
+    if (snr_db <= MED_SNR_NONE) { /* no link */
+        if (k < 0) return 0;
+        uint32_t rest = l->n - (uint32_t)k - 1;
+        memmove(l->to + k, l->to + k + 1, rest * sizeof *l->to);
+        memmove(l->snr + k, l->snr + k + 1, rest * sizeof *l->snr);
+        if (l->loss) memmove(l->loss + k, l->loss + k + 1, rest * sizeof *l->loss);
+        l->n--; m->nlinks--;
+        links_index(m, l);
+        return 0;
+    }
+    if (loss != 0.0 && links_want_loss(l)) return -ENOMEM;
+    if (k < 0) {
+        if (links_reserve(l, l->n + 1)) return -ENOMEM;
+        uint32_t at = 0;
+        while (at < l->n && l->to[at] < to) at++;
+        uint32_t rest = l->n - at;
+        memmove(l->to + at + 1, l->to + at, rest * sizeof *l->to);
+        memmove(l->snr + at + 1, l->snr + at, rest * sizeof *l->snr);
+        if (l->loss) memmove(l->loss + at + 1, l->loss + at, rest * sizeof *l->loss);
+        l->n++; m->nlinks++;
+        k = at;
+        l->to[k] = to;
+    }
+    l->snr[k] = snr_db;
+    if (l->loss) l->loss[k] = loss;
+    links_index(m, l);
+    return 0;
+}
+
+int med_set_row(struct medium *m, uint32_t from, uint32_t n, const uint32_t *to, const double *snr,
+                const double *loss)
+{
+    if (from >= m->nradios) return -EINVAL;
+    int any_loss = 0;
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        double p = loss ? loss[i] : 0.0;
+        if (to[i] >= m->nradios || to[i] == from || (i && to[i] <= to[i - 1]) || !link_ok(snr[i], p))
+            return -EINVAL;
+        keep += snr[i] > MED_SNR_NONE;
+        any_loss |= snr[i] > MED_SNR_NONE && p != 0.0;
+    }
+    struct links *l = &m->links[from];
+    if (any_loss && links_want_loss(l)) return -ENOMEM;
+    if (links_reserve(l, keep)) return -ENOMEM;
+    m->nlinks -= l->n;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (snr[i] <= MED_SNR_NONE) continue;
+        l->to[k] = to[i]; l->snr[k] = snr[i];
+        if (l->loss) l->loss[k] = loss ? loss[i] : 0.0;
+        k++;
+    }
+    l->n = k;
+    m->nlinks += k;
+    links_index(m, l);
     return 0;
 }
 
 int med_set_links(struct medium *m, const double *snr, const double *loss, uint32_t n)
 {
     if (n != m->nradios) return -EINVAL;
-    for (uint32_t i = 0; i < n; i++)
-        for (uint32_t j = 0; j < n; j++)
-            if (med_set_link(m, i, j, snr[(size_t)i * n + j], loss ? loss[(size_t)i * n + j] : 0.0))
-                return -EINVAL;
+    uint32_t *to = malloc((n ? n : 1) * sizeof *to);
+    double *s = malloc((n ? n : 1) * sizeof *s), *p = malloc((n ? n : 1) * sizeof *p);
+    int rc = to && s && p ? 0 : -ENOMEM;
+    for (uint32_t i = 0; i < n && !rc; i++) {
+        uint32_t k = 0;
+        for (uint32_t j = 0; j < n; j++) {
+            double v = snr[(size_t)i * n + j], q = loss ? loss[(size_t)i * n + j] : 0.0;
+            if (!link_ok(v, q)) { rc = -EINVAL; break; }
+            if (j == i || v <= MED_SNR_NONE) continue;
+            to[k] = j; s[k] = v; p[k] = q; k++;
+        }
+        if (!rc) rc = med_set_row(m, i, k, to, s, p);
+    }
+    free(to); free(s); free(p);
+    return rc;
+}
+
+int med_get_link(struct medium *m, uint32_t from, uint32_t to, double *snr_db, double *loss)
+{
+    if (from >= m->nradios || to >= m->nradios) return 0;
+    int64_t k = med_i_link(m, from, to);
+    if (k < 0) return 0;
+    *snr_db = m->links[from].snr[k];
+    *loss = m->links[from].loss ? m->links[from].loss[k] : 0.0;
+    return 1;
+}
+
+uint64_t med_num_links(struct medium *m) { return m->nlinks; }
+
+int med_set_cell(struct medium *m, uint32_t r, int32_t cx, int32_t cy)
+{
+    if (r >= m->nradios) return -EINVAL;
+    m->radios[r].cx = cx; m->radios[r].cy = cy;
     return 0;
 }
+
+void med_set_cell_reach(struct medium *m, uint32_t reach) { m->cell_reach = reach; }
 
 void med_get_counters(struct medium *m, struct med_counters *out) { *out = m->c; }
 uint32_t med_pending_events(struct medium *m) { return m->out_len - m->out_head; }

@@ -105,6 +105,8 @@ struct med_counters {
     uint64_t queue_drops;   /* refused: queue full */
     uint64_t acked;
     uint64_t not_acked;
+    uint64_t collided;      /* transmissions lost to interference at one receiver or more
+                             * (collisions counts the receivers) */
 };
 
 struct medium;
@@ -127,9 +129,35 @@ int med_set_radio(struct medium *m, uint32_t r, uint32_t state, uint32_t freq, u
 int med_addr_add(struct medium *m, uint32_t r, uint64_t addr, uint32_t kind);
 int med_addr_del(struct medium *m, uint32_t r, uint64_t addr, uint32_t kind);
 int med_addr_has(struct medium *m, uint32_t r, uint64_t addr);
+/*
+ * Links are sparse: each transmitter keeps the receivers it has a link to,
+ * sorted by index.  A pair without one (SNR <= SNR_NONE: below the hearing
+ * threshold, or a certain loss) costs nothing on the frame path: no
+ * reception, no carrier sense, no interference.
+ *
+ * med_set_row replaces transmitter `from`'s links: to[n] strictly
+ * increasing receiver indices (not `from`), snr[n] in dB, loss[n] error
+ * probabilities or NULL for none; entries with snr <= SNR_NONE are left out.
+ */
+int med_set_row(struct medium *m, uint32_t from, uint32_t n, const uint32_t *to, const double *snr,
+                const double *loss);
 /* snr[n*n] in dB, row = transmitter; loss[n*n] link error probability or NULL. */
 int med_set_links(struct medium *m, const double *snr, const double *loss, uint32_t n);
+/* One link; snr_db <= SNR_NONE removes it. */
 int med_set_link(struct medium *m, uint32_t from, uint32_t to, double snr_db, double loss);
+/* The link from -> to: 1 and *snr_db, *loss set, or 0 without one. */
+int med_get_link(struct medium *m, uint32_t from, uint32_t to, double *snr_db, double *loss);
+uint64_t med_num_links(struct medium *m);
+/*
+ * Spatial cells (optional): a transmission overlapping another records it
+ * as a possible interferer only if their senders' cells are at most `reach`
+ * apart in x and in y.  The caller promises that a radio has no link to a
+ * radio more than `reach` - 1 cells away, so the pairs left out have no
+ * receiver in common and the decisions are the same, without the sweep
+ * over every transmission in a large world.  reach 0 turns it off.
+ */
+int med_set_cell(struct medium *m, uint32_t r, int32_t cx, int32_t cy);
+void med_set_cell_reach(struct medium *m, uint32_t reach);
 
 /* Queue one frame at time now_ns; returns its id (> 0) or -errno. */
 int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now_ns);

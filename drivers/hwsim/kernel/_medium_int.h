@@ -40,8 +40,15 @@ struct frame {
     uint8_t tries[4];
 };
 
+/* A transmitter's links, sorted by receiver; loss NULL while all are 0.
+ * hear: the positions of the links strong enough to be sensed or decoded
+ * (med_i_hears), in receiver order: the frame path walks only those; the
+ * others are there as interference. */
+struct links { uint32_t *to; double *snr, *loss; uint32_t n, cap; uint32_t *hear, nhear; };
+
 struct radio {
     uint32_t state, freq, tmp_freq, group, filter;
+    int32_t cx, cy;         /* spatial cell (med_set_cell) */
     int32_t txpower;
     struct hset addrs;
     int32_t qhead[4], qtail[4];
@@ -70,11 +77,14 @@ struct medium {
     uint64_t rng[4];
     uint64_t now, seq, next_id;
     double noise_dbm, noise_mw, cca_dbm, fading;
+    double sense_db, decode_db; /* SNR that carrier sense needs; at or below decode_db nothing decodes */
     int interference;
     double aci_db[6];
     double *per_tab; uint32_t per_npts; double per_step;
     struct radio *radios; uint32_t nradios, cap;
-    double *snr, *pw, *loss; /* cap x cap, row = transmitter */
+    struct links *links;     /* per transmitter */
+    uint64_t nlinks;
+    uint32_t cell_reach;     /* 0: no spatial filter on overlaps */
     struct frame *frames; uint32_t nframes_cap; int32_t frame_free;
     struct tx *txs; uint32_t ntx_cap; int32_t tx_free;
     uint32_t *active; uint32_t nactive, active_cap;
@@ -84,8 +94,9 @@ struct medium {
     uint8_t *hdvec;   /* receivers that transmitted during it */
     uint32_t *grp;    /* radios[r].group, dense for the interference sweep */
     /* the interferers of the frame being judged, in overlap order */
-    const double **iv_row; double *iv_f; uint32_t *iv_g; uint32_t niv, iv_cap;
+    uint32_t *iv_src; double *iv_f; uint32_t *iv_g; uint32_t niv, iv_cap;
     struct med_counters c;
+    uint8_t hit;      /* decide() saw a collision since it was cleared */
 };
 
 int med_i_grow(void **p, uint32_t *cap, uint32_t need, size_t elem);
@@ -96,6 +107,13 @@ double med_i_uniform(struct medium *m);
 uint8_t med_i_hget(const struct hset *h, uint64_t addr);
 int med_i_accepts(const struct radio *r, const struct med_txreq *q, int owns);
 double med_i_per(const struct medium *m, double sinr_db, uint32_t tidx, uint32_t len);
+static inline int med_i_hears(const struct medium *m, double snr)
+{
+    return snr >= m->sense_db || snr > m->decode_db;
+}
+
+/* Index of the link from -> to in links[from], or -1. */
+int64_t med_i_link(const struct medium *m, uint32_t from, uint32_t to);
 int32_t med_i_frame_alloc(struct medium *m);
 void med_i_status(struct medium *m, uint32_t s, const struct frame *f, uint8_t flags, int32_t sig);
 void med_i_finish(struct medium *m, uint32_t s, uint8_t flags, int32_t ack_signal);

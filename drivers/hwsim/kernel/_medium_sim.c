@@ -106,6 +106,16 @@ static void ovl_add(struct tx *t, uint32_t sender, uint32_t freq)
     t->ovl[t->novl++] = (struct ovl){sender, freq};
 }
 
+/* Could transmissions by a and b meet at a receiver?  Only if their cells
+ * are within reach (see med_set_cell); always without cells. */
+static int may_meet(const struct medium *m, uint32_t a, uint32_t b)
+{
+    if (!m->cell_reach) return 1;
+    const struct radio *ra = &m->radios[a], *rb = &m->radios[b];
+    int64_t dx = (int64_t)ra->cx - rb->cx, dy = (int64_t)ra->cy - rb->cy;
+    return dx <= m->cell_reach && -dx <= m->cell_reach && dy <= m->cell_reach && -dy <= m->cell_reach;
+}
+
 /* Put a transmission on the air: overlaps, carrier sense, its end event. */
 static void start_tx(struct medium *m, uint32_t s, uint32_t freq, uint32_t tidx, uint32_t len,
                      int32_t frame, int is_ack, uint32_t ack_for, int retry)
@@ -118,20 +128,22 @@ static void start_tx(struct medium *m, uint32_t s, uint32_t freq, uint32_t tidx,
     t->novl = t->nsensed = 0;
     for (uint32_t k = 0; k < m->nactive; k++) {
         struct tx *o = &m->txs[m->active[k]];
+        if (!may_meet(m, o->sender, s)) continue;
         ovl_add(t, o->sender, o->freq);
         ovl_add(o, s, freq);
     }
     if (med_i_grow((void **)&m->active, &m->active_cap, m->nactive + 1, sizeof *m->active)) abort();
     m->active[m->nactive++] = (uint32_t)ti;
-    if (med_i_grow((void **)&t->sensed, &t->sensed_cap, m->nradios, sizeof *t->sensed)) abort();
+    const struct links *l = &m->links[s];
+    if (med_i_grow((void **)&t->sensed, &t->sensed_cap, l->n, sizeof *t->sensed)) abort();
     const struct radio *sr = &m->radios[s];
-    const double *snr = m->snr + (size_t)s * m->cap;
     double thresh = m->cca_dbm - m->noise_dbm;
-    for (uint32_t r = 0; r < m->nradios; r++) {
+    for (uint32_t h = 0; h < l->nhear; h++) {
+        uint32_t i = l->hear[h], r = l->to[i];
         struct radio *rr = &m->radios[r];
-        if (r == s || rr->state == MED_RADIO_STOPPED || !(rr->group & sr->group)) continue;
+        if (rr->state == MED_RADIO_STOPPED || !(rr->group & sr->group)) continue;
         int sep = med_i_chan_sep(freq, med_i_rxfreq(rr));
-        if (sep < 0 || snr[r] <= MED_SNR_NONE || snr[r] + m->aci_db[sep] < thresh) continue;
+        if (sep < 0 || l->snr[i] + m->aci_db[sep] < thresh) continue;
         t->sensed[t->nsensed++] = r;
         if (rr->busy++ == 0) freeze(m, rr);
     }
@@ -141,12 +153,12 @@ static void start_tx(struct medium *m, uint32_t s, uint32_t freq, uint32_t tidx,
 
 /* Per frame end, before the receiver loop: mark the radios that
  * transmitted during t (half duplex) and list the interferers that can reach
- * t's channel, with their pw row, channel factor and group, in overlap
+ * t's channel, with their sender, channel factor and group, in overlap
  * order. */
 static void judge_prepare(struct medium *m, const struct tx *t)
 {
     uint32_t cap = m->iv_cap;
-    if (med_i_grow((void **)&m->iv_row, &cap, t->novl, sizeof *m->iv_row)) abort();
+    if (med_i_grow((void **)&m->iv_src, &cap, t->novl, sizeof *m->iv_src)) abort();
     cap = m->iv_cap;
     if (med_i_grow((void **)&m->iv_f, &cap, t->novl, sizeof *m->iv_f)) abort();
     cap = m->iv_cap;
@@ -158,7 +170,7 @@ static void judge_prepare(struct medium *m, const struct tx *t)
         m->hdvec[o->sender] = 1;
         int sep = med_i_chan_sep(o->freq, t->freq);
         if (sep < 0) continue;
-        m->iv_row[m->niv] = m->pw + (size_t)o->sender * m->cap;
+        m->iv_src[m->niv] = o->sender;
         m->iv_f[m->niv] = MED_ACI_LIN[sep];
         m->iv_g[m->niv] = m->grp[o->sender];
         m->niv++;
@@ -170,9 +182,22 @@ static void judge_done(struct medium *m, const struct tx *t)
     for (uint32_t i = 0; i < t->novl; i++) m->hdvec[t->ovl[i].sender] = 0;
 }
 
+static double power_mw(const struct medium *m, double snr_db)
+{
+    return pow(10.0, (snr_db + m->noise_dbm) / 10.0);
+}
+
+/* Power in mW that radio `from` puts at radio `to`; 0 without a link. */
+static double link_mw(const struct medium *m, uint32_t from, uint32_t to)
+{
+    int64_t k = med_i_link(m, from, to);
+    return k < 0 ? 0.0 : power_mw(m, m->links[from].snr[k]);
+}
+
 /*
- * Decide whether radio r decodes transmission t: 1 yes (*signal set), 0 no,
- * -1 no link.  judge_prepare(t) must have run.
+ * Decide whether radio r, linked to t's sender with (snr, link_loss),
+ * decodes transmission t: 1 yes (*signal set), 0 no.  judge_prepare(t) must
+ * have run.
  *
  * Interference is summed in overlap order, as reference.py does, but stops
  * as soon as noise + partial sum reaches the signal power: partial sums of
@@ -180,11 +205,9 @@ static void judge_done(struct medium *m, const struct tx *t)
  * dB too, i.e. PER 1 without a draw: the same decision, far fewer terms
  * when many frames collide.
  */
-static int decide(struct medium *m, const struct tx *t, uint32_t r, int32_t *signal)
+static int decide(struct medium *m, const struct tx *t, uint32_t r, double snr, double link_loss,
+                  int32_t *signal)
 {
-    size_t k = (size_t)t->sender * m->cap + r;
-    double snr = m->snr[k];
-    if (snr <= MED_SNR_NONE) return -1;
     if (t->novl && m->hdvec[r]) { m->c.halfduplex++; return 0; }
     double fade = 0.0;
     if (m->fading != 0.0) {
@@ -194,14 +217,13 @@ static int decide(struct medium *m, const struct tx *t, uint32_t r, int32_t *sig
     }
     double sig = snr + fade, interf = 0.0, per = 1.0;
     if (m->interference && m->niv) {
-        /* without fading the signal power is pw itself: the same pow() result */
-        double s_mw = fade == 0.0 ? m->pw[k] : pow(10.0, (sig + m->noise_dbm) / 10.0);
+        double s_mw = power_mw(m, sig);
         double noise = m->noise_mw;
         uint32_t grp = m->grp[r];
         int swamped = 0;
         for (uint32_t i = 0; i < m->niv; i++) {
             if (!(m->iv_g[i] & grp)) continue;
-            interf += m->iv_row[i][r] * m->iv_f[i];
+            interf += link_mw(m, m->iv_src[i], r) * m->iv_f[i];
             if (interf > 0.0 && noise + interf >= s_mw) { swamped = 1; break; }
         }
         if (!swamped && interf > 0.0) {
@@ -210,10 +232,10 @@ static int decide(struct medium *m, const struct tx *t, uint32_t r, int32_t *sig
         }
     }
     if (interf == 0.0) per = med_i_per(m, sig, t->tidx, t->len);
-    double loss = 1.0 - (1.0 - m->loss[k]) * (1.0 - per);
+    double loss = 1.0 - (1.0 - link_loss) * (1.0 - per);
     int ok = loss >= 1.0 ? 0 : loss <= 0.0 ? 1 : med_i_uniform(m) >= loss;
     if (!ok) {
-        if (interf > 0.0) m->c.collisions++; else m->c.drops++;
+        if (interf > 0.0) { m->c.collisions++; m->hit = 1; } else m->c.drops++;
         return 0;
     }
     *signal = (int32_t)floor(sig + m->noise_dbm + 0.5);
@@ -271,20 +293,26 @@ static void data_end(struct medium *m, const struct tx *t)
     int64_t acker = -1;
     uint32_t rate = (uint32_t)q->rate_idx[f->stage];
     judge_prepare(m, t);
-    for (uint32_t r = 0; r < m->nradios; r++) {
+    m->hit = 0;
+    const struct links *l = &m->links[s];
+    for (uint32_t h = 0; h < l->nhear; h++) {
+        uint32_t i = l->hear[h], r = l->to[i];
         struct radio *rr = &m->radios[r];
-        if (r == s || rr->state == MED_RADIO_STOPPED || med_i_rxfreq(rr) != t->freq || !(rr->group & sgrp))
+        /* too weak to decode even with the best fading: this radio does not hear it */
+        if (l->snr[i] <= m->decode_db) continue;
+        if (rr->state == MED_RADIO_STOPPED || med_i_rxfreq(rr) != t->freq || !(rr->group & sgrp))
             continue;
         m->c.link_evals++;
         int owns = !MED_IS_GROUP(q->addr1) && (med_i_hget(&rr->addrs, q->addr1) & MED_ADDR_OWN);
         if (!med_i_accepts(rr, q, owns)) { m->c.filtered++; continue; }
         int32_t sig = 0;
-        if (decide(m, t, r, &sig) <= 0) continue;
+        if (!decide(m, t, r, l->snr[i], l->loss ? l->loss[i] : 0.0, &sig)) continue;
         m->c.deliveries++;
         emit_rx(m, r, f, rate, sig, t->retry ? MED_RXF_RETRY : 0);
         if (owns && needs_ack && acker < 0) acker = r;
     }
     judge_done(m, t);
+    m->c.collided += m->hit;
     if (!needs_ack) {
         attempt_done(m, s, 0, 0);
     } else if (acker >= 0) {
@@ -320,9 +348,13 @@ static void ack_end(struct medium *m, const struct tx *t)
     if (!ar->busy) ar->idle_since = m->now;
     int32_t sig = 0;
     int ok = 0;
-    if (sr->state != MED_RADIO_STOPPED && med_i_rxfreq(sr) == t->freq && (sr->group & ar->group)) {
+    double snr, loss;
+    if (sr->state != MED_RADIO_STOPPED && med_i_rxfreq(sr) == t->freq && (sr->group & ar->group) &&
+        med_get_link(m, a, s, &snr, &loss) && snr > m->decode_db) {
         judge_prepare(m, t);
-        ok = decide(m, t, s, &sig) > 0;
+        m->hit = 0;
+        ok = decide(m, t, s, snr, loss, &sig);
+        m->c.collided += m->hit;
         judge_done(m, t);
     }
     attempt_done(m, s, ok, ok ? sig : 0);

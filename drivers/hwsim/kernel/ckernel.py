@@ -105,6 +105,37 @@ class CKernel:
     def set_link(self, i: int, j: int, snr_db: float, loss: float = 0.0) -> None:
         _check(lib.med_set_link(self._m, i, j, snr_db, loss), "set link")
 
+    def set_row(self, i: int, to: NDArray[np.uint32], snr: NDArray[np.float64],
+                loss: NDArray[np.float64] | None = None) -> None:
+        """Replace transmitter i's links (receivers `to`, strictly increasing)."""
+        t = np.ascontiguousarray(to, dtype=np.uint32)
+        s = np.ascontiguousarray(snr, dtype=np.float64)
+        if s.shape != t.shape or t.ndim != 1:
+            raise ValueError("to and snr must be vectors of one length")
+        lp = ffi.NULL
+        if loss is not None:
+            lo = np.ascontiguousarray(loss, dtype=np.float64)
+            if lo.shape != t.shape:
+                raise ValueError("loss must be as long as to")
+            lp = ffi.from_buffer("double[]", lo)
+        _check(lib.med_set_row(self._m, i, len(t), ffi.from_buffer("uint32_t[]", t),
+                               ffi.from_buffer("double[]", s), lp), "set row")
+
+    def link(self, i: int, j: int) -> tuple[float, float] | None:
+        """(SNR dB, loss) of the link i -> j, or None without one."""
+        out = ffi.new("double[2]")
+        return (out[0], out[1]) if lib.med_get_link(self._m, i, j, out, out + 1) else None
+
+    @property
+    def num_links(self) -> int:
+        return lib.med_num_links(self._m)
+
+    def set_cell(self, r: int, cx: int, cy: int) -> None:
+        _check(lib.med_set_cell(self._m, r, cx, cy), "set cell")
+
+    def set_cell_reach(self, reach: int) -> None:
+        lib.med_set_cell_reach(self._m, reach)
+
     # -- traffic -----------------------------------------------------------------
     def tx(self, req: TxReq, now_ns: int) -> int:
         """Queue a frame; its id, or a negative errno when refused."""

@@ -42,7 +42,7 @@ STF_DROPPED = 0x2
 BROADCAST = 0xFFFF_FFFF_FFFF
 
 COUNTERS = ("frames", "attempts", "retries", "acks", "link_evals", "filtered", "deliveries",
-            "drops", "collisions", "halfduplex", "queue_drops", "acked", "not_acked")
+            "drops", "collisions", "halfduplex", "queue_drops", "acked", "not_acked", "collided")
 
 
 class TxReq(NamedTuple):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -91,8 +91,11 @@ def distance_matrix(positions: ArrayLike) -> NDArray[np.float64]:
     p = np.asarray(positions, dtype=np.float64)
     if p.ndim != 2:
         raise ValueError("positions must be an (n, 2) or (n, 3) array")
-    diff = p[:, None, :] - p[None, :, :]
-    return np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+    d2 = np.zeros((len(p), len(p)))
+    for k in range(p.shape[1]):  # coordinate by coordinate, in order: link_rows sums the same way
+        dk = p[:, None, k] - p[None, :, k]
+        d2 += dk * dk
+    return np.sqrt(d2)
 
 
 def snr_matrix(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_distance", *,
@@ -215,3 +218,111 @@ def per_from_table(table: Sequence[Sequence[float]] | NDArray[np.float64], sinr_
         lo = float(row[k])
         lg = lo + (float(row[k + 1]) - lo) * (x - k)
     return -math.expm1(8.0 * length * lg)
+
+
+# -- sparse links ------------------------------------------------------------------
+# Candidate pairs examined at once while building links: bounds the numpy
+# temporaries (about 40 bytes a pair) whatever the world's size or density.
+_PAIRS_PER_CHUNK = 1 << 21
+
+
+def hearing_range(model: str, tx_power_dbm: float, floor_db: float, *,
+                  freq_mhz: float = DEFAULT_FREQ_MHZ, noise_dbm: float = NOISE_DBM,
+                  **params: float) -> float:
+    """The largest distance in metres at which a transmitter of `tx_power_dbm`
+    still gives an SNR of at least `floor_db` (path loss grows with distance
+    in every model); 0 when not even at MIN_DISTANCE_M."""
+    budget = tx_power_dbm - noise_dbm - floor_db
+
+    def loss(d: float) -> float:
+        return float(path_loss(model, d, freq_mhz, **params))
+
+    if loss(MIN_DISTANCE_M) > budget:
+        return 0.0
+    lo, hi = MIN_DISTANCE_M, 2.0 * MIN_DISTANCE_M
+    while loss(hi) <= budget:
+        lo, hi = hi, hi * 2.0
+        if hi > 1e12:
+            return math.inf
+    for _ in range(64):  # bisection to double precision
+        mid = 0.5 * (lo + hi)
+        if loss(mid) <= budget:
+            lo = mid
+        else:
+            hi = mid
+    return hi
+
+
+def cells_of(positions: ArrayLike, size_m: float) -> NDArray[np.int64]:
+    """(n, 2) integer grid cells of side `size_m` of the x, y positions."""
+    p = np.asarray(positions, dtype=np.float64)
+    return np.floor(p[:, :2] / size_m).astype(np.int64)
+
+
+def link_rows(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_distance", *,
+              floor_db: float, rx_gain: ArrayLike | None = None, freq_mhz: float = DEFAULT_FREQ_MHZ,
+              noise_dbm: float = NOISE_DBM, **params: float
+              ) -> Iterator[tuple[int, NDArray[np.uint32], NDArray[np.float64]]]:
+    """(i, receivers, snr) for every radio i: the radios that hear it with an
+    SNR of at least `floor_db`, in index order, and their SNRs (as
+    `snr_matrix` computes them, plus the receiver's `rx_gain` in dB).
+
+    Radios are binned into square cells as wide as the hearing range, so
+    only the pairs in neighbouring cells are looked at: work and memory grow
+    with the links, not with the square of the radios.
+    """
+    p = np.asarray(positions, dtype=np.float64)
+    n = len(p)
+    if not n:
+        return
+    tx = np.broadcast_to(np.asarray(tx_power_dbm, dtype=np.float64), (n,))
+    gain = None if rx_gain is None else np.broadcast_to(np.asarray(rx_gain, dtype=np.float64), (n,))
+    best = float(tx.max()) + (float(gain.max()) if gain is not None else 0.0)
+    reach = hearing_range(model, best, floor_db, freq_mhz=freq_mhz, noise_dbm=noise_dbm, **params)
+    # no finite range: one cell holds everything
+    size = reach if math.isfinite(reach) else float(np.ptp(p[:, :2], axis=0).max()) + MIN_DISTANCE_M
+    c = cells_of(p, max(size, MIN_DISTANCE_M))
+    c -= c.min(axis=0)
+    ny = int(c[:, 1].max()) + 3  # a margin row, so that cell +-1 never wraps
+    key = (c[:, 0] + 1) * ny + (c[:, 1] + 1)
+    order = np.argsort(key, kind="stable")
+    xs, ys, zs = (np.ascontiguousarray(p[:, k]) for k in range(3))
+    ukey, start, count = np.unique(key[order], return_index=True, return_counts=True)
+    chunk = max(1, min(n, _PAIRS_PER_CHUNK // (9 * int(count.max()))))
+    empty_to, empty_snr = np.zeros(0, np.uint32), np.zeros(0, np.float64)
+    for a in range(0, n, chunk):
+        src = order[a:a + chunk]
+        ii, jj = [], []
+        for ox in (-1, 0, 1):
+            for oy in (-1, 0, 1):
+                nk = key[src] + ox * ny + oy
+                at = np.searchsorted(ukey, nk)
+                ok = at < len(ukey)
+                ok[ok] = ukey[at[ok]] == nk[ok]
+                st, ct = start[at[ok]], count[at[ok]]
+                tot = int(ct.sum())
+                if not tot:
+                    continue
+                first = np.cumsum(ct) - ct
+                ii.append(np.repeat(src[ok], ct))
+                jj.append(order[np.repeat(st, ct) + np.arange(tot) - np.repeat(first, ct)])
+        i = np.concatenate(ii) if ii else np.zeros(0, np.int64)
+        j = np.concatenate(jj) if jj else np.zeros(0, np.int64)
+        dx, dy, dz = xs[i] - xs[j], ys[i] - ys[j], zs[i] - zs[j]
+        d2 = dx * dx + dy * dy + dz * dz  # as distance_matrix sums: the same doubles
+        near = (d2 <= reach * reach) & (i != j)  # cheap: most candidates in the corner cells fail
+        i, j = i[near], j[near]
+        snr = tx[i] - path_loss(model, np.sqrt(d2[near]), freq_mhz, **params) - noise_dbm
+        if gain is not None:
+            snr += gain[j]  # after, as ModelSpec.matrices adds it: the same doubles
+        keep = snr >= floor_db
+        i, j, snr = i[keep], j[keep], snr[keep]
+        o = np.argsort(i * n + j)  # pairs are unique: any sort gives (i, j) order
+        i, j, snr = i[o], j[o], snr[o]
+        bounds = np.searchsorted(i, np.sort(src))
+        ends = np.searchsorted(i, np.sort(src), side="right")
+        for r, lo, hi in zip(np.sort(src).tolist(), bounds.tolist(), ends.tolist(), strict=True):
+            if lo == hi:
+                yield r, empty_to, empty_snr
+            else:
+                yield r, j[lo:hi].astype(np.uint32), snr[lo:hi]

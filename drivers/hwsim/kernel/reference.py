@@ -189,14 +189,14 @@ class RefKernel:
         self.now = self.seq = 0
         self.next_id = 1
         self.radios: list[_Radio] = []
-        self.snr: list[list[float]] = []
-        self.pw: list[list[float]] = []
-        self.loss: list[list[float]] = []
+        # per transmitter: receiver -> (snr dB, loss); iterated in receiver order
+        self.links: list[dict[int, tuple[float, float]]] = []
         # (time, seq, event type, a radio index or a _Tx, generation or index)
         self.heap: list[tuple[int, int, int, Any, int]] = []
         self.active: list[_Tx] = []
         self.out: list[MedEvent] = []
         self.c = dict.fromkeys(COUNTERS, 0)
+        self.hit = False  # _decide saw a collision since it was cleared
         self.per_tab: list[list[float]] | None = None
         self.per_step = model.PER_TABLE_STEP_DB
         self.set_params()
@@ -211,12 +211,15 @@ class RefKernel:
         self.fading = fading
         self.interference = bool(interference)
         self.aci_db = [10.0 * math.log10(x) for x in ACI_LIN]
-        for i, row in enumerate(self.snr):
-            for j, s in enumerate(row):
-                self.pw[i][j] = self._pw(s)
+        # at or below this SNR even the best fading leaves the PER at 1
+        self.decode_db = -6.0 * abs(fading)
 
-    def _pw(self, s: float) -> float:
-        return 0.0 if s <= SNR_NONE else math.pow(10.0, (s + self.noise_dbm) / 10.0)
+    def _mw(self, snr_db: float) -> float:
+        return math.pow(10.0, (snr_db + self.noise_dbm) / 10.0)
+
+    def _link_mw(self, i: int, j: int) -> float:
+        link = self.links[i].get(j)
+        return 0.0 if link is None else self._mw(link[0])
 
     def set_per_table(self, table: NDArray[np.float64], step_db: float) -> None:
         self.per_tab = [[float(x) for x in row] for row in np.asarray(table, dtype=np.float64)]
@@ -225,13 +228,7 @@ class RefKernel:
     def add_radio(self) -> int:
         n = len(self.radios)
         self.radios.append(_Radio())
-        for i in range(n):
-            self.snr[i].append(SNR_NONE)
-            self.pw[i].append(0.0)
-            self.loss[i].append(0.0)
-        self.snr.append([SNR_NONE] * (n + 1))
-        self.pw.append([0.0] * (n + 1))
-        self.loss.append([0.0] * (n + 1))
+        self.links.append({})
         return n
 
     @property
@@ -267,12 +264,41 @@ class RefKernel:
         n = len(self.radios)
         for i in range(n):
             for j in range(n):
-                self.set_link(i, j, float(snr[i][j]), 0.0 if loss is None else float(loss[i][j]))
+                if i != j:
+                    self.set_link(i, j, float(snr[i][j]), 0.0 if loss is None else float(loss[i][j]))
 
     def set_link(self, i: int, j: int, snr_db: float, loss: float = 0.0) -> None:
-        self.snr[i][j] = snr_db
-        self.pw[i][j] = self._pw(snr_db)
-        self.loss[i][j] = loss
+        if not (0 <= i < len(self.radios) and 0 <= j < len(self.radios) and i != j and 0.0 <= loss <= 1.0
+                and not math.isnan(snr_db)):
+            raise ValueError("bad link")
+        if snr_db <= SNR_NONE:
+            self.links[i].pop(j, None)
+        else:
+            self.links[i][j] = (snr_db, loss)
+
+    def set_row(self, i: int, to: NDArray[np.uint32], snr: NDArray[np.float64],
+                loss: NDArray[np.float64] | None = None) -> None:
+        row = {}
+        for k, j in enumerate(to):
+            if k and to[k - 1] >= j:
+                raise ValueError("receivers must be strictly increasing")
+            s = float(snr[k])
+            if s > SNR_NONE:
+                row[int(j)] = (s, 0.0 if loss is None else float(loss[k]))
+        self.links[i] = row
+
+    def link(self, i: int, j: int) -> tuple[float, float] | None:
+        return self.links[i].get(j)
+
+    @property
+    def num_links(self) -> int:
+        return sum(len(row) for row in self.links)
+
+    def set_cell(self, r: int, cx: int, cy: int) -> None:
+        """Spatial cells only spare the C kernel work; decisions do not change."""
+
+    def set_cell_reach(self, reach: int) -> None:
+        """As set_cell."""
 
     # -- helpers -------------------------------------------------------------------
     def _push(self, time: int, typ: int, a: object, b: int = 0) -> None:
@@ -397,13 +423,14 @@ class RefKernel:
             o.ovl.append((s, freq))
         self.active.append(t)
         sr = self.radios[s]
-        snr = self.snr[s]
+        row = self.links[s]
         thresh = self.cca_dbm - self.noise_dbm
-        for r, rr in enumerate(self.radios):
-            if r == s or rr.state == RADIO_STOPPED or not rr.group & sr.group:
+        for r in sorted(row):
+            rr = self.radios[r]
+            if rr.state == RADIO_STOPPED or not rr.group & sr.group:
                 continue
             sep = chan_sep(freq, rr.rxfreq)
-            if sep < 0 or snr[r] <= SNR_NONE or snr[r] + self.aci_db[sep] < thresh:
+            if sep < 0 or row[r][0] + self.aci_db[sep] < thresh:
                 continue
             t.sensed.append(r)
             rr.busy += 1
@@ -413,10 +440,7 @@ class RefKernel:
             self.c["attempts"] += 1
         self._push(t.end, EV_TX_END, t)
 
-    def _decide(self, t: _Tx, r: int) -> tuple[int, int]:
-        snr = self.snr[t.sender][r]
-        if snr <= SNR_NONE:
-            return -1, 0
+    def _decide(self, t: _Tx, r: int, snr: float, link_loss: float) -> tuple[int, int]:
         for sender, _ in t.ovl:
             if sender == r:
                 self.c["halfduplex"] += 1
@@ -435,12 +459,12 @@ class RefKernel:
                 sep = chan_sep(freq, t.freq)
                 if sep < 0 or not self.radios[sender].group & grp:
                     continue
-                interf += self.pw[sender][r] * ACI_LIN[sep]
+                interf += self._link_mw(sender, r) * ACI_LIN[sep]
         sinr = sig
         if interf > 0.0:
             sinr = 10.0 * math.log10(math.pow(10.0, (sig + self.noise_dbm) / 10.0) / (self.noise_mw + interf))
         per = self._per(sinr, t.tidx, t.len)
-        loss = 1.0 - (1.0 - self.loss[t.sender][r]) * (1.0 - per)
+        loss = 1.0 - (1.0 - link_loss) * (1.0 - per)
         signal = math.floor(sig + self.noise_dbm + 0.5)
         if loss >= 1.0:
             ok = 0
@@ -450,6 +474,7 @@ class RefKernel:
             ok = int(self.rng.uniform() >= loss)
         if not ok:
             self.c["collisions" if interf > 0.0 else "drops"] += 1
+            self.hit |= interf > 0.0
         return ok, signal
 
     def _attempt_done(self, s: int, acked: bool, ack_signal: int) -> None:
@@ -501,15 +526,20 @@ class RefKernel:
         acker = -1
         rate = f.rate_idx[f.stage]
         c = self.c
-        for r, rr in enumerate(self.radios):
-            if r == s or rr.state == RADIO_STOPPED or rr.rxfreq != t.freq or not rr.group & sgrp:
+        row = self.links[s]
+        self.hit = False
+        for r in sorted(row):
+            rr = self.radios[r]
+            if row[r][0] <= self.decode_db:
+                continue  # does not hear it at all
+            if rr.state == RADIO_STOPPED or rr.rxfreq != t.freq or not rr.group & sgrp:
                 continue
             c["link_evals"] += 1
             owns = not is_group(q.addr1) and bool(rr.addrs.get(q.addr1, 0) & ADDR_OWN)
             if not self._accepts(rr, q, owns):
                 c["filtered"] += 1
                 continue
-            ok, sig = self._decide(t, r)
+            ok, sig = self._decide(t, r, *row[r])
             if ok <= 0:
                 continue
             c["deliveries"] += 1
@@ -517,6 +547,7 @@ class RefKernel:
                                      RXF_RETRY if t.retry else 0, (0, 0, 0, 0), (0, 0, 0, 0)))
             if owns and needs_ack and acker < 0:
                 acker = r
+        c["collided"] += int(self.hit)
         if not needs_ack:
             self._attempt_done(s, False, 0)
         elif acker >= 0:
@@ -545,9 +576,12 @@ class RefKernel:
         if not ar.busy:
             ar.idle_since = self.now
         ok, sig = 0, 0
-        if sr.state != RADIO_STOPPED and sr.rxfreq == t.freq and sr.group & ar.group:
-            ok, sig = self._decide(t, s)
-            ok = int(ok > 0)
+        link = self.links[a].get(s)
+        if (sr.state != RADIO_STOPPED and sr.rxfreq == t.freq and sr.group & ar.group and link is not None
+                and link[0] > self.decode_db):
+            self.hit = False
+            ok, sig = self._decide(t, s, *link)
+            self.c["collided"] += int(self.hit)
         self._attempt_done(s, bool(ok), sig if ok else 0)
         self._kick(a)
 

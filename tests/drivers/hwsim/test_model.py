@@ -116,3 +116,41 @@ def test_kernel_table_agrees_with_per(snr, tidx, length):
     assert abs(exact - approx) < 0.02
     if snr == round(snr / model.PER_TABLE_STEP_DB) * model.PER_TABLE_STEP_DB:
         assert approx == pytest.approx(exact, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 60), st.integers(0, 2**32 - 1), st.sampled_from(sorted(model.PATH_LOSS_MODELS)),
+       st.sampled_from([-10.0, 0.0, 12.0]), st.sampled_from([20.0, 300.0, 3000.0]), st.booleans())
+def test_sparse_link_rows_are_the_dense_matrix_above_the_floor(n, seed, name, floor, side, with_gain):
+    rng = np.random.default_rng(seed)
+    pos = np.column_stack([rng.uniform(0, side, n), rng.uniform(0, side, n), rng.uniform(0, 3, n)])
+    tx = rng.integers(0, 30, n).astype(np.float64)
+    gain = rng.uniform(-3, 9, n) if with_gain else None
+    dense = model.snr_matrix(pos, tx, name)
+    if gain is not None:
+        dense += gain[None, :]  # as ModelSpec.matrices adds the receive gain
+    rows = list(model.link_rows(pos, tx, name, floor_db=floor, rx_gain=gain))
+    assert sorted(i for i, _, _ in rows) == list(range(n))  # every radio once, even without links
+    for i, to, snr in rows:
+        want = np.nonzero(dense[i] >= floor)[0]
+        want = want[want != i]
+        assert to.tolist() == want.tolist()
+        assert snr.tolist() == dense[i, want].tolist()  # the same doubles
+
+
+def test_hearing_range_is_where_the_snr_meets_the_floor():
+    for name in model.PATH_LOSS_MODELS:
+        d = model.hearing_range(name, 20.0, -10.0)
+        snr = 20.0 - float(model.path_loss(name, d)) - model.NOISE_DBM
+        assert snr == pytest.approx(-10.0, abs=1e-6)
+    assert model.hearing_range("free_space", -100.0, 0.0) == 0.0  # not even at 1 m
+
+
+def test_without_a_finite_hearing_range_every_pair_is_a_link():
+    # A floor nothing stays under: one cell holds the world, no pair is
+    # dropped, not even across the diagonal of the area (3D distances too).
+    rng = np.random.default_rng(7)
+    pos = np.column_stack([rng.uniform(0, 50, 40), rng.uniform(0, 50, 40), rng.uniform(0, 30, 40)])
+    assert model.hearing_range("log_distance", 20.0, -1e9) == math.inf
+    rows = list(model.link_rows(pos, 20.0, "log_distance", floor_db=-1e9))
+    assert sum(len(to) for _, to, _ in rows) == 40 * 39

@@ -96,8 +96,25 @@ def hidden_terminal(a_c_snr, *, snr_a=30.0, snr_c=30.0, seed=0):
 def test_hidden_terminals_collide():
     w = hidden_terminal(NONE)
     assert w.rx[1] == []
-    assert w.medium.counters["collisions"] == 2
+    assert w.medium.counters["collisions"] == 2 and w.medium.counters["collided"] == 2
     assert [st.acked for _, st in w.status[0] + w.status[2]] == [False, False]
+
+
+@pytest.mark.parametrize("backend", ["c", "python"])
+def test_collisions_count_receivers_collided_counts_transmissions(backend):
+    # Hidden senders 0 and 5 broadcast at once to four radios that hear both:
+    # eight receptions lost, two transmissions.
+    links = {(s, r): 30.0 for s in (0, 5) for r in (1, 2, 3, 4)}
+    w = snr_world(6, links, backend=backend)
+    for r in (1, 2, 3, 4):
+        w.ports[r].filter = FIF_PROMISC
+    w.ports[0].transmit(data(BCAST, mac(0), BCAST, bytes(500)), rates=((4, 1),))
+    w.sched.run_for(100_000)
+    w.ports[5].transmit(data(BCAST, mac(5), BCAST, bytes(500)), rates=((4, 1),))
+    w.run()
+    c = w.medium.counters
+    assert all(w.rx[r] == [] for r in (1, 2, 3, 4))
+    assert c["collisions"] == 8 and c["collided"] == 2 and c["attempts"] == 2
 
 
 def test_carrier_sense_prevents_the_collision():
@@ -190,3 +207,73 @@ def test_same_seed_same_run_other_seed_other_run():
         return w.trace(), w.medium.counters
     assert run(1) == run(1)
     assert run(1) != run(2)
+
+
+def test_radio_below_the_noise_floor_receives_nothing_and_costs_nothing():
+    # Two radios 10 m apart and one 5 km away: the far one has no link at
+    # all (not even a -58 dB one), so a frame never looks at it.
+    spec = ModelSpec(kind="path_loss", path_loss="log_distance", params={"exponent": 3.5})
+    w = World(3, model=spec, tx_power_dbm=20)
+    w.ports[1].move_to((10.0, 0.0))
+    w.ports[2].move_to((5000.0, 0.0))
+    w.ports[2].filter = FIF_PROMISC
+    assert w.medium.link_snr(w.ports[0], w.ports[2]) < -50
+    assert w.medium.num_links == 2  # 0 <-> 1
+    for _ in range(5):
+        w.ports[0].transmit(data(BCAST, mac(0), BCAST))
+        w.ports[2].transmit(data(BCAST, mac(2), BCAST))
+    w.run(10**9)
+    c = w.medium.counters
+    assert len(w.rx[1]) == 5 and w.rx[2] == [] and w.rx[0] == []
+    assert c["link_evals"] == 5 and c["drops"] == 0 and c["collisions"] == 0
+    # Far away, the two transmit at once without sensing each other, and
+    # neither frame is disturbed at port 1.
+    assert all(info.signal == round(20 - 40.0468 - 35) for _, info in w.rx[1])
+
+
+def test_radio_that_cannot_decode_is_only_an_interferer():
+    # 147 m away the SNR is -5 dB: a link (as interference) but no radio
+    # that hears: the frame path neither evaluates nor counts it as a drop.
+    spec = ModelSpec(kind="path_loss", path_loss="log_distance", params={"exponent": 3.5})
+    w = World(3, model=spec, tx_power_dbm=20)
+    w.ports[1].move_to((10.0, 0.0))
+    w.ports[2].move_to((147.0, 0.0))
+    w.ports[2].filter = FIF_PROMISC
+    assert -6 < w.medium.link_snr(w.ports[0], w.ports[2]) < -4
+    assert w.medium.num_links == 6
+    for _ in range(5):
+        w.ports[0].transmit(data(BCAST, mac(0), BCAST))
+    w.run(10**9)
+    c = w.medium.counters
+    assert len(w.rx[1]) == 5 and w.rx[2] == []
+    assert c["link_evals"] == 5 and c["drops"] == 0
+
+
+def test_override_links_radios_beyond_the_hearing_range():
+    spec = ModelSpec(kind="path_loss", path_loss="log_distance", params={"exponent": 3.5})
+    w = World(2, model=spec, tx_power_dbm=20)
+    w.ports[1].move_to((5000.0, 0.0))
+    w.medium.set_link(w.ports[0], w.ports[1], snr_db=25.0)
+    w.ports[0].transmit(data(BCAST, mac(0), BCAST))
+    w.run()
+    assert len(w.rx[1]) == 1 and w.medium.num_links == 2
+
+
+@pytest.mark.parametrize("backend", ["c", "python"])
+def test_sparse_and_dense_links_give_the_same_run(backend):
+    # Twelve radios in 30 m: every link is above the floor, so dropping the
+    # floor (every pair a link, as a dense matrix) must change nothing.
+    def run(floor):
+        spec = ModelSpec(kind="path_loss", params={"exponent": 3.0}, fading=1.0, link_floor_db=floor)
+        w = World(12, model=spec, seed=5, backend=backend)
+        rng = np.random.default_rng(1)
+        for p in w.ports:
+            p.move_to(rng.uniform(0, 30, 2))
+        for k in range(40):
+            i = k % 12
+            w.ports[i].transmit(data(mac((i + 5) % 12) if k % 3 else BCAST, mac(i), mac(0), bytes(200)),
+                                rates=((6, 2), (4, 2)))
+        w.run(10**9)
+        return w.trace(), w.medium.counters, w.medium.num_links
+    sparse, dense = run(-10.0), run(-1e9)
+    assert sparse == dense and sparse[2] == 12 * 11

@@ -147,6 +147,23 @@ def test_ap_beacons_at_each_tbtt_with_its_bssid_registered():
     assert len(heard) == len(times) and (mac_to_int(ap.macaddr), ADDR_BSS) not in r0.port._addrs
 
 
+def test_ap_beacons_go_at_the_vaps_management_rate():
+    # 6 Mb/s (rate index 4), as probe responses and the IBSS beacon: at 1 Mb/s
+    # a beacon takes 1.1 ms and a hundred APs fill one channel with them.
+    s, m, (r0, r1) = world(2)
+    rates = []
+    r1.port.rx = lambda f, rx: rates.append(rx.rate_idx)
+    r1.port.start(2437)
+    r1.port.filter = FIF_BEACONS
+    ap = r0.create_vap("wlan0", "hostap", ssid="net0", channel=6)
+    ap.up()
+    s.run_for(SEC // 2)
+    assert ap.mgmtrate == 12 and rates and set(rates) == {4}
+    ap.mgmtrate = 2  # 1 Mb/s
+    s.run_for(SEC // 2)
+    assert rates[-1] == 0
+
+
 def test_hidden_ssid_beacons_carry_an_empty_ssid():
     s, m, (r0, r1) = world(2)
     heard = []

@@ -1,6 +1,7 @@
 """The C kernel and the Python reference make identical decisions."""
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +24,7 @@ from drivers.hwsim.kernel.medtypes import (
     unpack4,
 )
 from drivers.hwsim.kernel.reference import RefKernel, Xoshiro256, airtime_ns
+from drivers.hwsim.world import ModelSpec
 
 
 def test_prng_is_the_same_generator():
@@ -83,9 +85,10 @@ def worlds(draw):
     return n, radios, snr, loss, params, sorted(frames, key=lambda f: f["t"])
 
 
-def drive(k, world, ahead=False, raw=False):
+def drive(k, world, ahead=False, raw=False, cells=None):
     """Replay `world` on kernel k; with `ahead`, reach each frame's time
-    through run_ahead (as the medium does), taking output as it comes."""
+    through run_ahead (as the medium does), taking output as it comes;
+    `cells` = (grid, reach) gives the radios spatial cells."""
     n, radios, snr, loss, params, frames = world
     k.set_params(-91.0, params["cca"], params["fading"], params["interference"])
     for i, r in enumerate(radios):
@@ -96,6 +99,11 @@ def drive(k, world, ahead=False, raw=False):
         if r["bss"]:
             k.addr_add(i, addr(0), ADDR_BSS)
     k.set_links(snr, loss)
+    if cells is not None:
+        grid, reach = cells
+        for i, (cx, cy) in enumerate(grid.tolist()):
+            k.set_cell(i, cx, cy)
+        k.set_cell_reach(reach)
     ids, events = [], []
     for f in frames:
         if ahead:
@@ -202,3 +210,52 @@ def test_raw_events_are_the_events():
             assert [(*e[:8], pack4(e.rates), pack4(e.tries)) for e in evs] == raw
             assert all(unpack4(r[8], True) == e.rates and unpack4(r[9]) == e.tries
                        for r, e in zip(raw, evs, strict=True))
+
+
+@st.composite
+def spread_worlds(draw):
+    """Radios spread over a few hundred metres with path-loss links above
+    the floor only (the medium's sparse rows), so that some transmissions
+    overlap in time without any receiver in common."""
+    n, radios, _, loss, params, frames = draw(worlds())
+    n2 = draw(st.integers(n, 12))
+    radios = radios + draw(st.lists(radio_st, min_size=n2 - n, max_size=n2 - n))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    side = draw(st.sampled_from([100.0, 400.0, 1200.0]))
+    pos = np.column_stack([rng.uniform(0, side, n2), rng.uniform(0, side, n2), np.zeros(n2)])
+    tx = np.array([r["txpower"] for r in radios], dtype=np.float64)
+    spec = ModelSpec(kind="path_loss", params={"exponent": 3.5})
+    snr = np.full((n2, n2), model.SNR_NONE)
+    for i, to, row, _ in spec.rows(pos, tx):
+        snr[i, to] = row
+    frames = frames + draw(st.lists(st.fixed_dictionaries({
+        "t": st.integers(0, 2_000_000), "src": st.integers(n, n2 - 1) if n2 > n else st.just(0),
+        "dst": st.just(-1), "kind": st.just(FT_OTHER), "len": st.integers(10, 1600), "ack": st.just(False),
+        "ac": st.just(2), "rates": st.just([(0, 1)]), "stop": st.just(5)}), max_size=20))
+    world = (n2, radios, snr, None, params, sorted(frames, key=lambda f: f["t"]))
+    return world, spec.cells(pos, tx)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(spread_worlds(), st.integers(0, 2**64 - 1))
+def test_spatial_cells_change_no_decision(spread, seed):
+    world, cells = spread
+    with_cells = drive(CKernel(MODELED, seed), world, cells=cells)
+    assert drive(CKernel(MODELED, seed), world) == with_cells
+    assert drive(RefKernel(MODELED, seed), world) == with_cells
+
+
+def test_links_are_sparse_rows_in_both_kernels():
+    for k in (CKernel(MODELED, 1), RefKernel(MODELED, 1)):
+        for _ in range(4):
+            k.add_radio()
+        k.set_row(0, np.array([1, 3], np.uint32), np.array([12.0, model.SNR_NONE]))
+        k.set_link(2, 0, 7.5, 0.25)
+        assert k.link(0, 1) == (12.0, 0.0) and k.link(0, 3) is None and k.link(2, 0) == (7.5, 0.25)
+        assert k.num_links == 2
+        k.set_link(0, 1, model.SNR_NONE)
+        assert k.link(0, 1) is None and k.num_links == 1
+        with pytest.raises((ValueError, OSError)):
+            k.set_row(1, np.array([3, 2], np.uint32), np.array([1.0, 1.0]))  # not increasing
+        with pytest.raises((ValueError, OSError)):
+            k.set_link(1, 1, 10.0)  # no link to itself

@@ -1,0 +1,178 @@
+"""The real kernel's mac80211_hwsim radios: throughput and pings, perfect medium vs hwsim-mediumd.
+
+Each figure comes from one boot of Debian's kernel under qemu (TCG, so
+absolute numbers say more about the emulator than about mac80211; the ratio
+between the media is the point):
+
+- iperf3 UDP (unlimited rate, 1400 B) and TCP for a few seconds from a
+  station to the AP on an open network, Mbit/s as the receiver counts them;
+- N radios (2, 10): an AP and N-1 stations, every station pinging the AP at
+  once: replies lost and RTT.
+
+The same runs go through hwsim-mediumd (its kernel mode, when `--help`
+shows one) with every link at 40 dB SNR.  Prints figures (`--json` for
+JSON); no thresholds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import re
+import sys
+import tempfile
+from typing import Any
+
+_here = pathlib.Path(__file__).resolve()
+sys.path[:0] = [str(_here.parents[2]), str(_here.parents[1])]  # the repo and tests/
+from support.realkernel import KernelUnavailable, Vm, mediumd, wifi  # noqa: E402
+from support.realkernel.initramfs import RESULTS_DIR  # noqa: E402
+
+SNR_DB = 40
+
+
+def iperf_job(seconds: int) -> str:
+    """Shell: iperf3 server at the AP, UDP then TCP from station 1, JSON into $RESULTS."""
+    client = f"ip netns exec sta1 iperf3 -c {wifi.AP_IP} -t {seconds} -J"
+    return f"""
+iperf3 -s -D -B {wifi.AP_IP} -p 5201
+wait_for 20 sh -c 'ss -ltn | grep -q :5201'
+{client} -u -b 0 -l 1400 > {RESULTS_DIR}/udp.json || true
+{client} > {RESULTS_DIR}/tcp.json || true
+"""
+
+
+def ping_all_job(stations: int, count: int, interval: float) -> str:
+    """Shell: every station pings the AP at the same time."""
+    lines = [f"ip netns exec sta{n} ping -q -c {count} -i {interval} -W 2 {wifi.AP_IP} "
+             f"> {RESULTS_DIR}/ping_{n}.txt 2>&1 & pings+=($!)" for n in range(1, stations + 1)]
+    # Wait for the pings only: a bare `wait` would also wait for a medium daemon started in the background.
+    return "pings=()\n" + "\n".join(lines) + '\nwait "${pings[@]}" || true\n'
+
+
+def _mbit(report: dict[str, Any]) -> float | None:
+    end = report.get("end", {})
+    received = end.get("sum_received") or {}
+    if "bits_per_second" in received:
+        return round(received["bits_per_second"] / 1e6, 2)
+    total = end.get("sum")
+    if total and "bits_per_second" in total:  # UDP: the sender's rate less what the server lost
+        return round(total["bits_per_second"] * (1 - total.get("lost_percent", 0) / 100) / 1e6, 2)
+    return None
+
+
+def _iperf(files: dict[str, bytes], name: str) -> dict[str, Any]:
+    try:
+        report = json.loads(files[name])
+    except (KeyError, ValueError):
+        return {"mbit_s": None, "error": "no report"}
+    out: dict[str, Any] = {"mbit_s": _mbit(report)}
+    if "error" in report:
+        out["error"] = report["error"]
+    total = report.get("end", {}).get("sum", {})
+    if "lost_percent" in total:
+        out["lost_pct"] = round(total["lost_percent"], 2)
+    return out
+
+
+def _pings(files: dict[str, bytes], stations: int) -> dict[str, Any]:
+    sent = received = 0
+    rtts: list[float] = []
+    for n in range(1, stations + 1):
+        text = files.get(f"ping_{n}.txt", b"").decode()
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", text)
+        if m:
+            sent += int(m.group(1))
+            received += int(m.group(2))
+        r = re.search(r"= ([\d.]+)/([\d.]+)/([\d.]+)/", text)
+        if r:
+            rtts.append(float(r.group(2)))
+    return {"sent": sent, "received": received,
+            "loss_pct": round(100 * (sent - received) / sent, 2) if sent else None,
+            "rtt_avg_ms": round(sum(rtts) / len(rtts), 3) if rtts else None,
+            "rtt_worst_station_avg_ms": max(rtts) if rtts else None}
+
+
+def _run(vm: Vm, medium: list[str] | None, radios: int, body: str) -> tuple[dict[str, bytes], dict[str, Any]]:
+    pre = mediumd.start(mediumd.snr_config(radios, SNR_DB), medium) if medium is not None else ""
+    post = mediumd.stop() if medium is not None else ""
+    stations = radios - 1
+    job = wifi.association(None, stations=stations, before_ap=pre) + body + post
+    r = vm.run(job, radios=radios, timeout_s=900)
+    joined = sum("wpa_state=COMPLETED" in r.files.get(f"status_{n}.txt", b"").decode()
+                 for n in range(1, stations + 1))
+    assoc = [int(r.files[f"assoc_{n}_ms"]) for n in range(1, stations + 1) if f"assoc_{n}_ms" in r.files]
+    meta = {"rc": r.rc, "boot_s": r.boot_s, "job_s": r.job_s and round(r.job_s, 2),
+            "wall_s": round(r.wall_s, 1), "stations_joined": f"{joined}/{stations}",
+            "assoc_ms_max": max(assoc) if assoc else None}
+    if r.rc != 0:
+        meta["error"] = r.stderr.strip()[-500:]
+    return r.files, meta
+
+
+def measure(vm: Vm, medium: list[str] | None, a: argparse.Namespace) -> dict[str, Any]:
+    files, meta = _run(vm, medium, 2, iperf_job(a.seconds))
+    out: dict[str, Any] = {"iperf": {**meta, "udp": _iperf(files, "udp.json"),
+                                     "tcp": _iperf(files, "tcp.json")}}
+    for n in a.radios:
+        files, meta = _run(vm, medium, n, ping_all_job(n - 1, a.pings, a.interval))
+        out[f"ping_{n}_radios"] = {**meta, **_pings(files, n - 1)}
+    return out
+
+
+def _ratio(x: float | None, y: float | None) -> float | None:
+    return round(x / y, 4) if x is not None and y else None
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--seconds", type=int, default=5, help="iperf3 duration")
+    p.add_argument("--radios", type=int, nargs="+", default=[2, 10])
+    p.add_argument("--pings", type=int, default=20, help="pings per station")
+    p.add_argument("--interval", type=float, default=0.2)
+    p.add_argument("--cpus", type=int, default=2, help="vCPUs of the VM")
+    a = p.parse_args()
+    try:
+        vm = Vm.build(pathlib.Path(tempfile.mkdtemp(prefix="bench-vm-")), cpus=a.cpus)
+    except KernelUnavailable as e:
+        print(f"bench_realkernel: skipped, {e}")
+        return 0
+    kernel_mode = mediumd.kernel_mode_args()
+    res: dict[str, Any] = {"kernel": vm.kernel.release, "cpus": a.cpus, "media": {}}
+    res["media"]["perfect"] = measure(vm, None, a)
+    if kernel_mode is None:
+        res["media"]["hwsim-mediumd"] = "skipped: hwsim-mediumd --help shows no kernel mode"
+    else:
+        res["media"]["hwsim-mediumd"] = m = measure(vm, kernel_mode, a)
+        perfect = res["media"]["perfect"]["iperf"]
+        res["mediumd_over_perfect"] = {k: _ratio(m["iperf"][k]["mbit_s"], perfect[k]["mbit_s"])
+                                       for k in ("udp", "tcp")}
+    if a.json:
+        print(json.dumps(res, indent=2))
+        return 0
+    print(f"real kernel {res['kernel']} under qemu TCG, {a.cpus} vCPU(s)")
+    for name, m in res["media"].items():
+        if isinstance(m, str):
+            print(f"{name}: {m}")
+            continue
+        i = m["iperf"]
+        print(f"{name} medium: AP + 1 station, joined {i['stations_joined']} "
+              f"(boot {i['boot_s']} s, job {i['job_s']} s)")
+        for k in ("udp", "tcp"):
+            extra = f", {i[k]['lost_pct']}% lost" if "lost_pct" in i[k] else ""
+            print(f"  iperf3 {k.upper()} station -> AP: {i[k]['mbit_s']} Mbit/s{extra}")
+        for n in a.radios:
+            q = m[f"ping_{n}_radios"]
+            print(f"  {n} radios, {n - 1} station(s) pinging at once (joined {q['stations_joined']}): "
+                  f"{q['received']}/{q['sent']} replies ({q['loss_pct']}% lost), "
+                  f"RTT avg {q['rtt_avg_ms']} ms, worst station avg {q['rtt_worst_station_avg_ms']} ms")
+    if "mediumd_over_perfect" in res:
+        r = res["mediumd_over_perfect"]
+        print(f"hwsim-mediumd / perfect throughput: UDP {r['udp']}, TCP {r['tcp']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

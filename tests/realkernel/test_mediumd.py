@@ -1,0 +1,43 @@
+"""hwsim-mediumd as the medium of the real kernel's mac80211_hwsim radios (its kernel mode)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from support.realkernel import Vm, mediumd, wifi
+
+from .helpers import ap_station_flags, keyvals, ping_received, sta_addr
+
+pytestmark = pytest.mark.realkernel
+
+SNR_DB = 37
+
+
+def test_venv_entry_point_runs_in_the_vm(vm: Vm) -> None:
+    """The venv's console script and interpreter link are host paths: they must resolve in the chroot."""
+    r = vm.run(f"COLUMNS=80 {mediumd.MEDIUMD} --help > $RESULTS/help.txt\n", radios=0, timeout_s=150).check()
+    assert r.text("help.txt") == mediumd.help_text()
+    assert "-c" in r.text("help.txt")
+
+
+def test_open_association_through_hwsim_mediumd(vm: Vm) -> None:
+    """hostapd and wpa_supplicant associate and ping with every frame relayed by the daemon,
+    which shows in the signal the AP reports: the link's SNR over wmediumd's noise floor,
+    not the perfect medium's -30 dBm."""
+    kernel_mode = mediumd.kernel_mode_args()
+    assert kernel_mode is not None, f"hwsim-mediumd --help shows no kernel mode:\n{mediumd.help_text()}"
+    script = (mediumd.start(mediumd.snr_config(2, SNR_DB), kernel_mode) + wifi.association(None)
+              + mediumd.stop())
+    r = vm.run(script, radios=2, timeout_s=300).check()
+    assert keyvals(r.text("status_1.txt"))["wpa_state"] == "COMPLETED", r.report()
+    assert "[AUTHORIZED]" in ap_station_flags(r.text("ap_stations.txt"))[sta_addr(1)]
+    sent, received = ping_received(r.text("ping_1.txt"))
+    assert sent == received == 5
+    signal = int(keyvals(r.text("ap_stations.txt"))["signal"])
+    assert abs(signal - (mediumd.NOISE_DBM + SNR_DB)) <= 1, r.text("mediumd.log")
+    assert r.text("mediumd_alive.txt").strip() == "running"
+    # SIGTERM ends it cleanly, with the counters of what it relayed.
+    assert r.text("mediumd_rc.txt").strip() == "0", r.text("mediumd.log")
+    frames = re.search(r"done \(SIGTERM\): frames (\d+)", r.text("mediumd.log"))
+    assert frames and int(frames.group(1)) > 0, r.text("mediumd.log")
