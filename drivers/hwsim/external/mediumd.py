@@ -255,10 +255,6 @@ class MediumDaemon:
             self.done = True
             self.sched.stop()
 
-    @property
-    def _kernel(self) -> bool:
-        return self.transport is not None and self.transport.kind == "kernel"
-
     def run(self) -> None:
         while not self.done:
             self.sched.run_for(SEC)
