@@ -14,7 +14,7 @@ from __future__ import annotations
 import errno
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from drivers.hwsim.external import genl
@@ -153,6 +153,7 @@ def assert_bounded(d: MediumDaemon) -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(batch=st.lists(datagram, min_size=1, max_size=3))
+@example(batch=[b""])  # a zero-length datagram: recv() reads it as b"", as it reads a hang-up
 def test_any_message_from_the_peer_is_counted_and_good_frames_are_still_served(peer, batch):
     fk, d, tally = peer
     want_bad = want_ignored = 0
@@ -194,3 +195,19 @@ def test_radios_that_come_and_go_reuse_their_stations(tmp_path):
     assert serve_good(fk, d)
     d.close()
     fk.close()
+
+
+def test_an_empty_datagram_during_the_handshake_is_not_the_end(tmp_path):
+    """recv() gives b"" for a zero-length datagram as for a hang-up: only the
+    hang-up ends the handshake."""
+    cfg = tmp_path / "wmediumd.cfg"
+    cfg.write_text(CFG)
+    for kind in ("kernel", "unix"):
+        fk = FakeKernel(2, family=FAMILY, kind=kind)
+        d = MediumDaemon(str(cfg), sched=Scheduler())
+        fk.sock.send(b"")
+        fk.handshake(d)
+        assert d.stats["malformed"] == 1 and fk.registered and len(d.radios) == 2
+        assert serve_good(fk, d)
+        d.close()
+        fk.close()
