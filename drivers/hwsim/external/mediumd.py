@@ -34,7 +34,7 @@ from ic.sched import MS, SEC, Scheduler, TaskQueue
 from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ
 from ..medium import MediumPort, medium_from_config
 from . import genl
-from .connection import Connection, WarnLimiter
+from .connection import Connection, WarnLimiter, hung_up
 from .genl import Ack, Attr, Cmd, Done, GenlError, Message
 from .stations import MAX_ADDRS, MAX_RADIOS, Radio, Stations, default_hwaddr
 from .transport import Transport, open_kernel, open_unix
@@ -74,7 +74,7 @@ class MediumDaemon:
                                       "errors": 0, "refused": 0, "malformed": 0, "radios_dropped": 0,
                                       "addrs_dropped": 0, "overload_drops": 0, "rx_no_radio": 0,
                                       "out_dropped": 0, "probe_offchannel": 0, "channels_learned": 0,
-                                      "overruns": 0}
+                                      "overruns": 0, "ignored": 0}
         self.stations = Stations(self.medium, self._setup_port, self.stats, self.warn.warn,
                                  max_radios=max_radios, max_addrs=max_addrs)
         self.ports = self.stations.ports  # by station
@@ -171,11 +171,14 @@ class MediumDaemon:
 
     def _recv(self) -> bytes:
         assert self.transport is not None
-        data = self.transport.sock.recv(65536)
-        if not data:
-            # recv() == b"" is the end: a peer gone during the handshake must not make us spin
-            raise MediumError(f"{self.transport.name} closed the connection during the handshake")
-        return data
+        while True:
+            data = self.transport.sock.recv(65536)
+            if data:
+                return data
+            if hung_up(self.transport.sock):
+                # the end: a peer gone during the handshake must not make us spin
+                raise MediumError(f"{self.transport.name} closed the connection during the handshake")
+            self.stats["malformed"] += 1  # a zero-length datagram
 
     def _expect(self, seq: int, *, reply_type: int | None = None) -> Message | None:
         """Wait for the answer to request `seq`: its ack (and a reply of `reply_type`)."""
@@ -308,16 +311,26 @@ class MediumDaemon:
 
     # -- from the kernel ------------------------------------------------------------------------
     def _datagram(self, conn: Connection, data: bytes) -> None:
+        if not data:
+            self.stats["malformed"] += 1
+            self.warn.warn("empty", "empty datagram from %s", self.transport.name if self.transport else "?")
+            return
         for item in genl.decode(data, self.family):
             if isinstance(item, Message):
                 if item.type == self.family:
                     self._message(item)
+                else:
+                    self._ignored(f"type {item.type}", "ignoring a message of type %d", item.type)
             elif isinstance(item, Ack):
                 probe = self._probes.pop(item.req_seq, None) if self._probes else None
                 if probe is not None:
                     self._probed(probe[0], probe[1], item.error)
                 elif item.error < 0:
                     self._kernel_error(item)
+                else:
+                    self._ignored("ack", "ignoring an answer to nothing we asked (seq %d)", item.req_seq)
+            elif isinstance(item, Done):
+                self._ignored("done", "ignoring the end of a dump we did not ask for")
             elif isinstance(item, GenlError):
                 self.stats["malformed"] += 1
                 self.warn.warn("malformed", "malformed message from %s: %s",
@@ -327,6 +340,11 @@ class MediumDaemon:
             self.stats["overruns"] = conn.overruns
             self.warn.warn("overrun", "%s dropped messages for us (ENOBUFS): %d times so far",
                            self.transport.name if self.transport else "?", conn.overruns)
+
+    def _ignored(self, key: str, fmt: str, *args: Any) -> None:
+        """A well-formed message that answers or asks nothing of ours: counted, not acted on."""
+        self.stats["ignored"] += 1
+        self.warn.warn(key, fmt + " from %s", *args, self.transport.name if self.transport else "?")
 
     def _try_channel(self, freq: int, addr1: bytes) -> None:
         """Radios not heard yet listen where a frame for them (group-addressed
