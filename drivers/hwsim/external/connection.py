@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import select
 import socket
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +25,15 @@ RECV_BATCH = 64  # datagrams read per readiness callback before others get a tur
 MAX_OUT_BYTES = 4 << 20  # queued for a peer that does not read; beyond, messages are dropped and counted
 WARN_BURST = 5  # identical warnings logged before they are only counted ...
 WARN_INTERVAL_NS = 10 * SEC  # ... until a summary line this often
+
+
+def hung_up(sock: socket.socket) -> bool:
+    """Whether the peer is gone.  recv() returns b"" both at the end and for a
+    zero-length datagram, which any peer of a SEQPACKET socket can send: only
+    the end is a hang-up (a netlink socket never has one)."""
+    p = select.poll()
+    p.register(sock, select.POLLRDHUP | select.POLLHUP)
+    return any(ev & (select.POLLRDHUP | select.POLLHUP | select.POLLERR) for _, ev in p.poll(0))
 
 
 class WarnLimiter:
@@ -66,6 +76,7 @@ class Connection:
         self.out_bytes = 0
         self.out_dropped = 0  # messages dropped because the peer did not read
         self.overruns = 0  # netlink receive overruns (ENOBUFS)
+        self.empty = 0  # zero-length datagrams (passed on as b"": the receiver counts them as malformed)
         self._out: deque[bytes] = deque()
         self._closing = TaskQueue(sched, f"genl-{portid}")
         sock.setblocking(False)
@@ -124,8 +135,10 @@ class Connection:
                     continue
                 data = b""
             if not data:
-                self.close()
-                return
+                if hung_up(self.sock):
+                    self.close()
+                    return
+                self.empty += 1
             self.on_datagram(self, data)
 
     def close(self) -> None:
@@ -140,4 +153,4 @@ class Connection:
         self.on_close(self)
 
 
-__all__ = ["Connection", "MAX_OUT_BYTES", "RECV_BATCH", "RECV_SIZE", "WARN_BURST", "WarnLimiter"]
+__all__ = ["Connection", "MAX_OUT_BYTES", "RECV_BATCH", "RECV_SIZE", "WARN_BURST", "WarnLimiter", "hung_up"]

@@ -37,7 +37,7 @@ from ic.sched import MS, SEC, Scheduler
 from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ
 from ..medium import MediumPort, medium_from_config
 from . import genl
-from .connection import Connection, WarnLimiter
+from .connection import Connection, WarnLimiter, hung_up
 from .genl import Ack, Attr, Cmd, Done, GenlError, Message
 from .peer import SENT_MEMORY, Peer
 from .stations import MAX_ADDRS, MAX_RADIOS, Radio, Stations, default_hwaddr
@@ -75,7 +75,7 @@ class MediumDaemon:
                                       "errors": 0, "refused": 0, "malformed": 0, "radios_dropped": 0,
                                       "addrs_dropped": 0, "overload_drops": 0, "rx_no_radio": 0,
                                       "out_dropped": 0, "probe_offchannel": 0, "channels_learned": 0,
-                                      "overruns": 0, "address_clashes": 0, "channels_lost": 0}
+                                      "overruns": 0, "address_clashes": 0, "channels_lost": 0, "ignored": 0}
         self.stations = Stations(self.medium, self._setup_port, self.stats, self.warn.warn,
                                  max_radios=max_radios, max_addrs=max_addrs)
         self.ports = self.stations.ports  # by station
@@ -187,11 +187,15 @@ class MediumDaemon:
         return peer
 
     def _recv(self, peer: Peer) -> bytes:
-        data = peer.transport.sock.recv(65536)
-        if not data:
-            # recv() == b"" is the end: a peer gone during the handshake must not make us spin
-            raise MediumError(f"{peer.name} closed the connection during the handshake")
-        return data
+        sock = peer.transport.sock
+        while True:
+            data = sock.recv(65536)
+            if data:
+                return data
+            if hung_up(sock):
+                # the end: a peer gone during the handshake must not make us spin
+                raise MediumError(f"{peer.name} closed the connection during the handshake")
+            self.stats["malformed"] += 1  # a zero-length datagram
 
     def _expect(self, peer: Peer, seq: int, *, reply_type: int | None = None) -> Message | None:
         """Wait for the answer to request `seq`: its ack (and a reply of `reply_type`)."""
@@ -274,16 +278,27 @@ class MediumDaemon:
 
     # -- from the kernel or a driver --------------------------------------------------------------
     def _datagram(self, peer: Peer, data: bytes) -> None:
+        if not data:
+            self.stats["malformed"] += 1
+            self.warn.warn("empty", "empty datagram from %s", peer.name)
+            return
         for item in genl.decode(data, peer.family):
             if isinstance(item, Message):
                 if item.type == peer.family:
                     self._message(peer, item)
+                else:
+                    self._ignored(peer, f"type {item.type}", "ignoring a message of type %d", item.type)
             elif isinstance(item, Ack):
                 probe = peer.probes.pop(item.req_seq, None) if peer.probes else None
                 if probe is not None:
                     self._probed(probe[0], probe[1], item.error)
                 elif item.error < 0:
                     self._kernel_error(peer, item)
+                else:
+                    self._ignored(peer, "ack", "ignoring an answer to nothing we asked (seq %d)",
+                                  item.req_seq)
+            elif isinstance(item, Done):
+                self._ignored(peer, "done", "ignoring the end of a dump we did not ask for")
             elif isinstance(item, GenlError):
                 self.stats["malformed"] += 1
                 self.warn.warn("malformed", "malformed message from %s: %s", peer.name, item)
@@ -296,6 +311,11 @@ class MediumDaemon:
             self.warn.warn("overrun", "%s dropped messages for us (ENOBUFS): %d times so far",
                            peer.name, conn.overruns)
         self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
+
+    def _ignored(self, peer: Peer, key: str, fmt: str, *args: Any) -> None:
+        """A well-formed message that answers or asks nothing of ours: counted, not acted on."""
+        self.stats["ignored"] += 1
+        self.warn.warn(key, fmt + " from %s", *args, peer.name)
 
     def _try_channel(self, freq: int, addr1: bytes) -> None:
         """Radios not heard yet listen where a frame for them (group-addressed

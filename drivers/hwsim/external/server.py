@@ -300,6 +300,9 @@ class ExternalMedium:
 
     # -- messages in ---------------------------------------------------------------------
     def _datagram(self, conn: Connection, data: bytes) -> None:
+        if not data:  # a zero-length datagram: the kernel drops it without an answer
+            self.stats["ext_malformed"] += 1
+            return
         for item in genl.decode(data, self.family):
             if isinstance(item, GenlError):
                 self.stats["ext_malformed"] += 1

@@ -67,6 +67,9 @@ class Stations:
         # per peer: ADD_MAC_ADDR's habit when nothing else tells (transport.py)
         self.radio_is_receiver: dict[int, bool] = {}
         self.ports: list[MediumPort] = []  # by station
+        # default stations whose radio left: their ports, stopped and without addresses, serve the
+        # next radio, so radios that come and go (or a peer announcing and removing them) reuse them
+        self._spare: list[int] = []
         self.cfg_station: dict[bytes, int] = {}  # config address -> station
         for p in list(medium.ports):
             if p.attached and p.hwaddr is not None:
@@ -174,7 +177,12 @@ class Stations:
         port = self.ports[st]
         if st >= self.n_config and st not in self.named:
             if port.attached:
-                self.medium.remove_port(port)
+                port.stop()
+                for (a, kind), n in list(port._addrs.items()):
+                    for _ in range(n):
+                        port.del_addr(a, kind)
+                port.hwaddr = None
+                self._spare.append(st)
         else:
             for a, _ in list(port._addrs):
                 b = a.to_bytes(6, "big")
@@ -183,6 +191,13 @@ class Stations:
 
     def default_station(self, r: Radio) -> None:
         """A radio the config does not name: the config's default link (perfect for path loss)."""
+        if self._spare:
+            st = self._spare.pop()
+            port = self.ports[st]
+            port.name, port.hwaddr = f"radio-{r.hw.hex()}", int.from_bytes(r.hw, "big")
+            port.start(r.freq or 2412)
+            self.bind(r, st)
+            return
         port = self.medium.add_port(f"radio-{r.hw.hex()}", hwaddr=r.hw, freq=r.freq or 2412)
         st = self.add_station(port)
         if self.medium.model is not None and self.medium.model.kind == "path_loss":

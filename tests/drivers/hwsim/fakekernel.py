@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from drivers.hwsim.external import genl
 from drivers.hwsim.external.genl import Ack, Attr, Cmd, GenlError, Message
-from drivers.hwsim.external.transport import KernelTransport
+from drivers.hwsim.external.transport import KernelTransport, Transport
 
 _ids = itertools.count(0x17)
 
@@ -56,12 +56,18 @@ class PairTransport(KernelTransport):
 
 
 class FakeKernel:
-    def __init__(self, nradios: int = 3, *, family: int | None = None, busy: bool = False) -> None:
+    """kind="kernel": the kernel's generic-netlink socket; kind="unix": a
+    driver's external-medium socket (`hwsim-mediumd -s`), which has no
+    multicast groups and names the radio of ADD_MAC_ADDR by its TRANSMITTER."""
+
+    def __init__(self, nradios: int = 3, *, family: int | None = None, busy: bool = False,
+                 kind: str = "kernel") -> None:
         self.family = family if family is not None else next(_ids)
         self.group = self.family + 0x40
         self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self.sock.settimeout(5)
-        self.transport = PairTransport(theirs)
+        self.transport: Transport = (PairTransport(theirs) if kind == "kernel"
+                                     else Transport(theirs, "the fake driver"))
         self.radios = {i: FakeRadio(i, bytes((0x42, 0, 0, 0, i, 0))) for i in range(nradios)}
         self.registered = busy  # another medium holds the registration
         self.requests: list[Message] = []  # every request the daemon sent, in order

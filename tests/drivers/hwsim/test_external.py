@@ -509,8 +509,8 @@ def fuzz_world(tmp_path_factory):
 def test_malformed_messages_are_answered_never_crash(fuzz_world, data_):
     w, ext, c = fuzz_world
     c.inbox.clear()
-    if data_:
-        c.send(data_)
+    malformed0 = ext.stats["ext_malformed"]
+    c.send(data_)  # an empty datagram too: counted, not taken for the end of the connection
     answer = c.request(Message(0, type=genl.NLMSG_NOOP))  # the server still serves
     *before, sentinel = answer
     assert isinstance(sentinel, Ack) and sentinel.error == 0
@@ -518,6 +518,8 @@ def test_malformed_messages_are_answered_never_crash(fuzz_world, data_):
         # errors, acks, NEW_RADIO ids, replies: never anything undecodable
         assert isinstance(item, Ack | Message | Done), item
     assert ext.client is not None
+    if not data_:
+        assert ext.stats["ext_malformed"] == malformed0 + 1
 
 
 def _flip(raw: bytes, flips) -> bytearray:
