@@ -265,6 +265,9 @@ class MediumDaemon:
 
     def close(self) -> None:
         """Leave: the kernel (or driver) falls back to its built-in perfect medium."""
+        frames = self.medium.stop_capture()  # flush a --pcap capture
+        if frames:
+            log.info("captured %d frames", frames)
         for peer in self.peers:
             peer.close()
             who = "the kernel falls back to its perfect medium" if peer.is_kernel \
@@ -501,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0, help="seed of the medium's random generator")
     ap.add_argument("--control", metavar="PATH",
                     help="serve wmediumd's run-time control API on this UNIX stream socket")
+    ap.add_argument("--pcap", metavar="PATH",
+                    help="write every frame on the medium, of every peer's radios, to this pcap file")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     kernel = args.kernel or not args.socket
@@ -513,6 +518,8 @@ def main(argv: list[str] | None = None) -> int:
     daemon: MediumDaemon | None = None
     try:
         daemon = MediumDaemon(args.config, seed=args.seed)
+        if args.pcap:
+            daemon.medium.capture(args.pcap)  # before any peer: a path that cannot be used fails at once
         if kernel:
             try:
                 kt = open_kernel(args.netns)

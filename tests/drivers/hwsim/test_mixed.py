@@ -438,3 +438,51 @@ def test_a_wlanctl_daemon_and_another_world_share_the_daemon_s_medium(tmp_path):
         drv.close()
         shutil.rmtree(work, ignore_errors=True)
     assert err.count("registered with") == 2, err
+
+
+def test_the_daemon_captures_the_frames_of_every_peer(tmp_path):
+    """--pcap: the whole medium, unicast included, kernel's and driver's radios alike."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from net80211.wire.decode import parse_frame
+    from net80211.wire.mgmt import AssocReq, AssocResp, Beacon, MgmtFrame
+
+    root = Path(__file__).resolve().parents[3]
+    cfg = tmp_path / "mixed.cfg"
+    cfg.write_text(CFG)
+    pcap = tmp_path / "air.pcap"
+    s = Scheduler()
+    drvs = [open_driver("hwsim", s, radios=1, first_radio=first) for first in (100, 200)]
+    exts = [d.medium.serve(str(tmp_path / f"{k}.sock")) for k, d in enumerate(drvs)]
+    run = [sys.executable, "-m", "drivers.hwsim.external.mediumd", "-c", str(cfg)]
+    env = {"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin"}
+    bad = subprocess.run(run + ["--pcap", str(tmp_path / "no" / "x.pcap"), "-s", exts[0].path],
+                         capture_output=True, text=True, env=env)
+    assert bad.returncode == 1 and "x.pcap" in bad.stderr and not exts[0].registered
+    proc = subprocess.Popen(run + ["--pcap", str(pcap), "-s", exts[0].path, "-s", exts[1].path],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert exts[0].wait_for_client(20) and exts[1].wait_for_client(20)
+        ap = drvs[0].devices[0].create_vap("wlan0", "hostap", ssid="cap", channel=1)
+        sta = drvs[1].devices[0].create_vap("wlan1", "sta", ssid="cap")
+        ap.up()
+        sta.up()
+        assert s.run_until(lambda: sta.state == State.RUN, 10 * SEC)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+        for e in exts:
+            e.close()
+        for d in drvs:
+            d.close()
+    assert proc.returncode == 0, err
+    frames = [parse_frame(parse_radiotap_frame(rec)[1]) for _, rec, _ in read_pcap(str(pcap))[1]]
+    mgmt = [f for f in frames if isinstance(f, MgmtFrame)]
+    assert any(isinstance(f.body, Beacon) and f.sa == ap.macaddr for f in mgmt)
+    assert any(isinstance(f.body, AssocReq) and f.sa == sta.macaddr and f.da == ap.macaddr for f in mgmt)
+    assert any(isinstance(f.body, AssocResp) and f.da == sta.macaddr for f in mgmt)
+    assert "captured" in err and os.path.getsize(pcap) > 24
