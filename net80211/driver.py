@@ -91,6 +91,11 @@ class Driver(ABC):
         """Stop the medium-wide capture; how many frames it holds."""
         raise NotSupported(f"driver {self.name} has no medium-wide capture")
 
+    def external_medium(self) -> bool:
+        """True while an external medium (a medium daemon) carries this world's
+        frames; a driver that cannot serve one: False."""
+        return False
+
     def describe(self) -> dict[str, Any]:
         """Driver-level facts for tools (`wlanctl list`, reports)."""
         return {"driver": self.name, "profile": self.profile, "devices": [d.name for d in self.devices]}

@@ -37,15 +37,18 @@ class HwsimDriver(Driver):
 
     Parameters: `radios` (created at once, default 2), `model`, `seed`,
     `medium_socket` (serve an external medium there, as
-    `HwsimMedium.serve`), and radio parameters applied to every radio
-    (`channels`, `p2p_device`, ...).
+    `HwsimMedium.serve`), `first_radio` (the first radio's index, hence
+    its name and 02:00:00:hi:lo:00 address: above the kernel's radios when
+    one hwsim-mediumd serves both), and radio parameters applied to every
+    radio (`channels`, `p2p_device`, ...).
     """
 
     name = "hwsim"
     profiles = tuple(PROFILES)
 
     def __init__(self, sched: Scheduler, *, profile: str = "default", radios: int = 2, model: Any = None,
-                 seed: int = 0, medium_socket: str | None = None, **radio_params: Any) -> None:
+                 seed: int = 0, medium_socket: str | None = None, first_radio: int = 0,
+                 **radio_params: Any) -> None:
         super().__init__(sched, profile=profile)
         unknown = set(radio_params) - _RADIO_PARAMS
         if unknown:
@@ -53,7 +56,7 @@ class HwsimDriver(Driver):
         if not isinstance(radios, int) or radios < 0:
             raise InvalidArgument(f"hwsim: radios must be a count, not {radios!r}")
         self.radio_params = radio_params
-        self.medium = HwsimMedium(sched, model=model_spec(model), seed=seed)
+        self.medium = HwsimMedium(sched, model=model_spec(model), seed=seed, first_radio=first_radio)
         for _ in range(radios):
             self.add_device()
         if medium_socket is not None:
@@ -93,6 +96,10 @@ class HwsimDriver(Driver):
         self.medium.stop_capture()
         if self.medium.external is not None:
             self.medium.external.close()
+
+    def external_medium(self) -> bool:
+        ext = self.medium.external
+        return ext is not None and bool(ext.registered)
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()

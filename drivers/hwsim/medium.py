@@ -245,7 +245,7 @@ class HwsimMedium:
     """
 
     def __init__(self, sched: Scheduler, *, model: ModelSpec | None = None, seed: int = 0,
-                 backend: str = "c") -> None:
+                 backend: str = "c", first_radio: int = 0) -> None:
         self.sched = sched
         self.model = model
         self.seed = seed
@@ -274,7 +274,11 @@ class HwsimMedium:
         # devices on this medium share net80211's header cache, so the header
         # is parsed once per delivery, not once per receiver.
         self.rx_cache = RxHeaderCache()
-        self._next_radio = 0
+        # The index of the next radio, hence its name and address: a world that shares an
+        # external medium with mac80211_hwsim's radios numbers its own above theirs.
+        if type(first_radio) is not int or not 0 <= first_radio <= 0xFFFF:
+            raise InvalidArgument(f"first_radio must be a radio index 0..65535, not {first_radio!r}")
+        self._next_radio = first_radio
         self._external: Any = None  # external.ExternalMedium while serving
 
     @property

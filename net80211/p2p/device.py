@@ -63,7 +63,8 @@ class P2PDevice:
 
     def __init__(self, vap: IEEE80211Vap, *, device_name: str | None = None, go_intent: int = 7,
                  listen_channel: int | None = None, on_event: Callable[[str], Any] | None = None,
-                 config_methods: int = DEFAULT_CONFIG_METHODS) -> None:
+                 config_methods: int = DEFAULT_CONFIG_METHODS,
+                 search_dwell_ms: int = SEARCH_DWELL_MS) -> None:
         if vap.opmode is not OpMode.P2P_DEVICE:
             raise NotSupported(f"{vap.name}: Wi-Fi Direct runs on a P2P device vap, not {vap.opmode.word}")
         self.vap = vap
@@ -73,6 +74,11 @@ class P2PDevice:
         self.rng = self.ic.rng
         self.device_name = device_name or vap.name
         self.go_intent = go_intent
+        # per social channel in search: long enough for a peer's probe response
+        # (a slow peer, such as one in an emulated machine, needs more)
+        if not isinstance(search_dwell_ms, int) or not 1 <= search_dwell_ms <= 1000:
+            raise InvalidArgument(f"search_dwell_ms must be 1..1000, not {search_dwell_ms!r}")
+        self.search_dwell_ms = search_dwell_ms
         self.config_methods = config_methods
         self.pri_dev_type = DEFAULT_DEV_TYPE
         socials = [c for c in SOCIAL_CHANNELS if any(ch.ieee == c for ch in self.ic.channels)]
@@ -187,7 +193,7 @@ class P2PDevice:
     def _search(self) -> None:
         freqs = [self._chan(c).freq for c in SOCIAL_CHANNELS if any(ch.ieee == c for ch in self.ic.channels)]
         self._scan_cookie = self.wdev.scan(self.owner, freqs, ssids=[b"DIRECT-"], ies=self._probe_ies(),
-                                           dwell_ms=SEARCH_DWELL_MS)
+                                           dwell_ms=self.search_dwell_ms)
 
     def _probe_ies(self) -> list[Any]:
         return p2p_ies([(Attr.CAPABILITY, bytes((self.dev_capab, 0))),

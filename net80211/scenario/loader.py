@@ -245,13 +245,34 @@ def _radios(loc: Located, raw: Any, driver: str, seed: int) -> list[RadioSpec]:
     return out
 
 
-def _medium(loc: Located, raw: Any, radio_index: dict[str, int]) -> tuple[Any, int | None]:
+DEFAULT_EXTERNAL_WAIT_S = 30.0  # how long a run waits for the external medium to register
+
+
+def _external(t: _Table) -> dict[str, Any] | None:
+    """`socket`, `first_radio`, `wait`: the world served to an external medium daemon."""
+    socket = t.get("socket", str, None)
+    if socket is None:
+        for key in ("first_radio", "wait"):
+            if t.has(key):
+                raise t.error(key, "only with socket (an external medium)")
+        return None
+    if not socket:
+        raise t.error("socket", "an external medium's socket is a path")
+    return {"socket": socket, "first_radio": t.integer("first_radio", 0, low=0, high=0xFFFF),
+            "wait_s": t.number("wait", DEFAULT_EXTERNAL_WAIT_S, positive=True, high=MAX_SECONDS)}
+
+
+def _medium(loc: Located, raw: Any,
+            radio_index: dict[str, int]) -> tuple[Any, int | None, dict[str, Any] | None]:
     t = _Table(loc, ("medium",), raw if raw is not None else {})
     model = t.get("model", str, "perfect")
     mseed = t.integer("seed", None)
+    external = _external(t)
     if model == "perfect":
         t.done()
-        return None, mseed
+        return None, mseed, external
+    if external is not None:
+        raise t.error("model", "an external medium models the air itself: leave model perfect with socket")
     if model not in PATH_LOSS_PARAMS and model not in LINK_MODELS:
         known = ", ".join(("perfect", *PATH_LOSS_PARAMS, *LINK_MODELS))
         raise t.error("model", f"unknown medium model {model!r} (one of {known})")
@@ -287,7 +308,7 @@ def _medium(loc: Located, raw: Any, radio_index: dict[str, int]) -> tuple[Any, i
     if spec.get("default_prob", 0.0) > 1.0:
         raise t.error("default_prob", "a loss probability is within [0, 1]")
     t.done()
-    return spec, mseed
+    return spec, mseed, None
 
 
 def _flags(t: _Table) -> list[str]:
@@ -477,7 +498,7 @@ def scenario_from_dict(data: dict[str, Any], *, file: str | None = None, source:
     driver_name = driver.partition(":")[0] or DEFAULT_DRIVER
     radios = _radios(loc, top.get("radios", (dict, list), None), driver_name, seed)
     index = {r.name: k for k, r in enumerate(radios)}
-    model, mseed = _medium(loc, top.get("medium", dict, None), index)
+    model, mseed, external = _medium(loc, top.get("medium", dict, None), index)
     vaps = _vaps(loc, top.get("vaps", list, []), [r.name for r in radios], seed)
     by_name = {v.name: v for v in vaps}
     traffic = _traffic(loc, top.get("traffic", list, []), by_name)
@@ -500,7 +521,7 @@ def scenario_from_dict(data: dict[str, Any], *, file: str | None = None, source:
                 raise loc.error(t.where + ("port",), f"{t.dst} already receives a flow on UDP port {t.port}")
             seen_ports.add((t.dst, t.port))
     return Scenario(name, file, driver, seed, seconds, model, mseed, radios, vaps, traffic, captures, events,
-                    loc)
+                    loc, external)
 
 
 def loads_scenario(text: str, *, file: str | None = None, seed: int | None = None) -> Scenario:

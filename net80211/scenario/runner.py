@@ -28,7 +28,9 @@ class ScenarioRun:
         if not 0 < self.seconds <= MAX_SECONDS:
             raise ScenarioError(f"seconds must be within (0, {MAX_SECONDS:g}], not {self.seconds!r}")
         self.outdir = Path(outdir) if outdir is not None else Path()
-        self.sched = Scheduler()
+        # Served to an external medium, the world runs in real time: the daemon does,
+        # and so do the kernel's radios it may share the air with.
+        self.sched = Scheduler(realtime=scenario.external is not None)
         self.driver: Driver | None = None
         self.vaps: dict[str, Any] = {}  # name -> vap (kept after destroy, for the summary)
         self.destroyed: set[str] = set()
@@ -53,16 +55,23 @@ class ScenarioRun:
         params: dict[str, Any] = {"radios": 0, "seed": seed}
         if sc.model is not None:
             params["model"] = sc.model
+        ext = sc.external
+        if ext is not None:
+            params.update(medium_socket=ext["socket"], first_radio=ext["first_radio"])
         try:
             self.driver = driver = open_driver(sc.driver, self.sched, **params)
         except OSError as e:
-            raise self._wrap(("medium",) if sc.model is not None else ("scenario", "driver"), e) from None
+            where = ("medium", "socket") if ext is not None else ("medium",) if sc.model is not None \
+                else ("scenario", "driver")
+            raise self._wrap(where, e) from None
         try:
             for r in sc.radios:
                 try:
                     driver.add_device(r.name, **r.params)
                 except OSError as e:
                     raise self._wrap(r.where, e) from None
+            if ext is not None:
+                self._await_medium(driver, ext)
             for v in sc.vaps:
                 self._create_vap(v)
             for v in sc.vaps:
@@ -97,6 +106,17 @@ class ScenarioRun:
                     if p.is_file() and not p.is_symlink():
                         p.unlink()
             raise
+
+    def _await_medium(self, driver: Driver, ext: dict[str, Any]) -> None:
+        """Serve the socket until the medium daemon registers (set-up: nothing
+        runs before, so no vap comes up on the built-in medium)."""
+        deadline = time.monotonic() + ext["wait_s"]
+        while not driver.external_medium():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise self.sc.error(("medium", "socket"), f"no external medium registered on {ext['socket']} "
+                                    f"within {ext['wait_s']:g} s (start hwsim-mediumd -s {ext['socket']})")
+            self.sched.poll_io(min(left, 0.1))
 
     def _host(self, path: tuple[Any, ...], name: str) -> Host:
         if name not in self.hosts:
@@ -228,7 +248,8 @@ class ScenarioRun:
             vaps.append(d)
         return {
             "scenario": sc.name, "file": sc.file, "driver": sc.driver,
-            "medium_model": "perfect" if sc.model is None else sc.model.get("path_loss", sc.model["kind"]),
+            "medium_model": "external" if sc.external is not None else "perfect" if sc.model is None
+            else sc.model.get("path_loss", sc.model["kind"]),
             "seed": sc.seed, "virtual_s": self.sched.now_ns / SEC, "wall_s": None,
             "events_run": self.sched.events_run,
             "radios": [radio_summary(d, r.position) for d, r in zip(driver.devices, sc.radios, strict=False)],

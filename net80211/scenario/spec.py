@@ -127,6 +127,9 @@ class Scenario:
     captures: list[CaptureSpec]
     events: list[EventSpec]
     locate: Located
+    # [medium] socket: an external medium (hwsim-mediumd) carries the frames; the run is then
+    # in real time.  {"socket": path, "first_radio": n, "wait_s": s} or None.
+    external: dict[str, Any] | None = None
 
     def error(self, path: tuple[Any, ...], message: str, code: int | None = None) -> ScenarioError:
         return self.locate.error(path, message, code)

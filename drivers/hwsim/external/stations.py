@@ -1,7 +1,8 @@
 """Which mac80211_hwsim radio is which station of hwsim-mediumd's medium.
 
-A config names stations by address; the kernel names radios by their
-hardware address on the protocol, announces further addresses (vaps, scan
+A config names stations by address; the kernel (or a driver: the daemon may
+serve several, each a peer) names radios by their hardware address on the
+protocol, unique only within that peer, announces further addresses (vaps, scan
 addresses) with ADD_MAC_ADDR, and tells of radios created and removed.
 `Stations` keeps the radios, every address each is known by, and the
 binding of radios to the medium's ports: a config station when an address
@@ -27,9 +28,11 @@ PERFECT_SNR_DB = 100.0  # the link a path-loss model gives a radio it has no pos
 class Radio:
     """A mac80211_hwsim radio as the daemon knows it."""
 
-    __slots__ = ("hw", "radio_id", "name", "station", "addrs", "freq", "confirmed")
+    __slots__ = ("peer", "hw", "radio_id", "name", "station", "addrs", "freq", "confirmed")
 
-    def __init__(self, hw: bytes, radio_id: int | None = None, name: str | None = None) -> None:
+    def __init__(self, hw: bytes, radio_id: int | None = None, name: str | None = None, *,
+                 peer: int = 0) -> None:
+        self.peer = peer  # the kernel or driver it belongs to (peer.py): radios are keyed (peer, hw)
         self.hw = hw  # the address on the protocol: TRANSMITTER of its frames, RECEIVER of deliveries
         self.radio_id = radio_id
         self.name = name
@@ -61,7 +64,8 @@ class Stations:
         self.warn = warn
         self.max_radios = max_radios
         self.max_addrs = max_addrs
-        self.radio_is_receiver = False  # ADD_MAC_ADDR's habit when nothing else tells (transport.py)
+        # per peer: ADD_MAC_ADDR's habit when nothing else tells (transport.py)
+        self.radio_is_receiver: dict[int, bool] = {}
         self.ports: list[MediumPort] = []  # by station
         # default stations whose radio left: their ports, stopped and without addresses, serve the
         # next radio, so radios that come and go (or a peer announcing and removing them) reuse them
@@ -72,8 +76,8 @@ class Stations:
                 self.cfg_station[p.hwaddr.to_bytes(6, "big")] = self.add_station(p)
         self.n_config = len(self.ports)
         self.named: set[int] = set()  # stations added at run time as if the config named them
-        self.radios: dict[bytes, Radio] = {}  # hw -> radio
-        self.by_addr: dict[bytes, Radio] = {}  # learned address -> radio
+        self.radios: dict[tuple[int, bytes], Radio] = {}  # (peer, hw) -> radio
+        self.by_addr: dict[tuple[int, bytes], Radio] = {}  # (peer, learned address) -> radio
         self.bound: dict[int, Radio] = {}  # station -> radio
         # stations of radios whose channel is not known yet -> the channel being tried
         # for them and since when (None: the next frame's channel is tried)
@@ -110,16 +114,17 @@ class Stations:
         if port.attached:
             self.medium.remove_port(port)
 
-    def radio(self, hw: bytes, *, radio_id: int | None = None, name: str | None = None,
+    def radio(self, hw: bytes, *, peer: int = 0, radio_id: int | None = None, name: str | None = None,
                confirmed: bool = True) -> Radio | None:
-        r = self.radios.get(hw)
+        r = self.radios.get((peer, hw))
         if r is None:
             if len(self.radios) >= self.max_radios:
                 self.stats["radios_dropped"] += 1
                 self.warn("radio table full", "radio table full (%d): ignoring radio %s",
                                self.max_radios, hw.hex(":"))
                 return None
-            r = self.radios[hw] = Radio(hw, radio_id, name)
+            r = self.radios[(peer, hw)] = Radio(hw, radio_id, name, peer=peer)
+            self._check_clash(r)
             self.place(r)
         if confirmed and not r.confirmed:
             r.confirmed = True
@@ -209,11 +214,11 @@ class Stations:
             self.warn("address table full", "radio %s has %d addresses: ignoring %s", r.hw.hex(":"),
                            self.max_addrs, addr.hex(":"))
             return
-        owner = self.by_addr.get(addr)
+        owner = self.by_addr.get((r.peer, addr))
         if owner is not None and owner is not r:
             self.forget(owner, addr)
         r.addrs.add(addr)
-        self.by_addr[addr] = r
+        self.by_addr[(r.peer, addr)] = r
         st = self.cfg_station.get(addr)
         holder = self.bound.get(st) if st is not None else None
         if st is not None and r.station != st and (holder is None or not holder.confirmed):
@@ -225,7 +230,8 @@ class Stations:
         if addr not in r.addrs:
             return
         r.addrs.discard(addr)
-        self.by_addr.pop(addr, None)
+        if self.by_addr.get((r.peer, addr)) is r:
+            self.by_addr.pop((r.peer, addr), None)
         if r.station is not None and addr not in self.cfg_station and self.ports[r.station].owns(addr):
             self.ports[r.station].del_addr(addr)
 
@@ -233,34 +239,52 @@ class Stations:
         self.unbind(r)
         for a in list(r.addrs):
             self.forget(r, a)
-        self.radios.pop(r.hw, None)
+        if self.radios.get((r.peer, r.hw)) is r:
+            del self.radios[(r.peer, r.hw)]
 
-    def radio_msg(self, m: Message) -> None:
+    def remove_peer(self, peer: int) -> None:
+        """A kernel or driver gone: its radios leave the medium (config stations stay)."""
+        for r in [r for (p, _), r in self.radios.items() if p == peer]:
+            self.remove(r)
+
+    def _check_clash(self, r: Radio) -> None:
+        # Two peers' radios with one address: the medium cannot tell their
+        # vaps apart (mac80211_hwsim and the hwsim driver number radios alike).
+        for (p, hw), other in self.radios.items():
+            if p != r.peer and hw == r.hw:
+                self.stats["address_clashes"] += 1
+                self.warn("address clash", "radio %s of peer %d has the address of a radio of peer %d: "
+                          "give one side other addresses (the hwsim driver's first_radio)",
+                          r.hw.hex(":"), r.peer, other.peer)
+                return
+
+    def radio_msg(self, m: Message, peer: int = 0) -> None:
         """A GET_RADIO dump entry or a NEW_RADIO notification: mac80211_hwsim's default address."""
         rid = m.get(Attr.RADIO_ID)
         if rid is None:
             return
         hw = m.get(Attr.PERM_ADDR) or default_hwaddr(rid)
-        self.radio(hw, radio_id=rid, name=m.get(Attr.RADIO_NAME), confirmed=False)
+        self.radio(hw, peer=peer, radio_id=rid, name=m.get(Attr.RADIO_NAME), confirmed=False)
 
-    def mac_addr(self, m: Message, add: bool) -> None:
+    def mac_addr(self, m: Message, add: bool, peer: int = 0) -> None:
         rcv, tx = m.get(Attr.ADDR_RECEIVER), m.get(Attr.ADDR_TRANSMITTER)
         if rcv is None or tx is None:
             self.stats["malformed"] += 1
             return
         # Which attribute names the radio changed between kernels: a radio we know
         # decides, then mac80211_hwsim's 42:/02: pair, then the transport's habit.
-        if tx in self.radios and rcv not in self.radios:
+        known_tx, known_rcv = (peer, tx) in self.radios, (peer, rcv) in self.radios
+        if known_tx and not known_rcv:
             hw, addr = tx, rcv
-        elif rcv in self.radios and tx not in self.radios:
+        elif known_rcv and not known_tx:
             hw, addr = rcv, tx
         elif rcv[1:] == tx[1:] and rcv[0] ^ tx[0] == 0x40:
             hw, addr = (rcv, tx) if rcv[0] & 0x40 else (tx, rcv)
-        elif self.radio_is_receiver:
+        elif self.radio_is_receiver.get(peer, False):
             hw, addr = rcv, tx
         else:
             hw, addr = tx, rcv
-        r = self.radio(hw) if add else self.radios.get(hw)
+        r = self.radio(hw, peer=peer) if add else self.radios.get((peer, hw))
         if r is None:
             return
         if add:

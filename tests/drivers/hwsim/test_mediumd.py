@@ -191,21 +191,37 @@ def test_a_peer_closing_during_the_handshake_ends_it(cfg, when):
 
 def test_kernel_errors_are_logged_with_what_was_sent_and_rate_limited(cfg, caplog):
     fk, d = up(cfg)
+    with caplog.at_level(logging.WARNING, logger="hwsim-mediumd"):
+        for n in range(30):  # statuses for cookies the kernel never sent: EINVAL
+            d._emit_status(d.peers[0], hw(0), 0, 1000 + n, 0, genl.pack_tx_info(()))
+        d._flush()
+        fk.pump(d)
+    assert d.stats["refused"] == 30 and len(fk.refused) == 30
+    lines = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(lines) == WARN_BURST
+    assert "refused TX_INFO_FRAME 42:00:00:00:00:00 #1000" in lines[0] and "Invalid argument" in lines[0]
+
+
+def test_a_radio_that_refuses_deliveries_is_sought_again(cfg, caplog):
+    """EINVAL for a delivery: the radio is not on that channel (any more); it is sought
+    again as a radio not heard yet is; never fatal."""
+    fk, d = up(cfg)
     fk.tx(1, beacon(mac(1)))  # heard: its channel is known
     fk.pump(d)
     fk.radios[1].started = False  # the kernel refuses deliveries to it: EINVAL
     with caplog.at_level(logging.WARNING, logger="hwsim-mediumd"):
         for _ in range(30):
             fk.tx(0, data(mac(1), mac(0), mac(1)))
-        fk.pump(d)
-    assert d.stats["refused"] == 30 and len(fk.refused) == 30
-    lines = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
-    assert len(lines) == WARN_BURST
-    assert "refused FRAME to 42:00:00:00:01:00" in lines[0] and "Invalid argument" in lines[0]
+            fk.pump(d)
+    assert d.stats["channels_lost"] == 1 and d.radios[hw(1)].freq is None
+    # the deliveries that followed asked for an answer: counted, expected, not logged
+    assert d.stats["probe_offchannel"] == len(fk.refused) - 1
+    assert d.stats["refused"] == 0 and not [r for r in caplog.records if "refused" in r.getMessage()]
     fk.radios[1].started = True
+    fk.pump(d, 1_100_000_000)
     fk.tx(0, data(mac(1), mac(0), mac(1)))
     fk.pump(d)
-    assert len(fk.radios[1].rx) == 1  # never fatal
+    assert len(fk.radios[1].rx) == 1 and d.radios[hw(1)].freq == 2412  # found again
 
 
 def test_malformed_input_is_counted_and_other_radios_still_served(cfg, caplog):
@@ -227,7 +243,7 @@ def test_malformed_input_is_counted_and_other_radios_still_served(cfg, caplog):
     assert d.stats["malformed"] >= 80
     assert len(caplog.records) <= 3 * WARN_BURST  # one line per kind, not per datagram
     # a status for a cookie nobody knows comes back from the kernel as EINVAL: counted, not fatal
-    d._emit_status(hw(0), 0, 999, 0, genl.pack_tx_info(()))
+    d._emit_status(d.peers[0], hw(0), 0, 999, 0, genl.pack_tx_info(()))
     d._flush()
     fk.pump(d)
     assert d.stats["refused"] == 1 and not d.done
@@ -466,6 +482,27 @@ def test_a_radio_not_heard_yet_is_found_on_its_channel_among_several(cfg):
     assert d.radios[hw(3)].freq == 2437 and [m.attrs[Attr.FREQ] for m in fk.radios[3].rx] == [2437]
     assert d.stats["probe_offchannel"] == 1
     assert [m.attrs[Attr.FREQ] for m in fk.radios[2].rx] == [2437, 2437] and d.stats["refused"] == 0
+
+
+def test_a_radio_that_scanned_is_found_where_it_listens_next(cfg):
+    """After a probe request a radio leaves its channel without a word (a scan, a P2P
+    search followed by listen): its answers still reach it, then it is sought again."""
+    fk, d = up(cfg)
+    fk.tx(2, probe_req(mac(2)), freq=2412)
+    resp = bytes([0x50, 0, 0, 0]) + mac(2) + mac(1) + mac(1) + b"\0\0" + b"r" * 40
+    fk.tx(1, resp, freq=2412)  # the answer on the channel of the request
+    fk.pump(d)
+    assert [m.attrs[Attr.FRAME] for m in fk.radios[2].rx] == [resp]
+    fk.radios[2].freq = 2437  # it goes to listen on channel 6, silently
+    fk.radios[2].rx.clear()
+    fk.pump(d, 200_000_000)  # past the time the answers have
+    for _ in range(3):
+        fk.tx(0, beacon(mac(0)), freq=2412)  # the kernel refuses it on channel 1: sought again ...
+        fk.tx(1, beacon(mac(1)), freq=2437)  # ... and found on channel 6
+        fk.pump(d)
+    assert [m.attrs[Attr.FREQ] for m in fk.radios[2].rx] == [2437, 2437] and d.radios[hw(2)].freq == 2437
+    assert d.stats["channels_lost"] == 1 and d.stats["channels_learned"] >= 1
+    assert d.stats["refused"] == 0  # expected answers, not logged as refusals
 
 
 def test_frames_for_other_radios_do_not_retune_a_silent_one(cfg):

@@ -52,6 +52,38 @@ def test_search_uses_p2p_probe_requests_on_social_channels():
     assert all(r[0][0] >= 4 for _, _, r in sent)  # no CCK
 
 
+def test_the_search_dwell_is_a_parameter_for_slow_peers():
+    """search_dwell_ms: how long search stays on each social channel (a peer in an
+    emulated machine answers a probe request late)."""
+    from net80211.p2p.device import P2PDevice
+
+    s, d, _, _ = setup_world(n=0)
+    d.add_device()
+    d.add_device()
+    with pytest.raises(OSError) as e:
+        P2PDevice(d.devices[0].create_vap("p2px", OpMode.P2P_DEVICE), search_dwell_ms=0)
+    assert e.value.errno == errno.EINVAL
+    slow = P2PDevice(d.devices[1].create_vap("p2py", OpMode.P2P_DEVICE), search_dwell_ms=200)
+    slow.start()
+    times = []
+    port = d.devices[1].port
+    orig = port.transmit
+
+    def spy(frame, rates=((0, 1),), **kw):
+        if frame[0] == 0x40:
+            times.append((s.now_ns, port.rx_freq))
+        return orig(frame, rates, **kw)
+
+    port.transmit = spy
+    slow.find()
+    s.run_for(700 * MS)
+    firsts = {}
+    for t, f in times:
+        firsts.setdefault(f, t)
+    gaps = sorted(firsts.values())
+    assert len(gaps) == 3 and all(b - a >= 200 * MS for a, b in zip(gaps, gaps[1:], strict=False))
+
+
 def test_connect_pbc_with_stas_running_forms_a_group_and_data_passes():
     """The acceptance scenario: STA associations on channel 6 on both radios,
     discovery, connect pbc on both sides -> one GO and one client on channel

@@ -1,0 +1,131 @@
+"""One family hwsim-mediumd serves: a transport, its connection and what the
+daemon sent it.
+
+The daemon may serve several at once (the kernel's radios and drivers'
+sockets in one medium).  Each has its own family id, its own sequence
+numbers and memory of requests (an error names what it answers), its own
+outgoing batch, and its own channel probes: everything about a message
+depends on the transport that carries it.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+from ic.sched import Scheduler, TaskQueue
+
+from . import genl
+from .connection import Connection
+from .genl import Message
+from .transport import Transport
+
+if TYPE_CHECKING:
+    from .stations import Radio
+
+FLUSH_BYTES = 32 << 10  # messages to the peer go out together, in one datagram, up to this size
+MAX_EARLY = 4096  # messages of the family kept while the handshake is still under way
+SENT_MEMORY = 4096  # requests remembered by sequence number, to say what an error answers
+
+
+class Peer:
+    """A kernel or driver the daemon is the medium of."""
+
+    def __init__(self, index: int, transport: Transport, sched: Scheduler) -> None:
+        self.index = index  # radios are keyed by (peer index, hardware address)
+        self.transport = transport
+        self.name = transport.name
+        self.kind = transport.kind
+        self.family = 0
+        self.conn: Connection | None = None
+        self.closed = False
+        self.seq = 0
+        self.sent: OrderedDict[int, str | tuple[str, bytes, int]] = OrderedDict()
+        self.probes: OrderedDict[int, tuple[Radio, int]] = OrderedDict()  # seq -> (radio, freq) asked to ack
+        self.early: list[Message] = []
+        self._obuf: list[bytes] = []
+        self._olen = 0
+        self._flush_pending = False
+        # a task, not a timed event: the messages of one event leave together right after it
+        self._outq = TaskQueue(sched, f"mediumd-out-{index}")
+
+    @property
+    def is_kernel(self) -> bool:
+        return self.kind == "kernel"
+
+    def next_seq(self) -> int:
+        self.seq = self.seq + 1 if self.seq < 0xFFFF_FFFF else 1
+        return self.seq
+
+    def remember(self, seq: int, what: str | tuple[str, bytes, int]) -> None:
+        # what a later error names: for frames the text is made only if one comes
+        sent = self.sent
+        sent[seq] = what
+        if len(sent) > SENT_MEMORY:
+            sent.popitem(last=False)
+
+    def describe(self, seq: int) -> str:
+        what = self.sent.get(seq)
+        if what is None:
+            return f"request seq {seq}"
+        if isinstance(what, tuple):
+            cmd, hw, n = what
+            return f"{cmd} {hw.hex(':')} #{n} (seq {seq})"
+        return f"{what} (seq {seq})"
+
+    def request(self, msg: Message, what: str, *, direct: bool = False) -> int:
+        """Send a request of ours, numbered; `direct` during the blocking handshake."""
+        msg.seq = self.next_seq()
+        self.remember(msg.seq, what)
+        data = genl.encode(msg)
+        if direct:
+            self.transport.sock.send(data)
+        else:
+            self.emit(data)
+        return msg.seq
+
+    def probe(self, seq: int, radio: Radio, freq: int) -> None:
+        self.probes[seq] = (radio, freq)
+        if len(self.probes) > SENT_MEMORY:
+            self.probes.popitem(last=False)
+
+    def stash(self, msg: Message) -> bool:
+        """Keep a message that came during the handshake; False when full."""
+        if len(self.early) >= MAX_EARLY:
+            return False
+        self.early.append(msg)
+        return True
+
+    def emit(self, data: bytes) -> None:
+        """Queue one message; they leave together at the end of this instant
+        (or when the datagram is full)."""
+        if self._olen + len(data) > FLUSH_BYTES:
+            self.flush()
+        self._obuf.append(data)
+        self._olen += len(data)
+        if not self._flush_pending:
+            self._flush_pending = True
+            self._outq.enqueue(self.flush)
+
+    def flush(self) -> None:
+        self._flush_pending = False
+        if not self._obuf:
+            return
+        data = b"".join(self._obuf)
+        self._obuf.clear()
+        self._olen = 0
+        if self.conn is not None and not self.conn.closed:
+            self.conn.send(data)
+
+    def close(self) -> None:
+        """Flush and close without calling back (we leave; the peer did not)."""
+        self.flush()
+        if self.conn is not None:
+            self.conn.on_close = lambda c: None
+            self.conn.close()
+        else:
+            self.transport.close()
+        self.closed = True
+
+
+__all__ = ["FLUSH_BYTES", "MAX_EARLY", "Peer", "SENT_MEMORY"]
