@@ -179,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     prog = os.path.basename(sys.argv[0]) if argv is None else "wmediumd"
     try:
-        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+        sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # stdout may be replaced by a stream without it (caught below)
     except (AttributeError, io.UnsupportedOperation):
         pass
     try:
