@@ -205,7 +205,9 @@ def test_parser_is_chunking_invariant_and_bounded(parts, draw):
     for lo, hi in zip([0, *cuts], [*cuts, len(stream)], strict=True):
         got += p.feed(stream[lo:hi])
         assert p.pending < MAX_REQUEST
-    assert got == expected and p.skipped == whole.skipped and p.pending == whole.pending
+    # Compare the requests' bytes: a float field may be NaN, which equals nothing.
+    assert [(r.type, r.raw) for r in got] == [(r.type, r.raw) for r in expected]
+    assert p.skipped == whole.skipped and p.pending == whole.pending
     # every byte is a request's, skipped, or held back
     assert sum(len(r.raw) for r in got) + p.skipped + p.pending == len(stream)
     if p.pending == 0:
