@@ -81,7 +81,7 @@ def clear_stale_dgram(path: str) -> None:
         os.unlink(path)
 
 
-def bind_in_place(sock: socket.socket, path: str, mode: int) -> None:
+def bind_in_place(sock: socket.socket, path: str, mode: int, backlog: int = 64) -> None:
     """Bind `sock` at `path` so that the path appears only once the socket
     takes connections: bound under a temporary name (born with `mode`),
     listening if it is a stream socket, then renamed into place."""
@@ -98,7 +98,7 @@ def bind_in_place(sock: socket.socket, path: str, mode: int) -> None:
         os.umask(old)
     try:
         if sock.type == socket.SOCK_STREAM:
-            sock.listen(64)
+            sock.listen(backlog)
         os.rename(tmp, path)
     except OSError as e:
         with contextlib.suppress(OSError):

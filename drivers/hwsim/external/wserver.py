@@ -31,6 +31,7 @@ from enum import IntEnum
 from typing import Any
 
 from ic.sched import Scheduler
+from net80211.ctl.sockpath import bind_in_place
 
 log = logging.getLogger("wmediumd.server")
 NOTICE = 25  # syslog's NOTICE, between INFO and WARNING: wmediumd logs every update at it
@@ -297,9 +298,12 @@ class ControlServer:
         self.listening = False
         _remove_stale(path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        umask = os.umask(0)
+        os.umask(umask)
         try:
-            sock.bind(path)
-            sock.listen(LISTEN_BACKLOG)
+            # The path appears only once the socket listens: a client that
+            # connects as soon as it sees it is never refused.
+            bind_in_place(sock, path, 0o777 & ~umask, LISTEN_BACKLOG)
         except OSError:
             sock.close()
             raise
