@@ -115,6 +115,7 @@ class SecurityConfig:
     passphrase: bytes
     pmf: Mfp
     group_rekey_s: int | None = GROUP_REKEY_S
+    pmf_given: bool = True  # False: the default, which a wpa2-psk station reads as optional
 
     @property
     def sae(self) -> bool:
@@ -132,7 +133,11 @@ class SecurityConfig:
     def sta_policy(self) -> StaPolicy:
         akms: tuple[int, ...] = {"wpa2-psk": (AKM.PSK, AKM.PSK_SHA256), "wpa3-sae": (AKM.SAE,),
                                  "wpa2-wpa3": (AKM.SAE, AKM.PSK, AKM.PSK_SHA256)}[self.security]
-        return StaPolicy(akms=akms, mfp=self.pmf)
+        # A station by default takes PMF where the AP offers it (as phones and
+        # laptops do), so it joins an AP that requires it; an AP's default
+        # for wpa2-psk is hostapd's (ieee80211w=0).
+        mfp = Mfp.OPTIONAL if not self.pmf_given and self.pmf == Mfp.DISABLED else self.pmf
+        return StaPolicy(akms=akms, mfp=mfp)
 
 
 def security_config(name: str, security: str | None, passphrase: str | bytes | None, pmf: str | None,
@@ -165,7 +170,7 @@ def security_config(name: str, security: str | None, passphrase: str | bytes | N
         raise InvalidArgument(f"{name}: pmf must be optional or required for wpa2-wpa3")
     if group_rekey_s is not None and (not isinstance(group_rekey_s, int) or group_rekey_s < 0):
         raise InvalidArgument(f"{name}: group_rekey must be a number of seconds (0: never)")
-    return SecurityConfig(security, pw, mfp, group_rekey_s or None)
+    return SecurityConfig(security, pw, mfp, group_rekey_s or None, pmf is not None)
 
 
 def _element(body: bytes) -> bytes:
@@ -771,7 +776,7 @@ def apply_security(vap: IEEE80211Vap, security: str | None, passphrase: str | by
     if security != "open" and cur is not None:
         if passphrase is None:
             passphrase = cur.passphrase
-        if pmf is None and cur.security == security:
+        if pmf is None and cur.security == security and cur.pmf_given:
             pmf = cur.pmf.name.lower()
         if group_rekey is None:
             group_rekey = cur.group_rekey_s or 0
