@@ -34,7 +34,7 @@ from ic import Callout, InvalidArgument, OpMode
 from net80211.crypto import datapath
 from net80211.crypto.keys import Key, KeyTable, NodeKeys
 from net80211.node import Node, NodeTable
-from net80211.output import FROM_DS, TO_DS, data_body, data_frame, send_data, send_mgmt
+from net80211.output import FROM_DS, TO_DS, data_body, data_frame, send_mgmt
 from net80211.rsn.actions import (
     Action,
     CancelTimer,
@@ -189,7 +189,8 @@ class NodeRsn:
     machine (an `Authenticator` on an AP, a `Supplicant` on a STA), an SAE
     instance while SAE runs, the one timer both use."""
 
-    __slots__ = ("keys", "timer", "sel", "auth", "supp", "sae", "pmk", "pmkid", "port_open", "sta_rsne")
+    __slots__ = ("keys", "timer", "sel", "auth", "supp", "sae", "pmk", "pmkid", "port_open", "sta_rsne",
+                 "peer_keyed")
 
     def __init__(self, timer: Callout) -> None:
         self.keys = NodeKeys()
@@ -202,6 +203,10 @@ class NodeRsn:
         self.pmkid: bytes | None = None
         self.port_open = False  # 4-way handshake done: data flows
         self.sta_rsne: bytes | None = None
+        # the peer is known to hold our pairwise key: EAPOL frames go
+        # encrypted only then (a msg 4/4 answering a retransmitted msg 3/4
+        # must stay readable by an AP that has not installed the key yet)
+        self.peer_keyed = False
 
     def close(self) -> None:
         self.timer.stop()
@@ -333,6 +338,8 @@ class VapRsn:
             elif isinstance(act, InstallPtk):
                 nr.keys.install(Key(act.cipher, act.tk, act.keyix))
                 nr.keys.mfp = nr.sel is not None and nr.sel.mfp
+                # the AP installs last (on msg 4/4): the STA has it already
+                nr.peer_keyed = self.is_ap
             elif isinstance(act, InstallGtk):
                 key = Key(act.cipher, act.key, act.keyid)
                 key.set_rsc(act.rsc)
@@ -382,6 +389,9 @@ class VapRsn:
             self._run(node, nr.auth.timer(now))
 
     def _send_eapol(self, node: Node, pdu: bytes) -> None:
+        """An EAPOL frame to the peer, at the lowest rate (as mac80211 sends
+        its control port frames) with a TX status: an acknowledged first
+        msg 1/4 gives the STA longer to answer (hostapd)."""
         vap = self.vap
         me = vap.macaddr
         assert me is not None
@@ -390,7 +400,27 @@ class VapRsn:
             frame = data_frame(FROM_DS, node.macaddr, me, me, vap.next_seq(), body)
         else:
             frame = data_frame(TO_DS, node.macaddr, me, node.macaddr, vap.next_seq(), body)
-        send_data(vap, frame, node)
+        got = self.protect(frame, node)
+        if got is None:
+            vap.stats.tx_dropped += 1
+            return
+        params: dict[str, Any] = {"rate": vap.mgmtrate}
+        nr = node.rsn
+        auth = nr.auth if nr is not None else None
+        if auth is not None and auth.state == PtkState.PTKSTART:
+            replay = auth.replay_counter
+
+            def status(_frame: bytes, st: Any) -> None:
+                if st.acked and node.rsn is nr and auth is nr.auth:
+                    self._run(node, auth.msg1_acked(replay, vap.ic.sched.now_ns))
+            params["on_status"] = status
+        if vap.ic.ic_raw_xmit(vap, got, params):
+            vap.stats.tx_packets += 1
+            vap.stats.tx_bytes += len(got)
+            node.tx_packets += 1
+            node.tx_bytes += len(got)
+        else:
+            vap.stats.tx_dropped += 1
 
     # -- the data path ---------------------------------------------------------------
     def protect(self, frame: bytes, node: Node | None) -> bytes | None:
@@ -404,7 +434,7 @@ class VapRsn:
         nr = node.rsn if node is not None else None
         key = nr.keys.pairwise if nr is not None else None
         eapol = frame[24:32] == EAPOL_SNAP
-        if key is None:
+        if key is None or (eapol and nr is not None and not nr.peer_keyed):
             if eapol:
                 return frame
             self.table.stats.tx_no_key += 1
@@ -431,6 +461,8 @@ class VapRsn:
             if res.frame is None:
                 return None
             frame = res.frame
+            if not frame[4] & 1:
+                nr.peer_keyed = True  # it sent under the pairwise key: it has it
             body = data_body(frame, subtype, flags)
             if body[:8] == EAPOL_SNAP:
                 self._eapol_rx(node, body[8:])
