@@ -77,6 +77,10 @@ GROUP_REKEY_S = 86400  # hostapd's wpa_group_rekey default (CCMP)
 SAE_ANTI_CLOGGING_THRESHOLD = 5  # hostapd's sae_anti_clogging_threshold
 SAE_TOKEN_LEN = 32
 _ALG_SAE = 3
+# EAPOL frames go at the highest basic rate of our BSSes (24 Mb/s, 500 kb/s
+# units): every station takes it, and at the 6 Mb/s of management frames
+# the handshakes of a crowded channel collide three times as long.
+EAPOL_RATE = 48
 _SUB_DISASSOC, _SUB_DEAUTH = 10, 12
 
 
@@ -171,6 +175,12 @@ def security_config(name: str, security: str | None, passphrase: str | bytes | N
     if group_rekey_s is not None and (not isinstance(group_rekey_s, int) or group_rekey_s < 0):
         raise InvalidArgument(f"{name}: group_rekey must be a number of seconds (0: never)")
     return SecurityConfig(security, pw, mfp, group_rekey_s or None, pmf is not None)
+
+
+@lru_cache(maxsize=1024)
+def _sta_select(policy: StaPolicy, body: bytes) -> tuple[Selection, RSNInfo] | None:
+    # every station of a world reads the same few RSN elements at each scan
+    return policy.select(body)
 
 
 def _element(body: bytes) -> bytes:
@@ -389,9 +399,8 @@ class VapRsn:
             self._run(node, nr.auth.timer(now))
 
     def _send_eapol(self, node: Node, pdu: bytes) -> None:
-        """An EAPOL frame to the peer, at the lowest rate (as mac80211 sends
-        its control port frames) with a TX status: an acknowledged first
-        msg 1/4 gives the STA longer to answer (hostapd)."""
+        """An EAPOL frame to the peer, at EAPOL_RATE with a TX status: an
+        acknowledged first msg 1/4 gives the STA longer to answer (hostapd)."""
         vap = self.vap
         me = vap.macaddr
         assert me is not None
@@ -404,7 +413,7 @@ class VapRsn:
         if got is None:
             vap.stats.tx_dropped += 1
             return
-        params: dict[str, Any] = {"rate": vap.mgmtrate}
+        params: dict[str, Any] = {"rate": EAPOL_RATE}
         nr = node.rsn
         auth = nr.auth if nr is not None else None
         if auth is not None and auth.state == PtkState.PTKSTART:
@@ -710,7 +719,7 @@ class VapRsn:
         body = _rsn_body(bss.ies)
         if body is None:
             return None
-        return self.sta_policy.select(body)
+        return _sta_select(self.sta_policy, body)
 
     def choose(self, bss: ScanResult) -> bool:
         """Aim at `bss` for the next authentication and association."""

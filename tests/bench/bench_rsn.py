@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -93,22 +94,32 @@ def scenario_run(aps: int, stas: int, seconds: float, seed: int, security: str) 
     if security != "open":
         for v in d["vaps"]:
             v.update(security=security, passphrase=PASS)
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    cpu0 = ru.ru_utime + ru.ru_stime
     t0 = time.perf_counter()
     run = ScenarioRun(scenario_from_dict(d))
     run.build()
-    run.run()
+    result = run.run()
     wall = time.perf_counter() - t0
-    vaps = [v for v in run.vaps.values()]
-    sta_vaps = [v for v in vaps if v.opmode.word == "sta"]
-    assoc = sum(1 for v in sta_vaps if v.state == 5)
-    keyed = sum(1 for v in sta_vaps if v.rsn is not None and v.rsn.state == "completed")
-    return {"wall_s": round(wall, 2), "associated": assoc, "handshakes_completed": keyed}
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = ru.ru_utime + ru.ru_stime - cpu0
+    assoc = sum(1 for v in result["vaps"] if v["mode"] == "sta" and v["state"] == "RUN")
+    # the run ends with every vap down: count what the stations completed
+    sta_vaps = [v for v in run.vaps.values() if v.rsn is not None and not v.rsn.is_ap]
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "associated": assoc,
+            "handshakes_completed": sum(v.rsn.handshakes for v in sta_vaps),
+            "handshake_failures": sum(v.rsn.failures for v in run.vaps.values() if v.rsn is not None),
+            "medium_frames": result["medium"].get("frames", 0)}
 
 
 def _scenario_subprocess(args: argparse.Namespace, security: str) -> dict[str, Any]:
+    """The run in a fresh interpreter (nothing cached from the other one),
+    best of `--repeat` by CPU time (a shared machine disturbs wall time)."""
     cmd = [sys.executable, __file__, "--one-scenario", security, "--aps", str(args.aps), "--stas",
            str(args.stas), "--seconds", str(args.seconds), "--seed", str(args.seed)]
-    return dict(json.loads(subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout))
+    runs = [dict(json.loads(subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout))
+            for _ in range(args.repeat)]
+    return min(runs, key=lambda r: r["cpu_s"])
 
 
 def main() -> int:
@@ -120,6 +131,7 @@ def main() -> int:
     p.add_argument("--stas", type=int, default=500)
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--repeat", type=int, default=2, help="scenario runs of each kind (the best counts)")
     p.add_argument("--no-scenario", action="store_true", help="skip the 50/500 scenario")
     p.add_argument("--one-scenario", help=argparse.SUPPRESS)
     args = p.parse_args()
@@ -140,9 +152,13 @@ def main() -> int:
         figures.update({
             "scenario": f"{args.aps} AP / {args.stas} STA, {args.seconds:g} s virtual, seed {args.seed}",
             "scenario_open_wall_s": o["wall_s"], "scenario_wpa2_wall_s": w["wall_s"],
-            "scenario_wpa2_over_open": round(w["wall_s"] / o["wall_s"], 2),
+            "scenario_wpa2_over_open_wall": round(w["wall_s"] / o["wall_s"], 2),
+            "scenario_open_cpu_s": o["cpu_s"], "scenario_wpa2_cpu_s": w["cpu_s"],
+            "scenario_wpa2_over_open_cpu": round(w["cpu_s"] / o["cpu_s"], 2),
             "scenario_open_associated": o["associated"], "scenario_wpa2_associated": w["associated"],
             "scenario_wpa2_handshakes_completed": w["handshakes_completed"],
+            "scenario_wpa2_handshake_failures": w["handshake_failures"],
+            "scenario_open_medium_frames": o["medium_frames"], "scenario_wpa2_medium_frames": w["medium_frames"],
         })
     figures["python"] = sys.version.split()[0]
     figures["elapsed_s"] = round(time.perf_counter() - t0, 2)
