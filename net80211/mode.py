@@ -91,7 +91,8 @@ class Mode:
         the others take "open" only."""
         if (security not in (None, "open") or passphrase is not None or pmf is not None
                 or group_rekey is not None):
-            raise NotSupported(f"{vap.name}: a {self.name} vap has no RSN security (security, passphrase, pmf)")
+            raise NotSupported(f"{vap.name}: a {self.name} vap has no RSN security "
+                               "(security, passphrase, pmf)")
 
     def deauth_node(self, vap: IEEE80211Vap, node: Node, reason: int) -> None:
         """Deauthenticate a peer with `reason` and forget it (a handshake

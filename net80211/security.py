@@ -150,7 +150,8 @@ def security_config(name: str, security: str | None, passphrase: str | bytes | N
     None for an open vap."""
     security = "open" if security is None else security
     if security not in SECURITY_WORDS:
-        raise InvalidArgument(f"{name}: security must be one of {', '.join(SECURITY_WORDS)}, not {security!r}")
+        raise InvalidArgument(f"{name}: security must be one of {', '.join(SECURITY_WORDS)}, "
+                              f"not {security!r}")
     if pmf is not None and pmf not in PMF_WORDS:
         raise InvalidArgument(f"{name}: pmf must be one of {', '.join(PMF_WORDS)}, not {pmf!r}")
     if security == "open":
@@ -306,7 +307,8 @@ class VapRsn:
         igtk = table.igtk_tx_key() if self.is_ap else next(
             (k for k in (table.get(i) for i in (4, 5)) if k is not None), None)
         out: dict[str, Any] = {
-            "security": cfg.security, "pmf": cfg.pmf.name.lower(),
+            "security": cfg.security,
+            "pmf": (self.ap_policy.mfp if self.is_ap else self.sta_policy.mfp).name.lower(),
             "group_cipher": suite_name(self.ap_policy.group) if self.is_ap else None,
             "gtk_keyid": gtk.keyix if gtk is not None else None,
             "igtk_keyid": igtk.keyix if igtk is not None else None,
@@ -416,11 +418,12 @@ class VapRsn:
         params: dict[str, Any] = {"rate": EAPOL_RATE}
         nr = node.rsn
         auth = nr.auth if nr is not None else None
-        if auth is not None and auth.state == PtkState.PTKSTART:
+        if nr is not None and auth is not None and auth.state == PtkState.PTKSTART:
             replay = auth.replay_counter
+            this = nr
 
             def status(_frame: bytes, st: Any) -> None:
-                if st.acked and node.rsn is nr and auth is nr.auth:
+                if st.acked and node.rsn is this and auth is this.auth:
                     self._run(node, auth.msg1_acked(replay, vap.ic.sched.now_ns))
             params["on_status"] = status
         if vap.ic.ic_raw_xmit(vap, got, params):

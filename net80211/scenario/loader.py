@@ -15,7 +15,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ic import CloneFlags, InvalidArgument, OpMode, parse_wlanmode
-from net80211.security import GROUP_REKEY_S, security_config
 from net80211.scenario.source import SourceIndex, key_name
 from net80211.scenario.spec import (
     MAX_DEPTH,
@@ -37,6 +36,7 @@ from net80211.scenario.spec import (
     TrafficSpec,
     VapSpec,
 )
+from net80211.security import GROUP_REKEY_S, security_config
 
 DEFAULT_SECONDS = 10.0
 DEFAULT_DRIVER = "hwsim"
@@ -321,14 +321,15 @@ def _security(t: _Table, spec: VapSpec, opmode: OpMode, name: str) -> None:
     if not given:
         return
     if opmode not in SECURITY_MODES and given.get("security", "open") != "open":
-        raise t.error("security", f"a {opmode.word} vap has no RSN security (hostap, sta, p2p-go, p2p-client)")
+        raise t.error("security", f"a {opmode.word} vap has no RSN security "
+                      "(hostap, sta, p2p-go, p2p-client)")
     try:
         security_config(name, given.get("security"), given.get("passphrase"), given.get("pmf"),
                         given.get("group_rekey", GROUP_REKEY_S))
     except InvalidArgument as e:
-        text = str(e)
-        key = next((k for k in ("pmf", "passphrase", "group_rekey", "security") if k in text.split(":", 1)[-1][:20]),
-                   "security")
+        text = e.strerror or str(e)
+        said = text.split(":", 1)[-1][:20]  # "<name>: pmf must be ...": the word comes first
+        key = next((k for k in ("pmf", "passphrase", "group_rekey", "security") if k in said), "security")
         raise t.error(key if key in given else "security", text) from None
     spec.config.update(given)
 

@@ -158,7 +158,8 @@ def main() -> int:
             "scenario_open_associated": o["associated"], "scenario_wpa2_associated": w["associated"],
             "scenario_wpa2_handshakes_completed": w["handshakes_completed"],
             "scenario_wpa2_handshake_failures": w["handshake_failures"],
-            "scenario_open_medium_frames": o["medium_frames"], "scenario_wpa2_medium_frames": w["medium_frames"],
+            "scenario_open_medium_frames": o["medium_frames"],
+            "scenario_wpa2_medium_frames": w["medium_frames"],
         })
     figures["python"] = sys.version.split()[0]
     figures["elapsed_s"] = round(time.perf_counter() - t0, 2)

@@ -59,14 +59,18 @@ class Connected:
         ap_keys = self.node.rsn.keys.pairwise
         sta_node = self.sta.bss_node
         return (ap_keys, ap_keys.key, sta_node.rsn.keys.pairwise, sta_node.rsn.keys.pairwise.key,
-                tuple(self.sta.rsn.table.slots), tuple(k.key if k else None for k in self.sta.rsn.table.slots),
+                tuple(self.sta.rsn.table.slots),
+                tuple(k.key if k else None for k in self.sta.rsn.table.slots),
                 tuple(self.ap.rsn.table.slots))
 
 
+MSG3 = (KeyInfo.PAIRWISE | KeyInfo.INSTALL | KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE
+        | KeyInfo.ENCRYPTED_KEY_DATA)
+GROUP1 = KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ACK | KeyInfo.ENCRYPTED_KEY_DATA
 _info = st.sampled_from([
     KeyInfo.PAIRWISE | KeyInfo.ACK,  # msg 1/4 shape
     KeyInfo.PAIRWISE | KeyInfo.MIC,  # msg 2/4 shape
-    KeyInfo.PAIRWISE | KeyInfo.INSTALL | KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA,
+    MSG3,
     KeyInfo.PAIRWISE | KeyInfo.MIC | KeyInfo.SECURE,  # msg 4/4
     KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ACK | KeyInfo.ENCRYPTED_KEY_DATA,  # group msg 1/2
     KeyInfo.MIC | KeyInfo.SECURE,  # group msg 2/2
@@ -76,7 +80,8 @@ _info = st.sampled_from([
 _key_data = st.one_of(
     st.just(b""),
     st.binary(max_size=80),
-    st.builds(lambda k, kid: gtk_kde(kid, k), st.binary(min_size=0, max_size=40), st.integers(0, 3)),  # wrong lengths
+    # GTKs of the wrong length
+    st.builds(lambda k, kid: gtk_kde(kid, k), st.binary(min_size=0, max_size=40), st.integers(0, 3)),
     st.builds(lambda t, d: kde(t, d), st.integers(0, 20), st.binary(max_size=40)),
     st.just(bytes([0x30, 0x14]) + b"\x01\x00"),  # a truncated RSNE
 )
@@ -103,8 +108,8 @@ def eapol_frames(draw):
     return frame
 
 
-_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                            HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=150, deadline=None,
+                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 _WORLDS: dict[str, Connected] = {}
 
 
@@ -139,8 +144,7 @@ def test_replayed_and_out_of_order_handshake_frames_are_dropped_as_such():
     supp = w.sta.bss_node.rsn.supp
     auth = w.node.rsn.auth
     # the real msg 3/4 again (its replay counter is spent): "replay"
-    msg3 = build_key_frame(AKM.PSK, supp.ptk.kck, KeyInfo.PAIRWISE | KeyInfo.INSTALL | KeyInfo.ACK | KeyInfo.MIC
-                           | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA, key_length=16,
+    msg3 = build_key_frame(AKM.PSK, supp.ptk.kck, MSG3, key_length=16,
                            replay=supp.rx_replay, nonce=supp.anonce, key_data=bytes(24))
     w.eapol_to(w.sta, msg3)
     assert supp.drops["replay"] == 1
@@ -151,8 +155,7 @@ def test_replayed_and_out_of_order_handshake_frames_are_dropped_as_such():
     w.eapol_to(w.ap, msg4)
     assert sum(auth.drops.values()) == n + 1
     # a group msg 1/2 with a good replay counter but a MIC under another key: "mic"
-    g = build_key_frame(AKM.PSK, bytes(16), KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ACK | KeyInfo.ENCRYPTED_KEY_DATA,
-                        replay=supp.rx_replay + 1, key_data=bytes(24))
+    g = build_key_frame(AKM.PSK, bytes(16), GROUP1, replay=supp.rx_replay + 1, key_data=bytes(24))
     w.eapol_to(w.sta, g)
     assert supp.drops["mic"] == 1
     # and the data path still works

@@ -74,7 +74,8 @@ def _tshark(path, *prefs: str) -> list[dict[str, str]]:
               "wlan_rsna_eapol.keydes.msgnr", "_ws.expert.severity", "_ws.expert.message", "udp.dstport",
               "data.data", "_ws.malformed")
     args = [exe, "-n", "-r", str(path), *[a for p in prefs for a in ("-o", p)], "-T", "fields",
-            "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=;", *[a for f in fields for a in ("-e", f)]]
+            "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=;",
+            *[a for f in fields for a in ("-e", f)]]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     noise = [ln for ln in proc.stderr.splitlines() if ln.strip() and "Running as user" not in ln]
@@ -97,8 +98,9 @@ def test_tshark_decrypts_everything_with_the_passphrase(tmp_path, security, pmf)
     eapol = [r for r in data if "eapol" in r["frame.protocols"]]
     # every protected data frame decrypted: IPv4/UDP with its payload, or
     # the EAPOL-Key frames of the group key handshakes
-    assert protected and all(r["frame.protocols"].endswith(("ip:udp:data", "llc:eapol")) for r in protected), \
-        [r for r in protected if not r["frame.protocols"].endswith(("ip:udp:data", "llc:eapol"))][:3]
+    parsed = ("ip:udp:data", "llc:eapol")
+    assert protected and all(r["frame.protocols"].endswith(parsed) for r in protected), \
+        [r for r in protected if not r["frame.protocols"].endswith(parsed)][:3]
     udp = [r for r in protected if r["frame.protocols"].endswith("ip:udp:data")]
     payloads = {bytes.fromhex(r["data.data"]) for r in udp}
     assert {b"to the AP 0", b"from the AP 2", b"relayed 1", b"group 0", b"group via the AP 2",

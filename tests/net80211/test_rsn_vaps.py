@@ -12,6 +12,7 @@ from ic import MS, SEC, RxInfo, Scheduler, State
 from net80211.driver import open_driver
 from net80211.input import input_all
 from net80211.output import data_frame
+from net80211.scenario import ScenarioError, ScenarioRun, loads_scenario
 from net80211.security import EAPOL_SNAP, auth_failure_backoff_s
 from net80211.wire.mgmt import Deauth, ReasonCode, StatusCode
 from net80211.wire.rsn import AKM, Cipher, RSNInfo
@@ -111,7 +112,8 @@ def test_open_and_protected_do_not_mix():
 
 @pytest.mark.parametrize(("tamper", "status"), [
     (lambda ie: RSNInfo(Cipher.TKIP, ie.pairwise, ie.akms, ie.capabilities), StatusCode.INVALID_GROUP_CIPHER),
-    (lambda ie: RSNInfo(ie.group_cipher, ie.pairwise, (AKM.FT_PSK,), ie.capabilities), StatusCode.INVALID_AKMP),
+    (lambda ie: RSNInfo(ie.group_cipher, ie.pairwise, (AKM.FT_PSK,), ie.capabilities),
+     StatusCode.INVALID_AKMP),
     (lambda ie: RSNInfo(ie.group_cipher, (Cipher.TKIP,), ie.akms, ie.capabilities),
      StatusCode.INVALID_PAIRWISE_CIPHER),
     (lambda ie: RSNInfo(ie.group_cipher, ie.pairwise, ie.akms, 0), StatusCode.ROBUST_MGMT_POLICY),
@@ -187,7 +189,8 @@ def test_unprotected_and_replayed_and_forged_data_are_dropped_and_counted():
     pn[24] = (pn[24] + 5) & 0xFF  # a fresh PN, so the MIC is what fails
     w.inject(ap, bytes(pn))
     assert st.rx_mic == 1
-    plain = data_frame(0x01, ap.macaddr, sta.macaddr, ap.macaddr, 999, b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + b"y" * 40)
+    snap_ip = b"\xaa\xaa\x03\x00\x00\x00\x08\x00"
+    plain = data_frame(0x01, ap.macaddr, sta.macaddr, ap.macaddr, 999, snap_ip + b"y" * 40)
     w.inject(ap, plain)
     assert st.rx_unprotected == 1
     assert len(ap.netdev.rx) == n  # none delivered
@@ -290,3 +293,51 @@ def test_eapol_before_association_is_not_a_handshake():
     frame = data_frame(0x01, ap.macaddr, sta.macaddr, ap.macaddr, 77, EAPOL_SNAP + bytes(99))
     w.inject(ap, frame)
     assert ap.ic.nodes.nodes(ap)[0].rsn.keys.pairwise is key
+
+
+SCENARIO = """\
+[scenario]
+seconds = 3
+
+[radios]
+names = ["r0", "r1"]
+
+[[vaps]]
+name = "ap0"
+radio = "r0"
+mode = "hostap"
+ssid = "t"
+channel = 1
+{ap}
+
+[[vaps]]
+name = "sta0"
+radio = "r1"
+mode = "sta"
+ssid = "t"
+{sta}
+"""
+
+
+def test_a_protected_scenario_runs_and_summarises():
+    sec = 'security = "wpa2-wpa3"\npassphrase = "secret12"'
+    run = ScenarioRun(loads_scenario(SCENARIO.format(ap=sec, sta=sec), file="s.toml"))
+    run.build()
+    result = run.run()
+    assert {v["state"] for v in result["vaps"]} == {"RUN"}
+    assert run.vaps["sta0"].rsn.handshakes == 1 and run.vaps["sta0"].rsn.cfg.pmf.name == "OPTIONAL"
+
+
+@pytest.mark.parametrize(("ap", "word"), [
+    ('security = "wpa4"\npassphrase = "secret12"', "security"),
+    ('security = "wpa2-psk"', "passphrase"),
+    ('security = "wpa2-psk"\npassphrase = "short"', "passphrase"),
+    ('security = "wpa2-psk"\npassphrase = "secret12"\npmf = "sometimes"', "pmf"),
+    ('security = "wpa2-psk"\npassphrase = 12345678', "passphrase"),
+])
+def test_bad_security_in_a_scenario_names_the_key(ap, word):
+    with pytest.raises(ScenarioError) as ei:
+        loads_scenario(SCENARIO.format(ap=ap, sta=""), file="s.toml")
+    text = str(ei.value)
+    assert text.startswith("s.toml:") and "vaps[0]." in text and text.count("(EINVAL)") == 1
+    assert word in text.split("vaps[0].", 1)[1], text
