@@ -67,7 +67,7 @@ def test_protected_ap_and_station_from_the_command_line(daemon, capsys):
     (("security", "wpa3-sae", "passphrase", "secret12", "pmf", "disabled"), "pmf"),
 ])
 def test_bad_security_words_are_refused_by_name(daemon, capsys, words, needle):
-    r = wlanctl(capsys, daemon.sock, "wlan5", "create", "wlandev", "hwsim0", "wlanmode", "hostap", "ssid", "x",
-                "channel", "6", *words)
+    r = wlanctl(capsys, daemon.sock, "wlan5", "create", "wlandev", "hwsim0", "wlanmode", "hostap",
+                "ssid", "x", "channel", "6", *words)
     assert r.rc == errno.EINVAL and needle in r.err, (r.rc, r.err)
     assert "wlan5" not in wlanctl(capsys, daemon.sock, "list").out
