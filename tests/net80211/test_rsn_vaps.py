@@ -341,3 +341,18 @@ def test_bad_security_in_a_scenario_names_the_key(ap, word):
     text = str(ei.value)
     assert text.startswith("s.toml:") and "vaps[0]." in text and text.count("(EINVAL)") == 1
     assert word in text.split("vaps[0].", 1)[1], text
+
+
+def test_p2p_go_and_client_vaps_run_the_same_handshakes():
+    s = Scheduler()
+    d = open_driver("hwsim", s, radios=2)
+    kw = {"security": "wpa2-psk", "passphrase": PASS}
+    go = d.devices[0].create_vap("go0", "p2p-go", ssid="DIRECT-ab", channel=6, **kw)
+    cli = d.devices[1].create_vap("cl0", "p2p-client", ssid="DIRECT-ab", **kw)
+    go.up()
+    cli.up()
+    assert s.run_until(lambda: cli.rsn.state == "completed", 10 * SEC)
+    s.run_for(20 * MS)
+    assert cli.transmit(_eth(go.macaddr, cli.macaddr, b"p2p" * 20))
+    s.run_for(20 * MS)
+    assert list(go.netdev.rx)[-1].endswith(b"p2p" * 20) and go.rsn.stats.rx_decrypted == 1
