@@ -252,7 +252,7 @@ class VapRsn:
 
     __slots__ = ("vap", "cfg", "table", "ap_policy", "sta_policy", "ie_body", "group", "rekey_timer",
                  "handshakes", "failures", "group_rekeys", "last_failure", "state", "auth_failures",
-                 "target", "sae_drops", "sae_token_key", "anti_clogging_threshold", "counters")
+                 "target", "sae_drops", "sae_token_key", "anti_clogging_threshold", "counters", "group_pending")
 
     def __init__(self, vap: IEEE80211Vap, cfg: SecurityConfig) -> None:
         self.vap = vap
@@ -277,6 +277,10 @@ class VapRsn:
         self.sae_token_key = vap.ic.rng.randbytes(32)
         self.anti_clogging_threshold = SAE_ANTI_CLOGGING_THRESHOLD
         self.counters: Counter[str] = Counter()  # refusals, deauths, ...
+        # an AP's GTK rekey in progress: the stations still to confirm the new
+        # keys, which become the transmit keys when none is left (hostapd's
+        # SETKEYS -> SETKEYSDONE); None when no rekey is pending
+        self.group_pending: set[bytes] | None = None
 
     @property
     def is_ap(self) -> bool:
@@ -373,6 +377,8 @@ class VapRsn:
                         self.auth_failures = 0
                 else:
                     self.counters["group_handshakes"] += 1
+                    if self.is_ap:
+                        self._group_confirmed(node.macaddr)
             elif isinstance(act, Failed):
                 self._failed(node, act)
                 return
@@ -557,14 +563,30 @@ class VapRsn:
     def bss_stopped(self) -> None:
         self.rekey_timer.stop()
         self.group = None
+        self.group_pending = None
         self.table = KeyTable(stats=self.table.stats)
 
-    def _install_group(self) -> None:
+    def _install_group(self, tx: bool = True) -> None:
         g = self.group
         assert g is not None
-        self.table.install(g.gtk, tx=True)
+        self.table.install(g.gtk, tx=tx)
         if g.igtk is not None:
-            self.table.install(g.igtk, tx=True)
+            self.table.install(g.igtk, tx=tx)
+
+    def _group_confirmed(self, mac: bytes) -> None:
+        pending = self.group_pending
+        if pending is None:
+            return
+        pending.discard(mac)
+        if not pending:
+            self._group_tx_switch()
+
+    def _group_tx_switch(self) -> None:
+        """Every station has the new group keys: send with them."""
+        self.group_pending = None
+        if self.group is not None:
+            self._install_group(tx=True)
+            self.counters["group_tx_switch"] += 1
 
     def _arm_rekey(self) -> None:
         g = self.group
@@ -582,15 +604,21 @@ class VapRsn:
         if g is None:
             return
         now = self.vap.ic.sched.now_ns
+        if self.group_pending is not None:
+            self._group_tx_switch()  # the rekey before this one ends here
         g.rekey(now)
         self.group_rekeys += 1
         self.counters[f"group_rekey_{why}"] += 1
-        self._install_group()
+        self._install_group(tx=False)
         self._arm_rekey()
+        pending = self.group_pending = set()
         for node in NodeTable.of(self.vap.ic).nodes(self.vap):
             nr = node.rsn
             if nr is not None and nr.auth is not None and nr.auth.state == PtkState.PTKINITDONE:
+                pending.add(node.macaddr)
                 self._run(node, nr.auth.rekey_group(now))
+        if self.group_pending is not None and not self.group_pending:
+            self._group_tx_switch()
 
     def station_left(self, node: Node) -> None:
         """A station with keys is gone: forget them; rekey the group so it
@@ -602,6 +630,8 @@ class VapRsn:
         nr.close()
         if nr.port_open and self.group is not None and self.vap.running:
             self.rekey_group("leave")
+        else:
+            self._group_confirmed(node.macaddr)
 
     def sae_auth(self, node: Node, auth: Auth) -> None:
         """An SAE Authentication frame from a station (the AP's side):

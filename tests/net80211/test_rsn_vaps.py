@@ -202,8 +202,13 @@ def test_gtk_rekey_on_interval_and_when_a_station_leaves():
     w.connect()
     ap = w.ap
     assert ap.rsn.describe()["gtk_keyid"] == 1
-    w.s.run_for(6 * SEC)
+    # at the rekey the new GTK is installed for receive only, until both confirm
+    assert w.s.run_until(lambda: ap.rsn.group_rekeys == 1, 6 * SEC)
+    assert ap.rsn.describe()["gtk_keyid"] == 1 and ap.rsn.group_pending == {v.macaddr for v in w.stas}
+    w.s.run_for(1 * SEC)
     assert ap.rsn.describe()["gtk_keyid"] == 2 and ap.rsn.counters["group_rekey_interval"] == 1
+    # the new GTK became the transmit key once both stations had it
+    assert ap.rsn.counters["group_tx_switch"] == 1 and ap.rsn.group_pending is None
     assert all(v.rsn.table.get(2) is not None for v in w.stas)
     assert ap.rsn.counters["group_handshakes"] == 2  # group msg 2/2 from each station
     assert all(v.rsn.counters["group_handshakes"] == 1 for v in w.stas)
