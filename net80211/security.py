@@ -252,7 +252,8 @@ class VapRsn:
 
     __slots__ = ("vap", "cfg", "table", "ap_policy", "sta_policy", "ie_body", "group", "rekey_timer",
                  "handshakes", "failures", "group_rekeys", "last_failure", "state", "auth_failures",
-                 "target", "sae_drops", "sae_token_key", "anti_clogging_threshold", "counters", "group_pending")
+                 "target", "sae_drops", "sae_token_key", "anti_clogging_threshold", "counters",
+                 "group_pending")
 
     def __init__(self, vap: IEEE80211Vap, cfg: SecurityConfig) -> None:
         self.vap = vap
