@@ -333,6 +333,8 @@ class VapRsn:
                            group_cipher=suite_name(sel.group), mfp=sel.mfp,
                            group_mgmt_cipher=suite_name(sel.group_mgmt) if sel.group_mgmt else None,
                            ptk=nr.keys.pairwise is not None)
+                if nr.supp is not None and nr.supp.drops:
+                    out["eapol_drops"] = dict(nr.supp.drops)
             out["auth_failures"] = self.auth_failures
         if self.last_failure is not None:
             out["last_failure"] = {"reason": self.last_failure[0], "why": self.last_failure[1]}
