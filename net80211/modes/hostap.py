@@ -33,6 +33,7 @@ from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.modes.dwds import DSTODS, dwds_discover, dwds_mcast
 from net80211.node import Node, NodeTable
 from net80211.output import (
+    BROADCAST,
     FC_NULL,
     FROM_DS,
     TO_DS,
@@ -200,6 +201,10 @@ class HostapMode(Mode):
         if tbl is None:
             return 0
         nodes = tbl.nodes(vap)
+        if nodes and vap.rsn is not None and vap.rsn.table.igtk_tx_key() is not None:
+            # With PMF, hostapd's broadcast deauthentication first, under BIP
+            # (send_mgmt_raw appends the MME): every MFP station takes it.
+            send_mgmt(vap, BROADCAST, Deauth(reason))
         for node in nodes:
             if node.authed:
                 send_mgmt(vap, node.macaddr, Deauth(reason))

@@ -64,6 +64,12 @@ def _capture(path, security: str, pmf: str | None) -> dict[str, int]:
     assert ap.rsn.group_rekeys == 1
     assert ap.transmit(_eth(bc, ap.macaddr, 1, 255, b"after the rekey"))
     s.run_for(100 * MS)
+    # the end: one station deauthenticated alone (under its pairwise key with
+    # PMF), then the AP goes down (a broadcast deauthentication under BIP)
+    assert ap.mode.deauth_station(ap, stas[0].macaddr, 1)
+    s.run_for(100 * MS)
+    ap.down()
+    s.run_for(100 * MS)
     mon.stop_capture()
     return {"sent": n + 1}
 
@@ -72,7 +78,7 @@ def _tshark(path, *prefs: str) -> list[dict[str, str]]:
     exe = require_tool("tshark")
     fields = ("frame.number", "wlan.fc.type_subtype", "wlan.fc.protected", "frame.protocols",
               "wlan_rsna_eapol.keydes.msgnr", "_ws.expert.severity", "_ws.expert.message", "udp.dstport",
-              "data.data", "_ws.malformed")
+              "data.data", "_ws.malformed", "wlan.ra", "wlan.fixed.reason_code", "wlan.mmie.keyid")
     args = [exe, "-n", "-r", str(path), *[a for p in prefs for a in ("-o", p)], "-T", "fields",
             "-E", "separator=|", "-E", "occurrence=a", "-E", "aggregator=;",
             *[a for f in fields for a in ("-e", f)]]
@@ -117,6 +123,17 @@ def test_tshark_decrypts_everything_with_the_passphrase(tmp_path, security, pmf)
     # no EAPOL frame after the 4-way handshake went in the clear
     assert all(r["wlan.fc.protected"] == "0" for r in eapol[:8])
     assert any(r["wlan.fc.protected"] == "1" for r in eapol[8:])  # the group key handshake, encrypted
+    # the deauthentications at the end: with PMF the unicast one is protected
+    # and decrypts to its reason, the broadcast one carries the IGTK's MME
+    deauth = [r for r in rows if r["wlan.fc.type_subtype"] == "0x000c"]
+    uni = [r for r in deauth if r["wlan.ra"] != "ff:ff:ff:ff:ff:ff"]
+    bcast = [r for r in deauth if r["wlan.ra"] == "ff:ff:ff:ff:ff:ff"]
+    assert uni and all(r["wlan.fixed.reason_code"] for r in uni)
+    if pmf == "required":
+        assert uni[0]["wlan.fc.protected"] == "1" and uni[0]["wlan.fixed.reason_code"] == "0x0001"
+        assert len(bcast) == 1 and bcast[0]["wlan.mmie.keyid"] in ("4", "5")
+    else:
+        assert uni[0]["wlan.fc.protected"] == "0" and not bcast
     # and none of the payloads is readable without the passphrase
     for prefs in ((), _keys("wrongpass")):
         rows = _tshark(path, *prefs)

@@ -223,6 +223,16 @@ def test_gtk_rekey_on_interval_and_when_a_station_leaves():
     assert w.stas[0].rsn.counters["group_handshakes"] == 2
 
 
+def test_pmf_unicast_deauthentication_goes_under_the_pairwise_key():
+    w = World("wpa3-sae")
+    w.connect()
+    ap, sta = w.ap, w.sta
+    assert ap.mode.deauth_station(ap, sta.macaddr, ReasonCode.UNSPECIFIED)
+    w.s.run_for(20 * MS)
+    assert sta.state != State.RUN and sta.sta.last_reason == ReasonCode.UNSPECIFIED
+    assert sta.rsn.stats.rx_decrypted == 1 and ap.rsn.stats.tx_protected == 1
+
+
 def test_pmf_protects_deauthentication_and_ignores_a_forged_one():
     w = World("wpa3-sae")
     w.connect()
@@ -233,11 +243,12 @@ def test_pmf_protects_deauthentication_and_ignores_a_forged_one():
     w.inject(sta, forged)
     w.s.run_for(10 * MS)
     assert sta.state == State.RUN and sta.rsn.stats.rx_unprotected == 1
-    # the AP going down deauthenticates under the pairwise key: accepted
+    # the AP going down deauthenticates everyone with a broadcast frame under
+    # BIP (the IGTK's MME), then each station under its pairwise key
     ap.down()
     w.s.run_for(20 * MS)
     assert sta.state != State.RUN and sta.sta.last_reason == ReasonCode.AUTH_LEAVE
-    assert sta.rsn.stats.rx_decrypted >= 1
+    assert sta.rsn.stats.rx_bip_ok == 1
 
 
 def test_sae_anti_clogging_token():
