@@ -103,6 +103,10 @@ class Mode:
     def sae_done(self, vap: IEEE80211Vap, ok: bool) -> None:
         """A station's SAE authentication ended (accepted or failed)."""
 
+    def link_lost(self, vap: IEEE80211Vap, reason: int) -> None:
+        """A station's association is gone without a frame that says so
+        (an SA Query went unanswered): the station modes leave the BSS."""
+
     def first_request(self, vap: IEEE80211Vap) -> tuple[State, bool]:
         """State requested when the vap starts, and whether to REINIT through INIT first."""
         return self.START

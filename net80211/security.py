@@ -34,7 +34,7 @@ from ic import Callout, InvalidArgument, OpMode
 from net80211.crypto import datapath
 from net80211.crypto.keys import Key, KeyTable, NodeKeys
 from net80211.node import Node, NodeTable
-from net80211.output import FROM_DS, TO_DS, data_body, data_frame, send_mgmt
+from net80211.output import FROM_DS, TO_DS, data_body, data_frame, send_mgmt, send_mgmt_raw
 from net80211.rsn.actions import (
     Action,
     CancelTimer,
@@ -59,7 +59,7 @@ from net80211.rsn.sae import (
 )
 from net80211.rsn.supplicant import Supplicant, SuppState
 from net80211.wire.ie import RSN, IEList
-from net80211.wire.mgmt import Auth, StatusCode
+from net80211.wire.mgmt import Auth, ReasonCode, StatusCode
 from net80211.wire.rsn import AKM, Cipher, RSNInfo, suite_name
 
 if TYPE_CHECKING:
@@ -81,7 +81,10 @@ _ALG_SAE = 3
 # units): every station takes it, and at the 6 Mb/s of management frames
 # the handshakes of a crowded channel collide three times as long.
 EAPOL_RATE = 48
-_SUB_DISASSOC, _SUB_DEAUTH = 10, 12
+_SUB_DISASSOC, _SUB_DEAUTH, _SUB_ACTION = 10, 12, 13
+_CAT_SA_QUERY = 8
+SA_QUERY_RETRY_NS = 201_000_000  # wpa_supplicant's sa_query_retry_timeout (201 TU-ish ms)
+SA_QUERY_MAX_TIMEOUT_NS = 1_000_000_000  # and its sa_query_max_timeout
 
 
 def auth_failure_backoff_s(failures: int) -> int:
@@ -201,7 +204,7 @@ class NodeRsn:
     instance while SAE runs, the one timer both use."""
 
     __slots__ = ("keys", "timer", "sel", "auth", "supp", "sae", "pmk", "pmkid", "port_open", "sta_rsne",
-                 "peer_keyed")
+                 "peer_keyed", "sa_query")
 
     def __init__(self, timer: Callout) -> None:
         self.keys = NodeKeys()
@@ -218,6 +221,8 @@ class NodeRsn:
         # encrypted only then (a msg 4/4 answering a retransmitted msg 3/4
         # must stay readable by an AP that has not installed the key yet)
         self.peer_keyed = False
+        # a station's SA Query in progress: (transaction id, when it gives up)
+        self.sa_query: tuple[bytes, int] | None = None
 
     def close(self) -> None:
         self.timer.stop()
@@ -404,7 +409,9 @@ class VapRsn:
         if nr is None:
             return
         now = self.vap.ic.sched.now_ns
-        if nr.sae is not None and nr.sae.state in (SaeState.COMMITTED, SaeState.CONFIRMED):
+        if nr.sa_query is not None:
+            self._sa_query_timer(node)
+        elif nr.sae is not None and nr.sae.state in (SaeState.COMMITTED, SaeState.CONFIRMED):
             self._run_sae(node, nr.sae.timer(now))
         elif nr.auth is not None:
             self._run(node, nr.auth.timer(now))
@@ -532,9 +539,10 @@ class VapRsn:
 
     def rx_mgmt(self, frame: bytes, node: Node | None) -> bytes | None:
         """A received management frame: robust ones checked (and decrypted)
-        when management frame protection is in use with the sender; an
-        unprotected deauthentication from an MFP peer is dropped (no SA
-        Query: see docs/rsn.md)."""
+        when management frame protection is in use with the sender.  An
+        unprotected deauthentication or disassociation from an MFP peer is
+        dropped; a station then asks its AP with an SA Query whether the
+        association still stands (12.6.18).  SA Query frames end here."""
         if not datapath.is_robust_mgmt(frame):
             return frame
         nr = node.rsn if node is not None else None
@@ -549,8 +557,62 @@ class VapRsn:
                 self.table.stats.drop("no_key")
                 return None
             return frame
+        assert nr is not None and node is not None
+        got = datapath.unprotect(frame, self.table, nr.keys).frame
+        if got is None:
+            kind = frame[0] >> 4
+            if (not self.is_ap and not frame[1] & PROTECTED_FLAG and kind in (_SUB_DISASSOC, _SUB_DEAUTH)
+                    and nr.port_open):
+                self._sa_query_start(node)
+            return None
+        if got[0] >> 4 == _SUB_ACTION and len(got) >= 28 and got[24] == _CAT_SA_QUERY:
+            self._sa_query_rx(node, got[25], got[26:28])
+            return None
+        return got
+
+    # -- SA Query (12.6.18; wpa_supplicant's sme_sa_query, hostapd's ieee802_11_sa_query) --
+    def _send_sa_query(self, node: Node, action: int, trans_id: bytes) -> None:
+        send_mgmt_raw(self.vap, _SUB_ACTION, node.macaddr, bytes((_CAT_SA_QUERY, action)) + trans_id)
+
+    def _sa_query_start(self, node: Node) -> None:
+        nr = node.rsn
         assert nr is not None
-        return datapath.unprotect(frame, self.table, nr.keys).frame
+        if nr.sa_query is not None:
+            return  # one at a time; its retries run
+        now = self.vap.ic.sched.now_ns
+        trans_id = self._random(2)
+        nr.sa_query = (trans_id, now + SA_QUERY_MAX_TIMEOUT_NS)
+        self.counters["sa_query_started"] += 1
+        self._send_sa_query(node, 0, trans_id)
+        nr.timer.reset(SA_QUERY_RETRY_NS, self._timer, node)
+
+    def _sa_query_timer(self, node: Node) -> None:
+        nr = node.rsn
+        assert nr is not None and nr.sa_query is not None
+        trans_id, give_up = nr.sa_query
+        now = self.vap.ic.sched.now_ns
+        if now >= give_up:
+            # no protected answer: the AP lost our association (a reboot):
+            # the unprotected deauthentication was right, leave
+            nr.sa_query = None
+            self.counters["sa_query_timeout"] += 1
+            self.vap.mode.link_lost(self.vap, int(ReasonCode.UNSPECIFIED))
+            return
+        self._send_sa_query(node, 0, trans_id)
+        nr.timer.reset(min(SA_QUERY_RETRY_NS, give_up - now), self._timer, node)
+
+    def _sa_query_rx(self, node: Node, action: int, trans_id: bytes) -> None:
+        nr = node.rsn
+        assert nr is not None
+        if action == 0:  # a request: the peer checks on us
+            self.counters["sa_query_answered"] += 1
+            self._send_sa_query(node, 1, trans_id)
+        elif action == 1 and nr.sa_query is not None and nr.sa_query[0] == trans_id:
+            nr.sa_query = None
+            nr.timer.stop()
+            self.counters["sa_query_ok"] += 1  # the association stands: the deauthentication was forged
+        else:
+            self.counters["sa_query_unexpected"] += 1
 
     # -- the AP side ------------------------------------------------------------------
     def bss_started(self) -> None:

@@ -140,6 +140,15 @@ class StaMode(Mode):
         st.last_reason = reason
         self._fail(vap, f"RSN handshake failed: reason {reason}")
 
+    def link_lost(self, vap: IEEE80211Vap, reason: int) -> None:
+        if vap.state != State.RUN or vap.nstates:
+            return
+        st = vap.sta
+        assert st is not None
+        st.last_reason = reason
+        log.debug("%s: association lost (SA Query unanswered)", vap.name)
+        vap.new_state(State.SCAN, 0, internal=True)
+
     def sae_done(self, vap: IEEE80211Vap, ok: bool) -> None:
         if vap.state != State.AUTH or vap.nstates:
             return

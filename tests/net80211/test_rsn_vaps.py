@@ -243,6 +243,10 @@ def test_pmf_protects_deauthentication_and_ignores_a_forged_one():
     w.inject(sta, forged)
     w.s.run_for(10 * MS)
     assert sta.state == State.RUN and sta.rsn.stats.rx_unprotected == 1
+    # the station asked its AP (SA Query, protected) and the AP answered
+    w.s.run_for(1 * SEC)
+    assert sta.state == State.RUN
+    assert sta.rsn.counters["sa_query_ok"] == 1 and ap.rsn.counters["sa_query_answered"] == 1
     # the AP going down deauthenticates everyone with a broadcast frame under
     # BIP (the IGTK's MME), then each station under its pairwise key
     ap.down()
@@ -372,3 +376,20 @@ def test_p2p_go_and_client_vaps_run_the_same_handshakes():
     assert cli.transmit(_eth(go.macaddr, cli.macaddr, b"p2p" * 20))
     s.run_for(20 * MS)
     assert list(go.netdev.rx)[-1].endswith(b"p2p" * 20) and go.rsn.stats.rx_decrypted == 1
+
+
+def test_sa_query_unanswered_means_the_ap_lost_the_association():
+    w = World("wpa3-sae")
+    w.connect()
+    ap, sta = w.ap, w.sta
+    # the AP forgets the station without a word (as a reboot would) and then
+    # tells it, unprotected, that it is not associated
+    ap.ic.nodes.remove(w.ap_nodes()[0])
+    forged = bytes([0xC0, 0, 0, 0]) + sta.macaddr + ap.macaddr + ap.macaddr + b"\x00\x00" + \
+        Deauth(ReasonCode.NOT_ASSOCED).to_bytes()
+    w.inject(sta, forged)
+    t0 = w.s.now_ns
+    assert w.s.run_until(lambda: sta.state != State.RUN, 2 * SEC)
+    assert w.s.now_ns - t0 >= 1 * SEC  # the SA Query's timeout, not the frame, ended it
+    assert sta.rsn.counters["sa_query_timeout"] == 1 and sta.rsn.counters["sa_query_ok"] == 0
+    w.connect(within=20 * SEC)  # and it joins again
