@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from net80211.conformance.cells import KINDS, CellResult, CellSpec
+from net80211.conformance.cells import DEFAULT_KINDS, KINDS, CellResult, CellSpec
 from net80211.conformance.matrix import DEFAULT_MAX_VAPS, Matrix
 from net80211.conformance.mixes import Mix, enumerate_mixes, mode_words
 
-__all__ = ["KINDS", "CellResult", "CellSpec", "DEFAULT_MAX_VAPS", "Matrix", "Mix", "enumerate_mixes",
-           "mode_words", "cli_main"]
+__all__ = ["DEFAULT_KINDS", "KINDS", "CellResult", "CellSpec", "DEFAULT_MAX_VAPS", "Matrix", "Mix",
+           "enumerate_mixes", "mode_words", "cli_main"]
 
 
 def cli_main(argv: list[str]) -> int:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from net80211.conformance.cells import FAIL, KINDS, PASS, SKIP, CellResult
+from net80211.conformance.cells import DEFAULT_KINDS, FAIL, KINDS, PASS, SKIP, CellResult
 
 _MARK = {PASS: "pass", FAIL: "FAIL", SKIP: "skip"}
 _ANSI = {PASS: "\x1b[32m", FAIL: "\x1b[1;31m", SKIP: "\x1b[33m"}
@@ -34,6 +34,12 @@ class Report:
             row[2][c.kind] = c
         return list(out.values())
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The columns: the default kinds, and the others the cells have."""
+        have = {c.kind for c in self.cells}
+        return tuple(k for k in KINDS if k in DEFAULT_KINDS or k in have)
+
     def modes(self) -> list[str]:
         seen: dict[str, None] = {}
         for c in self.cells:
@@ -49,7 +55,7 @@ class Report:
                     "skipped": sum(c.passed is None for c in cells)}
         t: dict[str, Any] = dict(count(self.cells))
         t["mixes"] = len(self.rows())
-        t["by_kind"] = {k: count(c for c in self.cells if c.kind == k) for k in KINDS}
+        t["by_kind"] = {k: count(c for c in self.cells if c.kind == k) for k in self.kinds}
         return t
 
     @property
@@ -77,11 +83,11 @@ class Report:
     def table(self, colour: bool = False) -> str:
         rows = self.rows()
         width = max([len("mix")] + [len(r[0]) for r in rows])
-        head = f"{'mix':<{width}}  " + "  ".join(f"{k:<9}" for k in KINDS)
+        head = f"{'mix':<{width}}  " + "  ".join(f"{k:<9}" for k in self.kinds)
         lines = [head, "-" * len(head)]
         for label, _modes, by_kind in rows:
             parts = []
-            for k in KINDS:
+            for k in self.kinds:
                 c = by_kind.get(k)
                 text = "-" if c is None else _MARK[c.status]
                 cell = f"{text:<9}"
@@ -103,10 +109,10 @@ class Report:
         out = [f"# Conformance: {self.driver}:{self.profile}", "",
                f"{t['mixes']} mixes (up to {self.max_vaps} vaps), {t['cells']} cells: {t['passed']} passed, "
                f"{t['failed']} failed, {t['skipped']} not covered.", "",
-               "| mix | " + " | ".join(KINDS) + " |", "|---|" + "---|" * len(KINDS)]
+               "| mix | " + " | ".join(self.kinds) + " |", "|---|" + "---|" * len(self.kinds)]
         for label, _modes, by_kind in self.rows():
             marks = []
-            for k in KINDS:
+            for k in self.kinds:
                 c = by_kind.get(k)
                 marks.append("-" if c is None else f"**{_MARK[c.status]}**" if c.status == FAIL
                              else _MARK[c.status])
@@ -128,7 +134,7 @@ class Report:
         for label, modes, by_kind in self.rows():
             status = " ".join(sorted({c.status for c in by_kind.values()}))
             tds = [f"<td><code>{e(label)}</code></td>"]
-            for k in KINDS:
+            for k in self.kinds:
                 c = by_kind.get(k)
                 if c is None:
                     tds.append('<td class="none">-</td>')
@@ -143,7 +149,7 @@ class Report:
             body.append(f'<tr data-modes="{e(" ".join(modes))}" data-status="{status}">{"".join(tds)}</tr>')
         summary = (f"{t['mixes']} mixes (up to {self.max_vaps} vaps), {t['cells']} cells: "
                    f"{t['passed']} passed, {t['failed']} failed, {t['skipped']} not covered")
-        head = "".join(f"<th>{k}</th>" for k in KINDS)
+        head = "".join(f"<th>{k}</th>" for k in self.kinds)
         return _HTML.format(title=e(title), summary=e(summary), options=opts, head=head,
                             rows="\n".join(body))
 
