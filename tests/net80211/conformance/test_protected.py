@@ -4,9 +4,11 @@ passes only when every 4-way handshake completes and data passes protected."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from net80211.conformance import DEFAULT_KINDS, Matrix
+from net80211.conformance import DEFAULT_KINDS, Matrix, cli_main
 from net80211.conformance.report import Report
 
 
@@ -29,3 +31,12 @@ def test_protected_is_not_a_default_kind_and_reports_show_it_when_run() -> None:
     rep = Report(m.driver, m.profile, m.run())
     assert rep.kinds == ("verdict", "behaviour", "lifecycle", "protected")
     assert "| mix | verdict | behaviour | lifecycle | protected |" in rep.markdown()
+
+
+def test_cli_runs_the_protected_cells_when_asked(tmp_path) -> None:
+    out = tmp_path / "out.json"
+    assert cli_main(["--driver", "hwsim:single", "--max-vaps", "1", "--json", str(out), "--protected",
+                     "--no-progress"]) == 0
+    r = json.loads(out.read_text())
+    prot = r["totals"]["by_kind"]["protected"]
+    assert prot["cells"] >= 1 and prot["passed"] == prot["cells"]
