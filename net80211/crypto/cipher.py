@@ -28,6 +28,7 @@ _RETRY, _PWRMGT, _MOREDATA, _ORDER = 0x0800, 0x1000, 0x2000, 0x8000
 _TODS_FROMDS = 0x0300
 _EXT_IV = 0x20
 PN_MAX = (1 << 48) - 1
+_AAD_HEAD = struct.Struct("<H18sH")  # masked FC, A1 A2 A3, masked sequence control
 
 
 class CryptoError(ValueError):
@@ -110,12 +111,12 @@ def aad(frame: bytes, hdr: Header) -> bytes:
         fc &= ~0x0070  # subtype bits 4-6; the QoS bit stays
         if hdr.qos:
             fc &= ~_ORDER
-    parts = [struct.pack("<H", fc), frame[4:22], struct.pack("<H", (frame[22] | frame[23] << 8) & 0x000F)]
+    head = _AAD_HEAD.pack(fc, frame[4:22], frame[22] & 0x0F)
     if hdr.a4:
-        parts.append(frame[24:30])
+        head += frame[24:30]
     if hdr.qos:
-        parts.append(bytes([hdr.tid, 0]))
-    return b"".join(parts)
+        head += bytes((hdr.tid, 0))
+    return head
 
 
 def ccm_nonce(frame: bytes, hdr: Header, pn: int) -> bytes:
