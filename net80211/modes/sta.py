@@ -40,7 +40,7 @@ from net80211.output import (
     snap_body,
 )
 from net80211.scan import Scanner, ScanResult
-from net80211.security import apply_security
+from net80211.security import apply_security, auth_failure_backoff_s
 from net80211.wire.frame import FrameError
 from net80211.wire.ie import SSID, IEList, rates_ies
 from net80211.wire.mgmt import (
@@ -139,6 +139,7 @@ class StaMode(Mode):
         assert st is not None
         st.last_reason = reason
         self._fail(vap, f"RSN handshake failed: reason {reason}")
+        self._hold_after_auth_failure(vap)
 
     def link_lost(self, vap: IEEE80211Vap, reason: int) -> None:
         if vap.state != State.RUN or vap.nstates:
@@ -156,6 +157,16 @@ class StaMode(Mode):
             vap.new_state(State.ASSOC, 0, internal=True)
         else:
             self._fail(vap, "SAE authentication failed")
+            self._hold_after_auth_failure(vap)
+
+    def _hold_after_auth_failure(self, vap: IEEE80211Vap) -> None:
+        """Keep the BSS aside as wpa_supplicant keeps a network after
+        authentication failures (10, 20, 30, 60 ... s as they repeat)."""
+        st, rsn = vap.sta, vap.rsn
+        if st is None or rsn is None or vap.bssid is None:
+            return
+        hold_s = auth_failure_backoff_s(max(1, rsn.auth_failures))
+        st.fails[vap.bssid] = vap.ic.sched.now_ns + hold_s * SEC - FAIL_BACKOFF_NS
 
     def first_request(self, vap: IEEE80211Vap) -> tuple[State, bool]:
         # A station does not REINIT: if it is running it reassociates.
@@ -438,7 +449,7 @@ class StaMode(Mode):
                       "deauthenticated" if subtype == SUB_DEAUTH else "disassociated", st.last_reason)
             rsn = vap.rsn
             if rsn is not None and vap.bssid is not None:
-                hold_s = rsn.deauthenticated(node, st.last_reason)
+                hold_s = rsn.deauthenticated(node, st.last_reason)  # wpa_supplicant's back-off
                 if hold_s is not None:
                     # an authentication failure (a wrong passphrase): keep the
                     # network aside as wpa_supplicant does, longer each time

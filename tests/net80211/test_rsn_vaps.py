@@ -268,6 +268,10 @@ def test_sae_wrong_password_fails_in_the_confirm():
     assert w.s.run_until(lambda: w.sta.rsn.state == "failed", 10 * SEC)
     assert w.sta.rsn.sae_drops["confirm"] >= 1 and w.sta.state != State.RUN
     assert w.sta.bss_node is None or w.sta.bss_node.rsn is None or w.sta.bss_node.rsn.keys.pairwise is None
+    # and it keeps the network aside for wpa_supplicant's 10 s before the next try
+    t1 = w.s.now_ns
+    assert w.s.run_until(lambda: w.sta.rsn.auth_failures == 2, 30 * SEC)
+    assert w.s.now_ns - t1 >= auth_failure_backoff_s(1) * SEC
 
 
 def test_same_seed_same_keys():
