@@ -177,6 +177,17 @@ def test_importing_a_vap_does_not_load_every_mode():
                                                    "net80211.host", "drivers"))], loaded
 
 
+def test_importing_a_vap_does_not_load_the_rsn_machines():
+    # vap.rsn / node.rsn are reached through their slots: the handshakes,
+    # SAE's pycryptodome and the cryptography package load with a mode
+    code = ("import sys, net80211.vap; "
+            "print(sorted(m for m in sys.modules if m.startswith(('net80211.rsn', 'net80211.crypto', "
+            "'net80211.security', 'cryptography', 'Crypto'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=ROOT).stdout
+    assert eval(out) == []  # a list literal we printed ourselves
+
+
 def test_the_medium_does_not_import_its_radios():
     radio_side = ("drivers.hwsim.radio", "drivers.hwsim.driver")
     assert not [d for d in GRAPH["drivers.hwsim.medium"] if d in radio_side]
