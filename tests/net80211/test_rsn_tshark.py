@@ -68,10 +68,12 @@ def _capture(path, security: str, pmf: str | None) -> dict[str, int]:
     # PMF), then the AP goes down (a broadcast deauthentication under BIP)
     assert ap.mode.deauth_station(ap, stas[0].macaddr, 1)
     s.run_for(100 * MS)
+    assert ap.rsn.group_rekeys == 2  # the interval's, and the one of the station leaving
+    igtk = ap.rsn.table.igtk_tx_key()
     ap.down()
     s.run_for(100 * MS)
     mon.stop_capture()
-    return {"sent": n + 1}
+    return {"sent": n + 1, "bip_ok": stas[1].rsn.stats.rx_bip_ok, "igtk": igtk.keyix if igtk else None}
 
 
 def _tshark(path, *prefs: str) -> list[dict[str, str]]:
@@ -131,7 +133,9 @@ def test_tshark_decrypts_everything_with_the_passphrase(tmp_path, security, pmf)
     assert uni and all(r["wlan.fixed.reason_code"] for r in uni)
     if pmf == "required":
         assert uni[0]["wlan.fc.protected"] == "1" and uni[0]["wlan.fixed.reason_code"] == "0x0001"
-        assert len(bcast) == 1 and bcast[0]["wlan.mmie.keyid"] in ("4", "5")
+        # under the IGTK of the last rekey, which the station took and checked
+        assert len(bcast) == 1 and bcast[0]["wlan.mmie.keyid"] == str(info["igtk"])
+        assert info["bip_ok"] == 1
     else:
         assert uni[0]["wlan.fc.protected"] == "0" and not bcast
     # and none of the payloads is readable without the passphrase
