@@ -77,6 +77,7 @@ GROUP_REKEY_S = 86400  # hostapd's wpa_group_rekey default (CCMP)
 SAE_ANTI_CLOGGING_THRESHOLD = 5  # hostapd's sae_anti_clogging_threshold
 SAE_TOKEN_LEN = 32
 _ALG_SAE = 3
+_STATUS_SAE_H2E = 126
 # EAPOL frames go at the highest basic rate of our BSSes (24 Mb/s, 500 kb/s
 # units): every station takes it, and at the 6 Mb/s of management frames
 # the handshakes of a crowded channel collide three times as long.
@@ -704,8 +705,12 @@ class VapRsn:
         then the SAE instance of that station."""
         vap = self.vap
         now = vap.ic.sched.now_ns
-        nr = self._node_rsn(node)
         body = auth.payload
+        if auth.status not in (StatusCode.SUCCESS, _STATUS_SAE_H2E) or (auth.seq == 2 and auth.status):
+            # a station does not ask an AP for tokens nor refuse it: hostapd drops these
+            self.sae_drops["status"] += 1
+            return
+        nr = self._node_rsn(node)
         if auth.seq == 1:
             busy = sum(1 for n in NodeTable.of(vap.ic).nodes(vap)
                        if n is not node and n.rsn is not None and n.rsn.sae is not None

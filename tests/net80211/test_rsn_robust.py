@@ -195,3 +195,29 @@ def test_a_station_ignores_bsses_with_broken_rsn_elements(body):
     if got is not None:
         sel, req = got
         assert sel.akm in (AKM.PSK, AKM.PSK_SHA256) and req.pairwise == (sel.pairwise,)
+
+
+_SAE_WORLD: list[Connected] = []
+
+
+@given(st.integers(1, 4), st.sampled_from([0, 1, 76, 126, 15]), st.one_of(
+    st.binary(max_size=120),
+    st.builds(lambda b: b"\x13\x00" + b, st.binary(min_size=0, max_size=130)),  # group 19, then anything
+))
+@settings(max_examples=150, deadline=None)
+def test_hostile_sae_frames_never_authenticate(seq, status, payload):
+    if not _SAE_WORLD:
+        _SAE_WORLD.append(Connected("wpa3-sae"))
+    w = _SAE_WORLD[0]
+    ap = w.ap
+    mac = bytes([2, 0, 0, 0x66, 0, 1])
+    frame = bytes([0xB0, 0, 0, 0]) + ap.macaddr + mac + ap.macaddr + b"\x00\x00" + \
+        struct.pack("<HHH", 3, seq, status) + payload
+    drops = sum(ap.rsn.sae_drops.values())
+    w.rx(ap, frame)
+    w.s.run_for(50 * MS)
+    if status not in (0, 126) or (seq == 2 and status):
+        assert sum(ap.rsn.sae_drops.values()) == drops + 1  # refused by its status, counted
+    node = ap.ic.nodes.find(ap, mac)
+    assert node is None or not node.authed  # no SAE without the password
+    assert w.sta.rsn.state == "completed"  # the real station is untouched
