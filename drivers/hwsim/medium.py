@@ -22,7 +22,8 @@ from ic import AlreadyExists, InvalidArgument, NoSuchDevice, NotSupported, RxInf
 from ic.names import registry_for
 from ic.sched import SEC, Scheduler
 from net80211.input import RxHeaderCache
-from net80211.wire.capture import Capture, rx_radiotap
+from net80211.wire.capture import Capture, rate_500k, rx_radiotap
+from net80211.wire.radiotap import Radiotap, channel_flags
 
 from . import world
 from .external.server import ExternalMedium
@@ -63,6 +64,19 @@ def register_radio_factory(factory: Callable[..., Any]) -> None:
     """Make `HwsimMedium.add_radio` build radios with `factory(medium, name, idx, **shape)`."""
     global _radio_factory
     _radio_factory = factory
+
+_ACK_FC = b"\xd4\x00\x00\x00"  # frame control (ACK) and a zero duration
+
+
+def _ack_rate_index(rate_idx: int, freq: int) -> int:
+    """The rate index of the ACK answering a frame sent at `rate_idx`: the
+    highest mandatory rate not above it (1 or 2 Mb/s CCK, 6, 12 or 24 Mb/s
+    OFDM), as the kernel's med_i_ack_tidx picks it."""
+    off = 4 if freq > 5000 else 0
+    t = rate_idx + off
+    a = (1 if t >= 1 else 0) if t < 4 else 8 if t >= 8 else 6 if t >= 6 else 4
+    return a - off
+
 
 def _retry_copy(frame: bytes) -> bytes:
     b = bytearray(frame)
@@ -493,8 +507,13 @@ class HwsimMedium:
         (retries are not repeated), to a pcap file (link type 127): radiotap
         TSFT (the sender's TSF), Flags, Rate (the first of its rate chain) and
         Channel.  No antenna signal: a transmission has one per receiver, and
-        hwsim0 reports none either.  Replaces a capture already open."""
-        cap = Capture(dest)
+        hwsim0 reports none either.  Every acknowledged frame is followed by
+        its ACK (addressed to the frame's transmitter, at the ACK's rate, when
+        the sender learnt of it), as hwsim0 shows them; ACKs lost on the air
+        are counted (`acks`) but not captured, and RTS/CTS is never used.
+        Timestamps are the scheduler's `epoch_ns` plus virtual time.
+        Replaces a capture already open."""
+        cap = Capture(dest, epoch_ns=self.sched.epoch_ns)
         self.stop_capture()
         self._capture = cap
 
@@ -508,6 +527,14 @@ class HwsimMedium:
         rate = chain[0][0] if chain else 0
         tsf = now // 1000 + port.tsf_offset_us
         self._capture.write(bytes(frame), now, rx_radiotap(port.rx_freq, rate, tsf, None))
+
+    def _capture_ack(self, frame: bytes, t_ns: int, freq: int, rate_idx: int) -> None:
+        if len(frame) < 16:
+            return
+        ack = _ACK_FC + frame[10:16]
+        rate = rate_500k(freq, _ack_rate_index(rate_idx, freq))
+        self._capture.write(ack, t_ns, Radiotap(flags=0, rate=rate, channel_freq=freq,
+                                                channel_flags=channel_flags(freq, ofdm=rate not in (2, 4, 11, 22))))
 
     def _after_kernel(self) -> None:
         """Schedule the dispatch of new events and the kernel's next wake-up."""
@@ -573,9 +600,13 @@ class HwsimMedium:
                     continue
                 port, data = done
                 stats["tx_status"] += 1
-                if port.attached and port.tx_status is not None:
+                capture = self._capture is not None and flags & STF_ACKED
+                if capture or (port.attached and port.tx_status is not None):
                     used = tuple((r, c) for r, c in zip(unpack4(rates, True), unpack4(tries), strict=True)
                                  if r >= 0 and c > 0)
+                    if capture:
+                        self._capture_ack(data, t, freq, used[-1][0] if used else 0)
+                if port.attached and port.tx_status is not None:
                     port.tx_status(data, TxStatus(fid, t, bool(flags & STF_ACKED), signal, used,
                                                   bool(flags & STF_DROPPED)))
         if n_rx:

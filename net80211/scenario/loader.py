@@ -6,6 +6,7 @@ the key (`vaps[2].mode`), raised before anything is created.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import math
 import random
@@ -147,6 +148,29 @@ def _expand(t: _Table, count_key: str = "repeat", limit: int = MAX_ENTRIES) -> l
         return [{k: _subst(v, i) for k, v in data.items()} for i in range(n)]
     except ZeroDivisionError as e:
         raise t.error(None, f"template {e} divides by zero") from None
+
+
+def parse_start_time(value: Any) -> int | str:
+    """A scenario's start time: "now", or a date and time with a UTC offset
+    (a TOML offset date-time or an RFC 3339 string: 2026-01-01T00:00:00Z);
+    UNIX nanoseconds, or "now".  ValueError says what is wrong."""
+    if value == "now":
+        return "now"
+    when = value
+    if isinstance(value, str):
+        try:
+            when = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"must be \"now\" or a date and time like 2026-01-01T00:00:00Z, "
+                             f"not {value!r}") from None
+    if not isinstance(when, dt.datetime) or when.tzinfo is None:
+        raise ValueError(f"must be \"now\" or a date and time with its UTC offset "
+                         f"(2026-01-01T00:00:00Z), not {value!r}")
+    delta = when - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    ns = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+    if not 0 <= ns < (1 << 32) * 1_000_000_000 - round(MAX_SECONDS * 1e9):
+        raise ValueError(f"must be within 1970-01-01 and 2106 (what pcap timestamps hold), not {value!r}")
+    return ns
 
 
 def _point(t: _Table, key: str, value: Any) -> tuple[float, float, float]:
@@ -493,6 +517,12 @@ def scenario_from_dict(data: dict[str, Any], *, file: str | None = None, source:
     seconds = head.number("seconds", DEFAULT_SECONDS, positive=True, high=MAX_SECONDS)
     file_seed = head.integer("seed", 0, low=0)
     driver = head.get("driver", str, DEFAULT_DRIVER)
+    start_time: int | str | None = None
+    if head.has("start_time"):
+        try:
+            start_time = parse_start_time(head.get("start_time", (str, dt.datetime)))
+        except ValueError as e:
+            raise head.error("start_time", str(e)) from None
     head.done()
     seed = file_seed if seed is None else seed
     driver_name = driver.partition(":")[0] or DEFAULT_DRIVER
@@ -521,7 +551,7 @@ def scenario_from_dict(data: dict[str, Any], *, file: str | None = None, source:
                 raise loc.error(t.where + ("port",), f"{t.dst} already receives a flow on UDP port {t.port}")
             seen_ports.add((t.dst, t.port))
     return Scenario(name, file, driver, seed, seconds, model, mseed, radios, vaps, traffic, captures, events,
-                    loc, external)
+                    loc, external, start_time)
 
 
 def loads_scenario(text: str, *, file: str | None = None, seed: int | None = None) -> Scenario:

@@ -5,6 +5,7 @@ time.  `run_scenario` returns the summary as a JSON-ready dict."""
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ class ScenarioRun:
     """One run of a scenario: build the world, run it, report."""
 
     def __init__(self, scenario: Scenario, *, seconds: float | None = None,
-                 outdir: Path | None = None) -> None:
+                 outdir: Path | None = None, start_time: int | str | None = None) -> None:
         self.sc = scenario
         self.seconds = scenario.seconds if seconds is None else seconds
         if not 0 < self.seconds <= MAX_SECONDS:
@@ -30,7 +31,9 @@ class ScenarioRun:
         self.outdir = Path(outdir) if outdir is not None else Path()
         # Served to an external medium, the world runs in real time: the daemon does,
         # and so do the kernel's radios it may share the air with.
-        self.sched = Scheduler(realtime=scenario.external is not None)
+        when = scenario.start_time if start_time is None else start_time
+        self.sched = Scheduler(realtime=scenario.external is not None,
+                               epoch_ns=time.time_ns() if when == "now" else when)
         self.driver: Driver | None = None
         self.vaps: dict[str, Any] = {}  # name -> vap (kept after destroy, for the summary)
         self.destroyed: set[str] = set()
@@ -250,7 +253,8 @@ class ScenarioRun:
             "scenario": sc.name, "file": sc.file, "driver": sc.driver,
             "medium_model": "external" if sc.external is not None else "perfect" if sc.model is None
             else sc.model.get("path_loss", sc.model["kind"]),
-            "seed": sc.seed, "virtual_s": self.sched.now_ns / SEC, "wall_s": None,
+            "seed": sc.seed, "start_time": _iso(self.sched.epoch_ns),
+            "virtual_s": self.sched.now_ns / SEC, "wall_s": None,
             "events_run": self.sched.events_run,
             "radios": [radio_summary(d, r.position) for d, r in zip(driver.devices, sc.radios, strict=False)],
             "vaps": vaps,
@@ -284,7 +288,15 @@ class ScenarioRun:
             raise failed
 
 
-def run_scenario(scenario: Scenario, *, seconds: float | None = None, outdir: Path | None = None
-                 ) -> dict[str, Any]:
-    """Run a loaded scenario in virtual time; the summary as a dict (see docs/scenarios.md)."""
-    return ScenarioRun(scenario, seconds=seconds, outdir=outdir).run()
+def _iso(ns: int) -> str:
+    """UNIX ns as an RFC 3339 date and time in UTC (µs, as pcap keeps it)."""
+    t = datetime.datetime.fromtimestamp(ns // 1000 / 1e6, tz=datetime.UTC)
+    return t.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def run_scenario(scenario: Scenario, *, seconds: float | None = None, outdir: Path | None = None,
+                 start_time: int | str | None = None) -> dict[str, Any]:
+    """Run a loaded scenario in virtual time; the summary as a dict (see
+    docs/scenarios.md).  `start_time` (UNIX ns or "now") overrides the
+    file's `scenario.start_time`."""
+    return ScenarioRun(scenario, seconds=seconds, outdir=outdir, start_time=start_time).run()

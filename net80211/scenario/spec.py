@@ -130,6 +130,10 @@ class Scenario:
     # [medium] socket: an external medium (hwsim-mediumd) carries the frames; the run is then
     # in real time.  {"socket": path, "first_radio": n, "wait_s": s} or None.
     external: dict[str, Any] | None = None
+    # [scenario] start_time: the wall-clock date (UNIX ns) virtual time 0
+    # stands for in capture files, "now" for the run's start, None for the
+    # scheduler's fixed default (ic.sched.VIRTUAL_EPOCH_NS).
+    start_time: int | str | None = None
 
     def error(self, path: tuple[Any, ...], message: str, code: int | None = None) -> ScenarioError:
         return self.locate.error(path, message, code)

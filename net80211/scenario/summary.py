@@ -125,7 +125,7 @@ def _vap_lines(v: dict[str, Any]) -> list[str]:
                                          if b else "none"))
     if "peer" in v:
         lines.append(f"{'':13}peer {v['peer'] or '-'}")
-    lines.append(f"{'':13}in {v['rx_frames']} frames / {v['rx_bytes']} B   out {v['tx_frames']} frames / "
+    lines.append(f"{'':13}data in {v['rx_frames']} frames / {v['rx_bytes']} B   out {v['tx_frames']} frames / "
                  f"{v['tx_bytes']} B   drops {v['drops']}")
     if "host" in v:
         h = v["host"]
