@@ -49,6 +49,7 @@ from .kernel.medtypes import (
     parse_header,
     unpack4,
 )
+from .kernel.model import MIN_DISTANCE_M, SNR_NONE
 from .profiles import HWSIM_CAPS, radio_shape
 from .world import ModelSpec
 
@@ -204,10 +205,14 @@ class MediumPort:
         self.medium._links_dirty = True
 
     def move_to(self, position: Sequence[float]) -> None:
+        """Put the radio at (x, y[, z]) metres; its links follow (only its
+        own: the rest of the world is not recomputed)."""
         p = np.zeros(3)
         p[: len(position)] = position
+        if not np.isfinite(p).all():
+            raise InvalidArgument(f"{self.name}: a position is finite metres, not {tuple(position)!r}")
         self.position = p
-        self.medium._links_dirty = True
+        self.medium._port_moved(self)
 
     # -- addresses: reference-counted, several vaps may share one ----------------
     def add_addr(self, mac: bytes | str | int, kind: int = ADDR_OWN) -> None:
@@ -251,6 +256,50 @@ class MediumPort:
         return self.medium.transmit(self, frame, rates, ac=ac, no_ack=no_ack)
 
 
+class _CellIndex:
+    """Where the kernel's links say the radios are: their positions and
+    square cells as wide as the hearing range, so that the radios a moved
+    radio may hear, or may have heard, are those of nine cells."""
+
+    __slots__ = ("size", "reach", "pos", "power", "gain", "cells", "cell_of")
+
+    def __init__(self, size: float, reach: float, pos: np.ndarray, power: np.ndarray, gain: np.ndarray,
+                 grid: np.ndarray) -> None:
+        self.size, self.reach = size, reach
+        self.pos, self.power, self.gain = pos.copy(), power, gain
+        self.cell_of: list[tuple[int, int]] = [(int(x), int(y)) for x, y in grid.tolist()]
+        self.cells: dict[tuple[int, int], set[int]] = {}
+        for i, c in enumerate(self.cell_of):
+            self.cells.setdefault(c, set()).add(i)
+
+    def cell(self, position: np.ndarray) -> tuple[int, int]:
+        c = np.floor(position[:2] / self.size)  # as model.cells_of: the same doubles
+        return int(c[0]), int(c[1])
+
+    def near(self, cell: tuple[int, int]) -> set[int]:
+        out: set[int] = set()
+        cx, cy = cell
+        for ox in (-1, 0, 1):
+            for oy in (-1, 0, 1):
+                members = self.cells.get((cx + ox, cy + oy))
+                if members:
+                    out |= members
+        return out
+
+    def move(self, i: int, position: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Record radio i at `position`; (its old cell, its new cell)."""
+        old, new = self.cell_of[i], self.cell(position)
+        if old != new:
+            members = self.cells[old]
+            members.discard(i)
+            if not members:
+                del self.cells[old]
+            self.cells.setdefault(new, set()).add(i)
+            self.cell_of[i] = new
+        self.pos[i] = position
+        return old, new
+
+
 class HwsimMedium:
     """The radios of one simulated world and the medium between them.
 
@@ -276,6 +325,10 @@ class HwsimMedium:
         self._frames: dict[int, tuple[MediumPort, bytes]] = {}
         self._link_overrides: dict[tuple[int, int], tuple[float | None, float | None]] = {}
         self._links_dirty = True
+        self._index: _CellIndex | None = None  # the kernel's view of positions (path loss only)
+        self._moved: dict[int, None] = {}  # ports moved since the links were last brought up to date
+        self.links_rebuilt = 0  # whole-world link computations
+        self.links_moved = 0  # single radios' links brought up to date after a move
         self._wake_entry: list[Any] | None = None
         self._wake_at: int | None = None
         self._dispatch_entry: list[Any] | None = None
@@ -406,11 +459,28 @@ class HwsimMedium:
         at SNR = i * step_db per rate (kernel.model.per_table has the default)."""
         self._k.set_per_table(table, step_db)
 
+    def _port_moved(self, port: MediumPort) -> None:
+        """A port moved: with path loss its links are redone before the
+        kernel next needs them; the snr and prob models ignore positions."""
+        model = self.model
+        if model is None or model.kind != "path_loss" or self._links_dirty:
+            return
+        if self._index is None or port.index >= len(self._index.cell_of):
+            self._links_dirty = True
+        else:
+            self._moved[port.index] = None
+
     def _sync_links(self) -> None:
-        if not self._links_dirty or self.model is None:
+        if self.model is None:
             self._links_dirty = False
             return
+        if not self._links_dirty:
+            if self._moved:
+                self._apply_moves()
+            return
         self._links_dirty = False
+        self._moved.clear()
+        self.links_rebuilt += 1
         k = self._k
         pos = np.array([p.position for p in self.ports]).reshape(len(self.ports), 3)
         power, gain = self._radiated()
@@ -418,13 +488,43 @@ class HwsimMedium:
             k.set_row(i, to, snr, loss)
         cells = self.model.cells(pos, power, rx_gain=gain)
         # An override may link radios further apart than the cells allow for.
-        if cells is None or self._link_overrides:
+        reach = self.model.hearing_range(power, gain)
+        if cells is None or reach is None or self._link_overrides:
             k.set_cell_reach(0)
+            self._index = None
         else:
-            grid, reach = cells
+            grid, cell_reach = cells
             for i, (cx, cy) in enumerate(grid.tolist()):
                 k.set_cell(i, cx, cy)
-            k.set_cell_reach(reach)
+            k.set_cell_reach(cell_reach)
+            self._index = _CellIndex(max(reach, MIN_DISTANCE_M), reach, pos, power, gain, grid)
+
+    def _apply_moves(self) -> None:
+        """Bring the links of the ports that moved up to date, one port at a
+        time: its own row, and its entry in the rows of the radios in the
+        nine cells around where it was and where it is.  Nothing else of the
+        world is looked at, unless most of it moved (then all of it is)."""
+        idx, model = self._index, self.model
+        assert idx is not None and model is not None
+        moved = list(self._moved)
+        self._moved.clear()
+        if len(moved) * 4 > len(self.ports):
+            self._links_dirty = True
+            self._sync_links()
+            return
+        k = self._k
+        for i in moved:
+            old, new = idx.move(i, self.ports[i].position)
+            near = idx.near(old) | idx.near(new) if old != new else idx.near(new)
+            near.discard(i)
+            js = np.fromiter(sorted(near), dtype=np.int64, count=len(near))
+            out, into = model.links_of(idx.pos, idx.power, i, js, idx.reach, idx.gain)
+            keep = out > SNR_NONE
+            k.set_row(i, js[keep].astype(np.uint32), out[keep])
+            for j, snr in zip(js.tolist(), into.tolist(), strict=True):
+                k.set_link(j, i, snr, 0.0)
+            k.set_cell(i, new[0], new[1])
+            self.links_moved += 1
 
     @property
     def num_links(self) -> int:
@@ -453,8 +553,7 @@ class HwsimMedium:
         def step() -> None:
             for p in self.ports:
                 if p.attached and p.direction.any():
-                    p.position = p.position + p.direction
-                    self._links_dirty = True
+                    p.move_to(p.position + p.direction)
             for hook in self.mobility_hooks:
                 hook()
             self._sync_links()
@@ -533,8 +632,9 @@ class HwsimMedium:
             return
         ack = _ACK_FC + frame[10:16]
         rate = rate_500k(freq, _ack_rate_index(rate_idx, freq))
+        ofdm = rate not in (2, 4, 11, 22)
         self._capture.write(ack, t_ns, Radiotap(flags=0, rate=rate, channel_freq=freq,
-                                                channel_flags=channel_flags(freq, ofdm=rate not in (2, 4, 11, 22))))
+                                                channel_flags=channel_flags(freq, ofdm=ofdm)))
 
     def _after_kernel(self) -> None:
         """Schedule the dispatch of new events and the kernel's next wake-up."""
