@@ -204,7 +204,7 @@ class MediumPort:
         self._shadowing_db = float(db)
         self.medium._links_dirty = True
 
-    def move_to(self, position: Sequence[float]) -> None:
+    def move_to(self, position: Sequence[float] | np.ndarray) -> None:
         """Put the radio at (x, y[, z]) metres; its links follow (only its
         own: the rest of the world is not recomputed)."""
         p = np.zeros(3)

@@ -32,8 +32,9 @@ class ScenarioRun:
         # Served to an external medium, the world runs in real time: the daemon does,
         # and so do the kernel's radios it may share the air with.
         when = scenario.start_time if start_time is None else start_time
-        self.sched = Scheduler(realtime=scenario.external is not None,
-                               epoch_ns=time.time_ns() if when == "now" else when)
+        epoch = time.time_ns() if when == "now" else when
+        assert not isinstance(epoch, str)  # "now" is the only word parse_start_time gives
+        self.sched = Scheduler(realtime=scenario.external is not None, epoch_ns=epoch)
         self.driver: Driver | None = None
         self.vaps: dict[str, Any] = {}  # name -> vap (kept after destroy, for the summary)
         self.destroyed: set[str] = set()
