@@ -79,7 +79,8 @@ def test_a_move_redoes_one_radio_not_the_world():
     med.ports[7].move_to((1500.0, 1500.0))
     med.ports[7].move_to((10.0, 2990.0))
     med._sync_links()
-    assert med.links_rebuilt == 1 and med.links_moved == 1  # two moves before the kernel needed them: one update
+    # Two moves before the kernel needed the links: one update.
+    assert med.links_rebuilt == 1 and med.links_moved == 1
     pos[7] = (10.0, 2990.0)
     _same(_links(med), _links(_world(pos.tolist(), [20] * 400)))
     # Most of the world moving at once: one computation of everything is cheaper.
