@@ -256,6 +256,11 @@ class MediumPort:
         return self.medium.transmit(self, frame, rates, ac=ac, no_ack=no_ack)
 
 
+# Past this many radios moved at once, and a quarter of the world, one
+# computation of every link is cheaper than redoing each radio's.
+MOVES_BEFORE_REBUILD = 8
+
+
 class _CellIndex:
     """Where the kernel's links say the radios are: their positions and
     square cells as wide as the hearing range, so that the radios a moved
@@ -508,7 +513,7 @@ class HwsimMedium:
         assert idx is not None and model is not None
         moved = list(self._moved)
         self._moved.clear()
-        if len(moved) * 4 > len(self.ports):
+        if len(moved) > MOVES_BEFORE_REBUILD and len(moved) * 4 > len(self.ports):
             self._links_dirty = True
             self._sync_links()
             return

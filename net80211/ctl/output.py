@@ -63,6 +63,8 @@ def format_device(d: dict[str, Any]) -> str:
     lines = [f"{d['name']}: driver {d['driver']} ether {d['macaddr']} channel {d['channel']}",
              f"\tcaps {','.join(d['caps'])}", f"\tmodes {' '.join(d['modes'])}",
              f"\tpolicy {d['policy']}", f"\tvaps {' '.join(v['name'] for v in d['vaps']) or '-'}"]
+    if d.get("position") is not None:
+        lines.append("\tposition " + " ".join(f"{c:g}" for c in d["position"]))
     return "\n".join(lines)
 
 
@@ -101,4 +103,6 @@ def format_result(command: str, result: Any) -> str | None:
         return f"allowed: {' '.join(result['modes'])}\n{result['explanation']}"
     if command == "radio_add":
         return result["device"]["name"]
+    if command == "position":
+        return None
     return None
