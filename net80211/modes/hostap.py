@@ -336,8 +336,8 @@ class HostapMode(Mode):
         send_mgmt(vap, sta, resp_cls(capinfo(vap), StatusCode.SUCCESS, node.aid, ies))
         nd = vap.netdev
         if nd is not None:
-            # As hostapd: tell the distribution system (a bridge) the station is here now.
-            nd.deliver(l2_update_frame(sta))
+            # As hostapd's Layer 2 Update: the distribution system (a bridge) learns the station is here.
+            nd.station_joined(sta)
 
     def _alloc_aid(self, vap: IEEE80211Vap) -> int | None:
         st = vap.ap

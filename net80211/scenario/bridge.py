@@ -2,8 +2,9 @@
 network sides of some vaps (access points of one ESS, typically), with a
 host of its own, as Linux's `br0` joins an AP's interfaces and carries its
 address.  A station that roams from one AP to another keeps talking to the
-bridge's host: the new AP's Layer 2 Update frame (or the station's next
-frame) moves the station's entry to the new AP's port."""
+bridge's host: the new AP's Layer 2 Update frame (hostapd's, which the AP
+vap's `Netdev.station_joined` hands the bridge) moves the station's entry
+to the new AP's port."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ic import InvalidArgument
+from net80211.modes.hostap import l2_update_frame
 from net80211.netdev import QueueNetdev
 
 if TYPE_CHECKING:
@@ -47,6 +49,8 @@ class Bridge:
                 raise InvalidArgument(f"{name}: {vap.name} has no in-process netdev to bridge")
             self.ports[vap.name] = nd
             nd.on_receive = lambda eth, port=vap.name: self.input(port, eth)
+            # A station joining the AP: its Layer 2 Update frame enters the bridge on the AP's port.
+            nd.on_join = lambda mac, port=vap.name: self.input(port, l2_update_frame(mac))
 
     def input(self, port: str, eth: bytes) -> bool:
         """A frame entering the bridge on `port`; True if it went somewhere."""
