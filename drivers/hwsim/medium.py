@@ -519,16 +519,20 @@ class HwsimMedium:
             return
         k = self._k
         for i in moved:
-            old, new = idx.move(i, self.ports[i].position)
-            near = idx.near(old) | idx.near(new) if old != new else idx.near(new)
+            old_cell, new_cell = idx.cell_of[i], idx.cell(self.ports[i].position)
+            near = idx.near(old_cell) | idx.near(new_cell) if old_cell != new_cell else idx.near(new_cell)
             near.discard(i)
             js = np.fromiter(sorted(near), dtype=np.int64, count=len(near))
+            # The links into i before the move (computed, not read back) and after.
+            _, was = model.links_of(idx.pos, idx.power, i, js, idx.reach, idx.gain)
+            idx.move(i, self.ports[i].position)
             out, into = model.links_of(idx.pos, idx.power, i, js, idx.reach, idx.gain)
             keep = out > SNR_NONE
             k.set_row(i, js[keep].astype(np.uint32), out[keep])
-            for j, snr in zip(js.tolist(), into.tolist(), strict=True):
+            touched = (into > SNR_NONE) | (was > SNR_NONE)
+            for j, snr in zip(js[touched].tolist(), into[touched].tolist(), strict=True):
                 k.set_link(j, i, snr, 0.0)
-            k.set_cell(i, new[0], new[1])
+            k.set_cell(i, new_cell[0], new_cell[1])
             self.links_moved += 1
 
     @property
