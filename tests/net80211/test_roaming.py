@@ -207,3 +207,14 @@ def test_a_bridged_vap_is_not_a_traffic_endpoint():
     text = EXAMPLE.read_text().replace('from = "sta0"\nto = "ds"', 'from = "sta0"\nto = "bss1"', 1)
     with pytest.raises(ScenarioError, match=r"traffic\[0\].to: vap 'bss1' is a port of bridge 'ds'"):
         loads_scenario(text, file="t.toml")
+
+
+def test_the_rate_threshold_triggers_roaming_too(walk):
+    """roam:rate above every rate the station uses (30 Mb/s > 24): it keeps
+    looking, and moves as soon as the next AP is 3 dB stronger -- past the
+    midpoints (x = 40 and 120), long before the signal threshold would."""
+    r = run_scenario(loads_scenario(_variant(roam_rate=30), file="rate.toml"))
+    ro = _vap(r, "sta0")["roaming"]
+    assert ro["rate_mbps"] == 30 and ro["roams"] == 2 and ro["background_scans"] > 5
+    xs = [5 + 4.0 * (h["at_s"] - 2.0) for h in ro["handovers"]]
+    assert 40 < xs[0] < 60 and 120 < xs[1] < 140, xs
