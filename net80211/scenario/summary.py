@@ -132,8 +132,12 @@ def _vap_lines(v: dict[str, Any]) -> list[str]:
                                          if b else "none"))
     if "peer" in v:
         lines.append(f"{'':13}peer {v['peer'] or '-'}")
-    lines.append(f"{'':13}data in {v['rx_frames']} frames / {v['rx_bytes']} B   out {v['tx_frames']} "
-                 f"frames / {v['tx_bytes']} B   drops {v['drops']}")
+    if v["mode"] == "monitor":  # a monitor vap counts every frame it heard, of any kind
+        lines.append(f"{'':13}heard {v['rx_frames']} frames / {v['rx_bytes']} B (all kinds)   "
+                     f"injected {v['tx_frames']}   drops {v['drops']}")
+    else:
+        lines.append(f"{'':13}data in {v['rx_frames']} frames / {v['rx_bytes']} B   out {v['tx_frames']} "
+                     f"frames / {v['tx_bytes']} B   drops {v['drops']}")
     if v.get("roaming") and (v["roaming"]["handovers"] or v["roaming"]["roams"]):
         ro = v["roaming"]
         gaps = ", ".join(f"{h['from']} -> {h['to']} at {h['at_s']:.3f} s: {h['gap_ms']:.1f} ms "

@@ -218,3 +218,13 @@ def test_the_rate_threshold_triggers_roaming_too(walk):
     assert ro["rate_mbps"] == 30 and ro["roams"] == 2 and ro["background_scans"] > 5
     xs = [5 + 4.0 * (h["at_s"] - 2.0) for h in ro["handovers"]]
     assert 40 < xs[0] < 60 and 120 < xs[1] < 140, xs
+
+
+def test_the_text_summary_says_what_it_counts(walk):
+    from net80211.scenario import format_text
+    text = format_text(walk)
+    sta_block = text[text.index("  sta0 "):text.index("bridge ds")]
+    assert "data in " in sta_block and "roaming auto: 3 associations" in sta_block
+    assert "(roam)" in sta_block and "ms (roam)" in sta_block
+    assert "bridge ds (bss0, bss1, bss2): 10.0.0.100" in text
+    assert "mobility walker (waypoints): 1 legs, 160.0 m" in text
