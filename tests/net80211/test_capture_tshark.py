@@ -233,3 +233,10 @@ def test_medium_capture_shows_acks_that_dissect_cleanly(tmp_path):
     # A monitor vap hears the frames, not the medium's ACKs (as a Linux monitor of another radio).
     mon = Counter(int(row[0], 0) for row in _tshark(tmp_path / "mon.pcap", "wlan.fc.type_subtype"))
     assert mon[ACK] == 0 and mon[DATA] + mon.get(0x28, 0) > 0
+    # The summary says what its counts are: data frames of a vap, every frame a monitor heard.
+    from net80211.scenario import format_text
+    text = format_text(r)
+    mon_vap = next(v for v in r["vaps"] if v["name"] == "mon0")
+    assert f"heard {mon_vap['rx_frames']} frames" in text and mon_vap["rx_frames"] == sum(mon.values())
+    sta = next(v for v in r["vaps"] if v["name"] == "sta1")
+    assert f"data in {sta['rx_frames']} frames" in text and 0 < sta["rx_frames"] < sum(kinds.values())
