@@ -10,9 +10,9 @@ scan cache if a scan is at most ROAM_SCAN_VALID_NS old, else after a
 background scan of the AP's band (one channel at a time, back on the BSS
 channel for ROAM_HOME_NS in between, as FreeBSD's bgscan; the driver holds
 data frames while the radio is away).  An AP at least ROAM_MIN_GAIN_DB
-stronger than the current one gets a reassociation (open authentication,
-then a Reassociation Request naming the AP being left); otherwise the
-station stays.  `roaming manual` never leaves an AP on its own (a beacon
+stronger than the current one gets a reassociation (a deauthentication to
+the AP being left, then open authentication and a Reassociation Request
+naming it); otherwise the station stays.  `roaming manual` never leaves an AP on its own (a beacon
 miss still sends it back to SCAN).
 
 FreeBSD's thresholds are "rssi 7, rate 5 Mb/s" for an 11g BSS (its RSSI is
@@ -32,8 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 from ic import MS, SEC, Channel, InvalidArgument, OpMode, State, TxStatus, mac_str
 from net80211.bss import claim_channel, scan_channels
+from net80211.output import send_mgmt
 from net80211.scan import Scanner, ScanResult
 from net80211.wire.capture import rate_500k
+from net80211.wire.mgmt import Deauth, ReasonCode
 
 if TYPE_CHECKING:
     from net80211.vap import IEEE80211Vap
@@ -215,9 +217,14 @@ def roam_to(vap: IEEE80211Vap, target: ScanResult) -> None:
     r = _state(vap)
     assert r is not None
     mode: Any = vap.mode
-    r.prev_bssid = r.left_bssid = vap.bssid
+    old = vap.bssid
+    r.prev_bssid = r.left_bssid = old
     r.left_ns = vap.ic.sched.now_ns
     r.roams += 1
+    if old is not None:
+        # Tell the AP we leave, on its channel, as mac80211 does ("disconnect
+        # from AP for new auth"); FreeBSD lets the AP time the station out.
+        send_mgmt(vap, old, Deauth(ReasonCode.AUTH_LEAVE))
     mode._forget_bss(vap)
     if target.channel != vap.des_chan and not claim_channel(vap, target.channel):
         return

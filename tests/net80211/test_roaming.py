@@ -38,6 +38,9 @@ def test_walk_across_three_aps_roams_twice(walk):
     # authentication and a reassociation: milliseconds of virtual time.
     assert all(0 < h["gap_ms"] < 100 for h in hs), hs
     assert ro["max_gap_ms"] == max(h["gap_ms"] for h in hs)
+    # The station told each AP it left: only the last one still has it.
+    sta = _vap(walk, "sta0")["macaddr"]
+    assert [_vap(walk, f"bss{i}")["stations"] for i in range(3)] == [[], [], [sta]]
     # Each handover happened where the walk brought the station near the next AP.
     moves = walk["mobility"][0]
     assert moves["radio"] == "walker" and moves["done"] and moves["position"] == [165.0, 5.0, 0.0]
