@@ -25,8 +25,10 @@ def format_list(result: dict[str, Any]) -> str:
         devs = drv["devices"]
         for i, d in enumerate(devs):
             last = i == len(devs) - 1
+            at = d.get("position")
+            where = f"  at {' '.join(f'{c:g}' for c in at)}" if at is not None else ""
             lines.append(f"{'`-' if last else '|-'} {d['name']:<8} {d['macaddr']}  channel {d['channel']}  "
-                         f"modes {','.join(d['modes'])}")
+                         f"modes {','.join(d['modes'])}{where}")
             pad = "   " if last else "|  "
             for j, v in enumerate(d["vaps"]):
                 lines.append(f"{pad}{'`-' if j == len(d['vaps']) - 1 else '|-'} {_vap_line(v)}")

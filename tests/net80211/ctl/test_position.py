@@ -33,6 +33,7 @@ def test_position_moves_the_radio_and_its_links(daemon, capsys):
     dev = json.loads(wlanctl(capsys, daemon.sock, "hwsim1", "--json").out)["device"]
     assert dev["position"] == [30.0, 40.0, 0.0]
     assert "position 30 40 0" in wlanctl(capsys, daemon.sock, "hwsim1").out
+    assert "at 30 40 0" in wlanctl(capsys, daemon.sock, "list").out
     med = _medium(daemon)
     assert med.num_links == 2  # 50 m apart: they hear each other
     near = med.link_snr(med.ports[0], med.ports[1])
