@@ -304,6 +304,16 @@ class IEEE80211Com:
         re-align the beacon timers; False (the default) if the hardware cannot."""
         return False
 
+    def ic_get_position(self) -> tuple[float, float, float] | None:
+        """Driver hook: where a simulated device is, (x, y, z) in metres;
+        None (the default) for a device without a place in a world."""
+        return None
+
+    def ic_set_position(self, x: float, y: float, z: float = 0.0) -> None:
+        """Driver hook: move a simulated device; its links to the others follow.
+        The default refuses: real hardware is moved by hand."""
+        raise NotSupported(f"{self.name}: the device has no position to set")
+
     def describe(self) -> dict[str, Any]:
         """Device facts for tools (`wlanctl list`, conformance snapshots); drivers add theirs."""
         return {"name": self.name}
