@@ -277,7 +277,8 @@ class BssidMask(Rule):
         elif req.opmode.beacons:
             # Two BSSes on one address are one BSSID for every station: a
             # second beaconing vap must ask for a unique one (CLONE_BSSID).
-            same = [v for v in ctx.vaps if v.opmode in self.modes and v.opmode.beacons and v.macaddr == bytes(base)]
+            same = [v for v in ctx.vaps
+                    if v.opmode in self.modes and v.opmode.beacons and v.macaddr == bytes(base)]
             if same:
                 ctx.refuse(self, f"{_names(same)} already beacon{'s' if len(same) == 1 else ''} as "
                                  f"{_mac(base)}; a second BSS on the device needs a unique BSSID "

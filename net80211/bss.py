@@ -52,7 +52,7 @@ def set_bss_channel(ic: IEEE80211Com, chan: Channel) -> None:
     radio has left."""
     ic.bsschan = chan
     for vp in ic.vaps:
-        if vp.state >= State.RUN and vp.bss_chan is not None and vp.bss_chan != chan and not chose_channel(vp):
+        if vp.state >= State.RUN and vp.bss_chan not in (None, chan) and not chose_channel(vp):
             log.debug("%s: follows %s to channel %s", vp.name, ic.name, chan.ieee)
             vp.bss_chan = chan
 
