@@ -163,6 +163,17 @@ class ExampleRadio(IEEE80211Com):
             self.port.add_bssid(bssid)
             self._bssids[id(vap)] = bssid
 
+    def describe(self) -> dict[str, Any]:
+        """The device for tools, with the hardware state the conformance
+        matrix compares before and after a vap's life (`addrs`, `started`,
+        `filter`, `beacons`: what a destroyed vap must not leave programmed)."""
+        return {"name": self.name, "driver": "example", "macaddr": _mac(self.macaddr),
+                "channel": self.curchan.ieee, "freq": self.port.freq,
+                "vaps": [v.name for v in self.vaps],
+                "hw_ports": [None if v is None else v.name for v in self.hw_ports],
+                "addrs": self.port.addresses(), "started": self.port.started, "filter": self.port.filter,
+                "beacons": self.beacons.armed, "stats": dict(self.stats)}
+
     # -- transmit and receive ------------------------------------------------------
     def ic_raw_xmit(self, vap: IEEE80211Vap, frame: bytes, params: dict[str, Any] | None = None) -> bool:
         p = params or {}
@@ -191,3 +202,7 @@ class ExampleRadio(IEEE80211Com):
         if self.port.started and not self.flags & ComFlags.SCAN:
             self.stats["beacons"] += 1
             self._send(beacon_frame(vap, self.ic_get_tsf()), ((0, 1),), True)
+
+
+def _mac(b: bytes) -> str:
+    return ":".join(f"{x:02x}" for x in b)

@@ -72,6 +72,18 @@ class ExampleDriver(Driver):
         device.detach()
         self.devices.remove(device)
 
+    def capture(self, dest: Any) -> None:
+        """Capture every frame of the medium (the conformance matrix checks
+        beacons and 4-address frames with it)."""
+        self.medium.capture(dest)
+
+    def stop_capture(self) -> int:
+        return self.medium.stop_capture()
+
+    def close(self) -> None:
+        super().close()
+        self.medium.stop_capture()
+
     def describe(self) -> dict[str, Any]:
         d = super().describe()
         d["medium"] = "modeled" if self.medium.modeled else "perfect"
