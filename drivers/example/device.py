@@ -53,6 +53,8 @@ class ExampleVap(IEEE80211Vap):
 class ExampleRadio(IEEE80211Com):
     """A two-port radio on a medium port of its own."""
 
+    vap_class: type[ExampleVap] = ExampleVap  # what ic_vap_create constructs
+
     def __init__(self, medium: HwsimMedium, name: str, *, macaddr: bytes | str,
                  position: tuple[float, ...] = (0.0, 0.0, 0.0), tx_power_dbm: int = 20) -> None:
         super().__init__(medium.sched, name, macaddr=macaddr, caps=EXAMPLE_CAPS,
@@ -84,7 +86,7 @@ class ExampleRadio(IEEE80211Com):
             if not free:
                 raise Busy(f"{self.name}: both hardware ports are in use")
             index = free[0]
-        vap = ExampleVap(self, name, unit, opmode, flags, bssid)  # phase 1
+        vap = self.vap_class(self, name, unit, opmode, flags, bssid)  # phase 1
         vap.hw_port = index  # phase 2: driver resources
         if index is not None:
             self.hw_ports[index] = vap

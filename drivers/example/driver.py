@@ -27,6 +27,7 @@ class ExampleDriver(Driver):
 
     name = "example"
     profiles = ("default",)
+    radio_class: type[ExampleRadio] = ExampleRadio  # what add_device constructs
 
     def __init__(self, sched: Scheduler, *, profile: str = "default", radios: int = 2,
                  model: str | ModelSpec | None = None, seed: int = 0) -> None:
@@ -57,7 +58,7 @@ class ExampleDriver(Driver):
             # Locally administered addresses 0a:00:00:00:hi:lo, one per radio ever made.
             macaddr = params.pop("macaddr", bytes((0x0A, 0, 0, 0, (n >> 8) & 0xFF, n & 0xFF)))
             try:
-                radio = ExampleRadio(self.medium, name or f"ex{n}", macaddr=macaddr, **params)
+                radio = self.radio_class(self.medium, name or f"ex{n}", macaddr=macaddr, **params)
             except AlreadyExists:
                 if name is not None:
                     raise
