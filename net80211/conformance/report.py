@@ -83,7 +83,7 @@ class Report:
     def table(self, colour: bool = False) -> str:
         rows = self.rows()
         width = max([len("mix")] + [len(r[0]) for r in rows])
-        head = f"{'mix':<{width}}  " + "  ".join(f"{k:<{_COL}}" for k in KINDS)
+        head = (f"{'mix':<{width}}  " + "  ".join(f"{k:<{_COL}}" for k in KINDS)).rstrip()
         lines = [head, "-" * len(head)]
         for label, _modes, by_kind in rows:
             parts = []
