@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+import html
+import json
 import logging
 from importlib.metadata import EntryPoint
 from typing import Any
@@ -30,6 +32,7 @@ from ic import (
     State,
 )
 from net80211.conformance import CellResult, Matrix, cli_main
+from net80211.conformance.report import Report
 from net80211.driver import ENTRY_POINT_GROUP, Driver, load_driver
 
 
@@ -296,3 +299,21 @@ def test_zoo_a_driver_that_fails_to_load_is_named(monkeypatch: pytest.MonkeyPatc
     assert cli_main(["--driver", "broken"]) == 2
     err = capsys.readouterr().err
     assert "wlanctl conformance: driver 'broken' failed to load" in err and "Traceback" not in err
+
+
+def test_zoo_every_report_format_shows_the_cells_not_covered_with_their_reason() -> None:
+    cells = Matrix(_zoo(LeakyRadioWithoutDescribe), max_vaps=1, kinds=("lifecycle",)).run()
+    rep = Report("example-LeakyRadioWithoutDescribe", "default", cells, 1)
+    why = "LeakyRadioWithoutDescribe.describe() of ex0 shows none of addrs, started, filter, beacons"
+    assert rep.totals()["passed"] == 0 and rep.totals()["not_covered"] == len(cells) == 4
+    table = rep.table()
+    assert "0 passed, 0 failed, 4 not covered" in table
+    assert sum(line.startswith("NOT COVERED ") and why in line for line in table.splitlines()) == 4
+    data = json.loads(rep.to_json())
+    assert {c["status"] for c in data["cells"]} == {"not covered"}
+    assert all(why in c["reason"] for c in data["cells"])
+    md = rep.markdown()
+    assert md.count(f"lifecycle: not covered: not checked: hardware state as new after destroy: {why}") == 4
+    page = rep.html()
+    assert page.count('<td class="not-covered">') == 4 and page.count(html.escape(why)) == 4
+    assert '<td class="pass"' not in page
