@@ -402,7 +402,8 @@ class HwsimRadio(IEEE80211Com):
                 "hwaddr": ":".join(f"{b:02x}" for b in self.hwaddr), "channel": self.curchan.ieee,
                 "freq": self.port.freq, "nchannels": self.nchannels, "caps": str(self.caps),
                 "vaps": [v.name for v in self.vaps], "addrs": self.port.addresses(),
-                "started": self.port.started, "stats": {**self.stats, "rx": self.port.rx_frames}}
+                "started": self.port.started, "filter": self.port.filter, "beacons": self.beacons.armed,
+                "stats": {**self.stats, "rx": self.port.rx_frames}}
 
 
 register_radio_factory(HwsimRadio)

@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from ic import SEC, Callout, OpMode, RxInfo, State, TxStatus
 from net80211.beacon import DEFAULT_RATES, HT_CAPS, capinfo, probe_resp_frame
-from net80211.bss import create_bss, leave_bss, pick_channel, running_channel, scan_channels
+from net80211.bss import (
+    create_bss,
+    leave_bss,
+    pick_channel,
+    running_channel,
+    scan_channels,
+    set_bss_channel,
+)
 from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.modes.dwds import DSTODS, dwds_discover, dwds_mcast
 from net80211.node import Node, NodeTable
@@ -162,7 +169,7 @@ class HostapMode(Mode):
                 # Joined the channel a running vap chose (INIT->SCAN became RUN).
                 chan = running_channel(vap) or vap.des_chan or vap.ic.curchan
                 vap.bss_chan = chan
-                vap.ic.bsschan = chan
+                set_bss_channel(vap.ic, chan)
                 vap.ic.set_curchan(chan)
             vap.bssid = vap.macaddr
             self._arm_inact(vap)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ic import MS, SEC, TU, Callout, Channel, ComFlags, OpMode, RxInfo, State, TxStatus
 from net80211.beacon import DEFAULT_RATES, HT_CAPS, capinfo
-from net80211.bss import claim_channel, leave_bss, scan_channels
+from net80211.bss import claim_channel, leave_bss, scan_channels, set_bss_channel
 from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.modes import roam
 from net80211.modes.roam import RoamState
@@ -165,7 +165,7 @@ class StaMode(Mode):
         elif nstate == State.RUN:
             if vap.bss is not None:
                 vap.bss_chan = vap.bss.channel
-                vap.ic.bsschan = vap.bss_chan
+                set_bss_channel(vap.ic, vap.bss_chan)
             node = NodeTable.of(vap.ic).find(vap, vap.bssid) if vap.bssid is not None else None
             st.bss_node = node
             if node is not None:
