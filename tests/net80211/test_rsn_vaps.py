@@ -402,7 +402,8 @@ def test_sa_query_unanswered_means_the_ap_lost_the_association():
 
 def test_a_protected_station_roams_with_a_handshake_at_each_ap():
     text = (Path(__file__).resolve().parents[2] / "examples" / "roaming.toml").read_text()
-    text = text.replace('ssid = "campus"\n', 'ssid = "campus"\nsecurity = "wpa2-psk"\npassphrase = "secret12"\n')
+    sec = 'ssid = "campus"\nsecurity = "wpa2-psk"\npassphrase = "secret12"\n'
+    text = text.replace('ssid = "campus"\n', sec)
     run = ScenarioRun(loads_scenario(text, file="roaming.toml"))
     run.build()
     result = run.run()
