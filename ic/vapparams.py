@@ -63,7 +63,36 @@ def _upper_name(key: str) -> Callable[[str, Any], str | None]:
     return check
 
 
+SECURITY_WORDS = ("open", "wpa2-psk", "wpa3-sae", "wpa2-wpa3")
+PMF_WORDS = ("disabled", "optional", "required")
+
+
+def _word(key: str, words: tuple[str, ...]) -> Callable[[str, Any], str]:
+    def check(name: str, value: Any) -> str:
+        if value not in words:
+            raise InvalidArgument(f"{name}: {key} must be one of {', '.join(words)}, not {value!r}")
+        return str(value)
+    return check
+
+
+def _passphrase(name: str, value: Any) -> str | bytes:
+    # the length rules depend on the security (net80211.security checks them)
+    if not isinstance(value, (str, bytes)) or not value:
+        raise InvalidArgument(f"{name}: passphrase must be a non-empty string")
+    return value
+
+
+def _group_rekey(name: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 2**31:
+        raise InvalidArgument(f"{name}: group_rekey must be a number of seconds (0: never)")
+    return value
+
+
 _CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "security": _word("security", SECURITY_WORDS),
+    "passphrase": _passphrase,
+    "pmf": _word("pmf", PMF_WORDS),
+    "group_rekey": _group_rekey,
     "ssid": check_ssid,
     "bintval": _bintval,
     "dtim_period": _dtim_period,

@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from ic import OpMode
 from net80211.wire.frame import BROADCAST
-from net80211.wire.ie import SSID, TIM, DSParams, HTCapabilities, HTOperation, IBSSParams, IEList, rates_ies
+from net80211.wire.ie import (
+    RSN,
+    SSID,
+    TIM,
+    DSParams,
+    HTCapabilities,
+    HTOperation,
+    IBSSParams,
+    IEList,
+    rates_ies,
+)
 from net80211.wire.mgmt import Capability
 
 if TYPE_CHECKING:
@@ -38,6 +48,8 @@ FC_PROBE_RESP = 0x50
 def capinfo(vap: IEEE80211Vap) -> int:
     """The Capability Information a vap advertises."""
     cap = Capability.IBSS if vap.opmode in (OpMode.IBSS, OpMode.AHDEMO) else Capability.ESS
+    if vap.rsn is not None:
+        cap |= Capability.PRIVACY
     return int(cap | Capability.SHORT_SLOTTIME)
 
 
@@ -45,7 +57,7 @@ def beacon_ies(vap: IEEE80211Vap, *, hide_ssid: bool, tim: TIM | None) -> IEList
     """The elements of a beacon (with `tim`) or probe response (without), in
     the standard's order: SSID, Supported Rates, DS Parameter Set, IBSS
     Parameter Set (an IBSS: its ATIM window, `vap.ibss.atim_window` TU, 0
-    as FreeBSD sends), TIM, Extended Rates, HT."""
+    as FreeBSD sends), TIM, Extended Rates, RSN (a protected AP), HT."""
     chan = vap.channel
     rates = rates_ies(DEFAULT_RATES)
     ies: list[Any] = [SSID(b"" if hide_ssid else vap.ssid), rates[0]]
@@ -56,16 +68,25 @@ def beacon_ies(vap: IEEE80211Vap, *, hide_ssid: bool, tim: TIM | None) -> IEList
     if tim is not None:
         ies.append(tim)
     ies.extend(rates[1:])
+    rsn = _rsn_body(vap)
+    if rsn is not None:
+        ies.append(RSN(rsn))
     ies.append(HT_CAPS)
     if chan is not None:
         ies.append(HTOperation(chan.ieee))
     return IEList(ies)
 
 
+def _rsn_body(vap: IEEE80211Vap) -> bytes | None:
+    rsn = vap.rsn
+    return rsn.ie_body if rsn is not None else None
+
+
 def _template(vap: IEEE80211Vap, hide_ssid: bool) -> tuple[bytes, bytes]:
     """(elements before the TIM, elements after it), cached per configuration."""
     chan = vap.channel
-    key = (vap.ssid, hide_ssid, chan, vap.bintval, vap.ibss.atim_window if vap.ibss is not None else 0)
+    key = (vap.ssid, hide_ssid, chan, vap.bintval, vap.ibss.atim_window if vap.ibss is not None else 0,
+           _rsn_body(vap))
     cache = vap.beacon_template
     if cache is None:
         cache = vap.beacon_template = {}

@@ -15,8 +15,10 @@ from transitions import Machine
 
 from ic import NotSupported, OpMode, RxInfo, State, TxStatus
 from net80211.input import FT_DATA, FT_MGMT, RETRY, count_malformed, qos_tid
-from net80211.node import NONQOS_TID, Node
+from net80211.node import NONQOS_TID, Node, NodeTable
+from net80211.output import send_mgmt
 from net80211.wire.frame import FrameError, peek
+from net80211.wire.mgmt import Deauth
 
 if TYPE_CHECKING:
     from net80211.vap import IEEE80211Vap
@@ -83,6 +85,28 @@ class Mode:
     def vap_detach(self, vap: IEEE80211Vap) -> None:
         """Undo `vap_setup` at detach: stop the state's timers, set its slot to None."""
 
+    def set_security(self, vap: IEEE80211Vap, security: str | None, passphrase: str | bytes | None,
+                     pmf: str | None, group_rekey: int | None) -> None:
+        """Protect the vap (`vap.rsn`): modes with RSN (AP, STA) override;
+        the others take "open" only."""
+        if (security not in (None, "open") or passphrase is not None or pmf is not None
+                or group_rekey is not None):
+            raise NotSupported(f"{vap.name}: a {self.name} vap has no RSN security "
+                               "(security, passphrase, pmf)")
+
+    def deauth_node(self, vap: IEEE80211Vap, node: Node, reason: int) -> None:
+        """Deauthenticate a peer with `reason` and forget it (a handshake
+        that failed); AP and STA modes do their own bookkeeping."""
+        send_mgmt(vap, node.macaddr, Deauth(reason))
+        NodeTable.of(vap.ic).remove(node)
+
+    def sae_done(self, vap: IEEE80211Vap, ok: bool) -> None:
+        """A station's SAE authentication ended (accepted or failed)."""
+
+    def link_lost(self, vap: IEEE80211Vap, reason: int) -> None:
+        """A station's association is gone without a frame that says so
+        (an SA Query went unanswered): the station modes leave the BSS."""
+
     def first_request(self, vap: IEEE80211Vap) -> tuple[State, bool]:
         """State requested when the vap starts, and whether to REINIT through INIT first."""
         return self.START
@@ -121,6 +145,20 @@ class Mode:
                     if node.is_dup(seq, bool(flags & RETRY), tid):
                         vap.stats.rx_dup += 1
                         return
+        rsn = vap.rsn
+        if rsn is not None:
+            # A protected vap: decrypt and check before the mode sees it
+            # (EAPOL frames end in the handshake here).
+            if ftype == FT_DATA:
+                got = rsn.rx_data(frame, sub, flags, node)
+                if got is None:
+                    return
+                frame, flags = got, flags & ~0x40
+            elif ftype == FT_MGMT and (sub == 10 or sub == 12 or sub == 13 or flags & 0x40):
+                got = rsn.rx_mgmt(frame, node)
+                if got is None:
+                    return
+                frame, flags = got, flags & ~0x40
         try:
             if ftype == FT_MGMT:
                 vap.stats.rx_mgmt += 1

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ic import IEEE80211Com
+    from net80211.security import NodeRsn
     from net80211.vap import IEEE80211Vap
 
 NONQOS_TID = 16  # FreeBSD's IEEE80211_NONQOS_TID: non-QoS data and management
@@ -27,7 +28,7 @@ class Node:
 
     __slots__ = ("macaddr", "vap", "aid", "capinfo", "rates", "rssi", "last_rx_ns", "associated",
                  "authed", "rxseqs", "listen_interval", "ssid", "channel", "bintval", "created_ns",
-                 "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "probing", "extra")
+                 "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "probing", "extra", "rsn")
 
     def __init__(self, vap: IEEE80211Vap, macaddr: bytes, now_ns: int) -> None:
         self.macaddr = macaddr
@@ -49,6 +50,8 @@ class Node:
         self.rx_packets = self.rx_bytes = self.tx_packets = self.tx_bytes = 0
         self.probing = False  # an inactivity probe is outstanding
         self.extra: dict[str, Any] = {}  # for modes (WDS binding, IBSS TSF, ...)
+        # RSN state with this peer (net80211.security.NodeRsn) on a protected vap
+        self.rsn: NodeRsn | None = None
 
     def __repr__(self) -> str:
         assoc = " assoc" if self.associated else ""
@@ -76,6 +79,7 @@ class Node:
             "inact_s": round(self.inactive_ns(now_ns) / 1e9, 3),
             "rx_packets": self.rx_packets, "rx_bytes": self.rx_bytes,
             "tx_packets": self.tx_packets, "tx_bytes": self.tx_bytes,
+            **({"rsn": self.rsn.summary()} if self.rsn is not None else {}),
         }
 
 
@@ -122,6 +126,8 @@ class NodeTable:
         if d is None or d.get(node.macaddr) is not node:
             return False
         del d[node.macaddr]
+        if node.rsn is not None:
+            node.rsn.close()
         if not d:
             del self._by_vap[id(node.vap)]
         return True
@@ -134,4 +140,9 @@ class NodeTable:
     def flush(self, vap: IEEE80211Vap) -> int:
         """Drop every node of `vap` (`ieee80211_node_table_reset`); how many."""
         d = self._by_vap.pop(id(vap), None)
-        return 0 if d is None else len(d)
+        if d is None:
+            return 0
+        for node in d.values():
+            if node.rsn is not None:
+                node.rsn.close()
+        return len(d)

@@ -55,6 +55,14 @@ def send_mgmt_raw(vap: IEEE80211Vap, subtype: int, da: bytes, body: bytes, *, bs
     if bssid is None:
         bssid = vap.bssid or vap.macaddr
     frame = _HDR.pack(subtype << 4, 0, 0, da, vap.macaddr, bssid, vap.next_seq() << 4) + body
+    rsn = vap.rsn
+    if rsn is not None and (subtype == 10 or subtype == 12 or subtype == 13):
+        # management frame protection: robust frames to an MFP peer
+        got = rsn.protect_mgmt(frame)
+        if got is None:
+            vap.stats.tx_dropped += 1
+            return False
+        frame = got
     return send_raw(vap, frame, on_status=on_status, no_ack=no_ack)
 
 
@@ -93,7 +101,16 @@ def snap_body(eth: bytes) -> bytes | None:
 
 
 def send_data(vap: IEEE80211Vap, frame: bytes, node: Any = None) -> bool:
-    """Hand a data frame to the driver (`ic_transmit`) and count it."""
+    """Hand a data frame to the driver (`ic_transmit`) and count it.  A
+    protected vap encrypts it first (`vap.rsn.protect`: the node's pairwise
+    key, or the group key for a group-addressed frame); no key: dropped."""
+    rsn = vap.rsn
+    if rsn is not None:
+        got = rsn.protect(frame, node)
+        if got is None:
+            vap.stats.tx_dropped += 1
+            return False
+        frame = got
     if vap.ic.ic_transmit(vap, frame):
         st = vap.stats
         st.tx_packets += 1

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from net80211.p2p.modes import P2PState
     from net80211.p2p.wdev import WirelessDev
     from net80211.scan import ScanResult
+    from net80211.security import VapRsn
     from net80211.wire.capture import Capture
 
 # Parameters `configure` applies by setting one field: (parameter, field).
@@ -114,6 +115,8 @@ class IEEE80211Vap:
         "wdev", "frame_regs", "beacon_template",
         # per-mode state
         "sta", "ap", "ibss", "wds", "mon", "p2p", "mesh",
+        # RSN (net80211.security.VapRsn) when the vap is protected
+        "rsn",
         "__weakref__",
     )
 
@@ -167,6 +170,9 @@ class IEEE80211Vap:
         self.mon: MonitorState | None = None
         self.p2p: P2PState | None = None
         self.mesh: None = None  # a mesh point's (MBSS) state, once mesh is done
+        # RSN state (security, keys, handshakes): set by `configure(security=...)`
+        # through the mode; None while the vap is open.
+        self.rsn: VapRsn | None = None
         self.mode.vap_setup(self)
 
     def __repr__(self) -> str:
@@ -333,17 +339,28 @@ class IEEE80211Vap:
     def configure(self, *, ssid: bytes | str | None = None, channel: Channel | int | None = None,
                   bintval: int | None = None, dtim_period: int | None = None,
                   hidessid: bool | None = None, maxsta: int | None = None,
-                  netdev: str | None = None, netns: str | None = None, dwds: bool | None = None) -> None:
+                  netdev: str | None = None, netns: str | None = None, dwds: bool | None = None,
+                  security: str | None = None, passphrase: str | bytes | None = None, pmf: str | None = None,
+                  group_rekey: int | None = None) -> None:
         """Check and apply generic parameters (None leaves one as it is); a
         value out of range is EINVAL before anything is applied (`ic.vapparams`).
 
         A vap with a network side gets its netdev here: `netdev` names its
         kind (default "queue", see `netdev.make_netdev`), `netns` is passed to
-        the kind's factory.  A vap without one (P2P device) refuses `netdev`."""
+        the kind's factory.  A vap without one (P2P device) refuses `netdev`.
+
+        `security` ("open", "wpa2-psk", "wpa3-sae", "wpa2-wpa3"), `passphrase`,
+        `pmf` ("disabled", "optional", "required") and `group_rekey` (seconds)
+        go to the mode (`Mode.set_security`): an AP or a station vap (P2P
+        GO and client too) takes them, while it is down."""
         given = {"ssid": ssid, "channel": channel, "bintval": bintval, "dtim_period": dtim_period,
-                 "hidessid": hidessid, "maxsta": maxsta, "netdev": netdev, "netns": netns, "dwds": dwds}
+                 "hidessid": hidessid, "maxsta": maxsta, "netdev": netdev, "netns": netns, "dwds": dwds,
+                 "security": security, "passphrase": passphrase, "pmf": pmf, "group_rekey": group_rekey}
         p = check_vap_params(self.ic, self.name, {k: v for k, v in given.items() if v is not None})
         netdev, netns = p.get("netdev"), p.get("netns")
+        sec = tuple(p.get(k) for k in ("security", "passphrase", "pmf", "group_rekey"))
+        if any(v is not None for v in sec):
+            self.mode.set_security(self, *sec)
         if netdev is not None and not self.has_netdev:
             raise InvalidArgument(f"{self.name}: a {self.opmode.word} vap has no network interface")
         if self.has_netdev and (netdev is not None or netns is not None or self.netdev is None):
@@ -474,4 +491,5 @@ class IEEE80211Vap:
             "channel": self.channel.ieee if self.channel else None,
             "flags": [f.name for f in CloneFlags if f in self.flags],
             "stats": self.stats.as_dict(),
+            "security": self.rsn.describe() if self.rsn is not None else {"security": "open"},
         }

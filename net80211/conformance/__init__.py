@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from net80211.conformance.cells import FAIL, KINDS, NOT_COVERED, PASS, CellResult, CellSpec
+from net80211.conformance.cells import DEFAULT_KINDS, FAIL, KINDS, NOT_COVERED, PASS, CellResult, CellSpec
 from net80211.conformance.matrix import DEFAULT_MAX_VAPS, Matrix, run_cell
 from net80211.conformance.mixes import Mix, enumerate_mixes, mode_words
 
-__all__ = ["KINDS", "PASS", "FAIL", "NOT_COVERED", "CellResult", "CellSpec", "DEFAULT_MAX_VAPS", "Matrix",
-           "Mix", "enumerate_mixes", "mode_words", "run_cell", "cli_main"]
+__all__ = ["DEFAULT_KINDS", "KINDS", "PASS", "FAIL", "NOT_COVERED", "CellResult", "CellSpec",
+           "DEFAULT_MAX_VAPS", "Matrix", "Mix", "enumerate_mixes", "mode_words", "run_cell", "cli_main"]
 
 
 def cli_main(argv: list[str]) -> int:

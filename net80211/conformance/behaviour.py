@@ -119,6 +119,13 @@ def station_addrs(vap: IEEE80211Vap) -> set[bytes]:
     return {a for a in (_addr_of(s) for s in stations()) if a is not None}
 
 
+# The protected cells' network: every AP, GO, station and client vap of the
+# cell (under test and peers) runs it, so data passes only once the 4-way
+# handshakes are done.
+PROTECTED = {"security": "wpa2-psk", "passphrase": "conformance"}
+_RSN_MODES = (OpMode.STA, OpMode.HOSTAP, OpMode.P2P_GO, OpMode.P2P_CLIENT)
+
+
 def _create(w: World, dev: Any, name: str, word: str, **kw: Any) -> Any:
     vap = dev.create_vap(name, word, **kw)
     w.log(f"{dev.name}: created {word} {name} {mac_str(vap.macaddr)} {kw or ''}")
@@ -128,6 +135,7 @@ def _create(w: World, dev: Any, name: str, word: str, **kw: Any) -> Any:
 class _Cell:
     def __init__(self, ref: DriverRef, spec: CellSpec) -> None:
         self.spec = spec
+        self.protected = spec.kind == "protected"
         self.words, chans = spec.mix.ordered(spec.order)
         n = len(self.words)
         self.w = World(ref, 1 + n)
@@ -162,6 +170,11 @@ class _Cell:
         self.notes.append(f"no peer device of this driver can run {need.word}")
         return dev
 
+    def _create(self, w: World, dev: Any, name: str, word: str, **kw: Any) -> Any:
+        if self.protected and opmode_of(word) in _RSN_MODES:
+            kw.update(PROTECTED)
+        return _create(w, dev, name, word, **kw)
+
     def fail(self, text: str) -> None:
         self.failures.append(text)
         self.w.log(f"FAIL: {text}")
@@ -176,16 +189,16 @@ class _Cell:
             if uncovered(p.word):
                 continue
             if m in (OpMode.STA, OpMode.MONITOR):
-                p.peer = _create(w, p.peer_dev, f"peer{p.index}", "hostap", ssid=p.ssid, channel=ch)
+                p.peer = self._create(w, p.peer_dev, f"peer{p.index}", "hostap", ssid=p.ssid, channel=ch)
             elif m is OpMode.P2P_CLIENT:
-                p.peer = _create(w, p.peer_dev, f"peer{p.index}", "p2p-go", ssid=p.ssid, channel=ch)
+                p.peer = self._create(w, p.peer_dev, f"peer{p.index}", "p2p-go", ssid=p.ssid, channel=ch)
             elif m is OpMode.P2P_DEVICE:
-                p.peer = _create(w, p.peer_dev, f"peer{p.index}", "p2p-device")
+                p.peer = self._create(w, p.peer_dev, f"peer{p.index}", "p2p-device")
                 p.p2p = [None, P2PDevice(p.peer, device_name=f"peer{p.index}")]
                 p.p2p[1].start()  # up, discovery next
                 continue
             elif m in (OpMode.IBSS, OpMode.AHDEMO):
-                p.peer = _create(w, p.peer_dev, f"peer{p.index}", p.word, ssid=p.ssid, channel=ch)
+                p.peer = self._create(w, p.peer_dev, f"peer{p.index}", p.word, ssid=p.ssid, channel=ch)
             if p.peer is not None:
                 p.peer.up()
         w.run_for(SETTLE_NS)
@@ -203,7 +216,7 @@ class _Cell:
             if flags[p.index]:
                 # Several BSSes on one device need a BSSID each (ath: `wlan create ... bssid`).
                 kw["flags"] = flags[p.index]
-            p.vap = _create(w, dev, f"wlan{p.index}", p.word, **kw)
+            p.vap = self._create(w, dev, f"wlan{p.index}", p.word, **kw)
         for i in up_order(self.words):
             p = self.pairs[i]
             if uncovered(p.word):
@@ -232,7 +245,7 @@ class _Cell:
                 continue
             if p.mode in _AP_MODES:
                 word = "sta" if p.mode is OpMode.HOSTAP else "p2p-client"
-                p.peer = _create(w, p.peer_dev, f"peer{p.index}", word, ssid=p.ssid, channel=ch)
+                p.peer = self._create(w, p.peer_dev, f"peer{p.index}", word, ssid=p.ssid, channel=ch)
                 p.peer.up()
             elif p.mode is OpMode.WDS:
                 self.peer_wds(p, ch)
@@ -263,16 +276,17 @@ class _Cell:
                 w.log(f"peer {dev.name}: profile {prof} for the WDS link")
             made: list[Any] = []
             try:
-                sta = _create(w, dev, f"peersta{p.index}", "sta", ssid=ap.ssid, channel=ch, macaddr=addr)
+                sta = self._create(w, dev, f"peersta{p.index}", "sta", ssid=ap.ssid, channel=ch,
+                                   macaddr=addr)
                 made.append(sta)
                 try:
-                    p.peer = _create(w, dev, f"peer{p.index}", "wds", **kw)
+                    p.peer = self._create(w, dev, f"peer{p.index}", "wds", **kw)
                 except ConcurrencyError as e:
                     # The peer's policy wants an AP beside a WDS vap (run): give it one.
                     w.log(f"{dev.name}: {e.strerror}; adding a hostap vap first")
-                    made.append(_create(w, dev, f"peerap{p.index}", "hostap", ssid=f"confw{p.index}",
+                    made.append(self._create(w, dev, f"peerap{p.index}", "hostap", ssid=f"confw{p.index}",
                                         channel=ch))
-                    p.peer = _create(w, dev, f"peer{p.index}", "wds", **kw)
+                    p.peer = self._create(w, dev, f"peer{p.index}", "wds", **kw)
             except ConcurrencyError as e:
                 w.log(f"{dev.name}: {e.strerror}")
                 for v in reversed(made):
@@ -303,12 +317,16 @@ class _Cell:
                 return f"{v.name} joined {mac_str(v.bssid)}, not the peer AP {mac_str(peer.macaddr)}"
             if v.macaddr not in station_addrs(peer):
                 return f"peer AP {peer.name} does not list {v.name} ({mac_str(v.macaddr)}) as associated"
+            if self.protected and (v.rsn is None or v.rsn.state != "completed"):
+                return f"{v.name}: the 4-way handshake with {peer.name} is not done"
         elif m in _AP_MODES:
             if peer.state < State.RUN or peer.bssid != v.bssid:
                 return (f"peer STA {peer.name} is {peer.state.name} on {mac_str(peer.bssid)}, "
                         f"not associated to {v.name} ({mac_str(v.bssid)})")
             if peer.macaddr not in station_addrs(v):
                 return f"{v.name} does not list the peer STA {mac_str(peer.macaddr)} as associated"
+            if self.protected and (peer.rsn is None or peer.rsn.state != "completed"):
+                return f"the peer STA {peer.name}: the 4-way handshake with {v.name} is not done"
         elif m in (OpMode.IBSS, OpMode.AHDEMO):
             if peer.state < State.RUN or peer.bssid != v.bssid:
                 return (f"{v.name} runs IBSS {mac_str(v.bssid)}, the peer {peer.name} "
@@ -424,10 +442,12 @@ class _Cell:
         if hw is not None:
             self.unchecked.append(hw)
         expected = "every vap reaches its mode's state, data passes, teardown leaves the device empty"
+        if self.protected:
+            expected += " (WPA2-PSK: handshakes done, data protected)"
         covered = ", ".join(p.word for p in testable) or "nothing"
         notes = "; ".join(self.notes)
         note = f"checked: {covered}" + (f"; {notes}" if notes else "")
-        return conclude(mix, "behaviour", expected, self.failures, [*skip, *self.unchecked], w.lines,
+        return conclude(mix, self.spec.kind, expected, self.failures, [*skip, *self.unchecked], w.lines,
                         note=note if skip or self.unchecked else notes)
 
 

@@ -7,7 +7,10 @@ from typing import Any
 
 from net80211.conformance.mixes import Mix
 
-KINDS = ("verdict", "behaviour", "lifecycle")
+KINDS = ("verdict", "behaviour", "lifecycle", "protected")
+# What a matrix runs unless asked: "protected" (the behaviour cells again with
+# WPA2-PSK on every AP and station vap, DUT and peers) is asked for by name.
+DEFAULT_KINDS = ("verdict", "behaviour", "lifecycle")
 
 # A cell's status: it passed, it failed, or it is not covered (a check it
 # needs could not run, and the reason says which and why).  Never pass for

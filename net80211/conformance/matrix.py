@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ic import ConcurrencyError
 from net80211.conformance.behaviour import behaviour_cell
-from net80211.conformance.cells import KINDS, CellResult, CellSpec
+from net80211.conformance.cells import DEFAULT_KINDS, KINDS, CellResult, CellSpec
 from net80211.conformance.lifecycle import lifecycle_cell
 from net80211.conformance.mixes import Mix, enumerate_mixes, mode_words, with_flags
 from net80211.conformance.verdict import verdict_cell
@@ -26,7 +26,9 @@ DEFAULT_MAX_VAPS = 3
 
 _RUNNERS: dict[str, Callable[..., CellResult]] = {
     "verdict": verdict_cell, "behaviour": behaviour_cell, "lifecycle": lifecycle_cell,
+    "protected": behaviour_cell,  # the behaviour cell with WPA2-PSK on its AP and station vaps
 }
+_RSN_WORDS = ("sta", "hostap", "p2p-go", "p2p-client")
 
 
 def run_cell(ref: DriverRef, spec: CellSpec) -> CellResult:
@@ -47,7 +49,7 @@ class Matrix:
 
     def __init__(self, driver: str | type[Driver], profile: str | None = None, *,
                  max_vaps: int = DEFAULT_MAX_VAPS, channels: Iterable[int] | None = None,
-                 params: dict[str, Any] | None = None, kinds: Iterable[str] = KINDS) -> None:
+                 params: dict[str, Any] | None = None, kinds: Iterable[str] = DEFAULT_KINDS) -> None:
         self.ref = resolve(driver, profile, params)
         self.max_vaps = max_vaps
         self.channels = list(channels) if channels is not None else None
@@ -93,6 +95,14 @@ class Matrix:
             order = self._allowed[mix]
             for kind in self.kinds:
                 if kind != "verdict" and order is None:
+                    continue
+                if kind == "protected" and (not any(w in _RSN_WORDS for w in mix.modes)
+                                            or "p2p-device" in mix.modes):
+                    # Nothing in the mix runs RSN: the behaviour cell says it all.
+                    # A P2P device runs no RSN, and its discovery keeps the
+                    # radio off channel for much of the longer time protected
+                    # association takes, where the cell's one-frame data check
+                    # then loses its frame: left to the behaviour cell.
                     continue
                 out.append(CellSpec(mix, kind, order or ()))
         return out

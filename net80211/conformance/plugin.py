@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from net80211.conformance.cells import CellResult, CellSpec
+from net80211.conformance.cells import DEFAULT_KINDS, CellResult, CellSpec
 from net80211.conformance.matrix import DEFAULT_MAX_VAPS, Matrix
 from net80211.conformance.report import Report
 
@@ -36,6 +36,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--conformance-html", default=None, metavar="FILE", help="write a self-contained HTML report")
     g.addoption("--conformance-progress", action="store_true",
                 help="a progress bar instead of one character per cell")
+    g.addoption("--conformance-protected", action="store_true",
+                help="also run the protected cells (the behaviour cells with WPA2-PSK)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -48,7 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
     chans = config.getoption("conformance_channels")
     try:
         channels = [int(c) for c in chans.split(",")] if chans else None
-        matrix = Matrix(spec, max_vaps=max_vaps, channels=channels)
+        kinds = DEFAULT_KINDS + (("protected",) if config.getoption("conformance_protected") else ())
+        matrix = Matrix(spec, max_vaps=max_vaps, channels=channels, kinds=kinds)
     except (OSError, ValueError) as e:
         raise pytest.UsageError(f"conformance: {e}") from None
     config.pluginmanager.register(ConformanceSession(config, matrix), "net80211-conformance-session")

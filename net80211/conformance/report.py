@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from net80211.conformance.cells import FAIL, KINDS, NOT_COVERED, PASS, CellResult
+from net80211.conformance.cells import DEFAULT_KINDS, FAIL, KINDS, NOT_COVERED, PASS, CellResult
 
 _MARK = {PASS: "pass", FAIL: "FAIL", NOT_COVERED: "not covered"}
 _CSS = {PASS: "pass", FAIL: "fail", NOT_COVERED: "not-covered"}
@@ -40,6 +40,12 @@ class Report:
             row[2][c.kind] = c
         return list(out.values())
 
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The columns: the default kinds, and the others the cells have."""
+        have = {c.kind for c in self.cells}
+        return tuple(k for k in KINDS if k in DEFAULT_KINDS or k in have)
+
     def modes(self) -> list[str]:
         seen: dict[str, None] = {}
         for c in self.cells:
@@ -55,7 +61,7 @@ class Report:
                     "not_covered": sum(c.passed is None for c in cells)}
         t: dict[str, Any] = dict(count(self.cells))
         t["mixes"] = len(self.rows())
-        t["by_kind"] = {k: count(c for c in self.cells if c.kind == k) for k in KINDS}
+        t["by_kind"] = {k: count(c for c in self.cells if c.kind == k) for k in self.kinds}
         return t
 
     @property
@@ -83,11 +89,11 @@ class Report:
     def table(self, colour: bool = False) -> str:
         rows = self.rows()
         width = max([len("mix")] + [len(r[0]) for r in rows])
-        head = (f"{'mix':<{width}}  " + "  ".join(f"{k:<{_COL}}" for k in KINDS)).rstrip()
+        head = (f"{'mix':<{width}}  " + "  ".join(f"{k:<{_COL}}" for k in self.kinds)).rstrip()
         lines = [head, "-" * len(head)]
         for label, _modes, by_kind in rows:
             parts = []
-            for k in KINDS:
+            for k in self.kinds:
                 c = by_kind.get(k)
                 text = "-" if c is None else _MARK[c.status]
                 cell = f"{text:<{_COL}}"
@@ -112,10 +118,10 @@ class Report:
         out = [f"# Conformance: {self.driver}:{self.profile}", "",
                f"{t['mixes']} mixes (up to {self.max_vaps} vaps), {t['cells']} cells: {t['passed']} passed, "
                f"{t['failed']} failed, {t['not_covered']} not covered.", "",
-               "| mix | " + " | ".join(KINDS) + " |", "|---|" + "---|" * len(KINDS)]
+               "| mix | " + " | ".join(self.kinds) + " |", "|---|" + "---|" * len(self.kinds)]
         for label, _modes, by_kind in self.rows():
             marks = []
-            for k in KINDS:
+            for k in self.kinds:
                 c = by_kind.get(k)
                 marks.append("-" if c is None else f"**{_MARK[c.status]}**" if c.status == FAIL
                              else _MARK[c.status])
@@ -137,7 +143,7 @@ class Report:
         for label, modes, by_kind in self.rows():
             status = " ".join(sorted({_CSS[c.status] for c in by_kind.values()}))
             tds = [f"<td><code>{e(label)}</code></td>"]
-            for k in KINDS:
+            for k in self.kinds:
                 c = by_kind.get(k)
                 if c is None:
                     tds.append('<td class="none">-</td>')
@@ -152,7 +158,7 @@ class Report:
             body.append(f'<tr data-modes="{e(" ".join(modes))}" data-status="{status}">{"".join(tds)}</tr>')
         summary = (f"{t['mixes']} mixes (up to {self.max_vaps} vaps), {t['cells']} cells: "
                    f"{t['passed']} passed, {t['failed']} failed, {t['not_covered']} not covered")
-        head = "".join(f"<th>{k}</th>" for k in KINDS)
+        head = "".join(f"<th>{k}</th>" for k in self.kinds)
         return _HTML.format(title=e(title), summary=e(summary), options=opts, head=head,
                             rows="\n".join(body))
 

@@ -49,6 +49,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report")
     p.add_argument("-k", dest="keyword", metavar="EXPR", help="only cells matching this pytest -k expression")
     p.add_argument("--no-progress", action="store_true", help="one character per cell instead of a bar")
+    p.add_argument("--protected", action="store_true",
+                   help="also run the protected cells (the behaviour cells with WPA2-PSK)")
     return p
 
 
@@ -93,6 +95,8 @@ def main(argv: list[str]) -> int:
             pargs += ["--conformance-channels", args.channels]
         if not args.no_progress:
             pargs.append("--conformance-progress")
+        if args.protected:
+            pargs.append("--conformance-protected")
         for opt, value in (("--conformance-json", args.json), ("--conformance-markdown", args.markdown),
                            ("--conformance-html", args.html)):
             if value:

@@ -14,7 +14,7 @@ Receive rules (12.5.3.4.4, 12.5.4.4, 12.6.8):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from . import bip, cipher
 from .cipher import CryptoError
@@ -44,10 +44,10 @@ def _is_group(frame: bytes) -> bool:
     return bool(frame[4] & 1)
 
 
-@dataclass(frozen=True, slots=True)
-class RxResult:
+class RxResult(NamedTuple):
     """A received frame: `frame` (plaintext, Protected bit clear) when
-    accepted, else None and `reason` (the counter it went to)."""
+    accepted, else None and `reason` (the counter it went to).  A tuple:
+    one is made per received protected frame."""
 
     frame: bytes | None
     reason: str | None = None

@@ -82,6 +82,12 @@ CREATE_KEYWORDS = (
     Keyword("netdev", "the vap's network interface: a Linux TAP or an in-process queue",
             arg="KIND", choices=("tap", "queue")),
     Keyword("netns", "network namespace of the TAP (created if missing)", arg="NAME", kind="name"),
+    Keyword("security", "protection: open (default), wpa2-psk, wpa3-sae, wpa2-wpa3", arg="KIND",
+            choices=("open", "wpa2-psk", "wpa3-sae", "wpa2-wpa3")),
+    Keyword("passphrase", "the network's passphrase (8..63 characters with wpa2-psk/wpa2-wpa3)",
+            arg="TEXT"),
+    Keyword("pmf", "management frame protection: disabled, optional, required (default: by security)",
+            arg="POLICY", choices=("disabled", "optional", "required")),
     Keyword("up", "bring the vap up once created", value=True),
 )
 
@@ -128,7 +134,7 @@ COMMANDS: tuple[Command, ...] = (
             read=True),
     Command("create", "vap", "wlanctl IFACE create wlandev DEV [wlanmode MODE] [wlanbssid MAC] "
             "[wlanaddr MAC] [bssid|-bssid] [beacons|-beacons] [wdslegacy|-wdslegacy] [ssid NAME] "
-            "[channel N] [netdev tap|queue] [netns NAME] [up]",
+            "[channel N] [netdev tap|queue] [netns NAME] [security KIND] [passphrase TEXT] [pmf POLICY] [up]",
             "clone a vap on a device", keywords=CREATE_KEYWORDS),
     Command("destroy", "vap", "wlanctl IFACE destroy", "destroy a vap (and its netdev)"),
     Command("set", "vap", "wlanctl IFACE [ssid NAME] [channel N] [up|down]",

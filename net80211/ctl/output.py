@@ -15,7 +15,35 @@ def _vap_line(v: dict[str, Any]) -> str:
     if nd:
         where = f"@{nd['netns']}" if nd.get("netns") else ""
         parts.append(f"netdev {nd.get('kind')}{where}")
+    sec = _security_words(v.get("security"))
+    if sec:
+        parts.append(sec)
     return "  ".join(parts)
+
+
+def _security_words(sec: dict[str, Any] | None) -> str:
+    """`wpa2-psk PSK/CCMP_128 keys ptk,gtk:1` (a STA: the negotiated suites
+    and the keys in place; an AP: what it offers and its group keys)."""
+    if not sec or sec.get("security", "open") == "open":
+        return ""
+    words = [sec["security"]]
+    if sec.get("akm"):
+        words.append(f"{sec['akm']}/{sec.get('pairwise_cipher')}/{sec.get('group_cipher')}")
+    elif sec.get("akms"):
+        words.append(f"{'+'.join(sec['akms'])}/{'+'.join(sec.get('pairwise_ciphers', []))}/"
+                     f"{sec.get('group_cipher')}")
+    keys = []
+    if sec.get("ptk"):
+        keys.append("ptk")
+    if sec.get("gtk_keyid") is not None:
+        keys.append(f"gtk:{sec['gtk_keyid']}")
+    if sec.get("igtk_keyid") is not None:
+        keys.append(f"igtk:{sec['igtk_keyid']}")
+    words.append(f"keys {','.join(keys) or 'none'}")
+    words.append(f"pmf {sec.get('pmf')}")
+    if sec.get("state"):
+        words.append(sec["state"])
+    return " ".join(words)
 
 
 def format_list(result: dict[str, Any]) -> str:
@@ -53,6 +81,12 @@ def format_vap(v: dict[str, Any]) -> str:
         lines.append(f"\tnetdev {nd.get('kind')}{extra}")
     else:
         lines.append("\tnetdev none")
+    sec = _security_words(v.get("security"))
+    if sec:
+        lines.append(f"\tsecurity {sec}")
+        failure = (v.get("security") or {}).get("last_failure")
+        if failure:
+            lines.append(f"\tlast failure: reason {failure['reason']} ({failure['why']})")
     if v.get("last_error"):
         lines.append(f"\tlast error: {v['last_error']}")
     stats = v.get("stats") or {}

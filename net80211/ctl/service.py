@@ -44,7 +44,7 @@ log = logging.getLogger("net80211.ctl")
 _CREATE_TYPES: dict[str, tuple[type, ...]] = {
     "wlandev": (str,), "wlanmode": (str,), "wlanbssid": (str,), "wlanaddr": (str,), "bssid": (bool,),
     "beacons": (bool,), "wdslegacy": (bool,), "ssid": (str,), "channel": (int, type(None)),
-    "netdev": (str,), "netns": (str,), "up": (bool,),
+    "netdev": (str,), "netns": (str,), "up": (bool,), "security": (str,), "passphrase": (str,), "pmf": (str,),
 }
 assert set(_CREATE_TYPES) == {k.key for k in CREATE_KEYWORDS}
 MAX_RADIO_CHANNELS = 64  # channels a radio may use at once (radio add ... channels N)
@@ -257,6 +257,9 @@ class Service:
             config["ssid"] = a["ssid"]
         if a["channel"] is not None:
             config["channel"] = a["channel"]
+        for key in ("security", "passphrase", "pmf"):
+            if a[key] is not None:
+                config[key] = a[key]
         if mode.has_netdev:
             kind = a["netdev"] or self.config.netdev
             if kind not in NETDEV_KINDS:

@@ -40,6 +40,7 @@ from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.modes.dwds import DSTODS, dwds_discover, dwds_mcast
 from net80211.node import Node, NodeTable
 from net80211.output import (
+    BROADCAST,
     FC_NULL,
     FROM_DS,
     TO_DS,
@@ -52,6 +53,7 @@ from net80211.output import (
     snap_body,
 )
 from net80211.scan import Scanner, ScanResult
+from net80211.security import apply_security
 from net80211.wire.frame import FrameError
 from net80211.wire.ie import IEList, rates_ies
 from net80211.wire.mgmt import (
@@ -141,6 +143,16 @@ class HostapMode(Mode):
             st.inact_timer.stop()
             if st.cac_timer is not None:
                 st.cac_timer.stop()
+        if vap.rsn is not None:
+            vap.rsn.close()
+
+    def set_security(self, vap: IEEE80211Vap, security: str | None, passphrase: str | bytes | None,
+                     pmf: str | None, group_rekey: int | None) -> None:
+        apply_security(vap, security, passphrase, pmf, group_rekey)
+        vap.beacon_template = None
+
+    def deauth_node(self, vap: IEEE80211Vap, node: Node, reason: int) -> None:
+        self._drop(vap, node, reason)
 
     def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
         st = vap.ap
@@ -151,6 +163,8 @@ class HostapMode(Mode):
             st.cac_timer.stop()
         if ostate >= State.RUN and nstate != State.RUN:
             self.deauth_all(vap, ReasonCode.AUTH_LEAVE)
+            if vap.rsn is not None:
+                vap.rsn.bss_stopped()
         if nstate == State.INIT:
             leave_bss(vap)
         elif nstate == State.SCAN:
@@ -172,6 +186,8 @@ class HostapMode(Mode):
                 set_bss_channel(vap.ic, chan)
                 vap.ic.set_curchan(chan)
             vap.bssid = vap.macaddr
+            if vap.rsn is not None and ostate != State.RUN:
+                vap.rsn.bss_started()
             self._arm_inact(vap)
 
     def _cac_done(self, vap: IEEE80211Vap) -> None:
@@ -201,6 +217,10 @@ class HostapMode(Mode):
         if tbl is None:
             return 0
         nodes = tbl.nodes(vap)
+        if nodes and vap.rsn is not None and vap.rsn.table.igtk_tx_key() is not None:
+            # With PMF, hostapd's broadcast deauthentication first, under BIP
+            # (send_mgmt_raw appends the MME): every MFP station takes it.
+            send_mgmt(vap, BROADCAST, Deauth(reason))
         for node in nodes:
             if node.authed:
                 send_mgmt(vap, node.macaddr, Deauth(reason))
@@ -223,6 +243,8 @@ class HostapMode(Mode):
         if node.aid:
             st.aids.discard(node.aid)
         NodeTable.of(vap.ic).remove(node)
+        if vap.rsn is not None:
+            vap.rsn.station_left(node)
 
     def _arm_inact(self, vap: IEEE80211Vap) -> None:
         st = vap.ap
@@ -295,12 +317,24 @@ class HostapMode(Mode):
                 node.associated = False
                 st.aids.discard(node.aid)
                 node.aid = 0
+                if vap.rsn is not None:
+                    vap.rsn.station_left(node)
 
     def _recv_auth(self, vap: IEEE80211Vap, auth: Any, sta: bytes, node: Node | None) -> None:
-        if auth.seq != 1:
-            return
         st = vap.ap
         assert st is not None
+        rsn = vap.rsn
+        if auth.algorithm == AuthAlgorithm.SAE and rsn is not None and rsn.cfg.sae:
+            if node is None:
+                node = NodeTable.of(vap.ic).add(vap, sta)
+            elif node.associated and auth.seq == 1:
+                node.associated = False
+                st.aids.discard(node.aid)
+                node.aid = 0
+            rsn.sae_auth(node, auth)
+            return
+        if auth.seq != 1:
+            return
         if auth.algorithm != AuthAlgorithm.OPEN:
             send_mgmt(vap, sta, Auth(auth.algorithm, 2, StatusCode.ALG))
             return
@@ -335,6 +369,18 @@ class HostapMode(Mode):
                 return
             node.aid = aid
             st.aids.add(aid)
+        rsn = vap.rsn
+        if rsn is not None:
+            # RSN negotiation (hostapd's wpa_validate_wpa_ie): refused with
+            # its status code, the station stays authenticated
+            status = rsn.assoc_request(node, req.ies)
+            if status != StatusCode.SUCCESS:
+                vap.stats.assoc_failures += 1
+                if not node.associated:
+                    st.aids.discard(node.aid)
+                    node.aid = 0
+                send_mgmt(vap, sta, resp_cls(capinfo(vap), status, 0, ies))
+                return
         node.associated = True
         node.capinfo = req.capability
         node.listen_interval = req.listen_interval
@@ -345,6 +391,8 @@ class HostapMode(Mode):
         if nd is not None:
             # As hostapd's Layer 2 Update: the distribution system (a bridge) learns the station is here.
             nd.station_joined(sta)
+        if rsn is not None:
+            rsn.associated(node)
 
     def _alloc_aid(self, vap: IEEE80211Vap) -> int | None:
         st = vap.ap

@@ -230,6 +230,8 @@ def roam_to(vap: IEEE80211Vap, target: ScanResult) -> None:
         return
     vap.bss = target
     vap.bssid = target.bssid
+    if vap.rsn is not None:
+        vap.rsn.choose(target)  # its RSN element: SAE or PSK, the ciphers, what msg 3/4 must repeat
     vap.ic.set_curchan(target.channel)
     vap.new_state(State.AUTH, 0, internal=True)
 

@@ -44,12 +44,14 @@ from net80211.output import (
     snap_body,
 )
 from net80211.scan import Scanner, ScanResult
+from net80211.security import apply_security, auth_failure_backoff_s
 from net80211.wire.frame import FrameError
 from net80211.wire.ie import SSID, IEList, rates_ies
 from net80211.wire.mgmt import (
     AssocReq,
     Auth,
     AuthAlgorithm,
+    Capability,
     Deauth,
     MgmtFrame,
     ReasonCode,
@@ -67,6 +69,7 @@ MGT_RETRY_NS = 20 * MS  # after a request the AP did not even ACK
 MGT_TRIES = 3
 BMISS_THRESHOLD = 7  # FreeBSD's IEEE80211_HWBMISS_DEFAULT
 FAIL_BACKOFF_NS = 1 * SEC
+SAE_TIMEOUT_NS = 1 * SEC  # an SAE exchange (with its own retransmissions) that ends nowhere
 
 SUB_ASSOC_RESP, SUB_REASSOC_RESP, SUB_BEACON = 1, 3, 8
 SUB_DISASSOC, SUB_AUTH, SUB_DEAUTH = 10, 11, 12
@@ -126,6 +129,49 @@ class StaMode(Mode):
         if st is not None:
             st.mgt_timer.stop()
             st.bmiss_timer.stop()
+        if vap.rsn is not None:
+            vap.rsn.close()
+
+    def set_security(self, vap: IEEE80211Vap, security: str | None, passphrase: str | bytes | None,
+                     pmf: str | None, group_rekey: int | None) -> None:
+        apply_security(vap, security, passphrase, pmf, group_rekey)
+
+    def deauth_node(self, vap: IEEE80211Vap, node: Node, reason: int) -> None:
+        """The supplicant gave up (msg 3/4's RSNE differs...): tell the AP,
+        keep this BSS aside, scan again."""
+        send_mgmt(vap, node.macaddr, Deauth(reason))
+        st = vap.sta
+        assert st is not None
+        st.last_reason = reason
+        self._fail(vap, f"RSN handshake failed: reason {reason}")
+        self._hold_after_auth_failure(vap)
+
+    def link_lost(self, vap: IEEE80211Vap, reason: int) -> None:
+        if vap.state != State.RUN or vap.nstates:
+            return
+        st = vap.sta
+        assert st is not None
+        st.last_reason = reason
+        log.debug("%s: association lost (SA Query unanswered)", vap.name)
+        vap.new_state(State.SCAN, 0, internal=True)
+
+    def sae_done(self, vap: IEEE80211Vap, ok: bool) -> None:
+        if vap.state != State.AUTH or vap.nstates:
+            return
+        if ok:
+            vap.new_state(State.ASSOC, 0, internal=True)
+        else:
+            self._fail(vap, "SAE authentication failed")
+            self._hold_after_auth_failure(vap)
+
+    def _hold_after_auth_failure(self, vap: IEEE80211Vap) -> None:
+        """Keep the BSS aside as wpa_supplicant keeps a network after
+        authentication failures (10, 20, 30, 60 ... s as they repeat)."""
+        st, rsn = vap.sta, vap.rsn
+        if st is None or rsn is None or vap.bssid is None:
+            return
+        hold_s = auth_failure_backoff_s(max(1, rsn.auth_failures))
+        st.fails[vap.bssid] = vap.ic.sched.now_ns + hold_s * SEC - FAIL_BACKOFF_NS
 
     def first_request(self, vap: IEEE80211Vap) -> tuple[State, bool]:
         # A station does not REINIT: if it is running it reassociates.
@@ -174,6 +220,8 @@ class StaMode(Mode):
             if ostate != State.RUN:
                 st.swbmiss_count = 0
                 self._arm_bmiss(vap)
+                if vap.rsn is not None and node is not None:
+                    vap.rsn.sta_associated(node)
 
     def _forget_bss(self, vap: IEEE80211Vap) -> None:
         st = vap.sta
@@ -185,6 +233,8 @@ class StaMode(Mode):
                 tbl.remove(node)
         st.bss_node = None
         vap.aid = 0
+        if vap.rsn is not None:
+            vap.rsn.sta_left()
 
     def _start_scan(self, vap: IEEE80211Vap) -> None:
         Scanner.of(vap.ic).start(vap, scan_channels(vap), lambda res: self.scan_done(vap, res))
@@ -195,10 +245,14 @@ class StaMode(Mode):
 
     # -- joining -----------------------------------------------------------------
     def _matches(self, vap: IEEE80211Vap, results: list[ScanResult]) -> list[ScanResult]:
+        rsn = vap.rsn
         return [r for r in results if not r.ibss
                 and (not vap.ssid or r.ssid == vap.ssid)
                 and (vap.des_chan is None or r.channel == vap.des_chan)
-                and (vap.des_bssid is None or r.bssid == vap.des_bssid)]
+                and (vap.des_bssid is None or r.bssid == vap.des_bssid)
+                # an open station joins open BSSes; a protected one, BSSes
+                # whose RSN element it accepts (wpa_supplicant's matching)
+                and (not r.capinfo & Capability.PRIVACY if rsn is None else rsn.select(r) is not None)]
 
     def select_bss(self, vap: IEEE80211Vap, results: list[ScanResult]) -> ScanResult | None:
         """The best infrastructure BSS matching the vap's SSID and channel that
@@ -234,6 +288,8 @@ class StaMode(Mode):
             return
         vap.bss = best
         vap.bssid = best.bssid
+        if vap.rsn is not None:
+            vap.rsn.choose(best)
         vap.ic.set_curchan(best.channel)
         vap.new_state(State.AUTH, 0, internal=True)
 
@@ -283,6 +339,15 @@ class StaMode(Mode):
         bssid = vap.bssid
         assert bssid is not None  # AUTH is entered with a BSS chosen
         st.mgt_tries += 1
+        rsn = vap.rsn
+        if rsn is not None and rsn.uses_sae:
+            # SAE: commit and confirm in Authentication frames; the SAE
+            # instance retransmits on its own, the mode restarts it after
+            # SAE_TIMEOUT_NS with no outcome
+            node = NodeTable.of(vap.ic).add(vap, bssid)
+            rsn.sae_start(node)
+            st.mgt_timer.reset(SAE_TIMEOUT_NS, self._mgt_timeout, vap, State.AUTH)
+            return
         sent = send_mgmt(vap, bssid, Auth(AuthAlgorithm.OPEN, 1),
                          on_status=self._on_status(vap, State.AUTH))
         self._arm_mgt(vap, State.AUTH, sent)
@@ -293,8 +358,9 @@ class StaMode(Mode):
         bssid = vap.bssid
         assert bssid is not None  # ASSOC is entered with a BSS chosen
         st.mgt_tries += 1
+        rsne = vap.rsn.assoc_element() if vap.rsn is not None else None
         ies = IEList([SSID(vap.ssid or (vap.bss.ssid if vap.bss is not None else b"")),
-                      *rates_ies(DEFAULT_RATES), HT_CAPS])
+                      *rates_ies(DEFAULT_RATES), *((rsne,) if rsne is not None else ()), HT_CAPS])
         cap = capinfo(vap)
         prev = st.roam.prev_bssid  # roaming: a reassociation naming the AP we leave
         body: Any = ReassocReq(cap, 10, prev or bssid, ies) if reassoc or prev else AssocReq(cap, 10, ies)
@@ -355,6 +421,14 @@ class StaMode(Mode):
             if state != State.AUTH:
                 return
             auth = MgmtFrame.parse(frame).body
+            rsn = vap.rsn
+            if auth.algorithm == AuthAlgorithm.SAE and rsn is not None and rsn.uses_sae and node is not None:
+                if auth.status not in (StatusCode.SUCCESS, 76, 126):
+                    st.last_status = auth.status
+                    self._fail(vap, f"SAE authentication refused: {auth.status!r}")
+                    return
+                rsn.sae_rx(node, auth)
+                return
             if auth.algorithm != AuthAlgorithm.OPEN or auth.seq != 2:
                 return
             if auth.status == StatusCode.SUCCESS:
@@ -382,6 +456,14 @@ class StaMode(Mode):
             st.last_reason = MgmtFrame.parse(frame).body.reason
             log.debug("%s: %s by the AP: %r", vap.name,
                       "deauthenticated" if subtype == SUB_DEAUTH else "disassociated", st.last_reason)
+            rsn = vap.rsn
+            if rsn is not None and vap.bssid is not None:
+                hold_s = rsn.deauthenticated(node, st.last_reason)  # wpa_supplicant's back-off
+                if hold_s is not None:
+                    # an authentication failure (a wrong passphrase): keep the
+                    # network aside as wpa_supplicant does, longer each time
+                    st.fails[vap.bssid] = vap.ic.sched.now_ns + hold_s * SEC - FAIL_BACKOFF_NS
+                    vap.stats.assoc_failures += 1
             if not vap.nstates:
                 vap.new_state(State.SCAN, 0, internal=True)
 

@@ -224,6 +224,17 @@ class Authenticator:
         self._arm_retry(now_ns, self.config.timeout_first_ms, self._timeout_ctr)
         return [SendEapol(frame), *self._timer_actions()]
 
+    def msg1_acked(self, replay: int, now_ns: int) -> list[Action]:
+        """The STA acknowledged msg 1/4 (the frame with this replay
+        counter): wait the longer timeout for msg 2/4, as hostapd does on
+        the TX status of the first msg 1/4 (wpa_auth_eapol_key_tx_status:
+        a busy or slow supplicant gets a second before the retry)."""
+        if (self.state != PtkState.PTKSTART or self._timeout_ctr != 1 or replay != self.replay_counter
+                or self._retry_at is None):
+            return []
+        self._retry_at = max(self._retry_at, now_ns + self.config.timeout_subseq_ms * _MS)
+        return self._timer_actions()
+
     def timer(self, now_ns: int) -> list[Action]:
         """The timer fired; a stale one (its time not reached) does nothing."""
         out: list[Action] = []

@@ -42,6 +42,7 @@ from net80211.scenario.spec import (
     TrafficSpec,
     VapSpec,
 )
+from net80211.security import GROUP_REKEY_S, security_config
 
 DEFAULT_SECONDS = 10.0
 DEFAULT_DRIVER = "hwsim"
@@ -55,6 +56,8 @@ PATH_LOSS_PARAMS: dict[str, tuple[str, ...]] = {
 LINK_MODELS = ("snr", "prob")
 _PHYS = {"noise_dbm": float, "cca_dbm": float, "fading": float, "interference": bool, "freq_mhz": float}
 VAP_CONFIG = ("ssid", "channel", "bintval", "dtim_period", "hidessid")
+SECURITY_CONFIG = ("security", "passphrase", "pmf", "group_rekey")
+SECURITY_MODES = (OpMode.HOSTAP, OpMode.STA, OpMode.P2P_GO, OpMode.P2P_CLIENT)
 FLAG_NAMES = {f.name.lower(): f for f in CloneFlags if f.name}
 PLACEMENTS = ("grid", "random", "line")
 NETDEVS = ("queue", "tap", "none")
@@ -340,6 +343,26 @@ def _medium(loc: Located, raw: Any,
     return spec, mseed, None
 
 
+def _security(t: _Table, spec: VapSpec, opmode: OpMode, name: str) -> None:
+    """security / passphrase / pmf / group_rekey: checked here, with the
+    word that is wrong named, so a bad file fails before anything runs."""
+    given = {k: t.get(k, int if k == "group_rekey" else str) for k in SECURITY_CONFIG if t.has(k)}
+    if not given:
+        return
+    if opmode not in SECURITY_MODES and given.get("security", "open") != "open":
+        raise t.error("security", f"a {opmode.word} vap has no RSN security "
+                      "(hostap, sta, p2p-go, p2p-client)")
+    try:
+        security_config(name, given.get("security"), given.get("passphrase"), given.get("pmf"),
+                        given.get("group_rekey", GROUP_REKEY_S))
+    except InvalidArgument as e:
+        text = e.strerror or str(e)
+        said = text.split(":", 1)[-1][:20]  # "<name>: pmf must be ...": the word comes first
+        key = next((k for k in ("pmf", "passphrase", "group_rekey", "security") if k in said), "security")
+        raise t.error(key if key in given else "security", text) from None
+    spec.config.update(given)
+
+
 def _flags(t: _Table) -> list[str]:
     raw = t.get("flags", (list, str), [])
     words = [w.strip() for w in raw.split(",")] if isinstance(raw, str) else raw
@@ -384,6 +407,7 @@ def _vaps(loc: Located, raw: Any, radio_names: list[str], seed: int) -> list[Vap
                 if t.has(key):
                     kind = bool if key == "hidessid" else str if key == "ssid" else int
                     spec.config[key] = t.get(key, kind)
+            _security(t, spec, opmode, name)
             spec.netdev = t.get("netdev", str, None)
             if spec.netdev not in (None, *NETDEVS):
                 raise t.error("netdev", f"unknown netdev {spec.netdev!r} (one of {', '.join(NETDEVS)})")

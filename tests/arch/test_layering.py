@@ -145,7 +145,8 @@ def _violations(prefix: str, allowed: tuple[str, ...]) -> list[str]:
     # the protocol core and its modes never reach the I/O edges
     ("net80211.modes", ("ic", "net80211.wire", "net80211.modes", "net80211.vap", "net80211.proto",
                         "net80211.scan", "net80211.node", "net80211.input", "net80211.output",
-                        "net80211.beacon", "net80211.bss", "net80211.mode", "net80211.netdev")),
+                        "net80211.beacon", "net80211.bss", "net80211.mode", "net80211.netdev",
+                        "net80211.security", "net80211.crypto", "net80211.rsn")),
     # frame protection: the codec below it, nothing with a vap
     ("net80211.crypto", ("ic", "net80211.wire", "net80211.crypto")),
     # the RSN handshakes: sans-IO over the codec and the crypto layer
@@ -174,6 +175,17 @@ def test_importing_a_vap_does_not_load_every_mode():
     loaded = eval(out)  # a list literal we printed ourselves
     assert not [m for m in loaded if m.startswith(("net80211.p2p", "net80211.modes", "net80211.ctl",
                                                    "net80211.host", "drivers"))], loaded
+
+
+def test_importing_a_vap_does_not_load_the_rsn_machines():
+    # vap.rsn / node.rsn are reached through their slots: the handshakes,
+    # SAE's pycryptodome and the cryptography package load with a mode
+    code = ("import sys, net80211.vap; "
+            "print(sorted(m for m in sys.modules if m.startswith(('net80211.rsn', 'net80211.crypto', "
+            "'net80211.security', 'cryptography', 'Crypto'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=ROOT).stdout
+    assert eval(out) == []  # a list literal we printed ourselves
 
 
 def test_the_medium_does_not_import_its_radios():

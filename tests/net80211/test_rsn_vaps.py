@@ -1,0 +1,415 @@
+"""RSN on real vaps: the AP's authenticator and the station's supplicant over
+the simulated medium, the protected data path, PMF, SAE, GTK rekeys, the
+wrong-passphrase path and its back-off, the configuration words."""
+
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+
+from ic import MS, SEC, RxInfo, Scheduler, State
+from net80211.driver import open_driver
+from net80211.input import input_all
+from net80211.output import data_frame
+from net80211.scenario import ScenarioError, ScenarioRun, loads_scenario
+from net80211.security import EAPOL_SNAP, auth_failure_backoff_s
+from net80211.wire.mgmt import Deauth, ReasonCode, StatusCode
+from net80211.wire.rsn import AKM, Cipher, RSNInfo
+
+PASS = "secret12"
+
+
+class World:
+    def __init__(self, ap_sec: str = "wpa2-psk", sta_sec: str | None = None, *, ap_pass: str = PASS,
+                 sta_pass: str | None = None, nsta: int = 1, ap_kw: dict | None = None,
+                 sta_kw: dict | None = None) -> None:
+        self.s = Scheduler()
+        self.d = open_driver("hwsim", self.s, radios=1 + nsta)
+        r = self.d.devices
+        akw = {"security": ap_sec, "passphrase": ap_pass} if ap_sec != "open" else {}
+        self.ap = r[0].create_vap("ap0", "hostap", ssid="lab", channel=6, **akw, **(ap_kw or {}))
+        sta_sec = ap_sec if sta_sec is None else sta_sec
+        skw = {"security": sta_sec, "passphrase": sta_pass or ap_pass} if sta_sec != "open" else {}
+        self.stas = [r[1 + i].create_vap(f"sta{i}", "sta", ssid="lab", **skw, **(sta_kw or {}))
+                     for i in range(nsta)]
+        self.ap.up()
+        for v in self.stas:
+            v.up()
+
+    @property
+    def sta(self):
+        return self.stas[0]
+
+    def connect(self, within=10 * SEC) -> None:
+        assert self.s.run_until(lambda: all(v.rsn.state == "completed" for v in self.stas), within), \
+            [v.rsn.describe() for v in self.stas]
+        self.s.run_for(20 * MS)  # msg 4/4 reaches the AP
+        for n in self.ap_nodes():
+            assert n.rsn is not None and n.rsn.port_open
+
+    def ap_nodes(self):
+        return list(self.ap.ic.nodes.nodes(self.ap))
+
+    def inject(self, vap, frame: bytes) -> None:
+        input_all(vap.ic, frame, RxInfo(self.s.now_ns, 2437, -40, 0, False))
+
+
+def _eth(dst: bytes, src: bytes, payload: bytes = b"x" * 60) -> bytes:
+    return dst + src + b"\x08\x00" + payload
+
+
+def _ping_both_ways(w: World) -> None:
+    ap, sta = w.ap, w.sta
+    before_ap, before_sta = len(ap.netdev.rx), len(sta.netdev.rx)
+    assert sta.transmit(_eth(ap.macaddr, sta.macaddr, b"up" * 30))
+    assert ap.transmit(_eth(sta.macaddr, ap.macaddr, b"down" * 20))
+    assert ap.transmit(_eth(b"\xff" * 6, ap.macaddr, b"bcast" * 12))
+    w.s.run_for(50 * MS)
+    up = list(ap.netdev.rx)[before_ap:]
+    assert len(up) == 1 and up[0].endswith(b"up" * 30)
+    got = list(sta.netdev.rx)[before_sta:]
+    assert len(got) == 2 and got[0].endswith(b"down" * 20) and got[1].endswith(b"bcast" * 12)
+
+
+@pytest.mark.parametrize(("security", "akm", "mfp"), [
+    ("wpa2-psk", "PSK", False), ("wpa3-sae", "SAE", True), ("wpa2-wpa3", "SAE", True),
+])
+def test_handshake_then_protected_data(security, akm, mfp):
+    w = World(security)
+    w.connect()
+    sta = w.sta.rsn.describe()
+    assert sta["akm"] == akm and sta["pairwise_cipher"] == "CCMP_128" and sta["group_cipher"] == "CCMP_128"
+    assert sta["mfp"] is mfp and sta["ptk"] and sta["gtk_keyid"] == 1
+    assert (sta["igtk_keyid"] == 4) is mfp
+    _ping_both_ways(w)
+    # every data frame went encrypted and came out decrypted
+    assert w.ap.rsn.stats.tx_protected >= 2 and w.sta.rsn.stats.rx_decrypted >= 2
+    assert w.ap.rsn.stats.rx_decrypted >= 1 and w.ap.rsn.stats.dropped == 0 and w.sta.rsn.stats.dropped == 0
+    node = w.ap_nodes()[0]
+    assert node.rsn.keys.pairwise.key == w.sta.bss_node.rsn.keys.pairwise.key
+    assert w.ap.describe()["security"]["handshakes"] == 1
+
+
+def test_a_wpa2_station_takes_the_psk_side_of_a_transition_network():
+    w = World("wpa2-wpa3", "wpa2-psk")
+    w.connect()
+    assert w.sta.rsn.describe()["akm"] == "PSK"
+    _ping_both_ways(w)
+
+
+def test_open_and_protected_do_not_mix():
+    w = World("wpa2-psk", "open")
+    w.s.run_for(3 * SEC)
+    assert w.sta.state == State.SCAN  # an open station skips a network with Privacy set
+    w2 = World("open", "wpa2-psk")
+    w2.s.run_for(3 * SEC)
+    assert w2.sta.state == State.SCAN and w2.sta.rsn.state == "disconnected"
+    w3 = World("wpa3-sae", "wpa2-psk")  # no AKM in common: the station does not try
+    w3.s.run_for(3 * SEC)
+    assert w3.sta.state == State.SCAN
+
+
+@pytest.mark.parametrize(("tamper", "status"), [
+    (lambda ie: RSNInfo(Cipher.TKIP, ie.pairwise, ie.akms, ie.capabilities), StatusCode.INVALID_GROUP_CIPHER),
+    (lambda ie: RSNInfo(ie.group_cipher, ie.pairwise, (AKM.FT_PSK,), ie.capabilities),
+     StatusCode.INVALID_AKMP),
+    (lambda ie: RSNInfo(ie.group_cipher, (Cipher.TKIP,), ie.akms, ie.capabilities),
+     StatusCode.INVALID_PAIRWISE_CIPHER),
+    (lambda ie: RSNInfo(ie.group_cipher, ie.pairwise, ie.akms, 0), StatusCode.ROBUST_MGMT_POLICY),
+])
+def test_negotiation_refused_with_the_status_code(tamper, status):
+    w = World("wpa2-psk", ap_kw={"pmf": "required"})
+    sta = w.sta
+    rsn = sta.rsn
+    orig = type(rsn).choose
+
+    def choose(self, bss):
+        ok = orig(self, bss)
+        body, sel, ours = self.target
+        self.target = (body, sel, tamper(RSNInfo.parse(ours)).body())
+        return ok
+
+    type(rsn).choose = choose
+    try:
+        w.s.run_until(lambda: sta.sta.last_status is not None, 5 * SEC)
+    finally:
+        type(rsn).choose = orig
+    assert sta.sta.last_status == status
+    assert w.ap.rsn.counters["assoc_refused"] >= 1 and not any(n.associated for n in w.ap_nodes())
+
+
+def test_wrong_passphrase_fails_with_reason_15_and_backs_off_as_wpa_supplicant():
+    w = World("wpa2-psk", sta_pass="wrongpass")
+    sta, s = w.sta, w.s
+    assert s.run_until(lambda: sta.rsn.state == "failed", 10 * SEC)
+    t1 = s.now_ns
+    d = sta.rsn.describe()
+    assert d["last_failure"]["reason"] == ReasonCode.FOURWAY_HANDSHAKE_TIMEOUT
+    assert "passphrase" in d["last_failure"]["why"] and d["auth_failures"] == 1
+    assert sta.sta.last_reason == ReasonCode.FOURWAY_HANDSHAKE_TIMEOUT
+    ap = w.ap.rsn.describe()
+    assert ap["counters"]["deauth_handshake"] == 1 and ap["last_failure"]["reason"] == 15
+    assert not w.ap_nodes()
+    # msg 2/4 came with a bad MIC each time and never installed a key
+    assert sta.bss_node is None and w.ap.rsn.stats.rx_decrypted == 0
+    # no new attempt for 10 s (first failure), then 20 s after the second
+    assert not s.run_until(lambda: sta.state >= State.AUTH, auth_failure_backoff_s(1) * SEC - 1 * SEC)
+    assert s.run_until(lambda: sta.rsn.auth_failures == 2, 15 * SEC)
+    t2 = s.now_ns
+    assert t2 - t1 >= auth_failure_backoff_s(1) * SEC
+    assert not s.run_until(lambda: sta.state >= State.AUTH, auth_failure_backoff_s(2) * SEC - 1 * SEC)
+
+
+def test_unprotected_and_replayed_and_forged_data_are_dropped_and_counted():
+    w = World("wpa2-psk")
+    w.connect()
+    ap, sta = w.ap, w.sta
+    sent = []
+    orig = w.d.devices[1].ic_transmit
+
+    def spy(vap, frame):
+        sent.append(frame)
+        return orig(vap, frame)
+
+    w.d.devices[1].ic_transmit = spy
+    assert sta.transmit(_eth(ap.macaddr, sta.macaddr))
+    w.s.run_for(10 * MS)
+    w.d.devices[1].ic_transmit = orig
+    prot = sent[-1]
+    assert prot[1] & 0x40
+    n = len(ap.netdev.rx)
+    st = ap.rsn.stats
+    w.inject(ap, prot)  # the same frame again (no Retry bit: not a duplicate, a replay)
+    assert st.rx_replay == 1
+    forged = bytearray(prot)
+    forged[-3] ^= 1
+    forged[22] = (forged[22] + 0x10) & 0xFF  # a new sequence number
+    pn = bytearray(forged)
+    pn[24] = (pn[24] + 5) & 0xFF  # a fresh PN, so the MIC is what fails
+    w.inject(ap, bytes(pn))
+    assert st.rx_mic == 1
+    snap_ip = b"\xaa\xaa\x03\x00\x00\x00\x08\x00"
+    plain = data_frame(0x01, ap.macaddr, sta.macaddr, ap.macaddr, 999, snap_ip + b"y" * 40)
+    w.inject(ap, plain)
+    assert st.rx_unprotected == 1
+    assert len(ap.netdev.rx) == n  # none delivered
+    assert st.dropped == 3
+
+
+def test_gtk_rekey_on_interval_and_when_a_station_leaves():
+    w = World("wpa2-psk", nsta=2, ap_kw={"group_rekey": 5})
+    w.connect()
+    ap = w.ap
+    assert ap.rsn.describe()["gtk_keyid"] == 1
+    # at the rekey the new GTK is installed for receive only, until both confirm
+    assert w.s.run_until(lambda: ap.rsn.group_rekeys == 1, 6 * SEC)
+    assert ap.rsn.describe()["gtk_keyid"] == 1 and ap.rsn.group_pending == {v.macaddr for v in w.stas}
+    w.s.run_for(1 * SEC)
+    assert ap.rsn.describe()["gtk_keyid"] == 2 and ap.rsn.counters["group_rekey_interval"] == 1
+    # the new GTK became the transmit key once both stations had it
+    assert ap.rsn.counters["group_tx_switch"] == 1 and ap.rsn.group_pending is None
+    assert all(v.rsn.table.get(2) is not None for v in w.stas)
+    assert ap.rsn.counters["group_handshakes"] == 2  # group msg 2/2 from each station
+    assert all(v.rsn.counters["group_handshakes"] == 1 for v in w.stas)
+    # group data under the new GTK reaches both
+    assert ap.transmit(_eth(b"\xff" * 6, ap.macaddr, b"after rekey"))
+    w.s.run_for(20 * MS)
+    assert all(list(v.netdev.rx)[-1].endswith(b"after rekey") for v in w.stas)
+    # one station leaves: the GTK changes (to key id 1 again) for the other
+    w.stas[1].down()
+    w.s.run_for(500 * MS)
+    assert ap.rsn.counters["group_rekey_leave"] == 1 and ap.rsn.describe()["gtk_keyid"] == 1
+    assert w.stas[0].rsn.counters["group_handshakes"] == 2
+
+
+def test_pmf_unicast_deauthentication_goes_under_the_pairwise_key():
+    w = World("wpa3-sae")
+    w.connect()
+    ap, sta = w.ap, w.sta
+    assert ap.mode.deauth_station(ap, sta.macaddr, ReasonCode.UNSPECIFIED)
+    w.s.run_for(20 * MS)
+    assert sta.state != State.RUN and sta.sta.last_reason == ReasonCode.UNSPECIFIED
+    assert sta.rsn.stats.rx_decrypted == 1 and ap.rsn.stats.tx_protected == 1
+
+
+def test_pmf_protects_deauthentication_and_ignores_a_forged_one():
+    w = World("wpa3-sae")
+    w.connect()
+    ap, sta = w.ap, w.sta
+    # a forged, unprotected deauthentication "from the AP": ignored
+    forged = bytes([0xC0, 0, 0, 0]) + sta.macaddr + ap.macaddr + ap.macaddr + b"\x00\x00" + \
+        Deauth(ReasonCode.UNSPECIFIED).to_bytes()
+    w.inject(sta, forged)
+    w.s.run_for(10 * MS)
+    assert sta.state == State.RUN and sta.rsn.stats.rx_unprotected == 1
+    # the station asked its AP (SA Query, protected) and the AP answered
+    w.s.run_for(1 * SEC)
+    assert sta.state == State.RUN
+    assert sta.rsn.counters["sa_query_ok"] == 1 and ap.rsn.counters["sa_query_answered"] == 1
+    # the AP going down deauthenticates everyone with a broadcast frame under
+    # BIP (the IGTK's MME), then each station under its pairwise key
+    ap.down()
+    w.s.run_for(20 * MS)
+    assert sta.state != State.RUN and sta.sta.last_reason == ReasonCode.AUTH_LEAVE
+    assert sta.rsn.stats.rx_bip_ok == 1
+
+
+def test_sae_anti_clogging_token():
+    w = World("wpa3-sae", nsta=2)
+    w.ap.rsn.anti_clogging_threshold = 0  # every commit must carry a token
+    w.connect()
+    c = w.ap.rsn.counters
+    assert c["sae_token_request"] >= 2 and c["sae_token_ok"] >= 2 and c["sae_accepted"] >= 2
+
+
+def test_sae_wrong_password_fails_in_the_confirm():
+    w = World("wpa3-sae", sta_pass="not the one")
+    assert w.s.run_until(lambda: w.sta.rsn.state == "failed", 10 * SEC)
+    assert w.sta.rsn.sae_drops["confirm"] >= 1 and w.sta.state != State.RUN
+    assert w.sta.bss_node is None or w.sta.bss_node.rsn is None or w.sta.bss_node.rsn.keys.pairwise is None
+    # and it keeps the network aside for wpa_supplicant's 10 s before the next try
+    t1 = w.s.now_ns
+    assert w.s.run_until(lambda: w.sta.rsn.auth_failures == 2, 30 * SEC)
+    assert w.s.now_ns - t1 >= auth_failure_backoff_s(1) * SEC
+
+
+def test_same_seed_same_keys():
+    def keys():
+        w = World("wpa2-psk")
+        w.connect()
+        return w.ap_nodes()[0].rsn.keys.pairwise.key, w.ap.rsn.table.group_tx_key().key, w.s.now_ns
+    assert keys() == keys()
+
+
+@pytest.mark.parametrize(("kw", "word"), [
+    ({"security": "wep"}, "security"),
+    ({"security": "wpa2-psk"}, "passphrase"),
+    ({"security": "wpa2-psk", "passphrase": "short"}, "passphrase"),
+    ({"security": "wpa2-psk", "passphrase": PASS, "pmf": "maybe"}, "pmf"),
+    ({"security": "wpa3-sae", "passphrase": PASS, "pmf": "optional"}, "pmf"),
+    ({"passphrase": PASS}, "passphrase"),
+])
+def test_bad_security_words_are_named(kw, word):
+    s = Scheduler()
+    d = open_driver("hwsim", s, radios=1)
+    with pytest.raises(OSError) as ei:
+        d.devices[0].create_vap("wlan0", "hostap", ssid="x", channel=6, **kw)
+    assert ei.value.errno == errno.EINVAL and word in str(ei.value)
+    assert not d.devices[0].vaps
+
+
+def test_modes_without_rsn_refuse_security():
+    s = Scheduler()
+    d = open_driver("hwsim", s, radios=1)
+    with pytest.raises(OSError) as ei:
+        d.devices[0].create_vap("wlan0", "ibss", ssid="x", channel=6, security="wpa2-psk", passphrase=PASS)
+    assert ei.value.errno in (errno.EOPNOTSUPP, errno.ENOTSUP) and "ibss" in str(ei.value)
+
+
+def test_eapol_before_association_is_not_a_handshake():
+    w = World("wpa2-psk")
+    w.connect()
+    ap, sta = w.ap, w.sta
+    # an EAPOL frame in the clear from the station once its keys are in place: the
+    # authenticator (in PTKINITDONE) drops it; no key changes
+    key = ap.ic.nodes.nodes(ap)[0].rsn.keys.pairwise
+    frame = data_frame(0x01, ap.macaddr, sta.macaddr, ap.macaddr, 77, EAPOL_SNAP + bytes(99))
+    w.inject(ap, frame)
+    assert ap.ic.nodes.nodes(ap)[0].rsn.keys.pairwise is key
+
+
+SCENARIO = """\
+[scenario]
+seconds = 3
+
+[radios]
+names = ["r0", "r1"]
+
+[[vaps]]
+name = "ap0"
+radio = "r0"
+mode = "hostap"
+ssid = "t"
+channel = 1
+{ap}
+
+[[vaps]]
+name = "sta0"
+radio = "r1"
+mode = "sta"
+ssid = "t"
+{sta}
+"""
+
+
+def test_a_protected_scenario_runs_and_summarises():
+    sec = 'security = "wpa2-wpa3"\npassphrase = "secret12"'
+    run = ScenarioRun(loads_scenario(SCENARIO.format(ap=sec, sta=sec), file="s.toml"))
+    run.build()
+    result = run.run()
+    assert {v["state"] for v in result["vaps"]} == {"RUN"}
+    assert run.vaps["sta0"].rsn.handshakes == 1 and run.vaps["sta0"].rsn.cfg.pmf.name == "OPTIONAL"
+
+
+@pytest.mark.parametrize(("ap", "word"), [
+    ('security = "wpa4"\npassphrase = "secret12"', "security"),
+    ('security = "wpa2-psk"', "passphrase"),
+    ('security = "wpa2-psk"\npassphrase = "short"', "passphrase"),
+    ('security = "wpa2-psk"\npassphrase = "secret12"\npmf = "sometimes"', "pmf"),
+    ('security = "wpa2-psk"\npassphrase = 12345678', "passphrase"),
+])
+def test_bad_security_in_a_scenario_names_the_key(ap, word):
+    with pytest.raises(ScenarioError) as ei:
+        loads_scenario(SCENARIO.format(ap=ap, sta=""), file="s.toml")
+    text = str(ei.value)
+    assert text.startswith("s.toml:") and "vaps[0]." in text and text.count("(EINVAL)") == 1
+    assert word in text.split("vaps[0].", 1)[1], text
+
+
+def test_p2p_go_and_client_vaps_run_the_same_handshakes():
+    s = Scheduler()
+    d = open_driver("hwsim", s, radios=2)
+    kw = {"security": "wpa2-psk", "passphrase": PASS}
+    go = d.devices[0].create_vap("go0", "p2p-go", ssid="DIRECT-ab", channel=6, **kw)
+    cli = d.devices[1].create_vap("cl0", "p2p-client", ssid="DIRECT-ab", **kw)
+    go.up()
+    cli.up()
+    assert s.run_until(lambda: cli.rsn.state == "completed", 10 * SEC)
+    s.run_for(20 * MS)
+    assert cli.transmit(_eth(go.macaddr, cli.macaddr, b"p2p" * 20))
+    s.run_for(20 * MS)
+    assert list(go.netdev.rx)[-1].endswith(b"p2p" * 20) and go.rsn.stats.rx_decrypted == 1
+
+
+def test_sa_query_unanswered_means_the_ap_lost_the_association():
+    w = World("wpa3-sae")
+    w.connect()
+    ap, sta = w.ap, w.sta
+    # the AP forgets the station without a word (as a reboot would) and then
+    # tells it, unprotected, that it is not associated
+    ap.ic.nodes.remove(w.ap_nodes()[0])
+    forged = bytes([0xC0, 0, 0, 0]) + sta.macaddr + ap.macaddr + ap.macaddr + b"\x00\x00" + \
+        Deauth(ReasonCode.NOT_ASSOCED).to_bytes()
+    w.inject(sta, forged)
+    t0 = w.s.now_ns
+    assert w.s.run_until(lambda: sta.state != State.RUN, 2 * SEC)
+    assert w.s.now_ns - t0 >= 1 * SEC  # the SA Query's timeout, not the frame, ended it
+    assert sta.rsn.counters["sa_query_timeout"] == 1 and sta.rsn.counters["sa_query_ok"] == 0
+    w.connect(within=20 * SEC)  # and it joins again
+
+
+def test_a_protected_station_roams_with_a_handshake_at_each_ap():
+    text = (Path(__file__).resolve().parents[2] / "examples" / "roaming.toml").read_text()
+    sec = 'ssid = "campus"\nsecurity = "wpa2-psk"\npassphrase = "secret12"\n'
+    text = text.replace('ssid = "campus"\n', sec)
+    run = ScenarioRun(loads_scenario(text, file="roaming.toml"))
+    run.build()
+    result = run.run()
+    sta = next(v for v in result["vaps"] if v["name"] == "sta0")
+    assert sta["roaming"]["roams"] == 2 and len(sta["roaming"]["associations"]) == 3
+    assert run.vaps["sta0"].rsn.handshakes == 3  # a fresh PTK with each AP
+    for f in result["traffic"]:
+        assert f["received"] >= 0.95 * f["sent"], f  # data kept flowing, protected
+    assert all(run.vaps[f"bss{i}"].rsn.stats.rx_decrypted > 0 for i in range(3))
