@@ -187,6 +187,9 @@ def _apply(vap: IEEE80211Vap, nstate: State, arg: int) -> bool:
         log.warning("%s: driver failed %s -> %s (%s)", vap.name, ostate.name, nstate.name, rc)
         return False
     vap.stats.transitions += 1
+    watch = vap.ic.state_watch
+    if watch is not None:
+        watch(vap, ostate, nstate)
     return True
 
 
