@@ -16,7 +16,7 @@ from net80211.conformance.cells import KINDS, CellResult, CellSpec
 from net80211.conformance.lifecycle import lifecycle_cell
 from net80211.conformance.mixes import Mix, enumerate_mixes, mode_words
 from net80211.conformance.verdict import verdict_cell
-from net80211.conformance.world import World, resolve
+from net80211.conformance.world import DriverRef, World, resolve
 from net80211.driver import Driver
 
 if TYPE_CHECKING:
@@ -27,6 +27,30 @@ DEFAULT_MAX_VAPS = 3
 _RUNNERS: dict[str, Callable[..., CellResult]] = {
     "verdict": verdict_cell, "behaviour": behaviour_cell, "lifecycle": lifecycle_cell,
 }
+
+
+def run_cell(ref: DriverRef, spec: CellSpec) -> CellResult:
+    """Run one cell of `ref`'s matrix; a crash is a failed cell, with what crashed."""
+    try:
+        return _RUNNERS[spec.kind](ref, spec)
+    except Exception as e:
+        return CellResult(spec.mix.label, spec.kind, list(spec.mix.modes), "no crash",
+                          f"crashed: {type(e).__name__}", False, f"{type(e).__name__}: {e}",
+                          traceback.format_exc().splitlines())
+
+
+def run_cell_job(job: tuple[DriverRef, CellSpec]) -> dict[str, Any]:
+    """One cell, as the engine's worker runs it (a module-level function:
+    it travels to worker processes and Ray tasks by name)."""
+    ref, spec = job
+    return run_cell(ref, spec).as_dict()
+
+
+def lost_cell(job: tuple[DriverRef, CellSpec], e: BaseException) -> dict[str, Any]:
+    """The result of a cell whose worker died before answering."""
+    spec = job[1]
+    return CellResult(spec.mix.label, spec.kind, list(spec.mix.modes), "no crash", "worker lost", False,
+                      str(e)).as_dict()
 
 
 class Matrix:
@@ -86,12 +110,7 @@ class Matrix:
         return out
 
     def run_cell(self, spec: CellSpec) -> CellResult:
-        try:
-            return _RUNNERS[spec.kind](self.ref, spec)
-        except Exception as e:  # a crash is a failed cell, with what crashed
-            return CellResult(spec.mix.label, spec.kind, list(spec.mix.modes), "no crash",
-                              f"crashed: {type(e).__name__}", False, f"{type(e).__name__}: {e}",
-                              traceback.format_exc().splitlines())
+        return run_cell(self.ref, spec)
 
     def run(self, progress: Callable[[CellResult], None] | None = None) -> list[CellResult]:
         results = []

@@ -22,6 +22,7 @@ from typing import Any
 from net80211.scenario.spec import ScenarioError
 from net80211.sweep.engine import Backend, Progress, imap
 from net80211.sweep.job import figures, lost_record, run_one
+from net80211.sweep.report import sweep_html
 from net80211.sweep.spec import Sweep
 from net80211.sweep.store import ResultsFile, record_key, write_atomic
 from net80211.wire.outfile import ensure_dir
@@ -86,8 +87,6 @@ def run_sweep(sweep: Sweep, out: Path, backend: Backend, *, progress: bool | Non
     mine = [rec for rec in records if record_key(rec) in plan]
     write_atomic(out / TABLE, table_csv(sweep, mine).encode())
     if report:
-        from net80211.sweep.report import sweep_html
-
         write_atomic(out / REPORT, sweep_html(sweep, mine).encode())
     return SweepOutcome(len(runs), len(todo), len(runs) - len(todo), sum("error" in r for r in mine),
                         time.perf_counter() - t0, backend.name, mine, store.dropped_torn)

@@ -249,7 +249,8 @@ def loads_sweep(text: str, file: str) -> Sweep:
             try:
                 scenario_from_dict(trial, file=str(base_path), source=base_index)
             except ScenarioError as e:
-                raise t.error(("values",), f"{key} = {json.dumps(v)}: {rel} refuses it: {e.strerror or e}") from None
+                why = e.strerror or str(e)
+                raise t.error(("values",), f"{key} = {json.dumps(v)}: {rel} refuses it: {why}") from None
         sweep.axes.append(Axis(key, path, tuple(values)))
     runs = sweep.cell_count * reps
     if runs > MAX_RUNS:
