@@ -114,6 +114,8 @@ def _processes(fn: Callable[[T], R], jobs: Sequence[T], workers: int,
     # forkserver: workers start from a clean process, not a copy of this one
     # (which may hold threads: a Ray client, a test runner's).
     ctx = multiprocessing.get_context("forkserver")
+    # The server imports the job's module once; each worker forks with it loaded.
+    ctx.set_forkserver_preload([fn.__module__])
     with cf.ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=ctx) as pool:
         futures = {pool.submit(fn, job): i for i, job in enumerate(jobs)}
         try:
