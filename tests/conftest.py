@@ -48,8 +48,11 @@ def ray_local():
         import ray
     except ImportError:
         require(False, "ray is not installed (pip install -e '.[test]')")
+    from net80211.sweep.engine import ray_init
+
     os.environ.pop("RAY_ADDRESS", None)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    # Through ray_init: this process's signal handlers stay the test runner's.
+    ray_init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
     try:
         yield ray
     finally:

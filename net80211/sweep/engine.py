@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -130,6 +131,23 @@ def _processes(fn: Callable[[T], R], jobs: Sequence[T], workers: int,
                 fut.cancel()
 
 
+def ray_init(**kw: Any) -> None:
+    """`ray.init(**kw)`, leaving this process's SIGTERM and SIGINT handlers
+    as they were: Ray's driver installs a SIGTERM handler that raises
+    SystemExit, which a child forked later (pyroute2's namespace helper, a
+    test runner's) inherits, and then unwinds through its parent's code
+    instead of dying."""
+    import ray
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        ray.init(**kw)
+    finally:
+        for sig, handler in saved.items():
+            if handler is not None:
+                signal.signal(sig, handler)
+
+
 def _ray(fn: Callable[[T], R], jobs: Sequence[T], backend: Backend,
          on_error: Callable[[T, BaseException], R]) -> Iterator[tuple[int, R]]:
     import ray
@@ -141,7 +159,7 @@ def _ray(fn: Callable[[T], R], jobs: Sequence[T], backend: Backend,
         address = backend.ray or os.environ.get("RAY_ADDRESS") or None
         if address is None:
             kw["num_cpus"] = backend.workers  # a local Ray: as many CPUs as --workers (the cores)
-        ray.init(address=address, **kw)
+        ray_init(address=address, **kw)
         started = True
     try:
         remote = ray.remote(num_cpus=1, max_retries=0)(fn)

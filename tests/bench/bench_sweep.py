@@ -21,6 +21,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from net80211.sweep import Backend, load_sweep, run_sweep  # noqa: E402
+from net80211.sweep.engine import ray_init  # noqa: E402
 
 BASE = """\
 [scenario]
@@ -107,7 +108,7 @@ def main() -> int:
         import ray
 
         t0 = time.perf_counter()
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+        ray_init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
         res["ray_start_s"] = round(time.perf_counter() - t0, 3)
         try:
             out = run_sweep(sweep, d / "ray", Backend(2, ray=""), progress=False, report=False)

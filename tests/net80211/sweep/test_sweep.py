@@ -157,3 +157,13 @@ def test_progress_bar_on_a_terminal_quiet_when_piped(tmp_path):
     assert p.returncode == 0
     assert "sweep:" in text and "4/4" in text  # tqdm's bar: label, count
     assert "<" in text and "run/s" in text  # elapsed<remaining (the ETA) and the rate
+
+
+def test_ray_leaves_the_signal_handlers_alone(ray_local):
+    # Ray's driver would install a SIGTERM handler raising SystemExit; a child
+    # forked later (pyroute2's netns helper) would run on through pytest.
+    import signal
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        handler = signal.getsignal(sig)
+        assert not getattr(handler, "__module__", "").startswith("ray"), (sig, handler)
