@@ -14,7 +14,7 @@ from ic import ConcurrencyError
 from net80211.conformance.behaviour import behaviour_cell
 from net80211.conformance.cells import KINDS, CellResult, CellSpec
 from net80211.conformance.lifecycle import lifecycle_cell
-from net80211.conformance.mixes import Mix, enumerate_mixes, mode_words
+from net80211.conformance.mixes import Mix, enumerate_mixes, mode_words, with_flags
 from net80211.conformance.verdict import verdict_cell
 from net80211.conformance.world import DriverRef, World, resolve
 from net80211.driver import Driver
@@ -30,10 +30,12 @@ _RUNNERS: dict[str, Callable[..., CellResult]] = {
 
 
 def run_cell(ref: DriverRef, spec: CellSpec) -> CellResult:
-    """Run one cell of `ref`'s matrix; a crash is a failed cell, with what crashed."""
+    """Run one cell: a function of the driver and the cell alone (each cell
+    builds its own worlds in virtual time), so cells may run in any order,
+    in any process, with the same results."""
     try:
         return _RUNNERS[spec.kind](ref, spec)
-    except Exception as e:
+    except Exception as e:  # a crash is a failed cell, with what crashed
         return CellResult(spec.mix.label, spec.kind, list(spec.mix.modes), "no crash",
                           f"crashed: {type(e).__name__}", False, f"{type(e).__name__}: {e}",
                           traceback.format_exc().splitlines())
@@ -89,7 +91,7 @@ class Matrix:
         for perm in mix.orders():
             words, chans = mix.ordered(perm)
             try:
-                ic.check_mix(words, chans)
+                ic.check_mix(with_flags(words), chans)
             except ConcurrencyError:
                 continue
             return tuple(perm)

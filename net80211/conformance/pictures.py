@@ -26,5 +26,5 @@ def plots_html(report: Report) -> str:
     plot = verdict_map([label for label, _modes, _ in rows], list(KINDS), status,
                        f"Verdicts: {report.driver}:{report.profile}",
                        f"{t['cells']} cells: {t['passed']} passed, {t['failed']} failed, "
-                       f"{t['skipped']} not covered; one row per mix of vaps.")
+                       f"{t['not_covered']} not covered; one row per mix of vaps.")
     return f'<section id="plots">{plot.html()}</section>'

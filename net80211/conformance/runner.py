@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 import tempfile
 from pathlib import Path
@@ -12,6 +13,24 @@ from net80211.conformance.matrix import DEFAULT_MAX_VAPS
 from net80211.conformance.world import resolve
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+EXTRA = "net80211[conformance]"
+
+
+def missing_requirements(jobs: int) -> list[str]:
+    """What `wlanctl conformance` needs and does not find, each naming the
+    extra that installs it."""
+    need = [("pytest", "pytest", "")]
+    if jobs > 1:
+        need.append(("xdist", "pytest-xdist", " for --jobs"))
+    out = []
+    for module, dist, why in need:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            out.append(f"{dist} is not installed{why}: install it with pip install '{EXTRA}'")
+    return out
 
 
 def parser() -> argparse.ArgumentParser:
@@ -61,12 +80,13 @@ def main(argv: list[str]) -> int:
         resolve(args.driver)
     except (OSError, ValueError) as e:
         problems.append(str(e))
+    problems += missing_requirements(args.jobs)
     if problems:
         for p in problems:
             print(f"wlanctl conformance: {p}", file=sys.stderr)
         return EXIT_ERROR
 
-    import pytest
+    import pytest  # an optional dependency (the conformance extra), checked above
 
     with tempfile.TemporaryDirectory(prefix="conformance-") as tmp:
         # An empty rootdir and ini: the matrix runs the same from any directory,

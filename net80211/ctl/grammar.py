@@ -9,6 +9,7 @@ daemon checks meaning (is the mode known, does the device exist).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -84,9 +85,18 @@ CREATE_KEYWORDS = (
     Keyword("up", "bring the vap up once created", value=True),
 )
 
+ROAMING_MODES = ("auto", "manual")
+
 SET_KEYWORDS = (
     Keyword("ssid", "network name (at most 32 bytes)", arg="NAME"),
     Keyword("channel", "channel number, or 'any'", arg="N", kind="channel"),
+    Keyword("roaming", "a station's roaming: auto (reassociate to a stronger AP of its ESS when the "
+            "signal or rate drops below roam:rssi/roam:rate) or manual (stay)", arg="MODE",
+            choices=ROAMING_MODES),
+    Keyword("roam:rssi", "signal (dBm) below which a station looks for a better AP", arg="DBM",
+            dest="roam_rssi", kind="number"),
+    Keyword("roam:rate", "transmit rate (Mb/s) below which a station looks for a better AP", arg="MBPS",
+            dest="roam_rate", kind="number"),
     Keyword("up", "bring the vap up", dest="updown", value="up"),
     Keyword("down", "take the vap down", dest="updown", value="down"),
 )
@@ -132,12 +142,14 @@ COMMANDS: tuple[Command, ...] = (
             "would this mix of vaps be allowed on the device? (with the explanation)", read=True),
     Command("capture", "vap", "wlanctl IFACE capture start FILE | capture stop",
             "write a monitor vap's frames to a pcap file", subwords=("start", "stop")),
+    Command("position", "device", "wlanctl DEV position X Y [Z]",
+            "move a simulated radio to (X, Y, Z) metres; the medium's links follow"),
 )
 
 BY_NAME = {c.name: c for c in COMMANDS}
 # The word that selects a command after an interface name (set and show have none).
 IFACE_VERBS = {"create": "create", "destroy": "destroy", "list": "query", "check": "check",
-               "capture": "capture"}
+               "capture": "capture", "position": "position"}
 TOP_WORDS = ("list", "radio", "serve", "run", "conformance", "sweep", "completion")
 GLOBAL_OPTIONS = (
     ("--json", "print the answer of a read command as JSON"),
@@ -187,11 +199,23 @@ def _value(kw: Keyword, word: str | None, command: str) -> Any:
         return n
     if kw.kind == "channel":
         return None
+    if kw.kind == "number":
+        return _number(word, kw.word, command)
     if kw.kind == "mac" and not _MAC_RE.match(word):
         raise UsageError(f"{kw.word}: {word!r} is not a MAC address", command)
     if kw.kind == "name" and not _NAME_RE.match(word):
         raise UsageError(f"{kw.word}: {word!r} is not a valid name", command)
     return word
+
+
+def _number(word: str, what: str, command: str) -> float:
+    try:
+        v = float(word)
+    except ValueError:
+        raise UsageError(f"{what}: {word!r} is not a number", command) from None
+    if not math.isfinite(v) or abs(v) > 1e9:
+        raise UsageError(f"{what}: {word!r} is not a finite number", command)
+    return v
 
 
 def _keywords(cmd: Command, words: list[str], table: tuple[Keyword, ...]) -> dict[str, Any]:
@@ -370,8 +394,17 @@ def _radio(inv: Invocation, words: list[str]) -> Invocation:
     return inv
 
 
+def _position(inv: Invocation, words: list[str]) -> None:
+    if inv.help:
+        return
+    if not 2 <= len(words) <= 3:
+        raise UsageError(f"position: expected X Y [Z] in metres, got {len(words)} word(s)", "position")
+    for w, axis in zip(words, "xyz", strict=False):
+        inv.args[axis] = _number(w, f"position {axis.upper()}", "position")
+
+
 _IFACE_PARSERS = {"create": _create, "destroy": _destroy, "query": _query, "check": _check,
-                  "capture": _capture}
+                  "capture": _capture, "position": _position}
 
 
 def usage(command: str | None = None) -> str:

@@ -25,8 +25,10 @@ def format_list(result: dict[str, Any]) -> str:
         devs = drv["devices"]
         for i, d in enumerate(devs):
             last = i == len(devs) - 1
+            at = d.get("position")
+            where = f"  at {' '.join(f'{c:g}' for c in at)}" if at is not None else ""
             lines.append(f"{'`-' if last else '|-'} {d['name']:<8} {d['macaddr']}  channel {d['channel']}  "
-                         f"modes {','.join(d['modes'])}")
+                         f"modes {','.join(d['modes'])}{where}")
             pad = "   " if last else "|  "
             for j, v in enumerate(d["vaps"]):
                 lines.append(f"{pad}{'`-' if j == len(d['vaps']) - 1 else '|-'} {_vap_line(v)}")
@@ -63,6 +65,8 @@ def format_device(d: dict[str, Any]) -> str:
     lines = [f"{d['name']}: driver {d['driver']} ether {d['macaddr']} channel {d['channel']}",
              f"\tcaps {','.join(d['caps'])}", f"\tmodes {' '.join(d['modes'])}",
              f"\tpolicy {d['policy']}", f"\tvaps {' '.join(v['name'] for v in d['vaps']) or '-'}"]
+    if d.get("position") is not None:
+        lines.append("\tposition " + " ".join(f"{c:g}" for c in d["position"]))
     return "\n".join(lines)
 
 
@@ -101,4 +105,6 @@ def format_result(command: str, result: Any) -> str | None:
         return f"allowed: {' '.join(result['modes'])}\n{result['explanation']}"
     if command == "radio_add":
         return result["device"]["name"]
+    if command == "position":
+        return None
     return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from net80211.ctl.protocol import VERSION
 from net80211.ctl.state import StateFile
 from net80211.driver import Driver, open_driver
 from net80211.host.tap import remove_netns
+from net80211.modes.roam import configure_roaming
 
 if TYPE_CHECKING:
     from net80211.vap import IEEE80211Vap
@@ -89,6 +91,7 @@ class Service:
             "status": self.status, "list": self.list, "show": self.show, "create": self.create,
             "destroy": self.destroy, "set": self.set, "query": self.query, "check": self.check,
             "radio_add": self.radio_add, "radio_del": self.radio_del, "capture": self.capture,
+            "position": self.position,
         }
 
     # -- set-up and shutdown ------------------------------------------------------
@@ -328,8 +331,13 @@ class Service:
         return {"destroyed": name}
 
     def set(self, args: dict[str, Any]) -> dict[str, Any]:
-        _only(args, {"name", "ssid", "channel", "updown"})
+        _only(args, {"name", "ssid", "channel", "updown", "roaming", "roam_rssi", "roam_rate"})
         vap = self.vap(_arg(args, "name", (str,), True))
+        roam = {k: _arg(args, k, t) for k, t in (("roaming", (str,)), ("roam_rssi", (int, float)),
+                                                  ("roam_rate", (int, float))) if k in args}
+        if roam:
+            configure_roaming(vap, mode=roam.get("roaming"), rssi_dbm=roam.get("roam_rssi"),
+                              rate_mbps=roam.get("roam_rate"))
         ssid = _arg(args, "ssid", (str,))
         updown = _arg(args, "updown", (str,))
         if updown not in (None, "up", "down"):
@@ -415,6 +423,21 @@ class Service:
             self._destroy_vap(vap)
         self._driver_of(dev).remove_device(dev)
         return {"removed": dev.name}
+
+    def position(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Move a simulated radio (`wlanctl DEV position X Y [Z]`)."""
+        _only(args, {"name", "x", "y", "z"})
+        name = _arg(args, "name", (str,), True)
+        kind, obj = self._iface(name)
+        if kind == "vap":
+            raise InvalidArgument(f"{name} is a vap: a position is its radio's ({obj.ic.name} position X Y)")
+        xyz = [_arg(args, k, (int, float), k != "z") for k in "xyz"]
+        coords = [0.0 if v is None else float(v) for v in xyz]
+        bad = next((k for k, v in zip("xyz", coords, strict=True) if not math.isfinite(v)), None)
+        if bad is not None:
+            raise InvalidArgument(f"{name}: position {bad} must be a finite number of metres")
+        obj.ic_set_position(*coords)
+        return {"device": name, "position": list(obj.ic_get_position() or coords)}
 
     def capture(self, args: dict[str, Any]) -> dict[str, Any]:
         _only(args, {"name", "action", "path"})

@@ -21,7 +21,7 @@ DPI = 100
 MAX_GANTT_ROWS = 48  # a timeline with more vaps shows how many are in each state instead
 STATE_COLOURS = {"INIT": "#d9d9d9", "SCAN": "#fdd49e", "AUTH": "#fc8d59", "ASSOC": "#9ecae1",
                  "RUN": "#41ab5d", "CAC": "#bcbddc", "CSA": "#807dba", "SLEEP": "#969696"}
-VERDICT_COLOURS = {"pass": "#41ab5d", "fail": "#d7301f", "skip": "#fec44f", "none": "#f0f0f0"}
+VERDICT_COLOURS = {"pass": "#41ab5d", "fail": "#d7301f", "not covered": "#fec44f", "none": "#f0f0f0"}
 
 
 @dataclass(frozen=True)
@@ -162,7 +162,7 @@ def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence[
 
 def verdict_map(rows: Sequence[str], cols: Sequence[str], status: Sequence[Sequence[str]], title: str,
                 caption: str = "") -> Plot:
-    """A categorical heat map of cell verdicts: pass, fail, skip (not covered), none."""
+    """A categorical heat map of cell verdicts: pass, fail, not covered, none (no such cell)."""
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch
 
@@ -178,10 +178,15 @@ def verdict_map(rows: Sequence[str], cols: Sequence[str], status: Sequence[Seque
         ax.set_xticks(range(len(cols)), labels=list(cols))
         ax.set_yticks(range(len(rows)), labels=list(rows), fontsize="x-small" if len(rows) > 40 else "small")
         ax.tick_params(axis="x", top=True, labeltop=True, bottom=False, labelbottom=False)
-    names = {"pass": "pass", "fail": "fail", "skip": "not covered", "none": "no cell"}
+    names = {"pass": "pass", "fail": "fail", "not covered": "not covered", "none": "no cell"}
     fig.legend(handles=[Patch(color=VERDICT_COLOURS[k], label=names[k]) for k in order],
                loc="outside right upper", fontsize="small")
     return Plot(title, _png(fig), caption)
+
+
+def _where(radio: dict[str, Any]) -> list[float]:
+    """Where a radio was at the end of the run (it may have moved), in the plane."""
+    return list(radio.get("position_end") or radio["position"])[:2]
 
 
 def radio_map(result: dict[str, Any], title: str = "Radios and links") -> Plot:
@@ -211,7 +216,7 @@ def radio_map(result: dict[str, Any], title: str = "Radios and links") -> Plot:
         a, c = radios.get(v["radio"]), radios.get(ap_addr[b["bssid"]])
         if a is None or c is None:
             continue
-        segs.append([a["position"][:2], c["position"][:2]])
+        segs.append([_where(a), _where(c)])
         snrs.append(b["rssi"] - noise if noise is not None else b["rssi"])
     fig = _figure(7.0, 6.0)
     ax = fig.add_subplot()
@@ -226,13 +231,13 @@ def radio_map(result: dict[str, Any], title: str = "Radios and links") -> Plot:
     size = 40 if n <= 100 else 12 if n <= 1000 else 3
     for kind, marker, colour, label in (("ap", "^", "#08519c", "access point"),
                                         ("sta", "o", "#555", "station"), ("other", "s", "#a50f15", "other")):
-        pts = [r["position"] for name, r in radios.items() if kinds.get(name, "other") == kind]
+        pts = [_where(r) for name, r in radios.items() if kinds.get(name, "other") == kind]
         if pts:
             ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=size * (2 if kind == "ap" else 1),
                        marker=marker, c=colour, label=f"{label} ({len(pts)})", zorder=2)
     if n <= 30:
         for name, r in radios.items():
-            ax.annotate(name, r["position"][:2], fontsize="x-small", xytext=(3, 3),
+            ax.annotate(name, _where(r), fontsize="x-small", xytext=(3, 3),
                         textcoords="offset points")
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel("x (m)")

@@ -16,7 +16,7 @@ from typing import Any
 
 from ic.errors import errno_name
 from net80211 import figures
-from net80211.scenario.loader import load_scenario
+from net80211.scenario.loader import load_scenario, parse_start_time
 from net80211.scenario.runner import ScenarioRun
 from net80211.scenario.spec import MAX_SECONDS
 from net80211.scenario.summary import format_text
@@ -30,6 +30,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                    help="virtual seconds to run (default: the file's scenario.seconds, else 10)")
     p.add_argument("--seed", type=int, metavar="N", help="seed for the medium and placements "
                    "(default: the file's scenario.seed, else 0)")
+    p.add_argument("--start-time", metavar="WHEN",
+                   help="the date capture timestamps count from: 'now' or 2026-01-01T00:00:00Z "
+                   "(default: the file's scenario.start_time, else 2000-01-01T00:00:00Z)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--outdir", type=Path, metavar="DIR",
                    help="directory for capture files with relative names (default: the current one)")
@@ -51,7 +54,7 @@ def _draw(args: argparse.Namespace, name: str, result: dict[str, Any], run: Scen
 
 
 def cli_main(argv: list[str], prog: str = "wlanctl run") -> int:
-    """Run `FILE [--seconds S] [--seed N] [--json] [--outdir DIR]`; the exit status."""
+    """Run `FILE [--seconds S] [--seed N] [--start-time WHEN] [--json] [--outdir DIR]`; the exit status."""
     try:
         args = _parser(prog).parse_args(argv)
     except SystemExit as e:  # -h (0) or a usage error (2)
@@ -63,9 +66,17 @@ def cli_main(argv: list[str], prog: str = "wlanctl run") -> int:
     if args.seed is not None and args.seed < 0:
         print(f"{prog}: --seed must not be negative", file=sys.stderr)
         return 2
+    start_time = None
+    if args.start_time is not None:
+        try:
+            start_time = parse_start_time(args.start_time)
+        except ValueError as e:
+            print(f"{prog}: --start-time {e}", file=sys.stderr)
+            return 2
     try:
         sc = load_scenario(args.file, seed=args.seed)
-        run = ScenarioRun(sc, seconds=args.seconds, outdir=args.outdir, timeline=args.timeline is not None)
+        run = ScenarioRun(sc, seconds=args.seconds, outdir=args.outdir, start_time=start_time,
+                          timeline=args.timeline is not None)
         result = run.run()
         if args.map is not None or args.timeline is not None:
             _draw(args, sc.name, result, run)
