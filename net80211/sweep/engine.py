@@ -155,7 +155,7 @@ def _ray(fn: Callable[[T], R], jobs: Sequence[T], backend: Backend,
     started = False
     if not ray.is_initialized():
         kw: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
-                              "logging_level": "WARNING"}
+                              "logging_level": "ERROR"}
         address = backend.ray or os.environ.get("RAY_ADDRESS") or None
         if address is None:
             kw["num_cpus"] = backend.workers  # a local Ray: as many CPUs as --workers (the cores)
