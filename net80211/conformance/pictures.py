@@ -8,6 +8,7 @@ import importlib.util
 from typing import TYPE_CHECKING
 
 from net80211.conformance.cells import KINDS
+from net80211.figures import verdict_map
 
 if TYPE_CHECKING:
     from net80211.conformance.report import Report
@@ -17,8 +18,6 @@ def plots_html(report: Report) -> str:
     """The plots as HTML figures (embedded PNG), or "" without matplotlib."""
     if importlib.util.find_spec("matplotlib") is None:
         return ""
-    from net80211.figures import verdict_map
-
     rows = report.rows()
     status = [[by_kind[k].status if k in by_kind else "none" for k in KINDS]
               for _label, _modes, by_kind in rows]

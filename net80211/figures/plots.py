@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from net80211.wire.outfile import open_output
+
 DPI = 100
 MAX_GANTT_ROWS = 48  # a timeline with more vaps shows how many are in each state instead
 STATE_COLOURS = {"INIT": "#d9d9d9", "SCAN": "#fdd49e", "AUTH": "#fc8d59", "ASSOC": "#9ecae1",
@@ -59,8 +63,6 @@ def _png(fig: Any) -> bytes:
 
 def save(plot: Plot, path: str | Path) -> None:
     """Write a plot as PNG, or as a one-plot HTML page for a .html name."""
-    from net80211.wire.outfile import open_output
-
     data = page(plot.title, "", [plot]).encode() if str(path).endswith((".html", ".htm")) else plot.png
     with open_output(path) as f:
         f.write(data)
@@ -141,8 +143,6 @@ def scatter(points: Sequence[tuple[float, float]], xlabel: str, ylabel: str, tit
 def heatmap(rows: Sequence[str], cols: Sequence[str], values: Sequence[Sequence[float | None]], title: str,
             label: str, caption: str = "", vmin: float | None = None, vmax: float | None = None) -> Plot:
     """A numeric heat map (a cell's figure over two axes); None is blank."""
-    import numpy as np
-
     fig = _figure(max(4.5, 1.2 + 0.9 * len(cols)), max(2.5, 1.2 + 0.4 * len(rows)))
     ax = fig.add_subplot()
     data = np.array([[np.nan if v is None else float(v) for v in row] for row in values], dtype=float)
@@ -275,8 +275,6 @@ def timeline(transitions: Sequence[tuple[int, str, str, str]], vaps: Sequence[st
         ax.invert_yaxis()
         caption = "Each bar: one vap's state over virtual time."
     else:
-        import numpy as np
-
         fig = _figure(8.0, 4.2)
         ax = fig.add_subplot()
         grid = np.linspace(0, end_ns, 400)
