@@ -13,7 +13,7 @@ import logging
 import random
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .admission import MixVerdict, VapRequest
@@ -89,6 +89,10 @@ class IEEE80211Com:
         # The receive path's header cache (net80211.input), made on the first
         # frame unless the driver shares one among the devices of a medium.
         self.rx_cache: RxHeaderCache | None = None
+        # Called after each state transition of one of its vaps, as
+        # (vap, old state, new state): a scenario run records association
+        # times and timelines through it.  None costs nothing.
+        self.state_watch: Callable[[IEEE80211Vap, int, int], None] | None = None
         self.detached = False
         self.stats: Counter[str] = Counter()  # device-wide counters (rx_malformed, ...)
         # Protocol randomness (IBSS BSSIDs, ...) is seeded per device: same

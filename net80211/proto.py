@@ -193,6 +193,9 @@ def _apply(vap: IEEE80211Vap, nstate: State, arg: int) -> bool:
         log.warning("%s: %s -> %s swallowed: %s", vap.name, ostate.name, nstate.name, swallowed_text(vap))
         return False
     vap.stats.transitions += 1
+    watch = vap.ic.state_watch
+    if watch is not None:
+        watch(vap, ostate, nstate)
     return True
 
 

@@ -37,3 +37,23 @@ def require_tool(name: str) -> str:
 
 def require_root() -> None:
     require(os.geteuid() == 0, "this test needs root")
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """A local Ray of two CPUs, started once per test process (each xdist
+    worker that needs one starts its own); the sweep engine finds it
+    running and leaves it running."""
+    try:
+        import ray
+    except ImportError:
+        require(False, "ray is not installed (pip install -e '.[test]')")
+    from net80211.sweep.engine import ray_init
+
+    os.environ.pop("RAY_ADDRESS", None)
+    # Through ray_init: this process's signal handlers stay the test runner's.
+    ray_init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    try:
+        yield ray
+    finally:
+        ray.shutdown()

@@ -40,6 +40,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--driver", required=True, metavar="NAME[:PROFILE]",
                    help="a driver registered under the net80211.drivers entry points, e.g. hwsim:ath")
     p.add_argument("--jobs", "-j", type=int, default=1, metavar="N", help="run cells in N processes")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="run the cells in N worker processes through the sweep engine (instead of --jobs)")
+    p.add_argument("--ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                   help="run the cells as Ray tasks: on the cluster at ADDRESS, else $RAY_ADDRESS, else a "
+                   "local Ray")
     p.add_argument("--max-vaps", type=int, default=DEFAULT_MAX_VAPS, metavar="K",
                    help=f"largest mix of vaps on one device (default {DEFAULT_MAX_VAPS})")
     p.add_argument("--channels", default=None, metavar="C1,C2",
@@ -62,6 +67,10 @@ def main(argv: list[str]) -> int:
     problems = []
     if args.jobs < 1:
         problems.append(f"--jobs must be at least 1, not {args.jobs}")
+    if args.workers is not None and args.workers < 1:
+        problems.append(f"--workers must be at least 1, not {args.workers}")
+    if args.jobs > 1 and (args.workers is not None or args.ray is not None):
+        problems.append("--jobs (pytest-xdist) and --workers/--ray (the sweep engine) exclude each other")
     if args.max_vaps < 1:
         problems.append(f"--max-vaps must be at least 1, not {args.max_vaps}")
     if args.channels is not None:
@@ -103,6 +112,10 @@ def main(argv: list[str]) -> int:
                 pargs += [opt, str(Path(value).resolve())]
         if args.keyword:
             pargs += ["-k", args.keyword]
+        if args.workers is not None:
+            pargs += ["--conformance-workers", str(args.workers)]
+        if args.ray is not None:
+            pargs += ["--conformance-ray", args.ray] if args.ray else ["--conformance-ray"]
         if args.jobs > 1:
             pargs += ["-n", str(args.jobs)]
         else:

@@ -25,6 +25,8 @@ from net80211.ctl.protocol import RemoteError
 from net80211.ctl.server import Daemon
 
 PROG = "wlanctl"
+# Commands that hand their words over to a module of their own (its cli_main).
+_LOCAL_MODULES = {"run": "scenario", "conformance": "conformance", "sweep": "sweep"}
 
 
 def _fail(message: str, code: int) -> int:
@@ -83,11 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return rc
     if inv.command == "serve":
         return serve_main(inv.rest)
-    if inv.command in ("run", "conformance"):
+    if inv.command in _LOCAL_MODULES:
         if inv.rest in (["-h"], ["--help"]) and not _available(inv.command):
             print(grammar.usage(inv.command))
             return 0
-        return _delegate("scenario" if inv.command == "run" else "conformance", inv.rest)
+        return _delegate(_LOCAL_MODULES[inv.command], inv.rest)
     if inv.help:
         print(grammar.usage(grammar.help_topic(inv, argv)))
         return 0
@@ -113,8 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _available(module_word: str) -> bool:
-    name = "scenario" if module_word == "run" else "conformance"
-    return importlib.util.find_spec(f"net80211.{name}") is not None
+    return importlib.util.find_spec(f"net80211.{_LOCAL_MODULES[module_word]}") is not None
 
 
 def _print(inv: grammar.Invocation, result: Any) -> None:

@@ -127,6 +127,8 @@ COMMANDS: tuple[Command, ...] = (
             local=True),
     Command("conformance", "none", "wlanctl conformance ...", "run the conformance test matrix",
             local=True),
+    Command("sweep", "none", "wlanctl sweep FILE --out DIR [--workers N] [--ray [ADDRESS]]",
+            "run a scenario over parameter axes (a sweep file), in parallel or on Ray", local=True),
     Command("completion", "none", "wlanctl completion [bash]", "print a shell completion script",
             local=True, subwords=("bash",)),
     Command("show", "iface", "wlanctl IFACE [--json]",
@@ -154,7 +156,7 @@ BY_NAME = {c.name: c for c in COMMANDS}
 # The word that selects a command after an interface name (set and show have none).
 IFACE_VERBS = {"create": "create", "destroy": "destroy", "list": "query", "check": "check",
                "capture": "capture", "position": "position"}
-TOP_WORDS = ("list", "radio", "serve", "run", "conformance", "completion")
+TOP_WORDS = ("list", "radio", "serve", "run", "conformance", "sweep", "completion")
 GLOBAL_OPTIONS = (
     ("--json", "print the answer of a read command as JSON"),
     ("--socket PATH", "the daemon's control socket (default $WLANCTL_SOCKET or "
@@ -277,7 +279,7 @@ def _split_options(argv: list[str]) -> tuple[list[str], bool, bool, str | None]:
 def parse(argv: list[str]) -> Invocation:
     """Parse wlanctl's arguments (without the program name)."""
     # Local commands own everything after their word (argparse or a helper parses it).
-    if argv and argv[0] in ("serve", "run", "conformance"):
+    if argv and argv[0] in ("serve", "run", "conformance", "sweep"):
         return Invocation(argv[0], rest=list(argv[1:]))
     words, json_out, help_, socket = _split_options(list(argv))
     inv = Invocation("list", json=json_out, help=help_, socket=socket)

@@ -12,10 +12,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from ic.errors import errno_name
+from net80211 import figures
 from net80211.scenario.loader import load_scenario, parse_start_time
-from net80211.scenario.runner import run_scenario
+from net80211.scenario.runner import ScenarioRun
 from net80211.scenario.spec import MAX_SECONDS
 from net80211.scenario.summary import format_text
 
@@ -34,7 +36,21 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--outdir", type=Path, metavar="DIR",
                    help="directory for capture files with relative names (default: the current one)")
+    p.add_argument("--map", type=Path, metavar="FILE",
+                   help="draw the radios and each station's link to its AP, coloured by SNR "
+                   "(PNG; a self-contained HTML page for a .html name; needs matplotlib)")
+    p.add_argument("--timeline", type=Path, metavar="FILE",
+                   help="draw every vap's state over virtual time (PNG or .html, as --map)")
     return p
+
+
+def _draw(args: argparse.Namespace, name: str, result: dict[str, Any], run: ScenarioRun) -> None:
+    if args.map is not None:
+        figures.save(figures.radio_map(result, f"{name}: radios and links"), args.map)
+    if args.timeline is not None:
+        assert run.timeline is not None
+        figures.save(figures.timeline(run.timeline, [v["name"] for v in result["vaps"]], result["virtual_s"],
+                                      f"{name}: timeline"), args.timeline)
 
 
 def cli_main(argv: list[str], prog: str = "wlanctl run") -> int:
@@ -59,7 +75,15 @@ def cli_main(argv: list[str], prog: str = "wlanctl run") -> int:
             return 2
     try:
         sc = load_scenario(args.file, seed=args.seed)
-        result = run_scenario(sc, seconds=args.seconds, outdir=args.outdir, start_time=start_time)
+        run = ScenarioRun(sc, seconds=args.seconds, outdir=args.outdir, start_time=start_time,
+                          timeline=args.timeline is not None)
+        result = run.run()
+        if args.map is not None or args.timeline is not None:
+            _draw(args, sc.name, result, run)
+    except ModuleNotFoundError as e:
+        print(f"{prog}: {e.name} is missing: --map and --timeline need matplotlib "
+              "(pip install 'net80211[sweep]')", file=sys.stderr)
+        return 1
     except OSError as e:
         code = e.errno if isinstance(e.errno, int) and 0 < e.errno < 126 else 1
         msg = e.strerror or str(e)
