@@ -28,9 +28,11 @@ from net80211.wire.outfile import ensure_dir
 
 log = logging.getLogger("net80211.ctl")
 
-MAX_CONNECTIONS = 64
+MAX_CONNECTIONS = 64  # beyond it the longest-idle client makes room; all busy: EAGAIN
 SEND_TIMEOUT_S = 2.0  # a client that does not read its answers is dropped after this
-BATCH = 32  # requests (or accepts) served per turn of the loop, per client
+IDLE_TIMEOUT_S = 60.0  # a client that asks nothing for this long is disconnected (ETIMEDOUT)
+BATCH = 32  # connections accepted per turn of the loop
+REQUESTS_PER_TURN = 1  # requests of one client answered per turn: a backlog delays no one else
 OUT_HIGH = 1 << 20  # bytes of answers queued for a client before its requests wait
 SOCKET_DIR_MODE = 0o755  # the socket's directory, when the daemon creates it
 STOP_GRACE_S = 1.0  # after SIGTERM the loop is interrupted if it has not ended by then
@@ -45,8 +47,10 @@ def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
 class _Connection:
     """One client: requests read line by line, answers queued and written as
     the client reads them.  Nothing blocks: a client that does not read is
-    dropped after SEND_TIMEOUT_S, and at most BATCH requests are answered
-    per turn of the loop, so no client can hold the loop or the others."""
+    dropped after SEND_TIMEOUT_S, one that asks nothing after IDLE_TIMEOUT_S
+    (or sooner, when a newcomer needs its slot), and one request per client
+    is answered per turn of the loop, so no client's backlog holds the loop
+    or delays another's answer."""
 
     def __init__(self, server: ControlServer, sock: socket.socket, allowed: bool, uid: int) -> None:
         self.server = server
@@ -58,6 +62,7 @@ class _Connection:
         self.skipping = False
         self.closing = False  # close once the answers are written
         self.stalled: list[Any] | None = None  # the event dropping a client that does not read
+        self.last_active = server.sched.now_ns  # its last request or the last answer it took
         # A user who may not use the daemon gets SEND_TIMEOUT_S for its one
         # answer: it cannot hold one of the MAX_CONNECTIONS slots idle.
         self.deadline = None if allowed else server.sched.call_later(
@@ -86,6 +91,18 @@ class _Connection:
         self.buf += data
         self._work()
 
+    @property
+    def idle(self) -> bool:
+        """Nothing to answer and nothing to write: the client owes the next move."""
+        return (not self.out and not self.closing and self.buf.find(b"\n") < 0
+                and self.sock.fileno() >= 0)
+
+    def hang_up(self, message: str, code: int) -> None:
+        """Tell the client why (if its socket takes it) and close."""
+        self.queue(protocol.error(None, Net80211Error(message, code)))
+        self._flush()
+        self.close()
+
     def writable(self) -> None:
         self._unstall()  # the client took data: it gets another SEND_TIMEOUT_S
         self._flush()
@@ -102,7 +119,7 @@ class _Connection:
         if self.sock.fileno() < 0:
             return
         n = 0
-        while n < BATCH and len(self.out) < OUT_HIGH and not (self.closing and not self.allowed
+        while n < REQUESTS_PER_TURN and len(self.out) < OUT_HIGH and not (self.closing and not self.allowed
                                                                and self.out):
             nl = self.buf.find(b"\n")
             if nl < 0:
@@ -151,6 +168,8 @@ class _Connection:
         except OSError:
             self.close()
             return
+        if sent:
+            self.last_active = self.server.sched.now_ns
         del self.out[:sent]
 
     def _idle(self) -> None:
@@ -170,6 +189,7 @@ class _Connection:
             return
         req_id: Any = None
         self.server.requests += 1
+        self.last_active = self.server.sched.now_ns
         try:
             req_id, cmd, args = protocol.decode_request(line)
             if not self.allowed:
@@ -220,6 +240,8 @@ class ControlServer:
         self.connections: set[_Connection] = set()
         self.requests = 0
         self.counters: Counter[str] = Counter()
+        self.idle_timeout_s = IDLE_TIMEOUT_S
+        self._sweeper: list[Any] | None = None  # the event closing idle clients
 
     def open(self) -> None:
         ensure_dir(os.path.dirname(os.path.abspath(self.path)), SOCKET_DIR_MODE)
@@ -251,17 +273,49 @@ class ControlServer:
             _pid, uid, _gid = peer_credentials(conn)
             allowed = uid == 0 or uid == os.geteuid()
             c = _Connection(self, conn, allowed, uid)
-            if len(self.connections) >= MAX_CONNECTIONS:
+            # Only a user who may use the daemon makes an idle client give way.
+            if len(self.connections) >= MAX_CONNECTIONS and not (allowed and self._evict_idle()):
                 self.counters["refused_too_many"] += 1
-                c.send(protocol.error(None, Net80211Error("too many connections", errno.EAGAIN)))
+                c.send(protocol.error(None, Net80211Error(
+                    f"too many connections: all {MAX_CONNECTIONS} are busy, try again", errno.EAGAIN)))
                 c.close()
                 continue
             self.connections.add(c)
             self.sched.add_reader(conn, c.readable)
+            self._arm_sweeper()
+
+    def _evict_idle(self) -> bool:
+        """Make room for a newcomer: the client idle the longest is hung up on."""
+        idle = [c for c in self.connections if c.idle and c.allowed]
+        if not idle:
+            return False
+        victim = min(idle, key=lambda c: c.last_active)
+        self.counters["evicted_idle"] += 1
+        log.debug("closing an idle client (uid %d) to make room", victim.uid)
+        victim.hang_up("idle connection closed: another client needed its slot", errno.ETIMEDOUT)
+        return True
+
+    def _arm_sweeper(self) -> None:
+        if self._sweeper is None and self.connections:
+            self._sweeper = self.sched.call_later(round(self.idle_timeout_s * SEC / 4), self._sweep)
+
+    def _sweep(self) -> None:
+        """Disconnect the clients that asked nothing for idle_timeout_s."""
+        self._sweeper = None
+        limit = self.sched.now_ns - round(self.idle_timeout_s * SEC)
+        for c in [c for c in self.connections if c.idle and c.last_active <= limit]:
+            self.counters["dropped_idle"] += 1
+            log.debug("closing a client (uid %d) idle for %.0f s", c.uid, self.idle_timeout_s)
+            c.hang_up(f"idle connection closed after {self.idle_timeout_s:g} s without a request",
+                      errno.ETIMEDOUT)
+        self._arm_sweeper()
 
     def close(self) -> None:
         for c in list(self.connections):
             c.close()
+        if self._sweeper is not None:
+            self.sched.cancel(self._sweeper)
+            self._sweeper = None
         if self.sock is not None:
             self.sched.remove_reader(self.sock)
             self.sock.close()

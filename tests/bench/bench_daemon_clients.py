@@ -81,8 +81,8 @@ def _start(directory: str) -> tuple[subprocess.Popen[bytes], str]:
 
 def _connect(path: str, timeout: float = 30.0) -> socket.socket:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)  # blocking: waits while the daemon's listen queue is full
     s.settimeout(timeout)
-    s.connect(path)
     return s
 
 

@@ -19,8 +19,8 @@ from net80211.ctl.server import MAX_CONNECTIONS
 
 def _connect(path: str) -> socket.socket:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(path)  # blocking: waits while the listen queue is full
     s.settimeout(DEADLINE_S)
-    s.connect(path)
     return s
 
 
@@ -78,7 +78,8 @@ def test_a_newcomer_is_refused_only_when_every_slot_is_busy(monkeypatch):
             except BlockingIOError:
                 pass
             hogs.append(h)
-        wait_for(lambda: all(c.out for c in d.daemon.server.connections), "answers to queue up")
+        conns = d.daemon.server.connections
+        wait_for(lambda: len(conns) == 2 and not any(c.idle for c in conns), "requests to queue up")
         extra = _connect(d.sock)
         msg = json.loads(extra.makefile("rb").readline())
         assert msg["error"] == "EAGAIN" and "64" not in msg["message"] and "2" in msg["message"]
