@@ -1,14 +1,15 @@
 """`wlanctl run FILE` / `python -m net80211.scenario FILE`: run a scenario
 and print its summary.
 
-Exit status: 0 after a run, 2 for a usage error, otherwise the errno of the
-failure (EINVAL 22 for a bad scenario, ENOENT 2 for a missing file, EBUSY
-16 when a device refused a vap, ...), as the other wlanctl commands do.
+Exit status: 0 after a run, otherwise the errno of the failure (EINVAL 22
+for a usage error or a bad scenario, ENOENT 2 for a missing file, EBUSY 16
+when a device refused a vap, ...), as the other wlanctl commands do.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 from pathlib import Path
@@ -38,15 +39,15 @@ def cli_main(argv: list[str], prog: str = "wlanctl run") -> int:
     """Run `FILE [--seconds S] [--seed N] [--json] [--outdir DIR]`; the exit status."""
     try:
         args = _parser(prog).parse_args(argv)
-    except SystemExit as e:  # -h (0) or a usage error (2)
-        return int(e.code or 0)
+    except SystemExit as e:  # -h (0) or a usage error (argparse said what)
+        return 0 if not e.code else errno.EINVAL
     if args.seconds is not None and not 0 < args.seconds <= MAX_SECONDS:
-        print(f"{prog}: --seconds must be > 0 and at most {MAX_SECONDS:g}, not {args.seconds!r}",
+        print(f"{prog}: --seconds must be > 0 and at most {MAX_SECONDS:g}, not {args.seconds!r} (EINVAL)",
               file=sys.stderr)
-        return 2
+        return errno.EINVAL
     if args.seed is not None and args.seed < 0:
-        print(f"{prog}: --seed must not be negative", file=sys.stderr)
-        return 2
+        print(f"{prog}: --seed must not be negative, not {args.seed} (EINVAL)", file=sys.stderr)
+        return errno.EINVAL
     try:
         sc = load_scenario(args.file, seed=args.seed)
         result = run_scenario(sc, seconds=args.seconds, outdir=args.outdir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -28,9 +29,10 @@ def test_cli_writes_every_report_and_jobs_do_not_change_results(tmp_path: Path,
     two = tmp_path / "two"
     one.mkdir()
     two.mkdir()
-    rc1, r1 = _run(one)
+    rc1, r1 = _run(one, "--progress")
     out = capsys.readouterr().out
     rc2, r2 = _run(two, "--jobs", "2")
+    out2 = capsys.readouterr().out
     assert rc1 == rc2 == 0, out
     assert r1["driver"] == "hwsim" and r1["profile"] == "single"
     assert r1["totals"]["cells"] == 9 and r1["totals"]["failed"] == 0
@@ -39,16 +41,21 @@ def test_cli_writes_every_report_and_jobs_do_not_change_results(tmp_path: Path,
     assert "| mix | verdict | behaviour | lifecycle |" in (one / "out.md").read_text()
     assert "9/9" in out and "[####" in out  # the progress bar
     assert "conformance matrix" in out and "hwsim:single: 3 mixes, 9 cells" in out
+    # Not a terminal and not asked for: no bar, no carriage returns, no xdist chatter.
+    assert "\r" not in out2 and "[####" not in out2 and "bringing up nodes" not in out2
+    assert "hwsim:single: 3 mixes, 9 cells" in out2
 
 
 def test_cli_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli_main(["--driver", "nosuch"]) == 2
+    # The errno rule of every wlanctl command: the exit status is the errno.
+    assert cli_main(["--driver", "nosuch"]) == errno.ENXIO
     assert "no driver named 'nosuch'" in capsys.readouterr().err
-    assert cli_main(["--driver", "hwsim:nosuch"]) == 2
+    assert cli_main(["--driver", "hwsim:nosuch"]) == errno.EINVAL
     assert "no profile 'nosuch'" in capsys.readouterr().err
-    assert cli_main(["--driver", "hwsim", "--jobs", "0"]) == 2
-    assert "--jobs must be at least 1" in capsys.readouterr().err
-    assert cli_main([]) == 2  # --driver is required
+    assert cli_main(["--driver", "hwsim", "--jobs", "0"]) == errno.EINVAL
+    err = capsys.readouterr().err
+    assert "--jobs must be at least 1" in err and "(EINVAL)" in err
+    assert cli_main([]) == errno.EINVAL  # --driver is required
 
 
 def _pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
