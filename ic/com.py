@@ -9,6 +9,7 @@ drivers implement `ic_vap_create`/`ic_vap_delete` and may override the other
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
 import re
@@ -20,7 +21,7 @@ from .admission import MixVerdict, VapRequest
 from .channels import ALL_CHANNELS, Channel
 from .channels import find_channel as _lookup_channel
 from .enums import Caps, CloneFlags, ComFlags, OpMode, parse_wlanmode
-from .errors import AlreadyExists, DriverError, InvalidArgument, NoSuchDevice, NotSupported
+from .errors import AlreadyExists, DriverError, InvalidArgument, Net80211Error, NoSuchDevice, NotSupported
 from .names import NameRegistry, check_name, registry_for, unit_of
 from .policy import Policy
 from .sched import Scheduler, TaskQueue
@@ -129,6 +130,7 @@ class IEEE80211Com:
             bssid = parse_mac(bssid, "wlanbssid")
         if macaddr is not None:
             macaddr = parse_mac(macaddr, "wlanaddr")
+            self._check_own_address(name, macaddr)
             flags |= CloneFlags.MACADDR
         elif flags & CloneFlags.MACADDR:
             raise InvalidArgument(f"{name}: CLONE_MACADDR needs an address (wlanaddr)")
@@ -243,7 +245,34 @@ class IEEE80211Com:
         except ValueError:
             raise InvalidArgument(f"unknown operating mode {opmode!r}") from None
 
+    def _check_own_address(self, name: str, mac: bytes) -> None:
+        """A vap's own address must be one station's: not a group address
+        (multicast, broadcast) nor all zeros (EINVAL), and not an address
+        another radio or vap uses where this device's frames go
+        (EADDRINUSE, `ic_address_in_use`)."""
+        text = mac_str(mac)
+        if mac[0] & 0x01:
+            kind = "broadcast" if mac == b"\xff" * 6 else "multicast"
+            raise InvalidArgument(f"{name}: wlanaddr {text} is a {kind} address, not a station's")
+        if mac == bytes(6):
+            raise InvalidArgument(f"{name}: wlanaddr {text} is the all-zero address")
+        user = self.ic_address_in_use(mac)
+        if user is not None:
+            raise Net80211Error(f"{name}: wlanaddr {text} is in use by {user}", errno.EADDRINUSE)
+
     # -- driver methods (FreeBSD names) -----------------------------------
+    def ic_address_in_use(self, mac: bytes) -> str | None:
+        """Driver hook: who else uses `mac` as its own address where this
+        device's frames go (its medium), or None.  The base class knows only
+        its own vaps; a driver whose radios share a medium looks at all of
+        them.  The device's own address is free (vaps share it by default)."""
+        if mac == self.macaddr:
+            return None
+        for v in self.vaps:
+            if v.macaddr == mac:
+                return f"{v.name} on {self.name}"
+        return None
+
     def ic_vap_create(self, name: str, unit: int, opmode: OpMode, flags: CloneFlags,
                       bssid: bytes | None, macaddr: bytes | None) -> IEEE80211Vap | None:
         """Driver hook: set up, adjust and attach a vap; return it (or None to refuse)."""

@@ -33,7 +33,15 @@ from ic import (
 from net80211 import IEEE80211Vap
 from net80211.driver import BeaconTimer, beacon_frame, input_all, tx_complete
 
-from .kernel.medtypes import ADDR_BSS, ADDR_OWN, FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
+from .kernel.medtypes import (
+    ADDR_BSS,
+    ADDR_OWN,
+    FIF_ALLMULTI,
+    FIF_BEACONS,
+    FIF_PROBE_REQ,
+    FIF_PROMISC,
+    mac_to_int,
+)
 from .medium import HwsimMedium, MediumPort, register_radio_factory
 from .profiles import HWSIM_CAPS, hwsim_default
 
@@ -146,6 +154,28 @@ class HwsimRadio(IEEE80211Com):
         raise Busy(f"{self.name}: all {MAX_VAP_ADDRS} vap addresses are in use")
 
     # -- driver methods -----------------------------------------------------------
+    def ic_address_in_use(self, mac: bytes) -> str | None:
+        """Another radio of the medium whose own address `mac` is, a vap of
+        any radio of the medium using it, or an address a port of the medium
+        answers to (a kernel radio's, on an external medium); this radio's
+        own address is free (its vaps share it by default)."""
+        own = super().ic_address_in_use(mac)
+        if own is not None:
+            return own
+        for radio in self.medium.radios:
+            if radio is self:
+                continue
+            if radio.macaddr == mac:
+                return f"radio {radio.name}"
+            for v in radio.vaps:
+                if v.macaddr == mac:
+                    return f"{v.name} on {radio.name}"
+        key = (mac_to_int(mac), ADDR_OWN)
+        for port in self.medium.ports:
+            if port is not self.port and key in port._addrs:
+                return f"{port.name} on the medium"
+        return None
+
     def ic_vap_create(self, name: str, unit: int, opmode: OpMode, flags: CloneFlags,
                       bssid: bytes | None, macaddr: bytes | None) -> HwsimVap:
         if opmode is OpMode.WDS and macaddr is None:
