@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from net80211.conformance.matrix import DEFAULT_MAX_VAPS
 from ic.errors import errno_name
+from net80211.conformance.matrix import DEFAULT_MAX_VAPS
 from net80211.conformance.world import resolve
 
 EXIT_OK, EXIT_FAILED = 0, 1

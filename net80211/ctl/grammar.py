@@ -9,6 +9,7 @@ daemon checks meaning (is the mode known, does the device exist).
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -22,11 +23,25 @@ _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
 
 class UsageError(InvalidArgument):
     """The words do not form a wlanctl command (EINVAL); `command` names the
-    command whose usage to show, if known."""
+    command whose usage to show, if known, `word` the word that was wrong and
+    `suggestion` the known word closest to it."""
 
-    def __init__(self, message: str, command: str | None = None) -> None:
+    def __init__(self, message: str, command: str | None = None, *, word: str | None = None,
+                 known: tuple[str, ...] | list[str] = ()) -> None:
+        self.word = word
+        self.suggestion = closest(word, known) if word is not None else None
+        if self.suggestion is not None:
+            message = f"{message} (did you mean {self.suggestion!r}?)"
         super().__init__(message)
         self.command = command
+
+
+def closest(word: str, known: tuple[str, ...] | list[str] | set[str]) -> str | None:
+    """The known word a typo most likely meant (None if none is close)."""
+    if word in known:
+        return None
+    found = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -111,8 +126,8 @@ COMMANDS: tuple[Command, ...] = (
             local=True),
     Command("conformance", "none", "wlanctl conformance ...", "run the conformance test matrix",
             local=True),
-    Command("completion", "none", "wlanctl completion [bash]", "print a shell completion script",
-            local=True, subwords=("bash",)),
+    Command("completion", "none", "wlanctl completion [bash|zsh]", "print a shell completion script",
+            local=True, subwords=("bash", "zsh")),
     Command("show", "iface", "wlanctl IFACE [--json]",
             "show a vap (mode, state, addresses, channel, ssid, bssid, flags, counters) or a device",
             read=True),
@@ -137,6 +152,7 @@ BY_NAME = {c.name: c for c in COMMANDS}
 IFACE_VERBS = {"create": "create", "destroy": "destroy", "list": "query", "check": "check",
                "capture": "capture"}
 TOP_WORDS = ("list", "radio", "serve", "run", "conformance", "completion")
+SHELLS = ("bash", "zsh")
 GLOBAL_OPTIONS = (
     ("--json", "print the answer of a read command as JSON"),
     ("--socket PATH", "the daemon's control socket (default $WLANCTL_SOCKET or "
@@ -172,23 +188,24 @@ def all_words() -> dict[str, list[str]]:
 
 def _value(kw: Keyword, word: str | None, command: str) -> Any:
     if word is None:
-        raise UsageError(f"{kw.word}: missing {kw.arg}", command)
+        raise UsageError(f"{kw.word}: missing {kw.arg}", command, word=kw.word)
     if kw.choices and word not in kw.choices:
-        raise UsageError(f"{kw.word}: {word!r} is not one of {', '.join(kw.choices)}", command)
+        raise UsageError(f"{kw.word}: {word!r} is not one of {', '.join(kw.choices)}", command,
+                         word=word, known=kw.choices)
     if kw.kind == "int" or (kw.kind == "channel" and word not in ("any", "-")):
         try:
             n = int(word, 10)
         except ValueError:
-            raise UsageError(f"{kw.word}: {word!r} is not a number", command) from None
+            raise UsageError(f"{kw.word}: {word!r} is not a number", command, word=word) from None
         if n < 0 or n > 0xFFFF:
-            raise UsageError(f"{kw.word}: {n} is out of range", command)
+            raise UsageError(f"{kw.word}: {n} is out of range", command, word=word)
         return n
     if kw.kind == "channel":
         return None
     if kw.kind == "mac" and not _MAC_RE.match(word):
-        raise UsageError(f"{kw.word}: {word!r} is not a MAC address", command)
+        raise UsageError(f"{kw.word}: {word!r} is not a MAC address", command, word=word)
     if kw.kind == "name" and not _NAME_RE.match(word):
-        raise UsageError(f"{kw.word}: {word!r} is not a valid name", command)
+        raise UsageError(f"{kw.word}: {word!r} is not a valid name", command, word=word)
     return word
 
 
@@ -200,7 +217,10 @@ def _keywords(cmd: Command, words: list[str], table: tuple[Keyword, ...]) -> dic
         w = words[i]
         kw = by_word.get(w)
         if kw is None:
-            raise UsageError(f"{cmd.name}: unknown keyword {w!r}", cmd.name)
+            known = list(by_word)
+            if cmd.name == "set" and i == 0:
+                known += list(IFACE_VERBS)  # `wlan0 craete ...`: a verb was meant
+            raise UsageError(f"{cmd.name}: unknown keyword {w!r}", cmd.name, word=w, known=known)
         if kw.arg is None:
             args[kw.key] = kw.value
             i += 1
@@ -256,20 +276,23 @@ def parse(argv: list[str]) -> Invocation:
     head, rest = words[0], words[1:]
     if head == "list":
         if rest:
-            raise UsageError(f"list: unexpected {rest[0]!r}", "list")
+            raise UsageError(f"list: unexpected {rest[0]!r}", "list", word=rest[0])
         return inv
     if head == "completion":
         inv.command = "completion"
-        if rest and rest != ["bash"]:
-            raise UsageError(f"completion: unknown shell {rest[0]!r} (only bash)", "completion")
+        inv.args["shell"] = rest[0] if len(rest) == 1 and rest[0] in SHELLS else "bash"
+        if rest and (len(rest) > 1 or rest[0] not in SHELLS):
+            raise UsageError(f"completion: unknown shell {rest[0]!r} (bash or zsh)", "completion",
+                             word=rest[0], known=SHELLS)
         return inv
     if head == "radio":
         inv.command = "radio"
         return _radio(inv, rest)
     if head.startswith("-"):
-        raise UsageError(f"unknown option {head!r}")
+        raise UsageError(f"unknown option {head!r}", word=head,
+                         known=["--json", "--socket", "--help"])
     if not _NAME_RE.match(head):
-        raise UsageError(f"{head!r} is not an interface name")
+        raise UsageError(f"{head!r} is not an interface name", word=head, known=TOP_WORDS)
     inv.args["name"] = head
     verb = IFACE_VERBS.get(rest[0]) if rest else None
     if not rest:
@@ -294,7 +317,7 @@ def _create(inv: Invocation, words: list[str]) -> None:
 
 def _destroy(inv: Invocation, words: list[str]) -> None:
     if words:
-        raise UsageError(f"destroy: unexpected {words[0]!r}", "destroy")
+        raise UsageError(f"destroy: unexpected {words[0]!r}", "destroy", word=words[0])
 
 
 def _query(inv: Invocation, words: list[str]) -> None:
@@ -303,7 +326,8 @@ def _query(inv: Invocation, words: list[str]) -> None:
     cmd = BY_NAME["query"]
     if len(words) != 1 or words[0] not in cmd.subwords:
         got = repr(words[0]) if words else "nothing"
-        raise UsageError(f"list: expected one of {', '.join(cmd.subwords)}, got {got}", "query")
+        raise UsageError(f"list: expected one of {', '.join(cmd.subwords)}, got {got}", "query",
+                         word=words[0] if words else None, known=cmd.subwords)
     inv.args["what"] = words[0]
 
 
@@ -321,7 +345,7 @@ def _check(inv: Invocation, words: list[str]) -> None:
             try:
                 channels.append(int(w, 10))
             except ValueError:
-                raise UsageError(f"check: channel {w!r} is not a number", "check") from None
+                raise UsageError(f"check: channel {w!r} is not a number", "check", word=w) from None
     if not modes:
         raise UsageError("check: name at least one mode", "check")
     if channels is not None and not channels:
@@ -341,14 +365,16 @@ def _capture(inv: Invocation, words: list[str]) -> None:
     elif words == ["stop"]:
         inv.args["action"] = "stop"
     else:
-        raise UsageError("capture: expected 'start FILE' or 'stop'", "capture")
+        raise UsageError("capture: expected 'start FILE' or 'stop'", "capture",
+                         word=words[0] if words else None, known=("start", "stop"))
 
 
 def _radio(inv: Invocation, words: list[str]) -> Invocation:
     if inv.help:
         return inv
     if not words or words[0] not in ("add", "del"):
-        raise UsageError("radio: expected 'add' or 'del'", "radio")
+        raise UsageError("radio: expected 'add' or 'del'", "radio", word=words[0] if words else None,
+                         known=("add", "del"))
     if words[0] == "del":
         if len(words) != 2 or not _NAME_RE.match(words[1]):
             raise UsageError("radio del: expected one radio name", "radio")
@@ -360,7 +386,7 @@ def _radio(inv: Invocation, words: list[str]) -> Invocation:
     keywords = {k.word for k in RADIO_ADD_KEYWORDS}
     if rest and rest[0] not in keywords:
         if not _NAME_RE.match(rest[0]):
-            raise UsageError(f"radio add: {rest[0]!r} is not a valid name", "radio")
+            raise UsageError(f"radio add: {rest[0]!r} is not a valid name", "radio", word=rest[0])
         inv.args["name"] = rest[0]
         rest = rest[1:]
     inv.args.update(_keywords(BY_NAME["radio"], rest, RADIO_ADD_KEYWORDS))
@@ -434,4 +460,37 @@ _wlanctl() {{
     esac
 }}
 complete -F _wlanctl wlanctl
+"""
+
+
+def zsh_completion() -> str:
+    """A zsh completion script driven by the command table (compdef wlanctl)."""
+    top = " ".join(TOP_WORDS)
+    verbs = " ".join(sorted(IFACE_VERBS)) + " " + " ".join(k.word for k in SET_KEYWORDS)
+    create = " ".join(k.word for k in CREATE_KEYWORDS)
+    lists = " ".join(BY_NAME["query"].subwords)
+    radio = "add del " + " ".join(k.word for k in RADIO_ADD_KEYWORDS)
+    return f"""#compdef wlanctl
+# zsh completion for wlanctl (generated from its command table)
+_wlanctl() {{
+    local -a words_
+    if (( CURRENT == 2 )); then
+        words_=({top} --json --socket -h)
+        compadd -a words_; return
+    fi
+    case "$words[2]" in
+        radio) words_=({radio}); compadd -a words_; return;;
+        serve) words_=(--config --socket --state -v -vv); compadd -a words_; return;;
+        completion) words_=({" ".join(SHELLS)}); compadd -a words_; return;;
+        run|conformance) _files; return;;
+    esac
+    case "$words[3]" in
+        create) words_=({create});;
+        list) words_=({lists});;
+        capture) words_=(start stop);;
+        *) words_=({verbs});;
+    esac
+    compadd -a words_
+}}
+compdef _wlanctl wlanctl
 """

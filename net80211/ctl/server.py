@@ -62,7 +62,9 @@ class _Connection:
         self.skipping = False
         self.closing = False  # close once the answers are written
         self.stalled: list[Any] | None = None  # the event dropping a client that does not read
-        self.last_active = server.sched.now_ns  # its last request or the last answer it took
+        self.last_active = 0  # when it last asked or took an answer (virtual ns)
+        self.last_seq = 0  # ... in the order of all clients' activity (ties of last_active)
+        self.touch()
         # A user who may not use the daemon gets SEND_TIMEOUT_S for its one
         # answer: it cannot hold one of the MAX_CONNECTIONS slots idle.
         self.deadline = None if allowed else server.sched.call_later(
@@ -90,6 +92,11 @@ class _Connection:
             self.skipping = False
         self.buf += data
         self._work()
+
+    def touch(self) -> None:
+        self.last_active = self.server.sched.now_ns
+        self.server.activity += 1
+        self.last_seq = self.server.activity
 
     @property
     def idle(self) -> bool:
@@ -169,7 +176,7 @@ class _Connection:
             self.close()
             return
         if sent:
-            self.last_active = self.server.sched.now_ns
+            self.touch()
         del self.out[:sent]
 
     def _idle(self) -> None:
@@ -189,7 +196,7 @@ class _Connection:
             return
         req_id: Any = None
         self.server.requests += 1
-        self.last_active = self.server.sched.now_ns
+        self.touch()
         try:
             req_id, cmd, args = protocol.decode_request(line)
             if not self.allowed:
@@ -241,6 +248,7 @@ class ControlServer:
         self.requests = 0
         self.counters: Counter[str] = Counter()
         self.idle_timeout_s = IDLE_TIMEOUT_S
+        self.activity = 0  # counts every client's requests and answers taken
         self._sweeper: list[Any] | None = None  # the event closing idle clients
 
     def open(self) -> None:
@@ -289,7 +297,7 @@ class ControlServer:
         idle = [c for c in self.connections if c.idle and c.allowed]
         if not idle:
             return False
-        victim = min(idle, key=lambda c: c.last_active)
+        victim = min(idle, key=lambda c: c.last_seq)
         self.counters["evicted_idle"] += 1
         log.debug("closing an idle client (uid %d) to make room", victim.uid)
         victim.hang_up("idle connection closed: another client needed its slot", errno.ETIMEDOUT)

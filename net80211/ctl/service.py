@@ -27,9 +27,9 @@ from ic import (
     parse_wlanmode,
 )
 from net80211.ctl.config import NETDEV_KINDS, Config
-from net80211.ctl.grammar import CREATE_KEYWORDS, DEVICE_LISTS, VAP_LISTS
+from net80211.ctl.grammar import CREATE_KEYWORDS, DEVICE_LISTS, VAP_LISTS, closest
 from net80211.ctl.p2p import P2PManager
-from net80211.ctl.protocol import VERSION
+from net80211.ctl.protocol import VERSION, about
 from net80211.ctl.state import StateFile
 from net80211.driver import Driver, open_driver
 from net80211.host.tap import remove_netns
@@ -45,6 +45,8 @@ _CREATE_TYPES: dict[str, tuple[type, ...]] = {
     "netdev": (str,), "netns": (str,), "up": (bool,),
 }
 assert set(_CREATE_TYPES) == {k.key for k in CREATE_KEYWORDS}
+MODE_WORDS = ("sta", "hostap", "ap", "adhoc", "ibss", "ahdemo", "tdma", "wds", "monitor", "mesh",
+              "p2p-device", "p2p-go", "p2p-client")
 MAX_RADIO_CHANNELS = 64  # channels a radio may use at once (radio add ... channels N)
 MAX_DEVICES = 1024  # radios of one daemon (radio add)
 
@@ -65,7 +67,9 @@ def _arg(args: dict[str, Any], key: str, types: tuple[type, ...], required: bool
 def _only(args: dict[str, Any], allowed: set[str]) -> None:
     bad = set(args) - allowed
     if bad:
-        raise InvalidArgument(f"unknown argument(s) {', '.join(sorted(map(str, bad)))}")
+        first = sorted(map(str, bad))[0]
+        raise about(InvalidArgument(f"unknown argument(s) {', '.join(sorted(map(str, bad)))}"),
+                    first, closest(first, allowed))
 
 
 def _flags_words(flags: Any) -> list[str]:
@@ -139,8 +143,19 @@ class Service:
     def handle(self, cmd: str, args: dict[str, Any]) -> Any:
         fn = self.handlers.get(cmd)
         if fn is None:
-            raise Net80211Error(f"unknown command {cmd!r}", errno.EOPNOTSUPP)
+            raise about(Net80211Error(f"unknown command {cmd!r}", errno.EOPNOTSUPP), cmd,
+                        closest(cmd, set(self.handlers)))
         return fn(args)
+
+    def _names(self, devices: bool = True, vaps: bool = True) -> set[str]:
+        return {n for d in self.devices() for n in ([d.name] if devices else [])
+                + ([v.name for v in d.vaps] if vaps else [])}
+
+    def _no_such(self, name: str, what: str, *, devices: bool = True, vaps: bool = True) -> NoSuchDevice:
+        """ENXIO naming `name`, with the closest existing name if one is close."""
+        near = closest(name, self._names(devices, vaps))
+        hint = f" (did you mean {near!r}?)" if near else ""
+        return about(NoSuchDevice(f"{name}: no such {what}{hint}"), name, near)
 
     # -- lookups ------------------------------------------------------------------------
     def devices(self) -> list[IEEE80211Com]:
@@ -150,14 +165,14 @@ class Service:
         for d in self.devices():
             if d.name == name:
                 return d
-        raise NoSuchDevice(f"{name}: no such device")
+        raise self._no_such(name, "device", vaps=False)
 
     def vap(self, name: str) -> Any:
         for d in self.devices():
             for v in d.vaps:
                 if v.name == name:
                     return v
-        raise NoSuchDevice(f"{name}: no such interface")
+        raise self._no_such(name, "interface", devices=False)
 
     def _iface(self, name: str) -> tuple[str, Any]:
         for d in self.devices():
@@ -166,7 +181,7 @@ class Service:
             for v in d.vaps:
                 if v.name == name:
                     return "vap", v
-        raise NoSuchDevice(f"{name}: no such interface")
+        raise self._no_such(name, "interface")
 
     def _driver_of(self, dev: IEEE80211Com) -> Driver:
         for drv in self.drivers:
@@ -241,7 +256,9 @@ class Service:
         try:
             mode, _ = parse_wlanmode(word)
         except ValueError:
-            raise InvalidArgument(f"{name}: unknown wlanmode {word!r}") from None
+            near = closest(word, MODE_WORDS)
+            hint = f" (did you mean {near!r}?)" if near else ""
+            raise about(InvalidArgument(f"{name}: unknown wlanmode {word!r}{hint}"), word, near) from None
         flags = CloneFlags(0)
         if a["bssid"]:
             flags |= CloneFlags.BSSID
@@ -280,6 +297,8 @@ class Service:
         except BaseException:
             self._destroy_vap(vap)
             raise
+        log.info("%s: created %s vap on %s, address %s", vap.name, vap.opmode.word, dev.name,
+                 mac_str(vap.macaddr))
         return {"vap": self.describe_vap(vap)}
 
     def _p2p_manager(self) -> Any:
@@ -325,6 +344,7 @@ class Service:
         if kind != "vap":
             raise InvalidArgument(f"{name} is a device, not a vap (use `wlanctl radio del {name}`)")
         self._destroy_vap(obj)
+        log.info("%s: destroyed", name)
         return {"destroyed": name}
 
     def set(self, args: dict[str, Any]) -> dict[str, Any]:

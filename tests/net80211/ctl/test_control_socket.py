@@ -38,7 +38,7 @@ def test_one_answer_per_line_in_order(daemon):
     assert [a["id"] for a in out] == [1, 2, 3]
     assert out[0]["ok"] and out[0]["result"]["version"] == protocol.VERSION
     assert out[2] == {"v": 1, "id": 3, "ok": False, "errno": errno.EOPNOTSUPP, "error": "EOPNOTSUPP",
-                      "message": "unknown command 'nope'"}
+                      "message": "unknown command 'nope'", "word": "nope"}
 
 
 @pytest.mark.parametrize("line, code", [
