@@ -4,6 +4,7 @@ control socket speaks `protocol` to root and the daemon's own user only."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 import os
@@ -19,7 +20,7 @@ from ic import Net80211Error, Scheduler
 from ic.errors import errno_name
 from ic.sched import SEC
 from net80211.ctl import protocol
-from net80211.ctl.config import Config
+from net80211.ctl.config import DEFAULT_P2P_CTRL_DIR, Config
 from net80211.ctl.p2p import sweep_stale
 from net80211.ctl.service import Service
 from net80211.ctl.sockpath import bind_in_place, prepare_socket_path
@@ -340,9 +341,12 @@ class Daemon:
     """Devices, the control socket, and the real-time loop that runs them."""
 
     def __init__(self, config: Config, socket_path: str, state_path: str | None = None) -> None:
-        self.config = config
         self.socket_path = socket_path
+        if config.p2p_ctrl_dir == DEFAULT_P2P_CTRL_DIR:
+            config = dataclasses.replace(config, p2p_ctrl_dir=self.p2p_dir_for(socket_path))
+        self.config = config
         self.state_path = state_path or f"{socket_path}.state"
+        self.made_dirs: list[str] = []  # directories this daemon created, removed at exit if empty
         self.sched = Scheduler(realtime=True)
         self.state = StateFile(self.state_path)
         self.service = Service(self.sched, config, self.state)
@@ -356,6 +360,16 @@ class Daemon:
         self.sched.io_error = self._io_error
         self.io_failures: Counter[str] = Counter()
         self.service.counters = self.counters
+
+    @staticmethod
+    def p2p_dir_for(socket_path: str) -> str:
+        """The P2P control directory beside a control socket: /run/net80211/p2p
+        beside the default socket (where wpa_cli users look), SOCKET.p2p beside
+        any other (a name of its own: two daemons in /tmp share nothing)."""
+        path = os.path.abspath(socket_path)
+        if path == protocol.DEFAULT_SOCKET:
+            return os.path.join(os.path.dirname(path), "p2p")
+        return f"{path}.p2p"
 
     def counters(self) -> dict[str, int]:
         """What the daemon answered, refused and contained since it started."""
@@ -375,9 +389,16 @@ class Daemon:
     def start(self) -> None:
         """Make the socket's directory, recover from a crashed predecessor,
         open the devices, then the socket."""
-        ensure_dir(os.path.dirname(os.path.abspath(self.socket_path)), SOCKET_DIR_MODE)
+        sock_dir = os.path.dirname(os.path.abspath(self.socket_path))
+        dirs = [sock_dir] + ([self.config.p2p_ctrl_dir] if self.config.p2p_ctrl_dir else [])
+        missing = [d for d in dirs if not os.path.lexists(d)]
+        ensure_dir(sock_dir, SOCKET_DIR_MODE)
+        self.made_dirs = [d for d in missing if d == sock_dir]
         prepare_socket_path(self.socket_path)
         self.recovered = recover(self.state_path)
+        # The P2P directory is made on the first P2P device; noted now so
+        # that it is removed at exit only if this daemon made it.
+        self.made_dirs += [d for d in missing if d != sock_dir]
         if self.config.p2p_ctrl_dir is not None:
             self.recovered["p2p_sockets"] = sweep_stale(self.config.p2p_ctrl_dir)
         if any(self.recovered.values()):
@@ -420,6 +441,12 @@ class Daemon:
         self.sched.remove_reader(self._wake_r)
         self._wake_r.close()
         self._wake_w.close()
+        for d in reversed(self.made_dirs):  # the P2P directory, then the socket's
+            try:
+                os.rmdir(d)  # only if empty: another's files there stay
+            except OSError:
+                pass
+        self.made_dirs = []
 
     def _signalled(self, signum: int, _frame: Any) -> None:
         if self.stopping:

@@ -26,7 +26,7 @@ from ic import (
     mac_str,
     parse_wlanmode,
 )
-from net80211.ctl.config import NETDEV_KINDS, Config
+from net80211.ctl.config import DEFAULT_P2P_CTRL_DIR, NETDEV_KINDS, Config
 from net80211.ctl.grammar import CREATE_KEYWORDS, DEVICE_LISTS, VAP_LISTS, closest
 from net80211.ctl.p2p import P2PManager
 from net80211.ctl.protocol import VERSION, about
@@ -304,6 +304,8 @@ class Service:
     def _p2p_manager(self) -> Any:
         if self.p2p is None:
             d = self.config.p2p_ctrl_dir
+            if d == DEFAULT_P2P_CTRL_DIR:
+                d = None  # no daemon (no socket) to put it beside: no control sockets
             try:
                 self.p2p = P2PManager(self.sched, d)
             except OSError as e:

@@ -31,7 +31,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                    "(default: the file's scenario.seed, else 0)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--outdir", type=Path, metavar="DIR",
-                   help="directory for capture files with relative names (default: the current one)")
+                   help="directory the captures' file names are relative to (default: the current "
+                   "directory, not the scenario file's); the summary prints where each went")
     return p
 
 
