@@ -121,6 +121,7 @@ class HwsimRadio(IEEE80211Com):
         self.port: MediumPort = medium.add_port(name, hwaddr=self.hwaddr, freq=self.curchan.freq,
                                                 position=position, tx_power_dbm=tx_power_dbm,
                                                 started=False)
+        self.txpower = self.txpower_applied = tx_power_dbm  # the port transmits at it
         # Received frames go straight to net80211's input path: no Python
         # frame of ours in between on the hottest path of a large world.
         self.port.rx = partial(input_all, self)
@@ -154,6 +155,10 @@ class HwsimRadio(IEEE80211Com):
         raise Busy(f"{self.name}: all {MAX_VAP_ADDRS} vap addresses are in use")
 
     # -- driver methods -----------------------------------------------------------
+    def ic_set_txpower(self, dbm: int) -> None:
+        """The medium computes every link of this radio at the new power."""
+        self.port.tx_power_dbm = dbm
+
     def ic_address_in_use(self, mac: bytes) -> str | None:
         """Another radio of the medium whose own address `mac` is, a vap of
         any radio of the medium using it, or an address a port of the medium

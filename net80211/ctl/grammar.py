@@ -55,7 +55,7 @@ class Keyword:
     arg: str | None = None  # metavar of the value
     choices: tuple[str, ...] = ()
     value: Any = True  # what a flag stores in `dest`
-    kind: str = "str"  # value shape: str, int, mac, name, path, channel
+    kind: str = "str"  # value shape: str, int, mac, bssid (a MAC or any), name, path, channel
 
     @property
     def key(self) -> str:
@@ -97,6 +97,11 @@ CREATE_KEYWORDS = (
             arg="KIND", choices=("tap", "queue")),
     Keyword("netns", "network namespace of the TAP (created if missing)", arg="NAME", kind="name"),
     Keyword("up", "bring the vap up once created", value=True),
+    Keyword("bintval", "beacon interval in TU (25..1000, default 100)", arg="TU", kind="int"),
+    Keyword("dtimperiod", "DTIM period in beacons (1..15, default 1)", dest="dtim_period", arg="N",
+            kind="int"),
+    Keyword("hidessid", "leave the SSID out of beacons and wildcard probe responses", value=True),
+    Keyword("-hidessid", "announce the SSID (default)", dest="hidessid", value=False),
 )
 
 SET_KEYWORDS = (
@@ -104,7 +109,25 @@ SET_KEYWORDS = (
     Keyword("channel", "channel number, or 'any'", arg="N", kind="channel"),
     Keyword("up", "bring the vap up", dest="updown", value="up"),
     Keyword("down", "take the vap down", dest="updown", value="down"),
+    # ifconfig(8)'s 802.11 parameters; a running vap restarts to apply them.
+    Keyword("bssid", "the BSS to join (station) or use; any, off or - for any", arg=_MACS, kind="bssid"),
+    Keyword("-bssid", "join any BSS (default)", dest="bssid", value=None),
+    Keyword("bintval", "beacon interval in TU (25..1000)", arg="TU", kind="int"),
+    Keyword("dtimperiod", "DTIM period in beacons (1..15)", dest="dtim_period", arg="N", kind="int"),
+    Keyword("hidessid", "leave the SSID out of beacons and wildcard probe responses", value=True),
+    Keyword("-hidessid", "announce the SSID (default)", dest="hidessid", value=False),
+    Keyword("authmode", "authentication: open (none is open; shared, 8021x, wpa are refused)",
+            arg="MODE", choices=("none", "open", "shared", "8021x", "wpa")),
+    Keyword("roaming", "who picks the AP: auto (this net80211), manual, device", arg="MODE",
+            choices=("auto", "manual", "device")),
+    # The device's: given on a vap, they apply to its device (as ifconfig).
+    Keyword("txpower", "transmit power in dBm, at most the regulatory limit", arg="DBM", kind="int"),
+    Keyword("country", "ISO country code: the regulatory domain, channel list and power limits "
+            "follow it (US, DE, JP, ... 00 for none)", arg="CC"),
+    Keyword("regdomain", "regulatory domain: FCC, ETSI, MKK or DEBUG (no limits)", arg="NAME"),
 )
+# Set keywords that act on a device (accepted on a device's name too).
+DEVICE_SET_KEYS = frozenset({"txpower", "country", "regdomain"})
 
 RADIO_ADD_KEYWORDS = (
     Keyword("p2p", "the radio has a P2P device (HWSIM_ATTR_SUPPORT_P2P_DEVICE)", value=True),
@@ -113,6 +136,7 @@ RADIO_ADD_KEYWORDS = (
 
 VAP_LISTS = ("sta", "scan", "caps", "chan")
 DEVICE_LISTS = ("caps", "chan", "combinations")
+LIST_ALIASES = {"channels": "chan"}  # `list channels` as ifconfig's `list chan`
 
 COMMANDS: tuple[Command, ...] = (
     Command("list", "none", "wlanctl [list] [--json]",
@@ -136,11 +160,17 @@ COMMANDS: tuple[Command, ...] = (
             "[channel N] [netdev tap|queue] [netns NAME] [up]",
             "clone a vap on a device", keywords=CREATE_KEYWORDS),
     Command("destroy", "vap", "wlanctl IFACE destroy", "destroy a vap (and its netdev)"),
-    Command("set", "vap", "wlanctl IFACE [ssid NAME] [channel N] [up|down]",
-            "change a vap's parameters, bring it up or down", keywords=SET_KEYWORDS),
-    Command("query", "iface", "wlanctl IFACE list sta|scan|caps|chan|combinations [--json]",
-            "stations, scan results, capabilities, channels (vap); caps, chan, combinations (device)",
-            subwords=tuple(dict.fromkeys(VAP_LISTS + DEVICE_LISTS)), read=True),
+    Command("set", "iface", "wlanctl IFACE [ssid NAME] [channel N] [up|down] [bssid MAC|-bssid] "
+            "[bintval TU] [dtimperiod N] [hidessid|-hidessid] [authmode MODE] [roaming MODE] "
+            "[txpower DBM] [country CC] [regdomain NAME]",
+            "change a vap's parameters, bring it up or down; txpower, country and regdomain also on "
+            "a device", keywords=SET_KEYWORDS),
+    Command("query", "iface", "wlanctl IFACE list sta|scan|caps|chan|channels|combinations [--json]",
+            "stations, scan results, capabilities, channels with their power limits (vap); caps, "
+            "chan, combinations (device)",
+            subwords=tuple(dict.fromkeys(VAP_LISTS + DEVICE_LISTS + tuple(LIST_ALIASES))), read=True),
+    Command("scan", "vap", "wlanctl IFACE scan [--json]",
+            "scan now and print what was heard (ifconfig IFACE scan); the vap must be up", read=True),
     Command("check", "device", "wlanctl DEV check MODE [MODE ...] [channels N [N ...]] [--json]",
             "would this mix of vaps be allowed on the device? (with the explanation)", read=True),
     Command("capture", "vap", "wlanctl IFACE capture start FILE | capture stop",
@@ -150,7 +180,7 @@ COMMANDS: tuple[Command, ...] = (
 BY_NAME = {c.name: c for c in COMMANDS}
 # The word that selects a command after an interface name (set and show have none).
 IFACE_VERBS = {"create": "create", "destroy": "destroy", "list": "query", "check": "check",
-               "capture": "capture"}
+               "capture": "capture", "scan": "scan"}
 TOP_WORDS = ("list", "radio", "serve", "run", "conformance", "completion")
 SHELLS = ("bash", "zsh")
 GLOBAL_OPTIONS = (
@@ -202,6 +232,12 @@ def _value(kw: Keyword, word: str | None, command: str) -> Any:
         return n
     if kw.kind == "channel":
         return None
+    if kw.kind == "bssid":
+        if word in ("any", "off", "-"):
+            return None
+        if not _MAC_RE.match(word):
+            raise UsageError(f"{kw.word}: {word!r} is not a MAC address (or any)", command, word=word)
+        return word
     if kw.kind == "mac" and not _MAC_RE.match(word):
         raise UsageError(f"{kw.word}: {word!r} is not a MAC address", command, word=word)
     if kw.kind == "name" and not _NAME_RE.match(word):
@@ -328,7 +364,12 @@ def _query(inv: Invocation, words: list[str]) -> None:
         got = repr(words[0]) if words else "nothing"
         raise UsageError(f"list: expected one of {', '.join(cmd.subwords)}, got {got}", "query",
                          word=words[0] if words else None, known=cmd.subwords)
-    inv.args["what"] = words[0]
+    inv.args["what"] = LIST_ALIASES.get(words[0], words[0])
+
+
+def _scan(inv: Invocation, words: list[str]) -> None:
+    if words:
+        raise UsageError(f"scan: unexpected {words[0]!r}", "scan", word=words[0])
 
 
 def _check(inv: Invocation, words: list[str]) -> None:
@@ -395,7 +436,7 @@ def _radio(inv: Invocation, words: list[str]) -> Invocation:
 
 
 _IFACE_PARSERS = {"create": _create, "destroy": _destroy, "query": _query, "check": _check,
-                  "capture": _capture}
+                  "capture": _capture, "scan": _scan}
 
 
 def usage(command: str | None = None) -> str:
@@ -450,7 +491,8 @@ _wlanctl() {{
     fi
     case "$first" in
         radio) COMPREPLY=($(compgen -W "add del p2p channels" -- "$cur")); return;;
-        serve) COMPREPLY=($(compgen -W "--config --socket" -- "$cur")); return;;
+        serve) COMPREPLY=($(compgen -W "--config --socket --state -v -vv" -- "$cur")); return;;
+        completion) COMPREPLY=($(compgen -W "{" ".join(SHELLS)}" -- "$cur")); return;;
     esac
     case "$verb" in
         create) COMPREPLY=($(compgen -W "{create}" -- "$cur"));;

@@ -40,6 +40,15 @@ def format_vap(v: dict[str, Any]) -> str:
     lines = [f"{v['name']}: flags=<{','.join(flags)}> mode {v['mode']} state {v['state']}",
              f"\tdevice {v['device']} ether {v['macaddr']} bssid {v['bssid']}",
              f"\tssid \"{v['ssid']}\" channel {v['channel'] if v['channel'] is not None else 'any'}"]
+    if "bintval" in v:
+        params = [f"authmode {v['authmode']}", f"bintval {v['bintval']}", f"dtimperiod {v['dtimperiod']}",
+                  "hidessid" if v.get("hidessid") else "-hidessid"]
+        if v.get("des_bssid"):
+            params.append(f"bssid {v['des_bssid']}")
+        if v.get("roaming"):
+            params.append(f"roaming {v['roaming'].upper()}")
+        lines.append("\t" + " ".join(params))
+        lines.append(f"\tcountry {v['country']} regdomain {v['regdomain']} txpower {v['txpower']}")
     if v.get("flags"):
         lines.append(f"\tclone flags {','.join(v['flags'])}")
     nd = v.get("netdev")
@@ -63,6 +72,8 @@ def format_device(d: dict[str, Any]) -> str:
     lines = [f"{d['name']}: driver {d['driver']} ether {d['macaddr']} channel {d['channel']}",
              f"\tcaps {','.join(d['caps'])}", f"\tmodes {' '.join(d['modes'])}",
              f"\tpolicy {d['policy']}", f"\tvaps {' '.join(v['name'] for v in d['vaps']) or '-'}"]
+    if "regdomain" in d:
+        lines.insert(1, f"\tcountry {d['country']} regdomain {d['regdomain']} txpower {d['txpower']}")
     return "\n".join(lines)
 
 
@@ -71,10 +82,11 @@ def format_query(r: dict[str, Any]) -> str:
     if what == "caps":
         return f"caps=0x{r['value']:x}<{','.join(r['caps'])}>\nmodes {' '.join(r['modes'])}"
     if what == "chan":
-        out = []
+        out = [f"regdomain {r['regdomain']} country {r['country']}"] if "regdomain" in r else []
         for c in r["channels"]:
             mark = "*" if c["current"] else " "
-            out.append(f"{mark}Channel {c['ieee']:>3} : {c['freq']} MHz {' '.join(c['flags'])}".rstrip())
+            power = f" {c['maxpower']} dBm max" if "maxpower" in c else ""
+            out.append(f"{mark}Channel {c['ieee']:>3} : {c['freq']} MHz{power} {' '.join(c['flags'])}".rstrip())
         return "\n".join(out)
     if what == "combinations":
         return f"policy {r['policy']}\n{r['text']}"
@@ -95,7 +107,7 @@ def format_result(command: str, result: Any) -> str | None:
         return format_list(result)
     if command == "show":
         return format_vap(result["vap"]) if "vap" in result else format_device(result["device"])
-    if command == "query":
+    if command in ("query", "scan"):
         return format_query(result)
     if command == "check":
         return f"allowed: {' '.join(result['modes'])}\n{result['explanation']}"

@@ -22,7 +22,7 @@ from ic.sched import SEC
 from net80211.ctl import protocol
 from net80211.ctl.config import DEFAULT_P2P_CTRL_DIR, Config
 from net80211.ctl.p2p import sweep_stale
-from net80211.ctl.service import Service
+from net80211.ctl.service import Deferred, Service
 from net80211.ctl.sockpath import bind_in_place, prepare_socket_path
 from net80211.ctl.state import StateFile, recover
 from net80211.wire.outfile import ensure_dir
@@ -63,6 +63,7 @@ class _Connection:
         self.skipping = False
         self.closing = False  # close once the answers are written
         self.stalled: list[Any] | None = None  # the event dropping a client that does not read
+        self.waiting: Deferred | None = None  # an answer not ready yet (a scan): later requests wait
         self.last_active = 0  # when it last asked or took an answer (virtual ns)
         self.last_seq = 0  # ... in the order of all clients' activity (ties of last_active)
         self.touch()
@@ -103,7 +104,7 @@ class _Connection:
     def idle(self) -> bool:
         """Nothing to answer and nothing to write: the client owes the next move."""
         return (not self.out and not self.closing and self.buf.find(b"\n") < 0
-                and self.sock.fileno() >= 0)
+                and self.waiting is None and self.sock.fileno() >= 0)
 
     def hang_up(self, message: str, code: int) -> None:
         """Tell the client why (if its socket takes it) and close."""
@@ -122,13 +123,14 @@ class _Connection:
             self.stalled = None
 
     def _work(self) -> None:
-        """Answer up to BATCH complete requests, write what the socket takes,
-        and watch the socket for what comes next."""
+        """Answer up to REQUESTS_PER_TURN complete requests (none while an
+        answer is still being made), write what the socket takes, and watch
+        the socket for what comes next."""
         if self.sock.fileno() < 0:
             return
         n = 0
-        while n < REQUESTS_PER_TURN and len(self.out) < OUT_HIGH and not (self.closing and not self.allowed
-                                                               and self.out):
+        while (self.waiting is None and n < REQUESTS_PER_TURN and len(self.out) < OUT_HIGH
+               and not (self.closing and not self.allowed and self.out)):
             nl = self.buf.find(b"\n")
             if nl < 0:
                 break
@@ -145,13 +147,14 @@ class _Connection:
         self._flush()
         if self.sock.fileno() < 0:
             return
-        pending = self.buf.find(b"\n") >= 0
-        if self.closing and not self.out and (not pending or not self.allowed):
+        has_line = self.buf.find(b"\n") >= 0
+        pending = has_line and self.waiting is None  # a request to answer next turn
+        if self.closing and not self.out and self.waiting is None and (not pending or not self.allowed):
             self.close()
             return
         sched = self.server.sched
         # Read more only while answers are taken and no backlog waits.
-        if not self.closing and len(self.out) < OUT_HIGH and not pending:
+        if not self.closing and len(self.out) < OUT_HIGH and not has_line:
             sched.add_reader(self.sock, self.readable)
         else:
             sched.remove_reader(self.sock)
@@ -203,7 +206,12 @@ class _Connection:
             if not self.allowed:
                 raise Net80211Error(f"uid {self.uid} may not use this daemon (only root and uid "
                                     f"{os.geteuid()})", errno.EPERM)
-            reply = protocol.ok(req_id, self.server.service.handle(cmd, args))
+            result = self.server.service.handle(cmd, args)
+            if isinstance(result, Deferred):
+                self.waiting = result
+                result.then(lambda d: self._deferred_done(req_id, d))
+                return
+            reply = protocol.ok(req_id, result)
         except OSError as e:
             self.server.counters[f"error_{errno_name(e.errno or errno.EIO)}"] += 1
             reply = protocol.error(req_id, e)
@@ -214,6 +222,22 @@ class _Connection:
         self.queue(reply)
         if not self.allowed:
             self.closing = True  # one answer (EPERM), then hang up
+
+    def _deferred_done(self, req_id: Any, d: Deferred) -> None:
+        """The answer that was not ready is: send it, then serve what waited."""
+        if self.waiting is not d:
+            return
+        self.waiting = None
+        if self.sock.fileno() < 0:
+            return
+        if d.error is None:
+            self.queue(protocol.ok(req_id, d.result))
+        else:
+            code = d.error.errno if isinstance(d.error, OSError) and d.error.errno else errno.EIO
+            self.server.counters[f"error_{errno_name(code)}"] += 1
+            self.queue(protocol.error(req_id, d.error))
+        self.touch()
+        self._work()
 
     def queue(self, data: bytes) -> None:
         self.out += data
@@ -230,6 +254,7 @@ class _Connection:
             self.server.sched.remove_writer(self.sock)
             self.sock.close()
         self._unstall()
+        self.waiting = None  # an answer still being made goes nowhere
         if self.deadline is not None:
             self.server.sched.cancel(self.deadline)
             self.deadline = None

@@ -53,7 +53,8 @@ def test_one_answer_per_line_in_order(daemon):
     (b'{"v": 1, "id": 1, "cmd": "create", "args": {"name": "w0", "wlandev": "hwsim0", "channel": true}}',
      errno.EINVAL),
     (b'{"v": 1, "id": 1, "cmd": "check", "args": {"name": "hwsim0", "modes": "sta"}}', errno.EINVAL),
-    (b'{"v": 1, "id": 1, "cmd": "set", "args": {"name": "hwsim0"}}', errno.ENXIO),
+    (b'{"v": 1, "id": 1, "cmd": "set", "args": {"name": "nosuch0"}}', errno.ENXIO),
+    (b'{"v": 1, "id": 1, "cmd": "set", "args": {"name": "hwsim0", "ssid": "x"}}', errno.EINVAL),
     (b"\xff\xfe\x00garbage", errno.EINVAL),
     (b"[" * 100000, errno.EMSGSIZE),
 ])

@@ -126,7 +126,8 @@ def test_table_is_introspectable():
     words = grammar.all_words()
     assert set(words) == {c.name for c in grammar.COMMANDS}
     assert {"wlandev", "wlanmode", "wlanbssid", "wlanaddr", "bssid", "-bssid", "beacons", "-beacons",
-            "wdslegacy", "-wdslegacy", "ssid", "channel", "netdev", "netns", "up"} == set(words["create"])
+            "wdslegacy", "-wdslegacy", "ssid", "channel", "netdev", "netns", "up", "bintval", "dtimperiod",
+            "hidessid", "-hidessid"} == set(words["create"])
     script = grammar.bash_completion()
     assert "complete -F _wlanctl wlanctl" in script and "wdslegacy" in script
 
@@ -137,7 +138,8 @@ _names = st.from_regex(r"[a-z][a-z0-9]{0,9}", fullmatch=True)
 _macs = st.lists(st.integers(0, 255), min_size=6, max_size=6).map(lambda b: ":".join(f"{x:02x}" for x in b))
 _values = {"wlandev": _names, "wlanmode": st.sampled_from(["sta", "hostap", "ap", "wds", "monitor", "adhoc"]),
            "wlanbssid": _macs, "wlanaddr": _macs, "ssid": st.text(min_size=1, max_size=32),
-           "channel": st.integers(1, 200), "netdev": st.sampled_from(["tap", "queue"]), "netns": _names}
+           "channel": st.integers(1, 200), "netdev": st.sampled_from(["tap", "queue"]), "netns": _names,
+           "bintval": st.integers(0, 2000), "dtimperiod": st.integers(0, 300)}
 
 
 @st.composite
