@@ -86,7 +86,8 @@ def format_query(r: dict[str, Any]) -> str:
         for c in r["channels"]:
             mark = "*" if c["current"] else " "
             power = f" {c['maxpower']} dBm max" if "maxpower" in c else ""
-            out.append(f"{mark}Channel {c['ieee']:>3} : {c['freq']} MHz{power} {' '.join(c['flags'])}".rstrip())
+            flags = " ".join(c["flags"])
+            out.append(f"{mark}Channel {c['ieee']:>3} : {c['freq']} MHz{power} {flags}".rstrip())
         return "\n".join(out)
     if what == "combinations":
         return f"policy {r['policy']}\n{r['text']}"
