@@ -97,9 +97,9 @@ def format_query(r: dict[str, Any]) -> str:
     keys = list(rows[0]) if isinstance(rows[0], dict) else []
     if not keys:
         return "\n".join(map(str, rows))
-    out = ["  ".join(k.upper() for k in keys)]
-    out += ["  ".join(str(row.get(k, "")) for k in keys) for row in rows]
-    return "\n".join(out)
+    table = [[k.upper() for k in keys]] + [[str(row.get(k, "")) for k in keys] for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(keys))]
+    return "\n".join("  ".join(c.ljust(wd) for c, wd in zip(r, widths, strict=True)).rstrip() for r in table)
 
 
 def format_result(command: str, result: Any) -> str | None:
