@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import json
 import logging
 import os
 import signal
@@ -203,6 +204,7 @@ class _Connection:
         self.touch()
         try:
             req_id, cmd, args = protocol.decode_request(line)
+            log.debug("uid %d: %s %s", self.uid, cmd, json.dumps(args, sort_keys=True)[:200])
             if not self.allowed:
                 raise Net80211Error(f"uid {self.uid} may not use this daemon (only root and uid "
                                     f"{os.geteuid()})", errno.EPERM)
@@ -214,6 +216,7 @@ class _Connection:
             reply = protocol.ok(req_id, result)
         except OSError as e:
             self.server.counters[f"error_{errno_name(e.errno or errno.EIO)}"] += 1
+            self.server.log_refusal(self.uid, e)
             reply = protocol.error(req_id, e)
         except Exception as e:  # a bug must not take the daemon down: report it as EIO
             self.server.counters["internal_errors"] += 1
@@ -275,6 +278,7 @@ class ControlServer:
         self.counters: Counter[str] = Counter()
         self.idle_timeout_s = IDLE_TIMEOUT_S
         self.activity = 0  # counts every client's requests and answers taken
+        self.refusals = 0  # requests answered with an error
         self._sweeper: list[Any] | None = None  # the event closing idle clients
 
     def open(self) -> None:
@@ -317,6 +321,15 @@ class ControlServer:
             self.connections.add(c)
             self.sched.add_reader(conn, c.readable)
             self._arm_sweeper()
+
+    def log_refusal(self, uid: int, e: OSError) -> None:
+        """A refused request is an event the user sees: one line, the first
+        1000 and every 1000th after (a flood of bad requests floods nothing)."""
+        self.refusals += 1
+        n = self.refusals
+        if n <= 1000 or n % 1000 == 0:
+            log.info("uid %d refused: %s (%s)%s", uid, e.strerror or e, errno_name(e.errno or errno.EIO),
+                     f" [{n} refusals]" if n > 1000 else "")
 
     def _evict_idle(self) -> bool:
         """Make room for a newcomer: the client idle the longest is hung up on."""
