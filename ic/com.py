@@ -337,15 +337,11 @@ class IEEE80211Com:
         the current channel already applied)."""
 
     def ic_address_in_use(self, mac: bytes) -> str | None:
-        """Driver hook: who else uses `mac` as its own address where this
-        device's frames go (its medium), or None.  The base class knows only
-        its own vaps; a driver whose radios share a medium looks at all of
-        them.  The device's own address is free (vaps share it by default)."""
-        if mac == self.macaddr:
-            return None
-        for v in self.vaps:
-            if v.macaddr == mac:
-                return f"{v.name} on {self.name}"
+        """Driver hook: which other radio (or a vap of one) uses `mac` as its
+        own address where this device's frames go (its medium), or None.
+        The device's vaps may share an address, as they share the device's
+        by default (a station and the legacy WDS link beside it); the base
+        class knows no other radio."""
         return None
 
     def ic_vap_create(self, name: str, unit: int, opmode: OpMode, flags: CloneFlags,

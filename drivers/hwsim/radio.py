@@ -163,10 +163,7 @@ class HwsimRadio(IEEE80211Com):
         """Another radio of the medium whose own address `mac` is, a vap of
         any radio of the medium using it, or an address a port of the medium
         answers to (a kernel radio's, on an external medium); this radio's
-        own address is free (its vaps share it by default)."""
-        own = super().ic_address_in_use(mac)
-        if own is not None:
-            return own
+        own addresses and its vaps' are its own business."""
         for radio in self.medium.radios:
             if radio is self:
                 continue

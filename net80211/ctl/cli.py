@@ -76,7 +76,7 @@ def setup_logging(verbose: int) -> None:
     -v adds the daemon's debug lines, -vv every library's (the state
     machines' transitions)."""
     logging.basicConfig(level=logging.DEBUG if verbose >= 2 else logging.WARNING,
-                        format=f"{PROG}[%(process)d]: %(message)s", force=True)
+                        format=f"{PROG}[%(process)d]: %(message)s")
     logging.getLogger("net80211.ctl").setLevel(logging.DEBUG if verbose >= 1 else logging.INFO)
     logging.getLogger("net80211.state").setLevel(logging.DEBUG if verbose >= 2 else logging.INFO)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import errno
 import json
+import subprocess
+import sys
 
 import pytest
 from support.wlanctl import thread_daemon, wlanctl
@@ -125,11 +127,16 @@ def test_wlanaddr_in_use_on_the_medium(w):
     assert w("wlan2", "create", "wlandev", "hwsim2", "wlanaddr", own).rc == 0
 
 
-def test_serve_names_the_path_it_cannot_use(capsys):
-    rc = main(["serve", "--socket", "/proc/nope/w.sock"])
-    err = capsys.readouterr().err
-    assert rc == errno.ENOENT and "/proc/nope" in err
+def _serve(*args: str) -> subprocess.CompletedProcess[str]:
+    # In a process of its own: serve sets up the process's logging.
+    return subprocess.run([sys.executable, "-m", "net80211.ctl.cli", "serve", *args], capture_output=True,
+                          text=True, timeout=120)
 
 
-def test_serve_usage_error_exits_einval(capsys):
-    assert main(["serve", "--bogus"]) == errno.EINVAL
+def test_serve_names_the_path_it_cannot_use():
+    r = _serve("--socket", "/proc/nope/w.sock")
+    assert r.returncode == errno.ENOENT and "/proc/nope" in r.stderr
+
+
+def test_serve_usage_error_exits_einval():
+    assert _serve("--bogus").returncode == errno.EINVAL
