@@ -55,7 +55,11 @@ def cli_main(argv: list[str], prog: str = "wlanctl run") -> int:
     except OSError as e:
         code = e.errno if isinstance(e.errno, int) and 0 < e.errno < 126 else 1
         msg = e.strerror or str(e)
-        print(f"{prog}: {msg} ({errno_name(code)})", file=sys.stderr)
+        if args.json:  # as every wlanctl --json error: one object
+            print(json.dumps({"ok": False, "errno": code, "error": errno_name(code), "message": msg,
+                              "word": args.file}, sort_keys=True), file=sys.stderr)
+        else:
+            print(f"{prog}: {msg} ({errno_name(code)})", file=sys.stderr)
         return code
     if args.json:
         print(json.dumps(result, indent=2))

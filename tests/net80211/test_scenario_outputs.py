@@ -4,6 +4,8 @@ scenario file's; the summary says the absolute path it wrote."""
 
 from __future__ import annotations
 
+import errno
+import json
 import os
 from pathlib import Path
 
@@ -44,3 +46,10 @@ def test_relative_captures_go_under_the_current_directory(tmp_path: Path, capsys
     assert (outdir / "caps" / "m.pcap").is_file()
     assert str(outdir / "caps" / "m.pcap") in capsys.readouterr().out
     assert sorted(os.listdir(work)) == ["caps"]
+
+
+def test_json_errors_are_one_object(tmp_path: Path, capsys) -> None:
+    missing = str(tmp_path / "nope.toml")
+    assert cli_main([missing, "--json"]) == errno.ENOENT
+    err = json.loads(capsys.readouterr().err)
+    assert err["error"] == "ENOENT" and err["errno"] == errno.ENOENT and err["word"] == missing
