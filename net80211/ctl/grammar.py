@@ -184,7 +184,7 @@ IFACE_VERBS = {"create": "create", "destroy": "destroy", "list": "query", "check
 TOP_WORDS = ("list", "radio", "serve", "run", "conformance", "completion")
 SHELLS = ("bash", "zsh")
 GLOBAL_OPTIONS = (
-    ("--json", "print the answer of a read command as JSON"),
+    ("--json", "print the answer, and any error, as one JSON object"),
     ("--socket PATH", "the daemon's control socket (default $WLANCTL_SOCKET or "
      "/run/net80211/wlanctl.sock)"),
     ("-h, --help", "show help (of a command, when given after it)"),
@@ -273,7 +273,6 @@ def _split_options(argv: list[str]) -> tuple[list[str], bool, bool, str | None]:
     words: list[str] = []
     json_out = help_ = False
     socket: str | None = None
-    valued = {k.word for c in COMMANDS for k in c.keywords if k.arg}
     expect_value = False
     i = 0
     while i < len(argv):
@@ -294,10 +293,23 @@ def _split_options(argv: list[str]) -> tuple[list[str], bool, bool, str | None]:
             else:
                 raise UsageError("--socket: missing PATH")
         else:
-            expect_value = bool(words) and w in valued
+            expect_value = bool(words) and w in _valued(words)
             words.append(w)
         i += 1
     return words, json_out, help_, socket
+
+
+def _valued(words: list[str]) -> set[str]:
+    """The keywords that take a value in the command `words` begin (`bssid`
+    is a flag of create and takes an address in set)."""
+    verb = IFACE_VERBS.get(words[1]) if len(words) > 1 else None
+    if words[0] == "radio":
+        cmd = BY_NAME["radio"]
+    elif verb is not None:
+        cmd = BY_NAME[verb]
+    else:
+        cmd = BY_NAME["set"]
+    return {k.word for k in cmd.keywords if k.arg}
 
 
 def parse(argv: list[str]) -> Invocation:

@@ -177,3 +177,13 @@ def test_zsh_completion_beside_bash(capsys):
     assert main(["completion"]) == 0 and "complete -F _wlanctl wlanctl" in capsys.readouterr().out
     assert main(["completion", "fish"]) == errno.EINVAL
     assert "scan" in grammar.bash_completion()
+
+
+def test_bssid_is_a_flag_of_create_and_takes_an_address_in_set():
+    inv = grammar.parse(["wlan0", "create", "wlandev", "hwsim0", "bssid", "--json"])
+    assert inv.args["bssid"] is True and inv.json
+    inv = grammar.parse(["wlan0", "bssid", "02:00:00:00:00:01", "--json"])
+    assert inv.command == "set" and inv.args["bssid"] == "02:00:00:00:00:01" and inv.json
+    assert grammar.parse(["wlan0", "bssid", "any"]).args["bssid"] is None
+    assert grammar.parse(["wlan0", "-bssid"]).args["bssid"] is None
+    assert grammar.parse(["wlan0", "list", "channels"]).args["what"] == "chan"
