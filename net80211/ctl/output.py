@@ -92,14 +92,16 @@ def format_query(r: dict[str, Any]) -> str:
     if what == "combinations":
         return f"policy {r['policy']}\n{r['text']}"
     rows = r["stations"] if what == "sta" else r["results"]
+    note = f"({r['note']})\n" if r.get("note") else ""
     if not rows:
-        return "no stations" if what == "sta" else "no scan results"
+        return note + ("no stations" if what == "sta" else "no scan results")
     keys = list(rows[0]) if isinstance(rows[0], dict) else []
     if not keys:
         return "\n".join(map(str, rows))
     table = [[k.upper() for k in keys]] + [[str(row.get(k, "")) for k in keys] for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(keys))]
-    return "\n".join("  ".join(c.ljust(wd) for c, wd in zip(r, widths, strict=True)).rstrip() for r in table)
+    return note + "\n".join("  ".join(c.ljust(wd) for c, wd in zip(r, widths, strict=True)).rstrip()
+                             for r in table)
 
 
 def format_result(command: str, result: Any) -> str | None:

@@ -490,7 +490,7 @@ class Service:
             vap.down()
             vap.up()
 
-    def scan(self, args: dict[str, Any]) -> Deferred:
+    def scan(self, args: dict[str, Any]) -> Deferred | dict[str, Any]:
         """`ifconfig IFACE scan`: scan now (or wait for the scan running on the
         device) and answer with what was heard, once the scan is done."""
         _only(args, {"name"})
@@ -500,6 +500,14 @@ class Service:
         if vap.opmode is OpMode.MONITOR or vap.opmode is OpMode.WDS:
             raise NotSupported(f"{vap.name}: a {vap.opmode.word} vap does not scan")
         scanner = Scanner.of(vap.ic)
+        serving = [v.name for v in vap.ic.vaps if v.running and v.opmode.ap_like and v.state == State.RUN]
+        if serving:
+            # Going off-channel would silence the BSS (its stations would miss
+            # its beacons): what was heard on the operating channel instead.
+            return {"what": "scan", "scanned": False,
+                    "note": f"{vap.ic.name} serves a BSS ({', '.join(serving)}): not scanned, "
+                            "these were heard on its channel",
+                    "results": [_jsonable(r) for r in vap.scan_results()]}
         done_before = scanner.scans_done
         started = scanner.active or scanner.start(vap, [], lambda _results: None)
         if not started:
@@ -511,7 +519,8 @@ class Service:
             if deferred.done:
                 return
             if scanner.scans_done > done_before:
-                deferred.resolve({"what": "scan", "results": [_jsonable(r) for r in vap.scan_results()]})
+                deferred.resolve({"what": "scan", "scanned": True,
+                                  "results": [_jsonable(r) for r in vap.scan_results()]})
             elif self.sched.now_ns >= deadline:
                 deferred.fail(Net80211Error(f"{vap.name}: the scan did not end within {SCAN_WAIT_S:g} s",
                                             errno.ETIMEDOUT))

@@ -65,9 +65,21 @@ def test_scan_prints_what_was_heard(w):
     r = w("wlan1", "scan")
     assert r.rc == 0, r.err
     assert "lab" in r.out and "02:00:00:00:00:00" in r.out
-    results = json.loads(w("--json", "wlan1", "scan").out)["results"]
+    answer = json.loads(w("--json", "wlan1", "scan").out)
+    results = answer["results"]
+    assert answer["scanned"] is True
     assert [x["ssid"] for x in results] == ["lab"] and results[0]["channel"] == 6
     assert _state(w, "wlan1") == "RUN"  # back on its channel, still associated
+
+
+def test_scan_beside_a_running_ap_does_not_leave_its_channel(w):
+    _ap_and_sta(w)
+    # A station on the AP's own device: scanning would silence the BSS.
+    assert w("wlan2", "create", "wlandev", "hwsim0", "ssid", "lab", "channel", "6", "up").rc == 0
+    r = json.loads(w("--json", "wlan2", "scan").out)
+    assert r["scanned"] is False and "wlan0" in r["note"]
+    assert _state(w, "wlan1") == "RUN" and _state(w, "wlan0") == "RUN"
+    assert "serves a BSS" in w("wlan2", "scan").out
 
 
 def test_scan_needs_an_up_vap_that_scans(w):
