@@ -45,6 +45,7 @@ from .rules import (
     BeaconSlots,
     BssidMask,
     FirstOnly,
+    MaxChannels,
     MaxOfMode,
     NoWdsInStaMode,
     Rule,
@@ -67,6 +68,6 @@ __all__ = [
     "format_combinations", "validate_combinations", "widths_mask", "SOFTWARE_IFTYPES", "ConcurrencyError",
     "MixVerdict", "RxInfo", "TxStatus",
     "Rule", "MaxOfMode", "FirstOnly", "SingleVap", "WdsNeedsHostap", "NoWdsInStaMode", "BeaconSlots",
-    "BssidMask", "StaNoBeacons", "WdsNoBssid",
+    "BssidMask", "StaNoBeacons", "WdsNoBssid", "MaxChannels",
     "MS", "NS", "SEC", "TU", "US", "Callout", "Scheduler", "TaskQueue", "seconds",
 ]

@@ -173,15 +173,25 @@ class IEEE80211Com:
                                      req.opmode, req.flags, req.bssid, req.macaddr)
             if vap is None:
                 raise DriverError(f"{self.name}: driver refused to create {name}")
-            if vap not in self.vaps or getattr(vap, "ic", None) is not self:
-                raise DriverError(f"{self.name}: driver returned {vap!r} without attaching it")
+            if getattr(vap, "ic", None) is not self:
+                raise DriverError(f"{self.name}: {type(self).__name__}.ic_vap_create returned {vap!r}, "
+                                  f"which is not a vap of {self.name}")
+            if vap not in self.vaps:
+                raise DriverError(f"{self.name}: {type(self).__name__}.ic_vap_create returned {name} without "
+                                  f"attaching it (vap.attach(macaddr) is its last step)")
             self.names.assign(name, vap)
             vap.configure(**config)
             admission.commit(vap)
         except BaseException:
             admission.abort()
-            if vap is not None and vap in self.vaps:
-                self.ic_vap_delete(vap)
+            if vap is not None and getattr(vap, "ic", None) is self:
+                # Attached or not, the driver took resources for it (a
+                # hardware port, an address): ic_vap_delete gives them back,
+                # so a failed create leaves the device as it was.
+                try:
+                    self.ic_vap_delete(vap)
+                except Exception:
+                    log.exception("%s: ic_vap_delete of the failed %s failed too", self.name, name)
             for v in list(self.vaps):
                 if v not in vaps_before:  # a driver that attached but failed
                     v.detach()
@@ -210,13 +220,15 @@ class IEEE80211Com:
         self.detached = True
         self.names.release(self.name)
 
-    def check_mix(self, modes: Sequence[OpMode | str],
+    def check_mix(self, modes: Sequence[OpMode | str | tuple[OpMode | str, CloneFlags | int]],
                   channels: Sequence[Channel | int | None] | None = None) -> MixVerdict:
         """Would this mix of vaps be allowed on an empty device?  Raises EBUSY with
         the policy's explanation if not; returns the explanation (a
-        `MixVerdict`, whose str() is the text) if so."""
+        `MixVerdict`, whose str() is the text) if so.  A mode may come with
+        the clone flags it would be created with, as `(mode, flags)`."""
         # Keep the flags a mode word implies ("tdma"): rules look at them.
-        ms = [self._check_mode(m, CloneFlags(0)) for m in modes]
+        ms = [self._check_mode(m[0], m[1]) if isinstance(m, tuple) else self._check_mode(m, CloneFlags(0))
+              for m in modes]
         chans = None
         if channels is not None:
             chans = [None if c is None else self.find_channel(c) for c in channels]
@@ -350,7 +362,9 @@ class IEEE80211Com:
         raise NotImplementedError(f"{type(self).__name__} must implement ic_vap_create")
 
     def ic_vap_delete(self, vap: IEEE80211Vap) -> None:
-        """Driver hook: release the vap's resources and detach it."""
+        """Driver hook: detach the vap and release its resources.  Also called
+        for a vap `ic_vap_create` returned when the create fails afterwards
+        (the vap may then be unattached: `vap.detach()` does nothing)."""
         vap.detach()
 
     def ic_parent(self) -> None:
@@ -403,6 +417,16 @@ class IEEE80211Com:
         """Driver hook: load the TSF (an IBSS adopting an older peer's time) and
         re-align the beacon timers; False (the default) if the hardware cannot."""
         return False
+
+    def ic_get_position(self) -> tuple[float, float, float] | None:
+        """Driver hook: where a simulated device is, (x, y, z) in metres;
+        None (the default) for a device without a place in a world."""
+        return None
+
+    def ic_set_position(self, x: float, y: float, z: float = 0.0) -> None:
+        """Driver hook: move a simulated device; its links to the others follow.
+        The default refuses: real hardware is moved by hand."""
+        raise NotSupported(f"{self.name}: the device has no position to set")
 
     def describe(self) -> dict[str, Any]:
         """Device facts for tools (`wlanctl list`, conformance snapshots); drivers add theirs."""

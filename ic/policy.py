@@ -43,7 +43,7 @@ from .combinations import (
 from .enums import OPMODE_IFTYPE, CloneFlags, IfType, OpMode, parse_wlanmode
 from .errors import ConcurrencyError, NotSupported
 from .rules import Rule
-from .views import DeviceView, VapView
+from .views import DeviceView, VapView, claimed_channel
 
 __all__ = ["Policy"]
 
@@ -73,6 +73,7 @@ class _ShadowVap:
         self.macaddr = req.macaddr
         self.bssid = req.bssid
         self.channel: Channel | None = None
+        self.des_chan: Channel | None = None
         self.running = False
         self.p2p_started = False
         self.bintval = req.beacon_interval
@@ -221,11 +222,13 @@ class Policy:
             return _NO_TABLE
         members = [self._member(v) for v in getattr(ic, "vaps", ())
                    if v is not vap and self._counts(v, running_only=True)]
+        p2p_device = vap.opmode is OpMode.P2P_DEVICE
         new = _Member(vap.name if hasattr(vap, "name") else "vap", self.iftypes[vap.opmode],
-                      None if vap.opmode is OpMode.P2P_DEVICE else channel,
-                      self._bintval(vap))
-        where = f" on channel {channel}" if channel is not None else ""
-        verb = "start" if vap.opmode is OpMode.P2P_DEVICE else "up"
+                      None if p2p_device else channel, self._bintval(vap))
+        # A P2P device holds no channel (it only visits the social ones): the
+        # sentence names none, whatever channel it was configured with.
+        where = f" on channel {channel}" if channel is not None and not p2p_device else ""
+        verb = "start" if p2p_device else "up"
         text = self._check_table(members, new, f"{new.name} ({vap.opmode.word}) {verb}{where}")
         for rule in self.rules:
             rule.check_running(ic, vap, channel)
@@ -252,30 +255,53 @@ class Policy:
         # Channels and beacon intervals are operating parameters: only a
         # running vap has them.  A running vap without a channel yet (a STA
         # still scanning) is assumed to share; the current channel is a guess.
-        chan, bintval = None, 0
-        if getattr(vap, "running", False):
-            bintval = self._bintval(vap)
-            if vap.opmode is not OpMode.P2P_DEVICE:
-                chan = getattr(vap, "channel", None)
-        return _Member(getattr(vap, "name", "vap"), self.iftypes[vap.opmode], chan, bintval)
+        # A follower (a monitor, a WDS link) holds only a channel it was
+        # configured for (`claimed_channel`).
+        bintval = self._bintval(vap) if getattr(vap, "running", False) else 0
+        return _Member(getattr(vap, "name", "vap"), self.iftypes[vap.opmode], claimed_channel(vap), bintval)
 
     def _new_member(self, req: _Request) -> _Member:
         bi = req.beacon_interval if req.opmode.beacons else 0
         return _Member(req.name, self.iftypes[req.opmode], req.channel, bi)
 
+    def max_channels(self) -> int | None:
+        """How many different channels the device's vaps may use at once
+        (the largest `num_different_channels` of its combinations); None
+        without combinations."""
+        if not self.combinations:
+            return None
+        return max(c.num_different_channels for c in self.combinations)
+
+    def _check_channel_count(self, members: list[_Member], new: _Member, channels: set[Channel],
+                             what: str) -> None:
+        """Channels in use against the device's channel count, where no
+        combination is consulted (a software interface, a single one)."""
+        limit = self.max_channels() or 1
+        if len(channels) <= limit:
+            return
+        held = ", ".join(f"{m.name} on {m.channel.ieee}" for m in members
+                         if m.channel is not None and m.channel != new.channel)
+        reason = f"{len(channels)} different channels exceed the {limit} the device can use at once ({held})"
+        raise ConcurrencyError(f"{what}: {reason}", [reason])
+
     def _check_table(self, members: list[_Member], new: _Member, what: str) -> str:
         if not self.combinations:
             return _NO_TABLE
-        if new.iftype in self.software_iftypes:
-            return f"combinations: {new.iftype.name} is a software interface type, always allowed"
+        # Software interface types are not counted, but a channel is the
+        # hardware's whatever uses it: a monitor configured for channel 6
+        # cannot listen there while the device's AP runs on channel 1.
+        channels = {m.channel for m in [*members, new] if m.channel is not None}
         everyone = [m for m in members if m.iftype not in self.software_iftypes] + [new]
         counts = Counter(m.iftype for m in everyone)
-        channels = {m.channel for m in everyone if m.channel is not None}
+        if new.iftype in self.software_iftypes:
+            self._check_channel_count(members, new, channels, what)
+            return f"combinations: {new.iftype.name} is a software interface type, always allowed"
         radar = 0
         for m in everyone:
             if m.channel is not None and m.channel.is_dfs and m.iftype in RADAR_IFTYPES:
                 radar |= 1 << self.radar_width
         if len(everyone) == 1 and not radar:
+            self._check_channel_count(members, new, channels, what)
             return "combinations: a single interface needs no combination"
         try:
             matching = check_combinations(
@@ -334,6 +360,7 @@ class Policy:
                     verdict.steps.append(f"start {vap.name}: {self.check_start_p2p(shadow, vap)}")
                     vap.p2p_started = True
                 else:
+                    vap.des_chan = chan
                     verdict.steps.append(f"up {vap.name}: {self.check_running(shadow, vap, chan)}")
                     vap.running, vap.channel = True, chan
             except ConcurrencyError as e:

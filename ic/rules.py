@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar
 
 from .enums import CloneFlags, OpMode
-from .views import DeviceView, VapView
+from .errors import ConcurrencyError
+from .views import DeviceView, VapView, claimed_channel
 
 if TYPE_CHECKING:
     from .admission import AdmitContext
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Rule", "MaxOfMode", "FirstOnly", "SingleVap", "WdsNeedsHostap", "NoWdsInStaMode",
-    "BeaconSlots", "BssidMask", "StaNoBeacons", "WdsNoBssid", "ath_device_opmode",
+    "BeaconSlots", "BssidMask", "StaNoBeacons", "WdsNoBssid", "MaxChannels", "ath_device_opmode",
 ]
 
 
@@ -241,6 +242,8 @@ class BssidMask(Rule):
             raise ValueError("bssid-mask: slots must be in 1..64 (6 bits of mac[0])")
         self.modes = _modes(modes)
         self.slots = slots
+        # The bits of mac[0] an index 1..slots-1 sets (i << 2).
+        self.index_bits = ((1 << (slots - 1).bit_length()) - 1) << 2
 
     def describe(self) -> str:
         return f"unique bssids for {_words(self.modes)} from a mask of {self.slots - 1} clone indexes"
@@ -258,11 +261,28 @@ class BssidMask(Rule):
         base = bytearray(req.macaddr if req.macaddr is not None else ctx.ic.macaddr)
         index = 0
         if req.flags & CloneFlags.BSSID:
+            clash = base[0] & self.index_bits
+            if clash:
+                # mac[0] |= (i << 2) | 2 cannot make distinct addresses from
+                # a base that already has index bits set: for some i the
+                # "unique" address is the base again, or another index's.
+                ctx.refuse(self, f"base address {_mac(base)} has bits {clash:#04x} of its first byte set, "
+                                 f"which the clone indexes use (mask {self.index_bits:#04x}): "
+                                 f"unique addresses made from it would repeat")
             taken = used | ({0} if st["nshared"] else set())
             free = [i for i in range(self.slots) if i not in taken]
             if not free:
                 ctx.refuse(self, f"all {self.slots} bssid indexes are in use")
             index = free[0]
+        elif req.opmode.beacons:
+            # Two BSSes on one address are one BSSID for every station: a
+            # second beaconing vap must ask for a unique one (CLONE_BSSID).
+            same = [v for v in ctx.vaps
+                    if v.opmode in self.modes and v.opmode.beacons and v.macaddr == bytes(base)]
+            if same:
+                ctx.refuse(self, f"{_names(same)} already beacon{'s' if len(same) == 1 else ''} as "
+                                 f"{_mac(base)}; a second BSS on the device needs a unique BSSID "
+                                 f"(create it with the bssid flag, CLONE_BSSID)")
         if index:
             base[0] |= (index << 2) | 0x2
             used.add(index)
@@ -327,3 +347,33 @@ class WdsNoBssid(Rule):
         if req.opmode is OpMode.WDS and req.flags & CloneFlags.BSSID:
             req.flags &= ~CloneFlags.BSSID
             ctx.adjust(self, "CLONE_BSSID cleared")
+
+
+class MaxChannels(Rule):
+    """The device's vaps run on at most `n` different channels at once (a
+    FreeBSD device has one, `ic_curchan`).  Checked when a vap comes up or
+    changes channel; a monitor or WDS vap without a configured channel
+    follows the device and holds none (`ic.views.claimed_channel`)."""
+
+    name = "max-channels"
+
+    def __init__(self, n: int = 1) -> None:
+        if n < 1:
+            raise ValueError(f"max-channels: n must be at least 1, not {n}")
+        self.n = n
+
+    def describe(self) -> str:
+        return f"running vaps share {'one channel' if self.n == 1 else f'at most {self.n} channels'}"
+
+    def check_running(self, ic: DeviceView, vap: VapView, channel: Channel | None) -> None:
+        if channel is None or vap.opmode is OpMode.P2P_DEVICE:
+            return
+        held = [(v, c) for v in getattr(ic, "vaps", ()) if v is not vap
+                for c in (claimed_channel(v),) if c is not None]
+        channels = {c for _, c in held} | {channel}
+        if len(channels) <= self.n:
+            return
+        others = ", ".join(f"{getattr(v, 'name', '?')} on {c.ieee}" for v, c in held if c != channel)
+        detail = f"refused by rule {self.name} [{self.describe()}]: {others}"
+        raise ConcurrencyError(f"{getattr(vap, 'name', 'vap')} ({vap.opmode.word}) up on channel {channel}: "
+                               f"{detail}", [detail])

@@ -24,6 +24,12 @@ TU = 1_024 * US  # 802.11 time unit
 _CANCELLED = None
 
 
+# The wall-clock time (UNIX nanoseconds) virtual time 0 stands for in a
+# virtual-time run unless told otherwise: 2000-01-01T00:00:00Z.  A fixed date,
+# so that a seeded run writes the same capture files every time.
+VIRTUAL_EPOCH_NS = 946_684_800 * SEC
+
+
 def seconds(s: float) -> int:
     """Convert seconds to the scheduler's integer nanoseconds."""
     return round(s * SEC)
@@ -36,9 +42,15 @@ class Scheduler:
     queued task of every `TaskQueue` runs, in the order it was queued.
     """
 
-    def __init__(self, *, realtime: bool = False, start_ns: int = 0) -> None:
+    def __init__(self, *, realtime: bool = False, start_ns: int = 0, epoch_ns: int | None = None) -> None:
         self.now_ns = start_ns
         self.realtime = realtime
+        # The wall-clock time (UNIX ns) of time 0: what a capture file's
+        # timestamps count from.  Real time: the wall clock at start-up;
+        # virtual time: VIRTUAL_EPOCH_NS unless the caller chose a date.
+        if epoch_ns is None:
+            epoch_ns = time.time_ns() - start_ns if realtime else VIRTUAL_EPOCH_NS
+        self.epoch_ns = int(epoch_ns)
         self.events_run = 0
         self._heap: list[list[Any]] = []
         self._seq = 0

@@ -30,9 +30,29 @@ class VapView(Protocol):
     @property
     def channel(self) -> Channel | None: ...
     @property
+    def des_chan(self) -> Channel | None: ...
+    @property
     def running(self) -> bool: ...
     @property
     def bintval(self) -> int: ...
+
+
+# Modes that have no channel of their own: a monitor listens wherever the
+# device is, a WDS link runs on its AP's channel, a P2P device only visits
+# channels.  Unless configured for a channel (`des_chan`), they follow the
+# device and claim no channel of their own.
+FOLLOWER_MODES = frozenset({OpMode.MONITOR, OpMode.WDS, OpMode.P2P_DEVICE})
+
+
+def claimed_channel(vap: VapView) -> Channel | None:
+    """The channel a running vap holds the device to, or None if it holds
+    none (a follower without a configured channel, a P2P device).  A vap
+    that is down holds no channel."""
+    if not getattr(vap, "running", False) or vap.opmode is OpMode.P2P_DEVICE:
+        return None
+    if vap.opmode in FOLLOWER_MODES:
+        return getattr(vap, "des_chan", None)
+    return vap.channel
 
 
 class DeviceView(Protocol):

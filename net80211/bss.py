@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ic import Busy, Channel, State
+from ic import Busy, Channel, IEEE80211Com, State
 from net80211 import proto
 from net80211.proto import chose_channel
 from net80211.scan import ScanResult
@@ -45,13 +45,25 @@ def running_channel(vap: IEEE80211Vap) -> Channel | None:
     return None
 
 
+def set_bss_channel(ic: IEEE80211Com, chan: Channel) -> None:
+    """The device's BSSes run on `chan` now (`ic_bsschan`): running vaps that
+    follow the device rather than choosing a channel (a monitor, a WDS link
+    without a configured channel) move with it, so no vap shows a channel the
+    radio has left."""
+    ic.bsschan = chan
+    for vp in ic.vaps:
+        if vp.state >= State.RUN and vp.bss_chan not in (None, chan) and not chose_channel(vp):
+            log.debug("%s: follows %s to channel %s", vp.name, ic.name, chan.ieee)
+            vp.bss_chan = chan
+
+
 def create_bss(vap: IEEE80211Vap, chan: Channel, bssid: bytes) -> None:
     """Start our own BSS on `chan` with `bssid`, then go to RUN."""
     if chan != vap.des_chan and not claim_channel(vap, chan):
         return
     vap.bss_chan = chan
     vap.bssid = bssid
-    vap.ic.bsschan = chan
+    set_bss_channel(vap.ic, chan)
     vap.ic.set_curchan(chan)
     vap.new_state(State.RUN, 0, internal=True)
 

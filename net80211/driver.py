@@ -27,7 +27,16 @@ from abc import ABC, abstractmethod
 from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
-from ic import IEEE80211Com, InvalidArgument, NoSuchDevice, NotSupported, RxInfo, Scheduler, TxStatus
+from ic import (
+    DriverError,
+    IEEE80211Com,
+    InvalidArgument,
+    NoSuchDevice,
+    NotSupported,
+    RxInfo,
+    Scheduler,
+    TxStatus,
+)
 from net80211.beacon import beacon_frame, probe_resp_frame
 from net80211.input import RxHeaderCache, input_all, tx_complete
 from net80211.tbtt import BeaconTimer, next_tbtt_ns
@@ -120,9 +129,15 @@ def load_driver(name: str) -> type[Driver]:
     if name not in eps:
         known = ", ".join(sorted(eps)) or "none"
         raise NoSuchDevice(f"no driver named {name!r} (registered: {known})")
-    cls = eps[name].load()
+    ep = eps[name]
+    try:
+        cls = ep.load()
+    except Exception as e:  # the driver's package is broken or half installed: name it
+        raise DriverError(f"driver {name!r} failed to load: entry point {ep.name} = {ep.value} "
+                          f"({ENTRY_POINT_GROUP}): {type(e).__name__}: {e}") from e
     if not (isinstance(cls, type) and issubclass(cls, Driver)):
-        raise InvalidArgument(f"entry point {name!r} of {ENTRY_POINT_GROUP} is not a net80211 Driver")
+        raise InvalidArgument(f"driver {name!r}: entry point {ep.name} = {ep.value} ({ENTRY_POINT_GROUP}) "
+                              f"is {cls!r}, not a net80211 Driver subclass")
     return cls
 
 

@@ -156,3 +156,10 @@ def tx_complete(ic: IEEE80211Com, frame: bytes, status: TxStatus) -> None:
         for vap in ic.vaps:
             if vap.opmode is _MONITOR and vap.state == State.RUN:
                 vap.mode.tx_seen(vap, frame, status)
+    if status.acked and len(frame) >= 16 and frame[0] & 0x0C == 0x08:
+        # An acknowledged data frame: its sender's mode may learn from it.
+        sender = frame[10:16]
+        for vap in ic.vaps:
+            if vap.macaddr == sender and vap.opmode is not _MONITOR:
+                vap.mode.tx_done(vap, frame, status)
+                break

@@ -154,6 +154,10 @@ class Mode:
         link (WDS); the input path asks WDS vaps only."""
         return False
 
+    def tx_done(self, vap: IEEE80211Vap, frame: bytes, status: TxStatus) -> None:
+        """A data frame this vap sent was acknowledged (a station learns the
+        rate that reaches its AP).  Default: nothing."""
+
     def tx_seen(self, vap: IEEE80211Vap, frame: bytes, status: TxStatus) -> None:
         """A frame the device sent is done (monitor vaps capture it)."""
 

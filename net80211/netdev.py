@@ -53,6 +53,11 @@ class Netdev(ABC):
     def deliver(self, eth: bytes) -> None:
         """Vap -> host: an Ethernet frame received for this interface."""
 
+    def station_joined(self, mac: bytes) -> None:  # noqa: B027 - optional hook
+        """A station (re)associated with this AP vap: a distribution system
+        behind the interface may learn where it is now (hostapd sends its
+        Layer 2 Update frame then).  Default: nothing."""
+
     def link_changed(self) -> None:  # noqa: B027 - optional hook: an in-process netdev has no link
         """The vap went up or down or changed state; a real interface follows
         (admin state with up/down, carrier with RUN)."""
@@ -81,6 +86,11 @@ class QueueNetdev(Netdev):
         self.maxlen = maxlen
         self.rx: deque[bytes] = deque()
         self.on_receive = on_receive
+        self.on_join: Callable[[bytes], Any] | None = None  # station_joined goes here if set (a bridge)
+
+    def station_joined(self, mac: bytes) -> None:
+        if self.on_join is not None and not self.closed:
+            self.on_join(mac)
 
     def deliver(self, eth: bytes) -> None:
         if self.closed:

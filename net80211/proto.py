@@ -187,10 +187,23 @@ def _apply(vap: IEEE80211Vap, nstate: State, arg: int) -> bool:
         vap.stats.failed_transitions += 1
         log.warning("%s: driver failed %s -> %s (%s)", vap.name, ostate.name, nstate.name, rc)
         return False
+    if vap.state != nstate:
+        # The driver's iv_newstate said "done" but net80211 never ran: it
+        # returned without calling super().iv_newstate().
+        vap.stats.swallowed_transitions += 1
+        log.warning("%s: %s -> %s swallowed: %s", vap.name, ostate.name, nstate.name, swallowed_text(vap))
+        return False
     vap.stats.transitions += 1
     if nstate != ostate:
         state_log.info("%s: %s -> %s", vap.name, ostate.name, nstate.name)
     return True
+
+
+def swallowed_text(vap: IEEE80211Vap) -> str:
+    """Why a vap did not move: its driver's iv_newstate skipped net80211's."""
+    return (f"{type(vap).__name__}.iv_newstate returned 0 without calling super().iv_newstate(), so "
+            f"{vap.stats.swallowed_transitions} transition(s) never happened and the vap stays in "
+            f"{vap.state.name}")
 
 
 def _wakeup_waiting(vap: IEEE80211Vap) -> None:

@@ -112,6 +112,8 @@ class Scanner:
         self._active = True
         self._on_done: Callable[[list[ScanResult]], None] | None = None
         self._started_ns = 0
+        self._home_ns = 0  # a background scan: time back on the BSS channel between channels
+        self._at_home = False
 
     @classmethod
     def of(cls, ic: IEEE80211Com) -> Scanner:
@@ -124,8 +126,12 @@ class Scanner:
         return self.owner is not None
 
     def start(self, vap: IEEE80211Vap, channels: list[Channel], on_done: Callable[[list[ScanResult]], None],
-              *, active: bool = True, dwell_ns: int | None = None) -> bool:
-        """Start a scan for `vap`; False if another vap owns the device's scan."""
+              *, active: bool = True, dwell_ns: int | None = None, home_ns: int = 0) -> bool:
+        """Start a scan for `vap`; False if another vap owns the device's scan.
+
+        `home_ns` > 0 makes it a background scan (FreeBSD's bgscan): after
+        each channel the radio goes back to the BSS channel for that long, so
+        that a running vap hears its beacons and its queued frames go out."""
         ic = self.ic
         if self.owner is not None and self.owner is not vap:
             return False
@@ -152,6 +158,8 @@ class Scanner:
             ACTIVE_DWELL_NS if active and len(chans) > 1 else PASSIVE_DWELL_NS)
         self._on_done = on_done
         self._started_ns = ic.sched.now_ns
+        self._home_ns = max(0, int(home_ns))
+        self._at_home = False
         self._step()
         return True
 
@@ -159,6 +167,13 @@ class Scanner:
         if self._index >= len(self._channels):
             self._finish()
             return
+        home = self.ic.bsschan
+        if self._home_ns and self._index and not self._at_home and home is not None:
+            self._at_home = True
+            self.ic.set_curchan(home)
+            self._callout.reset(self._home_ns, self._step)
+            return
+        self._at_home = False
         chan = self._channels[self._index]
         self._index += 1
         self._heard.clear()

@@ -60,6 +60,12 @@ class BeaconTimer:
             if id(vap) in self._callouts:
                 self.start(vap)
 
+    @property
+    def armed(self) -> int:
+        """How many vaps' timers are started (hardware state a destroyed vap
+        must not leave behind: drivers show it in `describe()`)."""
+        return len(self._callouts)
+
     def callout(self, vap: IEEE80211Vap) -> Callout | None:
         """`vap`'s callout while started: a driver that sends late (an IBSS
         backoff) checks it is still the same before sending."""

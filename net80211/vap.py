@@ -57,6 +57,9 @@ class VapStats:
 
     transitions: int = 0
     failed_transitions: int = 0
+    # Transitions a driver's iv_newstate reported done (0) without calling
+    # super(): the vap did not move (net80211.proto warns, naming the class).
+    swallowed_transitions: int = 0
     illegal_transitions: int = 0
     state_queue_overflows: int = 0
     scanwaits: int = 0

@@ -53,6 +53,8 @@ class ExampleVap(IEEE80211Vap):
 class ExampleRadio(IEEE80211Com):
     """A two-port radio on a medium port of its own."""
 
+    vap_class: type[ExampleVap] = ExampleVap  # what ic_vap_create constructs
+
     def __init__(self, medium: HwsimMedium, name: str, *, macaddr: bytes | str,
                  position: tuple[float, ...] = (0.0, 0.0, 0.0), tx_power_dbm: int = 20) -> None:
         super().__init__(medium.sched, name, macaddr=macaddr, caps=EXAMPLE_CAPS,
@@ -84,7 +86,7 @@ class ExampleRadio(IEEE80211Com):
             if not free:
                 raise Busy(f"{self.name}: both hardware ports are in use")
             index = free[0]
-        vap = ExampleVap(self, name, unit, opmode, flags, bssid)  # phase 1
+        vap = self.vap_class(self, name, unit, opmode, flags, bssid)  # phase 1
         vap.hw_port = index  # phase 2: driver resources
         if index is not None:
             self.hw_ports[index] = vap
@@ -163,6 +165,17 @@ class ExampleRadio(IEEE80211Com):
             self.port.add_bssid(bssid)
             self._bssids[id(vap)] = bssid
 
+    def describe(self) -> dict[str, Any]:
+        """The device for tools, with the hardware state the conformance
+        matrix compares before and after a vap's life (`addrs`, `started`,
+        `filter`, `beacons`: what a destroyed vap must not leave programmed)."""
+        return {"name": self.name, "driver": "example", "macaddr": _mac(self.macaddr),
+                "channel": self.curchan.ieee, "freq": self.port.freq,
+                "vaps": [v.name for v in self.vaps],
+                "hw_ports": [None if v is None else v.name for v in self.hw_ports],
+                "addrs": self.port.addresses(), "started": self.port.started, "filter": self.port.filter,
+                "beacons": self.beacons.armed, "stats": dict(self.stats)}
+
     # -- transmit and receive ------------------------------------------------------
     def ic_raw_xmit(self, vap: IEEE80211Vap, frame: bytes, params: dict[str, Any] | None = None) -> bool:
         p = params or {}
@@ -191,3 +204,7 @@ class ExampleRadio(IEEE80211Com):
         if self.port.started and not self.flags & ComFlags.SCAN:
             self.stats["beacons"] += 1
             self._send(beacon_frame(vap, self.ic_get_tsf()), ((0, 1),), True)
+
+
+def _mac(b: bytes) -> str:
+    return ":".join(f"{x:02x}" for x in b)

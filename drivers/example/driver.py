@@ -27,6 +27,7 @@ class ExampleDriver(Driver):
 
     name = "example"
     profiles = ("default",)
+    radio_class: type[ExampleRadio] = ExampleRadio  # what add_device constructs
 
     def __init__(self, sched: Scheduler, *, profile: str = "default", radios: int = 2,
                  model: str | ModelSpec | None = None, seed: int = 0) -> None:
@@ -57,7 +58,7 @@ class ExampleDriver(Driver):
             # Locally administered addresses 0a:00:00:00:hi:lo, one per radio ever made.
             macaddr = params.pop("macaddr", bytes((0x0A, 0, 0, 0, (n >> 8) & 0xFF, n & 0xFF)))
             try:
-                radio = ExampleRadio(self.medium, name or f"ex{n}", macaddr=macaddr, **params)
+                radio = self.radio_class(self.medium, name or f"ex{n}", macaddr=macaddr, **params)
             except AlreadyExists:
                 if name is not None:
                     raise
@@ -71,6 +72,18 @@ class ExampleDriver(Driver):
             raise NoSuchDevice(f"{getattr(device, 'name', device)}: not a device of this driver")
         device.detach()
         self.devices.remove(device)
+
+    def capture(self, dest: Any) -> None:
+        """Capture every frame of the medium (the conformance matrix checks
+        beacons and 4-address frames with it)."""
+        self.medium.capture(dest)
+
+    def stop_capture(self) -> int:
+        return self.medium.stop_capture()
+
+    def close(self) -> None:
+        super().close()
+        self.medium.stop_capture()
 
     def describe(self) -> dict[str, Any]:
         d = super().describe()

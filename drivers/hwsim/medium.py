@@ -22,7 +22,8 @@ from ic import AlreadyExists, InvalidArgument, NoSuchDevice, NotSupported, RxInf
 from ic.names import registry_for
 from ic.sched import SEC, Scheduler
 from net80211.input import RxHeaderCache
-from net80211.wire.capture import Capture, rx_radiotap
+from net80211.wire.capture import Capture, rate_500k, rx_radiotap
+from net80211.wire.radiotap import Radiotap, channel_flags
 
 from . import world
 from .external.server import ExternalMedium
@@ -48,6 +49,7 @@ from .kernel.medtypes import (
     parse_header,
     unpack4,
 )
+from .kernel.model import MIN_DISTANCE_M, SNR_NONE
 from .profiles import HWSIM_CAPS, radio_shape
 from .world import ModelSpec
 
@@ -63,6 +65,19 @@ def register_radio_factory(factory: Callable[..., Any]) -> None:
     """Make `HwsimMedium.add_radio` build radios with `factory(medium, name, idx, **shape)`."""
     global _radio_factory
     _radio_factory = factory
+
+_ACK_FC = b"\xd4\x00\x00\x00"  # frame control (ACK) and a zero duration
+
+
+def _ack_rate_index(rate_idx: int, freq: int) -> int:
+    """The rate index of the ACK answering a frame sent at `rate_idx`: the
+    highest mandatory rate not above it (1 or 2 Mb/s CCK, 6, 12 or 24 Mb/s
+    OFDM), as the kernel's med_i_ack_tidx picks it."""
+    off = 4 if freq > 5000 else 0
+    t = rate_idx + off
+    a = (1 if t >= 1 else 0) if t < 4 else 8 if t >= 8 else 6 if t >= 6 else 4
+    return a - off
+
 
 def _retry_copy(frame: bytes) -> bytes:
     b = bytearray(frame)
@@ -189,11 +204,15 @@ class MediumPort:
         self._shadowing_db = float(db)
         self.medium._links_dirty = True
 
-    def move_to(self, position: Sequence[float]) -> None:
+    def move_to(self, position: Sequence[float] | np.ndarray) -> None:
+        """Put the radio at (x, y[, z]) metres; its links follow (only its
+        own: the rest of the world is not recomputed)."""
         p = np.zeros(3)
         p[: len(position)] = position
+        if not np.isfinite(p).all():
+            raise InvalidArgument(f"{self.name}: a position is finite metres, not {tuple(position)!r}")
         self.position = p
-        self.medium._links_dirty = True
+        self.medium._port_moved(self)
 
     # -- addresses: reference-counted, several vaps may share one ----------------
     def add_addr(self, mac: bytes | str | int, kind: int = ADDR_OWN) -> None:
@@ -237,6 +256,55 @@ class MediumPort:
         return self.medium.transmit(self, frame, rates, ac=ac, no_ack=no_ack)
 
 
+# Past this many radios moved at once, and a quarter of the world, one
+# computation of every link is cheaper than redoing each radio's.
+MOVES_BEFORE_REBUILD = 8
+
+
+class _CellIndex:
+    """Where the kernel's links say the radios are: their positions and
+    square cells as wide as the hearing range, so that the radios a moved
+    radio may hear, or may have heard, are those of nine cells."""
+
+    __slots__ = ("size", "reach", "pos", "power", "gain", "cells", "cell_of")
+
+    def __init__(self, size: float, reach: float, pos: np.ndarray, power: np.ndarray, gain: np.ndarray,
+                 grid: np.ndarray) -> None:
+        self.size, self.reach = size, reach
+        self.pos, self.power, self.gain = pos.copy(), power, gain
+        self.cell_of: list[tuple[int, int]] = [(int(x), int(y)) for x, y in grid.tolist()]
+        self.cells: dict[tuple[int, int], set[int]] = {}
+        for i, c in enumerate(self.cell_of):
+            self.cells.setdefault(c, set()).add(i)
+
+    def cell(self, position: np.ndarray) -> tuple[int, int]:
+        c = np.floor(position[:2] / self.size)  # as model.cells_of: the same doubles
+        return int(c[0]), int(c[1])
+
+    def near(self, cell: tuple[int, int]) -> set[int]:
+        out: set[int] = set()
+        cx, cy = cell
+        for ox in (-1, 0, 1):
+            for oy in (-1, 0, 1):
+                members = self.cells.get((cx + ox, cy + oy))
+                if members:
+                    out |= members
+        return out
+
+    def move(self, i: int, position: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Record radio i at `position`; (its old cell, its new cell)."""
+        old, new = self.cell_of[i], self.cell(position)
+        if old != new:
+            members = self.cells[old]
+            members.discard(i)
+            if not members:
+                del self.cells[old]
+            self.cells.setdefault(new, set()).add(i)
+            self.cell_of[i] = new
+        self.pos[i] = position
+        return old, new
+
+
 class HwsimMedium:
     """The radios of one simulated world and the medium between them.
 
@@ -262,6 +330,10 @@ class HwsimMedium:
         self._frames: dict[int, tuple[MediumPort, bytes]] = {}
         self._link_overrides: dict[tuple[int, int], tuple[float | None, float | None]] = {}
         self._links_dirty = True
+        self._index: _CellIndex | None = None  # the kernel's view of positions (path loss only)
+        self._moved: dict[int, None] = {}  # ports moved since the links were last brought up to date
+        self.links_rebuilt = 0  # whole-world link computations
+        self.links_moved = 0  # single radios' links brought up to date after a move
         self._wake_entry: list[Any] | None = None
         self._wake_at: int | None = None
         self._dispatch_entry: list[Any] | None = None
@@ -392,11 +464,28 @@ class HwsimMedium:
         at SNR = i * step_db per rate (kernel.model.per_table has the default)."""
         self._k.set_per_table(table, step_db)
 
+    def _port_moved(self, port: MediumPort) -> None:
+        """A port moved: with path loss its links are redone before the
+        kernel next needs them; the snr and prob models ignore positions."""
+        model = self.model
+        if model is None or model.kind != "path_loss" or self._links_dirty:
+            return
+        if self._index is None or port.index >= len(self._index.cell_of):
+            self._links_dirty = True
+        else:
+            self._moved[port.index] = None
+
     def _sync_links(self) -> None:
-        if not self._links_dirty or self.model is None:
+        if self.model is None:
             self._links_dirty = False
             return
+        if not self._links_dirty:
+            if self._moved:
+                self._apply_moves()
+            return
         self._links_dirty = False
+        self._moved.clear()
+        self.links_rebuilt += 1
         k = self._k
         pos = np.array([p.position for p in self.ports]).reshape(len(self.ports), 3)
         power, gain = self._radiated()
@@ -404,13 +493,47 @@ class HwsimMedium:
             k.set_row(i, to, snr, loss)
         cells = self.model.cells(pos, power, rx_gain=gain)
         # An override may link radios further apart than the cells allow for.
-        if cells is None or self._link_overrides:
+        reach = self.model.hearing_range(power, gain)
+        if cells is None or reach is None or self._link_overrides:
             k.set_cell_reach(0)
+            self._index = None
         else:
-            grid, reach = cells
+            grid, cell_reach = cells
             for i, (cx, cy) in enumerate(grid.tolist()):
                 k.set_cell(i, cx, cy)
-            k.set_cell_reach(reach)
+            k.set_cell_reach(cell_reach)
+            self._index = _CellIndex(max(reach, MIN_DISTANCE_M), reach, pos, power, gain, grid)
+
+    def _apply_moves(self) -> None:
+        """Bring the links of the ports that moved up to date, one port at a
+        time: its own row, and its entry in the rows of the radios in the
+        nine cells around where it was and where it is.  Nothing else of the
+        world is looked at, unless most of it moved (then all of it is)."""
+        idx, model = self._index, self.model
+        assert idx is not None and model is not None
+        moved = list(self._moved)
+        self._moved.clear()
+        if len(moved) > MOVES_BEFORE_REBUILD and len(moved) * 4 > len(self.ports):
+            self._links_dirty = True
+            self._sync_links()
+            return
+        k = self._k
+        for i in moved:
+            old_cell, new_cell = idx.cell_of[i], idx.cell(self.ports[i].position)
+            near = idx.near(old_cell) | idx.near(new_cell) if old_cell != new_cell else idx.near(new_cell)
+            near.discard(i)
+            js = np.fromiter(sorted(near), dtype=np.int64, count=len(near))
+            # The links into i before the move (computed, not read back) and after.
+            _, was = model.links_of(idx.pos, idx.power, i, js, idx.reach, idx.gain)
+            idx.move(i, self.ports[i].position)
+            out, into = model.links_of(idx.pos, idx.power, i, js, idx.reach, idx.gain)
+            keep = out > SNR_NONE
+            k.set_row(i, js[keep].astype(np.uint32), out[keep])
+            touched = (into > SNR_NONE) | (was > SNR_NONE)
+            for j, snr in zip(js[touched].tolist(), into[touched].tolist(), strict=True):
+                k.set_link(j, i, snr, 0.0)
+            k.set_cell(i, new_cell[0], new_cell[1])
+            self.links_moved += 1
 
     @property
     def num_links(self) -> int:
@@ -439,8 +562,7 @@ class HwsimMedium:
         def step() -> None:
             for p in self.ports:
                 if p.attached and p.direction.any():
-                    p.position = p.position + p.direction
-                    self._links_dirty = True
+                    p.move_to(p.position + p.direction)
             for hook in self.mobility_hooks:
                 hook()
             self._sync_links()
@@ -493,8 +615,13 @@ class HwsimMedium:
         (retries are not repeated), to a pcap file (link type 127): radiotap
         TSFT (the sender's TSF), Flags, Rate (the first of its rate chain) and
         Channel.  No antenna signal: a transmission has one per receiver, and
-        hwsim0 reports none either.  Replaces a capture already open."""
-        cap = Capture(dest)
+        hwsim0 reports none either.  Every acknowledged frame is followed by
+        its ACK (addressed to the frame's transmitter, at the ACK's rate, when
+        the sender learnt of it), as hwsim0 shows them; ACKs lost on the air
+        are counted (`acks`) but not captured, and RTS/CTS is never used.
+        Timestamps are the scheduler's `epoch_ns` plus virtual time.
+        Replaces a capture already open."""
+        cap = Capture(dest, epoch_ns=self.sched.epoch_ns)
         self.stop_capture()
         self._capture = cap
 
@@ -508,6 +635,15 @@ class HwsimMedium:
         rate = chain[0][0] if chain else 0
         tsf = now // 1000 + port.tsf_offset_us
         self._capture.write(bytes(frame), now, rx_radiotap(port.rx_freq, rate, tsf, None))
+
+    def _capture_ack(self, frame: bytes, t_ns: int, freq: int, rate_idx: int) -> None:
+        if len(frame) < 16:
+            return
+        ack = _ACK_FC + frame[10:16]
+        rate = rate_500k(freq, _ack_rate_index(rate_idx, freq))
+        ofdm = rate not in (2, 4, 11, 22)
+        self._capture.write(ack, t_ns, Radiotap(flags=0, rate=rate, channel_freq=freq,
+                                                channel_flags=channel_flags(freq, ofdm=ofdm)))
 
     def _after_kernel(self) -> None:
         """Schedule the dispatch of new events and the kernel's next wake-up."""
@@ -573,9 +709,13 @@ class HwsimMedium:
                     continue
                 port, data = done
                 stats["tx_status"] += 1
-                if port.attached and port.tx_status is not None:
+                capture = self._capture is not None and flags & STF_ACKED
+                if capture or (port.attached and port.tx_status is not None):
                     used = tuple((r, c) for r, c in zip(unpack4(rates, True), unpack4(tries), strict=True)
                                  if r >= 0 and c > 0)
+                    if capture:
+                        self._capture_ack(data, t, freq, used[-1][0] if used else 0)
+                if port.attached and port.tx_status is not None:
                     port.tx_status(data, TxStatus(fid, t, bool(flags & STF_ACKED), signal, used,
                                                   bool(flags & STF_DROPPED)))
         if n_rx:

@@ -24,6 +24,7 @@ from ic import (
     IfaceLimit,
     IfType,
     InvalidArgument,
+    MaxChannels,
     MaxOfMode,
     NoWdsInStaMode,
     OpMode,
@@ -82,7 +83,8 @@ def hwsim_default(*, adhoc: bool = True, p2p_device: bool = False, channels: int
 
 def ath(*, beacon_slots: int = 4) -> Policy:
     """ath(4): one STA (NOBEACONS beside other vaps), IBSS only first, TDMA
-    alone, no WDS in STA mode, beacon buffers, the BSSID-mask scheme."""
+    alone, no WDS in STA mode, beacon buffers, the BSSID-mask scheme, one
+    channel for every vap."""
     return Policy((), [
         WdsNoBssid(),
         MaxOfMode(OpMode.STA, 1),
@@ -92,12 +94,13 @@ def ath(*, beacon_slots: int = 4) -> Policy:
         StaNoBeacons(),
         BeaconSlots(beacon_slots),
         BssidMask(),
+        MaxChannels(1),
     ], name="ath")
 
 
 def single() -> Policy:
     """iwm(4)/iwn(4): one vap at a time, any mode."""
-    return Policy((), [SingleVap()], name="single")
+    return Policy((), [SingleVap(), MaxChannels(1)], name="single")
 
 
 _NON_WDS = [m for m in OpMode if m is not OpMode.WDS]
@@ -105,12 +108,13 @@ _NON_WDS = [m for m in OpMode if m is not OpMode.WDS]
 
 def run() -> Policy:
     """run(4): one non-WDS vap, created first; WDS only beside an AP; a STA
-    always uses software beacon miss."""
+    always uses software beacon miss; one channel."""
     return Policy((), [
         WdsNoBssid(),
         FirstOnly(_NON_WDS),
         WdsNeedsHostap(legacy_exempt=False),
         StaNoBeacons(always=True),
+        MaxChannels(1),
     ], name="run")
 
 

@@ -228,12 +228,21 @@ class HwsimRadio(IEEE80211Com):
 
     def ic_set_channel(self) -> None:
         self.port.freq = self.curchan.freq
+        if self._held and self.roc_chan is None and self.curchan == self.bsschan:
+            self._release_held()  # back home during a background scan: queues wake up
 
     def ic_scan_start(self) -> None:
         self.ic_update_filter()
 
     def ic_scan_end(self) -> None:
         self.ic_update_filter()
+        if self.roc_chan is None:
+            self._release_held()
+
+    def _release_held(self) -> None:
+        held, self._held = self._held, []
+        for frame, rates, no_ack, on_status in held:  # queues wake up, as mac80211's do
+            self._xmit(frame, rates, no_ack, on_status)
 
     def ic_remain_on_channel(self, chan: Channel, duration_ns: int) -> None:
         # The hardware really leaves: the operating channel is not heard
@@ -245,9 +254,7 @@ class HwsimRadio(IEEE80211Com):
     def ic_cancel_remain_on_channel(self) -> None:
         self.roc_chan = None
         self.port.set_offchannel(None)
-        held, self._held = self._held, []
-        for frame, rates, no_ack, on_status in held:  # queues wake up, as mac80211's do
-            self._xmit(frame, rates, no_ack, on_status)
+        self._release_held()
 
     def ic_update_filter(self) -> None:
         """Own addresses of attached vaps, and the filter flags their modes need."""
@@ -309,7 +316,11 @@ class HwsimRadio(IEEE80211Com):
 
     def ic_transmit(self, vap: IEEE80211Vap, frame: bytes) -> bool:
         # No rate control yet: a fixed multi-rate-retry chain, 24 -> 12 -> 6 Mb/s.
-        if self.roc_chan is not None:
+        # Off the operating channel (remain-on-channel, or a background scan
+        # of a running vap: mac80211 stops its queues for a software scan),
+        # data waits for the way back.
+        if self.roc_chan is not None or (self.flags & ComFlags.SCAN and self.bsschan is not None
+                                         and self.curchan != self.bsschan):
             return self._hold(frame, DATA_RATES, False, None)
         return self._xmit(frame, DATA_RATES, False, None)
 
@@ -409,12 +420,22 @@ class HwsimRadio(IEEE80211Com):
         self._xmit(beacon_frame(vap, self.ic_get_tsf()), ((RATE_INDEX.get(vap.mgmtrate, 0), 1),),
                    True, None)
 
+    def ic_get_position(self) -> tuple[float, float, float]:
+        x, y, z = (float(v) for v in self.port.position)
+        return x, y, z
+
+    def ic_set_position(self, x: float, y: float, z: float = 0.0) -> None:
+        """Move the radio (finite metres); on a modeled medium its links follow."""
+        self.port.move_to((x, y, z))
+
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "driver": "hwsim", "macaddr": ":".join(f"{b:02x}" for b in self.macaddr),
+        return {"name": self.name, "driver": "hwsim", "position": list(self.ic_get_position()),
+                "macaddr": ":".join(f"{b:02x}" for b in self.macaddr),
                 "hwaddr": ":".join(f"{b:02x}" for b in self.hwaddr), "channel": self.curchan.ieee,
                 "freq": self.port.freq, "nchannels": self.nchannels, "caps": str(self.caps),
                 "vaps": [v.name for v in self.vaps], "addrs": self.port.addresses(),
-                "started": self.port.started, "stats": {**self.stats, "rx": self.port.rx_frames}}
+                "started": self.port.started, "filter": self.port.filter, "beacons": self.beacons.armed,
+                "stats": {**self.stats, "rx": self.port.rx_frames}}
 
 
 register_radio_factory(HwsimRadio)

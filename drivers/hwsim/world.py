@@ -150,19 +150,36 @@ class ModelSpec:
             to = np.nonzero(snr_m[i] > model.SNR_NONE)[0].astype(np.uint32)
             yield i, to, snr_m[i, to], (loss_m[i, to] if loss_m[i, to].any() else None)
 
+    def hearing_range(self, tx_power: NDArray[np.float64], rx_gain: NDArray[np.float64] | None = None
+                      ) -> float | None:
+        """The distance beyond which no radio hears another (what `rows`
+        looks within), or None where links do not follow positions or the
+        range is not finite."""
+        if self.kind != "path_loss" or not len(tx_power):
+            return None
+        best = float(np.max(tx_power)) + (float(np.max(rx_gain)) if rx_gain is not None else 0.0)
+        reach = model.hearing_range(self.path_loss, best, self.link_floor_db,
+                                    freq_mhz=self.freq_mhz, noise_dbm=self.noise_dbm, **self.params)
+        return reach if math.isfinite(reach) else None
+
     def cells(self, positions: NDArray[np.float64], tx_power: NDArray[np.float64],
               rx_gain: NDArray[np.float64] | None = None) -> tuple[NDArray[np.int64], int] | None:
         """Spatial cells as wide as the hearing range and the kernel's reach
         (2: two transmissions can meet at a receiver only within two cells),
         or None where links do not follow positions."""
-        if self.kind != "path_loss" or not len(positions):
-            return None
-        best = float(np.max(tx_power)) + (float(np.max(rx_gain)) if rx_gain is not None else 0.0)
-        reach = model.hearing_range(self.path_loss, best, self.link_floor_db,
-                                    freq_mhz=self.freq_mhz, noise_dbm=self.noise_dbm, **self.params)
-        if not math.isfinite(reach):
+        reach = self.hearing_range(tx_power, rx_gain) if len(positions) else None
+        if reach is None:
             return None
         return model.cells_of(positions, max(reach, model.MIN_DISTANCE_M)), 2
+
+    def links_of(self, positions: NDArray[np.float64], tx_power: NDArray[np.float64], i: int,
+                 others: NDArray[np.int64], reach: float, rx_gain: NDArray[np.float64] | None = None
+                 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """(SNR i -> j, SNR j -> i) for each j of `others` as `rows` gives
+        them (SNR_NONE: no link); path loss only."""
+        return model.links_of(positions, tx_power, i, others, self.path_loss, floor_db=self.link_floor_db,
+                              reach=reach, rx_gain=rx_gain, freq_mhz=self.freq_mhz, noise_dbm=self.noise_dbm,
+                              **self.params)
 
 
 def _row_arrays(row: dict[int, tuple[float, float]]

@@ -4,19 +4,22 @@
     wlanctl conformance --driver hwsim:ath --jobs 2 --json out.json --html out.html
 
 `Matrix` is the API underneath (it also takes a Driver class directly);
-`cli_main` is `wlanctl conformance`.
+`run_cell(ref, spec)` runs one cell, a function of its inputs alone;
+`cli_main` is `wlanctl conformance` (it needs the `net80211[conformance]`
+extra: pytest).  A cell passes, fails, or is not covered: a check it needs
+could not run, and its reason says which.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from net80211.conformance.cells import KINDS, CellResult, CellSpec
-from net80211.conformance.matrix import DEFAULT_MAX_VAPS, Matrix
+from net80211.conformance.cells import FAIL, KINDS, NOT_COVERED, PASS, CellResult, CellSpec
+from net80211.conformance.matrix import DEFAULT_MAX_VAPS, Matrix, run_cell
 from net80211.conformance.mixes import Mix, enumerate_mixes, mode_words
 
-__all__ = ["KINDS", "CellResult", "CellSpec", "DEFAULT_MAX_VAPS", "Matrix", "Mix", "enumerate_mixes",
-           "mode_words", "cli_main"]
+__all__ = ["KINDS", "PASS", "FAIL", "NOT_COVERED", "CellResult", "CellSpec", "DEFAULT_MAX_VAPS", "Matrix",
+           "Mix", "enumerate_mixes", "mode_words", "run_cell", "cli_main"]
 
 
 def cli_main(argv: list[str]) -> int:

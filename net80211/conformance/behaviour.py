@@ -12,8 +12,10 @@ and a P2P client must join a peer GO, data passing both ways (the P2P modes
 on their own, without group negotiation).  Destroying the vaps must leave the
 device empty.
 
-Modes without a protocol in this tree are reported as not covered (skip,
-with the reason) rather than passed.
+Modes without a protocol in this tree are reported as not covered, with the
+reason, rather than passed; so are checks the driver gives no way to make (a
+driver without a medium-wide capture: beacons and 4-address frames on the
+medium; without hardware state in `describe()`: leftovers after teardown).
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ic import SEC, CloneFlags, ConcurrencyError, OpMode, State, mac_str, parse_mac
-from net80211.conformance.cells import CellResult, CellSpec
+from net80211.conformance.cells import CellResult, CellSpec, conclude
 from net80211.conformance.frames import Seen, Sink, frames, start_medium_capture
-from net80211.conformance.mixes import opmode_of
+from net80211.conformance.mixes import clone_flags, opmode_of
 from net80211.conformance.verdict import up_order
-from net80211.conformance.world import DriverRef, World, leftovers, snapshot
+from net80211.conformance.world import DriverRef, World, hw_unchecked, leftovers, snapshot
 from net80211.p2p.device import P2PDevice
+from net80211.proto import swallowed_text
 from net80211.wire.data import build_ether, parse_ether
 
 if TYPE_CHECKING:
@@ -133,6 +136,7 @@ class _Cell:
         self.chans = chans if chans is not None else [common] * n
         self.failures: list[str] = []
         self.notes: list[str] = []
+        self.unchecked: list[str] = []  # checks that could not run, with the reason
         self.pairs = [Pair(i, wd, peer_dev=self.peer_device(i, wd)) for i, wd in enumerate(self.words)]
 
     def peer_device(self, i: int, word: str) -> Any:
@@ -188,6 +192,7 @@ class _Cell:
 
     def create_dut(self) -> None:
         w, dev = self.w, self.w.dut
+        flags = clone_flags(self.words)
         for p in self.pairs:
             kw: dict[str, Any] = {"channel": self.chans[p.index]}
             if p.mode is OpMode.WDS:
@@ -195,9 +200,9 @@ class _Cell:
                 kw["bssid"] = wds_peer_addr(p.index)
             elif p.mode is not OpMode.MONITOR and p.mode is not OpMode.P2P_DEVICE:
                 kw["ssid"] = p.ssid
-            if p.mode in _AP_MODES and sum(q.mode in _AP_MODES for q in self.pairs) > 1:
+            if flags[p.index]:
                 # Several BSSes on one device need a BSSID each (ath: `wlan create ... bssid`).
-                kw["flags"] = CloneFlags.BSSID
+                kw["flags"] = flags[p.index]
             p.vap = _create(w, dev, f"wlan{p.index}", p.word, **kw)
         for i in up_order(self.words):
             p = self.pairs[i]
@@ -284,7 +289,8 @@ class _Cell:
         """None when the pair is where its mode should be, else what is missing."""
         v, peer = p.vap, p.peer
         if v.state < State.RUN:
-            return f"{v.name} ({p.word}) is in {v.state.name}, not RUN"
+            why = f": {swallowed_text(v)}" if v.stats.swallowed_transitions else ""
+            return f"{v.name} ({p.word}) is in {v.state.name}, not RUN{why}"
         m = p.mode
         if m is OpMode.P2P_DEVICE:
             ours, theirs = p.p2p
@@ -363,8 +369,9 @@ class _Cell:
                     self.w.log(f"{p.vap.name} captured {len(mine)} frames of {p.peer.name}")
             if medium is None:
                 if p.mode in (*_AP_MODES, OpMode.WDS):
-                    self.notes.append(f"{p.word}: beacons/4-address frames not checked "
-                                      f"(the driver has no medium-wide capture)")
+                    what = "beacons" if p.mode in _AP_MODES else "4-address frames"
+                    self.unchecked.append(f"{what} of {p.vap.name} ({p.word}) on the medium: driver "
+                                          f"{self.w.driver.name} has no medium-wide capture (Driver.capture)")
                 continue
             if p.mode in _AP_MODES:
                 beacons = [f for f in seen if f.is_beacon and f.addr2 == p.vap.macaddr]
@@ -413,16 +420,15 @@ class _Cell:
         w.run_for(SETTLE_NS)
         for problem in leftovers(w.dut, [p.vap.name for p in self.pairs], empty, [p.vap for p in self.pairs]):
             self.fail(f"after teardown: {problem}")
+        hw = hw_unchecked(w.dut)
+        if hw is not None:
+            self.unchecked.append(hw)
         expected = "every vap reaches its mode's state, data passes, teardown leaves the device empty"
-        if self.failures:
-            return CellResult(mix.label, "behaviour", list(mix.modes), expected, "failed", False,
-                              "; ".join(self.failures), w.lines)
-        if skip:
-            covered = ", ".join(p.word for p in testable) or "nothing"
-            return CellResult(mix.label, "behaviour", list(mix.modes), "skip", "not covered", None,
-                              f"{'; '.join(skip)} (checked: {covered})", w.lines)
-        note = "; ".join(self.notes)
-        return CellResult(mix.label, "behaviour", list(mix.modes), expected, expected, True, note, w.lines)
+        covered = ", ".join(p.word for p in testable) or "nothing"
+        notes = "; ".join(self.notes)
+        note = f"checked: {covered}" + (f"; {notes}" if notes else "")
+        return conclude(mix, "behaviour", expected, self.failures, [*skip, *self.unchecked], w.lines,
+                        note=note if skip or self.unchecked else notes)
 
 
 def behaviour_cell(ref: DriverRef, spec: CellSpec) -> CellResult:

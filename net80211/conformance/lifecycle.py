@@ -14,9 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ic import MS, SEC, State
-from net80211.conformance.cells import CellFailure, CellResult, CellSpec
+from net80211.conformance.cells import CellFailure, CellResult, CellSpec, conclude
+from net80211.conformance.mixes import clone_flags
 from net80211.conformance.verdict import up_order, vap_kwargs
-from net80211.conformance.world import DriverRef, World, leftovers, snapshot
+from net80211.conformance.world import DriverRef, World, hw_unchecked, leftovers, snapshot
+from net80211.proto import swallowed_text
 
 RUN_NS = 1 * SEC
 STEP_NS = 50 * MS
@@ -34,9 +36,10 @@ class _Run:
 
     def create(self) -> None:
         ic = self.w.dut
+        flags = clone_flags(self.words)
         for i, word in enumerate(self.words):
             chan = self.chans[i] if self.chans is not None else None
-            vap = ic.create_vap(self.names[i], word, **vap_kwargs(word, i, chan))
+            vap = ic.create_vap(self.names[i], word, **vap_kwargs(word, i, chan, flags=flags[i]))
             self.vaps.append(vap)
             self.seen.append(vap)
         self.w.log(f"created {', '.join(self.names)}")
@@ -67,6 +70,8 @@ class _Run:
     def check_counters(self) -> None:
         for v in self.seen:
             st = v.stats
+            if st.swallowed_transitions:
+                raise CellFailure(f"{v.name}: {swallowed_text(v)}")
             if st.illegal_transitions or st.failed_transitions or st.state_queue_overflows:
                 raise CellFailure(f"{v.name}: {st.illegal_transitions} illegal, {st.failed_transitions} "
                                   f"failed transitions, {st.state_queue_overflows} queue overflows")
@@ -137,6 +142,7 @@ def lifecycle_cell(ref: DriverRef, spec: CellSpec) -> CellResult:
     try:
         ic = w.dut
         empty = snapshot(ic)
+        unchecked = [u for u in (hw_unchecked(ic),) if u is not None]
         names = [f"wlan{i}" for i in range(len(words))]
         for name, body in scenarios(words):
             w.log(f"scenario: {name}")
@@ -145,20 +151,20 @@ def lifecycle_cell(ref: DriverRef, spec: CellSpec) -> CellResult:
                 body(r)
                 r.check_counters()
             except (CellFailure, OSError) as e:
-                return CellResult(mix.label, "lifecycle", list(mix.modes), expected, f"failed: {name}", False,
-                                  f"{name}: {e}", log)
+                return conclude(mix, "lifecycle", expected, [f"{name}: {e}"], [], log,
+                                failed_outcome=f"failed: {name}")
             w.run_for(DRAIN_NS)  # a stopping radio may drain its queue first
             left = leftovers(ic, names, empty, r.seen)
             if left:
-                return CellResult(mix.label, "lifecycle", list(mix.modes), expected, f"failed: {name}", False,
-                                  f"{name}: " + "; ".join(left), log)
+                return conclude(mix, "lifecycle", expected, [f"{name}: " + "; ".join(left)], [], log,
+                                failed_outcome=f"failed: {name}")
         problem = _detach(ref, words, chans, log)
         if problem:
-            return CellResult(mix.label, "lifecycle", list(mix.modes), expected, "failed: detach", False,
-                              problem, log)
+            return conclude(mix, "lifecycle", expected, [problem], [], log, failed_outcome="failed: detach")
     finally:
         w.close()
-    return CellResult(mix.label, "lifecycle", list(mix.modes), expected, expected, True, "", log)
+    return conclude(mix, "lifecycle", expected, [], unchecked, log,
+                    note="names, vaps, running count and transitions were checked")
 
 
 def _detach(ref: DriverRef, words: list[str], chans: list[int] | None, log: list[str]) -> str | None:

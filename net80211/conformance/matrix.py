@@ -14,9 +14,9 @@ from ic import ConcurrencyError
 from net80211.conformance.behaviour import behaviour_cell
 from net80211.conformance.cells import KINDS, CellResult, CellSpec
 from net80211.conformance.lifecycle import lifecycle_cell
-from net80211.conformance.mixes import Mix, enumerate_mixes, mode_words
+from net80211.conformance.mixes import Mix, enumerate_mixes, mode_words, with_flags
 from net80211.conformance.verdict import verdict_cell
-from net80211.conformance.world import World, resolve
+from net80211.conformance.world import DriverRef, World, resolve
 from net80211.driver import Driver
 
 if TYPE_CHECKING:
@@ -27,6 +27,18 @@ DEFAULT_MAX_VAPS = 3
 _RUNNERS: dict[str, Callable[..., CellResult]] = {
     "verdict": verdict_cell, "behaviour": behaviour_cell, "lifecycle": lifecycle_cell,
 }
+
+
+def run_cell(ref: DriverRef, spec: CellSpec) -> CellResult:
+    """Run one cell: a function of the driver and the cell alone (each cell
+    builds its own worlds in virtual time), so cells may run in any order,
+    in any process, with the same results."""
+    try:
+        return _RUNNERS[spec.kind](ref, spec)
+    except Exception as e:  # a crash is a failed cell, with what crashed
+        return CellResult(spec.mix.label, spec.kind, list(spec.mix.modes), "no crash",
+                          f"crashed: {type(e).__name__}", False, f"{type(e).__name__}: {e}",
+                          traceback.format_exc().splitlines())
 
 
 class Matrix:
@@ -65,7 +77,7 @@ class Matrix:
         for perm in mix.orders():
             words, chans = mix.ordered(perm)
             try:
-                ic.check_mix(words, chans)
+                ic.check_mix(with_flags(words), chans)
             except ConcurrencyError:
                 continue
             return tuple(perm)
@@ -86,12 +98,7 @@ class Matrix:
         return out
 
     def run_cell(self, spec: CellSpec) -> CellResult:
-        try:
-            return _RUNNERS[spec.kind](self.ref, spec)
-        except Exception as e:  # a crash is a failed cell, with what crashed
-            return CellResult(spec.mix.label, spec.kind, list(spec.mix.modes), "no crash",
-                              f"crashed: {type(e).__name__}", False, f"{type(e).__name__}: {e}",
-                              traceback.format_exc().splitlines())
+        return run_cell(self.ref, spec)
 
     def run(self, progress: Callable[[CellResult], None] | None = None) -> list[CellResult]:
         results = []

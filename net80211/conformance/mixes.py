@@ -38,6 +38,23 @@ def opmode_of(word: str) -> OpMode:
     return parse_wlanmode(word)[0]
 
 
+# Modes whose vap is a BSS with its own address as BSSID.
+_BSS_MODES = (OpMode.HOSTAP, OpMode.MBSS, OpMode.P2P_GO)
+
+
+def clone_flags(words: Sequence[str]) -> list[CloneFlags]:
+    """The clone flags every cell creates the vaps of `words` with: several
+    BSSes on one device ask for a unique BSSID each (`wlan create ... bssid`),
+    as a person setting up a multi-BSS device does."""
+    several = sum(opmode_of(w) in _BSS_MODES for w in words) > 1
+    return [CloneFlags.BSSID if several and opmode_of(w) in _BSS_MODES else CloneFlags(0) for w in words]
+
+
+def with_flags(words: Sequence[str]) -> list[tuple[str, CloneFlags]]:
+    """`words` paired with their clone flags, as `check_mix` takes them."""
+    return list(zip(words, clone_flags(words), strict=True))
+
+
 def rank(word: str) -> int:
     return _RANK.index(word)
 

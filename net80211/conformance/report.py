@@ -1,6 +1,10 @@
 """The matrix's results as a terminal table, JSON, Markdown and a
 self-contained HTML page (one table, filterable by mode, failures expandable
-with their reason and log)."""
+with their reason and log).
+
+Every format shows the three statuses apart, with the reason of each cell
+that did not pass: a cell not covered (a check could not run) is never
+shown or counted as a pass."""
 
 from __future__ import annotations
 
@@ -10,11 +14,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from net80211.conformance.cells import FAIL, KINDS, PASS, SKIP, CellResult
+from net80211.conformance.cells import FAIL, KINDS, NOT_COVERED, PASS, CellResult
 
-_MARK = {PASS: "pass", FAIL: "FAIL", SKIP: "skip"}
-_ANSI = {PASS: "\x1b[32m", FAIL: "\x1b[1;31m", SKIP: "\x1b[33m"}
+_MARK = {PASS: "pass", FAIL: "FAIL", NOT_COVERED: "not covered"}
+_CSS = {PASS: "pass", FAIL: "fail", NOT_COVERED: "not-covered"}
+_ANSI = {PASS: "\x1b[32m", FAIL: "\x1b[1;31m", NOT_COVERED: "\x1b[33m"}
 _RESET = "\x1b[0m"
+_COL = max(len(m) for m in _MARK.values())
 
 
 @dataclass
@@ -46,7 +52,7 @@ class Report:
             cells = list(cells)
             return {"cells": len(cells), "passed": sum(c.passed is True for c in cells),
                     "failed": sum(c.passed is False for c in cells),
-                    "skipped": sum(c.passed is None for c in cells)}
+                    "not_covered": sum(c.passed is None for c in cells)}
         t: dict[str, Any] = dict(count(self.cells))
         t["mixes"] = len(self.rows())
         t["by_kind"] = {k: count(c for c in self.cells if c.kind == k) for k in KINDS}
@@ -61,7 +67,7 @@ class Report:
         cells = []
         for c in self.cells:
             d = {"mix": c.mix, "kind": c.kind, "expected": c.expected, "outcome": c.outcome,
-                 "passed": c.passed, "reason": c.reason, "modes": c.modes}
+                 "passed": c.passed, "status": c.status, "reason": c.reason, "modes": c.modes}
             if c.passed is False:
                 d["log"] = c.log
             cells.append(d)
@@ -77,24 +83,27 @@ class Report:
     def table(self, colour: bool = False) -> str:
         rows = self.rows()
         width = max([len("mix")] + [len(r[0]) for r in rows])
-        head = f"{'mix':<{width}}  " + "  ".join(f"{k:<9}" for k in KINDS)
+        head = (f"{'mix':<{width}}  " + "  ".join(f"{k:<{_COL}}" for k in KINDS)).rstrip()
         lines = [head, "-" * len(head)]
         for label, _modes, by_kind in rows:
             parts = []
             for k in KINDS:
                 c = by_kind.get(k)
                 text = "-" if c is None else _MARK[c.status]
-                cell = f"{text:<9}"
+                cell = f"{text:<{_COL}}"
                 if colour and c is not None:
                     cell = f"{_ANSI[c.status]}{cell}{_RESET}"
                 parts.append(cell)
             lines.append(f"{label:<{width}}  " + "  ".join(parts).rstrip())
         t = self.totals()
         lines.append(f"{self.driver}:{self.profile}: {t['mixes']} mixes, {t['cells']} cells: "
-                     f"{t['passed']} passed, {t['failed']} failed, {t['skipped']} not covered")
+                     f"{t['passed']} passed, {t['failed']} failed, {t['not_covered']} not covered")
         for c in self.cells:
             if c.passed is False:
                 lines.append(f"FAIL {c.mix} {c.kind}: {c.reason}")
+        for c in self.cells:
+            if c.passed is None:
+                lines.append(f"NOT COVERED {c.mix} {c.kind}: {c.reason}")
         return "\n".join(lines)
 
     # -- Markdown ------------------------------------------------------------------
@@ -102,7 +111,7 @@ class Report:
         t = self.totals()
         out = [f"# Conformance: {self.driver}:{self.profile}", "",
                f"{t['mixes']} mixes (up to {self.max_vaps} vaps), {t['cells']} cells: {t['passed']} passed, "
-               f"{t['failed']} failed, {t['skipped']} not covered.", "",
+               f"{t['failed']} failed, {t['not_covered']} not covered.", "",
                "| mix | " + " | ".join(KINDS) + " |", "|---|" + "---|" * len(KINDS)]
         for label, _modes, by_kind in self.rows():
             marks = []
@@ -126,7 +135,7 @@ class Report:
         opts = "".join(f'<option value="{e(m)}">{e(m)}</option>' for m in self.modes())
         body = []
         for label, modes, by_kind in self.rows():
-            status = " ".join(sorted({c.status for c in by_kind.values()}))
+            status = " ".join(sorted({_CSS[c.status] for c in by_kind.values()}))
             tds = [f"<td><code>{e(label)}</code></td>"]
             for k in KINDS:
                 c = by_kind.get(k)
@@ -137,12 +146,12 @@ class Report:
                 else:
                     log = e("\n".join(c.log))
                     tds.append(
-                        f'<td class="{c.status}"><details><summary>{_MARK[c.status]}</summary>'
+                        f'<td class="{_CSS[c.status]}"><details><summary>{_MARK[c.status]}</summary>'
                         f"<p><b>expected:</b> {e(c.expected)}<br><b>outcome:</b> {e(c.outcome)}<br>"
                         f"<b>reason:</b> {e(c.reason)}</p><pre>{log}</pre></details></td>")
             body.append(f'<tr data-modes="{e(" ".join(modes))}" data-status="{status}">{"".join(tds)}</tr>')
         summary = (f"{t['mixes']} mixes (up to {self.max_vaps} vaps), {t['cells']} cells: "
-                   f"{t['passed']} passed, {t['failed']} failed, {t['skipped']} not covered")
+                   f"{t['passed']} passed, {t['failed']} failed, {t['not_covered']} not covered")
         head = "".join(f"<th>{k}</th>" for k in KINDS)
         return _HTML.format(title=e(title), summary=e(summary), options=opts, head=head,
                             rows="\n".join(body))
@@ -158,7 +167,7 @@ _HTML = """<!DOCTYPE html>
 body {{ font-family: sans-serif; margin: 1.5em; }}
 table {{ border-collapse: collapse; }}
 td, th {{ border: 1px solid #bbb; padding: 0.2em 0.6em; vertical-align: top; }}
-td.pass {{ background: #dfd; }} td.fail {{ background: #fcc; }} td.skip {{ background: #ffd; }}
+td.pass {{ background: #dfd; }} td.fail {{ background: #fcc; }} td.not-covered {{ background: #ffd; }}
 td.none {{ color: #999; }} pre {{ font-size: 0.8em; max-width: 70em; overflow: auto; }}
 </style></head>
 <body>

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import importlib.util
 import sys
 import tempfile
 from pathlib import Path
@@ -20,6 +21,24 @@ from net80211.conformance.world import resolve
 
 EXIT_OK, EXIT_FAILED = 0, 1
 EXIT_ERROR = errno.EINVAL  # a usage error; other errors exit with their own errno
+EXTRA = "net80211[conformance]"
+
+
+def missing_requirements(jobs: int) -> list[str]:
+    """What `wlanctl conformance` needs and does not find, each naming the
+    extra that installs it."""
+    need = [("pytest", "pytest", "")]
+    if jobs > 1:
+        need.append(("xdist", "pytest-xdist", " for --jobs"))
+    out = []
+    for module, dist, why in need:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError):
+            found = False
+        if not found:
+            out.append(f"{dist} is not installed{why}: install it with pip install '{EXTRA}'")
+    return out
 
 
 def parser() -> argparse.ArgumentParser:
@@ -78,13 +97,15 @@ def main(argv: list[str]) -> int:
         problems.append((e.strerror or str(e), e.errno or errno.EINVAL))
     except ValueError as e:
         problems.append((str(e), errno.EINVAL))
+    # A missing optional dependency: as a missing module of the CLI (EOPNOTSUPP).
+    problems += [(text, errno.EOPNOTSUPP) for text in missing_requirements(args.jobs)]
     if problems:
         for text, code in problems:
             print(f"wlanctl conformance: {text} ({errno_name(code)})", file=sys.stderr)
         code = problems[0][1]
         return code if 0 < code < 126 else EXIT_ERROR
 
-    import pytest
+    import pytest  # an optional dependency (the conformance extra), checked above
 
     with tempfile.TemporaryDirectory(prefix="conformance-") as tmp:
         # An empty rootdir and ini: the matrix runs the same from any directory,

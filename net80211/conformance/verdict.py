@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ic import SEC, ConcurrencyError, Net80211Error, OpMode
-from net80211.conformance.cells import CellResult, CellSpec
-from net80211.conformance.mixes import Mix, opmode_of
-from net80211.conformance.world import DriverRef, World, leftovers, snapshot
+from ic import SEC, CloneFlags, ConcurrencyError, Net80211Error, OpMode
+from net80211.conformance.cells import CellResult, CellSpec, conclude
+from net80211.conformance.mixes import Mix, clone_flags, opmode_of, with_flags
+from net80211.conformance.world import DriverRef, World, hw_unchecked, leftovers, snapshot
 
 if TYPE_CHECKING:
     from ic import IEEE80211Com
@@ -31,8 +31,11 @@ def wds_peer(i: int) -> str:
     return f"02:cf:00:00:00:{i:02x}"
 
 
-def vap_kwargs(word: str, i: int, chan: int | None, bssid: Any = None) -> dict[str, Any]:
+def vap_kwargs(word: str, i: int, chan: int | None, bssid: Any = None,
+               flags: CloneFlags = CloneFlags(0)) -> dict[str, Any]:
     kw: dict[str, Any] = {}
+    if flags:
+        kw["flags"] = flags
     if opmode_of(word) is OpMode.WDS:
         kw["bssid"] = bssid if bssid is not None else wds_peer(i)
     if chan is not None:
@@ -60,7 +63,7 @@ class Expected:
 def expect(ic: IEEE80211Com, words: list[str], chans: list[int] | None) -> Expected:
     """check_mix's verdict for this order, with the step it refuses at."""
     try:
-        verdict = ic.check_mix(list(words), list(chans) if chans is not None else None)
+        verdict = ic.check_mix(with_flags(words), list(chans) if chans is not None else None)
     except ConcurrencyError as e:
         text = e.strerror or str(e)
         lines = text.splitlines()
@@ -78,6 +81,7 @@ def operations(words: list[str]) -> list[tuple[str, int]]:
 def try_order(ref: DriverRef, words: list[str], chans: list[int] | None, log: list[str]) -> str | None:
     """Run one creation order; None if it behaved as check_mix says, else the problem."""
     w = World(ref, 1)
+    flags = clone_flags(words)
     try:
         ic = w.dut
         exp = expect(ic, words, chans)
@@ -92,7 +96,8 @@ def try_order(ref: DriverRef, words: list[str], chans: list[int] | None, log: li
             try:
                 if op == "create":
                     chan = chans[i] if chans is not None else None
-                    vaps[i] = ic.create_vap(names[i], words[i], **vap_kwargs(words[i], i, chan))
+                    kw = vap_kwargs(words[i], i, chan, flags=flags[i])
+                    vaps[i] = ic.create_vap(names[i], words[i], **kw)
                 else:
                     vaps[i].up()
             except ConcurrencyError as e:
@@ -159,6 +164,7 @@ def verdict_cell(ref: DriverRef, spec: CellSpec) -> CellResult:
         for perm in mix.orders():
             words, chans = mix.ordered(perm)
             verdicts.append("allowed" if expect(w.dut, words, chans).allowed else "refused")
+        unchecked = [u for u in (hw_unchecked(w.dut),) if u is not None]
     finally:
         w.close()
     for perm in mix.orders():
@@ -168,9 +174,9 @@ def verdict_cell(ref: DriverRef, spec: CellSpec) -> CellResult:
             problems.append(f"{'+'.join(words)}: {problem}")
             log.append(f"  FAIL: {problem}")
     expected = summarize(verdicts)
-    outcome = expected if not problems else f"{len(problems)} of {len(verdicts)} orders differ"
-    return CellResult(mix.label, "verdict", list(mix.modes), expected, outcome, not problems,
-                      "; ".join(problems), log)
+    return conclude(mix, "verdict", expected, problems, unchecked, log,
+                    failed_outcome=f"{len(problems)} of {len(verdicts)} orders differ",
+                    note="the verdicts agree with the policy")
 
 
 def summarize(verdicts: list[str]) -> str:

@@ -16,9 +16,11 @@ from typing import Any
 from ic import SEC, Caps, IEEE80211Com, InvalidArgument, Scheduler
 from net80211.driver import Driver, load_driver, split_spec
 
-# Keys of a device's describe() that show hardware state a vap leaves behind
-# (hwsim: the addresses programmed on the medium port and whether it runs).
-HW_KEYS = ("vaps", "addrs", "started")
+# Keys of a device's describe() that show hardware state a vap can leave
+# behind: the addresses programmed in the hardware (own and BSSIDs), whether
+# it runs, its receive filter, armed beacon timers.  A device that shows none
+# of them cannot be checked for leftovers: the cells say "not covered".
+HW_KEYS = ("addrs", "started", "filter", "beacons")
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,15 @@ def device_caps(ref: DriverRef) -> tuple[Caps, Any]:
         return w.dut.caps, w.dut.policy
     finally:
         w.close()
+
+
+def hw_unchecked(ic: IEEE80211Com) -> str | None:
+    """Why the hardware state of `ic` cannot be compared, or None if it can."""
+    d = ic.describe()
+    if any(k in d for k in HW_KEYS):
+        return None
+    return (f"hardware state as new after destroy: {type(ic).__name__}.describe() of {ic.name} shows none "
+            f"of {', '.join(HW_KEYS)}")
 
 
 def snapshot(ic: IEEE80211Com) -> dict[str, Any]:

@@ -10,6 +10,7 @@ daemon checks meaning (is the mode known, does the device exist).
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -104,9 +105,18 @@ CREATE_KEYWORDS = (
     Keyword("-hidessid", "announce the SSID (default)", dest="hidessid", value=False),
 )
 
+ROAMING_MODES = ("auto", "manual")
+
 SET_KEYWORDS = (
     Keyword("ssid", "network name (at most 32 bytes)", arg="NAME"),
     Keyword("channel", "channel number, or 'any'", arg="N", kind="channel"),
+    Keyword("roaming", "a station's roaming: auto (reassociate to a stronger AP of its ESS when the "
+            "signal or rate drops below roam:rssi/roam:rate) or manual (stay)", arg="MODE",
+            choices=ROAMING_MODES),
+    Keyword("roam:rssi", "signal (dBm) below which a station looks for a better AP", arg="DBM",
+            dest="roam_rssi", kind="number"),
+    Keyword("roam:rate", "transmit rate (Mb/s) below which a station looks for a better AP", arg="MBPS",
+            dest="roam_rate", kind="number"),
     Keyword("up", "bring the vap up", dest="updown", value="up"),
     Keyword("down", "take the vap down", dest="updown", value="down"),
     # ifconfig(8)'s 802.11 parameters; a running vap restarts to apply them.
@@ -118,8 +128,6 @@ SET_KEYWORDS = (
     Keyword("-hidessid", "announce the SSID (default)", dest="hidessid", value=False),
     Keyword("authmode", "authentication: open (none is open; shared, 8021x, wpa are refused)",
             arg="MODE", choices=("none", "open", "shared", "8021x", "wpa")),
-    Keyword("roaming", "who picks the AP: auto (this net80211), manual, device", arg="MODE",
-            choices=("auto", "manual", "device")),
     # The device's: given on a vap, they apply to its device (as ifconfig).
     Keyword("txpower", "transmit power in dBm, at most the regulatory limit", arg="DBM", kind="int"),
     Keyword("country", "ISO country code: the regulatory domain, channel list and power limits "
@@ -161,7 +169,8 @@ COMMANDS: tuple[Command, ...] = (
             "clone a vap on a device", keywords=CREATE_KEYWORDS),
     Command("destroy", "vap", "wlanctl IFACE destroy", "destroy a vap (and its netdev)"),
     Command("set", "iface", "wlanctl IFACE [ssid NAME] [channel N] [up|down] [bssid MAC|-bssid] "
-            "[bintval TU] [dtimperiod N] [hidessid|-hidessid] [authmode MODE] [roaming MODE] "
+            "[bintval TU] [dtimperiod N] [hidessid|-hidessid] [authmode MODE] [roaming auto|manual] "
+            "[roam:rssi DBM] [roam:rate MBPS] "
             "[txpower DBM] [country CC] [regdomain NAME]",
             "change a vap's parameters, bring it up or down; txpower, country and regdomain also on "
             "a device", keywords=SET_KEYWORDS),
@@ -175,12 +184,14 @@ COMMANDS: tuple[Command, ...] = (
             "would this mix of vaps be allowed on the device? (with the explanation)", read=True),
     Command("capture", "vap", "wlanctl IFACE capture start FILE | capture stop",
             "write a monitor vap's frames to a pcap file", subwords=("start", "stop")),
+    Command("position", "device", "wlanctl DEV position X Y [Z]",
+            "move a simulated radio to (X, Y, Z) metres; the medium's links follow"),
 )
 
 BY_NAME = {c.name: c for c in COMMANDS}
 # The word that selects a command after an interface name (set and show have none).
 IFACE_VERBS = {"create": "create", "destroy": "destroy", "list": "query", "check": "check",
-               "capture": "capture", "scan": "scan"}
+               "capture": "capture", "scan": "scan", "position": "position"}
 TOP_WORDS = ("list", "radio", "serve", "run", "conformance", "completion")
 SHELLS = ("bash", "zsh")
 GLOBAL_OPTIONS = (
@@ -238,11 +249,23 @@ def _value(kw: Keyword, word: str | None, command: str) -> Any:
         if not _MAC_RE.match(word):
             raise UsageError(f"{kw.word}: {word!r} is not a MAC address (or any)", command, word=word)
         return word
+    if kw.kind == "number":
+        return _number(word, kw.word, command)
     if kw.kind == "mac" and not _MAC_RE.match(word):
         raise UsageError(f"{kw.word}: {word!r} is not a MAC address", command, word=word)
     if kw.kind == "name" and not _NAME_RE.match(word):
         raise UsageError(f"{kw.word}: {word!r} is not a valid name", command, word=word)
     return word
+
+
+def _number(word: str, what: str, command: str) -> float:
+    try:
+        v = float(word)
+    except ValueError:
+        raise UsageError(f"{what}: {word!r} is not a number", command) from None
+    if not math.isfinite(v) or abs(v) > 1e9:
+        raise UsageError(f"{what}: {word!r} is not a finite number", command)
+    return v
 
 
 def _keywords(cmd: Command, words: list[str], table: tuple[Keyword, ...]) -> dict[str, Any]:
@@ -447,8 +470,17 @@ def _radio(inv: Invocation, words: list[str]) -> Invocation:
     return inv
 
 
+def _position(inv: Invocation, words: list[str]) -> None:
+    if inv.help:
+        return
+    if not 2 <= len(words) <= 3:
+        raise UsageError(f"position: expected X Y [Z] in metres, got {len(words)} word(s)", "position")
+    for w, axis in zip(words, "xyz", strict=False):
+        inv.args[axis] = _number(w, f"position {axis.upper()}", "position")
+
+
 _IFACE_PARSERS = {"create": _create, "destroy": _destroy, "query": _query, "check": _check,
-                  "capture": _capture, "scan": _scan}
+                  "capture": _capture, "scan": _scan, "position": _position}
 
 
 def usage(command: str | None = None) -> str:

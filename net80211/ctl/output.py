@@ -25,8 +25,10 @@ def format_list(result: dict[str, Any]) -> str:
         devs = drv["devices"]
         for i, d in enumerate(devs):
             last = i == len(devs) - 1
+            at = d.get("position")
+            where = f"  at {' '.join(f'{c:g}' for c in at)}" if at is not None else ""
             lines.append(f"{'`-' if last else '|-'} {d['name']:<8} {d['macaddr']}  channel {d['channel']}  "
-                         f"modes {','.join(d['modes'])}")
+                         f"modes {','.join(d['modes'])}{where}")
             pad = "   " if last else "|  "
             for j, v in enumerate(d["vaps"]):
                 lines.append(f"{pad}{'`-' if j == len(d['vaps']) - 1 else '|-'} {_vap_line(v)}")
@@ -46,7 +48,8 @@ def format_vap(v: dict[str, Any]) -> str:
         if v.get("des_bssid"):
             params.append(f"bssid {v['des_bssid']}")
         if v.get("roaming"):
-            params.append(f"roaming {v['roaming'].upper()}")
+            params.append(f"roaming {v['roaming'].upper()} roam:rssi {v['roam_rssi']:g}dBm "
+                          f"roam:rate {v['roam_rate']:g}")
         lines.append("\t" + " ".join(params))
         lines.append(f"\tcountry {v['country']} regdomain {v['regdomain']} txpower {v['txpower']}")
     if v.get("flags"):
@@ -74,6 +77,8 @@ def format_device(d: dict[str, Any]) -> str:
              f"\tpolicy {d['policy']}", f"\tvaps {' '.join(v['name'] for v in d['vaps']) or '-'}"]
     if "regdomain" in d:
         lines.insert(1, f"\tcountry {d['country']} regdomain {d['regdomain']} txpower {d['txpower']}")
+    if d.get("position") is not None:
+        lines.append("\tposition " + " ".join(f"{c:g}" for c in d["position"]))
     return "\n".join(lines)
 
 
@@ -116,4 +121,6 @@ def format_result(command: str, result: Any) -> str | None:
         return f"allowed: {' '.join(result['modes'])}\n{result['explanation']}"
     if command == "radio_add":
         return result["device"]["name"]
+    if command == "position":
+        return None
     return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,7 @@ from net80211.ctl.protocol import VERSION, about
 from net80211.ctl.state import StateFile
 from net80211.driver import Driver, open_driver
 from net80211.host.tap import remove_netns
+from net80211.modes.roam import configure_roaming
 from net80211.scan import Scanner
 
 if TYPE_CHECKING:
@@ -63,7 +65,8 @@ _CREATE_PARAMS = ("ssid", "bintval", "dtim_period", "hidessid")
 _SET_TYPES: dict[str, tuple[type, ...]] = {
     "ssid": (str,), "channel": (int, type(None)), "updown": (str,), "bssid": (str, type(None)),
     "bintval": (int,), "dtim_period": (int,), "hidessid": (bool,), "authmode": (str,),
-    "roaming": (str,), "txpower": (int,), "country": (str,), "regdomain": (str,),
+    "roaming": (str,), "roam_rssi": (int, float), "roam_rate": (int, float), "txpower": (int,),
+    "country": (str,), "regdomain": (str,),
 }
 assert set(_SET_TYPES) == {k.key for k in SET_KEYWORDS}
 SCAN_WAIT_S = 10.0  # a scan answer not ready by then is ETIMEDOUT
@@ -118,6 +121,7 @@ class Service:
             "destroy": self.destroy, "set": self.set, "query": self.query, "check": self.check,
             "radio_add": self.radio_add, "radio_del": self.radio_del, "capture": self.capture,
             "scan": self.scan,
+            "position": self.position,
         }
 
     # -- set-up and shutdown ------------------------------------------------------
@@ -222,7 +226,10 @@ class Service:
                  authmode="OPEN", des_bssid=mac_str(vap.des_bssid) if vap.des_bssid else None,
                  txpower=vap.ic.txpower_now(), regdomain=vap.ic.regdomain.name, country=vap.ic.country)
         if vap.opmode is OpMode.STA and vap.sta is not None:
-            d["roaming"] = getattr(vap.sta, "roaming", "auto")
+            roam = vap.sta.roam
+            d["roaming"] = roam.mode
+            d["roam_rssi"] = roam.rssi_dbm
+            d["roam_rate"] = roam.rate_500k / 2
         nd = getattr(vap, "netdev", None)
         if nd is None:
             d["netdev"] = None
@@ -398,6 +405,10 @@ class Service:
         if updown not in (None, "up", "down"):
             raise InvalidArgument(f"updown must be 'up' or 'down', not {updown!r}")
         self._check_vap_set(vap, a)
+        roam = {k: a[k] for k in ("roaming", "roam_rssi", "roam_rate") if k in a}
+        if roam:  # checked and applied as one (net80211.modes.roam)
+            configure_roaming(vap, mode=roam.get("roaming"), rssi_dbm=roam.get("roam_rssi"),
+                              rate_mbps=roam.get("roam_rate"))
         dev = vap.ic
         before = (dev.country, dev.txpower)
         self._set_device(dev, a)
@@ -453,18 +464,11 @@ class Service:
         auth = a.get("authmode")
         if auth is not None and auth not in ("open", "none"):
             raise about(NotSupported(f"{vap.name}: authmode {auth} is not supported (open only)"), auth)
-        roaming = a.get("roaming")
-        if roaming is not None:
-            if vap.opmode is not OpMode.STA:
-                raise InvalidArgument(f"{vap.name}: roaming is a station's, not a {vap.opmode.word} vap's")
-            if roaming != "auto" and not hasattr(vap.sta, "roaming"):
-                raise about(NotSupported(f"{vap.name}: roaming {roaming} is not supported: the "
-                                         "station picks its AP itself (auto)"), roaming)
         if a.get("ssid") is not None:
             check_vap_params(vap.ic, vap.name, {"ssid": a["ssid"]})
 
     def _set_vap_params(self, vap: IEEE80211Vap, a: dict[str, Any]) -> None:
-        """bssid, bintval, dtimperiod, hidessid, roaming: a running vap is
+        """bssid, bintval, dtimperiod, hidessid: a running vap is
         re-checked against the policy (bintval) and restarted to apply them
         (FreeBSD's ENETRESET)."""
         changed = False
@@ -483,9 +487,6 @@ class Service:
                     vap.configure(**old)
                     raise
             changed |= old != {k: getattr(vap, k) for k in params}
-        if a.get("roaming") is not None and hasattr(vap.sta, "roaming"):
-            sta: Any = vap.sta  # a station mode that roams has the field
-            sta.roaming = a["roaming"]
         if changed and vap.running and vap.state > State.INIT:
             vap.down()
             vap.up()
@@ -603,6 +604,21 @@ class Service:
             self._destroy_vap(vap)
         self._driver_of(dev).remove_device(dev)
         return {"removed": dev.name}
+
+    def position(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Move a simulated radio (`wlanctl DEV position X Y [Z]`)."""
+        _only(args, {"name", "x", "y", "z"})
+        name = _arg(args, "name", (str,), True)
+        kind, obj = self._iface(name)
+        if kind == "vap":
+            raise InvalidArgument(f"{name} is a vap: a position is its radio's ({obj.ic.name} position X Y)")
+        xyz = [_arg(args, k, (int, float), k != "z") for k in "xyz"]
+        coords = [0.0 if v is None else float(v) for v in xyz]
+        bad = next((k for k, v in zip("xyz", coords, strict=True) if not math.isfinite(v)), None)
+        if bad is not None:
+            raise InvalidArgument(f"{name}: position {bad} must be a finite number of metres")
+        obj.ic_set_position(*coords)
+        return {"device": name, "position": list(obj.ic_get_position() or coords)}
 
     def capture(self, args: dict[str, Any]) -> dict[str, Any]:
         _only(args, {"name", "action", "path"})

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from ic import Channel, IEEE80211Com, OpMode, RxInfo, State
 from net80211.beacon import DEFAULT_RATES, beacon_ies, capinfo
-from net80211.bss import create_bss, leave_bss, pick_channel, scan_channels
+from net80211.bss import create_bss, leave_bss, pick_channel, scan_channels, set_bss_channel
 from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.node import Node, NodeTable
 from net80211.output import data_frame, deliver, ether_addrs, send_mgmt, snap_body
@@ -125,7 +125,7 @@ class IbssMode(Mode):
                 # Joined the channel a running vap chose (INIT->SCAN became RUN).
                 chan = vap.des_chan or vap.ic.bsschan or vap.ic.curchan
                 vap.bss_chan = chan
-                vap.ic.bsschan = chan
+                set_bss_channel(vap.ic, chan)
                 vap.ic.set_curchan(chan)
             if vap.bssid is None:
                 vap.bssid = self.new_bssid(vap)

@@ -28,7 +28,14 @@ from typing import TYPE_CHECKING, Any
 
 from ic import SEC, Callout, OpMode, RxInfo, State, TxStatus
 from net80211.beacon import DEFAULT_RATES, HT_CAPS, capinfo, probe_resp_frame
-from net80211.bss import create_bss, leave_bss, pick_channel, running_channel, scan_channels
+from net80211.bss import (
+    create_bss,
+    leave_bss,
+    pick_channel,
+    running_channel,
+    scan_channels,
+    set_bss_channel,
+)
 from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.modes.dwds import DSTODS, dwds_discover, dwds_mcast
 from net80211.node import Node, NodeTable
@@ -68,6 +75,15 @@ INACT_TIMEOUT_NS = 300 * SEC  # FreeBSD's IEEE80211_INACT_RUN
 INACT_INIT_NS = 30 * SEC  # IEEE80211_INACT_INIT: authenticated, never associated
 INACT_WAIT_NS = 15 * SEC  # IEEE80211_INACT_WAIT: how often nodes are checked
 AID_MAX = 2007
+# hostapd's Layer 2 Update frame (IEEE 802.2 XID, "null" response): an
+# Ethernet frame from a station that just (re)associated, broadcast into the
+# distribution system so that bridges learn where the station now is.
+_L2_UPDATE_LLC = bytes((0x00, 0x06, 0x00, 0x01, 0xAF, 0x81, 0x01, 0x00))
+
+
+def l2_update_frame(sta: bytes) -> bytes:
+    """The Layer 2 Update frame announcing `sta` (padded to 60 octets)."""
+    return (b"\xff" * 6 + sta + _L2_UPDATE_LLC).ljust(60, b"\x00")
 
 SUB_ASSOC_REQ, SUB_REASSOC_REQ, SUB_PROBE_REQ = 0, 2, 4
 SUB_DISASSOC, SUB_AUTH, SUB_DEAUTH = 10, 11, 12
@@ -153,7 +169,7 @@ class HostapMode(Mode):
                 # Joined the channel a running vap chose (INIT->SCAN became RUN).
                 chan = running_channel(vap) or vap.des_chan or vap.ic.curchan
                 vap.bss_chan = chan
-                vap.ic.bsschan = chan
+                set_bss_channel(vap.ic, chan)
                 vap.ic.set_curchan(chan)
             vap.bssid = vap.macaddr
             self._arm_inact(vap)
@@ -325,6 +341,10 @@ class HostapMode(Mode):
         node.rates = req.ies.rates
         node.ssid = vap.ssid
         send_mgmt(vap, sta, resp_cls(capinfo(vap), StatusCode.SUCCESS, node.aid, ies))
+        nd = vap.netdev
+        if nd is not None:
+            # As hostapd's Layer 2 Update: the distribution system (a bridge) learns the station is here.
+            nd.station_joined(sta)
 
     def _alloc_aid(self, vap: IEEE80211Vap) -> int | None:
         st = vap.ap

@@ -115,7 +115,7 @@ class MonitorMode(Mode):
         st = vap.mon
         if st is None:
             raise NoSuchDevice(f"{vap.name}: the vap is detached, nothing to capture")
-        cap = Capture(dest)
+        cap = Capture(dest, epoch_ns=vap.ic.sched.epoch_ns)
         self.stop_capture(vap)
         st.pcap = cap
 

@@ -13,7 +13,9 @@
 The mode's per-vap state is a `StaState` at `vap.sta`.
 - A deauthentication or disassociation from the AP -> SCAN; going down
   (INIT) from AUTH or later tells the AP with a deauthentication.
-Roaming to a better AP while associated is not done.
+- Roaming (`roaming auto`, the default): a running station whose AP's
+  signal or rate falls below its thresholds looks for a stronger AP of its
+  ESS and reassociates (`net80211.modes.roam`; its state is `vap.sta.roam`).
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from typing import TYPE_CHECKING, Any
 
 from ic import MS, SEC, TU, Callout, Channel, ComFlags, OpMode, RxInfo, State, TxStatus
 from net80211.beacon import DEFAULT_RATES, HT_CAPS, capinfo
-from net80211.bss import claim_channel, leave_bss, scan_channels
+from net80211.bss import claim_channel, leave_bss, scan_channels, set_bss_channel
 from net80211.mode import ANY, Mode, S, transitions_table
+from net80211.modes import roam
+from net80211.modes.roam import RoamState
 from net80211.node import Node, NodeTable
 from net80211.output import (
     BROADCAST,
@@ -92,6 +96,7 @@ class StaState:
     fails: dict[bytes, int] = field(default_factory=dict)  # BSSID -> time it refused us or timed out
     last_status: int | None = None  # status code of the last refused request
     last_reason: int | None = None  # reason code of the last deauth/disassoc
+    roam: RoamState = field(default_factory=RoamState)  # roaming settings and record
 
 
 def reset_beacon_monitor(vap: IEEE80211Vap) -> bool:
@@ -130,6 +135,7 @@ class StaMode(Mode):
     def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
         st = vap.sta
         assert st is not None
+        roam.on_state(vap, ostate, nstate)
         st.mgt_timer.stop()
         if ostate == State.SCAN and nstate != State.SCAN:
             Scanner.of(vap.ic).cancel(vap)
@@ -159,7 +165,7 @@ class StaMode(Mode):
         elif nstate == State.RUN:
             if vap.bss is not None:
                 vap.bss_chan = vap.bss.channel
-                vap.ic.bsschan = vap.bss_chan
+                set_bss_channel(vap.ic, vap.bss_chan)
             node = NodeTable.of(vap.ic).find(vap, vap.bssid) if vap.bssid is not None else None
             st.bss_node = node
             if node is not None:
@@ -290,7 +296,8 @@ class StaMode(Mode):
         ies = IEList([SSID(vap.ssid or (vap.bss.ssid if vap.bss is not None else b"")),
                       *rates_ies(DEFAULT_RATES), HT_CAPS])
         cap = capinfo(vap)
-        body: Any = ReassocReq(cap, 10, bssid, ies) if reassoc else AssocReq(cap, 10, ies)
+        prev = st.roam.prev_bssid  # roaming: a reassociation naming the AP we leave
+        body: Any = ReassocReq(cap, 10, prev or bssid, ies) if reassoc or prev else AssocReq(cap, 10, ies)
         sent = send_mgmt(vap, bssid, body, on_status=self._on_status(vap, State.ASSOC))
         self._arm_mgt(vap, State.ASSOC, sent)
 
@@ -338,6 +345,8 @@ class StaMode(Mode):
             if a3 == vap.bssid:
                 vap.stats.rx_beacons += 1
                 st.swbmiss_count += 1
+                if vap.opmode is OpMode.STA:
+                    roam.on_beacon(vap, rx.signal)
             return
         if a2 != vap.bssid or vap.bssid is None:
             return  # management from anyone but our AP does not concern a station
@@ -400,6 +409,11 @@ class StaMode(Mode):
         if da[0] & 1 and sa == vap.macaddr:
             return  # our own multicast, relayed back by the AP
         deliver(vap, da, sa, data_body(frame, subtype, flags), node)
+
+    def tx_done(self, vap: IEEE80211Vap, frame: bytes, status: TxStatus) -> None:
+        st = vap.sta
+        if st is not None and vap.opmode is OpMode.STA and frame[4:10] == vap.bssid:
+            roam.on_tx_done(vap, status)
 
     def encap(self, vap: IEEE80211Vap, eth: bytes) -> tuple[bytes, Node | None] | None:
         st = vap.sta

@@ -76,7 +76,12 @@ class WdsMode(Mode):
             self._unbind(vap)
             leave_bss(vap)
         elif nstate == State.RUN:
-            chan = running_channel(vap) or vap.des_chan or vap.ic.curchan
+            chan = running_channel(vap)
+            if chan is None:
+                # The first to run: the link's channel is the radio's (legacy
+                # WDS on its own), so tune it, as a monitor does.
+                chan = vap.des_chan or vap.ic.curchan
+                vap.ic.set_curchan(chan)
             vap.bss_chan = chan
             vap.bssid = vap.des_bssid
             if ostate != State.RUN:

@@ -18,7 +18,7 @@ import string
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ic import MS, SEC, Busy, Channel, InvalidArgument, NoSuchDevice, NotSupported, OpMode, mac_str
+from ic import MS, SEC, Busy, Channel, InvalidArgument, NoSuchDevice, NotSupported, OpMode, State, mac_str
 from net80211.p2p.group import P2PGroup
 from net80211.p2p.invitation import Invitations
 from net80211.p2p.negotiation import Negotiation
@@ -51,6 +51,10 @@ log = logging.getLogger("net80211.p2p")
 
 SEARCH_DWELL_MS = 20
 LISTEN_UNIT_MS = 102  # 100 TU
+# wpa_supplicant's p2p_search_delay: between search iterations of a P2P_FIND,
+# the radio goes back for this long to the BSS another vap runs on the same
+# device (else the device's AP or station is off its channel nearly always).
+SEARCH_DELAY_MS = 500
 ACTION_WAIT_MS = 100
 ACTION_TRIES = 60
 PROBE_REQ_TYPE = 0x0040
@@ -93,6 +97,7 @@ class P2PDevice:
         self._roc_cookie: int | None = None
         self._roc_ready = False
         self._find_timer: list[Any] | None = None
+        self._search_delay: list[Any] | None = None  # the pause before the next search
         self._listen_until_ns: int | None = None
         self.handlers: dict[int, Callable[[P2PAction, bytes, int], Any]] = {}
         self.pending: dict[str, Any] | None = None  # an action exchange reaching a peer
@@ -178,6 +183,9 @@ class P2PDevice:
         if self._find_timer is not None:
             self.sched.cancel(self._find_timer)
             self._find_timer = None
+        if self._search_delay is not None:
+            self.sched.cancel(self._search_delay)
+            self._search_delay = None
         if self._scan_cookie is not None:
             self._scan_cookie = None
             if self.wdev._scan is not None:
@@ -189,6 +197,16 @@ class P2PDevice:
         self._roc_ready = False
         if cookie is not None and cookie in self.wdev._rocs:
             self.wdev.cancel_remain_on_channel(cookie)
+
+    def _shares_radio(self) -> bool:
+        """Another vap of the device runs a BSS or a link on its channel."""
+        return any(v is not self.vap and v.running and v.opmode is not OpMode.P2P_DEVICE
+                   and v.state >= State.RUN for v in self.ic.vaps)
+
+    def _search_again(self) -> None:
+        self._search_delay = None
+        if self.state == "find":
+            self._search()
 
     def _search(self) -> None:
         freqs = [self._chan(c).freq for c in SOCIAL_CHANNELS if any(ch.ieee == c for ch in self.ic.channels)]
@@ -216,7 +234,10 @@ class P2PDevice:
         self._roc_cookie = None
         self._roc_ready = False
         if self.state == "find":
-            self._search()
+            if self._shares_radio():
+                self._search_delay = self.sched.call_later(SEARCH_DELAY_MS * MS, self._search_again)
+            else:
+                self._search()
         elif self.state == "listen":
             if self._listen_until_ns is not None and self.sched.now_ns >= self._listen_until_ns:
                 self.stop_find()

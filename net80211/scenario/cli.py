@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from ic.errors import errno_name
-from net80211.scenario.loader import load_scenario
+from net80211.scenario.loader import load_scenario, parse_start_time
 from net80211.scenario.runner import run_scenario
 from net80211.scenario.spec import MAX_SECONDS
 from net80211.scenario.summary import format_text
@@ -29,6 +29,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
                    help="virtual seconds to run (default: the file's scenario.seconds, else 10)")
     p.add_argument("--seed", type=int, metavar="N", help="seed for the medium and placements "
                    "(default: the file's scenario.seed, else 0)")
+    p.add_argument("--start-time", metavar="WHEN",
+                   help="the date capture timestamps count from: 'now' or 2026-01-01T00:00:00Z "
+                   "(default: the file's scenario.start_time, else 2000-01-01T00:00:00Z)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--outdir", type=Path, metavar="DIR",
                    help="directory the captures' file names are relative to (default: the current "
@@ -37,7 +40,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
 
 
 def cli_main(argv: list[str], prog: str = "wlanctl run") -> int:
-    """Run `FILE [--seconds S] [--seed N] [--json] [--outdir DIR]`; the exit status."""
+    """Run `FILE [--seconds S] [--seed N] [--start-time WHEN] [--json] [--outdir DIR]`; the exit status."""
     try:
         args = _parser(prog).parse_args(argv)
     except SystemExit as e:  # -h (0) or a usage error (argparse said what)
@@ -49,9 +52,16 @@ def cli_main(argv: list[str], prog: str = "wlanctl run") -> int:
     if args.seed is not None and args.seed < 0:
         print(f"{prog}: --seed must not be negative, not {args.seed} (EINVAL)", file=sys.stderr)
         return errno.EINVAL
+    start_time = None
+    if args.start_time is not None:
+        try:
+            start_time = parse_start_time(args.start_time)
+        except ValueError as e:
+            print(f"{prog}: --start-time {e} (EINVAL)", file=sys.stderr)
+            return errno.EINVAL
     try:
         sc = load_scenario(args.file, seed=args.seed)
-        result = run_scenario(sc, seconds=args.seconds, outdir=args.outdir)
+        result = run_scenario(sc, seconds=args.seconds, outdir=args.outdir, start_time=start_time)
     except OSError as e:
         code = e.errno if isinstance(e.errno, int) and 0 < e.errno < 126 else 1
         msg = e.strerror or str(e)

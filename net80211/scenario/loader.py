@@ -6,6 +6,7 @@ the key (`vaps[2].mode`), raised before anything is created.
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import math
 import random
@@ -14,7 +15,7 @@ import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from ic import CloneFlags, OpMode, parse_wlanmode
+from ic import CloneFlags, InvalidArgument, OpMode, parse_mac, parse_wlanmode
 from net80211.scenario.source import SourceIndex, key_name
 from net80211.scenario.spec import (
     MAX_DEPTH,
@@ -23,13 +24,18 @@ from net80211.scenario.spec import (
     MAX_FLOWS,
     MAX_RADIOS,
     MAX_SECONDS,
+    MAX_SPEED,
     MAX_UDP_RATE,
     MAX_VAPS,
+    MAX_WAYPOINTS,
+    MIN_MOBILITY_STEP_S,
     MIN_PING_INTERVAL_S,
     TX_POWER_DBM,
+    BridgeSpec,
     CaptureSpec,
     EventSpec,
     Located,
+    MobilitySpec,
     RadioSpec,
     Scenario,
     ScenarioError,
@@ -147,6 +153,29 @@ def _expand(t: _Table, count_key: str = "repeat", limit: int = MAX_ENTRIES) -> l
         return [{k: _subst(v, i) for k, v in data.items()} for i in range(n)]
     except ZeroDivisionError as e:
         raise t.error(None, f"template {e} divides by zero") from None
+
+
+def parse_start_time(value: Any) -> int | str:
+    """A scenario's start time: "now", or a date and time with a UTC offset
+    (a TOML offset date-time or an RFC 3339 string: 2026-01-01T00:00:00Z);
+    UNIX nanoseconds, or "now".  ValueError says what is wrong."""
+    if value == "now":
+        return "now"
+    when = value
+    if isinstance(value, str):
+        try:
+            when = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"must be \"now\" or a date and time like 2026-01-01T00:00:00Z, "
+                             f"not {value!r}") from None
+    if not isinstance(when, dt.datetime) or when.tzinfo is None:
+        raise ValueError(f"must be \"now\" or a date and time with its UTC offset "
+                         f"(2026-01-01T00:00:00Z), not {value!r}")
+    delta = when - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+    ns = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+    if not 0 <= ns < (1 << 32) * 1_000_000_000 - round(MAX_SECONDS * 1e9):
+        raise ValueError(f"must be within 1970-01-01 and 2106 (what pcap timestamps hold), not {value!r}")
+    return ns
 
 
 def _point(t: _Table, key: str, value: Any) -> tuple[float, float, float]:
@@ -370,6 +399,17 @@ def _vaps(loc: Located, raw: Any, radio_names: list[str], seed: int) -> list[Vap
                 # depends on the seed and the vap's name only, not on file order.
                 spec.start_ns += random.Random(f"{seed}/start/{name}").randrange(jitter_ns + 1)
             spec.up = t.get("up", bool, True)
+            if t.has("roaming"):
+                spec.roaming["mode"] = t.get("roaming", str)
+                if spec.roaming["mode"] not in ("auto", "manual"):
+                    raise t.error("roaming", f"must be \"auto\" or \"manual\", not {spec.roaming['mode']!r}")
+            if t.has("roam_rssi"):
+                spec.roaming["rssi_dbm"] = t.number("roam_rssi", low=-120.0, high=0.0)
+            if t.has("roam_rate"):
+                spec.roaming["rate_mbps"] = t.number("roam_rate", low=0.0, high=1000.0)
+            if spec.roaming and opmode is not OpMode.STA:
+                raise t.error(next(k for k in ("roaming", "roam_rssi", "roam_rate") if t.has(k)),
+                              f"roaming is a station's setting, not a {mode} vap's")
             t.done()
             # A monitor vap's interface carries radiotap frames, not IP traffic.
             spec.has_netdev = opmode.has_netdev and opmode is not OpMode.MONITOR and spec.netdev != "none"
@@ -395,7 +435,117 @@ def _vaps(loc: Located, raw: Any, radio_names: list[str], seed: int) -> list[Vap
     return out
 
 
-def _traffic(loc: Located, raw: Any, vaps: dict[str, VapSpec]) -> list[TrafficSpec]:
+MOBILITY_MODELS = ("waypoints", "random_waypoint")
+
+
+def _mobility(loc: Located, raw: Any, radio_names: list[str], seed: int) -> list[MobilitySpec]:
+    if not isinstance(raw, list):
+        raise loc.error(("mobility",), "must be an array of tables ([[mobility]])")
+    out: list[MobilitySpec] = []
+    moving: set[str] = set()
+    for k, data in enumerate(raw):
+        path = ("mobility", k)
+        for entry in _expand(_Table(loc, path, data), limit=MAX_RADIOS - len(out)):
+            t = _Table(loc, path, entry)
+            radio = t.get("radio", str)
+            if radio not in radio_names:
+                raise t.error("radio", f"no radio named {radio!r}")
+            if radio in moving:
+                raise t.error("radio", f"radio {radio!r} already has a mobility model")
+            moving.add(radio)
+            model = t.get("model", str)
+            if model not in MOBILITY_MODELS:
+                raise t.error("model", f"unknown mobility model {model!r} ({' or '.join(MOBILITY_MODELS)})")
+            spec = MobilitySpec(radio, model, path)
+            spec.start_ns = t.seconds_ns("start", 0.0)
+            spec.pause_ns = t.seconds_ns("pause", 0.0)
+            spec.step_ns = round(t.number("step", 0.1, low=MIN_MOBILITY_STEP_S, high=MAX_SECONDS) * 1e9)
+            speed = t.get("speed", (float, list), _REQUIRED)
+            if isinstance(speed, list):
+                if (len(speed) != 2 or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                                               for v in speed)):
+                    raise t.error("speed", f"a speed range is [min, max] in m/s, not {speed!r}")
+                lo, hi = float(speed[0]), float(speed[1])
+            else:
+                lo = hi = speed
+            if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi <= MAX_SPEED):
+                raise t.error("speed", f"must be > 0 and at most {MAX_SPEED:g} m/s (min <= max), "
+                              f"not {speed!r}")
+            spec.speed = (lo, hi)
+            if model == "waypoints":
+                pts = t.get("waypoints", list)
+                if not 1 <= len(pts) <= MAX_WAYPOINTS:
+                    raise t.error("waypoints", f"must hold 1..{MAX_WAYPOINTS} points, not {len(pts)}")
+                spec.waypoints = tuple(_point(t, "waypoints", p) for p in pts)
+                spec.loop = t.get("loop", bool, False)
+            else:
+                area = t.get("area", list)
+                if (len(area) != 2 or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                                              and math.isfinite(v) and v > 0 for v in area)):
+                    raise t.error("area", f"an area is [width, height] in metres, both > 0, not {area!r}")
+                spec.area = (float(area[0]), float(area[1]))
+                ox, oy, _ = _point(t, "origin", t.get("origin", list, [0, 0]))
+                spec.origin = (ox, oy)
+                spec.seed = f"{t.integer('seed', seed, low=0)}/mobility/{radio}"
+            t.done()
+            out.append(spec)
+    return out
+
+
+def _bridges(loc: Located, raw: Any, vaps: list[VapSpec]) -> list[BridgeSpec]:
+    if not isinstance(raw, list):
+        raise loc.error(("bridges",), "must be an array of tables ([[bridges]])")
+    by_name = {v.name: v for v in vaps}
+    out: list[BridgeSpec] = []
+    bridged: dict[str, str] = {}
+    ips = {v.ip: v.name for v in vaps if v.ip is not None}
+    nxt = int(ipaddress.IPv4Address("10.0.0.1"))
+    for k, data in enumerate(raw):
+        path = ("bridges", k)
+        t = _Table(loc, path, data)
+        name = t.get("name", str)
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,14}", name):
+            raise t.error("name", f"{name!r} is not a valid interface name")
+        if name in by_name or any(b.name == name for b in out):
+            raise t.error("name", f"{name!r} is already the name of a vap or bridge")
+        members = t.get("vaps", list)
+        if not members or not all(isinstance(m, str) for m in members):
+            raise t.error("vaps", "must be a non-empty array of vap names")
+        for m in members:
+            if m not in by_name:
+                raise t.error("vaps", f"no vap named {m!r}")
+            if not by_name[m].has_netdev or by_name[m].netdev == "tap":
+                raise t.error("vaps", f"vap {m!r} has no in-process netdev to bridge")
+            if m in bridged:
+                raise t.error("vaps", f"vap {m!r} is already on bridge {bridged[m]!r}")
+            bridged[m] = name
+        spec = BridgeSpec(name, list(members), path)
+        if t.has("ip"):
+            try:
+                spec.ip = ipaddress.IPv4Address(t.get("ip", str)).packed
+            except ValueError as e:
+                raise t.error("ip", str(e)) from None
+            if spec.ip in ips:
+                raise t.error("ip", f"address {ipaddress.IPv4Address(spec.ip)} is also {ips[spec.ip]}'s")
+        else:
+            while ipaddress.IPv4Address(nxt).packed in ips:
+                nxt += 1
+            spec.ip = ipaddress.IPv4Address(nxt).packed
+        ips[spec.ip] = name
+        mac = t.get("mac", str, f"02:62:72:00:00:{len(out):02x}")
+        try:
+            spec.mac = parse_mac(mac, "mac")
+        except (ValueError, InvalidArgument) as e:
+            raise t.error("mac", str(e)) from None
+        if spec.mac[0] & 1:
+            raise t.error("mac", f"{mac} is a group address")
+        t.done()
+        out.append(spec)
+    return out
+
+
+def _traffic(loc: Located, raw: Any, vaps: dict[str, VapSpec],
+             bridges: list[BridgeSpec] | None = None) -> list[TrafficSpec]:
     if not isinstance(raw, list):
         raise loc.error(("traffic",), "must be an array of tables ([[traffic]])")
     out: list[TrafficSpec] = []
@@ -407,12 +557,20 @@ def _traffic(loc: Located, raw: Any, vaps: dict[str, VapSpec]) -> list[TrafficSp
             if kind not in ("ping", "udp"):
                 raise t.error("type", f"unknown traffic type {kind!r} (ping or udp)")
             ends = []
+            on_bridge = {m: b.name for b in bridges or () for m in b.vaps}
+            bridge_names = {b.name for b in bridges or ()}
             for key in ("from", "to"):
                 name = t.get(key, str)
+                if name in bridge_names:
+                    ends.append(name)
+                    continue
                 if name not in vaps:
-                    raise t.error(key, f"no vap named {name!r}")
+                    raise t.error(key, f"no vap or bridge named {name!r}")
                 if not vaps[name].has_netdev:
                     raise t.error(key, f"vap {name!r} ({vaps[name].mode}) has no netdev to carry traffic")
+                if name in on_bridge:
+                    raise t.error(key, f"vap {name!r} is a port of bridge {on_bridge[name]!r}: "
+                                  "traffic goes to the bridge")
                 ends.append(name)
             if ends[0] == ends[1]:
                 raise t.error("to", "a flow needs two different vaps")
@@ -493,6 +651,12 @@ def scenario_from_dict(data: dict[str, Any], *, file: str | None = None, source:
     seconds = head.number("seconds", DEFAULT_SECONDS, positive=True, high=MAX_SECONDS)
     file_seed = head.integer("seed", 0, low=0)
     driver = head.get("driver", str, DEFAULT_DRIVER)
+    start_time: int | str | None = None
+    if head.has("start_time"):
+        try:
+            start_time = parse_start_time(head.get("start_time", (str, dt.datetime)))
+        except ValueError as e:
+            raise head.error("start_time", str(e)) from None
     head.done()
     seed = file_seed if seed is None else seed
     driver_name = driver.partition(":")[0] or DEFAULT_DRIVER
@@ -501,7 +665,9 @@ def scenario_from_dict(data: dict[str, Any], *, file: str | None = None, source:
     model, mseed, external = _medium(loc, top.get("medium", dict, None), index)
     vaps = _vaps(loc, top.get("vaps", list, []), [r.name for r in radios], seed)
     by_name = {v.name: v for v in vaps}
-    traffic = _traffic(loc, top.get("traffic", list, []), by_name)
+    mobility = _mobility(loc, top.get("mobility", list, []), [r.name for r in radios], seed)
+    bridges = _bridges(loc, top.get("bridges", list, []), vaps)
+    traffic = _traffic(loc, top.get("traffic", list, []), by_name, bridges)
     captures = _captures(loc, top.get("captures", list, []), by_name)
     events = _events(loc, top.get("events", list, []), by_name)
     top.done()
@@ -521,7 +687,7 @@ def scenario_from_dict(data: dict[str, Any], *, file: str | None = None, source:
                 raise loc.error(t.where + ("port",), f"{t.dst} already receives a flow on UDP port {t.port}")
             seen_ports.add((t.dst, t.port))
     return Scenario(name, file, driver, seed, seconds, model, mseed, radios, vaps, traffic, captures, events,
-                    loc, external)
+                    loc, external, start_time, mobility, bridges)
 
 
 def loads_scenario(text: str, *, file: str | None = None, seed: int | None = None) -> Scenario:

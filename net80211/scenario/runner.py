@@ -5,6 +5,7 @@ time.  `run_scenario` returns the summary as a JSON-ready dict."""
 from __future__ import annotations
 
 import contextlib
+import datetime
 import os
 import time
 from pathlib import Path
@@ -12,6 +13,9 @@ from typing import Any
 
 from ic import SEC, CloneFlags, NotSupported, Scheduler, parse_mac
 from net80211.driver import Driver, open_driver
+from net80211.modes.roam import configure_roaming
+from net80211.scenario.bridge import Bridge
+from net80211.scenario.mobility import Mover
 from net80211.scenario.spec import MAX_SECONDS, Scenario, ScenarioError, VapSpec
 from net80211.scenario.summary import pcap_frames, radio_summary, vap_summary
 from net80211.scenario.traffic import Host, PingFlow, UdpFlow, _Flow, host_summary
@@ -22,7 +26,7 @@ class ScenarioRun:
     """One run of a scenario: build the world, run it, report."""
 
     def __init__(self, scenario: Scenario, *, seconds: float | None = None,
-                 outdir: Path | None = None) -> None:
+                 outdir: Path | None = None, start_time: int | str | None = None) -> None:
         self.sc = scenario
         self.seconds = scenario.seconds if seconds is None else seconds
         if not 0 < self.seconds <= MAX_SECONDS:
@@ -30,11 +34,16 @@ class ScenarioRun:
         self.outdir = Path(outdir) if outdir is not None else Path()
         # Served to an external medium, the world runs in real time: the daemon does,
         # and so do the kernel's radios it may share the air with.
-        self.sched = Scheduler(realtime=scenario.external is not None)
+        when = scenario.start_time if start_time is None else start_time
+        epoch = time.time_ns() if when == "now" else when
+        assert not isinstance(epoch, str)  # "now" is the only word parse_start_time gives
+        self.sched = Scheduler(realtime=scenario.external is not None, epoch_ns=epoch)
         self.driver: Driver | None = None
         self.vaps: dict[str, Any] = {}  # name -> vap (kept after destroy, for the summary)
         self.destroyed: set[str] = set()
         self.hosts: dict[str, Host] = {}
+        self.bridges: list[Bridge] = []
+        self.movers: list[Mover] = []
         self.flows: list[_Flow] = []
         self.captures: list[tuple[Any, Any, Path]] = []  # (spec, owner, path)
         self.captures_open: list[Any] = []  # owners whose stop_capture is still due
@@ -74,10 +83,26 @@ class ScenarioRun:
                 self._await_medium(driver, ext)
             for v in sc.vaps:
                 self._create_vap(v)
+            bridged = {m for b in sc.bridges for m in b.vaps}
             for v in sc.vaps:
                 vap = self.vaps[v.name]
-                if v.has_netdev and getattr(vap, "netdev", None) is not None and v.ip is not None:
+                if (v.has_netdev and getattr(vap, "netdev", None) is not None and v.ip is not None
+                        and v.name not in bridged):
                     self.hosts[v.name] = Host(self.sched, vap, v.ip)
+            for b in sc.bridges:
+                try:
+                    br = Bridge(b.name, b.mac, [self.vaps[m] for m in b.vaps])
+                except OSError as e:
+                    raise self._wrap(b.where + ("vaps",), e) from None
+                self.bridges.append(br)
+                self.hosts[b.name] = Host(self.sched, None, b.ip, name=b.name, mac=b.mac, link=br.link)
+            for m in sc.mobility:
+                dev = self._device(m.radio)
+                try:
+                    dev.ic_set_position(*(dev.ic_get_position() or (0.0, 0.0, 0.0)))
+                except OSError as e:
+                    raise self._wrap(m.where + ("radio",), e) from None
+                self.movers.append(Mover(self.sched, dev, m))
             for c in sc.captures:
                 self._start_capture(c)
             for v in sc.vaps:
@@ -154,6 +179,8 @@ class ScenarioRun:
             if v.netdev is not None:
                 kw["netdev"] = v.netdev
             self.vaps[v.name] = self._device(v.radio).create_vap(v.name, v.mode, **kw)
+            if v.roaming:
+                configure_roaming(self.vaps[v.name], **v.roaming)
         except OSError as e:
             raise self._wrap(v.where, e) from None
 
@@ -250,9 +277,12 @@ class ScenarioRun:
             "scenario": sc.name, "file": sc.file, "driver": sc.driver,
             "medium_model": "external" if sc.external is not None else "perfect" if sc.model is None
             else sc.model.get("path_loss", sc.model["kind"]),
-            "seed": sc.seed, "virtual_s": self.sched.now_ns / SEC, "wall_s": None,
+            "seed": sc.seed, "start_time": _iso(self.sched.epoch_ns),
+            "virtual_s": self.sched.now_ns / SEC, "wall_s": None,
             "events_run": self.sched.events_run,
             "radios": [radio_summary(d, r.position) for d, r in zip(driver.devices, sc.radios, strict=False)],
+            "mobility": [m.summary() for m in self.movers],
+            "bridges": [{**b.summary(), "host": host_summary(self.hosts[b.name])} for b in self.bridges],
             "vaps": vaps,
             "traffic": [f.result() for f in self.flows],
             "medium": dict(sorted(driver.counters().items())),
@@ -285,7 +315,15 @@ class ScenarioRun:
             raise failed
 
 
-def run_scenario(scenario: Scenario, *, seconds: float | None = None, outdir: Path | None = None
-                 ) -> dict[str, Any]:
-    """Run a loaded scenario in virtual time; the summary as a dict (see docs/scenarios.md)."""
-    return ScenarioRun(scenario, seconds=seconds, outdir=outdir).run()
+def _iso(ns: int) -> str:
+    """UNIX ns as an RFC 3339 date and time in UTC (µs, as pcap keeps it)."""
+    t = datetime.datetime.fromtimestamp(ns // 1000 / 1e6, tz=datetime.UTC)
+    return t.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def run_scenario(scenario: Scenario, *, seconds: float | None = None, outdir: Path | None = None,
+                 start_time: int | str | None = None) -> dict[str, Any]:
+    """Run a loaded scenario in virtual time; the summary as a dict (see
+    docs/scenarios.md).  `start_time` (UNIX ns or "now") overrides the
+    file's `scenario.start_time`."""
+    return ScenarioRun(scenario, seconds=seconds, outdir=outdir, start_time=start_time).run()

@@ -24,6 +24,9 @@ MAX_UDP_RATE = 100_000.0  # datagrams per second of one flow
 TX_POWER_DBM = (-100, 100)
 MAX_FILE_BYTES = 4 << 20
 MAX_DEPTH = 32  # nesting of tables and arrays
+MAX_WAYPOINTS = 4096  # points of one radio's walk
+MAX_SPEED = 1000.0  # m/s of a moving radio
+MIN_MOBILITY_STEP_S = 0.001  # how often a moving radio's position is updated, at most
 
 
 class ScenarioError(Net80211Error):
@@ -78,6 +81,7 @@ class VapSpec:
     ip: bytes | None = None
     start_ns: int = 0
     up: bool = True
+    roaming: dict[str, Any] = field(default_factory=dict)  # a station's roaming, roam_rssi, roam_rate
 
 
 @dataclass
@@ -110,6 +114,38 @@ class EventSpec:
     where: tuple[Any, ...]
 
 
+Point = tuple[float, float, float]
+
+
+@dataclass
+class MobilitySpec:
+    """One radio's mobility, as loaded."""
+
+    radio: str
+    model: str  # "waypoints" | "random_waypoint"
+    where: tuple[Any, ...]
+    start_ns: int = 0
+    step_ns: int = 100_000_000
+    pause_ns: int = 0
+    speed: tuple[float, float] = (1.0, 1.0)  # m/s: fixed (min == max) or drawn per leg
+    waypoints: tuple[Point, ...] = ()
+    loop: bool = False
+    area: tuple[float, float] = (0.0, 0.0)
+    origin: tuple[float, float] = (0.0, 0.0)
+    seed: str = ""
+
+
+@dataclass
+class BridgeSpec:
+    """A learning bridge joining vaps' network sides, with a host of its own."""
+
+    name: str
+    vaps: list[str]
+    where: tuple[Any, ...]
+    ip: bytes = b""
+    mac: bytes = b""
+
+
 @dataclass
 class Scenario:
     """A loaded scenario; `run_scenario` turns it into a world and runs it."""
@@ -130,6 +166,12 @@ class Scenario:
     # [medium] socket: an external medium (hwsim-mediumd) carries the frames; the run is then
     # in real time.  {"socket": path, "first_radio": n, "wait_s": s} or None.
     external: dict[str, Any] | None = None
+    # [scenario] start_time: the wall-clock date (UNIX ns) virtual time 0
+    # stands for in capture files, "now" for the run's start, None for the
+    # scheduler's fixed default (ic.sched.VIRTUAL_EPOCH_NS).
+    start_time: int | str | None = None
+    mobility: list[MobilitySpec] = field(default_factory=list)
+    bridges: list[BridgeSpec] = field(default_factory=list)
 
     def error(self, path: tuple[Any, ...], message: str, code: int | None = None) -> ScenarioError:
         return self.locate.error(path, message, code)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ic import OpMode, mac_str
+from net80211.modes.roam import roam_summary
 from net80211.wire.frame import CtrlSubtype, DataSubtype, FrameError, MgmtSubtype
 from net80211.wire.pcap import LINKTYPE_RADIOTAP, read_pcap
 
@@ -60,6 +61,9 @@ def vap_summary(vap: IEEE80211Vap, *, destroyed: bool = False) -> dict[str, Any]
         d["stations"] = sorted(filter(None, (_mac(s) for s in vap.stations())))
     if mode in (OpMode.STA, OpMode.P2P_CLIENT):
         d["bss"] = _bss(vap)
+    roaming = roam_summary(vap)
+    if roaming is not None:
+        d["roaming"] = roaming
     if mode is OpMode.WDS:
         d["peer"] = mac_str(vap.des_bssid) if vap.des_bssid else None
     d["stats"] = st.as_dict()
@@ -67,7 +71,10 @@ def vap_summary(vap: IEEE80211Vap, *, destroyed: bool = False) -> dict[str, Any]
 
 
 def radio_summary(dev: Any, position: tuple[float, float, float]) -> dict[str, Any]:
+    """A radio: `position` where it started, `position_end` where the run left it."""
+    end = dev.ic_get_position()
     return {"name": dev.name, "macaddr": mac_str(dev.macaddr), "position": list(position),
+            "position_end": list(end) if end is not None else list(position),
             "channel": dev.curchan.ieee, "vaps": [v.name for v in dev.vaps],
             "stats": dict(sorted(dev.stats.items()))}
 
@@ -125,8 +132,18 @@ def _vap_lines(v: dict[str, Any]) -> list[str]:
                                          if b else "none"))
     if "peer" in v:
         lines.append(f"{'':13}peer {v['peer'] or '-'}")
-    lines.append(f"{'':13}in {v['rx_frames']} frames / {v['rx_bytes']} B   out {v['tx_frames']} frames / "
-                 f"{v['tx_bytes']} B   drops {v['drops']}")
+    if v["mode"] == "monitor":  # a monitor vap counts every frame it heard, of any kind
+        lines.append(f"{'':13}heard {v['rx_frames']} frames / {v['rx_bytes']} B (all kinds)   "
+                     f"injected {v['tx_frames']}   drops {v['drops']}")
+    else:
+        lines.append(f"{'':13}data in {v['rx_frames']} frames / {v['rx_bytes']} B   out {v['tx_frames']} "
+                     f"frames / {v['tx_bytes']} B   drops {v['drops']}")
+    if v.get("roaming") and (v["roaming"]["handovers"] or v["roaming"]["roams"]):
+        ro = v["roaming"]
+        gaps = ", ".join(f"{h['from']} -> {h['to']} at {h['at_s']:.3f} s: {h['gap_ms']:.1f} ms "
+                         f"({h['reason']})" for h in ro["handovers"])
+        lines.append(f"{'':13}roaming {ro['mode']}: {len(ro['associations'])} associations, "
+                     f"{ro['background_scans']} background scans; handovers: {gaps or 'none'}")
     if "host" in v:
         h = v["host"]
         lines.append(f"{'':13}netdev {h['ip']}  rx {h['rx']} tx {h['tx']} tx_failed {h['tx_failed']} "
@@ -153,6 +170,13 @@ def format_text(r: dict[str, Any]) -> str:
            f"{r['events_run']} events)", "vaps:"]
     for v in r["vaps"]:
         out += _vap_lines(v)
+    for b in r.get("bridges", []):
+        h = b["host"]
+        out.append(f"bridge {b['name']} ({', '.join(b['ports'])}): {h['ip']}  forwarded {b['forwarded']} "
+                   f"flooded {b['flooded']} moves {b['moves']}  host rx {h['rx']} tx {h['tx']}")
+    for m in r.get("mobility", []):
+        out.append(f"mobility {m['radio']} ({m['model']}): {m['legs']} legs, {m['distance_m']:.1f} m, "
+                   f"now at {m['position']}")
     if r["traffic"]:
         out.append("traffic:")
         out += [_flow_line(t) for t in r["traffic"]]

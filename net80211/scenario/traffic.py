@@ -27,15 +27,22 @@ _FILLER = bytes(range(256)) * 6  # ping's incrementing pattern, longer than any 
 
 
 class Host:
-    """The IPv4 side of one vap's netdev."""
+    """The IPv4 side of one vap's netdev, or of another link (a bridge's own
+    port): `link` then has `send(eth) -> bool` and an `on_receive` callback."""
 
-    def __init__(self, sched: Scheduler, vap: IEEE80211Vap, ip: bytes) -> None:
+    def __init__(self, sched: Scheduler, vap: IEEE80211Vap | None, ip: bytes, *, name: str = "",
+                 mac: bytes | None = None, link: Any = None) -> None:
         self.sched = sched
         self.vap = vap
-        nd, mac = vap.netdev, vap.macaddr
-        if not isinstance(nd, QueueNetdev) or mac is None:
-            raise InvalidArgument(f"{vap.name}: traffic needs an attached vap with an in-process netdev")
-        self.netdev = nd
+        if vap is not None:
+            nd, mac = vap.netdev, vap.macaddr
+            if not isinstance(nd, QueueNetdev) or mac is None:
+                raise InvalidArgument(f"{vap.name}: traffic needs an attached vap with an in-process netdev")
+            link, name = nd, vap.name
+        elif link is None or mac is None:
+            raise InvalidArgument(f"{name}: a host needs a vap or a link and an address")
+        self.name = name
+        self.netdev = link
         self.mac: bytes = mac
         self.ip = ip
         self.ip_id = 0
@@ -99,6 +106,8 @@ class _Flow:
         self.corrupt = 0
         self.seen: set[int] = set()
         self.delays: list[int] = []
+        self.last_rx_ns: int | None = None
+        self.max_gap_ns = 0  # the longest time between two arrivals: does the data keep flowing?
 
     def payload(self, seq: int) -> bytes:
         head = _PROBE.pack(_MAGIC, self.number, seq, self.src.sched.now_ns)
@@ -124,20 +133,25 @@ class _Flow:
             return
         self.seen.add(seq)
         self.received += 1
-        self.delays.append(self.src.sched.now_ns - t)
+        now = self.src.sched.now_ns
+        self.delays.append(now - t)
+        if self.last_rx_ns is not None:
+            self.max_gap_ns = max(self.max_gap_ns, now - self.last_rx_ns)
+        self.last_rx_ns = now
 
     def result(self) -> dict[str, Any]:
         attempted = self.sent + self.send_failed
         lost = attempted - self.received
         d = self.delays
         return {
-            "type": self.kind, "from": self.src.vap.name, "to": self.dst.vap.name,
+            "type": self.kind, "from": self.src.name, "to": self.dst.name,
             "src_ip": _ip(self.src.ip), "dst_ip": _ip(self.dst.ip), "size": self.size,
             "sent": attempted, "send_failed": self.send_failed, "received": self.received,
             "lost": lost, "loss_pct": round(100.0 * lost / attempted, 2) if attempted else None,
             "duplicates": self.duplicates, "corrupt": self.corrupt,
             "min_ms": _ms(min(d)) if d else None, "avg_ms": _ms(sum(d) / len(d)) if d else None,
             "max_ms": _ms(max(d)) if d else None,
+            "max_gap_ms": _ms(self.max_gap_ns) if self.received > 1 else None,
         }
 
 
@@ -201,7 +215,7 @@ class UdpFlow(_Flow):
         self.bytes_received = 0
         self.total = max(1, int(rate * duration_ns / 1e9)) if duration_ns > 0 else 0
         if port in dst.sinks:
-            raise ValueError(f"{dst.vap.name} already receives a flow on UDP port {port}")
+            raise ValueError(f"{dst.name} already receives a flow on UDP port {port}")
         dst.sinks[port] = self
         if self.total:
             src.sched.call_at(start_ns, self._tick)

@@ -2,6 +2,10 @@
 radiotap fields a receiver or the medium knows -- TSFT, Flags, Rate, Channel
 and, for received frames, the dBm antenna signal.
 
+Timestamps are a wall-clock date: the capture's `epoch_ns` (the world's
+`Scheduler.epoch_ns`: the wall clock at start-up in real time, a fixed or
+chosen date in virtual time) plus the world's time of the frame.
+
 Used by monitor vaps (`vap.capture(path)`) and by drivers for a medium-wide
 capture (hwsim's `HwsimMedium.capture`, like mac80211_hwsim's `hwsim0`).
 """
@@ -57,7 +61,7 @@ class Capture:
     called it: the capture stops there, counts what it dropped, and `close`
     raises the error naming the file."""
 
-    def __init__(self, dest: str | os.PathLike[str] | BinaryIO) -> None:
+    def __init__(self, dest: str | os.PathLike[str] | BinaryIO, *, epoch_ns: int = 0) -> None:
         self.name = os.fspath(dest) if isinstance(dest, (str, os.PathLike)) else \
             str(getattr(dest, "name", "<file object>"))
         try:
@@ -68,6 +72,9 @@ class Capture:
             raise Net80211Error(f"cannot open capture file {self.name!r}: {e.strerror or e}",
                                 e.errno) from None
         self.dest = dest
+        # Records are stamped epoch_ns + the time handed to `write`: the
+        # wall-clock date a world's time 0 stands for (`Scheduler.epoch_ns`).
+        self.epoch_ns = int(epoch_ns)
         self.frames = 0
         self.dropped = 0
         self.error: Net80211Error | None = None
@@ -85,7 +92,7 @@ class Capture:
             self.dropped += 1
             return
         try:
-            self.writer.write_dot11(frame, max(0, ts_ns), radiotap)
+            self.writer.write_dot11(frame, max(0, self.epoch_ns + ts_ns), radiotap)
         except OSError as e:
             self.dropped += 1
             self._failed(e)

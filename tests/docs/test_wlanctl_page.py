@@ -20,7 +20,8 @@ def page_words() -> set[str]:
     mandoc = require_tool("mandoc")
     out = subprocess.run([mandoc, "-Tascii", str(PAGE)], capture_output=True, text=True, check=True).stdout
     plain = re.sub(r".\x08", "", out)
-    return set(re.findall(r"[A-Za-z0-9_-]+", plain)) | set(re.findall(r"-[-A-Za-z0-9]+", plain))
+    return (set(re.findall(r"[A-Za-z0-9_-]+", plain)) | set(re.findall(r"-[-A-Za-z0-9]+", plain))
+            | set(re.findall(r"[A-Za-z0-9_-]+:[A-Za-z0-9_-]+", plain)))  # ifconfig's roam:rssi
 
 
 def _parser_words() -> list[tuple[str, str]]:

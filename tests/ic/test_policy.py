@@ -180,7 +180,7 @@ def test_p2p_device_running_counts_like_started():
 
 def test_check_mix_explains_allowed_mixes():
     d = FakeDevice(hwsim_default(p2p_device=True))
-    v = d.policy.check_mix(d, [STA, "hostap", DEV, MON], [CH1, CH1, None, CH6])
+    v = d.policy.check_mix(d, [STA, "hostap", DEV, MON], [CH1, CH1, None, CH1])
     assert isinstance(v, MixVerdict) and v.allowed
     text = str(v)
     assert text.splitlines()[0] == "sta + hostap + p2p-device + monitor: allowed"
@@ -188,6 +188,26 @@ def test_check_mix_explains_allowed_mixes():
     # P2P devices start after everything else is up, so their check sees all of it
     assert text.splitlines()[-1] == "  start wlan2: combinations: allowed by combination 1"
     assert d.vaps == []  # nothing was created on the real device
+
+
+def test_a_monitor_or_wds_vap_cannot_hold_a_second_channel_of_a_one_channel_device():
+    # Software interfaces are not counted, but the channel they listen on is
+    # the hardware's: a monitor on 6 beside an AP on 1 would be a lie.
+    d = FakeDevice(hwsim_default(wds=True), caps=None)
+    e = busy(d.policy.check_mix, d, [AP, MON], [CH1, CH6])
+    assert e.reasons == ("2 different channels exceed the 1 the device can use at once (wlan0 on 1)",)
+    assert str(e).splitlines()[-1].startswith("  refused: wlan1 (monitor) up on channel 6 (2437 MHz): ")
+    busy(d.policy.check_mix, d, [AP, WDS], [CH1, CH6])
+    assert d.policy.check_mix(d, [AP, MON, WDS], [CH6, CH6, CH6]).allowed
+    # The same the other way round: a monitor configured for 6 keeps an AP off 1.
+    busy(d.policy.check_mix, d, [MON, AP], [CH6, CH1])
+    # Monitors alone: one radio, one channel.
+    busy(d.policy.check_mix, d, [MON, MON], [CH1, CH6])
+    # A monitor or WDS vap without a channel of its own follows the device.
+    ap, mon = d.create("wlan0", AP), d.create("mon0", MON)
+    d.up(ap, CH1)
+    d.up(mon, None)
+    d.policy.check_running(d, ap, CH6)  # the AP may move; the monitor follows
 
 
 def test_check_mix_refusal_carries_the_explanation():
@@ -206,9 +226,10 @@ def test_check_mix_runs_rules_on_a_shadow_device_and_leaves_the_real_one_alone()
     ap = d.create("wlan0", AP)
     e = busy(pol.check_mix, d, ["sta", "wds"])
     assert "rule no-wds-in-sta-mode" in str(e)
-    v = pol.check_mix(d, [AP, AP, AP, AP, STA, "wds", MON])
+    bss = (AP, CloneFlags.BSSID)
+    v = pol.check_mix(d, [bss, bss, bss, bss, STA, "wds", MON])
     assert "rule sta-nobeacons: NOBEACONS set (beside wlan0, wlan1, wlan2, wlan3)" in str(v)
-    assert "beacon-slots" in str(busy(pol.check_mix, d, [AP] * 5))
+    assert "beacon-slots" in str(busy(pol.check_mix, d, [bss] * 5))
     assert d.vaps == [ap] and pol.resources(d, ap) == {"beacon_slot": 0, "bssid_index": 0}
     assert "first-only" in str(busy(pol.check_mix, d, ["hostap", "tdma"]))
     assert "first-only" in str(busy(pol.check_mix, d, ["tdma", "monitor"]))

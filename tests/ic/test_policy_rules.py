@@ -6,11 +6,12 @@ import errno
 import pytest
 from support.policy_fakes import BASE_MAC, FakeDevice
 
-from ic import CloneFlags, ConcurrencyError, OpMode, Policy, VapRequest
+from ic import CHANNELS_2GHZ, CloneFlags, ConcurrencyError, OpMode, Policy, VapRequest
 from ic.rules import (
     BeaconSlots,
     BssidMask,
     FirstOnly,
+    MaxChannels,
     MaxOfMode,
     NoWdsInStaMode,
     SingleVap,
@@ -214,6 +215,59 @@ def test_bssid_mask_uses_the_given_address_as_base_and_leaves_other_modes_alone(
     assert ibss.admission.request.macaddr is None and "bssid_index" not in d.policy.resources(d, ibss)
 
 
+def test_bssid_mask_refuses_a_second_bss_on_a_shared_address():
+    # Without CLONE_BSSID a vap takes the base address; two BSSes there would
+    # be one BSSID to every station.
+    d = dev(BssidMask())
+    d.create("wlan0", AP)
+    e = refusal(d, "wlan1", AP)
+    assert "rule bssid-mask" in str(e)
+    assert "wlan0 already beacons as 02:00:00:00:01:00" in str(e) and "unique BSSID" in str(e)
+    refusal(d, "mesh0", MBSS)
+    # A unique BSSID is fine, and so is a station sharing the AP's address (a repeater).
+    assert d.create("wlan1", AP, BSSID).macaddr == mac_with(1)
+    assert d.create("wlan2", STA).macaddr == BASE_MAC
+    # Once the AP on the base address is gone, another may take it (the STA there does not beacon).
+    d.destroy(d.vaps[0])
+    assert d.create("wlan3", AP).macaddr == BASE_MAC
+
+
+def test_bssid_mask_refuses_a_base_address_with_index_bits_set():
+    # 0x0a = 0b1010: bit 3 is index bit 1 of (i << 2); index 2 would be the base again.
+    base = bytes.fromhex("0a0000000100")
+    d = FakeDevice(Policy((), [BssidMask()]), macaddr=base)
+    d.create("wlan0", AP)  # the base address itself is fine
+    e = refusal(d, "wlan1", AP, BSSID)
+    assert "rule bssid-mask" in str(e)
+    assert "base address 0a:00:00:00:01:00 has bits 0x08 of its first byte set" in str(e)
+    assert "mask 0x1c" in str(e)
+    # The same base given with the request: refused the same way.
+    d2 = dev(BssidMask())
+    refusal(d2, "wlan0", AP, BSSID | MACADDR, macaddr=bytes.fromhex("1e0000000001"))
+    # Fewer indexes use fewer bits: with 2 slots only bit 2 matters.
+    d3 = FakeDevice(Policy((), [BssidMask(slots=2)]), macaddr=base)
+    d3.create("wlan0", AP)
+    assert d3.create("wlan1", AP, BSSID).macaddr == bytes([0x0a | 0x4 | 0x2]) + base[1:]
+
+
+def test_max_channels_keeps_running_vaps_on_one_channel():
+    ch1, ch6 = CHANNELS_2GHZ[0], CHANNELS_2GHZ[5]
+    d = dev(MaxChannels(1))
+    ap, ap2, mon = d.create("wlan0", AP), d.create("wlan1", AP), d.create("mon0", MON)
+    d.up(ap, ch1)
+    with pytest.raises(ConcurrencyError) as ei:
+        d.up(ap2, ch6)
+    assert str(ei.value).startswith("wlan1 (hostap) up on channel 6 (2437 MHz): refused by rule "
+                                    "max-channels [running vaps share one channel]: wlan0 on 1")
+    d.up(ap2, ch1)
+    with pytest.raises(ConcurrencyError, match="mon0 .monitor. up on channel 6"):
+        d.up(mon, ch6)
+    d.up(mon, None)  # a monitor without a channel follows the device
+    with pytest.raises(ConcurrencyError, match="wlan1 on 1"):
+        d.policy.check_running(d, ap, ch6)  # wlan1 still holds channel 1
+    assert "max-channels" in Policy((), [MaxChannels(2)]).format()
+
+
 def test_wds_shares_the_ap_address():
     d = dev(BssidMask())
     d.create("wlan0", AP)
@@ -266,7 +320,7 @@ def test_refused_admit_leaves_no_reservation():
     st = d.policy._state(d)
     slots = next(v["slots"] for v in st.values() if isinstance(v, dict) and "slots" in v)
     assert slots == {0, 1}
-    later = d.create("wlan3", AP)
+    later = d.create("wlan3", AP, macaddr=bytes.fromhex("020000000200"))  # its own base address
     assert d.policy.resources(d, later) == {"beacon_slot": 2, "bssid_index": 0}
 
 

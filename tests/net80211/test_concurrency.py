@@ -110,11 +110,16 @@ def test_create_counts_running_vaps_channels_and_beacon_intervals():
 
 
 def test_monitor_is_a_software_type():
+    # Never counted as an interface, but it listens on the radio's channel:
+    # one configured for another channel of a one-channel device is refused.
     ic = TestCom(Scheduler(), policy=hwsim_default())
     ic.create_vap("wlan0", "sta", channel=1).up()
-    mon = ic.create_vap("mon0", "monitor", channel=11)
-    mon.up()
-    assert mon.running
+    e = busy(ic.create_vap, "mon0", "monitor", channel=11)
+    assert "2 different channels exceed the 1 the device can use at once (wlan0 on 1)" in str(e)
+    mons = [ic.create_vap("mon0", "monitor", channel=1), ic.create_vap("mon1", "monitor")]
+    for mon in mons:
+        mon.up()
+        assert mon.running
 
 
 def test_check_mix_through_the_device():

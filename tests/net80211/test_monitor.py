@@ -163,7 +163,8 @@ def test_monitor_capture_records_rx_info(tmp_path):
     for ts_ns, pkt, _orig in recs:
         rt, length = Radiotap.parse(pkt)
         assert rt.channel_freq == 2437 and rt.dbm_antsignal == -30 and rt.rate == 12  # 6 Mb/s: mgmtrate
-        assert rt.tsft == ts_ns // 1000 + 5_000_000
+        # The record's time is the world's epoch (a wall-clock date) plus virtual time.
+        assert rt.tsft == (ts_ns - s.epoch_ns) // 1000 + 5_000_000
         assert pkt[length] == 0x80  # beacons
 
 
@@ -216,9 +217,10 @@ def test_medium_capture_once_per_transmission(tmp_path):
         freqs.add(rt.channel_freq)
         assert rt.dbm_antsignal is None and rt.rate is not None
         if pkt[length] == 0x08:
-            assert rt.tsft == ts_ns // 1000 + 777 and rt.channel_freq == 2412
+            assert rt.tsft == (ts_ns - s.epoch_ns) // 1000 + 777 and rt.channel_freq == 2412
         else:
-            assert rt.tsft == ts_ns // 1000 + d.devices[0].tsf_offset_us and rt.channel_freq == 2462
+            assert rt.tsft == (ts_ns - s.epoch_ns) // 1000 + d.devices[0].tsf_offset_us \
+                and rt.channel_freq == 2462
     assert freqs == {2412, 2462}
     d.close()
 

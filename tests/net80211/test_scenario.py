@@ -395,7 +395,9 @@ def test_modeled_example_flows(tmp_path) -> None:
     assert all(t["received"] == t["sent"] == 10 for t in pings)
     assert udp["sent"] == 100 and udp["loss_pct"] < 5 and udp["goodput_kbps"] > 150
     cap = r["captures"][0]["frames"]
-    assert cap["count"] == r["medium"]["frames"]  # the medium capture holds every transmission
+    # The medium capture holds every transmission and the ACK of each acknowledged one.
+    assert cap["count"] == r["medium"]["frames"] + r["medium"]["acked"]
+    assert cap["kinds"]["ack"] == r["medium"]["acked"] > 0
 
 
 def test_start_jitter_is_seeded_per_vap() -> None:

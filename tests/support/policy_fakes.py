@@ -17,6 +17,7 @@ class FakeVap:
         self.macaddr = req.macaddr if req.macaddr is not None else BASE_MAC
         self.bssid = req.bssid
         self.channel: Channel | None = req.channel
+        self.des_chan: Channel | None = req.channel
         self.running = False
         self.state = State.INIT
         self.p2p_started = False
@@ -52,6 +53,7 @@ class FakeDevice:
         self.policy.release(self, vap)
 
     def up(self, vap: FakeVap, channel: Channel | None = None) -> str:
+        vap.des_chan = channel
         text = self.policy.check_running(self, vap, channel)
         vap.running, vap.channel, vap.state = True, channel, State.RUN
         return text

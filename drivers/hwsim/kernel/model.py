@@ -326,3 +326,30 @@ def link_rows(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_d
                 yield r, empty_to, empty_snr
             else:
                 yield r, j[lo:hi].astype(np.uint32), snr[lo:hi]
+
+
+def links_of(positions: ArrayLike, tx_power_dbm: ArrayLike, i: int, others: ArrayLike,
+             model: str = "log_distance", *, floor_db: float, reach: float, rx_gain: ArrayLike | None = None,
+             freq_mhz: float = DEFAULT_FREQ_MHZ, noise_dbm: float = NOISE_DBM, **params: float
+             ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The links between radio i and each radio of `others` (not i), as
+    `link_rows` finds them with hearing range `reach`: (SNR of i -> j, SNR of
+    j -> i) per j, SNR_NONE where there is no link.  The same arithmetic as
+    link_rows, so a radio's links after it moved are what a computation of
+    the whole world from scratch gives."""
+    p = np.asarray(positions, dtype=np.float64)
+    js = np.asarray(others, dtype=np.int64)
+    tx = np.asarray(tx_power_dbm, dtype=np.float64)
+    dx, dy, dz = p[i, 0] - p[js, 0], p[i, 1] - p[js, 1], p[i, 2] - p[js, 2]
+    d2 = dx * dx + dy * dy + dz * dz
+    near = d2 <= reach * reach
+    pl = path_loss(model, np.sqrt(d2), freq_mhz, **params)
+    out = tx[i] - pl - noise_dbm
+    into = tx[js] - pl - noise_dbm
+    if rx_gain is not None:
+        gain = np.asarray(rx_gain, dtype=np.float64)
+        out += gain[js]
+        into += gain[i]
+    out[~(near & (out >= floor_db))] = SNR_NONE
+    into[~(near & (into >= floor_db))] = SNR_NONE
+    return out, into

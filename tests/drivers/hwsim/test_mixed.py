@@ -448,6 +448,7 @@ def test_the_daemon_captures_the_frames_of_every_peer(tmp_path):
     import sys
     from pathlib import Path
 
+    from net80211.wire.ctrl import Ack
     from net80211.wire.decode import parse_frame
     from net80211.wire.mgmt import AssocReq, AssocResp, Beacon, MgmtFrame
 
@@ -485,4 +486,9 @@ def test_the_daemon_captures_the_frames_of_every_peer(tmp_path):
     assert any(isinstance(f.body, Beacon) and f.sa == ap.macaddr for f in mgmt)
     assert any(isinstance(f.body, AssocReq) and f.sa == sta.macaddr and f.da == ap.macaddr for f in mgmt)
     assert any(isinstance(f.body, AssocResp) and f.da == sta.macaddr for f in mgmt)
+    # Each acknowledged frame is followed by its ACK, as the kernel's hwsim0 shows them.
+    acks = [f for f in frames if isinstance(f, Ack)]
+    assert any(f.ra == sta.macaddr for f in acks) and any(f.ra == ap.macaddr for f in acks)
+    # Timestamps are the wall clock (the daemon runs in real time), not 1970.
+    assert all(ts > 1_600_000_000 * SEC for ts, _, _ in read_pcap(str(pcap))[1])
     assert "captured" in err and os.path.getsize(pcap) > 24

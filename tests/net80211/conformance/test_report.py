@@ -14,8 +14,8 @@ CELLS = [
     CellResult("sta", "behaviour", ["sta"], "associates", "associates", True),
     CellResult("hostap+sta", "verdict", ["hostap", "sta"], "refused", "1 of 2 orders differ", False,
                "policy refuses <the mix> but the device accepted it", ["line one", "line <two>"]),
-    CellResult("p2p-device", "behaviour", ["p2p-device"], "skip", "not covered", None,
-               "P2P protocol not implemented"),
+    CellResult("p2p-device", "behaviour", ["p2p-device"], "discovery", "not covered", None,
+               "not checked: P2P protocol not implemented"),
 ]
 
 
@@ -60,10 +60,12 @@ def test_json_has_driver_profile_cells_and_totals() -> None:
     for c in d["cells"]:
         assert {"mix", "kind", "expected", "outcome", "passed", "reason"} <= set(c)
     assert d["cells"][2]["passed"] is False and d["cells"][2]["log"] == ["line one", "line <two>"]
-    assert d["cells"][3]["passed"] is None and d["cells"][3]["expected"] == "skip"
+    assert d["cells"][3]["passed"] is None and d["cells"][3]["status"] == "not covered"
+    assert d["cells"][3]["reason"] == "not checked: P2P protocol not implemented"
+    assert [c["status"] for c in d["cells"]] == ["pass", "pass", "fail", "not covered"]
     t = d["totals"]
-    assert (t["cells"], t["passed"], t["failed"], t["skipped"], t["mixes"]) == (4, 2, 1, 1, 3)
-    assert t["by_kind"]["behaviour"] == {"cells": 2, "passed": 1, "failed": 0, "skipped": 1}
+    assert (t["cells"], t["passed"], t["failed"], t["not_covered"], t["mixes"]) == (4, 2, 1, 1, 3)
+    assert t["by_kind"]["behaviour"] == {"cells": 2, "passed": 1, "failed": 0, "not_covered": 1}
 
 
 def test_html_is_one_filterable_table_with_failures_expandable() -> None:
@@ -79,10 +81,13 @@ def test_html_is_one_filterable_table_with_failures_expandable() -> None:
     assert not [a for t, a in page.tags if t in ("link", "img") or (t == "script" and a.get("src"))]
     assert [r["data-modes"] for r in page.rows] == ["sta", "hostap sta", "p2p-device"]
     assert "fail" in (page.rows[1]["data-status"] or "")
-    assert [t for t, _ in page.tags].count("details") == 2  # the failure and the skip
+    assert [t for t, _ in page.tags].count("details") == 2  # the failure and the cell not covered
+    assert page.rows[2]["data-status"] == "not-covered"
+    assert [a.get("class") for t, a in page.tags if t == "td"].count("not-covered") == 1
     text = "".join(page.details_text)
     assert "policy refuses <the mix> but the device accepted it" in text  # escaped, then parsed back
-    assert "line <two>" in text and "P2P protocol not implemented" in text
+    assert "line <two>" in text and "not checked: P2P protocol not implemented" in text
+    assert "2 passed, 1 failed, 1 not covered" in Report("hwsim", "ath", CELLS, 2).html()
 
 
 def test_markdown_and_terminal_table() -> None:
@@ -90,11 +95,15 @@ def test_markdown_and_terminal_table() -> None:
     md = rep.markdown()
     assert "| mix | verdict | behaviour | lifecycle |" in md
     assert "| `hostap+sta` | **FAIL** | - | - |" in md
-    assert "- `p2p-device` behaviour: skip: P2P protocol not implemented" in md
+    assert "- `p2p-device` behaviour: not covered: not checked: P2P protocol not implemented" in md
+    assert "1 not covered." in md
     plain = rep.table(colour=False)
     assert "\x1b[" not in plain
     assert plain.splitlines()[2].split() == ["sta", "pass", "pass", "-"]
     assert "FAIL hostap+sta verdict: policy refuses" in plain
+    assert plain.splitlines()[4].split() == ["p2p-device", "-", "not", "covered", "-"]
+    assert "NOT COVERED p2p-device behaviour: not checked: P2P protocol not implemented" in plain
+    assert "2 passed, 1 failed, 1 not covered" in plain
     coloured = rep.table(colour=True)
     assert "\x1b[1;31mFAIL" in coloured and "\x1b[32mpass" in coloured
     assert not rep.ok

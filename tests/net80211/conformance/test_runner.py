@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import importlib.util
 import json
 import os
 import subprocess
@@ -81,3 +82,19 @@ def test_pytest_plugin_by_name_and_inert_without_driver(tmp_path: Path) -> None:
     p = _pytest(tmp_path, *SPEC, "-q", "--co")
     assert "conformance[hwsim:single:single]" not in p.stdout
     assert "conformance[hwsim:single]::sta::behaviour" in p.stdout
+
+
+@pytest.mark.parametrize("blocked, jobs, dist", [("pytest", "1", "pytest"), ("xdist", "2", "pytest-xdist")])
+def test_cli_names_the_conformance_extra_when_pytest_is_missing(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], blocked: str, jobs: str,
+        dist: str) -> None:
+    # A plain `pip install net80211` has no pytest: the runner says what to install.
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, *a: object, **kw: object) -> object:
+        return None if name == blocked else real(name, *a, **kw)
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    assert cli_main([*SPEC, "--jobs", jobs]) == errno.EOPNOTSUPP
+    err = capsys.readouterr().err
+    assert f"wlanctl conformance: {dist} is not installed" in err
+    assert "pip install 'net80211[conformance]'" in err and "Traceback" not in err

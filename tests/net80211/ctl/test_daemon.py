@@ -242,3 +242,34 @@ def test_stale_socket_is_replaced_and_a_live_one_refused(capsys):
         first.stop()
     assert not os.path.exists(sock)
     shutil.rmtree(d)
+
+
+def _await_state(w, name: str, state: str) -> dict:
+    # The daemon runs in real time; ask until the queued transition shows (bounded).
+    for _ in range(400):
+        v = json.loads(w(name, "--json").out)["vap"]
+        if v["state"] == state:
+            break
+    return v
+
+
+def test_a_wds_vap_follows_its_ap_to_a_new_channel(w):
+    # One-channel hwsim0: after `wlan0 channel 11` the WDS link beside the AP
+    # runs on 11 too; it used to keep showing 6.
+    assert w("wlan0", "create", "wlandev", "hwsim0", "wlanmode", "hostap", "ssid", "n", "channel", "6",
+             "up").rc == 0
+    assert _await_state(w, "wlan0", "RUN")["channel"] == 6
+    assert w("wlan2", "create", "wlandev", "hwsim0", "wlanmode", "wds", "wlanbssid", "02:cf:00:00:00:01",
+             "up").rc == 0
+    assert _await_state(w, "wlan2", "RUN")["channel"] == 6
+    assert w("wlan0", "channel", "11").rc == 0
+    assert _await_state(w, "wlan0", "RUN")["channel"] == 11
+    data = json.loads(w("list", "--json").out)
+    dev = next(d for drv in data["drivers"] for d in drv["devices"] if d["name"] == "hwsim0")
+    chans = {v["name"]: v["channel"] for v in dev["vaps"]}
+    assert dev["channel"] == 11 and chans == {"wlan0": 11, "wlan2": 11}
+    # A WDS vap configured for channel 11 holds the device there: EBUSY, naming it.
+    assert w("wlan2", "channel", "11").rc == 0
+    r = w("wlan0", "channel", "1")
+    assert r.rc == errno.EBUSY and "wlan2 on 11" in r.err
+    assert json.loads(w("wlan0", "--json").out)["vap"]["channel"] == 11

@@ -127,9 +127,11 @@ def test_authmode_and_roaming(w):
     assert w("wlan0", "authmode", "open").rc == 0
     r = w("wlan0", "authmode", "shared")
     assert r.rc == errno.EOPNOTSUPP and "shared" in r.err
+    assert w("wlan1", "roaming", "manual", "roam:rssi", "-70").rc == 0
+    assert "roaming MANUAL roam:rssi -70dBm" in w("wlan1").out
     assert w("wlan1", "roaming", "auto").rc == 0
     assert "roaming AUTO" in w("wlan1").out
-    assert w("wlan1", "roaming", "device").rc == errno.EOPNOTSUPP
+    assert w("wlan1", "roaming", "device").rc == errno.EINVAL  # no firmware roaming here
     assert w("wlan0", "roaming", "auto").rc == errno.EINVAL  # an AP does not roam
     r = w("wlan1", "roaming", "sometimes")
     assert r.rc == errno.EINVAL and "auto" in r.err
