@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from net80211.vap import IEEE80211Vap
 
 log = logging.getLogger("net80211")
+state_log = logging.getLogger("net80211.state")  # one line per vap state change
 
 NSTATE_QUEUE_MAX = 8  # FreeBSD 14's NET80211_IV_NSTATE_NUM
 _seq = itertools.count(1)
@@ -196,6 +197,8 @@ def _apply(vap: IEEE80211Vap, nstate: State, arg: int) -> bool:
     watch = vap.ic.state_watch
     if watch is not None:
         watch(vap, ostate, nstate)
+    if nstate != ostate:
+        state_log.info("%s: %s -> %s", vap.name, ostate.name, nstate.name)
     return True
 
 

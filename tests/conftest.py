@@ -6,6 +6,7 @@ run: `require()` fails the test there instead of skipping it.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 
@@ -57,3 +58,24 @@ def ray_local():
         yield ray
     finally:
         ray.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _process_logging_restored():
+    """A command run in-process (hwsim-mediumd, hwsim-wmediumd, wlanctl serve)
+    sets up the process's logging: a handler on the test's captured stream
+    and a root level.  Both go again after the test, so a later test's
+    daemon thread does not log into a closed stream."""
+    root = logging.getLogger()
+    level, before = root.level, list(root.handlers)
+    levels = {name: logging.getLogger(name).level for name in _CLI_LOGGERS}
+    yield
+    for h in list(root.handlers):
+        if h not in before and type(h) is logging.StreamHandler:  # not pytest's own (subclasses)
+            root.removeHandler(h)
+    root.setLevel(level)
+    for name, lv in levels.items():
+        logging.getLogger(name).setLevel(lv)
+
+
+_CLI_LOGGERS = ("net80211.ctl", "net80211.state")  # levels `wlanctl serve` sets

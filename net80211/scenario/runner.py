@@ -303,7 +303,8 @@ class ScenarioRun:
             "vaps": vaps,
             "traffic": [f.result() for f in self.flows],
             "medium": dict(sorted(driver.counters().items())),
-            "captures": [{"source": c.source, "file": c.file, "path": str(p)} for c, _, p in self.captures],
+            "captures": [{"source": c.source, "file": c.file, "path": str(p.absolute())}
+                         for c, _, p in self.captures],
         }
 
     def close(self, quiet: bool = False) -> None:
