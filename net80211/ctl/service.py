@@ -223,7 +223,8 @@ class Service:
         d = vap.describe()
         d["caps"] = _flags_words(vap.caps)
         d.update(bintval=vap.bintval, dtimperiod=vap.dtim_period, hidessid=vap.hidessid,
-                 authmode="WPA2/802.11i" if vap.rsn is not None else "OPEN", des_bssid=mac_str(vap.des_bssid) if vap.des_bssid else None,
+                 authmode="WPA2/802.11i" if vap.rsn is not None else "OPEN",  # as ifconfig prints it
+                 des_bssid=mac_str(vap.des_bssid) if vap.des_bssid else None,
                  txpower=vap.ic.txpower_now(), regdomain=vap.ic.regdomain.name, country=vap.ic.country)
         if vap.opmode is OpMode.STA and vap.sta is not None:
             roam = vap.sta.roam
@@ -464,8 +465,8 @@ class Service:
         auth = a.get("authmode")
         if auth is not None and auth not in ("open", "none"):
             raise about(NotSupported(f"{vap.name}: authmode {auth} is not supported: WPA is set with "
-                                     "'security wpa2-psk|wpa3-sae|wpa2-wpa3 passphrase TEXT' while the vap is down"),
-                        auth)
+                                     "'security wpa2-psk|wpa3-sae|wpa2-wpa3 passphrase TEXT' "
+                                     "while the vap is down"), auth)
         if a.get("ssid") is not None:
             check_vap_params(vap.ic, vap.name, {"ssid": a["ssid"]})
 

@@ -3,6 +3,7 @@ processes and Ray tasks give the results of a serial run."""
 
 from __future__ import annotations
 
+import errno
 import json
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def test_a_cell_job_is_the_cell_run_in_place() -> None:
 
 
 def test_bad_dispatch_arguments(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli_main([*SPEC, "--workers", "0"]) == 2
+    assert cli_main([*SPEC, "--workers", "0"]) == errno.EINVAL
     assert "--workers must be at least 1" in capsys.readouterr().err
-    assert cli_main([*SPEC, "--workers", "2", "--jobs", "2"]) == 2
+    assert cli_main([*SPEC, "--workers", "2", "--jobs", "2"]) == errno.EINVAL
     assert "exclude each other" in capsys.readouterr().err
