@@ -241,7 +241,8 @@ def main() -> None:
             print(f"  {r['aps'] + r['stas']:6d} radios: wall {r['wall_s']:7.2f} s, CPU {r['cpu_s']:7.2f} s, "
                   f"peak RSS {r['peak_rss_mib']:7.1f} MiB, associated {r['associated']}/{r['stas']}"
                   + (f" (ns-3: {r['ns3_associated']})" if "ns3_associated" in r else "")
-                  + f", {r['receivers_per_frame']:.0f} receivers/frame, {r['cpu_us_per_delivery']:.1f} µs CPU/delivery"
+                  + f", {r['receivers_per_frame']:.0f} receivers/frame, "
+                    f"{r['cpu_us_per_delivery']:.1f} µs CPU/delivery"
                   + (f"; since the previous size wall ~N^{r['wall_exponent']}, CPU ~N^{r['cpu_exponent']}, "
                      f"RSS ~N^{r['rss_exponent']}" if "wall_exponent" in r else ""))
         if overall is not None:
@@ -263,7 +264,8 @@ def _print(r: dict[str, Any]) -> None:
           f"collisions {r['collisions']} at receivers ({r['collided_transmissions']} of {r['attempts']} "
           f"transmissions), {r['events_per_s']:,} events/s", flush=True)
     print(f"    per frame: {r['receivers_per_frame']} on-channel receivers looked at, "
-          f"{r['deliveries_per_frame']} deliveries; {r['cpu_us_per_delivery']} µs CPU per delivery", flush=True)
+          f"{r['deliveries_per_frame']} deliveries; {r['cpu_us_per_delivery']} µs CPU per delivery",
+          flush=True)
 
 
 if __name__ == "__main__":
