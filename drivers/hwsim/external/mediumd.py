@@ -75,7 +75,8 @@ class MediumDaemon:
                                       "errors": 0, "refused": 0, "malformed": 0, "radios_dropped": 0,
                                       "addrs_dropped": 0, "overload_drops": 0, "rx_no_radio": 0,
                                       "out_dropped": 0, "probe_offchannel": 0, "channels_learned": 0,
-                                      "overruns": 0, "address_clashes": 0, "channels_lost": 0, "ignored": 0}
+                                      "overruns": 0, "address_clashes": 0, "channels_lost": 0, "ignored": 0,
+                                      "unannounced": 0, "radios_asleep": 0}
         self.stations = Stations(self.medium, self._setup_port, self.stats, self.warn.warn,
                                  max_radios=max_radios, max_addrs=max_addrs)
         self.ports = self.stations.ports  # by station
@@ -159,6 +160,9 @@ class MediumDaemon:
                                        flags=genl.NLM_F_REQUEST | genl.NLM_F_DUMP), "GET_RADIO dump",
                                direct=True)
             dump = self._expect_dump(peer, seq)
+            if dump is None:
+                self.stations.unannouncing.add(peer.index)
+                dump = []
             seq = peer.request(Message(Cmd.REGISTER, type=peer.family,
                                        flags=genl.NLM_F_REQUEST | genl.NLM_F_ACK), "REGISTER", direct=True)
             self._expect(peer, seq)
@@ -212,7 +216,8 @@ class MediumDaemon:
                 elif isinstance(item, Message) and item.type == peer.family and peer.family:
                     self._stash(peer, item)  # a frame or announcement before we run: handled once we do
 
-    def _expect_dump(self, peer: Peer, seq: int) -> list[Message]:
+    def _expect_dump(self, peer: Peer, seq: int) -> list[Message] | None:
+        """The radios the peer announces; None when it has no dump (then they are learned from traffic)."""
         out: list[Message] = []
         while True:
             for item in genl.decode(self._recv(peer), peer.family):
@@ -220,7 +225,9 @@ class MediumDaemon:
                     return out
                 if isinstance(item, Ack) and item.req_seq == seq:
                     if item.error < 0:  # a medium without dumps: radios are learned from traffic
-                        log.info("GET_RADIO dump refused: %s", os.strerror(-item.error))
+                        log.info("GET_RADIO dump refused: %s (radios are learned from their frames)",
+                                 os.strerror(-item.error))
+                        return None
                     return out
                 if isinstance(item, Message) and item.type == peer.family:
                     if item.seq == seq and item.cmd == Cmd.GET_RADIO:
@@ -345,6 +352,7 @@ class MediumDaemon:
         """The answer to a delivery to a radio whose channel we did not know."""
         if error < 0:
             self.stats["probe_offchannel"] += 1  # not its channel: the kernel's own check, expected
+            self.stations.refused(r)
             st = r.station
             tried = self.unheard.get(st) if st is not None else None
             if st is not None and tried is not None and tried[0] == freq:
@@ -353,6 +361,8 @@ class MediumDaemon:
                     self._refused_ch.clear()
                 self._refused_ch[(st, freq)] = self.sched.now_ns
         elif r.freq is None and r.station is not None and self.stations.radios.get((r.peer, r.hw)) is r:
+            if not r.confirmed:
+                self.stations.confirm(r)  # the address is right: the peer took a delivery to it
             r.freq = freq  # it took the frame: it listens there
             self.unheard.pop(r.station, None)
             self.ports[r.station].freq = freq
@@ -366,6 +376,7 @@ class MediumDaemon:
             if r is not None and r.station is not None:
                 if r.freq is None:
                     self.stats["probe_offchannel"] += 1  # sent before we knew it had gone
+                    self.stations.refused(r)
                     return
                 # Not on the channel we thought: it left without a word (a scan, a
                 # P2P listen, remain-on-channel, a radio stopped).  Seek it again.
@@ -414,6 +425,11 @@ class MediumDaemon:
         r = self.stations.radios.get((peer.index, hw))
         if r is None or not r.confirmed:
             r = self.stations.radio(hw, peer=peer.index)
+            if r is None:
+                # No radio of the peer's has this address (stations.py): counted, and not
+                # answered, as the kernel would refuse a status for it (EINVAL).
+                self.stats["unknown_sender"] += 1
+                return
         rates = []
         for idx, count in a.get(Attr.TX_INFO, genl.NO_RATES):
             if idx < 0:
@@ -440,7 +456,7 @@ class MediumDaemon:
                 r.freq = None
                 self.unheard[r.station] = (freq, self.sched.now_ns)
         elif r is None or r.station is None:
-            self.stats["unknown_sender"] += 1
+            self.stats["unknown_sender"] += 1  # unannounced (see stations.py), or its station removed
         else:
             self.stats["overload_drops"] += 1
             self.warn.warn("overload", "%d frames in the medium: answering a frame of %s unsent",
