@@ -103,6 +103,29 @@ class Scheduler:
             return max(self.now_ns, nxt - 1)
         return limit
 
+    def late_horizon_ns(self) -> int:
+        """In real time, from inside an event running late: the latest time the
+        wall clock has already passed before which nothing else is due (the
+        next timed event, the run's limit).  A component whose internal events
+        need nobody else may process them up to here in one go and `catch_up`:
+        input read afterwards carries the wall clock's time anyway.  `now_ns`
+        when not running late, outside a run, in virtual time or with holds
+        active; `horizon_ns` is the virtual-time counterpart."""
+        if not self.realtime or not self._running or self._holds or self._ready:
+            return self.now_ns
+        h = self._wall_to_virtual()
+        nxt = self.next_event_ns()
+        if nxt is not None and nxt <= h:
+            h = nxt - 1
+        if self._limit is not None and h > self._limit:
+            h = self._limit
+        return max(h, self.now_ns)
+
+    def catch_up(self, t_ns: int) -> None:
+        """Move the clock to t_ns (at most `late_horizon_ns()`), inside an event."""
+        if t_ns > self.now_ns:
+            self.now_ns = t_ns
+
     # -- tasks -------------------------------------------------------------
     def _task_ready(self, tq: TaskQueue) -> None:
         self._ready.append(tq)

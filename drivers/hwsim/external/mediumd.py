@@ -54,6 +54,22 @@ TRY_CHANNEL_NS = 100 * MS  # how long a radio not heard yet is tried on one chan
 REFUSED_CHANNEL_NS = SEC  # how long a channel the kernel said a radio is not on is not tried again
 
 
+_ONE_TRY = ((0, 1),)  # a frame without a rate chain: one try at the lowest rate
+_NO_TX_INFO = genl.pack_tx_info(())
+_RATES: dict[bytes, tuple[tuple[int, int], ...]] = {}  # TX_INFO bytes -> the chain (a medium sees few)
+
+
+def _rate_chain(txi: bytes) -> tuple[tuple[int, int], ...]:
+    """TX_INFO's {s8 idx; u8 count} entries up to the first idx < 0 (a count of 0 taken as 1)."""
+    out = []
+    for k in range(0, min(len(txi), 8) & ~1, 2):
+        idx = txi[k] - 256 if txi[k] > 127 else txi[k]
+        if idx < 0:
+            break
+        out.append((idx, max(txi[k + 1], 1)))
+    return tuple(out) or _ONE_TRY
+
+
 def _errname(code: int) -> str:
     """The kernel's name of an errno (EOPNOTSUPP, which Python calls ENOTSUP)."""
     return "EOPNOTSUPP" if code == errno.EOPNOTSUPP else errno.errorcode.get(code, str(code))
@@ -288,6 +304,14 @@ class MediumDaemon:
 
     # -- from the kernel or a driver --------------------------------------------------------------
     def _datagram(self, peer: Peer, data: bytes) -> None:
+        # The hot path: one FRAME as mac80211_hwsim builds it, read without building a message.
+        f = genl.kernel_frame_fields(data, peer.family)
+        if f is not None:
+            self.stats["frames"] += 1
+            self._tx(peer, *f)
+            if peer.conn is not None and peer.conn.out_dropped:
+                self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
+            return
         if not data:
             self.stats["malformed"] += 1
             self.warn.warn("empty", "empty datagram from %s", peer.name)
@@ -315,12 +339,13 @@ class MediumDaemon:
         conn = peer.conn
         if conn is None:
             return
+        if conn.out_dropped:
+            self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
         if conn.overruns and peer.index == 0 and conn.overruns != self.stats["overruns"]:
             # the kernel dropped messages we were too slow for
             self.stats["overruns"] = conn.overruns
             self.warn.warn("overrun", "%s dropped messages for us (ENOBUFS): %d times so far",
                            peer.name, conn.overruns)
-        self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
 
     def _ignored(self, peer: Peer, key: str, fmt: str, *args: Any) -> None:
         """A well-formed message that answers or asks nothing of ours: counted, not acted on."""
@@ -420,8 +445,13 @@ class MediumDaemon:
             self.warn.warn("frame without attributes", "FRAME without TRANSMITTER, FRAME or COOKIE from %s",
                            peer.name)
             return
-        flags, cookie = a.get(Attr.FLAGS, 0), a[Attr.COOKIE]
         self.stats["frames"] += 1
+        txi = a.get(Attr.TX_INFO)
+        self._tx(peer, hw, frame, a.get(Attr.FLAGS, 0), a.get(Attr.FREQ) or 0,
+                 genl.pack_tx_info(txi) if txi is not None else _NO_TX_INFO, a[Attr.COOKIE])
+
+    def _tx(self, peer: Peer, hw: bytes, frame: bytes, flags: int, freq: int, txi: bytes, cookie: int) -> None:
+        """A radio's frame (TX_INFO as its 8 bytes) onto the medium; its status comes back later."""
         r = self.stations.radios.get((peer.index, hw))
         if r is None or not r.confirmed:
             r = self.stations.radio(hw, peer=peer.index)
@@ -430,17 +460,18 @@ class MediumDaemon:
                 # answered, as the kernel would refuse a status for it (EINVAL).
                 self.stats["unknown_sender"] += 1
                 return
-        rates = []
-        for idx, count in a.get(Attr.TX_INFO, genl.NO_RATES):
-            if idx < 0:
-                break
-            rates.append((idx, max(count, 1)))
+        rates = _RATES.get(txi)
+        if rates is None:
+            if len(_RATES) >= 1024:
+                _RATES.clear()
+            rates = _RATES[txi] = _rate_chain(txi)
         fid = -errno.ENODEV
-        if r is not None and r.station is not None and len(self.frames) < MAX_INFLIGHT:
+        if r.station is not None and len(self.frames) < MAX_INFLIGHT:
             if len(frame) >= 16:
-                self.stations.learn(r, frame[10:16])  # addr2: a vap address we may not have been told of
+                addr2 = frame[10:16]
+                if addr2 not in r.addrs:
+                    self.stations.learn(r, addr2)  # a vap address we may not have been told of
             port = self.ports[r.station]
-            freq = a.get(Attr.FREQ)
             if freq:
                 if r.freq != freq:
                     r.freq = freq
@@ -448,22 +479,23 @@ class MediumDaemon:
                     port.freq = freq
                 if self.unheard:
                     self._try_channel(freq, frame[4:10])
-            fid = port.transmit(frame, rates or ((0, 1),), no_ack=bool(flags & genl.TX_CTL_NO_ACK))
+            fid = port.transmit(frame, rates, no_ack=bool(flags & genl.TX_CTL_NO_ACK))
             if freq and frame[0] & 0xFC == 0x40:
                 # A probe request: the radio scans (or a P2P device searches) and will
                 # leave this channel, to listen on another without a word.  Its channel
                 # is unknown again once the answers have had their time (_try_channel).
                 r.freq = None
                 self.unheard[r.station] = (freq, self.sched.now_ns)
-        elif r is None or r.station is None:
-            self.stats["unknown_sender"] += 1  # unannounced (see stations.py), or its station removed
+        elif r.station is None:
+            self.stats["unknown_sender"] += 1  # its station removed, or asleep (stations.py)
         else:
             self.stats["overload_drops"] += 1
             self.warn.warn("overload", "%d frames in the medium: answering a frame of %s unsent",
                            MAX_INFLIGHT, hw.hex(":"))
         if fid < 0:
             # Answer anyway: the radio keeps the frame pending until it has a status.
-            self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates)))
+            self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates
+                                                                                 if rates is not _ONE_TRY)))
         else:
             self.frames[fid] = (peer, hw, cookie, flags)
 
