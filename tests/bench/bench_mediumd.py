@@ -247,8 +247,8 @@ def process(seconds: float, npairs: int, size: int, window: int) -> dict[str, fl
             txi, txf = genl.pack_tx_info(((rate, 1),)), genl.pack_tx_info_flags(((rate, 0),))
             for a, b in ((2 * p, 2 * p + 1), (2 * p + 1, 2 * p)):
                 frame = bytes((0x08, 0, 0, 0)) + iface(b) + iface(a) + iface(b) + b"\0\0" + bytes(size)
-                msgs.append([genl.encode_frame(FAMILY, hw(a), frame, genl.TX_CTL_REQ_TX_STATUS, freq, txi, txf,
-                                               c + 1) for c in range(1024)])
+                msgs.append([genl.encode_frame(FAMILY, hw(a), frame, genl.TX_CTL_REQ_TX_STATUS, freq, txi,
+                                               txf, c + 1) for c in range(1024)])
         peer.setblocking(False)
         inflight = [0] * n
         sent = [0] * n

@@ -450,7 +450,8 @@ class MediumDaemon:
         self._tx(peer, hw, frame, a.get(Attr.FLAGS, 0), a.get(Attr.FREQ) or 0,
                  genl.pack_tx_info(txi) if txi is not None else _NO_TX_INFO, a[Attr.COOKIE])
 
-    def _tx(self, peer: Peer, hw: bytes, frame: bytes, flags: int, freq: int, txi: bytes, cookie: int) -> None:
+    def _tx(self, peer: Peer, hw: bytes, frame: bytes, flags: int, freq: int, txi: bytes,
+            cookie: int) -> None:
         """A radio's frame (TX_INFO as its 8 bytes) onto the medium; its status comes back later."""
         r = self.stations.radios.get((peer.index, hw))
         if r is None or not r.confirmed:

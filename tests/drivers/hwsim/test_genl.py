@@ -335,8 +335,8 @@ def test_newfamily_carries_ops_and_groups_that_pyroute2_reads():
 
 
 KERNEL_FRAME = genl.encode_frame(genl.FAMILY_ID, HW0, b"\x08\x00" + bytes(40), 5, 2437,
-                                 genl.pack_tx_info(((4, 2), (0, 3))), genl.pack_tx_info_flags(((4, 0), (0, 0))),
-                                 77)
+                                 genl.pack_tx_info(((4, 2), (0, 3))),
+                                 genl.pack_tx_info_flags(((4, 0), (0, 0))), 77)
 
 
 @settings(max_examples=400, deadline=None)
@@ -365,4 +365,5 @@ def test_the_daemon_s_frame_fields_of_the_kernel_s_layout():
     assert genl.kernel_frame_fields(KERNEL_FRAME, genl.FAMILY_ID) == (
         HW0, b"\x08\x00" + bytes(40), 5, 2437, genl.pack_tx_info(((4, 2), (0, 3))), 77)
     assert genl.kernel_frame_fields(KERNEL_FRAME, genl.FAMILY_ID + 1) is None  # another family's
-    assert genl.kernel_frame_fields(KERNEL_FRAME + KERNEL_FRAME, genl.FAMILY_ID) is None  # two in one datagram
+    two = KERNEL_FRAME + KERNEL_FRAME  # two in one datagram: decode's
+    assert genl.kernel_frame_fields(two, genl.FAMILY_ID) is None
