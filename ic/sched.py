@@ -36,9 +36,13 @@ class Scheduler:
     queued task of every `TaskQueue` runs, in the order it was queued.
     """
 
-    def __init__(self, *, realtime: bool = False, start_ns: int = 0) -> None:
+    def __init__(self, *, realtime: bool = False, start_ns: int = 0, early_ns: int = 0) -> None:
         self.now_ns = start_ns
         self.realtime = realtime
+        # Real time: an event due within early_ns of the wall clock runs at once rather than
+        # after a sleep (a sleep is at least a millisecond, and more under emulation): time
+        # stays within early_ns of the wall clock, ahead of it at most.
+        self.early_ns = early_ns
         self.events_run = 0
         self._heap: list[list[Any]] = []
         self._seq = 0
@@ -105,15 +109,15 @@ class Scheduler:
 
     def late_horizon_ns(self) -> int:
         """In real time, from inside an event running late: the latest time the
-        wall clock has already passed before which nothing else is due (the
-        next timed event, the run's limit).  A component whose internal events
+        wall clock has already passed (plus `early_ns`) before which nothing
+        else is due (the next timed event, the run's limit).  A component whose internal events
         need nobody else may process them up to here in one go and `catch_up`:
         input read afterwards carries the wall clock's time anyway.  `now_ns`
         when not running late, outside a run, in virtual time or with holds
         active; `horizon_ns` is the virtual-time counterpart."""
         if not self.realtime or not self._running or self._holds or self._ready:
             return self.now_ns
-        h = self._wall_to_virtual()
+        h = self._wall_to_virtual() + self.early_ns
         nxt = self.next_event_ns()
         if nxt is not None and nxt <= h:
             h = nxt - 1
@@ -268,7 +272,7 @@ class Scheduler:
         if self.realtime:
             target = limit_ns if nxt is None or nxt > limit_ns else nxt
             while True:
-                wait_ns = target - self._wall_to_virtual()
+                wait_ns = target - self._wall_to_virtual() - self.early_ns
                 if wait_ns <= 0:
                     break
                 self._rt_target = target

@@ -11,6 +11,7 @@ leave Python; a delivered retransmission is a copy with the Retry bit set.
 from __future__ import annotations
 
 import errno
+import importlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -343,6 +344,8 @@ class HwsimMedium:
             raise AlreadyExists(f"{name}: name already in use")
         if perm_addr is not None:
             perm_addr = parse_mac(perm_addr, "perm_addr")
+        if _radio_factory is None:
+            importlib.import_module("drivers.hwsim.radio")  # its radios register with the medium
         if _radio_factory is None:
             raise NotSupported("no radio type is registered with the medium (import drivers.hwsim)")
         radio = _radio_factory(self, name, idx, caps=caps, policy=policy, nchannels=channels,

@@ -52,6 +52,10 @@ CONNECT_TIMEOUT_S = 5.0
 MAX_INFLIGHT = 8192  # frames in the medium awaiting their status; beyond, answered unsent
 TRY_CHANNEL_NS = 100 * MS  # how long a radio not heard yet is tried on one channel without an answer
 REFUSED_CHANNEL_NS = SEC  # how long a channel the kernel said a radio is not on is not tried again
+# Deliveries and statuses due within this of the wall clock leave at once, with everything else
+# due by then, rather than after a sleep of their own: a sleep lasts a millisecond at least (more
+# in an emulated VM), a frame's airtime a fraction of one.
+PACE_SLACK_NS = MS
 
 
 _ONE_TRY = ((0, 1),)  # a frame without a rate chain: one try at the lowest rate
@@ -84,7 +88,7 @@ class MediumDaemon:
 
     def __init__(self, config: str, *, seed: int = 0, sched: Scheduler | None = None,
                  max_radios: int = MAX_RADIOS, max_addrs: int = MAX_ADDRS) -> None:
-        self.sched = sched or Scheduler(realtime=True)
+        self.sched = sched or Scheduler(realtime=True, early_ns=PACE_SLACK_NS)
         self.medium = medium_from_config(config, self.sched, seed=seed)
         self.warn = WarnLimiter(self.sched, log)
         self.stats: dict[str, int] = {"frames": 0, "deliveries": 0, "statuses": 0, "unknown_sender": 0,
