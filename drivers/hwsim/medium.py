@@ -58,6 +58,10 @@ log = logging.getLogger(__name__)
 # (mac80211_hwsim's radios sit on the medium, not the other way round), so
 # the medium never imports the radio.
 _radio_factory: Callable[..., Any] | None = None
+# A medium sees few distinct rate chains: each normalised once (a frame's), each status's
+# (packed rates, packed tries) unpacked once.
+_CHAINS: dict[tuple[Any, ...], tuple[tuple[int, int], ...]] = {}
+_USED: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
 
 
 def register_radio_factory(factory: Callable[..., Any]) -> None:
@@ -468,10 +472,19 @@ class HwsimMedium:
             self.stats["malformed"] += 1
             return -errno.EINVAL
         try:
-            chain = tuple((int(i), int(c)) for i, c in rates)[:4]
-        except (TypeError, ValueError):
-            self.stats["malformed"] += 1
-            return -errno.EINVAL
+            chain = _CHAINS.get(rates) if type(rates) is tuple else None
+        except TypeError:  # a tuple holding a list: not cached
+            chain = None
+        if chain is None:
+            try:
+                chain = tuple((int(i), int(c)) for i, c in rates)[:4]
+            except (TypeError, ValueError):
+                self.stats["malformed"] += 1
+                return -errno.EINVAL
+            if type(rates) is tuple and all(type(r) is tuple for r in rates):
+                if len(_CHAINS) >= 1024:
+                    _CHAINS.clear()
+                _CHAINS[rates] = chain
         addr1, addr2, addr3, bssid, kind = hdr
         flags = 0 if no_ack or (addr1 >> 40) & 1 else TXF_NEEDS_ACK
         if kind == FT_OTHER and (frame[0] >> 2) & 3 == 1:
@@ -586,8 +599,13 @@ class HwsimMedium:
                 port, data = done
                 stats["tx_status"] += 1
                 if port.attached and port.tx_status is not None:
-                    used = tuple((r, c) for r, c in zip(unpack4(rates, True), unpack4(tries), strict=True)
-                                 if r >= 0 and c > 0)
+                    used = _USED.get((rates, tries))
+                    if used is None:
+                        if len(_USED) >= 1024:
+                            _USED.clear()
+                        used = _USED[(rates, tries)] = tuple(
+                            (r, c) for r, c in zip(unpack4(rates, True), unpack4(tries), strict=True)
+                            if r >= 0 and c > 0)
                     port.tx_status(data, TxStatus(fid, t, bool(flags & STF_ACKED), signal, used,
                                                   bool(flags & STF_DROPPED)))
         if n_rx:
