@@ -461,9 +461,15 @@ class MediumDaemon:
         if r is None or not r.confirmed:
             r = self.stations.radio(hw, peer=peer.index)
             if r is None:
-                # No radio of the peer's has this address (stations.py): counted, and not
-                # answered, as the kernel would refuse a status for it (EINVAL).
                 self.stats["unknown_sender"] += 1
+                if self.stations.unannounced:
+                    # No radio of the peer's has this address (stations.py): not answered,
+                    # as the kernel would refuse a status for it (EINVAL).
+                    return
+                # a radio the tables have no room for: answered unsent, so it never waits
+                chain = _rate_chain(txi)
+                self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(
+                    tuple((i, 0) for i, _ in chain if chain is not _ONE_TRY)))
                 return
         rates = _RATES.get(txi)
         if rates is None:

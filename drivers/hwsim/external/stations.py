@@ -101,6 +101,7 @@ class Stations:
         self.unpaired: dict[int, dict[Radio, None]] = {}
         # peers that announce no radios (their GET_RADIO dump refused): radios learned from traffic
         self.unannouncing: set[int] = set()
+        self.unannounced = False  # the last radio() refused an address its peer never announced
         # stations of radios whose channel is not known yet -> the channel being tried
         # for them and since when (None: the next frame's channel is tried)
         self.unheard: dict[int, tuple[int, int] | None] = {}
@@ -141,11 +142,13 @@ class Stations:
         """The radio `hw` of `peer`, made if the peer announced it (`radio_id`), the config
         names it or an announced radio is still unheard (see the module's doc); else None."""
         r = self.radios.get((peer, hw))
+        self.unannounced = False
         if r is None:
             guess = None
             if radio_id is None and peer not in self.unannouncing and not self.named_by_config(hw):
                 guess = self._unpaired_guess(peer)
                 if guess is None:
+                    self.unannounced = True
                     self.stats["unannounced"] += 1
                     self.warn("unannounced", "ignoring radio %s: not announced by its peer nor named by "
                               "the config", hw.hex(":"))

@@ -634,3 +634,13 @@ def test_a_register_refused_for_a_multichannel_radio_is_explained(cfg, tmp_path)
     while t.is_alive():
         w.sched.poll_io(0.01)
     assert len(err) == 1 and "EOPNOTSUPP" in err[0] and "more than one channel" in err[0]
+
+
+def test_a_radio_the_table_has_no_room_for_is_answered_unsent(cfg):
+    fk, d = up(cfg, max_radios=2)  # radios 0 and 1 fit; radio 2, announced too, does not
+    assert hw(2) not in d.radios and d.stats["radios_dropped"] == 1
+    cookie = fk.tx(2, beacon(mac(2)), rates=((4, 2),))
+    fk.pump(d)
+    (st,) = fk.radios[2].status  # never left waiting for its status
+    assert st.attrs[Attr.COOKIE] == cookie and st.attrs[Attr.TX_INFO][0] == (4, 0)
+    assert fk.radios[0].rx == [] and fk.refused == []
