@@ -69,11 +69,16 @@ for n in $(seq 1 {n - 1}); do
   ip -n s$n link set wlan$n up
   ip netns exec s$n iw dev wlan$n connect {wifi.SSID} 2412
 done
+# cfg80211's own connect (no supplicant) does not try again when an attempt fails (a scan
+# that missed the AP under load): ask again every 5 s, for at most 2 minutes in all.
+connected() {{ ip netns exec s$1 iw dev wlan$1 link | grep -q Connected; }}
 joined=0
+deadline=$(( $(date +%s) + 120 ))
 for n in $(seq 1 {n - 1}); do
-  if wait_for 120 sh -c "ip netns exec s$n iw dev wlan$n link | grep -q Connected"; then
-    joined=$((joined + 1))
-  fi
+  until connected $n || [ "$(date +%s)" -ge $deadline ]; do
+    wait_for 5 connected $n || ip netns exec s$n iw dev wlan$n connect {wifi.SSID} 2412 || true
+  done
+  if connected $n; then joined=$((joined + 1)); fi
 done
 echo $joined > {RESULTS_DIR}/joined.txt
 pings=()
