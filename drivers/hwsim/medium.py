@@ -745,9 +745,9 @@ class HwsimMedium:
                             if r >= 0 and c > 0)
                     if capture:
                         self._capture_ack(data, t, freq, used[-1][0] if used else 0)
-                if port.attached and port.tx_status is not None:
-                    port.tx_status(data, TxStatus(fid, t, bool(flags & STF_ACKED), signal, used,
-                                                  bool(flags & STF_DROPPED)))
+                    if port.attached and port.tx_status is not None:
+                        port.tx_status(data, TxStatus(fid, t, bool(flags & STF_ACKED), signal, used,
+                                                      bool(flags & STF_DROPPED)))
         if n_rx:
             stats["rx"] += n_rx
         if n_unclaimed:

@@ -27,9 +27,18 @@ snapshot added
 iface=$(iface_of {NAME})
 echo $iface > $RESULTS/iface.txt
 ip link set $iface up
-# One scan can come back busy or miss an AP that answers late under TCG: scan until it is heard.
+# `iw scan` waits for the end of the scan, and on a loaded TCG machine that wait
+# once outlasted the job (the whole 150 s): trigger a scan instead (again each
+# round, a busy or missed one is retried) and read the BSS table, which the
+# AP's probe responses fill while the scan runs.
 heard() {{
-  iw dev $iface scan freq 2412 > $RESULTS/scan.txt 2>&1 && grep -q 'SSID: {wifi.SSID}' $RESULTS/scan.txt
+  iw dev $iface scan trigger freq 2412 >/dev/null 2>&1
+  for i in 1 2 3 4 5 6 7 8 9 10; do
+    iw dev $iface scan dump > $RESULTS/scan.txt 2>&1
+    grep -q 'SSID: {wifi.SSID}' $RESULTS/scan.txt && return 0
+    sleep 0.3
+  done
+  return 1
 }}
 wait_for 60 heard || true
 {wifi.hwsimctl("del", NAME)}
