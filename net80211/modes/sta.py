@@ -69,7 +69,9 @@ MGT_RETRY_NS = 20 * MS  # after a request the AP did not even ACK
 MGT_TRIES = 3
 BMISS_THRESHOLD = 7  # FreeBSD's IEEE80211_HWBMISS_DEFAULT
 FAIL_BACKOFF_NS = 1 * SEC
-SAE_TIMEOUT_NS = 1 * SEC  # an SAE exchange (with its own retransmissions) that ends nowhere
+# an SAE exchange (with its own retransmissions) that ends nowhere: wpa_supplicant's
+# SME_AUTH_TIMEOUT, so a slow real AP (whose answer takes longer than a second) is waited for
+SAE_TIMEOUT_NS = 5 * SEC
 
 SUB_ASSOC_RESP, SUB_REASSOC_RESP, SUB_BEACON = 1, 3, 8
 SUB_DISASSOC, SUB_AUTH, SUB_DEAUTH = 10, 11, 12
