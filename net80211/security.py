@@ -773,7 +773,6 @@ class VapRsn:
             elif isinstance(act, Failed):
                 self.failures += 1
                 self.last_failure = (int(act.reason), act.why)
-                self.sae_drops.update(nr.sae.drops)
                 if not self.is_ap:
                     self.state = "failed"
                     self.auth_failures += 1
