@@ -333,7 +333,7 @@ def test_sae_station_gives_up_on_a_silent_ap_as_mac80211():
             rx(frame, info)
     port.rx = silent
     assert w.s.run_until(lambda: len(commits) >= 4, 10 * SEC)
-    gaps = [b - a for a, b in zip(commits, commits[1:])]
+    gaps = [b - a for a, b in zip(commits, commits[1:], strict=False)]
     assert gaps[:2] == [2 * SEC, 2 * SEC] and gaps[2] == 1 * SEC  # the 5 s restart, fresh instance
     assert w.sta.rsn.auth_failures == 0 and w.sta.rsn.state != "failed"
 
