@@ -316,8 +316,8 @@ def test_cli_exit_codes(tmp_path, capsys) -> None:
     assert "vaps[1].mode" in err and "flying" in err and "(EINVAL)" in err and f"s.toml:{line}:" in err
     assert cli_main([str(tmp_path / "missing.toml")]) == errno.ENOENT
     assert "cannot read scenario" in capsys.readouterr().err
-    assert cli_main([]) == 2  # usage
-    assert cli_main([str(f), "--seconds", "0"]) == 2
+    assert cli_main([]) == errno.EINVAL  # usage
+    assert cli_main([str(f), "--seconds", "0"]) == errno.EINVAL
     assert cli_main(["-h"]) == 0
     assert "--seconds" in capsys.readouterr().out
 
