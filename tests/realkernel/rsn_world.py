@@ -50,16 +50,18 @@ def main(sock: str, out: str, passphrase: str) -> int:
     s = Scheduler(realtime=True)
     drv = open_driver("hwsim", s, radios=5, first_radio=100, medium_socket=sock)
     r = drv.devices
+    # the stations scan channel 1 only, as the real ones do (scan_freq=2412): a scan of every
+    # channel under the emulated CPU takes tens of seconds to catch the real AP's beacon
     vaps = {
-        "sta_psk": r[0].create_vap("wlan100", "sta", ssid=PSK_SSID, security="wpa2-psk",
+        "sta_psk": r[0].create_vap("wlan100", "sta", ssid=PSK_SSID, channel=1, security="wpa2-psk",
                                    passphrase=passphrase),
         "ap_psk": r[1].create_vap("wlan101", "hostap", ssid=OUR_PSK_SSID, channel=1, security="wpa2-psk",
                                   passphrase=passphrase),
-        "sta_sae": r[2].create_vap("wlan102", "sta", ssid=SAE_SSID, security="wpa3-sae",
+        "sta_sae": r[2].create_vap("wlan102", "sta", ssid=SAE_SSID, channel=1, security="wpa3-sae",
                                    passphrase=passphrase),
         "ap_sae": r[3].create_vap("wlan103", "hostap", ssid=OUR_SAE_SSID, channel=1, security="wpa3-sae",
                                   passphrase=passphrase),
-        "sta_wrong": r[4].create_vap("wlan104", "sta", ssid=PSK_SSID, security="wpa2-psk",
+        "sta_wrong": r[4].create_vap("wlan104", "sta", ssid=PSK_SSID, channel=1, security="wpa2-psk",
                                      passphrase=WRONG),
     }
     hosts = {name: Host(s, vaps[name], _ip(ip)) for name, ip in IPS.items()}

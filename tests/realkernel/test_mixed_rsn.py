@@ -95,12 +95,8 @@ mkdir -p /run/world
 # The project world serves its socket first; the daemon connects to the kernel and to it.
 {py} {world} /run/world.sock /run/world {shlex.quote(PASSPHRASE)} > {RESULTS_DIR}/world.log 2>&1 &
 world_pid=$!
-wait_for {mediumd.REGISTER_TIMEOUT_S} grep -q serving {RESULTS_DIR}/world.log
-{mdd} --kernel -s /run/world.sock -c /run/medium.cfg > {RESULTS_DIR}/mediumd.log 2>&1 &
-echo $! > /run/mediumd.pid
-both_registered() {{ [ "$(grep -c "registered with" {RESULTS_DIR}/mediumd.log)" -ge 2 ]; }}
-wait_for {mediumd.REGISTER_TIMEOUT_S} both_registered
-# the real APs: one hostapd, a WPA2-PSK BSS on wlan0 and a WPA3-SAE BSS on wlan2
+# the real APs: one hostapd, a WPA2-PSK BSS on wlan0 and a WPA3-SAE BSS on wlan2; started while
+# the world and the daemon load (the kernel's own medium carries their beacons until it registers)
 cat > /run/ap_psk.conf <<'CONF'
 {_hostapd_conf("wlan0", "net80211-vm-psk", False)}CONF
 cat > /run/ap_sae.conf <<'CONF'
@@ -108,8 +104,13 @@ cat > /run/ap_sae.conf <<'CONF'
 ip link set lo up
 hostapd -B -t -P /run/hostapd.pid -f {RESULTS_DIR}/hostapd.log /run/ap_psk.conf /run/ap_sae.conf
 enabled() {{ hostapd_cli -p /run/hostapd -i "$1" status | grep -q state=ENABLED; }}
+wait_for {mediumd.REGISTER_TIMEOUT_S} grep -q serving {RESULTS_DIR}/world.log
+{mdd} --kernel -s /run/world.sock -c /run/medium.cfg > {RESULTS_DIR}/mediumd.log 2>&1 &
+echo $! > /run/mediumd.pid
 wait_for 60 enabled wlan0
 wait_for 60 enabled wlan2
+both_registered() {{ [ "$(grep -c "registered with" {RESULTS_DIR}/mediumd.log)" -ge 2 ]; }}
+wait_for {mediumd.REGISTER_TIMEOUT_S} both_registered
 ip addr add {REAL_AP_IP["psk"]}/24 dev wlan0
 ip addr add {REAL_AP_IP["sae"]}/24 dev wlan2
 # 1. the project's stations join the real APs (in parallel); the real APs ping them
