@@ -42,7 +42,8 @@ class Scheduler:
     queued task of every `TaskQueue` runs, in the order it was queued.
     """
 
-    def __init__(self, *, realtime: bool = False, start_ns: int = 0, epoch_ns: int | None = None) -> None:
+    def __init__(self, *, realtime: bool = False, start_ns: int = 0, epoch_ns: int | None = None,
+                 early_ns: int = 0) -> None:
         self.now_ns = start_ns
         self.realtime = realtime
         # The wall-clock time (UNIX ns) of time 0: what a capture file's
@@ -51,6 +52,10 @@ class Scheduler:
         if epoch_ns is None:
             epoch_ns = time.time_ns() - start_ns if realtime else VIRTUAL_EPOCH_NS
         self.epoch_ns = int(epoch_ns)
+        # Real time: an event due within early_ns of the wall clock runs at once rather than
+        # after a sleep (a sleep is at least a millisecond, and more under emulation): time
+        # stays within early_ns of the wall clock, ahead of it at most.
+        self.early_ns = early_ns
         self.events_run = 0
         self._heap: list[list[Any]] = []
         self._seq = 0
@@ -114,6 +119,29 @@ class Scheduler:
         if nxt is not None and nxt <= limit:
             return max(self.now_ns, nxt - 1)
         return limit
+
+    def late_horizon_ns(self) -> int:
+        """In real time, from inside an event running late: the latest time the
+        wall clock has already passed (plus `early_ns`) before which nothing
+        else is due (the next timed event, the run's limit).  A component whose internal events
+        need nobody else may process them up to here in one go and `catch_up`:
+        input read afterwards carries the wall clock's time anyway.  `now_ns`
+        when not running late, outside a run, in virtual time or with holds
+        active; `horizon_ns` is the virtual-time counterpart."""
+        if not self.realtime or not self._running or self._holds or self._ready:
+            return self.now_ns
+        h = self._wall_to_virtual() + self.early_ns
+        nxt = self.next_event_ns()
+        if nxt is not None and nxt <= h:
+            h = nxt - 1
+        if self._limit is not None and h > self._limit:
+            h = self._limit
+        return max(h, self.now_ns)
+
+    def catch_up(self, t_ns: int) -> None:
+        """Move the clock to t_ns (at most `late_horizon_ns()`), inside an event."""
+        if t_ns > self.now_ns:
+            self.now_ns = t_ns
 
     # -- tasks -------------------------------------------------------------
     def _task_ready(self, tq: TaskQueue) -> None:
@@ -257,7 +285,7 @@ class Scheduler:
         if self.realtime:
             target = limit_ns if nxt is None or nxt > limit_ns else nxt
             while True:
-                wait_ns = target - self._wall_to_virtual()
+                wait_ns = target - self._wall_to_virtual() - self.early_ns
                 if wait_ns <= 0:
                     break
                 self._rt_target = target

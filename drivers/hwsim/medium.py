@@ -11,6 +11,7 @@ leave Python; a delivered retransmission is a copy with the Retry bit set.
 from __future__ import annotations
 
 import errno
+import importlib
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -59,6 +60,10 @@ log = logging.getLogger(__name__)
 # (mac80211_hwsim's radios sit on the medium, not the other way round), so
 # the medium never imports the radio.
 _radio_factory: Callable[..., Any] | None = None
+# A medium sees few distinct rate chains: each normalised once (a frame's), each status's
+# (packed rates, packed tries) unpacked once.
+_CHAINS: dict[tuple[Any, ...], tuple[tuple[int, int], ...]] = {}
+_USED: dict[tuple[int, int], tuple[tuple[int, int], ...]] = {}
 
 
 def register_radio_factory(factory: Callable[..., Any]) -> None:
@@ -416,6 +421,8 @@ class HwsimMedium:
         if perm_addr is not None:
             perm_addr = parse_mac(perm_addr, "perm_addr")
         if _radio_factory is None:
+            importlib.import_module("drivers.hwsim.radio")  # its radios register with the medium
+        if _radio_factory is None:
             raise NotSupported("no radio type is registered with the medium (import drivers.hwsim)")
         radio = _radio_factory(self, name, idx, caps=caps, policy=policy, nchannels=channels,
                            p2p_device=p2p_device, perm_addr=perm_addr, position=tuple(position),
@@ -587,10 +594,19 @@ class HwsimMedium:
             self.stats["malformed"] += 1
             return -errno.EINVAL
         try:
-            chain = tuple((int(i), int(c)) for i, c in rates)[:4]
-        except (TypeError, ValueError):
-            self.stats["malformed"] += 1
-            return -errno.EINVAL
+            chain = _CHAINS.get(rates) if type(rates) is tuple else None
+        except TypeError:  # a tuple holding a list: not cached
+            chain = None
+        if chain is None:
+            try:
+                chain = tuple((int(i), int(c)) for i, c in rates)[:4]
+            except (TypeError, ValueError):
+                self.stats["malformed"] += 1
+                return -errno.EINVAL
+            if type(rates) is tuple and all(type(r) is tuple for r in rates):
+                if len(_CHAINS) >= 1024:
+                    _CHAINS.clear()
+                _CHAINS[rates] = chain
         addr1, addr2, addr3, bssid, kind = hdr
         flags = 0 if no_ack or (addr1 >> 40) & 1 else TXF_NEEDS_ACK
         if kind == FT_OTHER and (frame[0] >> 2) & 3 == 1:
@@ -661,7 +677,16 @@ class HwsimMedium:
         self._wake_at = None
         self._sync_links()
         k = self._k
-        now = self.sched.now_ns
+        sched = self.sched
+        now = sched.now_ns
+        if sched.realtime:
+            # Running late (a busy daemon): every instant the wall clock has passed runs
+            # now, in one go, and its deliveries and statuses leave together, instead of
+            # one scheduler event per instant (the catch-up is the real-time horizon).
+            late = sched.late_horizon_ns()
+            if late > now:
+                sched.catch_up(late)
+                now = late
         k.run(now)
         if k.pending():
             self._dispatch()
@@ -711,8 +736,13 @@ class HwsimMedium:
                 stats["tx_status"] += 1
                 capture = self._capture is not None and flags & STF_ACKED
                 if capture or (port.attached and port.tx_status is not None):
-                    used = tuple((r, c) for r, c in zip(unpack4(rates, True), unpack4(tries), strict=True)
-                                 if r >= 0 and c > 0)
+                    used = _USED.get((rates, tries))
+                    if used is None:
+                        if len(_USED) >= 1024:
+                            _USED.clear()
+                        used = _USED[(rates, tries)] = tuple(
+                            (r, c) for r, c in zip(unpack4(rates, True), unpack4(tries), strict=True)
+                            if r >= 0 and c > 0)
                     if capture:
                         self._capture_ack(data, t, freq, used[-1][0] if used else 0)
                 if port.attached and port.tx_status is not None:

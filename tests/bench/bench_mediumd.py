@@ -8,6 +8,12 @@ daemon's CPU cost, not the air's capacity), and answers deliveries and
 TX_INFO_FRAME statuses, which the peer counts.  Also the cost per message
 of the genl codec's hot path beside pyroute2's.
 
+`process`: the daemon as it is run, `hwsim-mediumd -s` in a process of its
+own in real time, the medium of a replayed driver socket: pairs of radios on
+channels of their own (the air of one channel carries ~5,000 small frames a
+second), a window of frames each; frames/s served and the daemon's CPU time
+per frame (its capacity: frames per CPU-second).
+
 Prints figures (`--json` for JSON).  Never a pass/fail threshold.
 """
 
@@ -17,6 +23,7 @@ import argparse
 import json
 import os
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -202,6 +209,93 @@ def real_time(nframes: int, npairs: int, size: int) -> dict[str, float]:
             "frame_bytes": size}
 
 
+# 2.4 GHz channels 1, 6, 11 and every 20 MHz 5 GHz channel the medium knows
+PROCESS_CHANNELS = (2412, 2437, 2462, *range(5180, 5321, 20), *range(5500, 5701, 20), *range(5745, 5826, 20))
+
+
+def _cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process(seconds: float, npairs: int, size: int, window: int) -> dict[str, float]:
+    """hwsim-mediumd in its own process, serving a replayed driver socket in real time."""
+    root = Path(__file__).resolve().parents[2]
+    n = 2 * npairs
+    d = tempfile.mkdtemp(prefix="bmd")
+    cfg, path = os.path.join(d, "wmediumd.cfg"), os.path.join(d, "drv.sock")
+    ids = ", ".join(f'"{iface(i).hex(":")}"' for i in range(n))
+    with open(cfg, "w") as f:
+        f.write(f'ifaces : {{ ids = [ {ids} ]; }};\nmodel : {{ type = "snr"; default_snr = 40; }};\n')
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    srv.bind(path)
+    srv.listen(1)
+    srv.settimeout(60)
+    proc = subprocess.Popen([sys.executable, "-m", "drivers.hwsim.external.mediumd", "-c", cfg, "-s", path],
+                            env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        peer, _ = srv.accept()
+        for o in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+            peer.setsockopt(socket.SOL_SOCKET, o, 4 << 20)
+        _kernel_handshake(peer, n)
+        msgs = []
+        for p in range(npairs):
+            freq = PROCESS_CHANNELS[p % len(PROCESS_CHANNELS)]
+            rate = 7 if freq > 5000 else 11
+            txi, txf = genl.pack_tx_info(((rate, 1),)), genl.pack_tx_info_flags(((rate, 0),))
+            for a, b in ((2 * p, 2 * p + 1), (2 * p + 1, 2 * p)):
+                frame = bytes((0x08, 0, 0, 0)) + iface(b) + iface(a) + iface(b) + b"\0\0" + bytes(size)
+                msgs.append([genl.encode_frame(FAMILY, hw(a), frame, genl.TX_CTL_REQ_TX_STATUS, freq, txi,
+                                               txf, c + 1) for c in range(1024)])
+        peer.setblocking(False)
+        inflight = [0] * n
+        sent = [0] * n
+        statuses = 0
+        t0 = time.perf_counter()
+        cpu0 = _cpu_s(proc.pid)
+        end = t0 + seconds
+        while time.perf_counter() < end:
+            for r in range(n):
+                while inflight[r] < window:
+                    try:
+                        peer.send(msgs[r][sent[r] % 1024])
+                    except BlockingIOError:
+                        break
+                    sent[r] += 1
+                    inflight[r] += 1
+            try:
+                data = peer.recv(1 << 20)
+            except BlockingIOError:
+                time.sleep(0.0002)  # the benchmark's peer, not protocol timing
+                continue
+            off = 0
+            while off < len(data):
+                ln = int.from_bytes(data[off:off + 4], "little")
+                if data[off + 6] & genl.NLM_F_ACK:  # a radio's channel asked: it is there
+                    peer.send(genl.encode_ack(0, data[off:off + 16]))
+                if data[off + 16] == Cmd.TX_INFO_FRAME:
+                    statuses += 1
+                    at = data.find(b"\x0a\x00\x02\x00", off + 20, off + ln)  # TRANSMITTER: whose
+                    if at >= 0:
+                        inflight[data[at + 8]] -= 1
+                off += (ln + 3) & ~3
+        wall = time.perf_counter() - t0
+        cpu = _cpu_s(proc.pid) - cpu0
+    finally:
+        proc.terminate()
+        proc.wait()
+        srv.close()
+        for f_ in (cfg, path):
+            if os.path.exists(f_):
+                os.unlink(f_)
+        os.rmdir(d)
+    return {"frames_per_s": statuses / wall, "daemon_cpu_us_per_frame": cpu / max(statuses, 1) * 1e6,
+            "frames_per_cpu_s": statuses / cpu if cpu else 0.0, "daemon_cpu_share": cpu / wall,
+            "channels": npairs, "frame_bytes": size}
+
+
 def codec_us(n: int) -> dict[str, float]:
     frame = bytes(1000)
     txi, txf = genl.pack_tx_info(((4, 1),)), genl.pack_tx_info_flags(((4, 0),))
@@ -242,12 +336,16 @@ def main() -> None:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--frames", type=int, default=20_000, help="frames replayed per figure")
     ap.add_argument("--radios", type=int, default=10)
+    ap.add_argument("--seconds", type=float, default=5.0, help="how long the process figure runs")
+    ap.add_argument("--pairs", type=int, default=len(PROCESS_CHANNELS),
+                    help="pairs of radios (one channel each) of the process figure")
     args = ap.parse_args()
     out = {
         "unicast": through_daemon(args.frames, args.radios, False, 256),
         "broadcast": through_daemon(args.frames // 4, args.radios, True, 64),
         "protocol_only": through_daemon(args.frames * 5, args.radios, False, 256, medium=False),
         "real_time": real_time(args.frames, 8, 100),
+        "process": process(args.seconds, args.pairs, 100, 32),
         "codec": codec_us(20_000),
     }
     if args.json:
@@ -261,6 +359,10 @@ def main() -> None:
     r = out["real_time"]
     print(f"real time    : {r['frames_per_s']:9,.0f} frames/s ({r['frame_bytes']}-byte frames, "
           f"{r['channels']} channels, {r['acked_share']:.0%} acked)")
+    r = out["process"]
+    print(f"process      : {r['frames_per_s']:9,.0f} frames/s ({r['channels']} channels), daemon CPU "
+          f"{r['daemon_cpu_us_per_frame']:.1f} us/frame = {r['frames_per_cpu_s']:,.0f} frames per CPU-second "
+          f"(busy {r['daemon_cpu_share']:.0%})")
     c = out["codec"]
     print(f"codec        : decode FRAME {c['decode_frame_us']:.2f} us, "
           f"encode delivery {c['encode_delivery_us']:.2f} us "

@@ -7,7 +7,12 @@ between the media is the point):
 - iperf3 UDP (unlimited rate, 1400 B) and TCP for a few seconds from a
   station to the AP on an open network, Mbit/s as the receiver counts them;
 - N radios (2, 10): an AP and N-1 stations, every station pinging the AP at
-  once: replies lost and RTT.
+  once: replies lost and RTT;
+- a ring of N radios (2, 10, 50, 100; `--ring`): an AP (hostapd) and N-1
+  stations joined with `iw connect` (no supplicant: 99 of them would not fit
+  the VM), each in a namespace of its own; every radio pings the next one
+  round the ring at once, so every radio sends and answers (station to
+  station through the AP): replies lost and RTT.
 
 The same runs go through hwsim-mediumd (its kernel mode, when `--help`
 shows one) with every link at 40 dB SNR.  Prints figures (`--json` for
@@ -51,6 +56,41 @@ def ping_all_job(stations: int, count: int, interval: float) -> str:
     return "pings=()\n" + "\n".join(lines) + '\nwait "${pings[@]}" || true\n'
 
 
+def ring_job(radios: int, count: int, interval: float) -> str:
+    """Shell: AP on radio 0, stations 1..N-1 joined with `iw connect`, then every radio pings the next."""
+    n = radios
+    return f"""
+{wifi.start_ap()}
+for n in $(seq 1 {n - 1}); do
+  ip netns add s$n
+  iw phy "$(cat /sys/class/net/wlan$n/phy80211/name)" set netns name s$n
+  ip -n s$n link set lo up
+  ip -n s$n addr add 10.80.0.$((n + 1))/24 dev wlan$n
+  ip -n s$n link set wlan$n up
+  ip netns exec s$n iw dev wlan$n connect {wifi.SSID} 2412
+done
+# cfg80211's own connect (no supplicant) does not try again when an attempt fails (a scan
+# that missed the AP under load): ask again every 5 s, for at most 2 minutes in all.
+connected() {{ ip netns exec s$1 iw dev wlan$1 link | grep -q Connected; }}
+joined=0
+deadline=$(( $(date +%s) + 120 ))
+for n in $(seq 1 {n - 1}); do
+  until connected $n || [ "$(date +%s)" -ge $deadline ]; do
+    wait_for 5 connected $n || ip netns exec s$n iw dev wlan$n connect {wifi.SSID} 2412 || true
+  done
+  if connected $n; then joined=$((joined + 1)); fi
+done
+echo $joined > {RESULTS_DIR}/joined.txt
+pings=()
+for n in $(seq 0 {n - 1}); do
+  dst=10.80.0.$(( (n + 1) % {n} + 1 ))
+  if [ $n = 0 ]; then ns=""; else ns="ip netns exec s$n"; fi
+  $ns ping -q -c {count} -i {interval} -W 2 $dst > {RESULTS_DIR}/ring_$n.txt 2>&1 & pings+=($!)
+done
+wait "${{pings[@]}}" || true
+"""
+
+
 def _mbit(report: dict[str, Any]) -> float | None:
     end = report.get("end", {})
     received = end.get("sum_received") or {}
@@ -76,11 +116,11 @@ def _iperf(files: dict[str, bytes], name: str) -> dict[str, Any]:
     return out
 
 
-def _pings(files: dict[str, bytes], stations: int) -> dict[str, Any]:
+def _pings(files: dict[str, bytes], stations: int, *, prefix: str = "ping", first: int = 1) -> dict[str, Any]:
     sent = received = 0
     rtts: list[float] = []
-    for n in range(1, stations + 1):
-        text = files.get(f"ping_{n}.txt", b"").decode()
+    for n in range(first, stations + 1):
+        text = files.get(f"{prefix}_{n}.txt", b"").decode()
         m = re.search(r"(\d+) packets transmitted, (\d+) received", text)
         if m:
             sent += int(m.group(1))
@@ -111,13 +151,30 @@ def _run(vm: Vm, medium: list[str] | None, radios: int, body: str) -> tuple[dict
     return r.files, meta
 
 
+def ring(vm: Vm, medium: list[str] | None, radios: int, a: argparse.Namespace) -> dict[str, Any]:
+    pre = mediumd.start(mediumd.snr_config(radios, SNR_DB), medium) if medium is not None else ""
+    post = mediumd.stop() if medium is not None else ""
+    r = vm.run(pre + ring_job(radios, a.pings, a.interval) + post, radios=radios, timeout_s=1800)
+    out: dict[str, Any] = {"rc": r.rc, "boot_s": r.boot_s, "job_s": r.job_s and round(r.job_s, 2),
+                           "wall_s": round(r.wall_s, 1),
+                           "stations_joined": f"{r.files.get('joined.txt', b'?').decode().strip()}/"
+                                              f"{radios - 1}",
+                           **_pings(r.files, radios - 1, prefix="ring", first=0)}
+    if r.rc != 0:
+        out["error"] = r.stderr.strip()[-500:]
+    return out
+
+
 def measure(vm: Vm, medium: list[str] | None, a: argparse.Namespace) -> dict[str, Any]:
-    files, meta = _run(vm, medium, 2, iperf_job(a.seconds))
-    out: dict[str, Any] = {"iperf": {**meta, "udp": _iperf(files, "udp.json"),
-                                     "tcp": _iperf(files, "tcp.json")}}
+    out: dict[str, Any] = {}
+    if a.seconds > 0:
+        files, meta = _run(vm, medium, 2, iperf_job(a.seconds))
+        out["iperf"] = {**meta, "udp": _iperf(files, "udp.json"), "tcp": _iperf(files, "tcp.json")}
     for n in a.radios:
         files, meta = _run(vm, medium, n, ping_all_job(n - 1, a.pings, a.interval))
         out[f"ping_{n}_radios"] = {**meta, **_pings(files, n - 1)}
+    for n in a.ring:
+        out[f"ring_{n}_radios"] = ring(vm, medium, n, a)
     return out
 
 
@@ -128,8 +185,12 @@ def _ratio(x: float | None, y: float | None) -> float | None:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--json", action="store_true")
-    p.add_argument("--seconds", type=int, default=5, help="iperf3 duration")
-    p.add_argument("--radios", type=int, nargs="+", default=[2, 10])
+    p.add_argument("--seconds", type=int, default=5, help="iperf3 duration (0: no iperf3)")
+    p.add_argument("--radios", type=int, nargs="*", default=[2, 10], help="AP + stations pinging the AP")
+    p.add_argument("--ring", type=int, nargs="*", default=[2, 10, 50, 100],
+                   help="radios of the ring figures (every radio pings the next)")
+    p.add_argument("--media", nargs="+", default=["perfect", "hwsim-mediumd"],
+                   choices=["perfect", "hwsim-mediumd"])
     p.add_argument("--pings", type=int, default=20, help="pings per station")
     p.add_argument("--interval", type=float, default=0.2)
     p.add_argument("--cpus", type=int, default=2, help="vCPUs of the VM")
@@ -141,14 +202,18 @@ def main() -> int:
         return 0
     kernel_mode = mediumd.kernel_mode_args()
     res: dict[str, Any] = {"kernel": vm.kernel.release, "cpus": a.cpus, "media": {}}
-    res["media"]["perfect"] = measure(vm, None, a)
-    if kernel_mode is None:
+    if "perfect" in a.media:
+        res["media"]["perfect"] = measure(vm, None, a)
+    if "hwsim-mediumd" not in a.media:
+        pass
+    elif kernel_mode is None:
         res["media"]["hwsim-mediumd"] = "skipped: hwsim-mediumd --help shows no kernel mode"
     else:
         res["media"]["hwsim-mediumd"] = m = measure(vm, kernel_mode, a)
-        perfect = res["media"]["perfect"]["iperf"]
-        res["mediumd_over_perfect"] = {k: _ratio(m["iperf"][k]["mbit_s"], perfect[k]["mbit_s"])
-                                       for k in ("udp", "tcp")}
+        if "perfect" in res["media"] and "iperf" in m:
+            perfect = res["media"]["perfect"]["iperf"]
+            res["mediumd_over_perfect"] = {k: _ratio(m["iperf"][k]["mbit_s"], perfect[k]["mbit_s"])
+                                           for k in ("udp", "tcp")}
     if a.json:
         print(json.dumps(res, indent=2))
         return 0
@@ -157,17 +222,25 @@ def main() -> int:
         if isinstance(m, str):
             print(f"{name}: {m}")
             continue
-        i = m["iperf"]
-        print(f"{name} medium: AP + 1 station, joined {i['stations_joined']} "
-              f"(boot {i['boot_s']} s, job {i['job_s']} s)")
-        for k in ("udp", "tcp"):
-            extra = f", {i[k]['lost_pct']}% lost" if "lost_pct" in i[k] else ""
-            print(f"  iperf3 {k.upper()} station -> AP: {i[k]['mbit_s']} Mbit/s{extra}")
+        print(f"{name} medium:")
+        if "iperf" in m:
+            i = m["iperf"]
+            print(f"  AP + 1 station, joined {i['stations_joined']} "
+                  f"(boot {i['boot_s']} s, job {i['job_s']} s)")
+            for k in ("udp", "tcp"):
+                extra = f", {i[k]['lost_pct']}% lost" if "lost_pct" in i[k] else ""
+                print(f"  iperf3 {k.upper()} station -> AP: {i[k]['mbit_s']} Mbit/s{extra}")
         for n in a.radios:
             q = m[f"ping_{n}_radios"]
             print(f"  {n} radios, {n - 1} station(s) pinging at once (joined {q['stations_joined']}): "
                   f"{q['received']}/{q['sent']} replies ({q['loss_pct']}% lost), "
                   f"RTT avg {q['rtt_avg_ms']} ms, worst station avg {q['rtt_worst_station_avg_ms']} ms")
+        for n in a.ring:
+            q = m[f"ring_{n}_radios"]
+            print(f"  ring of {n} radios (joined {q['stations_joined']}), each pinging the next: "
+                  f"{q['received']}/{q['sent']} replies ({q['loss_pct']}% lost), "
+                  f"RTT avg {q['rtt_avg_ms']} ms, "
+                  f"worst radio avg {q['rtt_worst_station_avg_ms']} ms (job {q['job_s']} s)")
     if "mediumd_over_perfect" in res:
         r = res["mediumd_over_perfect"]
         print(f"hwsim-mediumd / perfect throughput: UDP {r['udp']}, TCP {r['tcp']}")

@@ -13,6 +13,9 @@ connection:
   flipped or cut, several to a datagram;
 - an ADD_MAC_ADDR flood: new addresses for the good radios and, a share
   `--new-radios` of it, for radios nobody created;
+- junk transmitters (`--hostile junk_tx`, not in the default mix): FRAMEs,
+  well formed, from transmitter addresses no radio has (broadcast data, so
+  a station made for one would cost a delivery to every other);
 - unknown cookies: statuses sent to the medium (which never gets any),
   errors and acks answering requests never made, and the kernel's EINVAL
   for every status the daemon returns for a frame the fuzzers made up;
@@ -56,6 +59,7 @@ PAIRS = ((2412, 4), (2437, 4), (2462, 4), (5180, 2))  # (channel, rate index) of
 WINDOW = 16  # frames a good radio has awaiting their status
 LOST_S = 5.0  # a status not back after this long is counted lost (the radio gives the frame up)
 HOSTILE = ("fuzz", "fuzz", "addr_flood", "unknown_cookies")
+KINDS = ("fuzz", "addr_flood", "unknown_cookies", "junk_tx")
 
 
 def hw(i: int) -> bytes:
@@ -102,8 +106,9 @@ def seeds() -> list[bytes]:
 
 class Soak:
     def __init__(self, seconds: float, seed: int, pause_every: float, pause: float,
-                 new_radios: float = 0.3) -> None:
+                 new_radios: float = 0.3, hostile: tuple[str, ...] = HOSTILE) -> None:
         self.seconds, self.seed, self.new_radios = seconds, seed, new_radios
+        self.hostile = hostile
         self.pause_every, self.pause = pause_every, pause
         self.dir = tempfile.mkdtemp(prefix="msk", dir="/tmp")
         self.path = os.path.join(self.dir, "drv.sock")
@@ -315,6 +320,17 @@ class Soak:
                                        type=FAMILY))
         self._blast("addr_flood", make)
 
+    def junk_tx(self) -> None:
+        txi, txf = genl.pack_tx_info(((0, 1),)), genl.pack_tx_info_flags(((0, 0),))
+
+        def make(r: random.Random) -> bytes:
+            tail = bytes(r.randrange(256) for _ in range(4))
+            junk, addr = bytes((0x42, 0x66, *tail)), bytes((0x02, 0x66, *tail))
+            freq = PAIRS[r.randrange(len(PAIRS))][0]
+            return b"".join(genl.encode_frame(FAMILY, junk, data_frame(b"\xff" * 6, addr), genl.TX_CTL_NO_ACK,
+                                              freq, txi, txf, r.getrandbits(40)) for _ in range(8))
+        self._blast("junk_tx", make)
+
     def unknown_cookies(self) -> None:
         txi = genl.pack_tx_info(((0, 1),))
 
@@ -345,7 +361,7 @@ class Soak:
     def run(self, baseline_s: float) -> dict[str, Any]:
         ctx = multiprocessing.get_context("fork")
         q, go = ctx.Queue(), ctx.Event()
-        hostile = [ctx.Process(target=self._hostile, args=(n, go, q), daemon=True) for n in HOSTILE]
+        hostile = [ctx.Process(target=self._hostile, args=(n, go, q), daemon=True) for n in self.hostile]
         for p in hostile:  # forked before this process has threads of its own
             p.start()
         threads = [threading.Thread(target=self.good, daemon=True),
@@ -463,9 +479,15 @@ def main() -> int:
                     help="share of the ADD_MAC_ADDR flood naming radios nobody created (default 0.3)")
     ap.add_argument("--baseline", type=float, default=5.0, metavar="S",
                     help="seconds of good traffic alone first, for comparison (default 5; 0: none)")
+    ap.add_argument("--hostile", default=",".join(HOSTILE), metavar="KINDS",
+                    help=f"hostile clients, comma-separated, one process each (of {', '.join(KINDS)}; "
+                         f"default {','.join(HOSTILE)})")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
-    soak = Soak(args.seconds, args.seed, args.pause_every, args.pause, args.new_radios)
+    hostile = tuple(k for k in args.hostile.split(",") if k)
+    if not set(hostile) <= set(KINDS):
+        ap.error(f"--hostile: kinds are {', '.join(KINDS)}")
+    soak = Soak(args.seconds, args.seed, args.pause_every, args.pause, args.new_radios, hostile)
     try:
         r = soak.run(args.baseline)
     finally:

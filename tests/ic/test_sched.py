@@ -217,3 +217,41 @@ def test_io_callback_errors_raise_unless_contained():
         for x in (a, b, c, d):
             s.remove_reader(x)
             x.close()
+
+
+def test_a_late_realtime_event_may_catch_up_to_the_wall_clock_but_not_past_the_next_event():
+    import time
+
+    s = Scheduler(realtime=True)
+    seen = []
+
+    def busy():
+        time.sleep(0.02)  # the event takes 20 ms of wall clock: the loop is late
+        seen.append(s.late_horizon_ns())
+        s.catch_up(seen[-1])
+        seen.append(s.now_ns)
+
+    s.call_at(0, busy)
+    s.call_at(10 * MS, seen.append, "next")
+    s.run_for(15 * MS)
+    assert seen == [10 * MS - 1, 10 * MS - 1, "next"]  # up to just before the next event
+    s.call_later(0, busy)
+    s.run_for(3 * MS)  # nothing else due: the run's limit bounds it
+    assert seen[-2:] == [18 * MS, 18 * MS]  # the first run ended at 15 ms
+
+
+def test_no_catching_up_in_virtual_time():
+    s = Scheduler()
+    seen = []
+    s.call_at(MS, lambda: seen.append(s.late_horizon_ns()))
+    s.run_for(SEC)
+    assert seen == [MS]
+
+
+def test_realtime_events_due_within_early_ns_run_without_sleeping():
+    s = Scheduler(realtime=True, early_ns=10 * SEC)
+    seen = []
+    s.call_at(5 * SEC, lambda: seen.append((s.now_ns, s._wall_to_virtual())))
+    s.run_for(6 * SEC)
+    ((now, wall),) = seen
+    assert now == 5 * SEC and wall < now  # ran at its time, ahead of the wall clock

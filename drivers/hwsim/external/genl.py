@@ -365,6 +365,33 @@ def _kernel_frame(req: bytes, flags: int, seq: int, pid: int, family: int) -> Me
                    family, flags, seq, pid, req[17], raw=req)
 
 
+def kernel_frame_fields(data: bytes, family: int) -> tuple[bytes, bytes, int, int, bytes, int] | None:
+    """A datagram holding just one FRAME laid out as mac80211_hwsim_tx_frame_nl() builds
+    it: (transmitter, frame, flags, freq, TX_INFO's 8 bytes, cookie), no object built;
+    None for anything else (then `decode` decides).  The policy's checks hold: the
+    lengths are the layout's, and TX_INFO's bytes are taken as they come, as the kernel's
+    NLA_BINARY policy does (the caller reads at most 4 rates from them)."""
+    n = len(data)
+    if n < 100 or data[16] != _CMD_FRAME or _U32.unpack_from(data)[0] != n:
+        return None
+    if _TYPE.unpack_from(data, 4)[0] != family:
+        return None
+    alen, atype, hw, flen, ftype = _FRAME_HEAD.unpack_from(data, 20)
+    if alen != 10 or atype != _A_TX or ftype != _A_FRAME or not 4 <= flen <= 4 + MAX_FRAME:
+        return None
+    off = 32 + ((flen + 3) & ~3)
+    if n != off + _FRAME_TAIL.size:
+        return None
+    if (data[off:off + 4] + data[off + 8:off + 12] + data[off + 16:off + 20] + data[off + 28:off + 32]
+            + data[off + 44:off + 48]) != _FRAME_TAIL_HDRS:
+        return None
+    fl, freq, txi, _txf, cookie = _FRAME_TAIL.unpack_from(data, off)
+    return hw, data[36:32 + flen], fl, freq, txi, cookie
+
+
+_TYPE = struct.Struct("=H")
+
+
 def _decode_one(req: bytes, family: int) -> Message | Ack | Done:
     mtype, flags, seq, pid = _HDR.unpack_from(req)[1:]
     if mtype == NLMSG_ERROR:

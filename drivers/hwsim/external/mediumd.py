@@ -52,6 +52,26 @@ CONNECT_TIMEOUT_S = 5.0
 MAX_INFLIGHT = 8192  # frames in the medium awaiting their status; beyond, answered unsent
 TRY_CHANNEL_NS = 100 * MS  # how long a radio not heard yet is tried on one channel without an answer
 REFUSED_CHANNEL_NS = SEC  # how long a channel the kernel said a radio is not on is not tried again
+# Deliveries and statuses due within this of the wall clock leave at once, with everything else
+# due by then, rather than after a sleep of their own: a sleep lasts a millisecond at least (more
+# in an emulated VM), a frame's airtime a fraction of one.
+PACE_SLACK_NS = MS
+
+
+_ONE_TRY = ((0, 1),)  # a frame without a rate chain: one try at the lowest rate
+_NO_TX_INFO = genl.pack_tx_info(())
+_RATES: dict[bytes, tuple[tuple[int, int], ...]] = {}  # TX_INFO bytes -> the chain (a medium sees few)
+
+
+def _rate_chain(txi: bytes) -> tuple[tuple[int, int], ...]:
+    """TX_INFO's {s8 idx; u8 count} entries up to the first idx < 0 (a count of 0 taken as 1)."""
+    out = []
+    for k in range(0, min(len(txi), 8) & ~1, 2):
+        idx = txi[k] - 256 if txi[k] > 127 else txi[k]
+        if idx < 0:
+            break
+        out.append((idx, max(txi[k + 1], 1)))
+    return tuple(out) or _ONE_TRY
 
 
 def _errname(code: int) -> str:
@@ -68,14 +88,15 @@ class MediumDaemon:
 
     def __init__(self, config: str, *, seed: int = 0, sched: Scheduler | None = None,
                  max_radios: int = MAX_RADIOS, max_addrs: int = MAX_ADDRS) -> None:
-        self.sched = sched or Scheduler(realtime=True)
+        self.sched = sched or Scheduler(realtime=True, early_ns=PACE_SLACK_NS)
         self.medium = medium_from_config(config, self.sched, seed=seed)
         self.warn = WarnLimiter(self.sched, log)
         self.stats: dict[str, int] = {"frames": 0, "deliveries": 0, "statuses": 0, "unknown_sender": 0,
                                       "errors": 0, "refused": 0, "malformed": 0, "radios_dropped": 0,
                                       "addrs_dropped": 0, "overload_drops": 0, "rx_no_radio": 0,
                                       "out_dropped": 0, "probe_offchannel": 0, "channels_learned": 0,
-                                      "overruns": 0, "address_clashes": 0, "channels_lost": 0, "ignored": 0}
+                                      "overruns": 0, "address_clashes": 0, "channels_lost": 0, "ignored": 0,
+                                      "unannounced": 0, "radios_asleep": 0}
         self.stations = Stations(self.medium, self._setup_port, self.stats, self.warn.warn,
                                  max_radios=max_radios, max_addrs=max_addrs)
         self.ports = self.stations.ports  # by station
@@ -159,6 +180,9 @@ class MediumDaemon:
                                        flags=genl.NLM_F_REQUEST | genl.NLM_F_DUMP), "GET_RADIO dump",
                                direct=True)
             dump = self._expect_dump(peer, seq)
+            if dump is None:
+                self.stations.unannouncing.add(peer.index)
+                dump = []
             seq = peer.request(Message(Cmd.REGISTER, type=peer.family,
                                        flags=genl.NLM_F_REQUEST | genl.NLM_F_ACK), "REGISTER", direct=True)
             self._expect(peer, seq)
@@ -212,7 +236,8 @@ class MediumDaemon:
                 elif isinstance(item, Message) and item.type == peer.family and peer.family:
                     self._stash(peer, item)  # a frame or announcement before we run: handled once we do
 
-    def _expect_dump(self, peer: Peer, seq: int) -> list[Message]:
+    def _expect_dump(self, peer: Peer, seq: int) -> list[Message] | None:
+        """The radios the peer announces; None when it has no dump (then they are learned from traffic)."""
         out: list[Message] = []
         while True:
             for item in genl.decode(self._recv(peer), peer.family):
@@ -220,7 +245,9 @@ class MediumDaemon:
                     return out
                 if isinstance(item, Ack) and item.req_seq == seq:
                     if item.error < 0:  # a medium without dumps: radios are learned from traffic
-                        log.info("GET_RADIO dump refused: %s", os.strerror(-item.error))
+                        log.info("GET_RADIO dump refused: %s (radios are learned from their frames)",
+                                 os.strerror(-item.error))
+                        return None
                     return out
                 if isinstance(item, Message) and item.type == peer.family:
                     if item.seq == seq and item.cmd == Cmd.GET_RADIO:
@@ -281,6 +308,14 @@ class MediumDaemon:
 
     # -- from the kernel or a driver --------------------------------------------------------------
     def _datagram(self, peer: Peer, data: bytes) -> None:
+        # The hot path: one FRAME as mac80211_hwsim builds it, read without building a message.
+        f = genl.kernel_frame_fields(data, peer.family)
+        if f is not None:
+            self.stats["frames"] += 1
+            self._tx(peer, *f)
+            if peer.conn is not None and peer.conn.out_dropped:
+                self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
+            return
         if not data:
             self.stats["malformed"] += 1
             self.warn.warn("empty", "empty datagram from %s", peer.name)
@@ -308,12 +343,13 @@ class MediumDaemon:
         conn = peer.conn
         if conn is None:
             return
+        if conn.out_dropped:
+            self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
         if conn.overruns and peer.index == 0 and conn.overruns != self.stats["overruns"]:
             # the kernel dropped messages we were too slow for
             self.stats["overruns"] = conn.overruns
             self.warn.warn("overrun", "%s dropped messages for us (ENOBUFS): %d times so far",
                            peer.name, conn.overruns)
-        self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
 
     def _ignored(self, peer: Peer, key: str, fmt: str, *args: Any) -> None:
         """A well-formed message that answers or asks nothing of ours: counted, not acted on."""
@@ -345,6 +381,7 @@ class MediumDaemon:
         """The answer to a delivery to a radio whose channel we did not know."""
         if error < 0:
             self.stats["probe_offchannel"] += 1  # not its channel: the kernel's own check, expected
+            self.stations.refused(r)
             st = r.station
             tried = self.unheard.get(st) if st is not None else None
             if st is not None and tried is not None and tried[0] == freq:
@@ -353,6 +390,8 @@ class MediumDaemon:
                     self._refused_ch.clear()
                 self._refused_ch[(st, freq)] = self.sched.now_ns
         elif r.freq is None and r.station is not None and self.stations.radios.get((r.peer, r.hw)) is r:
+            if not r.confirmed:
+                self.stations.confirm(r)  # the address is right: the peer took a delivery to it
             r.freq = freq  # it took the frame: it listens there
             self.unheard.pop(r.station, None)
             self.ports[r.station].freq = freq
@@ -366,6 +405,7 @@ class MediumDaemon:
             if r is not None and r.station is not None:
                 if r.freq is None:
                     self.stats["probe_offchannel"] += 1  # sent before we knew it had gone
+                    self.stations.refused(r)
                     return
                 # Not on the channel we thought: it left without a word (a scan, a
                 # P2P listen, remain-on-channel, a radio stopped).  Seek it again.
@@ -409,22 +449,40 @@ class MediumDaemon:
             self.warn.warn("frame without attributes", "FRAME without TRANSMITTER, FRAME or COOKIE from %s",
                            peer.name)
             return
-        flags, cookie = a.get(Attr.FLAGS, 0), a[Attr.COOKIE]
         self.stats["frames"] += 1
+        txi = a.get(Attr.TX_INFO)
+        self._tx(peer, hw, frame, a.get(Attr.FLAGS, 0), a.get(Attr.FREQ) or 0,
+                 genl.pack_tx_info(txi) if txi is not None else _NO_TX_INFO, a[Attr.COOKIE])
+
+    def _tx(self, peer: Peer, hw: bytes, frame: bytes, flags: int, freq: int, txi: bytes,
+            cookie: int) -> None:
+        """A radio's frame (TX_INFO as its 8 bytes) onto the medium; its status comes back later."""
         r = self.stations.radios.get((peer.index, hw))
         if r is None or not r.confirmed:
             r = self.stations.radio(hw, peer=peer.index)
-        rates = []
-        for idx, count in a.get(Attr.TX_INFO, genl.NO_RATES):
-            if idx < 0:
-                break
-            rates.append((idx, max(count, 1)))
+            if r is None:
+                self.stats["unknown_sender"] += 1
+                if self.stations.unannounced:
+                    # No radio of the peer's has this address (stations.py): not answered,
+                    # as the kernel would refuse a status for it (EINVAL).
+                    return
+                # a radio the tables have no room for: answered unsent, so it never waits
+                chain = _rate_chain(txi)
+                self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(
+                    tuple((i, 0) for i, _ in chain if chain is not _ONE_TRY)))
+                return
+        rates = _RATES.get(txi)
+        if rates is None:
+            if len(_RATES) >= 1024:
+                _RATES.clear()
+            rates = _RATES[txi] = _rate_chain(txi)
         fid = -errno.ENODEV
-        if r is not None and r.station is not None and len(self.frames) < MAX_INFLIGHT:
+        if r.station is not None and len(self.frames) < MAX_INFLIGHT:
             if len(frame) >= 16:
-                self.stations.learn(r, frame[10:16])  # addr2: a vap address we may not have been told of
+                addr2 = frame[10:16]
+                if addr2 not in r.addrs:
+                    self.stations.learn(r, addr2)  # a vap address we may not have been told of
             port = self.ports[r.station]
-            freq = a.get(Attr.FREQ)
             if freq:
                 if r.freq != freq:
                     r.freq = freq
@@ -432,22 +490,23 @@ class MediumDaemon:
                     port.freq = freq
                 if self.unheard:
                     self._try_channel(freq, frame[4:10])
-            fid = port.transmit(frame, rates or ((0, 1),), no_ack=bool(flags & genl.TX_CTL_NO_ACK))
+            fid = port.transmit(frame, rates, no_ack=bool(flags & genl.TX_CTL_NO_ACK))
             if freq and frame[0] & 0xFC == 0x40:
                 # A probe request: the radio scans (or a P2P device searches) and will
                 # leave this channel, to listen on another without a word.  Its channel
                 # is unknown again once the answers have had their time (_try_channel).
                 r.freq = None
                 self.unheard[r.station] = (freq, self.sched.now_ns)
-        elif r is None or r.station is None:
-            self.stats["unknown_sender"] += 1
+        elif r.station is None:
+            self.stats["unknown_sender"] += 1  # its station removed, or asleep (stations.py)
         else:
             self.stats["overload_drops"] += 1
             self.warn.warn("overload", "%d frames in the medium: answering a frame of %s unsent",
                            MAX_INFLIGHT, hw.hex(":"))
         if fid < 0:
             # Answer anyway: the radio keeps the frame pending until it has a status.
-            self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates)))
+            self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates
+                                                                                 if rates is not _ONE_TRY)))
         else:
             self.frames[fid] = (peer, hw, cookie, flags)
 

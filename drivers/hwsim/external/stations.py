@@ -8,6 +8,17 @@ addresses) with ADD_MAC_ADDR, and tells of radios created and removed.
 binding of radios to the medium's ports: a config station when an address
 names it, else a default station of the radio's own.  Every table is
 bounded: a flood of announcements is counted, not stored.
+
+Only radios the peer announced (its GET_RADIO dump, NEW_RADIO) or the config
+names get a station.  An announcement gives a radio id, not the address the
+radio transmits from (mac80211_hwsim's default unless it was created with a
+PERM_ADDR), so an announced radio not yet heard at its default address is a
+guess; a transmitter the config does not name is taken as such a radio (the
+pair is kept: DEL_RADIO of the one removes the other) while an unpaired guess
+is left, and is counted and dropped otherwise.  Junk transmitter addresses
+cost a look-up, never a station.  A guess the peer refuses deliveries to
+FORGET_AFTER times without taking one is put to sleep (no station) until
+its address is heard.
 """
 
 from __future__ import annotations
@@ -22,13 +33,15 @@ log = logging.getLogger("hwsim-mediumd")
 
 MAX_RADIOS = 1024  # radios (and default stations) kept; more are counted and ignored
 MAX_ADDRS = 64  # addresses learned per radio (its vaps and scan addresses); more are counted and ignored
+FORGET_AFTER = 8  # refused deliveries, none taken, after which an unheard announced radio sleeps
 PERFECT_SNR_DB = 100.0  # the link a path-loss model gives a radio it has no position for
 
 
 class Radio:
     """A mac80211_hwsim radio as the daemon knows it."""
 
-    __slots__ = ("peer", "hw", "radio_id", "name", "station", "addrs", "freq", "confirmed")
+    __slots__ = ("peer", "hw", "radio_id", "name", "station", "addrs", "freq", "confirmed", "partner",
+                 "refusals", "asleep")
 
     def __init__(self, hw: bytes, radio_id: int | None = None, name: str | None = None, *,
                  peer: int = 0) -> None:
@@ -40,6 +53,11 @@ class Radio:
         self.addrs: set[bytes] = set()  # learned addresses
         self.freq: int | None = None  # channel of its last frame
         self.confirmed = False  # seen on the wire (a dump's address is only mac80211_hwsim's default)
+        # an unannounced transmitter taken as an announced radio not heard at its default address
+        # (or, on the announced one, the transmitter taken as it)
+        self.partner: Radio | None = None
+        self.refusals = 0  # deliveries refused since the last one taken (guesses only)
+        self.asleep = False  # an unheard guess the peer refuses deliveries to: no station until heard
 
     def candidates(self) -> list[bytes]:
         """Every address a config may name this radio by."""
@@ -79,6 +97,11 @@ class Stations:
         self.radios: dict[tuple[int, bytes], Radio] = {}  # (peer, hw) -> radio
         self.by_addr: dict[tuple[int, bytes], Radio] = {}  # (peer, learned address) -> radio
         self.bound: dict[int, Radio] = {}  # station -> radio
+        # per peer: announced radios not heard at their address and not yet taken by a transmitter
+        self.unpaired: dict[int, dict[Radio, None]] = {}
+        # peers that announce no radios (their GET_RADIO dump refused): radios learned from traffic
+        self.unannouncing: set[int] = set()
+        self.unannounced = False  # the last radio() refused an address its peer never announced
         # stations of radios whose channel is not known yet -> the channel being tried
         # for them and since when (None: the next frame's channel is tried)
         self.unheard: dict[int, tuple[int, int] | None] = {}
@@ -115,24 +138,82 @@ class Stations:
             self.medium.remove_port(port)
 
     def radio(self, hw: bytes, *, peer: int = 0, radio_id: int | None = None, name: str | None = None,
-               confirmed: bool = True) -> Radio | None:
+              confirmed: bool = True) -> Radio | None:
+        """The radio `hw` of `peer`, made if the peer announced it (`radio_id`), the config
+        names it or an announced radio is still unheard (see the module's doc); else None."""
         r = self.radios.get((peer, hw))
+        self.unannounced = False
         if r is None:
+            guess = None
+            if radio_id is None and peer not in self.unannouncing and not self.named_by_config(hw):
+                guess = self._unpaired_guess(peer)
+                if guess is None:
+                    self.unannounced = True
+                    self.stats["unannounced"] += 1
+                    self.warn("unannounced", "ignoring radio %s: not announced by its peer nor named by "
+                              "the config", hw.hex(":"))
+                    return None
             if len(self.radios) >= self.max_radios:
                 self.stats["radios_dropped"] += 1
                 self.warn("radio table full", "radio table full (%d): ignoring radio %s",
-                               self.max_radios, hw.hex(":"))
+                          self.max_radios, hw.hex(":"))
                 return None
             r = self.radios[(peer, hw)] = Radio(hw, radio_id, name, peer=peer)
+            if guess is not None:
+                self.unpaired[peer].pop(guess, None)
+                r.partner, guess.partner = guess, r
+            elif radio_id is not None and not confirmed:
+                self.unpaired.setdefault(peer, {})[r] = None
             self._check_clash(r)
             self.place(r)
         if confirmed and not r.confirmed:
-            r.confirmed = True
+            self.confirm(r)
         if radio_id is not None:
             r.radio_id = radio_id
         if name is not None:
             r.name = name
         return r
+
+    def named_by_config(self, hw: bytes) -> bool:
+        return hw in self.cfg_station or bytes((hw[0] & ~0x40,)) + hw[1:] in self.cfg_station
+
+    def _unpaired_guess(self, peer: int) -> Radio | None:
+        guesses = self.unpaired.get(peer)
+        if not guesses:
+            return None
+        return next(iter(guesses))
+
+    def confirm(self, r: Radio) -> None:
+        """`r` is heard (or a delivery taken) at its address: no longer a guess."""
+        r.confirmed = True
+        r.refusals = 0
+        guesses = self.unpaired.get(r.peer)
+        if guesses is not None:
+            guesses.pop(r, None)
+        p = r.partner
+        if p is not None and r.radio_id is not None:
+            # the announced radio is itself: the transmitter taken as it is another announced one
+            r.partner = p.partner = None
+            g = self._unpaired_guess(r.peer)
+            if g is not None:
+                self.unpaired[r.peer].pop(g, None)
+                p.partner, g.partner = g, p
+        if r.asleep:
+            r.asleep = False
+            self.place(r)
+
+    def refused(self, r: Radio) -> None:
+        """The peer refused a delivery to `r` (no such receiver, or not on that channel)."""
+        if r.confirmed or r.asleep or r.radio_id is None:
+            return
+        r.refusals += 1
+        if r.refusals >= FORGET_AFTER and r.station is not None:
+            # most likely a radio with an address of its own (PERM_ADDR), or one down: it costs
+            # deliveries on every channel until heard
+            r.asleep = True
+            self.stats["radios_asleep"] += 1
+            log.debug("radio %s (%s) takes no delivery: asleep until heard", r.hw.hex(":"), r.name or "?")
+            self.unbind(r)
 
     def place(self, r: Radio) -> None:
         """Bind a radio to the config station it is named by, else to a default station."""
@@ -149,7 +230,7 @@ class Stations:
                     self.default_station(other)
                 self.bind(r, st)
                 return
-        if r.station is None:
+        if r.station is None and not r.asleep:
             self.default_station(r)
 
     def bind(self, r: Radio, st: int) -> None:
@@ -236,6 +317,16 @@ class Stations:
             self.ports[r.station].del_addr(addr)
 
     def remove(self, r: Radio) -> None:
+        guesses = self.unpaired.get(r.peer)
+        if guesses is not None:
+            guesses.pop(r, None)
+        p = r.partner
+        if p is not None:
+            r.partner = p.partner = None
+            if r.radio_id is not None and p.radio_id is None:
+                self.remove(p)  # the transmitter taken as this announced radio goes with it
+            elif p.radio_id is not None and not p.confirmed and guesses is not None:
+                guesses[p] = None  # unheard again: another transmitter may be it
         self.unbind(r)
         for a in list(r.addrs):
             self.forget(r, a)

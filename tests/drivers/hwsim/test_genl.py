@@ -332,3 +332,38 @@ def test_newfamily_carries_ops_and_groups_that_pyroute2_reads():
     back = genl.decode_one(raw, 0x1F)
     assert back.get(genl.CTRL_ATTR_MCAST_GROUPS) == {"config": 9}
     assert back.get(genl.CTRL_ATTR_OPS) == tuple(genl.OPS.items())
+
+
+KERNEL_FRAME = genl.encode_frame(genl.FAMILY_ID, HW0, b"\x08\x00" + bytes(40), 5, 2437,
+                                 genl.pack_tx_info(((4, 2), (0, 3))),
+                                 genl.pack_tx_info_flags(((4, 0), (0, 0))), 77)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 120), st.integers(0, 255)), max_size=4), st.integers(0, 130))
+def test_the_daemon_s_frame_fields_agree_with_decode_or_step_aside(flips, cut):
+    """hwsim-mediumd reads a kernel FRAME without building a message: whatever bytes come,
+    it either finds what `decode` finds or leaves the datagram to it."""
+    b = bytearray(KERNEL_FRAME)
+    for pos, val in flips:
+        if pos < len(b):
+            b[pos] = val
+    data = bytes(b[:cut] if cut < len(b) else b)
+    fields = genl.kernel_frame_fields(data, genl.FAMILY_ID)
+    if fields is None:
+        return
+    (m,) = genl.decode(data, genl.FAMILY_ID)
+    assert isinstance(m, Message) and m.cmd == Cmd.FRAME and m.type == genl.FAMILY_ID
+    a = m.attrs
+    hw, frame, flags, freq, txi, cookie = fields
+    assert (hw, frame, flags, freq, cookie) == (a[Attr.ADDR_TRANSMITTER], a[Attr.FRAME], a[Attr.FLAGS],
+                                                a[Attr.FREQ], a[Attr.COOKIE])
+    assert genl.pack_tx_info(a[Attr.TX_INFO]) == txi
+
+
+def test_the_daemon_s_frame_fields_of_the_kernel_s_layout():
+    assert genl.kernel_frame_fields(KERNEL_FRAME, genl.FAMILY_ID) == (
+        HW0, b"\x08\x00" + bytes(40), 5, 2437, genl.pack_tx_info(((4, 2), (0, 3))), 77)
+    assert genl.kernel_frame_fields(KERNEL_FRAME, genl.FAMILY_ID + 1) is None  # another family's
+    two = KERNEL_FRAME + KERNEL_FRAME  # two in one datagram: decode's
+    assert genl.kernel_frame_fields(two, genl.FAMILY_ID) is None

@@ -12,7 +12,7 @@ from drivers.hwsim.external import genl
 from drivers.hwsim.external.connection import WARN_BURST
 from drivers.hwsim.external.genl import Attr, Cmd, Message
 from drivers.hwsim.external.mediumd import MediumDaemon, MediumError
-from ic.sched import Scheduler
+from ic.sched import SEC, Scheduler
 
 from .fakekernel import FakeKernel
 from .helpers import BCAST, beacon, data, mac, probe_req
@@ -256,12 +256,83 @@ def test_address_and_radio_floods_are_bounded(cfg):
                                              Attr.ADDR_TRANSMITTER: bytes((2, 9, 0, 0, i >> 8, i & 0xFF))}))
         fk.notify(Message(Cmd.ADD_MAC_ADDR, {Attr.ADDR_RECEIVER: bytes((0x42, 7, 0, 0, i >> 8, i & 0xFF)),
                                              Attr.ADDR_TRANSMITTER: bytes((2, 7, 0, 0, i >> 8, i & 0xFF))}))
+        fk.notify(Message(Cmd.NEW_RADIO, {Attr.RADIO_ID: 100 + i, Attr.CHANNELS: 1}))
         if i % 100 == 0:
             fk.pump(d, 0)
     fk.pump(d, 0)
     assert len(d.radios[hw(0)].addrs) == 8 and len(d.radios) == 16 and len(d.by_addr) <= 16 * 8
     assert d.stats["addrs_dropped"] > 1000 and d.stats["radios_dropped"] > 1000
     assert len(d.medium.ports) <= 16 + 2
+
+
+def _junk(fk: FakeKernel, i: int, frame: bytes, freq: int = 2412) -> None:
+    """A FRAME from a transmitter no radio has (a driver's socket may send anything)."""
+    junk = bytes((0x42, 0x66, 0, 0, i >> 8, i & 0xFF))
+    fk._send(genl.encode_frame(fk.family, junk, frame, genl.TX_CTL_REQ_TX_STATUS, freq,
+                               genl.pack_tx_info(((0, 1),)), genl.pack_tx_info_flags(((0, 0),)), i + 1))
+
+
+def test_junk_transmitters_get_no_station_and_good_traffic_is_served(cfg):
+    fk, d = up(cfg)
+    for i in range(3):
+        fk.tx(i, beacon(mac(i)))  # every announced radio heard at its address
+    fk.pump(d)
+    ports, radios = len(d.medium.ports), len(d.radios)
+    for i in range(2000):
+        _junk(fk, i, beacon(bytes((2, 0x66, 0, 0, i >> 8, i & 0xFF))))
+        if i % 200 == 0:
+            fk.pump(d, 0)
+    while d.stats["frames"] < 3 + 2000:  # nothing comes back to wait for: read until all are in
+        d.sched.poll_io(1.0)
+    fk.pump(d)
+    assert len(d.radios) == radios == 3 and len(d.medium.ports) == ports
+    assert d.stats["unannounced"] == 2000 and d.stats["unknown_sender"] == 2000
+    assert all(len(r.rx) == 2 for r in fk.radios.values())  # the junk reached nobody
+    assert fk.refused == []  # nor was it answered with a status the kernel would refuse
+    fk.tx(0, data(mac(1), mac(0), mac(1)))
+    fk.pump(d)
+    assert len(fk.radios[1].rx) == 3 and fk.radios[0].status[-1].attrs[Attr.FLAGS] & genl.TX_STAT_ACK
+
+
+def test_a_radio_with_an_address_of_its_own_is_taken_as_an_announced_one(cfg):
+    # radio 2 was created with PERM_ADDR: the dump (as the kernel's) gives only its id, so the
+    # daemon guesses 42:00:00:00:02:00; its first frame comes from another address
+    fk, d = up(cfg)
+    own = bytes.fromhex("42123456789a")
+    fk.radios[2].hw = own
+    fk.tx(2, beacon(own))
+    fk.pump(d)
+    assert d.radios[own].partner is d.radios[hw(2)] and d.radios[own].station is not None
+    assert len(fk.radios[0].rx) == 1 and fk.radios[2].status  # its beacon was on the air
+    _junk(fk, 1, beacon(mac(9)))  # no announced radio is left unheard: a second stranger is refused
+    fk.pump(d)
+    assert d.stats["unannounced"] == 1 and len(fk.radios[0].rx) == 1
+    fk.notify(Message(Cmd.DEL_RADIO, {Attr.RADIO_ID: 2}))
+    fk.pump(d)
+    assert own not in d.radios and hw(2) not in d.radios
+
+
+def test_an_announced_radio_that_refuses_every_delivery_is_put_to_sleep(cfg):
+    fk, d = up(cfg)
+    fk.radios[2].hw = bytes.fromhex("42123456789a")  # the guess 42:00:00:00:02:00 names nobody
+    for k in range(20):
+        fk.tx(0, beacon(mac(0)), freq=(2412, 2437, 2462)[k % 3])
+        fk.pump(d)
+        d.sched.run_for(SEC)  # the kernel's refusal of a channel is believed for a second
+    guess = d.radios[hw(2)]
+    assert guess.asleep and guess.station is None and d.stats["radios_asleep"] == 1
+    refused = d.stats["probe_offchannel"]
+    assert refused == 8  # FORGET_AFTER: then no more deliveries to it
+    fk.tx(0, beacon(mac(0)))
+    fk.pump(d)
+    assert d.stats["probe_offchannel"] == refused
+    fk.radios[2].hw = hw(2)  # it was there after all (a radio that was down): heard, it is back
+    fk.tx(2, beacon(mac(2)), freq=2412)
+    fk.pump(d)
+    assert not guess.asleep and guess.station is not None
+    fk.tx(0, beacon(mac(0)), freq=2412)
+    fk.pump(d)
+    assert len(fk.radios[2].rx) == 1
 
 
 def test_a_kernel_that_stops_reading_costs_bounded_memory(cfg):
@@ -563,3 +634,13 @@ def test_a_register_refused_for_a_multichannel_radio_is_explained(cfg, tmp_path)
     while t.is_alive():
         w.sched.poll_io(0.01)
     assert len(err) == 1 and "EOPNOTSUPP" in err[0] and "more than one channel" in err[0]
+
+
+def test_a_radio_the_table_has_no_room_for_is_answered_unsent(cfg):
+    fk, d = up(cfg, max_radios=2)  # radios 0 and 1 fit; radio 2, announced too, does not
+    assert hw(2) not in d.radios and d.stats["radios_dropped"] == 1
+    cookie = fk.tx(2, beacon(mac(2)), rates=((4, 2),))
+    fk.pump(d)
+    (st,) = fk.radios[2].status  # never left waiting for its status
+    assert st.attrs[Attr.COOKIE] == cookie and st.attrs[Attr.TX_INFO][0] == (4, 0)
+    assert fk.radios[0].rx == [] and fk.refused == []
