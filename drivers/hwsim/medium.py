@@ -746,7 +746,7 @@ class HwsimMedium:
                     if capture:
                         self._capture_ack(data, t, freq, used[-1][0] if used else 0)
                 if port.attached and port.tx_status is not None:
-                    port.tx_status(data, TxStatus(fid, t, bool(flags & STF_ACKED), signal, used,
+                    port.tx_status(data, TxStatus(fid, t, bool(flags & STF_ACKED), signal, used or (),
                                                   bool(flags & STF_DROPPED)))
         if n_rx:
             stats["rx"] += n_rx
