@@ -84,6 +84,13 @@ _STATUS_SAE_H2E = 126
 EAPOL_RATE = 48
 _SUB_DISASSOC, _SUB_DEAUTH, _SUB_ACTION = 10, 12, 13
 _CAT_SA_QUERY = 8
+# SAE on a vap waits for its peer as mac80211 does for a station
+# (IEEE80211_AUTH_TIMEOUT_SAE 2 s, IEEE80211_AUTH_MAX_TRIES 3 transmissions);
+# hostapd's AP does not retransmit at all.  The core's 40 ms x 5 (mesh
+# peers' dot11RSNASAERetransPeriod) gives up in 240 ms: before a real AP
+# on a loaded host has answered the first commit.
+SAE_RETRANS_MS = 2000
+SAE_SYNC_MAX = 2
 SA_QUERY_RETRY_NS = 201_000_000  # wpa_supplicant's sa_query_retry_timeout (201 TU-ish ms)
 SA_QUERY_MAX_TIMEOUT_NS = 1_000_000_000  # and its sa_query_max_timeout
 
@@ -729,7 +736,8 @@ class VapRsn:
             sae = nr.sae
             if sae is None or sae.state in (SaeState.ACCEPTED, SaeState.FAILED, SaeState.NOTHING):
                 sae = nr.sae = Sae(password=self.cfg.passphrase, own_addr=vap.macaddr or b"",
-                                   peer_addr=node.macaddr, random=self._random)
+                                   peer_addr=node.macaddr, random=self._random,
+                                   retrans_ms=SAE_RETRANS_MS, sync_max=SAE_SYNC_MAX)
                 nr.pmk = nr.pmkid = None
                 self._run_sae(node, sae.start(now))
             self._run_sae(node, sae.receive(1, auth.status, body, now))
@@ -765,7 +773,6 @@ class VapRsn:
             elif isinstance(act, Failed):
                 self.failures += 1
                 self.last_failure = (int(act.reason), act.why)
-                self.sae_drops.update(nr.sae.drops)
                 if not self.is_ap:
                     self.state = "failed"
                     self.auth_failures += 1
@@ -845,7 +852,7 @@ class VapRsn:
         nr = self._node_rsn(node)
         nr.timer.stop()
         nr.sae = Sae(password=self.cfg.passphrase, own_addr=vap.macaddr or b"", peer_addr=node.macaddr,
-                     random=self._random)
+                     random=self._random, retrans_ms=SAE_RETRANS_MS, sync_max=SAE_SYNC_MAX)
         nr.pmk = nr.pmkid = None
         self._run_sae(node, nr.sae.start(vap.ic.sched.now_ns))
 
@@ -854,7 +861,15 @@ class VapRsn:
         if nr is None or nr.sae is None:
             self.sae_drops["no_instance"] += 1
             return
-        self._run_sae(node, nr.sae.receive(auth.seq, auth.status, auth.payload, self.vap.ic.sched.now_ns))
+        sae = nr.sae
+        before = sae.drops["confirm"]
+        acts = sae.receive(auth.seq, auth.status, auth.payload, self.vap.ic.sched.now_ns)
+        if sae.drops["confirm"] > before and sae.state != SaeState.ACCEPTED:
+            # the AP's confirm does not verify: a wrong password.  wpa_supplicant
+            # fails the authentication at once rather than retransmitting until
+            # it gives up (which, at mac80211's 2 s period, takes 6 s)
+            acts = [*acts, *sae.abandon("SAE confirm mismatch: the password may be wrong")]
+        self._run_sae(node, acts)
 
     def assoc_element(self) -> RSN | None:
         if self.target is None:

@@ -71,7 +71,9 @@ MGT_RETRY_NS = 20 * MS  # after a request the AP did not even ACK
 MGT_TRIES = 3
 BMISS_THRESHOLD = 7  # FreeBSD's IEEE80211_HWBMISS_DEFAULT
 FAIL_BACKOFF_NS = 1 * SEC
-SAE_TIMEOUT_NS = 1 * SEC  # an SAE exchange (with its own retransmissions) that ends nowhere
+# an SAE exchange (with its own retransmissions) that ends nowhere: wpa_supplicant's
+# SME_AUTH_TIMEOUT, so a slow real AP (whose answer takes longer than a second) is waited for
+SAE_TIMEOUT_NS = 5 * SEC
 # A scan that found nothing to join (no beacon, no probe response for us):
 # wpa_supplicant scans again after its scan_interval, 5 s by default.  We
 # get there doubling from 100 ms, so that a station that merely missed one
@@ -86,6 +88,7 @@ def scan_backoff_ns(empty_scans: int, rng: Any) -> int:
     scans in a row that found nothing to join (at least 1)."""
     top = min(SCAN_BACKOFF_MAX_NS, SCAN_BACKOFF_MIN_NS << min(max(empty_scans, 1) - 1, 16))
     return int(top // 2 + rng.randrange(top - top // 2))
+
 
 SUB_ASSOC_RESP, SUB_REASSOC_RESP, SUB_BEACON = 1, 3, 8
 SUB_DISASSOC, SUB_AUTH, SUB_DEAUTH = 10, 11, 12

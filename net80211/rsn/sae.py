@@ -255,16 +255,23 @@ SaeAction = SendSae | SaeAccepted | SetTimer | CancelTimer | Failed
 class Sae:
     """One SAE peer instance.  Both sides run the same machine (SAE is
     symmetric): `start(now)` sends a commit, `receive(transaction, status,
-    body, now)` takes the peer's frames, `timer(now)` retransmits.  Retries:
-    dot11RSNASAERetransPeriod 40 ms, dot11RSNASAESync 5 (hostapd's)."""
+    body, now)` takes the peer's frames, `timer(now)` retransmits.  Retries
+    by default: dot11RSNASAERetransPeriod 40 ms, dot11RSNASAESync 5 (hostapd's
+    mesh peers); an infrastructure station waits as mac80211 does
+    (`retrans_ms=2000, sync_max=2`: net80211.security's SAE_RETRANS_MS)."""
 
     RETRANS_MS = 40
     SYNC_MAX = 5
 
     def __init__(self, *, password: bytes, own_addr: bytes, peer_addr: bytes, identifier: bytes | None = None,
-                 ssid: bytes | None = None, random: Callable[[int], bytes] = os.urandom) -> None:
+                 ssid: bytes | None = None, random: Callable[[int], bytes] = os.urandom,
+                 retrans_ms: int | None = None, sync_max: int | None = None) -> None:
         """With `ssid`, the password element comes from hash-to-element (its
-        PT per SSID) and commits carry status 126; else hunting and pecking."""
+        PT per SSID) and commits carry status 126; else hunting and pecking.
+        `retrans_ms` / `sync_max` override the retransmission period and the
+        number of retransmissions before giving up."""
+        self.retrans_ms = self.RETRANS_MS if retrans_ms is None else retrans_ms
+        self.sync_max = self.SYNC_MAX if sync_max is None else sync_max
         self.identifier = identifier
         self.h2e = ssid is not None
         if ssid is not None:
@@ -299,13 +306,18 @@ class Sae:
         return SendSae(2, StatusCode.SUCCESS, struct.pack("<H", self.send_confirm) + token)
 
     def _arm(self, now_ns: int) -> SetTimer:
-        self._retry_at = now_ns + self.RETRANS_MS * 1_000_000
+        self._retry_at = now_ns + self.retrans_ms * 1_000_000
         return SetTimer(self._retry_at)
 
     def _fail(self, why: str) -> list[SaeAction]:
         self.state = SaeState.FAILED
         self._retry_at = None
         return [CancelTimer(), Failed(StatusCode.UNSPECIFIED, why)]
+
+    def abandon(self, why: str) -> list[SaeAction]:
+        """Give up this exchange (the owner's decision, e.g. a station whose
+        peer's confirm did not verify, as wpa_supplicant does)."""
+        return self._fail(why)
 
     def start(self, now_ns: int, *, rand: int | None = None, mask: int | None = None) -> list[SaeAction]:
         """Send our commit (`rand`/`mask` only for test vectors)."""
@@ -318,7 +330,7 @@ class Sae:
         if self._retry_at is None or now_ns < self._retry_at:
             return []
         self.sync += 1
-        if self.sync > self.SYNC_MAX:
+        if self.sync > self.sync_max:
             return self._fail("SAE: no answer from the peer")
         if self.state == SaeState.COMMITTED:
             return [self._commit_action(), self._arm(now_ns)]
@@ -357,7 +369,7 @@ class Sae:
             self.drops["malformed"] += 1
             return []
         self.sync += 1
-        if self.sync > self.SYNC_MAX:
+        if self.sync > self.sync_max:
             return self._fail("SAE: the AP keeps asking for anti-clogging tokens")
         self.own = Commit(self.own.group, self.own.scalar, self.own.element, self.own.identifier, body[2:])
         return [self._commit_action(), self._arm(now_ns)]
@@ -388,7 +400,7 @@ class Sae:
         if self.state == SaeState.CONFIRMED and self.peer is not None and peer.scalar == self.peer.scalar:
             # the peer did not get our commit/confirm: both again (12.4.8.6.5)
             self.sync += 1
-            if self.sync > self.SYNC_MAX:
+            if self.sync > self.sync_max:
                 return self._fail("SAE: too many resynchronizations")
             self.send_confirm += 1
             return [self._commit_action(), self._confirm_action(), self._arm(now_ns)]

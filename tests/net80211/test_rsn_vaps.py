@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ic import MS, SEC, RxInfo, Scheduler, State
+from ic import MS, SEC, Callout, RxInfo, Scheduler, State
 from net80211.driver import open_driver
 from net80211.input import input_all
 from net80211.output import data_frame
@@ -268,11 +268,75 @@ def test_sae_wrong_password_fails_in_the_confirm():
     w = World("wpa3-sae", sta_pass="not the one")
     assert w.s.run_until(lambda: w.sta.rsn.state == "failed", 10 * SEC)
     assert w.sta.rsn.sae_drops["confirm"] >= 1 and w.sta.state != State.RUN
+    # at the first confirm that does not verify, as wpa_supplicant, not after retransmissions
+    assert w.sta.rsn.sae_drops["confirm"] == 1
+    assert "password may be wrong" in w.sta.rsn.last_failure[1]
     assert w.sta.bss_node is None or w.sta.bss_node.rsn is None or w.sta.bss_node.rsn.keys.pairwise is None
     # and it keeps the network aside for wpa_supplicant's 10 s before the next try
     t1 = w.s.now_ns
     assert w.s.run_until(lambda: w.sta.rsn.auth_failures == 2, 30 * SEC)
     assert w.s.now_ns - t1 >= auth_failure_backoff_s(1) * SEC
+
+
+def _sae_seq(frame: bytes) -> int:
+    """The SAE transaction of an Authentication frame (0 for another algorithm)."""
+    alg, seq = int.from_bytes(frame[24:26], "little"), int.from_bytes(frame[26:28], "little")
+    return seq if alg == 3 else 0
+
+
+def test_sae_station_waits_for_a_slow_ap():
+    """A real AP on a loaded host answers a commit hundreds of milliseconds
+    late (hostapd under qemu: around a second; frames after it wait their turn).  The station waits as
+    mac80211 does (2 s per transmission) instead of giving up after the
+    core's 40 ms x 5, and authenticates with the late answer."""
+    w = World("wpa3-sae")
+    port = w.d.devices[0].port
+    rx = port.rx
+    late = Callout(w.s)
+    delayed: list[int] = []
+    queue: list[tuple] = []  # what the AP has yet to take, in order (it is slow, not reordering)
+
+    def take() -> None:
+        while queue:
+            rx(*queue.pop(0))
+            if queue and _sae_seq(queue[0][0]) == 1:
+                late.reset(900 * MS, take)
+                return
+
+    def slow(frame, info):  # the AP takes 900 ms over each SAE commit (its password element)
+        if frame[0] == 0xB0 and _sae_seq(frame) == 1:
+            delayed.append(_sae_seq(frame))
+            if not queue:
+                late.reset(900 * MS, take)
+        elif not queue:
+            rx(frame, info)
+            return
+        queue.append((frame, info))
+    port.rx = slow
+    w.connect(within=15 * SEC)
+    assert delayed == [1]  # one commit: no retransmission, no second attempt
+    assert w.sta.rsn.auth_failures == 0 and not w.sta.rsn.sae_drops
+
+
+def test_sae_station_gives_up_on_a_silent_ap_as_mac80211():
+    """No answer at all: three commits 2 s apart (IEEE80211_AUTH_TIMEOUT_SAE,
+    IEEE80211_AUTH_MAX_TRIES), then a fresh attempt after wpa_supplicant's
+    5 s authentication timeout; a silence is not a wrong password."""
+    w = World("wpa3-sae")
+    port = w.d.devices[0].port
+    rx = port.rx
+    commits: list[int] = []
+
+    def silent(frame, info):  # the AP hears the commits and never answers
+        if frame[0] == 0xB0 and _sae_seq(frame) == 1:
+            commits.append(w.s.now_ns)
+        else:
+            rx(frame, info)
+    port.rx = silent
+    assert w.s.run_until(lambda: len(commits) >= 4, 10 * SEC)
+    gaps = [b - a for a, b in zip(commits, commits[1:], strict=False)]
+    assert gaps[:2] == [2 * SEC, 2 * SEC] and gaps[2] == 1 * SEC  # the 5 s restart, fresh instance
+    assert w.sta.rsn.auth_failures == 0 and w.sta.rsn.state != "failed"
 
 
 def test_same_seed_same_keys():
