@@ -114,6 +114,18 @@ def _delegate(module: str, argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (`wlanctl run FILE | head`): no traceback, as a
+        # shell tool behaves; stdout goes to /dev/null so the interpreter's
+        # last flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return errno.EPIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         inv = grammar.parse(argv)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from support.wlanctl import thread_daemon, wlanctl
@@ -140,3 +142,18 @@ def test_serve_names_the_path_it_cannot_use():
 
 def test_serve_usage_error_exits_einval():
     assert _serve("--bogus").returncode == errno.EINVAL
+
+
+def test_a_reader_that_goes_away_ends_wlanctl_quietly_with_epipe(tmp_path: Path) -> None:
+    """`wlanctl run FILE | head`: the pipe closes before the summary is
+    written; wlanctl exits EPIPE without a traceback."""
+    demo = Path(__file__).resolve().parents[3] / "examples" / "demo.toml"
+    r, w = os.pipe()
+    os.close(r)  # the reader is gone before anything is written
+    try:
+        p = subprocess.run([sys.executable, "-m", "net80211.ctl.cli", "run", str(demo), "--seconds", "1"],
+                           stdout=w, stderr=subprocess.PIPE, text=True, timeout=120, cwd=tmp_path)
+    finally:
+        os.close(w)
+    assert p.returncode == errno.EPIPE, p.stderr
+    assert "Traceback" not in p.stderr
