@@ -132,7 +132,7 @@ def test_push_button_registration_delivers_the_credential_and_the_button_pops_ou
     assert not run.auth.pbc_active(0)
     # the exchange: Identity, WSC_Start, M1..M8, Done, then the EAP-Failure
     kinds = []
-    for to, pdu in run.log:
+    for _to, pdu in run.log:
         eap = Eap.parse(parse_eapol(pdu)[2]) if parse_eapol(pdu)[1] == 0 else None
         if eap is not None and eap.op == 4:
             kinds.append(Msg(wa.need(wa.parse(eap.data), A.MSG_TYPE)[0]).name)
