@@ -5,6 +5,7 @@ wrong-passphrase path and its back-off, the configuration words."""
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
 import pytest
 
@@ -397,3 +398,18 @@ def test_sa_query_unanswered_means_the_ap_lost_the_association():
     assert w.s.now_ns - t0 >= 1 * SEC  # the SA Query's timeout, not the frame, ended it
     assert sta.rsn.counters["sa_query_timeout"] == 1 and sta.rsn.counters["sa_query_ok"] == 0
     w.connect(within=20 * SEC)  # and it joins again
+
+
+def test_a_protected_station_roams_with_a_handshake_at_each_ap():
+    text = (Path(__file__).resolve().parents[2] / "examples" / "roaming.toml").read_text()
+    sec = 'ssid = "campus"\nsecurity = "wpa2-psk"\npassphrase = "secret12"\n'
+    text = text.replace('ssid = "campus"\n', sec)
+    run = ScenarioRun(loads_scenario(text, file="roaming.toml"))
+    run.build()
+    result = run.run()
+    sta = next(v for v in result["vaps"] if v["name"] == "sta0")
+    assert sta["roaming"]["roams"] == 2 and len(sta["roaming"]["associations"]) == 3
+    assert run.vaps["sta0"].rsn.handshakes == 3  # a fresh PTK with each AP
+    for f in result["traffic"]:
+        assert f["received"] >= 0.95 * f["sent"], f  # data kept flowing, protected
+    assert all(run.vaps[f"bss{i}"].rsn.stats.rx_decrypted > 0 for i in range(3))
