@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ic import Callout, InvalidArgument, OpMode
 from net80211.crypto import datapath
@@ -58,7 +58,7 @@ from net80211.rsn.sae import (
     SendSae,
 )
 from net80211.rsn.supplicant import Supplicant, SuppState
-from net80211.wire.ie import RSN, IEList
+from net80211.wire.ie import RSN, Element, IEList
 from net80211.wire.mgmt import Auth, ReasonCode, StatusCode
 from net80211.wire.rsn import AKM, Cipher, RSNInfo, suite_name
 
@@ -67,7 +67,8 @@ if TYPE_CHECKING:
     from net80211.vap import IEEE80211Vap
 
 __all__ = ["SECURITY_WORDS", "PMF_WORDS", "SecurityConfig", "VapRsn", "NodeRsn", "security_config",
-           "auth_failure_backoff_s", "EAPOL_SNAP", "apply_security"]
+           "auth_failure_backoff_s", "EAPOL_SNAP", "apply_security", "RsnHooks", "provisioning",
+           "network_psk"]
 
 SECURITY_WORDS = ("open", "wpa2-psk", "wpa3-sae", "wpa2-wpa3")
 PMF_WORDS = ("disabled", "optional", "required")
@@ -182,6 +183,29 @@ def security_config(name: str, security: str | None, passphrase: str | bytes | N
     return SecurityConfig(security, pw, mfp, group_rekey_s or None, pmf is not None)
 
 
+class RsnHooks(Protocol):
+    """What a protocol riding on a protected vap (WPS provisioning in a
+    Wi-Fi Direct group, net80211.p2p.provision) is told and asked, through
+    `VapRsn.hooks`.  A station provisioning by WPS (`enrollee`) associates
+    without an RSN element and runs EAP instead of the 4-way handshake; an
+    AP takes such associations when `wps_assoc` says so."""
+
+    @property
+    def enrollee(self) -> bool: ...
+
+    def wps_assoc(self, node: Node, ies: IEList) -> bool: ...
+
+    def wps_start(self, node: Node) -> None: ...
+
+    def wps_eapol(self, node: Node, pdu: bytes) -> None: ...
+
+    def wps_left(self, node: Node) -> None: ...
+
+    def keyed(self, node: Node) -> None: ...
+
+    def elements(self) -> list[Element]: ...
+
+
 @lru_cache(maxsize=1024)
 def _sta_select(policy: StaPolicy, body: bytes) -> tuple[Selection, RSNInfo] | None:
     # every station of a world reads the same few RSN elements at each scan
@@ -205,7 +229,7 @@ class NodeRsn:
     instance while SAE runs, the one timer both use."""
 
     __slots__ = ("keys", "timer", "sel", "auth", "supp", "sae", "pmk", "pmkid", "port_open", "sta_rsne",
-                 "peer_keyed", "sa_query")
+                 "peer_keyed", "sa_query", "wps")
 
     def __init__(self, timer: Callout) -> None:
         self.keys = NodeKeys()
@@ -224,6 +248,8 @@ class NodeRsn:
         self.peer_keyed = False
         # a station's SA Query in progress: (transaction id, when it gives up)
         self.sa_query: tuple[bytes, int] | None = None
+        # associated for WPS provisioning: EAP-WSC instead of the 4-way handshake
+        self.wps = False
 
     def close(self) -> None:
         self.timer.stop()
@@ -236,7 +262,7 @@ class NodeRsn:
             return self.supp.state.value
         if self.sae is not None:
             return f"sae-{self.sae.state.value}"
-        return "none"
+        return "wps" if self.wps else "none"
 
     def summary(self) -> dict[str, Any]:
         sel = self.sel
@@ -259,7 +285,7 @@ class VapRsn:
     __slots__ = ("vap", "cfg", "table", "ap_policy", "sta_policy", "ie_body", "group", "rekey_timer",
                  "handshakes", "failures", "group_rekeys", "last_failure", "state", "auth_failures",
                  "target", "sae_drops", "sae_token_key", "anti_clogging_threshold", "counters",
-                 "group_pending")
+                 "group_pending", "hooks")
 
     def __init__(self, vap: IEEE80211Vap, cfg: SecurityConfig) -> None:
         self.vap = vap
@@ -288,6 +314,12 @@ class VapRsn:
         # keys, which become the transmit keys when none is left (hostapd's
         # SETKEYS -> SETKEYSDONE); None when no rekey is pending
         self.group_pending: set[bytes] | None = None
+        self.hooks: RsnHooks | None = None  # WPS in a P2P group (net80211.p2p.provision)
+
+    @property
+    def enrollee(self) -> bool:
+        """A station provisioning by WPS: no RSN element, EAP-WSC."""
+        return self.hooks is not None and self.hooks.enrollee
 
     @property
     def is_ap(self) -> bool:
@@ -384,6 +416,8 @@ class VapRsn:
                     if not self.is_ap:
                         self.state = "completed"
                         self.auth_failures = 0
+                    if self.hooks is not None:
+                        self.hooks.keyed(node)
                 else:
                     self.counters["group_handshakes"] += 1
                     if self.is_ap:
@@ -416,6 +450,10 @@ class VapRsn:
             self._run_sae(node, nr.sae.timer(now))
         elif nr.auth is not None:
             self._run(node, nr.auth.timer(now))
+
+    def send_eapol(self, node: Node, pdu: bytes) -> None:
+        """An EAPOL frame of another protocol (EAP-WSC) to the peer."""
+        self._send_eapol(node, pdu)
 
     def _send_eapol(self, node: Node, pdu: bytes) -> None:
         """An EAPOL frame to the peer, at EAPOL_RATE with a TX status: an
@@ -512,6 +550,10 @@ class VapRsn:
         assert nr is not None
         now = self.vap.ic.sched.now_ns
         self.counters["eapol_rx"] += 1
+        if nr.wps:
+            if self.hooks is not None:
+                self.hooks.wps_eapol(node, pdu)
+            return
         if nr.auth is not None:
             self._run(node, nr.auth.receive(pdu, now))
         elif nr.supp is not None:
@@ -694,6 +736,8 @@ class VapRsn:
         if nr is None:
             return
         nr.close()
+        if nr.wps and self.hooks is not None:
+            self.hooks.wps_left(node)
         if nr.port_open and self.group is not None and self.vap.running:
             self.rekey_group("leave")
         else:
@@ -778,6 +822,15 @@ class VapRsn:
         """Negotiate a station's (re)association: the status code to answer
         with (SUCCESS, or the refusal's), the node's RSN state made ready."""
         body = _rsn_body(ies)
+        if body is None and self.hooks is not None and self.hooks.wps_assoc(node, ies):
+            # a WPS enrollee (hostapd's WLAN_STA_WPS): EAP-WSC, no keys
+            old = node.rsn
+            nr = NodeRsn(old.timer if old is not None else Callout(self.vap.ic.sched))
+            nr.timer.stop()
+            nr.wps = True
+            node.rsn = nr
+            self.counters["wps_assoc"] += 1
+            return StatusCode.SUCCESS
         if body is None:
             self.counters["assoc_refused"] += 1
             return StatusCode.INVALID_ELEMENT
@@ -802,6 +855,9 @@ class VapRsn:
         """The Association Response went out: start the 4-way handshake."""
         nr = node.rsn
         vap = self.vap
+        if nr is not None and nr.wps and self.hooks is not None:
+            self.hooks.wps_start(node)
+            return
         if nr is None or nr.sel is None or nr.sta_rsne is None or self.group is None:
             return
         sel = nr.sel
@@ -857,9 +913,22 @@ class VapRsn:
         self._run_sae(node, nr.sae.receive(auth.seq, auth.status, auth.payload, self.vap.ic.sched.now_ns))
 
     def assoc_element(self) -> RSN | None:
-        if self.target is None:
+        if self.target is None or self.enrollee:
             return None
         return RSN(self.target[2])
+
+    def assoc_elements(self) -> list[Element]:
+        """What a station's (Re)Association Request carries for security:
+        the RSN element it chose, or a WPS enrollee's WPS element."""
+        if self.enrollee:
+            assert self.hooks is not None
+            return self.hooks.elements()
+        el = self.assoc_element()
+        return [el] if el is not None else []
+
+    def beacon_elements(self) -> list[Element]:
+        """An AP's elements beyond the RSN element (WPS in a P2P group)."""
+        return self.hooks.elements() if self.hooks is not None and self.is_ap else []
 
     def sta_associated(self, node: Node) -> None:
         """Associated: wait for the AP's msg 1/4 with a fresh supplicant."""
@@ -870,6 +939,12 @@ class VapRsn:
         old = node.rsn
         nr = node.rsn = NodeRsn(old.timer if old is not None else Callout(vap.ic.sched))
         nr.timer.stop()
+        if self.enrollee:
+            assert self.hooks is not None
+            nr.wps = True
+            self.state = "wps"
+            self.hooks.wps_start(node)
+            return
         nr.sel = sel
         if sel.akm == AKM.SAE:
             if old is None or old.pmk is None:
@@ -929,3 +1004,23 @@ def apply_security(vap: IEEE80211Vap, security: str | None, passphrase: str | by
     if vap.rsn is not None:
         vap.rsn.close()
     vap.rsn = VapRsn(vap, cfg) if cfg is not None else None
+
+
+def network_psk(passphrase: bytes, ssid: bytes) -> bytes:
+    """The PSK (PMK) of a WPA2-PSK network: PBKDF2 of the passphrase and SSID."""
+    return _psk_pmk(passphrase, ssid)
+
+
+def provisioning(vap: IEEE80211Vap, hooks: RsnHooks) -> VapRsn:
+    """Make a down station vap a WPS enrollee of a WPA2-PSK network whose
+    passphrase it does not know yet (`hooks.enrollee`): it picks BSSes a
+    WPA2-PSK station would and associates with a WPS element instead of an
+    RSN element.  The credential it gets is set with `apply_security`."""
+    if vap.running:
+        raise InvalidArgument(f"{vap.name}: provisioning is set while the vap is down")
+    if vap.rsn is not None:
+        vap.rsn.close()
+    rsn = VapRsn(vap, SecurityConfig("wpa2-psk", b"", Mfp.OPTIONAL, pmf_given=False))
+    rsn.hooks = hooks
+    vap.rsn = rsn
+    return rsn
