@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 import subprocess
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.p2p import discover, has, setup_world
 
 from ic import MS, SEC, OpMode, State, mac_str
@@ -284,3 +286,52 @@ def test_tshark_dissects_the_wps_exchange_without_warnings(tmp_path):
     payloads = {bytes.fromhex(r["data.data"])[-20:] for r in prot}
     assert any(p.endswith(b"secret to the GO") for p in payloads), payloads
     assert any(p.endswith(b"secret to the client") for p in payloads)
+
+
+# -- hostile EAP-WSC at the vaps ------------------------------------------------------------------
+def _hostile(pdus_to_go, pdus_to_client):
+    from net80211.output import FROM_DS, TO_DS, data_frame
+    from net80211.security import EAPOL_SNAP
+
+    s, (a, b), g = _invited_pair(2)
+    assert g.wps.push_button()
+    b.connect(a.address, "pbc", join=True)
+    assert s.run_until(lambda: g.wps.sessions, 3 * SEC)  # b associated for WPS: EAP runs
+    (cl,) = b.groups.values()
+    go_vap, cl_vap = g.vap, cl.vap
+    node = go_vap.ic.nodes.find(go_vap, cl_vap.macaddr)
+    assert node is not None and node.rsn.wps
+    for pdu in pdus_to_go:
+        f = data_frame(TO_DS, go_vap.macaddr, cl_vap.macaddr, go_vap.macaddr, 1, EAPOL_SNAP + pdu)
+        go_vap.rsn.rx_data(f, 0, TO_DS, node)
+    bss = cl_vap.sta.bss_node
+    for pdu in pdus_to_client:
+        if bss is None or bss.rsn is None:
+            break
+        f = data_frame(FROM_DS, cl_vap.macaddr, go_vap.macaddr, go_vap.macaddr, 1, EAPOL_SNAP + pdu)
+        cl_vap.rsn.rx_data(f, 0, FROM_DS, bss)
+    s.run_for(5 * SEC)
+    return s, a, b, g, cl
+
+
+def _wsc(code, ident, op, msg):
+    from net80211.wps.eap import Eap
+
+    eap = Eap(code, ident, 254, msg, op).to_bytes()
+    return b"\x02\x00" + len(eap).to_bytes(2, "big") + eap
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.binary(max_size=120) | st.builds(_wsc, st.sampled_from([1, 2, 3, 4]), st.integers(0, 255),
+                                                     st.integers(1, 6), st.binary(max_size=300)), max_size=6),
+       st.lists(st.binary(max_size=120) | st.builds(_wsc, st.sampled_from([1, 2, 3, 4]), st.integers(0, 255),
+                                                     st.integers(1, 6), st.binary(max_size=300)), max_size=6))
+def test_hostile_eap_wsc_at_the_vaps_is_dropped_and_never_installs_a_credential(to_go, to_client):
+    s, a, b, g, cl = _hostile(to_go, to_client)
+    # nothing crashed; whatever got through, a credential is the GO's or none
+    if cl.wps.cred is not None:
+        assert cl.wps.cred.key == g.passphrase.encode() and cl.wps.cred.ssid == g.ssid
+    if cl.passphrase:
+        assert cl.passphrase == g.passphrase
+    reg_drops = sum(sum(r.drops.values()) for r, _ in g.wps.sessions.values())
+    assert reg_drops or g.wps.successes or g.wps.failures or not to_go
