@@ -919,12 +919,11 @@ class VapRsn:
 
     def assoc_elements(self) -> list[Element]:
         """What a station's (Re)Association Request carries for security:
-        the RSN element it chose, or a WPS enrollee's WPS element."""
-        if self.enrollee:
-            assert self.hooks is not None
-            return self.hooks.elements()
+        the RSN element it chose (none for a WPS enrollee), then the hooks'
+        elements (a P2P client's WPS and P2P IEs)."""
         el = self.assoc_element()
-        return [el] if el is not None else []
+        extra = self.hooks.elements() if self.hooks is not None else []
+        return [*([el] if el is not None else []), *extra]
 
     def beacon_elements(self) -> list[Element]:
         """An AP's elements beyond the RSN element (WPS in a P2P group)."""

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from ic import Callout, mac_str
 from net80211.node import Node
+from net80211.p2p.wire import GROUP_CAPAB_FORMATION, GROUP_CAPAB_GO, GROUP_CAPAB_PERSISTENT, Attr
+from net80211.p2p.wire import DeviceInfo as P2PInfo
 from net80211.wire.frame import FrameError
-from net80211.wire.ie import Element, IEList, wps_ies, wps_payload
+from net80211.wire.ie import Element, IEList, p2p_ies, wps_ies, wps_payload
 from net80211.wps import attrs as wa
 from net80211.wps.attrs import A, DevPw
 from net80211.wps.machine import (
@@ -52,6 +54,20 @@ def _uuid(rng: Any) -> bytes:
     u[6] = (u[6] & 0x0F) | 0x40  # a version 4 UUID
     u[8] = (u[8] & 0x3F) | 0x80
     return bytes(u)
+
+
+def p2p_elements(group: P2PGroup) -> list[Element]:
+    """The P2P IE of a group member's frames: P2P Capability (the group's
+    bits on a GO) and P2P Device Info."""
+    dev = group.dev
+    gcap = 0
+    if group.role == "GO":
+        gcap = GROUP_CAPAB_GO | (GROUP_CAPAB_PERSISTENT if group.persistent else 0)
+        if group.negotiated and not group.formation_reported:
+            gcap |= GROUP_CAPAB_FORMATION
+    info = P2PInfo(dev.address, dev.config_methods, dev.pri_dev_type, dev.device_name)
+    return list(p2p_ies([(Attr.CAPABILITY, bytes((dev.dev_capab, gcap))),
+                         (Attr.DEVICE_INFO, info.to_bytes())]))
 
 
 def device_info(group: P2PGroup, mac: bytes) -> DeviceInfo:
@@ -138,7 +154,7 @@ class GoWps:
             attrs += [(A.SELECTED_REGISTRAR, b"\x01"), (A.DEV_PASSWORD_ID, int(pw).to_bytes(2, "big")),
                       (A.SEL_REG_CONFIG_METHODS, cm.to_bytes(2, "big"))]
         attrs.append((A.VENDOR_EXT, wa.version2_ext()))
-        return list(wps_ies(wa.build(attrs)))
+        return [*wps_ies(wa.build(attrs)), *p2p_elements(self.group)]
 
     # -- the registrar's actions -----------------------------------------------------------------
     def _run(self, node: Node, acts: list[Action]) -> None:
@@ -213,9 +229,12 @@ class ClientWps:
         self.group.connected()
 
     def elements(self) -> list[Element]:
-        """A WPS enrollee's Association Request element (request type: enrollee)."""
-        return list(wps_ies(wa.build([(A.VERSION, bytes((wa.VERSION1,))), (A.RESPONSE_TYPE, b"\x01"),
-                                      (A.VENDOR_EXT, wa.version2_ext())])))
+        """A client's Association Request elements: while provisioning a WPS
+        element (request type: enrollee); always the P2P IE (a GO matches the
+        enrollee's P2P Device Address against the peer it negotiated with)."""
+        wps = wps_ies(wa.build([(A.VERSION, bytes((wa.VERSION1,))), (A.REQUEST_TYPE, b"\x01"),
+                                (A.VENDOR_EXT, wa.version2_ext())])) if self.provisioning else []
+        return [*wps, *p2p_elements(self.group)]
 
     def _run(self, node: Node, acts: list[Action]) -> None:
         vap = self.group.vap
