@@ -125,6 +125,11 @@ class SecurityConfig:
     pmf: Mfp
     group_rekey_s: int | None = GROUP_REKEY_S
     pmf_given: bool = True  # False: the default, which a wpa2-psk station reads as optional
+    raw_psk: bytes | None = None  # wpa2-psk given as 64 hexadecimal digits (wpa_supplicant's psk=)
+
+    def pmk(self, ssid: bytes) -> bytes:
+        """The PSK AKM's PMK: the PSK given, else PBKDF2 of the passphrase and SSID."""
+        return self.raw_psk if self.raw_psk is not None else _psk_pmk(self.passphrase, ssid)
 
     @property
     def sae(self) -> bool:
@@ -168,7 +173,11 @@ def security_config(name: str, security: str | None, passphrase: str | bytes | N
     if passphrase is None:
         raise InvalidArgument(f"{name}: security {security} needs a passphrase")
     pw = passphrase.encode() if isinstance(passphrase, str) else bytes(passphrase)
-    if security in ("wpa2-psk", "wpa2-wpa3") and not (8 <= len(pw) <= 63 and all(32 <= b < 127 for b in pw)):
+    psk = None
+    if security == "wpa2-psk" and len(pw) == 64 and all(c in b"0123456789abcdefABCDEF" for c in pw):
+        psk = bytes.fromhex(pw.decode())  # a PSK, not a passphrase (what a P2P client gets by WPS)
+    elif security in ("wpa2-psk", "wpa2-wpa3") and not (8 <= len(pw) <= 63
+                                                        and all(32 <= b < 127 for b in pw)):
         raise InvalidArgument(f"{name}: passphrase must be 8..63 printable ASCII characters for {security}")
     if not pw or len(pw) > 255:
         raise InvalidArgument(f"{name}: passphrase must be 1..255 bytes")
@@ -180,7 +189,7 @@ def security_config(name: str, security: str | None, passphrase: str | bytes | N
         raise InvalidArgument(f"{name}: pmf must be optional or required for wpa2-wpa3")
     if group_rekey_s is not None and (not isinstance(group_rekey_s, int) or group_rekey_s < 0):
         raise InvalidArgument(f"{name}: group_rekey must be a number of seconds (0: never)")
-    return SecurityConfig(security, pw, mfp, group_rekey_s or None, pmf is not None)
+    return SecurityConfig(security, pw, mfp, group_rekey_s or None, pmf is not None, psk)
 
 
 class RsnHooks(Protocol):
@@ -864,7 +873,7 @@ class VapRsn:
         if sel.akm == AKM.SAE:
             pmk, pmkid = nr.pmk, nr.pmkid
         else:
-            pmk, pmkid = _psk_pmk(self.cfg.passphrase, vap.ssid), None
+            pmk, pmkid = self.cfg.pmk(vap.ssid), None
         assert pmk is not None
         assert self.ie_body is not None and vap.macaddr is not None
         nr.auth = Authenticator(aa=vap.macaddr, spa=node.macaddr, pmk=pmk, selection=sel,
@@ -950,7 +959,7 @@ class VapRsn:
                 return
             pmk, pmkid = old.pmk, old.pmkid
         else:
-            pmk, pmkid = _psk_pmk(self.cfg.passphrase, vap.ssid or (vap.bss.ssid if vap.bss else b"")), None
+            pmk, pmkid = self.cfg.pmk(vap.ssid or (vap.bss.ssid if vap.bss else b"")), None
         nr.supp = Supplicant(aa=node.macaddr, spa=vap.macaddr, pmk=pmk, selection=sel,
                              ap_rsne=_element(ap_body), sta_rsne=_element(ours), eapol_version=1,
                              pmkid=pmkid, random=self._random)

@@ -41,7 +41,9 @@ class P2PGroup:
         self.up = False
         self.removed = False
         self.persistent = False
-        self.passphrase = ""  # the network's, once known (a GO makes it up, a client gets it by WPS)
+        # the network key once known: a GO's passphrase (made up), a client's
+        # PSK in 64 hexadecimal digits (as WPS hands it), or a stored one
+        self.passphrase = ""
         self.wps: GoWps | ClientWps | None = None
         self.members: dict[bytes, bytes] = {}  # a GO: interface address -> P2P device address
         self.formation_reported = False
@@ -123,7 +125,10 @@ class P2PGroup:
 
     @property
     def psk(self) -> bytes:
-        return network_psk(self.passphrase.encode(), self.ssid)
+        key = self.passphrase
+        if len(key) == 64 and all(c in "0123456789abcdefABCDEF" for c in key):
+            return bytes.fromhex(key)
+        return network_psk(key.encode(), self.ssid)
 
     # -- the vap's state (from the P2P modes' newstate) ---------------------------------------
     def state_changed(self, vap: IEEE80211Vap, ostate: State, nstate: State) -> None:
@@ -170,8 +175,8 @@ class P2PGroup:
         if self.removed or vap is None:
             return
         key = cred.key.decode(errors="replace")
-        if cred.auth_type != AUTH_WPA2PSK or not 8 <= len(key) <= 63 or cred.ssid != self.ssid:
-            self.formation_failed("the credential is not this group's WPA2-PSK passphrase")
+        if cred.auth_type != AUTH_WPA2PSK or not 8 <= len(key) <= 64 or cred.ssid != self.ssid:
+            self.formation_failed("the credential is not this group's WPA2-PSK key")
             return
         self.passphrase = key
         self._formation_success()

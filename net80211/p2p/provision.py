@@ -118,7 +118,10 @@ class GoWps:
     def wps_start(self, node: Node) -> None:
         vap = self.group.vap
         assert vap is not None and vap.macaddr is not None
-        cred = Credential(self.group.ssid, wa.AUTH_WPA2PSK, wa.ENCR_AES, self.passphrase.encode(), b"\0" * 6)
+        # wpa_supplicant's GO hands a P2P client the PSK, not the passphrase
+        # ("Use PSK format for Network Key"): 64 hexadecimal digits
+        cred = Credential(self.group.ssid, wa.AUTH_WPA2PSK, wa.ENCR_AES, self.group.psk.hex().encode(),
+                          b"\0" * 6)
         old = self.sessions.pop(node.macaddr, None)
         if old is not None:
             old[1].stop()

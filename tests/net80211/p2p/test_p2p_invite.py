@@ -42,7 +42,7 @@ def test_invitation_received_then_join():
     (cl,) = b.groups.values()
     assert cl.role == "client" and cl.vap.opmode is OpMode.P2P_CLIENT and cl.vap.state == State.RUN
     assert cl.vap.bssid == g.vap.macaddr and cl.ssid == g.ssid and cl.chan.freq == 2462
-    assert cl.passphrase == g.passphrase and "WPS-SUCCESS" in b.events
+    assert cl.psk == g.psk and "WPS-SUCCESS" in b.events
     assert has(b, "P2P-GROUP-STARTED")[0].endswith(
         f"freq=2462 psk={g.psk.hex()} go_dev_addr={mac_str(a.address)}")
     cl.vap.netdev.send(build_ether(g.vap.macaddr, cl.vap.macaddr, 0x0800, b"joined"))

@@ -58,7 +58,9 @@ def test_pbc_group_formation_gives_a_wpa2_group_with_the_gos_passphrase():
     go, cl, took = _form(s, a, b)
     go_dev, cl_dev = go.dev, cl.dev
     assert re.fullmatch(r"[A-Za-z0-9]{8}", go.passphrase)  # p2p_passphrase_len 8
-    assert cl.passphrase == go.passphrase
+    # wpa_supplicant's GO hands a P2P client the PSK (64 hex digits), not the passphrase
+    assert cl.passphrase == go.psk.hex() and cl.psk == go.psk
+    assert cl.vap.rsn.cfg.raw_psk == go.psk
     assert go.vap.rsn is not None and go.vap.rsn.cfg.security == "wpa2-psk"
     assert cl.vap.rsn.state == "completed" and cl.vap.rsn.hooks is cl.wps and not cl.wps.enrollee
     ssid = go.ssid.decode()
@@ -177,7 +179,8 @@ def test_persistent_group_is_stored_listed_and_reinvoked_without_wps():
     assert has(a, "P2P-GROUP-STARTED")[0].endswith(" [PERSISTENT]")
     assert has(b, "P2P-GROUP-STARTED")[0].endswith(" [PERSISTENT]")
     (na,), (nb,) = a.persistent.networks.values(), b.persistent.networks.values()
-    assert (na.role, nb.role) == ("GO", "client") and na.passphrase == nb.passphrase == go.passphrase
+    assert (na.role, nb.role) == ("GO", "client") and na.passphrase == go.passphrase
+    assert nb.passphrase == go.psk.hex()  # the client keeps the PSK it got
     assert a.persistent.list_networks() == (
         f"network id / ssid / bssid / flags\n0\t{go.ssid.decode()}\t{mac_str(a.address)}\t[P2P-PERSISTENT]\n")
     ssid = go.ssid
@@ -195,7 +198,7 @@ def test_persistent_group_is_stored_listed_and_reinvoked_without_wps():
     assert "P2P-INVITATION-RESULT status=0" in a.events
     assert b.events.count("WPS-SUCCESS") == wps_before
     (g2,), (c2,) = a.groups.values(), b.groups.values()
-    assert g2.ssid == c2.ssid == ssid and g2.passphrase == c2.passphrase == na.passphrase
+    assert g2.ssid == c2.ssid == ssid and g2.passphrase == na.passphrase and c2.psk == g2.psk
     assert has(b, "P2P-GROUP-STARTED")[-1].endswith(" [PERSISTENT]") and g2.wps.successes == 0
     _data_flows_encrypted(s, g2, c2)
 
@@ -330,8 +333,8 @@ def test_hostile_eap_wsc_at_the_vaps_is_dropped_and_never_installs_a_credential(
     s, a, b, g, cl = _hostile(to_go, to_client)
     # nothing crashed; whatever got through, a credential is the GO's or none
     if cl.wps.cred is not None:
-        assert cl.wps.cred.key == g.passphrase.encode() and cl.wps.cred.ssid == g.ssid
+        assert cl.wps.cred.key == g.psk.hex().encode() and cl.wps.cred.ssid == g.ssid
     if cl.passphrase:
-        assert cl.passphrase == g.passphrase
+        assert cl.psk == g.psk
     reg_drops = sum(sum(r.drops.values()) for r, _ in g.wps.sessions.values())
     assert reg_drops or g.wps.successes or g.wps.failures or not to_go
