@@ -25,7 +25,7 @@ from net80211.p2p.negotiation import Negotiation
 from net80211.p2p.owner import Event, Owner
 from net80211.p2p.peers import Peer, PeerTable
 from net80211.p2p.persistent import PersistentGroups
-from net80211.p2p.provision import PASSPHRASE_LEN, new_uuid
+from net80211.p2p.provision import PASSPHRASE_LEN, uuid_from_mac
 from net80211.p2p.sd import GAS_PREFIXES, ServiceDiscovery
 from net80211.p2p.wdev import OFDM_RATES, wdev_of
 from net80211.p2p.wire import (
@@ -110,7 +110,7 @@ class P2PDevice:
         self.groups: dict[str, P2PGroup] = {}
         self.group_seq = 0
         self.passphrase_len = PASSPHRASE_LEN  # p2p_passphrase_len
-        self.wps_uuid = new_uuid(self.rng)
+        self.wps_uuid = uuid_from_mac(self.address)  # draws nothing from the device's randomness
         self.persistent = PersistentGroups(self)
         self.persistent_reconnect = False  # accept re-invocations of our persistent groups unasked
 

@@ -12,6 +12,7 @@ Both are the `RsnHooks` of their vap's `VapRsn` (net80211.security)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from ic import Callout, mac_str
@@ -49,9 +50,11 @@ def random_passphrase(rng: Any, n: int = PASSPHRASE_LEN) -> str:
     return "".join(rng.choice(_CHARS) for _ in range(n))
 
 
-def _uuid(rng: Any) -> bytes:
-    u = bytearray(rng.randbytes(16))
-    u[6] = (u[6] & 0x0F) | 0x40  # a version 4 UUID
+def uuid_from_mac(mac: bytes) -> bytes:
+    """The device's WPS UUID from its MAC address, as wpa_supplicant makes one
+    when none is configured (a name-based, SHA-1 UUID)."""
+    u = bytearray(hashlib.sha1(mac).digest()[:16])
+    u[6] = (u[6] & 0x0F) | 0x50  # version 5
     u[8] = (u[8] & 0x3F) | 0x80
     return bytes(u)
 
@@ -259,7 +262,3 @@ class ClientWps:
                 else:
                     self.dev.sched.call_later(0, self.group.formation_failed,
                                               f"WPS failed at msg={a.msg} config_error={a.config_error}")
-
-
-def new_uuid(rng: Any) -> bytes:
-    return _uuid(rng)
