@@ -9,20 +9,31 @@ drivers implement `ic_vap_create`/`ic_vap_delete` and may override the other
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .admission import MixVerdict, VapRequest
 from .channels import ALL_CHANNELS, Channel
 from .channels import find_channel as _lookup_channel
 from .enums import Caps, CloneFlags, ComFlags, OpMode, parse_wlanmode
-from .errors import AlreadyExists, DriverError, InvalidArgument, NoSuchDevice, NotSupported
+from .errors import (
+    AlreadyExists,
+    Busy,
+    DriverError,
+    InvalidArgument,
+    Net80211Error,
+    NoSuchDevice,
+    NotSupported,
+)
 from .names import NameRegistry, check_name, registry_for, unit_of
 from .policy import Policy
+from .regdomain import DEBUG, TXPOWER_MAX, RegDomain
+from .regdomain import lookup as lookup_regdomain
 from .sched import Scheduler, TaskQueue
 from .vapparams import check_vap_params
 
@@ -51,6 +62,9 @@ def mac_str(mac: bytes | None) -> str:
     return ":".join(f"{b:02x}" for b in mac) if mac else "-"
 
 
+DEFAULT_TXPOWER = 20  # dBm, what a device transmits unless told otherwise
+
+
 class IEEE80211Com:
     """One radio device with any number of cloned vaps."""
 
@@ -76,6 +90,11 @@ class IEEE80211Com:
         self.channels: tuple[Channel, ...] = tuple(channels) if channels else ALL_CHANNELS
         if not self.channels:
             raise InvalidArgument(f"{name}: a device needs at least one channel")
+        self.hw_channels = self.channels  # what the hardware has; `channels` what the regdomain allows
+        self.regdomain: RegDomain = DEBUG
+        self.country = "00"
+        self.txpower = DEFAULT_TXPOWER  # dBm the user asked for (`ifconfig txpower`)
+        self.txpower_applied: int | None = None  # dBm the driver was last told (ic_set_txpower)
         self.curchan: Channel = self.channels[0]
         self.bsschan: Channel | None = None  # channel of the running BSS(es)
         self.flags = ComFlags(0)
@@ -89,6 +108,10 @@ class IEEE80211Com:
         # The receive path's header cache (net80211.input), made on the first
         # frame unless the driver shares one among the devices of a medium.
         self.rx_cache: RxHeaderCache | None = None
+        # Called after each state transition of one of its vaps, as
+        # (vap, old state, new state): a scenario run records association
+        # times and timelines through it.  None costs nothing.
+        self.state_watch: Callable[[IEEE80211Vap, int, int], None] | None = None
         self.detached = False
         self.stats: Counter[str] = Counter()  # device-wide counters (rx_malformed, ...)
         # Protocol randomness (IBSS BSSIDs, ...) is seeded per device: same
@@ -129,6 +152,7 @@ class IEEE80211Com:
             bssid = parse_mac(bssid, "wlanbssid")
         if macaddr is not None:
             macaddr = parse_mac(macaddr, "wlanaddr")
+            self._check_own_address(name, macaddr)
             flags |= CloneFlags.MACADDR
         elif flags & CloneFlags.MACADDR:
             raise InvalidArgument(f"{name}: CLONE_MACADDR needs an address (wlanaddr)")
@@ -231,6 +255,59 @@ class IEEE80211Com:
         if chan != self.curchan:
             self.curchan = chan
             self.ic_set_channel()
+            self.apply_txpower()
+
+    # -- regulatory domain and transmit power --------------------------------
+    def maxpower(self, chan: Channel | None = None) -> int:
+        """The most power (dBm) the regulatory domain allows on `chan` (default
+        the current channel)."""
+        mp = self.regdomain.maxpower(chan or self.curchan)
+        return mp if mp is not None else 0
+
+    def txpower_now(self) -> int:
+        """The power transmitted on the current channel: what was asked for,
+        capped by the regulatory domain's limit there."""
+        return min(self.txpower, self.maxpower())
+
+    def apply_txpower(self) -> None:
+        """Tell the driver the power for the current channel if it changed."""
+        dbm = self.txpower_now()
+        if dbm != self.txpower_applied:
+            self.txpower_applied = dbm
+            self.ic_set_txpower(dbm)
+
+    def set_txpower(self, dbm: int) -> None:
+        """`ifconfig txpower`: the power to transmit at, in dBm, at most what
+        the regulatory domain allows on the device's channel (EINVAL)."""
+        if not isinstance(dbm, int) or isinstance(dbm, bool) or not 0 <= dbm <= TXPOWER_MAX:
+            raise InvalidArgument(f"{self.name}: txpower must be 0..{TXPOWER_MAX} dBm, not {dbm!r}")
+        chan = self.bsschan or self.curchan
+        if dbm > self.maxpower(chan):
+            raise InvalidArgument(f"{self.name}: txpower {dbm} dBm is over the {self.maxpower(chan)} dBm "
+                                  f"{self.regdomain.name} allows on channel {chan.ieee}")
+        self.txpower = dbm
+        self.apply_txpower()
+
+    def set_regdomain(self, word: str) -> None:
+        """`ifconfig country CC` / `regdomain NAME`: the channel list and the
+        power limits follow the domain.  Only while no vap runs (EBUSY), and
+        not if a vap is set to a channel the domain does not allow (EINVAL)."""
+        dom, country = lookup_regdomain(word)
+        running = [v.name for v in self.vaps if v.running]
+        if running:
+            raise Busy(f"{self.name}: cannot change the regulatory domain while {', '.join(running)} "
+                       f"{'is' if len(running) == 1 else 'are'} up")
+        chans = tuple(c for c in self.hw_channels if dom.allows(c))
+        if not chans:
+            raise InvalidArgument(f"{self.name}: none of its channels is allowed in {dom.name}")
+        for v in self.vaps:
+            if v.des_chan is not None and not dom.allows(v.des_chan):
+                raise InvalidArgument(f"{v.name}: its channel {v.des_chan.ieee} is not allowed in "
+                                      f"{dom.name} ({country}): set another channel first")
+        self.regdomain, self.country, self.channels = dom, country, chans
+        if self.curchan not in chans:
+            self.set_curchan(chans[0])
+        self.apply_txpower()
 
     def find_channel(self, key: Channel | int) -> Channel:
         """One of the device's channels by number, frequency or Channel; EINVAL if it has none such."""
@@ -255,7 +332,34 @@ class IEEE80211Com:
         except ValueError:
             raise InvalidArgument(f"unknown operating mode {opmode!r}") from None
 
+    def _check_own_address(self, name: str, mac: bytes) -> None:
+        """A vap's own address must be one station's: not a group address
+        (multicast, broadcast) nor all zeros (EINVAL), and not an address
+        another radio or vap uses where this device's frames go
+        (EADDRINUSE, `ic_address_in_use`)."""
+        text = mac_str(mac)
+        if mac[0] & 0x01:
+            kind = "broadcast" if mac == b"\xff" * 6 else "multicast"
+            raise InvalidArgument(f"{name}: wlanaddr {text} is a {kind} address, not a station's")
+        if mac == bytes(6):
+            raise InvalidArgument(f"{name}: wlanaddr {text} is the all-zero address")
+        user = self.ic_address_in_use(mac)
+        if user is not None:
+            raise Net80211Error(f"{name}: wlanaddr {text} is in use by {user}", errno.EADDRINUSE)
+
     # -- driver methods (FreeBSD names) -----------------------------------
+    def ic_set_txpower(self, dbm: int) -> None:
+        """Driver hook: transmit at `dbm` from now on (the regulatory limit of
+        the current channel already applied)."""
+
+    def ic_address_in_use(self, mac: bytes) -> str | None:
+        """Driver hook: which other radio (or a vap of one) uses `mac` as its
+        own address where this device's frames go (its medium), or None.
+        The device's vaps may share an address, as they share the device's
+        by default (a station and the legacy WDS link beside it); the base
+        class knows no other radio."""
+        return None
+
     def ic_vap_create(self, name: str, unit: int, opmode: OpMode, flags: CloneFlags,
                       bssid: bytes | None, macaddr: bytes | None) -> IEEE80211Vap | None:
         """Driver hook: set up, adjust and attach a vap; return it (or None to refuse)."""

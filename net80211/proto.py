@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from net80211.vap import IEEE80211Vap
 
 log = logging.getLogger("net80211")
+state_log = logging.getLogger("net80211.state")  # one line per vap state change
 
 NSTATE_QUEUE_MAX = 8  # FreeBSD 14's NET80211_IV_NSTATE_NUM
 _seq = itertools.count(1)
@@ -193,6 +194,11 @@ def _apply(vap: IEEE80211Vap, nstate: State, arg: int) -> bool:
         log.warning("%s: %s -> %s swallowed: %s", vap.name, ostate.name, nstate.name, swallowed_text(vap))
         return False
     vap.stats.transitions += 1
+    watch = vap.ic.state_watch
+    if watch is not None:
+        watch(vap, ostate, nstate)
+    if nstate != ostate:
+        state_log.info("%s: %s -> %s", vap.name, ostate.name, nstate.name)
     return True
 
 

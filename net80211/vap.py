@@ -83,6 +83,7 @@ class VapStats:
     fwd_packets: int = 0
     rx_unauth: int = 0
     assoc_failures: int = 0
+    scan_backoffs: int = 0  # a station's scans that found nothing to join, each followed by a wait
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}

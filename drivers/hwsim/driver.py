@@ -104,6 +104,9 @@ class HwsimDriver(Driver):
     def describe(self) -> dict[str, Any]:
         d = super().describe()
         d["medium"] = "modeled" if self.medium.modeled else "perfect"
+        model = self.medium.model
+        # The noise floor a received signal is measured against (SNR = signal - noise).
+        d["noise_dbm"] = model.noise_dbm if model is not None else None
         ext = self.medium.external
         d["medium_socket"] = ext.path if ext is not None else None
         return d

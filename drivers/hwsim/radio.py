@@ -33,7 +33,15 @@ from ic import (
 from net80211 import IEEE80211Vap
 from net80211.driver import BeaconTimer, beacon_frame, input_all, tx_complete
 
-from .kernel.medtypes import ADDR_BSS, ADDR_OWN, FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ, FIF_PROMISC
+from .kernel.medtypes import (
+    ADDR_BSS,
+    ADDR_OWN,
+    FIF_ALLMULTI,
+    FIF_BEACONS,
+    FIF_PROBE_REQ,
+    FIF_PROMISC,
+    mac_to_int,
+)
 from .medium import HwsimMedium, MediumPort, register_radio_factory
 from .profiles import HWSIM_CAPS, hwsim_default
 
@@ -113,6 +121,7 @@ class HwsimRadio(IEEE80211Com):
         self.port: MediumPort = medium.add_port(name, hwaddr=self.hwaddr, freq=self.curchan.freq,
                                                 position=position, tx_power_dbm=tx_power_dbm,
                                                 started=False)
+        self.txpower = self.txpower_applied = tx_power_dbm  # the port transmits at it
         # Received frames go straight to net80211's input path: no Python
         # frame of ours in between on the hottest path of a large world.
         self.port.rx = partial(input_all, self)
@@ -146,6 +155,29 @@ class HwsimRadio(IEEE80211Com):
         raise Busy(f"{self.name}: all {MAX_VAP_ADDRS} vap addresses are in use")
 
     # -- driver methods -----------------------------------------------------------
+    def ic_set_txpower(self, dbm: int) -> None:
+        """The medium computes every link of this radio at the new power."""
+        self.port.tx_power_dbm = dbm
+
+    def ic_address_in_use(self, mac: bytes) -> str | None:
+        """Another radio of the medium whose own address `mac` is, a vap of
+        any radio of the medium using it, or an address a port of the medium
+        answers to (a kernel radio's, on an external medium); this radio's
+        own addresses and its vaps' are its own business."""
+        for radio in self.medium.radios:
+            if radio is self:
+                continue
+            if radio.macaddr == mac:
+                return f"radio {radio.name}"
+            for v in radio.vaps:
+                if v.macaddr == mac:
+                    return f"{v.name} on {radio.name}"
+        key = (mac_to_int(mac), ADDR_OWN)
+        for port in self.medium.ports:
+            if port is not self.port and key in port._addrs:
+                return f"{port.name} on the medium"
+        return None
+
     def ic_vap_create(self, name: str, unit: int, opmode: OpMode, flags: CloneFlags,
                       bssid: bytes | None, macaddr: bytes | None) -> HwsimVap:
         if opmode is OpMode.WDS and macaddr is None:

@@ -43,6 +43,20 @@ def run_cell(ref: DriverRef, spec: CellSpec) -> CellResult:
                           traceback.format_exc().splitlines())
 
 
+def run_cell_job(job: tuple[DriverRef, CellSpec]) -> dict[str, Any]:
+    """One cell, as the engine's worker runs it (a module-level function:
+    it travels to worker processes and Ray tasks by name)."""
+    ref, spec = job
+    return run_cell(ref, spec).as_dict()
+
+
+def lost_cell(job: tuple[DriverRef, CellSpec], e: BaseException) -> dict[str, Any]:
+    """The result of a cell whose worker died before answering."""
+    spec = job[1]
+    return CellResult(spec.mix.label, spec.kind, list(spec.mix.modes), "no crash", "worker lost", False,
+                      str(e)).as_dict()
+
+
 class Matrix:
     """Every cell of a driver's matrix: verdict cells for each mix, behaviour
     and lifecycle cells for the mixes the policy allows in some order."""

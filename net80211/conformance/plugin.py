@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from net80211.conformance.cells import DEFAULT_KINDS, CellResult, CellSpec
-from net80211.conformance.matrix import DEFAULT_MAX_VAPS, Matrix
+from net80211.conformance.matrix import DEFAULT_MAX_VAPS, Matrix, lost_cell, run_cell_job
 from net80211.conformance.report import Report
+from net80211.sweep.engine import Progress, choose_backend, imap
 
 _PROP = "net80211_conformance_cell"
 
@@ -38,6 +39,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="a progress bar instead of one character per cell")
     g.addoption("--conformance-protected", action="store_true",
                 help="also run the protected cells (the behaviour cells with WPA2-PSK)")
+    g.addoption("--conformance-workers", type=int, default=None, metavar="N",
+                help="run the cells first in N worker processes (the sweep engine), then report them")
+    g.addoption("--conformance-ray", nargs="?", const="", default=None, metavar="ADDRESS",
+                help="run the cells first as Ray tasks (a local Ray without ADDRESS), then report them")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -68,7 +73,8 @@ class CellItem(pytest.Item):
         self.result: CellResult | None = None
 
     def runtest(self) -> None:
-        res = self.matrix.run_cell(self.spec)
+        # Run here, unless the cells were dispatched through the engine first.
+        res = self.result if self.result is not None else self.matrix.run_cell(self.spec)
         self.result = res
         d = res.as_dict()
         d["index"] = self.index
@@ -118,6 +124,33 @@ class ConformanceSession:
         self.done = 0
         self.progress = bool(config.getoption("conformance_progress"))
         self.worker = hasattr(config, "workerinput")
+        self.dispatched = False  # the cells ran through the engine before the test loop
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        """With --conformance-workers or --conformance-ray: run the selected
+        cells through the sweep engine (worker processes or Ray tasks, with
+        its progress bar) before the loop, which then reports each."""
+        workers = self.config.getoption("conformance_workers")
+        ray = self.config.getoption("conformance_ray")
+        if self.worker or (workers is None and ray is None) or session.config.option.collectonly:
+            return
+        try:
+            backend = choose_backend(workers, ray)
+        except ValueError as e:
+            raise pytest.UsageError(f"conformance: {e}") from None
+        items = [it for it in session.items if isinstance(it, CellItem)]
+        jobs = [(self.matrix.ref, it.spec) for it in items]
+        bar = Progress(len(jobs), "conformance")
+        failed = 0
+        try:
+            for i, d in imap(run_cell_job, jobs, backend, lost_cell):
+                items[i].result = CellResult.from_dict(d)
+                failed += d["passed"] is False
+                bar.update(1, f"{failed} failed" if failed else None)
+        finally:
+            bar.close()
+        self.dispatched = True
 
     @pytest.hookimpl
     def pytest_ignore_collect(self, collection_path: Path, config: pytest.Config) -> bool | None:
@@ -146,7 +179,7 @@ class ConformanceSession:
             return
         self.results[d["index"]] = CellResult.from_dict(d)
         self.done += 1
-        if self.progress and not self.worker:
+        if self.progress and not self.worker and not self.dispatched:
             self._bar(d)
 
     def _bar(self, d: dict[str, Any]) -> None:

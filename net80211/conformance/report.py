@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from net80211.conformance.cells import DEFAULT_KINDS, FAIL, KINDS, NOT_COVERED, PASS, CellResult
+from net80211.conformance.pictures import plots_html
 
 _MARK = {PASS: "pass", FAIL: "FAIL", NOT_COVERED: "not covered"}
 _CSS = {PASS: "pass", FAIL: "fail", NOT_COVERED: "not-covered"}
@@ -160,7 +161,7 @@ class Report:
                    f"{t['passed']} passed, {t['failed']} failed, {t['not_covered']} not covered")
         head = "".join(f"<th>{k}</th>" for k in self.kinds)
         return _HTML.format(title=e(title), summary=e(summary), options=opts, head=head,
-                            rows="\n".join(body))
+                            rows="\n".join(body), plots=plots_html(self))
 
 
 def _md(text: str) -> str:
@@ -179,6 +180,7 @@ td.none {{ color: #999; }} pre {{ font-size: 0.8em; max-width: 70em; overflow: a
 <body>
 <h1>{title}</h1>
 <p id="summary">{summary}</p>
+{plots}
 <p><label>Mode: <select id="mode-filter"><option value="">all</option>{options}</select></label>
 <label><input type="checkbox" id="failures-only"> failures only</label></p>
 <table id="matrix">

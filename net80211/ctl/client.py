@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import struct
 from typing import Any
 
 from ic import Net80211Error
@@ -28,9 +29,15 @@ class Client:
         self.path = socket_path(path)
         self._next_id = 0
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(timeout)
+        # A blocking connect waits (up to SO_SNDTIMEO) while the daemon's
+        # listen queue is full; a socket with a Python timeout would fail at
+        # once with EAGAIN when many clients connect at the same moment.
+        sec = int(timeout)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO,
+                     struct.pack("ll", sec, int((timeout - sec) * 1e6)))
         try:
             s.connect(self.path)
+            s.settimeout(timeout)
         except (FileNotFoundError, ConnectionRefusedError) as e:
             s.close()
             raise DaemonUnavailable(f"cannot connect to {self.path}: {e.strerror} ({NOT_RUNNING_HINT})",
@@ -40,6 +47,10 @@ class Client:
             # The socket is 0600: only root and the daemon's user get this far.
             raise Net80211Error(f"{self.path}: permission denied: only root and the daemon's own user "
                                 "may use wlanctl", errno.EPERM) from None
+        except BlockingIOError:
+            s.close()
+            raise Net80211Error(f"cannot connect to {self.path}: the daemon's listen queue stayed full "
+                                f"for {timeout:g} s", errno.EAGAIN) from None
         except OSError as e:
             s.close()
             raise DaemonUnavailable(f"cannot connect to {self.path}: {e.strerror or e} ({NOT_RUNNING_HINT})",

@@ -3,7 +3,8 @@
 ```toml
 [defaults]
 netdev = "tap"            # or "queue": the netdev a vap gets when create names none
-p2p_ctrl_dir = "/run/net80211/p2p"   # P2P device control sockets; "" disables them
+p2p_ctrl_dir = "/run/net80211/p2p"   # P2P device control sockets (default: beside the
+                          # control socket, SOCKET.p2p); "" disables them
 
 [[devices]]
 driver = "hwsim"          # "name[:profile]", resolved through net80211.drivers
@@ -32,7 +33,10 @@ from ic import InvalidArgument
 from net80211.ctl.grammar import CREATE_KEYWORDS
 
 NETDEV_KINDS = ("tap", "queue")
-DEFAULT_P2P_CTRL_DIR = "/run/net80211/p2p"
+# The P2P control directory when the config names none: the daemon puts it
+# beside its control socket (`Daemon.p2p_dir_for`), so that everything it
+# creates is where the user pointed it.
+DEFAULT_P2P_CTRL_DIR = "<socket>.p2p"
 DEFAULT_DEVICES: tuple[dict[str, Any], ...] = ({"driver": "hwsim", "radios": 2},)
 
 

@@ -9,6 +9,7 @@ daemon checks meaning (is the mode known, does the device exist).
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
@@ -23,11 +24,25 @@ _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,14}$")
 
 class UsageError(InvalidArgument):
     """The words do not form a wlanctl command (EINVAL); `command` names the
-    command whose usage to show, if known."""
+    command whose usage to show, if known, `word` the word that was wrong and
+    `suggestion` the known word closest to it."""
 
-    def __init__(self, message: str, command: str | None = None) -> None:
+    def __init__(self, message: str, command: str | None = None, *, word: str | None = None,
+                 known: tuple[str, ...] | list[str] = ()) -> None:
+        self.word = word
+        self.suggestion = closest(word, known) if word is not None else None
+        if self.suggestion is not None:
+            message = f"{message} (did you mean {self.suggestion!r}?)"
         super().__init__(message)
         self.command = command
+
+
+def closest(word: str, known: tuple[str, ...] | list[str] | set[str]) -> str | None:
+    """The known word a typo most likely meant (None if none is close)."""
+    if word in known:
+        return None
+    found = difflib.get_close_matches(word, sorted(known), n=1, cutoff=0.6)
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -41,7 +56,7 @@ class Keyword:
     arg: str | None = None  # metavar of the value
     choices: tuple[str, ...] = ()
     value: Any = True  # what a flag stores in `dest`
-    kind: str = "str"  # value shape: str, int, mac, name, path, channel
+    kind: str = "str"  # value shape: str, int, mac, bssid (a MAC or any), name, path, channel
 
     @property
     def key(self) -> str:
@@ -89,6 +104,11 @@ CREATE_KEYWORDS = (
     Keyword("pmf", "management frame protection: disabled, optional, required (default: by security)",
             arg="POLICY", choices=("disabled", "optional", "required")),
     Keyword("up", "bring the vap up once created", value=True),
+    Keyword("bintval", "beacon interval in TU (25..1000, default 100)", arg="TU", kind="int"),
+    Keyword("dtimperiod", "DTIM period in beacons (1..15, default 1)", dest="dtim_period", arg="N",
+            kind="int"),
+    Keyword("hidessid", "leave the SSID out of beacons and wildcard probe responses", value=True),
+    Keyword("-hidessid", "announce the SSID (default)", dest="hidessid", value=False),
 )
 
 ROAMING_MODES = ("auto", "manual")
@@ -105,7 +125,23 @@ SET_KEYWORDS = (
             dest="roam_rate", kind="number"),
     Keyword("up", "bring the vap up", dest="updown", value="up"),
     Keyword("down", "take the vap down", dest="updown", value="down"),
+    # ifconfig(8)'s 802.11 parameters; a running vap restarts to apply them.
+    Keyword("bssid", "the BSS to join (station) or use; any, off or - for any", arg=_MACS, kind="bssid"),
+    Keyword("-bssid", "join any BSS (default)", dest="bssid", value=None),
+    Keyword("bintval", "beacon interval in TU (25..1000)", arg="TU", kind="int"),
+    Keyword("dtimperiod", "DTIM period in beacons (1..15)", dest="dtim_period", arg="N", kind="int"),
+    Keyword("hidessid", "leave the SSID out of beacons and wildcard probe responses", value=True),
+    Keyword("-hidessid", "announce the SSID (default)", dest="hidessid", value=False),
+    Keyword("authmode", "authentication: open (none is open; shared, 8021x, wpa are refused)",
+            arg="MODE", choices=("none", "open", "shared", "8021x", "wpa")),
+    # The device's: given on a vap, they apply to its device (as ifconfig).
+    Keyword("txpower", "transmit power in dBm, at most the regulatory limit", arg="DBM", kind="int"),
+    Keyword("country", "ISO country code: the regulatory domain, channel list and power limits "
+            "follow it (US, DE, JP, ... 00 for none)", arg="CC"),
+    Keyword("regdomain", "regulatory domain: FCC, ETSI, MKK or DEBUG (no limits)", arg="NAME"),
 )
+# Set keywords that act on a device (accepted on a device's name too).
+DEVICE_SET_KEYS = frozenset({"txpower", "country", "regdomain"})
 
 RADIO_ADD_KEYWORDS = (
     Keyword("p2p", "the radio has a P2P device (HWSIM_ATTR_SUPPORT_P2P_DEVICE)", value=True),
@@ -114,6 +150,7 @@ RADIO_ADD_KEYWORDS = (
 
 VAP_LISTS = ("sta", "scan", "caps", "chan")
 DEVICE_LISTS = ("caps", "chan", "combinations")
+LIST_ALIASES = {"channels": "chan"}  # `list channels` as ifconfig's `list chan`
 
 COMMANDS: tuple[Command, ...] = (
     Command("list", "none", "wlanctl [list] [--json]",
@@ -127,8 +164,10 @@ COMMANDS: tuple[Command, ...] = (
             local=True),
     Command("conformance", "none", "wlanctl conformance ...", "run the conformance test matrix",
             local=True),
-    Command("completion", "none", "wlanctl completion [bash]", "print a shell completion script",
-            local=True, subwords=("bash",)),
+    Command("sweep", "none", "wlanctl sweep FILE --out DIR [--workers N] [--ray [ADDRESS]]",
+            "run a scenario over parameter axes (a sweep file), in parallel or on Ray", local=True),
+    Command("completion", "none", "wlanctl completion [bash|zsh]", "print a shell completion script",
+            local=True, subwords=("bash", "zsh")),
     Command("show", "iface", "wlanctl IFACE [--json]",
             "show a vap (mode, state, addresses, channel, ssid, bssid, flags, counters) or a device",
             read=True),
@@ -137,11 +176,18 @@ COMMANDS: tuple[Command, ...] = (
             "[channel N] [netdev tap|queue] [netns NAME] [security KIND] [passphrase TEXT] [pmf POLICY] [up]",
             "clone a vap on a device", keywords=CREATE_KEYWORDS),
     Command("destroy", "vap", "wlanctl IFACE destroy", "destroy a vap (and its netdev)"),
-    Command("set", "vap", "wlanctl IFACE [ssid NAME] [channel N] [up|down]",
-            "change a vap's parameters, bring it up or down", keywords=SET_KEYWORDS),
-    Command("query", "iface", "wlanctl IFACE list sta|scan|caps|chan|combinations [--json]",
-            "stations, scan results, capabilities, channels (vap); caps, chan, combinations (device)",
-            subwords=tuple(dict.fromkeys(VAP_LISTS + DEVICE_LISTS)), read=True),
+    Command("set", "iface", "wlanctl IFACE [ssid NAME] [channel N] [up|down] [bssid MAC|-bssid] "
+            "[bintval TU] [dtimperiod N] [hidessid|-hidessid] [authmode MODE] [roaming auto|manual] "
+            "[roam:rssi DBM] [roam:rate MBPS] "
+            "[txpower DBM] [country CC] [regdomain NAME]",
+            "change a vap's parameters, bring it up or down; txpower, country and regdomain also on "
+            "a device", keywords=SET_KEYWORDS),
+    Command("query", "iface", "wlanctl IFACE list sta|scan|caps|chan|channels|combinations [--json]",
+            "stations, scan results, capabilities, channels with their power limits (vap); caps, "
+            "chan, combinations (device)",
+            subwords=tuple(dict.fromkeys(VAP_LISTS + DEVICE_LISTS + tuple(LIST_ALIASES))), read=True),
+    Command("scan", "vap", "wlanctl IFACE scan [--json]",
+            "scan now and print what was heard (ifconfig IFACE scan); the vap must be up", read=True),
     Command("check", "device", "wlanctl DEV check MODE [MODE ...] [channels N [N ...]] [--json]",
             "would this mix of vaps be allowed on the device? (with the explanation)", read=True),
     Command("capture", "vap", "wlanctl IFACE capture start FILE | capture stop",
@@ -153,10 +199,11 @@ COMMANDS: tuple[Command, ...] = (
 BY_NAME = {c.name: c for c in COMMANDS}
 # The word that selects a command after an interface name (set and show have none).
 IFACE_VERBS = {"create": "create", "destroy": "destroy", "list": "query", "check": "check",
-               "capture": "capture", "position": "position"}
-TOP_WORDS = ("list", "radio", "serve", "run", "conformance", "completion")
+               "capture": "capture", "scan": "scan", "position": "position"}
+TOP_WORDS = ("list", "radio", "serve", "run", "conformance", "sweep", "completion")
+SHELLS = ("bash", "zsh")
 GLOBAL_OPTIONS = (
-    ("--json", "print the answer of a read command as JSON"),
+    ("--json", "print the answer, and any error, as one JSON object"),
     ("--socket PATH", "the daemon's control socket (default $WLANCTL_SOCKET or "
      "/run/net80211/wlanctl.sock)"),
     ("-h, --help", "show help (of a command, when given after it)"),
@@ -190,25 +237,32 @@ def all_words() -> dict[str, list[str]]:
 
 def _value(kw: Keyword, word: str | None, command: str) -> Any:
     if word is None:
-        raise UsageError(f"{kw.word}: missing {kw.arg}", command)
+        raise UsageError(f"{kw.word}: missing {kw.arg}", command, word=kw.word)
     if kw.choices and word not in kw.choices:
-        raise UsageError(f"{kw.word}: {word!r} is not one of {', '.join(kw.choices)}", command)
+        raise UsageError(f"{kw.word}: {word!r} is not one of {', '.join(kw.choices)}", command,
+                         word=word, known=kw.choices)
     if kw.kind == "int" or (kw.kind == "channel" and word not in ("any", "-")):
         try:
             n = int(word, 10)
         except ValueError:
-            raise UsageError(f"{kw.word}: {word!r} is not a number", command) from None
+            raise UsageError(f"{kw.word}: {word!r} is not a number", command, word=word) from None
         if n < 0 or n > 0xFFFF:
-            raise UsageError(f"{kw.word}: {n} is out of range", command)
+            raise UsageError(f"{kw.word}: {n} is out of range", command, word=word)
         return n
     if kw.kind == "channel":
         return None
+    if kw.kind == "bssid":
+        if word in ("any", "off", "-"):
+            return None
+        if not _MAC_RE.match(word):
+            raise UsageError(f"{kw.word}: {word!r} is not a MAC address (or any)", command, word=word)
+        return word
     if kw.kind == "number":
         return _number(word, kw.word, command)
     if kw.kind == "mac" and not _MAC_RE.match(word):
-        raise UsageError(f"{kw.word}: {word!r} is not a MAC address", command)
+        raise UsageError(f"{kw.word}: {word!r} is not a MAC address", command, word=word)
     if kw.kind == "name" and not _NAME_RE.match(word):
-        raise UsageError(f"{kw.word}: {word!r} is not a valid name", command)
+        raise UsageError(f"{kw.word}: {word!r} is not a valid name", command, word=word)
     return word
 
 
@@ -230,7 +284,10 @@ def _keywords(cmd: Command, words: list[str], table: tuple[Keyword, ...]) -> dic
         w = words[i]
         kw = by_word.get(w)
         if kw is None:
-            raise UsageError(f"{cmd.name}: unknown keyword {w!r}", cmd.name)
+            known = list(by_word)
+            if cmd.name == "set" and i == 0:
+                known += list(IFACE_VERBS)  # `wlan0 craete ...`: a verb was meant
+            raise UsageError(f"{cmd.name}: unknown keyword {w!r}", cmd.name, word=w, known=known)
         if kw.arg is None:
             args[kw.key] = kw.value
             i += 1
@@ -247,7 +304,6 @@ def _split_options(argv: list[str]) -> tuple[list[str], bool, bool, str | None]:
     words: list[str] = []
     json_out = help_ = False
     socket: str | None = None
-    valued = {k.word for c in COMMANDS for k in c.keywords if k.arg}
     expect_value = False
     i = 0
     while i < len(argv):
@@ -268,16 +324,29 @@ def _split_options(argv: list[str]) -> tuple[list[str], bool, bool, str | None]:
             else:
                 raise UsageError("--socket: missing PATH")
         else:
-            expect_value = bool(words) and w in valued
+            expect_value = bool(words) and w in _valued(words)
             words.append(w)
         i += 1
     return words, json_out, help_, socket
 
 
+def _valued(words: list[str]) -> set[str]:
+    """The keywords that take a value in the command `words` begin (`bssid`
+    is a flag of create and takes an address in set)."""
+    verb = IFACE_VERBS.get(words[1]) if len(words) > 1 else None
+    if words[0] == "radio":
+        cmd = BY_NAME["radio"]
+    elif verb is not None:
+        cmd = BY_NAME[verb]
+    else:
+        cmd = BY_NAME["set"]
+    return {k.word for k in cmd.keywords if k.arg}
+
+
 def parse(argv: list[str]) -> Invocation:
     """Parse wlanctl's arguments (without the program name)."""
     # Local commands own everything after their word (argparse or a helper parses it).
-    if argv and argv[0] in ("serve", "run", "conformance"):
+    if argv and argv[0] in ("serve", "run", "conformance", "sweep"):
         return Invocation(argv[0], rest=list(argv[1:]))
     words, json_out, help_, socket = _split_options(list(argv))
     inv = Invocation("list", json=json_out, help=help_, socket=socket)
@@ -286,20 +355,23 @@ def parse(argv: list[str]) -> Invocation:
     head, rest = words[0], words[1:]
     if head == "list":
         if rest:
-            raise UsageError(f"list: unexpected {rest[0]!r}", "list")
+            raise UsageError(f"list: unexpected {rest[0]!r}", "list", word=rest[0])
         return inv
     if head == "completion":
         inv.command = "completion"
-        if rest and rest != ["bash"]:
-            raise UsageError(f"completion: unknown shell {rest[0]!r} (only bash)", "completion")
+        inv.args["shell"] = rest[0] if len(rest) == 1 and rest[0] in SHELLS else "bash"
+        if rest and (len(rest) > 1 or rest[0] not in SHELLS):
+            raise UsageError(f"completion: unknown shell {rest[0]!r} (bash or zsh)", "completion",
+                             word=rest[0], known=SHELLS)
         return inv
     if head == "radio":
         inv.command = "radio"
         return _radio(inv, rest)
     if head.startswith("-"):
-        raise UsageError(f"unknown option {head!r}")
+        raise UsageError(f"unknown option {head!r}", word=head,
+                         known=["--json", "--socket", "--help"])
     if not _NAME_RE.match(head):
-        raise UsageError(f"{head!r} is not an interface name")
+        raise UsageError(f"{head!r} is not an interface name", word=head, known=TOP_WORDS)
     inv.args["name"] = head
     verb = IFACE_VERBS.get(rest[0]) if rest else None
     if not rest:
@@ -324,7 +396,7 @@ def _create(inv: Invocation, words: list[str]) -> None:
 
 def _destroy(inv: Invocation, words: list[str]) -> None:
     if words:
-        raise UsageError(f"destroy: unexpected {words[0]!r}", "destroy")
+        raise UsageError(f"destroy: unexpected {words[0]!r}", "destroy", word=words[0])
 
 
 def _query(inv: Invocation, words: list[str]) -> None:
@@ -333,8 +405,14 @@ def _query(inv: Invocation, words: list[str]) -> None:
     cmd = BY_NAME["query"]
     if len(words) != 1 or words[0] not in cmd.subwords:
         got = repr(words[0]) if words else "nothing"
-        raise UsageError(f"list: expected one of {', '.join(cmd.subwords)}, got {got}", "query")
-    inv.args["what"] = words[0]
+        raise UsageError(f"list: expected one of {', '.join(cmd.subwords)}, got {got}", "query",
+                         word=words[0] if words else None, known=cmd.subwords)
+    inv.args["what"] = LIST_ALIASES.get(words[0], words[0])
+
+
+def _scan(inv: Invocation, words: list[str]) -> None:
+    if words:
+        raise UsageError(f"scan: unexpected {words[0]!r}", "scan", word=words[0])
 
 
 def _check(inv: Invocation, words: list[str]) -> None:
@@ -351,7 +429,7 @@ def _check(inv: Invocation, words: list[str]) -> None:
             try:
                 channels.append(int(w, 10))
             except ValueError:
-                raise UsageError(f"check: channel {w!r} is not a number", "check") from None
+                raise UsageError(f"check: channel {w!r} is not a number", "check", word=w) from None
     if not modes:
         raise UsageError("check: name at least one mode", "check")
     if channels is not None and not channels:
@@ -371,14 +449,16 @@ def _capture(inv: Invocation, words: list[str]) -> None:
     elif words == ["stop"]:
         inv.args["action"] = "stop"
     else:
-        raise UsageError("capture: expected 'start FILE' or 'stop'", "capture")
+        raise UsageError("capture: expected 'start FILE' or 'stop'", "capture",
+                         word=words[0] if words else None, known=("start", "stop"))
 
 
 def _radio(inv: Invocation, words: list[str]) -> Invocation:
     if inv.help:
         return inv
     if not words or words[0] not in ("add", "del"):
-        raise UsageError("radio: expected 'add' or 'del'", "radio")
+        raise UsageError("radio: expected 'add' or 'del'", "radio", word=words[0] if words else None,
+                         known=("add", "del"))
     if words[0] == "del":
         if len(words) != 2 or not _NAME_RE.match(words[1]):
             raise UsageError("radio del: expected one radio name", "radio")
@@ -390,7 +470,7 @@ def _radio(inv: Invocation, words: list[str]) -> Invocation:
     keywords = {k.word for k in RADIO_ADD_KEYWORDS}
     if rest and rest[0] not in keywords:
         if not _NAME_RE.match(rest[0]):
-            raise UsageError(f"radio add: {rest[0]!r} is not a valid name", "radio")
+            raise UsageError(f"radio add: {rest[0]!r} is not a valid name", "radio", word=rest[0])
         inv.args["name"] = rest[0]
         rest = rest[1:]
     inv.args.update(_keywords(BY_NAME["radio"], rest, RADIO_ADD_KEYWORDS))
@@ -408,7 +488,7 @@ def _position(inv: Invocation, words: list[str]) -> None:
 
 
 _IFACE_PARSERS = {"create": _create, "destroy": _destroy, "query": _query, "check": _check,
-                  "capture": _capture, "position": _position}
+                  "capture": _capture, "scan": _scan, "position": _position}
 
 
 def usage(command: str | None = None) -> str:
@@ -463,7 +543,8 @@ _wlanctl() {{
     fi
     case "$first" in
         radio) COMPREPLY=($(compgen -W "add del p2p channels" -- "$cur")); return;;
-        serve) COMPREPLY=($(compgen -W "--config --socket" -- "$cur")); return;;
+        serve) COMPREPLY=($(compgen -W "--config --socket --state -v -vv" -- "$cur")); return;;
+        completion) COMPREPLY=($(compgen -W "{" ".join(SHELLS)}" -- "$cur")); return;;
     esac
     case "$verb" in
         create) COMPREPLY=($(compgen -W "{create}" -- "$cur"));;
@@ -473,4 +554,37 @@ _wlanctl() {{
     esac
 }}
 complete -F _wlanctl wlanctl
+"""
+
+
+def zsh_completion() -> str:
+    """A zsh completion script driven by the command table (compdef wlanctl)."""
+    top = " ".join(TOP_WORDS)
+    verbs = " ".join(sorted(IFACE_VERBS)) + " " + " ".join(k.word for k in SET_KEYWORDS)
+    create = " ".join(k.word for k in CREATE_KEYWORDS)
+    lists = " ".join(BY_NAME["query"].subwords)
+    radio = "add del " + " ".join(k.word for k in RADIO_ADD_KEYWORDS)
+    return f"""#compdef wlanctl
+# zsh completion for wlanctl (generated from its command table)
+_wlanctl() {{
+    local -a words_
+    if (( CURRENT == 2 )); then
+        words_=({top} --json --socket -h)
+        compadd -a words_; return
+    fi
+    case "$words[2]" in
+        radio) words_=({radio}); compadd -a words_; return;;
+        serve) words_=(--config --socket --state -v -vv); compadd -a words_; return;;
+        completion) words_=({" ".join(SHELLS)}); compadd -a words_; return;;
+        run|conformance) _files; return;;
+    esac
+    case "$words[3]" in
+        create) words_=({create});;
+        list) words_=({lists});;
+        capture) words_=(start stop);;
+        *) words_=({verbs});;
+    esac
+    compadd -a words_
+}}
+compdef _wlanctl wlanctl
 """

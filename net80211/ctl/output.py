@@ -70,6 +70,16 @@ def format_vap(v: dict[str, Any]) -> str:
     lines = [f"{v['name']}: flags=<{','.join(flags)}> mode {v['mode']} state {v['state']}",
              f"\tdevice {v['device']} ether {v['macaddr']} bssid {v['bssid']}",
              f"\tssid \"{v['ssid']}\" channel {v['channel'] if v['channel'] is not None else 'any'}"]
+    if "bintval" in v:
+        params = [f"authmode {v['authmode']}", f"bintval {v['bintval']}", f"dtimperiod {v['dtimperiod']}",
+                  "hidessid" if v.get("hidessid") else "-hidessid"]
+        if v.get("des_bssid"):
+            params.append(f"bssid {v['des_bssid']}")
+        if v.get("roaming"):
+            params.append(f"roaming {v['roaming'].upper()} roam:rssi {v['roam_rssi']:g}dBm "
+                          f"roam:rate {v['roam_rate']:g}")
+        lines.append("\t" + " ".join(params))
+        lines.append(f"\tcountry {v['country']} regdomain {v['regdomain']} txpower {v['txpower']}")
     if v.get("flags"):
         lines.append(f"\tclone flags {','.join(v['flags'])}")
     nd = v.get("netdev")
@@ -99,6 +109,8 @@ def format_device(d: dict[str, Any]) -> str:
     lines = [f"{d['name']}: driver {d['driver']} ether {d['macaddr']} channel {d['channel']}",
              f"\tcaps {','.join(d['caps'])}", f"\tmodes {' '.join(d['modes'])}",
              f"\tpolicy {d['policy']}", f"\tvaps {' '.join(v['name'] for v in d['vaps']) or '-'}"]
+    if "regdomain" in d:
+        lines.insert(1, f"\tcountry {d['country']} regdomain {d['regdomain']} txpower {d['txpower']}")
     if d.get("position") is not None:
         lines.append("\tposition " + " ".join(f"{c:g}" for c in d["position"]))
     return "\n".join(lines)
@@ -109,22 +121,26 @@ def format_query(r: dict[str, Any]) -> str:
     if what == "caps":
         return f"caps=0x{r['value']:x}<{','.join(r['caps'])}>\nmodes {' '.join(r['modes'])}"
     if what == "chan":
-        out = []
+        out = [f"regdomain {r['regdomain']} country {r['country']}"] if "regdomain" in r else []
         for c in r["channels"]:
             mark = "*" if c["current"] else " "
-            out.append(f"{mark}Channel {c['ieee']:>3} : {c['freq']} MHz {' '.join(c['flags'])}".rstrip())
+            power = f" {c['maxpower']} dBm max" if "maxpower" in c else ""
+            flags = " ".join(c["flags"])
+            out.append(f"{mark}Channel {c['ieee']:>3} : {c['freq']} MHz{power} {flags}".rstrip())
         return "\n".join(out)
     if what == "combinations":
         return f"policy {r['policy']}\n{r['text']}"
     rows = r["stations"] if what == "sta" else r["results"]
+    note = f"({r['note']})\n" if r.get("note") else ""
     if not rows:
-        return "no stations" if what == "sta" else "no scan results"
+        return note + ("no stations" if what == "sta" else "no scan results")
     keys = list(rows[0]) if isinstance(rows[0], dict) else []
     if not keys:
         return "\n".join(map(str, rows))
-    out = ["  ".join(k.upper() for k in keys)]
-    out += ["  ".join(str(row.get(k, "")) for k in keys) for row in rows]
-    return "\n".join(out)
+    table = [[k.upper() for k in keys]] + [[str(row.get(k, "")) for k in keys] for row in rows]
+    widths = [max(len(r[i]) for r in table) for i in range(len(keys))]
+    return note + "\n".join("  ".join(c.ljust(wd) for c, wd in zip(r, widths, strict=True)).rstrip()
+                             for r in table)
 
 
 def format_result(command: str, result: Any) -> str | None:
@@ -133,7 +149,7 @@ def format_result(command: str, result: Any) -> str | None:
         return format_list(result)
     if command == "show":
         return format_vap(result["vap"]) if "vap" in result else format_device(result["device"])
-    if command == "query":
+    if command in ("query", "scan"):
         return format_query(result)
     if command == "check":
         return f"allowed: {' '.join(result['modes'])}\n{result['explanation']}"

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import errno
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 from ic.errors import ConcurrencyError, Net80211Error, errno_name
+
+E = TypeVar("E", bound=BaseException)
 
 VERSION = 1
 MAX_LINE = 64 * 1024  # bytes of one request line, newline included
@@ -75,15 +77,31 @@ def error(req_id: Any, exc: BaseException) -> bytes:
                            "error": errno_name(code), "message": message}
     if isinstance(exc, ConcurrencyError):
         msg["reasons"] = list(exc.reasons)
+    # The word the error is about and the known word closest to it, when the
+    # raiser named them (see `about`).
+    for attr, key in (("word", "word"), ("suggestion", "did_you_mean")):
+        v = getattr(exc, attr, None)
+        if isinstance(v, str):
+            msg[key] = v
     return encode(msg)
+
+
+def about(exc: E, word: str, suggestion: str | None = None) -> E:
+    """Mark an error with the word it is about (and a suggestion); returns it."""
+    exc.word = word  # type: ignore[attr-defined]
+    exc.suggestion = suggestion  # type: ignore[attr-defined]
+    return exc
 
 
 class RemoteError(Net80211Error):
     """An error answer from the daemon, raised in the client."""
 
-    def __init__(self, message: str, code: int, reasons: list[str] | None = None) -> None:
+    def __init__(self, message: str, code: int, reasons: list[str] | None = None,
+                 word: str | None = None, suggestion: str | None = None) -> None:
         super().__init__(message, code)
         self.reasons = reasons or []
+        self.word = word
+        self.suggestion = suggestion
 
 
 def decode_response(line: bytes) -> Any:
@@ -100,4 +118,6 @@ def decode_response(line: bytes) -> Any:
     if not isinstance(code, int) or code <= 0:
         code = errno.EIO
     return_reasons = msg.get("reasons") if isinstance(msg.get("reasons"), list) else None
-    raise RemoteError(str(msg.get("message", "error")), code, return_reasons)
+    word = msg.get("word") if isinstance(msg.get("word"), str) else None
+    suggestion = msg.get("did_you_mean") if isinstance(msg.get("did_you_mean"), str) else None
+    raise RemoteError(str(msg.get("message", "error")), code, return_reasons, word, suggestion)

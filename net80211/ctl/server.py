@@ -4,7 +4,9 @@ control socket speaks `protocol` to root and the daemon's own user only."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
+import json
 import logging
 import os
 import signal
@@ -19,18 +21,20 @@ from ic import Net80211Error, Scheduler
 from ic.errors import errno_name
 from ic.sched import SEC
 from net80211.ctl import protocol
-from net80211.ctl.config import Config
+from net80211.ctl.config import DEFAULT_P2P_CTRL_DIR, Config
 from net80211.ctl.p2p import sweep_stale
-from net80211.ctl.service import Service
+from net80211.ctl.service import Deferred, Service
 from net80211.ctl.sockpath import bind_in_place, prepare_socket_path
 from net80211.ctl.state import StateFile, recover
 from net80211.wire.outfile import ensure_dir
 
 log = logging.getLogger("net80211.ctl")
 
-MAX_CONNECTIONS = 64
+MAX_CONNECTIONS = 64  # beyond it the longest-idle client makes room; all busy: EAGAIN
 SEND_TIMEOUT_S = 2.0  # a client that does not read its answers is dropped after this
-BATCH = 32  # requests (or accepts) served per turn of the loop, per client
+IDLE_TIMEOUT_S = 60.0  # a client that asks nothing for this long is disconnected (ETIMEDOUT)
+BATCH = 32  # connections accepted per turn of the loop
+REQUESTS_PER_TURN = 1  # requests of one client answered per turn: a backlog delays no one else
 OUT_HIGH = 1 << 20  # bytes of answers queued for a client before its requests wait
 SOCKET_DIR_MODE = 0o755  # the socket's directory, when the daemon creates it
 STOP_GRACE_S = 1.0  # after SIGTERM the loop is interrupted if it has not ended by then
@@ -45,8 +49,10 @@ def peer_credentials(sock: socket.socket) -> tuple[int, int, int]:
 class _Connection:
     """One client: requests read line by line, answers queued and written as
     the client reads them.  Nothing blocks: a client that does not read is
-    dropped after SEND_TIMEOUT_S, and at most BATCH requests are answered
-    per turn of the loop, so no client can hold the loop or the others."""
+    dropped after SEND_TIMEOUT_S, one that asks nothing after IDLE_TIMEOUT_S
+    (or sooner, when a newcomer needs its slot), and one request per client
+    is answered per turn of the loop, so no client's backlog holds the loop
+    or delays another's answer."""
 
     def __init__(self, server: ControlServer, sock: socket.socket, allowed: bool, uid: int) -> None:
         self.server = server
@@ -58,6 +64,10 @@ class _Connection:
         self.skipping = False
         self.closing = False  # close once the answers are written
         self.stalled: list[Any] | None = None  # the event dropping a client that does not read
+        self.waiting: Deferred | None = None  # an answer not ready yet (a scan): later requests wait
+        self.last_active = 0  # when it last asked or took an answer (virtual ns)
+        self.last_seq = 0  # ... in the order of all clients' activity (ties of last_active)
+        self.touch()
         # A user who may not use the daemon gets SEND_TIMEOUT_S for its one
         # answer: it cannot hold one of the MAX_CONNECTIONS slots idle.
         self.deadline = None if allowed else server.sched.call_later(
@@ -86,6 +96,23 @@ class _Connection:
         self.buf += data
         self._work()
 
+    def touch(self) -> None:
+        self.last_active = self.server.sched.now_ns
+        self.server.activity += 1
+        self.last_seq = self.server.activity
+
+    @property
+    def idle(self) -> bool:
+        """Nothing to answer and nothing to write: the client owes the next move."""
+        return (not self.out and not self.closing and self.buf.find(b"\n") < 0
+                and self.waiting is None and self.sock.fileno() >= 0)
+
+    def hang_up(self, message: str, code: int) -> None:
+        """Tell the client why (if its socket takes it) and close."""
+        self.queue(protocol.error(None, Net80211Error(message, code)))
+        self._flush()
+        self.close()
+
     def writable(self) -> None:
         self._unstall()  # the client took data: it gets another SEND_TIMEOUT_S
         self._flush()
@@ -97,13 +124,14 @@ class _Connection:
             self.stalled = None
 
     def _work(self) -> None:
-        """Answer up to BATCH complete requests, write what the socket takes,
-        and watch the socket for what comes next."""
+        """Answer up to REQUESTS_PER_TURN complete requests (none while an
+        answer is still being made), write what the socket takes, and watch
+        the socket for what comes next."""
         if self.sock.fileno() < 0:
             return
         n = 0
-        while n < BATCH and len(self.out) < OUT_HIGH and not (self.closing and not self.allowed
-                                                               and self.out):
+        while (self.waiting is None and n < REQUESTS_PER_TURN and len(self.out) < OUT_HIGH
+               and not (self.closing and not self.allowed and self.out)):
             nl = self.buf.find(b"\n")
             if nl < 0:
                 break
@@ -120,13 +148,14 @@ class _Connection:
         self._flush()
         if self.sock.fileno() < 0:
             return
-        pending = self.buf.find(b"\n") >= 0
-        if self.closing and not self.out and (not pending or not self.allowed):
+        has_line = self.buf.find(b"\n") >= 0
+        pending = has_line and self.waiting is None  # a request to answer next turn
+        if self.closing and not self.out and self.waiting is None and (not pending or not self.allowed):
             self.close()
             return
         sched = self.server.sched
         # Read more only while answers are taken and no backlog waits.
-        if not self.closing and len(self.out) < OUT_HIGH and not pending:
+        if not self.closing and len(self.out) < OUT_HIGH and not has_line:
             sched.add_reader(self.sock, self.readable)
         else:
             sched.remove_reader(self.sock)
@@ -151,6 +180,8 @@ class _Connection:
         except OSError:
             self.close()
             return
+        if sent:
+            self.touch()
         del self.out[:sent]
 
     def _idle(self) -> None:
@@ -170,14 +201,22 @@ class _Connection:
             return
         req_id: Any = None
         self.server.requests += 1
+        self.touch()
         try:
             req_id, cmd, args = protocol.decode_request(line)
+            log.debug("uid %d: %s %s", self.uid, cmd, json.dumps(args, sort_keys=True)[:200])
             if not self.allowed:
                 raise Net80211Error(f"uid {self.uid} may not use this daemon (only root and uid "
                                     f"{os.geteuid()})", errno.EPERM)
-            reply = protocol.ok(req_id, self.server.service.handle(cmd, args))
+            result = self.server.service.handle(cmd, args)
+            if isinstance(result, Deferred):
+                self.waiting = result
+                result.then(lambda d: self._deferred_done(req_id, d))
+                return
+            reply = protocol.ok(req_id, result)
         except OSError as e:
             self.server.counters[f"error_{errno_name(e.errno or errno.EIO)}"] += 1
+            self.server.log_refusal(self.uid, e)
             reply = protocol.error(req_id, e)
         except Exception as e:  # a bug must not take the daemon down: report it as EIO
             self.server.counters["internal_errors"] += 1
@@ -186,6 +225,22 @@ class _Connection:
         self.queue(reply)
         if not self.allowed:
             self.closing = True  # one answer (EPERM), then hang up
+
+    def _deferred_done(self, req_id: Any, d: Deferred) -> None:
+        """The answer that was not ready is: send it, then serve what waited."""
+        if self.waiting is not d:
+            return
+        self.waiting = None
+        if self.sock.fileno() < 0:
+            return
+        if d.error is None:
+            self.queue(protocol.ok(req_id, d.result))
+        else:
+            code = d.error.errno if isinstance(d.error, OSError) and d.error.errno else errno.EIO
+            self.server.counters[f"error_{errno_name(code)}"] += 1
+            self.queue(protocol.error(req_id, d.error))
+        self.touch()
+        self._work()
 
     def queue(self, data: bytes) -> None:
         self.out += data
@@ -202,6 +257,7 @@ class _Connection:
             self.server.sched.remove_writer(self.sock)
             self.sock.close()
         self._unstall()
+        self.waiting = None  # an answer still being made goes nowhere
         if self.deadline is not None:
             self.server.sched.cancel(self.deadline)
             self.deadline = None
@@ -220,6 +276,10 @@ class ControlServer:
         self.connections: set[_Connection] = set()
         self.requests = 0
         self.counters: Counter[str] = Counter()
+        self.idle_timeout_s = IDLE_TIMEOUT_S
+        self.activity = 0  # counts every client's requests and answers taken
+        self.refusals = 0  # requests answered with an error
+        self._sweeper: list[Any] | None = None  # the event closing idle clients
 
     def open(self) -> None:
         ensure_dir(os.path.dirname(os.path.abspath(self.path)), SOCKET_DIR_MODE)
@@ -251,17 +311,58 @@ class ControlServer:
             _pid, uid, _gid = peer_credentials(conn)
             allowed = uid == 0 or uid == os.geteuid()
             c = _Connection(self, conn, allowed, uid)
-            if len(self.connections) >= MAX_CONNECTIONS:
+            # Only a user who may use the daemon makes an idle client give way.
+            if len(self.connections) >= MAX_CONNECTIONS and not (allowed and self._evict_idle()):
                 self.counters["refused_too_many"] += 1
-                c.send(protocol.error(None, Net80211Error("too many connections", errno.EAGAIN)))
+                c.send(protocol.error(None, Net80211Error(
+                    f"too many connections: all {MAX_CONNECTIONS} are busy, try again", errno.EAGAIN)))
                 c.close()
                 continue
             self.connections.add(c)
             self.sched.add_reader(conn, c.readable)
+            self._arm_sweeper()
+
+    def log_refusal(self, uid: int, e: OSError) -> None:
+        """A refused request is an event the user sees: one line, the first
+        1000 and every 1000th after (a flood of bad requests floods nothing)."""
+        self.refusals += 1
+        n = self.refusals
+        if n <= 1000 or n % 1000 == 0:
+            log.info("uid %d refused: %s (%s)%s", uid, e.strerror or e, errno_name(e.errno or errno.EIO),
+                     f" [{n} refusals]" if n > 1000 else "")
+
+    def _evict_idle(self) -> bool:
+        """Make room for a newcomer: the client idle the longest is hung up on."""
+        idle = [c for c in self.connections if c.idle and c.allowed]
+        if not idle:
+            return False
+        victim = min(idle, key=lambda c: c.last_seq)
+        self.counters["evicted_idle"] += 1
+        log.debug("closing an idle client (uid %d) to make room", victim.uid)
+        victim.hang_up("idle connection closed: another client needed its slot", errno.ETIMEDOUT)
+        return True
+
+    def _arm_sweeper(self) -> None:
+        if self._sweeper is None and self.connections:
+            self._sweeper = self.sched.call_later(round(self.idle_timeout_s * SEC / 4), self._sweep)
+
+    def _sweep(self) -> None:
+        """Disconnect the clients that asked nothing for idle_timeout_s."""
+        self._sweeper = None
+        limit = self.sched.now_ns - round(self.idle_timeout_s * SEC)
+        for c in [c for c in self.connections if c.idle and c.last_active <= limit]:
+            self.counters["dropped_idle"] += 1
+            log.debug("closing a client (uid %d) idle for %.0f s", c.uid, self.idle_timeout_s)
+            c.hang_up(f"idle connection closed after {self.idle_timeout_s:g} s without a request",
+                      errno.ETIMEDOUT)
+        self._arm_sweeper()
 
     def close(self) -> None:
         for c in list(self.connections):
             c.close()
+        if self._sweeper is not None:
+            self.sched.cancel(self._sweeper)
+            self._sweeper = None
         if self.sock is not None:
             self.sched.remove_reader(self.sock)
             self.sock.close()
@@ -278,9 +379,12 @@ class Daemon:
     """Devices, the control socket, and the real-time loop that runs them."""
 
     def __init__(self, config: Config, socket_path: str, state_path: str | None = None) -> None:
-        self.config = config
         self.socket_path = socket_path
+        if config.p2p_ctrl_dir == DEFAULT_P2P_CTRL_DIR:
+            config = dataclasses.replace(config, p2p_ctrl_dir=self.p2p_dir_for(socket_path))
+        self.config = config
         self.state_path = state_path or f"{socket_path}.state"
+        self.made_dirs: list[str] = []  # directories this daemon created, removed at exit if empty
         self.sched = Scheduler(realtime=True)
         self.state = StateFile(self.state_path)
         self.service = Service(self.sched, config, self.state)
@@ -294,6 +398,16 @@ class Daemon:
         self.sched.io_error = self._io_error
         self.io_failures: Counter[str] = Counter()
         self.service.counters = self.counters
+
+    @staticmethod
+    def p2p_dir_for(socket_path: str) -> str:
+        """The P2P control directory beside a control socket: /run/net80211/p2p
+        beside the default socket (where wpa_cli users look), SOCKET.p2p beside
+        any other (a name of its own: two daemons in /tmp share nothing)."""
+        path = os.path.abspath(socket_path)
+        if path == protocol.DEFAULT_SOCKET:
+            return os.path.join(os.path.dirname(path), "p2p")
+        return f"{path}.p2p"
 
     def counters(self) -> dict[str, int]:
         """What the daemon answered, refused and contained since it started."""
@@ -313,9 +427,16 @@ class Daemon:
     def start(self) -> None:
         """Make the socket's directory, recover from a crashed predecessor,
         open the devices, then the socket."""
-        ensure_dir(os.path.dirname(os.path.abspath(self.socket_path)), SOCKET_DIR_MODE)
+        sock_dir = os.path.dirname(os.path.abspath(self.socket_path))
+        dirs = [sock_dir] + ([self.config.p2p_ctrl_dir] if self.config.p2p_ctrl_dir else [])
+        missing = [d for d in dirs if not os.path.lexists(d)]
+        ensure_dir(sock_dir, SOCKET_DIR_MODE)
+        self.made_dirs = [d for d in missing if d == sock_dir]
         prepare_socket_path(self.socket_path)
         self.recovered = recover(self.state_path)
+        # The P2P directory is made on the first P2P device; noted now so
+        # that it is removed at exit only if this daemon made it.
+        self.made_dirs += [d for d in missing if d != sock_dir]
         if self.config.p2p_ctrl_dir is not None:
             self.recovered["p2p_sockets"] = sweep_stale(self.config.p2p_ctrl_dir)
         if any(self.recovered.values()):
@@ -358,6 +479,12 @@ class Daemon:
         self.sched.remove_reader(self._wake_r)
         self._wake_r.close()
         self._wake_w.close()
+        for d in reversed(self.made_dirs):  # the P2P directory, then the socket's
+            try:
+                os.rmdir(d)  # only if empty: another's files there stay
+            except OSError:
+                pass
+        self.made_dirs = []
 
     def _signalled(self, signum: int, _frame: Any) -> None:
         if self.stopping:

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import net80211.host.tap  # noqa: F401  (registers the "tap" netdev kind)
 from ic import (
+    SEC,
     AlreadyExists,
+    Busy,
     Caps,
     CloneFlags,
     IEEE80211Com,
@@ -24,17 +26,28 @@ from ic import (
     NotSupported,
     OpMode,
     Scheduler,
+    State,
     mac_str,
+    parse_mac,
     parse_wlanmode,
 )
-from net80211.ctl.config import NETDEV_KINDS, Config
-from net80211.ctl.grammar import CREATE_KEYWORDS, DEVICE_LISTS, VAP_LISTS
+from ic.vapparams import check_vap_params
+from net80211.ctl.config import DEFAULT_P2P_CTRL_DIR, NETDEV_KINDS, Config
+from net80211.ctl.grammar import (
+    CREATE_KEYWORDS,
+    DEVICE_LISTS,
+    DEVICE_SET_KEYS,
+    SET_KEYWORDS,
+    VAP_LISTS,
+    closest,
+)
 from net80211.ctl.p2p import P2PManager
-from net80211.ctl.protocol import VERSION
+from net80211.ctl.protocol import VERSION, about
 from net80211.ctl.state import StateFile
 from net80211.driver import Driver, open_driver
 from net80211.host.tap import remove_netns
 from net80211.modes.roam import configure_roaming
+from net80211.scan import Scanner
 
 if TYPE_CHECKING:
     from net80211.vap import IEEE80211Vap
@@ -44,9 +57,23 @@ log = logging.getLogger("net80211.ctl")
 _CREATE_TYPES: dict[str, tuple[type, ...]] = {
     "wlandev": (str,), "wlanmode": (str,), "wlanbssid": (str,), "wlanaddr": (str,), "bssid": (bool,),
     "beacons": (bool,), "wdslegacy": (bool,), "ssid": (str,), "channel": (int, type(None)),
-    "netdev": (str,), "netns": (str,), "up": (bool,), "security": (str,), "passphrase": (str,), "pmf": (str,),
+    "netdev": (str,), "netns": (str,), "up": (bool,), "bintval": (int,), "dtim_period": (int,),
+    "hidessid": (bool,), "security": (str,), "passphrase": (str,), "pmf": (str,),
 }
+# The vap parameters create passes on as they are (ic.vapparams checks them).
+_CREATE_PARAMS = ("ssid", "bintval", "dtim_period", "hidessid", "security", "passphrase", "pmf")
+_SET_TYPES: dict[str, tuple[type, ...]] = {
+    "ssid": (str,), "channel": (int, type(None)), "updown": (str,), "bssid": (str, type(None)),
+    "bintval": (int,), "dtim_period": (int,), "hidessid": (bool,), "authmode": (str,),
+    "roaming": (str,), "roam_rssi": (int, float), "roam_rate": (int, float), "txpower": (int,),
+    "country": (str,), "regdomain": (str,),
+}
+assert set(_SET_TYPES) == {k.key for k in SET_KEYWORDS}
+SCAN_WAIT_S = 10.0  # a scan answer not ready by then is ETIMEDOUT
+SCAN_POLL_S = 0.02  # how often the daemon looks whether the scan is done
 assert set(_CREATE_TYPES) == {k.key for k in CREATE_KEYWORDS}
+MODE_WORDS = ("sta", "hostap", "ap", "adhoc", "ibss", "ahdemo", "tdma", "wds", "monitor", "mesh",
+              "p2p-device", "p2p-go", "p2p-client")
 MAX_RADIO_CHANNELS = 64  # channels a radio may use at once (radio add ... channels N)
 MAX_DEVICES = 1024  # radios of one daemon (radio add)
 
@@ -67,7 +94,9 @@ def _arg(args: dict[str, Any], key: str, types: tuple[type, ...], required: bool
 def _only(args: dict[str, Any], allowed: set[str]) -> None:
     bad = set(args) - allowed
     if bad:
-        raise InvalidArgument(f"unknown argument(s) {', '.join(sorted(map(str, bad)))}")
+        first = sorted(map(str, bad))[0]
+        raise about(InvalidArgument(f"unknown argument(s) {', '.join(sorted(map(str, bad)))}"),
+                    first, closest(first, allowed))
 
 
 def _flags_words(flags: Any) -> list[str]:
@@ -91,6 +120,7 @@ class Service:
             "status": self.status, "list": self.list, "show": self.show, "create": self.create,
             "destroy": self.destroy, "set": self.set, "query": self.query, "check": self.check,
             "radio_add": self.radio_add, "radio_del": self.radio_del, "capture": self.capture,
+            "scan": self.scan,
             "position": self.position,
         }
 
@@ -142,8 +172,19 @@ class Service:
     def handle(self, cmd: str, args: dict[str, Any]) -> Any:
         fn = self.handlers.get(cmd)
         if fn is None:
-            raise Net80211Error(f"unknown command {cmd!r}", errno.EOPNOTSUPP)
+            raise about(Net80211Error(f"unknown command {cmd!r}", errno.EOPNOTSUPP), cmd,
+                        closest(cmd, set(self.handlers)))
         return fn(args)
+
+    def _names(self, devices: bool = True, vaps: bool = True) -> set[str]:
+        return {n for d in self.devices() for n in ([d.name] if devices else [])
+                + ([v.name for v in d.vaps] if vaps else [])}
+
+    def _no_such(self, name: str, what: str, *, devices: bool = True, vaps: bool = True) -> NoSuchDevice:
+        """ENXIO naming `name`, with the closest existing name if one is close."""
+        near = closest(name, self._names(devices, vaps))
+        hint = f" (did you mean {near!r}?)" if near else ""
+        return about(NoSuchDevice(f"{name}: no such {what}{hint}"), name, near)
 
     # -- lookups ------------------------------------------------------------------------
     def devices(self) -> list[IEEE80211Com]:
@@ -153,14 +194,14 @@ class Service:
         for d in self.devices():
             if d.name == name:
                 return d
-        raise NoSuchDevice(f"{name}: no such device")
+        raise self._no_such(name, "device", vaps=False)
 
     def vap(self, name: str) -> Any:
         for d in self.devices():
             for v in d.vaps:
                 if v.name == name:
                     return v
-        raise NoSuchDevice(f"{name}: no such interface")
+        raise self._no_such(name, "interface", devices=False)
 
     def _iface(self, name: str) -> tuple[str, Any]:
         for d in self.devices():
@@ -169,7 +210,7 @@ class Service:
             for v in d.vaps:
                 if v.name == name:
                     return "vap", v
-        raise NoSuchDevice(f"{name}: no such interface")
+        raise self._no_such(name, "interface")
 
     def _driver_of(self, dev: IEEE80211Com) -> Driver:
         for drv in self.drivers:
@@ -181,6 +222,15 @@ class Service:
     def describe_vap(self, vap: IEEE80211Vap) -> dict[str, Any]:
         d = vap.describe()
         d["caps"] = _flags_words(vap.caps)
+        d.update(bintval=vap.bintval, dtimperiod=vap.dtim_period, hidessid=vap.hidessid,
+                 authmode="WPA2/802.11i" if vap.rsn is not None else "OPEN",  # as ifconfig prints it
+                 des_bssid=mac_str(vap.des_bssid) if vap.des_bssid else None,
+                 txpower=vap.ic.txpower_now(), regdomain=vap.ic.regdomain.name, country=vap.ic.country)
+        if vap.opmode is OpMode.STA and vap.sta is not None:
+            roam = vap.sta.roam
+            d["roaming"] = roam.mode
+            d["roam_rssi"] = roam.rssi_dbm
+            d["roam_rate"] = roam.rate_500k / 2
         nd = getattr(vap, "netdev", None)
         if nd is None:
             d["netdev"] = None
@@ -207,6 +257,7 @@ class Service:
         d.update(name=dev.name, driver=self._driver_of(dev).name, macaddr=mac_str(dev.macaddr),
                  channel=dev.curchan.ieee, caps=_flags_words(dev.caps),
                  modes=[m.word for m in OpMode if dev.caps & m.cap], policy=dev.policy.name,
+                 txpower=dev.txpower_now(), regdomain=dev.regdomain.name, country=dev.country,
                  vaps=[self.describe_vap(v) for v in dev.vaps])
         return d
 
@@ -244,7 +295,9 @@ class Service:
         try:
             mode, _ = parse_wlanmode(word)
         except ValueError:
-            raise InvalidArgument(f"{name}: unknown wlanmode {word!r}") from None
+            near = closest(word, MODE_WORDS)
+            hint = f" (did you mean {near!r}?)" if near else ""
+            raise about(InvalidArgument(f"{name}: unknown wlanmode {word!r}{hint}"), word, near) from None
         flags = CloneFlags(0)
         if a["bssid"]:
             flags |= CloneFlags.BSSID
@@ -252,14 +305,9 @@ class Service:
             flags |= CloneFlags.NOBEACONS
         if a["wdslegacy"]:
             flags |= CloneFlags.WDSLEGACY
-        config: dict[str, Any] = {}
-        if a["ssid"] is not None:
-            config["ssid"] = a["ssid"]
+        config: dict[str, Any] = {k: a[k] for k in _CREATE_PARAMS if a[k] is not None}
         if a["channel"] is not None:
             config["channel"] = a["channel"]
-        for key in ("security", "passphrase", "pmf"):
-            if a[key] is not None:
-                config[key] = a[key]
         if mode.has_netdev:
             kind = a["netdev"] or self.config.netdev
             if kind not in NETDEV_KINDS:
@@ -286,11 +334,15 @@ class Service:
         except BaseException:
             self._destroy_vap(vap)
             raise
+        log.info("%s: created %s vap on %s, address %s", vap.name, vap.opmode.word, dev.name,
+                 mac_str(vap.macaddr))
         return {"vap": self.describe_vap(vap)}
 
     def _p2p_manager(self) -> Any:
         if self.p2p is None:
             d = self.config.p2p_ctrl_dir
+            if d == DEFAULT_P2P_CTRL_DIR:
+                d = None  # no daemon (no socket) to put it beside: no control sockets
             try:
                 self.p2p = P2PManager(self.sched, d)
             except OSError as e:
@@ -331,29 +383,156 @@ class Service:
         if kind != "vap":
             raise InvalidArgument(f"{name} is a device, not a vap (use `wlanctl radio del {name}`)")
         self._destroy_vap(obj)
+        log.info("%s: destroyed", name)
         return {"destroyed": name}
 
     def set(self, args: dict[str, Any]) -> dict[str, Any]:
-        _only(args, {"name", "ssid", "channel", "updown", "roaming", "roam_rssi", "roam_rate"})
-        vap = self.vap(_arg(args, "name", (str,), True))
-        roam = {k: _arg(args, k, t) for k, t in (("roaming", (str,)), ("roam_rssi", (int, float)),
-                                                  ("roam_rate", (int, float))) if k in args}
-        if roam:
-            configure_roaming(vap, mode=roam.get("roaming"), rssi_dbm=roam.get("roam_rssi"),
-                              rate_mbps=roam.get("roam_rate"))
-        ssid = _arg(args, "ssid", (str,))
-        updown = _arg(args, "updown", (str,))
+        """ifconfig's parameters: every value is checked before any is applied
+        (a refusal changes nothing), then applied in ifconfig's order: the
+        device's (regulatory domain, power), the vap's, then up or down."""
+        _only(args, {"name"} | set(_SET_TYPES))
+        name = _arg(args, "name", (str,), True)
+        a = {k: _arg(args, k, t) for k, t in _SET_TYPES.items() if k in args}
+        kind, obj = self._iface(name)
+        if kind == "device":
+            vap_keys = sorted(set(a) - DEVICE_SET_KEYS)
+            if vap_keys:
+                raise about(InvalidArgument(f"{name} is a device: {vap_keys[0]} is a vap's parameter"),
+                            vap_keys[0])
+            self._set_device(obj, a)
+            return {"device": self.describe_device(obj)}
+        vap = obj
+        updown = a.get("updown")
         if updown not in (None, "up", "down"):
             raise InvalidArgument(f"updown must be 'up' or 'down', not {updown!r}")
-        if ssid is not None:
-            vap.set_ssid(ssid)
-        if "channel" in args:
-            vap.set_channel(_arg(args, "channel", (int, type(None))))
+        self._check_vap_set(vap, a)
+        roam = {k: a[k] for k in ("roaming", "roam_rssi", "roam_rate") if k in a}
+        if roam:  # checked and applied as one (net80211.modes.roam)
+            configure_roaming(vap, mode=roam.get("roaming"), rssi_dbm=roam.get("roam_rssi"),
+                              rate_mbps=roam.get("roam_rate"))
+        dev = vap.ic
+        before = (dev.country, dev.txpower)
+        self._set_device(dev, a)
+        try:
+            if a.get("ssid") is not None:
+                vap.set_ssid(a["ssid"])
+            if "channel" in a:
+                vap.set_channel(a["channel"])
+        except BaseException:
+            self._restore_device(dev, before)
+            raise
+        self._set_vap_params(vap, a)
         if updown == "up":
             vap.up()
         elif updown == "down":
             vap.down()
         return {"vap": self.describe_vap(vap)}
+
+    def _set_device(self, dev: IEEE80211Com, a: dict[str, Any]) -> None:
+        if a.get("country") is not None and a.get("regdomain") is not None:
+            raise InvalidArgument(f"{dev.name}: give country or regdomain, not both")
+        word = a.get("country") or a.get("regdomain")
+        before = (dev.country, dev.txpower)
+        if word is not None:
+            dev.set_regdomain(word)
+        if a.get("txpower") is not None:
+            try:
+                dev.set_txpower(a["txpower"])
+            except BaseException:
+                self._restore_device(dev, before)
+                raise
+        if word is not None:
+            log.info("%s: regdomain %s country %s, %d channels", dev.name, dev.regdomain.name,
+                     dev.country, len(dev.channels))
+
+    @staticmethod
+    def _restore_device(dev: IEEE80211Com, before: tuple[str, int]) -> None:
+        """Undo _set_device after a later refusal: nothing half-applied."""
+        country, txpower = before
+        if dev.country != country:
+            dev.set_regdomain(country)
+        dev.txpower = txpower  # valid before: no check
+        dev.apply_txpower()
+
+    def _check_vap_set(self, vap: IEEE80211Vap, a: dict[str, Any]) -> None:
+        """Refuse what cannot be applied before anything is."""
+        params: dict[str, Any] = {k: a[k] for k in ("bintval", "dtim_period", "hidessid") if k in a}
+        check_vap_params(vap.ic, vap.name, params)
+        if "bssid" in a and a["bssid"] is not None:
+            parse_mac(a["bssid"], "bssid")
+        if "bssid" in a and vap.opmode is OpMode.WDS:
+            raise InvalidArgument(f"{vap.name}: a WDS vap's peer is set when it is created (wlanbssid)")
+        auth = a.get("authmode")
+        if auth is not None and auth not in ("open", "none"):
+            raise about(NotSupported(f"{vap.name}: authmode {auth} is not supported: WPA is set with "
+                                     "'security wpa2-psk|wpa3-sae|wpa2-wpa3 passphrase TEXT' "
+                                     "while the vap is down"), auth)
+        if a.get("ssid") is not None:
+            check_vap_params(vap.ic, vap.name, {"ssid": a["ssid"]})
+
+    def _set_vap_params(self, vap: IEEE80211Vap, a: dict[str, Any]) -> None:
+        """bssid, bintval, dtimperiod, hidessid: a running vap is
+        re-checked against the policy (bintval) and restarted to apply them
+        (FreeBSD's ENETRESET)."""
+        changed = False
+        if "bssid" in a:
+            new = None if a["bssid"] is None else parse_mac(a["bssid"], "bssid")
+            changed |= new != vap.des_bssid
+            vap.des_bssid = new
+        params = {k: a[k] for k in ("bintval", "dtim_period", "hidessid") if k in a}
+        if params:
+            old = {k: getattr(vap, k) for k in params}
+            vap.configure(**params)
+            if vap.running and "bintval" in params:
+                try:
+                    vap.ic.policy.check_running(vap.ic, vap, vap.des_chan)
+                except BaseException:
+                    vap.configure(**old)
+                    raise
+            changed |= old != {k: getattr(vap, k) for k in params}
+        if changed and vap.running and vap.state > State.INIT:
+            vap.down()
+            vap.up()
+
+    def scan(self, args: dict[str, Any]) -> Deferred | dict[str, Any]:
+        """`ifconfig IFACE scan`: scan now (or wait for the scan running on the
+        device) and answer with what was heard, once the scan is done."""
+        _only(args, {"name"})
+        vap = self.vap(_arg(args, "name", (str,), True))
+        if not vap.running:
+            raise Net80211Error(f"{vap.name} is down: `wlanctl {vap.name} up` first", errno.ENETDOWN)
+        if vap.opmode is OpMode.MONITOR or vap.opmode is OpMode.WDS:
+            raise NotSupported(f"{vap.name}: a {vap.opmode.word} vap does not scan")
+        scanner = Scanner.of(vap.ic)
+        serving = [v.name for v in vap.ic.vaps if v.running and v.opmode.ap_like and v.state == State.RUN]
+        if serving:
+            # Going off-channel would silence the BSS (its stations would miss
+            # its beacons): what was heard on the operating channel instead.
+            return {"what": "scan", "scanned": False,
+                    "note": f"{vap.ic.name} serves a BSS ({', '.join(serving)}): not scanned, "
+                            "these were heard on its channel",
+                    "results": [_jsonable(r) for r in vap.scan_results()]}
+        done_before = scanner.scans_done
+        started = scanner.active or scanner.start(vap, [], lambda _results: None)
+        if not started:
+            raise Busy(f"{vap.ic.name} cannot scan now")
+        deferred = Deferred()
+        deadline = self.sched.now_ns + round(SCAN_WAIT_S * SEC)
+
+        def poll() -> None:
+            if deferred.done:
+                return
+            if scanner.scans_done > done_before:
+                deferred.resolve({"what": "scan", "scanned": True,
+                                  "results": [_jsonable(r) for r in vap.scan_results()]})
+            elif self.sched.now_ns >= deadline:
+                deferred.fail(Net80211Error(f"{vap.name}: the scan did not end within {SCAN_WAIT_S:g} s",
+                                            errno.ETIMEDOUT))
+            else:
+                self.sched.call_later(round(SCAN_POLL_S * SEC), poll)
+
+        self.sched.call_later(round(SCAN_POLL_S * SEC), poll)
+        return deferred
 
     def query(self, args: dict[str, Any]) -> dict[str, Any]:
         _only(args, {"name", "what"})
@@ -371,9 +550,11 @@ class Service:
                     [obj.opmode.word]}
         if what == "chan":
             cur = obj.channel if kind == "vap" else dev.curchan
-            return {"what": "chan", "channels": [
-                {"ieee": c.ieee, "freq": c.freq, "flags": _flags_words(c.flags), "current": c == cur}
-                for c in dev.channels]}
+            return {"what": "chan", "regdomain": dev.regdomain.name, "country": dev.country,
+                    "channels": [
+                        {"ieee": c.ieee, "freq": c.freq, "flags": _flags_words(c.flags), "current": c == cur,
+                         "maxpower": dev.maxpower(c)}
+                        for c in dev.channels]}
         if what == "combinations":
             return {"what": "combinations", "policy": dev.policy.name, "text": dev.policy.format()}
         if what == "sta":
@@ -464,6 +645,38 @@ class Service:
             fn()
             return {"capturing": None}
         raise InvalidArgument(f"capture action must be 'start' or 'stop', not {action!r}")
+
+
+class Deferred:
+    """An answer that is not ready yet (a scan): the control server sends it
+    when `resolve` or `fail` is called, and the client's later requests wait."""
+
+    def __init__(self) -> None:
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._callbacks: list[Callable[[Deferred], None]] = []
+
+    def resolve(self, result: Any) -> None:
+        self._finish(result, None)
+
+    def fail(self, error: BaseException) -> None:
+        self._finish(None, error)
+
+    def _finish(self, result: Any, error: BaseException | None) -> None:
+        if self.done:
+            return
+        self.done, self.result, self.error = True, result, error
+        for cb in self._callbacks:
+            cb(self)
+        self._callbacks.clear()
+
+    def then(self, callback: Callable[[Deferred], None]) -> None:
+        """Call `callback(self)` once done (at once if it is)."""
+        if self.done:
+            callback(self)
+        else:
+            self._callbacks.append(callback)
 
 
 def _jsonable(obj: Any, key: str = "") -> Any:

@@ -2,7 +2,9 @@
 
 - SCAN: active scan (a probe request for our SSID, or a wildcard one, on
   every channel that allows probing), then the strongest matching BSS that
-  has not refused us lately.
+  has not refused us lately.  A scan that found nothing to join is followed
+  by a wait (`scan_backoff_ns`: 100 ms doubling up to wpa_supplicant's 5 s)
+  before the next one.
 - AUTH/ASSOC: open-system authentication, then (re)association; each
   request is retried (MGT_TRIES) when unanswered, a refusal or timeout goes
   back to SCAN and keeps that BSS aside for FAIL_BACKOFF_NS.
@@ -70,6 +72,20 @@ MGT_TRIES = 3
 BMISS_THRESHOLD = 7  # FreeBSD's IEEE80211_HWBMISS_DEFAULT
 FAIL_BACKOFF_NS = 1 * SEC
 SAE_TIMEOUT_NS = 1 * SEC  # an SAE exchange (with its own retransmissions) that ends nowhere
+# A scan that found nothing to join (no beacon, no probe response for us):
+# wpa_supplicant scans again after its scan_interval, 5 s by default.  We
+# get there doubling from 100 ms, so that a station that merely missed one
+# answer is not kept waiting, and draw each wait within its upper half, so
+# that stations powered up together spread out instead of probing in step.
+SCAN_BACKOFF_MIN_NS = 100 * MS
+SCAN_BACKOFF_MAX_NS = 5 * SEC
+
+
+def scan_backoff_ns(empty_scans: int, rng: Any) -> int:
+    """How long a station waits before its next scan after `empty_scans`
+    scans in a row that found nothing to join (at least 1)."""
+    top = min(SCAN_BACKOFF_MAX_NS, SCAN_BACKOFF_MIN_NS << min(max(empty_scans, 1) - 1, 16))
+    return int(top // 2 + rng.randrange(top - top // 2))
 
 SUB_ASSOC_RESP, SUB_REASSOC_RESP, SUB_BEACON = 1, 3, 8
 SUB_DISASSOC, SUB_AUTH, SUB_DEAUTH = 10, 11, 12
@@ -99,6 +115,7 @@ class StaState:
     fails: dict[bytes, int] = field(default_factory=dict)  # BSSID -> time it refused us or timed out
     last_status: int | None = None  # status code of the last refused request
     last_reason: int | None = None  # reason code of the last deauth/disassoc
+    empty_scans: int = 0  # scans in a row that found nothing to join (scan backoff)
     roam: RoamState = field(default_factory=RoamState)  # roaming settings and record
 
 
@@ -282,8 +299,13 @@ class StaMode(Mode):
             if held and min(held) > now:
                 st.mgt_timer.reset(min(held) - now, self._rescan, vap)
             else:
-                self._start_scan(vap)
+                # Nobody answered: back off before probing again (no probe
+                # storm from stations out of reach of their network).
+                st.empty_scans += 1
+                vap.stats.scan_backoffs += 1
+                st.mgt_timer.reset(scan_backoff_ns(st.empty_scans, vap.ic.rng), self._rescan, vap)
             return
+        st.empty_scans = 0
         if best.channel != vap.des_chan and not claim_channel(vap, best.channel):
             return
         vap.bss = best

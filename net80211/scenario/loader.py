@@ -317,9 +317,15 @@ def _medium(loc: Located, raw: Any,
         values = {k: params.number(k) for k in PATH_LOSS_PARAMS[model] if params.has(k)}
         params.done()
         spec.update(kind="path_loss", path_loss=model, params=values)
+        if t.has("link_floor_db"):
+            # Pairs weaker than this SNR get no link at all (the driver's
+            # default, -10 dB); above 0 dB it would cut links that decode.
+            spec["link_floor_db"] = t.number("link_floor_db", high=0.0)
         if t.has("links"):
             raise t.error("links", f"links are for the snr and prob models, not {model}")
     else:
+        if t.has("link_floor_db"):
+            raise t.error("link_floor_db", f"the link floor is for path-loss models, not {model}")
         spec["kind"] = model
         spec["default_snr"] = t.number("default_snr", 30.0)
         if model == "prob":

@@ -4,7 +4,8 @@ through the scenario runner, in two deployments:
 
 - `one-channel` (default): channel 1, everyone placed at random in one
   50 m x 50 m square, log-distance exponent 3.0 (all within earshot);
-  10/100, 20/200, 50/500 and 100/1000 radios.
+  10/100, 20/200, 50/500 and 100/1000 radios; ns-3 3.37's association
+  count on the same workload is printed beside ours (489/500, 970/1000).
 - `density` (--deployment density): channels 1/6/11 (AP i on the i-th of
   them, its stations with it), ~100 m² per radio (a square of side
   sqrt(100 (N + 10 N)) m), log-distance exponent 3.5; 50/500 up to
@@ -13,8 +14,10 @@ through the scenario runner, in two deployments:
 Every size runs in a subprocess of its own so that its peak RSS
 (getrusage ru_maxrss) is its own.  Reports wall time (build and run), peak
 RSS, associations completed, frames on the medium, Python-level receptions,
-collisions and scheduler events per second, and the growth exponent of wall
-time and of RSS between consecutive sizes.  Prints figures (`--json` for
+collisions and scheduler events per second, per frame the on-channel
+receivers the kernel looked at and the deliveries, CPU per delivery, and the
+growth exponent of wall time, CPU time and RSS between consecutive sizes,
+from the smallest to the largest, and fitted over all sizes.  Prints figures (`--json` for
 JSON, `--profile` for the cProfile top functions of the largest size).
 Never a pass/fail threshold.
 """
@@ -48,6 +51,9 @@ SIZES = {
     "density": ((50, 500), (100, 1000), (200, 2000), (500, 5000), (1000, 10000)),
 }
 M2_PER_RADIO = 100.0
+# Stations ns-3 3.37 (Debian) associated on the one-channel workload, same
+# placement rules and 10 s (issue 17): printed beside ours.
+NS3_ASSOCIATED = {(50, 500): 489, (100, 1000): 970}
 DENSITY_CHANNELS = (1, 6, 11)
 
 
@@ -123,7 +129,19 @@ def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
         "python_receptions": m.get("rx", 0), "collisions": m.get("collisions", 0),
         "collided_transmissions": m.get("collided", 0), "attempts": m.get("attempts", 0),
         "events": result["events_run"], "events_per_s": round(result["events_run"] / (t2 - t1)),
+        # Work per frame: on-channel receivers the kernel looked at (link_evals) and
+        # deliveries per transmitted frame, CPU per delivery.  The counts grow
+        # linearly with N; a per-frame figure that grows is the deployment (fewer
+        # radios near the edge of a bigger square), a per-delivery CPU that grows
+        # is the code.
+        "link_evals": m.get("link_evals", 0),
+        "receivers_per_frame": round(m.get("link_evals", 0) / max(1, m.get("frames", 0)), 2),
+        "deliveries_per_frame": round(m.get("deliveries", 0) / max(1, m.get("frames", 0)), 2),
     }
+    out["cpu_us_per_delivery"] = round(out["cpu_s"] * 1e6 / max(1, out["python_receptions"]), 2)
+    ns3 = NS3_ASSOCIATED.get((aps, stas)) if deployment == "one-channel" else None
+    if ns3 is not None:
+        out["ns3_associated"] = ns3
     if prof:
         s = io.StringIO()
         pstats.Stats(prof, stream=s).sort_stats("tottime").print_stats(25)
@@ -142,6 +160,17 @@ def _in_subprocess(args: argparse.Namespace, aps: int, stas: int, profile: bool)
 
 def _exponent(a: float, b: float, na: int, nb: int) -> float | None:
     return round(math.log(b / a) / math.log(nb / na), 2) if a > 0 and b > 0 and nb != na else None
+
+
+def _fit(points: list[tuple[int, float]]) -> float | None:
+    """k of cost ~ N^k, least squares on log-log over all sizes."""
+    pts = [(math.log(n), math.log(c)) for n, c in points if n > 0 and c > 0]
+    if len(pts) < 2:
+        return None
+    mx = sum(x for x, _ in pts) / len(pts)
+    my = sum(y for _, y in pts) / len(pts)
+    sxx = sum((x - mx) ** 2 for x, _ in pts)
+    return round(sum((x - mx) * (y - my) for x, y in pts) / sxx, 2) if sxx else None
 
 
 def main() -> None:
@@ -178,6 +207,7 @@ def main() -> None:
         best["wall_median_s"] = round(statistics.median(r["wall_s"] for r in runs), 3)
         best["peak_rss_mib"] = min(r["peak_rss_mib"] for r in runs)
         best["cpu_s"] = min(r["cpu_s"] for r in runs)
+        best["cpu_us_per_delivery"] = round(best["cpu_s"] * 1e6 / max(1, best["python_receptions"]), 2)
         best["runs"] = len(runs)
         if "profile" in runs[0]:
             best["profile"] = runs[0]["profile"]
@@ -199,11 +229,13 @@ def main() -> None:
         n0, n1 = first["aps"] + first["stas"], last["aps"] + last["stas"]
         overall = _exponent(first["wall_s"], last["wall_s"], n0, n1)
         overall_cpu = _exponent(first["cpu_s"], last["cpu_s"], n0, n1)
+        fit_cpu = _fit([(r["aps"] + r["stas"], r["cpu_s"]) for r in results])
     else:
-        overall = overall_cpu = None
+        overall = overall_cpu = fit_cpu = None
     if args.json:
         print(json.dumps({"bench": "scenario", "deployment": args.deployment, "wall_exponent": overall,
                           "cpu_exponent": overall_cpu,
+                          "cpu_exponent_fit": fit_cpu,
                           "results": [{k: v for k, v in r.items() if k != "profile"} for r in results]},
                          indent=2))
     else:
@@ -211,10 +243,14 @@ def main() -> None:
         for r in results:
             print(f"  {r['aps'] + r['stas']:6d} radios: wall {r['wall_s']:7.2f} s, CPU {r['cpu_s']:7.2f} s, "
                   f"peak RSS {r['peak_rss_mib']:7.1f} MiB, associated {r['associated']}/{r['stas']}"
+                  + (f" (ns-3: {r['ns3_associated']})" if "ns3_associated" in r else "")
+                  + f", {r['receivers_per_frame']:.0f} receivers/frame, "
+                    f"{r['cpu_us_per_delivery']:.1f} µs CPU/delivery"
                   + (f"; since the previous size wall ~N^{r['wall_exponent']}, CPU ~N^{r['cpu_exponent']}, "
                      f"RSS ~N^{r['rss_exponent']}" if "wall_exponent" in r else ""))
         if overall is not None:
-            print(f"  from the smallest to the largest size: wall ~N^{overall}, CPU ~N^{overall_cpu}")
+            print(f"  from the smallest to the largest size: wall ~N^{overall}, CPU ~N^{overall_cpu} "
+                  f"(least-squares fit over all sizes: CPU ~N^{fit_cpu})")
     for r in results:
         if "profile" in r:
             print(r["profile"], file=sys.stderr if args.json else sys.stdout)
@@ -225,10 +261,14 @@ def _print(r: dict[str, Any]) -> None:
     print(f"{r['aps']:4d} APs / {r['stas']:5d} STAs ({r['deployment']}), {r['virtual_s']:.0f} s virtual: "
           f"wall {r['wall_s']:.2f} s (build {r['build_s']:.2f}, run {r['run_s']:.2f}{med}), "
           f"CPU {r['cpu_s']:.2f} s, peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
-    print(f"    associated {r['associated']}/{r['stas']} ({r['associated_to_own_ssid']} to their own "
+    ns3 = f" (ns-3 3.37: {r['ns3_associated']})" if "ns3_associated" in r else ""
+    print(f"    associated {r['associated']}/{r['stas']}{ns3} ({r['associated_to_own_ssid']} to their own "
           f"SSID), medium frames {r['medium_frames']}, Python receptions {r['python_receptions']}, "
           f"collisions {r['collisions']} at receivers ({r['collided_transmissions']} of {r['attempts']} "
           f"transmissions), {r['events_per_s']:,} events/s", flush=True)
+    print(f"    per frame: {r['receivers_per_frame']} on-channel receivers looked at, "
+          f"{r['deliveries_per_frame']} deliveries; {r['cpu_us_per_delivery']} µs CPU per delivery",
+          flush=True)
 
 
 if __name__ == "__main__":

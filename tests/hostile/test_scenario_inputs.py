@@ -117,7 +117,7 @@ def test_cli_seconds_refused(tmp, capsys, seconds):
     f = os.path.join(tmp, "s.toml")
     with open(f, "w") as fh:
         fh.write(BASE)
-    assert cli_main([f, "--seconds", seconds]) == 2
+    assert cli_main([f, "--seconds", seconds]) == errno.EINVAL
     assert "--seconds" in capsys.readouterr().err
 
 

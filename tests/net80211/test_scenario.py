@@ -316,8 +316,8 @@ def test_cli_exit_codes(tmp_path, capsys) -> None:
     assert "vaps[1].mode" in err and "flying" in err and "(EINVAL)" in err and f"s.toml:{line}:" in err
     assert cli_main([str(tmp_path / "missing.toml")]) == errno.ENOENT
     assert "cannot read scenario" in capsys.readouterr().err
-    assert cli_main([]) == 2  # usage
-    assert cli_main([str(f), "--seconds", "0"]) == 2
+    assert cli_main([]) == errno.EINVAL  # usage
+    assert cli_main([str(f), "--seconds", "0"]) == errno.EINVAL
     assert cli_main(["-h"]) == 0
     assert "--seconds" in capsys.readouterr().out
 
@@ -440,3 +440,37 @@ def test_far_apart_bsses_share_no_links_and_all_associate() -> None:
     assert all(v["bss"]["ssid"] == "net" + v["name"][1] for v in stas)
     assert run(3)[0] == a  # same seed, same run
     assert run(4)[0] != a
+
+
+def _pair(distance_m: float, medium: dict) -> dict:
+    return {"scenario": {"name": "pair", "seconds": 2, "seed": 1},
+            "medium": {"model": "log_distance", "params": {"exponent": 3.5}, **medium},
+            "radios": [{"names": ["r0", "r1"], "positions": [[0.0, 0.0], [distance_m, 0.0]]}],
+            "vaps": [{"name": "ap0", "radio": "r0", "mode": "hostap", "ssid": "t", "channel": 1},
+                     {"name": "sta0", "radio": "r1", "mode": "sta", "ssid": "t", "channel": 1}]}
+
+
+def test_link_floor_is_a_scenario_key() -> None:
+    def links(medium: dict) -> tuple[int, float]:
+        r = ScenarioRun(scenario_from_dict(_pair(150.0, medium)))
+        r.build()
+        med = r.driver.medium  # type: ignore[union-attr]
+        try:
+            return med.num_links, med.link_snr(med.ports[0], med.ports[1])
+        finally:
+            r.close()
+
+    # 150 m at exponent 3.5: about -5 dB, under the noise but above the default floor
+    n, snr = links({})
+    assert -10.0 < snr < 0.0 and n == 2
+    assert links({"link_floor_db": -6.0})[0] == 2
+    assert links({"link_floor_db": -4.0})[0] == 0  # now below the floor: no link either way
+    # the floor is the model's, and TOML says where a bad one is
+    sc = loads_scenario(BASE + '\n[medium]\nmodel = "free_space"\nlink_floor_db = -20\n')
+    assert sc.model["link_floor_db"] == -20.0
+    e = bad(BASE + '\n[medium]\nmodel = "log_distance"\nlink_floor_db = 3\n')
+    assert e.key == "medium.link_floor_db" and "0" in e.strerror
+    e = bad(BASE + '\n[medium]\nmodel = "snr"\nlink_floor_db = -20\n')
+    assert e.key == "medium.link_floor_db" and "path-loss" in e.strerror
+    e = bad(BASE + '\n[medium]\nlink_floor_db = -20\n')
+    assert e.key == "medium.link_floor_db"  # the perfect medium has no links to cut

@@ -107,14 +107,16 @@ def raw_exchange(sock_path: str, payload: bytes, timeout: float = 10.0) -> bytes
         s.close()
 
 
-def start_process_daemon(directory: str, config_text: str = QUEUE_CONFIG) -> tuple[subprocess.Popen, str]:
+def start_process_daemon(directory: str, config_text: str = QUEUE_CONFIG,
+                         serve_args: tuple[str, ...] = ()) -> tuple[subprocess.Popen, str]:
     """`wlanctl serve` in a child process; returns it and its socket once it answers."""
     cfg = os.path.join(directory, "wlanctl.toml")
     with open(cfg, "w") as f:
         f.write(config_text)
     sock = os.path.join(directory, "ctl.sock")
     proc = subprocess.Popen([sys.executable, "-m", "net80211.ctl.cli", "serve", "--config", cfg,
-                             "--socket", sock], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             "--socket", sock, *serve_args], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60  # an upper bound against hangs, not a timing check
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -296,7 +296,7 @@ def test_zoo_a_driver_that_fails_to_load_is_named(monkeypatch: pytest.MonkeyPatc
     text = str(ei.value)
     assert text.startswith("driver 'broken' failed to load: entry point broken = "
                            "no_such_package_for_net80211:Driver (net80211.drivers): ModuleNotFoundError")
-    assert cli_main(["--driver", "broken"]) == 2
+    assert cli_main(["--driver", "broken"]) == errno.EIO  # the errno rule: the driver failed
     err = capsys.readouterr().err
     assert "wlanctl conformance: driver 'broken' failed to load" in err and "Traceback" not in err
 

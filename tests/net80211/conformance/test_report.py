@@ -78,7 +78,10 @@ def test_html_is_one_filterable_table_with_failures_expandable() -> None:
     assert selects and selects[0].get("id") == "mode-filter"
     assert set(page.options) == {"", "sta", "hostap", "p2p-device"}
     assert page.scripts == 1  # the filter, inline: the page is self-contained
-    assert not [a for t, a in page.tags if t in ("link", "img") or (t == "script" and a.get("src"))]
+    # Nothing loaded from elsewhere: the one image (the verdict heat map) is embedded.
+    assert not [a for t, a in page.tags if t == "link" or (t == "script" and a.get("src"))]
+    imgs = [a for t, a in page.tags if t == "img"]
+    assert len(imgs) == 1 and imgs[0]["src"].startswith("data:image/png;base64,")
     assert [r["data-modes"] for r in page.rows] == ["sta", "hostap sta", "p2p-device"]
     assert "fail" in (page.rows[1]["data-status"] or "")
     assert [t for t, _ in page.tags].count("details") == 2  # the failure and the cell not covered

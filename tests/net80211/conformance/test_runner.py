@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import json
 import os
@@ -29,9 +30,10 @@ def test_cli_writes_every_report_and_jobs_do_not_change_results(tmp_path: Path,
     two = tmp_path / "two"
     one.mkdir()
     two.mkdir()
-    rc1, r1 = _run(one)
+    rc1, r1 = _run(one, "--progress")
     out = capsys.readouterr().out
     rc2, r2 = _run(two, "--jobs", "2")
+    out2 = capsys.readouterr().out
     assert rc1 == rc2 == 0, out
     assert r1["driver"] == "hwsim" and r1["profile"] == "single"
     assert r1["totals"]["cells"] == 9 and r1["totals"]["failed"] == 0
@@ -40,16 +42,21 @@ def test_cli_writes_every_report_and_jobs_do_not_change_results(tmp_path: Path,
     assert "| mix | verdict | behaviour | lifecycle |" in (one / "out.md").read_text()
     assert "9/9" in out and "[####" in out  # the progress bar
     assert "conformance matrix" in out and "hwsim:single: 3 mixes, 9 cells" in out
+    # Not a terminal and not asked for: no bar, no carriage returns, no xdist chatter.
+    assert "\r" not in out2 and "[####" not in out2 and "bringing up nodes" not in out2
+    assert "hwsim:single: 3 mixes, 9 cells" in out2
 
 
 def test_cli_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli_main(["--driver", "nosuch"]) == 2
+    # The errno rule of every wlanctl command: the exit status is the errno.
+    assert cli_main(["--driver", "nosuch"]) == errno.ENXIO
     assert "no driver named 'nosuch'" in capsys.readouterr().err
-    assert cli_main(["--driver", "hwsim:nosuch"]) == 2
+    assert cli_main(["--driver", "hwsim:nosuch"]) == errno.EINVAL
     assert "no profile 'nosuch'" in capsys.readouterr().err
-    assert cli_main(["--driver", "hwsim", "--jobs", "0"]) == 2
-    assert "--jobs must be at least 1" in capsys.readouterr().err
-    assert cli_main([]) == 2  # --driver is required
+    assert cli_main(["--driver", "hwsim", "--jobs", "0"]) == errno.EINVAL
+    err = capsys.readouterr().err
+    assert "--jobs must be at least 1" in err and "(EINVAL)" in err
+    assert cli_main([]) == errno.EINVAL  # --driver is required
 
 
 def _pytest(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -87,7 +94,7 @@ def test_cli_names_the_conformance_extra_when_pytest_is_missing(
     def find_spec(name: str, *a: object, **kw: object) -> object:
         return None if name == blocked else real(name, *a, **kw)
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
-    assert cli_main([*SPEC, "--jobs", jobs]) == 2
+    assert cli_main([*SPEC, "--jobs", jobs]) == errno.EOPNOTSUPP
     err = capsys.readouterr().err
     assert f"wlanctl conformance: {dist} is not installed" in err
     assert "pip install 'net80211[conformance]'" in err and "Traceback" not in err

@@ -38,7 +38,7 @@ def test_one_answer_per_line_in_order(daemon):
     assert [a["id"] for a in out] == [1, 2, 3]
     assert out[0]["ok"] and out[0]["result"]["version"] == protocol.VERSION
     assert out[2] == {"v": 1, "id": 3, "ok": False, "errno": errno.EOPNOTSUPP, "error": "EOPNOTSUPP",
-                      "message": "unknown command 'nope'"}
+                      "message": "unknown command 'nope'", "word": "nope"}
 
 
 @pytest.mark.parametrize("line, code", [
@@ -53,7 +53,8 @@ def test_one_answer_per_line_in_order(daemon):
     (b'{"v": 1, "id": 1, "cmd": "create", "args": {"name": "w0", "wlandev": "hwsim0", "channel": true}}',
      errno.EINVAL),
     (b'{"v": 1, "id": 1, "cmd": "check", "args": {"name": "hwsim0", "modes": "sta"}}', errno.EINVAL),
-    (b'{"v": 1, "id": 1, "cmd": "set", "args": {"name": "hwsim0"}}', errno.ENXIO),
+    (b'{"v": 1, "id": 1, "cmd": "set", "args": {"name": "nosuch0"}}', errno.ENXIO),
+    (b'{"v": 1, "id": 1, "cmd": "set", "args": {"name": "hwsim0", "ssid": "x"}}', errno.EINVAL),
     (b"\xff\xfe\x00garbage", errno.EINVAL),
     (b"[" * 100000, errno.EMSGSIZE),
 ])

@@ -10,12 +10,14 @@ import shutil
 import socket
 import stat
 import subprocess
+import sys
 import time
 
 import pytest
 from conftest import require_tool
 from support.wlanctl import ThreadDaemon, short_tmpdir, wlanctl
 
+from net80211.ctl.client import Client as WlanClient
 from net80211.ctl.config import DEFAULT_P2P_CTRL_DIR, parse_config
 
 DEADLINE_S = 20.0  # an upper bound against hangs, not a timing check
@@ -72,7 +74,8 @@ class Client:
 
 
 def test_config_default_and_disable():
-    assert parse_config({}).p2p_ctrl_dir == DEFAULT_P2P_CTRL_DIR == "/run/net80211/p2p"
+    # Unset: beside the daemon's socket (test_files_live_beside_the_socket).
+    assert parse_config({}).p2p_ctrl_dir == DEFAULT_P2P_CTRL_DIR
     assert parse_config({"defaults": {"p2p_ctrl_dir": ""}}).p2p_ctrl_dir is None
     with pytest.raises(OSError, match="p2p_ctrl_dir must be a path"):
         parse_config({"defaults": {"p2p_ctrl_dir": 3}})
@@ -167,3 +170,37 @@ def test_unusable_ctrl_dir_refuses_the_create_and_leaves_nothing(capsys):
     finally:
         daemon.stop()
         shutil.rmtree(d, ignore_errors=True)
+
+
+def test_files_live_beside_the_socket():
+    """With --socket in a directory of the user's, the P2P control directory
+    is SOCKET.p2p beside it (not /run/net80211/p2p), and everything the
+    daemon made (its socket's directory too) is gone after SIGTERM."""
+    base = short_tmpdir()
+    sockdir = os.path.join(base, "new")
+    sock = os.path.join(sockdir, "w.sock")
+    proc = subprocess.Popen([sys.executable, "-m", "net80211.ctl.cli", "serve", "--socket", sock],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        with WlanClient(_wait_for_socket(proc, sock)) as c:
+            c.call("create", {"name": "p2p0", "wlandev": "hwsim0", "wlanmode": "p2p-device"})
+            ctrl = c.call("show", {"name": "p2p0"})["vap"]["p2p"]["ctrl_socket"]
+        assert ctrl == f"{sock}.p2p/p2p-dev-p2p0" and os.path.exists(ctrl)
+        assert sorted(os.listdir(sockdir)) == ["w.sock", "w.sock.p2p", "w.sock.state"]
+    finally:
+        proc.terminate()
+        out = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == 0, out
+    assert os.listdir(base) == [], out  # socket, state, P2P directory, the directory it made
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _wait_for_socket(proc: subprocess.Popen, sock: str) -> str:
+    deadline = time.monotonic() + DEADLINE_S  # an upper bound against hangs
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(proc.communicate()[0].decode())
+        if os.path.exists(sock):
+            return sock
+        time.sleep(0.05)
+    raise AssertionError("the daemon did not come up")
