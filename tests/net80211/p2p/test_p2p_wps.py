@@ -149,17 +149,28 @@ def test_pbc_overlap_within_the_walk_time_refuses_the_second_enrollee():
     s, (a, b, c), g = _invited_pair()
     assert g.wps.push_button() and "WPS-PBC-ACTIVE" in a.events
     b.connect(a.address, "pbc", join=True)
-    c.connect(a.address, "pbc", join=True)  # two buttons pressed at once
-    s.run_for(3 * SEC)
+    # b's M1 reached the registrar (a PBC session), then b went away mid-exchange
+    assert s.run_until(lambda: g.wps.auth.sessions, 3 * SEC)
+    for name in list(b.groups):
+        b.group_remove(name)
+    s.run_for(100 * MS)
+    assert g.wps.successes == 0
+    c.connect(a.address, "pbc", join=True)  # a second button pressed within the walk time
+    assert s.run_until(lambda: has(c, "P2P-GROUP-FORMATION-FAILURE"), 5 * SEC), c.events
     assert "WPS-OVERLAP-DETECTED" in a.events and "WPS-FAIL msg=4 config_error=12" in a.events
-    failed = [x for x in (b, c) if "WPS-M2D dev_password_id=4 config_error=12" in x.events]
-    assert len(failed) == 1 and has(failed[0], "P2P-GROUP-FORMATION-FAILURE")
-    assert not failed[0].groups and g.wps.auth.overlaps >= 1
-    # the first enrollee, alone when it asked, got in (hostapd forgets its
-    # session once it succeeded: pressing the button again works)
-    (won,) = [x for x in (b, c) if x is not failed[0]]
-    assert s.run_until(lambda: has(won, "P2P-GROUP-STARTED"), 3 * SEC) and g.wps.successes == 1
+    assert "WPS-M2D dev_password_id=4 config_error=12" in c.events and not c.groups
+    assert g.wps.auth.overlaps == 1 and g.wps.successes == 0
+    # two PBC enrollees within the monitor time: pressing the button again is refused
+    assert g.wps.push_button() is False and a.events[-1] == "WPS-OVERLAP-DETECTED"
+    # ... until the walk time has passed; then c gets in
+    s.run_for(121 * SEC)
     assert g.wps.push_button()
+    c.listen()
+    a.invite(g.name, c.address)
+    assert s.run_until(lambda: len(has(c, "P2P-INVITATION-RECEIVED")) == 2, 3 * SEC)
+    c.connect(a.address, "pbc", join=True)
+    assert s.run_until(lambda: has(c, "P2P-GROUP-STARTED"), 5 * SEC), c.events[-5:]
+    assert g.wps.successes == 1
 
 
 def test_the_walk_time_ends_push_button():
