@@ -74,6 +74,8 @@ def beacon_ies(vap: IEEE80211Vap, *, hide_ssid: bool, tim: TIM | None) -> IEList
     ies.append(HT_CAPS)
     if chan is not None:
         ies.append(HTOperation(chan.ieee))
+    if vap.rsn is not None:
+        ies.extend(vap.rsn.beacon_elements())
     return IEList(ies)
 
 
@@ -82,11 +84,16 @@ def _rsn_body(vap: IEEE80211Vap) -> bytes | None:
     return rsn.ie_body if rsn is not None else None
 
 
+def _extra(vap: IEEE80211Vap) -> bytes:
+    rsn = vap.rsn
+    return IEList(rsn.beacon_elements()).to_bytes() if rsn is not None and rsn.hooks is not None else b""
+
+
 def _template(vap: IEEE80211Vap, hide_ssid: bool) -> tuple[bytes, bytes]:
     """(elements before the TIM, elements after it), cached per configuration."""
     chan = vap.channel
     key = (vap.ssid, hide_ssid, chan, vap.bintval, vap.ibss.atim_window if vap.ibss is not None else 0,
-           _rsn_body(vap))
+           _rsn_body(vap), _extra(vap))
     cache = vap.beacon_template
     if cache is None:
         cache = vap.beacon_template = {}

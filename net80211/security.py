@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ic import Callout, InvalidArgument, OpMode
 from net80211.crypto import datapath
@@ -58,7 +58,7 @@ from net80211.rsn.sae import (
     SendSae,
 )
 from net80211.rsn.supplicant import Supplicant, SuppState
-from net80211.wire.ie import RSN, IEList
+from net80211.wire.ie import RSN, Element, IEList
 from net80211.wire.mgmt import Auth, ReasonCode, StatusCode
 from net80211.wire.rsn import AKM, Cipher, RSNInfo, suite_name
 
@@ -67,7 +67,8 @@ if TYPE_CHECKING:
     from net80211.vap import IEEE80211Vap
 
 __all__ = ["SECURITY_WORDS", "PMF_WORDS", "SecurityConfig", "VapRsn", "NodeRsn", "security_config",
-           "auth_failure_backoff_s", "EAPOL_SNAP", "apply_security"]
+           "auth_failure_backoff_s", "EAPOL_SNAP", "apply_security", "RsnHooks", "provisioning",
+           "network_psk"]
 
 SECURITY_WORDS = ("open", "wpa2-psk", "wpa3-sae", "wpa2-wpa3")
 PMF_WORDS = ("disabled", "optional", "required")
@@ -131,6 +132,11 @@ class SecurityConfig:
     pmf: Mfp
     group_rekey_s: int | None = GROUP_REKEY_S
     pmf_given: bool = True  # False: the default, which a wpa2-psk station reads as optional
+    raw_psk: bytes | None = None  # wpa2-psk given as 64 hexadecimal digits (wpa_supplicant's psk=)
+
+    def pmk(self, ssid: bytes) -> bytes:
+        """The PSK AKM's PMK: the PSK given, else PBKDF2 of the passphrase and SSID."""
+        return self.raw_psk if self.raw_psk is not None else _psk_pmk(self.passphrase, ssid)
 
     @property
     def sae(self) -> bool:
@@ -174,7 +180,11 @@ def security_config(name: str, security: str | None, passphrase: str | bytes | N
     if passphrase is None:
         raise InvalidArgument(f"{name}: security {security} needs a passphrase")
     pw = passphrase.encode() if isinstance(passphrase, str) else bytes(passphrase)
-    if security in ("wpa2-psk", "wpa2-wpa3") and not (8 <= len(pw) <= 63 and all(32 <= b < 127 for b in pw)):
+    psk = None
+    if security == "wpa2-psk" and len(pw) == 64 and all(c in b"0123456789abcdefABCDEF" for c in pw):
+        psk = bytes.fromhex(pw.decode())  # a PSK, not a passphrase (what a P2P client gets by WPS)
+    elif security in ("wpa2-psk", "wpa2-wpa3") and not (8 <= len(pw) <= 63
+                                                        and all(32 <= b < 127 for b in pw)):
         raise InvalidArgument(f"{name}: passphrase must be 8..63 printable ASCII characters for {security}")
     if not pw or len(pw) > 255:
         raise InvalidArgument(f"{name}: passphrase must be 1..255 bytes")
@@ -186,7 +196,30 @@ def security_config(name: str, security: str | None, passphrase: str | bytes | N
         raise InvalidArgument(f"{name}: pmf must be optional or required for wpa2-wpa3")
     if group_rekey_s is not None and (not isinstance(group_rekey_s, int) or group_rekey_s < 0):
         raise InvalidArgument(f"{name}: group_rekey must be a number of seconds (0: never)")
-    return SecurityConfig(security, pw, mfp, group_rekey_s or None, pmf is not None)
+    return SecurityConfig(security, pw, mfp, group_rekey_s or None, pmf is not None, psk)
+
+
+class RsnHooks(Protocol):
+    """What a protocol riding on a protected vap (WPS provisioning in a
+    Wi-Fi Direct group, net80211.p2p.provision) is told and asked, through
+    `VapRsn.hooks`.  A station provisioning by WPS (`enrollee`) associates
+    without an RSN element and runs EAP instead of the 4-way handshake; an
+    AP takes such associations when `wps_assoc` says so."""
+
+    @property
+    def enrollee(self) -> bool: ...
+
+    def wps_assoc(self, node: Node, ies: IEList) -> bool: ...
+
+    def wps_start(self, node: Node) -> None: ...
+
+    def wps_eapol(self, node: Node, pdu: bytes) -> None: ...
+
+    def wps_left(self, node: Node) -> None: ...
+
+    def keyed(self, node: Node) -> None: ...
+
+    def elements(self) -> list[Element]: ...
 
 
 @lru_cache(maxsize=1024)
@@ -212,7 +245,7 @@ class NodeRsn:
     instance while SAE runs, the one timer both use."""
 
     __slots__ = ("keys", "timer", "sel", "auth", "supp", "sae", "pmk", "pmkid", "port_open", "sta_rsne",
-                 "peer_keyed", "sa_query")
+                 "peer_keyed", "sa_query", "wps")
 
     def __init__(self, timer: Callout) -> None:
         self.keys = NodeKeys()
@@ -231,6 +264,8 @@ class NodeRsn:
         self.peer_keyed = False
         # a station's SA Query in progress: (transaction id, when it gives up)
         self.sa_query: tuple[bytes, int] | None = None
+        # associated for WPS provisioning: EAP-WSC instead of the 4-way handshake
+        self.wps = False
 
     def close(self) -> None:
         self.timer.stop()
@@ -243,7 +278,7 @@ class NodeRsn:
             return self.supp.state.value
         if self.sae is not None:
             return f"sae-{self.sae.state.value}"
-        return "none"
+        return "wps" if self.wps else "none"
 
     def summary(self) -> dict[str, Any]:
         sel = self.sel
@@ -266,7 +301,7 @@ class VapRsn:
     __slots__ = ("vap", "cfg", "table", "ap_policy", "sta_policy", "ie_body", "group", "rekey_timer",
                  "handshakes", "failures", "group_rekeys", "last_failure", "state", "auth_failures",
                  "target", "sae_drops", "sae_token_key", "anti_clogging_threshold", "counters",
-                 "group_pending")
+                 "group_pending", "hooks")
 
     def __init__(self, vap: IEEE80211Vap, cfg: SecurityConfig) -> None:
         self.vap = vap
@@ -295,6 +330,12 @@ class VapRsn:
         # keys, which become the transmit keys when none is left (hostapd's
         # SETKEYS -> SETKEYSDONE); None when no rekey is pending
         self.group_pending: set[bytes] | None = None
+        self.hooks: RsnHooks | None = None  # WPS in a P2P group (net80211.p2p.provision)
+
+    @property
+    def enrollee(self) -> bool:
+        """A station provisioning by WPS: no RSN element, EAP-WSC."""
+        return self.hooks is not None and self.hooks.enrollee
 
     @property
     def is_ap(self) -> bool:
@@ -391,6 +432,8 @@ class VapRsn:
                     if not self.is_ap:
                         self.state = "completed"
                         self.auth_failures = 0
+                    if self.hooks is not None:
+                        self.hooks.keyed(node)
                 else:
                     self.counters["group_handshakes"] += 1
                     if self.is_ap:
@@ -423,6 +466,10 @@ class VapRsn:
             self._run_sae(node, nr.sae.timer(now))
         elif nr.auth is not None:
             self._run(node, nr.auth.timer(now))
+
+    def send_eapol(self, node: Node, pdu: bytes) -> None:
+        """An EAPOL frame of another protocol (EAP-WSC) to the peer."""
+        self._send_eapol(node, pdu)
 
     def _send_eapol(self, node: Node, pdu: bytes) -> None:
         """An EAPOL frame to the peer, at EAPOL_RATE with a TX status: an
@@ -519,6 +566,10 @@ class VapRsn:
         assert nr is not None
         now = self.vap.ic.sched.now_ns
         self.counters["eapol_rx"] += 1
+        if nr.wps:
+            if self.hooks is not None:
+                self.hooks.wps_eapol(node, pdu)
+            return
         if nr.auth is not None:
             self._run(node, nr.auth.receive(pdu, now))
         elif nr.supp is not None:
@@ -701,6 +752,8 @@ class VapRsn:
         if nr is None:
             return
         nr.close()
+        if nr.wps and self.hooks is not None:
+            self.hooks.wps_left(node)
         if nr.port_open and self.group is not None and self.vap.running:
             self.rekey_group("leave")
         else:
@@ -785,6 +838,15 @@ class VapRsn:
         """Negotiate a station's (re)association: the status code to answer
         with (SUCCESS, or the refusal's), the node's RSN state made ready."""
         body = _rsn_body(ies)
+        if body is None and self.hooks is not None and self.hooks.wps_assoc(node, ies):
+            # a WPS enrollee (hostapd's WLAN_STA_WPS): EAP-WSC, no keys
+            old = node.rsn
+            nr = NodeRsn(old.timer if old is not None else Callout(self.vap.ic.sched))
+            nr.timer.stop()
+            nr.wps = True
+            node.rsn = nr
+            self.counters["wps_assoc"] += 1
+            return StatusCode.SUCCESS
         if body is None:
             self.counters["assoc_refused"] += 1
             return StatusCode.INVALID_ELEMENT
@@ -809,13 +871,16 @@ class VapRsn:
         """The Association Response went out: start the 4-way handshake."""
         nr = node.rsn
         vap = self.vap
+        if nr is not None and nr.wps and self.hooks is not None:
+            self.hooks.wps_start(node)
+            return
         if nr is None or nr.sel is None or nr.sta_rsne is None or self.group is None:
             return
         sel = nr.sel
         if sel.akm == AKM.SAE:
             pmk, pmkid = nr.pmk, nr.pmkid
         else:
-            pmk, pmkid = _psk_pmk(self.cfg.passphrase, vap.ssid), None
+            pmk, pmkid = self.cfg.pmk(vap.ssid), None
         assert pmk is not None
         assert self.ie_body is not None and vap.macaddr is not None
         nr.auth = Authenticator(aa=vap.macaddr, spa=node.macaddr, pmk=pmk, selection=sel,
@@ -872,9 +937,21 @@ class VapRsn:
         self._run_sae(node, acts)
 
     def assoc_element(self) -> RSN | None:
-        if self.target is None:
+        if self.target is None or self.enrollee:
             return None
         return RSN(self.target[2])
+
+    def assoc_elements(self) -> list[Element]:
+        """What a station's (Re)Association Request carries for security:
+        the RSN element it chose (none for a WPS enrollee), then the hooks'
+        elements (a P2P client's WPS and P2P IEs)."""
+        el = self.assoc_element()
+        extra = self.hooks.elements() if self.hooks is not None else []
+        return [*([el] if el is not None else []), *extra]
+
+    def beacon_elements(self) -> list[Element]:
+        """An AP's elements beyond the RSN element (WPS in a P2P group)."""
+        return self.hooks.elements() if self.hooks is not None and self.is_ap else []
 
     def sta_associated(self, node: Node) -> None:
         """Associated: wait for the AP's msg 1/4 with a fresh supplicant."""
@@ -885,13 +962,19 @@ class VapRsn:
         old = node.rsn
         nr = node.rsn = NodeRsn(old.timer if old is not None else Callout(vap.ic.sched))
         nr.timer.stop()
+        if self.enrollee:
+            assert self.hooks is not None
+            nr.wps = True
+            self.state = "wps"
+            self.hooks.wps_start(node)
+            return
         nr.sel = sel
         if sel.akm == AKM.SAE:
             if old is None or old.pmk is None:
                 return
             pmk, pmkid = old.pmk, old.pmkid
         else:
-            pmk, pmkid = _psk_pmk(self.cfg.passphrase, vap.ssid or (vap.bss.ssid if vap.bss else b"")), None
+            pmk, pmkid = self.cfg.pmk(vap.ssid or (vap.bss.ssid if vap.bss else b"")), None
         nr.supp = Supplicant(aa=node.macaddr, spa=vap.macaddr, pmk=pmk, selection=sel,
                              ap_rsne=_element(ap_body), sta_rsne=_element(ours), eapol_version=1,
                              pmkid=pmkid, random=self._random)
@@ -944,3 +1027,23 @@ def apply_security(vap: IEEE80211Vap, security: str | None, passphrase: str | by
     if vap.rsn is not None:
         vap.rsn.close()
     vap.rsn = VapRsn(vap, cfg) if cfg is not None else None
+
+
+def network_psk(passphrase: bytes, ssid: bytes) -> bytes:
+    """The PSK (PMK) of a WPA2-PSK network: PBKDF2 of the passphrase and SSID."""
+    return _psk_pmk(passphrase, ssid)
+
+
+def provisioning(vap: IEEE80211Vap, hooks: RsnHooks) -> VapRsn:
+    """Make a down station vap a WPS enrollee of a WPA2-PSK network whose
+    passphrase it does not know yet (`hooks.enrollee`): it picks BSSes a
+    WPA2-PSK station would and associates with a WPS element instead of an
+    RSN element.  The credential it gets is set with `apply_security`."""
+    if vap.running:
+        raise InvalidArgument(f"{vap.name}: provisioning is set while the vap is down")
+    if vap.rsn is not None:
+        vap.rsn.close()
+    rsn = VapRsn(vap, SecurityConfig("wpa2-psk", b"", Mfp.OPTIONAL, pmf_given=False))
+    rsn.hooks = hooks
+    vap.rsn = rsn
+    return rsn

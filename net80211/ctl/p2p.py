@@ -14,9 +14,10 @@ go only to a socket reached without a symlink that is not one of this
 process's own sockets, and a datagram that is itself a reply is never
 answered, so no two sockets can be made to talk to each other forever.
 
-Groups are open: there is no passphrase (`P2P_GET_PASSPHRASE` fails).
-Commands of features not built (persistent groups, P2P_REJECT, presence,
-extended listen) answer `FAIL`.
+Groups are WPA2-PSK with WPS provisioning (net80211.p2p.provision): the
+GO-side `WPS_PBC` / `WPS_PIN` and `P2P_GET_PASSPHRASE` act on the device's
+GO group; persistent groups show in `LIST_NETWORKS`.  Commands of features
+not built (P2P_REJECT, presence, extended listen) answer `FAIL`.
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ MAX_SD_REQUESTS = 64  # service discovery requests pending per device
 DEFAULT_CTRL_DIR = "/run/net80211/p2p"
 CTRL_DIR_MODE = 0o770
 SOCKET_MODE = 0o660
-_NOT_BUILT = {"P2P_REJECT", "P2P_PRESENCE_REQ", "P2P_EXT_LISTEN", "P2P_GET_PASSPHRASE"}
+_NOT_BUILT = {"P2P_REJECT", "P2P_PRESENCE_REQ", "P2P_EXT_LISTEN"}
+# wpa_supplicant commands beyond P2P_* this socket serves
+_OTHER = {"WPS_PBC", "WPS_PIN", "LIST_NETWORKS", "REMOVE_NETWORK", "SET"}
 _DECIMAL = re.compile(r"[0-9]{1,12}(\.[0-9]{1,9})?")
 _INTEGER = re.compile(r"-?[0-9]{1,12}")
 _HEX = re.compile(r"(0[xX])?[0-9a-fA-F]{1,16}")
@@ -232,7 +235,8 @@ class CtrlSocket:
                 return self._status()
             if cmd in _NOT_BUILT:
                 return "FAIL\n"
-            fn = getattr(self, "_cmd_" + cmd.lower(), None) if cmd.startswith("P2P_") else None
+            fn = getattr(self, "_cmd_" + cmd.lower(), None) if cmd.startswith("P2P_") or cmd in _OTHER \
+                else None
             if fn is None:
                 return "UNKNOWN COMMAND\n"
             return fn(args)
@@ -300,19 +304,26 @@ class CtrlSocket:
         if len(pos) < 2:
             return "FAIL\n"
         addr, method, flags = pos[0], pos[1], set(pos[2:])
-        if flags - {"join", "auth"} or "persistent" in kw or "persistent" in flags:
-            return "FAIL\n"  # persistent groups and unknown flags are not built
+        if flags - {"join", "auth", "display", "keypad", "persistent"} or "persistent" in kw \
+                or {"display", "keypad"} <= flags:
+            return "FAIL\n"  # persistent=<id> (re-invoking through connect) and unknown flags
+        if method not in ("pbc", "pin") and not (method.isascii() and method.isdigit()
+                                                 and len(method) in (4, 8)):
+            return "FAIL-INVALID-PIN\n"
         gi = _int(kw["go_intent"], "go_intent", 0, 15) if "go_intent" in kw else None
         freq = _int(kw["freq"], "freq", *FREQ_RANGE) if "freq" in kw else None
+        mode = "display" if "display" in flags else "keypad" if "keypad" in flags else None
         pin = self.dev.connect(addr, method, go_intent=gi, freq=freq, auth="auth" in flags,
-                               join="join" in flags)
+                               join="join" in flags, pin_mode=mode, persistent="persistent" in flags)
         return f"{pin}\n" if pin is not None and method == "pin" else "OK\n"
 
     def _cmd_p2p_group_add(self, args: list[str]) -> str:
         pos, kw = self._opts(args)
-        if pos or set(kw) - {"freq"}:
-            return "FAIL\n"  # persistent, ht40, vht... are not built
-        self.dev.group_add(freq=_int(kw["freq"], "freq", *FREQ_RANGE) if "freq" in kw else None)
+        if set(pos) - {"persistent"} or set(kw) - {"freq", "persistent"}:
+            return "FAIL\n"  # ht40, vht... are not built
+        net = _int(kw["persistent"], "persistent", 0, 2**31) if "persistent" in kw else None
+        self.dev.group_add(freq=_int(kw["freq"], "freq", *FREQ_RANGE) if "freq" in kw else None,
+                           persistent="persistent" in pos, network=net)
         return "OK\n"
 
     def _cmd_p2p_group_remove(self, args: list[str]) -> str:
@@ -327,15 +338,65 @@ class CtrlSocket:
 
     def _cmd_p2p_invite(self, args: list[str]) -> str:
         pos, kw = self._opts(args)
+        if not pos and "persistent" in kw and "peer" in kw and not set(kw) - {"persistent", "peer", "freq"}:
+            self.dev.invite_persistent(_int(kw["persistent"], "persistent", 0, 2**31), kw["peer"],
+                                       _int(kw["freq"], "freq", *FREQ_RANGE) if "freq" in kw else None)
+            return "OK\n"
         if pos or "persistent" in kw or "group" not in kw or "peer" not in kw \
                 or set(kw) - {"group", "peer", "go_dev_addr", "freq"}:
-            return "FAIL\n"  # persistent groups are not built
+            return "FAIL\n"
         g = self.dev.groups.get(kw["group"])
         if g is None or ("go_dev_addr" in kw and parse_mac(kw["go_dev_addr"]) != g.go_dev) \
                 or ("freq" in kw and _int(kw["freq"], "freq", *FREQ_RANGE) != g.chan.freq):
             return "FAIL\n"
         self.dev.invite(kw["group"], kw["peer"])
         return "OK\n"
+
+    # -- WPS on the GO, persistent networks ------------------------------------------------------
+    def _go(self) -> Any:
+        """The device's GO group (a group interface's commands act on it)."""
+        gos = self.dev.go_groups()
+        if not gos:
+            raise NoSuchDevice(f"{self.dev.vap.name}: no GO group")
+        return gos[0]
+
+    def _cmd_wps_pbc(self, args: list[str]) -> str:
+        """WPS_PBC [any]: press the GO's button (120 s walk time); FAIL-PBC-OVERLAP
+        if two enrollees pressed theirs within it (hostapd)."""
+        if args not in ([], ["any"]):
+            return "FAIL\n"
+        return "OK\n" if self._go().wps.push_button() else "FAIL-PBC-OVERLAP\n"
+
+    def _cmd_wps_pin(self, args: list[str]) -> str:
+        """WPS_PIN any|<addr> <PIN>: the GO's registrar takes this PIN."""
+        if len(args) < 2 or not (args[1].isascii() and args[1].isdigit() and len(args[1]) in (4, 8)):
+            return "FAIL\n"
+        who = b"any" if args[0] == "any" else parse_mac(args[0])
+        self._go().wps.add_pin(args[1], who)
+        return f"{args[1]}"
+
+    def _cmd_p2p_get_passphrase(self, args: list[str]) -> str:
+        return f"{self._go().passphrase}\n"
+
+    def _cmd_list_networks(self, args: list[str]) -> str:
+        return str(self.dev.persistent.list_networks())
+
+    def _cmd_remove_network(self, args: list[str]) -> str:
+        if len(args) != 1:
+            return "FAIL\n"
+        if args[0] == "all":
+            self.dev.persistent.networks.clear()
+            return "OK\n"
+        return "OK\n" if self.dev.persistent.remove(_int(args[0], "network id", 0, 2**31)) else "FAIL\n"
+
+    def _cmd_set(self, args: list[str]) -> str:
+        if len(args) == 2 and args[0] == "persistent_reconnect" and args[1] in ("0", "1"):
+            self.dev.persistent_reconnect = args[1] == "1"
+            return "OK\n"
+        if len(args) == 2 and args[0] == "p2p_passphrase_len":
+            self.dev.passphrase_len = _int(args[1], "p2p_passphrase_len", 8, 63)
+            return "OK\n"
+        return "FAIL\n"
 
     # -- service discovery -------------------------------------------------------------------
     def _cmd_p2p_serv_disc_req(self, args: list[str]) -> str:

@@ -383,9 +383,9 @@ class StaMode(Mode):
         bssid = vap.bssid
         assert bssid is not None  # ASSOC is entered with a BSS chosen
         st.mgt_tries += 1
-        rsne = vap.rsn.assoc_element() if vap.rsn is not None else None
+        sec = vap.rsn.assoc_elements() if vap.rsn is not None else []
         ies = IEList([SSID(vap.ssid or (vap.bss.ssid if vap.bss is not None else b"")),
-                      *rates_ies(DEFAULT_RATES), *((rsne,) if rsne is not None else ()), HT_CAPS])
+                      *rates_ies(DEFAULT_RATES), *sec, HT_CAPS])
         cap = capinfo(vap)
         prev = st.roam.prev_bssid  # roaming: a reassociation naming the AP we leave
         body: Any = ReassocReq(cap, 10, prev or bssid, ies) if reassoc or prev else AssocReq(cap, 10, ies)

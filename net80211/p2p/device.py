@@ -24,6 +24,8 @@ from net80211.p2p.invitation import Invitations
 from net80211.p2p.negotiation import Negotiation
 from net80211.p2p.owner import Event, Owner
 from net80211.p2p.peers import Peer, PeerTable
+from net80211.p2p.persistent import PersistentGroups
+from net80211.p2p.provision import PASSPHRASE_LEN, uuid_from_mac
 from net80211.p2p.sd import GAS_PREFIXES, ServiceDiscovery
 from net80211.p2p.wdev import OFDM_RATES, wdev_of
 from net80211.p2p.wire import (
@@ -107,6 +109,10 @@ class P2PDevice:
         self.sd = ServiceDiscovery(self)
         self.groups: dict[str, P2PGroup] = {}
         self.group_seq = 0
+        self.passphrase_len = PASSPHRASE_LEN  # p2p_passphrase_len
+        self.wps_uuid = uuid_from_mac(self.address)  # draws nothing from the device's randomness
+        self.persistent = PersistentGroups(self)
+        self.persistent_reconnect = False  # accept re-invocations of our persistent groups unasked
 
     # -- setup ------------------------------------------------------------------
     def _chan(self, ieee: int) -> Channel:
@@ -452,13 +458,26 @@ class P2PDevice:
         xy = "".join(self.rng.choice(string.ascii_letters + string.digits) for _ in range(2))
         return f"DIRECT-{xy}{self.device_name}".encode()[:32]
 
-    def group_add(self, freq: int | None = None) -> P2PGroup | None:
-        """P2P_GROUP_ADD: an autonomous GO; None if its vap could not be made
-        (P2P-GROUP-FORMATION-FAILURE says why)."""
+    def group_add(self, freq: int | None = None, persistent: bool = False,
+                  network: int | None = None) -> P2PGroup | None:
+        """P2P_GROUP_ADD [persistent|persistent=<id>]: an autonomous GO (a
+        stored persistent group's SSID and passphrase with `network`); None if
+        its vap could not be made (P2P-GROUP-FORMATION-FAILURE says why)."""
+        net = None
+        if network is not None:
+            net = self.persistent.get(network)
+            if net is None or net.role != "GO":
+                raise NoSuchDevice(f"no persistent group {network} of ours to be GO of")
         chan, reason = self.neg.pick_channel(OpMode.P2P_GO, None, freq)
         if chan is None:
             raise Busy(f"{self.vap.name}: cannot start a GO: {reason}")
-        return P2PGroup.start_go(self, chan, self.random_ssid(), peer=None)
+        if net is not None:
+            return P2PGroup.start_go(self, chan, net.ssid, peer=None, passphrase=net.passphrase,
+                                     persistent=True)
+        return P2PGroup.start_go(self, chan, self.random_ssid(), peer=None, persistent=persistent)
+
+    def go_groups(self) -> list[P2PGroup]:
+        return [g for g in self.groups.values() if g.role == "GO" and not g.removed]
 
     def group_remove(self, ifname: str) -> None:
         g = self.groups.get(ifname)
@@ -478,6 +497,10 @@ class P2PDevice:
     def invite(self, group: str, addr: bytes | str) -> None:
         """P2P_INVITE group=<ifname> peer=<addr>."""
         self.inv.invite(group, addr)
+
+    def invite_persistent(self, network: int, addr: bytes | str, freq: int | None = None) -> None:
+        """P2P_INVITE persistent=<id> peer=<addr>."""
+        self.inv.invite_persistent(network, addr, freq)
 
     def prov_disc(self, addr: bytes | str, method: str) -> None:
         """P2P_PROV_DISC <addr> pbc|display|keypad."""

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ic import Channel, InvalidArgument, NoSuchDevice, OpMode, mac_str, parse_mac
 from net80211.p2p.group import P2PGroup
 from net80211.p2p.wire import (
+    GROUP_CAPAB_PERSISTENT,
     SOCIAL_CHANNELS,
     WPS_CONFIG_METHODS,
     WPS_DEV_PASSWORD_ID,
@@ -112,40 +113,46 @@ class Negotiation:
 
     # -- connect ------------------------------------------------------------------------
     def connect(self, addr: bytes | str, method: str, *, go_intent: int | None = None,
-                freq: int | None = None, auth: bool = False, join: bool = False) -> str | None:
-        """P2P_CONNECT; returns the PIN when one was generated."""
+                freq: int | None = None, auth: bool = False, join: bool = False, pin_mode: str | None = None,
+                persistent: bool = False) -> str | None:
+        """P2P_CONNECT <addr> pbc|pin|<PIN> [display|keypad] [persistent]; the
+        PIN when one was generated.  As wpa_supplicant: "pin" makes up a PIN
+        this device displays; a PIN given is entered here (keypad) unless
+        `pin_mode` is "display"."""
         dev = self.dev
         addr = parse_mac(addr, "peer address")
         peer = dev.peers.get(addr)
         if peer is None:
             raise NoSuchDevice(f"{mac_str(addr)}: unknown peer (run a find first)")
-        if join:
-            if method != "pbc" and not method.isdigit() and method not in ("pin", "display", "keypad"):
-                raise InvalidArgument(f"unknown connect method {method!r}")
-            dev.inv.join(addr, auth)  # open groups: the method is not used further
-            return None
-        if go_intent is not None and not 0 <= go_intent <= 15:
-            raise InvalidArgument(f"go_intent {go_intent} is outside 0..15")
+        if pin_mode not in (None, "display", "keypad"):
+            raise InvalidArgument(f"unknown PIN mode {pin_mode!r}")
         pin = None
         if method == "pbc":
             pw = DEV_PW_PUSHBUTTON
-        elif method in ("pin", "display", "keypad") or method.isdigit():
-            pw = DEV_PW_USER if method != "keypad" else DEV_PW_REGISTRAR
-            pin = method if method.isdigit() else wps_pin(dev.rng)
+        elif method == "pin":
+            pw, pin = DEV_PW_REGISTRAR, wps_pin(dev.rng)
+        elif method.isascii() and method.isdigit() and len(method) in (4, 8):
+            pw = DEV_PW_REGISTRAR if pin_mode == "display" else DEV_PW_USER
+            pin = method
         else:
-            raise InvalidArgument(f"unknown connect method {method!r}")
+            raise InvalidArgument(f"unknown connect method {method!r} (pbc, pin or a 4/8-digit PIN)")
+        if join:
+            dev.inv.join(addr, auth, method=pin or "pbc")
+            return pin if method == "pin" else None
+        if go_intent is not None and not 0 <= go_intent <= 15:
+            raise InvalidArgument(f"go_intent {go_intent} is outside 0..15")
         if freq is not None:
             self.pick_channel(OpMode.P2P_GO, None, freq)  # EINVAL for a frequency we lack
-        self.auth[addr] = {"method": method, "pw": pw, "go_intent": dev.go_intent if go_intent is None
-                           else go_intent, "freq": freq}
+        self.auth[addr] = {"method": method, "pw": pw, "pin": pin, "persistent": persistent,
+                           "go_intent": dev.go_intent if go_intent is None else go_intent, "freq": freq}
         if not auth:
             self._start(peer)
         elif dev.state == "idle":
             dev.listen()  # be reachable for the peer's request
-        return pin if method in ("pin", "display", "keypad") else None
+        return pin if method == "pin" else None
 
     def _wps_method(self, a: dict[str, Any]) -> str:
-        return "PBC" if a["method"] == "pbc" else "Display" if a["pw"] == DEV_PW_USER else "Keypad"
+        return "PBC" if a["method"] == "pbc" else "Display" if a["pw"] == DEV_PW_REGISTRAR else "Keypad"
 
     def _start(self, peer: Peer) -> None:
         a = self.auth[peer.addr]
@@ -164,11 +171,16 @@ class Negotiation:
                 (Attr.LISTEN_CHANNEL, chan_attr(self.dev.listen_chan.ieee)),
                 (Attr.INTENDED_INTERFACE_ADDR, self.dev.intf_addr),
                 (Attr.CHANNEL_LIST, channel_list(self._my_channels())),
-                (Attr.OPERATING_CHANNEL, chan_attr(pref.ieee))]),
+                (Attr.OPERATING_CHANNEL, chan_attr(pref.ieee)),
+                (Attr.CAPABILITY, self._capab(a))]),
                 wps=wps_tlv(WPS_DEV_PASSWORD_ID, a["pw"].to_bytes(2, "big")))
 
         self.dev.reach(peer, build, Subtype.GO_NEG_RESP, lambda *x: None,
                        lambda why: self._fail(peer, -1, why))
+
+    def _capab(self, a: dict[str, Any] | None) -> bytes:
+        """Our P2P Capability: the persistent-group bit when the connect asked for one."""
+        return bytes((self.dev.dev_capab, GROUP_CAPAB_PERSISTENT if a and a.get("persistent") else 0))
 
     def _my_channels(self) -> list[int]:
         return sorted(set(self.channels(OpMode.P2P_GO)) | set(self.channels(OpMode.P2P_CLIENT)))
@@ -223,6 +235,7 @@ class Negotiation:
                 status = Status.NO_COMMON_CHANNELS if "common" in why else Status.UNABLE_TO_ACCOMMODATE
                 reason = f"cannot be {'GO' if i_am_go else 'client'}: {why}"
         attrs = dict(dev.device_info_attrs())
+        attrs[Attr.CAPABILITY] = self._capab(a)
         attrs[Attr.STATUS] = bytes((status,))
         attrs[Attr.GO_INTENT] = bytes((mine << 1 | (their_tb ^ 1),))
         attrs[Attr.CONFIG_TIMEOUT] = b"\x64\x0a"
@@ -323,7 +336,7 @@ class Negotiation:
         if chan is None:
             cstatus = Status.NO_COMMON_CHANNELS if "common" in why else Status.UNABLE_TO_ACCOMMODATE
             reason = f"cannot be {'GO' if i_am_go else 'client'}: {why}"
-        attrs: dict[int, bytes] = {Attr.STATUS: bytes((cstatus,)), Attr.CAPABILITY: bytes((dev.dev_capab, 0)),
+        attrs: dict[int, bytes] = {Attr.STATUS: bytes((cstatus,)), Attr.CAPABILITY: self._capab(a),
                                    Attr.CHANNEL_LIST: channel_list(self._my_channels())}
         if chan is not None:
             attrs[Attr.OPERATING_CHANNEL] = chan_attr(chan.ieee)
@@ -372,17 +385,22 @@ class Negotiation:
     def _success(self, s: dict[str, Any]) -> None:
         dev = self.dev
         peer: Peer = s["peer"]
-        a = self.auth.pop(peer.addr, {"method": "pbc", "pw": DEV_PW_PUSHBUTTON})
+        a = self.auth.pop(peer.addr, {"method": "pbc", "pw": DEV_PW_PUSHBUTTON, "pin": None})
         self.session = None
         dev._stop_activity()  # a listen for the peer may still hold the radio
         dev.state = "idle"
         role = "GO" if s["role"] is OpMode.P2P_GO else "client"
         dev.emit(f"P2P-GO-NEG-SUCCESS role={role} freq={s['chan'].freq} ht40=0 peer_dev={mac_str(peer.addr)} "
                  f"peer_iface={mac_str(s['peer_intf'])} wps_method={self._wps_method(a)}")
+        wps = a.get("pin") or "pbc"
+        # persistent only when both asked (the P2P Capability both sent)
+        persistent = bool(a.get("persistent")) and bool(peer.group_capab & GROUP_CAPAB_PERSISTENT)
         if s["role"] is OpMode.P2P_GO:
-            P2PGroup.start_go(dev, s["chan"], s["ssid"], peer=peer)
+            P2PGroup.start_go(dev, s["chan"], s["ssid"], peer=peer, method=wps, peer_intf=s["peer_intf"],
+                              persistent=persistent)
         else:
-            P2PGroup.start_client(dev, s["chan"], s["ssid"], go_intf=s["peer_intf"], go_dev=peer.addr)
+            P2PGroup.start_client(dev, s["chan"], s["ssid"], go_intf=s["peer_intf"], go_dev=peer.addr,
+                                  method=wps, persistent=persistent)
 
     # -- provision discovery -------------------------------------------------------------------
     def prov_disc(self, addr: bytes | str, method: str) -> None:

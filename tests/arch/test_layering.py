@@ -151,6 +151,8 @@ def _violations(prefix: str, allowed: tuple[str, ...]) -> list[str]:
     ("net80211.crypto", ("ic", "net80211.wire", "net80211.crypto")),
     # the RSN handshakes: sans-IO over the codec and the crypto layer
     ("net80211.rsn", ("ic", "net80211.wire", "net80211.crypto", "net80211.rsn")),
+    # WPS: sans-IO over the codec (and the cryptography package)
+    ("net80211.wps", ("ic", "net80211.wire", "net80211.wps")),
     ("drivers.hwsim.kernel", ("drivers.hwsim.kernel",)),
     ("drivers.hwsim.external", ("ic", "net80211", "drivers.hwsim")),
 ])
@@ -184,7 +186,7 @@ def test_importing_a_vap_does_not_load_the_rsn_machines():
     # SAE's pycryptodome and the cryptography package load with a mode
     code = ("import sys, net80211.vap; "
             "print(sorted(m for m in sys.modules if m.startswith(('net80211.rsn', 'net80211.crypto', "
-            "'net80211.security', 'cryptography', 'Crypto'))))")
+            "'net80211.security', 'net80211.wps', 'cryptography', 'Crypto'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=ROOT).stdout
     assert eval(out) == []  # a list literal we printed ourselves

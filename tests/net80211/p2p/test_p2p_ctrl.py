@@ -88,10 +88,13 @@ def test_socket_file_and_basic_commands(ctrl_dir):
     assert c.cmd("ATTACH") == "OK\n"
     assert c.cmd("DETACH") == "OK\n"
     assert "p2p_device_address=02:00:00:00:00:00" in c.cmd("STATUS")
-    for not_built in ("P2P_INVITE persistent=0 peer=02:00:00:00:01:00", "P2P_GET_PASSPHRASE",
-                      "P2P_PRESENCE_REQ", "P2P_EXT_LISTEN", "P2P_GROUP_ADD persistent",
-                      "P2P_REJECT 02:00:00:00:01:00"):
+    for not_built in ("P2P_PRESENCE_REQ", "P2P_EXT_LISTEN", "P2P_REJECT 02:00:00:00:01:00"):
         assert c.cmd(not_built) == "FAIL\n", not_built
+    # no persistent network 0, no GO group (for its passphrase or its registrar) yet
+    for no_such in ("P2P_INVITE persistent=0 peer=02:00:00:00:01:00", "P2P_GET_PASSPHRASE", "WPS_PBC",
+                    "WPS_PIN any 12345670", "P2P_GROUP_ADD persistent=0", "REMOVE_NETWORK 0"):
+        assert c.cmd(no_such) == "FAIL\n", no_such
+    assert c.cmd("LIST_NETWORKS") == "network id / ssid / bssid / flags\n"
     for bad in ("P2P_CONNECT", "P2P_CONNECT nonsense pbc", "P2P_PEER zz", "P2P_FIND type=odd",
                 "P2P_GROUP_REMOVE nope", "P2P_PROV_DISC 02:00:00:00:01:00", "P2P_SET listen_channel 3",
                 "P2P_FIND notanumber", "P2P_INVITE group=x peer=y",
@@ -237,4 +240,64 @@ def test_real_wpa_cli_interactive_prints_events(ctrl_dir):
         p.stdin.close()
     assert "<3>P2P-DEVICE-FOUND 02:00:00:00:01:00 p2p_dev_addr=02:00:00:00:01:00" in out
     assert "<3>P2P-FIND-STOPPED" in out
+    m.close()
+
+
+def test_pin_persistent_and_wps_commands_over_the_socket(ctrl_dir):
+    """p2p_connect <addr> <PIN> display|keypad persistent go_intent=N, the GO's
+    wps_pbc / wps_pin / p2p_get_passphrase, list_networks, p2p_invite persistent=."""
+    s, d, m, (a, b) = make(ctrl_dir)
+    ca = Client(s, os.path.join(ctrl_dir, "p2p-dev-p2p0"), os.path.dirname(ctrl_dir))
+    cb = Client(s, os.path.join(ctrl_dir, "p2p-dev-p2p1"), os.path.dirname(ctrl_dir))
+    for c in (ca, cb):
+        assert c.cmd("ATTACH") == "OK\n"
+        assert c.cmd("P2P_FIND") == "OK\n"
+    ca.pump(2 * SEC)
+    assert ca.cmd("P2P_CONNECT 02:00:00:00:01:00 1234567") == "FAIL-INVALID-PIN\n"
+    assert ca.cmd("P2P_CONNECT 02:00:00:00:01:00 12345670 display keypad") == "FAIL\n"
+    pin = ca.cmd("P2P_CONNECT 02:00:00:00:01:00 pin auth persistent go_intent=15").strip()
+    assert len(pin) == 8 and pin.isdigit()
+    assert cb.cmd(f"P2P_CONNECT 02:00:00:00:00:00 {pin} keypad persistent go_intent=0") == "OK\n"
+    for _ in range(60):
+        ca.pump(100 * MS)
+        cb.pump(1 * MS)
+        if any(e.startswith("P2P-GROUP-STARTED") for e in cb.events):
+            break
+    go = [e for e in ca.events if e.startswith("P2P-GROUP-STARTED")]
+    cl = [e for e in cb.events if e.startswith("P2P-GROUP-STARTED")]
+    assert go and " GO " in go[0] and go[0].endswith("[PERSISTENT]") and " passphrase=\"" in go[0]
+    assert cl and " client " in cl[0] and " psk=" in cl[0] and cl[0].endswith("[PERSISTENT]")
+    assert "WPS-SUCCESS" in cb.events and "CTRL-EVENT-CONNECTED" in " ".join(cb.events)
+    passphrase = go[0].split('passphrase="')[1].split('"')[0]
+    assert ca.cmd("P2P_GET_PASSPHRASE") == f"{passphrase}\n"
+    assert cb.cmd("P2P_GET_PASSPHRASE") == "FAIL\n"  # a client has no GO group
+    assert ca.cmd("LIST_NETWORKS").splitlines()[1].endswith("\t02:00:00:00:00:00\t[P2P-PERSISTENT]")
+    assert cb.cmd("LIST_NETWORKS").splitlines()[1].startswith("0\tDIRECT-")
+    # the GO's registrar: the button, a PIN for anyone, a bad PIN
+    assert ca.cmd("WPS_PBC") == "OK\n" and ca.cmd("WPS_PBC bogus") == "FAIL\n"
+    assert ca.cmd("WPS_PIN any 12345670") == "12345670"
+    assert ca.cmd("WPS_PIN any 12ab") == "FAIL\n"
+    ca.pump(10 * MS)
+    assert "WPS-PBC-ACTIVE" in ca.events
+    # re-invocation of the persistent group: the client accepts (persistent_reconnect)
+    assert ca.cmd("P2P_GROUP_REMOVE *") == "OK\n"
+    for _ in range(10):
+        ca.pump(50 * MS)
+        cb.pump(1 * MS)
+    assert not a.groups and not b.groups
+    assert cb.cmd("SET persistent_reconnect 1") == "OK\n" and cb.cmd("P2P_LISTEN") == "OK\n"
+    assert ca.cmd("P2P_INVITE persistent=7 peer=02:00:00:00:01:00") == "FAIL\n"
+    assert ca.cmd("P2P_INVITE persistent=0 peer=02:00:00:00:01:00") == "OK\n"
+    n = sum(e.startswith("WPS-SUCCESS") for e in cb.events)
+    for _ in range(60):
+        ca.pump(100 * MS)
+        cb.pump(1 * MS)
+        if sum(e.startswith("P2P-GROUP-STARTED") for e in cb.events) == 2:
+            break
+    assert sum(e.startswith("P2P-GROUP-STARTED") for e in cb.events) == 2, cb.events[-5:]
+    assert sum(e.startswith("WPS-SUCCESS") for e in cb.events) == n  # no WPS the second time
+    assert "P2P-INVITATION-RESULT status=0" in ca.events
+    assert cb.cmd("REMOVE_NETWORK 0") == "OK\n" and cb.cmd("REMOVE_NETWORK 0") == "FAIL\n"
+    ca.close()
+    cb.close()
     m.close()

@@ -94,7 +94,10 @@ def test_connect_pbc_with_stas_running_forms_a_group_and_data_passes():
     discover(s, (a, b))
     b.connect(a.address, "pbc", auth=True)
     a.connect(b.address, "pbc")
-    assert s.run_until(lambda: has(a, "P2P-GROUP-STARTED") and has(b, "P2P-GROUP-STARTED"), 5 * SEC), \
+    # the client's group starts after its 4-way handshake, the GO's station is
+    # connected once the GO has msg 4/4
+    assert s.run_until(lambda: has(a, "P2P-GROUP-STARTED") and has(b, "P2P-GROUP-STARTED")
+                       and (has(a, "AP-STA-CONNECTED") or has(b, "AP-STA-CONNECTED")), 5 * SEC), \
         (a.events, b.events)
     (ga,), (gb,) = a.groups.values(), b.groups.values()
     roles = sorted([ga.role, gb.role])

@@ -34,12 +34,17 @@ def test_invitation_received_then_join():
         f"P2P-INVITATION-RECEIVED sa={mac_str(a.address)} go_dev_addr={mac_str(a.address)} "
         f"bssid={mac_str(g.vap.macaddr)} unknown-network"]
     assert not b.groups
-    b.connect(a.address, "pbc", join=True)  # the user accepts: join the group
-    assert s.run_until(lambda: has(b, "P2P-GROUP-STARTED"), 3 * SEC), b.events
+    # the group is WPA2-PSK: the GO's user presses its button (wpa_cli wps_pbc on
+    # the group interface), the invited user accepts: join with WPS, then the credential
+    assert g.wps.push_button()
+    b.connect(a.address, "pbc", join=True)
+    assert s.run_until(lambda: has(b, "P2P-GROUP-STARTED") and has(a, "AP-STA-CONNECTED"), 3 * SEC), b.events
     (cl,) = b.groups.values()
     assert cl.role == "client" and cl.vap.opmode is OpMode.P2P_CLIENT and cl.vap.state == State.RUN
     assert cl.vap.bssid == g.vap.macaddr and cl.ssid == g.ssid and cl.chan.freq == 2462
-    assert has(b, "P2P-GROUP-STARTED")[0].endswith(f"freq=2462 go_dev_addr={mac_str(a.address)}")
+    assert cl.psk == g.psk and "WPS-SUCCESS" in b.events
+    assert has(b, "P2P-GROUP-STARTED")[0].endswith(
+        f"freq=2462 psk={g.psk.hex()} go_dev_addr={mac_str(a.address)}")
     cl.vap.netdev.send(build_ether(g.vap.macaddr, cl.vap.macaddr, 0x0800, b"joined"))
     s.run_for(50 * MS)
     assert g.vap.netdev.recv()[14:] == b"joined"
@@ -50,14 +55,16 @@ def test_invitation_received_then_join():
 
 def test_authorized_invitation_joins_at_once_and_a_client_can_invite():
     s, d, (a, b, c), g = go_with_peer(3)
+    assert g.wps.push_button()
     b.connect(a.address, "pbc", join=True, auth=True)
     b.listen()
     a.invite(g.name, b.address)
     assert s.run_until(lambda: b.groups and all(x.up for x in b.groups.values()), 3 * SEC), b.events
     assert "P2P-INVITATION-RESULT status=0" in a.events
     assert not has(b, "P2P-INVITATION-RECEIVED")
-    # b, a client of a's group, invites c: c joins a's group
-    c.connect(b.address, "pbc", join=True, auth=True)
+    # b, a client of a's group, invites c: c joins a's group, with a PIN the GO takes
+    g.wps.add_pin("12345670")
+    c.connect(b.address, "12345670", join=True, auth=True)
     c.listen()
     (bg,) = b.groups.values()
     b.invite(bg.name, c.address)
@@ -116,6 +123,8 @@ def test_p2p_invite_over_the_control_socket():
             assert ca.handle(bad) == "FAIL\n", bad
         assert ca.handle(f"P2P_INVITE group={g.name} peer={mac_str(b.address)} freq=2462") == "OK\n"
         assert s.run_until(lambda: has(b, "P2P-INVITATION-RECEIVED"), 3 * SEC)
+        assert ca.handle("WPS_PBC") == "OK\n"
+        assert "WPS-PBC-ACTIVE" in a.events
         assert cb.handle(f"P2P_CONNECT {mac_str(a.address)} pbc join") == "OK\n"
         assert s.run_until(lambda: has(b, "P2P-GROUP-STARTED"), 3 * SEC)
         ca.close()
