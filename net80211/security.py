@@ -94,6 +94,7 @@ SAE_RETRANS_MS = 2000
 SAE_SYNC_MAX = 2
 SA_QUERY_RETRY_NS = 201_000_000  # wpa_supplicant's sa_query_retry_timeout (201 TU-ish ms)
 SA_QUERY_MAX_TIMEOUT_NS = 1_000_000_000  # and its sa_query_max_timeout
+EARLY_EAPOL_NS = 200_000_000  # how old a held early EAPOL frame may be (wpa_supplicant's 200 ms)
 
 
 def auth_failure_backoff_s(failures: int) -> int:
@@ -211,7 +212,7 @@ class RsnHooks(Protocol):
 
     def wps_assoc(self, node: Node, ies: IEList) -> bool: ...
 
-    def wps_start(self, node: Node) -> None: ...
+    def wps_start(self, node: Node, request_waiting: bool = False) -> None: ...
 
     def wps_eapol(self, node: Node, pdu: bytes) -> None: ...
 
@@ -301,7 +302,7 @@ class VapRsn:
     __slots__ = ("vap", "cfg", "table", "ap_policy", "sta_policy", "ie_body", "group", "rekey_timer",
                  "handshakes", "failures", "group_rekeys", "last_failure", "state", "auth_failures",
                  "target", "sae_drops", "sae_token_key", "anti_clogging_threshold", "counters",
-                 "group_pending", "hooks")
+                 "group_pending", "hooks", "early_eapol")
 
     def __init__(self, vap: IEEE80211Vap, cfg: SecurityConfig) -> None:
         self.vap = vap
@@ -331,6 +332,10 @@ class VapRsn:
         # SETKEYS -> SETKEYSDONE); None when no rekey is pending
         self.group_pending: set[bytes] | None = None
         self.hooks: RsnHooks | None = None  # WPS in a P2P group (net80211.p2p.provision)
+        # a STA: the last EAPOL frame that came before the association was
+        # complete (the AP's msg 1/4 can overtake our own move to RUN), with
+        # its sender and time, as wpa_supplicant's pending_eapol_rx
+        self.early_eapol: tuple[bytes, bytes, int] | None = None
 
     @property
     def enrollee(self) -> bool:
@@ -538,6 +543,11 @@ class VapRsn:
             if flags & PROTECTED_FLAG:
                 self.table.stats.drop("no_key")
                 return None
+            if not self.is_ap and node is not None:
+                body = data_body(frame, subtype, flags)
+                if body[:8] == EAPOL_SNAP:
+                    self._hold_early_eapol(node, body[8:])
+                    return None
             return frame  # the mode refuses data from a station that is not associated
         if flags & PROTECTED_FLAG:
             res = datapath.unprotect(frame, self.table, nr.keys, require=True)
@@ -577,8 +587,25 @@ class VapRsn:
             if acts and not self.is_ap and self.state not in ("completed", "failed"):
                 self.state = "4way_handshake"
             self._run(node, acts)
+        elif not self.is_ap:
+            self._hold_early_eapol(node, pdu)
         else:
             self.counters["eapol_no_handshake"] += 1
+
+    def _hold_early_eapol(self, node: Node, pdu: bytes) -> None:
+        """A station's EAPOL frame from before its association was complete:
+        kept (the last one only) for `sta_associated`."""
+        self.counters["eapol_early"] += 1
+        self.early_eapol = (node.macaddr, pdu, self.vap.ic.sched.now_ns)
+
+    def _early_for(self, node: Node) -> bytes | None:
+        """The held EAPOL frame, if it came from this AP within
+        EARLY_EAPOL_NS (wpa_supplicant's 200 ms); the hold is emptied."""
+        early, self.early_eapol = self.early_eapol, None
+        if early is not None and early[0] == node.macaddr \
+                and self.vap.ic.sched.now_ns - early[2] < EARLY_EAPOL_NS:
+            return early[1]
+        return None
 
     def protect_mgmt(self, frame: bytes) -> bytes | None:
         """A management frame on its way out: robust ones (deauth, disassoc,
@@ -966,7 +993,11 @@ class VapRsn:
             assert self.hooks is not None
             nr.wps = True
             self.state = "wps"
-            self.hooks.wps_start(node)
+            early = self._early_for(node)
+            # with the registrar's request already here, no EAPOL-Start
+            self.hooks.wps_start(node, request_waiting=early is not None)
+            if early is not None:
+                self._eapol_rx(node, early)
             return
         nr.sel = sel
         if sel.akm == AKM.SAE:
@@ -979,9 +1010,13 @@ class VapRsn:
                              ap_rsne=_element(ap_body), sta_rsne=_element(ours), eapol_version=1,
                              pmkid=pmkid, random=self._random)
         self.state = "4way_handshake"
+        early = self._early_for(node)
+        if early is not None:
+            self._eapol_rx(node, early)
 
     def sta_left(self) -> None:
         """Left the BSS: the group keys go."""
+        self.early_eapol = None
         self.table = KeyTable(stats=self.table.stats)
         if self.state not in ("failed",):
             self.state = "disconnected"

@@ -118,7 +118,7 @@ class GoWps:
             return False
         return True
 
-    def wps_start(self, node: Node) -> None:
+    def wps_start(self, node: Node, request_waiting: bool = False) -> None:
         vap = self.group.vap
         assert vap is not None and vap.macaddr is not None
         # wpa_supplicant's GO hands a P2P client the PSK, not the passphrase
@@ -214,7 +214,7 @@ class ClientWps:
     def wps_assoc(self, node: Node, ies: IEList) -> bool:
         return False
 
-    def wps_start(self, node: Node) -> None:
+    def wps_start(self, node: Node, request_waiting: bool = False) -> None:
         vap = self.group.vap
         assert vap is not None and vap.macaddr is not None
         self.attempts += 1
@@ -222,7 +222,9 @@ class ClientWps:
         password = PBC_PASSWORD if pbc else self.method.encode()
         self.machine = Enrollee(device_info(self.group, vap.macaddr), password,
                                 DevPw.PUSHBUTTON if pbc else DevPw.DEFAULT, self.dev.rng.randbytes)
-        self._run(node, self.machine.start())
+        start = self.machine.start()
+        if not request_waiting:  # the registrar's request is here already: no EAPOL-Start
+            self._run(node, start)
 
     def wps_eapol(self, node: Node, pdu: bytes) -> None:
         if self.machine is not None:

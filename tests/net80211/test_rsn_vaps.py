@@ -477,3 +477,16 @@ def test_a_protected_station_roams_with_a_handshake_at_each_ap():
     for f in result["traffic"]:
         assert f["received"] >= 0.95 * f["sent"], f  # data kept flowing, protected
     assert all(run.vaps[f"bss{i}"].rsn.stats.rx_decrypted > 0 for i in range(3))
+
+
+def test_msg1_that_overtakes_the_association_is_held_not_lost():
+    """The AP's msg 1/4 can arrive before the station has moved to RUN; the
+    station holds it (wpa_supplicant's pending EAPOL) and the 4-way handshake
+    completes at once instead of after the AP's 1 s retransmission."""
+    w = World("wpa2-psk")
+    assert w.s.run_until(lambda: w.sta.state == State.RUN, 10 * SEC)
+    t_run = w.s.now_ns
+    assert w.s.run_until(lambda: w.sta.rsn.state == "completed", 10 * SEC)
+    assert w.s.now_ns - t_run < 100 * MS
+    assert w.sta.rsn.counters["eapol_early"] == 1
+    assert w.sta.rsn.early_eapol is None  # taken by the handshake

@@ -291,8 +291,10 @@ def test_tshark_dissects_the_wps_exchange_without_warnings(tmp_path):
     bad = [(r["frame.number"], r["_ws.expert.message"]) for r in eap
            if any(int(v) >= PI_WARN for v in r["_ws.expert.severity"].split(";") if v)]
     assert not bad
-    # Request/Identity (twice: the EAPOL-Start), the Response
-    assert [r["eap.code"] for r in eap[:3]] == ["1", "1", "2"]
+    # Request/Identity (sent right after the association, held by the client
+    # until its own association was complete: no EAPOL-Start needed), the
+    # Response, then WSC_Start
+    assert [(r["eap.code"], r["eap.type"]) for r in eap[:3]] == [("1", "1"), ("2", "1"), ("1", "254")]
     # the credential is inside the Encrypted Settings: not readable in M8
     assert not any(r["wps.network_key"] for r in rows)
     # the data after the reconnection decrypts with the passphrase WPS delivered
