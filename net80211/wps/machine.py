@@ -197,6 +197,24 @@ class _Machine:
         except WpsCryptoError:
             return "key_wrap"
 
+    def _proves(self, msg: bytes, own_attr: int, own_nonce: bytes, nonce_attr: int, hash_: bytes,
+                psk: bytes) -> bool | str:
+        """M4..M7's secret nonce against the hash the peer committed to: True
+        if the peer knows this password half, False if not, or why the
+        message is dropped (unauthenticated, undecryptable, malformed)."""
+        got = self._check(msg, own_attr, own_nonce)
+        if isinstance(got, str):
+            return got
+        plain = self._decrypt(got)
+        if isinstance(plain, str):
+            return plain
+        snonce = wa.get(plain, nonce_attr)
+        if snonce is None:
+            return "malformed"
+        self.last_in = msg
+        assert self.keys is not None
+        return hmac.compare_digest(self.keys.hash(snonce, psk, self.pk_e, self.pk_r), hash_)
+
 
 # -- the enrollee -------------------------------------------------------------------------
 class Enrollee(_Machine):
@@ -345,18 +363,10 @@ class Enrollee(_Machine):
 
     def _secret_msg(self, ident: int, msg: bytes, nonce_attr: int, hash_: bytes, psk: bytes,
                     fail_msg: Msg) -> tuple[list[Action], bool]:
-        got = self._check(msg, A.ENROLLEE_NONCE, self.n_e)
-        if isinstance(got, str):
-            return self._drop(got), False
-        plain = self._decrypt(got)
-        if isinstance(plain, str):
-            return self._drop(plain), False
-        snonce = wa.get(plain, nonce_attr)
-        if snonce is None:
-            return self._drop("malformed"), False
-        self.last_in = msg
-        assert self.keys is not None
-        if not hmac.compare_digest(self.keys.hash(snonce, psk, self.pk_e, self.pk_r), hash_):
+        proved = self._proves(msg, A.ENROLLEE_NONCE, self.n_e, nonce_attr, hash_, psk)
+        if isinstance(proved, str):
+            return self._drop(proved), False
+        if not proved:
             # the registrar does not know our password (half): NACK
             return self._fail_nack(ident, fail_msg, ConfigError.DEV_PASSWORD_AUTH_FAILURE), False
         return [], True
@@ -742,18 +752,10 @@ class Registrar(_Machine):
 
     def _secret(self, msg: bytes, nonce_attr: int, e_hash: bytes, psk: bytes, at: Msg,
                 now: int) -> tuple[list[Action], bool]:
-        got = self._check(msg, A.REGISTRAR_NONCE, self.n_r)
-        if isinstance(got, str):
-            return self._drop(got), False
-        plain = self._decrypt(got)
-        if isinstance(plain, str):
-            return self._drop(plain), False
-        snonce = wa.get(plain, nonce_attr)
-        if snonce is None:
-            return self._drop("malformed"), False
-        self.last_in = msg
-        assert self.keys is not None
-        if not hmac.compare_digest(self.keys.hash(snonce, psk, self.pk_e, self.pk_r), e_hash):
+        proved = self._proves(msg, A.REGISTRAR_NONCE, self.n_r, nonce_attr, e_hash, psk)
+        if isinstance(proved, str):
+            return self._drop(proved), False
+        if not proved:
             # the enrollee does not know the password: NACK, then fail
             self.state = "nack"
             self.fail_at = (int(at), int(ConfigError.DEV_PASSWORD_AUTH_FAILURE))
