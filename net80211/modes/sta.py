@@ -341,7 +341,14 @@ class StaMode(Mode):
     def _on_status(self, vap: IEEE80211Vap, state: State) -> Callable[[bytes, TxStatus], None]:
         def cb(_frame: bytes, status: TxStatus) -> None:
             st = vap.sta  # None if the vap was detached while the frame was out
-            if st is not None and vap.state == state and not status.acked and st.mgt_timer.pending:
+            if st is None or vap.state != state or not st.mgt_timer.pending:
+                return
+            if status.acked:
+                # mac80211 counts the wait for the answer from the ACK: a
+                # request that sat in a busy queue (or a slow real medium)
+                # is not resent before the AP has had its 200 ms
+                st.mgt_timer.reset(MGT_TIMEOUT_NS, self._mgt_timeout, vap, state)
+            else:
                 st.mgt_timer.reset(MGT_RETRY_NS + vap.ic.rng.randrange(MGT_RETRY_NS), self._mgt_timeout,
                                     vap, state)
         return cb
