@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from net80211.ctl import cli
@@ -22,6 +22,17 @@ from net80211.ctl.server import Daemon
 QUEUE_CONFIG = """
 [defaults]
 netdev = "queue"
+"""
+
+# Three hwsim radios, in-process netdevs, no P2P control sockets.
+THREE_RADIOS = """
+[defaults]
+netdev = "queue"
+p2p_ctrl_dir = ""
+
+[[devices]]
+driver = "hwsim"
+radios = 3
 """
 
 
@@ -44,6 +55,23 @@ def wlanctl(capsys, sock: str, *words: str) -> CliResult:
     rc = cli.main(["--socket", sock, *words])
     cap = capsys.readouterr()
     return CliResult(rc, cap.out, cap.err)
+
+
+@contextlib.contextmanager
+def cleaning_wlanctl(capsys, sock: str) -> Iterator[Callable[..., CliResult]]:
+    """`wlanctl` on `sock` that destroys, at the end, every vap it created:
+    a module's daemon is left clean for the next test."""
+    created: list[str] = []
+
+    def run(*words: str) -> CliResult:
+        r = wlanctl(capsys, sock, *words)
+        if len(words) > 1 and words[1] == "create" and r.rc == 0:
+            created.append(words[0])
+        return r
+
+    yield run
+    for name in created:
+        wlanctl(capsys, sock, name, "destroy")
 
 
 class ThreadDaemon:

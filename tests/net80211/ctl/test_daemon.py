@@ -9,7 +9,7 @@ import shutil
 import socket
 
 import pytest
-from support.wlanctl import QUEUE_CONFIG, ThreadDaemon, short_tmpdir, thread_daemon, wlanctl
+from support.wlanctl import QUEUE_CONFIG, ThreadDaemon, cleaning_wlanctl, short_tmpdir, thread_daemon, wlanctl
 
 from net80211 import IEEE80211Vap
 
@@ -32,17 +32,8 @@ def daemon():
 
 @pytest.fixture
 def w(daemon, capsys):
-    created: list[str] = []
-
-    def run(*words):
-        r = wlanctl(capsys, daemon.sock, *words)
-        if len(words) > 1 and words[1] == "create" and r.rc == 0:
-            created.append(words[0])
-        return r
-
-    yield run
-    for name in created:  # leave the module's daemon clean for the next test
-        wlanctl(capsys, daemon.sock, name, "destroy")
+    with cleaning_wlanctl(capsys, daemon.sock) as run:
+        yield run
 
 
 def test_tree_lists_both_drivers(w):

@@ -10,41 +10,22 @@ import json
 
 import pytest
 from support.hostile import wait_for
-from support.wlanctl import thread_daemon, wlanctl
+from support.wlanctl import THREE_RADIOS, cleaning_wlanctl, thread_daemon, wlanctl
 
 from net80211.ctl import grammar
 from net80211.ctl.cli import main
 
-CONFIG = """
-[defaults]
-netdev = "queue"
-p2p_ctrl_dir = ""
-
-[[devices]]
-driver = "hwsim"
-radios = 3
-"""
-
 
 @pytest.fixture(scope="module")
 def daemon():
-    with thread_daemon(CONFIG) as d:
+    with thread_daemon(THREE_RADIOS) as d:
         yield d
 
 
 @pytest.fixture
 def w(daemon, capsys):
-    created: list[str] = []
-
-    def run(*words: str):
-        r = wlanctl(capsys, daemon.sock, *words)
-        if len(words) > 1 and words[1] == "create" and r.rc == 0:
-            created.append(words[0])
-        return r
-
-    yield run
-    for name in created:
-        wlanctl(capsys, daemon.sock, name, "destroy")
+    with cleaning_wlanctl(capsys, daemon.sock) as run:
+        yield run
     for dev in ("hwsim0", "hwsim1", "hwsim2"):
         wlanctl(capsys, daemon.sock, dev, "country", "00", "txpower", "20")
 
