@@ -300,7 +300,9 @@ def _keywords(cmd: Command, words: list[str], table: tuple[Keyword, ...]) -> dic
 def _split_options(argv: list[str]) -> tuple[list[str], bool, bool, str | None]:
     """Take the global options out of argv.  Options are recognised before the
     first word and after it, except where a keyword expects a value: a
-    keyword's value is taken verbatim (an SSID may be '--json')."""
+    keyword's value is taken verbatim (an SSID may be '--json'), unless
+    the keyword takes an address or a number, which never starts with '--':
+    `bssid --json` is then a missing address, not a bad one."""
     words: list[str] = []
     json_out = help_ = False
     socket: str | None = None
@@ -308,7 +310,7 @@ def _split_options(argv: list[str]) -> tuple[list[str], bool, bool, str | None]:
     i = 0
     while i < len(argv):
         w = argv[i]
-        if expect_value:
+        if expect_value and not (w.startswith("--") and _valued(words).get(words[-1]) in _NOT_OPTIONS):
             words.append(w)  # the value of the previous keyword, verbatim
             expect_value = False
         elif w == "--json":
@@ -330,9 +332,14 @@ def _split_options(argv: list[str]) -> tuple[list[str], bool, bool, str | None]:
     return words, json_out, help_, socket
 
 
-def _valued(words: list[str]) -> set[str]:
-    """The keywords that take a value in the command `words` begin (`bssid`
-    is a flag of create and takes an address in set)."""
+# Value kinds that can never begin with "--" (see _split_options).
+_NOT_OPTIONS = frozenset({"mac", "bssid", "int", "channel", "number"})
+
+
+def _valued(words: list[str]) -> dict[str, str]:
+    """The keywords that take a value in the command `words` begin, with the
+    kind of their value (`bssid` is a flag of create and takes an address in
+    set)."""
     verb = IFACE_VERBS.get(words[1]) if len(words) > 1 else None
     if words[0] == "radio":
         cmd = BY_NAME["radio"]
@@ -340,7 +347,7 @@ def _valued(words: list[str]) -> set[str]:
         cmd = BY_NAME[verb]
     else:
         cmd = BY_NAME["set"]
-    return {k.word for k in cmd.keywords if k.arg}
+    return {k.word: k.kind for k in cmd.keywords if k.arg}
 
 
 def parse(argv: list[str]) -> Invocation:

@@ -187,3 +187,15 @@ def test_any_words_parse_or_fail_with_einval(words):
         return
     assert inv.command in {c.name for c in grammar.COMMANDS} | {"radio_add", "radio_del"}
     assert isinstance(inv.args, dict)
+
+
+def test_an_option_is_never_an_address_or_a_number() -> None:
+    # An SSID may be "--json"; an address or a channel never starts with
+    # "--", so the option keeps its meaning and the value is missing.
+    with pytest.raises(UsageError, match="bssid: missing") as e:
+        parse(["wlan0", "bssid", "--json"])
+    assert e.value.word == "bssid"
+    with pytest.raises(UsageError, match="channel: missing"):
+        parse(["wlan0", "channel", "--json"])
+    inv = parse(["wlan0", "bssid", "--json", "02:00:00:00:00:01"])
+    assert inv.json and inv.args["bssid"] == "02:00:00:00:00:01"
