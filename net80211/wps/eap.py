@@ -19,6 +19,8 @@ WSC_VENDOR_TYPE = 0x00000001
 ENROLLEE_IDENTITY = b"WFA-SimpleConfig-Enrollee-1-0"
 REGISTRAR_IDENTITY = b"WFA-SimpleConfig-Registrar-1-0"
 FLAG_MF, FLAG_LF = 0x01, 0x02
+FRAGMENT_SIZE = 1398  # hostapd's and wpa_supplicant's fragment_size for EAP-WSC
+MAX_MESSAGE = 50000  # the longest message either takes in fragments
 
 
 class Op(enum.IntEnum):
@@ -33,7 +35,8 @@ class Op(enum.IntEnum):
 @dataclass(frozen=True, slots=True)
 class Eap:
     """One EAP packet: code, identifier and, for a request or response, its
-    type and type data (for EAP-WSC: op-code, flags and the message)."""
+    type and type data (for EAP-WSC: op-code, flags, the message or a
+    fragment of it, and with FLAG_LF the whole message's length)."""
 
     code: int
     ident: int
@@ -41,6 +44,7 @@ class Eap:
     data: bytes = b""
     op: int | None = None
     flags: int = 0
+    total: int = 0
 
     def to_bytes(self) -> bytes:
         if self.code in (EAP_SUCCESS, EAP_FAILURE):
@@ -48,8 +52,10 @@ class Eap:
         assert self.type is not None
         if self.type == EAP_TYPE_EXPANDED:
             assert self.op is not None
+            length = self.total.to_bytes(2, "big") if self.flags & FLAG_LF else b""
             body = (bytes((EAP_TYPE_EXPANDED,)) + WFA_VENDOR_ID.to_bytes(3, "big")
-                    + WSC_VENDOR_TYPE.to_bytes(4, "big") + bytes((self.op, self.flags)) + self.data)
+                    + WSC_VENDOR_TYPE.to_bytes(4, "big") + bytes((self.op, self.flags)) + length
+                    + self.data)
         else:
             body = bytes((self.type,)) + self.data
         return struct.pack(">BBH", self.code, self.ident, 4 + len(body)) + body
@@ -83,11 +89,12 @@ class Eap:
         if op not in Op.__members__.values():
             raise FrameError(f"WSC op-code {op} unknown")
         data = bytes(buf[14:])
+        total = 0
         if flags & FLAG_LF:
             if len(data) < 2:
                 raise FrameError("WSC length field truncated")
-            data = data[2:]
-        return cls(code, ident, etype, data, op, flags)
+            total, data = int.from_bytes(data[:2], "big"), data[2:]
+        return cls(code, ident, etype, data, op, flags, total)
 
 
 def eapol(ptype: int, body: bytes = b"", version: int = EAPOL_VERSION) -> bytes:

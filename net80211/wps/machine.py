@@ -38,6 +38,8 @@ from net80211.wps.eap import (
     ENROLLEE_IDENTITY,
     FLAG_LF,
     FLAG_MF,
+    FRAGMENT_SIZE,
+    MAX_MESSAGE,
     Eap,
     Op,
     eapol,
@@ -143,11 +145,23 @@ def _with_auth(keys: SessionKeys, prev: bytes, attrs: list[tuple[int, bytes]]) -
 
 class _Machine:
     """What both sides share: the session keys, the messages for the next
-    Authenticator, the drop counters, the outcome."""
+    Authenticator, the drop counters, the outcome, and EAP-WSC fragmentation
+    (a message longer than `fragment_size` goes in parts flagged MF, the
+    first with LF and the whole length; each part is answered by a
+    FRAG_ACK before the next goes, as hostapd's and wpa_supplicant's
+    eap_wsc do)."""
 
-    def __init__(self, dev: DeviceInfo, random: Random) -> None:
+    def __init__(self, dev: DeviceInfo, random: Random, fragment_size: int = FRAGMENT_SIZE) -> None:
+        if not 1 <= fragment_size <= MAX_MESSAGE:
+            raise ValueError(f"fragment_size {fragment_size} is not in 1..{MAX_MESSAGE}")
         self.dev = dev
         self.random = random
+        self.fragment_size = fragment_size
+        self.tx_op = 0
+        self.tx_rest = b""  # what is left of a message going out in fragments
+        self.rx_op = 0
+        self.rx_total = 0
+        self.rx_buf: bytearray | None = None  # a message coming in fragments
         self.drops: Counter[str] = Counter()
         self.keys: SessionKeys | None = None
         self.dh: DhKey | None = None
@@ -167,6 +181,51 @@ class _Machine:
     def _drop(self, why: str) -> list[Action]:
         self.drops[why] += 1
         return []
+
+    def _first_part(self, code: int, ident: int, op: int, msg: bytes) -> Eap:
+        """The EAP packet that carries `msg`, or its first fragment (the rest
+        waits for the peer's FRAG_ACK)."""
+        if len(msg) <= self.fragment_size:
+            self.tx_rest = b""
+            return wsc(code, ident, op, msg)
+        self.tx_op, self.tx_rest = op, msg[self.fragment_size:]
+        return Eap(code, ident, EAP_TYPE_EXPANDED, msg[:self.fragment_size], op, FLAG_MF | FLAG_LF, len(msg))
+
+    def _next_part(self, code: int, ident: int) -> Eap | None:
+        """The next fragment, once the peer acknowledged the last one."""
+        if not self.tx_rest:
+            return None
+        part, self.tx_rest = self.tx_rest[:self.fragment_size], self.tx_rest[self.fragment_size:]
+        return Eap(code, ident, EAP_TYPE_EXPANDED, part, self.tx_op, FLAG_MF if self.tx_rest else 0)
+
+    def _reassemble(self, eap: Eap) -> Eap | str | None:
+        """The whole message `eap` ends (eap itself when it is not a
+        fragment), None while more fragments are due (the caller answers
+        FRAG_ACK), or why it is dropped (which also forgets a partial one)."""
+        if self.rx_buf is None:
+            if not eap.flags & FLAG_MF:
+                if eap.flags & FLAG_LF and eap.total != len(eap.data):
+                    return "fragment_length"
+                return eap
+            if not eap.flags & FLAG_LF:
+                return "fragment_no_length"
+            if eap.total > MAX_MESSAGE or eap.total <= len(eap.data):
+                return "fragment_length"
+            self.rx_op, self.rx_total, self.rx_buf = eap.op or 0, eap.total, bytearray(eap.data)
+            return None
+        buf = self.rx_buf
+        buf += eap.data
+        if eap.flags & FLAG_LF or eap.op != self.rx_op:
+            self.rx_buf = None
+            return "fragment_unexpected"
+        more = bool(eap.flags & FLAG_MF)
+        if len(buf) > self.rx_total or (len(buf) == self.rx_total) == more:
+            self.rx_buf = None
+            return "fragment_length"
+        if more:
+            return None
+        self.rx_buf = None
+        return Eap(eap.code, eap.ident, EAP_TYPE_EXPANDED, bytes(buf), self.rx_op)
 
     def _derive(self, password: bytes) -> None:
         assert self.dh is not None
@@ -222,8 +281,8 @@ class Enrollee(_Machine):
     device password: PBC_PASSWORD with DevPw.PUSHBUTTON, else the PIN."""
 
     def __init__(self, dev: DeviceInfo, password: bytes, pw_id: int, random: Random,
-                 eapol_version: int = 1) -> None:
-        super().__init__(dev, random)
+                 eapol_version: int = 1, fragment_size: int = FRAGMENT_SIZE) -> None:
+        super().__init__(dev, random, fragment_size)
         self.password = password
         self.pw_id = pw_id
         self.version = eapol_version
@@ -253,7 +312,7 @@ class Enrollee(_Machine):
     def _msg(self, ident: int, op: int, msg: bytes) -> list[Action]:
         if op == Op.MSG:
             self.last_out = msg
-        return self._respond(ident, wsc(EAP_RESPONSE, ident, op, msg))
+        return self._respond(ident, self._first_part(EAP_RESPONSE, ident, op, msg))
 
     def receive(self, pdu: bytes, now: int = 0) -> list[Action]:
         if self.done:
@@ -277,8 +336,15 @@ class Enrollee(_Machine):
             return self._respond(eap.ident, ident)
         if eap.type != EAP_TYPE_EXPANDED:
             return self._drop("eap_type")
-        if eap.flags & (FLAG_MF | FLAG_LF):
-            return self._drop("fragmented")
+        if eap.op == Op.FRAG_ACK:
+            part = self._next_part(EAP_RESPONSE, eap.ident)
+            return self._drop("unexpected") if part is None else self._respond(eap.ident, part)
+        whole = self._reassemble(eap)
+        if whole is None:
+            return self._respond(eap.ident, wsc(EAP_RESPONSE, eap.ident, Op.FRAG_ACK))
+        if isinstance(whole, str):
+            return self._drop(whole)
+        eap = whole
         if eap.op == Op.START:
             if self.state not in ("start", "m2"):
                 return self._drop("unexpected")
@@ -557,8 +623,8 @@ class Registrar(_Machine):
     """The registrar's side of one enrollee's exchange (EAP server)."""
 
     def __init__(self, dev: DeviceInfo, auth: Authorizations, credential: Credential, random: Random,
-                 now: int = 0) -> None:
-        super().__init__(dev, random)
+                 now: int = 0, fragment_size: int = FRAGMENT_SIZE) -> None:
+        super().__init__(dev, random, fragment_size)
         self.auth = auth
         self.cred = credential
         self.n_r = random(NONCE_LEN)
@@ -591,7 +657,7 @@ class Registrar(_Machine):
     def _wsc(self, op: int, msg: bytes, now: int) -> list[Action]:
         if op == Op.MSG:
             self.last_out = msg
-        return self._request(wsc(EAP_REQUEST, self._next_ident(), op, msg), now)
+        return self._request(self._first_part(EAP_REQUEST, self._next_ident(), op, msg), now)
 
     def timer(self, now: int) -> list[Action]:
         if self.done or not self.last_req:
@@ -644,8 +710,18 @@ class Registrar(_Machine):
             return self._wsc(Op.START, b"", now)
         if eap.type != EAP_TYPE_EXPANDED:
             return self._drop("eap_type")
-        if eap.flags & (FLAG_MF | FLAG_LF):
-            return self._drop("fragmented")
+        if eap.op == Op.FRAG_ACK:
+            if not self.tx_rest:
+                return self._drop("unexpected")
+            part = self._next_part(EAP_REQUEST, self._next_ident())
+            assert part is not None
+            return self._request(part, now)
+        whole = self._reassemble(eap)
+        if whole is None:
+            return self._request(wsc(EAP_REQUEST, self._next_ident(), Op.FRAG_ACK), now)
+        if isinstance(whole, str):
+            return self._drop(whole)
+        eap = whole
         if eap.op == Op.NACK:
             return self._nack(eap.data)
         if eap.op == Op.ACK:

@@ -31,7 +31,7 @@ from net80211.wps import (
 from net80211.wps import attrs as wa
 from net80211.wps.attrs import A, DevPw, Msg
 from net80211.wps.crypto import DhKey, SessionKeys, WpsCryptoError
-from net80211.wps.eap import Eap, parse_eapol
+from net80211.wps.eap import Eap, eapol, parse_eapol
 
 CRED = Credential(b"DIRECT-ab-dev", wa.AUTH_WPA2PSK, wa.ENCR_AES, b"Xy3kLm9q", b"\0" * 6)
 E_MAC, R_MAC = b"\x02\x00\x00\x00\x01\x00", b"\x06\x00\x00\x00\x00\x00"
@@ -43,7 +43,7 @@ class Run:
 
     def __init__(self, seed: int = 1, pin: bytes | None = None, reg_pin: bytes | None = None,
                  pbc: bool = True, auth: Authorizations | None = None, now: int = 0,
-                 uuid: bytes | None = None) -> None:
+                 uuid: bytes | None = None, reg_frag: int = 1398, enr_frag: int = 1398) -> None:
         r = random.Random(seed)
         self.auth = auth if auth is not None else Authorizations()
         if auth is None:
@@ -51,9 +51,11 @@ class Run:
                 assert self.auth.push_button(now)
             elif reg_pin is not None:
                 self.auth.add_pin(reg_pin)
-        self.reg = Registrar(DeviceInfo(r.randbytes(16), R_MAC), self.auth, CRED, r.randbytes, now)
+        self.reg = Registrar(DeviceInfo(r.randbytes(16), R_MAC), self.auth, CRED, r.randbytes, now,
+                             fragment_size=reg_frag)
         pw, pw_id = (PBC_PASSWORD, DevPw.PUSHBUTTON) if pbc else (pin or b"", DevPw.DEFAULT)
-        self.enr = Enrollee(DeviceInfo(uuid or r.randbytes(16), E_MAC), pw, pw_id, r.randbytes)
+        self.enr = Enrollee(DeviceInfo(uuid or r.randbytes(16), E_MAC), pw, pw_id, r.randbytes,
+                            fragment_size=enr_frag)
         self.now = now
         self.events: list[tuple[str, object]] = []
         self.log: list[tuple[str, bytes]] = []
@@ -247,6 +249,110 @@ def test_a_lost_response_is_answered_again():
     again = run.enr.receive(next(a.pdu for a in m2 if isinstance(a, Send)))
     assert [a.pdu for a in again if isinstance(a, Send)] == dropped
     assert run.enr.drops["retransmitted"] == 1
+
+
+# -- fragmentation -----------------------------------------------------------------------------
+def _wsc_packets(run: Run, to: str) -> list[Eap]:
+    return [e for t, pdu in run.log if t == to and parse_eapol(pdu)[1] == 0
+            for e in [Eap.parse(parse_eapol(pdu)[2])] if e.op is not None]
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(16, 1500), st.integers(16, 1500))
+def test_messages_longer_than_the_fragment_size_go_in_parts_and_the_exchange_succeeds(reg_frag, enr_frag):
+    run = Run(reg_frag=reg_frag, enr_frag=enr_frag).go(steps=5000)
+    assert run.creds() == [Credential(CRED.ssid, CRED.auth_type, CRED.encr_type, CRED.key, E_MAC)]
+    assert run.finished("E") == Finished(True) and run.finished("R") == Finished(True)
+    for to, size in (("enrollee", reg_frag), ("registrar", enr_frag)):
+        sent = _wsc_packets(run, to)
+        assert all(len(e.data) <= size for e in sent)
+        firsts = [e for e in sent if e.flags & 0x02]
+        assert all(e.flags & 0x01 and e.total > size for e in firsts)  # LF only on a first part
+    whole = Run().go()  # the same exchange without fragments drops the same (the EAPOL-Start race)
+    assert (run.enr.drops, run.reg.drops) == (whole.enr.drops, whole.reg.drops)
+
+
+def test_each_fragment_is_acknowledged_before_the_next_goes():
+    run = Run(reg_frag=200, enr_frag=150).go(steps=500)
+    assert run.finished("E") == Finished(True)
+    to_reg = _wsc_packets(run, "registrar")
+    first = next(e for e in to_reg if e.op == 4)
+    n = -(-first.total // 150)
+    m1_parts = [e for e in to_reg if e.op == 4][:n]
+    assert n >= 3 and [e.flags for e in m1_parts] == [0x03] + [0x01] * (n - 2) + [0x00]
+    assert sum(len(e.data) for e in m1_parts) == first.total
+    # between two parts, exactly one FRAG_ACK went the other way
+    log = [(t, Eap.parse(parse_eapol(p)[2]).op) for t, p in run.log if parse_eapol(p)[1] == 0]
+    i = log.index(("registrar", 4))
+    assert log[i:i + 2 * n - 1] == [("registrar", 4), ("enrollee", 6)] * (n - 1) + [("registrar", 4)]
+    frag_acks_from_reg = [e for e in _wsc_packets(run, "enrollee") if e.op == 6]
+    frag_acks_from_enr = [e for e in to_reg if e.op == 6]
+    assert frag_acks_from_reg and frag_acks_from_enr
+    # a registrar's FRAG_ACK is a new request; the enrollee's answers the request's identifier
+    assert all(e.code == 1 for e in frag_acks_from_reg) and all(e.code == 2 for e in frag_acks_from_enr)
+
+
+def _first_m2_part(run: Run) -> Eap:
+    return next(e for e in _wsc_packets(run, "enrollee") if e.op == 4 and e.flags & 0x02)
+
+
+@pytest.mark.parametrize("bad,why", [
+    (lambda e: Eap(e.code, e.ident, e.type, e.data, e.op, 0x01), "fragment_no_length"),
+    (lambda e: Eap(e.code, e.ident, e.type, e.data, e.op, 0x03, 50001), "fragment_length"),
+    (lambda e: Eap(e.code, e.ident, e.type, e.data, e.op, 0x03, len(e.data)), "fragment_length"),
+    (lambda e: Eap(e.code, e.ident, e.type, e.data, e.op, 0x02, len(e.data) + 1), "fragment_length"),
+])
+def test_a_malformed_first_fragment_is_dropped_with_its_reason(bad, why):
+    ref = Run(reg_frag=300).go(steps=500)
+    part = _first_m2_part(ref)
+    run = Run(reg_frag=300)
+    seen: list[bytes] = []
+
+    def tamper(to, pdu):
+        if to == "enrollee" and parse_eapol(pdu)[1] == 0 and not seen:
+            e = Eap.parse(parse_eapol(pdu)[2])
+            if e.op == 4 and e.flags & 0x02:
+                seen.append(pdu)
+                return [eapol(0, bad(e).to_bytes(), pdu[0])]
+        return [pdu]
+
+    run.go(tamper, steps=500)
+    assert seen and part.total > 300
+    assert run.enr.drops[why] == 1 and not run.creds()
+
+
+def test_a_continuation_that_overruns_or_changes_op_forgets_the_partial_message():
+    for mutate, why in ((lambda e: Eap(e.code, e.ident, e.type, e.data + b"x" * 400, e.op, e.flags),
+                         "fragment_length"),
+                        (lambda e: Eap(e.code, e.ident, e.type, e.data, 2, e.flags), "fragment_unexpected"),
+                        (lambda e: Eap(e.code, e.ident, e.type, e.data, e.op, e.flags | 0x02, 999),
+                         "fragment_unexpected")):
+        run = Run(reg_frag=300)
+        done: list[int] = []
+
+        def tamper(to, pdu, mutate=mutate, done=done, run=run):
+            if to == "enrollee" and parse_eapol(pdu)[1] == 0 and not done:
+                e = Eap.parse(parse_eapol(pdu)[2])
+                if e.op == 4 and not e.flags & 0x02 and run.enr.rx_buf is not None:
+                    done.append(1)
+                    return [eapol(0, mutate(e).to_bytes(), pdu[0])]
+            return [pdu]
+
+        run.go(tamper, steps=500)
+        assert done and run.enr.drops[why] == 1 and run.enr.rx_buf is None and not run.creds()
+
+
+def test_a_frag_ack_with_nothing_pending_is_dropped():
+    run = Run().go()
+    fresh = Run()
+    fresh.enr.start()
+    ack = Eap(1, 7, 254, b"", 6, 0)
+    assert fresh.enr.receive(b"\x01\x00" + len(ack.to_bytes()).to_bytes(2, "big") + ack.to_bytes()) == []
+    assert fresh.enr.drops["unexpected"] == 1
+    assert run.finished("R") == Finished(True)
+    with pytest.raises(ValueError, match="fragment_size 0"):
+        Registrar(DeviceInfo(b"u" * 16, R_MAC), Authorizations(), CRED, random.Random(1).randbytes,
+                  fragment_size=0)
 
 
 # -- hostile input --------------------------------------------------------------------------
