@@ -5,8 +5,8 @@ target beacon transmission time, and what an AP answers a probe with.
 The elements that do not change between beacons (SSID, rates, DS
 parameter, HT capabilities/operation) are built once per configuration and
 kept on the vap (`vap.beacon_template`); each beacon adds the timestamp and
-the TIM of its TBTT.  No station dozes (power save is not modelled), so the
-TIM never has a station's bit set.
+the TIM of its TBTT, with the bits of the dozing stations an AP holds
+frames for (net80211.power).
 """
 
 from __future__ import annotations
@@ -112,7 +112,10 @@ def _tim_bytes(vap: IEEE80211Vap, tsf_us: int) -> bytes:
     tbtt = tsf_us // (vap.bintval * 1024)
     period = vap.dtim_period
     count = (period - 1 - tbtt % period) if period > 1 else 0
-    return bytes((5, 4, count, period, 0, 0))  # an empty partial virtual bitmap: no station dozes
+    aids = vap.ap.ps.tim_aids() if vap.ap is not None else None
+    if aids:
+        return TIM.from_aids(count, period, aids).to_bytes()
+    return bytes((5, 4, count, period, 0, 0))  # an empty partial virtual bitmap: nothing held
 
 
 def beacon_frame(vap: IEEE80211Vap, tsf_us: int) -> bytes:

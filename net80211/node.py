@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ic import IEEE80211Com
+    from net80211.power import PsQueue
     from net80211.security import NodeRsn
     from net80211.vap import IEEE80211Vap
 
@@ -28,7 +29,7 @@ class Node:
 
     __slots__ = ("macaddr", "vap", "aid", "capinfo", "rates", "rssi", "last_rx_ns", "associated",
                  "authed", "rxseqs", "listen_interval", "ssid", "channel", "bintval", "created_ns",
-                 "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "probing", "extra", "rsn")
+                 "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "probing", "extra", "rsn", "psq")
 
     def __init__(self, vap: IEEE80211Vap, macaddr: bytes, now_ns: int) -> None:
         self.macaddr = macaddr
@@ -52,6 +53,8 @@ class Node:
         self.extra: dict[str, Any] = {}  # for modes (WDS binding, IBSS TSF, ...)
         # RSN state with this peer (net80211.security.NodeRsn) on a protected vap
         self.rsn: NodeRsn | None = None
+        # Frames held while the station dozes (net80211.power), at an AP
+        self.psq: PsQueue | None = None
 
     def __repr__(self) -> str:
         assoc = " assoc" if self.associated else ""
@@ -128,6 +131,9 @@ class NodeTable:
         del d[node.macaddr]
         if node.rsn is not None:
             node.rsn.close()
+        if node.psq is not None:
+            node.vap.stats.tx_ps_dropped += len(node.psq)  # a dozing station left
+            node.psq = None
         if not d:
             del self._by_vap[id(node.vap)]
         return True

@@ -103,7 +103,11 @@ def snap_body(eth: bytes) -> bytes | None:
 def send_data(vap: IEEE80211Vap, frame: bytes, node: Any = None) -> bool:
     """Hand a data frame to the driver (`ic_transmit`) and count it.  A
     protected vap encrypts it first (`vap.rsn.protect`: the node's pairwise
-    key, or the group key for a group-addressed frame); no key: dropped."""
+    key, or the group key for a group-addressed frame); no key: dropped.
+    A frame for a dozing station is held in its power-save queue instead
+    (net80211.power), unencrypted until it goes."""
+    if node is not None and node.psq is not None:
+        return bool(node.psq.hold(vap, frame))
     rsn = vap.rsn
     if rsn is not None:
         got = rsn.protect(frame, node)

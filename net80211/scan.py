@@ -28,6 +28,7 @@ log = logging.getLogger("net80211")
 
 ACTIVE_DWELL_NS = 30 * MS
 PASSIVE_DWELL_NS = 110 * MS
+LEAVE_WAIT_NS = 20 * MS  # a background scan waits at most this for the owner's "going away" frame
 PROBE_JITTER_NS = 5 * MS  # random deferral of a probe request after the channel change
 SCAN_VALID_NS = 60 * SEC  # FreeBSD's IEEE80211_SCAN_VALID_DEFAULT
 _MEMO_MAX = 4096
@@ -114,6 +115,8 @@ class Scanner:
         self._started_ns = 0
         self._home_ns = 0  # a background scan: time back on the BSS channel between channels
         self._at_home = False
+        self._away = False  # a background scan told the owner's peer it is off the BSS channel
+        self._leaving = False  # waiting for that news to go out before the radio leaves
 
     @classmethod
     def of(cls, ic: IEEE80211Com) -> Scanner:
@@ -160,6 +163,7 @@ class Scanner:
         self._started_ns = ic.sched.now_ns
         self._home_ns = max(0, int(home_ns))
         self._at_home = False
+        self._away = self._leaving = False
         self._step()
         return True
 
@@ -171,8 +175,11 @@ class Scanner:
         if self._home_ns and self._index and not self._at_home and home is not None:
             self._at_home = True
             self.ic.set_curchan(home)
+            self._back_home()
             self._callout.reset(self._home_ns, self._step)
             return
+        if self._home_ns and home is not None and not self._away and self._leave_home():
+            return  # _step again once the owner's peer knows we are going
         self._at_home = False
         chan = self._channels[self._index]
         self._index += 1
@@ -191,6 +198,37 @@ class Scanner:
                 delay = self.ic.rng.randrange(PROBE_JITTER_NS)
             self._probe_co.reset(delay, self._probe, probe, chan)
         self._callout.reset(self._dwell_ns, self._step)
+
+    def _leave_home(self) -> bool:
+        """A background scan is about to take the radio off the BSS channel:
+        the owner's mode may tell its peer (a station: null data with the
+        Power Management bit, so that its AP holds its frames).  True if the
+        scan waits for that frame's TX status (mac80211 flushes its queues
+        before a software scan changes channel), at most LEAVE_WAIT_NS."""
+        self._away = True
+        leave = getattr(self.owner.mode, "scan_leave_home", None)
+        if leave is None:
+            return False
+
+        def gone(*_: Any) -> None:
+            if self._leaving:
+                self._leaving = False
+                self._step()
+
+        if not leave(self.owner, gone):
+            return False
+        self._leaving = True
+        self._callout.reset(LEAVE_WAIT_NS, gone)
+        return True
+
+    def _back_home(self) -> None:
+        """Back on the BSS channel: the owner's mode may tell its peer."""
+        if not self._away:
+            return
+        self._away = self._leaving = False
+        back = getattr(self.owner.mode, "scan_back_home", None)
+        if back is not None:
+            back(self.owner)
 
     def _probe(self, probe: Callable[[Any, Channel], Any], chan: Channel) -> None:
         # Probe request deferral and suppression (Wi-Fi OCE, nl80211's
@@ -215,12 +253,16 @@ class Scanner:
     def _stop_scan(self) -> None:
         self._callout.stop()
         self._probe_co.stop()
-        self.owner = None
+        owner = self.owner
         self._on_done = None
         self.ic.flags &= ~ComFlags.SCAN
         if self.ic.bsschan is not None:
             self.ic.set_curchan(self.ic.bsschan)  # back to the running BSS's channel
         self.ic.ic_scan_end()
+        if owner is not None and self.ic.bsschan is not None:
+            self._back_home()
+        self._away = self._leaving = False
+        self.owner = None
 
     def cancel(self, vap: IEEE80211Vap) -> bool:
         """Stop the scan if `vap` owns it (`ieee80211_cancel_scan`)."""

@@ -84,6 +84,9 @@ class VapStats:
     rx_unauth: int = 0
     assoc_failures: int = 0
     scan_backoffs: int = 0  # a station's scans that found nothing to join, each followed by a wait
+    ps_dozes: int = 0  # an AP: times a station went to power save (net80211.power)
+    tx_ps_queued: int = 0  # an AP: unicast frames held for a dozing station
+    tx_ps_dropped: int = 0  # held frames dropped: queue full, expired, or the station left
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}

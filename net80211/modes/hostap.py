@@ -52,9 +52,10 @@ from net80211.output import (
     send_raw,
     snap_body,
 )
+from net80211.power import ApPowerSave
 from net80211.scan import Scanner, ScanResult
 from net80211.security import apply_security
-from net80211.wire.frame import FrameError
+from net80211.wire.frame import FCFlags, FrameError
 from net80211.wire.ie import IEList, rates_ies
 from net80211.wire.mgmt import (
     AssocResp,
@@ -70,6 +71,7 @@ from net80211.wire.mgmt import (
 if TYPE_CHECKING:
     from net80211.vap import IEEE80211Vap
 
+_PWR_MGT = int(FCFlags.PWR_MGT)
 log = logging.getLogger("net80211")
 
 CAC_TIME_NS = 60 * SEC  # 802.11h channel availability check
@@ -121,6 +123,7 @@ class ApState:
     # Dynamic WDS: told of each station sending 4-address frames with no WDS
     # vap yet (net80211.modes.dwds.add_dwds_listener).
     dwds_listeners: list[Callable[[IEEE80211Vap, bytes], Any]] = field(default_factory=list)
+    ps: ApPowerSave = field(default_factory=ApPowerSave)  # dozing stations (net80211.power)
 
 
 class HostapMode(Mode):
@@ -415,8 +418,11 @@ class HostapMode(Mode):
             vap.stats.rx_unauth += 1
             send_mgmt(vap, frame[10:16], Deauth(ReasonCode.NOT_ASSOCED))
             return
+        st = vap.ap
+        if st is not None and bool(flags & _PWR_MGT) != (node.psq is not None):
+            st.ps.pwrsave(vap, node, not node.psq)  # dozing, or awake: what was held goes out
         if subtype & 4:
-            return  # null data: activity is all it tells
+            return  # null data: activity and power management are all it tells
         bssid = self.bss_addr(vap)  # in RUN, vap.bssid is our address
         if ds == DSTODS:
             # No WDS vap took it (the input path offers 4-address frames to

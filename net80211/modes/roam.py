@@ -9,7 +9,8 @@ went out at.  When the signal drops below `roam:rssi` or the rate below
 scan cache if a scan is at most ROAM_SCAN_VALID_NS old, else after a
 background scan of the AP's band (one channel at a time, back on the BSS
 channel for ROAM_HOME_NS in between, as FreeBSD's bgscan; the driver holds
-data frames while the radio is away).  An AP at least ROAM_MIN_GAIN_DB
+our data frames while the radio is away, and the AP holds its frames for us:
+the station dozes for each trip off the channel, net80211.power).  An AP at least ROAM_MIN_GAIN_DB
 stronger than the current one gets a reassociation (a deauthentication to
 the AP being left, then open authentication and a Reassociation Request
 naming it); otherwise the station stays.  `roaming manual` never leaves an AP on its own (a beacon

@@ -36,6 +36,7 @@ from net80211.modes.roam import RoamState
 from net80211.node import Node, NodeTable
 from net80211.output import (
     BROADCAST,
+    FC_NULL,
     FROM_DS,
     TO_DS,
     data_body,
@@ -43,11 +44,12 @@ from net80211.output import (
     deliver,
     send_mgmt,
     send_mgmt_raw,
+    send_raw,
     snap_body,
 )
 from net80211.scan import Scanner, ScanResult
 from net80211.security import apply_security, auth_failure_backoff_s
-from net80211.wire.frame import FrameError
+from net80211.wire.frame import FCFlags, FrameError
 from net80211.wire.ie import SSID, IEList, rates_ies
 from net80211.wire.mgmt import (
     AssocReq,
@@ -64,6 +66,7 @@ from net80211.wire.mgmt import (
 if TYPE_CHECKING:
     from net80211.vap import IEEE80211Vap
 
+FC1_PWR_MGT = int(FCFlags.PWR_MGT)
 log = logging.getLogger("net80211")
 
 MGT_TIMEOUT_NS = 200 * MS  # mac80211's IEEE80211_AUTH_TIMEOUT / _ASSOC_TIMEOUT
@@ -262,6 +265,28 @@ class StaMode(Mode):
     def scan_probe(self, vap: IEEE80211Vap, chan: Channel) -> None:
         """Probe for our SSID (or any, without one) on the channel being scanned."""
         send_mgmt_raw(vap, SUB_PROBE_REQ, BROADCAST, probe_req_body(vap.ssid), bssid=BROADCAST, no_ack=True)
+
+    # -- a background scan: power save while off the channel -----------------------
+    def scan_leave_home(self, vap: IEEE80211Vap, done: Callable[[bytes, TxStatus], None]) -> bool:
+        """The radio leaves the BSS channel for a background scan: a null data
+        frame with the Power Management bit tells the AP to hold our frames
+        (mac80211's offchannel power save); `done` runs at its TX status."""
+        frame = self._null(vap, FC1_PWR_MGT)
+        return frame is not None and send_raw(vap, frame, on_status=done)
+
+    def scan_back_home(self, vap: IEEE80211Vap) -> None:
+        """Back on the BSS channel: null data without the bit, the AP sends
+        what it held."""
+        frame = self._null(vap, 0)
+        if frame is not None:
+            send_raw(vap, frame)
+
+    @staticmethod
+    def _null(vap: IEEE80211Vap, pm: int) -> bytes | None:
+        bssid, me = vap.bssid, vap.macaddr
+        if vap.state != State.RUN or bssid is None or me is None:
+            return None
+        return data_frame(TO_DS | pm, bssid, me, bssid, vap.next_seq(), b"", subtype_fc=FC_NULL)
 
     # -- joining -----------------------------------------------------------------
     def _matches(self, vap: IEEE80211Vap, results: list[ScanResult]) -> list[ScanResult]:
