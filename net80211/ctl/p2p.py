@@ -33,7 +33,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from ic import InvalidArgument, NoSuchDevice, mac_str, parse_mac
-from net80211.ctl.sockpath import bind_in_place, clear_stale_dgram
+from net80211.ctl.sockpath import bind_in_place, clear_stale_socket
 from net80211.p2p.device import P2PDevice
 from net80211.p2p.sd import PROTO_UPNP, req_tlv, upnp_query
 from net80211.p2p.wire import SOCIAL_CHANNELS
@@ -113,7 +113,7 @@ class CtrlSocket:
         self.counters: Counter[str] = Counter()
         # (st_dev, st_ino) of every control socket of this process: never a destination.
         self.own = own if own is not None else set()
-        clear_stale_dgram(path)
+        clear_stale_socket(path, socket.SOCK_DGRAM)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
             bind_in_place(self.sock, path, SOCKET_MODE)
@@ -516,7 +516,7 @@ def sweep_stale(ctrl_dir: str) -> list[str]:
         if not name.startswith("p2p-dev-"):
             continue
         try:
-            clear_stale_dgram(path)
+            clear_stale_socket(path, socket.SOCK_DGRAM)
         except OSError:
             continue  # served by someone, or not a socket: not ours to remove
         if not os.path.lexists(path):

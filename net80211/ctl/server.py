@@ -24,7 +24,7 @@ from net80211.ctl import protocol
 from net80211.ctl.config import DEFAULT_P2P_CTRL_DIR, Config
 from net80211.ctl.p2p import sweep_stale
 from net80211.ctl.service import Deferred, Service
-from net80211.ctl.sockpath import bind_in_place, prepare_socket_path
+from net80211.ctl.sockpath import bind_in_place, clear_stale_socket
 from net80211.ctl.state import StateFile, recover
 from net80211.wire.outfile import ensure_dir
 
@@ -283,7 +283,7 @@ class ControlServer:
 
     def open(self) -> None:
         ensure_dir(os.path.dirname(os.path.abspath(self.path)), SOCKET_DIR_MODE)
-        prepare_socket_path(self.path)
+        clear_stale_socket(self.path)
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             # Bound under a temporary name, listening, then renamed: a client
@@ -432,7 +432,7 @@ class Daemon:
         missing = [d for d in dirs if not os.path.lexists(d)]
         ensure_dir(sock_dir, SOCKET_DIR_MODE)
         self.made_dirs = [d for d in missing if d == sock_dir]
-        prepare_socket_path(self.socket_path)
+        clear_stale_socket(self.socket_path)
         self.recovered = recover(self.state_path)
         # The P2P directory is made on the first P2P device; noted now so
         # that it is removed at exit only if this daemon made it.

@@ -17,22 +17,10 @@ from ic import InvalidArgument, Net80211Error
 log = logging.getLogger("net80211.ctl")
 
 
-def _live(path: str) -> bool:
-    """Does a daemon answer on this socket path?"""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        s.settimeout(1.0)
-        s.connect(path)
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-
-
-def prepare_socket_path(path: str) -> None:
-    """Make room for the socket: a stale one (nobody answers) is removed; a
-    live daemon or a file that is not a socket is an error."""
+def clear_stale_socket(path: str, kind: int = socket.SOCK_STREAM) -> None:
+    """Make room for a socket of `kind` at `path`: a stale one (nobody
+    answers) is removed; a live one, a socket of another kind or a file that
+    is not a socket is left alone and refused with an error naming the path."""
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -41,8 +29,24 @@ def prepare_socket_path(path: str) -> None:
         raise Net80211Error(f"{path}: {e.strerror}", e.errno) from None
     if not stat.S_ISSOCK(st.st_mode):
         raise Net80211Error(f"{path} exists and is not a socket", errno.EEXIST)
-    if _live(path):
+    what = "stream" if kind == socket.SOCK_STREAM else "datagram"
+    probe = socket.socket(socket.AF_UNIX, kind)
+    try:
+        probe.settimeout(1.0)
+        probe.connect(path)
+    except FileNotFoundError:
+        return  # removed meanwhile
+    except ConnectionRefusedError:
+        pass  # nobody reads it: stale
+    except TimeoutError:  # a daemon too busy to accept is still a daemon
+        raise Net80211Error(f"a daemon already answers on {path} (busy)", errno.EADDRINUSE) from None
+    except OSError as e:  # EPROTOTYPE: a socket of another kind, not ours to remove
+        raise Net80211Error(f"{path} exists and is not a {what} socket ({e.strerror})",
+                            errno.EEXIST) from None
+    else:
         raise Net80211Error(f"a daemon already answers on {path}", errno.EADDRINUSE)
+    finally:
+        probe.close()
     log.info("removing stale socket %s", path)
     try:
         os.unlink(path)
@@ -50,35 +54,6 @@ def prepare_socket_path(path: str) -> None:
         pass
     except OSError as e:
         raise Net80211Error(f"{path}: cannot remove the stale socket: {e.strerror}", e.errno) from None
-
-
-def clear_stale_dgram(path: str) -> None:
-    """Make room for a socket at `path`: a stale socket is removed; a live
-    one or anything that is not a socket is an error naming the path."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return
-    except OSError as e:
-        raise Net80211Error(f"{path}: {e.strerror}", e.errno) from None
-    if not stat.S_ISSOCK(st.st_mode):
-        raise Net80211Error(f"{path} exists and is not a socket (refused)", errno.EEXIST)
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    try:
-        probe.connect(path)
-    except ConnectionRefusedError:
-        pass  # nobody reads it: stale
-    except FileNotFoundError:
-        return
-    except OSError as e:  # a socket of another kind (EPROTOTYPE): not ours to remove
-        raise Net80211Error(f"{path} exists and is not a datagram socket ({e.strerror})",
-                            errno.EEXIST) from None
-    else:
-        raise Net80211Error(f"{path}: another process serves this socket", errno.EADDRINUSE)
-    finally:
-        probe.close()
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
 
 
 def bind_in_place(sock: socket.socket, path: str, mode: int, backlog: int = 64) -> None:

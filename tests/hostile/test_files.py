@@ -250,3 +250,40 @@ def test_p2p_socket_path_taken_by_a_live_socket_or_another_kind(tmp):
                 os.unlink(path)
         # Once the path is free again the same create works.
         w.call("create", {"name": "p2p1", "wlandev": "hwsim1", "wlanmode": "p2p-device"})
+
+
+@pytest.mark.parametrize("kind", [socket.SOCK_STREAM, socket.SOCK_DGRAM])
+def test_only_a_stale_socket_of_the_right_kind_is_cleared(tmp, kind):
+    other = socket.SOCK_DGRAM if kind == socket.SOCK_STREAM else socket.SOCK_STREAM
+    path = os.path.join(tmp, "x.sock")
+    # stale: bound, then closed without unlinking
+    s = socket.socket(socket.AF_UNIX, kind)
+    s.bind(path)
+    s.close()
+    sockpath.clear_stale_socket(path, kind)
+    assert not os.path.exists(path)
+    # live: refused, left alone
+    live = socket.socket(socket.AF_UNIX, kind)
+    live.bind(path)
+    if kind == socket.SOCK_STREAM:
+        live.listen(1)
+    with pytest.raises(Net80211Error) as e:
+        sockpath.clear_stale_socket(path, kind)
+    assert e.value.errno == errno.EADDRINUSE and os.path.exists(path)
+    live.close()
+    os.unlink(path)
+    # a live socket of the other kind: not ours, refused naming the path
+    foreign = socket.socket(socket.AF_UNIX, other)
+    foreign.bind(path)
+    if other == socket.SOCK_STREAM:
+        foreign.listen(1)
+    with pytest.raises(Net80211Error, match="x.sock exists and is not a") as e:
+        sockpath.clear_stale_socket(path, kind)
+    assert e.value.errno == errno.EEXIST and os.path.exists(path)
+    foreign.close()
+    os.unlink(path)
+    with open(path, "w") as f:
+        f.write("keep")
+    with pytest.raises(Net80211Error, match="is not a socket") as e:
+        sockpath.clear_stale_socket(path, kind)
+    assert e.value.errno == errno.EEXIST and open(path).read() == "keep"
