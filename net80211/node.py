@@ -82,6 +82,8 @@ class Node:
             "inact_s": round(self.inactive_ns(now_ns) / 1e9, 3),
             "rx_packets": self.rx_packets, "rx_bytes": self.rx_bytes,
             "tx_packets": self.tx_packets, "tx_bytes": self.tx_bytes,
+            # power save: dozing (its AP holds `ps_held` frames for it)
+            "dozing": self.psq is not None, "ps_held": len(self.psq) if self.psq is not None else 0,
             **({"rsn": self.rsn.summary()} if self.rsn is not None else {}),
         }
 

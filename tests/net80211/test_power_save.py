@@ -80,12 +80,15 @@ def test_frames_for_a_dozing_station_are_held_announced_and_sent_when_it_wakes(s
     w.s.run_for(20 * MS)
     assert len(w.got()) == before  # held, although the station could hear them
     assert w.ap.stats.tx_ps_queued == 3 and len(w.node().psq) == 3
+    (st,) = w.ap.stations()
+    assert st["dozing"] and st["ps_held"] == 3
     tims = w.beacon_tims(tmp_path)
     assert tims and all(t.has_aid(aid) for t in tims)
     w.pm(False)
     got = w.got()[before:]
     assert [g[15:17] for g in got] == [b"\x00\x00", b"\x00\x01", b"\x00\x02"]  # all, in order
     assert w.node().psq is None and w.ap.stats.tx_ps_dropped == 0
+    assert not w.ap.stations()[0]["dozing"]
     assert not any(t.has_aid(aid) for t in w.beacon_tims(tmp_path))
     if w.sta.rsn is not None:  # held unencrypted, protected when they went: all decrypt, none replayed
         c = w.sta.rsn.describe()["crypto"]
