@@ -86,7 +86,8 @@ def _rsn_body(vap: IEEE80211Vap) -> bytes | None:
 
 def _extra(vap: IEEE80211Vap) -> bytes:
     rsn = vap.rsn
-    return IEList(rsn.beacon_elements()).to_bytes() if rsn is not None and rsn.hooks is not None else b""
+    return IEList(rsn.beacon_elements()).to_bytes() if rsn is not None and (rsn.hooks is not None
+                                                                            or rsn.cfg.sae_pwe) else b""
 
 
 def _template(vap: IEEE80211Vap, hide_ssid: bool) -> tuple[bytes, bytes]:

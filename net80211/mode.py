@@ -86,11 +86,12 @@ class Mode:
         """Undo `vap_setup` at detach: stop the state's timers, set its slot to None."""
 
     def set_security(self, vap: IEEE80211Vap, security: str | None, passphrase: str | bytes | None,
-                     pmf: str | None, group_rekey: int | None) -> None:
+                     pmf: str | None, group_rekey: int | None, sae_pwe: int | None = None,
+                     ptk_rekey: int | None = None) -> None:
         """Protect the vap (`vap.rsn`): modes with RSN (AP, STA) override;
         the others take "open" only."""
         if (security not in (None, "open") or passphrase is not None or pmf is not None
-                or group_rekey is not None):
+                or group_rekey is not None or sae_pwe is not None or ptk_rekey is not None):
             raise NotSupported(f"{vap.name}: a {self.name} vap has no RSN security "
                                "(security, passphrase, pmf)")
 

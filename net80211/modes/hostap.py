@@ -147,8 +147,9 @@ class HostapMode(Mode):
             vap.rsn.close()
 
     def set_security(self, vap: IEEE80211Vap, security: str | None, passphrase: str | bytes | None,
-                     pmf: str | None, group_rekey: int | None) -> None:
-        apply_security(vap, security, passphrase, pmf, group_rekey)
+                     pmf: str | None, group_rekey: int | None, sae_pwe: int | None = None,
+                     ptk_rekey: int | None = None) -> None:
+        apply_security(vap, security, passphrase, pmf, group_rekey, sae_pwe, ptk_rekey)
         vap.beacon_template = None
 
     def deauth_node(self, vap: IEEE80211Vap, node: Node, reason: int) -> None:

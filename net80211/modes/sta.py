@@ -153,8 +153,9 @@ class StaMode(Mode):
             vap.rsn.close()
 
     def set_security(self, vap: IEEE80211Vap, security: str | None, passphrase: str | bytes | None,
-                     pmf: str | None, group_rekey: int | None) -> None:
-        apply_security(vap, security, passphrase, pmf, group_rekey)
+                     pmf: str | None, group_rekey: int | None, sae_pwe: int | None = None,
+                     ptk_rekey: int | None = None) -> None:
+        apply_security(vap, security, passphrase, pmf, group_rekey, sae_pwe, ptk_rekey)
 
     def deauth_node(self, vap: IEEE80211Vap, node: Node, reason: int) -> None:
         """The supplicant gave up (msg 3/4's RSNE differs...): tell the AP,

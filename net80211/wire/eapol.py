@@ -198,6 +198,11 @@ class KeyData:
     mac: bytes | None = None
     other: tuple[tuple[int, bytes], ...] = ()
 
+    @property
+    def rsnxe(self) -> bytes:
+        """The RSN Extension element (244), whole; b"" without one."""
+        return next((bytes((eid, len(body))) + body for eid, body in self.other if eid == 244), b"")
+
 
 def kde(kde_type: int, data: bytes) -> bytes:
     if len(data) + 4 > 255:

@@ -42,6 +42,7 @@ class ElementID(enum.IntEnum):
     RSN = 48
     EXT_RATES = 50
     MOBILITY_DOMAIN = 54
+    TIMEOUT_INTERVAL = 56
     HT_OPERATION = 61
     RM_ENABLED_CAPS = 70
     EXT_CAPABILITIES = 127
@@ -49,6 +50,7 @@ class ElementID(enum.IntEnum):
     VHT_CAPABILITIES = 191
     VHT_OPERATION = 192
     VENDOR = 221
+    RSNXE = 244  # RSN Extension
     EXTENSION = 255
 
 

@@ -127,8 +127,7 @@ def test_negotiation_refused_with_the_status_code(tamper, status):
 
     def choose(self, bss):
         ok = orig(self, bss)
-        body, sel, ours = self.target
-        self.target = (body, sel, tamper(RSNInfo.parse(ours)).body())
+        self.target = self.target._replace(ours=tamper(RSNInfo.parse(self.target.ours)).body())
         return ok
 
     type(rsn).choose = choose
@@ -490,3 +489,176 @@ def test_msg1_that_overtakes_the_association_is_held_not_lost():
     assert w.s.now_ns - t_run < 100 * MS
     assert w.sta.rsn.counters["eapol_early"] == 1
     assert w.sta.rsn.early_eapol is None  # taken by the handshake
+
+
+# -- SAE hash-to-element (sae_pwe) -------------------------------------------------
+def _rsnxe_of(frame_ies) -> bytes | None:
+    el = next((e for e in frame_ies if e.eid == 244), None)
+    return None if el is None else el.body()
+
+
+def _sae_statuses(w: World) -> list[tuple[int, int]]:
+    """(transaction, status) of every SAE Authentication frame the medium carried."""
+    return [(_sae_seq(f), int.from_bytes(f[28:30], "little")) for f in w.frames
+            if f[0] == 0xB0 and _sae_seq(f)]
+
+
+def _capture(w: World) -> None:
+    """Keep every frame a radio of the world receives, in `w.frames`."""
+    w.frames = []
+    for dev in w.d.devices:
+        port = dev.port
+
+        def rx(frame, info, _orig=port.rx):
+            w.frames.append(bytes(frame))
+            _orig(frame, info)
+        port.rx = rx
+
+
+@pytest.mark.parametrize(("ap_pwe", "sta_pwe", "h2e"), [(1, 1, True), (2, 2, True), (2, 1, True),
+                                                        (1, 2, True), (2, 0, False), (0, 2, False),
+                                                        (0, 0, False)])
+def test_sae_password_element_method_follows_sae_pwe(ap_pwe, sta_pwe, h2e):
+    w = World("wpa3-sae", ap_kw={"sae_pwe": ap_pwe}, sta_kw={"sae_pwe": sta_pwe})
+    _capture(w)
+    w.connect()
+    from net80211.beacon import beacon_frame
+    from net80211.wire.ie import IEList
+    beacon_ies = IEList.parse(beacon_frame(w.ap, 0)[36:])
+    # the AP advertises H2E in its RSNXE (bit 5) exactly when its sae_pwe enables it
+    assert _rsnxe_of(beacon_ies) == (b"\x20" if ap_pwe else None)
+    commits = [st for seq, st in _sae_statuses(w) if seq == 1]
+    assert commits and set(commits) == {126 if h2e else 0}
+    assert w.sta.rsn.describe()["sae_h2e"] is h2e
+    node = w.ap_nodes()[0]
+    # the station's RSNXE (H2E enabled) reached the AP and was repeated in msg 2/4
+    assert node.rsn.sta_rsnxe == (b"\xf4\x01\x20" if sta_pwe else b"")
+    assert not node.rsn.auth.drops
+    _ping_both_ways(w)
+
+
+def test_h2e_only_ap_drops_hunting_and_pecking_commits():
+    w = World("wpa3-sae", ap_kw={"sae_pwe": 1}, sta_kw={"sae_pwe": 0})
+    w.s.run_for(8 * SEC)
+    assert w.sta.state != State.RUN and w.sta.rsn.state != "completed"
+    assert w.ap.rsn.sae_drops["pwe_method"] >= 1 and w.ap.rsn.counters["sae_accepted"] == 0
+
+
+def test_h2e_only_station_skips_an_ap_without_h2e():
+    w = World("wpa3-sae", ap_kw={"sae_pwe": 0}, sta_kw={"sae_pwe": 1})
+    w.s.run_for(4 * SEC)
+    assert w.sta.state == State.SCAN and w.ap.rsn.counters["sae_accepted"] == 0
+    # in a transition network it takes the PSK side instead
+    w2 = World("wpa2-wpa3", ap_kw={"sae_pwe": 0}, sta_kw={"sae_pwe": 1})
+    w2.connect()
+    assert w2.sta.rsn.describe()["akm"] == "PSK"
+
+
+def test_h2e_anti_clogging_token_goes_in_its_container():
+    w = World("wpa3-sae", nsta=2, ap_kw={"sae_pwe": 1}, sta_kw={"sae_pwe": 1})
+    w.ap.rsn.anti_clogging_threshold = 0
+    _capture(w)
+    w.connect()
+    c = w.ap.rsn.counters
+    assert c["sae_token_request"] >= 2 and c["sae_token_ok"] >= 2
+    requests = [f for f in w.frames if f[0] == 0xB0 and _sae_seq(f) == 1
+                and int.from_bytes(f[28:30], "little") == 76]
+    # group 19, then the Anti-Clogging Token Container element (255, len, 93)
+    assert requests and all(f[30:32] == b"\x13\x00" and f[32] == 255 and f[34] == 93 for f in requests)
+
+
+def test_h2e_rsnxe_downgrade_is_caught_in_msg3():
+    """The station saw no RSNXE (stripped by someone in between) but msg 3/4
+    carries the AP's: the 4-way handshake fails with reason 17."""
+    w = World("wpa3-sae", ap_kw={"sae_pwe": 2}, sta_kw={"sae_pwe": 2})
+    rsn = w.sta.rsn
+    orig = type(rsn).choose
+
+    def choose(self, bss):
+        ok = orig(self, bss)
+        self.target = self.target._replace(ap_rsnxe=b"", h2e=False)
+        return ok
+
+    type(rsn).choose = choose
+    try:
+        assert w.s.run_until(lambda: rsn.last_failure is not None, 5 * SEC)
+    finally:
+        type(rsn).choose = orig
+    assert rsn.last_failure[0] == ReasonCode.IE_IN_4WAY_DIFFERS and "RSNXE" in rsn.last_failure[1]
+
+
+@pytest.mark.parametrize("kw", [{"sae_pwe": 3}, {"sae_pwe": "1"}])
+def test_bad_sae_pwe_is_named(kw):
+    s = Scheduler()
+    d = open_driver("hwsim", s, radios=1)
+    with pytest.raises(OSError) as ei:
+        d.devices[0].create_vap("wlan0", "hostap", ssid="x", channel=6, security="wpa3-sae", passphrase=PASS,
+                                **kw)
+    assert ei.value.errno == errno.EINVAL and "sae_pwe" in str(ei.value)
+    with pytest.raises(OSError) as ei:
+        d.devices[0].create_vap("wlan1", "hostap", ssid="x", channel=6, security="wpa2-psk", passphrase=PASS,
+                                sae_pwe=1)
+    assert ei.value.errno == errno.EINVAL and "sae_pwe" in str(ei.value)
+
+
+def test_sae_pwe_and_ptk_rekey_in_a_scenario():
+    ap = 'security = "wpa3-sae"\npassphrase = "secret12"\nsae_pwe = 1\nptk_rekey = 1'
+    sta = 'security = "wpa3-sae"\npassphrase = "secret12"\nsae_pwe = 2'
+    run = ScenarioRun(loads_scenario(SCENARIO.format(ap=ap, sta=sta), file="s.toml"))
+    run.build()
+    apv, stav = run.vaps["ap0"], run.vaps["sta0"]
+    assert apv.rsn.cfg.sae_pwe == 1 and apv.rsn.cfg.ptk_rekey_s == 1 and stav.rsn.cfg.sae_pwe == 2
+    stav_rsn = stav.rsn
+    run.run()
+    assert stav_rsn.handshakes >= 2 and stav_rsn.counters["ptk_rekeys"] >= 1
+    for bad, word in (("sae_pwe = 7", "sae_pwe"), ("ptk_rekey = -2", "ptk_rekey")):
+        with pytest.raises(ScenarioError) as ei:
+            text = SCENARIO.format(ap=ap.replace(bad.split()[0] + " = 1", bad), sta=sta)
+            loads_scenario(text, file="s.toml")
+        assert word in str(ei.value).split("vaps[0].", 1)[1]
+
+
+# -- PTK rekey (ptk_rekey) -----------------------------------------------------------
+@pytest.mark.parametrize("security", ["wpa2-psk", "wpa3-sae"])
+def test_ptk_rekey_on_interval_keeps_data_flowing(security):
+    w = World(security, ap_kw={"ptk_rekey": 2})
+    w.connect()
+    node = w.ap_nodes()[0]
+    tk0 = node.rsn.keys.pairwise.key
+    _ping_both_ways(w)
+    # traffic every 100 ms across two rekeys
+    sent = got = 0
+    t_end = w.s.now_ns + 5 * SEC
+    while w.s.now_ns < t_end:
+        before = len(w.ap.netdev.rx)
+        assert w.sta.transmit(_eth(w.ap.macaddr, w.sta.macaddr, b"tick" * 10))
+        sent += 1
+        w.s.run_for(100 * MS)
+        got += len(w.ap.netdev.rx) - before
+    ap_rsn, sta_rsn = w.ap.rsn, w.sta.rsn
+    assert ap_rsn.counters["ptk_rekeys"] == 2 and sta_rsn.counters["ptk_rekeys"] == 2
+    assert ap_rsn.handshakes == 3 and sta_rsn.describe()["handshakes"] == 3
+    assert ap_rsn.describe()["ptk_rekey"] == 2
+    assert node.rsn.keys.pairwise.key != tk0
+    assert node.rsn.keys.pairwise.key == w.sta.bss_node.rsn.keys.pairwise.key
+    assert w.sta.state == State.RUN and node.associated
+    assert got == sent  # nothing lost to the rekeys at this pace
+    _ping_both_ways(w)
+
+
+def test_station_ptk_rekey_asks_the_ap():
+    w = World("wpa2-psk", sta_kw={"ptk_rekey": 1})
+    w.connect()
+    w.s.run_for(2500 * MS)
+    assert w.sta.rsn.counters["ptk_rekey_requests"] == 2
+    assert w.ap.rsn.counters["ptk_rekeys"] == 2 and w.sta.rsn.counters["ptk_rekeys"] == 2
+    _ping_both_ways(w)
+
+
+def test_bad_ptk_rekey_is_named():
+    s = Scheduler()
+    d = open_driver("hwsim", s, radios=1)
+    with pytest.raises(OSError) as ei:
+        d.devices[0].create_vap("wlan0", "hostap", ssid="x", channel=6, security="wpa2-psk", passphrase=PASS,
+                                ptk_rekey=-1)
+    assert ei.value.errno == errno.EINVAL and "ptk_rekey" in str(ei.value)
