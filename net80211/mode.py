@@ -108,6 +108,11 @@ class Mode:
         """A station's association is gone without a frame that says so
         (an SA Query went unanswered): the station modes leave the BSS."""
 
+    def association_lost(self, vap: IEEE80211Vap, node: Node) -> None:
+        """An AP's view: the peer's association is gone without a frame that
+        says so (our SA Query went unanswered); the AP modes forget it, the
+        peer stays authenticated so its next request succeeds."""
+
     def first_request(self, vap: IEEE80211Vap) -> tuple[State, bool]:
         """State requested when the vap starts, and whether to REINIT through INIT first."""
         return self.START

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hmac
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -48,6 +48,7 @@ from net80211.rsn.actions import (
 )
 from net80211.rsn.authenticator import AuthConfig, Authenticator, GroupKeys, PtkState
 from net80211.rsn.kdf import pmk_from_passphrase
+from net80211.rsn.pmksa import Pmksa, PmksaCache
 from net80211.rsn.policy import ApPolicy, Mfp, Refusal, Selection, StaPolicy
 from net80211.rsn.sae import (
     GROUP_P256,
@@ -102,6 +103,11 @@ SAE_RETRANS_MS = 2000
 SAE_SYNC_MAX = 2
 SA_QUERY_RETRY_NS = 201_000_000  # wpa_supplicant's sa_query_retry_timeout (201 TU-ish ms)
 SA_QUERY_MAX_TIMEOUT_NS = 1_000_000_000  # and its sa_query_max_timeout
+# an AP's SA Query to an MFP station that asks to associate again (hostapd's
+# assoc_sa_query_retry_timeout and assoc_sa_query_max_timeout, in TU)
+AP_SA_QUERY_RETRY_TU = 201
+AP_SA_QUERY_MAX_TIMEOUT_TU = 1000
+_TU_NS = 1_024_000
 EARLY_EAPOL_NS = 200_000_000  # how old a held early EAPOL frame may be (wpa_supplicant's 200 ms)
 
 
@@ -284,13 +290,15 @@ def _h2e(rsnxe: bytes) -> bool:
 
 class Target(NamedTuple):
     """The BSS a station joins: its RSNE body, the selection, our RSNE body,
-    its RSNXE (whole, b"" without one), whether SAE uses hash-to-element."""
+    its RSNXE (whole, b"" without one), whether SAE uses hash-to-element,
+    the cached PMKSA used instead of SAE (our RSNE then names its PMKID)."""
 
     ap_body: bytes
     sel: Selection
     ours: bytes
     ap_rsnxe: bytes
     h2e: bool
+    pmksa: Pmksa | None = None
 
 
 class NodeRsn:
@@ -317,7 +325,9 @@ class NodeRsn:
         # encrypted only then (a msg 4/4 answering a retransmitted msg 3/4
         # must stay readable by an AP that has not installed the key yet)
         self.peer_keyed = False
-        # a station's SA Query in progress: (transaction id, when it gives up)
+        # an SA Query in progress (a station's after an unprotected
+        # deauthentication, an AP's after a new association request):
+        # (transaction id, when it gives up)
         self.sa_query: tuple[bytes, int] | None = None
         # associated for WPS provisioning: EAP-WSC instead of the 4-way handshake
         self.wps = False
@@ -356,7 +366,7 @@ class VapRsn:
     __slots__ = ("vap", "cfg", "table", "ap_policy", "sta_policy", "ie_body", "group", "rekey_timer",
                  "handshakes", "failures", "group_rekeys", "last_failure", "state", "auth_failures",
                  "target", "sae_drops", "sae_token_key", "anti_clogging_threshold", "counters",
-                 "group_pending", "hooks", "early_eapol", "sta_policy_no_sae")
+                 "group_pending", "hooks", "early_eapol", "sta_policy_no_sae", "pmksa")
 
     def __init__(self, vap: IEEE80211Vap, cfg: SecurityConfig) -> None:
         self.vap = vap
@@ -390,6 +400,8 @@ class VapRsn:
         # SETKEYS -> SETKEYSDONE); None when no rekey is pending
         self.group_pending: set[bytes] | None = None
         self.hooks: RsnHooks | None = None  # WPS in a P2P group (net80211.p2p.provision)
+        # PMKSAs with our peers (SAE's): hostapd keeps 1024, wpa_supplicant 32
+        self.pmksa = PmksaCache(max_entries=1024 if ap else 32)
         # a STA: the last EAPOL frame that came before the association was
         # complete (the AP's msg 1/4 can overtake our own move to RUN), with
         # its sender and time, as wpa_supplicant's pending_eapol_rx
@@ -440,6 +452,7 @@ class VapRsn:
         }
         if cfg.sae:
             out["sae_pwe"] = cfg.sae_pwe
+            out["pmksa"] = len(self.pmksa)
         if self.is_ap:
             out["akms"] = [suite_name(a, akm=True) for a in self.ap_policy.akms]
             out["pairwise_ciphers"] = [suite_name(c) for c in self.ap_policy.pairwise]
@@ -742,17 +755,18 @@ class VapRsn:
     def _send_sa_query(self, node: Node, action: int, trans_id: bytes) -> None:
         send_mgmt_raw(self.vap, _SUB_ACTION, node.macaddr, bytes((_CAT_SA_QUERY, action)) + trans_id)
 
-    def _sa_query_start(self, node: Node) -> None:
+    def _sa_query_start(self, node: Node, retry_ns: int = SA_QUERY_RETRY_NS,
+                        max_ns: int = SA_QUERY_MAX_TIMEOUT_NS) -> None:
         nr = node.rsn
         assert nr is not None
         if nr.sa_query is not None:
             return  # one at a time; its retries run
         now = self.vap.ic.sched.now_ns
         trans_id = self._random(2)
-        nr.sa_query = (trans_id, now + SA_QUERY_MAX_TIMEOUT_NS)
+        nr.sa_query = (trans_id, now + max_ns)
         self.counters["sa_query_started"] += 1
         self._send_sa_query(node, 0, trans_id)
-        nr.timer.reset(SA_QUERY_RETRY_NS, self._timer, node)
+        nr.timer.reset(retry_ns, self._timer, node)
 
     def _sa_query_timer(self, node: Node) -> None:
         nr = node.rsn
@@ -760,14 +774,21 @@ class VapRsn:
         trans_id, give_up = nr.sa_query
         now = self.vap.ic.sched.now_ns
         if now >= give_up:
-            # no protected answer: the AP lost our association (a reboot):
-            # the unprotected deauthentication was right, leave
             nr.sa_query = None
             self.counters["sa_query_timeout"] += 1
-            self.vap.mode.link_lost(self.vap, int(ReasonCode.UNSPECIFIED))
+            if self.is_ap:
+                # the station does not hold the old association any more (it
+                # rebooted, or lost our deauthentication): it goes, the
+                # station's next request succeeds
+                self.vap.mode.association_lost(self.vap, node)
+            else:
+                # no protected answer: the AP lost our association (a reboot):
+                # the unprotected deauthentication was right, leave
+                self.vap.mode.link_lost(self.vap, int(ReasonCode.UNSPECIFIED))
             return
         self._send_sa_query(node, 0, trans_id)
-        nr.timer.reset(min(SA_QUERY_RETRY_NS, give_up - now), self._timer, node)
+        retry = AP_SA_QUERY_RETRY_TU * _TU_NS if self.is_ap else SA_QUERY_RETRY_NS
+        nr.timer.reset(min(retry, give_up - now), self._timer, node)
 
     def _sa_query_rx(self, node: Node, action: int, trans_id: bytes) -> None:
         nr = node.rsn
@@ -778,7 +799,11 @@ class VapRsn:
         elif action == 1 and nr.sa_query is not None and nr.sa_query[0] == trans_id:
             nr.sa_query = None
             nr.timer.stop()
-            self.counters["sa_query_ok"] += 1  # the association stands: the deauthentication was forged
+            # the association stands: the deauthentication (a STA's view) or
+            # the association request (an AP's) was not the peer's
+            self.counters["sa_query_ok"] += 1
+            if nr.auth is not None:
+                self._run(node, nr.auth.timer(self.vap.ic.sched.now_ns))  # its own timer again
         else:
             self.counters["sa_query_unexpected"] += 1
 
@@ -853,14 +878,20 @@ class VapRsn:
         if self.group_pending is not None and not self.group_pending:
             self._group_tx_switch()
 
-    def station_left(self, node: Node) -> None:
+    def station_left(self, node: Node, *, still_authenticated: bool = False) -> None:
         """A station with keys is gone: forget them; rekey the group so it
-        cannot read what follows (hostapd's wpa_strict_rekey)."""
+        cannot read what follows (hostapd's wpa_strict_rekey).  A station
+        whose association ended while it stays authenticated (an SA Query
+        went unanswered) keeps the PMK of its last authentication for its
+        next association, as hostapd keeps its station entry."""
         nr = node.rsn
         node.rsn = None
         if nr is None:
             return
         nr.close()
+        if still_authenticated and nr.pmk is not None:
+            kept = self._node_rsn(node)
+            kept.pmk, kept.pmkid = nr.pmk, nr.pmkid
         if nr.wps and self.hooks is not None:
             self.hooks.wps_left(node)
         if nr.port_open and self.group is not None and self.vap.running:
@@ -939,6 +970,9 @@ class VapRsn:
             elif isinstance(act, SaeAccepted):
                 nr.pmk, nr.pmkid = act.pmk, act.pmkid
                 self.counters["sae_accepted"] += 1
+                # a PMKSA with the peer (hostapd's wpa_auth_pmksa_add_sae,
+                # wpa_supplicant's at SAE completion), for its next association
+                self.pmksa.add(node.macaddr, act.pmkid, act.pmk, AKM.SAE, sched.now_ns)
                 if self.is_ap:
                     node.authed = True
                 else:
@@ -954,9 +988,40 @@ class VapRsn:
             self.sae_drops.update({k: v for k, v in nr.sae.drops.items() if v})
             nr.sae.drops.clear()
 
+    def holds_mfp(self, node: Node) -> bool:
+        """An AP's view: `node` has a running association with management
+        frame protection (its pairwise key in place), which a new
+        Authentication or Association Request alone does not end."""
+        nr = node.rsn
+        return node.associated and nr is not None and nr.port_open and nr.keys.mfp \
+            and nr.keys.pairwise is not None
+
+    def assoc_comeback_tu(self, node: Node) -> int | None:
+        """The association comeback time for a station refused while our SA
+        Query runs: what is left of it, in TU (hostapd's
+        hostapd_eid_assoc_comeback_time)."""
+        nr = node.rsn
+        if nr is None or nr.sa_query is None:
+            return None
+        left = nr.sa_query[1] - self.vap.ic.sched.now_ns
+        return max(1, -(-left // _TU_NS))
+
     def assoc_request(self, node: Node, ies: IEList) -> int:
         """Negotiate a station's (re)association: the status code to answer
-        with (SUCCESS, or the refusal's), the node's RSN state made ready."""
+        with (SUCCESS, or the refusal's), the node's RSN state made ready.
+
+        An MFP station whose association we hold is refused for now (status
+        30, with the comeback time) while an SA Query asks the old
+        association whether it stands, as hostapd does (12.6.18): an answer
+        keeps it (the request was someone else's), none ends it (the timer
+        in `_sa_query_timer`) and the next request goes through."""
+        if self.holds_mfp(node):
+            nr = node.rsn
+            assert nr is not None
+            if nr.sa_query is None:
+                self._sa_query_start(node, AP_SA_QUERY_RETRY_TU * _TU_NS, AP_SA_QUERY_MAX_TIMEOUT_TU * _TU_NS)
+            self.counters["assoc_refused_sa_query"] += 1
+            return StatusCode.REFUSED_TEMPORARILY
         body = _rsn_body(ies)
         if body is None and self.hooks is not None and self.hooks.wps_assoc(node, ies):
             # a WPS enrollee (hostapd's WLAN_STA_WPS): EAP-WSC, no keys
@@ -975,16 +1040,27 @@ class VapRsn:
             self.counters["assoc_refused"] += 1
             return res.status
         old = node.rsn
-        if res.akm == AKM.SAE and (old is None or old.pmk is None):
-            self.counters["assoc_refused"] += 1
-            return StatusCode.INVALID_AKMP  # SAE AKM without an SAE authentication
+        pmk = pmkid = None
+        if res.akm == AKM.SAE:
+            if old is not None and old.pmk is not None:
+                pmk, pmkid = old.pmk, old.pmkid  # from the SAE authentication just run
+            else:
+                # Open System authentication: PMKSA caching, the PMKID in the
+                # RSNE must name a live SAE PMKSA (hostapd: status 53 if not)
+                cached = self.pmksa.get(node.macaddr, RSNInfo.parse(body).pmkids, AKM.SAE,
+                                        self.vap.ic.sched.now_ns)
+                if cached is None:
+                    self.counters["assoc_refused"] += 1
+                    self.counters["pmksa_miss"] += 1
+                    return StatusCode.INVALID_PMKID
+                pmk, pmkid = cached.pmk, cached.pmkid
+                self.counters["pmksa_cache_used"] += 1
         nr = NodeRsn(old.timer if old is not None else Callout(self.vap.ic.sched))
         nr.timer.stop()
         nr.sel = res
         nr.sta_rsne = _element(body)
         nr.sta_rsnxe = _rsnxe(ies)
-        if res.akm == AKM.SAE and old is not None:
-            nr.pmk, nr.pmkid = old.pmk, old.pmkid
+        nr.pmk, nr.pmkid = pmk, pmkid
         node.rsn = nr
         return StatusCode.SUCCESS
 
@@ -1033,19 +1109,41 @@ class VapRsn:
         rsnxe = _rsnxe(bss.ies)
         # wpa_supplicant: H2E with sae_pwe 1, or 2 and an AP advertising it
         h2e = self.cfg.sae_pwe == 1 or (self.cfg.sae_pwe == 2 and _h2e(rsnxe))
-        self.target = Target(body, sel[0], sel[1].body(), rsnxe, h2e)
+        ours = sel[1]
+        cached = None
+        if sel[0].akm == AKM.SAE and self.hooks is None:
+            # a live PMKSA with this AP: Open System authentication and its
+            # PMKID in our RSNE instead of SAE (wpa_supplicant's
+            # sae_pmksa_caching)
+            cached = self.pmksa.find(bss.bssid, AKM.SAE, self.vap.ic.sched.now_ns)
+            if cached is not None:
+                ours = replace(ours, pmkids=(cached.pmkid,))
+        self.target = Target(body, sel[0], ours.body(), rsnxe, h2e, cached)
         self.state = "authenticating"
         return True
 
     @property
     def uses_sae(self) -> bool:
-        return self.target is not None and self.target.sel.akm == AKM.SAE
+        """The next authentication is SAE's (not with a cached PMKSA)."""
+        return self.target is not None and self.target.sel.akm == AKM.SAE and self.target.pmksa is None
+
+    def pmksa_refused(self) -> bool:
+        """The AP refused the association naming our cached PMKSA (status
+        53): forget it; True if there was one (wpa_supplicant then runs SAE
+        at once)."""
+        target = self.target
+        if target is None or target.pmksa is None:
+            return False
+        self.pmksa.remove(target.pmksa.peer, target.pmksa.pmkid)
+        self.counters["pmksa_refused"] += 1
+        return True
 
     def _sta_rsnxe(self) -> bytes:
         """The RSNXE a station sends (and repeats in msg 2/4): with the SAE
         AKM and hash-to-element enabled, as wpa_supplicant's wpa_gen_rsnxe."""
         rsnxe = self.cfg.rsnxe
-        return rsnxe.to_bytes() if rsnxe is not None and self.uses_sae else b""
+        sae = self.target is not None and self.target.sel.akm == AKM.SAE
+        return rsnxe.to_bytes() if rsnxe is not None and sae else b""
 
     def sae_start(self, node: Node) -> None:
         """A STA's SAE authentication (a fresh instance per attempt)."""
@@ -1105,7 +1203,7 @@ class VapRsn:
         vap = self.vap
         if self.target is None or vap.macaddr is None:
             return
-        ap_body, sel, ours, ap_rsnxe, _ = self.target
+        ap_body, sel, ours, ap_rsnxe, _, cached = self.target
         old = node.rsn
         nr = node.rsn = NodeRsn(old.timer if old is not None else Callout(vap.ic.sched))
         nr.timer.stop()
@@ -1120,10 +1218,15 @@ class VapRsn:
                 self._eapol_rx(node, early)
             return
         nr.sel = sel
+        pmkid: bytes | None
         if sel.akm == AKM.SAE:
-            if old is None or old.pmk is None:
+            if cached is not None:
+                pmk, pmkid = cached.pmk, cached.pmkid
+                self.counters["pmksa_cache_used"] += 1
+            elif old is None or old.pmk is None:
                 return
-            pmk, pmkid = old.pmk, old.pmkid
+            else:
+                pmk, pmkid = old.pmk, old.pmkid
         else:
             pmk, pmkid = self.cfg.pmk(vap.ssid or (vap.bss.ssid if vap.bss else b"")), None
         nr.supp = Supplicant(aa=node.macaddr, spa=vap.macaddr, pmk=pmk, selection=sel,
@@ -1160,6 +1263,10 @@ class VapRsn:
         self.auth_failures += 1
         self.last_failure = (int(fail.reason), fail.why)
         self.state = "failed"
+        target = self.target
+        if target is not None and target.pmksa is not None:
+            # the cached PMK did not do (wpa_supplicant drops the PMKSA)
+            self.pmksa.remove(target.pmksa.peer, target.pmksa.pmkid)
         return auth_failure_backoff_s(self.auth_failures)
 
 

@@ -13,6 +13,7 @@ from ic import MS, SEC, Callout, RxInfo, Scheduler, State
 from net80211.driver import open_driver
 from net80211.input import input_all
 from net80211.output import data_frame
+from net80211.rsn.pmksa import PmksaCache
 from net80211.scenario import ScenarioError, ScenarioRun, loads_scenario
 from net80211.security import EAPOL_SNAP, auth_failure_backoff_s
 from net80211.wire.mgmt import Deauth, ReasonCode, StatusCode
@@ -662,3 +663,147 @@ def test_bad_ptk_rekey_is_named():
         d.devices[0].create_vap("wlan0", "hostap", ssid="x", channel=6, security="wpa2-psk", passphrase=PASS,
                                 ptk_rekey=-1)
     assert ei.value.errno == errno.EINVAL and "ptk_rekey" in str(ei.value)
+
+
+# -- the AP's SA Query (an MFP station asking to associate again) ----------------------
+def _assoc_responses(w: World) -> list[tuple[int, bytes]]:
+    """(status, elements) of the Association Responses the station received."""
+    return [(int.from_bytes(f[26:28], "little"), f[30:]) for f in w.frames if f[0] in (0x10, 0x30)]
+
+
+def test_mfp_station_that_lost_its_state_comes_back_after_the_ap_sa_query():
+    """The station forgets its association without a word (a reboot): its new
+    request is refused with status 30 and the comeback time while the AP's
+    SA Query goes unanswered; after it, the request succeeds."""
+    w = World("wpa3-sae")
+    w.connect()
+    ap, sta = w.ap, w.sta
+    _capture(w)
+    sta.rsn.pmksa = PmksaCache()  # a reboot: nothing cached either
+    sta.new_state(State.SCAN, 0)  # keys and association dropped, no frame sent
+    w.s.run_until(lambda: ap.rsn.counters["assoc_refused_sa_query"] >= 1, 5 * SEC)
+    t0 = w.s.now_ns
+    node = w.ap_nodes()[0]
+    assert node.associated and node.rsn.sa_query is not None  # still held while the query runs
+    w.connect(within=10 * SEC)
+    resp = _assoc_responses(w)
+    assert resp[0][0] == StatusCode.REFUSED_TEMPORARILY and resp[-1][0] == StatusCode.SUCCESS
+    from net80211.wire.ie import TIMEOUT_ASSOC_COMEBACK, IEList, timeout_interval_of
+    comeback = timeout_interval_of(IEList.parse(resp[0][1]), TIMEOUT_ASSOC_COMEBACK)
+    assert comeback == 1000  # hostapd's assoc_sa_query_max_timeout, in TU
+    c = ap.rsn.counters
+    assert c["sa_query_started"] == 1 and c["sa_query_timeout"] == 1 and c["sa_query_ok"] == 0
+    assert c["sae_accepted"] == 2 and c["pmksa_cache_used"] == 0  # a full SAE while the AP held it
+    assert sta.rsn.counters["assoc_comebacks"] == 1
+    # the station came back once the query (1000 TU) was over, not before
+    assert w.s.now_ns - t0 >= 1000 * 1_024_000
+    # four SA Query requests went: the first and retries every 201 TU within 1000 TU
+    queries = [f for f in w.frames if f[0] == 0xD0 and f[4:10] == sta.macaddr]
+    assert len(queries) == 5
+    _ping_both_ways(w)
+
+
+def test_forged_association_request_for_an_mfp_station_is_refused_and_the_station_answers():
+    w = World("wpa3-sae")
+    w.connect()
+    ap, sta = w.ap, w.sta
+    from net80211.wire.ie import SSID, IEList
+    from net80211.wire.mgmt import AssocReq
+    body = AssocReq(0x0411, 10, IEList([SSID(b"lab"), sta.rsn.assoc_element()])).to_bytes()
+    forged = bytes([0x00, 0, 0, 0]) + ap.macaddr + sta.macaddr + ap.macaddr + b"\x00\x00" + body
+    w.inject(ap, forged)
+    w.s.run_for(2 * SEC)
+    c = ap.rsn.counters
+    assert c["assoc_refused_sa_query"] == 1 and c["sa_query_ok"] == 1 and c["sa_query_timeout"] == 0
+    assert sta.rsn.counters["sa_query_answered"] == 1
+    node = w.ap_nodes()[0]
+    assert node.associated and node.rsn.port_open and sta.state == State.RUN
+    _ping_both_ways(w)
+
+
+def test_a_station_without_mfp_reassociates_at_once():
+    w = World("wpa2-psk")
+    w.connect()
+    w.sta.new_state(State.SCAN, 0)
+    w.connect()
+    assert w.ap.rsn.counters["assoc_refused_sa_query"] == 0
+
+
+# -- PMKSA caching -----------------------------------------------------------------------
+def _sae_frames(w: World) -> int:
+    return sum(1 for f in w.frames if f[0] == 0xB0 and _sae_seq(f))
+
+
+def test_sae_station_that_comes_back_uses_its_cached_pmksa():
+    w = World("wpa3-sae")
+    w.connect()
+    ap, sta = w.ap, w.sta
+    first_tk = w.ap_nodes()[0].rsn.keys.pairwise.key
+    pmkid = w.ap_nodes()[0].rsn.pmkid
+    assert [e.pmkid for e in ap.rsn.pmksa.entries()] == [pmkid] == [e.pmkid for e in sta.rsn.pmksa.entries()]
+    sta.down()
+    w.s.run_for(2 * SEC)
+    assert not w.ap_nodes()
+    _capture(w)
+    sta.up()
+    w.connect()
+    # no SAE: Open System authentication, the PMKID in the RSNE, then msg 1/4 naming it
+    assert _sae_frames(w) == 0
+    assert ap.rsn.counters["sae_accepted"] == 1 and ap.rsn.counters["pmksa_cache_used"] == 1
+    assert sta.rsn.counters["pmksa_cache_used"] == 1
+    node = w.ap_nodes()[0]
+    assert RSNInfo.parse(node.rsn.sta_rsne[2:]).pmkids == (pmkid,) and node.rsn.pmkid == pmkid
+    assert node.rsn.keys.pairwise.key != first_tk  # a fresh PTK from the same PMK
+    _ping_both_ways(w)
+
+
+def test_an_expired_pmksa_means_a_full_sae_again():
+    w = World("wpa3-sae")
+    w.ap.rsn.pmksa.lifetime_s = w.sta.rsn.pmksa.lifetime_s = 5
+    w.connect()
+    w.sta.down()
+    w.s.run_for(6 * SEC)
+    _capture(w)
+    w.sta.up()
+    w.connect()
+    assert _sae_frames(w) >= 4 and w.ap.rsn.counters["sae_accepted"] == 2
+    assert w.ap.rsn.counters["pmksa_cache_used"] == 0 and w.sta.rsn.pmksa.expired == 1
+
+
+def test_an_ap_without_the_pmksa_refuses_with_53_and_the_station_runs_sae_at_once():
+    w = World("wpa3-sae")
+    w.connect()
+    w.sta.down()
+    w.s.run_for(1 * SEC)
+    w.ap.rsn.pmksa = PmksaCache()  # the AP forgot (a restart of its daemon)
+    _capture(w)
+    w.sta.up()
+    t0 = w.s.now_ns
+    w.connect()
+    assert [st for st, _ in _assoc_responses(w)] == [StatusCode.INVALID_PMKID, StatusCode.SUCCESS]
+    assert w.sta.rsn.counters["pmksa_refused"] == 1 and w.ap.rsn.counters["pmksa_miss"] == 1
+    assert w.ap.rsn.counters["sae_accepted"] == 2 and w.s.now_ns - t0 < 2 * SEC  # no back-off
+    assert len(w.sta.rsn.pmksa) == 1  # the new SAE's
+    _ping_both_ways(w)
+
+
+def test_psk_keeps_no_pmksa_and_ignores_a_pmkid():
+    w = World("wpa2-psk")
+    rsn = w.sta.rsn
+    orig = type(rsn).choose
+
+    def choose(self, bss):
+        ok = orig(self, bss)
+        mine = RSNInfo.parse(self.target.ours)
+        self.target = self.target._replace(ours=RSNInfo(mine.group_cipher, mine.pairwise, mine.akms,
+                                                        mine.capabilities, pmkids=(b"\x11" * 16,)).body())
+        return ok
+
+    type(rsn).choose = choose
+    try:
+        w.connect()
+    finally:
+        type(rsn).choose = orig
+    assert len(w.ap.rsn.pmksa) == 0 and len(w.sta.rsn.pmksa) == 0
+    assert w.ap_nodes()[0].rsn.pmkid is None  # msg 1/4 without a PMKID, as hostapd for PSK
+    _ping_both_ways(w)
