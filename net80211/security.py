@@ -265,6 +265,12 @@ def _sta_select(policy: StaPolicy, body: bytes) -> tuple[Selection, RSNInfo] | N
     return policy.select(body)
 
 
+@lru_cache(maxsize=1024)
+def _ap_negotiate(policy: ApPolicy, body: bytes) -> Selection | Refusal:
+    # and the APs of a world get the same few RSN elements from their stations
+    return policy.negotiate(body)
+
+
 def _element(body: bytes) -> bytes:
     return bytes((48, len(body))) + body
 
@@ -1035,7 +1041,7 @@ class VapRsn:
         if body is None:
             self.counters["assoc_refused"] += 1
             return StatusCode.INVALID_ELEMENT
-        res = self.ap_policy.negotiate(body)
+        res = _ap_negotiate(self.ap_policy, body)
         if isinstance(res, Refusal):
             self.counters["assoc_refused"] += 1
             return res.status

@@ -56,6 +56,12 @@ __all__ = ["AuthConfig", "GroupKeys", "Authenticator", "PtkState", "GroupState"]
 
 _MS = 1_000_000
 _S = 1_000_000_000
+# Key Information of the messages we send, as plain ints (IntFlag's | builds
+# a new flag object each time)
+_MSG1 = int(KeyInfo.PAIRWISE | KeyInfo.ACK)
+_MSG3 = int(KeyInfo.PAIRWISE | KeyInfo.INSTALL | KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE
+            | KeyInfo.ENCRYPTED_KEY_DATA)
+_GROUP_MSG1 = int(KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +211,7 @@ class Authenticator:
         self._timeout_ctr += 1
         if self._timeout_ctr > self.config.pairwise_update_count:
             return self._fail(ReasonCode.FOURWAY_HANDSHAKE_TIMEOUT, "4-way handshake: no valid msg 2/4")
-        frame, replay = self._frame(KeyInfo.PAIRWISE | KeyInfo.ACK, key_length=key_len(self.sel.pairwise),
+        frame, replay = self._frame(_MSG1, key_length=key_len(self.sel.pairwise),
                                     nonce=self.anonce, mic=False,
                                     key_data=pmkid_kde(self.pmkid) if self.pmkid is not None else b"")
         self._sent.append(replay)
@@ -219,9 +225,7 @@ class Authenticator:
             return self._fail(ReasonCode.FOURWAY_HANDSHAKE_TIMEOUT, "4-way handshake: no valid msg 4/4")
         assert self.ptk is not None
         data = pad_key_data(self.ap_rsne + self.ap_rsnxe + self.group.key_data())
-        info = (KeyInfo.PAIRWISE | KeyInfo.INSTALL | KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE
-                | KeyInfo.ENCRYPTED_KEY_DATA)
-        frame, replay = self._frame(info, key_length=key_len(self.sel.pairwise), nonce=self.anonce,
+        frame, replay = self._frame(_MSG3, key_length=key_len(self.sel.pairwise), nonce=self.anonce,
                                     rsc=self.group.gtk.tx_pn, key_data=wrap_key_data(self.ptk.kek, data))
         # msg 4/4 may answer any msg 3/4 of this round (a retransmission
         # crossing the STA's reply)
@@ -356,8 +360,7 @@ class Authenticator:
         if self._group_ctr > self.config.group_update_count:
             return self._fail(ReasonCode.GROUP_KEY_UPDATE_TIMEOUT, "group key handshake: no valid msg 2/2")
         assert self.ptk is not None
-        info = KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA
-        frame, replay = self._frame(info, rsc=self.group.gtk.tx_pn,
+        frame, replay = self._frame(_GROUP_MSG1, rsc=self.group.gtk.tx_pn,
                                     key_data=wrap_key_data(self.ptk.kek, pad_key_data(self.group.key_data())))
         self._sent = [*self._sent, replay] if self._group_ctr > 1 else [replay]
         self._arm_retry(now_ns, self.config.timeout_first_group_ms, self._group_ctr)

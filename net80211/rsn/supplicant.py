@@ -46,6 +46,11 @@ from .policy import Selection
 
 __all__ = ["Supplicant", "SuppState"]
 
+# Key Information of the messages we send, as plain ints
+_MSG2 = int(KeyInfo.PAIRWISE | KeyInfo.MIC)
+_MSG4 = int(KeyInfo.PAIRWISE | KeyInfo.MIC | KeyInfo.SECURE)
+_GROUP_MSG2 = int(KeyInfo.MIC | KeyInfo.SECURE)
+
 
 class SuppState(enum.Enum):
     IDLE = "idle"  # associated, no EAPOL-Key seen yet
@@ -139,7 +144,7 @@ class Supplicant:
                                self.sel.pairwise)
         if self.state != SuppState.DONE:  # a PTK rekey keeps the installed keys until msg 3/4
             self.state = SuppState.WAIT_MSG3
-        return [self._send(KeyInfo.PAIRWISE | KeyInfo.MIC, key.replay_counter, self.tptk.kck,
+        return [self._send(_MSG2, key.replay_counter, self.tptk.kck,
                            nonce=self.snonce, key_data=self.sta_rsne + self.sta_rsnxe)]
 
     def _key_data(self, key: EapolKey, kek: bytes) -> KeyData | str:
@@ -193,7 +198,7 @@ class Supplicant:
         group = self._group_keys(data)
         if isinstance(group, str):
             return self._drop(group)
-        out: list[Action] = [self._send(KeyInfo.PAIRWISE | KeyInfo.MIC | KeyInfo.SECURE, key.replay_counter,
+        out: list[Action] = [self._send(_MSG4, key.replay_counter,
                                         self.tptk.kck)]
         fresh = self.installed_tk != self.tptk.tk
         if fresh:
@@ -229,7 +234,7 @@ class Supplicant:
         group = self._group_keys(data)
         if isinstance(group, str):
             return self._drop(group)
-        out: list[Action] = [self._send(KeyInfo.MIC | KeyInfo.SECURE, key.replay_counter, self.ptk.kck)]
+        out: list[Action] = [self._send(_GROUP_MSG2, key.replay_counter, self.ptk.kck)]
         rsc = int.from_bytes(key.rsc[:6], "little")
         for act in group:
             if isinstance(act, InstallGtk):
