@@ -82,9 +82,18 @@ def _passphrase(name: str, value: Any) -> str | bytes:
     return value
 
 
-def _group_rekey(name: str, value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 2**31:
-        raise InvalidArgument(f"{name}: group_rekey must be a number of seconds (0: never)")
+def _seconds(key: str) -> Callable[[str, Any], int]:
+    def check(name: str, value: Any) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 2**31:
+            raise InvalidArgument(f"{name}: {key} must be a number of seconds (0: never)")
+        return value
+    return check
+
+
+def _sae_pwe(name: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value not in (0, 1, 2):
+        raise InvalidArgument(f"{name}: sae_pwe must be 0 (hunting and pecking), 1 (hash-to-element) "
+                              f"or 2 (both), not {value!r}")
     return value
 
 
@@ -92,7 +101,9 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "security": _word("security", SECURITY_WORDS),
     "passphrase": _passphrase,
     "pmf": _word("pmf", PMF_WORDS),
-    "group_rekey": _group_rekey,
+    "group_rekey": _seconds("group_rekey"),
+    "ptk_rekey": _seconds("ptk_rekey"),
+    "sae_pwe": _sae_pwe,
     "ssid": check_ssid,
     "bintval": _bintval,
     "dtim_period": _dtim_period,

@@ -45,12 +45,16 @@ FC_BEACON = 0x80
 FC_PROBE_RESP = 0x50
 
 
+_CAP_ESS = int(Capability.ESS | Capability.SHORT_SLOTTIME)
+_CAP_IBSS = int(Capability.IBSS | Capability.SHORT_SLOTTIME)
+_PRIVACY = int(Capability.PRIVACY)
+
+
 def capinfo(vap: IEEE80211Vap) -> int:
-    """The Capability Information a vap advertises."""
-    cap = Capability.IBSS if vap.opmode in (OpMode.IBSS, OpMode.AHDEMO) else Capability.ESS
-    if vap.rsn is not None:
-        cap |= Capability.PRIVACY
-    return int(cap | Capability.SHORT_SLOTTIME)
+    """The Capability Information a vap advertises (in every beacon: plain
+    ints, not Capability flags)."""
+    cap = _CAP_IBSS if vap.opmode in (OpMode.IBSS, OpMode.AHDEMO) else _CAP_ESS
+    return cap | _PRIVACY if vap.rsn is not None else cap
 
 
 def beacon_ies(vap: IEEE80211Vap, *, hide_ssid: bool, tim: TIM | None) -> IEList:
@@ -86,7 +90,8 @@ def _rsn_body(vap: IEEE80211Vap) -> bytes | None:
 
 def _extra(vap: IEEE80211Vap) -> bytes:
     rsn = vap.rsn
-    return IEList(rsn.beacon_elements()).to_bytes() if rsn is not None and rsn.hooks is not None else b""
+    return IEList(rsn.beacon_elements()).to_bytes() if rsn is not None and (rsn.hooks is not None
+                                                                            or rsn.cfg.sae_pwe) else b""
 
 
 def _template(vap: IEEE80211Vap, hide_ssid: bool) -> tuple[bytes, bytes]:

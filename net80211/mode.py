@@ -86,11 +86,12 @@ class Mode:
         """Undo `vap_setup` at detach: stop the state's timers, set its slot to None."""
 
     def set_security(self, vap: IEEE80211Vap, security: str | None, passphrase: str | bytes | None,
-                     pmf: str | None, group_rekey: int | None) -> None:
+                     pmf: str | None, group_rekey: int | None, sae_pwe: int | None = None,
+                     ptk_rekey: int | None = None) -> None:
         """Protect the vap (`vap.rsn`): modes with RSN (AP, STA) override;
         the others take "open" only."""
         if (security not in (None, "open") or passphrase is not None or pmf is not None
-                or group_rekey is not None):
+                or group_rekey is not None or sae_pwe is not None or ptk_rekey is not None):
             raise NotSupported(f"{vap.name}: a {self.name} vap has no RSN security "
                                "(security, passphrase, pmf)")
 
@@ -106,6 +107,11 @@ class Mode:
     def link_lost(self, vap: IEEE80211Vap, reason: int) -> None:
         """A station's association is gone without a frame that says so
         (an SA Query went unanswered): the station modes leave the BSS."""
+
+    def association_lost(self, vap: IEEE80211Vap, node: Node) -> None:
+        """An AP's view: the peer's association is gone without a frame that
+        says so (our SA Query went unanswered); the AP modes forget it, the
+        peer stays authenticated so its next request succeeds."""
 
     def first_request(self, vap: IEEE80211Vap) -> tuple[State, bool]:
         """State requested when the vap starts, and whether to REINIT through INIT first."""

@@ -26,9 +26,9 @@ from __future__ import annotations
 import hmac
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from ic import Callout, InvalidArgument, OpMode
 from net80211.crypto import datapath
@@ -48,17 +48,20 @@ from net80211.rsn.actions import (
 )
 from net80211.rsn.authenticator import AuthConfig, Authenticator, GroupKeys, PtkState
 from net80211.rsn.kdf import pmk_from_passphrase
+from net80211.rsn.pmksa import Pmksa, PmksaCache
 from net80211.rsn.policy import ApPolicy, Mfp, Refusal, Selection, StaPolicy
 from net80211.rsn.sae import (
     GROUP_P256,
     STATUS_ANTI_CLOGGING_TOKEN_REQUIRED,
+    TOKEN_CONTAINER_EXT,
     Sae,
     SaeAccepted,
     SaeState,
     SendSae,
+    split_token,
 )
 from net80211.rsn.supplicant import Supplicant, SuppState
-from net80211.wire.ie import RSN, Element, IEList
+from net80211.wire.ie import RSN, Element, ElementID, IEList, Unknown
 from net80211.wire.mgmt import Auth, ReasonCode, StatusCode
 from net80211.wire.rsn import AKM, Cipher, RSNInfo, suite_name
 
@@ -72,6 +75,12 @@ __all__ = ["SECURITY_WORDS", "PMF_WORDS", "SecurityConfig", "VapRsn", "NodeRsn",
 
 SECURITY_WORDS = ("open", "wpa2-psk", "wpa3-sae", "wpa2-wpa3")
 PMF_WORDS = ("disabled", "optional", "required")
+# sae_pwe as hostapd and wpa_supplicant take it: 0 hunting and pecking only,
+# 1 hash-to-element only, 2 both.  Both default to 0 (hostapd moves to 2 on
+# 6 GHz and with password identifiers; neither applies here).
+SAE_PWE_VALUES = (0, 1, 2)
+SAE_PWE_DEFAULT = 0
+RSNXE_SAE_H2E = 0x20  # RSNXE octet 0: bit 5, SAE hash-to-element (field length 0 in bits 0-3)
 EAPOL_SNAP = b"\xaa\xaa\x03\x00\x00\x00\x88\x8e"
 PROTECTED_FLAG = 0x40  # the Protected Frame bit in the frame-control flags byte
 GROUP_REKEY_S = 86400  # hostapd's wpa_group_rekey default (CCMP)
@@ -94,6 +103,11 @@ SAE_RETRANS_MS = 2000
 SAE_SYNC_MAX = 2
 SA_QUERY_RETRY_NS = 201_000_000  # wpa_supplicant's sa_query_retry_timeout (201 TU-ish ms)
 SA_QUERY_MAX_TIMEOUT_NS = 1_000_000_000  # and its sa_query_max_timeout
+# an AP's SA Query to an MFP station that asks to associate again (hostapd's
+# assoc_sa_query_retry_timeout and assoc_sa_query_max_timeout, in TU)
+AP_SA_QUERY_RETRY_TU = 201
+AP_SA_QUERY_MAX_TIMEOUT_TU = 1000
+_TU_NS = 1_024_000
 EARLY_EAPOL_NS = 200_000_000  # how old a held early EAPOL frame may be (wpa_supplicant's 200 ms)
 
 
@@ -134,6 +148,8 @@ class SecurityConfig:
     group_rekey_s: int | None = GROUP_REKEY_S
     pmf_given: bool = True  # False: the default, which a wpa2-psk station reads as optional
     raw_psk: bytes | None = None  # wpa2-psk given as 64 hexadecimal digits (wpa_supplicant's psk=)
+    sae_pwe: int = SAE_PWE_DEFAULT  # SAE's password element method (SAE_PWE_VALUES)
+    ptk_rekey_s: int | None = None  # a new PTK every so many seconds (hostapd's wpa_ptk_rekey)
 
     def pmk(self, ssid: bytes) -> bytes:
         """The PSK AKM's PMK: the PSK given, else PBKDF2 of the passphrase and SSID."""
@@ -146,6 +162,12 @@ class SecurityConfig:
     @property
     def psk(self) -> bool:
         return self.security in ("wpa2-psk", "wpa2-wpa3")
+
+    @property
+    def rsnxe(self) -> Element | None:
+        """Our RSN Extension element: the SAE H2E bit when hash-to-element
+        is enabled (an AP's Beacons, a station's request with the SAE AKM)."""
+        return Unknown(ElementID.RSNXE, bytes((RSNXE_SAE_H2E,))) if self.sae and self.sae_pwe else None
 
     def ap_policy(self) -> ApPolicy:
         akms: tuple[int, ...] = {"wpa2-psk": (AKM.PSK,), "wpa3-sae": (AKM.SAE,),
@@ -163,7 +185,8 @@ class SecurityConfig:
 
 
 def security_config(name: str, security: str | None, passphrase: str | bytes | None, pmf: str | None,
-                    group_rekey_s: int | None = GROUP_REKEY_S) -> SecurityConfig | None:
+                    group_rekey_s: int | None = GROUP_REKEY_S, sae_pwe: int | None = None,
+                    ptk_rekey_s: int | None = None) -> SecurityConfig | None:
     """Check the words a user gave (InvalidArgument naming the bad one);
     None for an open vap."""
     security = "open" if security is None else security
@@ -177,6 +200,9 @@ def security_config(name: str, security: str | None, passphrase: str | bytes | N
             raise InvalidArgument(f"{name}: passphrase given for an open vap (set security)")
         if pmf is not None:
             raise InvalidArgument(f"{name}: pmf given for an open vap (set security)")
+        if sae_pwe is not None or ptk_rekey_s:
+            raise InvalidArgument(f"{name}: {'sae_pwe' if sae_pwe is not None else 'ptk_rekey'} given for an "
+                                  "open vap (set security)")
         return None
     if passphrase is None:
         raise InvalidArgument(f"{name}: security {security} needs a passphrase")
@@ -197,7 +223,17 @@ def security_config(name: str, security: str | None, passphrase: str | bytes | N
         raise InvalidArgument(f"{name}: pmf must be optional or required for wpa2-wpa3")
     if group_rekey_s is not None and (not isinstance(group_rekey_s, int) or group_rekey_s < 0):
         raise InvalidArgument(f"{name}: group_rekey must be a number of seconds (0: never)")
-    return SecurityConfig(security, pw, mfp, group_rekey_s or None, pmf is not None, psk)
+    if ptk_rekey_s is not None and (not isinstance(ptk_rekey_s, int) or isinstance(ptk_rekey_s, bool)
+                                    or ptk_rekey_s < 0):
+        raise InvalidArgument(f"{name}: ptk_rekey must be a number of seconds (0: never)")
+    if sae_pwe is not None:
+        if sae_pwe not in SAE_PWE_VALUES or isinstance(sae_pwe, bool):
+            raise InvalidArgument(f"{name}: sae_pwe must be 0 (hunting and pecking), 1 (hash-to-element) "
+                                  f"or 2 (both), not {sae_pwe!r}")
+        if security == "wpa2-psk":
+            raise InvalidArgument(f"{name}: sae_pwe given for wpa2-psk (SAE is wpa3-sae, wpa2-wpa3)")
+    return SecurityConfig(security, pw, mfp, group_rekey_s or None, pmf is not None, psk,
+                          SAE_PWE_DEFAULT if sae_pwe is None else sae_pwe, ptk_rekey_s or None)
 
 
 class RsnHooks(Protocol):
@@ -229,6 +265,12 @@ def _sta_select(policy: StaPolicy, body: bytes) -> tuple[Selection, RSNInfo] | N
     return policy.select(body)
 
 
+@lru_cache(maxsize=1024)
+def _ap_negotiate(policy: ApPolicy, body: bytes) -> Selection | Refusal:
+    # and the APs of a world get the same few RSN elements from their stations
+    return policy.negotiate(body)
+
+
 def _element(body: bytes) -> bytes:
     return bytes((48, len(body))) + body
 
@@ -240,13 +282,38 @@ def _rsn_body(ies: Any) -> bytes | None:
     return None if el is None else bytes(el.data)
 
 
+def _rsnxe(ies: Any) -> bytes:
+    """The RSN Extension element in `ies`, whole (b"" without one)."""
+    for e in ies or ():
+        if e.eid == ElementID.RSNXE:
+            return e.to_bytes()
+    return b""
+
+
+def _h2e(rsnxe: bytes) -> bool:
+    return len(rsnxe) > 2 and bool(rsnxe[2] & RSNXE_SAE_H2E)
+
+
+class Target(NamedTuple):
+    """The BSS a station joins: its RSNE body, the selection, our RSNE body,
+    its RSNXE (whole, b"" without one), whether SAE uses hash-to-element,
+    the cached PMKSA used instead of SAE (our RSNE then names its PMKID)."""
+
+    ap_body: bytes
+    sel: Selection
+    ours: bytes
+    ap_rsnxe: bytes
+    h2e: bool
+    pmksa: Pmksa | None = None
+
+
 class NodeRsn:
     """A peer's RSN state (`node.rsn`): its pairwise key, its handshake
     machine (an `Authenticator` on an AP, a `Supplicant` on a STA), an SAE
     instance while SAE runs, the one timer both use."""
 
     __slots__ = ("keys", "timer", "sel", "auth", "supp", "sae", "pmk", "pmkid", "port_open", "sta_rsne",
-                 "peer_keyed", "sa_query", "wps")
+                 "sta_rsnxe", "peer_keyed", "sa_query", "wps")
 
     def __init__(self, timer: Callout) -> None:
         self.keys = NodeKeys()
@@ -259,11 +326,14 @@ class NodeRsn:
         self.pmkid: bytes | None = None
         self.port_open = False  # 4-way handshake done: data flows
         self.sta_rsne: bytes | None = None
+        self.sta_rsnxe = b""  # the station's RSN Extension element (an AP's view), whole
         # the peer is known to hold our pairwise key: EAPOL frames go
         # encrypted only then (a msg 4/4 answering a retransmitted msg 3/4
         # must stay readable by an AP that has not installed the key yet)
         self.peer_keyed = False
-        # a station's SA Query in progress: (transaction id, when it gives up)
+        # an SA Query in progress (a station's after an unprotected
+        # deauthentication, an AP's after a new association request):
+        # (transaction id, when it gives up)
         self.sa_query: tuple[bytes, int] | None = None
         # associated for WPS provisioning: EAP-WSC instead of the 4-way handshake
         self.wps = False
@@ -302,7 +372,7 @@ class VapRsn:
     __slots__ = ("vap", "cfg", "table", "ap_policy", "sta_policy", "ie_body", "group", "rekey_timer",
                  "handshakes", "failures", "group_rekeys", "last_failure", "state", "auth_failures",
                  "target", "sae_drops", "sae_token_key", "anti_clogging_threshold", "counters",
-                 "group_pending", "hooks", "early_eapol")
+                 "group_pending", "hooks", "early_eapol", "sta_policy_no_sae", "pmksa")
 
     def __init__(self, vap: IEEE80211Vap, cfg: SecurityConfig) -> None:
         self.vap = vap
@@ -310,6 +380,10 @@ class VapRsn:
         self.table = KeyTable()
         self.ap_policy = cfg.ap_policy()
         self.sta_policy = cfg.sta_policy()
+        # an H2E-only station (sae_pwe 1) does not take SAE from an AP that
+        # does not advertise H2E: that AP's PSK side, if any, only
+        self.sta_policy_no_sae = StaPolicy(akms=tuple(a for a in self.sta_policy.akms if a != AKM.SAE),
+                                           mfp=self.sta_policy.mfp)
         ap = self.is_ap
         self.ie_body: bytes | None = self.ap_policy.rsne().body() if ap else None
         self.group: GroupKeys | None = None
@@ -321,8 +395,8 @@ class VapRsn:
         # a STA's connection, as wpa_supplicant's wpa_state
         self.state = "disconnected"
         self.auth_failures = 0  # in a row: the back-off grows with them
-        # a STA: the BSS being joined (its RSNE body, the selection, ours)
-        self.target: tuple[bytes, Selection, bytes] | None = None
+        # a STA: the BSS being joined
+        self.target: Target | None = None
         self.sae_drops: Counter[str] = Counter()
         self.sae_token_key = vap.ic.rng.randbytes(32)
         self.anti_clogging_threshold = SAE_ANTI_CLOGGING_THRESHOLD
@@ -332,6 +406,8 @@ class VapRsn:
         # SETKEYS -> SETKEYSDONE); None when no rekey is pending
         self.group_pending: set[bytes] | None = None
         self.hooks: RsnHooks | None = None  # WPS in a P2P group (net80211.p2p.provision)
+        # PMKSAs with our peers (SAE's): hostapd keeps 1024, wpa_supplicant 32
+        self.pmksa = PmksaCache(max_entries=1024 if ap else 32)
         # a STA: the last EAPOL frame that came before the association was
         # complete (the AP's msg 1/4 can overtake our own move to RUN), with
         # its sender and time, as wpa_supplicant's pending_eapol_rx
@@ -377,8 +453,12 @@ class VapRsn:
             "gtk_keyid": gtk.keyix if gtk is not None else None,
             "igtk_keyid": igtk.keyix if igtk is not None else None,
             "handshakes": self.handshakes, "failures": self.failures, "group_rekeys": self.group_rekeys,
+            "ptk_rekey": cfg.ptk_rekey_s or 0,
             "crypto": {k: getattr(table.stats, k) for k in table.stats.__slots__},
         }
+        if cfg.sae:
+            out["sae_pwe"] = cfg.sae_pwe
+            out["pmksa"] = len(self.pmksa)
         if self.is_ap:
             out["akms"] = [suite_name(a, akm=True) for a in self.ap_policy.akms]
             out["pairwise_ciphers"] = [suite_name(c) for c in self.ap_policy.pairwise]
@@ -392,6 +472,8 @@ class VapRsn:
                            group_cipher=suite_name(sel.group), mfp=sel.mfp,
                            group_mgmt_cipher=suite_name(sel.group_mgmt) if sel.group_mgmt else None,
                            ptk=nr.keys.pairwise is not None)
+                if sel.akm == AKM.SAE and self.target is not None:
+                    out["sae_h2e"] = self.target.h2e
                 if nr.supp is not None and nr.supp.drops:
                     out["eapol_drops"] = dict(nr.supp.drops)
             out["auth_failures"] = self.auth_failures
@@ -432,11 +514,14 @@ class VapRsn:
                 nr.timer.stop()
             elif isinstance(act, Completed):
                 if act.what == "4way":
+                    if nr.port_open:
+                        self.counters["ptk_rekeys"] += 1  # a new PTK on a running association
                     nr.port_open = True
                     self.handshakes += 1
                     if not self.is_ap:
                         self.state = "completed"
                         self.auth_failures = 0
+                        self._arm_ptk_rekey_request(node)
                     if self.hooks is not None:
                         self.hooks.keyed(node)
                 else:
@@ -446,6 +531,22 @@ class VapRsn:
             elif isinstance(act, Failed):
                 self._failed(node, act)
                 return
+
+    def _arm_ptk_rekey_request(self, node: Node) -> None:
+        """A station with ptk_rekey asks its AP for a new PTK when the PTK
+        is that old (wpa_supplicant's wpa_ptk_rekey: an EAPOL-Key request)."""
+        if self.cfg.ptk_rekey_s:
+            self.rekey_timer.reset(self.cfg.ptk_rekey_s * 1_000_000_000, self._ptk_rekey_request, node)
+
+    def _ptk_rekey_request(self, node: Node) -> None:
+        nr = node.rsn
+        if nr is None or nr.supp is None or not nr.port_open:
+            return
+        acts = nr.supp.request_ptk_rekey()
+        if acts:
+            self.counters["ptk_rekey_requests"] += 1
+        self._run(node, acts)
+        self._arm_ptk_rekey_request(node)  # again, should the AP not answer
 
     def _failed(self, node: Node, act: Failed) -> None:
         self.failures += 1
@@ -660,17 +761,18 @@ class VapRsn:
     def _send_sa_query(self, node: Node, action: int, trans_id: bytes) -> None:
         send_mgmt_raw(self.vap, _SUB_ACTION, node.macaddr, bytes((_CAT_SA_QUERY, action)) + trans_id)
 
-    def _sa_query_start(self, node: Node) -> None:
+    def _sa_query_start(self, node: Node, retry_ns: int = SA_QUERY_RETRY_NS,
+                        max_ns: int = SA_QUERY_MAX_TIMEOUT_NS) -> None:
         nr = node.rsn
         assert nr is not None
         if nr.sa_query is not None:
             return  # one at a time; its retries run
         now = self.vap.ic.sched.now_ns
         trans_id = self._random(2)
-        nr.sa_query = (trans_id, now + SA_QUERY_MAX_TIMEOUT_NS)
+        nr.sa_query = (trans_id, now + max_ns)
         self.counters["sa_query_started"] += 1
         self._send_sa_query(node, 0, trans_id)
-        nr.timer.reset(SA_QUERY_RETRY_NS, self._timer, node)
+        nr.timer.reset(retry_ns, self._timer, node)
 
     def _sa_query_timer(self, node: Node) -> None:
         nr = node.rsn
@@ -678,14 +780,21 @@ class VapRsn:
         trans_id, give_up = nr.sa_query
         now = self.vap.ic.sched.now_ns
         if now >= give_up:
-            # no protected answer: the AP lost our association (a reboot):
-            # the unprotected deauthentication was right, leave
             nr.sa_query = None
             self.counters["sa_query_timeout"] += 1
-            self.vap.mode.link_lost(self.vap, int(ReasonCode.UNSPECIFIED))
+            if self.is_ap:
+                # the station does not hold the old association any more (it
+                # rebooted, or lost our deauthentication): it goes, the
+                # station's next request succeeds
+                self.vap.mode.association_lost(self.vap, node)
+            else:
+                # no protected answer: the AP lost our association (a reboot):
+                # the unprotected deauthentication was right, leave
+                self.vap.mode.link_lost(self.vap, int(ReasonCode.UNSPECIFIED))
             return
         self._send_sa_query(node, 0, trans_id)
-        nr.timer.reset(min(SA_QUERY_RETRY_NS, give_up - now), self._timer, node)
+        retry = AP_SA_QUERY_RETRY_TU * _TU_NS if self.is_ap else SA_QUERY_RETRY_NS
+        nr.timer.reset(min(retry, give_up - now), self._timer, node)
 
     def _sa_query_rx(self, node: Node, action: int, trans_id: bytes) -> None:
         nr = node.rsn
@@ -696,7 +805,11 @@ class VapRsn:
         elif action == 1 and nr.sa_query is not None and nr.sa_query[0] == trans_id:
             nr.sa_query = None
             nr.timer.stop()
-            self.counters["sa_query_ok"] += 1  # the association stands: the deauthentication was forged
+            # the association stands: the deauthentication (a STA's view) or
+            # the association request (an AP's) was not the peer's
+            self.counters["sa_query_ok"] += 1
+            if nr.auth is not None:
+                self._run(node, nr.auth.timer(self.vap.ic.sched.now_ns))  # its own timer again
         else:
             self.counters["sa_query_unexpected"] += 1
 
@@ -771,14 +884,20 @@ class VapRsn:
         if self.group_pending is not None and not self.group_pending:
             self._group_tx_switch()
 
-    def station_left(self, node: Node) -> None:
+    def station_left(self, node: Node, *, still_authenticated: bool = False) -> None:
         """A station with keys is gone: forget them; rekey the group so it
-        cannot read what follows (hostapd's wpa_strict_rekey)."""
+        cannot read what follows (hostapd's wpa_strict_rekey).  A station
+        whose association ended while it stays authenticated (an SA Query
+        went unanswered) keeps the PMK of its last authentication for its
+        next association, as hostapd keeps its station entry."""
         nr = node.rsn
         node.rsn = None
         if nr is None:
             return
         nr.close()
+        if still_authenticated and nr.pmk is not None:
+            kept = self._node_rsn(node)
+            kept.pmk, kept.pmkid = nr.pmk, nr.pmkid
         if nr.wps and self.hooks is not None:
             self.hooks.wps_left(node)
         if nr.port_open and self.group is not None and self.vap.running:
@@ -799,24 +918,35 @@ class VapRsn:
             return
         nr = self._node_rsn(node)
         if auth.seq == 1:
+            h2e = auth.status == _STATUS_SAE_H2E
+            if self.cfg.sae_pwe == (0 if h2e else 1):
+                # the method our sae_pwe does not take: hostapd drops the
+                # commit (sae_status_success) and the station's entry
+                self.sae_drops["pwe_method"] += 1
+                return
             busy = sum(1 for n in NodeTable.of(vap.ic).nodes(vap)
                        if n is not node and n.rsn is not None and n.rsn.sae is not None
                        and n.rsn.sae.state in (SaeState.COMMITTED, SaeState.CONFIRMED))
             if busy >= self.anti_clogging_threshold:
                 token = hmac.digest(self.sae_token_key, node.macaddr, "sha256")[:SAE_TOKEN_LEN]
-                if len(body) >= 2 + SAE_TOKEN_LEN and hmac.compare_digest(body[2:2 + SAE_TOKEN_LEN], token):
-                    body = body[:2] + body[2 + SAE_TOKEN_LEN:]
+                stripped, got = split_token(body, h2e, SAE_TOKEN_LEN)
+                if got is not None and hmac.compare_digest(got, token):
+                    body = stripped
                     self.counters["sae_token_ok"] += 1
                 else:
                     self.counters["sae_token_request"] += 1
-                    payload = GROUP_P256.to_bytes(2, "little") + token
+                    # with H2E the token goes in its container element (12.4.6)
+                    payload = GROUP_P256.to_bytes(2, "little") + (
+                        bytes((255, len(token) + 1, TOKEN_CONTAINER_EXT)) + token if h2e else token)
                     send_mgmt(vap, node.macaddr,
                               Auth(_ALG_SAE, 1, STATUS_ANTI_CLOGGING_TOKEN_REQUIRED, payload=payload))
                     return
             sae = nr.sae
-            if sae is None or sae.state in (SaeState.ACCEPTED, SaeState.FAILED, SaeState.NOTHING):
+            if sae is None or sae.state in (SaeState.ACCEPTED, SaeState.FAILED, SaeState.NOTHING) \
+                    or sae.h2e != h2e:
                 sae = nr.sae = Sae(password=self.cfg.passphrase, own_addr=vap.macaddr or b"",
                                    peer_addr=node.macaddr, random=self._random,
+                                   ssid=vap.ssid if h2e else None,
                                    retrans_ms=SAE_RETRANS_MS, sync_max=SAE_SYNC_MAX)
                 nr.pmk = nr.pmkid = None
                 self._run_sae(node, sae.start(now))
@@ -846,6 +976,9 @@ class VapRsn:
             elif isinstance(act, SaeAccepted):
                 nr.pmk, nr.pmkid = act.pmk, act.pmkid
                 self.counters["sae_accepted"] += 1
+                # a PMKSA with the peer (hostapd's wpa_auth_pmksa_add_sae,
+                # wpa_supplicant's at SAE completion), for its next association
+                self.pmksa.add(node.macaddr, act.pmkid, act.pmk, AKM.SAE, sched.now_ns)
                 if self.is_ap:
                     node.authed = True
                 else:
@@ -861,9 +994,40 @@ class VapRsn:
             self.sae_drops.update({k: v for k, v in nr.sae.drops.items() if v})
             nr.sae.drops.clear()
 
+    def holds_mfp(self, node: Node) -> bool:
+        """An AP's view: `node` has a running association with management
+        frame protection (its pairwise key in place), which a new
+        Authentication or Association Request alone does not end."""
+        nr = node.rsn
+        return node.associated and nr is not None and nr.port_open and nr.keys.mfp \
+            and nr.keys.pairwise is not None
+
+    def assoc_comeback_tu(self, node: Node) -> int | None:
+        """The association comeback time for a station refused while our SA
+        Query runs: what is left of it, in TU (hostapd's
+        hostapd_eid_assoc_comeback_time)."""
+        nr = node.rsn
+        if nr is None or nr.sa_query is None:
+            return None
+        left = nr.sa_query[1] - self.vap.ic.sched.now_ns
+        return max(1, -(-left // _TU_NS))
+
     def assoc_request(self, node: Node, ies: IEList) -> int:
         """Negotiate a station's (re)association: the status code to answer
-        with (SUCCESS, or the refusal's), the node's RSN state made ready."""
+        with (SUCCESS, or the refusal's), the node's RSN state made ready.
+
+        An MFP station whose association we hold is refused for now (status
+        30, with the comeback time) while an SA Query asks the old
+        association whether it stands, as hostapd does (12.6.18): an answer
+        keeps it (the request was someone else's), none ends it (the timer
+        in `_sa_query_timer`) and the next request goes through."""
+        if self.holds_mfp(node):
+            nr = node.rsn
+            assert nr is not None
+            if nr.sa_query is None:
+                self._sa_query_start(node, AP_SA_QUERY_RETRY_TU * _TU_NS, AP_SA_QUERY_MAX_TIMEOUT_TU * _TU_NS)
+            self.counters["assoc_refused_sa_query"] += 1
+            return StatusCode.REFUSED_TEMPORARILY
         body = _rsn_body(ies)
         if body is None and self.hooks is not None and self.hooks.wps_assoc(node, ies):
             # a WPS enrollee (hostapd's WLAN_STA_WPS): EAP-WSC, no keys
@@ -877,20 +1041,32 @@ class VapRsn:
         if body is None:
             self.counters["assoc_refused"] += 1
             return StatusCode.INVALID_ELEMENT
-        res = self.ap_policy.negotiate(body)
+        res = _ap_negotiate(self.ap_policy, body)
         if isinstance(res, Refusal):
             self.counters["assoc_refused"] += 1
             return res.status
         old = node.rsn
-        if res.akm == AKM.SAE and (old is None or old.pmk is None):
-            self.counters["assoc_refused"] += 1
-            return StatusCode.INVALID_AKMP  # SAE AKM without an SAE authentication
+        pmk = pmkid = None
+        if res.akm == AKM.SAE:
+            if old is not None and old.pmk is not None:
+                pmk, pmkid = old.pmk, old.pmkid  # from the SAE authentication just run
+            else:
+                # Open System authentication: PMKSA caching, the PMKID in the
+                # RSNE must name a live SAE PMKSA (hostapd: status 53 if not)
+                cached = self.pmksa.get(node.macaddr, RSNInfo.parse(body).pmkids, AKM.SAE,
+                                        self.vap.ic.sched.now_ns)
+                if cached is None:
+                    self.counters["assoc_refused"] += 1
+                    self.counters["pmksa_miss"] += 1
+                    return StatusCode.INVALID_PMKID
+                pmk, pmkid = cached.pmk, cached.pmkid
+                self.counters["pmksa_cache_used"] += 1
         nr = NodeRsn(old.timer if old is not None else Callout(self.vap.ic.sched))
         nr.timer.stop()
         nr.sel = res
         nr.sta_rsne = _element(body)
-        if res.akm == AKM.SAE and old is not None:
-            nr.pmk, nr.pmkid = old.pmk, old.pmkid
+        nr.sta_rsnxe = _rsnxe(ies)
+        nr.pmk, nr.pmkid = pmk, pmkid
         node.rsn = nr
         return StatusCode.SUCCESS
 
@@ -910,9 +1086,12 @@ class VapRsn:
             pmk, pmkid = self.cfg.pmk(vap.ssid), None
         assert pmk is not None
         assert self.ie_body is not None and vap.macaddr is not None
+        rsnxe = self.cfg.rsnxe
         nr.auth = Authenticator(aa=vap.macaddr, spa=node.macaddr, pmk=pmk, selection=sel,
                                 ap_rsne=_element(self.ie_body), sta_rsne=nr.sta_rsne, group=self.group,
-                                config=AuthConfig(), pmkid=pmkid, random=self._random)
+                                config=AuthConfig(ptk_rekey_s=self.cfg.ptk_rekey_s), pmkid=pmkid,
+                                random=self._random, ap_rsnxe=rsnxe.to_bytes() if rsnxe is not None else b"",
+                                sta_rsnxe=nr.sta_rsnxe)
         self._run(node, nr.auth.start(vap.ic.sched.now_ns))
 
     # -- the STA side -----------------------------------------------------------------
@@ -921,7 +1100,10 @@ class VapRsn:
         body = _rsn_body(bss.ies)
         if body is None:
             return None
-        return _sta_select(self.sta_policy, body)
+        policy = self.sta_policy
+        if self.cfg.sae_pwe == 1 and AKM.SAE in policy.akms and not _h2e(_rsnxe(bss.ies)):
+            policy = self.sta_policy_no_sae  # H2E only, and this AP does not offer it
+        return _sta_select(policy, body) if policy.akms else None
 
     def choose(self, bss: ScanResult) -> bool:
         """Aim at `bss` for the next authentication and association."""
@@ -930,21 +1112,55 @@ class VapRsn:
         if body is None or sel is None:
             self.target = None
             return False
-        self.target = (body, sel[0], sel[1].body())
+        rsnxe = _rsnxe(bss.ies)
+        # wpa_supplicant: H2E with sae_pwe 1, or 2 and an AP advertising it
+        h2e = self.cfg.sae_pwe == 1 or (self.cfg.sae_pwe == 2 and _h2e(rsnxe))
+        ours = sel[1]
+        cached = None
+        if sel[0].akm == AKM.SAE and self.hooks is None:
+            # a live PMKSA with this AP: Open System authentication and its
+            # PMKID in our RSNE instead of SAE (wpa_supplicant's
+            # sae_pmksa_caching)
+            cached = self.pmksa.find(bss.bssid, AKM.SAE, self.vap.ic.sched.now_ns)
+            if cached is not None:
+                ours = replace(ours, pmkids=(cached.pmkid,))
+        self.target = Target(body, sel[0], ours.body(), rsnxe, h2e, cached)
         self.state = "authenticating"
         return True
 
     @property
     def uses_sae(self) -> bool:
-        return self.target is not None and self.target[1].akm == AKM.SAE
+        """The next authentication is SAE's (not with a cached PMKSA)."""
+        return self.target is not None and self.target.sel.akm == AKM.SAE and self.target.pmksa is None
+
+    def pmksa_refused(self) -> bool:
+        """The AP refused the association naming our cached PMKSA (status
+        53): forget it; True if there was one (wpa_supplicant then runs SAE
+        at once)."""
+        target = self.target
+        if target is None or target.pmksa is None:
+            return False
+        self.pmksa.remove(target.pmksa.peer, target.pmksa.pmkid)
+        self.counters["pmksa_refused"] += 1
+        return True
+
+    def _sta_rsnxe(self) -> bytes:
+        """The RSNXE a station sends (and repeats in msg 2/4): with the SAE
+        AKM and hash-to-element enabled, as wpa_supplicant's wpa_gen_rsnxe."""
+        rsnxe = self.cfg.rsnxe
+        sae = self.target is not None and self.target.sel.akm == AKM.SAE
+        return rsnxe.to_bytes() if rsnxe is not None and sae else b""
 
     def sae_start(self, node: Node) -> None:
         """A STA's SAE authentication (a fresh instance per attempt)."""
         vap = self.vap
         nr = self._node_rsn(node)
         nr.timer.stop()
+        h2e = self.target is not None and self.target.h2e
+        ssid = vap.ssid or (vap.bss.ssid if vap.bss is not None else b"")
         nr.sae = Sae(password=self.cfg.passphrase, own_addr=vap.macaddr or b"", peer_addr=node.macaddr,
-                     random=self._random, retrans_ms=SAE_RETRANS_MS, sync_max=SAE_SYNC_MAX)
+                     ssid=ssid if h2e else None, random=self._random, retrans_ms=SAE_RETRANS_MS,
+                     sync_max=SAE_SYNC_MAX)
         nr.pmk = nr.pmkid = None
         self._run_sae(node, nr.sae.start(vap.ic.sched.now_ns))
 
@@ -966,7 +1182,7 @@ class VapRsn:
     def assoc_element(self) -> RSN | None:
         if self.target is None or self.enrollee:
             return None
-        return RSN(self.target[2])
+        return RSN(self.target.ours)
 
     def assoc_elements(self) -> list[Element]:
         """What a station's (Re)Association Request carries for security:
@@ -974,18 +1190,26 @@ class VapRsn:
         elements (a P2P client's WPS and P2P IEs)."""
         el = self.assoc_element()
         extra = self.hooks.elements() if self.hooks is not None else []
+        rsnxe = self._sta_rsnxe()
+        if el is not None and rsnxe:
+            extra = [Unknown(ElementID.RSNXE, rsnxe[2:]), *extra]
         return [*([el] if el is not None else []), *extra]
 
     def beacon_elements(self) -> list[Element]:
-        """An AP's elements beyond the RSN element (WPS in a P2P group)."""
-        return self.hooks.elements() if self.hooks is not None and self.is_ap else []
+        """An AP's elements beyond the RSN element: the RSN Extension
+        element with SAE hash-to-element, WPS in a P2P group."""
+        if not self.is_ap:
+            return []
+        rsnxe = self.cfg.rsnxe
+        extra = self.hooks.elements() if self.hooks is not None else []
+        return [*([rsnxe] if rsnxe is not None else []), *extra]
 
     def sta_associated(self, node: Node) -> None:
         """Associated: wait for the AP's msg 1/4 with a fresh supplicant."""
         vap = self.vap
         if self.target is None or vap.macaddr is None:
             return
-        ap_body, sel, ours = self.target
+        ap_body, sel, ours, ap_rsnxe, _, cached = self.target
         old = node.rsn
         nr = node.rsn = NodeRsn(old.timer if old is not None else Callout(vap.ic.sched))
         nr.timer.stop()
@@ -1000,15 +1224,21 @@ class VapRsn:
                 self._eapol_rx(node, early)
             return
         nr.sel = sel
+        pmkid: bytes | None
         if sel.akm == AKM.SAE:
-            if old is None or old.pmk is None:
+            if cached is not None:
+                pmk, pmkid = cached.pmk, cached.pmkid
+                self.counters["pmksa_cache_used"] += 1
+            elif old is None or old.pmk is None:
                 return
-            pmk, pmkid = old.pmk, old.pmkid
+            else:
+                pmk, pmkid = old.pmk, old.pmkid
         else:
             pmk, pmkid = self.cfg.pmk(vap.ssid or (vap.bss.ssid if vap.bss else b"")), None
         nr.supp = Supplicant(aa=node.macaddr, spa=vap.macaddr, pmk=pmk, selection=sel,
                              ap_rsne=_element(ap_body), sta_rsne=_element(ours), eapol_version=1,
-                             pmkid=pmkid, random=self._random)
+                             pmkid=pmkid, random=self._random, ap_rsnxe=ap_rsnxe,
+                             sta_rsnxe=self._sta_rsnxe())
         self.state = "4way_handshake"
         early = self._early_for(node)
         if early is not None:
@@ -1017,6 +1247,7 @@ class VapRsn:
     def sta_left(self) -> None:
         """Left the BSS: the group keys go."""
         self.early_eapol = None
+        self.rekey_timer.stop()
         self.table = KeyTable(stats=self.table.stats)
         if self.state not in ("failed",):
             self.state = "disconnected"
@@ -1038,11 +1269,15 @@ class VapRsn:
         self.auth_failures += 1
         self.last_failure = (int(fail.reason), fail.why)
         self.state = "failed"
+        target = self.target
+        if target is not None and target.pmksa is not None:
+            # the cached PMK did not do (wpa_supplicant drops the PMKSA)
+            self.pmksa.remove(target.pmksa.peer, target.pmksa.pmkid)
         return auth_failure_backoff_s(self.auth_failures)
 
 
 def apply_security(vap: IEEE80211Vap, security: str | None, passphrase: str | bytes | None, pmf: str | None,
-                   group_rekey: int | None) -> None:
+                   group_rekey: int | None, sae_pwe: int | None = None, ptk_rekey: int | None = None) -> None:
     """Set a vap's security from the words given (None: keep what it has);
     `vap.rsn` becomes a fresh VapRsn, or None for an open vap."""
     if vap.running:
@@ -1057,8 +1292,12 @@ def apply_security(vap: IEEE80211Vap, security: str | None, passphrase: str | by
             pmf = cur.pmf.name.lower()
         if group_rekey is None:
             group_rekey = cur.group_rekey_s or 0
+        if sae_pwe is None and cur.sae and security in ("wpa3-sae", "wpa2-wpa3"):
+            sae_pwe = cur.sae_pwe
+        if ptk_rekey is None:
+            ptk_rekey = cur.ptk_rekey_s or 0
     cfg = security_config(vap.name, security, passphrase, pmf,
-                          GROUP_REKEY_S if group_rekey is None else group_rekey)
+                          GROUP_REKEY_S if group_rekey is None else group_rekey, sae_pwe, ptk_rekey)
     if vap.rsn is not None:
         vap.rsn.close()
     vap.rsn = VapRsn(vap, cfg) if cfg is not None else None

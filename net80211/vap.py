@@ -345,7 +345,8 @@ class IEEE80211Vap:
                   hidessid: bool | None = None, maxsta: int | None = None,
                   netdev: str | None = None, netns: str | None = None, dwds: bool | None = None,
                   security: str | None = None, passphrase: str | bytes | None = None, pmf: str | None = None,
-                  group_rekey: int | None = None) -> None:
+                  group_rekey: int | None = None, sae_pwe: int | None = None,
+                  ptk_rekey: int | None = None) -> None:
         """Check and apply generic parameters (None leaves one as it is); a
         value out of range is EINVAL before anything is applied (`ic.vapparams`).
 
@@ -354,15 +355,18 @@ class IEEE80211Vap:
         the kind's factory.  A vap without one (P2P device) refuses `netdev`.
 
         `security` ("open", "wpa2-psk", "wpa3-sae", "wpa2-wpa3"), `passphrase`,
-        `pmf` ("disabled", "optional", "required") and `group_rekey` (seconds)
-        go to the mode (`Mode.set_security`): an AP or a station vap (P2P
+        `pmf` ("disabled", "optional", "required"), `group_rekey` and
+        `ptk_rekey` (seconds, 0: never) and `sae_pwe` (0 hunting and pecking,
+        1 hash-to-element, 2 both) go to the mode (`Mode.set_security`): an AP or a station vap (P2P
         GO and client too) takes them, while it is down."""
         given = {"ssid": ssid, "channel": channel, "bintval": bintval, "dtim_period": dtim_period,
                  "hidessid": hidessid, "maxsta": maxsta, "netdev": netdev, "netns": netns, "dwds": dwds,
-                 "security": security, "passphrase": passphrase, "pmf": pmf, "group_rekey": group_rekey}
+                 "security": security, "passphrase": passphrase, "pmf": pmf, "group_rekey": group_rekey,
+                 "sae_pwe": sae_pwe, "ptk_rekey": ptk_rekey}
         p = check_vap_params(self.ic, self.name, {k: v for k, v in given.items() if v is not None})
         netdev, netns = p.get("netdev"), p.get("netns")
-        sec = tuple(p.get(k) for k in ("security", "passphrase", "pmf", "group_rekey"))
+        sec = tuple(p.get(k) for k in ("security", "passphrase", "pmf", "group_rekey", "sae_pwe",
+                                       "ptk_rekey"))
         if any(v is not None for v in sec):
             self.mode.set_security(self, *sec)
         if netdev is not None and not self.has_netdev:

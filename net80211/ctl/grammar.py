@@ -103,6 +103,10 @@ CREATE_KEYWORDS = (
             arg="TEXT"),
     Keyword("pmf", "management frame protection: disabled, optional, required (default: by security)",
             arg="POLICY", choices=("disabled", "optional", "required")),
+    Keyword("sae_pwe", "SAE password element: 0 hunting and pecking (default), 1 hash-to-element, 2 both",
+            arg="N", kind="int"),
+    Keyword("ptk_rekey", "a new pairwise key every N seconds (0..65535; 0: never, the default)", arg="N",
+            kind="int"),
     Keyword("up", "bring the vap up once created", value=True),
     Keyword("bintval", "beacon interval in TU (25..1000, default 100)", arg="TU", kind="int"),
     Keyword("dtimperiod", "DTIM period in beacons (1..15, default 1)", dest="dtim_period", arg="N",
@@ -173,7 +177,8 @@ COMMANDS: tuple[Command, ...] = (
             read=True),
     Command("create", "vap", "wlanctl IFACE create wlandev DEV [wlanmode MODE] [wlanbssid MAC] "
             "[wlanaddr MAC] [bssid|-bssid] [beacons|-beacons] [wdslegacy|-wdslegacy] [ssid NAME] "
-            "[channel N] [netdev tap|queue] [netns NAME] [security KIND] [passphrase TEXT] [pmf POLICY] [up]",
+            "[channel N] [netdev tap|queue] [netns NAME] [security KIND] [passphrase TEXT] [pmf POLICY] "
+            "[sae_pwe N] [ptk_rekey N] [up]",
             "clone a vap on a device", keywords=CREATE_KEYWORDS),
     Command("destroy", "vap", "wlanctl IFACE destroy", "destroy a vap (and its netdev)"),
     Command("set", "iface", "wlanctl IFACE [ssid NAME] [channel N] [up|down] [bssid MAC|-bssid] "

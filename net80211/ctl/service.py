@@ -58,10 +58,12 @@ _CREATE_TYPES: dict[str, tuple[type, ...]] = {
     "wlandev": (str,), "wlanmode": (str,), "wlanbssid": (str,), "wlanaddr": (str,), "bssid": (bool,),
     "beacons": (bool,), "wdslegacy": (bool,), "ssid": (str,), "channel": (int, type(None)),
     "netdev": (str,), "netns": (str,), "up": (bool,), "bintval": (int,), "dtim_period": (int,),
-    "hidessid": (bool,), "security": (str,), "passphrase": (str,), "pmf": (str,),
+    "hidessid": (bool,), "security": (str,), "passphrase": (str,), "pmf": (str,), "sae_pwe": (int,),
+    "ptk_rekey": (int,),
 }
 # The vap parameters create passes on as they are (ic.vapparams checks them).
-_CREATE_PARAMS = ("ssid", "bintval", "dtim_period", "hidessid", "security", "passphrase", "pmf")
+_CREATE_PARAMS = ("ssid", "bintval", "dtim_period", "hidessid", "security", "passphrase", "pmf", "sae_pwe",
+                  "ptk_rekey")
 _SET_TYPES: dict[str, tuple[type, ...]] = {
     "ssid": (str,), "channel": (int, type(None)), "updown": (str,), "bssid": (str, type(None)),
     "bintval": (int,), "dtim_period": (int,), "hidessid": (bool,), "authmode": (str,),

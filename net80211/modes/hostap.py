@@ -56,7 +56,7 @@ from net80211.power import ApPowerSave
 from net80211.scan import Scanner, ScanResult
 from net80211.security import apply_security
 from net80211.wire.frame import FCFlags, FrameError
-from net80211.wire.ie import IEList, rates_ies
+from net80211.wire.ie import TIMEOUT_ASSOC_COMEBACK, IEList, rates_ies, timeout_interval
 from net80211.wire.mgmt import (
     AssocResp,
     Auth,
@@ -150,8 +150,9 @@ class HostapMode(Mode):
             vap.rsn.close()
 
     def set_security(self, vap: IEEE80211Vap, security: str | None, passphrase: str | bytes | None,
-                     pmf: str | None, group_rekey: int | None) -> None:
-        apply_security(vap, security, passphrase, pmf, group_rekey)
+                     pmf: str | None, group_rekey: int | None, sae_pwe: int | None = None,
+                     ptk_rekey: int | None = None) -> None:
+        apply_security(vap, security, passphrase, pmf, group_rekey, sae_pwe, ptk_rekey)
         vap.beacon_template = None
 
     def deauth_node(self, vap: IEEE80211Vap, node: Node, reason: int) -> None:
@@ -249,6 +250,17 @@ class HostapMode(Mode):
         if vap.rsn is not None:
             vap.rsn.station_left(node)
 
+    def association_lost(self, vap: IEEE80211Vap, node: Node) -> None:
+        st = vap.ap
+        assert st is not None
+        if not node.associated:
+            return
+        node.associated = False
+        st.aids.discard(node.aid)
+        node.aid = 0
+        if vap.rsn is not None:
+            vap.rsn.station_left(node, still_authenticated=True)
+
     def _arm_inact(self, vap: IEEE80211Vap) -> None:
         st = vap.ap
         assert st is not None
@@ -330,7 +342,7 @@ class HostapMode(Mode):
         if auth.algorithm == AuthAlgorithm.SAE and rsn is not None and rsn.cfg.sae:
             if node is None:
                 node = NodeTable.of(vap.ic).add(vap, sta)
-            elif node.associated and auth.seq == 1:
+            elif node.associated and auth.seq == 1 and not rsn.holds_mfp(node):
                 node.associated = False
                 st.aids.discard(node.aid)
                 node.aid = 0
@@ -343,8 +355,9 @@ class HostapMode(Mode):
             return
         if node is None:
             node = NodeTable.of(vap.ic).add(vap, sta)
-        elif node.associated:
-            # A station authenticating again has lost its association.
+        elif node.associated and not (rsn is not None and rsn.holds_mfp(node)):
+            # A station authenticating again has lost its association (an
+            # MFP one keeps it until an SA Query says otherwise: hostapd)
             node.associated = False
             st.aids.discard(node.aid)
             node.aid = 0
@@ -382,6 +395,10 @@ class HostapMode(Mode):
                 if not node.associated:
                     st.aids.discard(node.aid)
                     node.aid = 0
+                comeback = rsn.assoc_comeback_tu(node) if status == StatusCode.REFUSED_TEMPORARILY else None
+                if comeback is not None:
+                    # an MFP station we still hold: come back once the SA Query is over
+                    ies = IEList([*ies, timeout_interval(TIMEOUT_ASSOC_COMEBACK, comeback)])
                 send_mgmt(vap, sta, resp_cls(capinfo(vap), status, 0, ies))
                 return
         node.associated = True

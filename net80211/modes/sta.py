@@ -50,7 +50,7 @@ from net80211.output import (
 from net80211.scan import Scanner, ScanResult
 from net80211.security import apply_security, auth_failure_backoff_s
 from net80211.wire.frame import FCFlags, FrameError
-from net80211.wire.ie import SSID, IEList, rates_ies
+from net80211.wire.ie import SSID, TIMEOUT_ASSOC_COMEBACK, IEList, rates_ies, timeout_interval_of
 from net80211.wire.mgmt import (
     AssocReq,
     Auth,
@@ -156,8 +156,9 @@ class StaMode(Mode):
             vap.rsn.close()
 
     def set_security(self, vap: IEEE80211Vap, security: str | None, passphrase: str | bytes | None,
-                     pmf: str | None, group_rekey: int | None) -> None:
-        apply_security(vap, security, passphrase, pmf, group_rekey)
+                     pmf: str | None, group_rekey: int | None, sae_pwe: int | None = None,
+                     ptk_rekey: int | None = None) -> None:
+        apply_security(vap, security, passphrase, pmf, group_rekey, sae_pwe, ptk_rekey)
 
     def deauth_node(self, vap: IEEE80211Vap, node: Node, reason: int) -> None:
         """The supplicant gave up (msg 3/4's RSNE differs...): tell the AP,
@@ -504,6 +505,22 @@ class StaMode(Mode):
                     node.capinfo = resp.capability
                     node.rates = resp.ies.rates
                 vap.new_state(State.RUN, 0, internal=True)
+            elif (resp.status == StatusCode.REFUSED_TEMPORARILY
+                  and (tu := timeout_interval_of(resp.ies, TIMEOUT_ASSOC_COMEBACK)) is not None):
+                # the AP still holds an MFP association of ours and asks it
+                # with an SA Query first: ask again after the comeback time
+                # (mac80211's "rejected association temporarily"), as one
+                # more of the request's tries
+                st.last_status = resp.status
+                if vap.rsn is not None:
+                    vap.rsn.counters["assoc_comebacks"] += 1
+                st.mgt_timer.reset(max(1, tu) * TU, self._mgt_timeout, vap, State.ASSOC)
+            elif (resp.status == StatusCode.INVALID_PMKID and vap.rsn is not None and vap.rsn.pmksa_refused()
+                  and vap.bss is not None and vap.rsn.choose(vap.bss)):
+                # the AP has no such PMKSA (any more): a full SAE authentication
+                # at once, as wpa_supplicant after sae_pmksa_caching
+                st.last_status = resp.status
+                vap.new_state(State.AUTH, 0, internal=True)
             else:
                 st.last_status = resp.status
                 self._fail(vap, f"association refused: {resp.status!r}")

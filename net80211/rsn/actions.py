@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from ..wire.eapol import EapolKey
+from ..wire.eapol import MIC_OFFSET, EapolKey
 from .kdf import descriptor_version, eapol_mic
 
 __all__ = ["SendEapol", "InstallPtk", "InstallGtk", "InstallIgtk", "SetTimer", "CancelTimer", "Completed",
@@ -94,11 +94,13 @@ def build_key_frame(akm: int, kck: bytes | None, key_info: int, *, key_length: i
                     nonce: bytes = bytes(32), rsc: int = 0, key_data: bytes = b"", version: int = 2) -> bytes:
     """An EAPOL-Key frame with the AKM's descriptor version in Key Info and,
     when `kck` is given, its MIC."""
-    key = EapolKey(key_info | descriptor_version(akm), key_length, replay, nonce,
+    key = EapolKey(int(key_info) | int(descriptor_version(akm)), key_length, replay, nonce,
                    rsc=rsc.to_bytes(8, "little"), mic=bytes(MIC_LEN), key_data=key_data, version=version)
-    if kck is not None:
-        key = key.with_mic(eapol_mic(akm, kck, key.to_bytes()))
-    return key.to_bytes()
+    frame = key.to_bytes()
+    if kck is None:
+        return frame
+    # the MIC goes over the frame with a zero MIC, then into its place
+    return frame[:MIC_OFFSET] + eapol_mic(akm, kck, frame) + frame[MIC_OFFSET + MIC_LEN:]
 
 
 def mic_ok(akm: int, kck: bytes, key: EapolKey) -> bool:

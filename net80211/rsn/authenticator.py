@@ -56,6 +56,12 @@ __all__ = ["AuthConfig", "GroupKeys", "Authenticator", "PtkState", "GroupState"]
 
 _MS = 1_000_000
 _S = 1_000_000_000
+# Key Information of the messages we send, as plain ints (IntFlag's | builds
+# a new flag object each time)
+_MSG1 = int(KeyInfo.PAIRWISE | KeyInfo.ACK)
+_MSG3 = int(KeyInfo.PAIRWISE | KeyInfo.INSTALL | KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE
+            | KeyInfo.ENCRYPTED_KEY_DATA)
+_GROUP_MSG1 = int(KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +137,15 @@ class Authenticator:
 
     def __init__(self, *, aa: bytes, spa: bytes, pmk: bytes, selection: Selection, ap_rsne: bytes,
                  sta_rsne: bytes, group: GroupKeys, config: AuthConfig = AuthConfig(),
-                 pmkid: bytes | None = None, random: Callable[[int], bytes] = os.urandom) -> None:
+                 pmkid: bytes | None = None, random: Callable[[int], bytes] = os.urandom,
+                 ap_rsnxe: bytes = b"", sta_rsnxe: bytes = b"") -> None:
         self.aa, self.spa, self.pmk = aa, spa, pmk
         self.sel = selection
         self.ap_rsne, self.sta_rsne = ap_rsne, sta_rsne
+        # RSN Extension elements (whole, or empty): ours goes in msg 3/4 after
+        # the RSNE; the STA's msg 2/4 must repeat its association's (SAE
+        # hash-to-element's downgrade protection)
+        self.ap_rsnxe, self.sta_rsnxe = ap_rsnxe, sta_rsnxe
         self.group = group
         self.config = config
         self.pmkid = pmkid  # sent in msg 1/4 (hostapd does for SAE and PMKSA caching)
@@ -200,7 +211,7 @@ class Authenticator:
         self._timeout_ctr += 1
         if self._timeout_ctr > self.config.pairwise_update_count:
             return self._fail(ReasonCode.FOURWAY_HANDSHAKE_TIMEOUT, "4-way handshake: no valid msg 2/4")
-        frame, replay = self._frame(KeyInfo.PAIRWISE | KeyInfo.ACK, key_length=key_len(self.sel.pairwise),
+        frame, replay = self._frame(_MSG1, key_length=key_len(self.sel.pairwise),
                                     nonce=self.anonce, mic=False,
                                     key_data=pmkid_kde(self.pmkid) if self.pmkid is not None else b"")
         self._sent.append(replay)
@@ -213,10 +224,8 @@ class Authenticator:
         if self._timeout_ctr > self.config.pairwise_update_count:
             return self._fail(ReasonCode.FOURWAY_HANDSHAKE_TIMEOUT, "4-way handshake: no valid msg 4/4")
         assert self.ptk is not None
-        data = pad_key_data(self.ap_rsne + self.group.key_data())
-        info = (KeyInfo.PAIRWISE | KeyInfo.INSTALL | KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE
-                | KeyInfo.ENCRYPTED_KEY_DATA)
-        frame, replay = self._frame(info, key_length=key_len(self.sel.pairwise), nonce=self.anonce,
+        data = pad_key_data(self.ap_rsne + self.ap_rsnxe + self.group.key_data())
+        frame, replay = self._frame(_MSG3, key_length=key_len(self.sel.pairwise), nonce=self.anonce,
                                     rsc=self.group.gtk.tx_pn, key_data=wrap_key_data(self.ptk.kek, data))
         # msg 4/4 may answer any msg 3/4 of this round (a retransmission
         # crossing the STA's reply)
@@ -297,11 +306,15 @@ class Authenticator:
             # hostapd: "invalid MIC in msg 2/4"; keep waiting, the retries decide
             return self._drop("mic")
         try:
-            rsne = parse_key_data(key.key_data).rsne
+            kd = parse_key_data(key.key_data)
         except FrameError:
             return self._drop("malformed_key_data")
-        if rsne != self.sta_rsne:
+        if kd.rsne != self.sta_rsne:
             return self._fail(ReasonCode.IE_IN_4WAY_DIFFERS, "RSNE in msg 2/4 differs from the association's")
+        if kd.rsnxe != self.sta_rsnxe:
+            # hostapd: "RSNXE from (Re)AssocReq did not match the one in
+            # EAPOL-Key msg 2/4": the frame is discarded, the retries decide
+            return self._drop("rsnxe_mismatch")
         self.ptk = ptk
         self._timeout_ctr = 0
         return self._msg3(now_ns)
@@ -347,8 +360,7 @@ class Authenticator:
         if self._group_ctr > self.config.group_update_count:
             return self._fail(ReasonCode.GROUP_KEY_UPDATE_TIMEOUT, "group key handshake: no valid msg 2/2")
         assert self.ptk is not None
-        info = KeyInfo.ACK | KeyInfo.MIC | KeyInfo.SECURE | KeyInfo.ENCRYPTED_KEY_DATA
-        frame, replay = self._frame(info, rsc=self.group.gtk.tx_pn,
+        frame, replay = self._frame(_GROUP_MSG1, rsc=self.group.gtk.tx_pn,
                                     key_data=wrap_key_data(self.ptk.kek, pad_key_data(self.group.key_data())))
         self._sent = [*self._sent, replay] if self._group_ctr > 1 else [replay]
         self._arm_retry(now_ns, self.config.timeout_first_group_ms, self._group_ctr)

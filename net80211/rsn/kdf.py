@@ -5,13 +5,13 @@ per AKM and the key data wrap (AES key wrap, RFC 3394).  Pure functions."""
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import struct
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import cmac
+from cryptography.hazmat.primitives import cmac, hashes
 from cryptography.hazmat.primitives.ciphers import algorithms
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
 
 from ..crypto.cipher import key_len
@@ -37,7 +37,10 @@ def pmk_from_passphrase(passphrase: str | bytes, ssid: bytes) -> bytes:
         raise ValueError("a passphrase is 8 to 63 printable ASCII characters")
     if not 0 < len(ssid) <= 32:
         raise ValueError("an SSID is 1 to 32 bytes")
-    return hashlib.pbkdf2_hmac("sha1", p, bytes(ssid), 4096, 32)
+    # cryptography's PBKDF2 (its own OpenSSL build) runs these 8192 HMACs
+    # in about half the time of hashlib's: the biggest single cost of
+    # bringing up a protected network
+    return PBKDF2HMAC(hashes.SHA1(), 32, bytes(ssid), 4096).derive(p)
 
 
 def prf_sha1(key: bytes, label: bytes, data: bytes, bits: int) -> bytes:

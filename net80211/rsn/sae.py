@@ -11,9 +11,14 @@ point arithmetic comes from pycryptodome (`cryptography` exposes no raw EC
 point addition); the field square roots are Python integers (P-256's prime
 is 3 mod 4).
 
+With hash-to-element the commit may carry a Rejected Groups element
+(12.4.8.6.4: the groups the peer refused earlier, which the receiver
+checks against its own) and takes an anti-clogging token in an
+Anti-Clogging Token Container element at its end rather than after the
+group (12.4.6).
+
 Not implemented: issuing anti-clogging tokens (an AP's policy: the STA
-side answers a token request), rejected-groups lists, FFC groups, other
-ECC groups.
+side answers a token request), FFC groups, other ECC groups.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import struct
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from Crypto.PublicKey.ECC import EccPoint
 
@@ -34,7 +40,8 @@ from .actions import CancelTimer, Failed, SetTimer
 from .kdf import kdf_sha256
 
 __all__ = ["GROUP_P256", "Commit", "derive_pwe", "derive_pt", "derive_pwe_h2e", "make_commit", "parse_commit",
-           "SaeKeys", "process_commit", "confirm_token", "Sae", "SaeState", "SendSae", "SaeAccepted"]
+           "split_token", "SaeKeys", "process_commit", "confirm_token", "Sae", "SaeState", "SendSae",
+           "SaeAccepted"]
 
 GROUP_P256 = 19
 # NIST P-256 (FIPS 186-4 D.1.2.3)
@@ -45,6 +52,8 @@ _R = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _LEN = 32
 _HNP_ROUNDS = 40  # k: always run this many rounds, found or not (side channels)
 PASSWORD_ID_EXT = 33  # Password Identifier element: ID 255, extension 33
+REJECTED_GROUPS_EXT = 92  # Rejected Groups element
+TOKEN_CONTAINER_EXT = 93  # Anti-Clogging Token Container element
 STATUS_SAE_HASH_TO_ELEMENT = 126  # an H2E commit says so in its status code
 STATUS_ANTI_CLOGGING_TOKEN_REQUIRED = 76
 _MAX_TOKEN = 256
@@ -109,11 +118,14 @@ def _sswu(u: int) -> EccPoint:
     return EccPoint(x, y, "p256")
 
 
+@lru_cache(maxsize=64)
 def derive_pt(ssid: bytes, password: bytes, identifier: bytes | None = None) -> EccPoint:
     """The password's PT, per SSID, for hash-to-element (12.4.4.2.3):
     pwd-seed = HKDF-Extract(SSID, password [|| identifier]); u1, u2 from
     HKDF-Expand with "SAE Hash to Element u1 P1"/"... u2 P2" (48 octets, mod
-    p); PT = SSWU(u1) + SSWU(u2)."""
+    p); PT = SSWU(u1) + SSWU(u2).  Kept per SSID and password, as hostapd
+    and wpa_supplicant keep the PT of a network (it does not depend on the
+    peers' addresses)."""
     seed = hmac.digest(ssid, password + (identifier or b""), "sha256")
     points = []
     for label in (b"SAE Hash to Element u1 P1", b"SAE Hash to Element u2 P2"):
@@ -133,35 +145,84 @@ def _point_bytes(p: EccPoint) -> bytes:
     return int(p.x).to_bytes(_LEN, "big") + int(p.y).to_bytes(_LEN, "big")
 
 
+def _ext(ext_id: int, data: bytes) -> bytes:
+    return bytes([255, len(data) + 1, ext_id]) + data
+
+
 @dataclass(frozen=True, slots=True)
 class Commit:
-    """An SAE Commit body's fields (after algorithm, sequence, status)."""
+    """An SAE Commit body's fields (after algorithm, sequence, status).
+    `h2e`: the hash-to-element layout (a token in its container element at
+    the end, a Rejected Groups element allowed)."""
 
     group: int
     scalar: int
     element: EccPoint
     identifier: bytes | None = None
     token: bytes | None = None
+    rejected_groups: tuple[int, ...] | None = None
+    h2e: bool = False
 
     def body(self) -> bytes:
-        out = struct.pack("<H", self.group) + (self.token or b"") + self.scalar.to_bytes(_LEN, "big")
+        token = self.token or b""
+        out = struct.pack("<H", self.group) + (b"" if self.h2e else token) + self.scalar.to_bytes(_LEN, "big")
         out += _point_bytes(self.element)
         if self.identifier is not None:
-            out += bytes([255, len(self.identifier) + 1, PASSWORD_ID_EXT]) + self.identifier
+            out += _ext(PASSWORD_ID_EXT, self.identifier)
+        if self.h2e and self.rejected_groups:
+            out += _ext(REJECTED_GROUPS_EXT, b"".join(struct.pack("<H", g) for g in self.rejected_groups))
+        if self.h2e and token:
+            out += _ext(TOKEN_CONTAINER_EXT, token)
         return out
 
 
-def make_commit(pwe: EccPoint, rand: int, mask: int, identifier: bytes | None = None) -> Commit:
+def make_commit(pwe: EccPoint, rand: int, mask: int, identifier: bytes | None = None, *,
+                h2e: bool = False) -> Commit:
     """scalar = (rand + mask) mod r, element = -(mask * PWE) (12.4.5.3)."""
     scalar = (rand + mask) % _R
     if scalar < 2:
         raise ValueError("degenerate commit scalar: draw rand and mask again")
-    return Commit(GROUP_P256, scalar, -(pwe * mask), identifier)
+    return Commit(GROUP_P256, scalar, -(pwe * mask), identifier, h2e=h2e)
 
 
-def parse_commit(body: bytes) -> Commit:
+def _ext_elements(rest: bytes) -> list[tuple[int, bytes]]:
+    """The extension elements after a commit's element: (extension id, data)."""
+    out = []
+    pos = 0
+    while pos < len(rest):
+        if (len(rest) - pos < 3 or rest[pos] != 255 or rest[pos + 1] < 1
+                or pos + 2 + rest[pos + 1] > len(rest)):
+            raise FrameError("trailing bytes after the SAE commit element")
+        end = pos + 2 + rest[pos + 1]
+        out.append((rest[pos + 2], rest[pos + 3:end]))
+        pos = end
+    return out
+
+
+def split_token(body: bytes, h2e: bool, token_len: int) -> tuple[bytes, bytes | None]:
+    """A commit body without its anti-clogging token, and the token (None
+    if it has none): after the group with hunting and pecking (`token_len`
+    bytes, an AP's own length), in the container element at the end with
+    hash-to-element."""
+    if not h2e:
+        if len(body) >= 2 + token_len + 3 * _LEN:
+            return body[:2] + body[2 + token_len:], body[2:2 + token_len]
+        return body, None
+    rest = body[2 + 3 * _LEN:]
+    try:
+        elements = _ext_elements(rest)
+    except FrameError:
+        return body, None
+    if elements and elements[-1][0] == TOKEN_CONTAINER_EXT:
+        token = elements[-1][1]
+        return body[:len(body) - len(token) - 3], token
+    return body, None
+
+
+def parse_commit(body: bytes, *, h2e: bool = False) -> Commit:
     """Read a peer's Commit body; FrameError for anything malformed or an
-    invalid scalar or element (12.4.5.4)."""
+    invalid scalar or element (12.4.5.4).  With `h2e` a Rejected Groups and
+    a token container element may follow the element."""
     if len(body) < 2:
         raise FrameError("SAE commit without a group")
     group = struct.unpack_from("<H", body)[0]
@@ -180,13 +241,23 @@ def parse_commit(body: bytes) -> Commit:
         element = EccPoint(x, y, "p256")
     except ValueError:
         raise FrameError("SAE commit element is not on the curve") from None
-    rest = body[2 + 3 * _LEN:]
-    identifier = None
-    if rest:
-        if len(rest) < 3 or rest[0] != 255 or rest[2] != PASSWORD_ID_EXT or rest[1] + 2 != len(rest):
-            raise FrameError("trailing bytes after the SAE commit element")
-        identifier = rest[3:]
-    return Commit(group, scalar, element, identifier)
+    identifier = token = None
+    rejected: tuple[int, ...] | None = None
+    # the order is fixed: identifier, rejected groups, token container
+    allowed = [PASSWORD_ID_EXT, *((REJECTED_GROUPS_EXT, TOKEN_CONTAINER_EXT) if h2e else ())]
+    for ext_id, data in _ext_elements(body[2 + 3 * _LEN:]):
+        if ext_id not in allowed:
+            raise FrameError(f"unexpected element (extension {ext_id}) in the SAE commit")
+        allowed = allowed[allowed.index(ext_id) + 1:]
+        if ext_id == PASSWORD_ID_EXT:
+            identifier = data
+        elif ext_id == REJECTED_GROUPS_EXT:
+            if not data or len(data) % 2:
+                raise FrameError("malformed Rejected Groups element")
+            rejected = struct.unpack(f"<{len(data) // 2}H", data)
+        else:
+            token = data
+    return Commit(group, scalar, element, identifier, token, rejected, h2e)
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,7 +393,8 @@ class Sae:
     def start(self, now_ns: int, *, rand: int | None = None, mask: int | None = None) -> list[SaeAction]:
         """Send our commit (`rand`/`mask` only for test vectors)."""
         self.rand = self._scalar() if rand is None else rand
-        self.own = make_commit(self.pwe, self.rand, self._scalar() if mask is None else mask, self.identifier)
+        self.own = make_commit(self.pwe, self.rand, self._scalar() if mask is None else mask, self.identifier,
+                               h2e=self.h2e)
         self.state = SaeState.COMMITTED
         return [self._commit_action(), self._arm(now_ns)]
 
@@ -368,19 +440,37 @@ class Sae:
         if len(body) < 3 or struct.unpack_from("<H", body)[0] != GROUP_P256 or len(body) - 2 > _MAX_TOKEN:
             self.drops["malformed"] += 1
             return []
+        token = body[2:]
+        if self.h2e:
+            # hash-to-element: the token comes (and goes back) in its container element
+            try:
+                elements = _ext_elements(token)
+            except FrameError:
+                elements = []
+            if len(elements) != 1 or elements[0][0] != TOKEN_CONTAINER_EXT or not elements[0][1]:
+                self.drops["malformed"] += 1
+                return []
+            token = elements[0][1]
         self.sync += 1
         if self.sync > self.sync_max:
             return self._fail("SAE: the AP keeps asking for anti-clogging tokens")
-        self.own = Commit(self.own.group, self.own.scalar, self.own.element, self.own.identifier, body[2:])
+        self.own = Commit(self.own.group, self.own.scalar, self.own.element, self.own.identifier, token,
+                          self.own.rejected_groups, self.h2e)
         return [self._commit_action(), self._arm(now_ns)]
 
     def _on_commit(self, body: bytes, now_ns: int) -> list[SaeAction]:
         assert self.own is not None
         try:
-            peer = parse_commit(body)
+            peer = parse_commit(body, h2e=self.h2e)
         except FrameError:
             self.drops["malformed"] += 1
             return []
+        if peer.rejected_groups is not None and GROUP_P256 in peer.rejected_groups:
+            # the peer says we refused a group we do support: someone in
+            # between did (a downgrade); refuse, as hostapd does
+            self.drops["rejected_groups"] += 1
+            return [SendSae(1, StatusCode.UNSPECIFIED, b""),
+                    *self._fail("SAE: the peer's Rejected Groups names a group we support")]
         if peer.scalar == self.own.scalar and peer.element == self.own.element:
             self.drops["reflection"] += 1  # our own commit sent back
             return []

@@ -46,6 +46,11 @@ from .policy import Selection
 
 __all__ = ["Supplicant", "SuppState"]
 
+# Key Information of the messages we send, as plain ints
+_MSG2 = int(KeyInfo.PAIRWISE | KeyInfo.MIC)
+_MSG4 = int(KeyInfo.PAIRWISE | KeyInfo.MIC | KeyInfo.SECURE)
+_GROUP_MSG2 = int(KeyInfo.MIC | KeyInfo.SECURE)
+
 
 class SuppState(enum.Enum):
     IDLE = "idle"  # associated, no EAPOL-Key seen yet
@@ -61,10 +66,15 @@ class Supplicant:
 
     def __init__(self, *, aa: bytes, spa: bytes, pmk: bytes, selection: Selection, ap_rsne: bytes,
                  sta_rsne: bytes, eapol_version: int = 1, pmkid: bytes | None = None,
-                 random: Callable[[int], bytes] = os.urandom) -> None:
+                 random: Callable[[int], bytes] = os.urandom, ap_rsnxe: bytes = b"",
+                 sta_rsnxe: bytes = b"") -> None:
         self.aa, self.spa, self.pmk = aa, spa, pmk
         self.sel = selection
         self.ap_rsne, self.sta_rsne = ap_rsne, sta_rsne
+        # the RSN Extension elements (whole, or empty): the AP's from its
+        # Beacon, which msg 3/4 must repeat; ours, sent in msg 2/4
+        self.ap_rsnxe, self.sta_rsnxe = ap_rsnxe, sta_rsnxe
+        self.request_replay = 0  # our own EAPOL-Key requests' replay counter
         self.eapol_version = eapol_version
         self.pmkid = pmkid  # the PMKSA's PMKID (SAE's), checked against msg 1/4's
         self._random = random
@@ -134,8 +144,8 @@ class Supplicant:
                                self.sel.pairwise)
         if self.state != SuppState.DONE:  # a PTK rekey keeps the installed keys until msg 3/4
             self.state = SuppState.WAIT_MSG3
-        return [self._send(KeyInfo.PAIRWISE | KeyInfo.MIC, key.replay_counter, self.tptk.kck,
-                           nonce=self.snonce, key_data=self.sta_rsne)]
+        return [self._send(_MSG2, key.replay_counter, self.tptk.kck,
+                           nonce=self.snonce, key_data=self.sta_rsne + self.sta_rsnxe)]
 
     def _key_data(self, key: EapolKey, kek: bytes) -> KeyData | str:
         if not key.has(KeyInfo.ENCRYPTED_KEY_DATA):
@@ -179,15 +189,16 @@ class Supplicant:
         data = self._key_data(key, self.tptk.kek)
         if isinstance(data, str):
             return self._drop(data)
-        if data.rsne != self.ap_rsne:
+        if data.rsne != self.ap_rsne or data.rsnxe != self.ap_rsnxe:
             self.state = SuppState.FAILED
+            what = "RSNE" if data.rsne != self.ap_rsne else "RSNXE"
             self.failure = Failed(ReasonCode.IE_IN_4WAY_DIFFERS,
-                                  "the RSNE in msg 3/4 differs from the AP's Beacon/Probe Response")
+                                  f"the {what} in msg 3/4 differs from the AP's Beacon/Probe Response")
             return [self.failure]
         group = self._group_keys(data)
         if isinstance(group, str):
             return self._drop(group)
-        out: list[Action] = [self._send(KeyInfo.PAIRWISE | KeyInfo.MIC | KeyInfo.SECURE, key.replay_counter,
+        out: list[Action] = [self._send(_MSG4, key.replay_counter,
                                         self.tptk.kck)]
         fresh = self.installed_tk != self.tptk.tk
         if fresh:
@@ -223,7 +234,7 @@ class Supplicant:
         group = self._group_keys(data)
         if isinstance(group, str):
             return self._drop(group)
-        out: list[Action] = [self._send(KeyInfo.MIC | KeyInfo.SECURE, key.replay_counter, self.ptk.kck)]
+        out: list[Action] = [self._send(_GROUP_MSG2, key.replay_counter, self.ptk.kck)]
         rsc = int.from_bytes(key.rsc[:6], "little")
         for act in group:
             if isinstance(act, InstallGtk):
@@ -234,6 +245,15 @@ class Supplicant:
             out.append(act)
         out.append(Completed("group"))
         return out
+
+    def request_ptk_rekey(self) -> list[Action]:
+        """Ask the AP for a new PTK (an EAPOL-Key request under the current
+        KCK, as wpa_supplicant does when its wpa_ptk_rekey lifetime ends)."""
+        if self.state != SuppState.DONE or self.ptk is None:
+            return []
+        self.request_replay = max(self.request_replay, self.rx_replay or 0) + 1
+        return [self._send(KeyInfo.REQUEST | KeyInfo.PAIRWISE | KeyInfo.MIC | KeyInfo.SECURE,
+                           self.request_replay, self.ptk.kck)]
 
     def deauthenticated(self, reason: int, now_ns: int) -> list[Action]:
         """The AP deauthenticated us.  During the 4-way handshake after msg

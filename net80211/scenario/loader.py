@@ -56,7 +56,8 @@ PATH_LOSS_PARAMS: dict[str, tuple[str, ...]] = {
 LINK_MODELS = ("snr", "prob")
 _PHYS = {"noise_dbm": float, "cca_dbm": float, "fading": float, "interference": bool, "freq_mhz": float}
 VAP_CONFIG = ("ssid", "channel", "bintval", "dtim_period", "hidessid")
-SECURITY_CONFIG = ("security", "passphrase", "pmf", "group_rekey")
+SECURITY_CONFIG = ("security", "passphrase", "pmf", "group_rekey", "sae_pwe", "ptk_rekey")
+_SECURITY_INTS = ("group_rekey", "sae_pwe", "ptk_rekey")
 SECURITY_MODES = (OpMode.HOSTAP, OpMode.STA, OpMode.P2P_GO, OpMode.P2P_CLIENT)
 FLAG_NAMES = {f.name.lower(): f for f in CloneFlags if f.name}
 PLACEMENTS = ("grid", "random", "line")
@@ -350,9 +351,9 @@ def _medium(loc: Located, raw: Any,
 
 
 def _security(t: _Table, spec: VapSpec, opmode: OpMode, name: str) -> None:
-    """security / passphrase / pmf / group_rekey: checked here, with the
+    """security / passphrase / pmf / group_rekey / sae_pwe / ptk_rekey: checked here, with the
     word that is wrong named, so a bad file fails before anything runs."""
-    given = {k: t.get(k, int if k == "group_rekey" else str) for k in SECURITY_CONFIG if t.has(k)}
+    given = {k: t.get(k, int if k in _SECURITY_INTS else str) for k in SECURITY_CONFIG if t.has(k)}
     if not given:
         return
     if opmode not in SECURITY_MODES and given.get("security", "open") != "open":
@@ -360,11 +361,12 @@ def _security(t: _Table, spec: VapSpec, opmode: OpMode, name: str) -> None:
                       "(hostap, sta, p2p-go, p2p-client)")
     try:
         security_config(name, given.get("security"), given.get("passphrase"), given.get("pmf"),
-                        given.get("group_rekey", GROUP_REKEY_S))
+                        given.get("group_rekey", GROUP_REKEY_S), given.get("sae_pwe"), given.get("ptk_rekey"))
     except InvalidArgument as e:
         text = e.strerror or str(e)
         said = text.split(":", 1)[-1][:20]  # "<name>: pmf must be ...": the word comes first
-        key = next((k for k in ("pmf", "passphrase", "group_rekey", "security") if k in said), "security")
+        key = next((k for k in ("pmf", "passphrase", "group_rekey", "sae_pwe", "ptk_rekey", "security")
+                    if k in said), "security")
         raise t.error(key if key in given else "security", text) from None
     spec.config.update(given)
 

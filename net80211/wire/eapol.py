@@ -79,6 +79,8 @@ class KdeType(enum.IntEnum):
 
 
 _HDR = struct.Struct(">BBH")
+_U16 = struct.Struct(">H")
+MIC_OFFSET = 4 + 77  # of the MIC in a whole EAPOL-Key frame: header, then the fixed fields
 # descriptor type, key info, key length, replay counter, nonce, IV, RSC, reserved
 _KEY_FIXED = struct.Struct(">BHHQ32s16s8s8s")
 
@@ -120,26 +122,35 @@ class EapolKey:
 
     @property
     def descriptor_version(self) -> int:
-        return self.key_info & KeyInfo.VERSION_MASK
+        return self.key_info & 7  # KeyInfo.VERSION_MASK
 
-    def has(self, flags: KeyInfo) -> bool:
-        return self.key_info & flags == flags
+    def has(self, flags: KeyInfo | int) -> bool:
+        # int arithmetic: an IntFlag's own & builds a new flag each time,
+        # and every EAPOL-Key frame asks a handful of these
+        f = int(flags)
+        return self.key_info & f == f
 
-    def body(self) -> bytes:
+    def _body(self, mic: bytes) -> bytes:
         return (_KEY_FIXED.pack(self.descriptor, self.key_info, self.key_length, self.replay_counter,
                                 self.nonce, self.iv, self.rsc, self.reserved)
-                + self.mic + struct.pack(">H", len(self.key_data)) + self.key_data)
+                + mic + _U16.pack(len(self.key_data)) + self.key_data)
+
+    def body(self) -> bytes:
+        return self._body(self.mic)
+
+    def _frame(self, mic: bytes) -> bytes:
+        body = self._body(mic)
+        return _HDR.pack(self.version, EapolType.KEY, len(body)) + body
 
     def to_bytes(self) -> bytes:
-        body = self.body()
-        return _HDR.pack(self.version, EapolType.KEY, len(body)) + body
+        return self._frame(self.mic)
 
     def with_mic(self, mic: bytes) -> EapolKey:
         return replace(self, mic=mic)
 
     def mic_input(self) -> bytes:
         """The bytes a MIC is computed over: the whole frame, MIC zeroed."""
-        return replace(self, mic=bytes(len(self.mic))).to_bytes()
+        return self._frame(bytes(len(self.mic)))
 
 
 def parse_eapol(buf: bytes, mic_len: int = 16) -> tuple[int, int, bytes | EapolKey]:
@@ -197,6 +208,11 @@ class KeyData:
     pmkid: bytes | None = None
     mac: bytes | None = None
     other: tuple[tuple[int, bytes], ...] = ()
+
+    @property
+    def rsnxe(self) -> bytes:
+        """The RSN Extension element (244), whole; b"" without one."""
+        return next((bytes((eid, len(body))) + body for eid, body in self.other if eid == 244), b"")
 
 
 def kde(kde_type: int, data: bytes) -> bytes:

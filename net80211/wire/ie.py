@@ -21,6 +21,8 @@ __all__ = [
     "SSID", "SupportedRates", "ExtendedRates", "DSParams", "TIM", "Country", "ERP",
     "HTCapabilities", "HTOperation", "RSN", "Vendor", "Unknown",
     "OUI_WFA", "OUI_MICROSOFT", "rates_ies", "p2p_ies", "p2p_attributes", "wps_ies", "wps_payload",
+    "timeout_interval", "timeout_interval_of", "TIMEOUT_REASSOC_DEADLINE", "TIMEOUT_KEY_LIFETIME",
+    "TIMEOUT_ASSOC_COMEBACK",
 ]
 
 
@@ -42,6 +44,7 @@ class ElementID(enum.IntEnum):
     RSN = 48
     EXT_RATES = 50
     MOBILITY_DOMAIN = 54
+    TIMEOUT_INTERVAL = 56
     HT_OPERATION = 61
     RM_ENABLED_CAPS = 70
     EXT_CAPABILITIES = 127
@@ -49,6 +52,7 @@ class ElementID(enum.IntEnum):
     VHT_CAPABILITIES = 191
     VHT_OPERATION = 192
     VENDOR = 221
+    RSNXE = 244  # RSN Extension
     EXTENSION = 255
 
 
@@ -572,6 +576,29 @@ class IEList(tuple):
         except IndexError:
             raise FrameError("truncated element header at the end of the frame") from None
         return tuple.__new__(cls, out)
+
+
+# --- Timeout Interval (9.4.2.48) ----------------------------------------------------
+TIMEOUT_REASSOC_DEADLINE, TIMEOUT_KEY_LIFETIME, TIMEOUT_ASSOC_COMEBACK = 1, 2, 3
+
+
+def timeout_interval(kind: int, value: int) -> Element:
+    """A Timeout Interval element: its type and a 32-bit value (TUs for the
+    association comeback time, seconds for a key lifetime)."""
+    _uint("timeout interval type", kind, 8)
+    _uint("timeout interval value", value, 32)
+    return _unknown(ElementID.TIMEOUT_INTERVAL, bytes((kind,)) + value.to_bytes(4, "little"))
+
+
+def timeout_interval_of(ies: Iterable[Element], kind: int) -> int | None:
+    """The value of the Timeout Interval element of that type, if any
+    (a malformed one counts as none)."""
+    for e in ies:
+        if e.eid == ElementID.TIMEOUT_INTERVAL:
+            data = e.body()
+            if len(data) == 5 and data[0] == kind:
+                return int.from_bytes(data[1:], "little")
+    return None
 
 
 # --- P2P and WPS: payloads that may span several vendor elements ------------------

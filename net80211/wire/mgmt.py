@@ -94,6 +94,7 @@ class StatusCode(enum.IntEnum):
     UNSUPP_RSN_IE_VERSION = 44
     INVALID_RSN_IE_CAP = 45
     CIPHER_SUITE_REJECTED = 46
+    INVALID_PMKID = 53
 
 
 class Capability(enum.IntFlag):

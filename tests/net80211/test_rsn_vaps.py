@@ -13,6 +13,7 @@ from ic import MS, SEC, Callout, RxInfo, Scheduler, State
 from net80211.driver import open_driver
 from net80211.input import input_all
 from net80211.output import data_frame
+from net80211.rsn.pmksa import PmksaCache
 from net80211.scenario import ScenarioError, ScenarioRun, loads_scenario
 from net80211.security import EAPOL_SNAP, auth_failure_backoff_s
 from net80211.wire.mgmt import Deauth, ReasonCode, StatusCode
@@ -127,8 +128,7 @@ def test_negotiation_refused_with_the_status_code(tamper, status):
 
     def choose(self, bss):
         ok = orig(self, bss)
-        body, sel, ours = self.target
-        self.target = (body, sel, tamper(RSNInfo.parse(ours)).body())
+        self.target = self.target._replace(ours=tamper(RSNInfo.parse(self.target.ours)).body())
         return ok
 
     type(rsn).choose = choose
@@ -490,3 +490,320 @@ def test_msg1_that_overtakes_the_association_is_held_not_lost():
     assert w.s.now_ns - t_run < 100 * MS
     assert w.sta.rsn.counters["eapol_early"] == 1
     assert w.sta.rsn.early_eapol is None  # taken by the handshake
+
+
+# -- SAE hash-to-element (sae_pwe) -------------------------------------------------
+def _rsnxe_of(frame_ies) -> bytes | None:
+    el = next((e for e in frame_ies if e.eid == 244), None)
+    return None if el is None else el.body()
+
+
+def _sae_statuses(w: World) -> list[tuple[int, int]]:
+    """(transaction, status) of every SAE Authentication frame the medium carried."""
+    return [(_sae_seq(f), int.from_bytes(f[28:30], "little")) for f in w.frames
+            if f[0] == 0xB0 and _sae_seq(f)]
+
+
+def _capture(w: World) -> None:
+    """Keep every frame a radio of the world receives, in `w.frames`."""
+    w.frames = []
+    for dev in w.d.devices:
+        port = dev.port
+
+        def rx(frame, info, _orig=port.rx):
+            w.frames.append(bytes(frame))
+            _orig(frame, info)
+        port.rx = rx
+
+
+@pytest.mark.parametrize(("ap_pwe", "sta_pwe", "h2e"), [(1, 1, True), (2, 2, True), (2, 1, True),
+                                                        (1, 2, True), (2, 0, False), (0, 2, False),
+                                                        (0, 0, False)])
+def test_sae_password_element_method_follows_sae_pwe(ap_pwe, sta_pwe, h2e):
+    w = World("wpa3-sae", ap_kw={"sae_pwe": ap_pwe}, sta_kw={"sae_pwe": sta_pwe})
+    _capture(w)
+    w.connect()
+    from net80211.beacon import beacon_frame
+    from net80211.wire.ie import IEList
+    beacon_ies = IEList.parse(beacon_frame(w.ap, 0)[36:])
+    # the AP advertises H2E in its RSNXE (bit 5) exactly when its sae_pwe enables it
+    assert _rsnxe_of(beacon_ies) == (b"\x20" if ap_pwe else None)
+    commits = [st for seq, st in _sae_statuses(w) if seq == 1]
+    assert commits and set(commits) == {126 if h2e else 0}
+    assert w.sta.rsn.describe()["sae_h2e"] is h2e
+    node = w.ap_nodes()[0]
+    # the station's RSNXE (H2E enabled) reached the AP and was repeated in msg 2/4
+    assert node.rsn.sta_rsnxe == (b"\xf4\x01\x20" if sta_pwe else b"")
+    assert not node.rsn.auth.drops
+    _ping_both_ways(w)
+
+
+def test_h2e_only_ap_drops_hunting_and_pecking_commits():
+    w = World("wpa3-sae", ap_kw={"sae_pwe": 1}, sta_kw={"sae_pwe": 0})
+    w.s.run_for(8 * SEC)
+    assert w.sta.state != State.RUN and w.sta.rsn.state != "completed"
+    assert w.ap.rsn.sae_drops["pwe_method"] >= 1 and w.ap.rsn.counters["sae_accepted"] == 0
+
+
+def test_h2e_only_station_skips_an_ap_without_h2e():
+    w = World("wpa3-sae", ap_kw={"sae_pwe": 0}, sta_kw={"sae_pwe": 1})
+    w.s.run_for(4 * SEC)
+    assert w.sta.state == State.SCAN and w.ap.rsn.counters["sae_accepted"] == 0
+    # in a transition network it takes the PSK side instead
+    w2 = World("wpa2-wpa3", ap_kw={"sae_pwe": 0}, sta_kw={"sae_pwe": 1})
+    w2.connect()
+    assert w2.sta.rsn.describe()["akm"] == "PSK"
+
+
+def test_h2e_anti_clogging_token_goes_in_its_container():
+    w = World("wpa3-sae", nsta=2, ap_kw={"sae_pwe": 1}, sta_kw={"sae_pwe": 1})
+    w.ap.rsn.anti_clogging_threshold = 0
+    _capture(w)
+    w.connect()
+    c = w.ap.rsn.counters
+    assert c["sae_token_request"] >= 2 and c["sae_token_ok"] >= 2
+    requests = [f for f in w.frames if f[0] == 0xB0 and _sae_seq(f) == 1
+                and int.from_bytes(f[28:30], "little") == 76]
+    # group 19, then the Anti-Clogging Token Container element (255, len, 93)
+    assert requests and all(f[30:32] == b"\x13\x00" and f[32] == 255 and f[34] == 93 for f in requests)
+
+
+def test_h2e_rsnxe_downgrade_is_caught_in_msg3():
+    """The station saw no RSNXE (stripped by someone in between) but msg 3/4
+    carries the AP's: the 4-way handshake fails with reason 17."""
+    w = World("wpa3-sae", ap_kw={"sae_pwe": 2}, sta_kw={"sae_pwe": 2})
+    rsn = w.sta.rsn
+    orig = type(rsn).choose
+
+    def choose(self, bss):
+        ok = orig(self, bss)
+        self.target = self.target._replace(ap_rsnxe=b"", h2e=False)
+        return ok
+
+    type(rsn).choose = choose
+    try:
+        assert w.s.run_until(lambda: rsn.last_failure is not None, 5 * SEC)
+    finally:
+        type(rsn).choose = orig
+    assert rsn.last_failure[0] == ReasonCode.IE_IN_4WAY_DIFFERS and "RSNXE" in rsn.last_failure[1]
+
+
+@pytest.mark.parametrize("kw", [{"sae_pwe": 3}, {"sae_pwe": "1"}])
+def test_bad_sae_pwe_is_named(kw):
+    s = Scheduler()
+    d = open_driver("hwsim", s, radios=1)
+    with pytest.raises(OSError) as ei:
+        d.devices[0].create_vap("wlan0", "hostap", ssid="x", channel=6, security="wpa3-sae", passphrase=PASS,
+                                **kw)
+    assert ei.value.errno == errno.EINVAL and "sae_pwe" in str(ei.value)
+    with pytest.raises(OSError) as ei:
+        d.devices[0].create_vap("wlan1", "hostap", ssid="x", channel=6, security="wpa2-psk", passphrase=PASS,
+                                sae_pwe=1)
+    assert ei.value.errno == errno.EINVAL and "sae_pwe" in str(ei.value)
+
+
+def test_sae_pwe_and_ptk_rekey_in_a_scenario():
+    ap = 'security = "wpa3-sae"\npassphrase = "secret12"\nsae_pwe = 1\nptk_rekey = 1'
+    sta = 'security = "wpa3-sae"\npassphrase = "secret12"\nsae_pwe = 2'
+    run = ScenarioRun(loads_scenario(SCENARIO.format(ap=ap, sta=sta), file="s.toml"))
+    run.build()
+    apv, stav = run.vaps["ap0"], run.vaps["sta0"]
+    assert apv.rsn.cfg.sae_pwe == 1 and apv.rsn.cfg.ptk_rekey_s == 1 and stav.rsn.cfg.sae_pwe == 2
+    stav_rsn = stav.rsn
+    run.run()
+    assert stav_rsn.handshakes >= 2 and stav_rsn.counters["ptk_rekeys"] >= 1
+    for bad, word in (("sae_pwe = 7", "sae_pwe"), ("ptk_rekey = -2", "ptk_rekey")):
+        with pytest.raises(ScenarioError) as ei:
+            text = SCENARIO.format(ap=ap.replace(bad.split()[0] + " = 1", bad), sta=sta)
+            loads_scenario(text, file="s.toml")
+        assert word in str(ei.value).split("vaps[0].", 1)[1]
+
+
+# -- PTK rekey (ptk_rekey) -----------------------------------------------------------
+@pytest.mark.parametrize("security", ["wpa2-psk", "wpa3-sae"])
+def test_ptk_rekey_on_interval_keeps_data_flowing(security):
+    w = World(security, ap_kw={"ptk_rekey": 2})
+    w.connect()
+    node = w.ap_nodes()[0]
+    tk0 = node.rsn.keys.pairwise.key
+    _ping_both_ways(w)
+    # traffic every 100 ms across two rekeys
+    sent = got = 0
+    t_end = w.s.now_ns + 5 * SEC
+    while w.s.now_ns < t_end:
+        before = len(w.ap.netdev.rx)
+        assert w.sta.transmit(_eth(w.ap.macaddr, w.sta.macaddr, b"tick" * 10))
+        sent += 1
+        w.s.run_for(100 * MS)
+        got += len(w.ap.netdev.rx) - before
+    ap_rsn, sta_rsn = w.ap.rsn, w.sta.rsn
+    assert ap_rsn.counters["ptk_rekeys"] == 2 and sta_rsn.counters["ptk_rekeys"] == 2
+    assert ap_rsn.handshakes == 3 and sta_rsn.describe()["handshakes"] == 3
+    assert ap_rsn.describe()["ptk_rekey"] == 2
+    assert node.rsn.keys.pairwise.key != tk0
+    assert node.rsn.keys.pairwise.key == w.sta.bss_node.rsn.keys.pairwise.key
+    assert w.sta.state == State.RUN and node.associated
+    assert got == sent  # nothing lost to the rekeys at this pace
+    _ping_both_ways(w)
+
+
+def test_station_ptk_rekey_asks_the_ap():
+    w = World("wpa2-psk", sta_kw={"ptk_rekey": 1})
+    w.connect()
+    w.s.run_for(2500 * MS)
+    assert w.sta.rsn.counters["ptk_rekey_requests"] == 2
+    assert w.ap.rsn.counters["ptk_rekeys"] == 2 and w.sta.rsn.counters["ptk_rekeys"] == 2
+    _ping_both_ways(w)
+
+
+def test_bad_ptk_rekey_is_named():
+    s = Scheduler()
+    d = open_driver("hwsim", s, radios=1)
+    with pytest.raises(OSError) as ei:
+        d.devices[0].create_vap("wlan0", "hostap", ssid="x", channel=6, security="wpa2-psk", passphrase=PASS,
+                                ptk_rekey=-1)
+    assert ei.value.errno == errno.EINVAL and "ptk_rekey" in str(ei.value)
+
+
+# -- the AP's SA Query (an MFP station asking to associate again) ----------------------
+def _assoc_responses(w: World) -> list[tuple[int, bytes]]:
+    """(status, elements) of the Association Responses the station received."""
+    return [(int.from_bytes(f[26:28], "little"), f[30:]) for f in w.frames if f[0] in (0x10, 0x30)]
+
+
+def test_mfp_station_that_lost_its_state_comes_back_after_the_ap_sa_query():
+    """The station forgets its association without a word (a reboot): its new
+    request is refused with status 30 and the comeback time while the AP's
+    SA Query goes unanswered; after it, the request succeeds."""
+    w = World("wpa3-sae")
+    w.connect()
+    ap, sta = w.ap, w.sta
+    _capture(w)
+    sta.rsn.pmksa = PmksaCache()  # a reboot: nothing cached either
+    sta.new_state(State.SCAN, 0)  # keys and association dropped, no frame sent
+    w.s.run_until(lambda: ap.rsn.counters["assoc_refused_sa_query"] >= 1, 5 * SEC)
+    t0 = w.s.now_ns
+    node = w.ap_nodes()[0]
+    assert node.associated and node.rsn.sa_query is not None  # still held while the query runs
+    w.connect(within=10 * SEC)
+    resp = _assoc_responses(w)
+    assert resp[0][0] == StatusCode.REFUSED_TEMPORARILY and resp[-1][0] == StatusCode.SUCCESS
+    from net80211.wire.ie import TIMEOUT_ASSOC_COMEBACK, IEList, timeout_interval_of
+    comeback = timeout_interval_of(IEList.parse(resp[0][1]), TIMEOUT_ASSOC_COMEBACK)
+    assert comeback == 1000  # hostapd's assoc_sa_query_max_timeout, in TU
+    c = ap.rsn.counters
+    assert c["sa_query_started"] == 1 and c["sa_query_timeout"] == 1 and c["sa_query_ok"] == 0
+    assert c["sae_accepted"] == 2 and c["pmksa_cache_used"] == 0  # a full SAE while the AP held it
+    assert sta.rsn.counters["assoc_comebacks"] == 1
+    # the station came back once the query (1000 TU) was over, not before
+    assert w.s.now_ns - t0 >= 1000 * 1_024_000
+    # four SA Query requests went: the first and retries every 201 TU within 1000 TU
+    queries = [f for f in w.frames if f[0] == 0xD0 and f[4:10] == sta.macaddr]
+    assert len(queries) == 5
+    _ping_both_ways(w)
+
+
+def test_forged_association_request_for_an_mfp_station_is_refused_and_the_station_answers():
+    w = World("wpa3-sae")
+    w.connect()
+    ap, sta = w.ap, w.sta
+    from net80211.wire.ie import SSID, IEList
+    from net80211.wire.mgmt import AssocReq
+    body = AssocReq(0x0411, 10, IEList([SSID(b"lab"), sta.rsn.assoc_element()])).to_bytes()
+    forged = bytes([0x00, 0, 0, 0]) + ap.macaddr + sta.macaddr + ap.macaddr + b"\x00\x00" + body
+    w.inject(ap, forged)
+    w.s.run_for(2 * SEC)
+    c = ap.rsn.counters
+    assert c["assoc_refused_sa_query"] == 1 and c["sa_query_ok"] == 1 and c["sa_query_timeout"] == 0
+    assert sta.rsn.counters["sa_query_answered"] == 1
+    node = w.ap_nodes()[0]
+    assert node.associated and node.rsn.port_open and sta.state == State.RUN
+    _ping_both_ways(w)
+
+
+def test_a_station_without_mfp_reassociates_at_once():
+    w = World("wpa2-psk")
+    w.connect()
+    w.sta.new_state(State.SCAN, 0)
+    w.connect()
+    assert w.ap.rsn.counters["assoc_refused_sa_query"] == 0
+
+
+# -- PMKSA caching -----------------------------------------------------------------------
+def _sae_frames(w: World) -> int:
+    return sum(1 for f in w.frames if f[0] == 0xB0 and _sae_seq(f))
+
+
+def test_sae_station_that_comes_back_uses_its_cached_pmksa():
+    w = World("wpa3-sae")
+    w.connect()
+    ap, sta = w.ap, w.sta
+    first_tk = w.ap_nodes()[0].rsn.keys.pairwise.key
+    pmkid = w.ap_nodes()[0].rsn.pmkid
+    assert [e.pmkid for e in ap.rsn.pmksa.entries()] == [pmkid] == [e.pmkid for e in sta.rsn.pmksa.entries()]
+    sta.down()
+    w.s.run_for(2 * SEC)
+    assert not w.ap_nodes()
+    _capture(w)
+    sta.up()
+    w.connect()
+    # no SAE: Open System authentication, the PMKID in the RSNE, then msg 1/4 naming it
+    assert _sae_frames(w) == 0
+    assert ap.rsn.counters["sae_accepted"] == 1 and ap.rsn.counters["pmksa_cache_used"] == 1
+    assert sta.rsn.counters["pmksa_cache_used"] == 1
+    node = w.ap_nodes()[0]
+    assert RSNInfo.parse(node.rsn.sta_rsne[2:]).pmkids == (pmkid,) and node.rsn.pmkid == pmkid
+    assert node.rsn.keys.pairwise.key != first_tk  # a fresh PTK from the same PMK
+    _ping_both_ways(w)
+
+
+def test_an_expired_pmksa_means_a_full_sae_again():
+    w = World("wpa3-sae")
+    w.ap.rsn.pmksa.lifetime_s = w.sta.rsn.pmksa.lifetime_s = 5
+    w.connect()
+    w.sta.down()
+    w.s.run_for(6 * SEC)
+    _capture(w)
+    w.sta.up()
+    w.connect()
+    assert _sae_frames(w) >= 4 and w.ap.rsn.counters["sae_accepted"] == 2
+    assert w.ap.rsn.counters["pmksa_cache_used"] == 0 and w.sta.rsn.pmksa.expired == 1
+
+
+def test_an_ap_without_the_pmksa_refuses_with_53_and_the_station_runs_sae_at_once():
+    w = World("wpa3-sae")
+    w.connect()
+    w.sta.down()
+    w.s.run_for(1 * SEC)
+    w.ap.rsn.pmksa = PmksaCache()  # the AP forgot (a restart of its daemon)
+    _capture(w)
+    w.sta.up()
+    t0 = w.s.now_ns
+    w.connect()
+    assert [st for st, _ in _assoc_responses(w)] == [StatusCode.INVALID_PMKID, StatusCode.SUCCESS]
+    assert w.sta.rsn.counters["pmksa_refused"] == 1 and w.ap.rsn.counters["pmksa_miss"] == 1
+    assert w.ap.rsn.counters["sae_accepted"] == 2 and w.s.now_ns - t0 < 2 * SEC  # no back-off
+    assert len(w.sta.rsn.pmksa) == 1  # the new SAE's
+    _ping_both_ways(w)
+
+
+def test_psk_keeps_no_pmksa_and_ignores_a_pmkid():
+    w = World("wpa2-psk")
+    rsn = w.sta.rsn
+    orig = type(rsn).choose
+
+    def choose(self, bss):
+        ok = orig(self, bss)
+        mine = RSNInfo.parse(self.target.ours)
+        self.target = self.target._replace(ours=RSNInfo(mine.group_cipher, mine.pairwise, mine.akms,
+                                                        mine.capabilities, pmkids=(b"\x11" * 16,)).body())
+        return ok
+
+    type(rsn).choose = choose
+    try:
+        w.connect()
+    finally:
+        type(rsn).choose = orig
+    assert len(w.ap.rsn.pmksa) == 0 and len(w.sta.rsn.pmksa) == 0
+    assert w.ap_nodes()[0].rsn.pmkid is None  # msg 1/4 without a PMKID, as hostapd for PSK
+    _ping_both_ways(w)

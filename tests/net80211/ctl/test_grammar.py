@@ -127,7 +127,8 @@ def test_table_is_introspectable():
     assert set(words) == {c.name for c in grammar.COMMANDS}
     assert {"wlandev", "wlanmode", "wlanbssid", "wlanaddr", "bssid", "-bssid", "beacons", "-beacons",
             "wdslegacy", "-wdslegacy", "ssid", "channel", "netdev", "netns", "security", "passphrase", "pmf",
-            "up", "bintval", "dtimperiod", "hidessid", "-hidessid"} == set(words["create"])
+            "sae_pwe", "ptk_rekey", "up", "bintval", "dtimperiod", "hidessid",
+            "-hidessid"} == set(words["create"])
     script = grammar.bash_completion()
     assert "complete -F _wlanctl wlanctl" in script and "wdslegacy" in script
 
@@ -142,6 +143,7 @@ _values = {"wlandev": _names, "wlanmode": st.sampled_from(["sta", "hostap", "ap"
            "security": st.sampled_from(["open", "wpa2-psk", "wpa3-sae", "wpa2-wpa3"]),
            "passphrase": st.from_regex(r"[!-~]{8,63}", fullmatch=True),
            "pmf": st.sampled_from(["disabled", "optional", "required"]),
+           "sae_pwe": st.integers(0, 2), "ptk_rekey": st.integers(0, 65535),
            "bintval": st.integers(0, 2000), "dtimperiod": st.integers(0, 300)}
 
 

@@ -71,3 +71,30 @@ def test_bad_security_words_are_refused_by_name(daemon, capsys, words, needle):
                 "ssid", "x", "channel", "6", *words)
     assert r.rc == errno.EINVAL and needle in r.err, (r.rc, r.err)
     assert "wlan5" not in wlanctl(capsys, daemon.sock, "list").out
+
+
+def test_sae_pwe_and_ptk_rekey_from_the_command_line(daemon, capsys):
+    def w(*words):
+        return wlanctl(capsys, daemon.sock, *words)
+
+    r = w("wlan6", "create", "wlandev", "hwsim0", "wlanmode", "hostap", "ssid", "h2e", "channel", "6",
+          "security", "wpa3-sae", "passphrase", "secret12", "sae_pwe", "1", "ptk_rekey", "30", "up")
+    assert r.rc == 0, r.err
+    r = w("wlan7", "create", "wlandev", "hwsim1", "wlanmode", "sta", "ssid", "h2e", "security", "wpa3-sae",
+          "passphrase", "secret12", "sae_pwe", "2", "up")
+    assert r.rc == 0, r.err
+    end = time.monotonic() + DEADLINE_S
+    sec: dict = {}
+    while time.monotonic() < end:
+        sec = json.loads(w("wlan7", "--json").out)["vap"]["security"]
+        if sec.get("state") == "completed":
+            break
+        time.sleep(0.05)  # polling a real-time daemon, not protocol timing
+    assert sec["state"] == "completed" and sec["sae_pwe"] == 2 and sec["sae_h2e"] is True, sec
+    ap = json.loads(w("wlan6", "--json").out)["vap"]["security"]
+    assert ap["sae_pwe"] == 1 and ap["ptk_rekey"] == 30
+    r = w("wlan8", "create", "wlandev", "hwsim0", "wlanmode", "hostap", "ssid", "x", "channel", "6",
+          "security", "wpa3-sae", "passphrase", "secret12", "sae_pwe", "4")
+    assert r.rc == errno.EINVAL and "sae_pwe" in r.err
+    for name in ("wlan7", "wlan6"):
+        assert w(name, "destroy").rc == 0

@@ -40,6 +40,7 @@ from net80211.rsn.sae import (
     make_commit,
     parse_commit,
     process_commit,
+    split_token,
 )
 from net80211.wire.eapol import parse_eapol, parse_key_data
 from net80211.wire.frame import FrameError
@@ -304,3 +305,58 @@ def test_a_token_request_is_answered_with_the_same_commit_and_the_token():
     a.receive(1, 0, peer_commit, 20)
     assert a.receive(1, STATUS_ANTI_CLOGGING_TOKEN_REQUIRED, b"\x13\x00" + token, 30) == []
     assert a.drops["unexpected"] == 1
+
+
+def _h2e_pair() -> tuple[Sae, Sae]:
+    rng = iter(range(1, 10_000))
+    rand = lambda n: next(rng).to_bytes(n, "big")  # noqa: E731
+    a = Sae(password=PASSWORD, own_addr=ADDR1, peer_addr=ADDR2, ssid=b"lab", random=rand)
+    b = Sae(password=PASSWORD, own_addr=ADDR2, peer_addr=ADDR1, ssid=b"lab", random=rand)
+    return a, b
+
+
+def test_h2e_token_request_and_answer_use_the_container_element():
+    a, _ = _h2e_pair()
+    (commit, _) = a.start(0)
+    assert commit.status == STATUS_SAE_HASH_TO_ELEMENT
+    token = bytes(range(32))
+    container = bytes((255, 33, 93)) + token
+    (again, _) = a.receive(1, STATUS_ANTI_CLOGGING_TOKEN_REQUIRED, b"\x13\x00" + container, 10)
+    # the token goes at the end, in its container, not after the group
+    assert again.body == commit.body + container
+    assert split_token(again.body, True, 32) == (commit.body, token)
+    assert parse_commit(again.body, h2e=True).token == token
+    # a bare token (the hunting-and-pecking layout) is malformed for H2E
+    assert a.receive(1, STATUS_ANTI_CLOGGING_TOKEN_REQUIRED, b"\x13\x00" + token, 20) == []
+    assert a.drops["malformed"] == 1
+    with pytest.raises(FrameError):
+        parse_commit(again.body)  # a container without H2E
+
+
+def test_h2e_commit_naming_a_supported_group_as_rejected_is_refused():
+    a, b = _h2e_pair()
+    a.start(0)
+    b.start(0)
+    own = b.own
+    forged = sae.Commit(own.group, own.scalar, own.element, rejected_groups=(20, 19), h2e=True)
+    parsed = parse_commit(forged.body(), h2e=True)
+    assert parsed.rejected_groups == (20, 19)
+    out = a.receive(1, STATUS_SAE_HASH_TO_ELEMENT, forged.body(), 5)
+    assert out[0] == SendSae(1, 1, b"") and a.state == SaeState.FAILED and a.drops["rejected_groups"] == 1
+    # groups we do not support may be named: the exchange goes on
+    a2, b2 = _h2e_pair()
+    a2.start(0)
+    b2.start(0)
+    ok = sae.Commit(b2.own.group, b2.own.scalar, b2.own.element, rejected_groups=(20,), h2e=True)
+    assert a2.receive(1, STATUS_SAE_HASH_TO_ELEMENT, ok.body(), 5)[0].transaction == 2
+    # elements out of order or a malformed list are malformed commits
+    with pytest.raises(FrameError):
+        parse_commit(own.body() + bytes((255, 2, 92, 19)), h2e=True)
+
+
+def test_hunting_and_pecking_refuses_h2e_commits_and_the_other_way():
+    a, b = _h2e_pair()
+    a.start(0)
+    hnp = Sae(password=PASSWORD, own_addr=ADDR2, peer_addr=ADDR1)
+    (c, _) = hnp.start(0)
+    assert a.receive(1, c.status, c.body, 1) == [] and a.drops["status"] == 1
