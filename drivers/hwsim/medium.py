@@ -50,7 +50,7 @@ from .kernel.medtypes import (
     parse_header,
     unpack4,
 )
-from .kernel.model import MIN_DISTANCE_M, SNR_NONE
+from .kernel.model import MIN_DISTANCE_M, SNR_NONE, cells_of
 from .profiles import HWSIM_CAPS, radio_shape
 from .world import ModelSpec
 
@@ -336,6 +336,7 @@ class HwsimMedium:
         self._link_overrides: dict[tuple[int, int], tuple[float | None, float | None]] = {}
         self._links_dirty = True
         self._index: _CellIndex | None = None  # the kernel's view of positions (path loss only)
+        self._kcell_size = 0.0  # the side of the kernel's cells (world.ModelSpec.cells), with _index
         self._moved: dict[int, None] = {}  # ports moved since the links were last brought up to date
         self.links_rebuilt = 0  # whole-world link computations
         self.links_moved = 0  # single radios' links brought up to date after a move
@@ -505,11 +506,13 @@ class HwsimMedium:
             k.set_cell_reach(0)
             self._index = None
         else:
-            grid, cell_reach = cells
-            for i, (cx, cy) in enumerate(grid.tolist()):
+            kgrid, cell_reach, self._kcell_size = cells
+            for i, (cx, cy) in enumerate(kgrid.tolist()):
                 k.set_cell(i, cx, cy)
             k.set_cell_reach(cell_reach)
-            self._index = _CellIndex(max(reach, MIN_DISTANCE_M), reach, pos, power, gain, grid)
+            # the link index's cells are as wide as the hearing range (nine of them hold every link)
+            size = max(reach, MIN_DISTANCE_M)
+            self._index = _CellIndex(size, reach, pos, power, gain, cells_of(pos, size))
 
     def _apply_moves(self) -> None:
         """Bring the links of the ports that moved up to date, one port at a
@@ -539,7 +542,8 @@ class HwsimMedium:
             touched = (into > SNR_NONE) | (was > SNR_NONE)
             for j, snr in zip(js[touched].tolist(), into[touched].tolist(), strict=True):
                 k.set_link(j, i, snr, 0.0)
-            k.set_cell(i, new_cell[0], new_cell[1])
+            kc = np.floor(self.ports[i].position[:2] / self._kcell_size)  # as model.cells_of
+            k.set_cell(i, int(kc[0]), int(kc[1]))
             self.links_moved += 1
 
     @property
@@ -759,6 +763,8 @@ class HwsimMedium:
         """Kernel counters (frames, deliveries, drops, collisions, ...) plus the face's."""
         c = self._k.counters()
         c.update(self.stats)
+        # transmissions looked at as each other's interferers (the work spatial cells spare)
+        c["overlaps"] = self._k.num_overlaps
         return c
 
     @property

@@ -23,6 +23,10 @@ MOVE_INTERVAL_S = 3  # wmediumd moves stations by their direction every 3 s
 # most a tenth of the noise power (0.4 dB off the SINR).  Leaving them out
 # makes a world's cost grow with its links rather than with N².
 LINK_FLOOR_DB = -10.0
+# The kernel's cells are this many to the distance at which two senders may
+# still share a receiver (ModelSpec.cells): finer cells fit the circle of
+# that radius better, but a new transmission looks up more of them.
+CELLS_PER_MEETING_RANGE = 4
 
 Row = tuple[int, NDArray[np.uint32], NDArray[np.float64], NDArray[np.float64] | None]
 
@@ -163,14 +167,30 @@ class ModelSpec:
         return reach if math.isfinite(reach) else None
 
     def cells(self, positions: NDArray[np.float64], tx_power: NDArray[np.float64],
-              rx_gain: NDArray[np.float64] | None = None) -> tuple[NDArray[np.int64], int] | None:
-        """Spatial cells as wide as the hearing range and the kernel's reach
-        (2: two transmissions can meet at a receiver only within two cells),
-        or None where links do not follow positions."""
+              rx_gain: NDArray[np.float64] | None = None) -> tuple[NDArray[np.int64], int, float] | None:
+        """The kernel's spatial cells: (each radio's cell, the reach in
+        cells, the cells' side in metres), or None where links do not follow
+        positions.
+
+        Two transmissions can only matter to each other at a receiver that
+        decodes one (within the decoding range of its sender: SNR above the
+        fading's best case, and a link) and has a link to the other's sender
+        (within the hearing range at `link_floor_db`), so senders further
+        apart than the sum of the two never meet.  Cells of a quarter of that
+        distance with a reach of 4 cells leave out what lies beyond it but
+        for the cells' corners."""
         reach = self.hearing_range(tx_power, rx_gain) if len(positions) else None
         if reach is None:
             return None
-        return model.cells_of(positions, max(reach, model.MIN_DISTANCE_M)), 2
+        best = float(np.max(tx_power)) + (float(np.max(rx_gain)) if rx_gain is not None else 0.0)
+        # the kernel's decoding threshold (kernel.c decode_db): at or below it nothing decodes
+        decode_db = max(self.link_floor_db, -6.0 * abs(self.fading))
+        decode = model.hearing_range(self.path_loss, best, decode_db, freq_mhz=self.freq_mhz,
+                                     noise_dbm=self.noise_dbm, **self.params)
+        # a margin far above the rounding of positions into cells
+        meet = (reach + decode) * (1.0 + 1e-9)
+        size = max(meet / CELLS_PER_MEETING_RANGE, model.MIN_DISTANCE_M)
+        return model.cells_of(positions, size), max(1, math.ceil(meet / size)), size
 
     def links_of(self, positions: NDArray[np.float64], tx_power: NDArray[np.float64], i: int,
                  others: NDArray[np.int64], reach: float, rx_gain: NDArray[np.float64] | None = None

@@ -10,6 +10,14 @@ through the scenario runner, in two deployments:
   them, its stations with it), ~100 m² per radio (a square of side
   sqrt(100 (N + 10 N)) m), log-distance exponent 3.5; 50/500 up to
   1000/10000 radios.  Its cost should grow about linearly with N.
+- `density-tiles` (--deployment density-tiles): the same sizes made of
+  copies of the 50/500 `density` world (a tile: its positions, channels
+  and SSIDs' pattern) side by side, a hearing range and more apart, so no
+  link crosses from one tile to another.  A bigger `density` world has
+  fewer of its radios near an edge, so each frame reaches more of them and
+  costs more; in tiles every frame reaches what it does at 50/500 whatever
+  the size, so what the cost still grows by is the code's, not the
+  geometry's.
 
 Every size runs in a subprocess of its own so that its peak RSS
 (getrusage ru_maxrss) is its own.  Reports wall time (build and run), peak
@@ -49,7 +57,12 @@ from net80211.scenario import ScenarioRun, scenario_from_dict  # noqa: E402
 SIZES = {
     "one-channel": ((10, 100), (20, 200), (50, 500), (100, 1000)),
     "density": ((50, 500), (100, 1000), (200, 2000), (500, 5000), (1000, 10000)),
+    "density-tiles": ((50, 500), (100, 1000), (200, 2000), (500, 5000), (1000, 10000)),
 }
+TILE = (50, 500)  # a density-tiles tile: the smallest density world
+# Between tiles: more than the farthest link (log distance 3.5, 20 dBm, 10 dB
+# below the noise floor: 206 m), so the tiles do not hear each other.
+TILE_GAP_M = 250.0
 M2_PER_RADIO = 100.0
 # Stations ns-3 3.37 (Debian) associated on the one-channel workload, same
 # placement rules and 10 s (issue 17): printed beside ours.
@@ -60,18 +73,15 @@ DENSITY_CHANNELS = (1, 6, 11)
 def scenario(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
              deployment: str = "one-channel") -> dict[str, Any]:
     if deployment == "density":
-        # APs at random; each station within its AP's share of the area (a
-        # square of side sqrt(100 m² x 11) around it), so every BSS is
-        # reachable and the whole stays at ~100 m² per radio.
-        side = math.sqrt(M2_PER_RADIO * (aps + stas))
-        half = math.sqrt(M2_PER_RADIO * (aps + stas) / aps) / 2
-        rng = random.Random(f"bench-density/{seed}")
-        ap_pos = [[round(rng.uniform(0, side), 2), round(rng.uniform(0, side), 2)] for _ in range(aps)]
-        sta_pos = [[round(min(side, max(0.0, ap_pos[j % aps][k] + rng.uniform(-half, half))), 2)
-                    for k in (0, 1)] for j in range(stas)]
+        ap_pos, sta_pos = _density_positions(aps, stas, seed)
         placed: list[dict[str, Any]] = [{"positions": ap_pos}, {"positions": sta_pos}]
         exponent = 3.5
         ap_chan: Any = [DENSITY_CHANNELS[i % 3] for i in range(aps)]
+    elif deployment == "density-tiles":
+        ap_pos, sta_pos = _tiled_positions(aps, stas, seed)
+        placed = [{"positions": ap_pos}, {"positions": sta_pos}]
+        exponent = 3.5
+        ap_chan = [DENSITY_CHANNELS[i % TILE[0] % 3] for i in range(aps)]
     else:
         placed = [{"placement": "random", "area": [50, 50]}] * 2
         exponent, ap_chan = 3.0, [1] * aps
@@ -90,6 +100,39 @@ def scenario(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0
                "channel": ap_chan[j % aps], **jit} for j in range(stas)),
         ],
     }
+
+
+def _density_positions(aps: int, stas: int, seed: int) -> tuple[list[list[float]], list[list[float]]]:
+    """APs at random; each station within its AP's share of the area (a
+    square of side sqrt(100 m² x 11) around it), so every BSS is reachable
+    and the whole stays at ~100 m² per radio."""
+    side = math.sqrt(M2_PER_RADIO * (aps + stas))
+    half = math.sqrt(M2_PER_RADIO * (aps + stas) / aps) / 2
+    rng = random.Random(f"bench-density/{seed}")
+    ap_pos = [[round(rng.uniform(0, side), 2), round(rng.uniform(0, side), 2)] for _ in range(aps)]
+    sta_pos = [[round(min(side, max(0.0, ap_pos[j % aps][k] + rng.uniform(-half, half))), 2)
+                for k in (0, 1)] for j in range(stas)]
+    return ap_pos, sta_pos
+
+
+def _tiled_positions(aps: int, stas: int, seed: int) -> tuple[list[list[float]], list[list[float]]]:
+    """Copies of the TILE-sized density world in a square-ish grid: AP i is
+    AP i mod 50 of tile i // 50; station j (which joins AP j mod aps) is the
+    tile's station that joins the same AP there."""
+    ta, ts = TILE
+    if aps % ta or stas != aps * ts // ta:
+        raise SystemExit(f"density-tiles sizes are multiples of {ta}/{ts}, not {aps}/{stas}")
+    tile_ap, tile_sta = _density_positions(ta, ts, seed)
+    pitch = math.sqrt(M2_PER_RADIO * (ta + ts)) + TILE_GAP_M
+    cols = math.ceil(math.sqrt(aps // ta))
+
+    def at(p: list[float], tile: int) -> list[float]:
+        return [round(p[0] + pitch * (tile % cols), 2), round(p[1] + pitch * (tile // cols), 2)]
+
+    ap_pos = [at(tile_ap[i % ta], i // ta) for i in range(aps)]
+    # station j's AP a = j mod aps; in the tile, station (j // aps) * ta + a mod ta joins a mod ta
+    sta_pos = [at(tile_sta[(j // aps) * ta + j % aps % ta], j % aps // ta) for j in range(stas)]
+    return ap_pos, sta_pos
 
 
 def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
@@ -137,8 +180,12 @@ def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
         "link_evals": m.get("link_evals", 0),
         "receivers_per_frame": round(m.get("link_evals", 0) / max(1, m.get("frames", 0)), 2),
         "deliveries_per_frame": round(m.get("deliveries", 0) / max(1, m.get("frames", 0)), 2),
+        # transmissions the kernel looked at as possible interferers, per frame
+        # (spatial cells keep the far ones out)
+        "overlaps": m.get("overlaps", 0),
+        "overlaps_per_frame": round(m.get("overlaps", 0) / max(1, m.get("frames", 0)), 2),
     }
-    out["cpu_us_per_delivery"] = round(out["cpu_s"] * 1e6 / max(1, out["python_receptions"]), 2)
+    _per_work(out)
     ns3 = NS3_ASSOCIATED.get((aps, stas)) if deployment == "one-channel" else None
     if ns3 is not None:
         out["ns3_associated"] = ns3
@@ -147,6 +194,12 @@ def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
         pstats.Stats(prof, stream=s).sort_stats("tottime").print_stats(25)
         out["profile"] = s.getvalue()
     return out
+
+
+def _per_work(r: dict[str, Any]) -> None:
+    """CPU per delivery and per on-channel receiver the kernel looked at."""
+    r["cpu_us_per_delivery"] = round(r["cpu_s"] * 1e6 / max(1, r["python_receptions"]), 2)
+    r["cpu_ns_per_receiver"] = round(r["cpu_s"] * 1e9 / max(1, r["link_evals"]), 1)
 
 
 def _in_subprocess(args: argparse.Namespace, aps: int, stas: int, profile: bool) -> dict[str, Any]:
@@ -179,8 +232,8 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--deployment", choices=sorted(SIZES), default="one-channel",
-                    help="one-channel (everyone in 50 m x 50 m on channel 1) or density (channels "
-                    "1/6/11, 100 m² per radio)")
+                    help="one-channel (everyone in 50 m x 50 m on channel 1), density (channels "
+                    "1/6/11, 100 m² per radio) or density-tiles (copies of the 50/500 density world)")
     ap.add_argument("--sizes", default=None,
                     help="comma-separated APS/STAS pairs (default: the deployment's sizes)")
     ap.add_argument("--repeat", type=int, default=1, metavar="N",
@@ -207,7 +260,7 @@ def main() -> None:
         best["wall_median_s"] = round(statistics.median(r["wall_s"] for r in runs), 3)
         best["peak_rss_mib"] = min(r["peak_rss_mib"] for r in runs)
         best["cpu_s"] = min(r["cpu_s"] for r in runs)
-        best["cpu_us_per_delivery"] = round(best["cpu_s"] * 1e6 / max(1, best["python_receptions"]), 2)
+        _per_work(best)
         best["runs"] = len(runs)
         if "profile" in runs[0]:
             best["profile"] = runs[0]["profile"]
@@ -230,12 +283,16 @@ def main() -> None:
         overall = _exponent(first["wall_s"], last["wall_s"], n0, n1)
         overall_cpu = _exponent(first["cpu_s"], last["cpu_s"], n0, n1)
         fit_cpu = _fit([(r["aps"] + r["stas"], r["cpu_s"]) for r in results])
+        # per unit of work: CPU over the receivers each frame reaches (the
+        # geometry's share taken out)
+        fit_work = _fit([(r["aps"] + r["stas"], r["cpu_s"] / max(r["receivers_per_frame"], 1e-9))
+                         for r in results])
     else:
-        overall = overall_cpu = fit_cpu = None
+        overall = overall_cpu = fit_cpu = fit_work = None
     if args.json:
         print(json.dumps({"bench": "scenario", "deployment": args.deployment, "wall_exponent": overall,
                           "cpu_exponent": overall_cpu,
-                          "cpu_exponent_fit": fit_cpu,
+                          "cpu_exponent_fit": fit_cpu, "cpu_per_receiver_exponent_fit": fit_work,
                           "results": [{k: v for k, v in r.items() if k != "profile"} for r in results]},
                          indent=2))
     else:
@@ -245,12 +302,14 @@ def main() -> None:
                   f"peak RSS {r['peak_rss_mib']:7.1f} MiB, associated {r['associated']}/{r['stas']}"
                   + (f" (ns-3: {r['ns3_associated']})" if "ns3_associated" in r else "")
                   + f", {r['receivers_per_frame']:.0f} receivers/frame, "
+                    f"{r['overlaps_per_frame']:.1f} overlaps/frame, "
                     f"{r['cpu_us_per_delivery']:.1f} µs CPU/delivery"
                   + (f"; since the previous size wall ~N^{r['wall_exponent']}, CPU ~N^{r['cpu_exponent']}, "
                      f"RSS ~N^{r['rss_exponent']}" if "wall_exponent" in r else ""))
         if overall is not None:
             print(f"  from the smallest to the largest size: wall ~N^{overall}, CPU ~N^{overall_cpu} "
-                  f"(least-squares fit over all sizes: CPU ~N^{fit_cpu})")
+                  f"(least-squares fit over all sizes: CPU ~N^{fit_cpu}; CPU per receiver reached per "
+                  f"frame ~N^{fit_work})")
     for r in results:
         if "profile" in r:
             print(r["profile"], file=sys.stderr if args.json else sys.stdout)
@@ -267,8 +326,9 @@ def _print(r: dict[str, Any]) -> None:
           f"collisions {r['collisions']} at receivers ({r['collided_transmissions']} of {r['attempts']} "
           f"transmissions), {r['events_per_s']:,} events/s", flush=True)
     print(f"    per frame: {r['receivers_per_frame']} on-channel receivers looked at, "
-          f"{r['deliveries_per_frame']} deliveries; {r['cpu_us_per_delivery']} µs CPU per delivery",
-          flush=True)
+          f"{r['deliveries_per_frame']} deliveries, {r['overlaps_per_frame']} transmissions compared as "
+          f"interferers; {r['cpu_us_per_delivery']} µs CPU per delivery, {r['cpu_ns_per_receiver']} ns per "
+          f"receiver", flush=True)
 
 
 if __name__ == "__main__":

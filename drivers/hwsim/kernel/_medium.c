@@ -50,7 +50,7 @@ static void seed_rng(struct medium *m, uint64_t seed)
 }
 
 /* -- address hash: open addressing, linear probing, backward-shift delete --- */
-#define HKEY(a) ((a) | (1ULL << 63)) /* never 0, 0 marks an empty slot */
+#define HKEY(a) MED_HKEY(a)
 
 static uint32_t hslot(const struct hset *h, uint64_t key)
 {
@@ -84,7 +84,7 @@ static int hset_grow(struct hset *h)
     return 0;
 }
 
-static uint64_t bloom_bit(uint64_t key) { return 1ULL << ((key * 0xD6E8FEB86659FD93ULL) >> 58); }
+#define bloom_bit med_i_bloom_bit
 
 uint8_t med_i_hget(const struct hset *h, uint64_t addr)
 {
@@ -198,6 +198,7 @@ struct medium *med_new(uint32_t mode, uint64_t seed)
     m->frame_free = m->tx_free = -1;
     m->next_id = 1;
     med_set_params(m, -91.0, -82.0, 0.0, 1);
+    med_set_cell_reach(m, 0);
     return m;
 }
 
@@ -206,16 +207,18 @@ void med_free(struct medium *m)
     if (!m) return;
     for (uint32_t i = 0; i < m->nradios; i++) {
         free(m->radios[i].addrs.keys); free(m->radios[i].addrs.vals);
-        free(m->links[i].to); free(m->links[i].snr); free(m->links[i].loss); free(m->links[i].hear);
+        free(m->links[i].to); free(m->links[i].snr); free(m->links[i].loss);
+        free(m->links[i].sense); free(m->links[i].dec);
     }
     for (uint32_t i = 0; i < m->ntx_cap; i++) { free(m->txs[i].sensed); free(m->txs[i].ovl); }
     free(m->radios); free(m->links); free(m->frames); free(m->txs);
     free(m->active); free(m->heap); free(m->out); free(m->idle_tmp); free(m->hdvec); free(m->grp);
+    free(m->rxf); free(m->filt); free(m->bloom); free(m->offs); free(m->ckeys); free(m->chead); free(m->cand);
     free(m->iv_src); free(m->iv_f); free(m->iv_g); free(m->per_tab);
     free(m);
 }
 
-static void links_index(const struct medium *m, struct links *l);
+static int links_index(const struct medium *m, struct links *l);
 
 uint32_t med_mode(struct medium *m) { return m->mode; }
 uint32_t med_num_radios(struct medium *m) { return m->nradios; }
@@ -232,7 +235,8 @@ void med_set_params(struct medium *m, double noise_dbm, double cca_dbm, double f
     /* fading adds less than 6 |coef| dB (12 uniforms minus 6): below -that
      * the SNR never gets above 0 dB, where the PER is 1 */
     m->decode_db = -6.0 * fabs(fading_coef);
-    for (uint32_t i = 0; i < m->nradios; i++) links_index(m, &m->links[i]);
+    for (uint32_t i = 0; i < m->nradios; i++)
+        if (links_index(m, &m->links[i])) abort(); /* no memory for an index: nothing sane to go on with */
 }
 
 int med_set_per_table(struct medium *m, const double *table, uint32_t npts, double step_db)
@@ -268,6 +272,15 @@ static int reserve_radios(struct medium *m, uint32_t need)
     uint32_t *g = realloc(m->grp, ncap * sizeof *g);
     if (!g) return -ENOMEM;
     m->grp = g;
+    uint32_t *rf = realloc(m->rxf, ncap * sizeof *rf);
+    if (!rf) return -ENOMEM;
+    m->rxf = rf;
+    uint32_t *fl = realloc(m->filt, ncap * sizeof *fl);
+    if (!fl) return -ENOMEM;
+    m->filt = fl;
+    uint64_t *bl = realloc(m->bloom, ncap * sizeof *bl);
+    if (!bl) return -ENOMEM;
+    m->bloom = bl;
     m->cap = ncap;
     return 0;
 }
@@ -279,6 +292,7 @@ int med_add_radio(struct medium *m)
     memset(r, 0, sizeof *r);
     r->group = 1; r->cur = -1;
     m->grp[m->nradios] = 1;
+    m->rxf[m->nradios] = MED_RXF_OFF; m->filt[m->nradios] = 0; m->bloom[m->nradios] = 0;
     for (int a = 0; a < 4; a++) { r->qhead[a] = r->qtail[a] = -1; r->cw[a] = MED_CW_MIN[a]; }
     return (int)m->nradios++;
 }
@@ -351,11 +365,15 @@ static void flush_radio(struct medium *m, uint32_t s)
 int med_set_radio(struct medium *m, uint32_t idx, uint32_t state, uint32_t freq, uint32_t tmp_freq,
                   uint32_t group, uint32_t filter, int32_t txpower)
 {
-    if (idx >= m->nradios || state > MED_RADIO_OFFCHAN) return -EINVAL;
+    /* MED_RXF_OFF is no channel: the frame path reads it as a stopped radio */
+    if (idx >= m->nradios || state > MED_RADIO_OFFCHAN || freq == MED_RXF_OFF || tmp_freq == MED_RXF_OFF)
+        return -EINVAL;
     struct radio *r = &m->radios[idx];
     r->state = state; r->freq = freq; r->tmp_freq = tmp_freq;
     r->group = group; r->filter = filter; r->txpower = txpower;
     m->grp[idx] = group;
+    m->rxf[idx] = state == MED_RADIO_STOPPED ? MED_RXF_OFF : med_i_rxfreq(r);
+    m->filt[idx] = filter;
     if (state == MED_RADIO_STOPPED) flush_radio(m, idx);
     return 0;
 }
@@ -371,6 +389,7 @@ int med_addr_add(struct medium *m, uint32_t idx, uint64_t addr, uint32_t kind)
     while (h->keys[j]) j = (j + 1) & (h->cap - 1);
     h->keys[j] = HKEY(addr); h->vals[j] = (uint8_t)kind; h->count++;
     h->bloom |= bloom_bit(HKEY(addr));
+    m->bloom[idx] = h->bloom;
     return 0;
 }
 
@@ -386,6 +405,7 @@ int med_addr_del(struct medium *m, uint32_t idx, uint64_t addr, uint32_t kind)
         h->bloom = 0;
         for (uint32_t k = 0; k < h->cap; k++)
             if (h->keys[k]) h->bloom |= bloom_bit(h->keys[k]);
+        m->bloom[idx] = h->bloom;
     }
     return 0;
 }
@@ -407,12 +427,25 @@ int64_t med_i_link(const struct medium *m, uint32_t from, uint32_t to)
     return lo < l->n && l->to[lo] == to ? (int64_t)lo : -1;
 }
 
-/* Rebuild l->hear (its capacity is l->cap). */
-static void links_index(const struct medium *m, struct links *l)
+/* Rebuild l->sense and l->dec from the links' SNRs. */
+static int links_index(const struct medium *m, struct links *l)
 {
-    l->nhear = 0;
-    for (uint32_t i = 0; i < l->n; i++)
-        if (med_i_hears(m, l->snr[i])) l->hear[l->nhear++] = i;
+    uint32_t ns = 0, nd = 0;
+    for (uint32_t i = 0; i < l->n; i++) {
+        ns += l->snr[i] >= m->sense_db;
+        nd += l->snr[i] > m->decode_db;
+    }
+    if (med_i_grow((void **)&l->sense, &l->sense_cap, ns, sizeof *l->sense) ||
+        med_i_grow((void **)&l->dec, &l->dec_cap, nd, sizeof *l->dec)) {
+        l->nsense = l->ndec = 0; /* never an index past the links */
+        return -ENOMEM;
+    }
+    l->nsense = l->ndec = 0;
+    for (uint32_t i = 0; i < l->n; i++) {
+        if (l->snr[i] >= m->sense_db) l->sense[l->nsense++] = i;
+        if (l->snr[i] > m->decode_db) l->dec[l->ndec++] = i;
+    }
+    return 0;
 }
 
 static int links_reserve(struct links *l, uint32_t need)
@@ -431,9 +464,6 @@ static int links_reserve(struct links *l, uint32_t need)
         if (!loss) return -ENOMEM;
         l->loss = loss;
     }
-    uint32_t *hear = realloc(l->hear, ncap * sizeof *hear);
-    if (!hear) return -ENOMEM;
-    l->hear = hear;
     l->cap = ncap;
     return 0;
 }
@@ -459,8 +489,7 @@ int med_set_link(struct medium *m, uint32_t from, uint32_t to, double snr_db, do
         memmove(l->snr + k, l->snr + k + 1, rest * sizeof *l->snr);
         if (l->loss) memmove(l->loss + k, l->loss + k + 1, rest * sizeof *l->loss);
         l->n--; m->nlinks--;
-        links_index(m, l);
-        return 0;
+        return links_index(m, l);
     }
     if (loss != 0.0 && links_want_loss(l)) return -ENOMEM;
     if (k < 0) {
@@ -477,8 +506,7 @@ int med_set_link(struct medium *m, uint32_t from, uint32_t to, double snr_db, do
     }
     l->snr[k] = snr_db;
     if (l->loss) l->loss[k] = loss;
-    links_index(m, l);
-    return 0;
+    return links_index(m, l);
 }
 
 int med_set_row(struct medium *m, uint32_t from, uint32_t n, const uint32_t *to, const double *snr,
@@ -507,8 +535,7 @@ int med_set_row(struct medium *m, uint32_t from, uint32_t n, const uint32_t *to,
     }
     l->n = k;
     m->nlinks += k;
-    links_index(m, l);
-    return 0;
+    return links_index(m, l);
 }
 
 int med_set_links(struct medium *m, const double *snr, const double *loss, uint32_t n)
@@ -543,14 +570,228 @@ int med_get_link(struct medium *m, uint32_t from, uint32_t to, double *snr_db, d
 
 uint64_t med_num_links(struct medium *m) { return m->nlinks; }
 
+/* -- the on-air index ------------------------------------------------------------------ */
+static uint64_t cell_key(int32_t cx, int32_t cy) { return (uint64_t)(uint32_t)cx << 32 | (uint32_t)cy; }
+
+static uint32_t cell_slot(const struct medium *m, uint64_t key)
+{
+    return (uint32_t)((key * 0x9E3779B97F4A7C15ULL) >> 32) & (m->ccap - 1);
+}
+
+/* Slot of the cell's entry, or -1. */
+static int64_t cell_find(const struct medium *m, uint64_t key)
+{
+    if (!m->ccount) return -1;
+    for (uint32_t i = cell_slot(m, key);; i = (i + 1) & (m->ccap - 1)) {
+        if (m->chead[i] < 0) return -1;
+        if (m->ckeys[i] == key) return i;
+    }
+}
+
+int32_t med_i_onair_first(const struct medium *m, int32_t cx, int32_t cy)
+{
+    int64_t i = cell_find(m, cell_key(cx, cy));
+    return i < 0 ? -1 : m->chead[i];
+}
+
+static void cell_put(struct medium *m, uint64_t key, int32_t head)
+{
+    uint32_t i = cell_slot(m, key);
+    while (m->chead[i] >= 0) i = (i + 1) & (m->ccap - 1);
+    m->ckeys[i] = key; m->chead[i] = head;
+}
+
+static void cell_grow(struct medium *m)
+{
+    uint32_t ocap = m->ccap, ncap = ocap ? ocap * 2 : 16;
+    uint64_t *ok = m->ckeys; int32_t *oh = m->chead;
+    m->ckeys = malloc(ncap * sizeof *m->ckeys);
+    m->chead = malloc(ncap * sizeof *m->chead);
+    if (!m->ckeys || !m->chead) abort(); /* as every other allocation on the frame path */
+    for (uint32_t i = 0; i < ncap; i++) m->chead[i] = -1;
+    m->ccap = ncap;
+    for (uint32_t i = 0; i < ocap; i++)
+        if (oh[i] >= 0) cell_put(m, ok[i], oh[i]);
+    free(ok); free(oh);
+}
+
+static void cell_remove_at(struct medium *m, uint32_t i)
+{
+    uint32_t mask = m->ccap - 1, j = i;
+    m->chead[i] = -1; m->ccount--;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (m->chead[j] < 0) return;
+        uint32_t home = cell_slot(m, m->ckeys[j]);
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            m->ckeys[i] = m->ckeys[j]; m->chead[i] = m->chead[j];
+            m->chead[j] = -1; i = j;
+        }
+    }
+}
+
+/* The cell transmissions by radio r are filed under: its own with a reach,
+ * one cell for all without. */
+static void onair_cell(const struct medium *m, uint32_t r, int32_t *cx, int32_t *cy)
+{
+    *cx = m->cell_reach ? m->radios[r].cx : 0;
+    *cy = m->cell_reach ? m->radios[r].cy : 0;
+}
+
+/* A cell's list is in filing order, so in start order unless a sender
+ * moved in: appended at its tail, which the head's cprev names (the others'
+ * cprev is the one before them). */
+static void onair_file(struct medium *m, int32_t ti)
+{
+    struct tx *t = &m->txs[ti];
+    onair_cell(m, t->sender, &t->cx, &t->cy);
+    uint64_t key = cell_key(t->cx, t->cy);
+    int64_t i = cell_find(m, key);
+    t->cnext = -1;
+    if (i >= 0) {
+        struct tx *head = &m->txs[m->chead[i]];
+        t->cprev = head->cprev;
+        m->txs[head->cprev].cnext = ti;
+        head->cprev = ti;
+        return;
+    }
+    if ((m->ccount + 1) * 2 > m->ccap) cell_grow(m);
+    t->cprev = ti;
+    cell_put(m, key, ti);
+    m->ccount++;
+}
+
+static void onair_unfile(struct medium *m, int32_t ti)
+{
+    struct tx *t = &m->txs[ti];
+    struct tx *prev = &m->txs[t->cprev];
+    if (prev->cnext == ti) { /* not the head */
+        prev->cnext = t->cnext;
+        if (t->cnext >= 0) {
+            m->txs[t->cnext].cprev = t->cprev;
+        } else { /* the tail: the head names the one before it now */
+            m->txs[m->chead[cell_find(m, cell_key(t->cx, t->cy))]].cprev = t->cprev;
+        }
+        return;
+    }
+    int64_t i = cell_find(m, cell_key(t->cx, t->cy));
+    if (t->cnext < 0) {
+        cell_remove_at(m, (uint32_t)i);
+    } else {
+        m->txs[t->cnext].cprev = t->cprev;
+        m->chead[i] = t->cnext;
+    }
+}
+
+void med_i_onair_add(struct medium *m, int32_t ti)
+{
+    struct tx *t = &m->txs[ti];
+    if (med_i_grow((void **)&m->active, &m->active_cap, m->nactive + 1, sizeof *m->active)) abort();
+    t->apos = m->nactive;
+    m->active[m->nactive++] = (uint32_t)ti;
+    m->radios[t->sender].onair++;
+    onair_file(m, ti);
+}
+
+void med_i_onair_del(struct medium *m, int32_t ti)
+{
+    struct tx *t = &m->txs[ti];
+    uint32_t last = m->active[--m->nactive];
+    m->active[t->apos] = last;
+    m->txs[last].apos = t->apos;
+    m->radios[t->sender].onair--;
+    onair_unfile(m, ti);
+}
+
+void med_i_ovl_append(struct tx *a, const struct tx *b)
+{
+    if (med_i_grow((void **)&a->ovl, &a->ovl_cap, a->novl + 1, sizeof *a->ovl)) abort();
+    a->ovl[a->novl++] = (struct ovl){b->sender, b->freq, b->seq};
+}
+
+/* Record b in a's overlaps unless it is there: at its place by start
+ * order, where the reference has it; 1 if it was not. */
+static int ovl_insert(struct tx *a, const struct tx *b)
+{
+    uint32_t lo = 0, hi = a->novl;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (a->ovl[mid].seq < b->seq) lo = mid + 1; else hi = mid;
+    }
+    if (lo < a->novl && a->ovl[lo].seq == b->seq) return 0;
+    if (med_i_grow((void **)&a->ovl, &a->ovl_cap, a->novl + 1, sizeof *a->ovl)) abort();
+    memmove(a->ovl + lo + 1, a->ovl + lo, (a->novl - lo) * sizeof *a->ovl);
+    a->ovl[lo] = (struct ovl){b->sender, b->freq, b->seq};
+    a->novl++;
+    return 1;
+}
+
+/* Transmission ti's sender came within reach of transmissions on the air
+ * it was not compared with when it started (it moved, or the reach grew):
+ * record those overlaps now, as if they had been from the start, since
+ * its links (or theirs) now may reach a receiver in common. */
+static void onair_meet(struct medium *m, int32_t ti)
+{
+    struct tx *t = &m->txs[ti];
+    for (uint32_t k = 0; k < m->noffs; k++) {
+        for (int32_t o = med_i_onair_first(m, t->cx + m->offs[2 * k], t->cy + m->offs[2 * k + 1]); o >= 0;
+             o = m->txs[o].cnext) {
+            if (o == ti) continue;
+            m->noverlaps += (uint64_t)ovl_insert(t, &m->txs[o]);
+            ovl_insert(&m->txs[o], t);
+        }
+    }
+}
+
 int med_set_cell(struct medium *m, uint32_t r, int32_t cx, int32_t cy)
 {
     if (r >= m->nradios) return -EINVAL;
-    m->radios[r].cx = cx; m->radios[r].cy = cy;
+    struct radio *rr = &m->radios[r];
+    if (rr->cx == cx && rr->cy == cy) return 0;
+    rr->cx = cx; rr->cy = cy;
+    /* a radio that moves while it transmits: its transmissions go with it,
+     * as its links did */
+    for (uint32_t k = 0; rr->onair && m->cell_reach && k < m->nactive; k++) {
+        int32_t ti = (int32_t)m->active[k];
+        if (m->txs[ti].sender != r) continue;
+        onair_unfile(m, ti);
+        onair_file(m, ti);
+        onair_meet(m, ti);
+    }
     return 0;
 }
 
-void med_set_cell_reach(struct medium *m, uint32_t reach) { m->cell_reach = reach; }
+uint64_t med_num_overlaps(struct medium *m) { return m->noverlaps; }
+
+int med_set_cell_reach(struct medium *m, uint32_t reach)
+{
+    if (reach > MED_MAX_CELL_REACH) return -EINVAL;
+    /* the offsets (dx, dy) whose cells come within reach cells of each
+     * other: the gap between two cells dx apart is |dx| - 1 cells wide */
+    int32_t span = reach ? (int32_t)reach + 1 : 0;
+    uint32_t n = 0, side = 2 * (uint32_t)span + 1;
+    int32_t *offs = malloc((size_t)side * side * 2 * sizeof *offs);
+    if (!offs) abort();
+    for (int32_t dx = -span; dx <= span; dx++) {
+        for (int32_t dy = -span; dy <= span; dy++) {
+            int64_t gx = dx < 0 ? -dx - 1 : dx ? dx - 1 : 0, gy = dy < 0 ? -dy - 1 : dy ? dy - 1 : 0;
+            if (gx * gx + gy * gy > (int64_t)reach * reach) continue;
+            offs[2 * n] = dx; offs[2 * n + 1] = dy; n++;
+        }
+    }
+    free(m->offs);
+    /* a wider reach than before (not from none: then everything met) may
+     * bring transmissions on the air within reach of each other */
+    int wider = m->cell_reach && reach > m->cell_reach;
+    m->offs = offs; m->noffs = n;
+    m->cell_reach = reach;
+    for (uint32_t k = 0; k < m->nactive; k++) { /* refile what is on the air under the new rule */
+        onair_unfile(m, (int32_t)m->active[k]);
+        onair_file(m, (int32_t)m->active[k]);
+    }
+    for (uint32_t k = 0; wider && k < m->nactive; k++) onair_meet(m, (int32_t)m->active[k]);
+    return 0;
+}
 
 void med_get_counters(struct medium *m, struct med_counters *out) { *out = m->c; }
 uint32_t med_pending_events(struct medium *m) { return m->out_len - m->out_head; }

@@ -149,15 +149,25 @@ int med_set_link(struct medium *m, uint32_t from, uint32_t to, double snr_db, do
 int med_get_link(struct medium *m, uint32_t from, uint32_t to, double *snr_db, double *loss);
 uint64_t med_num_links(struct medium *m);
 /*
- * Spatial cells (optional): a transmission overlapping another records it
- * as a possible interferer only if their senders' cells are at most `reach`
- * apart in x and in y.  The caller promises that a radio has no link to a
- * radio more than `reach` - 1 cells away, so the pairs left out have no
- * receiver in common and the decisions are the same, without the sweep
- * over every transmission in a large world.  reach 0 turns it off.
+ * Spatial cells (optional): square cells of one side, a radio's given by
+ * med_set_cell, and a reach in cells: the caller promises that two radios
+ * whose cells are separated by a gap more than `reach` cells wide (the
+ * nearest points of the two squares more than reach x side apart) never
+ * have a receiver in common, one able to decode the first (SNR above the
+ * decoding threshold) and linked to the second, and that neither decodes
+ * the other.  Transmissions by such radios are then not looked at as each
+ * other's interferers: the kernel keeps what is on the air indexed by
+ * cell, and a new transmission visits only the cells within reach of its
+ * sender's; the decisions are the same.  reach 0 turns cells off (every
+ * transmission meets every other); more than MED_MAX_CELL_REACH is EINVAL.
  */
+#define MED_MAX_CELL_REACH 64
 int med_set_cell(struct medium *m, uint32_t r, int32_t cx, int32_t cy);
-void med_set_cell_reach(struct medium *m, uint32_t reach);
+int med_set_cell_reach(struct medium *m, uint32_t reach);
+/* Pairs of transmissions recorded as overlapping (each looked at as the
+ * other's possible interferer) since the medium was made: the work cells
+ * spare.  Not a decision, so not a counter the reference keeps. */
+uint64_t med_num_overlaps(struct medium *m);
 
 /* Queue one frame at time now_ns; returns its id (> 0) or -errno. */
 int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now_ns);

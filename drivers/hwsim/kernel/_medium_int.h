@@ -31,6 +31,8 @@ struct ev { uint64_t time, seq; uint32_t type, a; uint64_t b; };
 /* bloom: one bit per key (bloom_bit), so most misses skip the probe; a
  * radio holds one or two addresses and is asked about every frame's. */
 struct hset { uint64_t *keys; uint8_t *vals; uint32_t cap, count; uint64_t bloom; };
+#define MED_HKEY(a) ((a) | (1ULL << 63)) /* never 0, 0 marks an empty slot */
+static inline uint64_t med_i_bloom_bit(uint64_t key) { return 1ULL << ((key * 0xD6E8FEB86659FD93ULL) >> 58); }
 
 struct frame {
     struct med_txreq req;
@@ -41,10 +43,17 @@ struct frame {
 };
 
 /* A transmitter's links, sorted by receiver; loss NULL while all are 0.
- * hear: the positions of the links strong enough to be sensed or decoded
- * (med_i_hears), in receiver order: the frame path walks only those; the
- * others are there as interference. */
-struct links { uint32_t *to; double *snr, *loss; uint32_t n, cap; uint32_t *hear, nhear; };
+ * sense: the positions of the links strong enough to be sensed on the same
+ * channel (snr >= sense_db); dec: those strong enough to be decoded with
+ * the best fading (snr > decode_db); both in receiver order.  Carrier sense
+ * walks only the first, reception only the second: a radio that can neither
+ * sense nor decode a transmitter costs its frames nothing; the other links
+ * are there as interference. */
+struct links {
+    uint32_t *to; double *snr, *loss; uint32_t n, cap;
+    uint32_t *sense, nsense, sense_cap;
+    uint32_t *dec, ndec, dec_cap;
+};
 
 struct radio {
     uint32_t state, freq, tmp_freq, group, filter;
@@ -56,20 +65,25 @@ struct radio {
     int32_t cur;            /* frame in service, -1 */
     uint32_t cw[4];
     uint32_t slots, busy;   /* backoff slots left; transmissions heard */
+    uint32_t onair;         /* its transmissions on the air */
     uint64_t idle_since, bo_deadline, gen;
     uint8_t in_exchange, acking, bo_armed;
     uint32_t ack_to, ack_freq, ack_tidx; /* ACK owed after SIFS */
 };
 
-struct ovl { uint32_t sender, freq; };
+struct ovl { uint32_t sender, freq; uint64_t seq; /* the other transmission's tx.seq */ };
 
 struct tx {
     uint32_t sender, freq, tidx, len, ack_for;
+    uint64_t seq;             /* start order: overlaps are recorded in it */
+    int32_t cx, cy;           /* the cell it is filed under in the on-air index */
+    int32_t cnext, cprev;     /* next in that cell's list (-1: none); previous (the head: the tail) */
+    uint32_t apos;            /* its place in medium.active */
     int32_t frame, next_free; /* frame -1: an ACK */
     uint8_t is_ack, retry;
     uint64_t end;
     uint32_t *sensed; uint32_t nsensed, sensed_cap; /* radios made busy */
-    struct ovl *ovl; uint32_t novl, ovl_cap;        /* overlapping in time */
+    struct ovl *ovl; uint32_t novl, ovl_cap;        /* overlapping in time, in start order */
 };
 
 struct medium {
@@ -85,14 +99,26 @@ struct medium {
     struct links *links;     /* per transmitter */
     uint64_t nlinks;
     uint32_t cell_reach;     /* 0: no spatial filter on overlaps */
+    /* cell offsets (dx, dy) within reach (med_set_cell_reach); {(0, 0)} without */
+    int32_t *offs; uint32_t noffs;
+    /* the on-air index: cell -> first transmission filed under it (-1: a
+     * free slot); open addressing, linear probing, backward-shift delete */
+    uint64_t *ckeys; int32_t *chead; uint32_t ccap, ccount;
+    uint64_t txseq, noverlaps;
+    uint32_t *cand; uint32_t cand_cap; /* start_tx's overlaps before ordering */
     struct frame *frames; uint32_t nframes_cap; int32_t frame_free;
     struct tx *txs; uint32_t ntx_cap; int32_t tx_free;
-    uint32_t *active; uint32_t nactive, active_cap;
+    uint32_t *active; uint32_t nactive, active_cap; /* on the air, in no order */
     struct ev *heap; uint32_t nheap, heap_cap;
     struct med_event *out; uint32_t out_head, out_len, out_cap;
     uint32_t *idle_tmp;
     uint8_t *hdvec;   /* receivers that transmitted during it */
-    uint32_t *grp;    /* radios[r].group, dense for the interference sweep */
+    /* dense copies of what the frame path reads of every radio it passes,
+     * so that passing one does not pull its struct radio into the cache */
+    uint32_t *grp;    /* radios[r].group */
+    uint32_t *rxf;    /* med_i_rxfreq(radios[r]), MED_RXF_OFF when stopped */
+    uint32_t *filt;   /* radios[r].filter */
+    uint64_t *bloom;  /* radios[r].addrs.bloom */
     /* the interferers of the frame being judged, in overlap order */
     uint32_t *iv_src; double *iv_f; uint32_t *iv_g; uint32_t niv, iv_cap;
     struct med_counters c;
@@ -107,14 +133,20 @@ double med_i_uniform(struct medium *m);
 uint8_t med_i_hget(const struct hset *h, uint64_t addr);
 int med_i_accepts(const struct radio *r, const struct med_txreq *q, int owns);
 double med_i_per(const struct medium *m, double sinr_db, uint32_t tidx, uint32_t len);
-static inline int med_i_hears(const struct medium *m, double snr)
-{
-    return snr >= m->sense_db || snr > m->decode_db;
-}
+#define MED_RXF_OFF UINT32_MAX /* no channel: never equal to a frame's, never adjacent */
 
 /* Index of the link from -> to in links[from], or -1. */
 int64_t med_i_link(const struct medium *m, uint32_t from, uint32_t to);
 int32_t med_i_frame_alloc(struct medium *m);
+/* The on-air index: a transmission goes on (after its fields are set) and
+ * off the air; the first transmission filed under a cell, the others
+ * following txs[].cnext. */
+void med_i_onair_add(struct medium *m, int32_t ti);
+void med_i_onair_del(struct medium *m, int32_t ti);
+int32_t med_i_onair_first(const struct medium *m, int32_t cx, int32_t cy);
+/* Record that transmissions a and b overlap, in both lists at their place
+ * by start order: b must have started after every transmission a lists. */
+void med_i_ovl_append(struct tx *a, const struct tx *b);
 void med_i_status(struct medium *m, uint32_t s, const struct frame *f, uint8_t flags, int32_t sig);
 void med_i_finish(struct medium *m, uint32_t s, uint8_t flags, int32_t ack_signal);
 

@@ -100,23 +100,14 @@ static int32_t tx_alloc(struct medium *m)
     return t;
 }
 
-static void ovl_add(struct tx *t, uint32_t sender, uint32_t freq)
-{
-    if (med_i_grow((void **)&t->ovl, &t->ovl_cap, t->novl + 1, sizeof *t->ovl)) abort();
-    t->ovl[t->novl++] = (struct ovl){sender, freq};
-}
 
-/* Could transmissions by a and b meet at a receiver?  Only if their cells
- * are within reach (see med_set_cell); always without cells. */
-static int may_meet(const struct medium *m, uint32_t a, uint32_t b)
-{
-    if (!m->cell_reach) return 1;
-    const struct radio *ra = &m->radios[a], *rb = &m->radios[b];
-    int64_t dx = (int64_t)ra->cx - rb->cx, dy = (int64_t)ra->cy - rb->cy;
-    return dx <= m->cell_reach && -dx <= m->cell_reach && dy <= m->cell_reach && -dy <= m->cell_reach;
-}
-
-/* Put a transmission on the air: overlaps, carrier sense, its end event. */
+/* Put a transmission on the air: overlaps, carrier sense, its end event.
+ *
+ * Overlaps are the transmissions on the air filed under the cells within
+ * reach of the sender's (all of them without cells), recorded in the order
+ * they started, as the reference records every transmission on the air:
+ * the ones left out have no receiver in common with this one, so the
+ * interference sums are the same doubles. */
 static void start_tx(struct medium *m, uint32_t s, uint32_t freq, uint32_t tidx, uint32_t len,
                      int32_t frame, int is_ack, uint32_t ack_for, int retry)
 {
@@ -126,25 +117,40 @@ static void start_tx(struct medium *m, uint32_t s, uint32_t freq, uint32_t tidx,
     t->is_ack = (uint8_t)is_ack; t->ack_for = ack_for; t->retry = (uint8_t)retry;
     t->end = m->now + med_airtime_ns(tidx, len + MED_FCS_LEN);
     t->novl = t->nsensed = 0;
-    for (uint32_t k = 0; k < m->nactive; k++) {
-        struct tx *o = &m->txs[m->active[k]];
-        if (!may_meet(m, o->sender, s)) continue;
-        ovl_add(t, o->sender, o->freq);
-        ovl_add(o, s, freq);
+    t->seq = m->txseq++;
+    uint32_t nc = 0;
+    if (m->nactive) {
+        if (med_i_grow((void **)&m->cand, &m->cand_cap, m->nactive, sizeof *m->cand)) abort();
+        int32_t cx = m->cell_reach ? m->radios[s].cx : 0, cy = m->cell_reach ? m->radios[s].cy : 0;
+        for (uint32_t k = 0; k < m->noffs && nc < m->nactive; k++) {
+            int32_t o = med_i_onair_first(m, cx + m->offs[2 * k], cy + m->offs[2 * k + 1]);
+            for (; o >= 0; o = m->txs[o].cnext) {
+                /* insertion by start order: a handful on the air nearby */
+                uint64_t seq = m->txs[o].seq;
+                uint32_t at = nc++;
+                while (at && m->txs[m->cand[at - 1]].seq > seq) { m->cand[at] = m->cand[at - 1]; at--; }
+                m->cand[at] = (uint32_t)o;
+            }
+        }
     }
-    if (med_i_grow((void **)&m->active, &m->active_cap, m->nactive + 1, sizeof *m->active)) abort();
-    m->active[m->nactive++] = (uint32_t)ti;
+    m->noverlaps += nc;
+    for (uint32_t k = 0; k < nc; k++) {
+        struct tx *o = &m->txs[m->cand[k]];
+        med_i_ovl_append(t, o);
+        med_i_ovl_append(o, t);
+    }
+    med_i_onair_add(m, ti);
     const struct links *l = &m->links[s];
-    if (med_i_grow((void **)&t->sensed, &t->sensed_cap, l->n, sizeof *t->sensed)) abort();
-    const struct radio *sr = &m->radios[s];
+    if (med_i_grow((void **)&t->sensed, &t->sensed_cap, l->nsense, sizeof *t->sensed)) abort();
+    uint32_t sgrp = m->grp[s];
     double thresh = m->cca_dbm - m->noise_dbm;
-    for (uint32_t h = 0; h < l->nhear; h++) {
-        uint32_t i = l->hear[h], r = l->to[i];
-        struct radio *rr = &m->radios[r];
-        if (rr->state == MED_RADIO_STOPPED || !(rr->group & sr->group)) continue;
-        int sep = med_i_chan_sep(freq, med_i_rxfreq(rr));
+    for (uint32_t h = 0; h < l->nsense; h++) {
+        uint32_t i = l->sense[h], r = l->to[i];
+        if (!(m->grp[r] & sgrp)) continue;
+        int sep = med_i_chan_sep(freq, m->rxf[r]); /* -1 for a stopped radio */
         if (sep < 0 || l->snr[i] + m->aci_db[sep] < thresh) continue;
         t->sensed[t->nsensed++] = r;
+        struct radio *rr = &m->radios[r];
         if (rr->busy++ == 0) freeze(m, rr);
     }
     m->c.attempts += !is_ack;
@@ -283,6 +289,30 @@ static void start_data(struct medium *m, uint32_t s)
     start_tx(m, s, f->req.freq, tidx, f->req.length, r->cur, 0, 0, retry);
 }
 
+/* med_i_accepts (and whether r owns a unicast addr1) from the dense
+ * filter and address bloom arrays: a radio's address hash is probed only
+ * when the bloom says the address may be there. */
+static int in_bss(const struct medium *m, uint32_t r, uint64_t bssid, uint64_t bssbit)
+{
+    return bssid && (m->bloom[r] & bssbit) && (med_i_hget(&m->radios[r].addrs, bssid) & MED_ADDR_BSS);
+}
+
+static int rx_wants(const struct medium *m, uint32_t r, const struct med_txreq *q, uint64_t a1bit,
+                    uint64_t bssbit, int *owns)
+{
+    uint32_t fl = m->filt[r];
+    *owns = 0;
+    if (!MED_IS_GROUP(q->addr1)) {
+        if (m->bloom[r] & a1bit) *owns = !!(med_i_hget(&m->radios[r].addrs, q->addr1) & MED_ADDR_OWN);
+        return (fl & MED_FIF_PROMISC) || *owns;
+    }
+    if (fl & MED_FIF_PROMISC) return 1;
+    if (q->kind == MED_FT_BEACON) return (fl & MED_FIF_BEACONS) || in_bss(m, r, q->bssid, bssbit);
+    if (q->kind == MED_FT_PROBE_REQ) return !!(fl & MED_FIF_PROBE_REQ);
+    if (fl & MED_FIF_ALLMULTI) return 1;
+    return q->bssid == 0xFFFFFFFFFFFFULL || in_bss(m, r, q->bssid, bssbit);
+}
+
 static void data_end(struct medium *m, const struct tx *t)
 {
     uint32_t s = t->sender;
@@ -295,16 +325,14 @@ static void data_end(struct medium *m, const struct tx *t)
     judge_prepare(m, t);
     m->hit = 0;
     const struct links *l = &m->links[s];
-    for (uint32_t h = 0; h < l->nhear; h++) {
-        uint32_t i = l->hear[h], r = l->to[i];
-        struct radio *rr = &m->radios[r];
-        /* too weak to decode even with the best fading: this radio does not hear it */
-        if (l->snr[i] <= m->decode_db) continue;
-        if (rr->state == MED_RADIO_STOPPED || med_i_rxfreq(rr) != t->freq || !(rr->group & sgrp))
-            continue;
+    uint64_t a1bit = med_i_bloom_bit(MED_HKEY(q->addr1)), bssbit = med_i_bloom_bit(MED_HKEY(q->bssid));
+    /* only the radios that can decode it (l->dec) */
+    for (uint32_t h = 0; h < l->ndec; h++) {
+        uint32_t i = l->dec[h], r = l->to[i];
+        if (m->rxf[r] != t->freq || !(m->grp[r] & sgrp)) continue; /* stopped: MED_RXF_OFF */
         m->c.link_evals++;
-        int owns = !MED_IS_GROUP(q->addr1) && (med_i_hget(&rr->addrs, q->addr1) & MED_ADDR_OWN);
-        if (!med_i_accepts(rr, q, owns)) { m->c.filtered++; continue; }
+        int owns;
+        if (!rx_wants(m, r, q, a1bit, bssbit, &owns)) { m->c.filtered++; continue; }
         int32_t sig = 0;
         if (!decide(m, t, r, l->snr[i], l->loss ? l->loss[i] : 0.0, &sig)) continue;
         m->c.deliveries++;
@@ -364,10 +392,8 @@ static void ack_end(struct medium *m, const struct tx *t)
 static void tx_end(struct medium *m, uint32_t ti)
 {
     struct tx *t = &m->txs[ti];
-    uint32_t k = 0, nidle = 0;
-    while (m->active[k] != ti) k++;
-    memmove(m->active + k, m->active + k + 1, (m->nactive - k - 1) * sizeof *m->active);
-    m->nactive--;
+    uint32_t nidle = 0;
+    med_i_onair_del(m, (int32_t)ti);
     for (uint32_t i = 0; i < t->nsensed; i++) {
         struct radio *rr = &m->radios[t->sensed[i]];
         if (--rr->busy == 0) { rr->idle_since = m->now; m->idle_tmp[nidle++] = t->sensed[i]; }

@@ -134,7 +134,12 @@ class CKernel:
         _check(lib.med_set_cell(self._m, r, cx, cy), "set cell")
 
     def set_cell_reach(self, reach: int) -> None:
-        lib.med_set_cell_reach(self._m, reach)
+        _check(lib.med_set_cell_reach(self._m, reach), "set cell reach")
+
+    @property
+    def num_overlaps(self) -> int:
+        """Pairs of transmissions looked at as each other's interferers so far."""
+        return int(lib.med_num_overlaps(self._m))
 
     # -- traffic -----------------------------------------------------------------
     def tx(self, req: TxReq, now_ns: int) -> int:

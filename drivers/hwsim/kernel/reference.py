@@ -57,6 +57,8 @@ CW_MIN = (3, 7, 15, 15)
 CW_MAX = (7, 15, 1023, 1023)
 ACI_LIN = (1.0, 0.7272, 0.2714, 0.0375, 0.0054, 0.0008)
 EV_BACKOFF, EV_TX_END, EV_ACK_START, EV_ACK_TIMEOUT = 1, 2, 3, 4
+RXF_OFF = 0xFFFF_FFFF  # MED_RXF_OFF: not a channel
+MAX_CELL_REACH = 64  # MED_MAX_CELL_REACH
 
 
 class Xoshiro256:
@@ -197,6 +199,7 @@ class RefKernel:
         self.out: list[MedEvent] = []
         self.c = dict.fromkeys(COUNTERS, 0)
         self.hit = False  # _decide saw a collision since it was cleared
+        self.num_overlaps = 0  # pairs of transmissions that overlapped (the C kernel's without cells)
         self.per_tab: list[list[float]] | None = None
         self.per_step = model.PER_TABLE_STEP_DB
         self.set_params()
@@ -237,8 +240,8 @@ class RefKernel:
 
     def set_radio(self, r: int, state: int, freq: int, tmp_freq: int = 0, group: int = 1,
                   filter: int = 0, txpower: int = 20) -> None:
-        if not 0 <= r < len(self.radios) or state > RADIO_OFFCHAN:
-            raise ValueError("bad radio or state")
+        if not 0 <= r < len(self.radios) or state > RADIO_OFFCHAN or RXF_OFF in (freq, tmp_freq):
+            raise ValueError("bad radio, state or frequency")
         rr = self.radios[r]
         rr.state, rr.freq, rr.tmp_freq, rr.group, rr.filter, rr.txpower = (
             state, freq, tmp_freq, group, filter, txpower)
@@ -295,10 +298,14 @@ class RefKernel:
         return sum(len(row) for row in self.links)
 
     def set_cell(self, r: int, cx: int, cy: int) -> None:
-        """Spatial cells only spare the C kernel work; decisions do not change."""
+        """Spatial cells only spare the C kernel work (it looks at fewer
+        transmissions on the air); decisions do not change, so here every
+        transmission meets every other."""
 
     def set_cell_reach(self, reach: int) -> None:
-        """As set_cell."""
+        """As set_cell; the C kernel's bound is checked alike."""
+        if not 0 <= reach <= MAX_CELL_REACH:
+            raise ValueError(f"cell reach must be within [0, {MAX_CELL_REACH}]")
 
     # -- helpers -------------------------------------------------------------------
     def _push(self, time: int, typ: int, a: object, b: int = 0) -> None:
@@ -418,6 +425,7 @@ class RefKernel:
         t.end = self.now + airtime_ns(tidx, length + FCS_LEN)
         t.ovl = []
         t.sensed = []
+        self.num_overlaps += len(self.active)
         for o in self.active:
             t.ovl.append((o.sender, o.freq))
             o.ovl.append((s, freq))

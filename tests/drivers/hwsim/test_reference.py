@@ -88,7 +88,7 @@ def worlds(draw):
 def drive(k, world, ahead=False, raw=False, cells=None):
     """Replay `world` on kernel k; with `ahead`, reach each frame's time
     through run_ahead (as the medium does), taking output as it comes;
-    `cells` = (grid, reach) gives the radios spatial cells."""
+    `cells` = (grid, reach, side) gives the radios spatial cells."""
     n, radios, snr, loss, params, frames = world
     k.set_params(-91.0, params["cca"], params["fading"], params["interference"])
     for i, r in enumerate(radios):
@@ -100,7 +100,7 @@ def drive(k, world, ahead=False, raw=False, cells=None):
             k.addr_add(i, addr(0), ADDR_BSS)
     k.set_links(snr, loss)
     if cells is not None:
-        grid, reach = cells
+        grid, reach, _ = cells
         for i, (cx, cy) in enumerate(grid.tolist()):
             k.set_cell(i, cx, cy)
         k.set_cell_reach(reach)
@@ -224,7 +224,8 @@ def spread_worlds(draw):
     side = draw(st.sampled_from([100.0, 400.0, 1200.0]))
     pos = np.column_stack([rng.uniform(0, side, n2), rng.uniform(0, side, n2), np.zeros(n2)])
     tx = np.array([r["txpower"] for r in radios], dtype=np.float64)
-    spec = ModelSpec(kind="path_loss", params={"exponent": 3.5})
+    # the kernel's fading is the model's: the cells allow for its best case
+    spec = ModelSpec(kind="path_loss", params={"exponent": 3.5}, fading=params["fading"])
     snr = np.full((n2, n2), model.SNR_NONE)
     for i, to, row, _ in spec.rows(pos, tx):
         snr[i, to] = row
