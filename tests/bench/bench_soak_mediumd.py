@@ -1,17 +1,24 @@
 """Soak: a hostile driver socket against the hwsim-mediumd process.
 
-`hwsim-mediumd -s` runs as its own process, the medium of a fake driver's
-external-medium socket that this bench serves (nlctrl, the GET_RADIO dump,
-REGISTER, as the driver does).  For `--seconds` (default 60), on that one
-connection:
+`hwsim-mediumd -s` runs as its own process, the medium of fake drivers'
+external-medium sockets that this bench serves (nlctrl, the GET_RADIO dump,
+REGISTER, as the driver does).  The good radios are one driver (a peer of
+the daemon); each hostile client is a driver of its own with radios of its
+own on the good radios' channels (`--shared`: every hostile client writes
+on the good radios' socket instead, in their name).  For `--seconds`
+(default 60):
 
 - good traffic: radios in pairs, one pair per channel, each with a window
   of frames awaiting their TX_INFO_FRAME; the statuses that come back for
   them are the frames/s served;
 - fuzzers (each in a process of its own): random bytes, empty datagrams,
   FRAME / ADD_MAC_ADDR / NEW_RADIO / TX_INFO_FRAME messages with bytes
-  flipped or cut, several to a datagram;
-- an ADD_MAC_ADDR flood: new addresses for the good radios and, a share
+  flipped or cut, several to a datagram (copies of its own radios' frames,
+  so many are valid frames);
+- a flood of valid frames (`--hostile flood`, not in the default mix):
+  its radios' data frames, unicast to the good radios and broadcast, as fast
+  as the socket takes them, eight to a datagram;
+- an ADD_MAC_ADDR flood: new addresses for its radios and, a share
   `--new-radios` of it, for radios nobody created;
 - junk transmitters (`--hostile junk_tx`, not in the default mix): FRAMEs,
   well formed, from transmitter addresses no radio has (broadcast data, so
@@ -59,7 +66,8 @@ PAIRS = ((2412, 4), (2437, 4), (2462, 4), (5180, 2))  # (channel, rate index) of
 WINDOW = 16  # frames a good radio has awaiting their status
 LOST_S = 5.0  # a status not back after this long is counted lost (the radio gives the frame up)
 HOSTILE = ("fuzz", "fuzz", "addr_flood", "unknown_cookies")
-KINDS = ("fuzz", "addr_flood", "unknown_cookies", "junk_tx")
+KINDS = ("fuzz", "flood", "addr_flood", "unknown_cookies", "junk_tx")
+HOSTILE_BASE = 0x40  # the hostile drivers' radios: hw(0x40 + 2 * client), hw(0x41 + 2 * client)
 
 
 def hw(i: int) -> bytes:
@@ -88,27 +96,29 @@ def data_frame(dst: bytes, src: bytes, body: bytes = b"s" * 64) -> bytes:
     return bytes((0x08, 0, 0, 0)) + dst + src + dst + b"\0\0" + body
 
 
-def seeds() -> list[bytes]:
+def seeds(a: int, b: int) -> list[bytes]:
+    """Valid messages of radios `a` and `b` (a unicast to the good radio 1 on 2412, b broadcasts on
+    2437) that the fuzzer mutates."""
     txi = genl.pack_tx_info(((4, 2), (0, 3)))
     txf = genl.pack_tx_info_flags(((4, 0), (0, 0)))
     return [
-        genl.encode_frame(FAMILY, hw(0), data_frame(iface(1), iface(0)), genl.TX_CTL_REQ_TX_STATUS, 2412,
+        genl.encode_frame(FAMILY, hw(a), data_frame(iface(1), iface(a)), genl.TX_CTL_REQ_TX_STATUS, 2412,
                           txi, txf, 1 << 40),
-        genl.encode_frame(FAMILY, hw(2), data_frame(b"\xff" * 6, iface(2), b"b" * 1400),
+        genl.encode_frame(FAMILY, hw(b), data_frame(b"\xff" * 6, iface(b), b"b" * 1400),
                           genl.TX_CTL_NO_ACK, 2437, txi, txf, 1 << 41),
-        genl.encode(Message(Cmd.ADD_MAC_ADDR, {Attr.ADDR_TRANSMITTER: hw(1), Attr.ADDR_RECEIVER: iface(77)},
+        genl.encode(Message(Cmd.ADD_MAC_ADDR, {Attr.ADDR_TRANSMITTER: hw(a), Attr.ADDR_RECEIVER: iface(77)},
                             type=FAMILY)),
         genl.encode(Message(Cmd.NEW_RADIO, {Attr.RADIO_ID: 40, Attr.CHANNELS: 1, Attr.RADIO_NAME: "phy40",
                                             Attr.PERM_ADDR: hw(40)}, type=FAMILY)),
-        genl.encode_tx_info(FAMILY, hw(0), genl.TX_STAT_ACK, 7, -40, txi),
+        genl.encode_tx_info(FAMILY, hw(a), genl.TX_STAT_ACK, 7, -40, txi),
     ]
 
 
 class Soak:
     def __init__(self, seconds: float, seed: int, pause_every: float, pause: float,
-                 new_radios: float = 0.3, hostile: tuple[str, ...] = HOSTILE) -> None:
+                 new_radios: float = 0.3, hostile: tuple[str, ...] = HOSTILE, shared: bool = False) -> None:
         self.seconds, self.seed, self.new_radios = seconds, seed, new_radios
-        self.hostile = hostile
+        self.hostile, self.shared = hostile, shared
         self.pause_every, self.pause = pause_every, pause
         self.dir = tempfile.mkdtemp(prefix="msk", dir="/tmp")
         self.path = os.path.join(self.dir, "drv.sock")
@@ -117,21 +127,35 @@ class Soak:
         ids = ", ".join(f'"{iface(i).hex(":")}"' for i in range(self.nradios))
         with open(cfg, "w") as f:
             f.write(f'ifaces : {{ ids = [ {ids} ]; }};\nmodel : {{ type = "snr"; default_snr = 30; }};\n')
-        srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        srv.bind(self.path)
-        srv.listen(1)
-        srv.settimeout(30)
+        # the good driver, then one driver per hostile client (unless they share the good one's)
+        npeers = 1 if shared else 1 + len(hostile)
+        paths = [self.path] + [os.path.join(self.dir, f"hostile{j}.sock") for j in range(npeers - 1)]
+        servers = []
+        for path in paths:
+            srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            srv.bind(path)
+            srv.listen(1)
+            srv.settimeout(30)
+            servers.append(srv)
         self.log_path = os.path.join(self.dir, "mediumd.log")
         self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "drivers.hwsim.external.mediumd", "-c", cfg,
-                                      "-s", self.path], env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cmd = [sys.executable, "-m", "drivers.hwsim.external.mediumd", "-c", cfg]
+        for path in paths:
+            cmd += ["-s", path]
+        self.proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(ROOT)},
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        self.sock, _ = srv.accept()
-        srv.close()
-        for s in (socket.SO_SNDBUF, socket.SO_RCVBUF):
-            self.sock.setsockopt(socket.SOL_SOCKET, s, 1 << 20)
-        self.sock.settimeout(30)
-        self._handshake()
+        socks = []
+        for j, srv in enumerate(servers):  # the daemon connects to them in order
+            sock, _ = srv.accept()
+            srv.close()
+            for s in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+                sock.setsockopt(socket.SOL_SOCKET, s, 1 << 20)
+            sock.settimeout(30)
+            radios = range(self.nradios) if j == 0 else self.hostile_radios(j - 1)
+            self._handshake(sock, radios)
+            socks.append(sock)
+        self.sock, self.hsocks = socks[0], socks[1:]
+        self.radios: tuple[int, int] = (0, 2)  # whose frames a hostile client sends: --shared, the good ones'
         self.sock.settimeout(1.0)
         self.stop = threading.Event()
         self.reading = threading.Event()
@@ -146,23 +170,27 @@ class Soak:
     def count(self, kind: str, outcome: str, n: int = 1) -> None:
         self.counts.setdefault(kind, Counter())[outcome] += n
 
-    def _handshake(self) -> None:
+    @staticmethod
+    def hostile_radios(client: int) -> tuple[int, int]:
+        return HOSTILE_BASE + 2 * client, HOSTILE_BASE + 2 * client + 1
+
+    def _handshake(self, sock: socket.socket, radios: Any) -> None:
         """What the driver's server answers: the family by name, the dump, REGISTER."""
         while True:
-            for m in genl.decode(self.sock.recv(65536), FAMILY):
+            for m in genl.decode(sock.recv(65536), FAMILY):
                 if not isinstance(m, Message):
                     continue
                 if m.type == genl.GENL_ID_CTRL:
-                    self.sock.send(genl.encode(genl.newfamily_msg(family=FAMILY, seq=m.seq)))
-                    self.sock.send(genl.encode_ack(0, m.raw))
+                    sock.send(genl.encode(genl.newfamily_msg(family=FAMILY, seq=m.seq)))
+                    sock.send(genl.encode_ack(0, m.raw))
                 elif m.cmd == Cmd.GET_RADIO:
-                    for i in range(self.nradios):
-                        self.sock.send(genl.encode(Message(Cmd.GET_RADIO, {Attr.RADIO_ID: i,
-                                                                            Attr.PERM_ADDR: hw(i)},
-                                                           type=FAMILY, seq=m.seq, flags=genl.NLM_F_MULTI)))
-                    self.sock.send(genl.encode_done(m.seq, 0))
+                    for i in radios:
+                        attrs = {Attr.RADIO_ID: i, Attr.PERM_ADDR: hw(i)}
+                        sock.send(genl.encode(Message(Cmd.GET_RADIO, attrs, type=FAMILY, seq=m.seq,
+                                                      flags=genl.NLM_F_MULTI)))
+                    sock.send(genl.encode_done(m.seq, 0))
                 elif m.cmd == Cmd.REGISTER:
-                    self.sock.send(genl.encode_ack(0, m.raw))
+                    sock.send(genl.encode_ack(0, m.raw))
                     return
 
     # -- the good radios and the reader ---------------------------------------------------------
@@ -293,7 +321,7 @@ class Soak:
             self.stop.wait(0.001)  # a hostile client, not a busy loop of this machine's CPU
 
     def fuzz(self) -> None:
-        base = seeds()
+        base = seeds(*self.radios)
 
         def one(r: random.Random) -> bytes:
             b = bytearray(r.choice(base))
@@ -310,10 +338,27 @@ class Soak:
             return one(r)
         self._blast("fuzz", make)
 
+    def flood(self) -> None:
+        a, b = self.radios
+        txi = genl.pack_tx_info(((4, 2), (0, 3)))
+        txf = genl.pack_tx_info_flags(((4, 0), (0, 0)))
+        uni, bcast = data_frame(iface(1), iface(a)), data_frame(b"\xff" * 6, iface(b), b"b" * 1400)
+        cookie = [0]
+
+        def one(r: random.Random) -> bytes:
+            cookie[0] += 1
+            if r.random() < 0.5:
+                return genl.encode_frame(FAMILY, hw(a), uni, genl.TX_CTL_REQ_TX_STATUS, 2412, txi, txf,
+                                         cookie[0])
+            return genl.encode_frame(FAMILY, hw(b), bcast, genl.TX_CTL_NO_ACK, 2437, txi, txf, cookie[0])
+        self._blast("flood", lambda r: b"".join(one(r) for _ in range(8)))
+
     def addr_flood(self) -> None:
+        mine = range(self.nradios) if self.shared else self.radios
+
         def make(r: random.Random) -> bytes:
             addr = bytes((0x06, r.randrange(256), r.randrange(256), r.randrange(256), r.randrange(256), 0))
-            radio = hw(r.randrange(self.nradios)) if r.random() >= self.new_radios \
+            radio = hw(r.choice(mine)) if r.random() >= self.new_radios \
                 else bytes((0x42, 9, *addr[1:5]))
             cmd = Cmd.ADD_MAC_ADDR if r.random() < 0.9 else Cmd.DEL_MAC_ADDR
             return genl.encode(Message(cmd, {Attr.ADDR_TRANSMITTER: radio, Attr.ADDR_RECEIVER: addr},
@@ -337,7 +382,7 @@ class Soak:
         def make(r: random.Random) -> bytes:
             pick = r.randrange(3)
             if pick == 0:
-                return genl.encode_tx_info(FAMILY, hw(r.randrange(self.nradios)), genl.TX_STAT_ACK,
+                return genl.encode_tx_info(FAMILY, hw(r.choice(self.radios)), genl.TX_STAT_ACK,
                                            r.getrandbits(64), -30, txi)
             req = genl.encode(Message(Cmd.FRAME, type=FAMILY, seq=r.getrandbits(32)))
             if pick == 1:
@@ -345,9 +390,12 @@ class Soak:
             return genl.encode_ack(0, req)
         self._blast("unknown_cookies", make)
 
-    def _hostile(self, name: str, go: Any, q: Any) -> None:
+    def _hostile(self, name: str, client: int, go: Any, q: Any) -> None:
         """A hostile client in a process of its own (forked), so that it competes
-        with the good radios for the daemon, not for this interpreter's lock."""
+        with the good radios for the daemon, not for this interpreter's lock: a
+        driver of its own that never reads, or (`--shared`) on the good one's socket."""
+        if not self.shared:
+            self.sock, self.radios = self.hsocks[client], self.hostile_radios(client)
         self.stop = threading.Event()
         self.counts = {}
         go.wait()
@@ -361,7 +409,8 @@ class Soak:
     def run(self, baseline_s: float) -> dict[str, Any]:
         ctx = multiprocessing.get_context("fork")
         q, go = ctx.Queue(), ctx.Event()
-        hostile = [ctx.Process(target=self._hostile, args=(n, go, q), daemon=True) for n in self.hostile]
+        hostile = [ctx.Process(target=self._hostile, args=(n, j, go, q), daemon=True)
+                   for j, n in enumerate(self.hostile)]
         for p in hostile:  # forked before this process has threads of its own
             p.start()
         threads = [threading.Thread(target=self.good, daemon=True),
@@ -409,6 +458,8 @@ class Soak:
         code = self.proc.wait(60)
         stop_s = time.monotonic() - t1
         self.sock.close()
+        for s in self.hsocks:
+            s.close()
         self.log.close()
         stats, warnings = self._daemon_log()
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -482,12 +533,15 @@ def main() -> int:
     ap.add_argument("--hostile", default=",".join(HOSTILE), metavar="KINDS",
                     help=f"hostile clients, comma-separated, one process each (of {', '.join(KINDS)}; "
                          f"default {','.join(HOSTILE)})")
+    ap.add_argument("--shared", action="store_true",
+                    help="the hostile clients write on the good radios' socket, in their names, instead "
+                         "of each being a driver of its own")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = ap.parse_args()
     hostile = tuple(k for k in args.hostile.split(",") if k)
     if not set(hostile) <= set(KINDS):
         ap.error(f"--hostile: kinds are {', '.join(KINDS)}")
-    soak = Soak(args.seconds, args.seed, args.pause_every, args.pause, args.new_radios, hostile)
+    soak = Soak(args.seconds, args.seed, args.pause_every, args.pause, args.new_radios, hostile, args.shared)
     try:
         r = soak.run(args.baseline)
     finally:
