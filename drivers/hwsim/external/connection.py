@@ -87,6 +87,7 @@ class Connection:
         self.turns_cut = 0  # ... ended by the budget with more to read: the others went first
         self.out_bytes = 0
         self.out_dropped = 0  # messages dropped because the peer did not read
+        self._full = False  # the last message was dropped and the peer has read nothing since
         self.overruns = 0  # netlink receive overruns (ENOBUFS)
         self.empty = 0  # zero-length datagrams (passed on as b"": the receiver counts them as malformed)
         self._out: deque[bytes] = deque()
@@ -112,6 +113,7 @@ class Connection:
     def _queue(self, data: bytes) -> None:
         if self.out_bytes + len(data) > self.max_out:
             self.out_dropped += 1
+            self._full = True
             return
         self._out.append(data)
         self.out_bytes += len(data)
@@ -123,8 +125,9 @@ class Connection:
 
     @property
     def full(self) -> bool:
-        """Whether what waits for the peer has reached the bound: the next message is dropped."""
-        return self.out_bytes >= self.max_out
+        """Whether what waits for the peer reached its bound (a message was dropped) and the
+        peer has read nothing since: the next message would be dropped too."""
+        return self._full
 
     def _writable(self) -> None:
         while self._out:
@@ -136,6 +139,7 @@ class Connection:
                 self.close()
                 return
             self.out_bytes -= len(self._out.popleft())
+            self._full = False
         self.sched.remove_writer(self.sock)
 
     def _readable(self) -> None:
@@ -173,6 +177,7 @@ class Connection:
         self.sock.close()
         self._out.clear()
         self.out_bytes = 0
+        self._full = False
         self.on_close(self)
 
 

@@ -577,6 +577,8 @@ class MediumDaemon:
             # there; not built at all, so its backlog costs nobody else the time
             self.stats["rx_dropped"] += 1
             peer.stats["rx_dropped"] += 1
+            if r.freq is None:
+                self.stations.asked(r)  # it would have asked: the peer answers nothing it does not read
             return
         self.stats["deliveries"] += 1
         peer.stats["deliveries"] += 1

@@ -83,7 +83,7 @@ class Peer:
     def congested(self) -> bool:
         """What waits for the peer to read has reached its bound: more would be dropped."""
         conn = self.conn
-        return conn is not None and conn.out_bytes >= conn.max_out
+        return conn is not None and conn.full
 
     def counters(self) -> dict[str, int]:
         """Its counters, the connection's included."""

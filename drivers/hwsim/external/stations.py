@@ -38,7 +38,7 @@ log = logging.getLogger("hwsim-mediumd")
 MAX_RADIOS = 1024  # radios (and default stations) kept; more are counted and ignored
 MAX_ADDRS = 64  # addresses learned per radio (its vaps and scan addresses); more are counted and ignored
 FORGET_AFTER = 8  # refused deliveries, none taken, after which an unheard announced radio sleeps
-MAX_UNANSWERED = 256  # ... or deliveries asking for an answer without one (the kernel answers each at once)
+MAX_UNANSWERED = 64  # ... or deliveries asking for an answer without one (the kernel answers each at once)
 PERFECT_SNR_DB = 100.0  # the link a path-loss model gives a radio it has no position for
 
 
