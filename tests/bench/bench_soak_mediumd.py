@@ -185,7 +185,7 @@ class Soak:
                     sock.send(genl.encode_ack(0, m.raw))
                 elif m.cmd == Cmd.GET_RADIO:
                     for i in radios:
-                        attrs = {Attr.RADIO_ID: i, Attr.PERM_ADDR: hw(i)}
+                        attrs: dict[int, Any] = {Attr.RADIO_ID: i, Attr.PERM_ADDR: hw(i)}
                         sock.send(genl.encode(Message(Cmd.GET_RADIO, attrs, type=FAMILY, seq=m.seq,
                                                       flags=genl.NLM_F_MULTI)))
                     sock.send(genl.encode_done(m.seq, 0))
@@ -461,7 +461,7 @@ class Soak:
         for s in self.hsocks:
             s.close()
         self.log.close()
-        stats, warnings = self._daemon_log()
+        stats, peers, warnings = self._daemon_log()
         shutil.rmtree(self.dir, ignore_errors=True)
         return {
             "seconds": round(elapsed, 2), "frames_served_per_s": round(served / elapsed, 1),
@@ -469,7 +469,8 @@ class Soak:
             "mean_status_latency_ms": round(1000 * self.latency_sum / max(served, 1), 2),
             "reader_paused_s": round(self.stalled_s, 1), "daemon_cpu": round(daemon_cpu, 2),
             "peer_sent": {k: dict(sorted(v.items())) for k, v in sorted(self.counts.items())},
-            "daemon_counters": stats, "daemon_warnings": warnings,
+            "daemon_counters": stats, "daemon_peer_counters": peers, "daemon_warnings": warnings,
+            "loadavg_1min": round(os.getloadavg()[0], 2),
             "alive_after": alive, "exit_code": code, "sigterm_to_exit_s": round(stop_s, 3),
             "rss_kib_start": rss0, "rss_kib_end": rss1, "rss_kib_max": max(samples or [rss1]),
             "rss_growth_kib": rss1 - rss0,
@@ -499,23 +500,33 @@ class Soak:
                     return True
         return False
 
-    def _daemon_log(self) -> tuple[dict[str, int], dict[str, int]]:
-        """The daemon's counters from its exit line, and its warnings by kind."""
+    def _daemon_log(self) -> tuple[dict[str, int], dict[str, dict[str, int]], dict[str, int]]:
+        """The daemon's counters from its exit line, each peer's (the good driver is peer 0, the
+        hostile clients 1, 2, ...), and its warnings by kind."""
         stats: dict[str, int] = {}
+        peers: dict[str, dict[str, int]] = {}
         warnings: Counter[str] = Counter()
         with open(self.log_path) as f:
             for line in f:
                 m = re.match(r"hwsim-mediumd: done \([^)]*\): (.*)", line)
-                if m:
-                    for part in m.group(1).split(", "):
+                p = re.match(r"hwsim-mediumd: peer (\d+) \([^)]*\): (.*)", line)
+                into, text = None, ""
+                if m is not None:
+                    into, text = stats, m.group(1)
+                elif p is not None:
+                    i = int(p.group(1))
+                    into = peers.setdefault("good" if i == 0 else f"{i}:{self.hostile[i - 1]}", {})
+                    text = p.group(2)
+                if into is not None:
+                    for part in text.split(", "):
                         k, _, v = part.rpartition(" ")
-                        stats[k] = int(v)
+                        into[k] = int(v)
                 elif "more like:" in line:
                     key = line.split("more like: ", 1)[1].strip()
                     warnings[key] += int(line.split()[1])
                 elif line.startswith("hwsim-mediumd: ") and not re.search("registered|released", line):
                     warnings[re.sub(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}|\d+", "N", line[15:].strip())[:60]] += 1
-        return stats, dict(warnings.most_common(12))
+        return stats, peers, dict(warnings.most_common(12))
 
 
 def main() -> int:
@@ -557,6 +568,8 @@ def main() -> int:
     for kind, outcomes in r["peer_sent"].items():
         print(f"  {kind:16} " + ", ".join(f"{k} {v}" for k, v in outcomes.items()))
     print("daemon counters: " + ", ".join(f"{k} {v}" for k, v in r["daemon_counters"].items() if v))
+    for who, counters in r["daemon_peer_counters"].items():
+        print(f"  peer {who:14} " + ", ".join(f"{k} {v}" for k, v in counters.items() if v))
     print("daemon warnings: " + "; ".join(f"{k} x{v}" for k, v in r["daemon_warnings"].items()))
     print(f"daemon RSS {r['rss_kib_start']} -> {r['rss_kib_end']} KiB (growth {r['rss_growth_kib']} KiB, "
           f"max {r['rss_kib_max']}); serves a good frame after: {r['alive_after']}; SIGTERM -> exit "
