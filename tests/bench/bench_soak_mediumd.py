@@ -23,9 +23,12 @@ on the good radios' socket instead, in their name).  For `--seconds`
 - junk transmitters (`--hostile junk_tx`, not in the default mix): FRAMEs,
   well formed, from transmitter addresses no radio has (broadcast data, so
   a station made for one would cost a delivery to every other);
-- unknown cookies: statuses sent to the medium (which never gets any),
-  errors and acks answering requests never made, and the kernel's EINVAL
-  for every status the daemon returns for a frame the fuzzers made up;
+- unknown cookies: statuses sent to the medium (which never gets any) and
+  errors and acks answering requests never made (the daemon ignores and
+  counts them, answering nothing); and on the good socket, the kernel's
+  EINVAL for every status the daemon returns for a cookie the reader does
+  not know (`--shared`: frames the fuzzers made up; the daemon counts them
+  as stale_cookies);
 - a peer that stops reading: every `--pause-every` seconds the bench reads
   nothing for `--pause` seconds while the others go on sending.
 
