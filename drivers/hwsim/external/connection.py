@@ -27,7 +27,7 @@ from ic.sched import SEC, Scheduler, TaskQueue
 
 RECV_SIZE = 65536
 RECV_BATCH = 64  # datagrams read per readiness callback before others get a turn ...
-READ_BUDGET = 64  # ... or messages, as the receiver counts them (its datagrams are never split)
+READ_BUDGET = 64  # ... or messages, as the receiver weighs them (its datagrams are never split)
 MAX_OUT_BYTES = 4 << 20  # queued for a peer that does not read; beyond, messages are dropped and counted
 WARN_BURST = 5  # identical warnings logged before they are only counted ...
 WARN_INTERVAL_NS = 10 * SEC  # ... until a summary line this often

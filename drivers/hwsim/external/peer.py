@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     from .stations import Radio
 
 FLUSH_BYTES = 32 << 10  # messages to the peer go out together, in one datagram, up to this size
-PEER_STATS = ("frames", "deliveries", "statuses", "queue_full", "rx_dropped", "read_turns", "turns_cut",
-              "out_dropped")
+PEER_STATS = ("frames", "deliveries", "statuses", "queue_full", "rx_dropped", "status_dropped", "read_turns",
+              "turns_cut", "out_dropped")
 MAX_EARLY = 4096  # messages of the family kept while the handshake is still under way
 SENT_MEMORY = 4096  # requests remembered by sequence number, to say what an error answers
 
