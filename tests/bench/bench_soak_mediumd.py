@@ -164,7 +164,9 @@ class Soak:
         self.reading = threading.Event()
         self.reading.set()
         self.lock = threading.Condition()
-        self.out: dict[int, float] = {}  # good cookie -> when sent
+        self.out: dict[int, tuple[float, int]] = {}  # good cookie -> (when sent, which radio)
+        self.window = [0] * self.nradios  # frames each good radio has awaiting their status
+        self.served_on: Counter[int] = Counter()  # statuses back by channel
         self.counts: dict[str, Counter[str]] = {}
         self.served = 0
         self.latency_sum = 0.0
@@ -198,7 +200,8 @@ class Soak:
 
     # -- the good radios and the reader ---------------------------------------------------------
     def good(self) -> None:
-        """Every radio sends to its partner on the pair's channel, WINDOW frames in flight."""
+        """Every radio sends to its partner on the pair's channel, WINDOW frames of its own in
+        flight (a radio slowed by a flood on its channel holds only its own window)."""
         cookie = 0
         rr = 0
         msgs = []
@@ -210,17 +213,19 @@ class Soak:
         while not self.stop.is_set():
             with self.lock:
                 now = time.monotonic()
-                for c in [c for c, t in self.out.items() if now - t > LOST_S]:
-                    del self.out[c]
+                for c in [c for c, (t, _) in self.out.items() if now - t > LOST_S]:
+                    self.window[self.out.pop(c)[1]] -= 1
                     self.count("good", "status_lost")
-                if len(self.out) >= WINDOW * len(msgs):
+                ready = [i for i in range(len(msgs)) if self.window[(rr + i) % len(msgs)] < WINDOW]
+                if not ready:
                     self.lock.wait(0.5)
                     continue
-            src, frame, freq, txi, txf = msgs[rr % len(msgs)]
-            rr += 1
-            cookie += 1
-            with self.lock:
-                self.out[cookie] = time.monotonic()
+                radio = (rr + ready[0]) % len(msgs)
+                rr = radio + 1
+                cookie += 1
+                self.out[cookie] = (time.monotonic(), radio)
+                self.window[radio] += 1
+            src, frame, freq, txi, txf = msgs[radio]
             try:
                 self.sock.send(genl.encode_frame(FAMILY, src, frame, genl.TX_CTL_REQ_TX_STATUS, freq, txi,
                                                  txf, cookie))
@@ -281,9 +286,13 @@ class Soak:
                 t = None
                 if c is not None and self._mine(m.attrs.get(Attr.ADDR_TRANSMITTER, b"")):
                     with self.lock:
-                        t = self.out.pop(c, None)
-                        if t is not None:
+                        sent = self.out.pop(c, None)
+                        t = None
+                        if sent is not None:
+                            t, radio = sent
+                            self.window[radio] -= 1
                             self.served += 1
+                            self.served_on[PAIRS[radio // 2][0]] += 1
                             self.latency_sum += now - t
                             self.lock.notify()
                 if t is None:
@@ -421,12 +430,15 @@ class Soak:
         for t in threads:
             t.start()
         base = 0.0
+        self.base_on: dict[int, float] = {}
         if baseline_s > 0:  # the good radios alone: what the hostile clients cost
-            s0, t0 = self.served, time.monotonic()
+            s0, on0, t0 = self.served, Counter(self.served_on), time.monotonic()
             time.sleep(baseline_s)
-            base = (self.served - s0) / (time.monotonic() - t0)
+            dt = time.monotonic() - t0
+            base = (self.served - s0) / dt
+            self.base_on = {f: round((self.served_on[f] - on0[f]) / dt, 1) for f, _ in PAIRS}
         self.counts = {}  # from here on, the soak's (the threads count into the new one)
-        served0 = self.served
+        served0, self.on0 = self.served, Counter(self.served_on)
         rss0, cpu0 = rss_kib(self.proc.pid), cpu_s(self.proc.pid)
         go.set()
         t0 = time.monotonic()
@@ -469,6 +481,9 @@ class Soak:
         return {
             "seconds": round(elapsed, 2), "frames_served_per_s": round(served / elapsed, 1),
             "baseline_frames_served_per_s": round(base, 1),
+            "served_per_s_by_channel": {f: round((self.served_on[f] - self.on0[f]) / elapsed, 1)
+                                        for f, _ in PAIRS},
+            "baseline_per_s_by_channel": self.base_on,
             "mean_status_latency_ms": round(1000 * self.latency_sum / max(served, 1), 2),
             "reader_paused_s": round(self.stalled_s, 1), "daemon_cpu": round(daemon_cpu, 2),
             "peer_sent": {k: dict(sorted(v.items())) for k, v in sorted(self.counts.items())},
@@ -568,6 +583,9 @@ def main() -> int:
     print(f"soak {r['seconds']} s: {r['frames_served_per_s']} good frames/s served (status back, mean "
           f"{r['mean_status_latency_ms']} ms; alone: {r['baseline_frames_served_per_s']}), "
           f"reader paused {r['reader_paused_s']} s; daemon CPU {r['daemon_cpu']:.0%}")
+    alone = r["baseline_per_s_by_channel"]
+    print("  by channel (MHz: soak/alone): " + ", ".join(
+        f"{f}: {v}/{alone.get(f, '-')}" for f, v in r["served_per_s_by_channel"].items()))
     for kind, outcomes in r["peer_sent"].items():
         print(f"  {kind:16} " + ", ".join(f"{k} {v}" for k, v in outcomes.items()))
     print("daemon counters: " + ", ".join(f"{k} {v}" for k, v in r["daemon_counters"].items() if v))
