@@ -42,7 +42,7 @@ from ic.sched import MS, SEC, Scheduler
 from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ
 from ..medium import MediumPort, medium_from_config
 from . import genl
-from .connection import Connection, WarnLimiter, hung_up
+from .connection import READ_BUDGET, RECV_BATCH, Connection, WarnLimiter, hung_up
 from .genl import Ack, Attr, Cmd, Done, GenlError, Message
 from .peer import SENT_MEMORY, Peer
 from .stations import MAX_ADDRS, MAX_RADIOS, Radio, Stations, default_hwaddr
@@ -211,6 +211,7 @@ class MediumDaemon:
             self.stations.radio_msg(m, peer.index)
         peer.conn = Connection(self.sched, sock, transport.portid,
                                lambda c, data: self._datagram(peer, data), lambda c: self._closed(peer))
+        self._share()  # its connection's reading budget
         n = sum(1 for p, _ in self.stations.radios if p == peer.index)
         log.info("registered with %s as the medium of its radios (family id %d, %d radios, %d stations)",
                  transport.name, peer.family, n, self.stations.n_config)
@@ -288,6 +289,9 @@ class MediumDaemon:
         live = [p for p in self.peers if not p.closed]
         for p in live:
             p.quota = MAX_INFLIGHT // len(live)
+            if p.conn is not None:
+                # alone, a peer reads as much in a turn as it ever did: nobody waits for its turn
+                p.conn.read_budget = READ_BUDGET if len(live) > 1 else SLOW_COST * RECV_BATCH
         self.stations.quota = max(self.stations.max_radios // max(len(live), 1), 1)
 
     def _closed(self, peer: Peer) -> None:
@@ -578,9 +582,9 @@ class MediumDaemon:
         if peer.closed:
             self.stats["rx_no_radio"] += 1
             return
-        if peer.congested:
-            # it does not read: what waits for it is at its bound, and this would be dropped
-            # there; not built at all, so its backlog costs nobody else the time
+        if peer.behind:
+            # it does not keep up: what waits for it nears its bound, kept for statuses (a radio
+            # whose status is lost waits for it); not built, so its backlog costs nobody the time
             self.stats["rx_dropped"] += 1
             peer.stats["rx_dropped"] += 1
             if r.freq is None:

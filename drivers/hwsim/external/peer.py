@@ -10,9 +10,11 @@ depends on the transport that carries it.
 Each also has its share of the daemon, so that a peer that floods it
 (or stops reading) costs the others nothing but the airtime its radios
 take: its turn at reading (connection.py), `quota` frames in the medium
-at once (beyond, answered unsent, as a full TX queue drops), deliveries
-dropped before they are built while what waits for it has reached its
-bound (`congested`), and its share of the radio table (stations.py).
+at once (beyond, answered unsent, as a full TX queue drops), no delivery
+built once what waits for it fills three quarters of its bound (`behind`:
+the rest is kept for statuses, whose loss would leave its radios waiting),
+no status once the bound dropped one (`congested`), and its share of the
+radio table (stations.py).
 `stats` counts what it cost and what was dropped, per peer.
 """
 
@@ -84,6 +86,12 @@ class Peer:
         """What waits for the peer to read has reached its bound: more would be dropped."""
         conn = self.conn
         return conn is not None and conn.full
+
+    @property
+    def behind(self) -> bool:
+        """What waits for the peer fills three quarters of the bound: deliveries yield to statuses."""
+        conn = self.conn
+        return conn is not None and (conn.full or 4 * conn.out_bytes >= 3 * conn.max_out)
 
     def counters(self) -> dict[str, int]:
         """Its counters, the connection's included."""
