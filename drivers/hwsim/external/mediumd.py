@@ -583,8 +583,9 @@ class MediumDaemon:
             self.stats["rx_no_radio"] += 1
             return
         if peer.behind:
-            # it does not keep up: what waits for it nears its bound, kept for statuses (a radio
-            # whose status is lost waits for it); not built, so its backlog costs nobody the time
+            # it does not keep up: a delivery this late is stale, and the rest of its bound is kept
+            # for statuses (a radio whose status is lost waits for it); not built, so its backlog
+            # costs nobody the time
             self.stats["rx_dropped"] += 1
             peer.stats["rx_dropped"] += 1
             if r.freq is None:

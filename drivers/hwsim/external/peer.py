@@ -11,8 +11,9 @@ Each also has its share of the daemon, so that a peer that floods it
 (or stops reading) costs the others nothing but the airtime its radios
 take: its turn at reading (connection.py), `quota` frames in the medium
 at once (beyond, answered unsent, as a full TX queue drops), no delivery
-built once what waits for it fills three quarters of its bound (`behind`:
-the rest is kept for statuses, whose loss would leave its radios waiting),
+built while RX_BACKLOG or more waits for it (`behind`: a frame delivered
+that late is stale, as from an overflowing receive ring, and the rest of
+the bound is kept for statuses, whose loss would leave its radios waiting),
 no status once the bound dropped one (`congested`), and its share of the
 radio table (stations.py).
 `stats` counts what it cost and what was dropped, per peer.
@@ -38,6 +39,7 @@ PEER_STATS = ("frames", "deliveries", "statuses", "queue_full", "rx_dropped", "s
               "turns_cut", "out_dropped")
 MAX_EARLY = 4096  # messages of the family kept while the handshake is still under way
 SENT_MEMORY = 4096  # requests remembered by sequence number, to say what an error answers
+RX_BACKLOG = 256 << 10  # bytes waiting for the peer beyond which no delivery is built for it
 
 
 class Peer:
@@ -89,9 +91,10 @@ class Peer:
 
     @property
     def behind(self) -> bool:
-        """What waits for the peer fills three quarters of the bound: deliveries yield to statuses."""
+        """The peer does not keep up: RX_BACKLOG (or three quarters of the bound) waits for
+        it; deliveries yield to statuses."""
         conn = self.conn
-        return conn is not None and (conn.full or 4 * conn.out_bytes >= 3 * conn.max_out)
+        return conn is not None and (conn.full or conn.out_bytes >= min(RX_BACKLOG, 3 * conn.max_out // 4))
 
     def counters(self) -> dict[str, int]:
         """Its counters, the connection's included."""
@@ -172,4 +175,4 @@ class Peer:
         self.closed = True
 
 
-__all__ = ["FLUSH_BYTES", "MAX_EARLY", "PEER_STATS", "Peer", "SENT_MEMORY"]
+__all__ = ["FLUSH_BYTES", "MAX_EARLY", "PEER_STATS", "Peer", "RX_BACKLOG", "SENT_MEMORY"]
