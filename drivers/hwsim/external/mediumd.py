@@ -19,6 +19,11 @@ its own with the config's default link (the perfect link for path-loss
 models).  A radio listens on the channel of its last frame; one not heard
 yet is tried on the channels of frames for it, one at a time, until the
 kernel takes a delivery (see `_try_channel`).
+
+Each peer gets its share of the daemon and no more (peer.py): its turn at
+reading, its share of the frames in the medium and of the radio table,
+and nothing built for it while it does not read; a peer that floods
+saturates its own radios' airtime and queues, not the others'.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from ic.sched import MS, SEC, Scheduler
 from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ
 from ..medium import MediumPort, medium_from_config
 from . import genl
-from .connection import Connection, WarnLimiter, hung_up
+from .connection import READ_BUDGET, RECV_BATCH, Connection, WarnLimiter, hung_up
 from .genl import Ack, Attr, Cmd, Done, GenlError, Message
 from .peer import SENT_MEMORY, Peer
 from .stations import MAX_ADDRS, MAX_RADIOS, Radio, Stations, default_hwaddr
@@ -49,13 +54,16 @@ from .wserver import ControlServer
 log = logging.getLogger("hwsim-mediumd")
 
 CONNECT_TIMEOUT_S = 5.0
-MAX_INFLIGHT = 8192  # frames in the medium awaiting their status; beyond, answered unsent
+MAX_INFLIGHT = 8192  # frames in the medium awaiting a status, shared by the peers; beyond, answered unsent
 TRY_CHANNEL_NS = 100 * MS  # how long a radio not heard yet is tried on one channel without an answer
 REFUSED_CHANNEL_NS = SEC  # how long a channel the kernel said a radio is not on is not tried again
 # Deliveries and statuses due within this of the wall clock leave at once, with everything else
 # due by then, rather than after a sleep of their own: a sleep lasts a millisecond at least (more
 # in an emulated VM), a frame's airtime a fraction of one.
 PACE_SLACK_NS = MS
+# What a message read through the general decoder costs of its peer's turn at reading, in
+# kernel-layout FRAMEs (the fast path): about 8 to 20 times as long (8 us against 50-170 us).
+SLOW_COST = 8
 
 
 _ONE_TRY = ((0, 1),)  # a frame without a rate chain: one try at the lowest rate
@@ -96,7 +104,8 @@ class MediumDaemon:
                                       "addrs_dropped": 0, "overload_drops": 0, "rx_no_radio": 0,
                                       "out_dropped": 0, "probe_offchannel": 0, "channels_learned": 0,
                                       "overruns": 0, "address_clashes": 0, "channels_lost": 0, "ignored": 0,
-                                      "unannounced": 0, "radios_asleep": 0}
+                                      "unannounced": 0, "radios_asleep": 0, "stale_cookies": 0,
+                                      "queue_full": 0, "rx_dropped": 0}
         self.stations = Stations(self.medium, self._setup_port, self.stats, self.warn.warn,
                                  max_radios=max_radios, max_addrs=max_addrs)
         self.ports = self.stations.ports  # by station
@@ -197,10 +206,12 @@ class MediumDaemon:
             raise MediumError(f"{transport.name}: {e.strerror or e}") from None
         # Only a registered peer's radios join the medium: a refused one leaves nothing behind.
         self.peers.append(peer)
+        self._share()
         for m in dump:
             self.stations.radio_msg(m, peer.index)
         peer.conn = Connection(self.sched, sock, transport.portid,
                                lambda c, data: self._datagram(peer, data), lambda c: self._closed(peer))
+        self._share()  # its connection's reading budget
         n = sum(1 for p, _ in self.stations.radios if p == peer.index)
         log.info("registered with %s as the medium of its radios (family id %d, %d radios, %d stations)",
                  transport.name, peer.family, n, self.stations.n_config)
@@ -273,6 +284,16 @@ class MediumDaemon:
         code_name = _errname(code)
         raise MediumError(f"{name} refused {what}: {os.strerror(code)} ({code_name}){hint}")
 
+    def _share(self) -> None:
+        """Each live peer's share of the frames in the medium and of the radio table."""
+        live = [p for p in self.peers if not p.closed]
+        for p in live:
+            p.quota = MAX_INFLIGHT // len(live)
+            if p.conn is not None:
+                # alone, a peer reads as much in a turn as it ever did: nobody waits for its turn
+                p.conn.read_budget = READ_BUDGET if len(live) > 1 else SLOW_COST * RECV_BATCH
+        self.stations.quota = max(self.stations.max_radios // max(len(live), 1), 1)
+
     def _closed(self, peer: Peer) -> None:
         peer.closed = True
         reason = "the kernel closed the socket" if peer.is_kernel else f"the driver closed {peer.name}"
@@ -280,7 +301,9 @@ class MediumDaemon:
         # Its frames in the medium are answered to nobody; its radios leave the world.
         for fid in [fid for fid, e in self.frames.items() if e[0] is peer]:
             del self.frames[fid]
+        peer.inflight = 0
         self.stations.remove_peer(peer.index)
+        self._share()
         if all(p.closed for p in self.peers):
             self.exit_reason = reason
             self.done = True
@@ -301,13 +324,18 @@ class MediumDaemon:
                 else f"the driver of {peer.name} falls back to its built-in medium"
             log.info("medium released: %s", who)
         self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
+        if len(self.peers) > 1:
+            for peer in self.peers:
+                log.info("peer %d (%s): %s", peer.index, peer.name,
+                         ", ".join(f"{k} {v}" for k, v in peer.counters().items()))
 
     def _flush(self) -> None:
         for peer in self.peers:
             peer.flush()
 
     # -- from the kernel or a driver --------------------------------------------------------------
-    def _datagram(self, peer: Peer, data: bytes) -> None:
+    def _datagram(self, peer: Peer, data: bytes) -> int:
+        """Handle one datagram of `peer`; what it cost of the peer's turn at reading."""
         # The hot path: one FRAME as mac80211_hwsim builds it, read without building a message.
         f = genl.kernel_frame_fields(data, peer.family)
         if f is not None:
@@ -315,12 +343,13 @@ class MediumDaemon:
             self._tx(peer, *f)
             if peer.conn is not None and peer.conn.out_dropped:
                 self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
-            return
+            return 1
         if not data:
             self.stats["malformed"] += 1
             self.warn.warn("empty", "empty datagram from %s", peer.name)
-            return
-        for item in genl.decode(data, peer.family):
+            return 1
+        items = genl.decode(data, peer.family)
+        for item in items:
             if isinstance(item, Message):
                 if item.type == peer.family:
                     self._message(peer, item)
@@ -342,7 +371,7 @@ class MediumDaemon:
                 self.warn.warn("malformed", "malformed message from %s: %s", peer.name, item)
         conn = peer.conn
         if conn is None:
-            return
+            return SLOW_COST * len(items)
         if conn.out_dropped:
             self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
         if conn.overruns and peer.index == 0 and conn.overruns != self.stats["overruns"]:
@@ -350,6 +379,7 @@ class MediumDaemon:
             self.stats["overruns"] = conn.overruns
             self.warn.warn("overrun", "%s dropped messages for us (ENOBUFS): %d times so far",
                            peer.name, conn.overruns)
+        return SLOW_COST * len(items)
 
     def _ignored(self, peer: Peer, key: str, fmt: str, *args: Any) -> None:
         """A well-formed message that answers or asks nothing of ours: counted, not acted on."""
@@ -379,6 +409,7 @@ class MediumDaemon:
 
     def _probed(self, r: Radio, freq: int, error: int) -> None:
         """The answer to a delivery to a radio whose channel we did not know."""
+        r.unanswered = 0
         if error < 0:
             self.stats["probe_offchannel"] += 1  # not its channel: the kernel's own check, expected
             self.stations.refused(r)
@@ -400,6 +431,17 @@ class MediumDaemon:
     def _kernel_error(self, peer: Peer, a: Ack) -> None:
         code = -a.error
         sent = peer.sent.get(a.req_seq)
+        if sent is None and not peer.issued(a.req_seq):
+            self._ignored(peer, "error", "ignoring an error answering nothing we asked (seq %d)", a.req_seq)
+            return
+        if code == errno.EINVAL and isinstance(sent, tuple) and sent[0] == "TX_INFO_FRAME":
+            # hwsim_tx_info_frame_received_nl(): the cookie is not among the radio's pending
+            # frames.  It dropped the frame (its queue was full: 200, down to 100), the radio
+            # went, or the frame was never one of its own (a peer may send any cookie).
+            self.stats["stale_cookies"] += 1
+            self.warn.warn("stale cookie", "%s had no frame pending for %s: a status it no longer "
+                           "waited for (EINVAL)", peer.name, peer.describe(a.req_seq))
+            return
         if code == errno.EINVAL and isinstance(sent, tuple) and sent[0] == "FRAME to":
             r = self.stations.radios.get((peer.index, sent[1]))
             if r is not None and r.station is not None:
@@ -437,6 +479,11 @@ class MediumDaemon:
                       if p == peer.index and r.radio_id == rid and rid is not None]:
                 log.info("radio %s (%s) of %s removed", r.hw.hex(":"), r.name or rid, peer.name)
                 self.stations.remove(r)
+        elif cmd == Cmd.TX_INFO_FRAME:
+            # a status is the medium's to send: the kernel never sends one, and wmediumd
+            # ignores it; no answer (a userspace medium acks nothing)
+            self._ignored(peer, "status", "ignoring a TX_INFO_FRAME (cookie %s): statuses are the medium's",
+                          msg.get(Attr.COOKIE))
         else:
             self.stats["malformed"] += 1
             self.warn.warn(f"command {cmd}", "ignoring command %d from %s", cmd, peer.name)
@@ -477,7 +524,8 @@ class MediumDaemon:
                 _RATES.clear()
             rates = _RATES[txi] = _rate_chain(txi)
         fid = -errno.ENODEV
-        if r.station is not None and len(self.frames) < MAX_INFLIGHT:
+        peer.stats["frames"] += 1
+        if r.station is not None and peer.inflight < peer.quota:
             if len(frame) >= 16:
                 addr2 = frame[10:16]
                 if addr2 not in r.addrs:
@@ -500,18 +548,27 @@ class MediumDaemon:
         elif r.station is None:
             self.stats["unknown_sender"] += 1  # its station removed, or asleep (stations.py)
         else:
+            # its share of the frames in the medium is taken: dropped as a full TX queue drops
             self.stats["overload_drops"] += 1
-            self.warn.warn("overload", "%d frames in the medium: answering a frame of %s unsent",
-                           MAX_INFLIGHT, hw.hex(":"))
+            peer.stats["queue_full"] += 1
+            self.warn.warn(f"overload {peer.index}", "%s has %d frames in the medium, its share: "
+                           "answering a frame of %s unsent", peer.name, peer.quota, hw.hex(":"))
+        if fid == -errno.ENOBUFS:  # the radio's queue in the medium is full (the kernel's bound)
+            self.stats["queue_full"] += 1
+            peer.stats["queue_full"] += 1
         if fid < 0:
             # Answer anyway: the radio keeps the frame pending until it has a status.
             self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates
                                                                                  if rates is not _ONE_TRY)))
         else:
             self.frames[fid] = (peer, hw, cookie, flags)
+            peer.inflight += 1
 
     # -- to the kernel or a driver: each message in the receiving peer's family ---------------------
     def _emit_status(self, peer: Peer, hw: bytes, flags: int, cookie: int, signal: int, txi: bytes) -> None:
+        if peer.congested:  # it does not read: the status would be dropped unread; not built
+            peer.stats["status_dropped"] += 1
+            return
         seq = peer.next_seq()
         peer.remember(seq, ("TX_INFO_FRAME", hw, cookie))
         peer.emit(genl.encode_tx_info(peer.family, hw, flags, cookie, signal, txi, seq=seq))
@@ -525,7 +582,17 @@ class MediumDaemon:
         if peer.closed:
             self.stats["rx_no_radio"] += 1
             return
+        if peer.behind:
+            # it does not keep up: a delivery this late is stale, and the rest of its bound is kept
+            # for statuses (a radio whose status is lost waits for it); not built, so its backlog
+            # costs nobody the time
+            self.stats["rx_dropped"] += 1
+            peer.stats["rx_dropped"] += 1
+            if r.freq is None:
+                self.stations.asked(r)  # it would have asked: the peer answers nothing it does not read
+            return
         self.stats["deliveries"] += 1
+        peer.stats["deliveries"] += 1
         seq = peer.next_seq()
         peer.remember(seq, ("FRAME to", r.hw, len(frame)))
         flags = genl.NLM_F_REQUEST
@@ -534,6 +601,7 @@ class MediumDaemon:
             # channel) tells us, so later frames go to it only on its own channel.
             flags |= genl.NLM_F_ACK
             peer.probe(seq, r, info.freq)
+            self.stations.asked(r)
         peer.emit(genl.encode_delivery(peer.family, r.hw, frame, info.rate_idx, info.signal, info.freq,
                                        seq=seq, flags=flags))
 
@@ -542,6 +610,8 @@ class MediumDaemon:
         if entry is None:
             return
         peer, hw, cookie, flags = entry
+        peer.inflight -= 1
+        peer.stats["statuses"] += 1
         if st.acked:
             flags |= genl.TX_STAT_ACK
         self.stats["statuses"] += 1

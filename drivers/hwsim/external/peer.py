@@ -6,6 +6,17 @@ sockets in one medium).  Each has its own family id, its own sequence
 numbers and memory of requests (an error names what it answers), its own
 outgoing batch, and its own channel probes: everything about a message
 depends on the transport that carries it.
+
+Each also has its share of the daemon, so that a peer that floods it
+(or stops reading) costs the others nothing but the airtime its radios
+take: its turn at reading (connection.py), `quota` frames in the medium
+at once (beyond, answered unsent, as a full TX queue drops), no delivery
+built while RX_BACKLOG or more waits for it (`behind`: a frame delivered
+that late is stale, as from an overflowing receive ring, and the rest of
+the bound is kept for statuses, whose loss would leave its radios waiting),
+no status once the bound dropped one (`congested`), and its share of the
+radio table (stations.py).
+`stats` counts what it cost and what was dropped, per peer.
 """
 
 from __future__ import annotations
@@ -24,8 +35,11 @@ if TYPE_CHECKING:
     from .stations import Radio
 
 FLUSH_BYTES = 32 << 10  # messages to the peer go out together, in one datagram, up to this size
+PEER_STATS = ("frames", "deliveries", "statuses", "queue_full", "rx_dropped", "status_dropped", "read_turns",
+              "turns_cut", "out_dropped")
 MAX_EARLY = 4096  # messages of the family kept while the handshake is still under way
 SENT_MEMORY = 4096  # requests remembered by sequence number, to say what an error answers
+RX_BACKLOG = 256 << 10  # bytes waiting for the peer beyond which no delivery is built for it
 
 
 class Peer:
@@ -40,6 +54,10 @@ class Peer:
         self.conn: Connection | None = None
         self.closed = False
         self.seq = 0
+        self.wrapped = False  # the sequence numbers went round: any number may be one of ours
+        self.inflight = 0  # frames of its radios in the medium, awaiting their status
+        self.quota = 0  # ... at most (its share of the daemon's bound, set as peers come and go)
+        self.stats: dict[str, int] = dict.fromkeys(PEER_STATS, 0)
         self.sent: OrderedDict[int, str | tuple[str, bytes, int]] = OrderedDict()
         self.probes: OrderedDict[int, tuple[Radio, int]] = OrderedDict()  # seq -> (radio, freq) asked to ack
         self.early: list[Message] = []
@@ -54,8 +72,37 @@ class Peer:
         return self.kind == "kernel"
 
     def next_seq(self) -> int:
-        self.seq = self.seq + 1 if self.seq < 0xFFFF_FFFF else 1
+        if self.seq < 0xFFFF_FFFF:
+            self.seq += 1
+        else:
+            self.seq, self.wrapped = 1, True
         return self.seq
+
+    def issued(self, seq: int) -> bool:
+        """Whether `seq` numbers a request we sent (remembered or not): an answer to
+        any other was made up."""
+        return self.wrapped or 0 < seq <= self.seq
+
+    @property
+    def congested(self) -> bool:
+        """What waits for the peer to read has reached its bound: more would be dropped."""
+        conn = self.conn
+        return conn is not None and conn.full
+
+    @property
+    def behind(self) -> bool:
+        """The peer does not keep up: RX_BACKLOG (or three quarters of the bound) waits for
+        it; deliveries yield to statuses."""
+        conn = self.conn
+        return conn is not None and (conn.full or conn.out_bytes >= min(RX_BACKLOG, 3 * conn.max_out // 4))
+
+    def counters(self) -> dict[str, int]:
+        """Its counters, the connection's included."""
+        conn = self.conn
+        if conn is not None:
+            self.stats["read_turns"], self.stats["turns_cut"] = conn.turns, conn.turns_cut
+            self.stats["out_dropped"] = conn.out_dropped
+        return self.stats
 
     def remember(self, seq: int, what: str | tuple[str, bytes, int]) -> None:
         # what a later error names: for frames the text is made only if one comes
@@ -128,4 +175,4 @@ class Peer:
         self.closed = True
 
 
-__all__ = ["FLUSH_BYTES", "MAX_EARLY", "Peer", "SENT_MEMORY"]
+__all__ = ["FLUSH_BYTES", "MAX_EARLY", "PEER_STATS", "Peer", "RX_BACKLOG", "SENT_MEMORY"]

@@ -17,8 +17,12 @@ guess; a transmitter the config does not name is taken as such a radio (the
 pair is kept: DEL_RADIO of the one removes the other) while an unpaired guess
 is left, and is counted and dropped otherwise.  Junk transmitter addresses
 cost a look-up, never a station.  A guess the peer refuses deliveries to
-FORGET_AFTER times without taking one is put to sleep (no station) until
-its address is heard.
+FORGET_AFTER times without taking one, or does not answer for
+MAX_UNANSWERED deliveries that ask it to (a peer that never answers for
+radios it announced), is put to sleep (no station) until its address is
+heard.  Each peer holds at most its share of the radio table (`quota`,
+the table's size over the peers served), so a peer announcing radios
+without end leaves room for the others'.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ log = logging.getLogger("hwsim-mediumd")
 MAX_RADIOS = 1024  # radios (and default stations) kept; more are counted and ignored
 MAX_ADDRS = 64  # addresses learned per radio (its vaps and scan addresses); more are counted and ignored
 FORGET_AFTER = 8  # refused deliveries, none taken, after which an unheard announced radio sleeps
+MAX_UNANSWERED = 64  # ... or deliveries asking for an answer without one (the kernel answers each at once)
 PERFECT_SNR_DB = 100.0  # the link a path-loss model gives a radio it has no position for
 
 
@@ -41,7 +46,7 @@ class Radio:
     """A mac80211_hwsim radio as the daemon knows it."""
 
     __slots__ = ("peer", "hw", "radio_id", "name", "station", "addrs", "freq", "confirmed", "partner",
-                 "refusals", "asleep")
+                 "refusals", "unanswered", "asleep")
 
     def __init__(self, hw: bytes, radio_id: int | None = None, name: str | None = None, *,
                  peer: int = 0) -> None:
@@ -57,6 +62,7 @@ class Radio:
         # (or, on the announced one, the transmitter taken as it)
         self.partner: Radio | None = None
         self.refusals = 0  # deliveries refused since the last one taken (guesses only)
+        self.unanswered = 0  # deliveries asking for an answer since the last answer
         self.asleep = False  # an unheard guess the peer refuses deliveries to: no station until heard
 
     def candidates(self) -> list[bytes]:
@@ -95,6 +101,9 @@ class Stations:
         self.n_config = len(self.ports)
         self.named: set[int] = set()  # stations added at run time as if the config named them
         self.radios: dict[tuple[int, bytes], Radio] = {}  # (peer, hw) -> radio
+        self.per_peer: dict[int, int] = {}  # peer -> how many of the radios are its
+        self.quota = max_radios  # radios one peer may hold (the daemon shares the table among its peers)
+        self.over_quota: dict[int, int] = {}  # peer -> radios refused because it held its share
         self.by_addr: dict[tuple[int, bytes], Radio] = {}  # (peer, learned address) -> radio
         self.bound: dict[int, Radio] = {}  # station -> radio
         # per peer: announced radios not heard at their address and not yet taken by a transmitter
@@ -158,7 +167,14 @@ class Stations:
                 self.warn("radio table full", "radio table full (%d): ignoring radio %s",
                           self.max_radios, hw.hex(":"))
                 return None
+            if self.per_peer.get(peer, 0) >= self.quota:
+                self.stats["radios_dropped"] += 1
+                self.over_quota[peer] = self.over_quota.get(peer, 0) + 1
+                self.warn(f"radio share {peer}", "peer %d holds its share of the radio table (%d): "
+                          "ignoring radio %s", peer, self.quota, hw.hex(":"))
+                return None
             r = self.radios[(peer, hw)] = Radio(hw, radio_id, name, peer=peer)
+            self.per_peer[peer] = self.per_peer.get(peer, 0) + 1
             if guess is not None:
                 self.unpaired[peer].pop(guess, None)
                 r.partner, guess.partner = guess, r
@@ -204,16 +220,30 @@ class Stations:
 
     def refused(self, r: Radio) -> None:
         """The peer refused a delivery to `r` (no such receiver, or not on that channel)."""
+        r.unanswered = 0
         if r.confirmed or r.asleep or r.radio_id is None:
             return
         r.refusals += 1
         if r.refusals >= FORGET_AFTER and r.station is not None:
             # most likely a radio with an address of its own (PERM_ADDR), or one down: it costs
             # deliveries on every channel until heard
-            r.asleep = True
-            self.stats["radios_asleep"] += 1
-            log.debug("radio %s (%s) takes no delivery: asleep until heard", r.hw.hex(":"), r.name or "?")
-            self.unbind(r)
+            self._sleep(r)
+
+    def asked(self, r: Radio) -> None:
+        """A delivery to `r` asks the peer to answer (its channel is not known)."""
+        r.unanswered += 1
+        if r.unanswered >= MAX_UNANSWERED and not r.confirmed and not r.asleep and r.radio_id is not None \
+                and r.station is not None:
+            # the peer never answers for it (announced but not there, or the peer does not
+            # read): every group frame on the channel tried would cost a delivery, for nothing
+            self._sleep(r)
+
+    def _sleep(self, r: Radio) -> None:
+        r.asleep = True
+        r.unanswered = 0
+        self.stats["radios_asleep"] += 1
+        log.debug("radio %s (%s) takes no delivery: asleep until heard", r.hw.hex(":"), r.name or "?")
+        self.unbind(r)
 
     def place(self, r: Radio) -> None:
         """Bind a radio to the config station it is named by, else to a default station."""
@@ -332,6 +362,7 @@ class Stations:
             self.forget(r, a)
         if self.radios.get((r.peer, r.hw)) is r:
             del self.radios[(r.peer, r.hw)]
+            self.per_peer[r.peer] -= 1
 
     def remove_peer(self, peer: int) -> None:
         """A kernel or driver gone: its radios leave the medium (config stations stay)."""
@@ -384,4 +415,4 @@ class Stations:
             self.forget(r, addr)
 
 
-__all__ = ["MAX_ADDRS", "MAX_RADIOS", "Radio", "Stations", "default_hwaddr"]
+__all__ = ["MAX_ADDRS", "MAX_RADIOS", "MAX_UNANSWERED", "Radio", "Stations", "default_hwaddr"]

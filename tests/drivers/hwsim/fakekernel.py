@@ -199,7 +199,9 @@ class FakeKernel:
     def pump(self, daemon, ns: int = 5_000_000) -> None:
         """Let the daemon run `ns` of virtual time, then answer what it sent."""
         for _ in range(50):
-            daemon.sched.poll_io(0)
+            for _ in range(1000):  # the daemon reads in turns: until it has read everything sent
+                if not daemon.sched.poll_io(0):
+                    break
             daemon.sched.run_for(ns)
             if not self._drain():
                 break

@@ -189,17 +189,58 @@ def test_a_peer_closing_during_the_handshake_ends_it(cfg, when):
     assert time.monotonic() - t0 < 4  # ended at once, no spin until the timeout
 
 
-def test_kernel_errors_are_logged_with_what_was_sent_and_rate_limited(cfg, caplog):
+def test_a_status_the_kernel_no_longer_waits_for_is_counted_apart_and_rate_limited(cfg, caplog):
+    """hwsim_tx_info_frame_received_nl() answers EINVAL to a cookie not among the radio's
+    pending frames (dropped from a full queue, a radio gone, a frame a peer made up): counted
+    as stale_cookies, logged with what it answers, never an error nor fatal."""
     fk, d = up(cfg)
     with caplog.at_level(logging.WARNING, logger="hwsim-mediumd"):
         for n in range(30):  # statuses for cookies the kernel never sent: EINVAL
             d._emit_status(d.peers[0], hw(0), 0, 1000 + n, 0, genl.pack_tx_info(()))
         d._flush()
         fk.pump(d)
-    assert d.stats["refused"] == 30 and len(fk.refused) == 30
+    assert len(fk.refused) == 30 and d.stats["stale_cookies"] == 30
+    assert d.stats["refused"] == d.stats["errors"] == 0 and not d.done
+    lines = [r.getMessage() for r in caplog.records if "pending" in r.getMessage()]
+    assert len(lines) == WARN_BURST
+    assert "TX_INFO_FRAME 42:00:00:00:00:00 #1000" in lines[0] and "EINVAL" in lines[0]
+
+
+def test_kernel_errors_are_logged_with_what_was_sent_and_rate_limited(cfg, caplog):
+    fk, d = up(cfg)
+    peer = d.peers[0]
+    with caplog.at_level(logging.WARNING, logger="hwsim-mediumd"):
+        for n in range(30):  # the kernel refuses requests of ours (as it would with a family gone)
+            seq = peer.next_seq()
+            peer.remember(seq, f"GET_RADIO {n}")
+            fk.sock.send(genl.encode_ack(-errno.ENOENT, genl.encode(Message(Cmd.GET_RADIO, type=fk.family,
+                                                                            seq=seq))))
+        fk.pump(d)
+    assert d.stats["refused"] == d.stats["errors"] == 30
     lines = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert len(lines) == WARN_BURST
-    assert "refused TX_INFO_FRAME 42:00:00:00:00:00 #1000" in lines[0] and "Invalid argument" in lines[0]
+    assert "refused GET_RADIO 0 (seq" in lines[0] and "ENOENT" in lines[0]
+
+
+def test_answers_to_requests_never_made_and_statuses_sent_to_the_medium_are_ignored(cfg, caplog):
+    """A peer may answer what we never asked (any sequence number, any errno) and send the
+    medium statuses: counted as ignored, answered with nothing, never taken as refusals."""
+    fk, d = up(cfg)
+    fk.pump(d)
+    ignored = d.stats["ignored"]
+    issued = d.peers[0].seq
+    with caplog.at_level(logging.WARNING, logger="hwsim-mediumd"):
+        for n in range(20):
+            req = genl.encode(Message(Cmd.FRAME, type=fk.family, seq=issued + 1000 + n))
+            fk.sock.send(genl.encode_ack(-(errno.EINVAL, errno.ENOENT, errno.EBUSY)[n % 3], req))
+            fk.sock.send(genl.encode_tx_info(fk.family, hw(0), genl.TX_STAT_ACK, 1 << 40 | n, -30,
+                                             genl.pack_tx_info(((0, 1),))))
+        fk.pump(d)
+    assert d.stats["ignored"] == ignored + 40
+    assert d.stats["refused"] == d.stats["errors"] == d.stats["stale_cookies"] == d.stats["malformed"] == 0
+    assert fk.requests[-1].cmd != Cmd.TX_INFO_FRAME or fk.requests[-1].attrs[Attr.COOKIE] < 1 << 40
+    assert not any(m.attrs.get(Attr.COOKIE, 0) >= 1 << 40 for m in fk.requests)  # nothing answered
+    assert len([r for r in caplog.records if "ignoring" in r.getMessage()]) <= 2 * WARN_BURST
 
 
 def test_a_radio_that_refuses_deliveries_is_sought_again(cfg, caplog):
@@ -246,7 +287,7 @@ def test_malformed_input_is_counted_and_other_radios_still_served(cfg, caplog):
     d._emit_status(d.peers[0], hw(0), 0, 999, 0, genl.pack_tx_info(()))
     d._flush()
     fk.pump(d)
-    assert d.stats["refused"] == 1 and not d.done
+    assert d.stats["stale_cookies"] == 1 and not d.done
 
 
 def test_address_and_radio_floods_are_bounded(cfg):
