@@ -29,6 +29,7 @@ def suite(vm: Vm) -> VmResult:
     try:
         src = hostap.source()
         hostap.build(src)
+        hostap.precompile_project()
     except hostap.HostapUnavailable as e:
         require(False, str(e))
         raise

@@ -27,6 +27,7 @@ import argparse
 import errno
 import logging
 import os
+import random
 import signal
 import sys
 from typing import Any
@@ -56,6 +57,8 @@ REFUSED_CHANNEL_NS = SEC  # how long a channel the kernel said a radio is not on
 # due by then, rather than after a sleep of their own: a sleep lasts a millisecond at least (more
 # in an emulated VM), a frame's airtime a fraction of one.
 PACE_SLACK_NS = MS
+SLOT_NS = 9_000  # aSlotTime (OFDM)
+BEACON_DELAY_SLOTS = 2 * 15  # 2 * aCWmin: the random delay before a beacon, in slots
 
 
 _ONE_TRY = ((0, 1),)  # a frame without a rate chain: one try at the lowest rate
@@ -89,6 +92,7 @@ class MediumDaemon:
     def __init__(self, config: str, *, seed: int = 0, sched: Scheduler | None = None,
                  max_radios: int = MAX_RADIOS, max_addrs: int = MAX_ADDRS) -> None:
         self.sched = sched or Scheduler(realtime=True, early_ns=PACE_SLACK_NS)
+        self._beacon_rng = random.Random(seed)
         self.medium = medium_from_config(config, self.sched, seed=seed)
         self.warn = WarnLimiter(self.sched, log)
         self.stats: dict[str, int] = {"frames": 0, "deliveries": 0, "statuses": 0, "unknown_sender": 0,
@@ -490,7 +494,17 @@ class MediumDaemon:
                     port.freq = freq
                 if self.unheard:
                     self._try_channel(freq, frame[4:10])
-            fid = port.transmit(frame, rates, no_ack=bool(flags & genl.TX_CTL_NO_ACK))
+            if frame[0] == 0x80:
+                # A beacon: mac80211_hwsim sends each exactly at TBTT, and radios that share
+                # a beacon interval (mesh, IBSS, APs) share TBTTs, so theirs would all start
+                # at once and be lost to each other (half duplex).  Beacon generation waits a
+                # random delay of 0..2*aCWmin slots first (IEEE 802.11 11.1.3.3), after which
+                # the medium's carrier sense orders them.
+                delay = self._beacon_rng.randrange(BEACON_DELAY_SLOTS + 1) * SLOT_NS
+                self.sched.call_later(delay, self._put, peer, port, hw, frame, rates, flags, cookie)
+            else:
+                self._put(peer, port, hw, frame, rates, flags, cookie)
+            fid = 0  # on the medium, or answered unsent
             if freq and frame[0] & 0xFC == 0x40:
                 # A probe request: the radio scans (or a P2P device searches) and will
                 # leave this channel, to listen on another without a word.  Its channel
@@ -505,6 +519,14 @@ class MediumDaemon:
                            MAX_INFLIGHT, hw.hex(":"))
         if fid < 0:
             # Answer anyway: the radio keeps the frame pending until it has a status.
+            self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates
+                                                                                 if rates is not _ONE_TRY)))
+
+    def _put(self, peer: Peer, port: MediumPort, hw: bytes, frame: bytes,
+             rates: tuple[tuple[int, int], ...], flags: int, cookie: int) -> None:
+        """The frame onto the medium, its status to come; answered unsent if the medium refuses it."""
+        fid = port.transmit(frame, rates, no_ack=bool(flags & genl.TX_CTL_NO_ACK))
+        if fid < 0:
             self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates
                                                                                  if rates is not _ONE_TRY)))
         else:
