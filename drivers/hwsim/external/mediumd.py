@@ -32,6 +32,7 @@ import argparse
 import errno
 import logging
 import os
+import random
 import signal
 import sys
 from typing import Any
@@ -64,6 +65,9 @@ PACE_SLACK_NS = MS
 # What a message read through the general decoder costs of its peer's turn at reading, in
 # kernel-layout FRAMEs (the fast path): about 8 to 20 times as long (8 us against 50-170 us).
 SLOW_COST = 8
+SLOT_NS = 9_000  # aSlotTime (OFDM)
+DELAY_SLOTS = 2 * 15  # 2 * aCWmin: the random delay before a beacon (or a frame that would
+                      # start with another), in slots
 
 
 _ONE_TRY = ((0, 1),)  # a frame without a rate chain: one try at the lowest rate
@@ -97,6 +101,9 @@ class MediumDaemon:
     def __init__(self, config: str, *, seed: int = 0, sched: Scheduler | None = None,
                  max_radios: int = MAX_RADIOS, max_addrs: int = MAX_ADDRS) -> None:
         self.sched = sched or Scheduler(realtime=True, early_ns=PACE_SLACK_NS)
+        self._rng = random.Random(seed)  # the delays before beacons and simultaneous frames
+        self._put_ns = -1  # when a frame last went on the medium
+        self._held: dict[int, int] = {}  # station -> when its delayed frame goes on the medium
         self.medium = medium_from_config(config, self.sched, seed=seed)
         self.warn = WarnLimiter(self.sched, log)
         self.stats: dict[str, int] = {"frames": 0, "deliveries": 0, "statuses": 0, "unknown_sender": 0,
@@ -538,7 +545,27 @@ class MediumDaemon:
                     port.freq = freq
                 if self.unheard:
                     self._try_channel(freq, frame[4:10])
-            fid = port.transmit(frame, rates, no_ack=bool(flags & genl.TX_CTL_NO_ACK))
+            now = self.sched.now_ns
+            at = max(now, self._held.get(r.station, now))  # a radio's frames go in order
+            if frame[0] == 0x80:
+                # A beacon: mac80211_hwsim sends each exactly at TBTT, and radios that share
+                # a beacon interval (mesh, IBSS, APs) share TBTTs, so theirs would all start
+                # at once and be lost to each other (half duplex).  Beacon generation waits a
+                # random delay of 0..2*aCWmin slots first (IEEE 802.11 11.1.3.3), after which
+                # the medium's carrier sense orders them.
+                at = max(at, now + self._rng.randrange(DELAY_SLOTS + 1) * SLOT_NS)
+            elif now == self._put_ns and at == now:
+                # Another frame went on the medium at this very instant: frames read in one
+                # go by a daemon running late were sent apart by the kernel, and started
+                # together they would meet head-on where the later one's radio would have
+                # heard the earlier.  A random backoff orders them as carrier sense would.
+                at = now + self._rng.randrange(1, DELAY_SLOTS + 1) * SLOT_NS
+            if at > now:
+                self._held[r.station] = at
+                self.sched.call_at(at, self._put, peer, port, hw, frame, rates, flags, cookie)
+            else:
+                self._put(peer, port, hw, frame, rates, flags, cookie)
+            fid = 0  # on the medium, or answered unsent
             if freq and frame[0] & 0xFC == 0x40:
                 # A probe request: the radio scans (or a P2P device searches) and will
                 # leave this channel, to listen on another without a word.  Its channel
@@ -553,11 +580,20 @@ class MediumDaemon:
             peer.stats["queue_full"] += 1
             self.warn.warn(f"overload {peer.index}", "%s has %d frames in the medium, its share: "
                            "answering a frame of %s unsent", peer.name, peer.quota, hw.hex(":"))
-        if fid == -errno.ENOBUFS:  # the radio's queue in the medium is full (the kernel's bound)
-            self.stats["queue_full"] += 1
-            peer.stats["queue_full"] += 1
         if fid < 0:
             # Answer anyway: the radio keeps the frame pending until it has a status.
+            self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates
+                                                                                 if rates is not _ONE_TRY)))
+
+    def _put(self, peer: Peer, port: MediumPort, hw: bytes, frame: bytes,
+             rates: tuple[tuple[int, int], ...], flags: int, cookie: int) -> None:
+        """The frame onto the medium, its status to come; answered unsent if the medium refuses it."""
+        self._put_ns = self.sched.now_ns
+        fid = port.transmit(frame, rates, no_ack=bool(flags & genl.TX_CTL_NO_ACK))
+        if fid < 0:
+            if fid == -errno.ENOBUFS:  # the radio's queue in the medium is full (the kernel's bound)
+                self.stats["queue_full"] += 1
+                peer.stats["queue_full"] += 1
             self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates
                                                                                  if rates is not _ONE_TRY)))
         else:

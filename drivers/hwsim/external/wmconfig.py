@@ -55,7 +55,8 @@ def parse_config(text: str) -> tuple[list[str], ModelSpec, list[tuple[float, ...
         raise ConfigError("no ifaces.ids: the config must list the radios' addresses")
     ids = [str(x) for x in ifaces["ids"]]
     n = len(ids)
-    interference = bool(_get(ifaces, "enable_interference", default=True))
+    # wmediumd models interference only when the config asks for it
+    interference = bool(_get(ifaces, "enable_interference", default=False))
     mdl = cfg.get("model")
     positions: list[tuple[float, ...]] = [(0.0, 0.0)] * n
     directions: list[tuple[float, ...]] = [(0.0, 0.0)] * n

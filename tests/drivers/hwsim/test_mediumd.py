@@ -685,3 +685,48 @@ def test_a_radio_the_table_has_no_room_for_is_answered_unsent(cfg):
     (st,) = fk.radios[2].status  # never left waiting for its status
     assert st.attrs[Attr.COOKIE] == cookie and st.attrs[Attr.TX_INFO][0] == (4, 0)
     assert fk.radios[0].rx == [] and fk.refused == []
+
+
+def test_beacons_sent_at_one_tbtt_reach_every_neighbour(tmp_path):
+    # hostap's mesh path test: 1 and 2 hear 0 but not each other.  mac80211_hwsim sends the
+    # beacons of radios sharing a beacon interval at the same instant; without the random
+    # delay before each, all three start at once and each is deaf (transmitting) to the others.
+    p = tmp_path / "mesh.cfg"
+    p.write_text('ifaces : { ids = [ "02:00:00:00:00:00", "02:00:00:00:01:00", "02:00:00:00:02:00" ]; };\n'
+                 'model : { type = "prob"; links = ( (0, 1, 0.0), (0, 2, 0.0), (1, 2, 1.0) ); };\n')
+    fk, d = up(str(p))
+    rounds = 20
+    for _ in range(rounds):
+        for i in range(3):
+            fk.tx(i, beacon(mac(i)), freq=2462, flags=genl.TX_CTL_NO_ACK | genl.TX_CTL_REQ_TX_STATUS)
+        fk.pump(d, 100_000_000)
+    heard = {i: [m.attrs[Attr.FRAME][10:16] for m in fk.radios[i].rx] for i in range(3)}
+    assert heard[1].count(mac(0)) >= rounds * 3 // 4 and heard[2].count(mac(0)) >= rounds * 3 // 4
+    assert heard[0].count(mac(1)) >= rounds // 2 and heard[0].count(mac(2)) >= rounds // 2
+    assert mac(2) not in heard[1] and mac(1) not in heard[2]
+    assert all(len(fk.radios[i].status) == rounds for i in range(3))  # every beacon answered
+
+
+def test_frames_read_together_do_not_start_together_and_a_radio_s_stay_in_order(cfg):
+    # hostap's wmediumd_simple: the AP's broadcast and the station's ADDBA response, sent
+    # by the kernel a millisecond apart, reached a late daemon in one read; started at
+    # the same instant, the station (transmitting) lost the broadcast.
+    fk, d = up(cfg)
+    lost = 0
+    for n in range(20):
+        bc = data(BCAST, mac(0), mac(0), body=bytes([n]) * 40)
+        fk.tx(0, bc, flags=genl.TX_CTL_NO_ACK | genl.TX_CTL_REQ_TX_STATUS)
+        fk.tx(1, data(mac(0), mac(1), mac(0)))
+        fk.pump(d, 100_000_000)
+        lost += bc not in [m.attrs[Attr.FRAME] for m in fk.radios[1].rx]
+    assert lost <= 2
+    assert len(fk.radios[0].rx) == 20  # the station's frames reach the AP too
+    # a beacon delayed before it goes out keeps what the radio sent after it (the
+    # broadcast frames mac80211 buffers for the DTIM beacon) behind it
+    for n in range(10):
+        bc = data(BCAST, mac(0), mac(0), body=bytes([100 + n]) * 40)
+        fk.tx(0, beacon(mac(0)))
+        fk.tx(0, bc, flags=genl.TX_CTL_NO_ACK | genl.TX_CTL_REQ_TX_STATUS)
+        fk.pump(d, 100_000_000)
+        got = [m.attrs[Attr.FRAME] for m in fk.radios[1].rx[-2:]]
+        assert got[0][0] == 0x80 and got[1] == bc
