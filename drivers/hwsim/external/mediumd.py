@@ -560,6 +560,7 @@ class MediumDaemon:
                 # together they would meet head-on where the later one's radio would have
                 # heard the earlier.  A random backoff orders them as carrier sense would.
                 at = now + self._rng.randrange(1, DELAY_SLOTS + 1) * SLOT_NS
+            peer.inflight += 1  # its share counts a frame from now, held back or not
             if at > now:
                 self._held[r.station] = at
                 self.sched.call_at(at, self._put, peer, port, hw, frame, rates, flags, cookie)
@@ -588,9 +589,12 @@ class MediumDaemon:
     def _put(self, peer: Peer, port: MediumPort, hw: bytes, frame: bytes,
              rates: tuple[tuple[int, int], ...], flags: int, cookie: int) -> None:
         """The frame onto the medium, its status to come; answered unsent if the medium refuses it."""
+        if peer.closed:
+            return  # held back, and its driver has gone meanwhile
         self._put_ns = self.sched.now_ns
         fid = port.transmit(frame, rates, no_ack=bool(flags & genl.TX_CTL_NO_ACK))
         if fid < 0:
+            peer.inflight -= 1
             if fid == -errno.ENOBUFS:  # the radio's queue in the medium is full (the kernel's bound)
                 self.stats["queue_full"] += 1
                 peer.stats["queue_full"] += 1
@@ -598,7 +602,6 @@ class MediumDaemon:
                                                                                  if rates is not _ONE_TRY)))
         else:
             self.frames[fid] = (peer, hw, cookie, flags)
-            peer.inflight += 1
 
     # -- to the kernel or a driver: each message in the receiving peer's family ---------------------
     def _emit_status(self, peer: Peer, hw: bytes, flags: int, cookie: int, signal: int, txi: bytes) -> None:
