@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from net80211.p2p.peers import Peer
 
 CONFIRM_WAIT_MS = 250
+# wpa_supplicant stays 500 ms on the peer's channel after a GO Negotiation
+# Request: a peer that answers within that (a slow one) is heard, not asked again
+GO_NEG_REQ_WAIT_MS = 500
 DEV_PW_DEFAULT, DEV_PW_USER, DEV_PW_PUSHBUTTON, DEV_PW_REGISTRAR = 0, 1, 4, 5
 _METHOD_CM = {"pbc": ConfigMethod.PBC, "display": ConfigMethod.DISPLAY, "keypad": ConfigMethod.KEYPAD}
 
@@ -176,7 +179,7 @@ class Negotiation:
                 wps=wps_tlv(WPS_DEV_PASSWORD_ID, a["pw"].to_bytes(2, "big")))
 
         self.dev.reach(peer, build, Subtype.GO_NEG_RESP, lambda *x: None,
-                       lambda why: self._fail(peer, -1, why))
+                       lambda why: self._fail(peer, -1, why), wait_ms=GO_NEG_REQ_WAIT_MS)
 
     def _capab(self, a: dict[str, Any] | None) -> bytes:
         """Our P2P Capability: the persistent-group bit when the connect asked for one."""

@@ -264,3 +264,20 @@ def test_wire_roundtrip():
     back = P2PAction.parse_body(act.to_body())
     assert back == act
     assert parse_channel_list(channel_list([1, 6, 11, 36, 40])) == [1, 6, 11, 36, 40]
+
+
+def test_a_peer_that_answers_the_go_negotiation_request_late_is_still_heard():
+    """As wpa_supplicant, the initiator stays 500 ms on the peer's channel after
+    its GO Negotiation Request: a peer in an emulated machine answers some
+    hundreds of milliseconds late, and a new request (a new dialog token)
+    would make its answer stale every time."""
+    s, d, (a, b), _ = setup_world()
+    a.listen_chan, b.listen_chan = a._chan(6), b._chan(1)  # away from the peer between tries
+    discover(s, (a, b))
+    slow = b.handlers[Subtype.GO_NEG_REQ]
+    b.handlers[Subtype.GO_NEG_REQ] = lambda act, sa, freq: s.call_later(300 * MS, slow, act, sa, freq)
+    b.connect(a.address, "pbc", auth=True, go_intent=15)
+    a.connect(b.address, "pbc", go_intent=0)
+    assert s.run_until(lambda: has(a, "P2P-GROUP-STARTED") and has(b, "P2P-GROUP-STARTED"), 10 * SEC), \
+        (a.events, b.events)
+    assert has(a, "P2P-GO-NEG-SUCCESS role=client") and has(b, "P2P-GO-NEG-SUCCESS role=GO")
