@@ -220,7 +220,7 @@ class RsnHooks(Protocol):
 
     def keyed(self, node: Node) -> None: ...
 
-    def elements(self) -> list[Element]: ...
+    def elements(self, probe_resp: bool = False) -> list[Element]: ...
 
 
 @lru_cache(maxsize=1024)
@@ -976,9 +976,10 @@ class VapRsn:
         extra = self.hooks.elements() if self.hooks is not None else []
         return [*([el] if el is not None else []), *extra]
 
-    def beacon_elements(self) -> list[Element]:
-        """An AP's elements beyond the RSN element (WPS in a P2P group)."""
-        return self.hooks.elements() if self.hooks is not None and self.is_ap else []
+    def beacon_elements(self, probe_resp: bool = False) -> list[Element]:
+        """An AP's elements beyond the RSN element (WPS and P2P in a P2P group),
+        for its Beacons or, with `probe_resp`, its Probe Responses."""
+        return self.hooks.elements(probe_resp) if self.hooks is not None and self.is_ap else []
 
     def sta_associated(self, node: Node) -> None:
         """Associated: wait for the AP's msg 1/4 with a fresh supplicant."""

@@ -46,6 +46,8 @@ class P2PGroup:
         self.passphrase = ""
         self.wps: GoWps | ClientWps | None = None
         self.members: dict[bytes, bytes] = {}  # a GO: interface address -> P2P device address
+        # a GO: interface address -> (device capability, P2P Device Info) from the association
+        self.clients: dict[bytes, tuple[int, bytes]] = {}
         self.formation_reported = False
         self._timer: list[Any] | None = None
 
