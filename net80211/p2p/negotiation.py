@@ -216,6 +216,13 @@ class Negotiation:
         ssid = b""
         peer_chans = parse_channel_list(act.get(Attr.CHANNEL_LIST) or b"XX\x04")
         mine = a["go_intent"] if a else dev.go_intent
+        # wpa_supplicant sends a request again with the same dialog token when
+        # no response came within its wait, and takes whichever response comes
+        # next: answer a repeat as the first time (the same group), or a late
+        # response and the confirmation it leads to would name different SSIDs
+        s = self.session
+        again = s if (s is not None and s.get("responder") and s["peer"].addr == peer.addr
+                      and s["token"] == act.token) else None
         if a is None:
             status = Status.INFO_UNAVAILABLE
         elif mine == 15 and their_intent == 15:
@@ -223,7 +230,9 @@ class Negotiation:
         else:
             i_am_go = mine > their_intent or (mine == their_intent and not their_tb)
             role = OpMode.P2P_GO if i_am_go else OpMode.P2P_CLIENT
-            if i_am_go:
+            if i_am_go and again is not None and again["role"] is role and again["chan"].ieee in peer_chans:
+                chan, ssid, why = again["chan"], again["ssid"], ""
+            elif i_am_go:
                 chan, why = self.pick_channel(role, peer_chans, a["freq"])
                 ssid = dev.random_ssid()
             else:
@@ -251,6 +260,10 @@ class Negotiation:
         resp = P2PAction(Subtype.GO_NEG_RESP, act.token, attrs,
                          wps=wps_tlv(WPS_DEV_PASSWORD_ID, (a["pw"] if a else 0).to_bytes(2, "big")))
         wait = CONFIRM_WAIT_MS if status == Status.SUCCESS else 0
+        if again is not None:
+            old = again.get("wait_cookie")
+            if old is not None and old in dev.wdev._waits:
+                dev.wdev.mgmt_tx_cancel_wait(old)
         cookie = dev.wdev.mgmt_tx(dev.action_frame(sa, resp), freq, wait_ms=wait, no_cck=True,
                                   owner=dev.owner)
         if status == Status.INFO_UNAVAILABLE:

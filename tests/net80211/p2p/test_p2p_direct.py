@@ -281,3 +281,46 @@ def test_a_peer_that_answers_the_go_negotiation_request_late_is_still_heard():
     assert s.run_until(lambda: has(a, "P2P-GROUP-STARTED") and has(b, "P2P-GROUP-STARTED"), 10 * SEC), \
         (a.events, b.events)
     assert has(a, "P2P-GO-NEG-SUCCESS role=client") and has(b, "P2P-GO-NEG-SUCCESS role=GO")
+
+
+def test_a_repeated_go_negotiation_request_is_answered_with_the_same_group():
+    """wpa_supplicant repeats its GO Negotiation Request with the same dialog
+    token when no response came within its wait, and takes whichever response
+    arrives next; the responder that will be GO names the same group (SSID,
+    channel) in every response, or the initiator joins an SSID nobody runs."""
+    from net80211.p2p.wire import WPS_DEV_PASSWORD_ID, Attr, chan_attr, wps_tlv
+
+    s, d, (a, b), _ = setup_world()
+    discover(s, (a, b))
+    a.connect(b.address, "pbc", auth=True, go_intent=15)
+    sent = []
+    orig = a.wdev.mgmt_tx
+
+    def spy(frame, freq, **kw):
+        sent.append(frame)
+        return orig(frame, freq, **kw)
+
+    a.wdev.mgmt_tx = spy
+    req = P2PAction(Subtype.GO_NEG_REQ, 145, dict([
+        *b.device_info_attrs(), (Attr.GO_INTENT, bytes((0 << 1 | 1,))), (Attr.CONFIG_TIMEOUT, b"\x64\x0a"),
+        (Attr.LISTEN_CHANNEL, chan_attr(b.listen_chan.ieee)), (Attr.INTENDED_INTERFACE_ADDR, b.intf_addr),
+        (Attr.CHANNEL_LIST, channel_list([1, 6, 11])), (Attr.OPERATING_CHANNEL, chan_attr(6))]),
+        wps=wps_tlv(WPS_DEV_PASSWORD_ID, (4).to_bytes(2, "big")))
+    frame = b.action_frame(a.address, req)
+    for _ in range(3):
+        a._rx(frame, a.listen_chan.freq, -40)
+        s.run_for(20 * MS)
+    resps = [P2PAction.parse_body(f[24:]) for f in sent if f[0] == 0xD0]
+    resps = [r for r in resps if r.subtype == Subtype.GO_NEG_RESP]
+    assert len(resps) == 3 and all(r.token == 145 for r in resps)
+    gids = {r.attrs[Attr.GROUP_ID] for r in resps}
+    chans = {r.attrs[Attr.OPERATING_CHANNEL] for r in resps}
+    assert len(gids) == 1 and len(chans) == 1, (gids, chans)
+    # the confirmation of any of them starts that group
+    conf = P2PAction(Subtype.GO_NEG_CONF, 145, {
+        Attr.STATUS: b"\x00", Attr.CHANNEL_LIST: channel_list([1, 6, 11]),
+        Attr.OPERATING_CHANNEL: resps[0].attrs[Attr.OPERATING_CHANNEL]})
+    a._rx(b.action_frame(a.address, conf), a.listen_chan.freq, -40)
+    assert s.run_until(lambda: has(a, "P2P-GROUP-STARTED") or a.groups, SEC)
+    (g,) = a.groups.values()
+    assert g.role == "GO" and a.address + g.ssid == gids.pop()
