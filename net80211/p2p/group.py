@@ -123,7 +123,12 @@ class P2PGroup:
             provisioning(vap, self.wps)
 
     def member_dev(self, intf: bytes) -> bytes:
-        return self.members.get(intf, intf)
+        """A client's P2P device address: the negotiated peer's, else what its
+        association's P2P Device Info said (a device that joined)."""
+        if intf in self.members:
+            return self.members[intf]
+        client = self.clients.get(intf)
+        return client[1][:6] if client is not None else intf
 
     @property
     def psk(self) -> bytes:

@@ -399,3 +399,22 @@ def test_group_info_parsing_refuses_truncated_descriptors():
     for bad in (blob[:-1], blob[:5], b"\x05abcde"):
         with _pytest.raises(FrameError):
             parse_group_info(bad)
+
+
+def test_a_device_joining_an_autonomous_go_is_reported_by_its_p2p_device_address():
+    """AP-STA-CONNECTED names a joined client's P2P device address from the P2P
+    Device Info of its association (wpa_supplicant's p2p_dev_addr=), not its
+    interface address."""
+    s, d, (a, b), _ = setup_world()
+    g = a.group_add()
+    s.run_for(300 * MS)
+    discover(s, (a, b))
+    g.wps.push_button()
+    b.connect(a.address, "pbc", join=True, auth=True)
+    b.listen()
+    a.invite(g.name, b.address)
+    assert s.run_until(lambda: has(a, "AP-STA-CONNECTED") and has(b, "P2P-GROUP-STARTED"), 10 * SEC), \
+        (a.events, b.events)
+    (cl,) = b.groups.values()
+    assert has(a, "AP-STA-CONNECTED")[0] == \
+        f"AP-STA-CONNECTED {mac_str(cl.vap.macaddr)} p2p_dev_addr={mac_str(b.address)}"
