@@ -159,7 +159,10 @@ class Negotiation:
 
     def _start(self, peer: Peer) -> None:
         a = self.auth[peer.addr]
-        sess: dict[str, Any] = {"peer": peer, "intent": a["go_intent"], "tb": 0}
+        # one dialog token for every try, as wpa_supplicant: a response that
+        # comes after its try's wait (a slow peer) still answers this negotiation
+        sess: dict[str, Any] = {"peer": peer, "intent": a["go_intent"], "tb": 0,
+                                "token": self.dev.next_token()}
         self.session = sess
 
         def build() -> P2PAction:
@@ -167,7 +170,7 @@ class Negotiation:
             sess["tb"] = self.tie_breaker
             chan, _ = self.pick_channel(OpMode.P2P_GO, None, a["freq"])
             pref = chan or self.dev.listen_chan
-            return P2PAction(Subtype.GO_NEG_REQ, self.dev.next_token(), dict([
+            return P2PAction(Subtype.GO_NEG_REQ, sess["token"], dict([
                 *self.dev.device_info_attrs(),
                 (Attr.GO_INTENT, bytes((a["go_intent"] << 1 | sess["tb"],))),
                 (Attr.CONFIG_TIMEOUT, b"\x64\x0a"),
@@ -333,7 +336,9 @@ class Negotiation:
         gi = act.get(Attr.GO_INTENT, 1)
         their = gi[0] >> 1 if gi else 0
         a = self.auth.get(peer.addr) or {"freq": None}
-        i_am_go = s["intent"] > their or (s["intent"] == their and s["tb"] == 1)
+        # equal intents: the responder's tie breaker decides (it is the
+        # complement of the try it answers, which need not be the last one)
+        i_am_go = s["intent"] > their or (s["intent"] == their and not (gi and gi[0] & 1))
         role = OpMode.P2P_GO if i_am_go else OpMode.P2P_CLIENT
         peer_chans = parse_channel_list(act.get(Attr.CHANNEL_LIST) or b"XX\x04")
         cstatus, reason, ssid = Status.SUCCESS, "", b""

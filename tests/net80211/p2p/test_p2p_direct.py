@@ -324,3 +324,46 @@ def test_a_repeated_go_negotiation_request_is_answered_with_the_same_group():
     assert s.run_until(lambda: has(a, "P2P-GROUP-STARTED") or a.groups, SEC)
     (g,) = a.groups.values()
     assert g.role == "GO" and a.address + g.ssid == gids.pop()
+
+
+def test_a_response_later_than_the_wait_still_answers_the_negotiation():
+    """The initiator keeps one dialog token over its tries (as wpa_supplicant):
+    a peer slower than the 500 ms wait and the listen after it answers an
+    earlier try while the initiator is on that channel again, and that answer
+    is taken; with a new token per try every answer would be stale."""
+    s, d, (a, b), _ = setup_world()
+    a.listen_chan, b.listen_chan = a._chan(1), b._chan(1)
+    discover(s, (a, b))
+    slow = b.handlers[Subtype.GO_NEG_REQ]
+    b.handlers[Subtype.GO_NEG_REQ] = lambda act, sa, freq: s.call_later(900 * MS, slow, act, sa, freq)
+    b.connect(a.address, "pbc", auth=True, go_intent=7)
+    a.connect(b.address, "pbc", go_intent=7)  # equal intents: the tie breaker decides
+    assert s.run_until(lambda: has(a, "P2P-GROUP-STARTED") and has(b, "P2P-GROUP-STARTED"), 10 * SEC), \
+        (a.events, b.events)
+    (ga,), (gb,) = a.groups.values(), b.groups.values()
+    assert sorted([ga.role, gb.role]) == ["GO", "client"] and ga.ssid == gb.ssid
+
+
+def test_the_group_formation_timeout_is_a_parameter_for_slow_peers():
+    """formation_timeout_s: how long a negotiated group may take to be
+    provisioned and keyed (15 s by default; a peer in a starved emulated
+    machine takes longer) before P2P-GROUP-FORMATION-FAILURE."""
+    from net80211.p2p.device import P2PDevice
+    from net80211.p2p.group import P2PGroup
+
+    s, d, _, _ = setup_world(n=0)
+    radios = [d.add_device() for _ in range(2)]
+    with pytest.raises(OSError) as e:
+        P2PDevice(radios[0].create_vap("p2px", OpMode.P2P_DEVICE), formation_timeout_s=0)
+    assert e.value.errno == errno.EINVAL
+    for r, timeout, name in ((radios[0], None, "p2pa"), (radios[1], 40, "p2pb")):
+        dev = P2PDevice(r.create_vap(name, OpMode.P2P_DEVICE),
+                        **({} if timeout is None else {"formation_timeout_s": timeout}))
+        dev.start()
+        # a client of a GO that never answers: formation cannot complete
+        P2PGroup.start_client(dev, dev._chan(6), b"DIRECT-xynobody", go_intf=b"\x06" * 6, go_dev=b"\x02" * 6)
+        t0 = s.now_ns
+        assert s.run_until(lambda dev=dev: has(dev, "P2P-GROUP-FORMATION-FAILURE"), 60 * SEC)
+        took = s.now_ns - t0
+        assert (15 * SEC <= took < 16 * SEC) if timeout is None else (40 * SEC <= took < 41 * SEC), took
+        assert not dev.groups
