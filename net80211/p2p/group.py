@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ic import MS, SEC, Channel, OpMode, State, mac_str
+from ic import MS, Channel, OpMode, State, mac_str
 from net80211.output import send_mgmt
 from net80211.p2p.provision import ClientWps, GoWps, random_passphrase
 from net80211.security import apply_security, network_psk, provisioning
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from net80211.p2p.peers import Peer
     from net80211.vap import IEEE80211Vap
 
-FORMATION_TIMEOUT_NS = 15 * SEC
 REASON_DEAUTH_LEAVING = 3
 
 
@@ -109,7 +108,7 @@ class P2PGroup:
             self._destroy()
             dev.emit(f"P2P-GROUP-FORMATION-FAILURE reason='{e.strerror}'")
             return None
-        self._timer = dev.sched.call_later(FORMATION_TIMEOUT_NS, self._formation_timeout)
+        self._timer = dev.sched.call_later(dev.formation_timeout_ns, self._formation_timeout)
         return self
 
     def _secure(self, vap: IEEE80211Vap) -> None:

@@ -92,9 +92,10 @@ def main(sock: str, out: str) -> int:
         with open(f"{out}/p2p_events", "a") as f:  # the job waits on it
             f.write(text + "\n")
 
-    # a long search dwell: the VM's emulated CPU takes tens of milliseconds to answer a probe
+    # a long search dwell: the VM's emulated CPU takes tens of milliseconds to answer a probe;
+    # a long group formation: WPS and the 4-way handshake with a starved VM take tens of seconds
     p2p = P2PDevice(radio.create_vap("p2p100", OpMode.P2P_DEVICE), device_name="net80211-p2p",
-                    listen_channel=1, search_dwell_ms=200, on_event=on_event)
+                    listen_channel=1, search_dwell_ms=200, formation_timeout_s=90, on_event=on_event)
     with open(f"{out}/addrs.tmp", "w") as f:
         f.write(f"p2p={mac_str(p2p.address)}\nintf={mac_str(p2p.intf_addr)}\n")
     os.rename(f"{out}/addrs.tmp", f"{out}/addrs")
