@@ -41,6 +41,9 @@ REAL_IP, OUR_IP = "10.80.2.1", "10.80.2.2"
 # Protocol steps under TCG with the medium and the project's device in python
 # take seconds where real hardware takes milliseconds: generous bounds, no retries.
 STEP_S = 240
+# hwsim-mediumd loses a frame for a real radio that changed channel without a word
+# (its channels_lost counter; the kernel refuses the delivery): most pings, not all
+PINGS, PINGS_MIN = 5, 3
 
 
 def _job() -> str:
@@ -94,7 +97,7 @@ real_group() {{ sed -n 's/.*P2P-GROUP-STARTED \\(p2p-wlan0-[0-9]*\\) .*/\\1/p' /
 ping_over() {{  # ping_over IFACE PEER_MAC OUT: our side has no ARP: a static neighbour entry
   ip addr add {REAL_IP}/24 dev $1
   ip neigh replace {OUR_IP} lladdr $2 dev $1 nud permanent
-  ping -c 3 -i 0.5 -W 10 {OUR_IP} > $R/$3 2>&1 || true
+  ping -c {PINGS} -i 0.5 -W 10 {OUR_IP} > $R/$3 2>&1 || true
 }}
 end_groups() {{  # end_groups N: both sides remove their groups; ours reports group N removed
   g="$(real_group)"; [ -n "$g" ] && {p2p} p2p_group_remove $g > /dev/null || true
@@ -189,6 +192,14 @@ def _phase(r: VmResult, n: int) -> tuple[dict[str, Any], str]:
     return world, diag
 
 
+def _pinged(run: VmResult, world: dict[str, Any], name: str, group: str) -> None:
+    """The real device pinged our end of the group: most echo requests answered, each
+    answer our host's (data both ways under the group's CCMP keys)."""
+    sent, received = ping_received(run.text(name))
+    assert sent == PINGS and received >= PINGS_MIN, (run.text(name), run.text("mediumd.log")[-600:])
+    assert world["hosts"][group]["echo_replies_sent"] >= received, world["hosts"]
+
+
 def test_the_project_device_initiates_and_joins_the_real_go(run: VmResult) -> None:
     world, diag = _phase(run, 1)
     assert run.text("p1_rc.txt").strip() == "0", diag
@@ -204,8 +215,7 @@ def test_the_project_device_initiates_and_joins_the_real_go(run: VmResult) -> No
     # WPS handed us the PSK of the real GO's passphrase (wpa_supplicant: "Use PSK format")
     go_passphrase = run.text("p1_real_passphrase.txt").split()[-1]
     assert pmk_from_passphrase(go_passphrase.encode(), g["ssid"].encode()).hex() == g["passphrase"]
-    assert ping_received(run.text("p1_ping.txt")) == (3, 3), run.text("p1_ping.txt")
-    assert world["hosts"]["p2p-p2p100-0"]["echo_replies_sent"] >= 3
+    _pinged(run, world, "p1_ping.txt", "p2p-p2p100-0")
 
 
 def test_the_real_device_initiates_and_joins_our_go(run: VmResult) -> None:
@@ -219,8 +229,7 @@ def test_the_real_device_initiates_and_joins_our_go(run: VmResult) -> None:
     assert status.get("ssid") == g["ssid"] and status.get("mode") == "station", status
     assert status.get("key_mgmt") == "WPA2-PSK" and status.get("pairwise_cipher") == "CCMP", status
     assert status.get("bssid") == world["addrs"]["intf"], status
-    assert ping_received(run.text("p2_ping.txt")) == (3, 3), run.text("p2_ping.txt")
-    assert world["hosts"]["p2p-p2p100-1"]["echo_replies_sent"] >= 3
+    _pinged(run, world, "p2_ping.txt", "p2p-p2p100-1")
 
 
 def test_the_real_device_joins_our_autonomous_go(run: VmResult) -> None:
@@ -239,5 +248,4 @@ def test_the_real_device_joins_our_autonomous_go(run: VmResult) -> None:
     # our GO names the joined client by its P2P device address (its association's P2P IE)
     assert f"AP-STA-CONNECTED {status['address']} p2p_dev_addr={run.text('real_addr.txt').strip()}" \
         in world["events"], world["events"][-10:]
-    assert ping_received(run.text("p3_ping.txt")) == (3, 3), run.text("p3_ping.txt")
-    assert world["hosts"]["p2p-p2p100-2"]["echo_replies_sent"] >= 3
+    _pinged(run, world, "p3_ping.txt", "p2p-p2p100-2")
