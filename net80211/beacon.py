@@ -57,7 +57,7 @@ def capinfo(vap: IEEE80211Vap) -> int:
     return cap | _PRIVACY if vap.rsn is not None else cap
 
 
-def beacon_ies(vap: IEEE80211Vap, *, hide_ssid: bool, tim: TIM | None) -> IEList:
+def beacon_ies(vap: IEEE80211Vap, *, hide_ssid: bool, tim: TIM | None, probe_resp: bool = False) -> IEList:
     """The elements of a beacon (with `tim`) or probe response (without), in
     the standard's order: SSID, Supported Rates, DS Parameter Set, IBSS
     Parameter Set (an IBSS: its ATIM window, `vap.ibss.atim_window` TU, 0
@@ -79,7 +79,7 @@ def beacon_ies(vap: IEEE80211Vap, *, hide_ssid: bool, tim: TIM | None) -> IEList
     if chan is not None:
         ies.append(HTOperation(chan.ieee))
     if vap.rsn is not None:
-        ies.extend(vap.rsn.beacon_elements())
+        ies.extend(vap.rsn.beacon_elements(probe_resp))
     return IEList(ies)
 
 
@@ -88,17 +88,19 @@ def _rsn_body(vap: IEEE80211Vap) -> bytes | None:
     return rsn.ie_body if rsn is not None else None
 
 
-def _extra(vap: IEEE80211Vap) -> bytes:
+def _extra(vap: IEEE80211Vap, probe_resp: bool) -> bytes:
     rsn = vap.rsn
-    return IEList(rsn.beacon_elements()).to_bytes() if rsn is not None and (rsn.hooks is not None
-                                                                            or rsn.cfg.sae_pwe) else b""
+    if rsn is None or (rsn.hooks is None and not rsn.cfg.sae_pwe):
+        return b""
+    return IEList(rsn.beacon_elements(probe_resp)).to_bytes()
 
 
-def _template(vap: IEEE80211Vap, hide_ssid: bool) -> tuple[bytes, bytes]:
-    """(elements before the TIM, elements after it), cached per configuration."""
+def _template(vap: IEEE80211Vap, hide_ssid: bool, probe_resp: bool = False) -> tuple[bytes, bytes]:
+    """(elements before the TIM, elements after it), cached per configuration
+    (a probe response's may differ: a P2P GO's P2P IE)."""
     chan = vap.channel
     key = (vap.ssid, hide_ssid, chan, vap.bintval, vap.ibss.atim_window if vap.ibss is not None else 0,
-           _rsn_body(vap), _extra(vap))
+           _rsn_body(vap), probe_resp, _extra(vap, probe_resp))
     cache = vap.beacon_template
     if cache is None:
         cache = vap.beacon_template = {}
@@ -107,7 +109,7 @@ def _template(vap: IEEE80211Vap, hide_ssid: bool) -> tuple[bytes, bytes]:
         if len(cache) > 8:
             cache.clear()
         marker = TIM(0, 1)
-        ies = beacon_ies(vap, hide_ssid=hide_ssid, tim=marker)
+        ies = beacon_ies(vap, hide_ssid=hide_ssid, tim=marker, probe_resp=probe_resp)
         i = list(ies).index(marker)
         hit = cache[key] = (IEList(ies[:i]).to_bytes(), IEList(ies[i + 1:]).to_bytes())
     return hit
@@ -136,7 +138,7 @@ def beacon_frame(vap: IEEE80211Vap, tsf_us: int) -> bytes:
 def probe_resp_frame(vap: IEEE80211Vap, da: bytes, tsf_us: int) -> bytes:
     """The probe response `vap` sends to `da`: the beacon's elements with the
     SSID always shown and no TIM."""
-    pre, post = _template(vap, False)
+    pre, post = _template(vap, False, probe_resp=True)
     bssid = vap.bssid or vap.macaddr
     return b"".join((_HDR.pack(FC_PROBE_RESP, 0, 0, da, vap.macaddr, bssid, vap.next_seq() << 4),
                      _FIXED.pack(tsf_us & (2**64 - 1), vap.bintval, capinfo(vap)), pre, post))

@@ -256,7 +256,7 @@ class RsnHooks(Protocol):
 
     def keyed(self, node: Node) -> None: ...
 
-    def elements(self) -> list[Element]: ...
+    def elements(self, probe_resp: bool = False) -> list[Element]: ...
 
 
 @lru_cache(maxsize=1024)
@@ -1195,13 +1195,14 @@ class VapRsn:
             extra = [Unknown(ElementID.RSNXE, rsnxe[2:]), *extra]
         return [*([el] if el is not None else []), *extra]
 
-    def beacon_elements(self) -> list[Element]:
-        """An AP's elements beyond the RSN element: the RSN Extension
-        element with SAE hash-to-element, WPS in a P2P group."""
+    def beacon_elements(self, probe_resp: bool = False) -> list[Element]:
+        """An AP's elements beyond the RSN element, for its Beacons or, with
+        `probe_resp`, its Probe Responses: the RSN Extension element with SAE
+        hash-to-element, WPS and P2P in a P2P group."""
         if not self.is_ap:
             return []
         rsnxe = self.cfg.rsnxe
-        extra = self.hooks.elements() if self.hooks is not None else []
+        extra = self.hooks.elements(probe_resp) if self.hooks is not None else []
         return [*([rsnxe] if rsnxe is not None else []), *extra]
 
     def sta_associated(self, node: Node) -> None:

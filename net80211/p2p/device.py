@@ -70,7 +70,7 @@ class P2PDevice:
     def __init__(self, vap: IEEE80211Vap, *, device_name: str | None = None, go_intent: int = 7,
                  listen_channel: int | None = None, on_event: Callable[[str], Any] | None = None,
                  config_methods: int = DEFAULT_CONFIG_METHODS,
-                 search_dwell_ms: int = SEARCH_DWELL_MS) -> None:
+                 search_dwell_ms: int = SEARCH_DWELL_MS, formation_timeout_s: float = 15.0) -> None:
         if vap.opmode is not OpMode.P2P_DEVICE:
             raise NotSupported(f"{vap.name}: Wi-Fi Direct runs on a P2P device vap, not {vap.opmode.word}")
         self.vap = vap
@@ -85,6 +85,11 @@ class P2PDevice:
         if not isinstance(search_dwell_ms, int) or not 1 <= search_dwell_ms <= 1000:
             raise InvalidArgument(f"search_dwell_ms must be 1..1000, not {search_dwell_ms!r}")
         self.search_dwell_ms = search_dwell_ms
+        # from a group's start to its provisioning and keys; a peer in an
+        # emulated machine under load takes longer than real hardware
+        if not isinstance(formation_timeout_s, (int, float)) or not 1 <= formation_timeout_s <= 600:
+            raise InvalidArgument(f"formation_timeout_s must be 1..600, not {formation_timeout_s!r}")
+        self.formation_timeout_ns = int(formation_timeout_s * SEC)
         self.config_methods = config_methods
         self.pri_dev_type = DEFAULT_DEV_TYPE
         socials = [c for c in SOCIAL_CHANNELS if any(ch.ieee == c for ch in self.ic.channels)]

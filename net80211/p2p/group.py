@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ic import MS, SEC, Channel, OpMode, State, mac_str
+from ic import MS, Channel, OpMode, State, mac_str
 from net80211.output import send_mgmt
 from net80211.p2p.provision import ClientWps, GoWps, random_passphrase
 from net80211.security import apply_security, network_psk, provisioning
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from net80211.p2p.peers import Peer
     from net80211.vap import IEEE80211Vap
 
-FORMATION_TIMEOUT_NS = 15 * SEC
 REASON_DEAUTH_LEAVING = 3
 
 
@@ -46,6 +45,8 @@ class P2PGroup:
         self.passphrase = ""
         self.wps: GoWps | ClientWps | None = None
         self.members: dict[bytes, bytes] = {}  # a GO: interface address -> P2P device address
+        # a GO: interface address -> (device capability, P2P Device Info) from the association
+        self.clients: dict[bytes, tuple[int, bytes]] = {}
         self.formation_reported = False
         self._timer: list[Any] | None = None
 
@@ -107,7 +108,7 @@ class P2PGroup:
             self._destroy()
             dev.emit(f"P2P-GROUP-FORMATION-FAILURE reason='{e.strerror}'")
             return None
-        self._timer = dev.sched.call_later(FORMATION_TIMEOUT_NS, self._formation_timeout)
+        self._timer = dev.sched.call_later(dev.formation_timeout_ns, self._formation_timeout)
         return self
 
     def _secure(self, vap: IEEE80211Vap) -> None:
@@ -121,7 +122,12 @@ class P2PGroup:
             provisioning(vap, self.wps)
 
     def member_dev(self, intf: bytes) -> bytes:
-        return self.members.get(intf, intf)
+        """A client's P2P device address: the negotiated peer's, else what its
+        association's P2P Device Info said (a device that joined)."""
+        if intf in self.members:
+            return self.members[intf]
+        client = self.clients.get(intf)
+        return client[1][:6] if client is not None else intf
 
     @property
     def psk(self) -> bytes:

@@ -14,6 +14,10 @@ from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.modes.hostap import HostapMode
 from net80211.modes.sta import StaMode
 from net80211.node import Node
+from net80211.p2p.wire import Attr
+from net80211.wire.frame import FrameError
+from net80211.wire.ie import p2p_attributes
+from net80211.wire.mgmt import MgmtFrame
 
 if TYPE_CHECKING:
     from net80211.p2p.group import P2PGroup
@@ -46,7 +50,7 @@ class P2PDeviceMode(Mode):
         vap.p2p = None
 
 
-_SUB_DISASSOC, _SUB_DEAUTH = 10, 12
+_SUB_ASSOC_REQ, _SUB_REASSOC_REQ, _SUB_DISASSOC, _SUB_DEAUTH = 0, 2, 10, 12
 
 
 def _tell_group(vap: IEEE80211Vap, ostate: State, nstate: State) -> None:
@@ -69,6 +73,25 @@ class P2PGoMode(HostapMode):
     def vap_detach(self, vap: IEEE80211Vap) -> None:
         super().vap_detach(vap)
         vap.p2p = None
+
+    def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
+                  a2: bytes | None, a3: bytes | None) -> None:
+        st = vap.p2p
+        assert st is not None
+        if st.group is not None and subtype in (_SUB_ASSOC_REQ, _SUB_REASSOC_REQ) and a2 is not None:
+            # The client's P2P IE (Capability, Device Info): its entry in the
+            # Group Info of our probe responses while it stays associated
+            # (wpa_supplicant's p2p_group_notif_assoc)
+            try:
+                attrs = dict(p2p_attributes(MgmtFrame.parse(frame).body.ies) or ())
+            except (FrameError, AttributeError):
+                attrs = {}  # the AP's own parsing counts and drops a malformed request
+            cap, info = attrs.get(Attr.CAPABILITY), attrs.get(Attr.DEVICE_INFO)
+            if cap and info and len(info) >= 17:
+                st.group.clients[a2] = (cap[0], info)
+            else:
+                st.group.clients.pop(a2, None)
+        super().recv_mgmt(vap, subtype, frame, rx, node, a2, a3)
 
     def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
         super().newstate(vap, ostate, nstate, arg)

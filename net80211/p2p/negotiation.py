@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from net80211.p2p.peers import Peer
 
 CONFIRM_WAIT_MS = 250
+# wpa_supplicant stays 500 ms on the peer's channel after a GO Negotiation
+# Request: a peer that answers within that (a slow one) is heard, not asked again
+GO_NEG_REQ_WAIT_MS = 500
 DEV_PW_DEFAULT, DEV_PW_USER, DEV_PW_PUSHBUTTON, DEV_PW_REGISTRAR = 0, 1, 4, 5
 _METHOD_CM = {"pbc": ConfigMethod.PBC, "display": ConfigMethod.DISPLAY, "keypad": ConfigMethod.KEYPAD}
 
@@ -156,7 +159,10 @@ class Negotiation:
 
     def _start(self, peer: Peer) -> None:
         a = self.auth[peer.addr]
-        sess: dict[str, Any] = {"peer": peer, "intent": a["go_intent"], "tb": 0}
+        # one dialog token for every try, as wpa_supplicant: a response that
+        # comes after its try's wait (a slow peer) still answers this negotiation
+        sess: dict[str, Any] = {"peer": peer, "intent": a["go_intent"], "tb": 0,
+                                "token": self.dev.next_token()}
         self.session = sess
 
         def build() -> P2PAction:
@@ -164,7 +170,7 @@ class Negotiation:
             sess["tb"] = self.tie_breaker
             chan, _ = self.pick_channel(OpMode.P2P_GO, None, a["freq"])
             pref = chan or self.dev.listen_chan
-            return P2PAction(Subtype.GO_NEG_REQ, self.dev.next_token(), dict([
+            return P2PAction(Subtype.GO_NEG_REQ, sess["token"], dict([
                 *self.dev.device_info_attrs(),
                 (Attr.GO_INTENT, bytes((a["go_intent"] << 1 | sess["tb"],))),
                 (Attr.CONFIG_TIMEOUT, b"\x64\x0a"),
@@ -176,7 +182,7 @@ class Negotiation:
                 wps=wps_tlv(WPS_DEV_PASSWORD_ID, a["pw"].to_bytes(2, "big")))
 
         self.dev.reach(peer, build, Subtype.GO_NEG_RESP, lambda *x: None,
-                       lambda why: self._fail(peer, -1, why))
+                       lambda why: self._fail(peer, -1, why), wait_ms=GO_NEG_REQ_WAIT_MS)
 
     def _capab(self, a: dict[str, Any] | None) -> bytes:
         """Our P2P Capability: the persistent-group bit when the connect asked for one."""
@@ -213,6 +219,13 @@ class Negotiation:
         ssid = b""
         peer_chans = parse_channel_list(act.get(Attr.CHANNEL_LIST) or b"XX\x04")
         mine = a["go_intent"] if a else dev.go_intent
+        # wpa_supplicant sends a request again with the same dialog token when
+        # no response came within its wait, and takes whichever response comes
+        # next: answer a repeat as the first time (the same group), or a late
+        # response and the confirmation it leads to would name different SSIDs
+        s = self.session
+        again = s if (s is not None and s.get("responder") and s["peer"].addr == peer.addr
+                      and s["token"] == act.token) else None
         if a is None:
             status = Status.INFO_UNAVAILABLE
         elif mine == 15 and their_intent == 15:
@@ -220,7 +233,9 @@ class Negotiation:
         else:
             i_am_go = mine > their_intent or (mine == their_intent and not their_tb)
             role = OpMode.P2P_GO if i_am_go else OpMode.P2P_CLIENT
-            if i_am_go:
+            if i_am_go and again is not None and again["role"] is role and again["chan"].ieee in peer_chans:
+                chan, ssid, why = again["chan"], again["ssid"], ""
+            elif i_am_go:
                 chan, why = self.pick_channel(role, peer_chans, a["freq"])
                 ssid = dev.random_ssid()
             else:
@@ -248,6 +263,10 @@ class Negotiation:
         resp = P2PAction(Subtype.GO_NEG_RESP, act.token, attrs,
                          wps=wps_tlv(WPS_DEV_PASSWORD_ID, (a["pw"] if a else 0).to_bytes(2, "big")))
         wait = CONFIRM_WAIT_MS if status == Status.SUCCESS else 0
+        if again is not None:
+            old = again.get("wait_cookie")
+            if old is not None and old in dev.wdev._waits:
+                dev.wdev.mgmt_tx_cancel_wait(old)
         cookie = dev.wdev.mgmt_tx(dev.action_frame(sa, resp), freq, wait_ms=wait, no_cck=True,
                                   owner=dev.owner)
         if status == Status.INFO_UNAVAILABLE:
@@ -317,7 +336,9 @@ class Negotiation:
         gi = act.get(Attr.GO_INTENT, 1)
         their = gi[0] >> 1 if gi else 0
         a = self.auth.get(peer.addr) or {"freq": None}
-        i_am_go = s["intent"] > their or (s["intent"] == their and s["tb"] == 1)
+        # equal intents: the responder's tie breaker decides (it is the
+        # complement of the try it answers, which need not be the last one)
+        i_am_go = s["intent"] > their or (s["intent"] == their and not (gi and gi[0] & 1))
         role = OpMode.P2P_GO if i_am_go else OpMode.P2P_CLIENT
         peer_chans = parse_channel_list(act.get(Attr.CHANNEL_LIST) or b"XX\x04")
         cstatus, reason, ssid = Status.SUCCESS, "", b""

@@ -16,8 +16,8 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 from ic import Callout, mac_str
-from net80211.node import Node
-from net80211.p2p.wire import GROUP_CAPAB_FORMATION, GROUP_CAPAB_GO, GROUP_CAPAB_PERSISTENT, Attr
+from net80211.node import Node, NodeTable
+from net80211.p2p.wire import GROUP_CAPAB_FORMATION, GROUP_CAPAB_GO, GROUP_CAPAB_PERSISTENT, Attr, client_info
 from net80211.p2p.wire import DeviceInfo as P2PInfo
 from net80211.wire.frame import FrameError
 from net80211.wire.ie import Element, IEList, p2p_ies, wps_ies, wps_payload
@@ -59,18 +59,45 @@ def uuid_from_mac(mac: bytes) -> bytes:
     return bytes(u)
 
 
-def p2p_elements(group: P2PGroup) -> list[Element]:
-    """The P2P IE of a group member's frames: P2P Capability (the group's
-    bits on a GO) and P2P Device Info."""
+def p2p_elements(group: P2PGroup, probe_resp: bool = False) -> list[Element]:
+    """The P2P IE of a group member's frames.  A client's (Association
+    Request): P2P Capability and P2P Device Info.  A GO's, as wpa_supplicant's
+    (p2p_group.c): P2P Capability with the group's bits, then in Beacons the
+    P2P Device ID, in Probe Responses the P2P Device Info and, once a client
+    is associated, the P2P Group Info listing the clients: what a device
+    joining the group (`p2p_connect ... join`) finds the GO and its members by."""
     dev = group.dev
-    gcap = 0
-    if group.role == "GO":
-        gcap = GROUP_CAPAB_GO | (GROUP_CAPAB_PERSISTENT if group.persistent else 0)
-        if group.negotiated and not group.formation_reported:
-            gcap |= GROUP_CAPAB_FORMATION
     info = P2PInfo(dev.address, dev.config_methods, dev.pri_dev_type, dev.device_name)
-    return list(p2p_ies([(Attr.CAPABILITY, bytes((dev.dev_capab, gcap))),
-                         (Attr.DEVICE_INFO, info.to_bytes())]))
+    if group.role != "GO":
+        return list(p2p_ies([(Attr.CAPABILITY, bytes((dev.dev_capab, 0))),
+                             (Attr.DEVICE_INFO, info.to_bytes())]))
+    gcap = GROUP_CAPAB_GO | (GROUP_CAPAB_PERSISTENT if group.persistent else 0)
+    if group.negotiated and not group.formation_reported:
+        gcap |= GROUP_CAPAB_FORMATION
+    attrs: list[tuple[int, bytes]] = [(Attr.CAPABILITY, bytes((dev.dev_capab, gcap)))]
+    if not probe_resp:
+        return list(p2p_ies([*attrs, (Attr.DEVICE_ID, dev.address)]))
+    attrs.append((Attr.DEVICE_INFO, info.to_bytes()))
+    clients = group_clients(group)
+    if clients:
+        attrs.append((Attr.GROUP_INFO, b"".join(client_info(di, intf, cap) for intf, (cap, di) in clients)))
+    return list(p2p_ies(attrs))
+
+
+def group_clients(group: P2PGroup) -> list[tuple[bytes, tuple[int, bytes]]]:
+    """A GO's clients still associated, with what their P2P IE said."""
+    vap = group.vap
+    if vap is None:
+        return []
+    table = NodeTable.of(vap.ic)
+    out = []
+    for intf, entry in list(group.clients.items()):
+        node = table.find(vap, intf)
+        if node is None or not node.associated:
+            del group.clients[intf]  # gone: wpa_supplicant's p2p_group_notif_disassoc
+            continue
+        out.append((intf, entry))
+    return out
 
 
 def device_info(group: P2PGroup, mac: bytes) -> DeviceInfo:
@@ -148,9 +175,10 @@ class GoWps:
         peer = self.group.member_dev(node.macaddr)
         self.dev.emit(f"AP-STA-CONNECTED {mac_str(node.macaddr)} p2p_dev_addr={mac_str(peer)}")
 
-    def elements(self) -> list[Element]:
+    def elements(self, probe_resp: bool = False) -> list[Element]:
         """The WPS element of the GO's Beacons and Probe Responses: configured,
-        and a selected registrar while the button is pressed or a PIN waits."""
+        and a selected registrar while the button is pressed or a PIN waits;
+        then the GO's P2P IE for that frame."""
         now = self._now()
         attrs: list[tuple[int, bytes]] = [(A.VERSION, bytes((wa.VERSION1,))),
                                           (A.WPS_STATE, bytes((wa.WPS_STATE_CONFIGURED,)))]
@@ -160,7 +188,7 @@ class GoWps:
             attrs += [(A.SELECTED_REGISTRAR, b"\x01"), (A.DEV_PASSWORD_ID, int(pw).to_bytes(2, "big")),
                       (A.SEL_REG_CONFIG_METHODS, cm.to_bytes(2, "big"))]
         attrs.append((A.VENDOR_EXT, wa.version2_ext()))
-        return [*wps_ies(wa.build(attrs)), *p2p_elements(self.group)]
+        return [*wps_ies(wa.build(attrs)), *p2p_elements(self.group, probe_resp)]
 
     # -- the registrar's actions -----------------------------------------------------------------
     def _run(self, node: Node, acts: list[Action]) -> None:
@@ -236,7 +264,7 @@ class ClientWps:
     def keyed(self, node: Node) -> None:
         self.group.connected()
 
-    def elements(self) -> list[Element]:
+    def elements(self, probe_resp: bool = False) -> list[Element]:
         """A client's Association Request elements: while provisioning a WPS
         element (request type: enrollee); always the P2P IE (a GO matches the
         enrollee's P2P Device Address against the peer it negotiated with)."""

@@ -30,6 +30,7 @@ class Attr(enum.IntEnum):
     INTENDED_INTERFACE_ADDR = 9
     CHANNEL_LIST = 11
     DEVICE_INFO = 13
+    GROUP_INFO = 14
     GROUP_ID = 15
     OPERATING_CHANNEL = 17
     INVITATION_FLAGS = 18
@@ -155,6 +156,31 @@ class DeviceInfo:
         if t != WPS_DEV_NAME or i + 4 + n > len(body):
             raise FrameError("P2P device info has no valid device name")
         return cls(addr, cm, pdt, body[i + 4:i + 4 + n].decode(errors="replace"))
+
+
+def client_info(device_info: bytes, intf: bytes, dev_capab: int) -> bytes:
+    """A P2P Client Info Descriptor of the Group Info attribute: the client's
+    device address, its interface address, its device capability, then the
+    rest of its P2P Device Info (config methods, device types, name)."""
+    body = device_info[:6] + intf + bytes((dev_capab,)) + device_info[6:]
+    if len(body) > 255:
+        raise FrameError("P2P client info descriptor longer than 255 bytes")
+    return bytes((len(body),)) + body
+
+
+def parse_group_info(body: bytes) -> list[tuple[bytes, int, DeviceInfo]]:
+    """The Group Info attribute: (interface address, device capability,
+    device info) of each client."""
+    out = []
+    i = 0
+    while i < len(body):
+        n = body[i]
+        d = body[i + 1:i + 1 + n]
+        if n < 13 or len(d) < n:
+            raise FrameError("truncated P2P client info descriptor")
+        out.append((d[6:12], d[12], DeviceInfo.parse(d[:6] + d[13:])))
+        i += 1 + n
+    return out
 
 
 @dataclass

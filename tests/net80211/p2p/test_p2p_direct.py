@@ -264,3 +264,106 @@ def test_wire_roundtrip():
     back = P2PAction.parse_body(act.to_body())
     assert back == act
     assert parse_channel_list(channel_list([1, 6, 11, 36, 40])) == [1, 6, 11, 36, 40]
+
+
+def test_a_peer_that_answers_the_go_negotiation_request_late_is_still_heard():
+    """As wpa_supplicant, the initiator stays 500 ms on the peer's channel after
+    its GO Negotiation Request: a peer in an emulated machine answers some
+    hundreds of milliseconds late, and a new request (a new dialog token)
+    would make its answer stale every time."""
+    s, d, (a, b), _ = setup_world()
+    a.listen_chan, b.listen_chan = a._chan(6), b._chan(1)  # away from the peer between tries
+    discover(s, (a, b))
+    slow = b.handlers[Subtype.GO_NEG_REQ]
+    b.handlers[Subtype.GO_NEG_REQ] = lambda act, sa, freq: s.call_later(300 * MS, slow, act, sa, freq)
+    b.connect(a.address, "pbc", auth=True, go_intent=15)
+    a.connect(b.address, "pbc", go_intent=0)
+    assert s.run_until(lambda: has(a, "P2P-GROUP-STARTED") and has(b, "P2P-GROUP-STARTED"), 10 * SEC), \
+        (a.events, b.events)
+    assert has(a, "P2P-GO-NEG-SUCCESS role=client") and has(b, "P2P-GO-NEG-SUCCESS role=GO")
+
+
+def test_a_repeated_go_negotiation_request_is_answered_with_the_same_group():
+    """wpa_supplicant repeats its GO Negotiation Request with the same dialog
+    token when no response came within its wait, and takes whichever response
+    arrives next; the responder that will be GO names the same group (SSID,
+    channel) in every response, or the initiator joins an SSID nobody runs."""
+    from net80211.p2p.wire import WPS_DEV_PASSWORD_ID, Attr, chan_attr, wps_tlv
+
+    s, d, (a, b), _ = setup_world()
+    discover(s, (a, b))
+    a.connect(b.address, "pbc", auth=True, go_intent=15)
+    sent = []
+    orig = a.wdev.mgmt_tx
+
+    def spy(frame, freq, **kw):
+        sent.append(frame)
+        return orig(frame, freq, **kw)
+
+    a.wdev.mgmt_tx = spy
+    req = P2PAction(Subtype.GO_NEG_REQ, 145, dict([
+        *b.device_info_attrs(), (Attr.GO_INTENT, bytes((0 << 1 | 1,))), (Attr.CONFIG_TIMEOUT, b"\x64\x0a"),
+        (Attr.LISTEN_CHANNEL, chan_attr(b.listen_chan.ieee)), (Attr.INTENDED_INTERFACE_ADDR, b.intf_addr),
+        (Attr.CHANNEL_LIST, channel_list([1, 6, 11])), (Attr.OPERATING_CHANNEL, chan_attr(6))]),
+        wps=wps_tlv(WPS_DEV_PASSWORD_ID, (4).to_bytes(2, "big")))
+    frame = b.action_frame(a.address, req)
+    for _ in range(3):
+        a._rx(frame, a.listen_chan.freq, -40)
+        s.run_for(20 * MS)
+    resps = [P2PAction.parse_body(f[24:]) for f in sent if f[0] == 0xD0]
+    resps = [r for r in resps if r.subtype == Subtype.GO_NEG_RESP]
+    assert len(resps) == 3 and all(r.token == 145 for r in resps)
+    gids = {r.attrs[Attr.GROUP_ID] for r in resps}
+    chans = {r.attrs[Attr.OPERATING_CHANNEL] for r in resps}
+    assert len(gids) == 1 and len(chans) == 1, (gids, chans)
+    # the confirmation of any of them starts that group
+    conf = P2PAction(Subtype.GO_NEG_CONF, 145, {
+        Attr.STATUS: b"\x00", Attr.CHANNEL_LIST: channel_list([1, 6, 11]),
+        Attr.OPERATING_CHANNEL: resps[0].attrs[Attr.OPERATING_CHANNEL]})
+    a._rx(b.action_frame(a.address, conf), a.listen_chan.freq, -40)
+    assert s.run_until(lambda: has(a, "P2P-GROUP-STARTED") or a.groups, SEC)
+    (g,) = a.groups.values()
+    assert g.role == "GO" and a.address + g.ssid == gids.pop()
+
+
+def test_a_response_later_than_the_wait_still_answers_the_negotiation():
+    """The initiator keeps one dialog token over its tries (as wpa_supplicant):
+    a peer slower than the 500 ms wait and the listen after it answers an
+    earlier try while the initiator is on that channel again, and that answer
+    is taken; with a new token per try every answer would be stale."""
+    s, d, (a, b), _ = setup_world()
+    a.listen_chan, b.listen_chan = a._chan(1), b._chan(1)
+    discover(s, (a, b))
+    slow = b.handlers[Subtype.GO_NEG_REQ]
+    b.handlers[Subtype.GO_NEG_REQ] = lambda act, sa, freq: s.call_later(900 * MS, slow, act, sa, freq)
+    b.connect(a.address, "pbc", auth=True, go_intent=7)
+    a.connect(b.address, "pbc", go_intent=7)  # equal intents: the tie breaker decides
+    assert s.run_until(lambda: has(a, "P2P-GROUP-STARTED") and has(b, "P2P-GROUP-STARTED"), 10 * SEC), \
+        (a.events, b.events)
+    (ga,), (gb,) = a.groups.values(), b.groups.values()
+    assert sorted([ga.role, gb.role]) == ["GO", "client"] and ga.ssid == gb.ssid
+
+
+def test_the_group_formation_timeout_is_a_parameter_for_slow_peers():
+    """formation_timeout_s: how long a negotiated group may take to be
+    provisioned and keyed (15 s by default; a peer in a starved emulated
+    machine takes longer) before P2P-GROUP-FORMATION-FAILURE."""
+    from net80211.p2p.device import P2PDevice
+    from net80211.p2p.group import P2PGroup
+
+    s, d, _, _ = setup_world(n=0)
+    radios = [d.add_device() for _ in range(2)]
+    with pytest.raises(OSError) as e:
+        P2PDevice(radios[0].create_vap("p2px", OpMode.P2P_DEVICE), formation_timeout_s=0)
+    assert e.value.errno == errno.EINVAL
+    for r, timeout, name in ((radios[0], None, "p2pa"), (radios[1], 40, "p2pb")):
+        dev = P2PDevice(r.create_vap(name, OpMode.P2P_DEVICE),
+                        **({} if timeout is None else {"formation_timeout_s": timeout}))
+        dev.start()
+        # a client of a GO that never answers: formation cannot complete
+        P2PGroup.start_client(dev, dev._chan(6), b"DIRECT-xynobody", go_intf=b"\x06" * 6, go_dev=b"\x02" * 6)
+        t0 = s.now_ns
+        assert s.run_until(lambda dev=dev: has(dev, "P2P-GROUP-FORMATION-FAILURE"), 60 * SEC)
+        took = s.now_ns - t0
+        assert (15 * SEC <= took < 16 * SEC) if timeout is None else (40 * SEC <= took < 41 * SEC), took
+        assert not dev.groups

@@ -351,3 +351,70 @@ def test_hostile_eap_wsc_at_the_vaps_is_dropped_and_never_installs_a_credential(
         assert cl.psk == g.psk
     reg_drops = sum(sum(r.drops.values()) for r, _ in g.wps.sessions.values())
     assert reg_drops or g.wps.successes or g.wps.failures or not to_go
+
+
+def test_the_gos_beacons_and_probe_responses_carry_the_p2p_ie_wpa_supplicant_expects():
+    """A GO's Beacon: P2P Capability (group owner) and P2P Device ID; its Probe
+    Response: P2P Capability, P2P Device Info and, once a client is
+    associated, P2P Group Info with one client info descriptor per client
+    (device and interface address, capability, device info): what
+    wpa_supplicant's `p2p_connect <dev> pbc join` and its peer table read."""
+    from net80211.beacon import beacon_frame, probe_resp_frame
+    from net80211.p2p.wire import GROUP_CAPAB_GO, Attr, DeviceInfo, parse_group_info
+    from net80211.wire.ie import p2p_attributes
+    from net80211.wire.mgmt import MgmtFrame
+
+    s, d, (a, b), _ = setup_world()
+    discover(s, (a, b))
+    go, cl, _ = _form(s, a, b, kw_a={"go_intent": 15}, kw_b={"go_intent": 0})
+    assert go.dev is a
+
+    def p2p_of(frame):
+        return dict(p2p_attributes(MgmtFrame.parse(frame).body.ies))
+
+    beacon = p2p_of(beacon_frame(go.vap, 0))
+    assert beacon[Attr.DEVICE_ID] == a.address and beacon[Attr.CAPABILITY][1] & GROUP_CAPAB_GO
+    assert Attr.DEVICE_INFO not in beacon and Attr.GROUP_INFO not in beacon
+    resp = p2p_of(probe_resp_frame(go.vap, b"\x02" * 6, 0))
+    assert resp[Attr.CAPABILITY][1] & GROUP_CAPAB_GO
+    assert DeviceInfo.parse(resp[Attr.DEVICE_INFO]).addr == a.address
+    ((intf, capab, info),) = parse_group_info(resp[Attr.GROUP_INFO])
+    assert intf == cl.vap.macaddr and info.addr == b.address and info.name == "dev1"
+    assert capab == b.dev_capab and info.config_methods == b.config_methods
+    # the client leaves: no longer listed
+    cl.remove()
+    s.run_for(200 * MS)
+    assert Attr.GROUP_INFO not in p2p_of(probe_resp_frame(go.vap, b"\x02" * 6, 0))
+
+
+def test_group_info_parsing_refuses_truncated_descriptors():
+    import pytest as _pytest
+
+    from net80211.p2p.wire import DeviceInfo, client_info, parse_group_info
+    from net80211.wire.frame import FrameError
+
+    di = DeviceInfo(b"\x02" * 6, 0x188, bytes(8), "peer").to_bytes()
+    blob = client_info(di, b"\x06" * 6, 0x25)
+    assert parse_group_info(blob + blob)[1][0] == b"\x06" * 6
+    for bad in (blob[:-1], blob[:5], b"\x05abcde"):
+        with _pytest.raises(FrameError):
+            parse_group_info(bad)
+
+
+def test_a_device_joining_an_autonomous_go_is_reported_by_its_p2p_device_address():
+    """AP-STA-CONNECTED names a joined client's P2P device address from the P2P
+    Device Info of its association (wpa_supplicant's p2p_dev_addr=), not its
+    interface address."""
+    s, d, (a, b), _ = setup_world()
+    g = a.group_add()
+    s.run_for(300 * MS)
+    discover(s, (a, b))
+    g.wps.push_button()
+    b.connect(a.address, "pbc", join=True, auth=True)
+    b.listen()
+    a.invite(g.name, b.address)
+    assert s.run_until(lambda: has(a, "AP-STA-CONNECTED") and has(b, "P2P-GROUP-STARTED"), 10 * SEC), \
+        (a.events, b.events)
+    (cl,) = b.groups.values()
+    assert has(a, "AP-STA-CONNECTED")[0] == \
+        f"AP-STA-CONNECTED {mac_str(cl.vap.macaddr)} p2p_dev_addr={mac_str(b.address)}"
