@@ -316,6 +316,7 @@ def _serve(prog: str, config: str, per_file: str | None, driver: str | None, con
     signal.signal(signal.SIGINT, stop)
     daemon.run()
     _stop_server(daemon, announce=True)
+    daemon.close()  # the kernel's radios fall back to its perfect medium; the counters are logged
     return 0
 
 
