@@ -92,6 +92,8 @@ _STATUS_SAE_H2E = 126
 # units): every station takes it, and at the 6 Mb/s of management frames
 # the handshakes of a crowded channel collide three times as long.
 EAPOL_RATE = 48
+# wpa_supplicant: the 4-way handshake must be done this long after association
+AUTH_TIMEOUT_NS = 10 * 1_000_000_000
 _SUB_DISASSOC, _SUB_DEAUTH, _SUB_ACTION = 10, 12, 13
 _CAT_SA_QUERY = 8
 # SAE on a vap waits for its peer as mac80211 does for a station
@@ -521,6 +523,7 @@ class VapRsn:
                     if not self.is_ap:
                         self.state = "completed"
                         self.auth_failures = 0
+                        self.rekey_timer.stop()  # the authentication timeout
                         self._arm_ptk_rekey_request(node)
                     if self.hooks is not None:
                         self.hooks.keyed(node)
@@ -1241,9 +1244,25 @@ class VapRsn:
                              pmkid=pmkid, random=self._random, ap_rsnxe=ap_rsnxe,
                              sta_rsnxe=self._sta_rsnxe())
         self.state = "4way_handshake"
+        self.rekey_timer.reset(AUTH_TIMEOUT_NS, self._auth_timeout, node)
         early = self._early_for(node)
         if early is not None:
             self._eapol_rx(node, early)
+
+    def _auth_timeout(self, node: Node) -> None:
+        """wpa_supplicant's authentication timeout: no completed 4-way
+        handshake AUTH_TIMEOUT_NS after association (an AP that never saw our
+        ACK of its Association Response never starts one): deauthenticate,
+        reason 3, and keep this BSS aside as after a failed handshake."""
+        nr = node.rsn
+        if self.is_ap or self.state != "4way_handshake" or nr is None or nr.port_open:
+            return
+        self.failures += 1
+        self.auth_failures += 1
+        self.counters["auth_timeouts"] += 1
+        self.last_failure = (int(ReasonCode.AUTH_LEAVE), "authentication timed out")
+        self.state = "failed"
+        self.vap.mode.deauth_node(self.vap, node, int(ReasonCode.AUTH_LEAVE))
 
     def sta_left(self) -> None:
         """Left the BSS: the group keys go."""

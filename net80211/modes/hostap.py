@@ -406,13 +406,20 @@ class HostapMode(Mode):
         node.listen_interval = req.listen_interval
         node.rates = req.ies.rates
         node.ssid = vap.ssid
-        send_mgmt(vap, sta, resp_cls(capinfo(vap), StatusCode.SUCCESS, node.aid, ies))
+        on_status = None
+        if rsn is not None:
+            def on_status(_frame: bytes, status: TxStatus) -> None:
+                # hostapd's handle_assoc_cb: the handshake starts once the station has
+                # acknowledged its Association Response; unacknowledged, the station asks
+                # again, or (the ACK lost) gives up waiting after wpa_supplicant's 10 s
+                if (status.acked and vap.rsn is rsn and vap.state == State.RUN and node.associated
+                        and NodeTable.of(vap.ic).find(vap, sta) is node):
+                    rsn.associated(node)
+        send_mgmt(vap, sta, resp_cls(capinfo(vap), StatusCode.SUCCESS, node.aid, ies), on_status=on_status)
         nd = vap.netdev
         if nd is not None:
             # As hostapd's Layer 2 Update: the distribution system (a bridge) learns the station is here.
             nd.station_joined(sta)
-        if rsn is not None:
-            rsn.associated(node)
 
     def _alloc_aid(self, vap: IEEE80211Vap) -> int | None:
         st = vap.ap

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ic import MS, SEC, Callout, RxInfo, Scheduler, State
+from ic import MS, SEC, Callout, RxInfo, Scheduler, State, TxStatus
 from net80211.driver import open_driver
 from net80211.input import input_all
 from net80211.output import data_frame
@@ -479,10 +479,58 @@ def test_a_protected_station_roams_with_a_handshake_at_each_ap():
     assert all(run.vaps[f"bss{i}"].rsn.stats.rx_decrypted > 0 for i in range(3))
 
 
-def test_msg1_that_overtakes_the_association_is_held_not_lost():
-    """The AP's msg 1/4 can arrive before the station has moved to RUN; the
-    station holds it (wpa_supplicant's pending EAPOL) and the 4-way handshake
-    completes at once instead of after the AP's 1 s retransmission."""
+def test_the_ap_starts_the_handshake_once_its_association_response_is_acknowledged(monkeypatch):
+    """hostapd's handle_assoc_cb: no msg 1/4 to a station that did not
+    acknowledge its Association Response.  A station that got the response
+    (its ACK lost) waits for msg 1/4 in vain and gives up after
+    wpa_supplicant's 10 s authentication timeout: it deauthenticates (reason
+    3), keeps the BSS aside for its back-off, then joins."""
+    from net80211.modes import hostap
+
+    lost: list[int] = []
+
+    def ack_lost_once(vap, da, body, *, on_status=None, **kw):
+        if on_status is not None and not lost and body.subtype == 1:
+            lost.append(vap.ic.sched.now_ns)
+
+            def as_lost(frame, st):
+                on_status(frame, st._replace(acked=False))
+            return send(vap, da, body, on_status=as_lost, **kw)
+        return send(vap, da, body, on_status=on_status, **kw)
+
+    send = hostap.send_mgmt
+    monkeypatch.setattr(hostap, "send_mgmt", ack_lost_once)
+    w = World("wpa2-psk")
+    assert w.s.run_until(lambda: w.sta.state == State.RUN, 10 * SEC) and lost
+    w.s.run_for(9 * SEC)
+    # the AP never sent msg 1/4; the station still waits
+    assert w.sta.rsn.state == "4way_handshake" and w.sta.rsn.counters.get("eapol_rx", 0) == 0
+    assert w.sta.rsn.handshakes == 0
+    assert w.s.run_until(lambda: w.sta.rsn.state == "failed", 2 * SEC)
+    assert w.sta.rsn.last_failure == (3, "authentication timed out")
+    assert w.sta.rsn.counters["auth_timeouts"] == 1
+    assert 10 * SEC <= w.s.now_ns - lost[0] < 10 * SEC + 100 * MS
+    # back-off, then a new association whose response is acknowledged: the handshake runs
+    assert w.s.run_until(lambda: w.sta.rsn.state == "completed", 60 * SEC)
+    assert w.sta.rsn.handshakes == 1
+
+
+def test_msg1_that_overtakes_the_association_is_held_not_lost(monkeypatch):
+    """The AP's msg 1/4 can arrive before the station has moved to RUN (a
+    real hostapd's, through a slow medium); the station holds it
+    (wpa_supplicant's pending EAPOL) and the 4-way handshake completes at
+    once instead of after the AP's 1 s retransmission.  Our AP waits for
+    the ACK of its Association Response, so here it is made to start at once."""
+    from net80211.modes import hostap
+
+    def send_now(vap, da, body, *, on_status=None, **kw):
+        ok = send(vap, da, body, **kw)
+        if on_status is not None:
+            on_status(b"", TxStatus(0, vap.ic.sched.now_ns, True, 0, (), False))
+        return ok
+
+    send = hostap.send_mgmt
+    monkeypatch.setattr(hostap, "send_mgmt", send_now)
     w = World("wpa2-psk")
     assert w.s.run_until(lambda: w.sta.state == State.RUN, 10 * SEC)
     t_run = w.s.now_ns
