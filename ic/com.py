@@ -15,7 +15,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, TypeVar
 
 from .admission import MixVerdict, VapRequest
 from .channels import ALL_CHANNELS, Channel
@@ -36,13 +36,7 @@ from .regdomain import DEBUG, TXPOWER_MAX, RegDomain
 from .regdomain import lookup as lookup_regdomain
 from .sched import Scheduler, TaskQueue
 from .vapparams import check_vap_params
-
-if TYPE_CHECKING:  # the layers above, named for the annotations only
-    from net80211.input import RxHeaderCache
-    from net80211.node import NodeTable
-    from net80211.p2p.offchan import OffChannel
-    from net80211.scan import Scanner
-    from net80211.vap import IEEE80211Vap
+from .views import DeviceVap
 
 log = logging.getLogger("net80211")
 
@@ -65,7 +59,12 @@ def mac_str(mac: bytes | None) -> str:
 DEFAULT_TXPOWER = 20  # dBm, what a device transmits unless told otherwise
 
 
-class IEEE80211Com:
+# The vap class of a device's layer above (net80211's VapT): the device
+# knows its vaps only as DeviceVap, its users as what they are.
+VapT = TypeVar("VapT", bound=DeviceVap)
+
+
+class IEEE80211Com(Generic[VapT]):
     """One radio device with any number of cloned vaps."""
 
     # Cloned names without a unit get one with this prefix.
@@ -98,20 +97,22 @@ class IEEE80211Com:
         self.curchan: Channel = self.channels[0]
         self.bsschan: Channel | None = None  # channel of the running BSS(es)
         self.flags = ComFlags(0)
-        self.vaps: list[IEEE80211Vap] = []
+        self.vaps: list[VapT] = []
         self.nrunning = 0
         self.policy: Policy = policy if policy is not None else Policy()
         self.cac_done: set[Channel] = set()
-        self.scan: Scanner | None = None  # the device's scanner, made by net80211 on first use
-        self.offchan: OffChannel | None = None  # net80211's remain-on-channel/mgmt-tx state, on first use
-        self.nodes: NodeTable | None = None  # the device's node table, made by net80211 on first use
-        # The receive path's header cache (net80211.input), made on the first
-        # frame unless the driver shares one among the devices of a medium.
-        self.rx_cache: RxHeaderCache | None = None
+        # The layer above's per-device state, made on first use and read only
+        # through its own accessors, which know the types (the device does not):
+        self.scan: object | None = None  # the scanner (net80211.scan.Scanner.of)
+        self.offchan: object | None = None  # remain-on-channel/mgmt-tx (net80211.p2p.offchan.OffChannel.of)
+        self.nodes: object | None = None  # the node table (net80211.node.NodeTable.of / .peek)
+        # The receive path's header cache (net80211.input.rx_cache_of), made on
+        # the first frame unless the driver shares one among the devices of a medium.
+        self.rx_cache: object | None = None
         # Called after each state transition of one of its vaps, as
         # (vap, old state, new state): a scenario run records association
         # times and timelines through it.  None costs nothing.
-        self.state_watch: Callable[[IEEE80211Vap, int, int], None] | None = None
+        self.state_watch: Callable[[VapT, int, int], None] | None = None
         self.detached = False
         self.stats: Counter[str] = Counter()  # device-wide counters (rx_malformed, ...)
         # Protocol randomness (IBSS BSSIDs, ...) is seeded per device: same
@@ -134,7 +135,7 @@ class IEEE80211Com:
         bssid: bytes | str | None = None,
         macaddr: bytes | str | None = None,
         **config: Any,
-    ) -> IEEE80211Vap:
+    ) -> VapT:
         """Clone a vap of `opmode` on this device (`wlan_clone_create`).
 
         Checks, in order: device present (ENXIO), name (EINVAL/EEXIST), mode
@@ -204,7 +205,7 @@ class IEEE80211Com:
         log.debug("%s: created %s vap %s", self.name, mode.word, name)
         return vap
 
-    def destroy_vap(self, vap: IEEE80211Vap) -> None:
+    def destroy_vap(self, vap: VapT) -> None:
         """Destroy a vap of this device (`wlan_clone_destroy`)."""
         if getattr(vap, "ic", None) is not self or vap not in self.vaps:
             raise NoSuchDevice(f"{getattr(vap, 'name', vap)}: not a vap of {self.name}")
@@ -244,7 +245,7 @@ class IEEE80211Com:
         return self.policy.check_mix(self, ms, chans)
 
     # -- helpers -----------------------------------------------------------
-    def vap_by_name(self, name: str) -> IEEE80211Vap:
+    def vap_by_name(self, name: str) -> VapT:
         for v in self.vaps:
             if v.name == name:
                 return v
@@ -361,11 +362,11 @@ class IEEE80211Com:
         return None
 
     def ic_vap_create(self, name: str, unit: int, opmode: OpMode, flags: CloneFlags,
-                      bssid: bytes | None, macaddr: bytes | None) -> IEEE80211Vap | None:
+                      bssid: bytes | None, macaddr: bytes | None) -> VapT | None:
         """Driver hook: set up, adjust and attach a vap; return it (or None to refuse)."""
         raise NotImplementedError(f"{type(self).__name__} must implement ic_vap_create")
 
-    def ic_vap_delete(self, vap: IEEE80211Vap) -> None:
+    def ic_vap_delete(self, vap: VapT) -> None:
         """Driver hook: detach the vap and release its resources.  Also called
         for a vap `ic_vap_create` returned when the create fails afterwards
         (the vap may then be unattached: `vap.detach()` does nothing)."""
@@ -374,11 +375,11 @@ class IEEE80211Com:
     def ic_parent(self) -> None:
         """Driver hook: bring the hardware up (nrunning > 0) or down (== 0)."""
 
-    def ic_transmit(self, vap: IEEE80211Vap, frame: bytes) -> bool:
+    def ic_transmit(self, vap: VapT, frame: bytes) -> bool:
         """Driver hook: queue an 802.11 data frame; False if dropped."""
         return False
 
-    def ic_raw_xmit(self, vap: IEEE80211Vap, frame: bytes, params: dict[str, Any] | None = None) -> bool:
+    def ic_raw_xmit(self, vap: VapT, frame: bytes, params: dict[str, Any] | None = None) -> bool:
         """Driver hook: send a management or raw frame; False if dropped."""
         return False
 

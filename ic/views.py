@@ -8,7 +8,7 @@ than the classes of a layer above."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from .channels import Channel
 from .enums import CloneFlags, OpMode
@@ -35,6 +35,15 @@ class VapView(Protocol):
     def running(self) -> bool: ...
     @property
     def bintval(self) -> int: ...
+
+
+class DeviceVap(VapView, Protocol):
+    """A vap as its device handles it: the clone path attaches, configures
+    and detaches it (net80211's IEEE80211Vap, or a driver's own)."""
+
+    def attach(self, macaddr: bytes | None = None) -> None: ...
+    def detach(self) -> None: ...
+    def configure(self, *args: Any, **kwargs: Any) -> None: ...
 
 
 # Modes that have no channel of their own: a monitor listens wherever the

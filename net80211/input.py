@@ -23,9 +23,10 @@ an `ic.TxStatus`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ic import IEEE80211Com, OpMode, RxInfo, State, TxStatus
+from net80211.scan import Scanner
 from net80211.wire.frame import FrameError, peek
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ class RxHeaderCache:
 
 def input_all(ic: IEEE80211Com, frame: bytes, rx: RxInfo) -> int:
     """Deliver a received frame to the device's vaps; how many took it."""
-    cache = ic.rx_cache
+    cache = cast("RxHeaderCache | None", ic.rx_cache)  # only this module and drivers set it
     if cache is None:
         cache = ic.rx_cache = RxHeaderCache()
     if frame is cache.frame:
@@ -75,7 +76,7 @@ def input_all(ic: IEEE80211Com, frame: bytes, rx: RxInfo) -> int:
         if type(frame) is bytes:  # immutable: the header cannot change under us
             cache.frame, cache.hdr = frame, hdr
     if ftype == FT_MGMT and (sub == SUB_BEACON or sub == SUB_PROBE_RESP) and a3 is not None:
-        sc = ic.scan
+        sc = Scanner.peek(ic)
         if sc is not None:
             if sc.owner is not None:
                 if not sc.input_beacon(frame, rx, a3):

@@ -140,7 +140,7 @@ class Mode:
         it to `recv_mgmt`/`recv_data`.  A FrameError from those is counted
         as malformed."""
         node = None
-        tbl = vap.ic.nodes
+        tbl = NodeTable.peek(vap.ic)
         if tbl is not None and a2 is not None:
             node = tbl.find(vap, a2)
             if node is not None:

@@ -12,7 +12,7 @@ API for modes (stable): `NodeTable.of(ic)`, `find(vap, mac)`,
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from ic import IEEE80211Com
@@ -103,7 +103,12 @@ class NodeTable:
         tbl = ic.nodes
         if tbl is None:
             tbl = ic.nodes = cls(ic)
-        return tbl
+        return cast(NodeTable, tbl)  # only this class sets ic.nodes
+
+    @staticmethod
+    def peek(ic: IEEE80211Com) -> NodeTable | None:
+        """The node table of device `ic` if it has one yet."""
+        return cast("NodeTable | None", ic.nodes)
 
     def __len__(self) -> int:
         return sum(len(d) for d in self._by_vap.values())

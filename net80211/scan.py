@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ic import MS, SEC, Callout, Channel, ComFlags, RxInfo
 from net80211.wire.frame import FrameError
@@ -120,9 +120,15 @@ class Scanner:
 
     @classmethod
     def of(cls, ic: IEEE80211Com) -> Scanner:
+        """The scanner of device `ic`, made on first use."""
         if ic.scan is None:
             ic.scan = cls(ic)
-        return ic.scan
+        return cast(Scanner, ic.scan)  # only this class sets ic.scan
+
+    @staticmethod
+    def peek(ic: IEEE80211Com) -> Scanner | None:
+        """The scanner of device `ic` if it has one yet."""
+        return cast("Scanner | None", ic.scan)
 
     @property
     def active(self) -> bool:

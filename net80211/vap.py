@@ -31,6 +31,7 @@ from net80211 import output, proto
 from net80211.mode import mode_for
 from net80211.netdev import Netdev, make_netdev
 from net80211.node import NodeTable
+from net80211.scan import Scanner
 
 if TYPE_CHECKING:
     from net80211.modes.adhoc import IbssState
@@ -332,8 +333,9 @@ class IEEE80211Vap:
         self.ic.vaps.remove(self)
         self.mode.machine.remove_model(self)
         self.mode.vap_detach(self)
-        if self.ic.nodes is not None:
-            NodeTable.of(self.ic).flush(self)
+        tbl = NodeTable.peek(self.ic)
+        if tbl is not None:
+            tbl.flush(self)
         if self.netdev is not None:
             self.netdev.close()
         self.attached = False
@@ -463,7 +465,7 @@ class IEEE80211Vap:
 
     def scan_results(self) -> list[dict[str, Any]]:
         """The device's scan cache as plain descriptions, strongest first."""
-        sc = self.ic.scan
+        sc = Scanner.peek(self.ic)
         if sc is None:
             return []
         now = self.ic.sched.now_ns
@@ -471,7 +473,7 @@ class IEEE80211Vap:
 
     def stations(self) -> list[dict[str, Any]]:
         """The associated stations (an AP-like vap) as node summaries."""
-        tbl = self.ic.nodes
+        tbl = NodeTable.peek(self.ic)
         if tbl is None:
             return []
         now = self.ic.sched.now_ns

@@ -50,7 +50,7 @@ class ExampleVap(IEEE80211Vap):
         return 0
 
 
-class ExampleRadio(IEEE80211Com):
+class ExampleRadio(IEEE80211Com[ExampleVap]):
     """A two-port radio on a medium port of its own."""
 
     vap_class: type[ExampleVap] = ExampleVap  # what ic_vap_create constructs
@@ -95,7 +95,7 @@ class ExampleRadio(IEEE80211Com):
         vap.attach(macaddr)  # phase 3: ieee80211_vap_attach
         return vap
 
-    def ic_vap_delete(self, vap: ExampleVap) -> None:  # type: ignore[override]  # only ours reach it
+    def ic_vap_delete(self, vap: ExampleVap) -> None:
         vap.detach()  # to INIT through iv_newstate, then unlinked
         self.beacons.stop(vap)
         self.program_bssid(vap, None)

@@ -94,7 +94,7 @@ class HwsimVap(IEEE80211Vap):
         return rc
 
 
-class HwsimRadio(IEEE80211Com):
+class HwsimRadio(IEEE80211Com[IEEE80211Vap]):
     """One simulated radio: a device whose hardware is a port of the medium."""
 
     vap_class: type[HwsimVap] = HwsimVap

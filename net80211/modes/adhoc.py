@@ -145,8 +145,9 @@ class IbssMode(Mode):
         set_device_tsf(vap.ic, vap.ic.rng.randrange(0, 1 << 16))
 
     def _flush(self, vap: IEEE80211Vap) -> None:
-        if vap.ic.nodes is not None:
-            NodeTable.of(vap.ic).flush(vap)
+        tbl = NodeTable.peek(vap.ic)
+        if tbl is not None:
+            tbl.flush(vap)
 
     def start_scan(self, vap: IEEE80211Vap) -> None:
         Scanner.of(vap.ic).start(vap, scan_channels(vap), lambda res: self.scan_done(vap, res))

@@ -215,7 +215,7 @@ class HostapMode(Mode):
         """Deauthenticate and drop every station (the BSS goes away)."""
         st = vap.ap
         assert st is not None
-        tbl = vap.ic.nodes
+        tbl = NodeTable.peek(vap.ic)
         st.inact_timer.stop()
         st.aids.clear()
         if tbl is None:

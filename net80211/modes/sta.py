@@ -250,7 +250,7 @@ class StaMode(Mode):
     def _forget_bss(self, vap: IEEE80211Vap) -> None:
         st = vap.sta
         assert st is not None
-        tbl = vap.ic.nodes
+        tbl = NodeTable.peek(vap.ic)
         if tbl is not None and vap.bssid is not None:
             node = tbl.find(vap, vap.bssid)
             if node is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from ic import MS, Channel, ComFlags, IEEE80211Com
 from net80211.modes.sta import reset_beacon_monitor
@@ -56,7 +56,7 @@ class OffChannel:
     def of(cls, ic: IEEE80211Com) -> OffChannel:
         if ic.offchan is None:
             ic.offchan = cls(ic)
-        return ic.offchan
+        return cast(OffChannel, ic.offchan)  # only this class sets ic.offchan
 
     @property
     def busy(self) -> bool:

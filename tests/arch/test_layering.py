@@ -35,8 +35,9 @@ def _is_type_checking(node: ast.If) -> bool:
         isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING")
 
 
-def _runtime_imports(name: str, path: Path) -> set[str]:
-    """Project modules `name` imports when it runs (TYPE_CHECKING blocks excluded)."""
+def _runtime_imports(name: str, path: Path, annotations: bool = False) -> set[str]:
+    """Project modules `name` imports when it runs (TYPE_CHECKING blocks
+    excluded unless `annotations`)."""
     tree = ast.parse(path.read_text())
     is_pkg = path.name == "__init__.py"
     out: set[str] = set()
@@ -52,7 +53,7 @@ def _runtime_imports(name: str, path: Path) -> set[str]:
 
     def visit(node: ast.AST) -> None:
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.If) and _is_type_checking(child):
+            if isinstance(child, ast.If) and _is_type_checking(child) and not annotations:
                 for sub in child.orelse:
                     visit(sub)
                 continue
@@ -195,3 +196,16 @@ def test_importing_a_vap_does_not_load_the_rsn_machines():
 def test_the_medium_does_not_import_its_radios():
     radio_side = ("drivers.hwsim.radio", "drivers.hwsim.driver")
     assert not [d for d in GRAPH["drivers.hwsim.medium"] if d in radio_side]
+
+
+def test_ic_names_nothing_of_the_layers_above_even_for_annotations():
+    """The device layer knows its vaps as `ic.views.DeviceVap` (IEEE80211Com
+    is generic in their class) and net80211's per-device state only as
+    slots, so not even a TYPE_CHECKING import reaches up."""
+    root = Path(__file__).resolve().parents[2]
+    bad = []
+    for path in sorted((root / "ic").glob("*.py")):
+        name = "ic" if path.name == "__init__.py" else f"ic.{path.stem}"
+        bad += [f"{name} imports {d}" for d in sorted(_runtime_imports(name, path, annotations=True))
+                if not d.startswith("ic")]
+    assert bad == []
