@@ -34,10 +34,12 @@ from typing import Any
 from ic import RxInfo, TxStatus
 from ic.sched import MS, SEC, Scheduler
 
+from ..kernel import CKernel
 from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ
 from ..medium import MediumPort, medium_from_config
 from . import genl
 from .connection import Connection, WarnLimiter, hung_up
+from .fastpath import FastConnection, FastInput
 from .genl import Ack, Attr, Cmd, Done, GenlError, Message
 from .peer import SENT_MEMORY, Peer
 from .stations import MAX_ADDRS, MAX_RADIOS, Radio, Stations, default_hwaddr
@@ -87,9 +89,14 @@ class MediumDaemon:
     """One modeled world answering the kernel, drivers' sockets, or both."""
 
     def __init__(self, config: str, *, seed: int = 0, sched: Scheduler | None = None,
-                 max_radios: int = MAX_RADIOS, max_addrs: int = MAX_ADDRS) -> None:
+                 max_radios: int = MAX_RADIOS, max_addrs: int = MAX_ADDRS, fast: bool = True) -> None:
         self.sched = sched or Scheduler(realtime=True, early_ns=PACE_SLACK_NS)
         self.medium = medium_from_config(config, self.sched, seed=seed)
+        # The C input path (fastpath.py) for the frames of steady radios; False: Python
+        # alone, the reference it is tested against.
+        self.fast = fast and isinstance(self.medium._k, CKernel)
+        self._steady: list[FastInput] = []  # each peer's steady transmitters, when fast
+        self.max_inflight = MAX_INFLIGHT
         self.warn = WarnLimiter(self.sched, log)
         self.stats: dict[str, int] = {"frames": 0, "deliveries": 0, "statuses": 0, "unknown_sender": 0,
                                       "errors": 0, "refused": 0, "malformed": 0, "radios_dropped": 0,
@@ -141,15 +148,19 @@ class MediumDaemon:
     # -- wmediumd's run-time control API (wserver, wcontrol) ---------------------------------
     def add_station(self, hwaddr: bytes) -> MediumPort:
         """A station for `hwaddr` as if the config named it (wmediumd's ADD)."""
+        self._unsteady()
         return self.stations.add_named(hwaddr, tx_power_dbm=round(DEFAULT_TX_POWER))
 
     def remove_station(self, port: MediumPort) -> None:
         """Take a station off the medium (wmediumd's DEL): its radio hears and sends nothing."""
+        self._unsteady()
         self.stations.remove_named(port)
 
     def serve_control(self, path: str) -> ControlServer:
         """Serve wmediumd's run-time control API on `path`."""
         # wmediumd's station ids are the config's; default stations are not among them
+        # Its requests reach the kernel's links directly, which the C path reads as they are;
+        # adding or removing a station goes through add_station/remove_station below.
         ctl = WmediumdControl(self, self.ports[: self.stations.n_config])
         self.control = ControlServer(self.sched, path, ctl.handle)
         return self.control
@@ -199,8 +210,16 @@ class MediumDaemon:
         self.peers.append(peer)
         for m in dump:
             self.stations.radio_msg(m, peer.index)
-        peer.conn = Connection(self.sched, sock, transport.portid,
-                               lambda c, data: self._datagram(peer, data), lambda c: self._closed(peer))
+        self._unsteady()
+        if self.fast:
+            steady = FastInput(self.medium._k.raw_handles())
+            self._steady.append(steady)
+            peer.conn = FastConnection(self.sched, sock, transport.portid,
+                                       lambda c, data: self._datagram(peer, data),
+                                       lambda c: self._closed(peer), daemon=self, peer=peer, fast=steady)
+        else:
+            peer.conn = Connection(self.sched, sock, transport.portid,
+                                   lambda c, data: self._datagram(peer, data), lambda c: self._closed(peer))
         n = sum(1 for p, _ in self.stations.radios if p == peer.index)
         log.info("registered with %s as the medium of its radios (family id %d, %d radios, %d stations)",
                  transport.name, peer.family, n, self.stations.n_config)
@@ -273,7 +292,13 @@ class MediumDaemon:
         code_name = _errname(code)
         raise MediumError(f"{name} refused {what}: {os.strerror(code)} ({code_name}){hint}")
 
+    def _unsteady(self) -> None:
+        """Forget every steady transmitter: something only Python follows is happening."""
+        for steady in self._steady:
+            steady.forget()
+
     def _closed(self, peer: Peer) -> None:
+        self._unsteady()
         peer.closed = True
         reason = "the kernel closed the socket" if peer.is_kernel else f"the driver closed {peer.name}"
         log.info("%s", reason)
@@ -307,15 +332,24 @@ class MediumDaemon:
             peer.flush()
 
     # -- from the kernel or a driver --------------------------------------------------------------
+    def _count_out_dropped(self) -> None:
+        self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
+
     def _datagram(self, peer: Peer, data: bytes) -> None:
         # The hot path: one FRAME as mac80211_hwsim builds it, read without building a message.
         f = genl.kernel_frame_fields(data, peer.family)
         if f is not None:
+            if self._steady:
+                # Its transmitter is no longer steady; `_tx` forgets the others when it
+                # changes anything of theirs, and says whether this one is again.
+                self._steady[peer.index].forget(f[0])
             self.stats["frames"] += 1
             self._tx(peer, *f)
             if peer.conn is not None and peer.conn.out_dropped:
-                self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
+                self._count_out_dropped()
             return
+        if self._steady:
+            self._unsteady()  # any other message may change any radio
         if not data:
             self.stats["malformed"] += 1
             self.warn.warn("empty", "empty datagram from %s", peer.name)
@@ -459,6 +493,8 @@ class MediumDaemon:
         """A radio's frame (TX_INFO as its 8 bytes) onto the medium; its status comes back later."""
         r = self.stations.radios.get((peer.index, hw))
         if r is None or not r.confirmed:
+            if self._steady:
+                self._unsteady()  # a radio new or confirmed now may take another's station
             r = self.stations.radio(hw, peer=peer.index)
             if r is None:
                 self.stats["unknown_sender"] += 1
@@ -467,9 +503,7 @@ class MediumDaemon:
                     # as the kernel would refuse a status for it (EINVAL).
                     return
                 # a radio the tables have no room for: answered unsent, so it never waits
-                chain = _rate_chain(txi)
-                self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(
-                    tuple((i, 0) for i, _ in chain if chain is not _ONE_TRY)))
+                self._answer_unsent(peer, hw, flags, cookie, txi)
                 return
         rates = _RATES.get(txi)
         if rates is None:
@@ -477,10 +511,12 @@ class MediumDaemon:
                 _RATES.clear()
             rates = _RATES[txi] = _rate_chain(txi)
         fid = -errno.ENODEV
-        if r.station is not None and len(self.frames) < MAX_INFLIGHT:
+        if r.station is not None and len(self.frames) < self.max_inflight:
             if len(frame) >= 16:
                 addr2 = frame[10:16]
                 if addr2 not in r.addrs:
+                    if self._steady and addr2 != r.hw:
+                        self._unsteady()  # an address learned may move a station to this radio
                     self.stations.learn(r, addr2)  # a vap address we may not have been told of
             port = self.ports[r.station]
             if freq:
@@ -497,6 +533,8 @@ class MediumDaemon:
                 # is unknown again once the answers have had their time (_try_channel).
                 r.freq = None
                 self.unheard[r.station] = (freq, self.sched.now_ns)
+            elif self._steady and fid > 0:
+                self._mark_steady(peer, r, port, freq, frame)
         elif r.station is None:
             self.stats["unknown_sender"] += 1  # its station removed, or asleep (stations.py)
         else:
@@ -505,10 +543,24 @@ class MediumDaemon:
                            MAX_INFLIGHT, hw.hex(":"))
         if fid < 0:
             # Answer anyway: the radio keeps the frame pending until it has a status.
-            self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates
-                                                                                 if rates is not _ONE_TRY)))
+            self._answer_unsent(peer, hw, flags, cookie, txi)
         else:
             self.frames[fid] = (peer, hw, cookie, flags)
+
+    def _mark_steady(self, peer: Peer, r: Radio, port: MediumPort, freq: int, frame: bytes) -> None:
+        """After `_tx` took a frame of radio `r`: if its next ones need nothing of Python
+        (known and bound, heard on this channel, no radio being sought, the frame's
+        transmitter address one of its own, no capture), let the C path take them."""
+        if (freq and r.freq == freq and r.confirmed and not self.unheard and len(frame) >= 24
+                and self.medium._capture is None and self.stations.radios.get((peer.index, r.hw)) is r
+                and (frame[10:16] == r.hw or frame[10:16] in r.addrs)):
+            self._steady[peer.index].add(r.hw, port.index, freq, port.rx_freq, [r.hw, *sorted(r.addrs)])
+
+    def _answer_unsent(self, peer: Peer, hw: bytes, flags: int, cookie: int, txi: bytes) -> None:
+        """A status for a frame the medium did not take: no try at any rate of its chain."""
+        rates = _rate_chain(txi)
+        self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates
+                                                                             if rates is not _ONE_TRY)))
 
     # -- to the kernel or a driver: each message in the receiving peer's family ---------------------
     def _emit_status(self, peer: Peer, hw: bytes, flags: int, cookie: int, signal: int, txi: bytes) -> None:
