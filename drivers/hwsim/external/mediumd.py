@@ -326,6 +326,9 @@ class MediumDaemon:
                 else f"the driver of {peer.name} falls back to its built-in medium"
             log.info("medium released: %s", who)
         self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
+        fast = sum(p.conn.fast_frames for p in self.peers if isinstance(p.conn, FastConnection))
+        if self.fast:
+            log.info("%d of %d frames took the C path", fast, self.stats["frames"])
 
     def _flush(self) -> None:
         for peer in self.peers:
