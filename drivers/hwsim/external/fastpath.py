@@ -5,10 +5,13 @@ transmitter the daemon has marked steady goes straight to the medium kernel
 in C, and Python keeps only what the medium and the daemon must remember of
 it (the frame's bytes for its deliveries, its cookie for its status).
 Everything else is handed, in order, to the daemon's Python path, which is
-the reference: it decides which transmitters are steady (`MediumDaemon._tx`)
-and every message it handles, every control request and every peer that
-comes or goes forgets them all (`FastInput.forget`), so the C path only
-ever repeats a decision Python has just made for the same radio.
+the reference: it decides which transmitters are steady (`MediumDaemon._tx`,
+`_mark_steady`).  A frame it takes forgets its transmitter, and all of them
+when it makes or confirms a radio or learns an address; every other
+message, every station added or removed and every peer that comes or goes
+forgets them all (`FastInput.forget`).  So the C path only ever repeats a
+decision Python has made for the same radio since.  The control API's link
+changes need nothing: they are the kernel's, which both paths read.
 """
 
 from __future__ import annotations
