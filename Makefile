@@ -10,7 +10,8 @@ JOBS ?= 2
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml setup.py drivers/hwsim/kernel/build.py $(wildcard drivers/hwsim/kernel/_medium*.[ch])
+$(STAMP): pyproject.toml setup.py drivers/hwsim/kernel/build.py $(wildcard drivers/hwsim/kernel/_medium*.[ch]) \
+          drivers/hwsim/external/build_fastpath.py $(wildcard drivers/hwsim/external/_fastpath.[ch])
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'

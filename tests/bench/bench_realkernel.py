@@ -37,15 +37,51 @@ from support.realkernel.initramfs import RESULTS_DIR  # noqa: E402
 SNR_DB = 40
 
 
+def _cpu_snapshot(name: str) -> str:
+    """Shell: the VM's CPU counters (/proc/stat) and the medium daemon's, when it runs, into $RESULTS."""
+    md = "/proc/$(cat /run/mediumd.pid)/stat"
+    return (f"cat /proc/stat > {RESULTS_DIR}/{name}_stat.txt; "
+            f"[ -f /run/mediumd.pid ] && cat {md} > {RESULTS_DIR}/{name}_md.txt; true")
+
+
 def iperf_job(seconds: int) -> str:
-    """Shell: iperf3 server at the AP, UDP then TCP from station 1, JSON into $RESULTS."""
+    """Shell: iperf3 server at the AP, UDP then TCP from station 1, JSON into $RESULTS, with
+    the CPU counters before and after each run (where the time goes: `_cpu_split`)."""
     client = f"ip netns exec sta1 iperf3 -c {wifi.AP_IP} -t {seconds} -J"
     return f"""
 iperf3 -s -D -B {wifi.AP_IP} -p 5201
 wait_for 20 sh -c 'ss -ltn | grep -q :5201'
+{_cpu_snapshot("udp0")}
 {client} -u -b 0 -l 1400 > {RESULTS_DIR}/udp.json || true
+{_cpu_snapshot("udp1")}
+{_cpu_snapshot("tcp0")}
 {client} > {RESULTS_DIR}/tcp.json || true
+{_cpu_snapshot("tcp1")}
 """
+
+
+def _cpu_split(files: dict[str, bytes], name: str) -> dict[str, Any] | None:
+    """Where the VM's CPU time went during one iperf3 run, in % of all its vCPUs' time:
+    user, system and softirq (the guest kernel: mac80211, netlink, the network stack), idle;
+    and the medium daemon's own share (user + system), which the first three include."""
+    try:
+        before, after = (files[f"{name}{k}_stat.txt"].decode().split("\n", 1)[0].split()[1:] for k in "01")
+    except KeyError:
+        return None
+    d = [int(b) - int(a) for a, b in zip(before, after, strict=False)]
+    total = sum(d[:8]) or 1  # user nice system idle iowait irq softirq steal
+    out: dict[str, Any] = {"user_pct": round(100 * (d[0] + d[1]) / total, 1),
+                           "system_pct": round(100 * (d[2] + d[5]) / total, 1),
+                           "softirq_pct": round(100 * d[6] / total, 1),
+                           "idle_pct": round(100 * (d[3] + d[4]) / total, 1)}
+    md0, md1 = files.get(f"{name}0_md.txt"), files.get(f"{name}1_md.txt")
+    if md0 and md1:
+        def ticks(raw: bytes) -> int:
+            f = raw.decode().rsplit(")", 1)[1].split()
+            return int(f[11]) + int(f[12])  # utime + stime
+
+        out["mediumd_pct"] = round(100 * (ticks(md1) - ticks(md0)) / total, 1)
+    return out
 
 
 def ping_all_job(stations: int, count: int, interval: float) -> str:
@@ -108,6 +144,9 @@ def _iperf(files: dict[str, bytes], name: str) -> dict[str, Any]:
     except (KeyError, ValueError):
         return {"mbit_s": None, "error": "no report"}
     out: dict[str, Any] = {"mbit_s": _mbit(report)}
+    cpu = _cpu_split(files, name.split(".")[0])
+    if cpu is not None:
+        out["cpu"] = cpu
     if "error" in report:
         out["error"] = report["error"]
     total = report.get("end", {}).get("sum", {})
@@ -230,6 +269,8 @@ def main() -> int:
             for k in ("udp", "tcp"):
                 extra = f", {i[k]['lost_pct']}% lost" if "lost_pct" in i[k] else ""
                 print(f"  iperf3 {k.upper()} station -> AP: {i[k]['mbit_s']} Mbit/s{extra}")
+                if "cpu" in i[k]:
+                    print("    CPU of the VM: " + ", ".join(f"{n[:-4]} {v}%" for n, v in i[k]["cpu"].items()))
         for n in a.radios:
             q = m[f"ping_{n}_radios"]
             print(f"  {n} radios, {n - 1} station(s) pinging at once (joined {q['stations_joined']}): "

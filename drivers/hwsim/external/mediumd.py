@@ -40,10 +40,12 @@ from typing import Any
 from ic import RxInfo, TxStatus
 from ic.sched import MS, SEC, Scheduler
 
+from ..kernel import CKernel
 from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ
 from ..medium import MediumPort, medium_from_config
 from . import genl
-from .connection import READ_BUDGET, RECV_BATCH, Connection, WarnLimiter, hung_up
+from .connection import READ_BUDGET, RECV_BATCH, SLOW_COST, Connection, WarnLimiter, hung_up
+from .fastpath import FastConnection, FastInput, put_mark
 from .genl import Ack, Attr, Cmd, Done, GenlError, Message
 from .peer import SENT_MEMORY, Peer
 from .stations import MAX_ADDRS, MAX_RADIOS, Radio, Stations, default_hwaddr
@@ -62,9 +64,6 @@ REFUSED_CHANNEL_NS = SEC  # how long a channel the kernel said a radio is not on
 # due by then, rather than after a sleep of their own: a sleep lasts a millisecond at least (more
 # in an emulated VM), a frame's airtime a fraction of one.
 PACE_SLACK_NS = MS
-# What a message read through the general decoder costs of its peer's turn at reading, in
-# kernel-layout FRAMEs (the fast path): about 8 to 20 times as long (8 us against 50-170 us).
-SLOW_COST = 8
 SLOT_NS = 9_000  # aSlotTime (OFDM)
 DELAY_SLOTS = 2 * 15  # 2 * aCWmin: the random delay before a beacon (or a frame that would
                       # start with another), in slots
@@ -99,12 +98,18 @@ class MediumDaemon:
     """One modeled world answering the kernel, drivers' sockets, or both."""
 
     def __init__(self, config: str, *, seed: int = 0, sched: Scheduler | None = None,
-                 max_radios: int = MAX_RADIOS, max_addrs: int = MAX_ADDRS) -> None:
+                 max_radios: int = MAX_RADIOS, max_addrs: int = MAX_ADDRS, fast: bool = True) -> None:
         self.sched = sched or Scheduler(realtime=True, early_ns=PACE_SLACK_NS)
         self._rng = random.Random(seed)  # the delays before beacons and simultaneous frames
-        self._put_ns = -1  # when a frame last went on the medium
+        # when the last frame went on the medium, and whose: shared with the C path
+        self._put_mark = put_mark()
         self._held: dict[int, int] = {}  # station -> when its delayed frame goes on the medium
         self.medium = medium_from_config(config, self.sched, seed=seed)
+        # The C input path (fastpath.py) for the frames of steady radios; False: Python
+        # alone, the reference it is tested against.
+        self.fast = fast and isinstance(self.medium._k, CKernel)
+        self._steady: list[FastInput] = []  # each peer's steady transmitters, when fast
+        self.max_inflight = MAX_INFLIGHT
         self.warn = WarnLimiter(self.sched, log)
         self.stats: dict[str, int] = {"frames": 0, "deliveries": 0, "statuses": 0, "unknown_sender": 0,
                                       "errors": 0, "refused": 0, "malformed": 0, "radios_dropped": 0,
@@ -157,15 +162,19 @@ class MediumDaemon:
     # -- wmediumd's run-time control API (wserver, wcontrol) ---------------------------------
     def add_station(self, hwaddr: bytes) -> MediumPort:
         """A station for `hwaddr` as if the config named it (wmediumd's ADD)."""
+        self._unsteady()
         return self.stations.add_named(hwaddr, tx_power_dbm=round(DEFAULT_TX_POWER))
 
     def remove_station(self, port: MediumPort) -> None:
         """Take a station off the medium (wmediumd's DEL): its radio hears and sends nothing."""
+        self._unsteady()
         self.stations.remove_named(port)
 
     def serve_control(self, path: str) -> ControlServer:
         """Serve wmediumd's run-time control API on `path`."""
         # wmediumd's station ids are the config's; default stations are not among them
+        # Its requests reach the kernel's links directly, which the C path reads as they are;
+        # adding or removing a station goes through add_station/remove_station below.
         ctl = WmediumdControl(self, self.ports[: self.stations.n_config])
         self.control = ControlServer(self.sched, path, ctl.handle)
         return self.control
@@ -216,8 +225,16 @@ class MediumDaemon:
         self._share()
         for m in dump:
             self.stations.radio_msg(m, peer.index)
-        peer.conn = Connection(self.sched, sock, transport.portid,
-                               lambda c, data: self._datagram(peer, data), lambda c: self._closed(peer))
+        self._unsteady()
+        if self.fast:
+            steady = FastInput(self.medium._k.raw_handles(), self._put_mark)
+            self._steady.append(steady)
+            peer.conn = FastConnection(self.sched, sock, transport.portid,
+                                       lambda c, data: self._datagram(peer, data),
+                                       lambda c: self._closed(peer), daemon=self, peer=peer, fast=steady)
+        else:
+            peer.conn = Connection(self.sched, sock, transport.portid,
+                                   lambda c, data: self._datagram(peer, data), lambda c: self._closed(peer))
         self._share()  # its connection's reading budget
         n = sum(1 for p, _ in self.stations.radios if p == peer.index)
         log.info("registered with %s as the medium of its radios (family id %d, %d radios, %d stations)",
@@ -301,7 +318,13 @@ class MediumDaemon:
                 p.conn.read_budget = READ_BUDGET if len(live) > 1 else SLOW_COST * RECV_BATCH
         self.stations.quota = max(self.stations.max_radios // max(len(live), 1), 1)
 
+    def _unsteady(self) -> None:
+        """Forget every steady transmitter: something only Python follows is happening."""
+        for steady in self._steady:
+            steady.forget()
+
     def _closed(self, peer: Peer) -> None:
+        self._unsteady()
         peer.closed = True
         reason = "the kernel closed the socket" if peer.is_kernel else f"the driver closed {peer.name}"
         log.info("%s", reason)
@@ -335,22 +358,34 @@ class MediumDaemon:
             for peer in self.peers:
                 log.info("peer %d (%s): %s", peer.index, peer.name,
                          ", ".join(f"{k} {v}" for k, v in peer.counters().items()))
+        fast = sum(p.conn.fast_frames for p in self.peers if isinstance(p.conn, FastConnection))
+        if self.fast:
+            log.info("%d of %d frames took the C path", fast, self.stats["frames"])
 
     def _flush(self) -> None:
         for peer in self.peers:
             peer.flush()
 
     # -- from the kernel or a driver --------------------------------------------------------------
+    def _count_out_dropped(self) -> None:
+        self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
+
     def _datagram(self, peer: Peer, data: bytes) -> int:
         """Handle one datagram of `peer`; what it cost of the peer's turn at reading."""
         # The hot path: one FRAME as mac80211_hwsim builds it, read without building a message.
         f = genl.kernel_frame_fields(data, peer.family)
         if f is not None:
+            if self._steady:
+                # Its transmitter is no longer steady; `_tx` forgets the others when it
+                # changes anything of theirs, and says whether this one is again.
+                self._steady[peer.index].forget(f[0])
             self.stats["frames"] += 1
             self._tx(peer, *f)
             if peer.conn is not None and peer.conn.out_dropped:
-                self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
+                self._count_out_dropped()
             return 1
+        if self._steady:
+            self._unsteady()  # any other message may change any radio
         if not data:
             self.stats["malformed"] += 1
             self.warn.warn("empty", "empty datagram from %s", peer.name)
@@ -513,6 +548,8 @@ class MediumDaemon:
         """A radio's frame (TX_INFO as its 8 bytes) onto the medium; its status comes back later."""
         r = self.stations.radios.get((peer.index, hw))
         if r is None or not r.confirmed:
+            if self._steady:
+                self._unsteady()  # a radio new or confirmed now may take another's station
             r = self.stations.radio(hw, peer=peer.index)
             if r is None:
                 self.stats["unknown_sender"] += 1
@@ -521,9 +558,7 @@ class MediumDaemon:
                     # as the kernel would refuse a status for it (EINVAL).
                     return
                 # a radio the tables have no room for: answered unsent, so it never waits
-                chain = _rate_chain(txi)
-                self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(
-                    tuple((i, 0) for i, _ in chain if chain is not _ONE_TRY)))
+                self._answer_unsent(peer, hw, flags, cookie, txi)
                 return
         rates = _RATES.get(txi)
         if rates is None:
@@ -536,6 +571,8 @@ class MediumDaemon:
             if len(frame) >= 16:
                 addr2 = frame[10:16]
                 if addr2 not in r.addrs:
+                    if self._steady and addr2 != r.hw:
+                        self._unsteady()  # an address learned may move a station to this radio
                     self.stations.learn(r, addr2)  # a vap address we may not have been told of
             port = self.ports[r.station]
             if freq:
@@ -554,18 +591,20 @@ class MediumDaemon:
                 # random delay of 0..2*aCWmin slots first (IEEE 802.11 11.1.3.3), after which
                 # the medium's carrier sense orders them.
                 at = max(at, now + self._rng.randrange(DELAY_SLOTS + 1) * SLOT_NS)
-            elif now == self._put_ns and at == now:
-                # Another frame went on the medium at this very instant: frames read in one
-                # go by a daemon running late were sent apart by the kernel, and started
+            elif at == now and (pm := self._put_mark).any and pm.ns == now and pm.station != port.index:
+                # Another radio's frame went on the medium at this very instant: frames read
+                # in one go by a daemon running late were sent apart by the kernel, and started
                 # together they would meet head-on where the later one's radio would have
                 # heard the earlier.  A random backoff orders them as carrier sense would.
+                # (A radio's own frames queue behind each other in the medium.)
                 at = now + self._rng.randrange(1, DELAY_SLOTS + 1) * SLOT_NS
             peer.inflight += 1  # its share counts a frame from now, held back or not
+            put = False
             if at > now:
                 self._held[r.station] = at
                 self.sched.call_at(at, self._put, peer, port, hw, frame, rates, flags, cookie)
             else:
-                self._put(peer, port, hw, frame, rates, flags, cookie)
+                put = self._put(peer, port, hw, frame, rates, flags, cookie)
             fid = 0  # on the medium, or answered unsent
             if freq and frame[0] & 0xFC == 0x40:
                 # A probe request: the radio scans (or a P2P device searches) and will
@@ -573,6 +612,9 @@ class MediumDaemon:
                 # is unknown again once the answers have had their time (_try_channel).
                 r.freq = None
                 self.unheard[r.station] = (freq, self.sched.now_ns)
+            elif put and self._steady:
+                # on the medium as it came: the C path may take this radio's next frames
+                self._mark_steady(peer, r, port, freq, frame)
         elif r.station is None:
             self.stats["unknown_sender"] += 1  # its station removed, or asleep (stations.py)
         else:
@@ -583,15 +625,14 @@ class MediumDaemon:
                            "answering a frame of %s unsent", peer.name, peer.quota, hw.hex(":"))
         if fid < 0:
             # Answer anyway: the radio keeps the frame pending until it has a status.
-            self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates
-                                                                                 if rates is not _ONE_TRY)))
+            self._answer_unsent(peer, hw, flags, cookie, txi)
 
     def _put(self, peer: Peer, port: MediumPort, hw: bytes, frame: bytes,
-             rates: tuple[tuple[int, int], ...], flags: int, cookie: int) -> None:
-        """The frame onto the medium, its status to come; answered unsent if the medium refuses it."""
+             rates: tuple[tuple[int, int], ...], flags: int, cookie: int) -> bool:
+        """The frame onto the medium, its status to come; answered unsent if the medium refuses it.
+        Whether the medium took it."""
         if peer.closed:
-            return  # held back, and its driver has gone meanwhile
-        self._put_ns = self.sched.now_ns
+            return False  # held back, and its driver has gone meanwhile
         fid = port.transmit(frame, rates, no_ack=bool(flags & genl.TX_CTL_NO_ACK))
         if fid < 0:
             peer.inflight -= 1
@@ -600,8 +641,26 @@ class MediumDaemon:
                 peer.stats["queue_full"] += 1
             self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates
                                                                                  if rates is not _ONE_TRY)))
-        else:
-            self.frames[fid] = (peer, hw, cookie, flags)
+            return False
+        pm = self._put_mark
+        pm.ns, pm.station, pm.any = self.sched.now_ns, port.index, 1
+        self.frames[fid] = (peer, hw, cookie, flags)
+        return True
+
+    def _mark_steady(self, peer: Peer, r: Radio, port: MediumPort, freq: int, frame: bytes) -> None:
+        """After `_tx` took a frame of radio `r`: if its next ones need nothing of Python
+        (known and bound, heard on this channel, no radio being sought, the frame's
+        transmitter address one of its own, no capture), let the C path take them."""
+        if (freq and r.freq == freq and r.confirmed and not self.unheard and len(frame) >= 24
+                and self.medium._capture is None and self.stations.radios.get((peer.index, r.hw)) is r
+                and (frame[10:16] == r.hw or frame[10:16] in r.addrs)):
+            self._steady[peer.index].add(r.hw, port.index, freq, port.rx_freq, [r.hw, *sorted(r.addrs)])
+
+    def _answer_unsent(self, peer: Peer, hw: bytes, flags: int, cookie: int, txi: bytes) -> None:
+        """A status for a frame the medium did not take: no try at any rate of its chain."""
+        rates = _rate_chain(txi)
+        self._emit_status(peer, hw, flags, cookie, 0, genl.pack_tx_info(tuple((i, 0) for i, _ in rates
+                                                                             if rates is not _ONE_TRY)))
 
     # -- to the kernel or a driver: each message in the receiving peer's family ---------------------
     def _emit_status(self, peer: Peer, hw: bytes, flags: int, cookie: int, signal: int, txi: bytes) -> None:

@@ -216,5 +216,12 @@ class CKernel:
         lib.med_get_counters(self._m, c)
         return {name: getattr(c, name) for name in COUNTERS}
 
+    def raw_handles(self) -> tuple[int, int]:
+        """(the kernel's address, med_tx_fields' address): for another C module
+        that queues frames itself (hwsim-mediumd's input path).  Valid while
+        this object lives."""
+        return (int(ffi.cast("uintptr_t", self._m)),
+                int(ffi.cast("uintptr_t", ffi.addressof(lib, "med_tx_fields"))))
+
     def prng_next(self) -> int:
         return lib.med_prng_next(self._m)
