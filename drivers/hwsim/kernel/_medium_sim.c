@@ -337,7 +337,9 @@ static void data_end(struct medium *m, const struct tx *t)
         if (!decide(m, t, r, l->snr[i], l->loss ? l->loss[i] : 0.0, &sig)) continue;
         m->c.deliveries++;
         emit_rx(m, r, f, rate, sig, t->retry ? MED_RXF_RETRY : 0);
-        if (owns && needs_ack && acker < 0) acker = r;
+        /* one ACK at a time: a radio already due to ACK another frame (ended within
+         * SIFS: only without interference can both decode) leaves this one unACKed */
+        if (owns && needs_ack && acker < 0 && !m->radios[r].acking) acker = r;
     }
     judge_done(m, t);
     m->c.collided += m->hit;

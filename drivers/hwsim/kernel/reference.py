@@ -553,7 +553,7 @@ class RefKernel:
             c["deliveries"] += 1
             self.out.append(MedEvent(self.now, f.id, EV_RX, r, sig, f.freq, rate,
                                      RXF_RETRY if t.retry else 0, (0, 0, 0, 0), (0, 0, 0, 0)))
-            if owns and needs_ack and acker < 0:
+            if owns and needs_ack and acker < 0 and not rr.acking:  # one ACK at a time
                 acker = r
         c["collided"] += int(self.hit)
         if not needs_ack:

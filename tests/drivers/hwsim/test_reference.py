@@ -260,3 +260,31 @@ def test_links_are_sparse_rows_in_both_kernels():
             k.set_row(1, np.array([3, 2], np.uint32), np.array([1.0, 1.0]))  # not increasing
         with pytest.raises((ValueError, OSError)):
             k.set_link(1, 1, 10.0)  # no link to itself
+
+
+def test_a_receiver_acks_one_frame_at_a_time():
+    """Two hidden senders whose unicast frames end at one receiver within SIFS of each
+    other, interference off (wmediumd's default): the receiver, already due to ACK the
+    first, ACKs only that one; the second sender hears no ACK and retries.  Both get
+    exactly one status.  (The second used to take the receiver's ACK over, so the first
+    waited for ever and the second was finished twice: a write before the C kernel's
+    frame array, which glibc caught as heap corruption in a 50-radio VM ring.)"""
+    n = 3
+    radios = [{"freq": 2412, "tmp": 0, "group": 1, "filter": 0, "txpower": 20, "bss": False}
+              for _ in range(n)]
+    snr = np.full((n, n), 30.0)
+    snr[0, 1] = snr[1, 0] = model.SNR_NONE  # 0 and 1 cannot hear each other
+    np.fill_diagonal(snr, model.SNR_NONE)
+    params = {"fading": 0.0, "cca": -82.0, "interference": False}
+    frames = [{"t": 0, "src": s, "dst": 2, "kind": FT_OTHER, "len": length, "ack": True, "ac": 2,
+               "rates": [(4, 2)], "stop": 5} for s, length in ((0, 1000), (1, 1003))]
+    world = (n, radios, snr, None, params, frames)
+    for kern in (CKernel, RefKernel):
+        for seed in range(20):
+            ids, events, counters = drive(kern(MODELED, seed), world)
+            assert all(i > 0 for i in ids)
+            statuses = sorted(e.frame_id for e in events if e.kind == 2)
+            assert statuses == sorted(ids), (kern.__name__, seed, events)
+            assert counters["acked"] == 2
+    c = drive(CKernel(MODELED, 3), world)
+    assert c == drive(RefKernel(MODELED, 3), world)
