@@ -333,6 +333,9 @@ class HwsimMedium:
             self._k.set_params(model.noise_dbm, model.cca_dbm, model.fading, model.interference)
         self.ports: list[MediumPort] = []  # every port ever attached, by kernel index
         self._frames: dict[int, tuple[MediumPort, bytes]] = {}
+        # Takes the kernel's output instead of _dispatch_events when set (hwsim-mediumd's C
+        # output path, which hands back what it leaves to the ports through _dispatch_events).
+        self.event_sink: Callable[[], None] | None = None
         self._link_overrides: dict[tuple[int, int], tuple[float | None, float | None]] = {}
         self._links_dirty = True
         self._index: _CellIndex | None = None  # the kernel's view of positions (path loss only)
@@ -710,11 +713,18 @@ class HwsimMedium:
         self._after_kernel()
 
     def _dispatch(self) -> None:
+        if self.event_sink is not None:
+            self.event_sink()
+        else:
+            self._dispatch_events(self._k.pop_raw())
+
+    def _dispatch_events(self, events: Iterable[tuple[int, ...]]) -> None:
+        """The kernel's events (pop_raw's tuples) to the ports."""
         ports, frames, stats = self.ports, self._frames, self.stats
         n_rx = n_unclaimed = 0
         last_fid, entry, retry_data = -1, None, None
         new = tuple.__new__  # RxInfo(...) without the generated __new__'s Python frame
-        for t, fid, kind, radio, signal, freq, rate_idx, flags, rates, tries in self._k.pop_raw():
+        for t, fid, kind, radio, signal, freq, rate_idx, flags, rates, tries in events:
             if kind == EV_RX:
                 if fid != last_fid:  # a frame's deliveries come together, in receiver order
                     last_fid, entry, retry_data = fid, frames.get(fid), None

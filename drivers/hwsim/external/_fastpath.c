@@ -29,6 +29,7 @@
 
 #define CAP 4096 /* slots: a power of two, four times the daemon's radios (stations.MAX_RADIOS) */
 #define MAX_ADDR2 8
+#define ACAP (4 * CAP) /* addresses of steady radios: CAP / 4 entries of MAX_ADDR2, half full at most */
 
 typedef int64_t (*tx_fields_fn)(void *m, uint32_t radio, uint32_t length, uint64_t addr1, uint64_t addr2,
                                  uint64_t addr3, uint64_t bssid, uint32_t freq, uint32_t kind, uint32_t flags,
@@ -41,6 +42,12 @@ struct entry {
     uint64_t addr2[MAX_ADDR2];
 };
 
+struct fp_addr {
+    uint64_t addr; /* one of a steady radio's addresses ... */
+    uint64_t hw;   /* ... and the radio: valid while its entry lists the address */
+    uint32_t gen;
+};
+
 struct fp_table {
     void *medium;
     tx_fields_fn tx;
@@ -48,6 +55,7 @@ struct fp_table {
     uint32_t used;
     uint32_t gen; /* starts at 1: calloc's zeros are free slots */
     struct entry slots[CAP];
+    struct fp_addr addrs[ACAP];
 };
 
 static uint16_t rd16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
@@ -93,6 +101,7 @@ void fp_clear(struct fp_table *t)
         t->used = 0;
         if (++t->gen == 0) {
             memset(t->slots, 0, sizeof t->slots);
+            memset(t->addrs, 0, sizeof t->addrs);
             t->gen = 1;
         }
     }
@@ -129,7 +138,39 @@ int fp_add(struct fp_table *t, const uint8_t *hw, uint32_t station, uint32_t fre
     e->freq = freq;
     e->rx_freq = rx_freq;
     e->n2 = n2;
-    for (uint32_t k = 0; k < n2; k++) e->addr2[k] = mac(addr2s + 6 * k);
+    for (uint32_t k = 0; k < n2; k++) {
+        uint64_t a = mac(addr2s + 6 * k);
+        e->addr2[k] = a;
+        /* the address -> radio index: a slot of this generation holding the address is
+         * reused; entries go stale when their radio is forgotten and are checked on use */
+        uint32_t i = slot_of(a ^ 0x5555555555555555ULL) & (ACAP - 1);
+        for (uint32_t probes = 0; probes < ACAP; probes++, i = (i + 1) & (ACAP - 1)) {
+            struct fp_addr *s = &t->addrs[i];
+            if (s->gen != t->gen || s->addr == a) {
+                s->addr = a;
+                s->hw = key;
+                s->gen = t->gen;
+                break;
+            }
+        }
+    }
+    return 0;
+}
+
+/* Whether `a` is an address of a steady radio of this table. */
+static int steady_addr(struct fp_table *t, uint64_t a)
+{
+    uint32_t i = slot_of(a ^ 0x5555555555555555ULL) & (ACAP - 1);
+    for (uint32_t probes = 0; probes < ACAP; probes++, i = (i + 1) & (ACAP - 1)) {
+        const struct fp_addr *s = &t->addrs[i];
+        if (s->gen != t->gen) return 0;
+        if (s->addr != a) continue;
+        const struct entry *e = find(t, s->hw);
+        if (e == NULL) return 0;
+        for (uint32_t k = 0; k < e->n2; k++)
+            if (e->addr2[k] == a) return 1;
+        return 0;
+    }
     return 0;
 }
 
@@ -170,7 +211,7 @@ int fp_parse_frame(const uint8_t *d, uint32_t n, uint32_t family, struct fp_fram
 }
 
 int64_t fp_frame_in(struct fp_table *t, const uint8_t *d, uint32_t n, uint32_t family, uint64_t now_ns,
-                    struct fp_frame *out)
+                    uint32_t unheard, struct fp_frame *out)
 {
     if (!fp_parse_frame(d, n, family, out)) return FP_SLOW;
     if (t->used == 0 || t->tx == NULL || t->put == NULL) return FP_SLOW;
@@ -192,6 +233,7 @@ int64_t fp_frame_in(struct fp_table *t, const uint8_t *d, uint32_t n, uint32_t f
     /* medtypes.parse_header */
     uint32_t ftype = (f[0] >> 2) & 3, sub = f[0] >> 4;
     uint64_t addr1 = mac(f + 4), addr3 = mac(f + 16), bssid = 0;
+    if (unheard && (((addr1 >> 40) & 1) || !steady_addr(t, addr1))) return FP_SLOW;
     uint32_t kind = FT_OTHER;
     if (ftype == 0) {
         bssid = addr3;
@@ -248,4 +290,301 @@ int fp_recv(int fd, uint8_t *buf, uint32_t slot, uint32_t max, uint32_t *lens)
     if (got < 0) return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
     for (int i = 0; i < got; i++) lens[i] = msgs[i].msg_len < slot ? msgs[i].msg_len : slot;
     return got;
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+#define CMD_TX_INFO_FRAME 3
+#define A_RECEIVER 1
+#define A_RX_RATE 5
+#define A_SIGNAL 6
+#define GENL_VERSION 1
+#define NLM_F_REQUEST 1
+#define TX_STAT_ACK 4
+#define EVBUF 256
+
+typedef uint32_t (*pop_fn)(void *m, struct med_event *out, uint32_t cap);
+
+struct fo_station {
+    uint8_t what, hw[6];
+    uint32_t peer;
+};
+
+struct fo_slot {
+    uint64_t fid; /* 0: free (the kernel's ids start at 1) */
+    uint64_t cookie;
+    uint32_t port, peer, flags, len, cap;
+    uint8_t hw[6];
+    uint8_t *data;
+};
+
+struct fo_out {
+    void *medium;
+    pop_fn pop;
+    struct fo_counts counts;
+    struct fo_peer peers[FO_MAX_PEERS];
+    struct fo_sent *sent[FO_MAX_PEERS];
+    struct fo_station *st;
+    uint32_t nst, used;
+    struct fo_slot *slots;
+    struct med_event ev[EVBUF];
+    uint32_t ev_head, ev_n;
+};
+
+struct fo_out *fo_new(void)
+{
+    struct fo_out *o = calloc(1, sizeof *o);
+    if (o == NULL) return NULL;
+    o->slots = calloc(FO_FRAMES, sizeof *o->slots);
+    if (o->slots == NULL) { free(o); return NULL; }
+    return o;
+}
+
+void fo_free(struct fo_out *o)
+{
+    if (o == NULL) return;
+    for (uint32_t i = 0; i < FO_FRAMES; i++) free(o->slots[i].data);
+    for (uint32_t i = 0; i < FO_MAX_PEERS; i++) { free(o->peers[i].out); free(o->sent[i]); }
+    free(o->slots);
+    free(o->st);
+    free(o);
+}
+
+void fo_set_medium(struct fo_out *o, void *medium, void *med_pop_events)
+{
+    o->medium = medium;
+    o->pop = (pop_fn)med_pop_events;
+}
+
+struct fo_peer *fo_peer(struct fo_out *o, uint32_t i)
+{
+    if (i >= FO_MAX_PEERS) return NULL;
+    struct fo_peer *p = &o->peers[i];
+    if (p->out == NULL) {
+        /* room for the buffer's bound plus one message of the largest frame */
+        p->out = malloc(FO_OUT_MAX + 4096);
+        o->sent[i] = calloc(FO_SENT, sizeof(struct fo_sent));
+        if (p->out == NULL || o->sent[i] == NULL) return NULL;
+    }
+    return p;
+}
+
+struct fo_counts *fo_counts(struct fo_out *o) { return &o->counts; }
+
+int fo_set_station(struct fo_out *o, uint32_t port, uint32_t what, const uint8_t *hw, uint32_t peer)
+{
+    if (port >= 1u << 20 || what > FO_DELIVER || peer >= FO_MAX_PEERS) return -1;
+    if (what == FO_DELIVER && fo_peer(o, peer) == NULL) return -1;
+    if (port >= o->nst) {
+        uint32_t n = o->nst ? o->nst : 64;
+        while (n <= port) n *= 2;
+        struct fo_station *st = realloc(o->st, n * sizeof *st);
+        if (st == NULL) return -1;
+        memset(st + o->nst, 0, (n - o->nst) * sizeof *st);
+        o->st = st;
+        o->nst = n;
+    }
+    struct fo_station *s = &o->st[port];
+    s->what = (uint8_t)what;
+    s->peer = peer;
+    if (hw != NULL) memcpy(s->hw, hw, 6);
+    return 0;
+}
+
+int fo_store(struct fo_out *o, uint64_t fid, const uint8_t *data, uint32_t len, uint32_t port, uint32_t peer,
+             const uint8_t *hw, uint64_t cookie, uint32_t flags)
+{
+    if (fid == 0 || peer >= FO_MAX_PEERS || fo_peer(o, peer) == NULL) return -1;
+    struct fo_slot *s = &o->slots[fid % FO_FRAMES];
+    if (s->fid != 0) return -1;
+    if (s->cap < len) {
+        uint32_t cap = len < 256 ? 256 : len;
+        uint8_t *d = realloc(s->data, cap);
+        if (d == NULL) return -1;
+        s->data = d;
+        s->cap = cap;
+    }
+    memcpy(s->data, data, len);
+    s->fid = fid;
+    s->len = len;
+    s->port = port;
+    s->peer = peer;
+    s->cookie = cookie;
+    s->flags = flags;
+    memcpy(s->hw, hw, 6);
+    o->used++;
+    return 0;
+}
+
+static struct fo_slot *slot_of_fid(struct fo_out *o, uint64_t fid)
+{
+    struct fo_slot *s = &o->slots[fid % FO_FRAMES];
+    return fid != 0 && s->fid == fid ? s : NULL;
+}
+
+int fo_take(struct fo_out *o, uint64_t fid, struct fo_taken *out)
+{
+    struct fo_slot *s = slot_of_fid(o, fid);
+    if (s == NULL) return 0;
+    out->port = s->port;
+    out->peer = s->peer;
+    out->flags = s->flags;
+    out->len = s->len;
+    out->cookie = s->cookie;
+    memcpy(out->hw, s->hw, 6);
+    out->data = s->data;
+    s->fid = 0; /* its buffer stays for the next frame of the slot: data is valid until then */
+    o->used--;
+    return 1;
+}
+
+uint32_t fo_count(struct fo_out *o) { return o->used; }
+
+int fo_recall(struct fo_out *o, uint32_t peer, uint32_t seq, struct fo_sent *out)
+{
+    if (peer >= FO_MAX_PEERS || o->sent[peer] == NULL) return 0;
+    struct fo_sent *e = &o->sent[peer][seq % FO_SENT];
+    if (e->kind == 0 || e->seq != seq) return 0;
+    *out = *e;
+    return 1;
+}
+
+static uint32_t next_seq(struct fo_peer *p)
+{
+    if (p->seq < 0xFFFFFFFFu) p->seq++;
+    else { p->seq = 1; p->wrapped = 1; }
+    return p->seq;
+}
+
+static void remember(struct fo_out *o, uint32_t peer, uint32_t seq, uint32_t kind, const uint8_t *hw, uint64_t n)
+{
+    struct fo_sent *e = &o->sent[peer][seq % FO_SENT];
+    e->seq = seq;
+    e->kind = kind;
+    memcpy(e->hw, hw, 6);
+    e->n = n;
+}
+
+static uint8_t *put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); return p + 2; }
+static uint8_t *put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); return p + 4; }
+static uint8_t *put_nla(uint8_t *p, uint16_t len, uint16_t type) { return put16(put16(p, len), type); }
+
+/* nlmsghdr and genlmsghdr */
+static uint8_t *put_head(uint8_t *p, uint32_t len, uint16_t family, uint32_t seq, uint8_t cmd)
+{
+    p = put32(p, len);
+    p = put16(p, family);
+    p = put16(p, NLM_F_REQUEST);
+    p = put32(p, seq);
+    p = put32(p, 0);
+    *p++ = cmd;
+    *p++ = GENL_VERSION;
+    return put16(p, 0);
+}
+
+/* genl.encode_delivery: RECEIVER, FRAME, RX_RATE, SIGNAL, FREQ */
+static void deliver(struct fo_out *o, struct fo_station *st, const struct fo_slot *s, const struct med_event *e)
+{
+    struct fo_peer *p = &o->peers[st->peer];
+    uint32_t n = s->len, padded = (n + 3) & ~3u;
+    uint32_t len = 16 + 4 + 12 + 4 + padded + 16 + 8;
+    uint32_t seq = next_seq(p);
+    uint8_t *q = p->out + p->out_len, *start = q;
+    q = put_head(q, len, (uint16_t)p->family, seq, CMD_FRAME);
+    q = put_nla(q, 10, A_RECEIVER);
+    memcpy(q, st->hw, 6);
+    q[6] = q[7] = 0;
+    q += 8;
+    q = put_nla(q, (uint16_t)(4 + n), A_FRAME);
+    memcpy(q, s->data, n);
+    if ((e->flags & MED_RXF_RETRY) && n >= 2) q[1] |= 0x08; /* medium._retry_copy */
+    memset(q + n, 0, padded - n);
+    q += padded;
+    q = put_nla(q, 8, A_RX_RATE);
+    q = put32(q, e->rate_idx);
+    q = put_nla(q, 8, A_SIGNAL);
+    q = put32(q, (uint32_t)e->signal);
+    q = put_nla(q, 8, A_FREQ);
+    q = put32(q, e->freq);
+    p->out_len += (uint32_t)(q - start);
+    remember(o, st->peer, seq, FO_SENT_FRAME, st->hw, n);
+    p->deliveries++;
+    o->counts.rx++;
+}
+
+/* genl.encode_tx_info: TRANSMITTER, FLAGS, COOKIE, SIGNAL, TX_INFO (the tries made) */
+static void answer(struct fo_out *o, const struct fo_slot *s, const struct med_event *e)
+{
+    struct fo_peer *p = &o->peers[s->peer];
+    uint32_t seq = next_seq(p);
+    uint8_t *q = p->out + p->out_len, *start = q;
+    int acked = e->flags & MED_STF_ACKED;
+    q = put_head(q, 20 + 12 + 8 + 12 + 8 + 12, (uint16_t)p->family, seq, CMD_TX_INFO_FRAME);
+    q = put_nla(q, 10, A_TRANSMITTER);
+    memcpy(q, s->hw, 6);
+    q[6] = q[7] = 0;
+    q += 8;
+    q = put_nla(q, 8, A_FLAGS);
+    q = put32(q, s->flags | (acked ? TX_STAT_ACK : 0));
+    q = put_nla(q, 12, A_COOKIE);
+    memcpy(q, &s->cookie, 8);
+    q += 8;
+    q = put_nla(q, 8, A_SIGNAL);
+    q = put32(q, (uint32_t)(acked ? e->signal : 0));
+    q = put_nla(q, 12, A_TX_INFO);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < 4; i++) {
+        if (e->rates[i] >= 0 && e->tries[i] > 0) {
+            q[2 * k] = (uint8_t)e->rates[i];
+            q[2 * k + 1] = e->tries[i];
+            k++;
+        }
+    }
+    for (; k < 4; k++) { q[2 * k] = 0xFF; q[2 * k + 1] = 0; }
+    q += 8;
+    p->out_len += (uint32_t)(q - start);
+    remember(o, s->peer, seq, FO_SENT_STATUS, s->hw, s->cookie);
+    p->statuses++;
+}
+
+int fo_dispatch(struct fo_out *o, struct med_event *rest)
+{
+    if (o->pop == NULL) return FO_DONE;
+    for (;;) {
+        if (o->ev_head == o->ev_n) {
+            o->ev_head = 0;
+            o->ev_n = o->pop(o->medium, o->ev, EVBUF);
+            if (o->ev_n == 0) return FO_DONE;
+        }
+        const struct med_event *e = &o->ev[o->ev_head];
+        struct fo_slot *s = slot_of_fid(o, e->frame_id);
+        if (s == NULL) goto python; /* a frame Python keeps */
+        if (e->kind == MED_EV_RX) {
+            if (e->radio >= o->nst) goto python;
+            struct fo_station *st = &o->st[e->radio];
+            if (st->what == FO_UNBOUND) {
+                o->counts.rx++;
+                o->counts.rx_no_radio++;
+            } else if (st->what == FO_DELIVER && o->peers[st->peer].rx_ok) {
+                if (o->peers[st->peer].out_len >= FO_OUT_MAX) return FO_FULL;
+                deliver(o, st, s, e);
+            } else {
+                goto python;
+            }
+        } else {
+            struct fo_peer *p = &o->peers[s->peer];
+            if (!p->status_ok) goto python;
+            if (p->out_len >= FO_OUT_MAX) return FO_FULL;
+            answer(o, s, e);
+            o->counts.tx_status++;
+            s->fid = 0;
+            o->used--;
+        }
+        o->ev_head++;
+        continue;
+    python:
+        *rest = *e;
+        o->ev_head++;
+        return FO_REST;
+    }
 }

@@ -17,12 +17,23 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent.parent
 
 
+KERNEL = HERE.parent / "kernel"
+
+
+def _event_struct() -> str:
+    """struct med_event as the kernel's header declares it (fo_dispatch hands one over)."""
+    text = re.sub(r"/\*.*?\*/", "", (KERNEL / "_medium.h").read_text(), flags=re.S)
+    m = re.search(r"struct med_event \{.*?\};", text, re.S)
+    assert m is not None, "_medium.h declares no struct med_event"
+    return m.group(0) + "\n"
+
+
 def _cdef() -> str:
     text = (HERE / "_fastpath.h").read_text()
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
     keep = [line for line in text.splitlines()
-            if not line.strip().startswith("#") or re.match(r"#define\s+FP_\w+\s+\S+$", line.strip())]
-    return "\n".join(keep)
+            if not line.strip().startswith("#") or re.match(r"#define\s+F[PO]_\w+\s+\S+$", line.strip())]
+    return _event_struct() + "\n".join(keep)
 
 
 ffibuilder = FFI()
@@ -31,7 +42,7 @@ ffibuilder.set_source(
     "drivers.hwsim.external._fastpath_cffi",
     '#include "_fastpath.h"',
     sources=[str((HERE / "_fastpath.c").relative_to(ROOT))],
-    include_dirs=[str(HERE.relative_to(ROOT))],
+    include_dirs=[str(HERE.relative_to(ROOT)), str(KERNEL.relative_to(ROOT))],
     extra_compile_args=["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
 )
 

@@ -62,9 +62,9 @@ class FastInput:
     def __len__(self) -> int:
         return int(lib.fp_count(self._t))
 
-    def frame_in(self, data: bytes, family: int, now_ns: int) -> int:
+    def frame_in(self, data: bytes, family: int, now_ns: int, unheard: bool = False) -> int:
         """fp_frame_in on one datagram (tests; the connection calls C on its buffer)."""
-        return int(lib.fp_frame_in(self._t, data, len(data), family, now_ns, self.frame))
+        return int(lib.fp_frame_in(self._t, data, len(data), family, now_ns, unheard, self.frame))
 
 
 def put_mark() -> Any:
@@ -106,6 +106,7 @@ class FastConnection(Connection):
         batch = RECV_BATCH if self.read_budget >= SLOW_COST * RECV_BATCH else 1
         self.turns += 1
         d, peer, fast = self.daemon, self.peer, self.fast
+        dout = d._out
         medium = d.medium
         stats, pstats, frames, mports = d.stats, peer.stats, d.frames, medium.ports
         buf, view, lens, out = self._buf, self._view, self._lens, fast.frame
@@ -134,10 +135,9 @@ class FastConnection(Connection):
                     return
                 ln = lens[i]
                 base = i * RECV_SIZE
-                if ln and fast.__len__() and not d.unheard and medium._capture is None \
-                        and peer.inflight < peer.quota:
+                if ln and fast.__len__() and medium._capture is None and peer.inflight < peer.quota:
                     medium._sync_links()
-                    fid = lib.fp_frame_in(t, buf + base, ln, family, sched.now_ns, out)
+                    fid = lib.fp_frame_in(t, buf + base, ln, family, sched.now_ns, bool(d.unheard), out)
                     if fid != FP_SLOW:
                         budget -= 1
                         self.fast_frames += 1
@@ -146,8 +146,13 @@ class FastConnection(Connection):
                         hw = bytes(view[base + 24:base + 30])
                         if fid > 0:
                             peer.inflight += 1
-                            medium._frames[fid] = (mports[out.radio], bytes(view[base + 36:base + 36 + out.frame_len]))
-                            frames[fid] = (peer, hw, out.cookie, out.flags)
+                            # kept in C for the C output path, else in the Python tables
+                            if dout is None or not dout.store(fid, buf + base + 36, out.frame_len, out.radio,
+                                                              peer.index, buf + base + 24, out.cookie,
+                                                              out.flags):
+                                medium._frames[fid] = (mports[out.radio],
+                                                       bytes(view[base + 36:base + 36 + out.frame_len]))
+                                frames[fid] = (peer, hw, out.cookie, out.flags)
                             medium._after_kernel()
                         else:  # the kernel refused it (its radio stopped, its queue full): answered unsent
                             medium.stats["tx_refused"] += 1

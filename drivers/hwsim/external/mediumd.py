@@ -45,6 +45,7 @@ from ..kernel.medtypes import FIF_ALLMULTI, FIF_BEACONS, FIF_PROBE_REQ
 from ..medium import MediumPort, medium_from_config
 from . import genl
 from .connection import READ_BUDGET, RECV_BATCH, SLOW_COST, Connection, WarnLimiter, hung_up
+from .fastout import FastOutput
 from .fastpath import FastConnection, FastInput, put_mark
 from .genl import Ack, Attr, Cmd, Done, GenlError, Message
 from .peer import SENT_MEMORY, Peer
@@ -109,6 +110,13 @@ class MediumDaemon:
         # alone, the reference it is tested against.
         self.fast = fast and isinstance(self.medium._k, CKernel)
         self._steady: list[FastInput] = []  # each peer's steady transmitters, when fast
+        # The C output path (fastout.py) for the deliveries and statuses of the frames the C
+        # input path took; stations tell it when they change.
+        self._out: FastOutput | None = None
+        if self.fast:
+            assert isinstance(self.medium._k, CKernel)
+            self._out = FastOutput(self, self.medium._k)
+            self.medium.event_sink = self._out.run
         self.max_inflight = MAX_INFLIGHT
         self.warn = WarnLimiter(self.sched, log)
         self.stats: dict[str, int] = {"frames": 0, "deliveries": 0, "statuses": 0, "unknown_sender": 0,
@@ -121,6 +129,7 @@ class MediumDaemon:
         self.stations = Stations(self.medium, self._setup_port, self.stats, self.warn.warn,
                                  max_radios=max_radios, max_addrs=max_addrs)
         self.ports = self.stations.ports  # by station
+        self.stations.changed = self._touch
         self.bound = self.stations.bound  # station -> radio
         self.unheard = self.stations.unheard  # stations whose radio's channel is not known yet
         self.frames: dict[int, tuple[Peer, bytes, int, int]] = {}  # frame id -> (peer, hw, cookie, flags)
@@ -163,12 +172,17 @@ class MediumDaemon:
     def add_station(self, hwaddr: bytes) -> MediumPort:
         """A station for `hwaddr` as if the config named it (wmediumd's ADD)."""
         self._unsteady()
-        return self.stations.add_named(hwaddr, tx_power_dbm=round(DEFAULT_TX_POWER))
+        port = self.stations.add_named(hwaddr, tx_power_dbm=round(DEFAULT_TX_POWER))
+        if self._out is not None:
+            self._out.touch_all()
+        return port
 
     def remove_station(self, port: MediumPort) -> None:
         """Take a station off the medium (wmediumd's DEL): its radio hears and sends nothing."""
         self._unsteady()
         self.stations.remove_named(port)
+        if self._out is not None:
+            self._out.touch_all()
 
     def serve_control(self, path: str) -> ControlServer:
         """Serve wmediumd's run-time control API on `path`."""
@@ -226,6 +240,10 @@ class MediumDaemon:
         for m in dump:
             self.stations.radio_msg(m, peer.index)
         self._unsteady()
+        if self._out is not None:
+            if self._out.peer(peer.index, peer.family):
+                peer.recall = lambda seq, i=peer.index, out=self._out: out.recall(i, seq)
+            self._out.touch_all()
         if self.fast:
             steady = FastInput(self.medium._k.raw_handles(), self._put_mark)
             self._steady.append(steady)
@@ -318,6 +336,14 @@ class MediumDaemon:
                 p.conn.read_budget = READ_BUDGET if len(live) > 1 else SLOW_COST * RECV_BATCH
         self.stations.quota = max(self.stations.max_radios // max(len(live), 1), 1)
 
+    def _touch(self, station: int, r: Radio) -> None:
+        """Radio `r` was bound to `station` or unbound from it, or its channel was learned
+        or lost (the answers to our requests change radios only through here)."""
+        if self._out is not None:
+            self._out.touch(station)
+        if self._steady and r.peer < len(self._steady):
+            self._steady[r.peer].forget(r.hw)
+
     def _unsteady(self) -> None:
         """Forget every steady transmitter: something only Python follows is happening."""
         for steady in self._steady:
@@ -325,6 +351,8 @@ class MediumDaemon:
 
     def _closed(self, peer: Peer) -> None:
         self._unsteady()
+        if self._out is not None:
+            self._out.touch_all()
         peer.closed = True
         reason = "the kernel closed the socket" if peer.is_kernel else f"the driver closed {peer.name}"
         log.info("%s", reason)
@@ -361,6 +389,9 @@ class MediumDaemon:
         fast = sum(p.conn.fast_frames for p in self.peers if isinstance(p.conn, FastConnection))
         if self.fast:
             log.info("%d of %d frames took the C path", fast, self.stats["frames"])
+        if self._out is not None:
+            log.info("%d of %d deliveries and %d of %d statuses took the C path", self._out.deliveries,
+                     self.stats["deliveries"], self._out.statuses, self.stats["statuses"])
 
     def _flush(self) -> None:
         for peer in self.peers:
@@ -384,8 +415,6 @@ class MediumDaemon:
             if peer.conn is not None and peer.conn.out_dropped:
                 self._count_out_dropped()
             return 1
-        if self._steady:
-            self._unsteady()  # any other message may change any radio
         if not data:
             self.stats["malformed"] += 1
             self.warn.warn("empty", "empty datagram from %s", peer.name)
@@ -393,6 +422,8 @@ class MediumDaemon:
         items = genl.decode(data, peer.family)
         for item in items:
             if isinstance(item, Message):
+                if self._steady:
+                    self._unsteady()  # any other message may change any radio
                 if item.type == peer.family:
                     self._message(peer, item)
                 else:
@@ -466,13 +497,14 @@ class MediumDaemon:
             if not r.confirmed:
                 self.stations.confirm(r)  # the address is right: the peer took a delivery to it
             r.freq = freq  # it took the frame: it listens there
+            self._touch(r.station, r)
             self.unheard.pop(r.station, None)
             self.ports[r.station].freq = freq
             self.stats["channels_learned"] += 1
 
     def _kernel_error(self, peer: Peer, a: Ack) -> None:
         code = -a.error
-        sent = peer.sent.get(a.req_seq)
+        sent = peer.what(a.req_seq)
         if sent is None and not peer.issued(a.req_seq):
             self._ignored(peer, "error", "ignoring an error answering nothing we asked (seq %d)", a.req_seq)
             return
@@ -495,6 +527,7 @@ class MediumDaemon:
                 # P2P listen, remain-on-channel, a radio stopped).  Seek it again.
                 st, freq = r.station, r.freq
                 r.freq = None
+                self._touch(st, r)
                 self.unheard[st] = None
                 if len(self._refused_ch) >= SENT_MEMORY:
                     self._refused_ch.clear()
@@ -578,6 +611,7 @@ class MediumDaemon:
             if freq:
                 if r.freq != freq:
                     r.freq = freq
+                    self._touch(r.station, r)
                     self.unheard.pop(r.station, None)
                     port.freq = freq
                 if self.unheard:
@@ -611,6 +645,7 @@ class MediumDaemon:
                 # leave this channel, to listen on another without a word.  Its channel
                 # is unknown again once the answers have had their time (_try_channel).
                 r.freq = None
+                self._touch(r.station, r)
                 self.unheard[r.station] = (freq, self.sched.now_ns)
             elif put and self._steady:
                 # on the medium as it came: the C path may take this radio's next frames
@@ -649,9 +684,9 @@ class MediumDaemon:
 
     def _mark_steady(self, peer: Peer, r: Radio, port: MediumPort, freq: int, frame: bytes) -> None:
         """After `_tx` took a frame of radio `r`: if its next ones need nothing of Python
-        (known and bound, heard on this channel, no radio being sought, the frame's
+        (known and bound, heard on this channel, the frame's
         transmitter address one of its own, no capture), let the C path take them."""
-        if (freq and r.freq == freq and r.confirmed and not self.unheard and len(frame) >= 24
+        if (freq and r.freq == freq and r.confirmed and len(frame) >= 24
                 and self.medium._capture is None and self.stations.radios.get((peer.index, r.hw)) is r
                 and (frame[10:16] == r.hw or frame[10:16] in r.addrs)):
             self._steady[peer.index].add(r.hw, port.index, freq, port.rx_freq, [r.hw, *sorted(r.addrs)])

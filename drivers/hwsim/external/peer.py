@@ -22,6 +22,7 @@ radio table (stations.py).
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ic.sched import Scheduler, TaskQueue
@@ -60,6 +61,8 @@ class Peer:
         self.stats: dict[str, int] = dict.fromkeys(PEER_STATS, 0)
         self.sent: OrderedDict[int, str | tuple[str, bytes, int]] = OrderedDict()
         self.probes: OrderedDict[int, tuple[Radio, int]] = OrderedDict()  # seq -> (radio, freq) asked to ack
+        # what a request another path sent was (hwsim-mediumd's C output path: fastout.py)
+        self.recall: Callable[[int], tuple[str, bytes, int] | None] | None = None
         self.early: list[Message] = []
         self._obuf: list[bytes] = []
         self._olen = 0
@@ -111,8 +114,15 @@ class Peer:
         if len(sent) > SENT_MEMORY:
             sent.popitem(last=False)
 
-    def describe(self, seq: int) -> str:
+    def what(self, seq: int) -> str | tuple[str, bytes, int] | None:
+        """What request `seq` was, while it is remembered."""
         what = self.sent.get(seq)
+        if what is None and self.recall is not None:
+            what = self.recall(seq)
+        return what
+
+    def describe(self, seq: int) -> str:
+        what = self.what(seq)
         if what is None:
             return f"request seq {seq}"
         if isinstance(what, tuple):

@@ -114,6 +114,7 @@ class Stations:
         # stations of radios whose channel is not known yet -> the channel being tried
         # for them and since when (None: the next frame's channel is tried)
         self.unheard: dict[int, tuple[int, int] | None] = {}
+        self.changed: Callable[[int, Radio], None] = lambda st, r: None  # a radio bound or unbound
 
     def add_station(self, port: MediumPort) -> int:
         st = len(self.ports)
@@ -268,6 +269,7 @@ class Stations:
             self.unbind(r)
         r.station = st
         self.bound[st] = r
+        self.changed(st, r)
         if r.freq is None:
             self.unheard[st] = None
         port = self.ports[st]
@@ -284,6 +286,7 @@ class Stations:
             return
         r.station = None
         self.bound.pop(st, None)
+        self.changed(st, r)
         self.unheard.pop(st, None)
         port = self.ports[st]
         if st >= self.n_config and st not in self.named:

@@ -223,5 +223,12 @@ class CKernel:
         return (int(ffi.cast("uintptr_t", self._m)),
                 int(ffi.cast("uintptr_t", ffi.addressof(lib, "med_tx_fields"))))
 
+    def raw_pop_handles(self) -> tuple[int, int]:
+        """(the kernel's address, med_pop_events' address): for another C module that
+        takes the kernel's events itself (hwsim-mediumd's output path).  Valid while
+        this object lives."""
+        return (int(ffi.cast("uintptr_t", self._m)),
+                int(ffi.cast("uintptr_t", ffi.addressof(lib, "med_pop_events"))))
+
     def prng_next(self) -> int:
         return lib.med_prng_next(self._m)

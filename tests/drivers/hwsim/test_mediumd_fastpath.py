@@ -113,7 +113,8 @@ def _run(tmp_path, *, fast: bool, seed: int, nradios: int = 5) -> dict:
     out = {"sent": sent, "stats": dict(d.stats), "counters": d.medium.counters,
            "rx": {i: [m.raw for m in r.rx] for i, r in fk.radios.items()},
            "status": {i: [m.raw for m in r.status] for i, r in fk.radios.items()},
-           "fast_frames": sum(getattr(p.conn, "fast_frames", 0) for p in d.peers)}
+           "fast_frames": sum(getattr(p.conn, "fast_frames", 0) for p in d.peers),
+           "c_out": (d._out.deliveries, d._out.statuses) if d._out is not None else (0, 0)}
     d.close()
     fk.close()
     return out
@@ -125,6 +126,8 @@ def test_the_c_path_answers_byte_for_byte_as_the_python_path(tmp_path):
         got = _run(tmp_path, fast=True, seed=seed)
         assert ref["fast_frames"] == 0
         assert got["fast_frames"] >= 50, "the C path took too few frames to compare"
+        assert min(got["c_out"]) >= 30, "the C output path made too few messages to compare"
+        assert ref["c_out"] == (0, 0)
         assert got["stats"]["frames"] == ref["stats"]["frames"] > 200
         assert got["sent"] == ref["sent"]
         assert got["rx"] == ref["rx"] and got["status"] == ref["status"]
@@ -243,6 +246,33 @@ def test_the_c_path_leaves_beacons_and_meetings_to_python():
     assert (put.ns, put.station) == (1001, 1)
     assert t.frame_in(msg(1, fc=0x80), FAMILY, 5000) == 0  # a beacon: Python's
     assert (put.ns, put.station) == (1001, 1)
+
+
+def test_while_a_radio_is_sought_only_frames_to_steady_radios_take_the_c_path():
+    """A frame for a radio not steady (or for every radio) may tell where a sought radio
+    listens: Python's, as long as any radio is being sought."""
+    k = CKernel(1, 0)
+    hws = [bytes((0x42, 0, 0, 0, i, 0)) for i in range(3)]
+    vap = bytes((0x02, 0, 0, 0, 1, 7))
+    for i in range(3):
+        k.add_radio()
+        k.set_radio(i, RADIO_STARTED, 2412)
+    t = FastInput(k.raw_handles(), put_mark())
+    assert t.add(hws[0], 0, 2412, 2412, [hws[0]]) and t.add(hws[1], 1, 2412, 2412, [hws[1], vap])
+
+    def msg(a1: bytes) -> bytes:
+        frame = bytes((0x08, 0, 0, 0)) + a1 + hws[0] + a1 + b"\0\0"
+        return genl.encode_frame(FAMILY, hws[0], frame, 0, 2412, genl.pack_tx_info(((0, 1),)),
+                                 genl.pack_tx_info_flags(((0, 0),)), 1)
+
+    now = 0
+    for a1, taken in ((hws[1], True), (vap, True), (hws[2], False), (b"\xff" * 6, False)):
+        now += 1000
+        assert (t.frame_in(msg(a1), FAMILY, now, unheard=True) > 0) is taken, a1.hex(":")
+        now += 1000
+        assert t.frame_in(msg(a1), FAMILY, now) > 0  # nobody sought: any frame of a steady radio
+    t.forget(hws[1])  # its addresses go with it
+    assert t.frame_in(msg(vap), FAMILY, now + 1000, unheard=True) == 0
 
 
 def _frame_msg(draw) -> bytes:
