@@ -336,6 +336,11 @@ class MediumDaemon:
                 p.conn.read_budget = READ_BUDGET if len(live) > 1 else SLOW_COST * RECV_BATCH
         self.stations.quota = max(self.stations.max_radios // max(len(live), 1), 1)
 
+    @property
+    def frames_in_medium(self) -> int:
+        """Frames in the medium awaiting their status, in Python's table or in C's."""
+        return len(self.frames) + (len(self._out) if self._out is not None else 0)
+
     def _touch(self, station: int, r: Radio) -> None:
         """Radio `r` was bound to `station` or unbound from it, or its channel was learned
         or lost (the answers to our requests change radios only through here)."""
@@ -679,7 +684,11 @@ class MediumDaemon:
             return False
         pm = self._put_mark
         pm.ns, pm.station, pm.any = self.sched.now_ns, port.index, 1
-        self.frames[fid] = (peer, hw, cookie, flags)
+        out = self._out
+        if out is not None and out.store(fid, frame, len(frame), port.index, peer.index, hw, cookie, flags):
+            del self.medium._frames[fid]  # C keeps it: its deliveries and status take the C run too
+        else:
+            self.frames[fid] = (peer, hw, cookie, flags)
         return True
 
     def _mark_steady(self, peer: Peer, r: Radio, port: MediumPort, freq: int, frame: bytes) -> None:

@@ -105,7 +105,7 @@ def test_a_driver_flooding_many_radios_takes_only_its_share_of_the_frames_in_the
     assert bad_peer.stats["frames"] == 2 * MAX_INFLIGHT
     assert bad_peer.inflight == bad_peer.quota  # frames held back by a same-instant backoff count too
     d.sched.run_for(MS)  # past the backoffs (30 slots at most), long before the first 11 ms frame ends
-    assert bad_peer.inflight == bad_peer.quota == len(d.frames)
+    assert bad_peer.inflight == bad_peer.quota == d.frames_in_medium
     assert bad_peer.stats["queue_full"] == d.stats["overload_drops"] == 2 * MAX_INFLIGHT - bad_peer.quota
 
     statuses = good_exchange(d, good, 10)

@@ -149,7 +149,7 @@ def assert_bounded(d: MediumDaemon) -> None:
     assert len(d.ports) <= s.n_config + MAX_RADIOS  # station slots are reused, not appended forever
     assert len(d.bound) <= len(d.ports) and len(d.unheard) <= len(d.ports)
     (p,) = d.peers
-    assert len(d.frames) <= MAX_INFLIGHT and len(p.sent) <= SENT_MEMORY + 1
+    assert d.frames_in_medium <= MAX_INFLIGHT and len(p.sent) <= SENT_MEMORY + 1
     assert len(p.probes) <= SENT_MEMORY and len(d._refused_ch) <= SENT_MEMORY
     assert len(d.warn._seen) <= 300  # one entry per kind of warning, and the kinds are few
     assert d.conn is not None and d.conn.out_bytes <= d.conn.max_out
