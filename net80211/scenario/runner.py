@@ -65,6 +65,19 @@ class ScenarioRun:
         return self.sc.error(path, msg, e.errno or None)
 
     def build(self) -> None:
+        # Building makes next to no cyclic garbage (5 objects for 5,500
+        # radios), yet every full collection the allocations trigger walks
+        # all that is built so far: a cost that grows faster than the world.
+        # The collector rests until the world stands.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._build()
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _build(self) -> None:
         sc = self.sc
         seed = sc.medium_seed if sc.medium_seed is not None else sc.seed
         params: dict[str, Any] = {"radios": 0, "seed": seed}
