@@ -129,12 +129,13 @@ class NodeTable:
 
     def add(self, vap: IEEE80211Vap, mac: bytes, **attrs: Any) -> Node:
         """The node of `vap` for `mac`, created if needed; `attrs` are set on it."""
+        mac = bytes(mac)  # a bytearray cannot be a key
         d = self._by_vap.get(vap)
         if d is None:
             d = self._by_vap[vap] = {}
         node = d.get(mac)
         if node is None:
-            node = d[bytes(mac)] = Node(vap, bytes(mac), self.ic.sched.now_ns)
+            node = d[mac] = Node(vap, mac, self.ic.sched.now_ns)
             self._by_addr.setdefault(node.macaddr, node)
         for k, v in attrs.items():
             setattr(node, k, v)
