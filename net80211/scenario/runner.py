@@ -22,7 +22,6 @@ from net80211.scenario.summary import pcap_frames, radio_summary, vap_summary
 from net80211.scenario.traffic import Host, PingFlow, UdpFlow, _Flow, host_summary
 from net80211.wire.outfile import check_dir, ensure_dir
 
-
 # The collector's young-generation threshold while a world runs (Python's is 700).
 RUN_GC_THRESHOLD = 100_000
 
