@@ -67,6 +67,18 @@ VapT = TypeVar("VapT", bound=DeviceVap)
 class IEEE80211Com(Generic[VapT]):
     """One radio device with any number of cloned vaps."""
 
+    # Every field in a slot, those every received frame reads first: in a
+    # world of thousands of radios each delivery lands on a device whose
+    # state is out of the cache, and a slot is one load where an instance
+    # dict of this size is a hash probe.  A driver's subclass without
+    # `__slots__` still gets a `__dict__` for its own fields.
+    __slots__ = (
+        "sched", "vaps", "rx_cache", "scan", "nodes", "stats", "flags", "curchan", "bsschan",
+        "nrunning", "state_watch", "detached", "offchan", "taskqueue", "name", "names", "macaddr",
+        "caps", "channels", "hw_channels", "regdomain", "country", "txpower", "txpower_applied",
+        "policy", "cac_done", "rng", "__weakref__",
+    )
+
     # Cloned names without a unit get one with this prefix.
     vap_name_prefix = "wlan"
 

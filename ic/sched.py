@@ -57,7 +57,10 @@ class Scheduler:
         # stays within early_ns of the wall clock, ahead of it at most.
         self.early_ns = early_ns
         self.events_run = 0
-        self._heap: list[list[Any]] = []
+        # (time, insertion, handle): the heap compares its tuples, whose
+        # first two items sit inside them, without reaching the handle (a
+        # list: one more object, and its items another, per comparison).
+        self._heap: list[tuple[int, int, list[Any]]] = []
         self._seq = 0
         self._ready: deque[TaskQueue] = deque()
         self._running = False
@@ -81,8 +84,9 @@ class Scheduler:
         if when_ns < self.now_ns:
             when_ns = self.now_ns
         self._seq += 1
-        entry = [when_ns, self._seq, fn, args]
-        heapq.heappush(self._heap, entry)
+        seq = self._seq
+        entry = [when_ns, seq, fn, args]
+        heapq.heappush(self._heap, (when_ns, seq, entry))
         return entry
 
     def call_later(self, delay_ns: int, fn: Callable[..., Any], *args: Any) -> list[Any]:
@@ -99,7 +103,7 @@ class Scheduler:
     def next_event_ns(self) -> int | None:
         """Time of the earliest live event, or None."""
         heap = self._heap
-        while heap and heap[0][2] is _CANCELLED:
+        while heap and heap[0][2][2] is _CANCELLED:
             heapq.heappop(heap)
         return heap[0][0] if heap else None
 
@@ -302,8 +306,7 @@ class Scheduler:
                     target = limit_ns if nxt is None or nxt > limit_ns else nxt
         if nxt is None or nxt > limit_ns:
             return False
-        entry = heapq.heappop(self._heap)
-        self.now_ns = entry[0]
+        self.now_ns, _, entry = heapq.heappop(self._heap)
         fn = entry[2]
         entry[2] = _CANCELLED
         self.events_run += 1

@@ -28,9 +28,35 @@ log = logging.getLogger("net80211")
 S = State
 
 
+class _Models(list[Any]):
+    """A Machine's model list that answers `vap in models` from a set of
+    identities: `add_model` asks it of every vap it adds, and a scan of the
+    list made building a world of N vaps of one mode cost N^2 (vaps have no
+    `__eq__`, so identity is what the list compared anyway)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ids: set[int] = set()
+
+    def __contains__(self, model: object) -> bool:
+        return id(model) in self._ids
+
+    def append(self, model: Any) -> None:
+        super().append(model)
+        self._ids.add(id(model))
+
+    def remove(self, model: Any) -> None:
+        super().remove(model)
+        self._ids.discard(id(model))
+
+
 class _SharedMachine(Machine):
     """A Machine that binds nothing onto its models: triggers are called on the
     Machine's events, so a model costs a list slot, not ~30 bound partials."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.models = _Models()  # transitions appends to and removes from it, and asks `in`
 
     def _checked_assignment(self, model: Any, name: str, func: Any) -> None:
         pass

@@ -91,11 +91,17 @@ class Node:
 class NodeTable:
     """All nodes of one device, indexed per vap by address (`ic_sta`)."""
 
-    __slots__ = ("ic", "_by_vap")
+    __slots__ = ("ic", "_by_vap", "_by_addr")
 
     def __init__(self, ic: IEEE80211Com) -> None:
         self.ic = ic
-        self._by_vap: dict[int, dict[bytes, Node]] = {}
+        # Keyed by the vap itself (hashed by identity): no id() int made per lookup.
+        self._by_vap: dict[IEEE80211Vap, dict[bytes, Node]] = {}
+        # Address -> a node with it (of any vap): every received frame looks
+        # its sender up, and one dict is half the memory it reads of two (in
+        # a world of thousands of radios, each read is likely a cache miss).
+        # Only an address with nodes on several vaps needs `_by_vap` too.
+        self._by_addr: dict[bytes, Node] = {}
 
     @classmethod
     def of(cls, ic: IEEE80211Com) -> NodeTable:
@@ -115,47 +121,67 @@ class NodeTable:
 
     def find(self, vap: IEEE80211Vap, mac: bytes) -> Node | None:
         """`ieee80211_find_vap_node`: the node of `vap` with address `mac`."""
-        d = self._by_vap.get(id(vap))
+        node = self._by_addr.get(mac)
+        if node is None or node.vap is vap:
+            return node
+        d = self._by_vap.get(vap)  # the address has a node on another vap
         return None if d is None else d.get(mac)
 
     def add(self, vap: IEEE80211Vap, mac: bytes, **attrs: Any) -> Node:
         """The node of `vap` for `mac`, created if needed; `attrs` are set on it."""
-        d = self._by_vap.get(id(vap))
+        mac = bytes(mac)  # a bytearray cannot be a key
+        d = self._by_vap.get(vap)
         if d is None:
-            d = self._by_vap[id(vap)] = {}
+            d = self._by_vap[vap] = {}
         node = d.get(mac)
         if node is None:
-            node = d[bytes(mac)] = Node(vap, bytes(mac), self.ic.sched.now_ns)
+            node = d[mac] = Node(vap, mac, self.ic.sched.now_ns)
+            self._by_addr.setdefault(node.macaddr, node)
         for k, v in attrs.items():
             setattr(node, k, v)
         return node
 
     def remove(self, node: Node) -> bool:
         """Drop a node (`ieee80211_node_leave` + free); False if it was not in the table."""
-        d = self._by_vap.get(id(node.vap))
+        d = self._by_vap.get(node.vap)
         if d is None or d.get(node.macaddr) is not node:
             return False
         del d[node.macaddr]
+        self._unindex(node)
         if node.rsn is not None:
             node.rsn.close()
         if node.psq is not None:
             node.vap.stats.tx_ps_dropped += len(node.psq)  # a dozing station left
             node.psq = None
         if not d:
-            del self._by_vap[id(node.vap)]
+            del self._by_vap[node.vap]
         return True
+
+    def _unindex(self, node: Node) -> None:
+        """Drop `node` (already out of its vap's dict) from the address index;
+        another vap's node with the address takes its place."""
+        mac = node.macaddr
+        if self._by_addr.get(mac) is not node:
+            return
+        for d in self._by_vap.values():
+            other = d.get(mac)
+            if other is not None:
+                self._by_addr[mac] = other
+                return
+        del self._by_addr[mac]
 
     def nodes(self, vap: IEEE80211Vap) -> list[Node]:
         """The nodes of `vap`, in the order they were added."""
-        d = self._by_vap.get(id(vap))
+        d = self._by_vap.get(vap)
         return [] if d is None else list(d.values())
 
     def flush(self, vap: IEEE80211Vap) -> int:
         """Drop every node of `vap` (`ieee80211_node_table_reset`); how many."""
-        d = self._by_vap.pop(id(vap), None)
+        d = self._by_vap.pop(vap, None)
         if d is None:
             return 0
         for node in d.values():
+            self._unindex(node)
             if node.rsn is not None:
                 node.rsn.close()
         return len(d)

@@ -63,7 +63,7 @@ def parse_beacon_body(tail: bytes) -> tuple[bytes, int | None, int, int, Any] | 
     return out
 
 
-@dataclass
+@dataclass(slots=True)
 class ScanResult:
     """One BSS heard during scans (an entry of the scan cache)."""
 
@@ -95,6 +95,10 @@ class ScanResult:
 
 class Scanner:
     """The device's scan engine and scan cache."""
+
+    __slots__ = ("owner", "cache", "ic", "scans_started", "scans_done", "_callout", "_probe_co", "_heard",
+                 "_finishing", "probes_suppressed", "_channels", "_index", "_dwell_ns", "_active",
+                 "_on_done", "_started_ns", "_home_ns", "_at_home", "_away", "_leaving")
 
     def __init__(self, ic: IEEE80211Com) -> None:
         self.ic = ic

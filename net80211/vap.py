@@ -110,18 +110,22 @@ class IEEE80211Vap:
     """
 
     __slots__ = (
+        # What the receive path reads of every frame a vap takes, first and
+        # together: a slot's place is its place in the object, and in a world
+        # of thousands of radios each delivery finds its vap out of the cache,
+        # so these share the object's first two cache lines.
+        "ic", "running", "state", "opmode", "mode", "bssid", "macaddr", "stats", "frame_regs", "rsn",
+        "sta", "ap", "nstates", "des_bssid",
         # identity and configuration
-        "ic", "name", "unit", "opmode", "flags", "caps", "mode", "macaddr", "des_bssid", "ssid",
+        "name", "unit", "flags", "caps", "ssid",
         "des_chan", "bintval", "dtim_period", "hidessid", "dwds", "maxsta", "mgmtrate", "netdev",
         # the BSS and the state machine (net80211.proto)
-        "state", "bssid", "bss_chan", "bss", "aid", "running", "attached", "detaching", "nstates",
-        "serving", "scanwait", "reinit", "pending_kick", "last_error", "txseq", "stats",
+        "bss_chan", "bss", "aid", "attached", "detaching",
+        "serving", "scanwait", "reinit", "pending_kick", "last_error", "txseq",
         # the wireless device (P2P primitives) and the beacon template cache
-        "wdev", "frame_regs", "beacon_template",
-        # per-mode state
-        "sta", "ap", "ibss", "wds", "mon", "p2p", "mesh",
-        # RSN (net80211.security.VapRsn) when the vap is protected
-        "rsn",
+        "wdev", "beacon_template",
+        # per-mode state (sta and ap above)
+        "ibss", "wds", "mon", "p2p", "mesh",
         "__weakref__",
     )
 

@@ -93,6 +93,12 @@ def _retry_copy(frame: bytes) -> bytes:
 class MediumPort:
     """One radio's attachment to the medium (the kernel's radio `index`)."""
 
+    # Slots, those of every delivery first; `__dict__` stays for a method
+    # wrapped on one port (tests spy on transmit so).
+    __slots__ = ("rx", "attached", "rx_frames", "tx_status", "index", "medium", "name", "hwaddr",
+                 "_state", "_freq", "_tmp_freq", "_group", "_filter", "_tx_power", "_addrs",
+                 "tsf_offset_us", "position", "direction", "_gain_db", "_shadowing_db", "__dict__")
+
     def __init__(self, medium: HwsimMedium, index: int, name: str, hwaddr: int | None) -> None:
         self.medium = medium
         self.index = index

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Callable
-from functools import partial
 from typing import Any
 
 from ic import (
@@ -97,7 +96,18 @@ class HwsimVap(IEEE80211Vap):
 class HwsimRadio(IEEE80211Com[IEEE80211Vap]):
     """One simulated radio: a device whose hardware is a port of the medium."""
 
+    # The radio's own fields in slots, as the device's (a dict of some forty
+    # names is a hash probe on every read); `__dict__` stays for a method
+    # wrapped on one radio (tests spy on ic_transmit so).
+    __slots__ = (
+        "port", "medium", "idx", "ic_index", "nchannels", "p2p_device", "hwaddr", "_slots", "_bssids",
+        "_addrs", "beacons", "_status_cb", "roc_chan", "_held", "_rng", "_inflight",
+        "_stop_pending", "_stop_entry", "__dict__",
+    )
+
     vap_class: type[HwsimVap] = HwsimVap
+    # input_all as a method: self._input(frame, rx) is input_all(self, frame, rx)
+    _input = input_all
 
     def __init__(self, medium: HwsimMedium, name: str, idx: int, *, caps: Caps = DEFAULT_CAPS,
                  policy: Policy | None = None, channels: tuple[Channel, ...] | None = None,
@@ -123,8 +133,9 @@ class HwsimRadio(IEEE80211Com[IEEE80211Vap]):
                                                 started=False)
         self.txpower = self.txpower_applied = tx_power_dbm  # the port transmits at it
         # Received frames go straight to net80211's input path: no Python
-        # frame of ours in between on the hottest path of a large world.
-        self.port.rx = partial(input_all, self)
+        # frame of ours in between on the hottest path of a large world, and
+        # one bound method (not a partial and its argument tuple) to reach.
+        self.port.rx = self._input
         self.rx_cache = medium.rx_cache
         self.port.tx_status = self._tx_status
         self._slots: set[int] = set()  # last octets of vap addresses in use

@@ -4,6 +4,7 @@ the summary's keys, the demo and the command line."""
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from net80211.scenario import (
     run_scenario,
     scenario_from_dict,
 )
+from net80211.scenario.runner import RUN_GC_THRESHOLD
 from net80211.scenario.summary import format_text
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,6 +212,26 @@ def test_build_refusals_keep_errno_and_location() -> None:
         run.build()
     assert ei.value.key is not None and ei.value.errno in (errno.EBUSY, errno.EOPNOTSUPP)
     assert run.driver is not None and run.driver.devices == []  # everything torn down
+
+
+def test_the_collector_rests_while_building_and_collects_seldom_while_running() -> None:
+    before, enabled = gc.get_threshold(), gc.isenabled()
+    assert enabled  # pytest's own state: the checks below would prove nothing otherwise
+    run = ScenarioRun(loads_scenario(BASE, file="s.toml"))
+    seen: list[object] = []
+    build = run._build
+    run._build = lambda: (seen.append(gc.isenabled()), build())  # type: ignore[method-assign]
+    run.build()
+    run.sched.call_later(1, lambda: seen.append(gc.get_threshold()[0]))
+    run.run()
+    assert seen == [False, RUN_GC_THRESHOLD]
+    assert gc.get_threshold() == before and gc.isenabled()
+    # a build that fails gives the collector back too
+    text = BASE.replace('names = ["r0", "r1"]', 'names = ["r0", "r1"]\nprofile = "single"') \
+        + '\n[[vaps]]\nname = "sta9"\nradio = "r1"\nmode = "sta"\n'
+    with pytest.raises(ScenarioError):
+        ScenarioRun(loads_scenario(text, file="s.toml")).build()
+    assert gc.isenabled()
 
 
 def test_bad_profile_is_located() -> None:

@@ -7,6 +7,7 @@ from support.testdriver import ALL_MODES, TestCom
 
 from ic import SEC, Caps, ComFlags
 from net80211 import MS, NSTATE_QUEUE_MAX, OpMode, Scanner, ScanResult, Scheduler, State
+from net80211.mode import _SharedMachine
 
 S = State
 
@@ -273,3 +274,42 @@ def test_set_channel_restarts_a_running_vap(ic):
     assert ap.state == S.RUN and ap.channel.ieee == 11
     assert seen(ic, "wlan0") == [(S.INIT, S.SCAN), (S.SCAN, S.RUN),
                                  (S.RUN, S.INIT), (S.INIT, S.SCAN), (S.SCAN, S.RUN)]
+
+
+def test_a_modes_machine_holds_its_vaps_by_identity():
+    """The Machine shared by a mode's vaps answers membership from a set kept
+    beside its model list (adding a vap must not scan every other one)."""
+    a, b = TestCom(Scheduler()), TestCom(Scheduler())
+    va, vb = a.create_vap("wlan0", "sta"), b.create_vap("wlan0", "sta")
+    models = va.mode.machine.models
+    assert vb.mode.machine.models is models
+    assert va in models and vb in models
+    n = len(models)
+    va.mode.machine.add_model(va)  # already there: nothing added
+    assert len(models) == n
+    a.destroy_vap(va)
+    assert va not in models and vb in models and len(models) == n - 1
+    assert models.count(vb) == 1
+
+
+def test_adding_a_model_compares_it_with_no_other():
+    """transitions' add_model asks `model in machine.models` each time: as a
+    list scan that is N^2 over a world's vaps; the shared Machine's set answers
+    without comparing (a model's __eq__ is never called)."""
+    class Probe:
+        compared = 0
+
+        def __eq__(self, other: object) -> bool:
+            Probe.compared += 1
+            return self is other
+
+        __hash__ = object.__hash__
+
+    m = _SharedMachine(model=[], states=["a"], initial="a", auto_transitions=False)
+    probes = [Probe() for _ in range(20)]
+    for p in probes:
+        m.add_model(p)
+    m.add_model(probes[7])
+    assert Probe.compared == 0 and m.models == probes
+    m.remove_model(probes[7])
+    assert probes[7] not in m.models and probes[8] in m.models and len(m.models) == 19

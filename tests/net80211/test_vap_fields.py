@@ -17,10 +17,11 @@ from support.p2p import discover, has, setup_world
 
 from drivers.example.device import ExampleVap
 from drivers.hwsim.radio import HwsimVap
-from ic import MS, SEC, CloneFlags, Scheduler, State
+from ic import MS, SEC, Caps, CloneFlags, IEEE80211Com, Scheduler, State
 from net80211 import IEEE80211Vap
 from net80211.driver import open_driver
 from net80211.modes.dwds import WdsDaemon
+from net80211.scan import Scanner
 
 ROOT = Path(__file__).resolve().parents[2]
 STATES = ("sta", "ap", "ibss", "wds", "mon", "p2p", "mesh")
@@ -75,6 +76,11 @@ def test_every_mode_through_its_states_keeps_to_its_declared_fields(tmp_path):
     assert mon.inject(_null_frame(ap.macaddr))
     for vap in vaps:
         assert_closed(vap)
+    for radio in d.devices:
+        # what the framework and the driver keep on a device and its port is
+        # declared (slots); their `__dict__` is only for a test's wrapper
+        assert vars(radio) == {} and vars(radio.port) == {}, (vars(radio), vars(radio.port))
+        assert Scanner.peek(radio) is None or not hasattr(Scanner.peek(radio), "__dict__")
     sta.down()  # the station leaves: the daemon reaps its WDS vap
     assert s.run_until(lambda: daemon.destroyed == 1, 3 * SEC)
     daemon.close()
@@ -119,6 +125,13 @@ def test_p2p_device_go_and_client_keep_to_their_declared_fields():
     s.run_for(100 * MS)
     for vap in vaps:
         assert_closed(vap)
+
+
+def test_the_device_keeps_to_its_declared_fields():
+    ic = IEEE80211Com(Scheduler(), "slots0", macaddr="02:00:00:00:00:01", caps=Caps.STA)
+    assert not hasattr(ic, "__dict__")
+    with pytest.raises(AttributeError):
+        ic.not_a_device_field = 1  # type: ignore[attr-defined]
 
 
 def test_a_driver_subclass_declares_its_fields_too():
