@@ -39,5 +39,7 @@ def test_open_association_through_hwsim_mediumd(vm: Vm) -> None:
     assert r.text("mediumd_alive.txt").strip() == "running"
     # SIGTERM ends it cleanly, with the counters of what it relayed.
     assert r.text("mediumd_rc.txt").strip() == "0", r.text("mediumd.log")
+    # root in the VM: the daemon runs ahead of every ordinary task (priority.py)
+    assert "running at real-time priority (SCHED_FIFO 10)" in r.text("mediumd.log"), r.text("mediumd.log")
     frames = re.search(r"done \(SIGTERM\): frames (\d+)", r.text("mediumd.log"))
     assert frames and int(frames.group(1)) > 0, r.text("mediumd.log")

@@ -49,6 +49,7 @@ from .fastout import FastOutput
 from .fastpath import FastConnection, FastInput, put_mark
 from .genl import Ack, Attr, Cmd, Done, GenlError, Message
 from .peer import SENT_MEMORY, Peer
+from .priority import REALTIME_PRIORITY, raise_priority
 from .stations import MAX_ADDRS, MAX_RADIOS, Radio, Stations, default_hwaddr
 from .transport import Transport, open_kernel, open_unix
 from .wcontrol import WmediumdControl
@@ -777,6 +778,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="serve wmediumd's run-time control API on this UNIX stream socket")
     ap.add_argument("--pcap", metavar="PATH",
                     help="write every frame on the medium, of every peer's radios, to this pcap file")
+    ap.add_argument("--no-realtime", action="store_true",
+                    help="keep normal scheduling in kernel mode (by default the daemon asks for "
+                         f"SCHED_FIFO {REALTIME_PRIORITY}: the real radios' frames wait for it)")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     kernel = args.kernel or not args.socket
@@ -832,6 +836,8 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if kernel and not args.no_realtime:
+        log.info("%s", raise_priority())
     daemon.run()
     if daemon.control is not None:
         daemon.control.close()

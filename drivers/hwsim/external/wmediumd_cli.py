@@ -29,6 +29,7 @@ import numpy as np
 from ic.sched import Scheduler
 
 from .mediumd import MediumDaemon, MediumError
+from .priority import raise_priority
 from .transport import Transport, open_kernel, open_unix
 from .wcontrol import MAX_MEDIUMS, WmediumdControl
 from .wmconfig import ConfigError
@@ -314,6 +315,9 @@ def _serve(prog: str, config: str, per_file: str | None, driver: str | None, con
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    if not driver:
+        # as hwsim-mediumd does in kernel mode; wmediumd's output has no line for it
+        logf(LOG_DEBUG, raise_priority(), sys.stdout)
     daemon.run()
     _stop_server(daemon, announce=True)
     daemon.close()  # the kernel's radios fall back to its perfect medium; the counters are logged
