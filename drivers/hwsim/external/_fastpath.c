@@ -573,7 +573,9 @@ int fo_dispatch(struct fo_out *o, struct med_event *rest)
             }
         } else {
             struct fo_peer *p = &o->peers[s->peer];
-            if (!p->status_ok) goto python;
+            /* a transmitter whose port left the medium gets no status, as in Python's
+             * dispatch: its entry says Python decides */
+            if (!p->status_ok || s->port >= o->nst || o->st[s->port].what == FO_PYTHON) goto python;
             if (p->out_len >= FO_OUT_MAX) return FO_FULL;
             answer(o, s, e);
             o->counts.tx_status++;
