@@ -646,10 +646,11 @@ class MediumDaemon:
             else:
                 put = self._put(peer, port, hw, frame, rates, flags, cookie)
             fid = 0  # on the medium, or answered unsent
-            if freq and frame[0] & 0xFC == 0x40:
-                # A probe request: the radio scans (or a P2P device searches) and will
+            if freq and frame[0] & 0xFC == 0x40 and frame[4] & 1:
+                # A probe request to all: the radio scans (or a P2P device searches) and will
                 # leave this channel, to listen on another without a word.  Its channel
                 # is unknown again once the answers have had their time (_try_channel).
+                # (One to a single address is a station checking on its AP, which stays.)
                 r.freq = None
                 self._touch(r.station, r)
                 self.unheard[r.station] = (freq, self.sched.now_ns)

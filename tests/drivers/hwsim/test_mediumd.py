@@ -617,6 +617,22 @@ def test_a_radio_that_scanned_is_found_where_it_listens_next(cfg):
     assert d.stats["refused"] == 0  # expected answers, not logged as refusals
 
 
+def test_a_probe_request_to_its_ap_is_not_a_scan(cfg):
+    """mac80211 checks on a silent AP with a probe request to the AP alone: the station stays
+    on its channel, so deliveries to it need not ask where it is."""
+    fk, d = up(cfg)
+    fk.tx(2, data(mac(1), mac(2), mac(1)), freq=2412)
+    fk.pump(d)
+    assert d.radios[hw(2)].freq == 2412
+    fk.tx(2, bytes([0x40, 0, 0, 0]) + mac(1) + mac(2) + mac(1) + b"\0\0" + b"\0\0", freq=2412)
+    fk.pump(d)
+    r = d.radios[hw(2)]
+    assert r.freq == 2412 and r.station not in d.unheard
+    fk.tx(2, probe_req(mac(2)), freq=2412)  # to all: a scan
+    fk.pump(d)
+    assert d.radios[hw(2)].freq is None
+
+
 def test_frames_for_other_radios_do_not_retune_a_silent_one(cfg):
     fk, d = up(cfg)
     fk.radios[2].freq = 2437
