@@ -394,7 +394,8 @@ int fo_set_station(struct fo_out *o, uint32_t port, uint32_t what, const uint8_t
 int fo_store(struct fo_out *o, uint64_t fid, const uint8_t *data, uint32_t len, uint32_t port, uint32_t peer,
              const uint8_t *hw, uint64_t cookie, uint32_t flags)
 {
-    if (fid == 0 || peer >= FO_MAX_PEERS || fo_peer(o, peer) == NULL) return -1;
+    /* the output buffers keep room past FO_OUT_MAX for one delivery of the longest frame */
+    if (fid == 0 || len > FO_MAX_FRAME || peer >= FO_MAX_PEERS || fo_peer(o, peer) == NULL) return -1;
     struct fo_slot *s = &o->slots[fid % FO_FRAMES];
     if (s->fid != 0) return -1;
     if (s->cap < len) {

@@ -96,6 +96,7 @@ int fp_recv(int fd, uint8_t *buf, uint32_t slot, uint32_t max, uint32_t *lens);
 #define FO_SENT 4096     /* requests remembered per peer (peer.SENT_MEMORY) */
 #define FO_FRAMES 16384  /* frames stored, by frame id modulo this (twice MAX_INFLIGHT) */
 #define FO_MAX_PEERS 64
+#define FO_MAX_FRAME 2304 /* IEEE80211_MAX_DATA_LEN: a longer frame stays with Python (fo_store) */
 #define FO_DONE 0        /* fo_dispatch: no event left */
 #define FO_REST 1        /* ... one event for Python in *rest */
 #define FO_FULL 2        /* ... a peer's buffer is full: take it and run again */

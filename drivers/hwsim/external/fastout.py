@@ -86,7 +86,10 @@ class FastOutput:
 
     def store(self, fid: int, data: Any, length: int, port: int, peer: int, hw: Any, cookie: int,
               flags: int) -> bool:
-        """Keep a frame the C input path put on the medium; False: Python's tables keep it."""
+        """Keep a frame put on the medium (`data` and `hw` bytes, or pointers into the C input
+        path's buffer); False: Python's tables keep it."""
+        if isinstance(data, bytes) and len(data) != length or isinstance(hw, bytes) and len(hw) != 6:
+            return False  # C reads `length` and 6 bytes from them
         return lib.fo_store(self._o, fid, data, length, port, peer, hw, cookie, flags) == 0
 
     def __len__(self) -> int:

@@ -275,6 +275,25 @@ def test_while_a_radio_is_sought_only_frames_to_steady_radios_take_the_c_path():
     assert t.frame_in(msg(vap), FAMILY, now + 1000, unheard=True) == 0
 
 
+def test_c_keeps_no_frame_longer_than_the_kernel_allows(tmp_path):
+    """The C output buffers hold one delivery of a 2304-byte frame past their bound: a longer
+    frame (which the codec's policy already refuses) is left to Python's tables."""
+    from drivers.hwsim.external.fastout import FastOutput
+
+    d = MediumDaemon(_cfg(tmp_path, 2), sched=Scheduler(), fast=True)
+    out = d._out
+    assert isinstance(out, FastOutput)
+    assert out.peer(0, FAMILY)
+    hw = _iface(0)
+    assert out.store(1, bytes(2304), 2304, 0, 0, hw, 7, 0) and len(out) == 1
+    assert not out.store(2, bytes(2305), 2305, 0, 0, hw, 8, 0) and len(out) == 1
+    assert not out.store(3, bytes(10), 20, 0, 0, hw, 9, 0)  # shorter than it says
+    assert not out.store(4, bytes(30), 30, 0, 0, hw[:4], 9, 0)  # not an address
+    taken = out.take(1)
+    assert taken is not None and len(taken[1]) == 2304 and taken[4] == 7 and len(out) == 0
+    d.close()
+
+
 def _frame_msg(draw) -> bytes:
     n = draw(st.integers(0, 2400))
     u32 = st.integers(0, 0xFFFF_FFFF)
