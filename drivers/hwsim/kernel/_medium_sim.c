@@ -214,7 +214,10 @@ static double link_mw(const struct medium *m, uint32_t from, uint32_t to)
 static int decide(struct medium *m, const struct tx *t, uint32_t r, double snr, double link_loss,
                   int32_t *signal)
 {
-    if (t->novl && m->hdvec[r]) { m->c.halfduplex++; return 0; }
+    /* Half duplex is part of interference: without it (wmediumd's default) frames on the
+     * air do not touch each other at all, and a radio hears while it sends, as wmediumd's
+     * receivers do (hostap's mesh tests count on it). */
+    if (m->interference && t->novl && m->hdvec[r]) { m->c.halfduplex++; return 0; }
     double fade = 0.0;
     if (m->fading != 0.0) {
         double sum = 0.0;

@@ -449,10 +449,11 @@ class RefKernel:
         self._push(t.end, EV_TX_END, t)
 
     def _decide(self, t: _Tx, r: int, snr: float, link_loss: float) -> tuple[int, int]:
-        for sender, _ in t.ovl:
-            if sender == r:
-                self.c["halfduplex"] += 1
-                return 0, 0
+        if self.interference:  # half duplex is part of interference (_medium_sim.c decide)
+            for sender, _ in t.ovl:
+                if sender == r:
+                    self.c["halfduplex"] += 1
+                    return 0, 0
         fade = 0.0
         if self.fading != 0.0:
             total = 0.0

@@ -288,3 +288,33 @@ def test_a_receiver_acks_one_frame_at_a_time():
             assert counters["acked"] == 2
     c = drive(CKernel(MODELED, 3), world)
     assert c == drive(RefKernel(MODELED, 3), world)
+
+
+def test_half_duplex_is_part_of_interference():
+    """Two radios whose broadcasts start in the same slot: with interference modeled, each is
+    sending while the other's frame arrives and hears nothing (half duplex); without it
+    (wmediumd's default, which delivers to every station in range whatever it is doing, as
+    hostap's mesh tests expect) each hears the other's."""
+    radios = [{"freq": 2412, "tmp": 0, "group": 1, "filter": 0, "txpower": 20, "bss": True}
+              for _ in range(2)]
+    snr = np.array([[model.SNR_NONE, 30.0], [30.0, model.SNR_NONE]])
+    frames = [{"t": 0, "src": s, "dst": -1, "kind": FT_OTHER, "len": 500, "ack": False, "ac": 2,
+               "rates": [(4, 1)], "stop": 5} for s in (0, 1)]
+
+    def world(interference: bool) -> tuple:
+        return (2, radios, snr, None, {"fading": 0.0, "cca": -82.0, "interference": interference}, frames)
+
+    met = 0
+    for seed in range(64):  # the seeds whose two backoffs draw the same slot
+        on = drive(CKernel(MODELED, seed), world(True))
+        if on[2]["halfduplex"] == 0:
+            assert on[2]["deliveries"] == 2  # one after the other: both heard
+            continue
+        met += 1
+        assert on[2]["halfduplex"] == 2 and on[2]["deliveries"] == 0
+        off = drive(CKernel(MODELED, seed), world(False))
+        assert off[2]["halfduplex"] == 0 and off[2]["deliveries"] == 2
+        assert sum(e.kind == 1 for e in off[1]) == 2
+        assert drive(RefKernel(MODELED, seed), world(True)) == on
+        assert drive(RefKernel(MODELED, seed), world(False)) == off
+    assert met >= 2
