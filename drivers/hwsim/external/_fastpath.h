@@ -7,7 +7,7 @@
  * the pointer the kernel's own cffi module gives).  Everything else (other
  * messages, radios being learned, probe requests) is left to Python, which
  * stays the reference: fastpath.py says which transmitters are steady and
- * forgets them all whenever anything else happens.
+ * forgets them (all, or the one changed) whenever anything else happens.
  */
 #ifndef HWSIM_FASTPATH_H
 #define HWSIM_FASTPATH_H

@@ -47,7 +47,6 @@ class FastOutput:
         self._counts = lib.fo_counts(self._o)
         self._peers: list[Any] = []  # struct fo_peer * by peer index
         self.deliveries = self.statuses = 0  # made by the C run
-        self.handed = 0  # events handed to Python
 
     # -- what Python tells ---------------------------------------------------------------
     def peer(self, index: int, family: int) -> bool:
@@ -166,7 +165,6 @@ class FastOutput:
 
     def _python(self, e: Any) -> None:
         """One event for the medium's own dispatch; its frame moved to Python's tables first."""
-        self.handed += 1
         d = self.daemon
         medium = d.medium
         fid = e.frame_id

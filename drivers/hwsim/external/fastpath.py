@@ -2,12 +2,12 @@
 
 A peer's datagrams are read in batches (recvmmsg).  A FRAME from a
 transmitter the daemon has marked steady goes straight to the medium kernel
-in C, and Python keeps only what the medium and the daemon must remember of
-it (the frame's bytes for its deliveries, its cookie for its status).
+in C, and the frame stays in C for its deliveries and status (fastout.py).
 Everything else is handed, in order, to the daemon's Python path, which is
 the reference: it decides which transmitters are steady (`MediumDaemon._tx`,
 `_mark_steady`).  A frame it takes forgets its transmitter, and all of them
-when it makes or confirms a radio or learns an address; every other
+when it makes or confirms a radio or learns an address; an answer to our
+requests forgets the radio it changes (`MediumDaemon._touch`); every other
 message, every station added or removed and every peer that comes or goes
 forgets them all (`FastInput.forget`).  So the C path only ever repeats a
 decision Python has made for the same radio since.  The control API's link

@@ -118,7 +118,6 @@ class MediumDaemon:
             assert isinstance(self.medium._k, CKernel)
             self._out = FastOutput(self, self.medium._k)
             self.medium.event_sink = self._out.run
-        self.max_inflight = MAX_INFLIGHT
         self.warn = WarnLimiter(self.sched, log)
         self.stats: dict[str, int] = {"frames": 0, "deliveries": 0, "statuses": 0, "unknown_sender": 0,
                                       "errors": 0, "refused": 0, "malformed": 0, "radios_dropped": 0,
@@ -387,7 +386,7 @@ class MediumDaemon:
             who = "the kernel falls back to its perfect medium" if peer.is_kernel \
                 else f"the driver of {peer.name} falls back to its built-in medium"
             log.info("medium released: %s", who)
-        self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
+        self._count_out_dropped()
         if len(self.peers) > 1:
             for peer in self.peers:
                 log.info("peer %d (%s): %s", peer.index, peer.name,
@@ -452,7 +451,7 @@ class MediumDaemon:
         if conn is None:
             return SLOW_COST * len(items)
         if conn.out_dropped:
-            self.stats["out_dropped"] = sum(p.conn.out_dropped for p in self.peers if p.conn is not None)
+            self._count_out_dropped()
         if conn.overruns and peer.index == 0 and conn.overruns != self.stats["overruns"]:
             # the kernel dropped messages we were too slow for
             self.stats["overruns"] = conn.overruns
