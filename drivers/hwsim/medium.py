@@ -262,9 +262,10 @@ class MediumPort:
 
     # -- traffic ---------------------------------------------------------------------
     def transmit(self, frame: bytes, rates: Sequence[tuple[int, int]] = ((0, 1),), *, ac: int = AC_BE,
-                 no_ack: bool = False) -> int:
-        """Send a frame (no FCS) with a multi-rate-retry chain; its id, or -errno."""
-        return self.medium.transmit(self, frame, rates, ac=ac, no_ack=no_ack)
+                 no_ack: bool = False, rate_flags: tuple[int, ...] = ()) -> int:
+        """Send a frame (no FCS) with a multi-rate-retry chain (`rate_flags`: each entry's
+        hwsim_tx_rate_flags, for HT/VHT MCS rates; kernel/rates.py); its id, or -errno."""
+        return self.medium.transmit(self, frame, rates, ac=ac, no_ack=no_ack, rate_flags=rate_flags)
 
 
 # Past this many radios moved at once, and a quarter of the world, one
@@ -597,7 +598,7 @@ class HwsimMedium:
 
     # -- traffic ---------------------------------------------------------------------------
     def transmit(self, port: MediumPort, frame: bytes, rates: Sequence[tuple[int, int]] = ((0, 1),), *,
-                 ac: int = AC_BE, no_ack: bool = False) -> int:
+                 ac: int = AC_BE, no_ack: bool = False, rate_flags: tuple[int, ...] = ()) -> int:
         """Hand a frame to the kernel; its id, or -errno (malformed, refused)."""
         if not port.attached or port.medium is not self:
             self.stats["tx_refused"] += 1
@@ -626,7 +627,8 @@ class HwsimMedium:
             flags = 0  # control frames are answered (CTS) or not at all, never ACKed
         if self._external is not None and self._external.client is not None:
             return self._external.transmit(port, bytes(frame), chain, not flags & TXF_NEEDS_ACK)
-        req = TxReq(port.index, len(frame), addr1, addr2, addr3, bssid, port.rx_freq, kind, flags, ac, chain)
+        req = TxReq(port.index, len(frame), addr1, addr2, addr3, bssid, port.rx_freq, kind, flags, ac, chain,
+                    rate_flags)
         self._sync_links()
         fid = self._k.tx(req, self.sched.now_ns)
         if fid < 0:

@@ -33,7 +33,8 @@
 
 typedef int64_t (*tx_fields_fn)(void *m, uint32_t radio, uint32_t length, uint64_t addr1, uint64_t addr2,
                                  uint64_t addr3, uint64_t bssid, uint32_t freq, uint32_t kind, uint32_t flags,
-                                 uint32_t ac, uint32_t rate_idx, uint32_t rate_count, uint64_t now_ns);
+                                 uint32_t ac, uint32_t rate_idx, uint32_t rate_count, uint64_t rate_flags,
+                                 uint64_t now_ns);
 
 struct entry {
     uint64_t hw;  /* the key */
@@ -205,6 +206,7 @@ int fp_parse_frame(const uint8_t *d, uint32_t n, uint32_t family, struct fp_fram
     out->flags = rd32(d + off + 4);
     out->freq = rd32(d + off + 12);
     memcpy(out->tx_info, d + off + 20, 8);
+    memcpy(out->tx_flags, d + off + 32, 12);
     out->cookie = rd64(d + off + 48);
     out->radio = 0;
     return 1;
@@ -247,13 +249,16 @@ int64_t fp_frame_in(struct fp_table *t, const uint8_t *d, uint32_t n, uint32_t f
     if (kind == FT_OTHER && ftype == 1) flags = 0;
     /* mediumd._rate_chain: {s8 idx; u8 count} up to the first idx < 0, a count of 0 as 1;
      * none at all is one try at rate 0.  Packed as CKernel.tx packs a chain. */
+    /* mediumd._rate_flags: each entry's u16 flags from TX_INFO_FLAGS */
     uint32_t idx = 0, cnt = 0, shift = 0;
+    uint64_t rflags = 0;
     for (k = 0; k < 4; k++) {
         int8_t i = (int8_t)out->tx_info[2 * k];
         if (i < 0) break;
         uint8_t c = out->tx_info[2 * k + 1];
         idx |= (uint32_t)(uint8_t)i << shift;
         cnt |= (uint32_t)(c ? c : 1) << shift;
+        rflags |= (uint64_t)(out->tx_flags[3 * k + 1] | out->tx_flags[3 * k + 2] << 8) << (16 * k);
         shift += 8;
     }
     if (shift == 0) {
@@ -263,7 +268,7 @@ int64_t fp_frame_in(struct fp_table *t, const uint8_t *d, uint32_t n, uint32_t f
     if (shift < 32) idx |= (0xFFFFFFFFu >> shift) << shift;
     out->radio = e->station;
     int64_t fid = t->tx(t->medium, e->station, flen, addr1, addr2, addr3, bssid, e->rx_freq, kind, flags, AC_BE,
-                        idx, cnt, now_ns);
+                        idx, cnt, rflags, now_ns);
     if (fid > 0) {
         put->ns = now_ns;
         put->station = e->station;

@@ -28,6 +28,7 @@ struct fp_frame {
     uint32_t radio;       /* the medium radio (port index) it was queued for */
     uint64_t cookie;
     uint8_t tx_info[8];   /* HWSIM_ATTR_TX_INFO as it came */
+    uint8_t tx_flags[12]; /* HWSIM_ATTR_TX_INFO_FLAGS as it came */
 };
 
 /* The last frame put on the medium: when, and whose.  One for the daemon, shared by

@@ -79,7 +79,7 @@ def parse_frame(data: bytes, family: int) -> tuple[bytes, bytes, int, int, bytes
     if not lib.fp_parse_frame(data, len(data), family, f):
         return None
     return (data[f.hw_off:f.hw_off + 6], data[f.frame_off:f.frame_off + f.frame_len], f.flags, f.freq,
-            bytes(f.tx_info), f.cookie)
+            bytes(f.tx_info) + bytes(f.tx_flags), f.cookie)
 
 
 class FastConnection(Connection):

@@ -367,7 +367,8 @@ def _kernel_frame(req: bytes, flags: int, seq: int, pid: int, family: int) -> Me
 
 def kernel_frame_fields(data: bytes, family: int) -> tuple[bytes, bytes, int, int, bytes, int] | None:
     """A datagram holding just one FRAME laid out as mac80211_hwsim_tx_frame_nl() builds
-    it: (transmitter, frame, flags, freq, TX_INFO's 8 bytes, cookie), no object built;
+    it: (transmitter, frame, flags, freq, TX_INFO's 8 bytes and TX_INFO_FLAGS' 12, cookie),
+    no object built;
     None for anything else (then `decode` decides).  The policy's checks hold: the
     lengths are the layout's, and TX_INFO's bytes are taken as they come, as the kernel's
     NLA_BINARY policy does (the caller reads at most 4 rates from them)."""
@@ -385,8 +386,8 @@ def kernel_frame_fields(data: bytes, family: int) -> tuple[bytes, bytes, int, in
     if (data[off:off + 4] + data[off + 8:off + 12] + data[off + 16:off + 20] + data[off + 28:off + 32]
             + data[off + 44:off + 48]) != _FRAME_TAIL_HDRS:
         return None
-    fl, freq, txi, _txf, cookie = _FRAME_TAIL.unpack_from(data, off)
-    return hw, data[36:32 + flen], fl, freq, txi, cookie
+    fl, freq, txi, txf, cookie = _FRAME_TAIL.unpack_from(data, off)
+    return hw, data[36:32 + flen], fl, freq, txi + txf, cookie
 
 
 _TYPE = struct.Struct("=H")

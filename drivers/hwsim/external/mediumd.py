@@ -72,12 +72,14 @@ DELAY_SLOTS = 2 * 15  # 2 * aCWmin: the random delay before a beacon (or a frame
 
 
 _ONE_TRY = ((0, 1),)  # a frame without a rate chain: one try at the lowest rate
-_NO_TX_INFO = genl.pack_tx_info(())
-_RATES: dict[bytes, tuple[tuple[int, int], ...]] = {}  # TX_INFO bytes -> the chain (a medium sees few)
+_NO_TX_INFO = genl.pack_tx_info(()) + genl.pack_tx_info_flags(())
+# TX_INFO and TX_INFO_FLAGS bytes -> the chain and its rate flags (a medium sees few)
+_RATES: dict[bytes, tuple[tuple[tuple[int, int], ...], tuple[int, ...]]] = {}
 
 
 def _rate_chain(txi: bytes) -> tuple[tuple[int, int], ...]:
-    """TX_INFO's {s8 idx; u8 count} entries up to the first idx < 0 (a count of 0 taken as 1)."""
+    """TX_INFO's {s8 idx; u8 count} entries (`txi`'s first 8 bytes) up to the first
+    idx < 0 (a count of 0 taken as 1)."""
     out = []
     for k in range(0, min(len(txi), 8) & ~1, 2):
         idx = txi[k] - 256 if txi[k] > 127 else txi[k]
@@ -85,6 +87,14 @@ def _rate_chain(txi: bytes) -> tuple[tuple[int, int], ...]:
             break
         out.append((idx, max(txi[k + 1], 1)))
     return tuple(out) or _ONE_TRY
+
+
+def _rate_flags(txi: bytes, n: int) -> tuple[int, ...]:
+    """The hwsim_tx_rate_flags of the chain's first n entries, from TX_INFO_FLAGS'
+    {s8 idx; u16 flags} entries (`txi`'s bytes 8..19; absent: 0): MCS, VHT MCS,
+    channel width, short guard interval (kernel/rates.py)."""
+    txf = txi[8:20]
+    return tuple(txf[3 * k + 1] | txf[3 * k + 2] << 8 if 3 * k + 3 <= len(txf) else 0 for k in range(n))
 
 
 def _errname(code: int) -> str:
@@ -577,13 +587,15 @@ class MediumDaemon:
                            peer.name)
             return
         self.stats["frames"] += 1
-        txi = a.get(Attr.TX_INFO)
+        txi, txf = a.get(Attr.TX_INFO), a.get(Attr.TX_INFO_FLAGS)
         self._tx(peer, hw, frame, a.get(Attr.FLAGS, 0), a.get(Attr.FREQ) or 0,
-                 genl.pack_tx_info(txi) if txi is not None else _NO_TX_INFO, a[Attr.COOKIE])
+                 genl.pack_tx_info(txi if txi is not None else ()) + genl.pack_tx_info_flags(txf or ()),
+                 a[Attr.COOKIE])
 
     def _tx(self, peer: Peer, hw: bytes, frame: bytes, flags: int, freq: int, txi: bytes,
             cookie: int) -> None:
-        """A radio's frame (TX_INFO as its 8 bytes) onto the medium; its status comes back later."""
+        """A radio's frame (`txi`: TX_INFO's 8 bytes, then TX_INFO_FLAGS' 12) onto the medium;
+        its status comes back later."""
         r = self.stations.radios.get((peer.index, hw))
         if r is None or not r.confirmed:
             if self._steady:
@@ -598,11 +610,13 @@ class MediumDaemon:
                 # a radio the tables have no room for: answered unsent, so it never waits
                 self._answer_unsent(peer, hw, flags, cookie, txi)
                 return
-        rates = _RATES.get(txi)
-        if rates is None:
+        chain = _RATES.get(txi)
+        if chain is None:
             if len(_RATES) >= 1024:
                 _RATES.clear()
-            rates = _RATES[txi] = _rate_chain(txi)
+            rates = _rate_chain(txi)
+            chain = _RATES[txi] = (rates, () if rates is _ONE_TRY else _rate_flags(txi, len(rates)))
+        rates, rflags = chain
         fid = -errno.ENODEV
         peer.stats["frames"] += 1
         if r.station is not None and peer.inflight < peer.quota:
@@ -641,9 +655,9 @@ class MediumDaemon:
             put = False
             if at > now:
                 self._held[r.station] = at
-                self.sched.call_at(at, self._put, peer, port, hw, frame, rates, flags, cookie)
+                self.sched.call_at(at, self._put, peer, port, hw, frame, rates, rflags, flags, cookie)
             else:
-                put = self._put(peer, port, hw, frame, rates, flags, cookie)
+                put = self._put(peer, port, hw, frame, rates, rflags, flags, cookie)
             fid = 0  # on the medium, or answered unsent
             if freq and frame[0] & 0xFC == 0x40 and frame[4] & 1:
                 # A probe request to all: the radio scans (or a P2P device searches) and will
@@ -669,12 +683,12 @@ class MediumDaemon:
             self._answer_unsent(peer, hw, flags, cookie, txi)
 
     def _put(self, peer: Peer, port: MediumPort, hw: bytes, frame: bytes,
-             rates: tuple[tuple[int, int], ...], flags: int, cookie: int) -> bool:
+             rates: tuple[tuple[int, int], ...], rflags: tuple[int, ...], flags: int, cookie: int) -> bool:
         """The frame onto the medium, its status to come; answered unsent if the medium refuses it.
         Whether the medium took it."""
         if peer.closed:
             return False  # held back, and its driver has gone meanwhile
-        fid = port.transmit(frame, rates, no_ack=bool(flags & genl.TX_CTL_NO_ACK))
+        fid = port.transmit(frame, rates, no_ack=bool(flags & genl.TX_CTL_NO_ACK), rate_flags=rflags)
         if fid < 0:
             peer.inflight -= 1
             if fid == -errno.ENOBUFS:  # the radio's queue in the medium is full (the kernel's bound)

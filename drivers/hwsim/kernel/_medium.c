@@ -167,14 +167,73 @@ struct med_event *med_i_emit(struct medium *m)
 }
 
 /* -- airtime, rates, channels ----------------------------------------------------- */
+/* hwsim_tx_rate_flags (mac80211_hwsim.h) */
+#define RC_MCS 0x008u
+#define RC_40_MHZ 0x020u
+#define RC_SHORT_GI 0x080u
+#define RC_VHT_MCS 0x100u
+#define RC_80_MHZ 0x200u
+#define RC_160_MHZ 0x400u
+
+static const uint32_t N_SD[4] = {52, 108, 234, 468};         /* data subcarriers by bandwidth */
+static const uint32_t BITS6[10] = {3, 6, 9, 12, 18, 24, 27, 30, 36, 40}; /* bits/subcarrier x code rate x 6 */
+static const uint32_t LEGACY_OF_MCS[10] = {4, 6, 7, 8, 9, 10, 11, 11, 11, 11};
+
+uint32_t med_i_tidx(int32_t idx, uint32_t fl, uint32_t freq)
+{
+    uint32_t mcs, nss, vht;
+    if (fl & RC_VHT_MCS) {
+        if (idx < 0 || idx > 0x7F || (idx & 0xF) > 9) return MED_BAD_RATE;
+        mcs = (uint32_t)idx & 0xF; nss = (((uint32_t)idx >> 4) & 7) + 1; vht = 1;
+    } else if (fl & RC_MCS) {
+        if (idx < 0 || idx > 31) return MED_BAD_RATE;
+        mcs = (uint32_t)idx & 7; nss = ((uint32_t)idx >> 3) + 1; vht = 0;
+    } else {
+        int32_t t = freq > 5000 ? idx + 4 : idx;
+        return t >= 0 && t < MED_NRATES ? (uint32_t)t : MED_BAD_RATE;
+    }
+    uint32_t bw = fl & RC_160_MHZ ? 3 : fl & RC_80_MHZ ? 2 : fl & RC_40_MHZ ? 1 : 0;
+    uint32_t sgi = fl & RC_SHORT_GI ? 1 : 0;
+    return MED_MCS_CODE | vht << 14 | sgi << 13 | bw << 11 | (nss - 1) << 4 | mcs;
+}
+
 uint64_t med_airtime_ns(uint32_t tidx, uint32_t len)
 {
+    if (MED_IS_MCS(tidx)) { /* HT mixed format / VHT: preamble, then 4 us (3.6 us) symbols */
+        uint32_t mcs = tidx & 0xF, nss = ((tidx >> 4) & 7) + 1, bw = (tidx >> 11) & 3;
+        uint32_t sgi = (tidx >> 13) & 1, vht = (tidx >> 14) & 1;
+        uint64_t ndbps = N_SD[bw] * nss * BITS6[mcs] / 6;
+        uint64_t nes = (ndbps + 1199) / 1200;
+        uint64_t nltf = nss > 2 ? nss + (nss & 1) : nss;
+        uint64_t pre = (vht ? 36 : 32) + 4 * nltf;
+        uint64_t bits = 16 + 8ULL * (len + 4 * vht) + 6 * nes;
+        uint64_t nsym = (bits + ndbps - 1) / ndbps;
+        uint64_t data = sgi ? (nsym * 3600 + 3999) / 4000 * 4000 : nsym * 4000;
+        return pre * 1000ULL + data;
+    }
     if (tidx >= MED_NRATES) tidx = MED_NRATES - 1;
     uint64_t rate = MED_RATES_100K[tidx];
     if (tidx < 4) /* DSSS/CCK: long PLCP preamble and header, then the PSDU */
         return (192 + (8ULL * len * 10 + rate - 1) / rate) * 1000ULL;
     /* OFDM: preamble 16 + SIGNAL 4 + 4 us symbols of SERVICE+PSDU+tail */
     return (16 + 4 + 4 * (((16 + 8ULL * len + 6) * 10 + 4 * rate - 1) / (4 * rate))) * 1000ULL;
+}
+
+/* ACKs go at the highest mandatory rate not above the data rate (1/2 Mb/s
+ * for DSSS/CCK, 6/12/24 Mb/s for OFDM; an MCS by its one-stream 20 MHz rate). */
+uint32_t med_i_ack_tidx(uint32_t tidx)
+{
+    if (MED_IS_MCS(tidx)) tidx = LEGACY_OF_MCS[tidx & 0xF];
+    if (tidx < 4) return tidx >= 1 ? 1 : 0;
+    return tidx >= 8 ? 8 : tidx >= 6 ? 6 : 4;
+}
+
+/* HWSIM_ATTR_RX_RATE: the kernel takes a legacy index of the band only, so an
+ * MCS frame is told at the legacy OFDM rate of its modulation and code. */
+uint32_t med_i_rx_rate(uint32_t tidx, uint32_t freq)
+{
+    if (MED_IS_MCS(tidx)) tidx = LEGACY_OF_MCS[tidx & 0xF];
+    return freq > 5000 && tidx >= 4 ? tidx - 4 : tidx;
 }
 
 int med_i_accepts(const struct radio *r, const struct med_txreq *q, int owns)
@@ -242,9 +301,9 @@ void med_set_params(struct medium *m, double noise_dbm, double cca_dbm, double f
 int med_set_per_table(struct medium *m, const double *table, uint32_t npts, double step_db)
 {
     if (npts < 2 || !(step_db > 0)) return -EINVAL;
-    double *t = malloc(sizeof(double) * MED_NRATES * npts);
+    double *t = malloc(sizeof(double) * MED_PER_ROWS * npts);
     if (!t) return -ENOMEM;
-    memcpy(t, table, sizeof(double) * MED_NRATES * npts);
+    memcpy(t, table, sizeof(double) * MED_PER_ROWS * npts);
     free(m->per_tab);
     m->per_tab = t; m->per_npts = npts; m->per_step = step_db;
     return 0;
@@ -330,8 +389,15 @@ void med_i_finish(struct medium *m, uint32_t s, uint8_t flags, int32_t ack_signa
  * 1 - (1 - Pu)^(8 len) as -expm1(8 len L).  reference.py does the same. */
 double med_i_per(const struct medium *m, double sinr_db, uint32_t tidx, uint32_t len)
 {
-    if (sinr_db <= 0.0 || tidx >= MED_NRATES || !m->per_tab) return 1.0;
-    const double *row = m->per_tab + (size_t)tidx * m->per_npts;
+    uint32_t prow = tidx;
+    if (MED_IS_MCS(tidx)) {
+        /* a wider channel gathers more noise, streams share the power (rates.snr_offset_db) */
+        uint32_t k = (1u << ((tidx >> 11) & 3)) * (((tidx >> 4) & 7) + 1);
+        if (k > 1) sinr_db = sinr_db - 10.0 * log10((double)k);
+        prow = MED_NRATES + (tidx & 0xF);
+    }
+    if (sinr_db <= 0.0 || prow >= MED_PER_ROWS || !m->per_tab) return 1.0;
+    const double *row = m->per_tab + (size_t)prow * m->per_npts;
     double x = sinr_db / m->per_step, lg;
     if (x >= (double)(m->per_npts - 1)) {
         lg = row[m->per_npts - 1];

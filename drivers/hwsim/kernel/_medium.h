@@ -76,6 +76,7 @@ struct med_txreq {
     uint8_t ac;             /* MED_AC_* */
     int8_t rate_idx[4];     /* multi-rate retry chain, -1 ends */
     uint8_t rate_count[4];  /* tries per entry */
+    uint16_t rate_flags[4]; /* hwsim_tx_rate_flags per entry (MCS, VHT_MCS, width, short GI) */
 };
 
 struct med_event {
@@ -85,7 +86,7 @@ struct med_event {
     uint32_t radio;         /* RX: receiver; STATUS: transmitter */
     int32_t signal;         /* RX: dBm; STATUS: ACK signal in dBm, 0 if none */
     uint32_t freq;          /* MHz the frame was sent on */
-    uint8_t rate_idx;       /* RX: rate index used */
+    uint8_t rate_idx;       /* RX: hwsim (legacy) rate index to report, an MCS's by its modulation */
     uint8_t flags;          /* MED_RXF_* / MED_STF_* */
     int8_t rates[4];        /* STATUS: the chain as requested */
     uint8_t tries[4];       /* STATUS: tries made per entry */
@@ -118,7 +119,8 @@ uint32_t med_mode(struct medium *m);
 /* Physical and MAC parameters (MODELED). */
 void med_set_params(struct medium *m, double noise_dbm, double cca_dbm, double fading_coef,
                     int interference);
-/* table[12 * npts]: log(1 - Pu) at SNR = i * step_db (model.per_table). */
+/* table[22 * npts]: log(1 - Pu) at SNR = i * step_db (model.per_table): the 12
+ * legacy rates, then MCS 0..9. */
 int med_set_per_table(struct medium *m, const double *table, uint32_t npts, double step_db);
 
 /* Radios: indices are dense and never reused. */
@@ -173,10 +175,11 @@ uint64_t med_num_overlaps(struct medium *m);
 int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now_ns);
 /* med_tx with the request's fields as arguments (one call from Python):
  * rate_idx and rate_count hold the four chain entries, one octet each,
- * entry k in bits 8k..8k+7. */
+ * entry k in bits 8k..8k+7; rate_flags their flags, entry k in bits 16k..16k+15. */
 int64_t med_tx_fields(struct medium *m, uint32_t radio, uint32_t length, uint64_t addr1, uint64_t addr2,
                       uint64_t addr3, uint64_t bssid, uint32_t freq, uint32_t kind, uint32_t flags,
-                      uint32_t ac, uint32_t rate_idx, uint32_t rate_count, uint64_t now_ns);
+                      uint32_t ac, uint32_t rate_idx, uint32_t rate_count, uint64_t rate_flags,
+                      uint64_t now_ns);
 /* Time of the next internal event that does anything, UINT64_MAX if none
  * (backoff expiries made stale by a freeze are discarded). */
 uint64_t med_next_time(struct medium *m);

@@ -155,19 +155,16 @@ static inline uint32_t med_i_rxfreq(const struct radio *r)
     return r->state == MED_RADIO_OFFCHAN && r->tmp_freq ? r->tmp_freq : r->freq;
 }
 
-/* hwsim rate index -> rate table index: 5 GHz has no DSSS/CCK rates */
-static inline uint32_t med_i_tidx(uint32_t rate_idx, uint32_t freq)
-{
-    return freq > 5000 ? rate_idx + 4 : rate_idx;
-}
-
-/* ACKs go at the highest mandatory rate not above the data rate (1/2 Mb/s
- * for DSSS/CCK, 6/12/24 Mb/s for OFDM). */
-static inline uint32_t med_i_ack_tidx(uint32_t tidx)
-{
-    if (tidx < 4) return tidx >= 1 ? 1 : 0;
-    return tidx >= 8 ? 8 : tidx >= 6 ? 6 : 4;
-}
+/* A rate's table index (rates.py): 0..11 legacy, MED_MCS_CODE | vht << 14 |
+ * sgi << 13 | bw << 11 | (nss - 1) << 4 | mcs for HT/VHT, MED_BAD_RATE if the
+ * (index, flags) pair names no rate. */
+#define MED_MCS_CODE 0x8000u
+#define MED_BAD_RATE 0xFFFFFFFFu
+#define MED_PER_ROWS (MED_NRATES + 10)
+#define MED_IS_MCS(t) (((t) & MED_MCS_CODE) && (t) != MED_BAD_RATE)
+uint32_t med_i_tidx(int32_t rate_idx, uint32_t rc_flags, uint32_t freq);
+uint32_t med_i_ack_tidx(uint32_t tidx);
+uint32_t med_i_rx_rate(uint32_t tidx, uint32_t freq);
 
 /* Channel separation index into MED_ACI_LIN, or -1 if they never interfere. */
 static inline int med_i_chan_sep(uint32_t f1, uint32_t f2)

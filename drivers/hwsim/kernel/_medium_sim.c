@@ -38,7 +38,8 @@ static void perfect_tx(struct medium *m, uint32_t s, struct frame *f)
         acked |= owns;
         if (!med_i_accepts(rr, q, owns)) { m->c.filtered++; continue; }
         m->c.deliveries++;
-        emit_rx(m, r, f, (uint32_t)q->rate_idx[0], -50 + sr->txpower, 0);
+        emit_rx(m, r, f, med_i_rx_rate(med_i_tidx(q->rate_idx[0], q->rate_flags[0], q->freq), q->freq),
+                -50 + sr->txpower, 0);
     }
     f->tries[0] = 1;
     m->c.attempts++;
@@ -283,7 +284,7 @@ static void start_data(struct medium *m, uint32_t s)
 {
     struct radio *r = &m->radios[s];
     struct frame *f = &m->frames[r->cur];
-    uint32_t tidx = med_i_tidx((uint32_t)f->req.rate_idx[f->stage], f->req.freq);
+    uint32_t tidx = med_i_tidx(f->req.rate_idx[f->stage], f->req.rate_flags[f->stage], f->req.freq);
     int retry = f->attempts > 0;
     f->tries[f->stage]++;
     f->attempts++;
@@ -324,7 +325,7 @@ static void data_end(struct medium *m, const struct tx *t)
     uint32_t sgrp = m->radios[s].group;
     int needs_ack = (q->flags & MED_TXF_NEEDS_ACK) && !MED_IS_GROUP(q->addr1);
     int64_t acker = -1;
-    uint32_t rate = (uint32_t)q->rate_idx[f->stage];
+    uint32_t rate = med_i_rx_rate(t->tidx, t->freq);
     judge_prepare(m, t);
     m->hit = 0;
     const struct links *l = &m->links[s];
@@ -449,7 +450,7 @@ int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now)
     if (r->state == MED_RADIO_STOPPED) return -ENETDOWN;
     uint32_t freq = req->freq ? req->freq : med_i_rxfreq(r);
     for (int k = 0; k < 4 && req->rate_idx[k] >= 0 && req->rate_count[k]; k++)
-        if (med_i_tidx((uint32_t)req->rate_idx[k], freq) >= MED_NRATES) return -EINVAL;
+        if (med_i_tidx(req->rate_idx[k], req->rate_flags[k], freq) == MED_BAD_RATE) return -EINVAL;
     if (m->mode == MED_MODELED && r->qlen[req->ac] >= MED_QUEUE_CAP) { m->c.queue_drops++; return -ENOBUFS; }
     int32_t fi = med_i_frame_alloc(m);
     if (fi < 0) return -ENOMEM;
@@ -460,7 +461,7 @@ int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now)
     /* the chain ends at its first empty entry */
     for (int k = 0, end = 0; k < 4; k++) {
         end |= f->req.rate_idx[k] < 0 || !f->req.rate_count[k];
-        if (end) { f->req.rate_idx[k] = -1; f->req.rate_count[k] = 0; }
+        if (end) { f->req.rate_idx[k] = -1; f->req.rate_count[k] = 0; f->req.rate_flags[k] = 0; }
     }
     if (MED_IS_GROUP(req->addr1)) f->req.flags &= (uint8_t)~MED_TXF_NEEDS_ACK;
     f->id = m->next_id++;
@@ -481,14 +482,15 @@ int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now)
 
 int64_t med_tx_fields(struct medium *m, uint32_t radio, uint32_t length, uint64_t addr1, uint64_t addr2,
                       uint64_t addr3, uint64_t bssid, uint32_t freq, uint32_t kind, uint32_t flags,
-                      uint32_t ac, uint32_t rate_idx, uint32_t rate_count, uint64_t now)
+                      uint32_t ac, uint32_t rate_idx, uint32_t rate_count, uint64_t rate_flags, uint64_t now)
 {
     if (kind > 255 || flags > 255 || ac > 255) return -EINVAL;
     struct med_txreq q = {addr1, addr2, addr3, bssid, radio, length, freq, (uint8_t)kind, (uint8_t)flags,
-                          (uint8_t)ac, {0}, {0}};
+                          (uint8_t)ac, {0}, {0}, {0}};
     for (int k = 0; k < 4; k++) {
         q.rate_idx[k] = (int8_t)(uint8_t)(rate_idx >> (8 * k));
         q.rate_count[k] = (uint8_t)(rate_count >> (8 * k));
+        q.rate_flags[k] = (uint16_t)(rate_flags >> (16 * k));
     }
     return med_tx(m, &q, now);
 }

@@ -63,9 +63,7 @@ class CKernel:
         lib.med_set_params(self._m, noise_dbm, cca_dbm, fading, int(interference))
 
     def set_per_table(self, table: NDArray[np.float64], step_db: float) -> None:
-        t = np.ascontiguousarray(table, dtype=np.float64)
-        if t.ndim != 2 or t.shape[0] != 12:
-            raise ValueError("the PER table has 12 rows")
+        t = np.ascontiguousarray(model.with_mcs_rows(table), dtype=np.float64)
         _check(lib.med_set_per_table(self._m, ffi.from_buffer("double[]", t), t.shape[1], step_db),
                "per table")
 
@@ -154,8 +152,13 @@ class CKernel:
             shift += 8
         if shift < 32:  # the chain ends here: index -1
             idx |= (0xFFFF_FFFF >> shift) << shift
+        fl = 0
+        for k, f in enumerate(req.rate_flags[:4]):
+            if not 0 <= f < 0x10000:
+                return -errno.EINVAL
+            fl |= f << (16 * k)
         return lib.med_tx_fields(self._m, req.radio, req.length, req.addr1, req.addr2, req.addr3, req.bssid,
-                                 req.freq, req.kind, req.flags, req.ac, idx, cnt, now_ns)
+                                 req.freq, req.kind, req.flags, req.ac, idx, cnt, fl, now_ns)
 
     def next_time(self) -> int | None:
         t = lib.med_next_time(self._m)

@@ -59,6 +59,7 @@ class TxReq(NamedTuple):
     flags: int = 0
     ac: int = AC_BE
     rates: tuple[tuple[int, int], ...] = ((0, 1),)
+    rate_flags: tuple[int, ...] = ()  # hwsim_tx_rate_flags of each chain entry (rates.py); none: 0
 
 
 class MedEvent(NamedTuple):

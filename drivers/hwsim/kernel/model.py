@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from . import rates
+
 NOISE_DBM = -91.0
 SPEED_OF_LIGHT = 299_792_458.0
 DEFAULT_FREQ_MHZ = 2412
@@ -27,16 +29,23 @@ MIN_DISTANCE_M = 1.0
 SNR_NONE = -1000.0
 
 # Rate table in 100 kbps (mac80211_hwsim's hwsim_rates); 5 GHz uses 4..11.
-RATES_100KBPS = (10, 20, 55, 110, 60, 90, 120, 180, 240, 360, 480, 540)
+RATES_100KBPS = rates.RATES_100KBPS
 # (M of the QAM/PSK constellation, code rate) per table index (REFERENCE §4).
 _MODULATION = ((2, "1/2"), (2, "1/2"), (2, "1/2"), (4, "1/2"),
                (2, "1/2"), (2, "3/4"), (4, "1/2"), (4, "3/4"),
                (16, "1/2"), (16, "3/4"), (64, "2/3"), (64, "3/4"))
-_D_FREE = {"1/2": 10, "2/3": 6, "3/4": 5}
+# HT/VHT MCS 0..9 (the PER table's rows after the legacy ones, rates.per_row)
+_MODULATION_MCS = ((2, "1/2"), (4, "1/2"), (4, "3/4"), (16, "1/2"), (16, "3/4"),
+                   (64, "2/3"), (64, "3/4"), (64, "5/6"), (256, "3/4"), (256, "5/6"))
+_D_FREE = {"1/2": 10, "2/3": 6, "3/4": 5, "5/6": 4}
 _A_D = {
     "1/2": (11, 0, 38, 0, 193, 0, 1331, 0, 7275, 0),
     "2/3": (1, 16, 48, 158, 642, 2435, 9174, 34701, 131533, 499312),
     "3/4": (8, 31, 160, 892, 4512, 23297, 120976, 624304, 3229885, 16721329),
+    # the rate-5/6 code punctured from the same K = 7 mother code (Haccoun and
+    # Begin, "High-rate punctured convolutional codes for Viterbi and sequential
+    # decoding", IEEE Trans. Commun. 37(11), 1989)
+    "5/6": (14, 69, 654, 4996, 39677, 314973, 2503576, 19875546, 157824160, 1253169928),
 }
 
 
@@ -181,22 +190,35 @@ _LOG_FLOOR = -700.0
 
 
 def per_table(step_db: float = PER_TABLE_STEP_DB, max_db: float = PER_TABLE_MAX_DB) -> NDArray[np.float64]:
-    """(12, k) table of log(1 - Pu) at SNR = i * step_db for every table rate.
+    """(22, k) table of log(1 - Pu) at SNR = i * step_db: the 12 legacy table
+    rates, then MCS 0..9 (`rates.per_row`).
 
     The kernel interpolates it linearly and takes PER = -expm1(8 len L), which
     equals `per()` at the grid points.
     """
     snr = np.arange(0, int(round(max_db / step_db)) + 1, dtype=np.float64) * step_db
     done: dict[tuple[int, str], NDArray[np.float64]] = {}  # rates of one modulation and code share a row
-    for m, code in _MODULATION:
+    for m, code in _MODULATION + _MODULATION_MCS:
         if (m, code) not in done:
             pu = first_event_error(bit_error_rate(snr, m), code)
             with np.errstate(divide="ignore"):
                 done[(m, code)] = np.maximum(np.log1p(-pu), _LOG_FLOOR)
-    table = np.vstack([done[mc] for mc in _MODULATION])
+    table = np.vstack([done[mc] for mc in _MODULATION + _MODULATION_MCS])
     # SNR <= 0 dB (PER 1 in per.c) is decided before the lookup; column 0
     # holds the limit from above so interpolation just past 0 dB is right.
     return np.ascontiguousarray(table)
+
+
+def with_mcs_rows(table: ArrayLike) -> NDArray[np.float64]:
+    """A PER table as the kernel takes it: a (22, k) table as it is; a (12, k) one
+    (legacy rates only, as wmediumd's PER files) gives each MCS the row of the legacy
+    OFDM rate of its modulation and code (MCS 7 to 9, past 54 Mb/s: 54 Mb/s's)."""
+    t = np.asarray(table, dtype=np.float64)
+    if t.ndim != 2 or t.shape[0] not in (rates.NRATES, rates.PER_ROWS):
+        raise ValueError(f"the PER table has {rates.NRATES} or {rates.PER_ROWS} rows")
+    if t.shape[0] == rates.NRATES:
+        t = np.vstack([t, t[list(rates.LEGACY_OF_MCS)]])
+    return t
 
 
 @functools.cache

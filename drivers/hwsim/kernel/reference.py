@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import model
+from . import model, rates
 from .medtypes import (
     ADDR_BSS,
     ADDR_OWN,
@@ -92,19 +92,8 @@ class Xoshiro256:
         return (self.next() >> 11) * 2.0**-53
 
 
-def airtime_ns(tidx: int, length: int) -> int:
-    """Airtime of `length` bytes (FCS included) at a rate-table index."""
-    tidx = min(tidx, 11)
-    rate = model.RATES_100KBPS[tidx]
-    if tidx < 4:
-        return (192 + (8 * length * 10 + rate - 1) // rate) * 1000
-    return (16 + 4 + 4 * (((16 + 8 * length + 6) * 10 + 4 * rate - 1) // (4 * rate))) * 1000
-
-
-def ack_tidx(tidx: int) -> int:
-    if tidx < 4:
-        return 1 if tidx >= 1 else 0
-    return 8 if tidx >= 8 else 6 if tidx >= 6 else 4
+airtime_ns = rates.airtime_ns
+ack_tidx = rates.ack_tidx
 
 
 def chan_sep(f1: int, f2: int) -> int:
@@ -146,7 +135,8 @@ class _Radio:
 
 
 class _Frame:
-    __slots__ = ("req", "id", "stage", "attempts", "tries", "rate_idx", "rate_count", "flags", "freq")
+    __slots__ = ("req", "id", "stage", "attempts", "tries", "rate_idx", "rate_count", "rate_flags", "flags",
+                 "freq")
 
     def __init__(self, req: TxReq, fid: int, freq: int) -> None:
         self.req = req
@@ -156,11 +146,13 @@ class _Frame:
         self.tries = [0, 0, 0, 0]
         idx = [-1] * 4
         cnt = [0] * 4
+        fl = [0] * 4
         for k, (i, c) in enumerate(req.rates[:4]):
             if i < 0 or not c:
                 break
             idx[k], cnt[k] = i, c
-        self.rate_idx, self.rate_count = idx, cnt
+            fl[k] = req.rate_flags[k] if k < len(req.rate_flags) else 0
+        self.rate_idx, self.rate_count, self.rate_flags = idx, cnt, fl
         self.flags = req.flags & ~TXF_NEEDS_ACK if is_group(req.addr1) else req.flags
 
 
@@ -225,7 +217,7 @@ class RefKernel:
         return 0.0 if link is None else self._mw(link[0])
 
     def set_per_table(self, table: NDArray[np.float64], step_db: float) -> None:
-        self.per_tab = [[float(x) for x in row] for row in np.asarray(table, dtype=np.float64)]
+        self.per_tab = [[float(x) for x in row] for row in model.with_mcs_rows(table)]
         self.per_step = step_db
 
     def add_radio(self) -> int:
@@ -328,7 +320,11 @@ class RefKernel:
     def _per(self, sinr: float, tidx: int, length: int) -> float:
         if self.per_tab is None:
             return 1.0
-        return model.per_from_table(self.per_tab, sinr, tidx, length, self.per_step)
+        if rates.is_mcs(tidx):
+            off = rates.snr_offset_db(tidx)
+            if off:
+                sinr = sinr - off
+        return model.per_from_table(self.per_tab, sinr, rates.per_row(tidx), length, self.per_step)
 
     def _status(self, s: int, f: _Frame, flags: int, sig: int) -> None:
         self.out.append(MedEvent(self.now, f.id, EV_STATUS, s, sig, f.freq, 0, flags,
@@ -368,7 +364,8 @@ class RefKernel:
                 c["filtered"] += 1
                 continue
             c["deliveries"] += 1
-            self.out.append(MedEvent(self.now, f.id, EV_RX, r, -50 + sr.txpower, f.freq, f.rate_idx[0], 0,
+            rx_rate = rates.rx_rate_idx(rates.code(f.rate_idx[0], f.rate_flags[0], f.freq), f.freq)
+            self.out.append(MedEvent(self.now, f.id, EV_RX, r, -50 + sr.txpower, f.freq, rx_rate, 0,
                                      (0, 0, 0, 0), (0, 0, 0, 0)))
         f.tries[0] = 1
         c["attempts"] += 1
@@ -517,7 +514,7 @@ class RefKernel:
         r = self.radios[s]
         f = r.cur
         assert f is not None
-        tidx = model.table_index(f.rate_idx[f.stage], f.freq)
+        tidx = rates.code(f.rate_idx[f.stage], f.rate_flags[f.stage], f.freq)
         retry = f.attempts > 0
         f.tries[f.stage] += 1
         f.attempts += 1
@@ -533,7 +530,7 @@ class RefKernel:
         sgrp = self.radios[s].group
         needs_ack = bool(f.flags & TXF_NEEDS_ACK) and not is_group(q.addr1)
         acker = -1
-        rate = f.rate_idx[f.stage]
+        rate = rates.rx_rate_idx(t.tidx, t.freq)
         c = self.c
         row = self.links[s]
         self.hit = False
@@ -621,10 +618,12 @@ class RefKernel:
         if r.state == RADIO_STOPPED:
             return -errno.ENETDOWN
         freq = req.freq or r.rxfreq
-        for i, c in req.rates[:4]:
+        if any(not 0 <= fl < 0x10000 for fl in req.rate_flags[:4]):
+            return -errno.EINVAL
+        for k, (i, c) in enumerate(req.rates[:4]):
             if i < 0 or not c:
                 break
-            if model.table_index(i, freq) >= 12:
+            if rates.code(i, req.rate_flags[k] if k < len(req.rate_flags) else 0, freq) == rates.BAD:
                 return -errno.EINVAL
         if self.mode == MODELED and len(r.queues[req.ac]) >= QUEUE_CAP:
             self.c["queue_drops"] += 1

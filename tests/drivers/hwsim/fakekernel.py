@@ -207,15 +207,17 @@ class FakeKernel:
                 break
 
     def tx(self, radio_id: int, frame: bytes, *, freq: int | None = None, rates=((0, 1),),
-           flags: int = genl.TX_CTL_REQ_TX_STATUS) -> int:
-        """The radio transmits: FRAME to the medium with a new cookie, pending until its status."""
+           flags: int = genl.TX_CTL_REQ_TX_STATUS, rate_flags: tuple[int, ...] = ()) -> int:
+        """The radio transmits: FRAME to the medium with a new cookie, pending until its status
+        (`rate_flags`: each rate's hwsim_tx_rate_flags, as TX_INFO_FLAGS carries them)."""
         r = self.radios[radio_id]
         if freq is not None:
             r.freq = freq
         r.cookie += 1
         r.pending[r.cookie] = frame
         self._send(genl.encode_frame(self.family, r.hw, frame, flags, r.freq, genl.pack_tx_info(rates),
-                                     genl.pack_tx_info_flags([(i, 0) for i, _ in rates]), r.cookie))
+                                     genl.pack_tx_info_flags([(i, rate_flags[k] if k < len(rate_flags) else 0)
+                                                              for k, (i, _) in enumerate(rates)]), r.cookie))
         return r.cookie
 
     def notify(self, msg: Message) -> None:

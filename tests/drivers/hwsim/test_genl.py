@@ -358,12 +358,13 @@ def test_the_daemon_s_frame_fields_agree_with_decode_or_step_aside(flips, cut):
     hw, frame, flags, freq, txi, cookie = fields
     assert (hw, frame, flags, freq, cookie) == (a[Attr.ADDR_TRANSMITTER], a[Attr.FRAME], a[Attr.FLAGS],
                                                 a[Attr.FREQ], a[Attr.COOKIE])
-    assert genl.pack_tx_info(a[Attr.TX_INFO]) == txi
+    assert genl.pack_tx_info(a[Attr.TX_INFO]) + genl.pack_tx_info_flags(a[Attr.TX_INFO_FLAGS]) == txi
 
 
 def test_the_daemon_s_frame_fields_of_the_kernel_s_layout():
     assert genl.kernel_frame_fields(KERNEL_FRAME, genl.FAMILY_ID) == (
-        HW0, b"\x08\x00" + bytes(40), 5, 2437, genl.pack_tx_info(((4, 2), (0, 3))), 77)
+        HW0, b"\x08\x00" + bytes(40), 5, 2437,
+        genl.pack_tx_info(((4, 2), (0, 3))) + genl.pack_tx_info_flags(((4, 0), (0, 0))), 77)
     assert genl.kernel_frame_fields(KERNEL_FRAME, genl.FAMILY_ID + 1) is None  # another family's
     two = KERNEL_FRAME + KERNEL_FRAME  # two in one datagram: decode's
     assert genl.kernel_frame_fields(two, genl.FAMILY_ID) is None

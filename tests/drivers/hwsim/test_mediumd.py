@@ -12,6 +12,7 @@ from drivers.hwsim.external import genl
 from drivers.hwsim.external.connection import WARN_BURST
 from drivers.hwsim.external.genl import Attr, Cmd, Message
 from drivers.hwsim.external.mediumd import MediumDaemon, MediumError
+from drivers.hwsim.kernel.rates import RC_40_MHZ, RC_MCS, RC_SHORT_GI, RC_VHT_MCS
 from ic.sched import SEC, Scheduler
 
 from .fakekernel import FakeKernel
@@ -746,3 +747,39 @@ def test_frames_read_together_do_not_start_together_and_a_radio_s_stay_in_order(
         fk.pump(d, 100_000_000)
         got = [m.attrs[Attr.FRAME] for m in fk.radios[1].rx[-2:]]
         assert got[0][0] == 0x80 and got[1] == bc
+
+
+def _first_delivery_ns(cfg: str, rates, rate_flags) -> tuple[int, Message, Message]:
+    """Virtual time from a 1500-byte frame's FRAME to its delivery; the delivery and the status."""
+    fk, d = up(cfg)
+    t0 = d.sched.now_ns
+    fk.tx(0, data(mac(1), mac(0), mac(1), b"x" * 1476), rates=rates, rate_flags=rate_flags)
+    while not fk.radios[1].rx:
+        fk.pump(d, 4_000)
+        assert d.sched.now_ns - t0 < 10_000_000, "never delivered"
+    t = d.sched.now_ns - t0
+    fk.pump(d)
+    (rx,), (st,) = fk.radios[1].rx, fk.radios[0].status
+    d.close()
+    return t, rx, st
+
+
+def test_ht_and_vht_frames_take_their_mcs_airtime_and_receivers_get_a_legacy_rate(cfg):
+    """TX_INFO_FLAGS names HT/VHT MCS rates: the medium sends at them (MCS 15 is no legacy
+    rate: read without its flags it would be refused), and tells the receiver a legacy rate
+    of its band, the only kind mac80211_hwsim takes in RX_RATE."""
+    legacy, rx, st = _first_delivery_ns(cfg, ((11, 1),), ())
+    assert rx.attrs[Attr.RX_RATE] == 11
+    ht, rx, st = _first_delivery_ns(cfg, ((15, 2), (0, 1)), (RC_MCS | RC_40_MHZ | RC_SHORT_GI, 0))
+    assert rx.attrs[Attr.RX_RATE] == 11  # 64-QAM 5/6: told as 54 Mb/s
+    assert st.attrs[Attr.FLAGS] & genl.TX_STAT_ACK and st.attrs[Attr.TX_INFO][0] == (15, 1)
+    # 1500 bytes: 244 us at 54 Mb/s, 84 us at HT40 2x2 MCS 15 with the short GI
+    assert 120_000 <= legacy - ht <= 200_000
+    # no such rate: MCS 32 (HT) and MCS 10 (VHT) are answered unsent, nothing delivered
+    fk, d = up(cfg)
+    fk.tx(0, data(mac(1), mac(0), mac(1)), rates=((32, 2),), rate_flags=(RC_MCS,))
+    fk.tx(0, data(mac(1), mac(0), mac(1)), rates=((0x0A, 2),), rate_flags=(RC_VHT_MCS,))
+    fk.pump(d)
+    assert fk.radios[1].rx == [] and len(fk.radios[0].status) == 2 and fk.refused == []
+    assert all(not s.attrs[Attr.FLAGS] & genl.TX_STAT_ACK for s in fk.radios[0].status)
+    d.close()

@@ -18,11 +18,13 @@ from drivers.hwsim.external.genl import Attr, Cmd, Message
 from drivers.hwsim.external.mediumd import MediumDaemon
 from drivers.hwsim.kernel import CKernel
 from drivers.hwsim.kernel.medtypes import RADIO_STARTED
+from drivers.hwsim.kernel.rates import RC_40_MHZ, RC_80_MHZ, RC_MCS, RC_SHORT_GI, RC_VHT_MCS
 from ic.sched import MS, Scheduler
 
 from .fakekernel import FakeKernel
 
 FAMILY = 0x33
+_HT40_SGI = RC_MCS | RC_40_MHZ | RC_SHORT_GI
 
 
 def _iface(i: int) -> bytes:
@@ -74,9 +76,14 @@ def _traffic(seed: int, nradios: int) -> list[list[tuple]]:
             else:
                 burst.append(("snr", src, dst, rng.choice((5, 15, 30))))
                 continue
-            rates = rng.choice((((0, 1),), ((7, 2), (4, 2), (0, 3)), ((11, 1),), ((3, 0), (-1, 0))))
+            rates, rflags = rng.choice(((((0, 1),), ()), (((7, 2), (4, 2), (0, 3)), ()), (((11, 1),), ()),
+                                        (((3, 0), (-1, 0)), ()),
+                                        # HT: MCS 15 at 40 MHz with the short GI, then MCS 7, then 1 Mb/s
+                                        (((15, 2), (7, 2), (0, 2)), (_HT40_SGI, RC_MCS, 0)),
+                                        # VHT: 2 streams MCS 9 at 80 MHz
+                                        (((0x19, 3),), (RC_VHT_MCS | RC_80_MHZ,))))
             flags = genl.TX_CTL_REQ_TX_STATUS | (genl.TX_CTL_NO_ACK if rng.random() < 0.1 else 0)
-            burst.append(("tx", src, frame, rates, flags))
+            burst.append(("tx", src, frame, rates, flags, rflags))
         bursts.append(burst)
     return bursts
 
@@ -96,8 +103,8 @@ def _run(tmp_path, *, fast: bool, seed: int, nradios: int = 5) -> dict:
     for burst in _traffic(seed, nradios):
         for step in burst:
             if step[0] == "tx":
-                _, src, frame, rates, flags = step
-                fk.tx(src, frame, rates=rates, flags=flags)
+                _, src, frame, rates, flags, rflags = step
+                fk.tx(src, frame, rates=rates, flags=flags, rate_flags=rflags)
             elif step[0] == "move":
                 fk.radios[step[1]].freq = step[2]
             elif step[0] == "addr":

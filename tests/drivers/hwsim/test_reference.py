@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from drivers.hwsim.kernel import CKernel, model
+from drivers.hwsim.kernel import CKernel, model, rates
 from drivers.hwsim.kernel.medtypes import (
     ADDR_BSS,
     ADDR_OWN,
@@ -23,6 +23,7 @@ from drivers.hwsim.kernel.medtypes import (
     pack4,
     unpack4,
 )
+from drivers.hwsim.kernel.rates import RC_40_MHZ, RC_80_MHZ, RC_160_MHZ, RC_MCS, RC_SHORT_GI, RC_VHT_MCS
 from drivers.hwsim.kernel.reference import RefKernel, Xoshiro256, airtime_ns
 from drivers.hwsim.world import ModelSpec
 
@@ -43,9 +44,60 @@ def test_airtime_agrees():
     assert airtime_ns(0, 14) == 304_000  # at 1 Mb/s: 192 us PLCP + 112 bits
 
 
+FLAG_SETS = [RC_MCS, RC_MCS | RC_SHORT_GI, RC_MCS | RC_40_MHZ, RC_MCS | RC_40_MHZ | RC_SHORT_GI,
+             RC_VHT_MCS, RC_VHT_MCS | RC_40_MHZ, RC_VHT_MCS | RC_80_MHZ | RC_SHORT_GI,
+             RC_VHT_MCS | RC_160_MHZ]
+
+
+def test_mcs_rates_agree_with_the_kernel():
+    from drivers.hwsim.kernel._medium_cffi import lib
+    for fl in FLAG_SETS:
+        for idx in list(range(-1, 34)) + [0x19, 0x79, 0x7A, 0x80]:
+            code = rates.code(idx, fl, 5180)
+            for length in (14, 28, 1504, 2308):
+                if code != rates.BAD:
+                    assert lib.med_airtime_ns(code, length) == airtime_ns(code, length)
+    assert rates.code(32, RC_MCS, 2412) == rates.BAD  # HT MCS 0..31
+    assert rates.code(0x0A, RC_VHT_MCS, 5180) == rates.BAD  # VHT MCS 0..9
+    assert rates.code(12, 0, 2412) == rates.BAD and rates.code(8, 0, 5180) == rates.BAD
+
+
+def test_mcs_airtime_is_the_standard_s():
+    # HT20 MCS 7 (65 Mb/s), 1500 bytes: 36 us of preamble, 47 symbols of 260 bits
+    assert airtime_ns(rates.code(7, RC_MCS, 2412), 1500) == (36 + 47 * 4) * 1000
+    # the short guard interval: 47 symbols of 3.6 us, rounded up to 4 us (172 us)
+    assert airtime_ns(rates.code(7, RC_MCS | RC_SHORT_GI, 2412), 1500) == (36 + 172) * 1000
+    # HT40 MCS 15 (270 Mb/s): two LTFs, 1080 bits a symbol
+    assert airtime_ns(rates.code(15, RC_MCS | RC_40_MHZ, 2412), 1500) == (40 + 12 * 4) * 1000
+    # VHT80 2 streams MCS 9 (780 Mb/s): VHT-SIG-B, the 4-octet delimiter, 3 encoders
+    assert airtime_ns(rates.code(0x19, RC_VHT_MCS | RC_80_MHZ, 5180), 1500) == (44 + 4 * 4) * 1000
+    # faster than 54 Mb/s OFDM, as it should be, and ACKed at 24 Mb/s
+    ht = rates.code(7, RC_MCS, 2412)
+    assert airtime_ns(ht, 1500) < airtime_ns(11, 1500)
+    assert rates.ack_tidx(ht) == 8 and rates.ack_tidx(rates.code(0, RC_MCS, 2412)) == 4
+    # receivers are told a legacy rate of the band (mac80211_hwsim refuses any other)
+    assert rates.rx_rate_idx(ht, 2412) == 11
+    assert rates.rx_rate_idx(rates.code(0x19, RC_VHT_MCS, 5180), 5180) == 7
+
+
+def test_mcs_per_needs_more_snr_for_more_streams_and_width():
+    k = RefKernel(MODELED)
+    one = rates.code(7, RC_MCS, 2412)
+    two40 = rates.code(15, RC_MCS | RC_40_MHZ, 2412)
+    p1, p2 = k._per(24.0, one, 1500), k._per(24.0, two40, 1500)
+    assert 0.0 <= p1 < p2 <= 1.0  # 6 dB less per stream and subcarrier
+    assert k._per(24.0 + rates.snr_offset_db(two40), two40, 1500) == pytest.approx(p1)
+    # 256-QAM 5/6 needs more than 64-QAM 5/6
+    qam256, qam64 = rates.code(0x09, RC_VHT_MCS, 5180), rates.code(0x07, RC_VHT_MCS, 5180)
+    assert k._per(28.0, qam256, 1500) > k._per(28.0, qam64, 1500)
+
+
 def addr(i):
     return 0x02_00_00_00_00_00 | (i << 8)
 
+
+MCS_FLAGS = [RC_MCS, RC_MCS | RC_40_MHZ | RC_SHORT_GI, RC_VHT_MCS | RC_80_MHZ,
+             RC_VHT_MCS | RC_160_MHZ | RC_SHORT_GI]
 
 # Mostly one channel and good links, so frames meet: contention, collisions, ACKs.
 FREQS = [2412] * 6 + [2417, 2437, 5180]
@@ -80,6 +132,9 @@ def worlds(draw):
         "ack": st.sampled_from([True, True, False]),
         "ac": st.integers(0, 3),
         "rates": st.lists(st.tuples(st.integers(0, 7), st.integers(1, 3)), min_size=1, max_size=4),
+        # mostly legacy; else HT or VHT MCS (an index past the MCS range is refused by both)
+        "rflags": st.lists(st.sampled_from([0] * 6 + MCS_FLAGS), min_size=4, max_size=4),
+        "mcs": st.sampled_from([None] * 3 + [0, 7, 9, 15, 0x19, 0x79, 31, 40]),
         "stop": st.integers(0, 60),
     }), min_size=1, max_size=40))
     return n, radios, snr, loss, params, sorted(frames, key=lambda f: f["t"])
@@ -124,8 +179,12 @@ def drive(k, world, ahead=False, raw=False, cells=None):
             r = radios[f["src"]]
             k.set_radio(f["src"], RADIO_STARTED, r["freq"], 0, r["group"], r["filter"], r["txpower"])
         a1 = BROADCAST if f["dst"] < 0 else addr(f["dst"])
+        chain = tuple(f["rates"])
+        if f.get("mcs") is not None:  # the first entry at an MCS (the index read as the flags say)
+            chain = ((f["mcs"], chain[0][1]),) + chain[1:]
         req = TxReq(f["src"], f["len"], a1, addr(f["src"]), addr(0), addr(0), 0, f["kind"],
-                    TXF_NEEDS_ACK if f["ack"] else 0, f["ac"], tuple(f["rates"]))
+                    TXF_NEEDS_ACK if f["ack"] else 0, f["ac"], chain,
+                    tuple(f["rflags"][:len(chain)]) if f.get("mcs") is not None else ())
         ids.append(k.tx(req, f["t"]))
     k.run(10**12)
     return ids, events + (k.pop_raw() if raw else k.pop_events()), k.counters()
