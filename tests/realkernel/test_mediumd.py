@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from support.realkernel import Vm, mediumd, wifi
+from conftest import require
+from support.realkernel import Vm, initramfs, mediumd, wifi
 
 from .helpers import ap_station_flags, keyvals, ping_received, sta_addr
 
@@ -43,3 +44,24 @@ def test_open_association_through_hwsim_mediumd(vm: Vm) -> None:
     assert "running at real-time priority (SCHED_FIFO 10)" in r.text("mediumd.log"), r.text("mediumd.log")
     frames = re.search(r"done \(SIGTERM\): frames (\d+)", r.text("mediumd.log"))
     assert frames and int(frames.group(1)) > 0, r.text("mediumd.log")
+
+
+def test_vht_station_through_hwsim_mediumd(vm: Vm) -> None:
+    """An 802.11ac AP (VHT80 on channel 36) and its station: mac80211 sends data at VHT MCS
+    rates, which the daemon reads from TX_INFO_FLAGS (reading them as legacy indices, as
+    wmediumd does, names no 5 GHz rate: association completes on legacy management frames,
+    then every ping is lost), and every delivery carries an RX_RATE the kernel takes."""
+    require(initramfs.REGDB.exists(), "Debian's wireless-regdb is not installed (5 GHz APs need it)")
+    script = (mediumd.start(mediumd.snr_config(2, SNR_DB), mediumd.kernel_mode_args() or [])
+              + wifi.association(None, mode="ac")
+              + "ip netns exec sta1 iw dev wlan1 station dump > $RESULTS/sta_dump.txt\n"
+              + mediumd.stop())
+    r = vm.run(script, radios=2, timeout_s=300).check()
+    status = keyvals(r.text("status_1.txt"))
+    assert status["wpa_state"] == "COMPLETED" and status["freq"] == "5180", r.report()
+    assert ping_received(r.text("ping_1.txt")) == (5, 5), r.text("mediumd.log")
+    rate = re.search(r"tx bitrate:\s*(.*)", r.text("sta_dump.txt"))
+    assert rate and "VHT-MCS" in rate.group(1), r.text("sta_dump.txt")
+    counters = dict(re.findall(r"(\w+) (\d+)", r.text("mediumd.log").split("done (SIGTERM):")[1]))
+    assert counters["refused"] == counters["errors"] == "0", r.text("mediumd.log")
+    assert r.text("mediumd_rc.txt").strip() == "0", r.text("mediumd.log")

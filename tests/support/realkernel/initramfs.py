@@ -23,6 +23,7 @@ BUSYBOX = pathlib.Path("/bin/busybox")
 HOST_TAG = "hostroot"
 RESULTS_TAG = "results"
 RESULTS_DIR = "/tmp/results"  # inside the chroot
+REGDB = pathlib.Path("/lib/firmware/regulatory.db")
 MODULES = ("virtio_pci", "9pnet_virtio", "9p", "mac80211_hwsim")
 P9_OPTS = "trans=virtio,version=9p2000.L,msize=512000"
 
@@ -138,6 +139,13 @@ def build(kernel: Kernel, keep: Iterable[pathlib.Path] = ()) -> bytes:
         files.append((f"mod/{name}.ko", f | 0o644, _module_bytes(path)))
         if name != "mac80211_hwsim":
             insmods.append(f"insmod /mod/{name}.ko")
+    # cfg80211 reads the regulatory database when it loads, from the initramfs: with it
+    # (Debian's wireless-regdb) `iw reg set` and hostapd's country_code open 5 GHz to APs.
+    if REGDB.exists():
+        files.append(("lib", d, b""))
+        files.append(("lib/firmware", d, b""))
+        for name in ("regulatory.db", "regulatory.db.p7s"):
+            files.append((f"lib/firmware/{name}", f | 0o644, (REGDB.parent / name).read_bytes()))
     opts = " ".join(kernel.modprobe_args())
     files.append(("sbin/modprobe", f | 0o755, MODPROBE_SHIM.format(opts=opts).encode()))
     stash, restore = _keep_visible([*keep, kernel.root])

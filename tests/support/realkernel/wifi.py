@@ -25,8 +25,24 @@ def sta_ip(n: int) -> str:
     return f"10.80.0.{n + 1}"
 
 
-def hostapd_conf(*, iface: str = "wlan0", ssid: str = SSID, psk: str | None = None, channel: int = 1) -> str:
-    conf = [f"interface={iface}", "driver=nl80211", f"ssid={ssid}", "hw_mode=g", f"channel={channel}",
+# hostapd's PHY settings per mode: 802.11g on channel 1; 802.11n HT40 on channel 1;
+# 802.11ac VHT80 on channel 36 (5180 MHz), which the US rules open to an AP
+# (the VM's cfg80211 has Debian's regulatory database, initramfs.py).
+PHY_MODES = {
+    "g": ["hw_mode=g", "channel=1"],
+    "n": ["hw_mode=g", "channel=1", "ieee80211n=1", "wmm_enabled=1",
+          "ht_capab=[HT40+][SHORT-GI-20][SHORT-GI-40]"],
+    "ac": ["hw_mode=a", "channel=36", "country_code=US", "ieee80211d=1", "ieee80211n=1", "ieee80211ac=1",
+           "wmm_enabled=1", "ht_capab=[HT40+][SHORT-GI-20][SHORT-GI-40]", "vht_oper_chwidth=1",
+           "vht_oper_centr_freq_seg0_idx=42", "vht_capab=[SHORT-GI-80]"],
+}
+MODE_FREQ = {"g": 2412, "n": 2412, "ac": 5180}
+
+
+def hostapd_conf(*, iface: str = "wlan0", ssid: str = SSID, psk: str | None = None, channel: int = 1,
+                 mode: str = "g") -> str:
+    phy = PHY_MODES[mode] if mode != "g" else ["hw_mode=g", f"channel={channel}"]
+    conf = [f"interface={iface}", "driver=nl80211", f"ssid={ssid}", *phy,
             "ctrl_interface=/run/hostapd", "ap_max_inactivity=3600"]
     if psk is not None:
         conf += ["wpa=2", "wpa_key_mgmt=WPA-PSK", "rsn_pairwise=CCMP", f"wpa_passphrase={psk}"]
@@ -41,11 +57,11 @@ def wpa_conf(*, ssid: str = SSID, psk: str | None = None, freq: int = 2412) -> s
     return f"ctrl_interface=/run/wpa_supplicant\nnetwork={{\n{body}\n}}\n"
 
 
-def start_ap(psk: str | None = None) -> str:
-    """Shell: hostapd on wlan0 with the AP address, waited for until ENABLED."""
+def start_ap(psk: str | None = None, *, mode: str = "g") -> str:
+    """Shell: hostapd on wlan0 (PHY_MODES[mode]) with the AP address, waited for until ENABLED."""
     return f"""
 cat > /run/ap.conf <<'CONF'
-{hostapd_conf(psk=psk)}CONF
+{hostapd_conf(psk=psk, mode=mode)}CONF
 ip link set lo up
 hostapd -B -t -P /run/hostapd.pid -f {RESULTS_DIR}/hostapd.log /run/ap.conf
 wait_for 30 sh -c 'hostapd_cli -p /run/hostapd -i wlan0 status | grep -q state=ENABLED'
@@ -53,12 +69,12 @@ ip addr add {AP_IP}/24 dev wlan0
 """
 
 
-def launch_sta(n: int, psk: str | None = None) -> str:
+def launch_sta(n: int, psk: str | None = None, *, freq: int = 2412) -> str:
     """Shell: radio n into netns staN with its address, wpa_supplicant started on wlanN."""
     ns = f"sta{n}"
     return f"""
 cat > /run/sta{n}.conf <<'CONF'
-{wpa_conf(psk=psk)}CONF
+{wpa_conf(psk=psk, freq=freq)}CONF
 ip netns add {ns}
 iw phy "$(cat /sys/class/net/wlan{n}/phy80211/name)" set netns name {ns}
 ip -n {ns} link set lo up
@@ -81,9 +97,9 @@ echo $(( ($(date +%s%N) - t0_{n}) / 1000000 )) > {RESULTS_DIR}/assoc_{n}_ms
 """
 
 
-def start_sta(n: int, psk: str | None = None, *, until: str | None = None) -> str:
+def start_sta(n: int, psk: str | None = None, *, until: str | None = None, freq: int = 2412) -> str:
     """Shell: launch station n and wait for it (see launch_sta, await_sta)."""
-    return launch_sta(n, psk) + await_sta(n, until=until)
+    return launch_sta(n, psk, freq=freq) + await_sta(n, until=until)
 
 
 def ping(n: int, *, count: int = 5, interval: float = 0.2, name: str | None = None) -> str:
@@ -124,11 +140,11 @@ def wrong_key_seen(n: int) -> str:
     return f"grep -q WRONG_KEY {RESULTS_DIR}/wpa_supplicant{n}.log"
 
 
-def association(psk: str | None = None, *, stations: int = 1, before_ap: str = "") -> str:
-    """A whole job: AP, `stations` stations associated, each pinging the AP."""
-    parts = [before_ap, start_ap(psk)]
+def association(psk: str | None = None, *, stations: int = 1, before_ap: str = "", mode: str = "g") -> str:
+    """A whole job: AP (PHY_MODES[mode]), `stations` stations associated, each pinging the AP."""
+    parts = [before_ap, start_ap(psk, mode=mode)]
     # All supplicants start before any is waited for: they associate in parallel.
-    parts += [launch_sta(n, psk) for n in range(1, stations + 1)]
+    parts += [launch_sta(n, psk, freq=MODE_FREQ[mode]) for n in range(1, stations + 1)]
     parts += [await_sta(n) for n in range(1, stations + 1)]
     parts += [ping(n) for n in range(1, stations + 1)]
     parts.append(ap_stations())
