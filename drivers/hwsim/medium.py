@@ -24,12 +24,22 @@ from ic.names import registry_for
 from ic.sched import SEC, Scheduler
 from net80211.input import RxHeaderCache
 from net80211.wire.capture import Capture, rate_500k, rx_radiotap
-from net80211.wire.radiotap import Radiotap, channel_flags
+from net80211.wire.radiotap import (
+    MCS_40MHZ,
+    MCS_KNOWN,
+    MCS_SGI,
+    VHT_BANDWIDTH,
+    VHT_KNOWN,
+    VHT_SGI,
+    Radiotap,
+    channel_flags,
+)
 
 from . import world
 from .external.server import ExternalMedium
 from .external.wmconfig import ConfigError, parse_config
 from .kernel import CKernel, RefKernel
+from .kernel import rates as phy_rates
 from .kernel.medtypes import (
     AC_BE,
     ADDR_BSS,
@@ -74,14 +84,28 @@ def register_radio_factory(factory: Callable[..., Any]) -> None:
 _ACK_FC = b"\xd4\x00\x00\x00"  # frame control (ACK) and a zero duration
 
 
-def _ack_rate_index(rate_idx: int, freq: int) -> int:
+def _ack_rate_index(rate_idx: int, freq: int, rate_flags: int = 0) -> int:
     """The rate index of the ACK answering a frame sent at `rate_idx`: the
     highest mandatory rate not above it (1 or 2 Mb/s CCK, 6, 12 or 24 Mb/s
-    OFDM), as the kernel's med_i_ack_tidx picks it."""
-    off = 4 if freq > 5000 else 0
-    t = rate_idx + off
-    a = (1 if t >= 1 else 0) if t < 4 else 8 if t >= 8 else 6 if t >= 6 else 4
-    return a - off
+    OFDM; an MCS by its one-stream 20 MHz rate), as the kernel picks it."""
+    code = phy_rates.code(rate_idx, rate_flags, freq)
+    return phy_rates.rx_rate_idx(phy_rates.ack_tidx(code if code != phy_rates.BAD else 0), freq)
+
+
+def _tx_radiotap(freq: int, rate_idx: int, rate_flags: int, tsf_us: int) -> Radiotap:
+    """A transmission's radiotap header: its Rate, or its HT MCS or VHT field."""
+    code = phy_rates.code(rate_idx, rate_flags, freq)
+    if not phy_rates.is_mcs(code):
+        return rx_radiotap(freq, rate_idx, tsf_us, None)
+    mcs, nss, bw, sgi, vht = phy_rates.fields(code)
+    chan = channel_flags(freq, ofdm=True)
+    if vht:
+        users = bytes((mcs << 4 | nss, 0, 0, 0))
+        return Radiotap(tsft=tsf_us, flags=0, channel_freq=freq, channel_flags=chan,
+                        vht=(VHT_KNOWN, VHT_SGI if sgi else 0, VHT_BANDWIDTH[bw], users))
+    ht_flags = (MCS_40MHZ if bw else 0) | (MCS_SGI if sgi else 0)
+    return Radiotap(tsft=tsf_us, flags=0, channel_freq=freq, channel_flags=chan,
+                    mcs=(MCS_KNOWN, ht_flags, rate_idx))
 
 
 def _retry_copy(frame: bytes) -> bytes:
@@ -340,6 +364,7 @@ class HwsimMedium:
             self._k.set_params(model.noise_dbm, model.cca_dbm, model.fading, model.interference)
         self.ports: list[MediumPort] = []  # every port ever attached, by kernel index
         self._frames: dict[int, tuple[MediumPort, bytes]] = {}
+        self._cap_flags: dict[int, tuple[int, ...]] = {}  # a captured MCS frame's rate flags, until its ACK
         # Takes the kernel's output instead of _dispatch_events when set (hwsim-mediumd's C
         # output path, which hands back what it leaves to the ports through _dispatch_events).
         self.event_sink: Callable[[], None] | None = None
@@ -636,7 +661,9 @@ class HwsimMedium:
             return fid
         self._frames[fid] = (port, bytes(frame))
         if self._capture is not None:
-            self._capture_tx(port, frame, chain)
+            self._capture_tx(port, frame, chain, rate_flags)
+            if rate_flags:
+                self._cap_flags[fid] = rate_flags
         self._after_kernel()
         return fid
 
@@ -644,7 +671,8 @@ class HwsimMedium:
     def capture(self, dest: Any) -> None:
         """Write every frame transmitted on the medium, once per transmission
         (retries are not repeated), to a pcap file (link type 127): radiotap
-        TSFT (the sender's TSF), Flags, Rate (the first of its rate chain) and
+        TSFT (the sender's TSF), Flags, Rate (the first of its rate chain; for an
+        HT or VHT rate the MCS or VHT field instead) and
         Channel.  No antenna signal: a transmission has one per receiver, and
         hwsim0 reports none either.  Every acknowledged frame is followed by
         its ACK (addressed to the frame's transmitter, at the ACK's rate, when
@@ -659,19 +687,22 @@ class HwsimMedium:
     def stop_capture(self) -> int:
         """Close the medium-wide capture; how many frames it holds (0 without one)."""
         cap, self._capture = self._capture, None
+        self._cap_flags.clear()
         return 0 if cap is None else cap.close()
 
-    def _capture_tx(self, port: MediumPort, frame: bytes, chain: tuple[tuple[int, int], ...]) -> None:
+    def _capture_tx(self, port: MediumPort, frame: bytes, chain: tuple[tuple[int, int], ...],
+                    rate_flags: tuple[int, ...]) -> None:
         now = self.sched.now_ns
         rate = chain[0][0] if chain else 0
-        tsf = now // 1000 + port.tsf_offset_us
-        self._capture.write(bytes(frame), now, rx_radiotap(port.rx_freq, rate, tsf, None))
+        tsf = (now // 1000 + port.tsf_offset_us) & (2**64 - 1)
+        head = _tx_radiotap(port.rx_freq, rate, rate_flags[0] if rate_flags else 0, tsf)
+        self._capture.write(bytes(frame), now, head)
 
-    def _capture_ack(self, frame: bytes, t_ns: int, freq: int, rate_idx: int) -> None:
+    def _capture_ack(self, frame: bytes, t_ns: int, freq: int, rate_idx: int, rate_flags: int = 0) -> None:
         if len(frame) < 16:
             return
         ack = _ACK_FC + frame[10:16]
-        rate = rate_500k(freq, _ack_rate_index(rate_idx, freq))
+        rate = rate_500k(freq, _ack_rate_index(rate_idx, freq, rate_flags))
         ofdm = rate not in (2, 4, 11, 22)
         self._capture.write(ack, t_ns, Radiotap(flags=0, rate=rate, channel_freq=freq,
                                                 channel_flags=channel_flags(freq, ofdm=ofdm)))
@@ -756,6 +787,7 @@ class HwsimMedium:
                     continue
                 port, data = done
                 stats["tx_status"] += 1
+                rf = self._cap_flags.pop(fid, ()) if self._cap_flags else ()
                 capture = self._capture is not None and flags & STF_ACKED
                 if capture or (port.attached and port.tx_status is not None):
                     used = _USED.get((rates, tries))
@@ -766,7 +798,9 @@ class HwsimMedium:
                             (r, c) for r, c in zip(unpack4(rates, True), unpack4(tries), strict=True)
                             if r >= 0 and c > 0)
                     if capture:
-                        self._capture_ack(data, t, freq, used[-1][0] if used else 0)
+                        # the entry ACKed: the last one tried
+                        self._capture_ack(data, t, freq, used[-1][0] if used else 0,
+                                          rf[len(used) - 1] if used and len(used) <= len(rf) else 0)
                     if port.attached and port.tx_status is not None:
                         port.tx_status(data, TxStatus(fid, t, bool(flags & STF_ACKED), signal, used,
                                                       bool(flags & STF_DROPPED)))

@@ -1,5 +1,5 @@
 """Radiotap headers (radiotap.org): build and parse the fields a capture
-needs -- TSFT, Flags, Rate, Channel, dBm antenna signal.
+needs -- TSFT, Flags, Rate, Channel, dBm antenna signal, MCS (HT) and VHT.
 
 Version 0, le16 length covering all padding, le32 present word; each field
 aligned to its natural size counted from the start of the radiotap header
@@ -46,7 +46,7 @@ class RTChannel(enum.IntFlag):
 
 
 # Present-word bits of the fields handled here, and of the extension bit.
-_TSFT, _FLAGS, _RATE, _CHANNEL, _FHSS, _DBM_SIGNAL = 0, 1, 2, 3, 4, 5
+_TSFT, _FLAGS, _RATE, _CHANNEL, _FHSS, _DBM_SIGNAL, _MCS, _VHT = 0, 1, 2, 3, 4, 5, 19, 21
 _EXT = 1 << 31
 _HDR = struct.Struct("<BBHI")
 
@@ -69,7 +69,18 @@ def _pad(n: int, align: int) -> int:
 
 
 # (present bit, alignment, struct code) of the fields built here, in bit order.
-_BUILT = ((_TSFT, 8, "Q"), (_FLAGS, 1, "B"), (_RATE, 1, "B"), (_CHANNEL, 2, "HH"), (_DBM_SIGNAL, 1, "b"))
+_BUILT = ((_TSFT, 8, "Q"), (_FLAGS, 1, "B"), (_RATE, 1, "B"), (_CHANNEL, 2, "HH"), (_DBM_SIGNAL, 1, "b"),
+          (_MCS, 1, "BBB"), (_VHT, 2, "HBB4sBBH"))
+# MCS field: known (bandwidth, MCS index, guard interval, HT format, FEC type, STBC, Ness),
+# flags (bandwidth 0 = 20, 1 = 40 MHz; 0x04 short GI; the others 0: mixed format, BCC, no
+# STBC), the index.  VHT field: known (STBC 0x01, guard interval 0x04, bandwidth 0x40),
+# flags (0x04 short GI), bandwidth (0, 1, 4, 11 for 20, 40, 80, 160 MHz), mcs_nss per user
+# (MCS << 4 | NSS), coding, group id, partial AID.
+MCS_KNOWN = 0x7F
+MCS_40MHZ, MCS_SGI = 0x01, 0x04
+VHT_KNOWN = 0x0045
+VHT_SGI = 0x04
+VHT_BANDWIDTH = (0, 1, 4, 11)
 _LAYOUTS: dict[int, struct.Struct] = {}
 
 
@@ -97,6 +108,8 @@ class Radiotap:
     channel_freq: int | None = None
     channel_flags: int = 0
     dbm_antsignal: int | None = None
+    mcs: tuple[int, int, int] | None = None  # (known, flags, index)
+    vht: tuple[int, int, int, bytes] | None = None  # (known, flags, bandwidth, mcs_nss of 4 users)
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("tsft", 0, 2**64 - 1), ("flags", 0, 255), ("rate", 0, 255),
@@ -106,6 +119,13 @@ class Radiotap:
                 raise FrameError(f"radiotap {name} must be an integer in [{lo}, {hi}]")
         if not isinstance(self.channel_flags, int) or not 0 <= self.channel_flags <= 0xFFFF:
             raise FrameError("radiotap channel_flags must be a 16-bit integer")
+        if self.mcs is not None and (len(self.mcs) != 3 or not all(
+                isinstance(v, int) and 0 <= v <= 255 for v in self.mcs)):
+            raise FrameError("radiotap mcs must be three octets (known, flags, index)")
+        if self.vht is not None and (len(self.vht) != 4 or not isinstance(self.vht[3], bytes)
+                                     or len(self.vht[3]) != 4 or not 0 <= self.vht[0] <= 0xFFFF
+                                     or not 0 <= self.vht[1] <= 255 or not 0 <= self.vht[2] <= 255):
+            raise FrameError("radiotap vht must be (known, flags, bandwidth, 4 mcs_nss octets)")
         if self.flags is not None and self.flags & RTFlags.DATAPAD:
             raise FrameError("radiotap DATAPAD (padded 802.11 header) is not supported")
 
@@ -114,7 +134,7 @@ class Radiotap:
         return self.flags is not None and bool(self.flags & RTFlags.FCS)
 
     def to_bytes(self) -> bytes:
-        values: list[int] = []
+        values: list[int | bytes] = []
         present = 0
         if self.tsft is not None:
             present |= 1 << _TSFT
@@ -131,6 +151,12 @@ class Radiotap:
         if self.dbm_antsignal is not None:
             present |= 1 << _DBM_SIGNAL
             values.append(self.dbm_antsignal)
+        if self.mcs is not None:
+            present |= 1 << _MCS
+            values += self.mcs
+        if self.vht is not None:
+            present |= 1 << _VHT
+            values += (*self.vht, 0, 0, 0)  # BCC, group 0 (to one station), no partial AID
         layout = _LAYOUTS.get(present) or _layout(present)
         return layout.pack(0, 0, layout.size, present, *values)
 
@@ -141,8 +167,9 @@ class Radiotap:
 
     @classmethod
     def parse(cls, buf: bytes) -> tuple[Radiotap, int]:
-        """(header, its length).  Fields after dBm antenna signal and other
-        namespaces are skipped: the length field says where the MPDU starts."""
+        """(header, its length).  MCS and VHT are read when no field between
+        dBm antenna signal and them is present; other fields and namespaces
+        are skipped: the length field says where the MPDU starts."""
         buf = bytes(buf)
         if len(buf) < 8:
             raise FrameError("shorter than a radiotap header")
@@ -182,7 +209,17 @@ class Radiotap:
             field(1, 2)
         if present & 1 << _DBM_SIGNAL:
             signal = struct.unpack_from("<b", buf, field(1, 1))[0]
-        return cls(tsft, flags, rate, freq, chflags, signal), length
+        mcs = vht = None
+        # the fields between (6..18, 20) have sizes of their own: read on only without them
+        if not present & _EXT and not present & (((1 << 19) - 1) & ~((1 << 6) - 1) | 1 << 20):
+            if present & 1 << _MCS:
+                o = field(1, 3)
+                mcs = (buf[o], buf[o + 1], buf[o + 2])
+            if present & 1 << _VHT:
+                o = field(2, 12)
+                known, vflags, bw = struct.unpack_from("<HBB", buf, o)
+                vht = (known, vflags, bw, bytes(buf[o + 4:o + 8]))
+        return cls(tsft, flags, rate, freq, chflags, signal, mcs, vht), length
 
 
 def parse_radiotap_frame(buf: bytes) -> tuple[Radiotap, bytes, bool | None]:

@@ -88,13 +88,16 @@ fields = st.builds(
     st.none() | st.integers(1, 0xFFFF),
     st.integers(0, 0xFFFF),
     st.none() | st.integers(-128, 127),
+    st.none() | st.tuples(st.integers(0, 255), st.integers(0, 255), st.integers(0, 255)),
+    st.none() | st.tuples(st.integers(0, 0xFFFF), st.integers(0, 255), st.integers(0, 255),
+                          st.binary(min_size=4, max_size=4)),
 )
 
 
 @given(fields, st.binary(max_size=64))
 def test_radiotap_round_trip_and_alignment(rt, mpdu):
     if rt.channel_freq is None:
-        rt = Radiotap(rt.tsft, rt.flags, rt.rate, None, 0, rt.dbm_antsignal)
+        rt = Radiotap(rt.tsft, rt.flags, rt.rate, None, 0, rt.dbm_antsignal, rt.mcs, rt.vht)
     wire = rt.to_bytes()
     head, length = Radiotap.parse(wire)
     assert head == rt and length == len(wire) == struct.unpack_from("<H", wire, 2)[0]
@@ -153,8 +156,17 @@ def test_radiotap_random_bytes_raise_only_frame_error(data):
         pass
 
 
+def test_radiotap_mcs_and_vht_layout():
+    # MCS (bit 19): 3 octets, no alignment; VHT (bit 21): 12 octets, 2-aligned
+    wire = Radiotap(flags=0, mcs=(7, 5, 15), vht=(0x44, 4, 4, bytes((0x92, 0, 0, 0)))).to_bytes()
+    assert wire == bytes.fromhex("0000" "1800" "02002800" "00" "07050f"
+                                 "4400" "0404" "92000000" "00" "00" "0000")
+
+
 def test_radiotap_build_validation():
-    for bad in (dict(dbm_antsignal=-129), dict(rate=256), dict(flags=RTFlags.DATAPAD), dict(tsft=-1)):
+    for bad in (dict(dbm_antsignal=-129), dict(rate=256), dict(flags=RTFlags.DATAPAD), dict(tsft=-1),
+                dict(mcs=(1, 2)), dict(mcs=(0, 0, 256)), dict(vht=(0, 0, 0, b"\0")),
+                dict(vht=(1 << 16, 0, 0, bytes(4)))):
         with pytest.raises(FrameError):
             Radiotap(**bad)
 

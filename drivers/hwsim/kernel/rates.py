@@ -66,7 +66,7 @@ def is_mcs(tidx: int) -> bool:
     return bool(tidx & MCS_CODE) and tidx != BAD
 
 
-def _fields(tidx: int) -> tuple[int, int, int, int, int]:
+def fields(tidx: int) -> tuple[int, int, int, int, int]:
     """(mcs, nss, bandwidth index, short GI, VHT) of an MCS code."""
     return tidx & 0xF, ((tidx >> 4) & 7) + 1, (tidx >> 11) & 3, (tidx >> 13) & 1, (tidx >> 14) & 1
 
@@ -74,7 +74,7 @@ def _fields(tidx: int) -> tuple[int, int, int, int, int]:
 def airtime_ns(tidx: int, length: int) -> int:
     """Airtime of `length` bytes (FCS included) at a table index."""
     if is_mcs(tidx):
-        mcs, nss, bw, sgi, vht = _fields(tidx)
+        mcs, nss, bw, sgi, vht = fields(tidx)
         ndbps = _N_SD[bw] * nss * _BITS6[mcs] // 6
         nes = (ndbps + 1199) // 1200  # one BCC encoder per 300 Mb/s at 4 us symbols
         nltf = nss + (nss & 1) if nss > 2 else nss  # 1, 2, 4, 4, 6, 6, 8, 8
@@ -111,7 +111,7 @@ def snr_offset_db(tidx: int) -> float:
     computes the same double with the same libm log10.)"""
     if not is_mcs(tidx):
         return 0.0
-    _, nss, bw, _, _ = _fields(tidx)
+    _, nss, bw, _, _ = fields(tidx)
     k = (1 << bw) * nss
     return 0.0 if k == 1 else 10.0 * math.log10(k)
 
