@@ -677,7 +677,7 @@ class HwsimMedium:
         hwsim0 reports none either.  Every acknowledged frame is followed by
         its ACK (addressed to the frame's transmitter, at the ACK's rate, when
         the sender learnt of it), as hwsim0 shows them; ACKs lost on the air
-        are counted (`acks`) but not captured, and RTS/CTS is never used.
+        are counted (`acks`) but not captured, and so are RTS and CTS frames.
         Timestamps are the scheduler's `epoch_ns` plus virtual time.
         Replaces a capture already open."""
         cap = Capture(dest, epoch_ns=self.sched.epoch_ns)

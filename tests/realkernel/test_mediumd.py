@@ -25,10 +25,15 @@ def test_venv_entry_point_runs_in_the_vm(vm: Vm) -> None:
 def test_open_association_through_hwsim_mediumd(vm: Vm) -> None:
     """hostapd and wpa_supplicant associate and ping with every frame relayed by the daemon,
     which shows in the signal the AP reports: the link's SNR over wmediumd's noise floor,
-    not the perfect medium's -30 dBm."""
+    not the perfect medium's -30 dBm.  With an RTS threshold on the AP, its longer frames
+    go through RTS/CTS exchanges on the medium."""
     kernel_mode = mediumd.kernel_mode_args()
     assert kernel_mode is not None, f"hwsim-mediumd --help shows no kernel mode:\n{mediumd.help_text()}"
-    script = (mediumd.start(mediumd.snr_config(2, SNR_DB), kernel_mode) + wifi.association(None)
+    # then frames above an RTS threshold: the AP's echo replies to 1000-byte pings
+    rts = ("iw phy \"$(cat /sys/class/net/wlan0/phy80211/name)\" set rts 500\n"
+           f"ip netns exec sta1 ping -c 3 -i 0.2 -W 2 -s 1000 {wifi.AP_IP} > $RESULTS/ping_rts.txt 2>&1"
+           " || true\n")
+    script = (mediumd.start(mediumd.snr_config(2, SNR_DB), kernel_mode) + wifi.association(None) + rts
               + mediumd.stop())
     r = vm.run(script, radios=2, timeout_s=300).check()
     assert keyvals(r.text("status_1.txt"))["wpa_state"] == "COMPLETED", r.report()
@@ -44,6 +49,10 @@ def test_open_association_through_hwsim_mediumd(vm: Vm) -> None:
     assert "running at real-time priority (SCHED_FIFO 10)" in r.text("mediumd.log"), r.text("mediumd.log")
     frames = re.search(r"done \(SIGTERM\): frames (\d+)", r.text("mediumd.log"))
     assert frames and int(frames.group(1)) > 0, r.text("mediumd.log")
+    # mac80211 flagged them USE_RTS_CTS (TX_INFO_FLAGS): the medium ran the exchanges
+    assert ping_received(r.text("ping_rts.txt")) == (3, 3), r.text("ping_rts.txt")
+    sent = re.search(r"the medium sent (\d+) RTS and (\d+) CTS", r.text("mediumd.log"))
+    assert sent and int(sent.group(1)) >= 3 and int(sent.group(2)) >= 3, r.text("mediumd.log")
 
 
 def test_vht_station_through_hwsim_mediumd(vm: Vm) -> None:

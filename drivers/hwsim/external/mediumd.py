@@ -407,6 +407,10 @@ class MediumDaemon:
         if self._out is not None:
             log.info("%d of %d deliveries and %d of %d statuses took the C path", self._out.deliveries,
                      self.stats["deliveries"], self._out.statuses, self.stats["statuses"])
+        counters = self.medium.counters
+        if counters.get("rts") or counters.get("cts"):
+            log.info("the medium sent %d RTS and %d CTS frames (rates flagged for RTS/CTS or CTS-to-self)",
+                     counters["rts"], counters["cts"])
 
     def _flush(self) -> None:
         for peer in self.peers:

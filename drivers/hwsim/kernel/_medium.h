@@ -108,6 +108,9 @@ struct med_counters {
     uint64_t not_acked;
     uint64_t collided;      /* transmissions lost to interference at one receiver or more
                              * (collisions counts the receivers) */
+    uint64_t rts;           /* RTS frames sent (an RTS/CTS exchange begun) */
+    uint64_t cts;           /* CTS frames sent: answers to an RTS, and CTS-to-self */
+    uint64_t navs;          /* radios that set their NAV from an RTS or CTS */
 };
 
 struct medium;

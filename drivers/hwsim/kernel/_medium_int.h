@@ -17,6 +17,10 @@
 #define MED_QUEUE_CAP 1024 /* frames per radio and AC */
 #define MED_MAX_LEN 2304
 #define MED_ACK_LEN 10 /* ACK frame without FCS */
+#define MED_CTS_LEN 10 /* CTS frame without FCS */
+#define MED_RTS_LEN 16 /* RTS frame without FCS */
+#define MED_RC_USE_RTS_CTS 0x001u     /* hwsim_tx_rate_flags: an RTS/CTS exchange first */
+#define MED_RC_USE_CTS_PROTECT 0x002u /* a CTS to itself first */
 #define MED_FCS_LEN 4
 #define MED_IS_GROUP(a) (((a) >> 40) & 1)
 
@@ -24,7 +28,9 @@ extern const uint32_t MED_RATES_100K[MED_NRATES];
 extern const uint32_t MED_AIFSN[4], MED_CW_MIN[4], MED_CW_MAX[4];
 extern const double MED_ACI_LIN[6];
 
-enum { EV_BACKOFF = 1, EV_TX_END, EV_ACK_START, EV_ACK_TIMEOUT };
+enum { EV_BACKOFF = 1, EV_TX_END, EV_ACK_START, EV_ACK_TIMEOUT, EV_NAV_END, EV_DATA_START };
+/* what a transmission is: a frame of the queue, or a control frame of an exchange */
+enum { CTL_DATA = 0, CTL_ACK, CTL_RTS, CTL_CTS, CTL_CTS_SELF };
 
 struct ev { uint64_t time, seq; uint32_t type, a; uint64_t b; };
 
@@ -68,7 +74,10 @@ struct radio {
     uint32_t onair;         /* its transmissions on the air */
     uint64_t idle_since, bo_deadline, gen;
     uint8_t in_exchange, acking, bo_armed;
-    uint32_t ack_to, ack_freq, ack_tidx; /* ACK owed after SIFS */
+    uint8_t resp_cts;       /* the answer owed is a CTS (to an RTS), not an ACK */
+    uint8_t nav_on;         /* virtual carrier sense: counted in busy until nav_until */
+    uint32_t ack_to, ack_freq, ack_tidx; /* ACK (or CTS) owed after SIFS */
+    uint64_t nav_until, nav_gen;
 };
 
 struct ovl { uint32_t sender, freq; uint64_t seq; /* the other transmission's tx.seq */ };
@@ -79,8 +88,8 @@ struct tx {
     int32_t cx, cy;           /* the cell it is filed under in the on-air index */
     int32_t cnext, cprev;     /* next in that cell's list (-1: none); previous (the head: the tail) */
     uint32_t apos;            /* its place in medium.active */
-    int32_t frame, next_free; /* frame -1: an ACK */
-    uint8_t is_ack, retry;
+    int32_t frame, next_free; /* frame -1: an ACK or CTS answering another */
+    uint8_t ctl, retry;       /* ctl: CTL_* */
     uint64_t end;
     uint32_t *sensed; uint32_t nsensed, sensed_cap; /* radios made busy */
     struct ovl *ovl; uint32_t novl, ovl_cap;        /* overlapping in time, in start order */

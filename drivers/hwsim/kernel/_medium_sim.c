@@ -110,12 +110,12 @@ static int32_t tx_alloc(struct medium *m)
  * the ones left out have no receiver in common with this one, so the
  * interference sums are the same doubles. */
 static void start_tx(struct medium *m, uint32_t s, uint32_t freq, uint32_t tidx, uint32_t len,
-                     int32_t frame, int is_ack, uint32_t ack_for, int retry)
+                     int32_t frame, int ctl, uint32_t ack_for, int retry)
 {
     int32_t ti = tx_alloc(m);
     struct tx *t = &m->txs[ti];
     t->sender = s; t->freq = freq; t->tidx = tidx; t->len = len; t->frame = frame;
-    t->is_ack = (uint8_t)is_ack; t->ack_for = ack_for; t->retry = (uint8_t)retry;
+    t->ctl = (uint8_t)ctl; t->ack_for = ack_for; t->retry = (uint8_t)retry;
     t->end = m->now + med_airtime_ns(tidx, len + MED_FCS_LEN);
     t->novl = t->nsensed = 0;
     t->seq = m->txseq++;
@@ -154,7 +154,7 @@ static void start_tx(struct medium *m, uint32_t s, uint32_t freq, uint32_t tidx,
         struct radio *rr = &m->radios[r];
         if (rr->busy++ == 0) freeze(m, rr);
     }
-    m->c.attempts += !is_ack;
+    m->c.attempts += ctl == CTL_DATA;
     med_i_push(m, t->end, EV_TX_END, (uint32_t)ti, 0);
 }
 
@@ -280,17 +280,76 @@ static void attempt_done(struct medium *m, uint32_t s, int acked, int32_t ack_si
     kick(m, s);
 }
 
+static uint32_t data_tidx(const struct frame *f)
+{
+    return med_i_tidx(f->req.rate_idx[f->stage], f->req.rate_flags[f->stage], f->req.freq);
+}
+
+/* The air a frame still needs after a control frame: SIFS, the frame, and
+ * SIFS and its ACK if it wants one (an RTS's or CTS's Duration). */
+static uint64_t data_and_ack_ns(const struct frame *f)
+{
+    uint32_t tidx = data_tidx(f);
+    uint64_t ns = MED_SIFS_NS + med_airtime_ns(tidx, f->req.length + MED_FCS_LEN);
+    if ((f->req.flags & MED_TXF_NEEDS_ACK) && !MED_IS_GROUP(f->req.addr1))
+        ns += MED_SIFS_NS + med_airtime_ns(med_i_ack_tidx(tidx), MED_ACK_LEN + MED_FCS_LEN);
+    return ns;
+}
+
+/* A try of the frame in service: its data, or first the RTS or the CTS to
+ * itself its rate asks for (sent at the ACK's rate, a basic rate). */
 static void start_data(struct medium *m, uint32_t s)
 {
     struct radio *r = &m->radios[s];
     struct frame *f = &m->frames[r->cur];
-    uint32_t tidx = med_i_tidx(f->req.rate_idx[f->stage], f->req.rate_flags[f->stage], f->req.freq);
+    uint32_t tidx = data_tidx(f);
+    uint32_t rc = f->req.rate_flags[f->stage];
     int retry = f->attempts > 0;
     f->tries[f->stage]++;
     f->attempts++;
     m->c.retries += (uint64_t)retry;
     r->in_exchange = 1;
-    start_tx(m, s, f->req.freq, tidx, f->req.length, r->cur, 0, 0, retry);
+    if ((rc & MED_RC_USE_RTS_CTS) && (f->req.flags & MED_TXF_NEEDS_ACK) && !MED_IS_GROUP(f->req.addr1)) {
+        m->c.rts++;
+        start_tx(m, s, f->req.freq, med_i_ack_tidx(tidx), MED_RTS_LEN, r->cur, CTL_RTS, 0, 0);
+    } else if (rc & (MED_RC_USE_RTS_CTS | MED_RC_USE_CTS_PROTECT)) {
+        m->c.cts++;
+        start_tx(m, s, f->req.freq, med_i_ack_tidx(tidx), MED_CTS_LEN, r->cur, CTL_CTS_SELF, s, 0);
+    } else {
+        start_tx(m, s, f->req.freq, tidx, f->req.length, r->cur, CTL_DATA, 0, retry);
+    }
+}
+
+/* The frame itself, SIFS after the CTS that cleared the air for it. */
+static void data_start(struct medium *m, uint32_t s)
+{
+    struct radio *r = &m->radios[s];
+    struct frame *f = &m->frames[r->cur]; /* in exchange: cur kept */
+    if (r->state == MED_RADIO_STOPPED) { attempt_done(m, s, 0, 0); return; }
+    start_tx(m, s, f->req.freq, data_tidx(f), f->req.length, r->cur, CTL_DATA, 0, f->attempts > 1);
+}
+
+/* Virtual carrier sense: radio r defers (counts the medium busy) until `until`. */
+static void set_nav(struct medium *m, uint32_t r, uint64_t until)
+{
+    struct radio *rr = &m->radios[r];
+    if (until <= rr->nav_until) return;
+    m->c.navs++;
+    rr->nav_until = until;
+    rr->nav_gen++;
+    if (!rr->nav_on) {
+        rr->nav_on = 1;
+        if (rr->busy++ == 0) freeze(m, rr);
+    }
+    med_i_push(m, until, EV_NAV_END, r, rr->nav_gen);
+}
+
+static void nav_end(struct medium *m, uint32_t r, uint64_t gen)
+{
+    struct radio *rr = &m->radios[r];
+    if (gen != rr->nav_gen || !rr->nav_on) return; /* extended since */
+    rr->nav_on = 0;
+    if (--rr->busy == 0) { rr->idle_since = m->now; kick(m, r); }
 }
 
 /* med_i_accepts (and whether r owns a unicast addr1) from the dense
@@ -364,14 +423,20 @@ static void data_end(struct medium *m, const struct tx *t)
 static void ack_start(struct medium *m, uint32_t a)
 {
     struct radio *r = &m->radios[a];
-    if (r->state == MED_RADIO_STOPPED) { /* went away during SIFS: no ACK */
+    if (r->state == MED_RADIO_STOPPED) { /* went away during SIFS: no ACK (or CTS) */
         r->acking = 0;
+        r->resp_cts = 0;
         med_i_push(m, m->now + med_airtime_ns(r->ack_tidx, MED_ACK_LEN + MED_FCS_LEN), EV_ACK_TIMEOUT,
                    r->ack_to, 0);
         return;
     }
+    if (r->resp_cts) {
+        m->c.cts++;
+        start_tx(m, a, r->ack_freq, r->ack_tidx, MED_CTS_LEN, -1, CTL_CTS, r->ack_to, 0);
+        return;
+    }
     m->c.acks++;
-    start_tx(m, a, r->ack_freq, r->ack_tidx, MED_ACK_LEN, -1, 1, r->ack_to, 0);
+    start_tx(m, a, r->ack_freq, r->ack_tidx, MED_ACK_LEN, -1, CTL_ACK, r->ack_to, 0);
 }
 
 static void ack_end(struct medium *m, const struct tx *t)
@@ -395,6 +460,82 @@ static void ack_end(struct medium *m, const struct tx *t)
     kick(m, a);
 }
 
+/* An RTS ended: the radio it names answers CTS after SIFS if it decoded it
+ * and its NAV is clear; every other radio that decoded it defers for the
+ * exchange it announces (its Duration: CTS, the frame, the ACK). */
+static void rts_end(struct medium *m, const struct tx *t)
+{
+    uint32_t s = t->sender;
+    const struct frame *f = &m->frames[t->frame];
+    const struct med_txreq *q = &f->req;
+    uint32_t sgrp = m->radios[s].group;
+    uint64_t cts = med_airtime_ns(t->tidx, MED_CTS_LEN + MED_FCS_LEN);
+    uint64_t until = m->now + MED_SIFS_NS + cts + data_and_ack_ns(f);
+    int64_t responder = -1;
+    judge_prepare(m, t);
+    m->hit = 0;
+    const struct links *l = &m->links[s];
+    uint64_t a1bit = med_i_bloom_bit(MED_HKEY(q->addr1));
+    for (uint32_t h = 0; h < l->ndec; h++) {
+        uint32_t i = l->dec[h], r = l->to[i];
+        if (m->rxf[r] != t->freq || !(m->grp[r] & sgrp)) continue;
+        int32_t sig = 0;
+        if (!decide(m, t, r, l->snr[i], l->loss ? l->loss[i] : 0.0, &sig)) continue;
+        struct radio *rr = &m->radios[r];
+        int owns = (m->bloom[r] & a1bit) && (med_i_hget(&rr->addrs, q->addr1) & MED_ADDR_OWN);
+        if (owns && responder < 0) {
+            if (!rr->acking && !rr->nav_on) responder = r;
+        } else if (!owns) {
+            set_nav(m, r, until);
+        }
+    }
+    judge_done(m, t);
+    m->c.collided += m->hit;
+    if (responder >= 0) {
+        struct radio *a = &m->radios[responder];
+        a->acking = 1;
+        a->resp_cts = 1;
+        freeze(m, a);
+        a->ack_to = s; a->ack_freq = t->freq; a->ack_tidx = t->tidx;
+        med_i_push(m, m->now + MED_SIFS_NS, EV_ACK_START, (uint32_t)responder, 0);
+    } else {
+        med_i_push(m, m->now + MED_SIFS_NS + cts, EV_ACK_TIMEOUT, s, 0);
+    }
+}
+
+/* A CTS ended (an answer to an RTS, or one to itself): every radio that
+ * decoded it defers for the frame and its ACK; the frame's sender, if it
+ * heard it (it sent it, for a CTS to itself), sends the frame after SIFS. */
+static void cts_end(struct medium *m, const struct tx *t)
+{
+    uint32_t c = t->sender, s = t->ack_for;
+    struct radio *cr = &m->radios[c], *sr = &m->radios[s];
+    int to_self = t->ctl == CTL_CTS_SELF;
+    if (!to_self) {
+        cr->acking = 0;
+        cr->resp_cts = 0;
+        if (!cr->busy) cr->idle_since = m->now;
+    }
+    uint64_t until = m->now + data_and_ack_ns(&m->frames[sr->cur]); /* in exchange: cur kept */
+    int heard = to_self;
+    uint32_t cgrp = cr->group;
+    judge_prepare(m, t);
+    m->hit = 0;
+    const struct links *l = &m->links[c];
+    for (uint32_t h = 0; h < l->ndec; h++) {
+        uint32_t i = l->dec[h], r = l->to[i];
+        if (m->rxf[r] != t->freq || !(m->grp[r] & cgrp)) continue;
+        int32_t sig = 0;
+        if (!decide(m, t, r, l->snr[i], l->loss ? l->loss[i] : 0.0, &sig)) continue;
+        if (r == s) heard = 1; else set_nav(m, r, until);
+    }
+    judge_done(m, t);
+    m->c.collided += m->hit;
+    if (heard) med_i_push(m, m->now + MED_SIFS_NS, EV_DATA_START, s, 0);
+    else attempt_done(m, s, 0, 0);
+    if (!to_self) kick(m, c);
+}
+
 static void tx_end(struct medium *m, uint32_t ti)
 {
     struct tx *t = &m->txs[ti];
@@ -404,7 +545,12 @@ static void tx_end(struct medium *m, uint32_t ti)
         struct radio *rr = &m->radios[t->sensed[i]];
         if (--rr->busy == 0) { rr->idle_since = m->now; m->idle_tmp[nidle++] = t->sensed[i]; }
     }
-    if (t->is_ack) ack_end(m, t); else data_end(m, t);
+    switch (t->ctl) {
+    case CTL_DATA: data_end(m, t); break;
+    case CTL_ACK: ack_end(m, t); break;
+    case CTL_RTS: rts_end(m, t); break;
+    default: cts_end(m, t); break; /* CTL_CTS, CTL_CTS_SELF */
+    }
     for (uint32_t i = 0; i < nidle; i++) kick(m, m->idle_tmp[i]);
     t->next_free = m->tx_free; m->tx_free = (int32_t)ti;
 }
@@ -425,6 +571,8 @@ void med_run(struct medium *m, uint64_t until)
         case EV_TX_END: tx_end(m, e.a); break;
         case EV_ACK_START: ack_start(m, e.a); break;
         case EV_ACK_TIMEOUT: attempt_done(m, e.a, 0, 0); break;
+        case EV_NAV_END: nav_end(m, e.a, e.b); break;
+        case EV_DATA_START: data_start(m, e.a); break;
         }
     }
     if (until > m->now && until != UINT64_MAX) m->now = until;

@@ -42,7 +42,8 @@ STF_DROPPED = 0x2
 BROADCAST = 0xFFFF_FFFF_FFFF
 
 COUNTERS = ("frames", "attempts", "retries", "acks", "link_evals", "filtered", "deliveries",
-            "drops", "collisions", "halfduplex", "queue_drops", "acked", "not_acked", "collided")
+            "drops", "collisions", "halfduplex", "queue_drops", "acked", "not_acked", "collided",
+            "rts", "cts", "navs")
 
 
 class TxReq(NamedTuple):

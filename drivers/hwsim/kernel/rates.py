@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import math
 
+RC_USE_RTS_CTS = 1 << 0  # an RTS/CTS exchange before the frame
+RC_USE_CTS_PROTECT = 1 << 1  # a CTS to itself before the frame
 RC_MCS = 1 << 3
 RC_40_MHZ = 1 << 5
 RC_SHORT_GI = 1 << 7

@@ -56,7 +56,10 @@ AIFSN = (2, 2, 3, 7)
 CW_MIN = (3, 7, 15, 15)
 CW_MAX = (7, 15, 1023, 1023)
 ACI_LIN = (1.0, 0.7272, 0.2714, 0.0375, 0.0054, 0.0008)
-EV_BACKOFF, EV_TX_END, EV_ACK_START, EV_ACK_TIMEOUT = 1, 2, 3, 4
+EV_BACKOFF, EV_TX_END, EV_ACK_START, EV_ACK_TIMEOUT, EV_NAV_END, EV_DATA_START = 1, 2, 3, 4, 5, 6
+CTL_DATA, CTL_ACK, CTL_RTS, CTL_CTS, CTL_CTS_SELF = 0, 1, 2, 3, 4
+CTS_LEN, RTS_LEN = 10, 16
+RC_USE_RTS_CTS, RC_USE_CTS_PROTECT = 0x001, 0x002
 RXF_OFF = 0xFFFF_FFFF  # MED_RXF_OFF: not a channel
 MAX_CELL_REACH = 64  # MED_MAX_CELL_REACH
 
@@ -112,7 +115,7 @@ def is_group(addr: int) -> bool:
 class _Radio:
     __slots__ = ("state", "freq", "tmp_freq", "group", "filter", "txpower", "addrs", "queues", "cur",
                  "cw", "slots", "busy", "idle_since", "bo_deadline", "gen", "in_exchange", "acking",
-                 "bo_armed", "ack_to", "ack_freq", "ack_tidx")
+                 "bo_armed", "ack_to", "ack_freq", "ack_tidx", "resp_cts", "nav_on", "nav_until", "nav_gen")
 
     def __init__(self) -> None:
         self.state = RADIO_STOPPED
@@ -128,6 +131,8 @@ class _Radio:
         self.idle_since = self.bo_deadline = self.gen = 0
         self.in_exchange = self.acking = self.bo_armed = False
         self.ack_to = self.ack_freq = self.ack_tidx = 0
+        self.resp_cts = self.nav_on = False
+        self.nav_until = self.nav_gen = 0
 
     @property
     def rxfreq(self) -> int:
@@ -159,14 +164,14 @@ class _Frame:
 class _Tx:
     """One transmission in the air."""
 
-    __slots__ = ("sender", "freq", "tidx", "len", "frame", "is_ack", "ack_for", "retry", "end",
+    __slots__ = ("sender", "freq", "tidx", "len", "frame", "ctl", "ack_for", "retry", "end",
                  "sensed", "ovl")
     sender: int
     freq: int
     tidx: int
     len: int
     frame: _Frame | None
-    is_ack: bool
+    ctl: int  # CTL_*
     ack_for: int
     retry: bool
     end: int
@@ -415,10 +420,10 @@ class RefKernel:
         self._push(deadline, EV_BACKOFF, idx, r.gen)
 
     def _start_tx(self, s: int, freq: int, tidx: int, length: int, frame: _Frame | None,
-                  is_ack: bool, ack_for: int, retry: bool) -> None:
+                  ctl: int, ack_for: int, retry: bool) -> None:
         t = _Tx()
         t.sender, t.freq, t.tidx, t.len, t.frame = s, freq, tidx, length, frame
-        t.is_ack, t.ack_for, t.retry = is_ack, ack_for, retry
+        t.ctl, t.ack_for, t.retry = ctl, ack_for, retry
         t.end = self.now + airtime_ns(tidx, length + FCS_LEN)
         t.ovl = []
         t.sensed = []
@@ -441,7 +446,7 @@ class RefKernel:
             rr.busy += 1
             if rr.busy == 1:
                 self._freeze(rr)
-        if not is_ack:
+        if ctl == CTL_DATA:
             self.c["attempts"] += 1
         self._push(t.end, EV_TX_END, t)
 
@@ -510,17 +515,138 @@ class RefKernel:
                 r.slots = self.rng.next() % (r.cw[ac] + 1)
         self._kick(s)
 
+    @staticmethod
+    def _data_tidx(f: _Frame) -> int:
+        return rates.code(f.rate_idx[f.stage], f.rate_flags[f.stage], f.freq)
+
+    def _data_and_ack_ns(self, f: _Frame) -> int:
+        """SIFS, the frame, and SIFS and its ACK if it wants one: an RTS's or CTS's Duration."""
+        tidx = self._data_tidx(f)
+        ns = SIFS_NS + airtime_ns(tidx, f.req.length + FCS_LEN)
+        if f.flags & TXF_NEEDS_ACK and not is_group(f.req.addr1):
+            ns += SIFS_NS + airtime_ns(ack_tidx(tidx), ACK_LEN + FCS_LEN)
+        return ns
+
     def _start_data(self, s: int) -> None:
         r = self.radios[s]
         f = r.cur
         assert f is not None
-        tidx = rates.code(f.rate_idx[f.stage], f.rate_flags[f.stage], f.freq)
+        tidx = self._data_tidx(f)
+        rc = f.rate_flags[f.stage]
         retry = f.attempts > 0
         f.tries[f.stage] += 1
         f.attempts += 1
         self.c["retries"] += int(retry)
         r.in_exchange = True
-        self._start_tx(s, f.freq, tidx, f.req.length, f, False, 0, retry)
+        if rc & RC_USE_RTS_CTS and f.flags & TXF_NEEDS_ACK and not is_group(f.req.addr1):
+            self.c["rts"] += 1
+            self._start_tx(s, f.freq, ack_tidx(tidx), RTS_LEN, f, CTL_RTS, 0, False)
+        elif rc & (RC_USE_RTS_CTS | RC_USE_CTS_PROTECT):
+            self.c["cts"] += 1
+            self._start_tx(s, f.freq, ack_tidx(tidx), CTS_LEN, f, CTL_CTS_SELF, s, False)
+        else:
+            self._start_tx(s, f.freq, tidx, f.req.length, f, CTL_DATA, 0, retry)
+
+    def _data_start(self, s: int) -> None:
+        r = self.radios[s]
+        f = r.cur
+        assert f is not None  # in exchange: kept
+        if r.state == RADIO_STOPPED:
+            self._attempt_done(s, False, 0)
+            return
+        self._start_tx(s, f.freq, self._data_tidx(f), f.req.length, f, CTL_DATA, 0, f.attempts > 1)
+
+    def _set_nav(self, r: int, until: int) -> None:
+        rr = self.radios[r]
+        if until <= rr.nav_until:
+            return
+        self.c["navs"] += 1
+        rr.nav_until = until
+        rr.nav_gen += 1
+        if not rr.nav_on:
+            rr.nav_on = True
+            rr.busy += 1
+            if rr.busy == 1:
+                self._freeze(rr)
+        self._push(until, EV_NAV_END, r, rr.nav_gen)
+
+    def _nav_end(self, r: int, gen: int) -> None:
+        rr = self.radios[r]
+        if gen != rr.nav_gen or not rr.nav_on:
+            return
+        rr.nav_on = False
+        rr.busy -= 1
+        if rr.busy == 0:
+            rr.idle_since = self.now
+            self._kick(r)
+
+    def _decoders(self, s: int, freq: int) -> list[int]:
+        """The radios that may decode a transmission of s on freq, in receiver order."""
+        row, grp = self.links[s], self.radios[s].group
+        return [r for r in sorted(row) if row[r][0] > self.decode_db and self.radios[r].state != RADIO_STOPPED
+                and self.radios[r].rxfreq == freq and self.radios[r].group & grp]
+
+    def _rts_end(self, t: _Tx) -> None:
+        s = t.sender
+        f = t.frame
+        assert f is not None
+        q = f.req
+        cts = airtime_ns(t.tidx, CTS_LEN + FCS_LEN)
+        until = self.now + SIFS_NS + cts + self._data_and_ack_ns(f)
+        responder = -1
+        row = self.links[s]
+        self.hit = False
+        for r in self._decoders(s, t.freq):
+            ok, _ = self._decide(t, r, *row[r])
+            if ok <= 0:
+                continue
+            rr = self.radios[r]
+            owns = bool(rr.addrs.get(q.addr1, 0) & ADDR_OWN)
+            if owns and responder < 0:
+                if not rr.acking and not rr.nav_on:
+                    responder = r
+            elif not owns:
+                self._set_nav(r, until)
+        self.c["collided"] += int(self.hit)
+        if responder >= 0:
+            a = self.radios[responder]
+            a.acking = True
+            a.resp_cts = True
+            self._freeze(a)
+            a.ack_to, a.ack_freq, a.ack_tidx = s, t.freq, t.tidx
+            self._push(self.now + SIFS_NS, EV_ACK_START, responder)
+        else:
+            self._push(self.now + SIFS_NS + cts, EV_ACK_TIMEOUT, s)
+
+    def _cts_end(self, t: _Tx) -> None:
+        c, s = t.sender, t.ack_for
+        cr, sr = self.radios[c], self.radios[s]
+        to_self = t.ctl == CTL_CTS_SELF
+        if not to_self:
+            cr.acking = False
+            cr.resp_cts = False
+            if not cr.busy:
+                cr.idle_since = self.now
+        assert sr.cur is not None  # in exchange: kept
+        until = self.now + self._data_and_ack_ns(sr.cur)
+        heard = to_self
+        row = self.links[c]
+        self.hit = False
+        for r in self._decoders(c, t.freq):
+            ok, _ = self._decide(t, r, *row[r])
+            if ok <= 0:
+                continue
+            if r == s:
+                heard = True
+            else:
+                self._set_nav(r, until)
+        self.c["collided"] += int(self.hit)
+        if heard:
+            self._push(self.now + SIFS_NS, EV_DATA_START, s)
+        else:
+            self._attempt_done(s, False, 0)
+        if not to_self:
+            self._kick(c)
 
     def _data_end(self, t: _Tx) -> None:
         s = t.sender
@@ -570,10 +696,15 @@ class RefKernel:
         r = self.radios[a]
         if r.state == RADIO_STOPPED:
             r.acking = False
+            r.resp_cts = False
             self._push(self.now + airtime_ns(r.ack_tidx, ACK_LEN + FCS_LEN), EV_ACK_TIMEOUT, r.ack_to)
             return
+        if r.resp_cts:
+            self.c["cts"] += 1
+            self._start_tx(a, r.ack_freq, r.ack_tidx, CTS_LEN, None, CTL_CTS, r.ack_to, False)
+            return
         self.c["acks"] += 1
-        self._start_tx(a, r.ack_freq, r.ack_tidx, ACK_LEN, None, True, r.ack_to, False)
+        self._start_tx(a, r.ack_freq, r.ack_tidx, ACK_LEN, None, CTL_ACK, r.ack_to, False)
 
     def _ack_end(self, t: _Tx) -> None:
         a, s = t.sender, t.ack_for
@@ -600,10 +731,14 @@ class RefKernel:
             if rr.busy == 0:
                 rr.idle_since = self.now
                 idle.append(r)
-        if t.is_ack:
-            self._ack_end(t)
-        else:
+        if t.ctl == CTL_DATA:
             self._data_end(t)
+        elif t.ctl == CTL_ACK:
+            self._ack_end(t)
+        elif t.ctl == CTL_RTS:
+            self._rts_end(t)
+        else:
+            self._cts_end(t)
         for r in idle:
             self._kick(r)
 
@@ -675,6 +810,10 @@ class RefKernel:
                 self._tx_end(a)
             elif typ == EV_ACK_START:
                 self._ack_start(a)
+            elif typ == EV_NAV_END:
+                self._nav_end(a, b)
+            elif typ == EV_DATA_START:
+                self._data_start(a)
             else:
                 self._attempt_done(a, False, 0)
         if until_ns > self.now and until_ns != M64:

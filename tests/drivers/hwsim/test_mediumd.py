@@ -12,7 +12,7 @@ from drivers.hwsim.external import genl
 from drivers.hwsim.external.connection import WARN_BURST
 from drivers.hwsim.external.genl import Attr, Cmd, Message
 from drivers.hwsim.external.mediumd import MediumDaemon, MediumError
-from drivers.hwsim.kernel.rates import RC_40_MHZ, RC_MCS, RC_SHORT_GI, RC_VHT_MCS
+from drivers.hwsim.kernel.rates import RC_40_MHZ, RC_MCS, RC_SHORT_GI, RC_USE_RTS_CTS, RC_VHT_MCS
 from ic.sched import SEC, Scheduler
 
 from .fakekernel import FakeKernel
@@ -783,3 +783,14 @@ def test_ht_and_vht_frames_take_their_mcs_airtime_and_receivers_get_a_legacy_rat
     assert fk.radios[1].rx == [] and len(fk.radios[0].status) == 2 and fk.refused == []
     assert all(not s.attrs[Attr.FLAGS] & genl.TX_STAT_ACK for s in fk.radios[0].status)
     d.close()
+
+
+def test_a_rate_that_asks_for_rts_cts_gets_the_exchange(cfg):
+    """mac80211 flags a frame above its RTS threshold (USE_RTS_CTS in TX_INFO_FLAGS): the
+    medium runs RTS, SIFS, CTS, SIFS first (at 24 Mb/s for a 54 Mb/s frame), so the frame
+    arrives 88 us later than without, and its status is still one try at its rate."""
+    plain, _, _ = _first_delivery_ns(cfg, ((11, 1),), ())
+    rts, rx, st = _first_delivery_ns(cfg, ((11, 1),), (RC_USE_RTS_CTS,))
+    assert 84_000 <= rts - plain <= 92_000, rts - plain  # the pump's steps are 4 us
+    assert rx.attrs[Attr.RX_RATE] == 11
+    assert st.attrs[Attr.FLAGS] & genl.TX_STAT_ACK and st.attrs[Attr.TX_INFO][0] == (11, 1)

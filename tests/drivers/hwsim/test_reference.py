@@ -23,7 +23,16 @@ from drivers.hwsim.kernel.medtypes import (
     pack4,
     unpack4,
 )
-from drivers.hwsim.kernel.rates import RC_40_MHZ, RC_80_MHZ, RC_160_MHZ, RC_MCS, RC_SHORT_GI, RC_VHT_MCS
+from drivers.hwsim.kernel.rates import (
+    RC_40_MHZ,
+    RC_80_MHZ,
+    RC_160_MHZ,
+    RC_MCS,
+    RC_SHORT_GI,
+    RC_USE_CTS_PROTECT,
+    RC_USE_RTS_CTS,
+    RC_VHT_MCS,
+)
 from drivers.hwsim.kernel.reference import RefKernel, Xoshiro256, airtime_ns
 from drivers.hwsim.world import ModelSpec
 
@@ -135,6 +144,8 @@ def worlds(draw):
         # mostly legacy; else HT or VHT MCS (an index past the MCS range is refused by both)
         "rflags": st.lists(st.sampled_from([0] * 6 + MCS_FLAGS), min_size=4, max_size=4),
         "mcs": st.sampled_from([None] * 3 + [0, 7, 9, 15, 0x19, 0x79, 31, 40]),
+        # an RTS/CTS exchange or a CTS to itself before the frame (its rate's protection flags)
+        "protect": st.sampled_from([0] * 4 + [RC_USE_RTS_CTS, RC_USE_CTS_PROTECT]),
         "stop": st.integers(0, 60),
     }), min_size=1, max_size=40))
     return n, radios, snr, loss, params, sorted(frames, key=lambda f: f["t"])
@@ -182,9 +193,10 @@ def drive(k, world, ahead=False, raw=False, cells=None):
         chain = tuple(f["rates"])
         if f.get("mcs") is not None:  # the first entry at an MCS (the index read as the flags say)
             chain = ((f["mcs"], chain[0][1]),) + chain[1:]
+        rflags = tuple(f["rflags"][:len(chain)]) if f.get("mcs") is not None else (0,) * len(chain)
+        rflags = tuple(fl | f.get("protect", 0) for fl in rflags)
         req = TxReq(f["src"], f["len"], a1, addr(f["src"]), addr(0), addr(0), 0, f["kind"],
-                    TXF_NEEDS_ACK if f["ack"] else 0, f["ac"], chain,
-                    tuple(f["rflags"][:len(chain)]) if f.get("mcs") is not None else ())
+                    TXF_NEEDS_ACK if f["ack"] else 0, f["ac"], chain, rflags)
         ids.append(k.tx(req, f["t"]))
     k.run(10**12)
     return ids, events + (k.pop_raw() if raw else k.pop_events()), k.counters()
