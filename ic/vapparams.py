@@ -22,6 +22,7 @@ SSID_MAX = 32
 BINTVAL_MIN, BINTVAL_MAX = 25, 1000  # TU, as FreeBSD's IEEE80211_BINTVAL_*
 DTIM_MAX = 15
 AID_MAX = 2007  # IEEE80211_AID_MAX
+RTS_MIN, RTS_MAX = 1, 2346  # IEEE80211_RTS_MIN, IEEE80211_RTS_MAX (the default: no frame is longer)
 
 
 def check_ssid(name: str, value: bytes | str) -> bytes:
@@ -47,6 +48,12 @@ def _dtim_period(name: str, value: Any) -> int:
 def _maxsta(name: str, value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= AID_MAX:
         raise InvalidArgument(f"{name}: maxsta must be 1..{AID_MAX}")
+    return value
+
+
+def _rtsthreshold(name: str, value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not RTS_MIN <= value <= RTS_MAX:
+        raise InvalidArgument(f"{name}: rtsthreshold must be {RTS_MIN}..{RTS_MAX} bytes")
     return value
 
 
@@ -110,6 +117,7 @@ _CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "hidessid": _flag,
     "dwds": _flag,
     "maxsta": _maxsta,
+    "rtsthreshold": _rtsthreshold,
     "netdev": _upper_name("netdev"),
     "netns": _upper_name("netns"),
 }

@@ -26,7 +26,7 @@ from ic import (
     mac_str,
     vap_caps,
 )
-from ic.vapparams import check_ssid, check_vap_params
+from ic.vapparams import RTS_MAX, check_ssid, check_vap_params
 from net80211 import output, proto
 from net80211.mode import mode_for
 from net80211.netdev import Netdev, make_netdev
@@ -50,7 +50,7 @@ if TYPE_CHECKING:
 
 # Parameters `configure` applies by setting one field: (parameter, field).
 _PLAIN_PARAMS = (("maxsta", "maxsta"), ("ssid", "ssid"), ("channel", "des_chan"), ("bintval", "bintval"),
-                 ("dtim_period", "dtim_period"), ("hidessid", "hidessid"))
+                 ("dtim_period", "dtim_period"), ("hidessid", "hidessid"), ("rtsthreshold", "rtsthreshold"))
 
 
 @dataclass(slots=True, eq=False, repr=False)
@@ -118,7 +118,8 @@ class IEEE80211Vap:
         "sta", "ap", "nstates", "des_bssid",
         # identity and configuration
         "name", "unit", "flags", "caps", "ssid",
-        "des_chan", "bintval", "dtim_period", "hidessid", "dwds", "maxsta", "mgmtrate", "netdev",
+        "des_chan", "bintval", "dtim_period", "hidessid", "dwds", "maxsta", "mgmtrate", "rtsthreshold",
+        "netdev",
         # the BSS and the state machine (net80211.proto)
         "bss_chan", "bss", "aid", "attached", "detaching",
         "serving", "scanwait", "reinit", "pending_kick", "last_error", "txseq",
@@ -147,6 +148,9 @@ class IEEE80211Vap:
         self.bss_chan: Channel | None = None
         self.bss: ScanResult | None = None  # the BSS a station joined
         self.bintval = 100
+        # unicast frames longer than this (FCS included) go with an RTS/CTS exchange
+        # (FreeBSD's iv_rtsthreshold; the default, IEEE80211_RTS_MAX, is longer than any)
+        self.rtsthreshold = RTS_MAX
         self.dtim_period = 1
         self.hidessid = False
         self.dwds = False  # dynamic WDS (IEEE80211_F_DWDS; a STA also sends 4-address, FEXT_4ADDR)
@@ -352,7 +356,7 @@ class IEEE80211Vap:
                   netdev: str | None = None, netns: str | None = None, dwds: bool | None = None,
                   security: str | None = None, passphrase: str | bytes | None = None, pmf: str | None = None,
                   group_rekey: int | None = None, sae_pwe: int | None = None,
-                  ptk_rekey: int | None = None) -> None:
+                  ptk_rekey: int | None = None, rtsthreshold: int | None = None) -> None:
         """Check and apply generic parameters (None leaves one as it is); a
         value out of range is EINVAL before anything is applied (`ic.vapparams`).
 
@@ -364,11 +368,12 @@ class IEEE80211Vap:
         `pmf` ("disabled", "optional", "required"), `group_rekey` and
         `ptk_rekey` (seconds, 0: never) and `sae_pwe` (0 hunting and pecking,
         1 hash-to-element, 2 both) go to the mode (`Mode.set_security`): an AP or a station vap (P2P
-        GO and client too) takes them, while it is down."""
+        GO and client too) takes them, while it is down.  `rtsthreshold` (1..2346 bytes) applies
+        at once, as Linux's `iw phy set rts` does."""
         given = {"ssid": ssid, "channel": channel, "bintval": bintval, "dtim_period": dtim_period,
                  "hidessid": hidessid, "maxsta": maxsta, "netdev": netdev, "netns": netns, "dwds": dwds,
                  "security": security, "passphrase": passphrase, "pmf": pmf, "group_rekey": group_rekey,
-                 "sae_pwe": sae_pwe, "ptk_rekey": ptk_rekey}
+                 "sae_pwe": sae_pwe, "ptk_rekey": ptk_rekey, "rtsthreshold": rtsthreshold}
         p = check_vap_params(self.ic, self.name, {k: v for k, v in given.items() if v is not None})
         netdev, netns = p.get("netdev"), p.get("netns")
         sec = tuple(p.get(k) for k in ("security", "passphrase", "pmf", "group_rekey", "sae_pwe",

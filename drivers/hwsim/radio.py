@@ -41,6 +41,7 @@ from .kernel.medtypes import (
     FIF_PROMISC,
     mac_to_int,
 )
+from .kernel.rates import RC_USE_RTS_CTS
 from .medium import HwsimMedium, MediumPort, register_radio_factory
 from .profiles import HWSIM_CAPS, hwsim_default
 
@@ -54,6 +55,8 @@ MAX_HELD = 256  # frames held for the operating channel while off-channel
 # 500 kb/s units -> the medium's rate index (1, 2, 5.5, 11, 6, 9, ... 54 Mb/s).
 RATE_INDEX = {2: 0, 4: 1, 11: 2, 22: 3, 12: 4, 18: 5, 24: 6, 36: 7, 48: 8, 72: 9, 96: 10, 108: 11}
 DATA_RATES = ((8, 2), (6, 2), (4, 4))
+_RTS_FLAGS = (RC_USE_RTS_CTS,) * len(DATA_RATES)  # every try of the chain
+FCS_LEN = 4
 STOP_DRAIN_MAX_NS = 100 * MS  # longest a stopping radio waits for its queued frames
 
 
@@ -144,7 +147,7 @@ class HwsimRadio(IEEE80211Com[IEEE80211Vap]):
         self.beacons = BeaconTimer(self, self._beacon_fire)  # the hardware beacon timer
         self._status_cb: dict[int, Callable[[bytes, TxStatus], Any]] = {}
         self.roc_chan: Channel | None = None  # remain-on-channel in progress
-        self._held: list[tuple[bytes, Any, bool, Any]] = []  # frames held while off-channel
+        self._held: list[tuple[bytes, Any, bool, Any, tuple[int, ...]]] = []  # frames held while off-channel
         # The TSF is virtual time in µs plus this offset.  Real radios power
         # up at different moments, so their TSFs (and TBTTs) differ; equal
         # TSFs would make every AP of a world beacon at the same instant and
@@ -252,8 +255,8 @@ class HwsimRadio(IEEE80211Com[IEEE80211Vap]):
 
     def _release_held(self) -> None:
         held, self._held = self._held, []
-        for frame, rates, no_ack, on_status in held:  # queues wake up, as mac80211's do
-            self._xmit(frame, rates, no_ack, on_status)
+        for frame, rates, no_ack, on_status, rate_flags in held:  # queues wake up, as mac80211's do
+            self._xmit(frame, rates, no_ack, on_status, rate_flags)
 
     def ic_remain_on_channel(self, chan: Channel, duration_ns: int) -> None:
         # The hardware really leaves: the operating channel is not heard
@@ -330,22 +333,27 @@ class HwsimRadio(IEEE80211Com[IEEE80211Vap]):
         # Off the operating channel (remain-on-channel, or a background scan
         # of a running vap: mac80211 stops its queues for a software scan),
         # data waits for the way back.
+        # A unicast frame longer than the vap's RTS threshold (FCS included) goes
+        # with an RTS/CTS exchange, as FreeBSD's drivers and mac80211 decide it.
+        flags = _RTS_FLAGS if len(frame) + FCS_LEN > vap.rtsthreshold and not frame[4] & 1 else ()
         if self.roc_chan is not None or (self.flags & ComFlags.SCAN and self.bsschan is not None
                                          and self.curchan != self.bsschan):
-            return self._hold(frame, DATA_RATES, False, None)
-        return self._xmit(frame, DATA_RATES, False, None)
+            return self._hold(frame, DATA_RATES, False, None, flags)
+        return self._xmit(frame, DATA_RATES, False, None, flags)
 
-    def _hold(self, frame: bytes, rates: Any, no_ack: bool, on_status: Any) -> bool:
+    def _hold(self, frame: bytes, rates: Any, no_ack: bool, on_status: Any,
+              rate_flags: tuple[int, ...] = ()) -> bool:
         """Off-channel: the operating channel's queues are stopped (bounded)."""
         if len(self._held) >= MAX_HELD:
             self.stats["tx_held_dropped"] += 1
             return False
         self.stats["tx_held"] += 1
-        self._held.append((frame, rates, no_ack, on_status))
+        self._held.append((frame, rates, no_ack, on_status, rate_flags))
         return True
 
-    def _xmit(self, frame: bytes, rates: Any, no_ack: bool, on_status: Any) -> bool:
-        fid = self.port.transmit(frame, rates, no_ack=no_ack)
+    def _xmit(self, frame: bytes, rates: Any, no_ack: bool, on_status: Any,
+              rate_flags: tuple[int, ...] = ()) -> bool:
+        fid = self.port.transmit(frame, rates, no_ack=no_ack, rate_flags=rate_flags)
         if fid < 0:
             self.stats["tx_failed"] += 1
             return False

@@ -113,6 +113,8 @@ CREATE_KEYWORDS = (
             kind="int"),
     Keyword("hidessid", "leave the SSID out of beacons and wildcard probe responses", value=True),
     Keyword("-hidessid", "announce the SSID (default)", dest="hidessid", value=False),
+    Keyword("rtsthreshold", "unicast frames longer than N bytes go with an RTS/CTS exchange "
+            "(1..2346, default 2346: none)", arg="N", kind="int"),
 )
 
 ROAMING_MODES = ("auto", "manual")
@@ -136,6 +138,8 @@ SET_KEYWORDS = (
     Keyword("dtimperiod", "DTIM period in beacons (1..15)", dest="dtim_period", arg="N", kind="int"),
     Keyword("hidessid", "leave the SSID out of beacons and wildcard probe responses", value=True),
     Keyword("-hidessid", "announce the SSID (default)", dest="hidessid", value=False),
+    Keyword("rtsthreshold", "unicast frames longer than N bytes go with an RTS/CTS exchange (1..2346)",
+            arg="N", kind="int"),
     Keyword("authmode", "authentication: open (none is open; shared, 8021x, wpa are refused)",
             arg="MODE", choices=("none", "open", "shared", "8021x", "wpa")),
     # The device's: given on a vap, they apply to its device (as ifconfig).

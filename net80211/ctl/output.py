@@ -73,6 +73,8 @@ def format_vap(v: dict[str, Any]) -> str:
     if "bintval" in v:
         params = [f"authmode {v['authmode']}", f"bintval {v['bintval']}", f"dtimperiod {v['dtimperiod']}",
                   "hidessid" if v.get("hidessid") else "-hidessid"]
+        if v.get("rtsthreshold", 2346) != 2346:  # as ifconfig: only when not the default
+            params.append(f"rtsthreshold {v['rtsthreshold']}")
         if v.get("des_bssid"):
             params.append(f"bssid {v['des_bssid']}")
         if v.get("roaming"):

@@ -59,14 +59,14 @@ _CREATE_TYPES: dict[str, tuple[type, ...]] = {
     "beacons": (bool,), "wdslegacy": (bool,), "ssid": (str,), "channel": (int, type(None)),
     "netdev": (str,), "netns": (str,), "up": (bool,), "bintval": (int,), "dtim_period": (int,),
     "hidessid": (bool,), "security": (str,), "passphrase": (str,), "pmf": (str,), "sae_pwe": (int,),
-    "ptk_rekey": (int,),
+    "ptk_rekey": (int,), "rtsthreshold": (int,),
 }
 # The vap parameters create passes on as they are (ic.vapparams checks them).
 _CREATE_PARAMS = ("ssid", "bintval", "dtim_period", "hidessid", "security", "passphrase", "pmf", "sae_pwe",
-                  "ptk_rekey")
+                  "ptk_rekey", "rtsthreshold")
 _SET_TYPES: dict[str, tuple[type, ...]] = {
     "ssid": (str,), "channel": (int, type(None)), "updown": (str,), "bssid": (str, type(None)),
-    "bintval": (int,), "dtim_period": (int,), "hidessid": (bool,), "authmode": (str,),
+    "bintval": (int,), "dtim_period": (int,), "hidessid": (bool,), "rtsthreshold": (int,), "authmode": (str,),
     "roaming": (str,), "roam_rssi": (int, float), "roam_rate": (int, float), "txpower": (int,),
     "country": (str,), "regdomain": (str,),
 }
@@ -225,6 +225,7 @@ class Service:
         d = vap.describe()
         d["caps"] = _flags_words(vap.caps)
         d.update(bintval=vap.bintval, dtimperiod=vap.dtim_period, hidessid=vap.hidessid,
+                 rtsthreshold=vap.rtsthreshold,
                  authmode="WPA2/802.11i" if vap.rsn is not None else "OPEN",  # as ifconfig prints it
                  des_bssid=mac_str(vap.des_bssid) if vap.des_bssid else None,
                  txpower=vap.ic.txpower_now(), regdomain=vap.ic.regdomain.name, country=vap.ic.country)
@@ -458,7 +459,8 @@ class Service:
 
     def _check_vap_set(self, vap: IEEE80211Vap, a: dict[str, Any]) -> None:
         """Refuse what cannot be applied before anything is."""
-        params: dict[str, Any] = {k: a[k] for k in ("bintval", "dtim_period", "hidessid") if k in a}
+        params: dict[str, Any] = {k: a[k] for k in ("bintval", "dtim_period", "hidessid", "rtsthreshold")
+                                  if k in a}
         check_vap_params(vap.ic, vap.name, params)
         if "bssid" in a and a["bssid"] is not None:
             parse_mac(a["bssid"], "bssid")
@@ -481,6 +483,8 @@ class Service:
             new = None if a["bssid"] is None else parse_mac(a["bssid"], "bssid")
             changed |= new != vap.des_bssid
             vap.des_bssid = new
+        if "rtsthreshold" in a:  # takes effect at once, no restart (as Linux's iw phy set rts)
+            vap.configure(rtsthreshold=a["rtsthreshold"])
         params = {k: a[k] for k in ("bintval", "dtim_period", "hidessid") if k in a}
         if params:
             old = {k: getattr(vap, k) for k in params}

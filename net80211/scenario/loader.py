@@ -55,7 +55,7 @@ PATH_LOSS_PARAMS: dict[str, tuple[str, ...]] = {
 }
 LINK_MODELS = ("snr", "prob")
 _PHYS = {"noise_dbm": float, "cca_dbm": float, "fading": float, "interference": bool, "freq_mhz": float}
-VAP_CONFIG = ("ssid", "channel", "bintval", "dtim_period", "hidessid")
+VAP_CONFIG = ("ssid", "channel", "bintval", "dtim_period", "hidessid", "rtsthreshold")
 SECURITY_CONFIG = ("security", "passphrase", "pmf", "group_rekey", "sae_pwe", "ptk_rekey")
 _SECURITY_INTS = ("group_rekey", "sae_pwe", "ptk_rekey")
 SECURITY_MODES = (OpMode.HOSTAP, OpMode.STA, OpMode.P2P_GO, OpMode.P2P_CLIENT)

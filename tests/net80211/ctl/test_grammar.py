@@ -128,7 +128,7 @@ def test_table_is_introspectable():
     assert {"wlandev", "wlanmode", "wlanbssid", "wlanaddr", "bssid", "-bssid", "beacons", "-beacons",
             "wdslegacy", "-wdslegacy", "ssid", "channel", "netdev", "netns", "security", "passphrase", "pmf",
             "sae_pwe", "ptk_rekey", "up", "bintval", "dtimperiod", "hidessid",
-            "-hidessid"} == set(words["create"])
+            "-hidessid", "rtsthreshold"} == set(words["create"])
     script = grammar.bash_completion()
     assert "complete -F _wlanctl wlanctl" in script and "wdslegacy" in script
 
@@ -144,7 +144,8 @@ _values = {"wlandev": _names, "wlanmode": st.sampled_from(["sta", "hostap", "ap"
            "passphrase": st.from_regex(r"[!-~]{8,63}", fullmatch=True),
            "pmf": st.sampled_from(["disabled", "optional", "required"]),
            "sae_pwe": st.integers(0, 2), "ptk_rekey": st.integers(0, 65535),
-           "bintval": st.integers(0, 2000), "dtimperiod": st.integers(0, 300)}
+           "bintval": st.integers(0, 2000), "dtimperiod": st.integers(0, 300),
+           "rtsthreshold": st.integers(0, 3000)}
 
 
 @st.composite

@@ -1,7 +1,7 @@
 """ifconfig(8)/iw parity (issue #18 item 10): scan, list channels, txpower,
 country/regdomain with the channel list and power limits following it,
-bintval, dtimperiod, hidessid, authmode, bssid, roaming, and zsh
-completion; each checked end to end against a live daemon."""
+bintval, dtimperiod, hidessid, rtsthreshold, authmode, bssid, roaming, and
+zsh completion; each checked end to end against a live daemon."""
 
 from __future__ import annotations
 
@@ -89,6 +89,23 @@ def test_beacon_parameters_reach_the_air(w):
     for words, code in ((("bintval", "10"), errno.EINVAL), (("dtimperiod", "16"), errno.EINVAL)):
         r = w("wlan0", *words)
         assert r.rc == code and words[0].replace("dtimperiod", "dtim_period") in r.err
+
+
+def test_rtsthreshold_is_set_shown_and_checked(w):
+    """ifconfig's rtsthreshold: on create and on a running vap at once (no restart, as
+    Linux's iw phy set rts), listed when not the default, 1..2346 else EINVAL."""
+    _ap_and_sta(w)
+    assert w("wlan2", "create", "wlandev", "hwsim2", "ssid", "lab", "rtsthreshold", "700").rc == 0
+    assert json.loads(w("--json", "wlan2").out)["vap"]["rtsthreshold"] == 700
+    assert "rtsthreshold 700" in w("wlan2").out
+    assert "rtsthreshold" not in w("wlan1").out  # the default, 2346, is not listed
+    assert w("wlan1", "rtsthreshold", "500").rc == 0
+    v = json.loads(w("--json", "wlan1").out)["vap"]
+    assert v["rtsthreshold"] == 500 and v["state"] == "RUN"
+    for bad in ("0", "2347"):
+        r = w("wlan1", "rtsthreshold", bad)
+        assert r.rc == errno.EINVAL and "rtsthreshold must be 1..2346" in r.err
+    assert json.loads(w("--json", "wlan1").out)["vap"]["rtsthreshold"] == 500
 
 
 def test_bssid_pins_the_station(w):
