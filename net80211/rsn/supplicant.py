@@ -26,11 +26,10 @@ from collections.abc import Callable
 
 from ..crypto.bip import igtk_len
 from ..crypto.cipher import key_len
-from ..wire.eapol import EapolKey, KeyData, KeyInfo, parse_eapol, parse_key_data
+from ..wire.eapol import EapolKey, KeyData, KeyInfo, parse_key_data
 from ..wire.frame import FrameError
 from ..wire.mgmt import ReasonCode
 from .actions import (
-    MIC_LEN,
     Action,
     Completed,
     Failed,
@@ -40,6 +39,7 @@ from .actions import (
     SendEapol,
     build_key_frame,
     mic_ok,
+    parse_key_frame,
 )
 from .kdf import KeyWrapError, Ptk, derive_ptk, descriptor_version, unwrap_key_data
 from .policy import Selection
@@ -103,12 +103,9 @@ class Supplicant:
 
     def receive(self, frame: bytes, now_ns: int) -> list[Action]:
         """An EAPOL frame from the AP."""
-        try:
-            _, _, key = parse_eapol(frame, MIC_LEN)
-        except FrameError:
-            return self._drop("malformed")
-        if not isinstance(key, EapolKey):
-            return self._drop("not_key")
+        key = parse_key_frame(frame)
+        if isinstance(key, str):
+            return self._drop(key)
         if self.state == SuppState.FAILED:
             return self._drop("failed")
         if key.descriptor_version != descriptor_version(self.sel.akm):
