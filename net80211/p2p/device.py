@@ -438,6 +438,16 @@ class P2PDevice:
         self._cancel_roc()
         return p
 
+    def take_answer(self, sa: bytes, expect: Any, token: int) -> dict[str, Any] | None:
+        """The pending exchange an answer from `sa` ends (`take_pending`),
+        its wait on the channel cancelled and the device idle again; None
+        if the answer is not the one awaited."""
+        p = self.take_pending(sa, expect, token)
+        if p is not None:
+            self.end_wait(p)
+            self.state = "idle"
+        return p
+
     def end_wait(self, p: dict[str, Any]) -> None:
         if p.get("cookie") is not None and p["cookie"] in self.wdev._waits:
             self.wdev.mgmt_tx_cancel_wait(p["cookie"])

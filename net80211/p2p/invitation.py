@@ -83,11 +83,9 @@ class Invitations:
 
     def rx_resp(self, act: P2PAction, sa: bytes, freq: int) -> None:
         dev = self.dev
-        p = dev.take_reply(act, sa)
+        p = dev.take_answer(sa, act.subtype, act.token)
         if p is None:
             return
-        dev.end_wait(p)
-        dev.state = "idle"
         st = act.get(Attr.STATUS, 1)
         status = st[0] if st else int(Status.INVALID_PARAMS)
         self.last_result = status

@@ -467,11 +467,9 @@ class Negotiation:
 
     def rx_pd_resp(self, act: P2PAction, sa: bytes, freq: int) -> None:
         dev = self.dev
-        p = dev.take_reply(act, sa)
+        p = dev.take_answer(sa, act.subtype, act.token)
         if p is None:
             return
-        dev.end_wait(p)
-        dev.state = "idle"
         raw = wps_get(act.wps, WPS_CONFIG_METHODS)
         cm = int.from_bytes(raw, "big") if raw and len(raw) == 2 else 0
         a = mac_str(p["peer"].addr)
