@@ -126,6 +126,12 @@ class P2PDevice:
                 return c
         raise InvalidArgument(f"{self.ic.name} has no channel {ieee}")
 
+    def channel_named(self, oc: bytes | None) -> Channel | None:
+        """The device's channel an Operating Channel attribute names (`oc`:
+        its 5 bytes, None when the frame has none); None if not one of ours."""
+        ch = parse_chan_attr(oc) if oc is not None else None
+        return next((c for c in self.ic.channels if c.ieee == ch), None)
+
     def start(self) -> None:
         """Start the P2P device and take the frames Wi-Fi Direct needs."""
         if self.started:

@@ -304,10 +304,7 @@ class Negotiation:
             self._fail(s["peer"], status, "peer refused in its confirmation")
             return
         if s["role"] is OpMode.P2P_CLIENT:
-            oc = act.get(Attr.OPERATING_CHANNEL, 5)
-            if oc:
-                ch = parse_chan_attr(oc)
-                s["chan"] = next((c for c in self.dev.ic.channels if c.ieee == ch), s["chan"])
+            s["chan"] = self.dev.channel_named(act.get(Attr.OPERATING_CHANNEL, 5)) or s["chan"]
             gid = act.get(Attr.GROUP_ID)
             if gid and len(gid) > 6:
                 s["ssid"] = gid[6:]
@@ -346,9 +343,7 @@ class Negotiation:
             chan, why = self.pick_channel(role, peer_chans, a["freq"])
             ssid = dev.random_ssid()
         else:
-            oc = act.get(Attr.OPERATING_CHANNEL, 5)
-            ch = parse_chan_attr(oc) if oc else None
-            chan = next((c for c in dev.ic.channels if c.ieee == ch), None)
+            chan = dev.channel_named(act.get(Attr.OPERATING_CHANNEL, 5))
             why = "the GO named no operating channel" if chan is None else (self.can_run(role, chan) or "")
             if why:
                 chan = None
