@@ -455,8 +455,13 @@ class P2PDevice:
         return p
 
     def end_wait(self, p: dict[str, Any]) -> None:
-        if p.get("cookie") is not None and p["cookie"] in self.wdev._waits:
-            self.wdev.mgmt_tx_cancel_wait(p["cookie"])
+        self.cancel_wait(p.get("cookie"))
+
+    def cancel_wait(self, cookie: int | None) -> None:
+        """Stop waiting on the channel after the frame sent as `cookie`, if
+        that wait still runs (it may have ended or never begun)."""
+        if cookie is not None and cookie in self.wdev._waits:
+            self.wdev.mgmt_tx_cancel_wait(cookie)
 
     def cancel(self) -> None:
         """P2P_CANCEL: drop a pending exchange/negotiation."""

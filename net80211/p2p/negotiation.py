@@ -264,9 +264,7 @@ class Negotiation:
                          wps=wps_tlv(WPS_DEV_PASSWORD_ID, (a["pw"] if a else 0).to_bytes(2, "big")))
         wait = CONFIRM_WAIT_MS if status == Status.SUCCESS else 0
         if again is not None:
-            old = again.get("wait_cookie")
-            if old is not None and old in dev.wdev._waits:
-                dev.wdev.mgmt_tx_cancel_wait(old)
+            dev.cancel_wait(again.get("wait_cookie"))
         cookie = dev.wdev.mgmt_tx(dev.action_frame(sa, resp), freq, wait_ms=wait, no_cck=True,
                                   owner=dev.owner)
         if status == Status.INFO_UNAVAILABLE:
@@ -297,9 +295,7 @@ class Negotiation:
         st = act.get(Attr.STATUS, 1)
         status = st[0] if st else Status.INVALID_PARAMS
         self.session = None
-        cookie = s.get("wait_cookie")
-        if cookie is not None and cookie in self.dev.wdev._waits:
-            self.dev.wdev.mgmt_tx_cancel_wait(cookie)
+        self.dev.cancel_wait(s.get("wait_cookie"))
         if status != Status.SUCCESS:
             self._fail(s["peer"], status, "peer refused in its confirmation")
             return
