@@ -85,8 +85,7 @@ class Invitations:
         p = dev.take_answer(sa, act.subtype, act.token)
         if p is None:
             return
-        st = act.get(Attr.STATUS, 1)
-        status = st[0] if st else int(Status.INVALID_PARAMS)
+        status = act.status()
         self.last_result = status
         dev.emit(f"P2P-INVITATION-RESULT status={status}")
         pers = p.get("persistent")

@@ -292,8 +292,7 @@ class Negotiation:
         s = self.session
         if s is None or not s.get("responder") or s["peer"].addr != sa or s["token"] != act.token:
             return
-        st = act.get(Attr.STATUS, 1)
-        status = st[0] if st else Status.INVALID_PARAMS
+        status = act.status()
         self.session = None
         self.dev.cancel_wait(s.get("wait_cookie"))
         if status != Status.SUCCESS:
@@ -314,8 +313,7 @@ class Negotiation:
         if p is None or s is None:
             return
         peer: Peer = p["peer"]
-        st = act.get(Attr.STATUS, 1)
-        status = st[0] if st else Status.INVALID_PARAMS
+        status = act.status()
         if status == Status.INFO_UNAVAILABLE:
             # The peer has not agreed yet: listen until it sends its request.
             dev.end_wait(p)
