@@ -8,12 +8,13 @@ import enum
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypedDict, Unpack
 
 from .enums import IfType
 from .errors import ConcurrencyError
 
 __all__ = [
-    "ChanWidth", "DfsRegion", "IfaceLimit", "IfaceCombination", "CombinationResult",
+    "ChanWidth", "DfsRegion", "IfaceLimit", "IfaceCombination", "CombinationResult", "CheckOptions",
     "SOFTWARE_IFTYPES", "check_combinations", "evaluate_combinations", "validate_combinations",
     "format_combinations", "widths_mask", "regions_mask",
 ]
@@ -165,6 +166,18 @@ def _describe_counts(counts: Mapping[IfType, int]) -> str:
     return ", ".join(items) if items else "no interfaces"
 
 
+class CheckOptions(TypedDict, total=False):
+    """What a check weighs beside the table and the counts: the keywords of
+    `evaluate_combinations` (which holds their defaults), passed on as they
+    are by `check_combinations`."""
+
+    num_different_channels: int
+    radar_detect: int
+    radar_region: DfsRegion | int
+    beacon_intervals: Iterable[int]
+    software_iftypes: frozenset[IfType]
+
+
 def evaluate_combinations(
     combinations: Sequence[IfaceCombination],
     counts: Mapping[IfType, int],
@@ -249,22 +262,15 @@ def _first_failure(c: IfaceCombination, counts: dict[IfType, int], used: set[IfT
 def check_combinations(
     combinations: Sequence[IfaceCombination],
     counts: Mapping[IfType, int],
-    *,
-    num_different_channels: int = 1,
-    radar_detect: int = 0,
-    radar_region: DfsRegion | int = 0,
-    beacon_intervals: Iterable[int] = (),
-    software_iftypes: frozenset[IfType] = SOFTWARE_IFTYPES,
+    **options: Unpack[CheckOptions],
 ) -> list[IfaceCombination]:
-    """The combinations that allow `counts` (cfg80211_check_combinations).
+    """The combinations that allow `counts` (cfg80211_check_combinations),
+    with evaluate_combinations' keywords and defaults.
 
     Raises ConcurrencyError (EBUSY) explaining, per combination, why none
     matches; an empty table matches nothing, as in the kernel.
     """
-    results = evaluate_combinations(
-        combinations, counts, num_different_channels=num_different_channels,
-        radar_detect=radar_detect, radar_region=radar_region,
-        beacon_intervals=beacon_intervals, software_iftypes=software_iftypes)
+    results = evaluate_combinations(combinations, counts, **options)
     matching = [r.combination for r in results if r.matches]
     if matching:
         return matching

@@ -45,6 +45,17 @@ def running_channel(vap: IEEE80211Vap) -> Channel | None:
     return None
 
 
+def follow_running_channel(vap: IEEE80211Vap) -> None:
+    """A vap that follows the device (a monitor, a WDS link) enters RUN: on
+    the channel another running vap chose, else, the first to run, on its
+    desired channel or the radio's, tuning the radio there."""
+    chan = running_channel(vap)
+    if chan is None:
+        chan = vap.des_chan or vap.ic.curchan
+        vap.ic.set_curchan(chan)
+    vap.bss_chan = chan
+
+
 def set_bss_channel(ic: IEEE80211Com, chan: Channel) -> None:
     """The device's BSSes run on `chan` now (`ic_bsschan`): running vaps that
     follow the device rather than choosing a channel (a monitor, a WDS link

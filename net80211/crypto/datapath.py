@@ -59,16 +59,24 @@ class RxResult(NamedTuple):
         return self.frame is not None
 
 
-def protect(key: Key | None, frame: bytes, table: KeyTable) -> bytes | None:
-    """Encrypt with `key` (a pairwise key or the group transmit key) under
-    its next PN; None (counted) when there is no key or its PNs ran out."""
+def _next_pn(key: Key | None, table: KeyTable) -> int | None:
+    """The PN to send under with `key`; None (counted) when there is no key
+    or its PNs ran out."""
     if key is None:
         table.stats.tx_no_key += 1
         return None
     try:
-        pn = key.next_pn()
+        return key.next_pn()
     except CryptoError:
         table.stats.tx_pn_exhausted += 1
+        return None
+
+
+def protect(key: Key | None, frame: bytes, table: KeyTable) -> bytes | None:
+    """Encrypt with `key` (a pairwise key or the group transmit key) under
+    its next PN; None (counted) when there is no key or its PNs ran out."""
+    pn = _next_pn(key, table)
+    if key is None or pn is None:
         return None
     out = cipher.encap(key.cipher, key.key, frame, pn, key.keyix & 3)
     table.stats.tx_protected += 1
@@ -76,15 +84,11 @@ def protect(key: Key | None, frame: bytes, table: KeyTable) -> bytes | None:
 
 
 def protect_group_mgmt(table: KeyTable, frame: bytes) -> bytes | None:
-    """Append an MME to a group-addressed robust management frame."""
+    """Append an MME to a group-addressed robust management frame (None,
+    counted, as `protect`)."""
     key = table.igtk_tx_key()
-    if key is None:
-        table.stats.tx_no_key += 1
-        return None
-    try:
-        ipn = key.next_pn()
-    except CryptoError:
-        table.stats.tx_pn_exhausted += 1
+    ipn = _next_pn(key, table)
+    if key is None or ipn is None:
         return None
     table.stats.tx_protected += 1
     return bip.protect(key.cipher, key.key, frame, ipn, key.keyix)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ic import IEEE80211Com, InvalidArgument, Net80211Error, NoSuchDevice, OpMode, RxInfo, State, TxStatus
-from net80211.bss import leave_bss, running_channel
+from net80211.bss import follow_running_channel, leave_bss
 from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.wire.capture import Capture, rate_index, rx_radiotap
 from net80211.wire.frame import FrameError, peek
@@ -73,11 +73,7 @@ class MonitorMode(Mode):
         if nstate == State.INIT:
             leave_bss(vap)
         elif nstate == State.RUN:
-            chan = running_channel(vap)
-            if chan is None:
-                chan = vap.des_chan or vap.ic.curchan
-                vap.ic.set_curchan(chan)
-            vap.bss_chan = chan
+            follow_running_channel(vap)
 
     # -- receive ---------------------------------------------------------------
     def input(self, vap: IEEE80211Vap, frame: bytes, rx: RxInfo) -> None:

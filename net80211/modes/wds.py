@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ic import OpMode, RxInfo, State
-from net80211.bss import leave_bss, running_channel
+from net80211.bss import follow_running_channel, leave_bss
 from net80211.input import FT_DATA, RETRY, count_malformed, qos_tid
 from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.modes import dwds
@@ -76,13 +76,8 @@ class WdsMode(Mode):
             self._unbind(vap)
             leave_bss(vap)
         elif nstate == State.RUN:
-            chan = running_channel(vap)
-            if chan is None:
-                # The first to run: the link's channel is the radio's (legacy
-                # WDS on its own), so tune it, as a monitor does.
-                chan = vap.des_chan or vap.ic.curchan
-                vap.ic.set_curchan(chan)
-            vap.bss_chan = chan
+            # legacy WDS on its own runs on the radio's channel
+            follow_running_channel(vap)
             vap.bssid = vap.des_bssid
             if ostate != State.RUN:
                 self._bind(vap)

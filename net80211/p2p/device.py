@@ -126,6 +126,12 @@ class P2PDevice:
                 return c
         raise InvalidArgument(f"{self.ic.name} has no channel {ieee}")
 
+    def channel_named(self, oc: bytes | None) -> Channel | None:
+        """The device's channel an Operating Channel attribute names (`oc`:
+        its 5 bytes, None when the frame has none); None if not one of ours."""
+        ch = parse_chan_attr(oc) if oc is not None else None
+        return next((c for c in self.ic.channels if c.ieee == ch), None)
+
     def start(self) -> None:
         """Start the P2P device and take the frames Wi-Fi Direct needs."""
         if self.started:
@@ -438,9 +444,24 @@ class P2PDevice:
         self._cancel_roc()
         return p
 
+    def take_answer(self, sa: bytes, expect: Any, token: int) -> dict[str, Any] | None:
+        """The pending exchange an answer from `sa` ends (`take_pending`),
+        its wait on the channel cancelled and the device idle again; None
+        if the answer is not the one awaited."""
+        p = self.take_pending(sa, expect, token)
+        if p is not None:
+            self.end_wait(p)
+            self.state = "idle"
+        return p
+
     def end_wait(self, p: dict[str, Any]) -> None:
-        if p.get("cookie") is not None and p["cookie"] in self.wdev._waits:
-            self.wdev.mgmt_tx_cancel_wait(p["cookie"])
+        self.cancel_wait(p.get("cookie"))
+
+    def cancel_wait(self, cookie: int | None) -> None:
+        """Stop waiting on the channel after the frame sent as `cookie`, if
+        that wait still runs (it may have ended or never begun)."""
+        if cookie is not None and cookie in self.wdev._waits:
+            self.wdev.mgmt_tx_cancel_wait(cookie)
 
     def cancel(self) -> None:
         """P2P_CANCEL: drop a pending exchange/negotiation."""

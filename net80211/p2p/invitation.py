@@ -25,7 +25,6 @@ from net80211.p2p.wire import (
     Subtype,
     chan_attr,
     channel_list,
-    parse_chan_attr,
     parse_channel_list,
 )
 
@@ -83,13 +82,10 @@ class Invitations:
 
     def rx_resp(self, act: P2PAction, sa: bytes, freq: int) -> None:
         dev = self.dev
-        p = dev.take_reply(act, sa)
+        p = dev.take_answer(sa, act.subtype, act.token)
         if p is None:
             return
-        dev.end_wait(p)
-        dev.state = "idle"
-        st = act.get(Attr.STATUS, 1)
-        status = st[0] if st else int(Status.INVALID_PARAMS)
+        status = act.status()
         self.last_result = status
         dev.emit(f"P2P-INVITATION-RESULT status={status}")
         pers = p.get("persistent")
@@ -99,9 +95,8 @@ class Invitations:
         if net.role == "GO":
             P2PGroup.start_go(dev, chan, net.ssid, peer=None, passphrase=net.passphrase, persistent=True)
             return
-        oc, bssid = act.get(Attr.OPERATING_CHANNEL, 5), act.get(Attr.GROUP_BSSID, 6)
-        ch = parse_chan_attr(oc) if oc is not None else None
-        gchan = next((c for c in dev.ic.channels if c.ieee == ch), None)
+        gchan = dev.channel_named(act.get(Attr.OPERATING_CHANNEL, 5))
+        bssid = act.get(Attr.GROUP_BSSID, 6)
         if gchan is None or bssid is None:
             dev.emit("P2P-GROUP-FORMATION-FAILURE reason='the GO named no channel or BSSID'")
             return
@@ -125,8 +120,7 @@ class Invitations:
             status = Status.INVALID_PARAMS  # an active group names its channel and BSSID
         else:
             go_dev, ssid = gid[:6], gid[6:]
-            ch = parse_chan_attr(oc)
-            chan = next((c for c in dev.ic.channels if c.ieee == ch), None)
+            chan = dev.channel_named(oc)
             if chan is None:
                 status = Status.NO_COMMON_CHANNELS
             elif dev.neg.can_run(OpMode.P2P_CLIENT, chan) is not None:
@@ -200,8 +194,7 @@ class Invitations:
         if net is None:
             status = Status.UNKNOWN_GROUP
         elif net.role == "client":
-            ch = parse_chan_attr(oc) if oc is not None else None
-            chan = next((c for c in dev.ic.channels if c.ieee == ch), None)
+            chan = dev.channel_named(oc)
             if oc is None or bssid is None:
                 status = Status.INVALID_PARAMS
             elif chan is None:

@@ -53,18 +53,10 @@ class P2PDeviceMode(Mode):
 _SUB_ASSOC_REQ, _SUB_REASSOC_REQ, _SUB_DISASSOC, _SUB_DEAUTH = 0, 2, 10, 12
 
 
-def _tell_group(vap: IEEE80211Vap, ostate: State, nstate: State) -> None:
-    st = vap.p2p
-    assert st is not None
-    group = st.group
-    if group is not None:
-        group.state_changed(vap, ostate, nstate)
-
-
-class P2PGoMode(HostapMode):
-    """An AP whose vap belongs to a P2P group (net80211.p2p.group)."""
-
-    opmode = OpMode.P2P_GO
+class _GroupMemberMode(Mode):
+    """What a GO and a client add to their AP or station mode (it follows
+    in their bases): the `P2PState` beside the mode's own state, and every
+    change of state told to the vap's group."""
 
     def vap_setup(self, vap: IEEE80211Vap) -> None:
         super().vap_setup(vap)
@@ -73,6 +65,20 @@ class P2PGoMode(HostapMode):
     def vap_detach(self, vap: IEEE80211Vap) -> None:
         super().vap_detach(vap)
         vap.p2p = None
+
+    def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
+        super().newstate(vap, ostate, nstate, arg)
+        st = vap.p2p
+        assert st is not None
+        group = st.group
+        if group is not None:
+            group.state_changed(vap, ostate, nstate)
+
+
+class P2PGoMode(_GroupMemberMode, HostapMode):
+    """An AP whose vap belongs to a P2P group (net80211.p2p.group)."""
+
+    opmode = OpMode.P2P_GO
 
     def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
@@ -93,23 +99,11 @@ class P2PGoMode(HostapMode):
                 st.group.clients.pop(a2, None)
         super().recv_mgmt(vap, subtype, frame, rx, node, a2, a3)
 
-    def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
-        super().newstate(vap, ostate, nstate, arg)
-        _tell_group(vap, ostate, nstate)
 
-
-class P2PClientMode(StaMode):
+class P2PClientMode(_GroupMemberMode, StaMode):
     """A station whose vap belongs to a P2P group."""
 
     opmode = OpMode.P2P_CLIENT
-
-    def vap_setup(self, vap: IEEE80211Vap) -> None:
-        super().vap_setup(vap)
-        vap.p2p = P2PState()
-
-    def vap_detach(self, vap: IEEE80211Vap) -> None:
-        super().vap_detach(vap)
-        vap.p2p = None
 
     def recv_mgmt(self, vap: IEEE80211Vap, subtype: int, frame: bytes, rx: RxInfo, node: Node | None,
                   a2: bytes | None, a3: bytes | None) -> None:
@@ -124,7 +118,3 @@ class P2PClientMode(StaMode):
             group.lost("GO_ENDING_SESSION")
             return
         super().recv_mgmt(vap, subtype, frame, rx, node, a2, a3)
-
-    def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
-        super().newstate(vap, ostate, nstate, arg)
-        _tell_group(vap, ostate, nstate)

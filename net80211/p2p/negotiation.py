@@ -264,9 +264,7 @@ class Negotiation:
                          wps=wps_tlv(WPS_DEV_PASSWORD_ID, (a["pw"] if a else 0).to_bytes(2, "big")))
         wait = CONFIRM_WAIT_MS if status == Status.SUCCESS else 0
         if again is not None:
-            old = again.get("wait_cookie")
-            if old is not None and old in dev.wdev._waits:
-                dev.wdev.mgmt_tx_cancel_wait(old)
+            dev.cancel_wait(again.get("wait_cookie"))
         cookie = dev.wdev.mgmt_tx(dev.action_frame(sa, resp), freq, wait_ms=wait, no_cck=True,
                                   owner=dev.owner)
         if status == Status.INFO_UNAVAILABLE:
@@ -294,20 +292,14 @@ class Negotiation:
         s = self.session
         if s is None or not s.get("responder") or s["peer"].addr != sa or s["token"] != act.token:
             return
-        st = act.get(Attr.STATUS, 1)
-        status = st[0] if st else Status.INVALID_PARAMS
+        status = act.status()
         self.session = None
-        cookie = s.get("wait_cookie")
-        if cookie is not None and cookie in self.dev.wdev._waits:
-            self.dev.wdev.mgmt_tx_cancel_wait(cookie)
+        self.dev.cancel_wait(s.get("wait_cookie"))
         if status != Status.SUCCESS:
             self._fail(s["peer"], status, "peer refused in its confirmation")
             return
         if s["role"] is OpMode.P2P_CLIENT:
-            oc = act.get(Attr.OPERATING_CHANNEL, 5)
-            if oc:
-                ch = parse_chan_attr(oc)
-                s["chan"] = next((c for c in self.dev.ic.channels if c.ieee == ch), s["chan"])
+            s["chan"] = self.dev.channel_named(act.get(Attr.OPERATING_CHANNEL, 5)) or s["chan"]
             gid = act.get(Attr.GROUP_ID)
             if gid and len(gid) > 6:
                 s["ssid"] = gid[6:]
@@ -321,8 +313,7 @@ class Negotiation:
         if p is None or s is None:
             return
         peer: Peer = p["peer"]
-        st = act.get(Attr.STATUS, 1)
-        status = st[0] if st else Status.INVALID_PARAMS
+        status = act.status()
         if status == Status.INFO_UNAVAILABLE:
             # The peer has not agreed yet: listen until it sends its request.
             dev.end_wait(p)
@@ -346,9 +337,7 @@ class Negotiation:
             chan, why = self.pick_channel(role, peer_chans, a["freq"])
             ssid = dev.random_ssid()
         else:
-            oc = act.get(Attr.OPERATING_CHANNEL, 5)
-            ch = parse_chan_attr(oc) if oc else None
-            chan = next((c for c in dev.ic.channels if c.ieee == ch), None)
+            chan = dev.channel_named(act.get(Attr.OPERATING_CHANNEL, 5))
             why = "the GO named no operating channel" if chan is None else (self.can_run(role, chan) or "")
             if why:
                 chan = None
@@ -467,11 +456,9 @@ class Negotiation:
 
     def rx_pd_resp(self, act: P2PAction, sa: bytes, freq: int) -> None:
         dev = self.dev
-        p = dev.take_reply(act, sa)
+        p = dev.take_answer(sa, act.subtype, act.token)
         if p is None:
             return
-        dev.end_wait(p)
-        dev.state = "idle"
         raw = wps_get(act.wps, WPS_CONFIG_METHODS)
         cm = int.from_bytes(raw, "big") if raw and len(raw) == 2 else 0
         a = mac_str(p["peer"].addr)

@@ -233,11 +233,9 @@ class ServiceDiscovery:
             if not self.external:
                 self.respond(freq, sa, gas.token, self.answer(gas.tlvs))
             return
-        p = dev.take_pending(sa, "gas", gas.token)
+        p = dev.take_answer(sa, "gas", gas.token)
         if p is None:
             return
-        dev.end_wait(p)
-        dev.state = "idle"
         if gas.status == 0:
             split_tlvs(gas.tlvs, response=True)
             dev.emit(f"P2P-SERV-DISC-RESP {mac_str(sa)} {gas.update} {gas.tlvs.hex()}")

@@ -212,6 +212,12 @@ class P2PAction:
             raise FrameError(f"P2P attribute {attr} is {len(v)} bytes, not {size}")
         return v
 
+    def status(self) -> int:
+        """The Status attribute of a response or confirmation (INVALID_PARAMS
+        when it carries none)."""
+        st = self.get(Attr.STATUS, 1)
+        return st[0] if st else int(Status.INVALID_PARAMS)
+
 
 def wps_tlv(t: int, value: bytes) -> bytes:
     return struct.pack(">HH", t, len(value)) + value

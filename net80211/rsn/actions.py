@@ -11,11 +11,12 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass
 
-from ..wire.eapol import MIC_OFFSET, EapolKey
+from ..wire.eapol import MIC_OFFSET, EapolKey, parse_eapol
+from ..wire.frame import FrameError
 from .kdf import descriptor_version, eapol_mic
 
 __all__ = ["SendEapol", "InstallPtk", "InstallGtk", "InstallIgtk", "SetTimer", "CancelTimer", "Completed",
-           "Failed", "Action", "build_key_frame", "mic_ok", "MIC_LEN"]
+           "Failed", "Action", "build_key_frame", "mic_ok", "parse_key_frame", "MIC_LEN"]
 
 MIC_LEN = 16  # AKMs 2, 6 and 8
 
@@ -105,3 +106,13 @@ def build_key_frame(akm: int, kck: bytes | None, key_info: int, *, key_length: i
 
 def mic_ok(akm: int, kck: bytes, key: EapolKey) -> bool:
     return hmac.compare_digest(eapol_mic(akm, kck, key.mic_input()), key.mic)
+
+
+def parse_key_frame(frame: bytes) -> EapolKey | str:
+    """The EAPOL-Key frame in an EAPOL PDU from the peer, or why either
+    machine drops it ("malformed", "not_key")."""
+    try:
+        _, _, key = parse_eapol(frame, MIC_LEN)
+    except FrameError:
+        return "malformed"
+    return key if isinstance(key, EapolKey) else "not_key"

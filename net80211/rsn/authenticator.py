@@ -31,14 +31,12 @@ from ..wire.eapol import (
     gtk_kde,
     igtk_kde,
     pad_key_data,
-    parse_eapol,
     parse_key_data,
     pmkid_kde,
 )
 from ..wire.frame import FrameError
 from ..wire.mgmt import ReasonCode
 from .actions import (
-    MIC_LEN,
     Action,
     CancelTimer,
     Completed,
@@ -48,6 +46,7 @@ from .actions import (
     SetTimer,
     build_key_frame,
     mic_ok,
+    parse_key_frame,
 )
 from .kdf import Ptk, derive_ptk, descriptor_version, wrap_key_data
 from .policy import Selection
@@ -270,12 +269,9 @@ class Authenticator:
 
     def receive(self, frame: bytes, now_ns: int) -> list[Action]:
         """An EAPOL frame from the STA."""
-        try:
-            _, _, key = parse_eapol(frame, MIC_LEN)
-        except FrameError:
-            return self._drop("malformed")
-        if not isinstance(key, EapolKey):
-            return self._drop("not_key")
+        key = parse_key_frame(frame)
+        if isinstance(key, str):
+            return self._drop(key)
         if self.state in (PtkState.INITIALIZE, PtkState.DISCONNECTED):
             return self._drop("no_handshake")
         if key.descriptor_version != descriptor_version(self.sel.akm):

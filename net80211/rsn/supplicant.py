@@ -26,11 +26,10 @@ from collections.abc import Callable
 
 from ..crypto.bip import igtk_len
 from ..crypto.cipher import key_len
-from ..wire.eapol import EapolKey, KeyData, KeyInfo, parse_eapol, parse_key_data
+from ..wire.eapol import EapolKey, KeyData, KeyInfo, parse_key_data
 from ..wire.frame import FrameError
 from ..wire.mgmt import ReasonCode
 from .actions import (
-    MIC_LEN,
     Action,
     Completed,
     Failed,
@@ -40,6 +39,7 @@ from .actions import (
     SendEapol,
     build_key_frame,
     mic_ok,
+    parse_key_frame,
 )
 from .kdf import KeyWrapError, Ptk, derive_ptk, descriptor_version, unwrap_key_data
 from .policy import Selection
@@ -103,12 +103,9 @@ class Supplicant:
 
     def receive(self, frame: bytes, now_ns: int) -> list[Action]:
         """An EAPOL frame from the AP."""
-        try:
-            _, _, key = parse_eapol(frame, MIC_LEN)
-        except FrameError:
-            return self._drop("malformed")
-        if not isinstance(key, EapolKey):
-            return self._drop("not_key")
+        key = parse_key_frame(frame)
+        if isinstance(key, str):
+            return self._drop(key)
         if self.state == SuppState.FAILED:
             return self._drop("failed")
         if key.descriptor_version != descriptor_version(self.sel.akm):
@@ -157,9 +154,12 @@ class Supplicant:
         except FrameError:
             return "malformed_key_data"
 
-    def _group_keys(self, data: KeyData) -> list[Action] | str:
-        """Install actions for the GTK (and IGTK) in key data not yet installed."""
-        if data.gtk is None or len(data.gtk.key) != key_len(self.sel.group) or data.gtk.keyid == 0:
+    def _group_keys(self, data: KeyData, key: EapolKey) -> list[Action] | str:
+        """Install actions for the GTK (at the RSC of `key`, the frame that
+        carried it) and IGTK in key data not yet installed, from now on
+        taken as installed; or why the key data is refused."""
+        gtk = data.gtk
+        if gtk is None or len(gtk.key) != key_len(self.sel.group) or gtk.keyid == 0:
             return "bad_gtk"
         out: list[Action] = []
         if self.sel.mfp:
@@ -169,8 +169,11 @@ class Supplicant:
                 return "bad_igtk"
             if self.installed_igtk != (igtk.keyid, igtk.key):
                 out.append(InstallIgtk(self.sel.group_mgmt, igtk.keyid, igtk.key, igtk.ipn))
-        if self.installed_gtk != (data.gtk.keyid, data.gtk.key):
-            out.insert(0, InstallGtk(self.sel.group, data.gtk.keyid, data.gtk.key, 0))
+                self.installed_igtk = (igtk.keyid, igtk.key)
+        if self.installed_gtk != (gtk.keyid, gtk.key):
+            rsc = int.from_bytes(key.rsc[:6], "little")  # the last PN the AP used
+            out.insert(0, InstallGtk(self.sel.group, gtk.keyid, gtk.key, rsc))
+            self.installed_gtk = (gtk.keyid, gtk.key)
         return out
 
     def _msg3(self, key: EapolKey) -> list[Action]:
@@ -195,7 +198,7 @@ class Supplicant:
             self.failure = Failed(ReasonCode.IE_IN_4WAY_DIFFERS,
                                   f"the {what} in msg 3/4 differs from the AP's Beacon/Probe Response")
             return [self.failure]
-        group = self._group_keys(data)
+        group = self._group_keys(data, key)
         if isinstance(group, str):
             return self._drop(group)
         out: list[Action] = [self._send(_MSG4, key.replay_counter,
@@ -204,14 +207,7 @@ class Supplicant:
         if fresh:
             out.append(InstallPtk(self.sel.pairwise, self.tptk.tk))
             self.installed_tk = self.tptk.tk
-        rsc = int.from_bytes(key.rsc[:6], "little")
-        for act in group:
-            if isinstance(act, InstallGtk):
-                act = InstallGtk(act.cipher, act.keyid, act.key, rsc)
-                self.installed_gtk = (act.keyid, act.key)
-            elif isinstance(act, InstallIgtk):
-                self.installed_igtk = (act.keyid, act.key)
-            out.append(act)
+        out += group
         self.ptk = self.tptk
         self.state = SuppState.DONE
         self._renew_snonce = True
@@ -231,20 +227,10 @@ class Supplicant:
         data = self._key_data(key, self.ptk.kek)
         if isinstance(data, str):
             return self._drop(data)
-        group = self._group_keys(data)
+        group = self._group_keys(data, key)
         if isinstance(group, str):
             return self._drop(group)
-        out: list[Action] = [self._send(_GROUP_MSG2, key.replay_counter, self.ptk.kck)]
-        rsc = int.from_bytes(key.rsc[:6], "little")
-        for act in group:
-            if isinstance(act, InstallGtk):
-                act = InstallGtk(act.cipher, act.keyid, act.key, rsc)
-                self.installed_gtk = (act.keyid, act.key)
-            elif isinstance(act, InstallIgtk):
-                self.installed_igtk = (act.keyid, act.key)
-            out.append(act)
-        out.append(Completed("group"))
-        return out
+        return [self._send(_GROUP_MSG2, key.replay_counter, self.ptk.kck), *group, Completed("group")]
 
     def request_ptk_rekey(self) -> list[Action]:
         """Ask the AP for a new PTK (an EAPOL-Key request under the current

@@ -41,6 +41,7 @@ from net80211.scenario.spec import (
     ScenarioError,
     TrafficSpec,
     VapSpec,
+    read_file,
 )
 from net80211.security import GROUP_REKEY_S, security_config
 
@@ -778,13 +779,4 @@ def _too_deep(text: str) -> int | None:
 
 def load_scenario(path: str | Path, *, seed: int | None = None) -> Scenario:
     """Read, parse and check a scenario file."""
-    p = Path(path)
-    try:
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise ScenarioError(f"larger than the {MAX_FILE_BYTES}-byte limit", file=str(path))
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ScenarioError(f"cannot read scenario: {e.strerror}", e.errno, file=str(path)) from None
-    except UnicodeDecodeError as e:
-        raise ScenarioError(f"not UTF-8 text: {e}", file=str(path)) from None
-    return loads_scenario(text, file=str(path), seed=seed)
+    return loads_scenario(read_file(path, "scenario"), file=str(path), seed=seed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ic import Net80211Error
@@ -44,6 +45,21 @@ class ScenarioError(Net80211Error):
         where = ":".join(str(x) for x in (file, line) if x is not None)
         text = f"{key}: {message}" if key else message
         super().__init__(f"{where}: {text}" if where else text, code)
+
+
+def read_file(path: str | Path, what: str) -> str:
+    """The text of a scenario or sweep file (`what` names it in errors): a
+    ScenarioError naming the file if it is over MAX_FILE_BYTES, unreadable
+    or not UTF-8."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_FILE_BYTES:
+            raise ScenarioError(f"larger than the {MAX_FILE_BYTES}-byte limit", file=str(path))
+        return p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise ScenarioError(f"cannot read {what}: {e.strerror}", e.errno, file=str(path)) from None
+    except UnicodeDecodeError as e:
+        raise ScenarioError(f"not UTF-8 text: {e}", file=str(path)) from None
 
 
 class Located:

@@ -29,7 +29,7 @@ from typing import Any
 
 from net80211.scenario.loader import loads_scenario, scenario_from_dict
 from net80211.scenario.source import SourceIndex, key_name
-from net80211.scenario.spec import MAX_FILE_BYTES, ScenarioError
+from net80211.scenario.spec import MAX_FILE_BYTES, ScenarioError, read_file
 
 MAX_REPLICATES = 10_000
 MAX_RUNS = 1_000_000  # cells x replicates
@@ -259,13 +259,4 @@ def loads_sweep(text: str, file: str) -> Sweep:
 
 
 def load_sweep(path: str | Path) -> Sweep:
-    p = Path(path)
-    try:
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise ScenarioError(f"larger than the {MAX_FILE_BYTES}-byte limit", file=str(path))
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ScenarioError(f"cannot read sweep file: {e.strerror}", e.errno, file=str(path)) from None
-    except UnicodeDecodeError as e:
-        raise ScenarioError(f"not UTF-8 text: {e}", file=str(path)) from None
-    return loads_sweep(text, str(path))
+    return loads_sweep(read_file(path, "sweep file"), str(path))

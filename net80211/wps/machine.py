@@ -274,6 +274,14 @@ class _Machine:
         assert self.keys is not None
         return hmac.compare_digest(self.keys.hash(snonce, psk, self.pk_e, self.pk_r), hash_)
 
+    def _encrypted(self, prev: bytes, msg: Msg, peer_nonce: tuple[int, bytes],
+                   settings: list[tuple[int, bytes]]) -> bytes:
+        """M5..M8: the peer's nonce and `settings` in Encrypted Settings, with
+        the Authenticator over `prev` (the peer's last message) and this one."""
+        assert self.keys is not None
+        enc = self.keys.encrypt(settings, self.random(16))
+        return _with_auth(self.keys, prev, [*_head(msg), peer_nonce, (A.ENCR_SETTINGS, enc), _ext()])
+
 
 # -- the enrollee -------------------------------------------------------------------------
 class Enrollee(_Machine):
@@ -446,10 +454,7 @@ class Enrollee(_Machine):
         out, ok = self._secret_msg(ident, msg, A.R_SNONCE1, self.r_hash1, self.psk1, Msg.M4)
         if not ok:
             return out
-        assert self.keys is not None
-        enc = self.keys.encrypt([(A.E_SNONCE1, self.es1)], self.random(16))
-        m5 = _with_auth(self.keys, msg, [*_head(Msg.M5), (A.REGISTRAR_NONCE, self.n_r),
-                                         (A.ENCR_SETTINGS, enc), _ext()])
+        m5 = self._encrypted(msg, Msg.M5, (A.REGISTRAR_NONCE, self.n_r), [(A.E_SNONCE1, self.es1)])
         self.state = "m6"
         return self._msg(ident, Op.MSG, m5)
 
@@ -457,10 +462,7 @@ class Enrollee(_Machine):
         out, ok = self._secret_msg(ident, msg, A.R_SNONCE2, self.r_hash2, self.psk2, Msg.M6)
         if not ok:
             return out
-        assert self.keys is not None
-        enc = self.keys.encrypt([(A.E_SNONCE2, self.es2)], self.random(16))
-        m7 = _with_auth(self.keys, msg, [*_head(Msg.M7), (A.REGISTRAR_NONCE, self.n_r),
-                                         (A.ENCR_SETTINGS, enc), _ext()])
+        m7 = self._encrypted(msg, Msg.M7, (A.REGISTRAR_NONCE, self.n_r), [(A.E_SNONCE2, self.es2)])
         self.state = "m8"
         return self._msg(ident, Op.MSG, m7)
 
@@ -847,10 +849,7 @@ class Registrar(_Machine):
         out, ok = self._secret(msg, A.E_SNONCE1, self.e_hash1, self.psk1, Msg.M5, now)
         if not ok:
             return out
-        assert self.keys is not None
-        enc = self.keys.encrypt([(A.R_SNONCE2, self.rs2)], self.random(16))
-        m6 = _with_auth(self.keys, msg, [*_head(Msg.M6), (A.ENROLLEE_NONCE, self.n_e),
-                                         (A.ENCR_SETTINGS, enc), _ext()])
+        m6 = self._encrypted(msg, Msg.M6, (A.ENROLLEE_NONCE, self.n_e), [(A.R_SNONCE2, self.rs2)])
         self.state = "m7"
         return self._wsc(Op.MSG, m6, now)
 
@@ -858,11 +857,9 @@ class Registrar(_Machine):
         out, ok = self._secret(msg, A.E_SNONCE2, self.e_hash2, self.psk2, Msg.M7, now)
         if not ok:
             return out
-        assert self.keys is not None
         cred = Credential(self.cred.ssid, self.cred.auth_type, self.cred.encr_type, self.cred.key, self.mac_e)
-        enc = self.keys.encrypt([(A.CREDENTIAL, credential_attr(cred))], self.random(16))
-        m8 = _with_auth(self.keys, msg, [*_head(Msg.M8), (A.ENROLLEE_NONCE, self.n_e),
-                                         (A.ENCR_SETTINGS, enc), _ext()])
+        m8 = self._encrypted(msg, Msg.M8, (A.ENROLLEE_NONCE, self.n_e),
+                             [(A.CREDENTIAL, credential_attr(cred))])
         self.state = "done_wait"
         return self._wsc(Op.MSG, m8, now)
 

@@ -24,14 +24,13 @@ counters, the driver's counters).
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import sys
 from typing import Any
 
-from ic import MS, OpMode, Scheduler, mac_str
-from net80211.driver import open_driver
+from world_common import World, event_log
+
+from ic import MS, OpMode, mac_str
 from net80211.p2p.device import P2PDevice
 from net80211.p2p.group import P2PGroup
 from net80211.p2p.provision import GoWps
@@ -84,34 +83,24 @@ def describe(g: P2PGroup) -> dict[str, Any]:
 
 
 def main(sock: str, out: str) -> int:
-    s = Scheduler(realtime=True)
-    drv = open_driver("hwsim", s, radios=1, first_radio=100, medium_socket=sock)
+    world = World(sock, radios=1)
+    s, drv = world.sched, world.drv
     (radio,) = drv.devices
-
-    def on_event(text: str) -> None:
-        with open(f"{out}/p2p_events", "a") as f:  # the job waits on it
-            f.write(text + "\n")
-
     # a long search dwell: the VM's emulated CPU takes tens of milliseconds to answer a probe;
     # a long group formation: WPS and the 4-way handshake with a starved VM take tens of seconds
     p2p = P2PDevice(radio.create_vap("p2p100", OpMode.P2P_DEVICE), device_name="net80211-p2p",
-                    listen_channel=1, search_dwell_ms=200, formation_timeout_s=90, on_event=on_event)
+                    listen_channel=1, search_dwell_ms=200, formation_timeout_s=90,
+                    on_event=event_log(f"{out}/p2p_events"))
     with open(f"{out}/addrs.tmp", "w") as f:
         f.write(f"p2p={mac_str(p2p.address)}\nintf={mac_str(p2p.intf_addr)}\n")
     os.rename(f"{out}/addrs.tmp", f"{out}/addrs")
-    print("serving", sock, flush=True)
-    ext = drv.medium.external
-    stop: list[int] = []
-    signal.signal(signal.SIGTERM, lambda *a: (stop.append(1), s.stop()))
-    while not ext.registered and not stop:
-        s.poll_io(0.2)
-    print("registered" if ext.registered else "no medium registered", flush=True)
+    world.serve()
     p2p.start()
     p2p.find()
     seen: dict[str, dict[str, Any]] = {}
     hosts: dict[str, Host] = {}
     n = 1
-    while not stop:
+    while not world.stop:
         s.run_for(100 * MS)
         path = f"{out}/cmd.{n}"
         if os.path.exists(path):
@@ -135,10 +124,7 @@ def main(sock: str, out: str) -> int:
         "hosts": {name: h.stats for name, h in hosts.items()},
         "counters": drv.counters(),
     }
-    with open(f"{out}/world.json", "w") as f:
-        json.dump(result, f, indent=1, default=str)
-    drv.close()
-    return 0
+    return world.finish(out, result)
 
 
 if __name__ == "__main__":

@@ -23,14 +23,13 @@ wrong station's attempts and failure on the scheduler's clock.
 
 from __future__ import annotations
 
-import json
 import os
-import signal
 import sys
 from typing import Any
 
-from ic import MS, Scheduler, State, mac_str
-from net80211.driver import open_driver
+from world_common import World
+
+from ic import MS, State, mac_str
 from net80211.modes.sta import FAIL_BACKOFF_NS
 from net80211.scenario.traffic import Host
 
@@ -47,8 +46,8 @@ def _ip(text: str) -> bytes:
 
 
 def main(sock: str, out: str, passphrase: str) -> int:
-    s = Scheduler(realtime=True)
-    drv = open_driver("hwsim", s, radios=5, first_radio=100, medium_socket=sock)
+    world = World(sock, radios=5)
+    s, drv = world.sched, world.drv
     r = drv.devices
     # the stations scan channel 1 only, as the real ones do (scan_freq=2412): a scan of every
     # channel under the emulated CPU takes tens of seconds to catch the real AP's beacon
@@ -67,15 +66,7 @@ def main(sock: str, out: str, passphrase: str) -> int:
     hosts = {name: Host(s, vaps[name], _ip(ip)) for name, ip in IPS.items()}
     with open(f"{out}/addrs", "w") as f:
         f.writelines(f"{name}={mac_str(v.macaddr)}\n" for name, v in vaps.items())
-    print("serving", sock, flush=True)
-    ext = drv.medium.external
-    stop: list[int] = []
-    signal.signal(signal.SIGTERM, lambda *a: (stop.append(1), s.stop()))
-    # set-up: the vaps start once the daemon is the medium, not on the built-in one
-    while not ext.registered and not stop:
-        s.poll_io(0.2)
-    registered = ext.registered
-    print("registered" if registered else "no medium registered", flush=True)
+    registered = world.serve()
     # the APs first; the stations when the job says (OUTDIR/go_sta, OUTDIR/go_wrong): the real
     # stations' scans, a few tens of milliseconds a channel, then have the emulated CPU to themselves
     stas = {"go_sta": [vaps["sta_psk"], vaps["sta_sae"]], "go_wrong": [vaps["sta_wrong"]]}
@@ -93,7 +84,7 @@ def main(sock: str, out: str, passphrase: str) -> int:
     failures: list[int] = []
     last_state = wrong.state
     seen = {name: (v.state, v.rsn.state if v.rsn is not None else "") for name, v in vaps.items()}
-    while not stop:
+    while not world.stop:
         s.run_for(100 * MS)
         for go, group in list(stas.items()):
             if os.path.exists(f"{out}/{go}"):
@@ -142,10 +133,7 @@ def main(sock: str, out: str, passphrase: str) -> int:
         "wrong": {"attempts_ns": attempts, "failures_ns": failures, "held_until_ns": held},
         "counters": drv.counters(),
     }
-    with open(f"{out}/world.json", "w") as f:
-        json.dump(result, f, indent=1, default=str)
-    drv.close()
-    return 0
+    return world.finish(out, result)
 
 
 if __name__ == "__main__":
