@@ -194,15 +194,16 @@ def _addressed_frames(k, ops):
         for mac in cands:
             for a1, kind_ in ((mac, FT_OTHER), (BROADCAST, FT_BEACON)):
                 t += 10_000_000
-                last.append(k.tx(TxReq(0, 100, a1, addr(0), mac, mac, 0, kind_, TXF_NEEDS_ACK, 2, ((4, 1),)), t))
+                req = TxReq(0, 100, a1, addr(0), mac, mac, 0, kind_, TXF_NEEDS_ACK, 2, ((4, 1),))
+                last.append(k.tx(req, t))
                 k.run(t + 5_000_000)
     k.run(10**15)
     return k.pop_events(), held, last
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["add", "add", "del"]), st.integers(0, 7), st.sampled_from([1, 2, 3])),
-                max_size=14))
+@given(st.lists(st.tuples(st.sampled_from(["add", "add", "del"]), st.integers(0, 7),
+                          st.sampled_from([1, 2, 3])), max_size=14))
 def test_a_radio_with_many_addresses_hears_what_the_reference_hears(ops):
     """A radio holding more addresses than its dense slots (the frame path's
     copy of its address set) and back: frames reach it exactly as in the
