@@ -22,6 +22,9 @@ SEC = 1_000_000_000
 TU = 1_024 * US  # 802.11 time unit
 
 _CANCELLED = None
+# Events due within this of the time they are queued at go to a heap of
+# their own (see Scheduler.call_at).
+NEAR_NS = 10_000_000
 
 
 # The wall-clock time (UNIX nanoseconds) virtual time 0 stands for in a
@@ -57,10 +60,16 @@ class Scheduler:
         # stays within early_ns of the wall clock, ahead of it at most.
         self.early_ns = early_ns
         self.events_run = 0
-        # (time, insertion, handle): the heap compares its tuples, whose
+        # (time, insertion, handle): the heaps compare their tuples, whose
         # first two items sit inside them, without reaching the handle (a
         # list: one more object, and its items another, per comparison).
-        self._heap: list[tuple[int, int, list[Any]]] = []
+        # Two heaps: events due soon (a medium's wake-ups and dispatches,
+        # most of the pushes, pops and cancellations) and the rest (beacon
+        # timers, beacon-miss checks: a few per radio, thousands in a big
+        # world), so that the frequent ones never sift through the many.
+        # The next event is the smaller head: the order is one heap's.
+        self._near: list[tuple[int, int, list[Any]]] = []
+        self._far: list[tuple[int, int, list[Any]]] = []
         self._seq = 0
         self._ready: deque[TaskQueue] = deque()
         self._running = False
@@ -86,7 +95,7 @@ class Scheduler:
         self._seq += 1
         seq = self._seq
         entry = [when_ns, seq, fn, args]
-        heapq.heappush(self._heap, (when_ns, seq, entry))
+        heapq.heappush(self._near if when_ns - self.now_ns < NEAR_NS else self._far, (when_ns, seq, entry))
         return entry
 
     def call_later(self, delay_ns: int, fn: Callable[..., Any], *args: Any) -> list[Any]:
@@ -102,10 +111,20 @@ class Scheduler:
 
     def next_event_ns(self) -> int | None:
         """Time of the earliest live event, or None."""
-        heap = self._heap
-        while heap and heap[0][2][2] is _CANCELLED:
-            heapq.heappop(heap)
+        heap = self._next_heap()
         return heap[0][0] if heap else None
+
+    def _next_heap(self) -> list[tuple[int, int, list[Any]]] | None:
+        """The heap whose head is the earliest live event (cancelled heads
+        dropped), or None when nothing is pending."""
+        near, far = self._near, self._far
+        while near and near[0][2][2] is _CANCELLED:
+            heapq.heappop(near)
+        while far and far[0][2][2] is _CANCELLED:
+            heapq.heappop(far)
+        if not far:
+            return near or None
+        return near if near and near[0] < far[0] else far
 
     def horizon_ns(self) -> int:
         """The latest time up to which nothing else can happen: just before
@@ -285,7 +304,8 @@ class Scheduler:
             self.poll_io(0.0)
         if self._holds and not self._wait_holds():
             return False
-        nxt = self.next_event_ns()
+        heap = self._next_heap()
+        nxt = heap[0][0] if heap else None
         if self.realtime:
             target = limit_ns if nxt is None or nxt > limit_ns else nxt
             while True:
@@ -302,11 +322,12 @@ class Scheduler:
                     self.now_ns = max(self.now_ns, min(now, target))
                     if self._stop:
                         return False
-                    nxt = self.next_event_ns()
+                    heap = self._next_heap()
+                    nxt = heap[0][0] if heap else None
                     target = limit_ns if nxt is None or nxt > limit_ns else nxt
-        if nxt is None or nxt > limit_ns:
+        if heap is None or nxt is None or nxt > limit_ns:
             return False
-        self.now_ns, _, entry = heapq.heappop(self._heap)
+        self.now_ns, _, entry = heapq.heappop(heap)
         fn = entry[2]
         entry[2] = _CANCELLED
         self.events_run += 1

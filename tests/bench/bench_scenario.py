@@ -12,8 +12,10 @@ through the scenario runner, in two deployments:
   1000/10000 radios.  Its cost should grow about linearly with N.
 - `density-tiles` (--deployment density-tiles): the same sizes made of
   copies of the 50/500 `density` world (a tile: its positions, channels
-  and SSIDs' pattern) side by side, a hearing range and more apart, so no
-  link crosses from one tile to another.  A bigger `density` world has
+  and SSIDs' pattern) side by side, further apart than the medium kernel
+  compares two transmissions (its spatial cells), so no link crosses from
+  one tile to another and no transmission is ever looked at as an
+  interferer in another tile.  A bigger `density` world has
   fewer of its radios near an edge, so each frame reaches more of them and
   costs more; in tiles every frame reaches what it does at 50/500 whatever
   the size, so what the cost still grows by is the code's, not the
@@ -52,6 +54,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+import numpy as np  # noqa: E402
+
+from drivers.hwsim.world import ModelSpec  # noqa: E402
 from net80211.scenario import ScenarioRun, scenario_from_dict  # noqa: E402
 
 SIZES = {
@@ -60,10 +65,9 @@ SIZES = {
     "density-tiles": ((50, 500), (100, 1000), (200, 2000), (500, 5000), (1000, 10000)),
 }
 TILE = (50, 500)  # a density-tiles tile: the smallest density world
-# Between tiles: more than the farthest link (log distance 3.5, 20 dBm, 10 dB
-# below the noise floor: 206 m), so the tiles do not hear each other.
-TILE_GAP_M = 250.0
 M2_PER_RADIO = 100.0
+DENSITY_EXPONENT = 3.5
+TX_POWER_DBM = 20.0  # hwsim's default
 # Stations ns-3 3.37 (Debian) associated on the one-channel workload, same
 # placement rules and 10 s (issue 17): printed beside ours.
 NS3_ASSOCIATED = {(50, 500): 489, (100, 1000): 970}
@@ -75,12 +79,12 @@ def scenario(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0
     if deployment == "density":
         ap_pos, sta_pos = _density_positions(aps, stas, seed)
         placed: list[dict[str, Any]] = [{"positions": ap_pos}, {"positions": sta_pos}]
-        exponent = 3.5
+        exponent = DENSITY_EXPONENT
         ap_chan: Any = [DENSITY_CHANNELS[i % 3] for i in range(aps)]
     elif deployment == "density-tiles":
         ap_pos, sta_pos = _tiled_positions(aps, stas, seed)
         placed = [{"positions": ap_pos}, {"positions": sta_pos}]
-        exponent = 3.5
+        exponent = DENSITY_EXPONENT
         ap_chan = [DENSITY_CHANNELS[i % TILE[0] % 3] for i in range(aps)]
     else:
         placed = [{"placement": "random", "area": [50, 50]}] * 2
@@ -115,6 +119,20 @@ def _density_positions(aps: int, stas: int, seed: int) -> tuple[list[list[float]
     return ap_pos, sta_pos
 
 
+def tile_gap_m() -> float:
+    """Between tiles: more than the farthest two senders the medium kernel
+    still compares (its cells, world.ModelSpec.cells: two cells are looked
+    at together while at most `reach` cells lie between them, so senders
+    (reach + 2) cells apart never are).  That is well beyond the farthest
+    link (the hearing range, 205 m here), so the tiles do not hear each
+    other either, and no tile's frame costs another tile anything."""
+    spec = ModelSpec(params={"exponent": DENSITY_EXPONENT})
+    cells = spec.cells(np.zeros((1, 2)), np.array([TX_POWER_DBM]))
+    assert cells is not None  # a path-loss model has cells
+    _, reach, size = cells
+    return (reach + 2) * size + 1.0
+
+
 def _tiled_positions(aps: int, stas: int, seed: int) -> tuple[list[list[float]], list[list[float]]]:
     """Copies of the TILE-sized density world in a square-ish grid: AP i is
     AP i mod 50 of tile i // 50; station j (which joins AP j mod aps) is the
@@ -123,7 +141,7 @@ def _tiled_positions(aps: int, stas: int, seed: int) -> tuple[list[list[float]],
     if aps % ta or stas != aps * ts // ta:
         raise SystemExit(f"density-tiles sizes are multiples of {ta}/{ts}, not {aps}/{stas}")
     tile_ap, tile_sta = _density_positions(ta, ts, seed)
-    pitch = math.sqrt(M2_PER_RADIO * (ta + ts)) + TILE_GAP_M
+    pitch = math.sqrt(M2_PER_RADIO * (ta + ts)) + tile_gap_m()
     cols = math.ceil(math.sqrt(aps // ta))
 
     def at(p: list[float], tile: int) -> list[float]:

@@ -1,6 +1,6 @@
 """bench_scenario's density-tiles deployment: copies of the 50/500 density
-world that do not hear each other, so a frame reaches as many radios at
-every size."""
+world that do not hear each other, nor meet in the medium kernel's on-air
+index, so a frame reaches as many radios at every size and costs as much."""
 
 import math
 import sys
@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_scenario as bench  # noqa: E402
 
 from drivers.hwsim.kernel import model  # noqa: E402
+from drivers.hwsim.world import ModelSpec  # noqa: E402
 
 
 def test_tiles_are_the_small_world_and_out_of_earshot_of_each_other():
@@ -44,6 +45,16 @@ def test_tiles_are_the_small_world_and_out_of_earshot_of_each_other():
     for t in range(tiles):
         d = np.sqrt(((pos[tile_of == t][:, None, :] - pos[tile_of != t][None, :, :]) ** 2).sum(axis=2))
         assert d.min() > reach
+    # nor does the kernel ever compare a tile's transmissions with another's:
+    # their senders' cells have more than the cells' reach between them
+    # (_medium.c med_set_cell_reach), in x or in y
+    cells = ModelSpec(params={"exponent": 3.5}).cells(pos, np.full(len(pos), 20.0))
+    assert cells is not None
+    grid, cell_reach, _ = cells
+    for t in range(tiles):
+        diff = np.abs(grid[tile_of == t][:, None, :] - grid[tile_of != t][None, :, :])
+        gap = np.maximum(diff - 1, 0)
+        assert ((gap ** 2).sum(axis=2) > cell_reach ** 2).all()
 
 
 def test_tile_sizes_are_whole_tiles():

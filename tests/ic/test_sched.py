@@ -1,8 +1,11 @@
 import socket
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ic import MS, SEC, Callout, Scheduler, TaskQueue
+from ic.sched import NEAR_NS
 
 
 def test_events_run_in_time_then_insertion_order():
@@ -14,6 +17,53 @@ def test_events_run_in_time_then_insertion_order():
     s.run_for(5 * MS)
     assert out == ["a", "b", "c"]
     assert s.now_ns == 5 * MS and s.events_run == 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.sampled_from([0, 1, 3, 9, 11, 30, 200]), st.booleans()),
+                min_size=1, max_size=60))
+def test_near_and_far_events_keep_one_order(plan):
+    """Events queued from inside events, some due within NEAR_NS (the near
+    heap), some beyond (the far one), some cancelled: they run in (time,
+    insertion) order, as from one heap."""
+    s = Scheduler()
+    ran: list[int] = []
+    queued: list[tuple[int, int, int]] = []  # (time, insertion, id) of those not cancelled
+    entries: list[list] = []
+    count = [0]
+
+    def event(me: int) -> None:
+        ran.append(me)
+        for parent, delay_ms, cancel in plan:
+            if parent != me or count[0] >= len(plan):
+                continue
+            count[0] += 1
+            child = count[0]
+            when = s.now_ns + delay_ms * MS
+            entries.append(s.call_at(when, event, child))
+            seq = s._seq
+            if cancel and len(entries) > 1:
+                victim = entries[-2]
+                if Scheduler.cancel(victim):
+                    queued[:] = [q for q in queued if q[1] != victim[1]]
+            queued.append((when, seq, child))
+
+    queued.append((0, 1, 0))
+    entries.append(s.call_at(0, event, 0))
+    s.run_for(10 * SEC)
+    assert ran == [i for _, _, i in sorted(queued)]
+
+
+def test_an_event_queued_far_runs_before_a_later_one_queued_near_at_its_time():
+    s = Scheduler()
+    ran: list[str] = []
+    s.call_at(20 * MS, ran.append, "far")
+    assert 20 * MS >= NEAR_NS  # queued at 0, it is a far event
+    s.call_at(15 * MS, lambda: s.call_at(20 * MS, ran.append, "near"))  # 5 ms ahead: near
+    s.call_at(20 * MS, ran.append, "far2")
+    s.run_for(SEC)
+    assert ran == ["far", "far2", "near"]
+    assert s.next_event_ns() is None
 
 
 def test_tasks_run_before_time_advances():

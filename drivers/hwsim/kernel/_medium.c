@@ -272,7 +272,7 @@ void med_free(struct medium *m)
     for (uint32_t i = 0; i < m->ntx_cap; i++) { free(m->txs[i].sensed); free(m->txs[i].ovl); }
     free(m->radios); free(m->links); free(m->frames); free(m->txs);
     free(m->active); free(m->heap); free(m->out); free(m->idle_tmp); free(m->hdvec); free(m->grp);
-    free(m->rxf); free(m->filt); free(m->bloom); free(m->offs); free(m->ckeys); free(m->chead); free(m->cand);
+    free(m->rxf); free(m->filt); free(m->bloom); free(m->ainl); free(m->offs); free(m->ckeys); free(m->chead); free(m->cand);
     free(m->iv_src); free(m->iv_f); free(m->iv_g); free(m->per_tab);
     free(m);
 }
@@ -340,6 +340,9 @@ static int reserve_radios(struct medium *m, uint32_t need)
     uint64_t *bl = realloc(m->bloom, ncap * sizeof *bl);
     if (!bl) return -ENOMEM;
     m->bloom = bl;
+    uint64_t *ai = realloc(m->ainl, (size_t)ncap * MED_AINL * sizeof *ai);
+    if (!ai) return -ENOMEM;
+    m->ainl = ai;
     m->cap = ncap;
     return 0;
 }
@@ -352,6 +355,7 @@ int med_add_radio(struct medium *m)
     r->group = 1; r->cur = -1;
     m->grp[m->nradios] = 1;
     m->rxf[m->nradios] = MED_RXF_OFF; m->filt[m->nradios] = 0; m->bloom[m->nradios] = 0;
+    memset(m->ainl + (size_t)m->nradios * MED_AINL, 0, MED_AINL * sizeof *m->ainl);
     for (int a = 0; a < 4; a++) { r->qhead[a] = r->qtail[a] = -1; r->cw[a] = MED_CW_MIN[a]; }
     return (int)m->nradios++;
 }
@@ -444,18 +448,31 @@ int med_set_radio(struct medium *m, uint32_t idx, uint32_t state, uint32_t freq,
     return 0;
 }
 
+/* Copy radio idx's address set into its dense slots (m->ainl). */
+static void addrs_mirror(struct medium *m, uint32_t idx)
+{
+    const struct hset *h = &m->radios[idx].addrs;
+    uint64_t *a = m->ainl + (size_t)idx * MED_AINL;
+    memset(a, 0, MED_AINL * sizeof *a);
+    if (h->count > MED_AINL) { a[0] = MED_AINL_HASH; return; }
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < h->cap; k++)
+        if (h->keys[k]) a[n++] = (h->keys[k] & MED_ADDR_MASK) | (uint64_t)h->vals[k] << 48;
+}
+
 int med_addr_add(struct medium *m, uint32_t idx, uint64_t addr, uint32_t kind)
 {
     if (idx >= m->nradios || addr >> 48 || !kind || kind > 3) return -EINVAL;
     struct hset *h = &m->radios[idx].addrs;
     int i = hset_find(h, HKEY(addr));
-    if (i >= 0) { h->vals[i] |= (uint8_t)kind; return 0; }
+    if (i >= 0) { h->vals[i] |= (uint8_t)kind; addrs_mirror(m, idx); return 0; }
     if ((h->count + 1) * 2 > h->cap && hset_grow(h)) return -ENOMEM;
     uint32_t j = hslot(h, HKEY(addr));
     while (h->keys[j]) j = (j + 1) & (h->cap - 1);
     h->keys[j] = HKEY(addr); h->vals[j] = (uint8_t)kind; h->count++;
     h->bloom |= bloom_bit(HKEY(addr));
     m->bloom[idx] = h->bloom;
+    addrs_mirror(m, idx);
     return 0;
 }
 
@@ -473,6 +490,7 @@ int med_addr_del(struct medium *m, uint32_t idx, uint64_t addr, uint32_t kind)
             if (h->keys[k]) h->bloom |= bloom_bit(h->keys[k]);
         m->bloom[idx] = h->bloom;
     }
+    addrs_mirror(m, idx);
     return 0;
 }
 

@@ -38,6 +38,9 @@ struct ev { uint64_t time, seq; uint32_t type, a; uint64_t b; };
  * radio holds one or two addresses and is asked about every frame's. */
 struct hset { uint64_t *keys; uint8_t *vals; uint32_t cap, count; uint64_t bloom; };
 #define MED_HKEY(a) ((a) | (1ULL << 63)) /* never 0, 0 marks an empty slot */
+#define MED_AINL 4                       /* addresses a radio's dense slots hold */
+#define MED_AINL_HASH UINT64_MAX         /* no kind is 0xFFFF: never an address's slot */
+#define MED_ADDR_MASK 0xFFFFFFFFFFFFULL
 static inline uint64_t med_i_bloom_bit(uint64_t key) { return 1ULL << ((key * 0xD6E8FEB86659FD93ULL) >> 58); }
 
 struct frame {
@@ -128,6 +131,10 @@ struct medium {
     uint32_t *rxf;    /* med_i_rxfreq(radios[r]), MED_RXF_OFF when stopped */
     uint32_t *filt;   /* radios[r].filter */
     uint64_t *bloom;  /* radios[r].addrs.bloom */
+    /* radios[r].addrs itself, MED_AINL words a radio: an address with its
+     * kinds above (addr | kind << 48), 0 for none; MED_AINL_HASH in the
+     * first: more addresses than that, ask the hash */
+    uint64_t *ainl;
     /* the interferers of the frame being judged, in overlap order */
     uint32_t *iv_src; double *iv_f; uint32_t *iv_g; uint32_t niv, iv_cap;
     struct med_counters c;
@@ -140,6 +147,18 @@ struct ev med_i_pop(struct medium *m);
 struct med_event *med_i_emit(struct medium *m);
 double med_i_uniform(struct medium *m);
 uint8_t med_i_hget(const struct hset *h, uint64_t addr);
+
+/* The kinds radio r holds address addr as (med_i_hget on its set) from its
+ * dense slots: one cache line rather than the radio, its keys and its
+ * values, for the frame path's every bloom hit. */
+static inline uint8_t med_i_addr_kind(const struct medium *m, uint32_t r, uint64_t addr)
+{
+    const uint64_t *a = m->ainl + (size_t)r * MED_AINL;
+    if (a[0] == MED_AINL_HASH) return med_i_hget(&m->radios[r].addrs, addr);
+    for (int k = 0; k < MED_AINL; k++)
+        if (a[k] && (a[k] & MED_ADDR_MASK) == addr) return (uint8_t)(a[k] >> 48);
+    return 0;
+}
 int med_i_accepts(const struct radio *r, const struct med_txreq *q, int owns);
 double med_i_per(const struct medium *m, double sinr_db, uint32_t tidx, uint32_t len);
 #define MED_RXF_OFF UINT32_MAX /* no channel: never equal to a frame's, never adjacent */

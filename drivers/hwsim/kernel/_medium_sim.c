@@ -353,11 +353,11 @@ static void nav_end(struct medium *m, uint32_t r, uint64_t gen)
 }
 
 /* med_i_accepts (and whether r owns a unicast addr1) from the dense
- * filter and address bloom arrays: a radio's address hash is probed only
- * when the bloom says the address may be there. */
+ * filter, address bloom and address arrays: a radio's addresses are looked
+ * at only when the bloom says the address may be there. */
 static int in_bss(const struct medium *m, uint32_t r, uint64_t bssid, uint64_t bssbit)
 {
-    return bssid && (m->bloom[r] & bssbit) && (med_i_hget(&m->radios[r].addrs, bssid) & MED_ADDR_BSS);
+    return bssid && (m->bloom[r] & bssbit) && (med_i_addr_kind(m, r, bssid) & MED_ADDR_BSS);
 }
 
 static int rx_wants(const struct medium *m, uint32_t r, const struct med_txreq *q, uint64_t a1bit,
@@ -366,7 +366,7 @@ static int rx_wants(const struct medium *m, uint32_t r, const struct med_txreq *
     uint32_t fl = m->filt[r];
     *owns = 0;
     if (!MED_IS_GROUP(q->addr1)) {
-        if (m->bloom[r] & a1bit) *owns = !!(med_i_hget(&m->radios[r].addrs, q->addr1) & MED_ADDR_OWN);
+        if (m->bloom[r] & a1bit) *owns = !!(med_i_addr_kind(m, r, q->addr1) & MED_ADDR_OWN);
         return (fl & MED_FIF_PROMISC) || *owns;
     }
     if (fl & MED_FIF_PROMISC) return 1;

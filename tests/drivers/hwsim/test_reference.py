@@ -239,6 +239,56 @@ def test_address_hash_behaves_as_a_set(ops):
             assert k.addr_has(0, m2) == model_.get(m2, 0)
 
 
+def _addressed_frames(k, ops):
+    """Radio 1 takes the addresses `ops` give and drop, radio 0 sends it,
+    after each op, a unicast frame to every candidate address and a beacon
+    of every candidate BSSID; the kernel's events."""
+    cands = [addr(10 + a) for a in range(8)]
+    k.set_params(-91.0, -82.0, 0.0, True)
+    for i in range(2):
+        k.add_radio()
+        k.set_radio(i, RADIO_STARTED, 2412, 0, 1, 0, 20)
+        k.addr_add(i, addr(i), ADDR_OWN)
+    k.set_links(np.array([[model.SNR_NONE, 30.0], [30.0, model.SNR_NONE]]), np.zeros((2, 2)))
+    held: dict[int, int] = {}
+    t = 0
+    last: list[int] = []
+    for op, a, kind in ops:
+        mac = cands[a]
+        if op == "add":
+            k.addr_add(1, mac, kind)
+            held[mac] = held.get(mac, 0) | kind
+        elif held.get(mac, 0) & kind:
+            k.addr_del(1, mac, kind)
+            held[mac] &= ~kind
+        last = []
+        for mac in cands:
+            for a1, kind_ in ((mac, FT_OTHER), (BROADCAST, FT_BEACON)):
+                t += 10_000_000
+                req = TxReq(0, 100, a1, addr(0), mac, mac, 0, kind_, TXF_NEEDS_ACK, 2, ((4, 1),))
+                last.append(k.tx(req, t))
+                k.run(t + 5_000_000)
+    k.run(10**15)
+    return k.pop_events(), held, last
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["add", "add", "del"]), st.integers(0, 7),
+                          st.sampled_from([1, 2, 3])), max_size=14))
+def test_a_radio_with_many_addresses_hears_what_the_reference_hears(ops):
+    """A radio holding more addresses than its dense slots (the frame path's
+    copy of its address set) and back: frames reach it exactly as in the
+    reference, unicast to the addresses it owns, beacons of its BSSIDs."""
+    c, held, last = _addressed_frames(CKernel(MODELED, 5), ops)
+    r, _, _ = _addressed_frames(RefKernel(MODELED, 5), ops)
+    assert c == r
+    # and what it heard last is what it holds at the end: one delivery per
+    # address it owns, one per BSSID it holds
+    heard = [e for e in c if e.kind == 1 and e.frame_id in last]
+    want = sum(1 for v in held.values() if v & ADDR_OWN) + sum(1 for v in held.values() if v & ADDR_BSS)
+    assert len(heard) == want
+
+
 def busy_world(rs: np.random.Generator):
     """A crowded world: most radios on one or adjacent channels, good links,
     bursts of traffic, so contention, collisions, capture and retries happen."""
