@@ -651,7 +651,7 @@ class HwsimMedium:
         if kind == FT_OTHER and (frame[0] >> 2) & 3 == 1:
             flags = 0  # control frames are answered (CTS) or not at all, never ACKed
         if self._external is not None and self._external.client is not None:
-            return self._external.transmit(port, bytes(frame), chain, not flags & TXF_NEEDS_ACK)
+            return self._external.transmit(port, bytes(frame), chain, not flags & TXF_NEEDS_ACK, rate_flags)
         req = TxReq(port.index, len(frame), addr1, addr2, addr3, bssid, port.rx_freq, kind, flags, ac, chain,
                     rate_flags)
         self._sync_links()

@@ -214,8 +214,9 @@ class ExternalMedium:
 
     # -- driver side: frames out ----------------------------------------------------------------
     def transmit(self, port: MediumPort, frame: bytes, rates: tuple[tuple[int, int], ...],
-                 no_ack: bool) -> int:
-        """Send a frame to the registered client and keep it pending; its id, or -errno."""
+                 no_ack: bool, rate_flags: tuple[int, ...] = ()) -> int:
+        """Send a frame to the registered client and keep it pending; its id, or -errno.
+        `rate_flags` go out in TX_INFO_FLAGS, as mac80211_hwsim sends each rate's."""
         client = self.client
         assert client is not None
         if len(frame) > genl.MAX_FRAME:
@@ -235,8 +236,10 @@ class ExternalMedium:
         p.hold = self.sched.hold(self.hold_timeout_ns, lambda: self._finish(p, None, "ext_timeouts"))
         self.stats["ext_tx"] += 1
         txi = genl.pack_tx_info(rates)
-        client.send(genl.encode_frame(self.family, hwaddr_of(port), frame, flags, port.rx_freq, txi,
-                                      genl.pack_tx_info_flags([(i, 0) for i, _ in rates]), cookie))
+        txf = genl.pack_tx_info_flags([(i, rate_flags[k] if k < len(rate_flags) else 0)
+                                       for k, (i, _) in enumerate(rates)])
+        client.send(genl.encode_frame(self.family, hwaddr_of(port), frame, flags, port.rx_freq, txi, txf,
+                                      cookie))
         if client.out_dropped:
             self.stats["ext_out_dropped"] = client.out_dropped
         return p.frame_id

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from drivers.hwsim.external import genl
 from drivers.hwsim.external.genl import Ack, Attr, Cmd, Done, Message
 from drivers.hwsim.external.server import MAX_QUEUE, WARN_QUEUE
+from drivers.hwsim.kernel.rates import RC_USE_RTS_CTS
 from ic import Caps
 from ic.sched import MS
 
@@ -173,7 +174,7 @@ def test_transmitted_frames_go_to_the_client_with_cookies_per_radio(path):
     u = data(mac(1), mac(0), mac(1))
     b = data(BCAST, mac(0), BCAST)
     fids = [w.ports[0].transmit(u, rates=((7, 2), (3, 4))), w.ports[0].transmit(b, no_ack=False),
-            w.ports[1].transmit(u), w.ports[2].transmit(b)]
+            w.ports[1].transmit(u, rate_flags=(RC_USE_RTS_CTS,)), w.ports[2].transmit(b)]
     assert all(f > 0 for f in fids) and ext.pending == 4
     f = c.frames()
     assert [(m.attrs[Attr.ADDR_TRANSMITTER], m.attrs[Attr.COOKIE]) for m in f] == [
@@ -184,6 +185,7 @@ def test_transmitted_frames_go_to_the_client_with_cookies_per_radio(path):
     assert m[Attr.TX_INFO] == ((7, 2), (3, 4), (-1, 0), (-1, 0))
     assert m[Attr.TX_INFO_FLAGS] == ((7, 0), (3, 0), (-1, 0), (-1, 0))
     assert f[1].attrs[Attr.FLAGS] == genl.TX_CTL_REQ_TX_STATUS | genl.TX_CTL_NO_ACK  # group-addressed
+    assert f[2].attrs[Attr.TX_INFO_FLAGS][0] == (0, RC_USE_RTS_CTS)  # a rate's flags, as the kernel's
     assert f[3].attrs[Attr.FREQ] == 2437  # a radio off channel sends on its temporary channel
     assert list(f[0].attrs) == [Attr.ADDR_TRANSMITTER, Attr.FRAME, Attr.FLAGS, Attr.FREQ, Attr.TX_INFO,
                                 Attr.TX_INFO_FLAGS, Attr.COOKIE]  # the kernel's order
