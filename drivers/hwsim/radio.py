@@ -35,6 +35,7 @@ from net80211.driver import BeaconTimer, beacon_frame, input_all, tx_complete
 from .kernel.medtypes import (
     ADDR_BSS,
     ADDR_OWN,
+    FCS_LEN,
     FIF_ALLMULTI,
     FIF_BEACONS,
     FIF_PROBE_REQ,
@@ -56,7 +57,6 @@ MAX_HELD = 256  # frames held for the operating channel while off-channel
 RATE_INDEX = {2: 0, 4: 1, 11: 2, 22: 3, 12: 4, 18: 5, 24: 6, 36: 7, 48: 8, 72: 9, 96: 10, 108: 11}
 DATA_RATES = ((8, 2), (6, 2), (4, 4))
 _RTS_FLAGS = (RC_USE_RTS_CTS,) * len(DATA_RATES)  # every try of the chain
-FCS_LEN = 4
 STOP_DRAIN_MAX_NS = 100 * MS  # longest a stopping radio waits for its queued frames
 
 

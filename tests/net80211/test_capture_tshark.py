@@ -4,8 +4,9 @@ medium's counters."""
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter
+
+from support.tshark import tshark_fields as _tshark
 
 from ic import MS, SEC, CloneFlags, Scheduler
 from net80211.driver import open_driver
@@ -15,17 +16,6 @@ from tests.conftest import require_tool
 BEACON, PROBE_REQ, PROBE_RESP, DATA = 0x08, 0x04, 0x05, 0x20
 AUTH, ASSOC_REQ, ASSOC_RESP = 0x0B, 0x00, 0x01
 ACK = 0x1D
-
-
-def _tshark(path, *fields: str) -> list[list[str]]:
-    exe = require_tool("tshark")
-    proc = subprocess.run([exe, "-n", "-r", str(path), "-T", "fields", "-E", "separator=|",
-                           *[a for f in fields for a in ("-e", f)]],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    noise = [ln for ln in proc.stderr.splitlines() if ln.strip() and "Running as user" not in ln]
-    assert not noise, noise
-    return [ln.split("|") for ln in proc.stdout.splitlines()]
 
 
 def _scenario(tmp_path):

@@ -41,6 +41,8 @@ STF_DROPPED = 0x2
 
 BROADCAST = 0xFFFF_FFFF_FFFF
 
+FCS_LEN = 4  # the FCS a frame carries on the air, counted in its airtime
+
 COUNTERS = ("frames", "attempts", "retries", "acks", "link_evals", "filtered", "deliveries",
             "drops", "collisions", "halfduplex", "queue_drops", "acked", "not_acked", "collided",
             "rts", "cts", "navs")

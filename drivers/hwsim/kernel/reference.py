@@ -25,6 +25,7 @@ from .medtypes import (
     COUNTERS,
     EV_RX,
     EV_STATUS,
+    FCS_LEN,
     FIF_ALLMULTI,
     FIF_BEACONS,
     FIF_PROBE_REQ,
@@ -51,7 +52,6 @@ SIFS_NS = 16_000
 QUEUE_CAP = 1024
 MAX_LEN = 2304
 ACK_LEN = 10
-FCS_LEN = 4
 AIFSN = (2, 2, 3, 7)
 CW_MIN = (3, 7, 15, 15)
 CW_MAX = (7, 15, 1023, 1023)
@@ -653,19 +653,14 @@ class RefKernel:
         f = t.frame
         assert f is not None
         q = f.req
-        sgrp = self.radios[s].group
         needs_ack = bool(f.flags & TXF_NEEDS_ACK) and not is_group(q.addr1)
         acker = -1
         rate = rates.rx_rate_idx(t.tidx, t.freq)
         c = self.c
         row = self.links[s]
         self.hit = False
-        for r in sorted(row):
+        for r in self._decoders(s, t.freq):
             rr = self.radios[r]
-            if row[r][0] <= self.decode_db:
-                continue  # does not hear it at all
-            if rr.state == RADIO_STOPPED or rr.rxfreq != t.freq or not rr.group & sgrp:
-                continue
             c["link_evals"] += 1
             owns = not is_group(q.addr1) and bool(rr.addrs.get(q.addr1, 0) & ADDR_OWN)
             if not self._accepts(rr, q, owns):

@@ -4,22 +4,12 @@ medium sent them at."""
 
 from __future__ import annotations
 
-import subprocess
+from support.tshark import tshark_fields as _tshark
 
 from drivers.hwsim.kernel.rates import RC_40_MHZ, RC_80_MHZ, RC_MCS, RC_SHORT_GI, RC_VHT_MCS
 from drivers.hwsim.world import ModelSpec
-from tests.conftest import require_tool
 
 from .helpers import World, data, mac
-
-
-def _tshark(path, *fields: str) -> list[list[str]]:
-    exe = require_tool("tshark")
-    proc = subprocess.run([exe, "-n", "-r", str(path), "-T", "fields", "-E", "separator=|",
-                           *[a for f in fields for a in ("-e", f)]],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    return [ln.split("|") for ln in proc.stdout.splitlines()]
 
 
 def test_ht_and_vht_frames_are_captured_with_their_mcs(tmp_path):
