@@ -388,6 +388,7 @@ def _vaps(loc: Located, raw: Any, radio_names: list[str], seed: int) -> list[Vap
         raise loc.error(("vaps",), "must be an array of tables ([[vaps]])")
     out: list[VapSpec] = []
     seen: set[str] = set()
+    known = set(radio_names)  # a list's `in` made loading 11,000 vaps quadratic (0.7 s)
     for k, data in enumerate(raw):
         path = ("vaps", k)
         for entry in _expand(_Table(loc, path, data), limit=MAX_VAPS - len(out)):
@@ -402,7 +403,7 @@ def _vaps(loc: Located, raw: Any, radio_names: list[str], seed: int) -> list[Vap
                 if not 0 <= int(radio) < len(radio_names):
                     raise t.error("radio", f"no radio number {radio} (there are {len(radio_names)})")
                 radio = radio_names[int(radio)]
-            elif radio not in radio_names:
+            elif radio not in known:
                 raise t.error("radio", f"no radio named {radio!r}")
             name = t.get("name", str, f"wlan{len(out)}")
             if name in seen:
@@ -476,12 +477,13 @@ def _mobility(loc: Located, raw: Any, radio_names: list[str], seed: int) -> list
         raise loc.error(("mobility",), "must be an array of tables ([[mobility]])")
     out: list[MobilitySpec] = []
     moving: set[str] = set()
+    known = set(radio_names)
     for k, data in enumerate(raw):
         path = ("mobility", k)
         for entry in _expand(_Table(loc, path, data), limit=MAX_RADIOS - len(out)):
             t = _Table(loc, path, entry)
             radio = t.get("radio", str)
-            if radio not in radio_names:
+            if radio not in known:
                 raise t.error("radio", f"no radio named {radio!r}")
             if radio in moving:
                 raise t.error("radio", f"radio {radio!r} already has a mobility model")
