@@ -407,6 +407,20 @@ class IEEE80211Com(Generic[VapT]):
     def ic_update_filter(self) -> None:
         """Driver hook: the vaps' receive needs changed (addresses, BSSIDs, promisc)."""
 
+    def ic_beacon_filter(self, vap: VapT, bssid: bytes | None, pass_all: bool) -> bool:
+        """Driver hook: keep back the beacons of `bssid` that say what the last
+        one said (same elements bar the TIM, same signal), counting them for
+        `ic_beacons_filtered`; every beacon still while `pass_all`; None: off
+        (Linux's IEEE80211_VIF_BEACON_FILTER).  True if the device filters for
+        `vap` now; the default, a device without the offload, never does."""
+        return False
+
+    def ic_beacons_filtered(self, vap: VapT) -> tuple[int, int]:
+        """Driver hook: (beacons the device's filter kept back from `vap` so
+        far, a running count; virtual time in ns of the last of them, 0 if
+        none).  (0, 0) without a filter."""
+        return 0, 0
+
     def ic_remain_on_channel(self, chan: Channel, duration_ns: int) -> None:
         """Driver hook: listen (and send) on `chan` for `duration_ns` while the
         operating channel stays configured; frames there are missed meanwhile."""

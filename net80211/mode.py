@@ -146,6 +146,11 @@ class Mode:
     def newstate(self, vap: IEEE80211Vap, ostate: State, nstate: State, arg: int) -> None:
         """The mode's work for a transition; `vap.state` is already `nstate`."""
 
+    def refresh(self, vap: IEEE80211Vap) -> None:
+        """Bring what the device did for `vap` without the host (beacons its
+        filter kept back) into the vap's counters and tables, before they are
+        read."""
+
     def input(self, vap: IEEE80211Vap, frame: bytes, rx: RxInfo) -> None:
         """A received frame for `vap` (the mode's `iv_input`), raw bytes.
 

@@ -80,6 +80,7 @@ class VapStats:
     rx_multicast: int = 0
     tx_multicast: int = 0
     rx_beacons: int = 0
+    rx_beacons_filtered: int = 0  # kept back by the device's beacon filter (net80211.beacon_filter)
     beacon_misses: int = 0
     fwd_packets: int = 0
     rx_unauth: int = 0
@@ -477,6 +478,8 @@ class IEEE80211Vap:
         sc = Scanner.peek(self.ic)
         if sc is None:
             return []
+        for vap in self.ic.vaps:
+            vap.mode.refresh(vap)
         now = self.ic.sched.now_ns
         return [r.summary(now) for r in sorted(sc.cache.values(), key=lambda r: -r.rssi)]
 
@@ -502,6 +505,7 @@ class IEEE80211Vap:
 
     def describe(self) -> dict[str, Any]:
         """A summary for tools and reports."""
+        self.mode.refresh(self)
         return {
             "name": self.name, "device": self.ic.name, "mode": self.opmode.word,
             "state": self.state.name, "running": self.running,

@@ -45,6 +45,7 @@ from .kernel.medtypes import (
     ADDR_BSS,
     ADDR_OWN,
     EV_RX,
+    FT_BEACON,
     FT_OTHER,
     MODELED,
     PERFECT,
@@ -56,6 +57,7 @@ from .kernel.medtypes import (
     STF_DROPPED,
     TXF_NEEDS_ACK,
     TxReq,
+    beacon_tag,
     mac_to_int,
     parse_header,
     unpack4,
@@ -121,7 +123,7 @@ class MediumPort:
     # wrapped on one port (tests spy on transmit so).
     __slots__ = ("rx", "attached", "rx_frames", "tx_status", "index", "medium", "name", "hwaddr",
                  "_state", "_freq", "_tmp_freq", "_group", "_filter", "_tx_power", "_addrs",
-                 "tsf_offset_us", "position", "direction", "_gain_db", "_shadowing_db", "__dict__")
+                 "tsf_offset_us", "position", "direction", "_gain_db", "_shadowing_db", "_bf", "__dict__")
 
     def __init__(self, medium: HwsimMedium, index: int, name: str, hwaddr: int | None) -> None:
         self.medium = medium
@@ -144,6 +146,7 @@ class MediumPort:
         self.direction = np.zeros(3)
         self._gain_db = 0.0
         self._shadowing_db = 0.0
+        self._bf = False  # its beacon filter is on
 
     def __repr__(self) -> str:
         return f"<MediumPort {self.name} #{self.index} freq={self.freq} {'up' if self.started else 'down'}>"
@@ -258,6 +261,25 @@ class MediumPort:
             if kind == ADDR_OWN and self.medium._external is not None:
                 self.medium._external.addr_changed(self, a, True)
 
+    def set_beacon_filter(self, bssid: bytes | str | int | None, pass_all: bool = False) -> None:
+        """The radio's beacon filter (the kernel's med_bf_set): on for `bssid`,
+        keeping back its beacons that say what the last one let through said
+        (elements bar the TIM, signal); every beacon still while `pass_all`;
+        None: off."""
+        if not self.attached:
+            return
+        a = None if bssid is None else bssid if isinstance(bssid, int) else mac_to_int(bssid)
+        self.medium._k.bf_set(self.index, a, pass_all)
+        if (a is not None) != self._bf:
+            self._bf = a is not None
+            self.medium._bf_ports += 1 if self._bf else -1
+
+    @property
+    def beacons_filtered(self) -> tuple[int, int]:
+        """(beacons the radio's filter kept back so far, virtual time of the last, 0 if none)."""
+        n, last = self.medium._k.bf_count(self.index)
+        return int(n), int(last)
+
     def del_addr(self, mac: bytes | str | int, kind: int = ADDR_OWN) -> None:
         a = mac if isinstance(mac, int) else mac_to_int(mac)
         if not self._addrs[(a, kind)]:
@@ -363,6 +385,7 @@ class HwsimMedium:
         if model is not None:
             self._k.set_params(model.noise_dbm, model.cca_dbm, model.fading, model.interference)
         self.ports: list[MediumPort] = []  # every port ever attached, by kernel index
+        self._bf_ports = 0  # ports whose beacon filter is on: beacons then carry a tag
         self._frames: dict[int, tuple[MediumPort, bytes]] = {}
         self._cap_flags: dict[int, tuple[int, ...]] = {}  # a captured MCS frame's rate flags, until its ACK
         # Takes the kernel's output instead of _dispatch_events when set (hwsim-mediumd's C
@@ -425,6 +448,7 @@ class HwsimMedium:
             raise ValueError(f"{port.name} is not attached to this medium")
         port._state = RADIO_STOPPED
         port._push()
+        port.set_beacon_filter(None)
         port.attached = False
         if self._external is not None:
             self._external.port_removed(port)
@@ -652,8 +676,9 @@ class HwsimMedium:
             flags = 0  # control frames are answered (CTS) or not at all, never ACKed
         if self._external is not None and self._external.client is not None:
             return self._external.transmit(port, bytes(frame), chain, not flags & TXF_NEEDS_ACK, rate_flags)
+        tag = beacon_tag(frame) if kind == FT_BEACON and self._bf_ports else 0
         req = TxReq(port.index, len(frame), addr1, addr2, addr3, bssid, port.rx_freq, kind, flags, ac, chain,
-                    rate_flags)
+                    rate_flags, tag)
         self._sync_links()
         fid = self._k.tx(req, self.sched.now_ns)
         if fid < 0:

@@ -105,7 +105,8 @@ class HwsimRadio(IEEE80211Com[IEEE80211Vap]):
     __slots__ = (
         "port", "medium", "idx", "ic_index", "nchannels", "p2p_device", "hwaddr", "_slots", "_bssids",
         "_addrs", "beacons", "_status_cb", "roc_chan", "_held", "_rng", "_inflight",
-        "_stop_pending", "_stop_entry", "__dict__",
+        "_stop_pending", "_stop_entry", "beacon_filter", "_bf_req", "_bf_on", "_bf_base",
+        "_bf_kept", "__dict__",
     )
 
     vap_class: type[HwsimVap] = HwsimVap
@@ -156,6 +157,15 @@ class HwsimRadio(IEEE80211Com[IEEE80211Vap]):
         # The hardware's own randomness (beacon backoff), seeded by the medium's seed.
         self._rng = random.Random(medium.seed << 20 ^ idx)
         self._inflight = 0  # frames handed to the medium without a status yet
+        # The beacon filter offload: on, as most hardware has it; a station
+        # asks for it while associated (net80211.beacon_filter).
+        self.beacon_filter = True
+        # Beacon filter requests by vap (id -> vap, BSSID, pass all), the one
+        # the port's filter holds now, and beacons it kept back for each vap.
+        self._bf_req: dict[int, tuple[IEEE80211Vap, bytes, bool]] = {}
+        self._bf_on: tuple[IEEE80211Vap, bytes, bool] | None = None
+        self._bf_base = 0  # the port's count when _bf_on was set
+        self._bf_kept: dict[int, tuple[int, int]] = {}  # (count, time of the last)
         self._stop_pending = False
         self._stop_entry: Any = None
 
@@ -207,6 +217,8 @@ class HwsimRadio(IEEE80211Com[IEEE80211Vap]):
         return vap
 
     def ic_vap_delete(self, vap: IEEE80211Vap) -> None:
+        self._bf_req.pop(id(vap), None)
+        self._bf_kept.pop(id(vap), None)
         vap.detach()
         self.beacons.stop(vap)
         self._program_bssid(vap, None)
@@ -300,6 +312,47 @@ class HwsimRadio(IEEE80211Com[IEEE80211Vap]):
                 flt |= FIF_ALLMULTI  # group data of a zero BSSID matches no BSS filter
         if flt != port.filter:
             port.filter = flt
+        self._bf_apply()
+
+    # -- beacon filter (the offload Linux calls IEEE80211_VIF_BEACON_FILTER) --------------
+    def ic_beacon_filter(self, vap: IEEE80211Vap, bssid: bytes | None, pass_all: bool) -> bool:
+        if bssid is not None and not self.beacon_filter:
+            return False
+        if bssid is None:
+            self._bf_req.pop(id(vap), None)
+        else:
+            self._bf_req[id(vap)] = (vap, bytes(bssid), bool(pass_all))
+        self._bf_apply()
+        return bssid is not None
+
+    def ic_beacons_filtered(self, vap: IEEE80211Vap) -> tuple[int, int]:
+        n, last = self._bf_kept.get(id(vap), (0, 0))
+        on = self._bf_on
+        if on is not None and on[0] is vap:
+            now_n, now_last = self.port.beacons_filtered
+            if now_n > self._bf_base:
+                n, last = n + now_n - self._bf_base, now_last
+        return n, last
+
+    def _bf_apply(self) -> None:
+        """One filter per radio, so it holds a request only while its vap is the
+        radio's one running vap, and none while the radio scans or hears all
+        (a scan wants every beacon; a monitor vap, every frame)."""
+        want = None
+        if len(self._bf_req) == 1 and not self.flags & ComFlags.SCAN and not self.port.filter & FIF_PROMISC:
+            (req,) = self._bf_req.values()
+            if req[0].running and all(v is req[0] or not v.running for v in self.vaps):
+                want = req
+        on = self._bf_on
+        if want == on:
+            return
+        if on is not None:  # what it kept back for that vap stays counted
+            self._bf_kept[id(on[0])] = self.ic_beacons_filtered(on[0])
+        self._bf_on, self._bf_base = want, self.port.beacons_filtered[0]
+        if want is None:
+            self.port.set_beacon_filter(None)
+        else:
+            self.port.set_beacon_filter(want[1], want[2])
 
     def _program_bssid(self, vap: IEEE80211Vap, bssid: bytes | None | bool = True) -> None:
         if isinstance(bssid, bool):  # True: what the vap's state says

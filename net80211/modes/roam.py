@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ic import MS, SEC, Channel, InvalidArgument, OpMode, State, TxStatus, mac_str
+from net80211 import beacon_filter
 from net80211.bss import claim_channel, scan_channels
 from net80211.output import send_mgmt
 from net80211.scan import Scanner, ScanResult
@@ -95,6 +96,9 @@ def configure_roaming(vap: IEEE80211Vap, *, mode: str | None = None, rssi_dbm: f
         r.rssi_dbm = float(rssi_dbm)
     if rate_mbps is not None:
         r.rate_500k = round(rate_mbps * 2)
+    st = vap.sta
+    if st is not None:  # new thresholds: every beacon again until one shows where they leave us
+        beacon_filter.want_all(vap, st.bf, True)
     if r.mode == "manual" and r.scanning:
         Scanner.of(vap.ic).cancel(vap)
         r.scanning = False
@@ -137,6 +141,34 @@ def on_beacon(vap: IEEE80211Vap, signal: int) -> None:
     r.avg_rssi = float(signal) if r.avg_rssi is None else \
         (r.avg_rssi * (RSSI_LPF_LEN - 1) + signal) / RSSI_LPF_LEN
     roam_check(vap)
+
+
+def beacons_matter(vap: IEEE80211Vap, signal: int) -> bool:
+    """Whether more beacons of our AP at `signal` could make roaming act: the
+    average on the weak side of roam:rssi or heading there, the AP slow, a
+    background scan of ours running.  When not, the device's beacon filter
+    may keep them back: they only move the average (`on_beacons_kept`)."""
+    r = _state(vap)
+    if r is None or vap.opmode is not OpMode.STA or vap.state != State.RUN:
+        return False
+    if r.mode != "auto" or vap.des_bssid is not None:
+        return False
+    if r.avg_rssi is None:
+        return True
+    return r.scanning or r.avg_rssi < r.rssi_dbm or signal < r.rssi_dbm or 0 < r.txrate < r.rate_500k
+
+
+def on_beacons_kept(vap: IEEE80211Vap, signal: int, n: int) -> None:
+    """`n` beacons of our AP at `signal` that the device's filter kept back
+    (`beacons_matter` was False): the average takes them in order, the same
+    doubles as `on_beacon` would give, and roaming had nothing to do."""
+    r = _state(vap)
+    if r is None or vap.state != State.RUN:
+        return
+    avg = r.avg_rssi
+    for _ in range(n):
+        avg = float(signal) if avg is None else (avg * (RSSI_LPF_LEN - 1) + signal) / RSSI_LPF_LEN
+    r.avg_rssi = avg
 
 
 def on_tx_done(vap: IEEE80211Vap, status: TxStatus) -> None:

@@ -28,7 +28,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ic import MS, SEC, TU, Callout, Channel, ComFlags, OpMode, RxInfo, State, TxStatus
+from net80211 import beacon_filter
 from net80211.beacon import DEFAULT_RATES, HT_CAPS, capinfo
+from net80211.beacon_filter import BeaconFilter
 from net80211.bss import claim_channel, leave_bss, scan_channels, set_bss_channel
 from net80211.mode import ANY, Mode, S, transitions_table
 from net80211.modes import roam
@@ -123,6 +125,7 @@ class StaState:
     last_reason: int | None = None  # reason code of the last deauth/disassoc
     empty_scans: int = 0  # scans in a row that found nothing to join (scan backoff)
     roam: RoamState = field(default_factory=RoamState)  # roaming settings and record
+    bf: BeaconFilter = field(default_factory=BeaconFilter)  # the device's beacon filter, for us
 
 
 def reset_beacon_monitor(vap: IEEE80211Vap) -> bool:
@@ -211,6 +214,7 @@ class StaMode(Mode):
             Scanner.of(vap.ic).cancel(vap)
         if nstate < State.RUN:
             st.bmiss_timer.stop()
+            beacon_filter.disarm(vap, st.bf)
         if nstate == State.INIT:
             if ostate >= State.AUTH and vap.bssid is not None:
                 send_mgmt(vap, vap.bssid, Deauth(ReasonCode.AUTH_LEAVE))
@@ -244,6 +248,8 @@ class StaMode(Mode):
             if ostate != State.RUN:
                 st.swbmiss_count = 0
                 self._arm_bmiss(vap)
+                if vap.opmode is OpMode.STA:  # a P2P client heeds its GO's NoA in every beacon
+                    beacon_filter.arm(vap, st.bf)
                 if vap.rsn is not None and node is not None:
                     vap.rsn.sta_associated(node)
 
@@ -425,6 +431,22 @@ class StaMode(Mode):
         sent = send_mgmt(vap, bssid, body, on_status=self._on_status(vap, State.ASSOC))
         self._arm_mgt(vap, State.ASSOC, sent)
 
+    def refresh(self, vap: IEEE80211Vap) -> None:
+        self._bf_sync(vap)
+
+    def _bf_sync(self, vap: IEEE80211Vap) -> None:
+        """The beacons the device's filter kept back since the last look, as
+        if they had come in: counted, against the beacon-miss check, and into
+        the roaming average."""
+        st = vap.sta
+        if st is None or not st.bf.on:
+            return
+        n = beacon_filter.sync(vap, st.bf)
+        if n:
+            st.swbmiss_count += n
+            if vap.opmode is OpMode.STA:
+                roam.on_beacons_kept(vap, st.bf.signal, n)
+
     # -- beacon miss (FreeBSD's software bmiss) ------------------------------------
     def reset_beacon_monitor(self, vap: IEEE80211Vap) -> bool:
         """Restart the beacon-miss count from now (mac80211's
@@ -435,6 +457,7 @@ class StaMode(Mode):
             return False
         st = vap.sta
         assert st is not None
+        self._bf_sync(vap)  # kept back before now: not counted against the miss check
         st.swbmiss_count = 0
         self._arm_bmiss(vap)
         return True
@@ -450,6 +473,7 @@ class StaMode(Mode):
             return
         st = vap.sta
         assert st is not None
+        self._bf_sync(vap)  # beacons the device kept back came too
         if st.swbmiss_count or vap.ic.flags & ComFlags.SCAN:
             # Beacons came (or we were off channel scanning for another vap).
             st.swbmiss_count = 0
@@ -467,10 +491,16 @@ class StaMode(Mode):
         assert st is not None
         if subtype == SUB_BEACON:
             if a3 == vap.bssid:
+                bf = st.bf
+                if bf.on:
+                    self._bf_sync(vap)  # the ones kept back came before this one
+                    bf.signal = rx.signal
                 vap.stats.rx_beacons += 1
                 st.swbmiss_count += 1
                 if vap.opmode is OpMode.STA:
                     roam.on_beacon(vap, rx.signal)
+                    if bf.on:
+                        beacon_filter.want_all(vap, bf, roam.beacons_matter(vap, rx.signal))
             return
         if a2 != vap.bssid or vap.bssid is None:
             return  # management from anyone but our AP does not concern a station
@@ -570,6 +600,10 @@ class StaMode(Mode):
         st = vap.sta
         if st is not None and vap.opmode is OpMode.STA and frame[4:10] == vap.bssid:
             roam.on_tx_done(vap, status)
+            if st.bf.on and not st.bf.pass_all:
+                # a slower rate may make the AP worth roaming from: beacons again
+                self._bf_sync(vap)
+                beacon_filter.want_all(vap, st.bf, roam.beacons_matter(vap, st.bf.signal))
 
     def encap(self, vap: IEEE80211Vap, eth: bytes) -> tuple[bytes, Node | None] | None:
         st = vap.sta

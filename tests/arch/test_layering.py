@@ -146,7 +146,8 @@ def _violations(prefix: str, allowed: tuple[str, ...]) -> list[str]:
     # the protocol core and its modes never reach the I/O edges
     ("net80211.modes", ("ic", "net80211.wire", "net80211.modes", "net80211.vap", "net80211.proto",
                         "net80211.scan", "net80211.node", "net80211.input", "net80211.output",
-                        "net80211.beacon", "net80211.bss", "net80211.mode", "net80211.netdev",
+                        "net80211.beacon", "net80211.beacon_filter", "net80211.bss", "net80211.mode",
+                        "net80211.netdev",
                         "net80211.power", "net80211.security", "net80211.crypto", "net80211.rsn")),
     # frame protection: the codec below it, nothing with a vap
     ("net80211.crypto", ("ic", "net80211.wire", "net80211.crypto")),

@@ -188,6 +188,8 @@ def measure(aps: int, stas: int, seconds: float, seed: int, jitter: float = 0.0,
         "ap_stations": sum(len(v.get("stations", [])) for v in result["vaps"] if v["mode"] == "hostap"),
         "medium_frames": m.get("frames", 0), "medium_deliveries": m.get("deliveries", 0),
         "python_receptions": m.get("rx", 0), "collisions": m.get("collisions", 0),
+        # beacons the stations' radios kept back (their beacon filter): no Python work
+        "beacons_filtered": m.get("bcn_filtered", 0),
         "collided_transmissions": m.get("collided", 0), "attempts": m.get("attempts", 0),
         "events": result["events_run"], "events_per_s": round(result["events_run"] / (t2 - t1)),
         # Work per frame: on-channel receivers the kernel looked at (link_evals) and
@@ -340,7 +342,8 @@ def _print(r: dict[str, Any]) -> None:
           f"CPU {r['cpu_s']:.2f} s, peak RSS {r['peak_rss_mib']:.0f} MiB", flush=True)
     ns3 = f" (ns-3 3.37: {r['ns3_associated']})" if "ns3_associated" in r else ""
     print(f"    associated {r['associated']}/{r['stas']}{ns3} ({r['associated_to_own_ssid']} to their own "
-          f"SSID), medium frames {r['medium_frames']}, Python receptions {r['python_receptions']}, "
+          f"SSID), medium frames {r['medium_frames']}, Python receptions {r['python_receptions']} "
+          f"(beacons kept back by the radios' filters {r.get('beacons_filtered', 0)}), "
           f"collisions {r['collisions']} at receivers ({r['collided_transmissions']} of {r['attempts']} "
           f"transmissions), {r['events_per_s']:,} events/s", flush=True)
     print(f"    per frame: {r['receivers_per_frame']} on-channel receivers looked at, "

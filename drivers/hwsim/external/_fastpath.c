@@ -34,7 +34,7 @@
 typedef int64_t (*tx_fields_fn)(void *m, uint32_t radio, uint32_t length, uint64_t addr1, uint64_t addr2,
                                  uint64_t addr3, uint64_t bssid, uint32_t freq, uint32_t kind, uint32_t flags,
                                  uint32_t ac, uint32_t rate_idx, uint32_t rate_count, uint64_t rate_flags,
-                                 uint64_t now_ns);
+                                 uint32_t tag, uint64_t now_ns);
 
 struct entry {
     uint64_t hw;  /* the key */
@@ -268,7 +268,7 @@ int64_t fp_frame_in(struct fp_table *t, const uint8_t *d, uint32_t n, uint32_t f
     if (shift < 32) idx |= (0xFFFFFFFFu >> shift) << shift;
     out->radio = e->station;
     int64_t fid = t->tx(t->medium, e->station, flen, addr1, addr2, addr3, bssid, e->rx_freq, kind, flags, AC_BE,
-                        idx, cnt, rflags, now_ns);
+                        idx, cnt, rflags, 0, now_ns); /* tag 0: no beacon filter keeps it back */
     if (fid > 0) {
         put->ns = now_ns;
         put->station = e->station;

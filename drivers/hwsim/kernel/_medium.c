@@ -272,7 +272,7 @@ void med_free(struct medium *m)
     for (uint32_t i = 0; i < m->ntx_cap; i++) { free(m->txs[i].sensed); free(m->txs[i].ovl); }
     free(m->radios); free(m->links); free(m->frames); free(m->txs);
     free(m->active); free(m->heap); free(m->out); free(m->idle_tmp); free(m->hdvec); free(m->grp);
-    free(m->rxf); free(m->filt); free(m->bloom); free(m->ainl); free(m->offs); free(m->ckeys); free(m->chead); free(m->cand);
+    free(m->rxf); free(m->filt); free(m->bloom); free(m->bf); free(m->ainl); free(m->offs); free(m->ckeys); free(m->chead); free(m->cand);
     free(m->iv_src); free(m->iv_f); free(m->iv_g); free(m->per_tab);
     free(m);
 }
@@ -314,8 +314,11 @@ static int reserve_radios(struct medium *m, uint32_t need)
     if (need <= m->cap) return 0;
     uint32_t ncap = m->cap ? m->cap : 16;
     while (ncap < need) ncap *= 2;
-    struct radio *nr = realloc(m->radios, ncap * sizeof *nr);
-    if (!nr) return -ENOMEM;
+    void *mem;
+    if (posix_memalign(&mem, 64, ncap * sizeof(struct radio))) return -ENOMEM;
+    struct radio *nr = mem;
+    if (m->radios) memcpy(nr, m->radios, m->cap * sizeof *nr);
+    free(m->radios);
     m->radios = nr;
     struct links *nl = realloc(m->links, ncap * sizeof *nl);
     if (!nl) return -ENOMEM;
@@ -340,6 +343,9 @@ static int reserve_radios(struct medium *m, uint32_t need)
     uint64_t *bl = realloc(m->bloom, ncap * sizeof *bl);
     if (!bl) return -ENOMEM;
     m->bloom = bl;
+    struct bf *bf = realloc(m->bf, ncap * sizeof *bf);
+    if (!bf) return -ENOMEM;
+    m->bf = bf;
     uint64_t *ai = realloc(m->ainl, (size_t)ncap * MED_AINL * sizeof *ai);
     if (!ai) return -ENOMEM;
     m->ainl = ai;
@@ -355,6 +361,7 @@ int med_add_radio(struct medium *m)
     r->group = 1; r->cur = -1;
     m->grp[m->nradios] = 1;
     m->rxf[m->nradios] = MED_RXF_OFF; m->filt[m->nradios] = 0; m->bloom[m->nradios] = 0;
+    memset(&m->bf[m->nradios], 0, sizeof m->bf[0]);
     memset(m->ainl + (size_t)m->nradios * MED_AINL, 0, MED_AINL * sizeof *m->ainl);
     for (int a = 0; a < 4; a++) { r->qhead[a] = r->qtail[a] = -1; r->cw[a] = MED_CW_MIN[a]; }
     return (int)m->nradios++;
@@ -458,6 +465,21 @@ static void addrs_mirror(struct medium *m, uint32_t idx)
     uint32_t n = 0;
     for (uint32_t k = 0; k < h->cap; k++)
         if (h->keys[k]) a[n++] = (h->keys[k] & MED_ADDR_MASK) | (uint64_t)h->vals[k] << 48;
+}
+
+int med_bf_set(struct medium *m, uint32_t r, uint32_t on, uint64_t bssid, uint32_t pass_all)
+{
+    if (r >= m->nradios || bssid >> 48) return -EINVAL;
+    struct bf *b = &m->bf[r];
+    if (on && (!b->on || b->bssid != bssid)) { b->tag = 0; b->signal = 0; } /* the next one goes through */
+    b->on = !!on; b->bssid = bssid; b->pass_all = !!pass_all;
+    return 0;
+}
+
+uint64_t med_bf_count(struct medium *m, uint32_t r, uint64_t *last_ns)
+{
+    if (last_ns) *last_ns = r < m->nradios ? m->bf[r].last_ns : 0;
+    return r < m->nradios ? m->bf[r].count : 0;
 }
 
 int med_addr_add(struct medium *m, uint32_t idx, uint64_t addr, uint32_t kind)

@@ -77,6 +77,7 @@ struct med_txreq {
     int8_t rate_idx[4];     /* multi-rate retry chain, -1 ends */
     uint8_t rate_count[4];  /* tries per entry */
     uint16_t rate_flags[4]; /* hwsim_tx_rate_flags per entry (MCS, VHT_MCS, width, short GI) */
+    uint32_t tag;           /* a beacon's elements, TIM aside, hashed (0: unknown); med_bf_set */
 };
 
 struct med_event {
@@ -111,6 +112,7 @@ struct med_counters {
     uint64_t rts;           /* RTS frames sent (an RTS/CTS exchange begun) */
     uint64_t cts;           /* CTS frames sent: answers to an RTS, and CTS-to-self */
     uint64_t navs;          /* radios that set their NAV from an RTS or CTS */
+    uint64_t bcn_filtered;  /* beacons decoded and kept from their radio by its beacon filter */
 };
 
 struct medium;
@@ -132,6 +134,17 @@ uint32_t med_num_radios(struct medium *m);
 int med_set_radio(struct medium *m, uint32_t r, uint32_t state, uint32_t freq, uint32_t tmp_freq,
                   uint32_t group, uint32_t filter, int32_t txpower_dbm);
 int med_addr_add(struct medium *m, uint32_t r, uint64_t addr, uint32_t kind);
+/* Radio r's beacon filter, as a device with beacon filtering offload has
+ * (Linux's IEEE80211_VIF_BEACON_FILTER): while on (on != 0), a beacon of
+ * `bssid` that r decodes with the same tag and the same signal as the last
+ * one it let through is counted (med_bf_count) instead of delivered; a
+ * beacon with tag 0 always goes through.  pass_all lets every beacon
+ * through while still remembering the last one.  Turning it on forgets
+ * the last beacon, so the next one goes through. */
+int med_bf_set(struct medium *m, uint32_t r, uint32_t on, uint64_t bssid, uint32_t pass_all);
+/* Beacons radio r's filter kept back since the medium was made; *last_ns
+ * (if not NULL) the time of the last of them, 0 if none. */
+uint64_t med_bf_count(struct medium *m, uint32_t r, uint64_t *last_ns);
 int med_addr_del(struct medium *m, uint32_t r, uint64_t addr, uint32_t kind);
 int med_addr_has(struct medium *m, uint32_t r, uint64_t addr);
 /*
@@ -182,7 +195,7 @@ int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now_ns);
 int64_t med_tx_fields(struct medium *m, uint32_t radio, uint32_t length, uint64_t addr1, uint64_t addr2,
                       uint64_t addr3, uint64_t bssid, uint32_t freq, uint32_t kind, uint32_t flags,
                       uint32_t ac, uint32_t rate_idx, uint32_t rate_count, uint64_t rate_flags,
-                      uint64_t now_ns);
+                      uint32_t tag, uint64_t now_ns);
 /* Time of the next internal event that does anything, UINT64_MAX if none
  * (backoff expiries made stale by a freeze are discarded). */
 uint64_t med_next_time(struct medium *m);

@@ -64,24 +64,37 @@ struct links {
     uint32_t *dec, ndec, dec_cap;
 };
 
+/* The first 64 bytes hold what carrier sense and the backoff read of every
+ * radio a transmission reaches (start_tx, a frame's end, kick): in a world
+ * of thousands of radios each of those finds its radio out of the cache,
+ * and one line a radio costs half the misses of the fields spread over
+ * four.  The array is 64-byte aligned and the struct a multiple of 64. */
 struct radio {
-    uint32_t state, freq, tmp_freq, group, filter;
+    uint32_t busy, slots;   /* transmissions heard; backoff slots left */
+    int32_t cur;            /* frame in service, -1 */
+    uint32_t state;
+    uint64_t idle_since, bo_deadline, gen;
+    int32_t qhead[4];
+    uint8_t in_exchange, acking, bo_armed;
+    uint8_t nav_on;         /* virtual carrier sense: counted in busy until nav_until */
+    /* -- the rest */
+    uint32_t freq, tmp_freq, group, filter;
     int32_t cx, cy;         /* spatial cell (med_set_cell) */
     int32_t txpower;
     struct hset addrs;
-    int32_t qhead[4], qtail[4];
+    int32_t qtail[4];
     uint32_t qlen[4];
-    int32_t cur;            /* frame in service, -1 */
     uint32_t cw[4];
-    uint32_t slots, busy;   /* backoff slots left; transmissions heard */
     uint32_t onair;         /* its transmissions on the air */
-    uint64_t idle_since, bo_deadline, gen;
-    uint8_t in_exchange, acking, bo_armed;
     uint8_t resp_cts;       /* the answer owed is a CTS (to an RTS), not an ACK */
-    uint8_t nav_on;         /* virtual carrier sense: counted in busy until nav_until */
     uint32_t ack_to, ack_freq, ack_tidx; /* ACK (or CTS) owed after SIFS */
     uint64_t nav_until, nav_gen;
-};
+} __attribute__((aligned(64)));
+_Static_assert(offsetof(struct radio, nav_on) < 64, "carrier sense's fields in the first line");
+_Static_assert(sizeof(struct radio) % 64 == 0, "whole lines per radio");
+
+/* A radio's beacon filter (med_bf_set) */
+struct bf { uint64_t bssid, count, last_ns; uint32_t tag; int32_t signal; uint8_t on, pass_all; };
 
 struct ovl { uint32_t sender, freq; uint64_t seq; /* the other transmission's tx.seq */ };
 
@@ -131,6 +144,7 @@ struct medium {
     uint32_t *rxf;    /* med_i_rxfreq(radios[r]), MED_RXF_OFF when stopped */
     uint32_t *filt;   /* radios[r].filter */
     uint64_t *bloom;  /* radios[r].addrs.bloom */
+    struct bf *bf;    /* beacon filters */
     /* radios[r].addrs itself, MED_AINL words a radio: an address with its
      * kinds above (addr | kind << 48), 0 for none; MED_AINL_HASH in the
      * first: more addresses than that, ask the hash */

@@ -23,6 +23,20 @@ static void emit_rx(struct medium *m, uint32_t r, const struct frame *f, uint32_
     e->rate_idx = (uint8_t)tidx_or_rate; e->flags = flags; e->freq = f->req.freq;
 }
 
+/* Radio r's beacon filter (med_bf_set) on a beacon r decoded with `signal`:
+ * 1 when it keeps the beacon back (counted), 0 when r gets it. */
+static int bf_takes(struct medium *m, uint32_t r, const struct med_txreq *q, int32_t signal)
+{
+    struct bf *b = &m->bf[r];
+    if (!b->on || q->kind != MED_FT_BEACON || q->bssid != b->bssid) return 0;
+    if (!b->pass_all && q->tag && q->tag == b->tag && signal == b->signal) {
+        b->count++; b->last_ns = m->now; m->c.bcn_filtered++;
+        return 1;
+    }
+    b->tag = q->tag; b->signal = signal;
+    return 0;
+}
+
 /* -- perfect medium: mac80211_hwsim without a daemon -------------------------- */
 static void perfect_tx(struct medium *m, uint32_t s, struct frame *f)
 {
@@ -37,6 +51,7 @@ static void perfect_tx(struct medium *m, uint32_t s, struct frame *f)
         int owns = unicast && (med_i_hget(&rr->addrs, q->addr1) & MED_ADDR_OWN);
         acked |= owns;
         if (!med_i_accepts(rr, q, owns)) { m->c.filtered++; continue; }
+        if (bf_takes(m, r, q, -50 + sr->txpower)) continue;
         m->c.deliveries++;
         emit_rx(m, r, f, med_i_rx_rate(med_i_tidx(q->rate_idx[0], q->rate_flags[0], q->freq), q->freq),
                 -50 + sr->txpower, 0);
@@ -398,6 +413,7 @@ static void data_end(struct medium *m, const struct tx *t)
         if (!rx_wants(m, r, q, a1bit, bssbit, &owns)) { m->c.filtered++; continue; }
         int32_t sig = 0;
         if (!decide(m, t, r, l->snr[i], l->loss ? l->loss[i] : 0.0, &sig)) continue;
+        if (bf_takes(m, r, q, sig)) continue;
         m->c.deliveries++;
         emit_rx(m, r, f, rate, sig, t->retry ? MED_RXF_RETRY : 0);
         /* one ACK at a time: a radio already due to ACK another frame (ended within
@@ -630,11 +646,12 @@ int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now)
 
 int64_t med_tx_fields(struct medium *m, uint32_t radio, uint32_t length, uint64_t addr1, uint64_t addr2,
                       uint64_t addr3, uint64_t bssid, uint32_t freq, uint32_t kind, uint32_t flags,
-                      uint32_t ac, uint32_t rate_idx, uint32_t rate_count, uint64_t rate_flags, uint64_t now)
+                      uint32_t ac, uint32_t rate_idx, uint32_t rate_count, uint64_t rate_flags,
+                      uint32_t tag, uint64_t now)
 {
     if (kind > 255 || flags > 255 || ac > 255) return -EINVAL;
     struct med_txreq q = {addr1, addr2, addr3, bssid, radio, length, freq, (uint8_t)kind, (uint8_t)flags,
-                          (uint8_t)ac, {0}, {0}, {0}};
+                          (uint8_t)ac, {0}, {0}, {0}, tag};
     for (int k = 0; k < 4; k++) {
         q.rate_idx[k] = (int8_t)(uint8_t)(rate_idx >> (8 * k));
         q.rate_count[k] = (uint8_t)(rate_count >> (8 * k));

@@ -128,6 +128,16 @@ class CKernel:
     def num_links(self) -> int:
         return lib.med_num_links(self._m)
 
+    def bf_set(self, r: int, bssid: int | None, pass_all: bool = False) -> None:
+        """Radio r's beacon filter: on for `bssid` (None: off); see med_bf_set."""
+        _check(lib.med_bf_set(self._m, r, bssid is not None, bssid or 0, pass_all), "set beacon filter")
+
+    def bf_count(self, r: int) -> tuple[int, int]:
+        """(beacons radio r's filter kept back so far, time of the last, 0 if none)."""
+        last = ffi.new("uint64_t *")
+        n = lib.med_bf_count(self._m, r, last)
+        return int(n), int(last[0])
+
     def set_cell(self, r: int, cx: int, cy: int) -> None:
         _check(lib.med_set_cell(self._m, r, cx, cy), "set cell")
 
@@ -157,8 +167,10 @@ class CKernel:
             if not 0 <= f < 0x10000:
                 return -errno.EINVAL
             fl |= f << (16 * k)
+        if not 0 <= req.tag < 1 << 32:
+            return -errno.EINVAL
         return lib.med_tx_fields(self._m, req.radio, req.length, req.addr1, req.addr2, req.addr3, req.bssid,
-                                 req.freq, req.kind, req.flags, req.ac, idx, cnt, fl, now_ns)
+                                 req.freq, req.kind, req.flags, req.ac, idx, cnt, fl, req.tag, now_ns)
 
     def next_time(self) -> int | None:
         t = lib.med_next_time(self._m)

@@ -4,6 +4,7 @@ _medium.h, the transmit request and the kernel's output events."""
 
 from __future__ import annotations
 
+import zlib
 from typing import NamedTuple
 
 PERFECT = 0
@@ -45,7 +46,7 @@ FCS_LEN = 4  # the FCS a frame carries on the air, counted in its airtime
 
 COUNTERS = ("frames", "attempts", "retries", "acks", "link_evals", "filtered", "deliveries",
             "drops", "collisions", "halfduplex", "queue_drops", "acked", "not_acked", "collided",
-            "rts", "cts", "navs")
+            "rts", "cts", "navs", "bcn_filtered")
 
 
 class TxReq(NamedTuple):
@@ -63,6 +64,7 @@ class TxReq(NamedTuple):
     ac: int = AC_BE
     rates: tuple[tuple[int, int], ...] = ((0, 1),)
     rate_flags: tuple[int, ...] = ()  # hwsim_tx_rate_flags of each chain entry (rates.py); none: 0
+    tag: int = 0  # a beacon's elements hashed, TIM aside (beacon_tag); 0: unknown (bf_set)
 
 
 class MedEvent(NamedTuple):
@@ -108,6 +110,25 @@ def int_to_mac(value: int) -> str:
 
 MIN_FRAME = 10  # an ACK/CTS: frame control, duration, addr1
 HDR_3ADDR = 24
+
+
+_BEACON_BODY = HDR_3ADDR + 8  # the tag starts after the timestamp: at the beacon interval
+_ELEM_TIM = 5
+
+
+def beacon_tag(frame: bytes) -> int:
+    """A beacon's tag for the radios' beacon filters (TxReq.tag): its beacon
+    interval, capability and elements hashed (CRC-32), the TIM left out (it
+    changes with the DTIM count and as stations doze); never 0.  Elements
+    past a malformed one are hashed as they are."""
+    n = len(frame)
+    i = _BEACON_BODY + 4
+    while i + 2 <= n:
+        if frame[i] == _ELEM_TIM:
+            tag = zlib.crc32(frame[i + 2 + frame[i + 1]:], zlib.crc32(frame[_BEACON_BODY:i]))
+            return tag or 1
+        i += 2 + frame[i + 1]
+    return zlib.crc32(frame[_BEACON_BODY:]) or 1
 
 
 def parse_header(frame: bytes) -> tuple[int, int, int, int, int] | None:

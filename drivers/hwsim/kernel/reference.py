@@ -115,7 +115,8 @@ def is_group(addr: int) -> bool:
 class _Radio:
     __slots__ = ("state", "freq", "tmp_freq", "group", "filter", "txpower", "addrs", "queues", "cur",
                  "cw", "slots", "busy", "idle_since", "bo_deadline", "gen", "in_exchange", "acking",
-                 "bo_armed", "ack_to", "ack_freq", "ack_tidx", "resp_cts", "nav_on", "nav_until", "nav_gen")
+                 "bo_armed", "ack_to", "ack_freq", "ack_tidx", "resp_cts", "nav_on", "nav_until", "nav_gen",
+                 "bf_on", "bf_bssid", "bf_tag", "bf_signal", "bf_pass_all", "bf_count", "bf_last_ns")
 
     def __init__(self) -> None:
         self.state = RADIO_STOPPED
@@ -133,6 +134,8 @@ class _Radio:
         self.ack_to = self.ack_freq = self.ack_tidx = 0
         self.resp_cts = self.nav_on = False
         self.nav_until = self.nav_gen = 0
+        self.bf_on = self.bf_pass_all = False
+        self.bf_bssid = self.bf_tag = self.bf_signal = self.bf_count = self.bf_last_ns = 0
 
     @property
     def rxfreq(self) -> int:
@@ -294,6 +297,33 @@ class RefKernel:
     def num_links(self) -> int:
         return sum(len(row) for row in self.links)
 
+    def bf_set(self, r: int, bssid: int | None, pass_all: bool = False) -> None:
+        """As the C kernel's (med_bf_set)."""
+        if not 0 <= r < len(self.radios) or (bssid is not None and not 0 <= bssid < 1 << 48):
+            raise ValueError(f"beacon filter of radio {r}: no such radio or a bad BSSID")
+        rr = self.radios[r]
+        if bssid is not None and (not rr.bf_on or rr.bf_bssid != bssid):
+            rr.bf_tag = rr.bf_signal = 0  # the next one goes through
+        rr.bf_on, rr.bf_bssid, rr.bf_pass_all = bssid is not None, bssid or 0, bool(pass_all)
+
+    def bf_count(self, r: int) -> tuple[int, int]:
+        if not 0 <= r < len(self.radios):
+            return 0, 0
+        rr = self.radios[r]
+        return rr.bf_count, rr.bf_last_ns
+
+    def _bf_takes(self, rr: _Radio, q: TxReq, signal: int) -> bool:
+        """rr's beacon filter keeps this decoded frame back (counted)."""
+        if not rr.bf_on or q.kind != FT_BEACON or q.bssid != rr.bf_bssid:
+            return False
+        if not rr.bf_pass_all and q.tag and q.tag == rr.bf_tag and signal == rr.bf_signal:
+            rr.bf_count += 1
+            rr.bf_last_ns = self.now
+            self.c["bcn_filtered"] += 1
+            return True
+        rr.bf_tag, rr.bf_signal = q.tag, signal
+        return False
+
     def set_cell(self, r: int, cx: int, cy: int) -> None:
         """Spatial cells only spare the C kernel work (it looks at fewer
         transmissions on the air); decisions do not change, so here every
@@ -367,6 +397,8 @@ class RefKernel:
             acked |= owns
             if not self._accepts(rr, q, owns):
                 c["filtered"] += 1
+                continue
+            if self._bf_takes(rr, q, -50 + sr.txpower):
                 continue
             c["deliveries"] += 1
             rx_rate = rates.rx_rate_idx(rates.code(f.rate_idx[0], f.rate_flags[0], f.freq), f.freq)
@@ -667,7 +699,7 @@ class RefKernel:
                 c["filtered"] += 1
                 continue
             ok, sig = self._decide(t, r, *row[r])
-            if ok <= 0:
+            if ok <= 0 or self._bf_takes(rr, q, sig):
                 continue
             c["deliveries"] += 1
             self.out.append(MedEvent(self.now, f.id, EV_RX, r, sig, f.freq, rate,
@@ -748,7 +780,7 @@ class RefKernel:
         if r.state == RADIO_STOPPED:
             return -errno.ENETDOWN
         freq = req.freq or r.rxfreq
-        if any(not 0 <= fl < 0x10000 for fl in req.rate_flags[:4]):
+        if any(not 0 <= fl < 0x10000 for fl in req.rate_flags[:4]) or not 0 <= req.tag < 1 << 32:
             return -errno.EINVAL
         for k, (i, c) in enumerate(req.rates[:4]):
             if i < 0 or not c:

@@ -118,6 +118,9 @@ radio_st = st.fixed_dictionaries({
     "filter": st.sampled_from([0, 0, 0, 1, 2, 4, 8, 15]),
     "txpower": st.integers(0, 30),
     "bss": st.booleans(),
+    # a beacon filter: off, on for the beacons' BSS (every one passing, or
+    # only news), on for another BSS
+    "bf": st.sampled_from([None, None, "on", "on", "pass", "other"]),
 })
 
 
@@ -147,6 +150,10 @@ def worlds(draw):
         # an RTS/CTS exchange or a CTS to itself before the frame (its rate's protection flags)
         "protect": st.sampled_from([0] * 4 + [RC_USE_RTS_CTS, RC_USE_CTS_PROTECT]),
         "stop": st.integers(0, 60),
+        # a beacon's tag (0: unknown, never kept back); a change to the
+        # filter of the radio after the sender
+        "tag": st.sampled_from([0, 1, 1, 1, 1, 2, 3]),
+        "bfop": st.sampled_from([None] * 8 + ["off", "on", "pass"]),
     }), min_size=1, max_size=40))
     return n, radios, snr, loss, params, sorted(frames, key=lambda f: f["t"])
 
@@ -164,6 +171,8 @@ def drive(k, world, ahead=False, raw=False, cells=None):
         k.addr_add(i, addr(i), ADDR_OWN)
         if r["bss"]:
             k.addr_add(i, addr(0), ADDR_BSS)
+        if r.get("bf"):
+            k.bf_set(i, addr(1) if r["bf"] == "other" else addr(0), r["bf"] == "pass")
     k.set_links(snr, loss)
     if cells is not None:
         grid, reach, _ = cells
@@ -189,6 +198,9 @@ def drive(k, world, ahead=False, raw=False, cells=None):
         elif f["stop"] == 1:
             r = radios[f["src"]]
             k.set_radio(f["src"], RADIO_STARTED, r["freq"], 0, r["group"], r["filter"], r["txpower"])
+        if f.get("bfop"):
+            b = (f["src"] + 1) % n
+            k.bf_set(b, None if f["bfop"] == "off" else addr(0), f["bfop"] == "pass")
         a1 = BROADCAST if f["dst"] < 0 else addr(f["dst"])
         chain = tuple(f["rates"])
         if f.get("mcs") is not None:  # the first entry at an MCS (the index read as the flags say)
@@ -196,10 +208,12 @@ def drive(k, world, ahead=False, raw=False, cells=None):
         rflags = tuple(f["rflags"][:len(chain)]) if f.get("mcs") is not None else (0,) * len(chain)
         rflags = tuple(fl | f.get("protect", 0) for fl in rflags)
         req = TxReq(f["src"], f["len"], a1, addr(f["src"]), addr(0), addr(0), 0, f["kind"],
-                    TXF_NEEDS_ACK if f["ack"] else 0, f["ac"], chain, rflags)
+                    TXF_NEEDS_ACK if f["ack"] else 0, f["ac"], chain, rflags,
+                    f.get("tag", 0) if f["kind"] == FT_BEACON else 0)
         ids.append(k.tx(req, f["t"]))
     k.run(10**12)
-    return ids, events + (k.pop_raw() if raw else k.pop_events()), k.counters()
+    bf = [k.bf_count(i) for i in range(n)]
+    return ids, events + (k.pop_raw() if raw else k.pop_events()), k.counters(), bf
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -402,7 +416,7 @@ def test_a_receiver_acks_one_frame_at_a_time():
     world = (n, radios, snr, None, params, frames)
     for kern in (CKernel, RefKernel):
         for seed in range(20):
-            ids, events, counters = drive(kern(MODELED, seed), world)
+            ids, events, counters, _ = drive(kern(MODELED, seed), world)
             assert all(i > 0 for i in ids)
             statuses = sorted(e.frame_id for e in events if e.kind == 2)
             assert statuses == sorted(ids), (kern.__name__, seed, events)
