@@ -10,6 +10,7 @@ interpolates, built from the same code so both agree.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 
@@ -256,9 +257,10 @@ _PAIRS_PER_CHUNK = 1 << 14
 # a cell then cover ~1.7 times the hearing disc (nine cells of the whole
 # range: 2.9 times).  Thirds and sixths cost about the same; halves more.
 _CELLS_PER_REACH = 4
-# Sources of one block: consecutive cells of a column up to this many radios
-# share one set of candidate receivers (sparse worlds: few blocks, not one a cell).
-_SOURCES_PER_BLOCK = 32
+# Unless a typical radio's cell then holds fewer radios than this: in a sparse
+# world wider cells, so that a block of sources is not one radio, and its
+# candidates not a long strip of a column.
+_RADIOS_PER_CELL = 8.0
 
 
 def hearing_range(model: str, tx_power_dbm: float, floor_db: float, *,
@@ -288,6 +290,12 @@ def hearing_range(model: str, tx_power_dbm: float, floor_db: float, *,
     return hi
 
 
+def _cell_keys(cells: NDArray[np.int64]) -> NDArray[np.int64]:
+    """One integer per cell of an (n, 2) array of cells."""
+    c = cells - cells.min(axis=0)
+    return c[:, 0] * (int(c[:, 1].max()) + 1) + c[:, 1]
+
+
 def cells_of(positions: ArrayLike, size_m: float) -> NDArray[np.int64]:
     """(n, 2) integer grid cells of side `size_m` of the x, y positions."""
     p = np.asarray(positions, dtype=np.float64)
@@ -304,9 +312,9 @@ def link_rows(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_d
     `snr_matrix` computes them, plus the receiver's `rx_gain` in dB).
 
     Radios are binned into square cells a fraction of the hearing range
-    wide; a block of sources is compared with the radios of only the cells
-    whose nearest point is within range, so work and memory grow with the
-    links, not with the square of the radios.
+    wide (wider in a sparse world); a block of sources is compared with the
+    radios of only the cells whose nearest point is within range, so work
+    and memory grow with the links, not with the square of the radios.
     """
     p = np.asarray(positions, dtype=np.float64)
     if p.ndim != 2 or p.shape[1] not in (2, 3):
@@ -328,6 +336,12 @@ def link_rows(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_d
         slack = reach * (1.0 + 1e-9) + float(np.abs(xy).max()) * 1e-12
         # (cells no smaller than a 2^24th of the world: keys stay far inside int64)
         size = max(reach, MIN_DISTANCE_M, extent / (1 << 24) * _CELLS_PER_REACH) / _CELLS_PER_REACH
+        # A sparse world gets wider cells: a few radios a cell, not one comparison a radio.
+        _, count = np.unique(_cell_keys(np.floor(xy / size).astype(np.int64)), return_counts=True)
+        # the other radios in the cell of a typical radio (at least as if spread evenly)
+        others = max(float((count * count).sum()) / n - 1.0, n * (size / (extent + size)) ** 2)
+        if others < _RADIOS_PER_CELL - 1:
+            size = min(size * math.sqrt((_RADIOS_PER_CELL - 1) / others), extent + MIN_DISTANCE_M)
     else:  # no finite range: every radio is a candidate of every other
         slack, size = math.inf, extent + MIN_DISTANCE_M
     cell = np.floor(xy / size).astype(np.int64)
@@ -345,40 +359,55 @@ def link_rows(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_d
         dxs = np.arange(-(nx - 1), nx)
         ay = np.full(len(dxs), ny - 1)
     # Column-major keys with margin rows, so the cells of a column within
-    # reach of a run of cells are one run of the sorted radios.
+    # reach of a run of cells of a column are one run of the sorted radios.
     stride = ny + 2 * int(ay.max()) + 1
     key = cell[:, 0] * stride + cell[:, 1] + int(ay.max())
     order = np.argsort(key, kind="stable")
     skey = key[order]
     cstart = np.flatnonzero(np.r_[True, skey[1:] != skey[:-1]])  # where each occupied cell starts
-    ccount = np.diff(np.r_[cstart, n])
-    # Blocks: runs of cells of one column with at most _SOURCES_PER_BLOCK
-    # radios (or one fuller cell).
+    ckey = skey[cstart]
+    below, above = dxs * stride - ay, dxs * stride + ay
+
+    def within(first: NDArray[np.int64], last: NDArray[np.int64]
+               ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Per run of cells of a column (its first and last cell's key) and
+        column offset: the slice of `order` of the cells within reach."""
+        return (np.searchsorted(skey, first[:, None] + below, side="left"),
+                np.searchsorted(skey, last[:, None] + above, side="right"))
+
+    # Blocks: runs of cells of one column whose sources times candidates stay
+    # within _PAIRS_PER_CHUNK (or one fuller cell).  The candidates of a run
+    # from cell a to cell b are hi(b) - lo(a), summed over the column offsets.
+    lo_sum, hi_sum = np.empty(len(cstart), np.int64), np.empty(len(cstart), np.int64)
+    for a in range(0, len(cstart), _PAIRS_PER_CHUNK):
+        keys = ckey[a:a + _PAIRS_PER_CHUNK]
+        left, right = within(keys, keys)
+        lo_sum[a:a + _PAIRS_PER_CHUNK] = left.sum(axis=1)
+        hi_sum[a:a + _PAIRS_PER_CHUNK] = right.sum(axis=1)
+    cend = np.r_[cstart[1:], n]
     blocks: list[int] = []
-    total, column = 0, -1
-    for c, (cnt, cx) in enumerate(zip(ccount.tolist(), (skey[cstart] // stride).tolist(), strict=True)):
-        if cx != column or total + cnt > _SOURCES_PER_BLOCK:
+    start_of, lo_of = cstart.tolist(), lo_sum.tolist()
+    c0 = column = -1
+    for c, (cx, end, hi_c) in enumerate(zip((ckey // stride).tolist(), cend.tolist(), hi_sum.tolist(),
+                                            strict=True)):
+        if cx != column or (end - start_of[c0]) * (hi_c - lo_of[c0]) > _PAIRS_PER_CHUNK:
             blocks.append(c)
-            total, column = 0, cx
-        total += cnt
-    bfirst = np.array(blocks, dtype=np.int64)
-    blast = np.r_[bfirst[1:], len(cstart)] - 1
-    src_lo, src_hi = cstart[bfirst], np.r_[cstart[bfirst[1:]], n]
-    # per block and column offset: the slice of `order` of the cells within reach
-    slo = np.searchsorted(skey, (skey[cstart[bfirst]][:, None] + dxs * stride - ay).ravel(), side="left")
-    shi = np.searchsorted(skey, (skey[cstart[blast]][:, None] + dxs * stride + ay).ravel(), side="right")
-    slo, shi = slo.reshape(len(bfirst), -1).tolist(), shi.reshape(len(bfirst), -1).tolist()
+            c0, column = c, cx
+    blocks.append(len(cstart))
     coords = [np.ascontiguousarray(p[:, k]) for k in range(p.shape[1])]
     r2 = reach * reach
     empty_to, empty_snr = np.zeros(0, np.uint32), np.zeros(0, np.float64)
-    for b, (lo_b, hi_b) in enumerate(zip(src_lo.tolist(), src_hi.tolist(), strict=True)):
+    for c0, c1 in itertools.pairwise(blocks):
+        first, past = (x[0] for x in within(ckey[c0:c0 + 1], ckey[c1 - 1:c1]))
+        lens = past - first
+        at = np.repeat(first - (np.cumsum(lens) - lens), lens) + np.arange(int(lens.sum()))
         # candidates in index order: a row's links come out in index order
-        cand = np.sort(np.concatenate([order[s:e] for s, e in zip(slo[b], shi[b], strict=True)]))
+        cand = np.sort(order[at])
+        srcs = np.sort(order[cstart[c0]:cend[c1 - 1]])
         m = len(cand)
         cand_coords = [x[cand] for x in coords]
         cg = None if gain is None else gain[cand]
         to_all = cand.astype(np.uint32)
-        srcs = np.sort(order[lo_b:hi_b])
         step = max(1, _PAIRS_PER_CHUNK // m)
         for a in range(0, len(srcs), step):
             src = srcs[a:a + step]

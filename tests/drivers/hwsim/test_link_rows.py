@@ -149,14 +149,16 @@ def worlds(draw: st.DrawFn) -> dict:
 
 
 @settings(max_examples=300, deadline=None)
-@given(worlds(), st.sampled_from([1, 7, 1 << 14]), st.sampled_from([1, 3, 32]),
-       st.sampled_from([1, 2, 4, 6]))
-def test_link_rows_are_the_nine_cell_rows_and_the_dense_rows(w, pairs, sources, per_reach):
+@given(worlds(), st.sampled_from([1, 7, 300, 1 << 14]), st.sampled_from([1, 2, 4, 6]),
+       st.sampled_from([1.0, 8.0, 50.0]))
+def test_link_rows_are_the_nine_cell_rows_and_the_dense_rows(w, pairs, per_reach, per_cell):
     pos, tx, name, params, floor, gain = w["pos"], w["tx"], w["name"], w["params"], w["floor"], w["gain"]
     n = len(pos)
+    # chunks and blocks down to one pair, cells from the whole range to a
+    # sixth, widened for sparse worlds or not
     with (mock.patch.object(model, "_PAIRS_PER_CHUNK", pairs),
-          mock.patch.object(model, "_SOURCES_PER_BLOCK", sources),
-          mock.patch.object(model, "_CELLS_PER_REACH", per_reach)):
+          mock.patch.object(model, "_CELLS_PER_REACH", per_reach),
+          mock.patch.object(model, "_RADIOS_PER_CELL", per_cell)):
         got = as_dict(model.link_rows(pos, tx, name, floor_db=floor, rx_gain=gain, **params), n)
     pos3 = np.column_stack([pos, np.zeros(n)]) if pos.shape[1] == 2 else pos  # + 0.0: the same doubles
     assert got == as_dict(nine_cell_rows(pos3, tx, name, floor_db=floor, rx_gain=gain, **params), n)
@@ -175,20 +177,21 @@ def test_link_rows_are_the_nine_cell_rows_and_the_dense_rows(w, pairs, sources, 
             assert s == want
 
 
-@pytest.mark.parametrize("aps", [20, 120])
-def test_a_density_world_gives_the_nine_cell_rows(aps):
+@pytest.mark.parametrize(("aps", "m2_per_radio"), [(20, 100.0), (120, 100.0), (100, 20_000.0)])
+def test_a_density_world_gives_the_nine_cell_rows(aps, m2_per_radio):
     # bench_scenario's density worlds (~100 m² a radio, ~205 m of range): many
-    # blocks, columns and chunks, positions rounded to the centimetre
+    # blocks, columns and chunks, positions rounded to the centimetre; and a
+    # sparse one (wider cells)
     rng = np.random.default_rng(aps)
     n = 11 * aps
-    side = math.sqrt(100.0 * n)
+    side = math.sqrt(m2_per_radio * n)
     pos = np.column_stack([np.round(rng.uniform(0, side, (n, 2)), 2), np.zeros(n)])
     tx = np.where(np.arange(n) < aps, 20.0, 15.0)
     for gain in (None, rng.uniform(-2, 4, n)):
         got = as_dict(model.link_rows(pos, tx, floor_db=-10.0, rx_gain=gain, exponent=3.5), n)
         assert got == as_dict(nine_cell_rows(pos, tx, "log_distance", floor_db=-10.0, rx_gain=gain,
                                              exponent=3.5), n)
-        assert sum(len(to) for to, _ in got.values()) > 100 * n  # a dense world, not an empty one
+        assert sum(len(to) for to, _ in got.values()) > 10_000 / m2_per_radio * n  # not an empty world
 
 
 def test_tiny_and_empty_worlds():
