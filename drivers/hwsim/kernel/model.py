@@ -378,21 +378,18 @@ def link_rows(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_d
     # Blocks: runs of cells of one column whose sources times candidates stay
     # within _PAIRS_PER_CHUNK (or one fuller cell).  The candidates of a run
     # from cell a to cell b are hi(b) - lo(a), summed over the column offsets.
-    lo_sum, hi_sum = np.empty(len(cstart), np.int64), np.empty(len(cstart), np.int64)
-    for a in range(0, len(cstart), _PAIRS_PER_CHUNK):
-        keys = ckey[a:a + _PAIRS_PER_CHUNK]
-        left, right = within(keys, keys)
-        lo_sum[a:a + _PAIRS_PER_CHUNK] = left.sum(axis=1)
-        hi_sum[a:a + _PAIRS_PER_CHUNK] = right.sum(axis=1)
     cend = np.r_[cstart[1:], n]
     blocks: list[int] = []
-    start_of, lo_of = cstart.tolist(), lo_sum.tolist()
-    c0 = column = -1
-    for c, (cx, end, hi_c) in enumerate(zip((ckey // stride).tolist(), cend.tolist(), hi_sum.tolist(),
-                                            strict=True)):
-        if cx != column or (end - start_of[c0]) * (hi_c - lo_of[c0]) > _PAIRS_PER_CHUNK:
-            blocks.append(c)
-            c0, column = c, cx
+    column = first_radio = first_lo = -1
+    for a in range(0, len(cstart), _PAIRS_PER_CHUNK):  # (Python ints for a chunk of cells at a time)
+        part = slice(a, a + _PAIRS_PER_CHUNK)
+        left, right = within(ckey[part], ckey[part])
+        for c, (cx, start, end, lo_c, hi_c) in enumerate(zip(
+                (ckey[part] // stride).tolist(), cstart[part].tolist(), cend[part].tolist(),
+                left.sum(axis=1).tolist(), right.sum(axis=1).tolist(), strict=True), start=a):
+            if cx != column or (end - first_radio) * (hi_c - first_lo) > _PAIRS_PER_CHUNK:
+                blocks.append(c)
+                column, first_radio, first_lo = cx, start, lo_c
     blocks.append(len(cstart))
     coords = [np.ascontiguousarray(p[:, k]) for k in range(p.shape[1])]
     r2 = reach * reach
