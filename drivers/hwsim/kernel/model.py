@@ -250,8 +250,8 @@ def per_from_table(table: Sequence[Sequence[float]] | NDArray[np.float64], sinr_
 # Pairs (sources x candidate receivers) compared at once while building links
 # (or one source's candidates, if more): bounds the numpy temporaries (about
 # 20 bytes a pair, 60 a link) whatever the world's size, and keeps them in the
-# processor's cache.  On 11,000 radios with ~1,100 links each, 2^14 pairs a
-# chunk took ~15% less time than 2^17 (tests/bench/bench_links.py).
+# processor's cache.  On 11,000 radios with ~1,100 links each
+# (tests/bench/bench_links.py) 2^14 was the fastest of 2^13 to 2^17, by 5-15%.
 _PAIRS_PER_CHUNK = 1 << 14
 # Cells as wide as a quarter of the hearing range: the cells within reach of
 # a cell then cover ~1.7 times the hearing disc (nine cells of the whole
