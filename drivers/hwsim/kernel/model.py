@@ -10,6 +10,7 @@ interpolates, built from the same code so both agree.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 
@@ -246,11 +247,20 @@ def per_from_table(table: Sequence[Sequence[float]] | NDArray[np.float64], sinr_
 
 
 # -- sparse links ------------------------------------------------------------------
-# Candidate pairs examined at once while building links: bounds the numpy
-# temporaries (about 40 bytes a pair) whatever the world's size or density,
-# and keeps them (a few MB) in the processor's cache: with 2 M pairs a chunk
-# the link computation of 11,000 radios took half as long again.
-_PAIRS_PER_CHUNK = 1 << 17
+# Pairs (sources x candidate receivers) compared at once while building links
+# (or one source's candidates, if more): bounds the numpy temporaries (about
+# 20 bytes a pair, 60 a link) whatever the world's size, and keeps them in the
+# processor's cache.  On 11,000 radios with ~1,100 links each
+# (tests/bench/bench_links.py) 2^14 was the fastest of 2^13 to 2^17, by 5-15%.
+_PAIRS_PER_CHUNK = 1 << 14
+# Cells as wide as a quarter of the hearing range: the cells within reach of
+# a cell then cover ~1.7 times the hearing disc (nine cells of the whole
+# range: 2.9 times).  Thirds and sixths cost about the same; halves more.
+_CELLS_PER_REACH = 4
+# Unless a typical radio's cell then holds fewer radios than this: in a sparse
+# world wider cells, so that a block of sources is not one radio, and its
+# candidates not a long strip of a column.
+_RADIOS_PER_CELL = 8.0
 
 
 def hearing_range(model: str, tx_power_dbm: float, floor_db: float, *,
@@ -280,6 +290,12 @@ def hearing_range(model: str, tx_power_dbm: float, floor_db: float, *,
     return hi
 
 
+def _cell_keys(cells: NDArray[np.int64]) -> NDArray[np.int64]:
+    """One integer per cell of an (n, 2) array of cells."""
+    c = cells - cells.min(axis=0)
+    return c[:, 0] * (int(c[:, 1].max()) + 1) + c[:, 1]
+
+
 def cells_of(positions: ArrayLike, size_m: float) -> NDArray[np.int64]:
     """(n, 2) integer grid cells of side `size_m` of the x, y positions."""
     p = np.asarray(positions, dtype=np.float64)
@@ -290,69 +306,136 @@ def link_rows(positions: ArrayLike, tx_power_dbm: ArrayLike, model: str = "log_d
               floor_db: float, rx_gain: ArrayLike | None = None, freq_mhz: float = DEFAULT_FREQ_MHZ,
               noise_dbm: float = NOISE_DBM, **params: float
               ) -> Iterator[tuple[int, NDArray[np.uint32], NDArray[np.float64]]]:
-    """(i, receivers, snr) for every radio i: the radios that hear it with an
-    SNR of at least `floor_db`, in index order, and their SNRs (as
+    """(i, receivers, snr) for every radio i (each once, the i in no
+    particular order): the radios within the hearing range that hear i with
+    an SNR of at least `floor_db`, in index order, and their SNRs (as
     `snr_matrix` computes them, plus the receiver's `rx_gain` in dB).
 
-    Radios are binned into square cells as wide as the hearing range, so
-    only the pairs in neighbouring cells are looked at: work and memory grow
-    with the links, not with the square of the radios.
+    Radios are binned into square cells a fraction of the hearing range
+    wide (wider in a sparse world); a block of sources is compared with the
+    radios of only the cells whose nearest point is within range, so work
+    and memory grow with the links, not with the square of the radios.
     """
     p = np.asarray(positions, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] not in (2, 3):
+        raise ValueError("positions must be an (n, 2) or (n, 3) array")
     n = len(p)
     if not n:
         return
+    if not np.isfinite(p).all():
+        raise ValueError("positions must be finite")
     tx = np.broadcast_to(np.asarray(tx_power_dbm, dtype=np.float64), (n,))
     gain = None if rx_gain is None else np.broadcast_to(np.asarray(rx_gain, dtype=np.float64), (n,))
     best = float(tx.max()) + (float(gain.max()) if gain is not None else 0.0)
     reach = hearing_range(model, best, floor_db, freq_mhz=freq_mhz, noise_dbm=noise_dbm, **params)
-    # no finite range: one cell holds everything
-    size = reach if math.isfinite(reach) else float(np.ptp(p[:, :2], axis=0).max()) + MIN_DISTANCE_M
-    c = cells_of(p, max(size, MIN_DISTANCE_M))
-    c -= c.min(axis=0)
-    ny = int(c[:, 1].max()) + 3  # a margin row, so that cell +-1 never wraps
-    key = (c[:, 0] + 1) * ny + (c[:, 1] + 1)
+    xy = p[:, :2]
+    extent = float(np.ptp(xy, axis=0).max())
+    if math.isfinite(reach):
+        # far above the rounding of positions into cells and of d2: no pair
+        # within reach is missed, and d2 <= reach^2 decides as it always did
+        slack = reach * (1.0 + 1e-9) + float(np.abs(xy).max()) * 1e-12
+        # (cells no smaller than a 2^24th of the world: keys stay far inside int64)
+        size = max(reach, MIN_DISTANCE_M, extent / (1 << 24) * _CELLS_PER_REACH) / _CELLS_PER_REACH
+        # A sparse world gets wider cells: a few radios a cell, not one comparison a radio.
+        _, count = np.unique(_cell_keys(np.floor(xy / size).astype(np.int64)), return_counts=True)
+        # the other radios in the cell of a typical radio (at least as if spread evenly)
+        others = max(float((count * count).sum()) / n - 1.0, n * (size / (extent + size)) ** 2)
+        if others < _RADIOS_PER_CELL - 1:
+            size = min(size * math.sqrt((_RADIOS_PER_CELL - 1) / others), extent + MIN_DISTANCE_M)
+    else:  # no finite range: every radio is a candidate of every other
+        slack, size = math.inf, extent + MIN_DISTANCE_M
+    cell = np.floor(xy / size).astype(np.int64)
+    cell -= cell.min(axis=0)
+    nx, ny = int(cell[:, 0].max()) + 1, int(cell[:, 1].max()) + 1
+    # The cells within reach: column offsets dx, and in column dx the rows
+    # up to ay[dx] away, those whose nearest point is within `slack`.
+    if math.isfinite(slack):
+        ax = min(nx - 1, int(slack / size) + 1)
+        dxs = np.arange(-ax, ax + 1)
+        gx = np.maximum(np.abs(dxs) - 1, 0) * size
+        ry = np.sqrt(np.maximum(slack * slack - gx * gx, 0.0))
+        ay = np.minimum(np.floor(ry / size).astype(np.int64) + 1, ny - 1)
+    else:
+        dxs = np.arange(-(nx - 1), nx)
+        ay = np.full(len(dxs), ny - 1)
+    # Column-major keys with margin rows, so the cells of a column within
+    # reach of a run of cells of a column are one run of the sorted radios.
+    stride = ny + 2 * int(ay.max()) + 1
+    key = cell[:, 0] * stride + cell[:, 1] + int(ay.max())
     order = np.argsort(key, kind="stable")
-    xs, ys, zs = (np.ascontiguousarray(p[:, k]) for k in range(3))
-    ukey, start, count = np.unique(key[order], return_index=True, return_counts=True)
-    chunk = max(1, min(n, _PAIRS_PER_CHUNK // (9 * int(count.max()))))
+    skey = key[order]
+    cstart = np.flatnonzero(np.r_[True, skey[1:] != skey[:-1]])  # where each occupied cell starts
+    ckey = skey[cstart]
+    below, above = dxs * stride - ay, dxs * stride + ay
+
+    def within(first: NDArray[np.int64], last: NDArray[np.int64]
+               ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+        """Per run of cells of a column (its first and last cell's key) and
+        column offset: the slice of `order` of the cells within reach."""
+        return (np.searchsorted(skey, first[:, None] + below, side="left"),
+                np.searchsorted(skey, last[:, None] + above, side="right"))
+
+    # Blocks: runs of cells of one column whose sources times candidates stay
+    # within _PAIRS_PER_CHUNK (or one fuller cell).  The candidates of a run
+    # from cell a to cell b are hi(b) - lo(a), summed over the column offsets.
+    cend = np.r_[cstart[1:], n]
+    blocks: list[int] = []
+    column = first_radio = first_lo = -1
+    for a in range(0, len(cstart), _PAIRS_PER_CHUNK):  # (Python ints for a chunk of cells at a time)
+        part = slice(a, a + _PAIRS_PER_CHUNK)
+        left, right = within(ckey[part], ckey[part])
+        for c, (cx, start, end, lo_c, hi_c) in enumerate(zip(
+                (ckey[part] // stride).tolist(), cstart[part].tolist(), cend[part].tolist(),
+                left.sum(axis=1).tolist(), right.sum(axis=1).tolist(), strict=True), start=a):
+            if cx != column or (end - first_radio) * (hi_c - first_lo) > _PAIRS_PER_CHUNK:
+                blocks.append(c)
+                column, first_radio, first_lo = cx, start, lo_c
+    blocks.append(len(cstart))
+    coords = [np.ascontiguousarray(p[:, k]) for k in range(p.shape[1])]
+    r2 = reach * reach
     empty_to, empty_snr = np.zeros(0, np.uint32), np.zeros(0, np.float64)
-    for a in range(0, n, chunk):
-        src = order[a:a + chunk]
-        ii, jj = [], []
-        for ox in (-1, 0, 1):
-            for oy in (-1, 0, 1):
-                nk = key[src] + ox * ny + oy
-                at = np.searchsorted(ukey, nk)
-                ok = at < len(ukey)
-                ok[ok] = ukey[at[ok]] == nk[ok]
-                st, ct = start[at[ok]], count[at[ok]]
-                tot = int(ct.sum())
-                if not tot:
-                    continue
-                first = np.cumsum(ct) - ct
-                ii.append(np.repeat(src[ok], ct))
-                jj.append(order[np.repeat(st, ct) + np.arange(tot) - np.repeat(first, ct)])
-        i = np.concatenate(ii) if ii else np.zeros(0, np.int64)
-        j = np.concatenate(jj) if jj else np.zeros(0, np.int64)
-        dx, dy, dz = xs[i] - xs[j], ys[i] - ys[j], zs[i] - zs[j]
-        d2 = dx * dx + dy * dy + dz * dz  # as distance_matrix sums: the same doubles
-        near = (d2 <= reach * reach) & (i != j)  # cheap: most candidates in the corner cells fail
-        i, j = i[near], j[near]
-        snr = tx[i] - path_loss(model, np.sqrt(d2[near]), freq_mhz, **params) - noise_dbm
-        if gain is not None:
-            snr += gain[j]  # after, as ModelSpec.matrices adds it: the same doubles
-        keep = snr >= floor_db
-        i, j, snr = i[keep], j[keep], snr[keep]
-        o = np.argsort(i * n + j)  # pairs are unique: any sort gives (i, j) order
-        i, j, snr = i[o], j[o], snr[o]
-        bounds = np.searchsorted(i, np.sort(src))
-        ends = np.searchsorted(i, np.sort(src), side="right")
-        for r, lo, hi in zip(np.sort(src).tolist(), bounds.tolist(), ends.tolist(), strict=True):
-            if lo == hi:
-                yield r, empty_to, empty_snr
-            else:
-                yield r, j[lo:hi].astype(np.uint32), snr[lo:hi]
+    for c0, c1 in itertools.pairwise(blocks):
+        first, past = (x[0] for x in within(ckey[c0:c0 + 1], ckey[c1 - 1:c1]))
+        lens = past - first
+        at = np.repeat(first - (np.cumsum(lens) - lens), lens) + np.arange(int(lens.sum()))
+        # candidates in index order: a row's links come out in index order
+        cand = np.sort(order[at])
+        srcs = np.sort(order[cstart[c0]:cend[c1 - 1]])
+        m = len(cand)
+        cand_coords = [x[cand] for x in coords]
+        cg = None if gain is None else gain[cand]
+        to_all = cand.astype(np.uint32)
+        step = max(1, _PAIRS_PER_CHUNK // m)
+        for a in range(0, len(srcs), step):
+            src = srcs[a:a + step]
+            ns = len(src)
+            # d2 as distance_matrix sums it, coordinate by coordinate: the same doubles
+            d = coords[0][src, None] - cand_coords[0]
+            d2 = d * d
+            for x, cand_x in zip(coords[1:], cand_coords[1:], strict=True):
+                np.subtract(x[src, None], cand_x, out=d)
+                d *= d
+                d2 += d
+            near = d2 <= r2
+            near[np.arange(ns), np.searchsorted(cand, src)] = False  # not itself
+            cnt = np.count_nonzero(near, axis=1)
+            flat = np.flatnonzero(near)  # row by row: source, then receiver in index order
+            col = flat - np.repeat(np.arange(0, ns * m, m), cnt)
+            snr = np.repeat(tx[src], cnt) - path_loss(model, np.sqrt(d2.ravel().take(flat)), freq_mhz,
+                                                      **params) - noise_dbm
+            if cg is not None:
+                snr += cg.take(col)  # after, as ModelSpec.matrices adds it: the same doubles
+            to = to_all.take(col)
+            ends = np.cumsum(cnt)
+            keep = snr >= floor_db
+            if not keep.all():  # often nothing: with like powers the range is where the floor is
+                drop = np.flatnonzero(~keep)
+                ends -= np.cumsum(np.bincount(np.searchsorted(ends, drop, side="right"), minlength=ns))
+                to, snr = to[keep], snr[keep]
+            lo = 0
+            for i, hi in zip(src.tolist(), ends.tolist(), strict=True):
+                yield (i, to[lo:hi], snr[lo:hi]) if hi > lo else (i, empty_to, empty_snr)
+                lo = hi
 
 
 def links_of(positions: ArrayLike, tx_power_dbm: ArrayLike, i: int, others: ArrayLike,
