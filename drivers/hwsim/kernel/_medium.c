@@ -272,7 +272,7 @@ void med_free(struct medium *m)
     for (uint32_t i = 0; i < m->ntx_cap; i++) { free(m->txs[i].sensed); free(m->txs[i].ovl); }
     free(m->radios); free(m->links); free(m->frames); free(m->txs);
     free(m->active); free(m->heap); free(m->out); free(m->idle_tmp); free(m->hdvec); free(m->grp);
-    free(m->rxf); free(m->filt); free(m->bloom); free(m->bf); free(m->ainl); free(m->offs); free(m->ckeys); free(m->chead); free(m->cand);
+    free(m->rxf); free(m->filt); free(m->bloom); free(m->bf); free(m->cs); free(m->ainl); free(m->offs); free(m->ckeys); free(m->chead); free(m->cand);
     free(m->iv_src); free(m->iv_f); free(m->iv_g); free(m->per_tab);
     free(m);
 }
@@ -343,6 +343,9 @@ static int reserve_radios(struct medium *m, uint32_t need)
     uint64_t *bl = realloc(m->bloom, ncap * sizeof *bl);
     if (!bl) return -ENOMEM;
     m->bloom = bl;
+    struct cs *cs = realloc(m->cs, ncap * sizeof *cs);
+    if (!cs) return -ENOMEM;
+    m->cs = cs;
     struct bf *bf = realloc(m->bf, ncap * sizeof *bf);
     if (!bf) return -ENOMEM;
     m->bf = bf;
@@ -362,6 +365,7 @@ int med_add_radio(struct medium *m)
     m->grp[m->nradios] = 1;
     m->rxf[m->nradios] = MED_RXF_OFF; m->filt[m->nradios] = 0; m->bloom[m->nradios] = 0;
     memset(&m->bf[m->nradios], 0, sizeof m->bf[0]);
+    memset(&m->cs[m->nradios], 0, sizeof m->cs[0]);
     memset(m->ainl + (size_t)m->nradios * MED_AINL, 0, MED_AINL * sizeof *m->ainl);
     for (int a = 0; a < 4; a++) { r->qhead[a] = r->qtail[a] = -1; r->cw[a] = MED_CW_MIN[a]; }
     return (int)m->nradios++;
@@ -434,7 +438,7 @@ static void flush_radio(struct medium *m, uint32_t s)
         r->qtail[a] = -1; r->qlen[a] = 0;
     }
     if (r->cur >= 0 && !r->in_exchange) {
-        r->bo_armed = 0; r->gen++;
+        m->cs[s].armed = 0; r->gen++;
         med_i_finish(m, s, MED_STF_DROPPED, 0);
     }
 }

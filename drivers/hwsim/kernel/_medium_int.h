@@ -64,18 +64,27 @@ struct links {
     uint32_t *dec, ndec, dec_cap;
 };
 
-/* The first 64 bytes hold what carrier sense and the backoff read of every
- * radio a transmission reaches (start_tx, a frame's end, kick): in a world
- * of thousands of radios each of those finds its radio out of the cache,
- * and one line a radio costs half the misses of the fields spread over
- * four.  The array is 64-byte aligned and the struct a multiple of 64. */
+/* What carrier sense reads and writes of every radio a transmission
+ * reaches (start_tx, its end): in a world of thousands of radios each of
+ * those finds its radio out of the cache, so this is a dense array of its
+ * own (medium.cs), 16 bytes a radio, and the radio itself is read only
+ * for the few with a frame to send. */
+struct cs {
+    uint64_t idle_since;    /* when the medium last went idle for it */
+    uint32_t busy;          /* transmissions heard (and its NAV) */
+    uint8_t armed;          /* a backoff expiry is pending */
+    uint8_t work;           /* it may have a frame to send: 0 only when it has none */
+};
+
+/* The first 64 bytes hold what the backoff reads; the array is 64-byte
+ * aligned and the struct a multiple of 64. */
 struct radio {
-    uint32_t busy, slots;   /* transmissions heard; backoff slots left */
+    uint32_t slots;         /* backoff slots left */
     int32_t cur;            /* frame in service, -1 */
     uint32_t state;
-    uint64_t idle_since, bo_deadline, gen;
+    uint64_t bo_deadline, gen;
     int32_t qhead[4];
-    uint8_t in_exchange, acking, bo_armed;
+    uint8_t in_exchange, acking;
     uint8_t nav_on;         /* virtual carrier sense: counted in busy until nav_until */
     /* -- the rest */
     uint32_t freq, tmp_freq, group, filter;
@@ -145,6 +154,7 @@ struct medium {
     uint32_t *filt;   /* radios[r].filter */
     uint64_t *bloom;  /* radios[r].addrs.bloom */
     struct bf *bf;    /* beacon filters */
+    struct cs *cs;    /* carrier sense, per radio */
     /* radios[r].addrs itself, MED_AINL words a radio: an address with its
      * kinds above (addr | kind << 48), 0 for none; MED_AINL_HASH in the
      * first: more addresses than that, ask the hash */

@@ -68,12 +68,17 @@ static void perfect_tx(struct medium *m, uint32_t s, struct frame *f)
 /* -- modeled medium ----------------------------------------------------------- */
 static uint32_t aifs_ns(uint32_t ac) { return (uint32_t)(MED_SIFS_NS + MED_AIFSN[ac] * MED_SLOT_NS); }
 
-static void freeze(struct medium *m, struct radio *r)
+/* The medium turned busy for radio idx (cs.busy went 0 -> 1): a pending
+ * backoff stops, keeping the slots it has left. */
+static void freeze(struct medium *m, uint32_t idx)
 {
-    if (!r->bo_armed || r->bo_deadline == m->now) /* same slot: both transmit */
+    struct cs *c = &m->cs[idx];
+    if (!c->armed) return;
+    struct radio *r = &m->radios[idx];
+    if (r->bo_deadline == m->now) /* same slot: both transmit */
         return;
-    r->bo_armed = 0; r->gen++;
-    uint64_t start = r->idle_since + aifs_ns(m->frames[r->cur].req.ac);
+    c->armed = 0; r->gen++;
+    uint64_t start = c->idle_since + aifs_ns(m->frames[r->cur].req.ac);
     if (m->now > start) {
         uint64_t used = (m->now - start) / MED_SLOT_NS;
         r->slots -= used < r->slots ? (uint32_t)used : r->slots;
@@ -83,11 +88,12 @@ static void freeze(struct medium *m, struct radio *r)
 static void kick(struct medium *m, uint32_t idx)
 {
     struct radio *r = &m->radios[idx];
+    struct cs *c = &m->cs[idx];
     if (r->state == MED_RADIO_STOPPED || r->in_exchange || r->acking) return;
     if (r->cur < 0) {
         int ac = 0;
         while (ac < 4 && r->qhead[ac] < 0) ac++;
-        if (ac == 4) return;
+        if (ac == 4) { c->work = 0; return; }
         int32_t f = r->qhead[ac];
         r->qhead[ac] = m->frames[f].next;
         if (r->qhead[ac] < 0) r->qtail[ac] = -1;
@@ -95,11 +101,11 @@ static void kick(struct medium *m, uint32_t idx)
         r->cur = f;
         r->slots = (uint32_t)(med_prng_next(m) % (r->cw[ac] + 1));
     }
-    if (r->busy || r->bo_armed) return;
-    uint64_t deadline = r->idle_since + aifs_ns(m->frames[r->cur].req.ac) + (uint64_t)r->slots * MED_SLOT_NS;
+    if (c->busy || c->armed) return;
+    uint64_t deadline = c->idle_since + aifs_ns(m->frames[r->cur].req.ac) + (uint64_t)r->slots * MED_SLOT_NS;
     if (deadline < m->now) deadline = m->now;
     r->gen++;
-    r->bo_armed = 1; r->bo_deadline = deadline;
+    c->armed = 1; r->bo_deadline = deadline;
     med_i_push(m, deadline, EV_BACKOFF, idx, r->gen);
 }
 
@@ -166,8 +172,7 @@ static void start_tx(struct medium *m, uint32_t s, uint32_t freq, uint32_t tidx,
         int sep = med_i_chan_sep(freq, m->rxf[r]); /* -1 for a stopped radio */
         if (sep < 0 || l->snr[i] + m->aci_db[sep] < thresh) continue;
         t->sensed[t->nsensed++] = r;
-        struct radio *rr = &m->radios[r];
-        if (rr->busy++ == 0) freeze(m, rr);
+        if (m->cs[r].busy++ == 0) freeze(m, r);
     }
     m->c.attempts += ctl == CTL_DATA;
     med_i_push(m, t->end, EV_TX_END, (uint32_t)ti, 0);
@@ -271,7 +276,7 @@ static void attempt_done(struct medium *m, uint32_t s, int acked, int32_t ack_si
 {
     struct radio *r = &m->radios[s];
     r->in_exchange = 0;
-    if (!r->busy) r->idle_since = m->now;
+    if (!m->cs[s].busy) m->cs[s].idle_since = m->now;
     struct frame *f = &m->frames[r->cur];
     uint32_t ac = f->req.ac;
     if (acked) {
@@ -354,7 +359,7 @@ static void set_nav(struct medium *m, uint32_t r, uint64_t until)
     rr->nav_gen++;
     if (!rr->nav_on) {
         rr->nav_on = 1;
-        if (rr->busy++ == 0) freeze(m, rr);
+        if (m->cs[r].busy++ == 0) freeze(m, r);
     }
     med_i_push(m, until, EV_NAV_END, r, rr->nav_gen);
 }
@@ -364,7 +369,7 @@ static void nav_end(struct medium *m, uint32_t r, uint64_t gen)
     struct radio *rr = &m->radios[r];
     if (gen != rr->nav_gen || !rr->nav_on) return; /* extended since */
     rr->nav_on = 0;
-    if (--rr->busy == 0) { rr->idle_since = m->now; kick(m, r); }
+    if (--m->cs[r].busy == 0) { m->cs[r].idle_since = m->now; kick(m, r); }
 }
 
 /* med_i_accepts (and whether r owns a unicast addr1) from the dense
@@ -427,7 +432,7 @@ static void data_end(struct medium *m, const struct tx *t)
     } else if (acker >= 0) {
         struct radio *a = &m->radios[acker];
         a->acking = 1;
-        freeze(m, a);
+        freeze(m, (uint32_t)acker);
         a->ack_to = s; a->ack_freq = t->freq; a->ack_tidx = med_i_ack_tidx(t->tidx);
         med_i_push(m, m->now + MED_SIFS_NS, EV_ACK_START, (uint32_t)acker, 0);
     } else {
@@ -460,7 +465,7 @@ static void ack_end(struct medium *m, const struct tx *t)
     uint32_t a = t->sender, s = t->ack_for;
     struct radio *ar = &m->radios[a], *sr = &m->radios[s];
     ar->acking = 0;
-    if (!ar->busy) ar->idle_since = m->now;
+    if (!m->cs[a].busy) m->cs[a].idle_since = m->now;
     int32_t sig = 0;
     int ok = 0;
     double snr, loss;
@@ -511,7 +516,7 @@ static void rts_end(struct medium *m, const struct tx *t)
         struct radio *a = &m->radios[responder];
         a->acking = 1;
         a->resp_cts = 1;
-        freeze(m, a);
+        freeze(m, (uint32_t)responder);
         a->ack_to = s; a->ack_freq = t->freq; a->ack_tidx = t->tidx;
         med_i_push(m, m->now + MED_SIFS_NS, EV_ACK_START, (uint32_t)responder, 0);
     } else {
@@ -530,7 +535,7 @@ static void cts_end(struct medium *m, const struct tx *t)
     if (!to_self) {
         cr->acking = 0;
         cr->resp_cts = 0;
-        if (!cr->busy) cr->idle_since = m->now;
+        if (!m->cs[c].busy) m->cs[c].idle_since = m->now;
     }
     uint64_t until = m->now + data_and_ack_ns(&m->frames[sr->cur]); /* in exchange: cur kept */
     int heard = to_self;
@@ -558,8 +563,9 @@ static void tx_end(struct medium *m, uint32_t ti)
     uint32_t nidle = 0;
     med_i_onair_del(m, (int32_t)ti);
     for (uint32_t i = 0; i < t->nsensed; i++) {
-        struct radio *rr = &m->radios[t->sensed[i]];
-        if (--rr->busy == 0) { rr->idle_since = m->now; m->idle_tmp[nidle++] = t->sensed[i]; }
+        struct cs *c = &m->cs[t->sensed[i]];
+        /* only a radio that may have a frame to send has anything to resume */
+        if (--c->busy == 0) { c->idle_since = m->now; if (c->work) m->idle_tmp[nidle++] = t->sensed[i]; }
     }
     switch (t->ctl) {
     case CTL_DATA: data_end(m, t); break;
@@ -580,7 +586,7 @@ void med_run(struct medium *m, uint64_t until)
         case EV_BACKOFF: {
             struct radio *r = &m->radios[e.a];
             if (e.b != r->gen) break; /* stale: frozen or re-armed since */
-            r->bo_armed = 0;
+            m->cs[e.a].armed = 0;
             if (r->cur >= 0 && r->state != MED_RADIO_STOPPED) start_data(m, e.a);
             break;
         }
@@ -640,6 +646,7 @@ int64_t med_tx(struct medium *m, const struct med_txreq *req, uint64_t now)
     uint32_t ac = req->ac;
     if (r->qtail[ac] >= 0) m->frames[r->qtail[ac]].next = fi; else r->qhead[ac] = fi;
     r->qtail[ac] = fi; r->qlen[ac]++;
+    m->cs[req->radio].work = 1;
     kick(m, req->radio);
     return (int64_t)f->id;
 }
