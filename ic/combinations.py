@@ -270,6 +270,9 @@ def check_combinations(
     Raises ConcurrencyError (EBUSY) explaining, per combination, why none
     matches; an empty table matches nothing, as in the kernel.
     """
+    unknown = sorted(set(options) - CheckOptions.__optional_keys__ - CheckOptions.__required_keys__)
+    if unknown:  # named here: not as evaluate_combinations' keyword, which the caller never wrote
+        raise TypeError(f"check_combinations() got an unexpected keyword argument {unknown[0]!r}")
     results = evaluate_combinations(combinations, counts, **options)
     matching = [r.combination for r in results if r.matches]
     if matching:

@@ -266,3 +266,8 @@ def test_limits_accept_masks_of_enum_members_and_single_types():
     assert IfaceLimit(1, [A, GO]).mask == (1 << 3) | (1 << 9)
     c = IfaceCombination([lim], 2, radar_detect_widths=[ChanWidth.W40], radar_detect_regions=[DfsRegion.ETSI])
     assert c.radar_detect_widths == 4 and c.radar_detect_regions == 4 and isinstance(c.limits, tuple)
+
+
+def test_a_misspelled_keyword_is_named_as_check_combinations_takes_it():
+    with pytest.raises(TypeError, match=r"check_combinations\(\) got an unexpected keyword argument 'radar'"):
+        check_combinations(hwsim_combinations(), {IfType.STATION: 1}, radar=1)  # type: ignore[call-arg]
