@@ -274,6 +274,7 @@ def roam_summary(vap: IEEE80211Vap) -> dict[str, Any] | None:
     r = _state(vap)
     if r is None or vap.opmode is not OpMode.STA:
         return None
+    vap.mode.refresh(vap)  # beacons the radio kept back move the average too
     gaps = [h["gap_ms"] for h in r.handovers]
     return {"mode": r.mode, "rssi_dbm": r.rssi_dbm, "rate_mbps": r.rate_500k / 2,
             "avg_rssi": None if r.avg_rssi is None else round(r.avg_rssi, 2),

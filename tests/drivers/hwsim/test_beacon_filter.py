@@ -10,7 +10,7 @@ from drivers.hwsim.kernel.medtypes import FT_BEACON, MODELED, PERFECT, beacon_ta
 from drivers.hwsim.kernel.reference import RefKernel
 from ic import MS, SEC
 from net80211 import State
-from net80211.modes.roam import configure_roaming
+from net80211.modes.roam import configure_roaming, roam_summary
 
 from .test_bss import bss, world
 from .test_reference import drive
@@ -157,6 +157,7 @@ def test_what_the_filter_keeps_back_still_moves_the_roaming_average():
         trace = []
         for _ in range(30):
             s.run_for(250 * MS)
+            trace.append(roam_summary(sta)["avg_rssi"])  # a report brings the books up to date itself
             sta.describe()
             trace.append((sta.sta.roam.avg_rssi, sta.stats.rx_beacons + sta.stats.rx_beacons_filtered,
                           sta.sta.roam.scans, sta.state))
