@@ -45,6 +45,8 @@ def _bss(vap: IEEE80211Vap) -> dict[str, Any] | None:
 
 def vap_summary(vap: IEEE80211Vap, *, destroyed: bool = False) -> dict[str, Any]:
     """One vap: identity, state, its BSS or stations, frame counters."""
+    if not destroyed:
+        vap.mode.refresh(vap)  # what the device did without the host (kept-back beacons) counted
     st = vap.stats
     d: dict[str, Any] = {
         "name": vap.name, "radio": vap.ic.name, "mode": vap.opmode.word,
