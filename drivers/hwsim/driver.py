@@ -12,7 +12,7 @@ from .profiles import PROFILES
 from .world import ModelSpec
 
 _RADIO_PARAMS = {"caps", "combinations", "policy", "channels", "p2p_device", "position", "tx_power_dbm",
-                 "perm_addr", "profile"}
+                 "perm_addr", "profile", "beacon_filter"}
 
 
 def model_spec(model: Any) -> ModelSpec | None:

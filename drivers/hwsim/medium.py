@@ -458,16 +458,20 @@ class HwsimMedium:
     def add_radio(self, name: str | None = None, *, caps: Any = None, combinations: Any = None,
                   policy: Any = None, profile: str | None = None, channels: int = 1,
                   p2p_device: bool = True, position: Sequence[float] = (0.0, 0.0, 0.0),
-                  tx_power_dbm: int = 20, perm_addr: bytes | str | None = None) -> Any:
+                  tx_power_dbm: int = 20, perm_addr: bytes | str | None = None,
+                  beacon_filter: bool = True) -> Any:
         """Create a radio (`hwsimN`, address 02:00:00:hi:lo:00) on this medium.
 
         `channels` is the number of different channels it may use at once
-        (mac80211_hwsim's `channels`).  The concurrency policy comes from, in
+        (mac80211_hwsim's `channels`).  `beacon_filter` False: the radio
+        passes every beacon up, as mac80211_hwsim does (hwsim(4)).  The concurrency policy comes from, in
         order: `policy`, `combinations` (a cfg80211 table), `profile` (a
         named device shape), else mac80211_hwsim's own table.
         """
         if not isinstance(channels, int) or channels < 1:
             raise InvalidArgument(f"channels must be a positive number, not {channels!r}")
+        if not isinstance(beacon_filter, bool):
+            raise InvalidArgument(f"beacon_filter must be true or false, not {beacon_filter!r}")
         caps, policy = radio_shape(caps if caps is not None else HWSIM_CAPS, combinations, policy,
                                    profile, channels, p2p_device)
         names = registry_for(self.sched)
@@ -487,6 +491,7 @@ class HwsimMedium:
         radio = _radio_factory(self, name, idx, caps=caps, policy=policy, nchannels=channels,
                            p2p_device=p2p_device, perm_addr=perm_addr, position=tuple(position),
                            tx_power_dbm=tx_power_dbm)
+        radio.beacon_filter = beacon_filter
         self._next_radio = idx + 1
         self.radios.append(radio)
         if self._external is not None:

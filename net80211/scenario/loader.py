@@ -257,7 +257,7 @@ def _radios(loc: Located, raw: Any, driver: str, seed: int) -> list[RadioSpec]:
                 raise t.error("name", "give either names or a name template, not both")
         template = t.get("name", str, None)
         params: dict[str, Any] = {}
-        for key, kind in (("profile", str), ("channels", int), ("p2p_device", bool)):
+        for key, kind in (("profile", str), ("channels", int), ("p2p_device", bool), ("beacon_filter", bool)):
             if t.has(key):
                 params[key] = t.get(key, kind)
         if t.has("tx_power_dbm"):

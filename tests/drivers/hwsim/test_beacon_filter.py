@@ -196,3 +196,28 @@ def test_a_weak_ap_makes_every_beacon_count_for_roaming():
     s.run_for(1 * SEC)
     assert sta.stats.rx_beacons - seen >= 8
     assert sta.sta.roam.scans >= 1  # and the weak AP started a background scan
+
+
+def test_a_scenario_radio_can_pass_every_beacon_up():
+    from net80211.scenario import ScenarioError, ScenarioRun, scenario_from_dict
+
+    def run(**radio):
+        sc = scenario_from_dict({
+            "scenario": {"name": "bf", "seconds": 3, "seed": 1},
+            "radios": [{"name": "ap"}, {"name": "sta", **radio}],
+            "vaps": [{"name": "wap", "radio": "ap", "mode": "hostap", "ssid": "n", "channel": 1},
+                     {"name": "wsta", "radio": "sta", "mode": "sta", "ssid": "n"}]})
+        out = ScenarioRun(sc).run()
+        (sta,) = [v for v in out["vaps"] if v["name"] == "wsta"]
+        return sta["state"], sta["stats"]["rx_beacons"], sta["stats"]["rx_beacons_filtered"]
+
+    state, seen, kept = run()
+    assert state == "RUN" and seen <= 2 and kept >= 15
+    state, seen_all, none = run(beacon_filter=False)
+    assert state == "RUN" and none == 0 and seen_all == seen + kept  # the same beacons, all seen
+    try:
+        run(beacon_filter="no")
+    except ScenarioError as e:
+        assert "beacon_filter" in str(e) and "true or false" in str(e)
+    else:
+        raise AssertionError("a string for beacon_filter was taken")
