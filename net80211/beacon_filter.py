@@ -4,9 +4,10 @@ IEEE80211_VIF_BEACON_FILTER offload, as iwlwifi's firmware does it).
 While associated, every beacon of the AP reaches the host only to say what
 the last one said: same elements, same signal.  A device with a beacon
 filter keeps such beacons back and counts them; the station tells it when
-it still wants every beacon (`want_all`: its roaming average still moves,
-the AP is weak, a background scan runs) and reads the count where it needs
-beacons counted (the beacon-miss check).  A beacon that says anything new
+it still wants every beacon (`want_all`: while roaming could act, the AP
+weak or heading there, slow, a background scan running) and reads the
+count where it needs beacons counted (the beacon-miss check, the roaming
+average, which takes the kept-back beacons in order).  A beacon that says anything new
 (elements other than the TIM, or another signal) always goes through.
 
 A kept-back beacon reaches the station's books at the next `sync`: the
