@@ -507,6 +507,7 @@ class HwsimRadio(IEEE80211Com[IEEE80211Vap]):
                 "freq": self.port.freq, "nchannels": self.nchannels, "caps": str(self.caps),
                 "vaps": [v.name for v in self.vaps], "addrs": self.port.addresses(),
                 "started": self.port.started, "filter": self.port.filter, "beacons": self.beacons.armed,
+                "beacon_filter": self.beacon_filter,
                 "stats": {**self.stats, "rx": self.port.rx_frames}}
 
 

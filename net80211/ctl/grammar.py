@@ -154,6 +154,8 @@ DEVICE_SET_KEYS = frozenset({"txpower", "country", "regdomain"})
 RADIO_ADD_KEYWORDS = (
     Keyword("p2p", "the radio has a P2P device (HWSIM_ATTR_SUPPORT_P2P_DEVICE)", value=True),
     Keyword("channels", "channels the radio may use at once", arg="N", kind="int"),
+    Keyword("-beaconfilter", "pass every beacon up, as mac80211_hwsim does (no beacon filter offload)",
+            dest="beaconfilter", value=False),
 )
 
 VAP_LISTS = ("sta", "scan", "caps", "chan")
@@ -163,7 +165,7 @@ LIST_ALIASES = {"channels": "chan"}  # `list channels` as ifconfig's `list chan`
 COMMANDS: tuple[Command, ...] = (
     Command("list", "none", "wlanctl [list] [--json]",
             "every device and its vaps, as a tree", read=True),
-    Command("radio", "none", "wlanctl radio add [NAME] [p2p] [channels N] | radio del NAME",
+    Command("radio", "none", "wlanctl radio add [NAME] [p2p] [channels N] [-beaconfilter] | radio del NAME",
             "add or remove a radio (like HWSIM_CMD_NEW_RADIO / DEL_RADIO)",
             keywords=RADIO_ADD_KEYWORDS, subwords=("add", "del")),
     Command("serve", "none", "wlanctl serve [--config FILE] [--socket PATH]",

@@ -590,7 +590,7 @@ class Service:
         return {"allowed": True, "modes": modes, "channels": chans, "explanation": str(verdict)}
 
     def radio_add(self, args: dict[str, Any]) -> dict[str, Any]:
-        _only(args, {"name", "p2p", "channels"})
+        _only(args, {"name", "p2p", "channels", "beaconfilter"})
         if not self.drivers:
             raise NoSuchDevice("no driver is open")
         name = _arg(args, "name", (str,))
@@ -600,6 +600,8 @@ class Service:
             if not 1 <= n <= MAX_RADIO_CHANNELS:
                 raise InvalidArgument(f"channels must be within 1..{MAX_RADIO_CHANNELS}, not {n}")
             params["channels"] = n
+        if "beaconfilter" in args:
+            params["beacon_filter"] = bool(_arg(args, "beaconfilter", (bool,)))
         if len(self.devices()) >= MAX_DEVICES:
             raise Net80211Error(f"this daemon holds {MAX_DEVICES} radios, its limit", errno.ENOSPC)
         drv = self.drivers[0]

@@ -164,7 +164,10 @@ def test_radio_add_and_del(w):
     assert "p2p-device" not in dev["modes"]  # no p2p keyword: no P2P device, as HWSIM_CMD_NEW_RADIO
     assert w("radio", "add", "extra0", "p2p", "channels", "2").rc == 0
     dev = json.loads(w("extra0", "--json").out)["device"]
-    assert "p2p-device" in dev["modes"] and dev["nchannels"] == 2
+    assert "p2p-device" in dev["modes"] and dev["nchannels"] == 2 and dev["beacon_filter"] is True
+    assert w("radio", "add", "extra1", "-beaconfilter").rc == 0
+    assert json.loads(w("extra1", "--json").out)["device"]["beacon_filter"] is False
+    assert w("radio", "del", "extra1").rc == 0
     assert w("wlan7", "create", "wlandev", "extra0", "wlanmode", "sta").rc == 0
     assert w("radio", "del", "extra0").rc == 0
     assert w("radio", "del", name).rc == 0

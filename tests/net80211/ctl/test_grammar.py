@@ -88,6 +88,7 @@ def test_radio_and_capture(tmp_path, monkeypatch):
     assert parse("radio add hwsim7 p2p channels 2".split()).args == {"name": "hwsim7", "p2p": True,
                                                                      "channels": 2}
     assert parse("radio add channels 3".split()).args == {"p2p": False, "channels": 3}
+    assert parse("radio add -beaconfilter".split()).args == {"p2p": False, "beaconfilter": False}
     assert parse("radio del hwsim2".split()).request() == {"cmd": "radio_del", "args": {"name": "hwsim2"}}
     monkeypatch.chdir(tmp_path)
     inv = parse("wlan2 capture start out.pcap".split())
