@@ -23,7 +23,8 @@ through the scenario runner, in two deployments:
 
 Every size runs in a subprocess of its own so that its peak RSS
 (getrusage ru_maxrss) is its own.  Reports wall time (build and run), peak
-RSS, associations completed, frames on the medium, Python-level receptions,
+RSS, associations completed, frames on the medium, Python-level receptions (and the beacons the
+stations' radios kept back instead, hwsim(4)),
 collisions and scheduler events per second, per frame the on-channel
 receivers the kernel looked at and the deliveries, CPU per delivery, and the
 growth exponent of wall time, CPU time and RSS between consecutive sizes,
