@@ -33,12 +33,15 @@ if TYPE_CHECKING:
 class BeaconFilter:
     """The filter's state for one station vap (`vap.sta.bf`)."""
 
-    __slots__ = ("on", "pass_all", "seen", "signal")
+    __slots__ = ("on", "pass_all", "seen", "settled", "signal")
 
     def __init__(self) -> None:
         self.on = False  # the device filters for this vap
         self.pass_all = True  # asked for every beacon meanwhile
         self.seen = 0  # the device's count at the last sync
+        # every beacon asked for since the last sync: the count cannot have
+        # moved, so a sync need not ask the device (one call a beacon saved)
+        self.settled = False
         # the signal of the last beacon of the AP the host saw: the device
         # keeps back only beacons at the same one
         self.signal = 0
@@ -52,26 +55,27 @@ def arm(vap: IEEE80211Vap, bf: BeaconFilter) -> None:
     bf.pass_all = True
     bf.on = vap.ic.ic_beacon_filter(vap, vap.bssid, True)
     bf.seen = vap.ic.ic_beacons_filtered(vap)[0] if bf.on else 0
+    bf.settled = bf.on
 
 
-def disarm(vap: IEEE80211Vap, bf: BeaconFilter) -> int:
-    """The station leaves RUN: beacons kept back since the last sync, then off."""
+def disarm(vap: IEEE80211Vap, bf: BeaconFilter) -> None:
+    """The station leaves RUN: beacons kept back since the last sync counted, then off."""
     if not bf.on:
-        return 0
-    n = sync(vap, bf)
+        return
+    sync(vap, bf)
     vap.ic.ic_beacon_filter(vap, None, False)
     bf.on, bf.pass_all = False, True
-    return n
 
 
 def sync(vap: IEEE80211Vap, bf: BeaconFilter) -> int:
     """Beacons the device kept back since the last sync, into the vap's
     books: counted in its stats, the last one's time as when the AP's node
     and scan entry were last heard."""
-    if not bf.on:
+    if not bf.on or bf.settled:
         return 0
     total, last_ns = vap.ic.ic_beacons_filtered(vap)
     n, bf.seen = total - bf.seen, total
+    bf.settled = bf.pass_all
     if n <= 0:
         return 0
     vap.stats.rx_beacons_filtered += n
@@ -90,4 +94,5 @@ def want_all(vap: IEEE80211Vap, bf: BeaconFilter, yes: bool) -> None:
     """Every beacon to the host (`yes`), or only those that say something new."""
     if bf.on and bf.pass_all != yes and vap.bssid is not None:
         bf.pass_all = yes
+        bf.settled = False  # what it kept back until now is still to be read
         vap.ic.ic_beacon_filter(vap, vap.bssid, yes)

@@ -277,8 +277,8 @@ class MediumPort:
     @property
     def beacons_filtered(self) -> tuple[int, int]:
         """(beacons the radio's filter kept back so far, virtual time of the last, 0 if none)."""
-        n, last = self.medium._k.bf_count(self.index)
-        return int(n), int(last)
+        count: tuple[int, int] = self.medium._k.bf_count(self.index)
+        return count
 
     def del_addr(self, mac: bytes | str | int, kind: int = ADDR_OWN) -> None:
         a = mac if isinstance(mac, int) else mac_to_int(mac)

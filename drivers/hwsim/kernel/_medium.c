@@ -482,8 +482,9 @@ int med_bf_set(struct medium *m, uint32_t r, uint32_t on, uint64_t bssid, uint32
 
 uint64_t med_bf_count(struct medium *m, uint32_t r, uint64_t *last_ns)
 {
-    if (last_ns) *last_ns = r < m->nradios ? m->bf[r].last_ns : 0;
-    return r < m->nradios ? m->bf[r].count : 0;
+    const struct bf *b = r < m->nradios ? &m->bf[r] : NULL;
+    if (last_ns) *last_ns = b ? b->last_ns : 0;
+    return b ? b->count : 0;
 }
 
 int med_addr_add(struct medium *m, uint32_t idx, uint64_t addr, uint32_t kind)

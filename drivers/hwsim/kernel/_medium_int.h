@@ -99,7 +99,7 @@ struct radio {
     uint32_t ack_to, ack_freq, ack_tidx; /* ACK (or CTS) owed after SIFS */
     uint64_t nav_until, nav_gen;
 } __attribute__((aligned(64)));
-_Static_assert(offsetof(struct radio, nav_on) < 64, "carrier sense's fields in the first line");
+_Static_assert(offsetof(struct radio, nav_on) < 64, "the backoff's fields in the first line");
 _Static_assert(sizeof(struct radio) % 64 == 0, "whole lines per radio");
 
 /* A radio's beacon filter (med_bf_set) */

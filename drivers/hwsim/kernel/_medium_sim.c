@@ -503,7 +503,7 @@ static void rts_end(struct medium *m, const struct tx *t)
         int32_t sig = 0;
         if (!decide(m, t, r, l->snr[i], l->loss ? l->loss[i] : 0.0, &sig)) continue;
         struct radio *rr = &m->radios[r];
-        int owns = (m->bloom[r] & a1bit) && (med_i_hget(&rr->addrs, q->addr1) & MED_ADDR_OWN);
+        int owns = (m->bloom[r] & a1bit) && (med_i_addr_kind(m, r, q->addr1) & MED_ADDR_OWN);
         if (owns && responder < 0) {
             if (!rr->acking && !rr->nav_on) responder = r;
         } else if (!owns) {

@@ -618,6 +618,14 @@ class RefKernel:
         return [r for r in sorted(row) if row[r][0] > self.decode_db and self.radios[r].state != RADIO_STOPPED
                 and self.radios[r].rxfreq == freq and self.radios[r].group & grp]
 
+    def _decoded(self, t: _Tx, s: int) -> list[int]:
+        """The radios that decode t, sent by s, in receiver order (`self.hit`
+        as their decisions leave it).  Deciding them all before acting on any
+        is the same run: a decision reads no NAV and no busy count."""
+        row = self.links[s]
+        self.hit = False
+        return [r for r in self._decoders(s, t.freq) if self._decide(t, r, *row[r])[0] > 0]
+
     def _rts_end(self, t: _Tx) -> None:
         s = t.sender
         f = t.frame
@@ -626,12 +634,7 @@ class RefKernel:
         cts = airtime_ns(t.tidx, CTS_LEN + FCS_LEN)
         until = self.now + SIFS_NS + cts + self._data_and_ack_ns(f)
         responder = -1
-        row = self.links[s]
-        self.hit = False
-        for r in self._decoders(s, t.freq):
-            ok, _ = self._decide(t, r, *row[r])
-            if ok <= 0:
-                continue
+        for r in self._decoded(t, s):
             rr = self.radios[r]
             owns = bool(rr.addrs.get(q.addr1, 0) & ADDR_OWN)
             if owns and responder < 0:
@@ -662,12 +665,7 @@ class RefKernel:
         assert sr.cur is not None  # in exchange: kept
         until = self.now + self._data_and_ack_ns(sr.cur)
         heard = to_self
-        row = self.links[c]
-        self.hit = False
-        for r in self._decoders(c, t.freq):
-            ok, _ = self._decide(t, r, *row[r])
-            if ok <= 0:
-                continue
+        for r in self._decoded(t, c):
             if r == s:
                 heard = True
             else:

@@ -232,6 +232,19 @@ def test_kernel_and_reference_decide_identically(world, seed, mode):
     assert sorted(e.frame_id for e in c[1] if e.kind == 2) == accepted
 
 
+def _addr_op(k, radio, held, op, mac, kind):
+    """An address add or delete on `radio` of kernel k and on `held`, its
+    model (address -> kinds); deleting a kind not held is skipped."""
+    if op == "add":
+        k.addr_add(radio, mac, kind)
+        held[mac] = held.get(mac, 0) | kind
+    elif held.get(mac, 0) & kind:
+        k.addr_del(radio, mac, kind)
+        held[mac] &= ~kind
+        if not held[mac]:
+            del held[mac]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["add", "del"]), st.integers(0, 40), st.sampled_from([1, 2, 3]))))
 def test_address_hash_behaves_as_a_set(ops):
@@ -239,15 +252,7 @@ def test_address_hash_behaves_as_a_set(ops):
     k.add_radio()
     model_: dict[int, int] = {}
     for op, a, kind in ops:
-        mac = (a * 0x1F3D5B79) & 0xFFFF_FFFF_FFFF
-        if op == "add":
-            k.addr_add(0, mac, kind)
-            model_[mac] = model_.get(mac, 0) | kind
-        elif model_.get(mac, 0) & kind:
-            k.addr_del(0, mac, kind)
-            model_[mac] &= ~kind
-            if not model_[mac]:
-                del model_[mac]
+        _addr_op(k, 0, model_, op, (a * 0x1F3D5B79) & 0xFFFF_FFFF_FFFF, kind)
         for a2 in range(41):
             m2 = (a2 * 0x1F3D5B79) & 0xFFFF_FFFF_FFFF
             assert k.addr_has(0, m2) == model_.get(m2, 0)
@@ -268,13 +273,7 @@ def _addressed_frames(k, ops):
     t = 0
     last: list[int] = []
     for op, a, kind in ops:
-        mac = cands[a]
-        if op == "add":
-            k.addr_add(1, mac, kind)
-            held[mac] = held.get(mac, 0) | kind
-        elif held.get(mac, 0) & kind:
-            k.addr_del(1, mac, kind)
-            held[mac] &= ~kind
+        _addr_op(k, 1, held, op, cands[a], kind)
         last = []
         for mac in cands:
             for a1, kind_ in ((mac, FT_OTHER), (BROADCAST, FT_BEACON)):
